@@ -1,0 +1,37 @@
+# Thin wrapper over CMake/CTest and the node tests; see README.md.
+BUILD ?= build
+ASAN_BUILD ?= build-asan
+JOBS ?= $(shell nproc)
+
+.PHONY: all deps deps-test build run test test-unit test-asan test-e2e clean
+
+all: build
+
+deps:
+	@scripts/deps.sh build
+
+deps-test:
+	@scripts/deps.sh test
+
+build: deps
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@cmake --build $(BUILD) -j $(JOBS)
+
+run: build
+	@scripts/run-dev.sh
+
+test: deps-test build test-unit test-asan test-e2e
+
+test-unit:
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+test-asan:
+	@cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DAUTHC_SANITIZE=ON >/dev/null
+	@cmake --build $(ASAN_BUILD) -j $(JOBS)
+	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure -L unit -j $(JOBS)
+
+test-e2e:
+	AUTHC_BIN=$(CURDIR)/$(BUILD)/authc node --test --test-concurrency=1 tests/e2e/
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD)

@@ -1,0 +1,155 @@
+/* authc/adapter.h — the Auth.js Adapter contract as one C vtable.
+ * Backends (memory, sqlite, postgres, redis) and app wrappers implement it. */
+#ifndef AUTHC_ADAPTER_H
+#define AUTHC_ADAPTER_H
+
+#include "../authc.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct authc_verification_token {
+    const char *identifier;
+    const char *token;        /* sha256 hex of raw token + secret */
+    int64_t expires;          /* ms */
+} authc_verification_token;
+
+typedef struct authc_authenticator {
+    const char *credential_id;          /* standard base64 with padding */
+    const char *user_id;
+    const char *provider_account_id;
+    const char *credential_public_key;  /* base64 of the COSE key */
+    int64_t counter;
+    const char *credential_device_type;
+    bool credential_backed_up;
+    const char *transports;             /* "usb,ble,nfc" or NULL */
+} authc_authenticator;
+
+/* Conventions for every method:
+ * - `self` is the adapter the method was called through; `self->ctx` is the
+ *   backend state.
+ * - Results are allocated from `ar` (strings too) and live as long as it.
+ * - "Not found" is AUTHC_OK with *out = NULL (lists: n = 0).
+ * - A database failure is AUTHC_ERR_ADAPTER; the backend logs the cause
+ *   through self->log naming the database, never a token value.
+ * - Methods are called from many threads at once; backends synchronise.
+ * - A NULL method means "not supported": core then fails the feature that
+ *   needs it with the Auth.js outcome and a log line naming the method.
+ *
+ * Wrapping ("spread and override"): copy the struct, keep a pointer to the
+ * original in `wrapped`, replace single members:
+ *     authc_adapter mine = *base; mine.wrapped = base;
+ *     mine.get_user = my_get_user;   // may call base->get_user(base, ...)
+ */
+struct authc_adapter {
+    const char *name;       /* "memory", "sqlite", "postgres", "redis" */
+    void *ctx;              /* backend state */
+    const authc_adapter *wrapped; /* for wrappers; NULL in backends */
+    void *user_data;        /* free for wrappers */
+
+    /* M1: stores the user with an id of the adapter's choosing (in->id is
+     * ignored); *out = the stored user. */
+    authc_err (*create_user)(authc_adapter *self, authc_arena *ar,
+                             const authc_user *in, authc_user **out);
+    /* M2 */
+    authc_err (*get_user)(authc_adapter *self, authc_arena *ar,
+                          const char *id, authc_user **out);
+    /* M3: exact match */
+    authc_err (*get_user_by_email)(authc_adapter *self, authc_arena *ar,
+                                   const char *email, authc_user **out);
+    /* M4 */
+    authc_err (*get_user_by_account)(authc_adapter *self, authc_arena *ar,
+                                     const char *provider,
+                                     const char *provider_account_id,
+                                     authc_user **out);
+    /* M5: in->fields says which members to change (0 = all); *out = the
+     * full updated user, or AUTHC_ERR_NOT_FOUND for an unknown id. */
+    authc_err (*update_user)(authc_adapter *self, authc_arena *ar,
+                             const authc_user *in, authc_user **out);
+    /* M6: deletes the user and cascades to sessions, accounts,
+     * authenticators. Unknown id is not an error. */
+    authc_err (*delete_user)(authc_adapter *self, authc_arena *ar,
+                             const char *id);
+    /* M7 */
+    authc_err (*link_account)(authc_adapter *self, authc_arena *ar,
+                              const authc_account *in, authc_account **out);
+    /* M8 */
+    authc_err (*unlink_account)(authc_adapter *self, authc_arena *ar,
+                                const char *provider,
+                                const char *provider_account_id);
+    /* M9 */
+    authc_err (*create_session)(authc_adapter *self, authc_arena *ar,
+                                const authc_session_row *in,
+                                authc_session_row **out);
+    /* M10: both or nothing, in one round trip where the backend can. */
+    authc_err (*get_session_and_user)(authc_adapter *self, authc_arena *ar,
+                                      const char *session_token,
+                                      authc_session_row **session,
+                                      authc_user **user);
+    /* M11: *out may be NULL even on success */
+    authc_err (*update_session)(authc_adapter *self, authc_arena *ar,
+                                const authc_session_row *in,
+                                authc_session_row **out);
+    /* M12: missing token is not an error; *out = deleted row or NULL
+     * (out itself may be NULL). */
+    authc_err (*delete_session)(authc_adapter *self, authc_arena *ar,
+                                const char *session_token,
+                                authc_session_row **out);
+    /* M13 */
+    authc_err (*create_verification_token)(authc_adapter *self,
+                                           authc_arena *ar,
+                                           const authc_verification_token *in);
+    /* M14: deletes and returns the row matching BOTH identifier and token
+     * (expired rows too); NULL identifier never matches. Atomic. */
+    authc_err (*use_verification_token)(authc_adapter *self, authc_arena *ar,
+                                        const char *identifier,
+                                        const char *token,
+                                        authc_verification_token **out);
+    /* M15: note the argument order of Auth.js: id first. */
+    authc_err (*get_account)(authc_adapter *self, authc_arena *ar,
+                             const char *provider_account_id,
+                             const char *provider, authc_account **out);
+    /* M16 */
+    authc_err (*get_authenticator)(authc_adapter *self, authc_arena *ar,
+                                   const char *credential_id,
+                                   authc_authenticator **out);
+    /* M17: fails (AUTHC_ERR_ADAPTER) when it cannot store */
+    authc_err (*create_authenticator)(authc_adapter *self, authc_arena *ar,
+                                      const authc_authenticator *in,
+                                      authc_authenticator **out);
+    /* M18: *out = array of *n (n = 0 for an unknown user) */
+    authc_err (*list_authenticators_by_user_id)(authc_adapter *self,
+                                                authc_arena *ar,
+                                                const char *user_id,
+                                                authc_authenticator **out,
+                                                size_t *n);
+    /* M19: AUTHC_ERR_NOT_FOUND for an unknown credential */
+    authc_err (*update_authenticator_counter)(authc_adapter *self,
+                                              authc_arena *ar,
+                                              const char *credential_id,
+                                              int64_t counter,
+                                              authc_authenticator **out);
+
+    /* Not Auth.js: create or update the schema (idempotent). */
+    authc_err (*migrate)(authc_adapter *self);
+    /* Not Auth.js: release the backend (called by authc_adapter_close). */
+    void (*destroy)(authc_adapter *self);
+
+    /* Log sink for backends (set by authc_adapter_open; may be NULL). */
+    authc_log_fn log;
+    void *log_ud;
+};
+
+/* Opens the backend named by url's scheme: "memory:", "sqlite:PATH",
+ * "postgres://…" / "postgresql://…", "redis://…". Returns a heap adapter
+ * owned by the caller (authc_adapter_close), or NULL with a message in err
+ * naming the database (never its password). Does not migrate. */
+authc_adapter *authc_adapter_open(const char *url, authc_log_fn log,
+                                  void *log_ud, char *err, size_t errlen);
+void authc_adapter_close(authc_adapter *ad);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

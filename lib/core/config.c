@@ -1,0 +1,477 @@
+/* config.c — builds the configuration and freezes it into an immutable
+ * instance, deriving every key and cookie name once at start-up. */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "core/core_int.h"
+
+struct authc_config {
+    struct authc a;
+};
+
+static const char *CK_BASE[AUTHC__CK__COUNT] = {
+    "authjs.session-token", "authjs.callback-url", "authjs.csrf-token",
+    "authjs.pkce.code_verifier", "authjs.state", "authjs.nonce", "authjs.challenge",
+};
+
+authc_config *authc_config_new(void)
+{
+    authc_config *cfg = calloc(1, sizeof *cfg);
+    if (!cfg)
+        return NULL;
+    struct authc *a = &cfg->a;
+    a->strategy_set = -1;
+    a->max_age = 2592000;
+    a->update_age = 86400;
+    a->secure_cookies = -1;
+    a->base_path = strdup("/auth");
+    a->lang = strdup("auto");
+    if (!a->base_path || !a->lang) {
+        authc_config_free(cfg);
+        return NULL;
+    }
+    return cfg;
+}
+
+static void free_instance(struct authc *a)
+{
+    for (size_t i = 0; i < a->nsecrets; i++) {
+        authc__wipe(a->secrets[i], strlen(a->secrets[i]));
+        free(a->secrets[i]);
+    }
+    if (a->csrf_secret) {
+        authc__wipe(a->csrf_secret, strlen(a->csrf_secret));
+        free(a->csrf_secret);
+    }
+    free(a->url);
+    free(a->url_origin);
+    free(a->base_path);
+    free(a->cookie_domain);
+    free(a->pages_signin);
+    free(a->pages_signout);
+    free(a->pages_error);
+    free(a->pages_verify);
+    free(a->pages_new_user);
+    for (int i = 0; i < 4; i++)
+        free(a->theme_strs[i]);
+    free(a->lang);
+    for (size_t i = 0; i < a->nproviders; i++) {
+        authc__provider *p = &a->providers[i];
+        free(p->id);
+        free(p->name);
+        for (size_t j = 0; j < p->nfields; j++) {
+            free((char *)p->fields[j].name);
+            free((char *)p->fields[j].label);
+            free((char *)p->fields[j].type);
+        }
+        free(p->fields);
+    }
+    free(a->providers);
+    for (int s = 0; s < 2; s++) {
+        for (int k = 0; k < AUTHC__CK__COUNT; k++) {
+            free(a->cookie_names[s][k]);
+            if (a->check_keys[s][k]) {
+                authc__wipe(a->check_keys[s][k], sizeof(authc__jwe_key) * (a->nsecrets ? a->nsecrets : 1));
+                free(a->check_keys[s][k]);
+            }
+        }
+        if (a->session_keys[s]) {
+            authc__wipe(a->session_keys[s], sizeof(authc__jwe_key) * a->nsecrets);
+            free(a->session_keys[s]);
+        }
+    }
+    if (a->state_keys) {
+        authc__wipe(a->state_keys, sizeof(authc__jwe_key) * a->nsecrets);
+        free(a->state_keys);
+    }
+    if (a->challenge_keys) {
+        authc__wipe(a->challenge_keys, sizeof(authc__jwe_key) * a->nsecrets);
+        free(a->challenge_keys);
+    }
+}
+
+void authc_config_free(authc_config *cfg)
+{
+    if (!cfg)
+        return;
+    free_instance(&cfg->a);
+    free(cfg);
+}
+
+static authc_err set_str(char **dst, const char *v)
+{
+    char *n = v ? strdup(v) : NULL;
+    if (v && !n)
+        return AUTHC_ERR_NOMEM;
+    free(*dst);
+    *dst = n;
+    return AUTHC_OK;
+}
+
+static bool parse_i64(const char *v, int64_t *out)
+{
+    if (!v || !*v)
+        return false;
+    char *end;
+    errno = 0;
+    long long n = strtoll(v, &end, 10);
+    if (errno || *end || n < 0)
+        return false;
+    *out = n;
+    return true;
+}
+
+static int parse_bool(const char *v)
+{
+    if (!v)
+        return -1;
+    if (!strcasecmp(v, "1") || !strcasecmp(v, "true") || !strcasecmp(v, "yes") || !strcasecmp(v, "on"))
+        return 1;
+    if (!strcasecmp(v, "0") || !strcasecmp(v, "false") || !strcasecmp(v, "no") || !strcasecmp(v, "off"))
+        return 0;
+    return -1;
+}
+
+authc_err authc_config_set(authc_config *cfg, const char *key, const char *value,
+                           char *err, size_t errlen)
+{
+    struct authc *a = &cfg->a;
+    if (!key || !value) {
+        snprintf(err, errlen, "missing key or value");
+        return AUTHC_ERR_INVALID;
+    }
+#define BAD(...) do { snprintf(err, errlen, __VA_ARGS__); return AUTHC_ERR_INVALID; } while (0)
+    if (!strcmp(key, "secret")) {
+        if (a->nsecrets >= AUTHC__MAX_SECRETS)
+            BAD("too many secrets (at most %d)", AUTHC__MAX_SECRETS);
+        if (!*value)
+            BAD("secret is empty");
+        if (!(a->secrets[a->nsecrets] = strdup(value)))
+            return AUTHC_ERR_NOMEM;
+        a->nsecrets++;
+        return AUTHC_OK;
+    }
+    if (!strcmp(key, "url")) {
+        if (!*value)
+            return set_str(&a->url, NULL);
+        authc_arena *ar = authc_arena_new();
+        authc__url u;
+        authc_err e = ar ? authc__url_parse(ar, value, &u) : AUTHC_ERR_NOMEM;
+        if (!e) {
+            e = set_str(&a->url, value);
+            if (!e)
+                e = set_str(&a->url_origin, u.origin);
+            /* next-auth rule: AUTH_URL's path becomes the base path unless
+             * it is "/". */
+            if (!e && strcmp(u.path, "/") != 0) {
+                size_t l = strlen(u.path);
+                while (l > 1 && u.path[l - 1] == '/')
+                    l--;
+                char *bp = strndup(u.path, l);
+                if (!bp)
+                    e = AUTHC_ERR_NOMEM;
+                else {
+                    free(a->base_path);
+                    a->base_path = bp;
+                }
+            }
+        }
+        authc_arena_free(ar);
+        if (e == AUTHC_ERR_INVALID)
+            BAD("AUTH_URL must be an absolute http(s) URL, got an invalid value");
+        return e;
+    }
+    if (!strcmp(key, "trust_host")) {
+        /* Auth.js: any non-empty value means trusted, even "false". */
+        a->trust_host = *value != '\0';
+        return AUTHC_OK;
+    }
+    if (!strcmp(key, "base_path")) {
+        if (value[0] != '/')
+            BAD("base path must start with '/'");
+        size_t l = strlen(value);
+        while (l > 1 && value[l - 1] == '/')
+            l--;
+        char *bp = strndup(value, l);
+        if (!bp)
+            return AUTHC_ERR_NOMEM;
+        free(a->base_path);
+        a->base_path = bp;
+        return AUTHC_OK;
+    }
+    if (!strcmp(key, "session.strategy")) {
+        if (!strcmp(value, "jwt"))
+            a->strategy_set = AUTHC__JWT;
+        else if (!strcmp(value, "database"))
+            a->strategy_set = AUTHC__DATABASE;
+        else
+            BAD("session strategy must be \"jwt\" or \"database\"");
+        return AUTHC_OK;
+    }
+    if (!strcmp(key, "session.max_age")) {
+        if (!parse_i64(value, &a->max_age) || a->max_age == 0)
+            BAD("session max age must be a positive number of seconds");
+        return AUTHC_OK;
+    }
+    if (!strcmp(key, "session.update_age")) {
+        if (!parse_i64(value, &a->update_age))
+            BAD("session update age must be a number of seconds");
+        return AUTHC_OK;
+    }
+    if (!strcmp(key, "use_secure_cookies")) {
+        int b = parse_bool(value);
+        if (b < 0)
+            BAD("use_secure_cookies must be true or false");
+        a->secure_cookies = b;
+        return AUTHC_OK;
+    }
+    if (!strcmp(key, "cookie.domain"))
+        return set_str(&a->cookie_domain, *value ? value : NULL);
+    struct { const char *k; char **dst; } pages[] = {
+        {"pages.signIn", &a->pages_signin}, {"pages.signOut", &a->pages_signout},
+        {"pages.error", &a->pages_error}, {"pages.verifyRequest", &a->pages_verify},
+        {"pages.newUser", &a->pages_new_user},
+    };
+    for (size_t i = 0; i < sizeof pages / sizeof *pages; i++)
+        if (!strcmp(key, pages[i].k)) {
+            if (*value && value[0] != '/' && !authc__starts_with(value, "http://") &&
+                !authc__starts_with(value, "https://"))
+                BAD("%s must be a path starting with '/' or an absolute URL", key);
+            return set_str(pages[i].dst, *value ? value : NULL);
+        }
+    const char *themes[] = {"theme.colorScheme", "theme.brandColor", "theme.logo", "theme.buttonText"};
+    for (int i = 0; i < 4; i++)
+        if (!strcmp(key, themes[i])) {
+            if (i == 0 && strcmp(value, "auto") && strcmp(value, "light") && strcmp(value, "dark"))
+                BAD("theme.colorScheme must be auto, light or dark");
+            return set_str(&a->theme_strs[i], *value ? value : NULL);
+        }
+    if (!strcmp(key, "lang")) {
+        if (strcmp(value, "auto") && strcmp(value, "en") && strcmp(value, "zh-CN") && strcmp(value, "zh"))
+            BAD("lang must be auto, en or zh-CN");
+        return set_str(&a->lang, value);
+    }
+#undef BAD
+    snprintf(err, errlen, "unknown setting \"%s\"", key);
+    return AUTHC_ERR_INVALID;
+}
+
+static authc__provider *add_provider(struct authc *a)
+{
+    authc__provider *np = realloc(a->providers, (a->nproviders + 1) * sizeof *np);
+    if (!np)
+        return NULL;
+    a->providers = np;
+    authc__provider *p = &np[a->nproviders];
+    memset(p, 0, sizeof *p);
+    return p;
+}
+
+authc_err authc_config_add_credentials(authc_config *cfg, const authc_credentials_provider *cp)
+{
+    struct authc *a = &cfg->a;
+    authc__provider *p = add_provider(a);
+    if (!p)
+        return AUTHC_ERR_NOMEM;
+    p->type = AUTHC__P_CREDENTIALS;
+    p->id = strdup(cp->id ? cp->id : "credentials");
+    p->name = strdup(cp->name ? cp->name : "Credentials");
+    p->authorize = cp->authorize;
+    p->authorize_ud = cp->ud;
+    if (cp->nfields) {
+        p->fields = calloc(cp->nfields, sizeof *p->fields);
+        if (!p->fields) {
+            free(p->id);
+            free(p->name);
+            return AUTHC_ERR_NOMEM;
+        }
+        for (size_t i = 0; i < cp->nfields; i++) {
+            p->fields[i].name = cp->fields[i].name ? strdup(cp->fields[i].name) : NULL;
+            p->fields[i].label = cp->fields[i].label ? strdup(cp->fields[i].label) : NULL;
+            p->fields[i].type = cp->fields[i].type ? strdup(cp->fields[i].type) : NULL;
+        }
+        p->nfields = cp->nfields;
+    }
+    a->nproviders++;
+    return (p->id && p->name) ? AUTHC_OK : AUTHC_ERR_NOMEM;
+}
+
+void authc_config_set_adapter(authc_config *cfg, authc_adapter *ad)
+{
+    cfg->a.adapter = ad;
+}
+
+void authc_config_set_callbacks(authc_config *cfg, const authc_callbacks *cb)
+{
+    cfg->a.cb = *cb;
+}
+
+void authc_config_set_logger(authc_config *cfg, authc_log_fn fn, void *ud)
+{
+    cfg->a.log = fn;
+    cfg->a.log_ud = ud;
+}
+
+static authc__jwe_key *derive_all(const struct authc *a, const char *salt, authc_err *e)
+{
+    authc__jwe_key *keys = calloc(a->nsecrets, sizeof *keys);
+    if (!keys) {
+        *e = AUTHC_ERR_NOMEM;
+        return NULL;
+    }
+    for (size_t i = 0; i < a->nsecrets; i++) {
+        *e = authc__jwe_derive(&keys[i], a->secrets[i], salt);
+        if (*e) {
+            free(keys);
+            return NULL;
+        }
+    }
+    return keys;
+}
+
+static void append_err(char *err, size_t errlen, const char *msg)
+{
+    size_t l = strlen(err);
+    if (l + 1 < errlen)
+        snprintf(err + l, errlen - l, "%s%s", l ? "\n" : "", msg);
+}
+
+authc *authc_new(authc_config *cfg, char *err, size_t errlen)
+{
+    if (!cfg)
+        return NULL;
+    if (errlen)
+        err[0] = '\0';
+    struct authc *a = calloc(1, sizeof *a);
+    if (!a) {
+        authc_config_free(cfg);
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    *a = cfg->a;
+    free(cfg);
+    bool ok = true;
+    if (a->nsecrets == 0) {
+        append_err(err, errlen, "MissingSecret: no secret configured; set AUTH_SECRET (make one with `authc secret`)");
+        ok = false;
+    }
+    a->strategy = a->strategy_set >= 0 ? (authc__strategy)a->strategy_set
+                                       : (a->adapter ? AUTHC__DATABASE : AUTHC__JWT);
+    if (a->strategy == AUTHC__DATABASE && !a->adapter) {
+        append_err(err, errlen, "MissingAdapter: session strategy \"database\" needs a database; set AUTHC_DATABASE");
+        ok = false;
+    }
+    if (a->strategy == AUTHC__DATABASE && a->adapter) {
+        const authc_adapter *ad = a->adapter;
+        if (!ad->create_user || !ad->get_user || !ad->get_user_by_email || !ad->get_user_by_account ||
+            !ad->update_user || !ad->link_account || !ad->create_session ||
+            !ad->get_session_and_user || !ad->update_session || !ad->delete_session) {
+            append_err(err, errlen, "MissingAdapterMethods: the adapter lacks methods the database session strategy needs");
+            ok = false;
+        }
+    }
+    if (a->strategy == AUTHC__DATABASE && a->nproviders > 0) {
+        bool all_cred = true;
+        for (size_t i = 0; i < a->nproviders; i++)
+            if (a->providers[i].type != AUTHC__P_CREDENTIALS)
+                all_cred = false;
+        if (all_cred) {
+            append_err(err, errlen, "UnsupportedStrategy: credentials sign-in issues JWT sessions only; set session strategy \"jwt\" (AUTHC_SESSION_STRATEGY=jwt) or add another provider");
+            ok = false;
+        }
+    }
+    for (size_t i = 0; i < a->nproviders; i++) {
+        const authc__provider *p = &a->providers[i];
+        if (p->type == AUTHC__P_CREDENTIALS && !p->authorize) {
+            append_err(err, errlen, "MissingAuthorize: a credentials provider needs an authorize function");
+            ok = false;
+        }
+        for (size_t j = 0; j < i; j++)
+            if (!strcmp(a->providers[j].id, p->id)) {
+                char m[160];
+                snprintf(m, sizeof m, "duplicate provider id \"%.64s\"", p->id);
+                append_err(err, errlen, m);
+                ok = false;
+            }
+    }
+    if (!ok) {
+        free_instance(a);
+        free(a);
+        return NULL;
+    }
+    /* CSRF secret: JS String([s1, s2]) joins with commas. */
+    size_t tot = 0;
+    for (size_t i = 0; i < a->nsecrets; i++)
+        tot += strlen(a->secrets[i]) + 1;
+    a->csrf_secret = calloc(1, tot + 1);
+    authc_err e = a->csrf_secret ? AUTHC_OK : AUTHC_ERR_NOMEM;
+    for (size_t i = 0; !e && i < a->nsecrets; i++) {
+        if (i)
+            strcat(a->csrf_secret, ",");
+        strcat(a->csrf_secret, a->secrets[i]);
+    }
+    for (int s = 0; !e && s < 2; s++)
+        for (int k = 0; !e && k < AUTHC__CK__COUNT; k++) {
+            const char *prefix = s ? (k == AUTHC__CK_CSRF ? "__Host-" : "__Secure-") : "";
+            size_t l = strlen(prefix) + strlen(CK_BASE[k]) + 1;
+            a->cookie_names[s][k] = malloc(l);
+            if (!a->cookie_names[s][k]) {
+                e = AUTHC_ERR_NOMEM;
+                break;
+            }
+            snprintf(a->cookie_names[s][k], l, "%s%s", prefix, CK_BASE[k]);
+            if (k == AUTHC__CK_SESSION)
+                a->session_keys[s] = derive_all(a, a->cookie_names[s][k], &e);
+            else if (k >= AUTHC__CK_PKCE)
+                a->check_keys[s][k] = derive_all(a, a->cookie_names[s][k], &e);
+        }
+    if (!e)
+        a->state_keys = derive_all(a, "encodedState", &e);
+    if (!e)
+        a->challenge_keys = derive_all(a, "encodedWebauthnChallenge", &e);
+    a->theme.color_scheme = a->theme_strs[0] ? a->theme_strs[0] : "auto";
+    a->theme.brand_color = a->theme_strs[1];
+    a->theme.logo = a->theme_strs[2];
+    a->theme.button_text = a->theme_strs[3];
+    if (e) {
+        snprintf(err, errlen, "could not derive keys: %s", authc_strerror(e));
+        free_instance(a);
+        free(a);
+        return NULL;
+    }
+    return a;
+}
+
+void authc_free(authc *a)
+{
+    if (!a)
+        return;
+    free_instance(a);
+    free(a);
+}
+
+const char *authc_base_path(const authc *a)
+{
+    return a->base_path;
+}
+
+char *authc_secret_generate(void)
+{
+    uint8_t b[32];
+    if (authc__random(b, sizeof b))
+        return NULL;
+    authc_arena *ar = authc_arena_new();
+    char *s = NULL;
+    if (ar) {
+        /* Standard base64 like `npx auth secret` (openssl rand -base64 32). */
+        char *t = authc__b64_encode(ar, b, sizeof b);
+        s = t ? strdup(t) : NULL;
+        authc_arena_free(ar);
+    }
+    authc__wipe(b, sizeof b);
+    return s;
+}

@@ -1,0 +1,244 @@
+/* cookies.c — Cookie header parsing, Set-Cookie serialisation in Auth.js's
+ * attribute order, session-cookie chunking, and the sealed check cookies. */
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/core_int.h"
+
+authc_err authc__cookies_parse(authc__ctx *c, const char *h)
+{
+    if (!h)
+        return AUTHC_OK;
+    size_t n = strlen(h);
+    if (n > AUTHC__MAX_COOKIE_HDR)
+        return authc__fail(c, AUTHC_ERR_LIMIT, "Cookie header of %zu bytes exceeds %d", n, AUTHC__MAX_COOKIE_HDR);
+    const char *p = h, *end = h + n;
+    size_t count = 0;
+    while (p < end) {
+        const char *semi = memchr(p, ';', (size_t)(end - p));
+        const char *e = semi ? semi : end;
+        const char *eq = memchr(p, '=', (size_t)(e - p));
+        if (eq) {
+            const char *ks = p, *ke = eq, *vs = eq + 1, *ve = e;
+            while (ks < ke && isspace((unsigned char)*ks)) ks++;
+            while (ke > ks && isspace((unsigned char)ke[-1])) ke--;
+            while (vs < ve && isspace((unsigned char)*vs)) vs++;
+            while (ve > vs && isspace((unsigned char)ve[-1])) ve--;
+            if (ve - vs >= 2 && *vs == '"' && ve[-1] == '"') { vs++; ve--; }
+            if (ke > ks) {
+                if (++count > AUTHC__MAX_COOKIES)
+                    return authc__fail(c, AUTHC_ERR_LIMIT, "more than %d cookies", AUTHC__MAX_COOKIES);
+                char *k = authc_arena_strndup(c->ar, ks, (size_t)(ke - ks));
+                char *v = NULL;
+                if (memchr(vs, '%', (size_t)(ve - vs)))
+                    v = authc__pct_decode(c->ar, vs, (size_t)(ve - vs), false);
+                if (!v) /* decode errors are ignored: keep the raw value */
+                    v = authc_arena_strndup(c->ar, vs, (size_t)(ve - vs));
+                if (!k || !v)
+                    return AUTHC_ERR_NOMEM;
+                /* First occurrence wins: only add unseen names. */
+                if (!authc__map_first(&c->cookies, k)) {
+                    authc_err err = authc__map_add(c->ar, &c->cookies, k, v);
+                    if (err)
+                        return err;
+                }
+            }
+        }
+        p = e + 1;
+    }
+    return AUTHC_OK;
+}
+
+authc_err authc__cookie_push(authc__ctx *c, authc__cookie_list *l, const char *name,
+                             const char *value, int64_t max_age, int64_t expires)
+{
+    /* A later write of the same name replaces the earlier one. */
+    for (size_t i = 0; i < l->n; i++)
+        if (!strcmp(l->items[i].name, name)) {
+            l->items[i].value = value;
+            l->items[i].max_age = max_age;
+            l->items[i].expires = expires;
+            return AUTHC_OK;
+        }
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 8;
+        authc__cookie_out *it = authc_arena_alloc(c->ar, cap * sizeof *it);
+        if (!it)
+            return AUTHC_ERR_NOMEM;
+        if (l->n)
+            memcpy(it, l->items, l->n * sizeof *it);
+        l->items = it;
+        l->cap = cap;
+    }
+    authc__cookie_out *co = &l->items[l->n++];
+    memset(co, 0, sizeof *co);
+    co->name = name;
+    co->value = value;
+    co->max_age = max_age;
+    co->expires = expires;
+    return AUTHC_OK;
+}
+
+char *authc__cookie_serialize(authc__ctx *c, const authc__cookie_out *co)
+{
+    authc__buf b;
+    authc__buf_init(&b, c->ar, 16 * 1024);
+    authc__buf_adds(&b, co->name);
+    authc__buf_addc(&b, '=');
+    authc__buf_add_uri_component(&b, co->value ? co->value : "");
+    if (co->max_age >= 0)
+        authc__buf_printf(&b, "; Max-Age=%lld", (long long)co->max_age);
+    if (c->a->cookie_domain && strncmp(co->name, "__Host-", 7) != 0) {
+        authc__buf_adds(&b, "; Domain=");
+        authc__buf_adds(&b, c->a->cookie_domain);
+    }
+    authc__buf_adds(&b, "; Path=/");
+    if (co->expires >= 0) {
+        char d[40];
+        authc__http_date(d, co->expires);
+        authc__buf_adds(&b, "; Expires=");
+        authc__buf_adds(&b, d);
+    }
+    authc__buf_adds(&b, "; HttpOnly");
+    if (c->secure || co->form_post)
+        authc__buf_adds(&b, "; Secure");
+    authc__buf_adds(&b, co->form_post ? "; SameSite=None" : "; SameSite=Lax");
+    return b.err ? NULL : b.p;
+}
+
+/* ---- session cookie chunks ------------------------------------------ */
+
+typedef struct chunk_ref {
+    const char *name, *value;
+    double idx;   /* NaN-like: -1 for the unsuffixed name */
+} chunk_ref;
+
+static int cmp_chunk(const void *x, const void *y)
+{
+    const chunk_ref *a = x, *b = y;
+    return (a->idx > b->idx) - (a->idx < b->idx);
+}
+
+/* Collects every cookie whose name starts with the session cookie name and
+ * has a value (Auth.js SessionStore). Returns count; *out arena array. */
+static size_t collect(authc__ctx *c, chunk_ref **out)
+{
+    const char *base = c->ck[AUTHC__CK_SESSION];
+    size_t bl = strlen(base), n = 0;
+    chunk_ref *r = authc_arena_alloc(c->ar, (c->cookies.n + 1) * sizeof *r);
+    if (!r)
+        return 0;
+    for (size_t i = 0; i < c->cookies.n; i++) {
+        const authc__kv *kv = &c->cookies.items[i];
+        if (strncmp(kv->k, base, bl) != 0 || !kv->v[0])
+            continue;
+        r[n].name = kv->k;
+        r[n].value = kv->v;
+        const char *dot = strrchr(kv->k, '.');
+        char *end = NULL;
+        long v = dot ? strtol(dot + 1, &end, 10) : -1;
+        r[n].idx = (dot && end && !*end && dot[1]) ? (double)v : -1;
+        n++;
+    }
+    qsort(r, n, sizeof *r, cmp_chunk);
+    *out = r;
+    return n;
+}
+
+const char *authc__session_read(authc__ctx *c)
+{
+    chunk_ref *r;
+    size_t n = collect(c, &r);
+    if (n == 0)
+        return NULL;
+    if (n == 1)
+        return r[0].value;
+    authc__buf b;
+    authc__buf_init(&b, c->ar, AUTHC__JWE_MAX_TOKEN);
+    for (size_t i = 0; i < n; i++)
+        authc__buf_adds(&b, r[i].value);
+    return b.err ? NULL : b.p;
+}
+
+authc_err authc__session_write(authc__ctx *c, const char *value, int64_t exp_sec)
+{
+    const char *base = c->ck[AUTHC__CK_SESSION];
+    chunk_ref *r = NULL;
+    size_t have = collect(c, &r);
+    size_t len = value ? strlen(value) : 0;
+    size_t n = (len + AUTHC__CHUNK_SIZE - 1) / AUTHC__CHUNK_SIZE;
+    authc_err e = AUTHC_OK;
+    if (n == 1) {
+        e = authc__cookie_push(c, &c->cookies_out, base, value, -1, exp_sec);
+    } else {
+        for (size_t i = 0; !e && i < n; i++) {
+            char *name = authc_arena_printf(c->ar, "%s.%zu", base, i);
+            size_t l = len - i * AUTHC__CHUNK_SIZE;
+            char *v = authc_arena_strndup(c->ar, value + i * AUTHC__CHUNK_SIZE,
+                                          l < AUTHC__CHUNK_SIZE ? l : AUTHC__CHUNK_SIZE);
+            e = (name && v) ? authc__cookie_push(c, &c->cookies_out, name, v, -1, exp_sec)
+                            : AUTHC_ERR_NOMEM;
+        }
+    }
+    /* Expire what the browser holds that the new set does not overwrite. */
+    for (size_t i = 0; !e && i < have; i++) {
+        bool kept = false;
+        for (size_t j = 0; j < c->cookies_out.n; j++)
+            if (!strcmp(c->cookies_out.items[j].name, r[i].name) && c->cookies_out.items[j].max_age != 0)
+                kept = true;
+        if (!kept)
+            e = authc__cookie_push(c, &c->cookies_out, r[i].name, "", 0, -1);
+    }
+    return e;
+}
+
+/* ---- check cookies (pkce, state, nonce, challenge) ------------------- */
+
+authc_err authc__check_cookie_set(authc__ctx *c, authc__ck key, const char *value,
+                                  bool form_post)
+{
+    const authc *a = c->a;
+    json_t *claims = json_pack("{s:s,s:s}", "value", value, "provider",
+                               c->provider ? c->provider->id : "");
+    if (!claims)
+        return AUTHC_ERR_NOMEM;
+    int64_t now = authc__now_ms() / 1000;
+    char *tok = NULL;
+    authc_err e = authc__jwt_encode(c->ar, &a->check_keys[c->secure][key][0], claims,
+                                    AUTHC__CHECK_MAX_AGE, now, &tok);
+    json_decref(claims);
+    if (e)
+        return e;
+    /* The nonce cookie carries only Expires (Auth.js quirk). */
+    int64_t max_age = key == AUTHC__CK_NONCE ? -1 : AUTHC__CHECK_MAX_AGE;
+    e = authc__cookie_push(c, &c->cookies_out, c->ck[key], tok, max_age, now + AUTHC__CHECK_MAX_AGE);
+    if (!e && form_post && (key == AUTHC__CK_STATE || key == AUTHC__CK_NONCE))
+        c->cookies_out.items[c->cookies_out.n - 1].form_post = true;
+    return e;
+}
+
+authc_err authc__check_cookie_use(authc__ctx *c, authc__ck key, const char **value)
+{
+    *value = NULL;
+    const char *raw = authc__map_first(&c->cookies, c->ck[key]);
+    if (!raw)
+        return AUTHC_OK;
+    json_t *claims = NULL;
+    authc_err e = authc__jwt_decode(c->ar, c->a->check_keys[c->secure][key], c->a->nsecrets,
+                                    raw, strlen(raw), authc__now_ms() / 1000, &claims);
+    /* Cleared whether or not it was good: a check value is single use. */
+    authc_err e2 = authc__cookie_push(c, &c->cookies_out, c->ck[key], "", 0, -1);
+    if (e2) {
+        json_decref(claims);
+        return e2;
+    }
+    if (e)
+        return AUTHC_OK;
+    const char *v = json_string_value(json_object_get(claims, "value"));
+    const char *p = json_string_value(json_object_get(claims, "provider"));
+    if (v && *v && p && c->provider && !strcmp(p, c->provider->id))
+        *value = authc_arena_strdup(c->ar, v);
+    json_decref(claims);
+    return AUTHC_OK;
+}

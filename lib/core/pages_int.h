@@ -1,0 +1,67 @@
+/* pages_int.h — the built-in HTML pages (sign-in, sign-out, verify-request,
+ * error): self-contained, themed, escaped, in English and Simplified Chinese. */
+#ifndef AUTHC_PAGES_INT_H
+#define AUTHC_PAGES_INT_H
+
+#include <stddef.h>
+
+#include "authc.h"
+
+typedef enum authc__lang { AUTHC__LANG_EN = 0, AUTHC__LANG_ZH = 1 } authc__lang;
+
+typedef struct authc__theme {
+    const char *color_scheme;  /* "auto" | "light" | "dark" (NULL = auto) */
+    const char *brand_color;   /* CSS colour or NULL */
+    const char *logo;          /* URL of a logo image or NULL */
+    const char *button_text;   /* CSS colour of button text or NULL */
+} authc__theme;
+
+typedef struct authc__page_provider {
+    const char *id;
+    const char *name;
+    const char *type;          /* "oauth" "oidc" "email" "credentials" "webauthn" */
+    const char *signin_url;    /* absolute: <origin><base>/signin/<id> */
+    const char *callback_url;  /* absolute: <origin><base>/callback/<id> */
+    const authc_credentials_field *fields; /* credentials only */
+    size_t nfields;
+    const char *brand_color;   /* button colour for oauth presets, or NULL */
+} authc__page_provider;
+
+typedef struct authc__signin_page {
+    const authc__theme *theme;
+    authc__lang lang;
+    const char *csrf_token;    /* always ours, never from the query */
+    const char *callback_url;  /* value for the OAuth/email hidden fields */
+    const char *error;         /* Auth.js error code from ?error= or NULL */
+    const char *email;         /* ?email= prefill or NULL */
+    const authc__page_provider *providers;
+    size_t nproviders;
+} authc__signin_page;
+
+/* Every function returns the page HTML in *html (owned by ar, *len bytes,
+ * NUL-terminated) and escapes every interpolated value. */
+authc_err authc__page_signin(authc_arena *ar, const authc__signin_page *p,
+                             char **html, size_t *len);
+/* action_url: the form's target (the current full URL). */
+authc_err authc__page_signout(authc_arena *ar, const authc__theme *t,
+                              authc__lang lang, const char *csrf_token,
+                              const char *action_url, char **html, size_t *len);
+/* origin: the link back to the site; host shown in the text. */
+authc_err authc__page_verify_request(authc_arena *ar, const authc__theme *t,
+                                     authc__lang lang, const char *origin,
+                                     const char *host, char **html, size_t *len);
+/* error: the ?error= code (NULL/unknown = default). *status set to the
+ * Auth.js status (Configuration 500, AccessDenied/Verification 403, else
+ * 200). signin_url: the "Sign in" link target for AccessDenied and
+ * Verification (Auth.js quirk: <full request URL>/signin). */
+authc_err authc__page_error(authc_arena *ar, const authc__theme *t,
+                            authc__lang lang, const char *error,
+                            const char *origin, const char *signin_url,
+                            char **html, size_t *len, int *status);
+
+/* Picks the page language: override "en" / "zh-CN" wins; "auto"/NULL →
+ * the best match of an Accept-Language header (q-values honoured; zh,
+ * zh-CN, zh-Hans, zh-SG → Chinese), English otherwise. */
+authc__lang authc__lang_pick(const char *override, const char *accept_language);
+
+#endif

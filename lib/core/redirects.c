@@ -1,0 +1,71 @@
+/* redirects.c — callbackUrl / redirectTo: where a user is sent after a
+ * sign-in or sign-out; never off the origin. */
+#include <string.h>
+#include <strings.h>
+
+#include "core/core_int.h"
+
+bool authc__callback_url_acceptable(const char *url)
+{
+    if (!url)
+        return false;
+    if (url[0] == '/')
+        return true;
+    return strncasecmp(url, "http:", 5) == 0 || strncasecmp(url, "https:", 6) == 0;
+}
+
+/* True if s has bytes that must never reach a Location header. */
+static bool has_ctl(const char *s)
+{
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        if (*p < 0x20 || *p == 0x7f)
+            return true;
+    return false;
+}
+
+const char *authc__redirect_resolve(authc__ctx *c, const char *url)
+{
+    if (!url || !*url || strlen(url) > AUTHC__MAX_URL || has_ctl(url))
+        return c->origin;
+    if (url[0] == '/') {
+        /* Prefixing the origin pins the host: "//evil" becomes
+         * "http://host//evil", a path on this host. Backslashes are
+         * percent-encoded so no browser can read them as a slash. */
+        authc__buf b;
+        authc__buf_init(&b, c->ar, AUTHC__MAX_URL * 3 + 256);
+        authc__buf_adds(&b, c->origin);
+        for (const char *p = url; *p; p++) {
+            if (*p == '\\')
+                authc__buf_adds(&b, "%5C");
+            else if (*p == ' ')
+                authc__buf_adds(&b, "%20");
+            else
+                authc__buf_addc(&b, *p);
+        }
+        return b.err ? c->origin : b.p;
+    }
+    authc__url u;
+    if (authc__url_parse(c->ar, url, &u) == AUTHC_OK && strcmp(u.origin, c->origin) == 0)
+        return url;
+    return c->origin;
+}
+
+authc_err authc__callback_url_init(authc__ctx *c)
+{
+    const char *body_cb = authc__map_last(&c->body, "callbackUrl");
+    const char *query_cb = authc__map_last(&c->query, "callbackUrl");
+    const char *cookie_cb = authc__map_first(&c->cookies, c->ck[AUTHC__CK_CALLBACK]);
+    if (query_cb && !authc__callback_url_acceptable(query_cb))
+        return authc__fail(c, AUTHC_ERR_INVALID_CALLBACK_URL,
+                           "InvalidCallbackUrl: the callbackUrl query parameter is neither a path nor an absolute http(s) URL");
+    /* Stricter than Auth.js: a malformed cookie is ignored and replaced
+     * instead of answering 500 on every route. */
+    if (cookie_cb && !authc__callback_url_acceptable(cookie_cb))
+        cookie_cb = NULL;
+    const char *src = body_cb ? body_cb : query_cb ? query_cb : cookie_cb;
+    const char *resolved = src ? authc__redirect_resolve(c, src) : c->origin;
+    c->callback_url = resolved;
+    if (!cookie_cb || strcmp(cookie_cb, resolved) != 0)
+        return authc__cookie_push(c, &c->init_cookies, c->ck[AUTHC__CK_CALLBACK], resolved, -1, -1);
+    return AUTHC_OK;
+}

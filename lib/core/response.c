@@ -1,0 +1,74 @@
+/* response.c — fills the response value: headers (any number of
+ * Set-Cookie), bodies, redirects, and the no-cache header set. */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "core/core_int.h"
+
+authc_err authc__res_header(authc__ctx *c, const char *name, const char *value)
+{
+    authc_response *r = c->res;
+    if (r->nheaders == c->hdr_cap) {
+        size_t cap = c->hdr_cap ? c->hdr_cap * 2 : 16;
+        authc_header *h = authc_arena_alloc(c->ar, cap * sizeof *h);
+        if (!h)
+            return AUTHC_ERR_NOMEM;
+        if (r->nheaders)
+            memcpy(h, r->headers, r->nheaders * sizeof *h);
+        r->headers = h;
+        c->hdr_cap = cap;
+    }
+    r->headers[r->nheaders].name = name;
+    r->headers[r->nheaders].value = value;
+    r->nheaders++;
+    return AUTHC_OK;
+}
+
+authc_err authc__res_body(authc__ctx *c, int status, const char *ctype,
+                          const char *body, size_t len)
+{
+    c->res->status = status;
+    c->res->body = body;
+    c->res->body_len = len;
+    return ctype ? authc__res_header(c, "Content-Type", ctype) : AUTHC_OK;
+}
+
+authc_err authc__res_json(authc__ctx *c, int status, const char *json)
+{
+    return authc__res_body(c, status, "application/json", json, strlen(json));
+}
+
+authc_err authc__res_redirect(authc__ctx *c, const char *location)
+{
+    c->res->status = 302;
+    return authc__res_header(c, "Location", location);
+}
+
+authc_err authc__res_nocache(authc__ctx *c)
+{
+    authc_err e = authc__res_header(c, "Cache-Control", "private, no-cache, no-store");
+    if (!e)
+        e = authc__res_header(c, "Expires", "0");
+    if (!e)
+        e = authc__res_header(c, "Pragma", "no-cache");
+    return e;
+}
+
+void authc_response_free(authc_response *res)
+{
+    if (!res)
+        return;
+    if (res->arena)
+        authc_arena_free(res->arena); /* res itself lives in the arena */
+    else
+        free(res);                    /* the static out-of-memory reply */
+}
+
+const char *authc_response_header(const authc_response *res, const char *name)
+{
+    for (size_t i = 0; res && i < res->nheaders; i++)
+        if (strcasecmp(res->headers[i].name, name) == 0)
+            return res->headers[i].value;
+    return NULL;
+}

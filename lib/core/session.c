@@ -1,0 +1,251 @@
+/* session.c — GET/POST /session for both strategies (JWT cookie re-issued
+ * on every read; database row extended per updateAge), and session issue. */
+#include <string.h>
+
+#include "core/core_int.h"
+
+/* Appends "key":<value> for a JSON member that exists in obj (null kept,
+ * absent omitted, as JSON.stringify does with undefined). */
+static void add_member(authc__buf *b, bool *first, const char *key, json_t *v)
+{
+    if (!v)
+        return;
+    if (!*first)
+        authc__buf_addc(b, ',');
+    *first = false;
+    authc__buf_add_json_str(b, key);
+    authc__buf_addc(b, ':');
+    if (json_is_string(v)) {
+        authc__buf_add_json_str(b, json_string_value(v));
+    } else {
+        char *d = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+        authc__buf_adds(b, d ? d : "null");
+        free(d);
+    }
+}
+
+static void add_str_member(authc__buf *b, bool *first, const char *key, const char *v)
+{
+    if (!v)
+        return;
+    if (!*first)
+        authc__buf_addc(b, ',');
+    *first = false;
+    authc__buf_add_json_str(b, key);
+    authc__buf_addc(b, ':');
+    authc__buf_add_json_str(b, v);
+}
+
+static authc_err reply_null(authc__ctx *c)
+{
+    authc_err e = c->post ? AUTHC_OK : authc__res_nocache(c);
+    return e ? e : authc__res_json(c, 200, "null");
+}
+
+static authc_err reply_body(authc__ctx *c, authc__buf *b)
+{
+    if (b->err)
+        return b->err;
+    authc_err e = c->post ? AUTHC_OK : authc__res_nocache(c);
+    return e ? e : authc__res_body(c, 200, "application/json", b->p, b->len);
+}
+
+static void fire(authc__ctx *c, const char *name, const authc_user *u, const char *provider)
+{
+    if (c->a->cb.event)
+        c->a->cb.event(c->a->cb.ud, name, u, provider);
+}
+
+static authc_err jwt_session(authc__ctx *c)
+{
+    const authc *a = c->a;
+    const char *tok = authc__session_read(c);
+    if (!tok)
+        return reply_null(c);
+    int64_t now = authc__now_ms() / 1000;
+    json_t *claims = NULL;
+    authc_err e = authc__jwt_decode(c->ar, a->session_keys[c->secure], a->nsecrets, tok,
+                                    strlen(tok), now, &claims);
+    if (e) {
+        authc__log(a, "warn", "[auth][error] JWTSessionError: session cookie rejected (%s); cleared",
+                   authc_strerror(e));
+        e = authc__session_write(c, NULL, -1);
+        return e ? e : reply_null(c);
+    }
+    int64_t now_ms = authc__now_ms();
+    int64_t exp = now + a->max_age;
+    char iso[32];
+    authc__iso8601(iso, now_ms + a->max_age * 1000); /* JS Date keeps ms */
+    authc__buf b;
+    authc__buf_init(&b, c->ar, 64 * 1024);
+    bool first = true;
+    authc__buf_adds(&b, "{\"user\":{");
+    add_member(&b, &first, "name", json_object_get(claims, "name"));
+    add_member(&b, &first, "email", json_object_get(claims, "email"));
+    add_member(&b, &first, "image", json_object_get(claims, "picture"));
+    authc__buf_adds(&b, "},\"expires\":");
+    authc__buf_add_json_str(&b, iso);
+    authc__buf_addc(&b, '}');
+    char *fresh = NULL;
+    e = authc__jwt_encode(c->ar, &a->session_keys[c->secure][0], claims, a->max_age, now, &fresh);
+    json_decref(claims);
+    if (!e)
+        e = authc__session_write(c, fresh, exp);
+    if (e)
+        return e;
+    fire(c, "session", NULL, NULL);
+    return reply_body(c, &b);
+}
+
+static authc_err db_session(authc__ctx *c)
+{
+    const authc *a = c->a;
+    authc_adapter *ad = a->adapter;
+    const char *tok = authc__map_first(&c->cookies, c->ck[AUTHC__CK_SESSION]);
+    if (!tok || !*tok)
+        return reply_null(c);
+    authc_session_row *s = NULL;
+    authc_user *u = NULL;
+    authc_err e = ad->get_session_and_user(ad, c->ar, tok, &s, &u);
+    if (e) {
+        /* Adapter failure: no session now, but keep the cookie for when the
+         * database is back (Auth.js SessionTokenError). */
+        authc__log(a, "error", "[auth][error] SessionTokenError: %s adapter: %s", ad->name,
+                   authc_strerror(e));
+        return reply_null(c);
+    }
+    int64_t now = authc__now_ms();
+    if (!s || !u || s->expires < now) {
+        if (s && ad->delete_session)
+            (void)ad->delete_session(ad, c->ar, tok, NULL);
+        e = authc__session_write(c, NULL, -1);
+        return e ? e : reply_null(c);
+    }
+    int64_t stored = s->expires;
+    if (stored - a->max_age * 1000 + a->update_age * 1000 <= now) {
+        authc_session_row upd = {.session_token = tok, .user_id = s->user_id,
+                                 .expires = now + a->max_age * 1000};
+        authc_session_row *out = NULL;
+        e = ad->update_session(ad, c->ar, &upd, &out);
+        if (e)
+            authc__log(a, "error", "[auth][error] SessionTokenError: could not extend session in %s: %s",
+                       ad->name, authc_strerror(e));
+    }
+    char iso[32];
+    authc__iso8601(iso, stored); /* Auth.js shows the pre-extension expiry */
+    authc__buf b;
+    authc__buf_init(&b, c->ar, 64 * 1024);
+    bool first = true;
+    authc__buf_adds(&b, "{\"user\":{");
+    add_str_member(&b, &first, "name", u->name);
+    add_str_member(&b, &first, "email", u->email);
+    add_str_member(&b, &first, "image", u->image);
+    authc__buf_adds(&b, "},\"expires\":");
+    authc__buf_add_json_str(&b, iso);
+    authc__buf_addc(&b, '}');
+    e = authc__cookie_push(c, &c->cookies_out, c->ck[AUTHC__CK_SESSION], tok, -1,
+                           now / 1000 + a->max_age);
+    if (e)
+        return e;
+    fire(c, "session", u, NULL);
+    return reply_body(c, &b);
+}
+
+authc_err authc__action_session(authc__ctx *c)
+{
+    if (c->post && !c->csrf_verified)
+        return authc__fail(c, AUTHC_ERR_MISSING_CSRF, "POST /session without a valid csrfToken");
+    return c->a->strategy == AUTHC__JWT ? jwt_session(c) : db_session(c);
+}
+
+authc_err authc__session_issue(authc__ctx *c, const authc_user *user,
+                               const authc_account *account, bool is_new_user)
+{
+    const authc *a = c->a;
+    (void)is_new_user;
+    bool jwt = a->strategy == AUTHC__JWT || (account && account->type &&
+                                             !strcmp(account->type, "credentials"));
+    int64_t now_ms = authc__now_ms(), now = now_ms / 1000;
+    if (jwt) {
+        json_t *claims = json_object();
+        if (!claims)
+            return AUTHC_ERR_NOMEM;
+        if (user->name)
+            json_object_set_new(claims, "name", json_string(user->name));
+        if (user->email)
+            json_object_set_new(claims, "email", json_string(user->email));
+        if (user->image)
+            json_object_set_new(claims, "picture", json_string(user->image));
+        if (user->id)
+            json_object_set_new(claims, "sub", json_string(user->id));
+        char *tok = NULL;
+        authc_err e = authc__jwt_encode(c->ar, &a->session_keys[c->secure][0], claims, a->max_age, now, &tok);
+        json_decref(claims);
+        return e ? e : authc__session_write(c, tok, now + a->max_age);
+    }
+    authc_adapter *ad = a->adapter;
+    char token[37];
+    authc_err e = authc__uuid(token);
+    if (e)
+        return e;
+    authc_session_row in = {.session_token = token, .user_id = user->id,
+                            .expires = now_ms + a->max_age * 1000};
+    authc_session_row *out = NULL;
+    e = ad->create_session(ad, c->ar, &in, &out);
+    if (e)
+        return authc__fail(c, e, "AdapterError: create_session failed in %s", ad->name);
+    const char *t = out && out->session_token ? out->session_token : authc_arena_strdup(c->ar, token);
+    int64_t exp = out ? out->expires : in.expires;
+    return authc__cookie_push(c, &c->cookies_out, c->ck[AUTHC__CK_SESSION], t, -1, exp / 1000);
+}
+
+authc_err authc__session_current(authc__ctx *c, authc_user **user, int64_t *expires_ms,
+                                 const char **db_token)
+{
+    const authc *a = c->a;
+    *user = NULL;
+    if (db_token)
+        *db_token = NULL;
+    if (a->strategy == AUTHC__JWT) {
+        const char *tok = authc__session_read(c);
+        if (!tok)
+            return AUTHC_OK;
+        json_t *claims = NULL;
+        if (authc__jwt_decode(c->ar, a->session_keys[c->secure], a->nsecrets, tok, strlen(tok),
+                              authc__now_ms() / 1000, &claims))
+            return AUTHC_OK;
+        authc_user *u = authc_arena_alloc(c->ar, sizeof *u);
+        if (!u) {
+            json_decref(claims);
+            return AUTHC_ERR_NOMEM;
+        }
+        u->id = authc_arena_strdup(c->ar, json_string_value(json_object_get(claims, "sub")));
+        u->name = authc_arena_strdup(c->ar, json_string_value(json_object_get(claims, "name")));
+        u->email = authc_arena_strdup(c->ar, json_string_value(json_object_get(claims, "email")));
+        u->image = authc_arena_strdup(c->ar, json_string_value(json_object_get(claims, "picture")));
+        u->email_verified = AUTHC_NO_TIME;
+        json_t *exp = json_object_get(claims, "exp");
+        if (expires_ms)
+            *expires_ms = json_is_number(exp) ? (int64_t)json_number_value(exp) * 1000 : AUTHC_NO_TIME;
+        json_decref(claims);
+        *user = u;
+        return AUTHC_OK;
+    }
+    authc_adapter *ad = a->adapter;
+    const char *tok = authc__map_first(&c->cookies, c->ck[AUTHC__CK_SESSION]);
+    if (!tok || !*tok)
+        return AUTHC_OK;
+    authc_session_row *s = NULL;
+    authc_user *u = NULL;
+    authc_err e = ad->get_session_and_user(ad, c->ar, tok, &s, &u);
+    if (e)
+        return authc__fail(c, e, "AdapterError: get_session_and_user failed in %s", ad->name);
+    if (!s || !u || s->expires < authc__now_ms())
+        return AUTHC_OK;
+    if (expires_ms)
+        *expires_ms = s->expires;
+    if (db_token)
+        *db_token = tok;
+    *user = u;
+    return AUTHC_OK;
+}

@@ -1,0 +1,84 @@
+/* signin.c — GET /signin (the page, or the app's page), POST /signin and
+ * POST /signin/:provider (start of the OAuth / email flows). */
+#include <string.h>
+
+#include "core/core_int.h"
+
+authc_err authc__action_signin_page(authc__ctx *c)
+{
+    const authc *a = c->a;
+    const char *error = authc__map_last(&c->query, "error");
+    if (a->pages_signin) {
+        authc__buf b;
+        authc__buf_init(&b, c->ar, AUTHC__MAX_URL * 4);
+        authc__buf_adds(&b, a->pages_signin);
+        authc__buf_adds(&b, strchr(a->pages_signin, '?') ? "&callbackUrl=" : "?callbackUrl=");
+        authc__buf_add_uri_component(&b, c->callback_url);
+        if (error) {
+            authc__buf_adds(&b, "&error=");
+            authc__buf_add_uri_component(&b, error);
+        }
+        return b.err ? b.err : authc__res_redirect(c, b.p);
+    }
+    const char *bp = strcmp(a->base_path, "/") ? a->base_path : "";
+    authc__page_provider *pp = authc_arena_alloc(c->ar, (a->nproviders + 1) * sizeof *pp);
+    if (!pp)
+        return AUTHC_ERR_NOMEM;
+    size_t n = 0;
+    for (size_t i = 0; i < a->nproviders; i++) {
+        const authc__provider *p = &a->providers[i];
+        authc__page_provider *q = &pp[n++];
+        q->id = p->id;
+        q->name = p->name;
+        q->type = authc__ptype_name(p->type);
+        q->signin_url = authc_arena_printf(c->ar, "%s%s/signin/%s", c->origin, bp, p->id);
+        q->callback_url = authc_arena_printf(c->ar, "%s%s/callback/%s", c->origin, bp, p->id);
+        q->fields = p->fields;
+        q->nfields = p->nfields;
+        q->brand_color = p->brand_color;
+        if (!q->signin_url || !q->callback_url)
+            return AUTHC_ERR_NOMEM;
+    }
+    /* Stricter than Auth.js: hidden fields carry our resolved callbackUrl,
+     * never the raw query value. */
+    authc__signin_page page = {
+        .theme = &a->theme,
+        .lang = authc__ctx_lang(c),
+        .csrf_token = c->csrf_token,
+        .callback_url = c->callback_url,
+        .error = error,
+        .email = authc__map_last(&c->query, "email"),
+        .providers = pp,
+        .nproviders = n,
+    };
+    char *html;
+    size_t len;
+    authc_err e = authc__page_signin(c->ar, &page, &html, &len);
+    return e ? e : authc__res_body(c, 200, "text/html", html, len);
+}
+
+authc_err authc__action_signin(authc__ctx *c)
+{
+    const authc *a = c->a;
+    if (!c->post)
+        return authc__fail(c, AUTHC_ERR_CONFIGURATION, "UnknownAction: GET signin/%s", c->provider_id);
+    if (!c->csrf_verified)
+        return authc__fail(c, AUTHC_ERR_MISSING_CSRF, "POST /signin without a valid csrfToken");
+    const char *bp = strcmp(a->base_path, "/") ? a->base_path : "";
+    const char *back = authc_arena_printf(c->ar, "%s%s/signin", c->origin, bp);
+    if (!back)
+        return AUTHC_ERR_NOMEM;
+    if (!c->provider)
+        return authc__res_redirect(c, back);
+    switch (c->provider->type) {
+    case AUTHC__P_OAUTH:
+    case AUTHC__P_OIDC:
+    case AUTHC__P_EMAIL:
+        /* Provided by the OAuth and email modules when configured. */
+        return authc__fail(c, AUTHC_ERR_CONFIGURATION,
+                           "provider type %s is not available in this build",
+                           authc__ptype_name(c->provider->type));
+    default:
+        return authc__res_redirect(c, back);
+    }
+}

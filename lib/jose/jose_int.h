@@ -1,0 +1,55 @@
+/* jose_int.h — the session JWE of Auth.js (dir + A256CBC-HS512, HKDF keys,
+ * SHA-512 thumbprint kid) and the JWT claims layer on top of it. */
+#ifndef AUTHC_JOSE_INT_H
+#define AUTHC_JOSE_INT_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "authc.h"
+
+/* Hard maximum of a token we accept (a chunked cookie can reach this). */
+#define AUTHC__JWE_MAX_TOKEN (64 * 1024)
+/* Clock tolerance of decode(), seconds. */
+#define AUTHC__JWT_CLOCK_TOLERANCE 15
+
+/* Key material derived once per (secret, salt) at start-up. */
+typedef struct authc__jwe_key {
+    uint8_t key[64];    /* A256CBC-HS512: MAC = [0,32), AES = [32,64); A256GCM key = [0,32) */
+    char kid[96];       /* SHA-512 JWK thumbprint of the 64-byte key, b64url (86 chars) */
+    char kid_gcm[48];   /* SHA-256 JWK thumbprint of the 32-byte key, b64url (43 chars) */
+} authc__jwe_key;
+
+/* HKDF-SHA256(ikm=secret, salt=salt, info="Auth.js Generated Encryption
+ * Key (<salt>)", 64) and both kids. Caller owns *out (wipe when done). */
+authc_err authc__jwe_derive(authc__jwe_key *out, const char *secret, const char *salt);
+
+/* Compact JWE of pt with header {"alg":"dir","enc":"A256CBC-HS512","kid":…}.
+ * *out is owned by ar (NUL-terminated). */
+authc_err authc__jwe_encrypt(authc_arena *ar, const authc__jwe_key *key,
+                             const uint8_t *pt, size_t n, char **out);
+
+/* Decrypts a compact JWE with the keys in order (Auth.js rules: no kid →
+ * keys[0] only; kid → the key whose thumbprint matches, else error;
+ * enc A256CBC-HS512 or A256GCM; alg dir only). *pt is owned by ar and
+ * NUL-terminated. AUTHC_ERR_CRYPTO on any tampering, AUTHC_ERR_INVALID on
+ * malformed input, AUTHC_ERR_LIMIT when len > AUTHC__JWE_MAX_TOKEN. */
+authc_err authc__jwe_decrypt(authc_arena *ar, const authc__jwe_key *keys,
+                             size_t nkeys, const char *token, size_t len,
+                             uint8_t **pt, size_t *ptlen);
+
+/* Auth.js encode(): sets iat=now, exp=now+max_age, jti=UUIDv4 on a copy of
+ * claims (claims is borrowed) and encrypts with key. *out owned by ar. */
+authc_err authc__jwt_encode(authc_arena *ar, const authc__jwe_key *key,
+                            json_t *claims, int64_t max_age, int64_t now,
+                            char **out);
+
+/* Auth.js decode(): decrypt, parse a JSON object, reject exp <= now-15,
+ * nbf > now+15 (when present), non-numeric iat. *claims is a new
+ * reference owned by the caller (json_decref). AUTHC_ERR_EXPIRED when
+ * expired. */
+authc_err authc__jwt_decode(authc_arena *ar, const authc__jwe_key *keys,
+                            size_t nkeys, const char *token, size_t len,
+                            int64_t now, json_t **claims);
+
+#endif

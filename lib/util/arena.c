@@ -1,0 +1,117 @@
+/* arena.c — per-request bump allocator: everything a request allocates is
+ * released in one call. Chunks grow geometrically; big blocks get their own. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "authc.h"
+
+#define ARENA_FIRST 4096
+#define ARENA_ALIGN 16
+
+typedef struct chunk {
+    struct chunk *next;
+    size_t used, cap;
+    _Alignas(16) unsigned char data[];
+} chunk;
+
+struct authc_arena {
+    chunk *head;
+    size_t next_cap;
+};
+
+/* Returns a new arena owned by the caller (authc_arena_free), NULL on OOM. */
+authc_arena *authc_arena_new(void)
+{
+    authc_arena *ar = calloc(1, sizeof *ar);
+    if (ar)
+        ar->next_cap = ARENA_FIRST;
+    return ar;
+}
+
+void authc_arena_free(authc_arena *ar)
+{
+    if (!ar)
+        return;
+    chunk *c = ar->head;
+    while (c) {
+        chunk *n = c->next;
+        free(c);
+        c = n;
+    }
+    free(ar);
+}
+
+/* Zeroed memory owned by ar; NULL on OOM or overflow. */
+void *authc_arena_alloc(authc_arena *ar, size_t n)
+{
+    if (!ar)
+        return NULL;
+    if (n == 0)
+        n = 1;
+    if (n > ((size_t)1 << 40))
+        return NULL;
+    size_t need = (n + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1);
+    chunk *c = ar->head;
+    if (!c || c->cap - c->used < need) {
+        size_t cap = ar->next_cap;
+        while (cap < need)
+            cap *= 2;
+        chunk *nc = malloc(sizeof *nc + cap);
+        if (!nc)
+            return NULL;
+        nc->used = 0;
+        nc->cap = cap;
+        /* A block larger than the growth step goes behind the head so the
+         * head's free space stays usable. */
+        if (c && cap > ar->next_cap) {
+            nc->next = c->next;
+            c->next = nc;
+        } else {
+            nc->next = c;
+            ar->head = nc;
+            if (ar->next_cap < 256 * 1024)
+                ar->next_cap *= 2;
+        }
+        c = nc;
+    }
+    void *p = c->data + c->used;
+    c->used += need;
+    memset(p, 0, n);
+    return p;
+}
+
+char *authc_arena_strndup(authc_arena *ar, const char *s, size_t n)
+{
+    if (!s)
+        return NULL;
+    char *p = authc_arena_alloc(ar, n + 1);
+    if (!p)
+        return NULL;
+    memcpy(p, s, n);
+    p[n] = '\0';
+    return p;
+}
+
+char *authc_arena_strdup(authc_arena *ar, const char *s)
+{
+    return s ? authc_arena_strndup(ar, s, strlen(s)) : NULL;
+}
+
+char *authc_arena_printf(authc_arena *ar, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return NULL;
+    char *p = authc_arena_alloc(ar, (size_t)n + 1);
+    if (!p)
+        return NULL;
+    va_start(ap, fmt);
+    vsnprintf(p, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    return p;
+}

@@ -1,0 +1,178 @@
+/* buf.c — bounded string builder on an arena, plus the escaping appenders
+ * (HTML, JSON, URI component, form) that pages and responses use. */
+#include <stdio.h>
+#include <string.h>
+
+#include "util/util_int.h"
+
+void authc__buf_init(authc__buf *b, authc_arena *ar, size_t max)
+{
+    memset(b, 0, sizeof *b);
+    b->ar = ar;
+    b->max = max;
+}
+
+static bool grow(authc__buf *b, size_t extra)
+{
+    if (b->err)
+        return false;
+    if (extra > b->max || b->len > b->max - extra) {
+        b->err = AUTHC_ERR_LIMIT;
+        return false;
+    }
+    size_t need = b->len + extra + 1;
+    if (need <= b->cap)
+        return true;
+    size_t cap = b->cap ? b->cap * 2 : 256;
+    while (cap < need)
+        cap *= 2;
+    if (cap > b->max + 1)
+        cap = b->max + 1;
+    char *p = authc_arena_alloc(b->ar, cap);
+    if (!p) {
+        b->err = AUTHC_ERR_NOMEM;
+        return false;
+    }
+    if (b->len)
+        memcpy(p, b->p, b->len);
+    p[b->len] = '\0';
+    b->p = p;
+    b->cap = cap;
+    return true;
+}
+
+void authc__buf_add(authc__buf *b, const void *data, size_t n)
+{
+    if (!grow(b, n))
+        return;
+    if (n)
+        memcpy(b->p + b->len, data, n);
+    b->len += n;
+    b->p[b->len] = '\0';
+}
+
+void authc__buf_adds(authc__buf *b, const char *s)
+{
+    if (s)
+        authc__buf_add(b, s, strlen(s));
+}
+
+void authc__buf_addc(authc__buf *b, char c)
+{
+    authc__buf_add(b, &c, 1);
+}
+
+void authc__buf_printf(authc__buf *b, const char *fmt, ...)
+{
+    char tmp[512];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
+    va_end(ap);
+    if (n < 0) {
+        b->err = AUTHC_ERR_INVALID;
+        return;
+    }
+    if ((size_t)n < sizeof tmp) {
+        authc__buf_add(b, tmp, (size_t)n);
+        return;
+    }
+    if (!grow(b, (size_t)n))
+        return;
+    va_start(ap, fmt);
+    vsnprintf(b->p + b->len, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    b->len += (size_t)n;
+}
+
+void authc__buf_add_html(authc__buf *b, const char *s)
+{
+    if (!s)
+        return;
+    const char *run = s;
+    for (const char *p = s; *p; p++) {
+        const char *rep = NULL;
+        switch (*p) {
+        case '&': rep = "&amp;"; break;
+        case '<': rep = "&lt;"; break;
+        case '>': rep = "&gt;"; break;
+        case '"': rep = "&quot;"; break;
+        case '\'': rep = "&#39;"; break;
+        default: continue;
+        }
+        authc__buf_add(b, run, (size_t)(p - run));
+        authc__buf_adds(b, rep);
+        run = p + 1;
+    }
+    authc__buf_adds(b, run);
+}
+
+void authc__buf_add_json_str(authc__buf *b, const char *s)
+{
+    static const char hexd[] = "0123456789abcdef";
+    authc__buf_addc(b, '"');
+    if (s) {
+        const char *run = s;
+        for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+            char esc[7];
+            const char *rep = NULL;
+            switch (*p) {
+            case '"': rep = "\\\""; break;
+            case '\\': rep = "\\\\"; break;
+            case '\n': rep = "\\n"; break;
+            case '\r': rep = "\\r"; break;
+            case '\t': rep = "\\t"; break;
+            case '\b': rep = "\\b"; break;
+            case '\f': rep = "\\f"; break;
+            default:
+                if (*p < 0x20) {
+                    esc[0] = '\\'; esc[1] = 'u'; esc[2] = '0'; esc[3] = '0';
+                    esc[4] = hexd[*p >> 4]; esc[5] = hexd[*p & 15]; esc[6] = 0;
+                    rep = esc;
+                } else {
+                    continue;
+                }
+            }
+            authc__buf_add(b, run, (size_t)((const char *)p - run));
+            authc__buf_adds(b, rep);
+            run = (const char *)p + 1;
+        }
+        authc__buf_adds(b, run);
+    }
+    authc__buf_addc(b, '"');
+}
+
+static void add_pct(authc__buf *b, const char *s, bool form)
+{
+    static const char hexd[] = "0123456789ABCDEF";
+    if (!s)
+        return;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        unsigned char c = *p;
+        bool keep;
+        if (form) /* URLSearchParams: *-._ and alnum */
+            keep = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+                   (c >= '0' && c <= '9') || c == '*' || c == '-' || c == '.' || c == '_';
+        else /* encodeURIComponent: A-Z a-z 0-9 - _ . ! ~ * ' ( ) */
+            keep = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+                   (c >= '0' && c <= '9') || strchr("-_.!~*'()", c) != NULL;
+        if (keep) {
+            authc__buf_addc(b, (char)c);
+        } else if (form && c == ' ') {
+            authc__buf_addc(b, '+');
+        } else {
+            char e[3] = {'%', hexd[c >> 4], hexd[c & 15]};
+            authc__buf_add(b, e, 3);
+        }
+    }
+}
+
+void authc__buf_add_uri_component(authc__buf *b, const char *s)
+{
+    add_pct(b, s, false);
+}
+
+void authc__buf_add_form_component(authc__buf *b, const char *s)
+{
+    add_pct(b, s, true);
+}

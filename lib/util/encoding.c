@@ -1,0 +1,174 @@
+/* encoding.c — base64url / base64 / hex / percent decoding with strict
+ * input checks; outputs live in the caller's arena. */
+#include <string.h>
+
+#include "util/util_int.h"
+
+static const char B64URL[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+static const char B64STD[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+static size_t enc(char *out, const uint8_t *in, size_t n, const char *alpha, bool pad)
+{
+    size_t o = 0, i = 0;
+    for (; i + 3 <= n; i += 3) {
+        uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 | in[i + 2];
+        out[o++] = alpha[v >> 18];
+        out[o++] = alpha[(v >> 12) & 63];
+        out[o++] = alpha[(v >> 6) & 63];
+        out[o++] = alpha[v & 63];
+    }
+    if (n - i == 1) {
+        uint32_t v = (uint32_t)in[i] << 16;
+        out[o++] = alpha[v >> 18];
+        out[o++] = alpha[(v >> 12) & 63];
+        if (pad) { out[o++] = '='; out[o++] = '='; }
+    } else if (n - i == 2) {
+        uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8;
+        out[o++] = alpha[v >> 18];
+        out[o++] = alpha[(v >> 12) & 63];
+        out[o++] = alpha[(v >> 6) & 63];
+        if (pad) out[o++] = '=';
+    }
+    out[o] = '\0';
+    return o;
+}
+
+static int dec_char(unsigned char c, bool url)
+{
+    if (c >= 'A' && c <= 'Z') return c - 'A';
+    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+    if (c >= '0' && c <= '9') return c - '0' + 52;
+    if (url ? c == '-' : c == '+') return 62;
+    if (url ? c == '_' : c == '/') return 63;
+    return -1;
+}
+
+/* Decodes unpadded input; rejects stray characters and non-canonical
+ * trailing bits. Returns bytes written or -1. */
+static long dec(uint8_t *out, size_t cap, const char *in, size_t n, bool url)
+{
+    if (n % 4 == 1)
+        return -1;
+    size_t o = 0;
+    uint32_t acc = 0;
+    int bits = 0;
+    for (size_t i = 0; i < n; i++) {
+        int v = dec_char((unsigned char)in[i], url);
+        if (v < 0)
+            return -1;
+        acc = (acc << 6) | (uint32_t)v;
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            if (o >= cap)
+                return -1;
+            out[o++] = (uint8_t)(acc >> bits);
+            acc &= (1u << bits) - 1;
+        }
+    }
+    if (acc != 0) /* leftover bits must be zero */
+        return -1;
+    return (long)o;
+}
+
+size_t authc__b64url_encode_to(char *out, const uint8_t *in, size_t n)
+{
+    return enc(out, in, n, B64URL, false);
+}
+
+long authc__b64url_decode_to(uint8_t *out, size_t cap, const char *in, size_t n)
+{
+    return dec(out, cap, in, n, true);
+}
+
+char *authc__b64url_encode(authc_arena *ar, const uint8_t *in, size_t n)
+{
+    char *out = authc_arena_alloc(ar, (n + 2) / 3 * 4 + 1);
+    if (out)
+        enc(out, in, n, B64URL, false);
+    return out;
+}
+
+uint8_t *authc__b64url_decode(authc_arena *ar, const char *in, size_t n, size_t *outlen)
+{
+    size_t cap = n / 4 * 3 + 3;
+    uint8_t *out = authc_arena_alloc(ar, cap + 1);
+    if (!out)
+        return NULL;
+    long r = dec(out, cap, in, n, true);
+    if (r < 0)
+        return NULL;
+    out[r] = 0;
+    *outlen = (size_t)r;
+    return out;
+}
+
+char *authc__b64_encode(authc_arena *ar, const uint8_t *in, size_t n)
+{
+    char *out = authc_arena_alloc(ar, (n + 2) / 3 * 4 + 1);
+    if (out)
+        enc(out, in, n, B64STD, true);
+    return out;
+}
+
+uint8_t *authc__b64_decode(authc_arena *ar, const char *in, size_t n, size_t *outlen)
+{
+    /* Padding is optional on input but must be well placed. */
+    while (n > 0 && in[n - 1] == '=')
+        n--;
+    size_t cap = n / 4 * 3 + 3;
+    uint8_t *out = authc_arena_alloc(ar, cap + 1);
+    if (!out)
+        return NULL;
+    long r = dec(out, cap, in, n, false);
+    if (r < 0)
+        return NULL;
+    out[r] = 0;
+    *outlen = (size_t)r;
+    return out;
+}
+
+void authc__hex(char *out, const uint8_t *in, size_t n)
+{
+    static const char hexd[] = "0123456789abcdef";
+    for (size_t i = 0; i < n; i++) {
+        out[2 * i] = hexd[in[i] >> 4];
+        out[2 * i + 1] = hexd[in[i] & 15];
+    }
+    out[2 * n] = '\0';
+}
+
+static int hexval(unsigned char c)
+{
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+char *authc__pct_decode(authc_arena *ar, const char *s, size_t n, bool form)
+{
+    char *out = authc_arena_alloc(ar, n + 1);
+    if (!out)
+        return NULL;
+    size_t o = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '%') {
+            if (i + 2 >= n)
+                return NULL;
+            int h = hexval((unsigned char)s[i + 1]), l = hexval((unsigned char)s[i + 2]);
+            if (h < 0 || l < 0)
+                return NULL;
+            c = (unsigned char)(h << 4 | l);
+            i += 2;
+        } else if (form && c == '+') {
+            c = ' ';
+        }
+        if (c == '\0')
+            return NULL;
+        out[o++] = (char)c;
+    }
+    out[o] = '\0';
+    return out;
+}

@@ -1,0 +1,98 @@
+/* misc.c — randomness, UUIDs, clocks and date formats, comparisons and
+ * wiping: the small primitives everything else builds on. */
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "util/util_int.h"
+
+authc_err authc__random(void *out, size_t n)
+{
+    if (n > (size_t)1 << 20)
+        return AUTHC_ERR_LIMIT;
+    return RAND_bytes(out, (int)n) == 1 ? AUTHC_OK : AUTHC_ERR_CRYPTO;
+}
+
+authc_err authc__uuid(char out[37])
+{
+    uint8_t b[16];
+    authc_err e = authc__random(b, sizeof b);
+    if (e)
+        return e;
+    b[6] = (uint8_t)((b[6] & 0x0f) | 0x40);
+    b[8] = (uint8_t)((b[8] & 0x3f) | 0x80);
+    static const char hexd[] = "0123456789abcdef";
+    size_t o = 0;
+    for (int i = 0; i < 16; i++) {
+        if (i == 4 || i == 6 || i == 8 || i == 10)
+            out[o++] = '-';
+        out[o++] = hexd[b[i] >> 4];
+        out[o++] = hexd[b[i] & 15];
+    }
+    out[o] = '\0';
+    return AUTHC_OK;
+}
+
+int64_t authc__now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void authc__iso8601(char out[32], int64_t ms)
+{
+    int64_t sec = ms / 1000, rem = ms % 1000;
+    if (rem < 0) {
+        rem += 1000;
+        sec--;
+    }
+    time_t t = (time_t)sec;
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    size_t n = strftime(out, 32, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(out + n, 32 - n, ".%03dZ", (int)rem);
+}
+
+void authc__http_date(char out[40], int64_t sec)
+{
+    static const char *days[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+    static const char *mons[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                 "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+    time_t t = (time_t)sec;
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    /* strftime's %a/%b follow the locale; HTTP needs the English names. */
+    size_t n = (size_t)snprintf(out, 40, "%s, %02d %s ", days[tm.tm_wday], tm.tm_mday,
+                                mons[tm.tm_mon]);
+    strftime(out + n, 40 - n, "%Y %H:%M:%S GMT", &tm);
+}
+
+bool authc__ct_streq(const char *a, const char *b)
+{
+    if (!a || !b)
+        return false;
+    size_t la = strlen(a), lb = strlen(b);
+    if (la != lb)
+        return false;
+    return CRYPTO_memcmp(a, b, la) == 0;
+}
+
+bool authc__strieq(const char *a, const char *b)
+{
+    return a && b && strcasecmp(a, b) == 0;
+}
+
+bool authc__starts_with(const char *s, const char *prefix)
+{
+    return s && prefix && strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+void authc__wipe(void *p, size_t n)
+{
+    if (p && n)
+        OPENSSL_cleanse(p, n);
+}

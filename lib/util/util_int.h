@@ -1,0 +1,109 @@
+/* util_int.h — private helpers shared by all of libauthc: bounded buffers,
+ * encodings (base64url, hex, percent, HTML, JSON strings), randomness, time. */
+#ifndef AUTHC_UTIL_INT_H
+#define AUTHC_UTIL_INT_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "authc.h"
+
+/* ---- bounded string builder (memory from an arena) ---------------- */
+/* A buffer grows up to `max` bytes; past that `err` is set and further
+ * appends are ignored, so callers check once at the end. p is always
+ * NUL-terminated (when cap > 0). */
+typedef struct authc__buf {
+    authc_arena *ar;
+    char *p;
+    size_t len, cap, max;
+    authc_err err;     /* AUTHC_OK, AUTHC_ERR_NOMEM or AUTHC_ERR_LIMIT */
+} authc__buf;
+
+void authc__buf_init(authc__buf *b, authc_arena *ar, size_t max);
+void authc__buf_add(authc__buf *b, const void *data, size_t n);
+void authc__buf_adds(authc__buf *b, const char *s);
+void authc__buf_addc(authc__buf *b, char c);
+void authc__buf_printf(authc__buf *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Appends s HTML-escaped (& < > " ' → entities). */
+void authc__buf_add_html(authc__buf *b, const char *s);
+/* Appends s as a JSON string literal with quotes ("…", escaped). */
+void authc__buf_add_json_str(authc__buf *b, const char *s);
+/* Appends s percent-encoded like JS encodeURIComponent. */
+void authc__buf_add_uri_component(authc__buf *b, const char *s);
+/* Appends s form-encoded like URLSearchParams (space → '+'). */
+void authc__buf_add_form_component(authc__buf *b, const char *s);
+
+/* ---- encodings (results owned by the arena; NULL on error/OOM) ----- */
+char *authc__b64url_encode(authc_arena *ar, const uint8_t *in, size_t n);
+/* Decodes unpadded base64url; rejects any other character. *outlen set. */
+uint8_t *authc__b64url_decode(authc_arena *ar, const char *in, size_t n,
+                              size_t *outlen);
+/* Writes base64url(in) into out (needs 4*ceil(n/3)+1 bytes); returns length. */
+size_t authc__b64url_encode_to(char *out, const uint8_t *in, size_t n);
+/* Decodes into out (cap bytes); returns -1 on bad input or overflow. */
+long authc__b64url_decode_to(uint8_t *out, size_t cap, const char *in, size_t n);
+char *authc__b64_encode(authc_arena *ar, const uint8_t *in, size_t n);   /* standard, padded */
+uint8_t *authc__b64_decode(authc_arena *ar, const char *in, size_t n, size_t *outlen);
+/* Lowercase hex of n bytes into out (2n+1 bytes). */
+void authc__hex(char *out, const uint8_t *in, size_t n);
+/* Percent-decodes (and '+' → ' ' when form is true). NULL on malformed
+ * escapes or embedded NUL. */
+char *authc__pct_decode(authc_arena *ar, const char *s, size_t n, bool form);
+
+/* ---- small maps (arena) ------------------------------------------- */
+typedef struct authc__kv {
+    const char *k;
+    const char *v;
+} authc__kv;
+typedef struct authc__map {
+    authc__kv *items;
+    size_t n, cap;
+} authc__map;
+authc_err authc__map_add(authc_arena *ar, authc__map *m, const char *k, const char *v);
+/* Last value for k (query/body semantics: last wins) or NULL. */
+const char *authc__map_last(const authc__map *m, const char *k);
+/* First value for k (cookie semantics: first wins) or NULL. */
+const char *authc__map_first(const authc__map *m, const char *k);
+/* Parses application/x-www-form-urlencoded (or a query string) into m.
+ * Malformed pairs are skipped. At most `max_pairs` pairs (AUTHC_ERR_LIMIT). */
+authc_err authc__parse_form(authc_arena *ar, const char *s, size_t n,
+                            authc__map *m, size_t max_pairs);
+
+/* ---- URLs ---------------------------------------------------------- */
+typedef struct authc__url {
+    const char *scheme;   /* lowercase, "http" / "https" */
+    const char *host;     /* lowercase host (with [] for IPv6), no port */
+    const char *port;     /* NULL when default or absent */
+    const char *origin;   /* scheme://host[:port] normalised */
+    const char *path;     /* starts with '/', "/" when empty */
+    const char *query;    /* without '?', NULL when absent */
+} authc__url;
+/* Parses an absolute http(s) URL like WHATWG would for the parts authc
+ * needs (rejects userinfo-confusion, backslashes in authority, control
+ * chars, non-http schemes). */
+authc_err authc__url_parse(authc_arena *ar, const char *s, authc__url *u);
+
+/* ---- randomness, ids, time ----------------------------------------- */
+/* CSPRNG (OpenSSL RAND_bytes). */
+authc_err authc__random(void *out, size_t n);
+/* UUID v4 string (37 bytes incl. NUL). */
+authc_err authc__uuid(char out[37]);
+int64_t authc__now_ms(void);
+/* ISO-8601 with milliseconds and Z, like JS toISOString (25 bytes). */
+void authc__iso8601(char out[32], int64_t ms);
+/* JS Date.toUTCString(): "Wed, 25 Nov 2026 08:00:00 GMT". */
+void authc__http_date(char out[40], int64_t sec);
+
+/* ---- comparisons ---------------------------------------------------- */
+/* Constant-time equality of two strings (length leaks, contents don't). */
+bool authc__ct_streq(const char *a, const char *b);
+bool authc__strieq(const char *a, const char *b);
+bool authc__starts_with(const char *s, const char *prefix);
+
+/* Wipes memory the compiler may not elide. */
+void authc__wipe(void *p, size_t n);
+
+#endif

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs what authc needs on a fresh Debian machine, only what is missing.
+# Usage: scripts/deps.sh build|test
+set -euo pipefail
+mode=${1:-build}
+build_pkgs=(build-essential cmake pkg-config libmicrohttpd-dev libssl-dev libjansson-dev
+  libcjose-dev libcurl4-openssl-dev libsqlite3-dev libpq-dev libhiredis-dev libargon2-dev
+  libcbor-dev libfido2-dev libcmocka-dev)
+test_pkgs=(nodejs npm postgresql redis-server sqlite3 chromium)
+pkgs=("${build_pkgs[@]}")
+[ "$mode" = test ] && pkgs+=("${test_pkgs[@]}")
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+# node/npm may come from outside Debian: only install them when absent.
+if command -v node >/dev/null && command -v npm >/dev/null; then
+  tmp=(); for p in "${missing[@]}"; do [[ $p == nodejs || $p == npm ]] || tmp+=("$p"); done
+  missing=("${tmp[@]+"${tmp[@]}"}")
+fi
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "authc: installing Debian packages: ${missing[*]}"
+  SUDO=; [ "$(id -u)" -ne 0 ] && SUDO=sudo
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+if [ "$mode" = test ]; then
+  here=$(cd "$(dirname "$0")/.." && pwd)
+  if [ ! -d "$here/node_modules" ] || [ "$here/package-lock.json" -nt "$here/node_modules/.package-lock.json" ]; then
+    echo "authc: npm ci (test peers: @auth/core, next-auth, oidc-provider, ...)"
+    (cd "$here" && npm ci --no-audit --no-fund --legacy-peer-deps >/dev/null)
+  fi
+fi
