@@ -14,6 +14,11 @@ authc_err authc__action_callback(authc__ctx *c)
             return authc__fail(c, AUTHC_ERR_CONFIGURATION,
                                "InvalidProvider: credentials callback must be a POST");
         return authc__credentials_callback(c);
+    case AUTHC__P_OAUTH:
+    case AUTHC__P_OIDC:
+        return authc__oauth_callback(c);
+    case AUTHC__P_EMAIL:
+        return authc__email_callback(c);
     default:
         return authc__fail(c, AUTHC_ERR_CONFIGURATION,
                            "provider type %s is not available in this build",

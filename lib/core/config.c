@@ -69,6 +69,8 @@ static void free_instance(struct authc *a)
             free((char *)p->fields[j].type);
         }
         free(p->fields);
+        if (p->impl_free)
+            p->impl_free(p->impl);
     }
     free(a->providers);
     for (int s = 0; s < 2; s++) {
@@ -260,6 +262,18 @@ authc_err authc_config_set(authc_config *cfg, const char *key, const char *value
     return AUTHC_ERR_INVALID;
 }
 
+authc__provider *authc__config_add_provider(authc_config *cfg)
+{
+    struct authc *a = &cfg->a;
+    authc__provider *np = realloc(a->providers, (a->nproviders + 1) * sizeof *np);
+    if (!np)
+        return NULL;
+    a->providers = np;
+    authc__provider *p = &np[a->nproviders++];
+    memset(p, 0, sizeof *p);
+    return p;
+}
+
 static authc__provider *add_provider(struct authc *a)
 {
     authc__provider *np = realloc(a->providers, (a->nproviders + 1) * sizeof *np);
@@ -389,6 +403,11 @@ authc *authc_new(authc_config *cfg, char *err, size_t errlen)
         if (p->type == AUTHC__P_CREDENTIALS && !p->authorize) {
             append_err(err, errlen, "MissingAuthorize: a credentials provider needs an authorize function");
             ok = false;
+        }
+        if (p->impl_check) {
+            size_t l = strlen(err);
+            if (!p->impl_check(a, &a->providers[i], err + l, errlen - l))
+                ok = false;
         }
         for (size_t j = 0; j < i; j++)
             if (!strcmp(a->providers[j].id, p->id)) {

@@ -43,6 +43,12 @@ typedef struct authc__provider {
     /* oauth/oidc/email: owned by their provider modules */
     void *impl;
     const char *brand_color;
+    bool allow_dangerous_email_linking;
+    /* Provider-type modules (oauth, email, webauthn) own `impl`: */
+    void (*impl_free)(void *impl);
+    /* Called once by authc_new: validate and derive; append problems to
+     * err (one per line) and return false to refuse the configuration. */
+    bool (*impl_check)(struct authc *a, struct authc__provider *p, char *err, size_t errlen);
 } authc__provider;
 
 /* Cookie keys, in the order of spec §3.1. */
@@ -217,11 +223,31 @@ authc_err authc__action_error_page(authc__ctx *c);
 authc_err authc__action_verify_request(authc__ctx *c);
 
 /* ---- login.c: account linking and session creation after a sign-in ---- */
-authc_err authc__login(authc__ctx *c, authc_user *user, authc_account *account,
-                       const char *provider_type);
+/* Runs the signIn callback, links or creates the user through the adapter
+ * (Auth.js handleLoginOrRegister, spec §8.3), issues the session, fires
+ * events and answers with the redirect (callbackUrl, or pages.newUser for a
+ * new user). `profile` is the user as the provider describes it (id = the
+ * provider's id for it, unused without an adapter); `account` has
+ * provider, type and provider_account_id set (and tokens for OAuth). */
+authc_err authc__login(authc__ctx *c, const authc_user *profile, authc_account *account);
 
 /* ---- providers/credentials.c ---- */
 authc_err authc__credentials_callback(authc__ctx *c);
+
+/* ---- provider-type entry points (in lib/providers) ---- */
+/* POST /signin/:id for oauth/oidc: 302 to the authorization URL. */
+authc_err authc__oauth_signin(authc__ctx *c);
+/* GET (or form_post POST) /callback/:id for oauth/oidc. */
+authc_err authc__oauth_callback(authc__ctx *c);
+/* POST /signin/:id for email: send the link, 302 to verify-request. */
+authc_err authc__email_signin(authc__ctx *c);
+/* GET/POST /callback/:id for email. */
+authc_err authc__email_callback(authc__ctx *c);
+
+/* ---- config.c ---- */
+/* Appends a zeroed provider to a config under construction (the caller
+ * fills id, name, type and impl; id/name must be malloc'd). NULL on OOM. */
+authc__provider *authc__config_add_provider(authc_config *cfg);
 
 /* ---- helpers in router.c ---- */
 const authc__provider *authc__provider_find(const authc *a, const char *id);

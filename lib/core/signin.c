@@ -73,11 +73,9 @@ authc_err authc__action_signin(authc__ctx *c)
     switch (c->provider->type) {
     case AUTHC__P_OAUTH:
     case AUTHC__P_OIDC:
+        return authc__oauth_signin(c);
     case AUTHC__P_EMAIL:
-        /* Provided by the OAuth and email modules when configured. */
-        return authc__fail(c, AUTHC_ERR_CONFIGURATION,
-                           "provider type %s is not available in this build",
-                           authc__ptype_name(c->provider->type));
+        return authc__email_signin(c);
     default:
         return authc__res_redirect(c, back);
     }

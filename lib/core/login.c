@@ -1,0 +1,200 @@
+/* login.c — what happens after any provider proved who the user is: the
+ * signIn callback, account linking or user creation through the adapter
+ * (Auth.js handleLoginOrRegister), the session, events, the redirect. */
+#include <string.h>
+
+#include "core/core_int.h"
+
+static void fire(authc__ctx *c, const char *name, const authc_user *u)
+{
+    if (c->a->cb.event)
+        c->a->cb.event(c->a->cb.ud, name, u, c->provider ? c->provider->id : NULL);
+}
+
+/* A missing adapter method: Auth.js's outcome (Configuration) plus a log
+ * line that names the method. */
+static authc_err need(authc__ctx *c, const void *fn, const char *name)
+{
+    if (fn)
+        return AUTHC_OK;
+    return authc__fail(c, AUTHC_ERR_CONFIGURATION,
+                       "MissingAdapterMethods: the %s adapter has no %s, needed for this sign-in",
+                       c->a->adapter->name, name);
+}
+
+static authc_err adapter_fail(authc__ctx *c, authc_err e, const char *what)
+{
+    if (e == AUTHC_ERR_NOMEM)
+        return e;
+    return authc__fail(c, AUTHC_ERR_ADAPTER, "AdapterError: %s failed in the %s adapter (%s)", what,
+                       c->a->adapter->name, authc_strerror(e));
+}
+
+static bool is_email(const authc_account *acct)
+{
+    return acct->type && !strcmp(acct->type, "email");
+}
+
+static bool is_webauthn(const authc_account *acct)
+{
+    return acct->type && !strcmp(acct->type, "webauthn");
+}
+
+authc_err authc__login(authc__ctx *c, const authc_user *profile, authc_account *account)
+{
+    const authc *a = c->a;
+    authc_adapter *ad = a->adapter;
+    authc_err e;
+    authc_user *user = authc_arena_alloc(c->ar, sizeof *user);
+    if (!user)
+        return AUTHC_ERR_NOMEM;
+    *user = *profile;
+    bool is_new = false;
+
+    /* signIn callback sees the stored user when the account is known. */
+    authc_user *by_account = NULL;
+    if (ad && !is_email(account)) {
+        if ((e = need(c, ad->get_user_by_account, "getUserByAccount")))
+            return e;
+        e = ad->get_user_by_account(ad, c->ar, account->provider, account->provider_account_id, &by_account);
+        if (e)
+            return adapter_fail(c, e, "getUserByAccount");
+    }
+    const char *target = c->callback_url;
+    if (a->cb.sign_in) {
+        const char *redir = NULL;
+        e = a->cb.sign_in(a->cb.ud, c->ar, by_account ? by_account : user, account, &redir);
+        if (e)
+            return authc__fail(c, AUTHC_ERR_ACCESS_DENIED, "AccessDenied: the signIn callback refused the sign-in");
+        if (redir)
+            target = authc__redirect_resolve(c, redir);
+    }
+
+    if (!ad) {
+        /* Auth.js without an adapter: the user lives only in the JWT and
+         * gets a fresh random id on every sign-in. */
+        char id[37];
+        if ((e = authc__uuid(id)))
+            return e;
+        user->id = authc_arena_strdup(c->ar, id);
+        if ((e = authc__session_issue(c, user, account, false)))
+            return e;
+    } else {
+        authc_user *current = NULL;
+        const char *cur_token = NULL;
+        if ((e = authc__session_current(c, &current, NULL, &cur_token)))
+            return e;
+        if (current && a->strategy == AUTHC__JWT && current->id) {
+            /* The JWT only carries the id: load the stored user. */
+            authc_user *stored = NULL;
+            if (ad->get_user && (e = ad->get_user(ad, c->ar, current->id, &stored)))
+                return adapter_fail(c, e, "getUser");
+            current = stored;
+        }
+        bool keep_session = false;
+        if (is_email(account)) {
+            authc_user *existing = NULL;
+            if ((e = need(c, ad->get_user_by_email, "getUserByEmail")))
+                return e;
+            if ((e = ad->get_user_by_email(ad, c->ar, profile->email, &existing)))
+                return adapter_fail(c, e, "getUserByEmail");
+            if (existing) {
+                if (cur_token && current && strcmp(current->id, existing->id) && ad->delete_session)
+                    (void)ad->delete_session(ad, c->ar, cur_token, NULL);
+                authc_user upd = {.id = existing->id, .email_verified = authc__now_ms(),
+                                  .fields = AUTHC_USER_F_EMAIL_VERIFIED};
+                authc_user *out = NULL;
+                if ((e = need(c, ad->update_user, "updateUser")))
+                    return e;
+                if ((e = ad->update_user(ad, c->ar, &upd, &out)))
+                    return adapter_fail(c, e, "updateUser");
+                user = out ? out : existing;
+                fire(c, "updateUser", user);
+            } else {
+                authc_user in = {.email = profile->email, .email_verified = authc__now_ms()};
+                authc_user *out = NULL;
+                if ((e = need(c, ad->create_user, "createUser")))
+                    return e;
+                if ((e = ad->create_user(ad, c->ar, &in, &out)) || !out)
+                    return adapter_fail(c, e ? e : AUTHC_ERR_ADAPTER, "createUser");
+                user = out;
+                is_new = true;
+                fire(c, "createUser", user);
+            }
+        } else if (by_account) {
+            if (current && strcmp(current->id, by_account->id) != 0)
+                return authc__fail(c, AUTHC_ERR_OAUTH_ACCOUNT_NOT_LINKED,
+                                   "OAuthAccountNotLinked: this %s account belongs to another user than the one signed in",
+                                   account->provider);
+            user = by_account;
+            keep_session = current != NULL;
+        } else if (current) {
+            account->user_id = current->id;
+            if ((e = need(c, ad->link_account, "linkAccount")))
+                return e;
+            if ((e = ad->link_account(ad, c->ar, account, NULL)))
+                return adapter_fail(c, e, "linkAccount");
+            fire(c, "linkAccount", current);
+            user = current;
+            keep_session = true;
+        } else {
+            authc_user *by_email = NULL;
+            if (profile->email) {
+                if ((e = need(c, ad->get_user_by_email, "getUserByEmail")))
+                    return e;
+                if ((e = ad->get_user_by_email(ad, c->ar, profile->email, &by_email)))
+                    return adapter_fail(c, e, "getUserByEmail");
+            }
+            if (by_email) {
+                if (is_webauthn(account))
+                    return authc__fail(c, AUTHC_ERR_ACCOUNT_NOT_LINKED,
+                                       "AccountNotLinked: a user with this email exists; sign in and add the passkey");
+                if (!c->provider || !c->provider->allow_dangerous_email_linking)
+                    return authc__fail(c, AUTHC_ERR_OAUTH_ACCOUNT_NOT_LINKED,
+                                       "OAuthAccountNotLinked: a user with this email exists but the %s account is not linked "
+                                       "(set allowDangerousEmailAccountLinking only if the provider verifies emails)",
+                                       account->provider);
+                user = by_email;
+            } else {
+                authc_user in = *profile;
+                in.id = NULL;
+                in.email_verified = AUTHC_NO_TIME;
+                authc_user *out = NULL;
+                if ((e = need(c, ad->create_user, "createUser")))
+                    return e;
+                if ((e = ad->create_user(ad, c->ar, &in, &out)) || !out)
+                    return adapter_fail(c, e ? e : AUTHC_ERR_ADAPTER, "createUser");
+                user = out;
+                is_new = true;
+            }
+            fire(c, "createUser", user); /* Auth.js fires it for dangerous links too */
+            account->user_id = user->id;
+            if ((e = need(c, ad->link_account, "linkAccount")))
+                return e;
+            if ((e = ad->link_account(ad, c->ar, account, NULL)))
+                return adapter_fail(c, e, "linkAccount");
+            fire(c, "linkAccount", user);
+        }
+        if (keep_session && a->strategy == AUTHC__DATABASE && cur_token) {
+            /* Same session: re-send its cookie unchanged in value. */
+            e = authc__cookie_push(c, &c->cookies_out, c->ck[AUTHC__CK_SESSION], cur_token, -1,
+                                   authc__now_ms() / 1000 + a->max_age);
+        } else {
+            e = authc__session_issue(c, user, account, is_new);
+        }
+        if (e)
+            return e;
+    }
+    fire(c, "signIn", user);
+    c->log_line = authc_arena_printf(c->ar, "signIn provider=%s user=%s%s", account->provider,
+                                     user->id ? user->id : "-", is_new ? " new" : "");
+    if (is_new && a->pages_new_user) {
+        authc__buf b;
+        authc__buf_init(&b, c->ar, AUTHC__MAX_URL * 4);
+        authc__buf_adds(&b, a->pages_new_user);
+        authc__buf_adds(&b, strchr(a->pages_new_user, '?') ? "&callbackUrl=" : "?callbackUrl=");
+        authc__buf_add_uri_component(&b, target);
+        return b.err ? b.err : authc__res_redirect(c, b.p);
+    }
+    return authc__res_redirect(c, target);
+}
