@@ -19,6 +19,8 @@ authc_err authc__action_callback(authc__ctx *c)
         return authc__oauth_callback(c);
     case AUTHC__P_EMAIL:
         return authc__email_callback(c);
+    case AUTHC__P_WEBAUTHN:
+        return authc__webauthn_callback(c);
     default:
         return authc__fail(c, AUTHC_ERR_CONFIGURATION,
                            "provider type %s is not available in this build",

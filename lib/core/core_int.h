@@ -147,6 +147,8 @@ typedef struct authc__ctx {
     const char *err_detail;
     const char *err_code_extra; /* &code= for CredentialsSignin */
     const char *log_line;
+    /* Set by authc__login: the user the session now belongs to. */
+    const authc_user *login_user;
 } authc__ctx;
 
 /* ---- errors.c ---- */
@@ -243,6 +245,9 @@ authc_err authc__oauth_callback(authc__ctx *c);
 authc_err authc__email_signin(authc__ctx *c);
 /* GET/POST /callback/:id for email. */
 authc_err authc__email_callback(authc__ctx *c);
+/* GET /webauthn-options/:id and POST /callback/:id for passkeys. */
+authc_err authc__webauthn_options(authc__ctx *c);
+authc_err authc__webauthn_callback(authc__ctx *c);
 
 /* ---- config.c ---- */
 /* Appends a zeroed provider to a config under construction (the caller

@@ -185,6 +185,7 @@ authc_err authc__login(authc__ctx *c, const authc_user *profile, authc_account *
         if (e)
             return e;
     }
+    c->login_user = user;
     fire(c, "signIn", user);
     c->log_line = authc_arena_printf(c->ar, "signIn provider=%s user=%s%s", account->provider,
                                      user->id ? user->id : "-", is_new ? " new" : "");

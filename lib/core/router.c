@@ -51,6 +51,22 @@ bool authc_handles_path(const authc *a, const char *path)
     return strncmp(path, a->base_path, bl) == 0 && path[bl] != '\0' && path[bl] != '?';
 }
 
+bool authc_may_block(const authc *a, const char *method, const char *path)
+{
+    if (!authc_handles_path(a, path))
+        return false;
+    size_t bl = strcmp(a->base_path, "/") ? strlen(a->base_path) : 0;
+    const char *rest = path + bl;
+    while (*rest == '/')
+        rest++;
+    bool post = method && !strcmp(method, "POST");
+    if (!strncmp(rest, "callback", 8) || (post && !strncmp(rest, "signin", 6)) ||
+        !strncmp(rest, "webauthn-options", 16))
+        return true;
+    /* With a database every session read is a round trip. */
+    return a->adapter && a->strategy == AUTHC__DATABASE && (!strncmp(rest, "session", 7) || !strncmp(rest, "signout", 7));
+}
+
 const char *authc__error_url(authc__ctx *c, authc_err e)
 {
     const authc *a = c->a;
@@ -321,6 +337,9 @@ static authc_err dispatch(authc__ctx *c)
         return authc__action_error_page(c);
     if (!strcmp(act, "verify-request") && !c->post)
         return authc__action_verify_request(c);
+    if (!strcmp(act, "webauthn-options") && !c->post && c->provider &&
+        c->provider->type == AUTHC__P_WEBAUTHN)
+        return authc__webauthn_options(c);
     return authc__fail(c, AUTHC_ERR_CONFIGURATION, "UnknownAction: %s %s is not supported",
                        c->post ? "POST" : "GET", act);
 }
