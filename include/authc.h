@@ -239,6 +239,11 @@ authc_err authc_handle(const authc *a, const authc_request *req,
 /* True when the request's path is under the base path. */
 bool authc_handles_path(const authc *a, const char *path);
 
+/* True when answering this request may wait on the network (an OAuth
+ * provider, SMTP, or the database): a server should run it off its event
+ * threads so a slow peer cannot stall other connections. */
+bool authc_may_block(const authc *a, const char *method, const char *path);
+
 /* ------------------------------------------------------------------ */
 /* Server-side helpers for an app's own pages (the seed's auth(),
  * signIn() and signOut()). */

@@ -24,12 +24,34 @@ typedef struct req_state {
     size_t len;
     bool too_big;
     bool started;     /* the first callback only announces the headers */
+    /* Offloaded to a worker: request copy and, when done, the response. */
+    bool queued;
+    authc_response *res;
+    authc_header *hdrs;
+    size_t nhdrs;
+    char addr[64];
+    const char *method;
+    struct MHD_Connection *con;
+    struct req_state *next;
 } req_state;
+
+/* Worker pool for requests that may wait on the network (OAuth providers,
+ * SMTP, the database): the connection is suspended, a worker answers, the
+ * connection is resumed. Event threads never block on a peer. */
+#define WORKERS 16
+#define QUEUE_MAX 4096
 
 typedef struct server {
     const runtime *rt;
     const char *static_dir;
     char static_real[4096];
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    req_state *head, *tail;
+    size_t queued;
+    bool stopping;
+    pthread_t workers[WORKERS];
+    size_t nworkers;
 } server;
 
 static void *uri_logger(void *cls, const char *uri, struct MHD_Connection *con)
@@ -50,6 +72,8 @@ static void completed(void *cls, struct MHD_Connection *con, void **con_cls,
     (void)toe;
     req_state *st = *con_cls;
     if (st) {
+        authc_response_free(st->res);
+        free(st->hdrs);
         free(st->uri);
         free(st->body);
         free(st);
@@ -169,6 +193,32 @@ static const char *client_addr(struct MHD_Connection *con, char *buf, size_t n)
     return buf;
 }
 
+/* Sends an authc response and writes its log line. res is freed with the
+ * request state (or here when it was not stored there). */
+static enum MHD_Result respond(struct MHD_Connection *con, req_state *st, authc_response *res)
+{
+    if (!res)
+        return send_simple(con, 500, "application/json", "\"Internal error.\"");
+    struct MHD_Response *r = MHD_create_response_from_buffer(res->body_len, (void *)res->body,
+                                                             MHD_RESPMEM_MUST_COPY);
+    enum MHD_Result ret = MHD_NO;
+    if (r) {
+        for (size_t i = 0; i < res->nheaders; i++)
+            MHD_add_response_header(r, res->headers[i].name, res->headers[i].value);
+        if (res->log_line) {
+            char line[1200];
+            snprintf(line, sizeof line, "%s client=%s", res->log_line, st->addr);
+            prog_log(NULL, "info", line);
+        }
+        ret = MHD_queue_response(con, (unsigned)res->status, r);
+        MHD_destroy_response(r);
+    }
+    if (st->res == res)
+        st->res = NULL;
+    authc_response_free(res);
+    return ret;
+}
+
 static enum MHD_Result handler(void *cls, struct MHD_Connection *con, const char *url,
                                const char *method, const char *version, const char *upload,
                                size_t *upload_size, void **con_cls)
@@ -176,6 +226,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *con, const char
     (void)version;
     server *sv = cls;
     req_state *st = *con_cls;
+    (void)url;
     if (!st)
         return MHD_NO;
     if (!st->started) {
@@ -206,48 +257,83 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *con, const char
     if (!st->uri || strlen(st->uri) > MAX_URI)
         return send_simple(con, 414, "application/json", "\"URI too long.\"");
     const authc *a = sv->rt->auth;
+    if (st->res)
+        return respond(con, st, st->res);
+    if (st->queued)
+        return MHD_YES; /* spurious wake-up while the worker runs */
     if (!authc_handles_path(a, st->uri)) {
         if (sv->static_dir)
             return serve_static(sv, con, method, st->uri);
-        (void)url;
         return send_simple(con, 404, "text/plain", "Not found\n");
     }
     hdr_acc hs = {.n = 0};
     MHD_get_connection_values(con, MHD_HEADER_KIND, collect_header, &hs);
     if (hs.overflow)
         return send_simple(con, 431, "application/json", "\"Too many headers.\"");
-    char addr[64];
+    client_addr(con, st->addr, sizeof st->addr);
+    st->method = method;
+    if (authc_may_block(a, method, st->uri)) {
+        /* Header values live as long as the request; copy the array only. */
+        st->hdrs = malloc(hs.n * sizeof *st->hdrs + 1);
+        if (!st->hdrs)
+            return send_simple(con, 503, "application/json", "\"Busy.\"");
+        memcpy(st->hdrs, hs.h, hs.n * sizeof *st->hdrs);
+        st->nhdrs = hs.n;
+        st->con = con;
+        pthread_mutex_lock(&sv->mu);
+        bool full = sv->queued >= QUEUE_MAX;
+        if (!full) {
+            st->queued = true;
+            st->next = NULL;
+            if (sv->tail)
+                sv->tail->next = st;
+            else
+                sv->head = st;
+            sv->tail = st;
+            sv->queued++;
+            MHD_suspend_connection(con);
+            pthread_cond_signal(&sv->cv);
+        }
+        pthread_mutex_unlock(&sv->mu);
+        if (full)
+            return send_simple(con, 503, "application/json", "\"Server busy, try again.\"");
+        return MHD_YES;
+    }
     authc_request req = {
-        .method = method,
-        .url = st->uri,
-        .scheme = "http",
-        .headers = hs.h,
-        .nheaders = hs.n,
-        .body = st->body,
-        .body_len = st->len,
-        .client_addr = client_addr(con, addr, sizeof addr),
+        .method = method, .url = st->uri, .scheme = "http", .headers = hs.h,
+        .nheaders = hs.n, .body = st->body, .body_len = st->len, .client_addr = st->addr,
     };
     authc_response *res = NULL;
     authc_handle(a, &req, &res);
-    if (!res)
-        return send_simple(con, 500, "application/json", "\"Internal error.\"");
-    struct MHD_Response *r = MHD_create_response_from_buffer(res->body_len, (void *)res->body,
-                                                             MHD_RESPMEM_MUST_COPY);
-    if (!r) {
-        authc_response_free(res);
-        return MHD_NO;
+    return respond(con, st, res);
+}
+
+static void *worker_main(void *arg)
+{
+    server *sv = arg;
+    for (;;) {
+        pthread_mutex_lock(&sv->mu);
+        while (!sv->head && !sv->stopping)
+            pthread_cond_wait(&sv->cv, &sv->mu);
+        if (!sv->head) {
+            pthread_mutex_unlock(&sv->mu);
+            return NULL;
+        }
+        req_state *st = sv->head;
+        sv->head = st->next;
+        if (!sv->head)
+            sv->tail = NULL;
+        sv->queued--;
+        pthread_mutex_unlock(&sv->mu);
+        authc_request req = {
+            .method = st->method, .url = st->uri, .scheme = "http", .headers = st->hdrs,
+            .nheaders = st->nhdrs, .body = st->body, .body_len = st->len, .client_addr = st->addr,
+        };
+        authc_response *res = NULL;
+        authc_handle(sv->rt->auth, &req, &res);
+        st->res = res;
+        MHD_resume_connection(st->con);
     }
-    for (size_t i = 0; i < res->nheaders; i++)
-        MHD_add_response_header(r, res->headers[i].name, res->headers[i].value);
-    if (res->log_line) {
-        char line[1200];
-        snprintf(line, sizeof line, "%s client=%s", res->log_line, req.client_addr);
-        prog_log(NULL, "info", line);
-    }
-    enum MHD_Result ret = MHD_queue_response(con, (unsigned)res->status, r);
-    MHD_destroy_response(r);
-    authc_response_free(res);
-    return ret;
 }
 
 static bool parse_listen(const char *listen, struct sockaddr_in *sa, char *err, size_t errlen)
@@ -280,7 +366,12 @@ static bool parse_listen(const char *listen, struct sockaddr_in *sa, char *err, 
 
 int serve_run(const runtime *rt, const char *listen, const char *static_dir)
 {
-    server sv = {.rt = rt, .static_dir = static_dir};
+    static server sv; /* workers outlive nothing: joined before return */
+    memset(&sv, 0, sizeof sv);
+    sv.rt = rt;
+    sv.static_dir = static_dir;
+    pthread_mutex_init(&sv.mu, NULL);
+    pthread_cond_init(&sv.cv, NULL);
     if (static_dir && !realpath(static_dir, sv.static_real)) {
         fprintf(stderr, "authc: --static %s: %s\n", static_dir, strerror(errno));
         return 1;
@@ -316,6 +407,9 @@ int serve_run(const runtime *rt, const char *listen, const char *static_dir)
         fprintf(stderr, "authc: cannot listen on %s: %s (is the port in use?)\n", listen, strerror(errno));
         return 1;
     }
+    for (; sv.nworkers < WORKERS; sv.nworkers++)
+        if (pthread_create(&sv.workers[sv.nworkers], NULL, worker_main, &sv))
+            break;
     char msg[512];
     snprintf(msg, sizeof msg, "authc %s listening on http://%s%s (%u threads)%s%s", AUTHC_VERSION,
              listen, authc_base_path(rt->auth), threads, static_dir ? ", static files from " : "",
@@ -325,6 +419,13 @@ int serve_run(const runtime *rt, const char *listen, const char *static_dir)
     sigwait(&set, &sig);
     snprintf(msg, sizeof msg, "received %s, shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
     prog_log(NULL, "info", msg);
+    /* Let queued work finish, then stop the daemon. */
+    pthread_mutex_lock(&sv.mu);
+    sv.stopping = true;
+    pthread_cond_broadcast(&sv.cv);
+    pthread_mutex_unlock(&sv.mu);
+    for (size_t i = 0; i < sv.nworkers; i++)
+        pthread_join(sv.workers[i], NULL);
     MHD_stop_daemon(d);
     return 0;
 }
