@@ -58,6 +58,11 @@ authc_err authc__callback_url_init(authc__ctx *c)
     if (query_cb && !authc__callback_url_acceptable(query_cb))
         return authc__fail(c, AUTHC_ERR_INVALID_CALLBACK_URL,
                            "InvalidCallbackUrl: the callbackUrl query parameter is neither a path nor an absolute http(s) URL");
+    /* Auth.js's redirect callback throws on a body value that is neither a
+     * path nor a URL: Configuration. */
+    if (body_cb && !authc__callback_url_acceptable(body_cb))
+        return authc__fail(c, AUTHC_ERR_CONFIGURATION,
+                           "the callbackUrl form field is neither a path nor an absolute http(s) URL");
     /* Stricter than Auth.js: a malformed cookie is ignored and replaced
      * instead of answering 500 on every route. */
     if (cookie_cb && !authc__callback_url_acceptable(cookie_cb))

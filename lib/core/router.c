@@ -48,7 +48,10 @@ bool authc_handles_path(const authc *a, const char *path)
     if (!path)
         return false;
     size_t bl = strcmp(a->base_path, "/") ? strlen(a->base_path) : 0;
-    return strncmp(path, a->base_path, bl) == 0 && path[bl] != '\0' && path[bl] != '?';
+    /* The base itself too (Auth.js answers it with 400), but not
+     * "/authfoo": a server may have its own files next to the base. */
+    return strncmp(path, a->base_path, bl) == 0 &&
+           (path[bl] == '\0' || path[bl] == '/' || path[bl] == '?' || bl == 0);
 }
 
 bool authc_may_block(const authc *a, const char *method, const char *path)
@@ -286,7 +289,8 @@ static authc_err assertion_response(authc__ctx *c, authc_err e)
                  !strcmp(c->action, "error") || !strcmp(c->action, "verify-request"));
     if (page) {
         if (c->a->pages_error && c->origin) {
-            const char *u = authc_arena_printf(c->ar, "%s%s%s", c->a->pages_error,
+            const char *u = authc_arena_printf(c->ar, "%s%s%s%s", c->a->pages_error[0] == '/' ? c->origin : "",
+                                               c->a->pages_error,
                                                strchr(c->a->pages_error, '?') ? "&" : "?", "error=Configuration");
             return u ? authc__res_redirect(c, u) : AUTHC_ERR_NOMEM;
         }
@@ -391,8 +395,10 @@ static authc_err run(authc__ctx *c, bool *no_init_cookies)
         return assertion_response(c, authc__fail(c, AUTHC_ERR_INVALID_CALLBACK_URL,
             "InvalidCallbackUrl: the callbackUrl query parameter is neither a path nor an absolute http(s) URL"));
     }
-    if ((e = authc__csrf_init(c)) || (e = authc__callback_url_init(c)))
-        return e;
+    if ((e = authc__csrf_init(c)) || (e = authc__callback_url_init(c))) {
+        *no_init_cookies = true;
+        return e == AUTHC_ERR_NOMEM ? e : error_response(c, e);
+    }
     if (c->provider_id) {
         c->provider = authc__provider_find(c->a, c->provider_id);
         if (!c->provider) {
