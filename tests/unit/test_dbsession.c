@@ -1,0 +1,199 @@
+/* test_dbsession.c — the database session strategy through authc_handle
+ * on the memory adapter: read, extension per updateAge, expiry, sign-out,
+ * adapter failure, and wrapping an adapter ("spread and override"). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+#include <strings.h>
+
+#include "authc/adapter.h"
+#include "core/core_int.h"
+#include "testutil.h"
+
+typedef struct fixture {
+    authc_adapter *ad;   /* the backend */
+    authc_adapter wrap;  /* a wrapper in front of it */
+    authc *a;
+    int get_calls;
+    bool fail;
+} fixture;
+
+/* Wrapper overriding one method: counts calls, can simulate an outage,
+ * otherwise delegates to the wrapped adapter. */
+static authc_err wrapped_get(authc_adapter *self, authc_arena *ar, const char *tok,
+                             authc_session_row **s, authc_user **u)
+{
+    fixture *f = self->user_data;
+    f->get_calls++;
+    if (f->fail)
+        return AUTHC_ERR_ADAPTER;
+    authc_adapter *base = (authc_adapter *)self->wrapped;
+    return base->get_session_and_user(base, ar, tok, s, u);
+}
+
+static int setup(void **st)
+{
+    fixture *f = calloc(1, sizeof *f);
+    char err[256];
+    f->ad = authc_adapter_open("memory:", NULL, NULL, err, sizeof err);
+    assert_non_null(f->ad);
+    f->wrap = *f->ad;
+    f->wrap.wrapped = f->ad;
+    f->wrap.user_data = f;
+    f->wrap.get_session_and_user = wrapped_get;
+    authc_config *cfg = authc_config_new();
+    authc_config_set(cfg, "secret", "unit-test-secret-0123456789abcdefghijkl", err, sizeof err);
+    authc_config_set(cfg, "trust_host", "1", err, sizeof err);
+    authc_config_set(cfg, "session.update_age", "3600", err, sizeof err);
+    authc_config_set_adapter(cfg, &f->wrap);
+    f->a = authc_new(cfg, err, sizeof err);
+    assert_non_null(f->a);
+    *st = f;
+    return 0;
+}
+
+static int teardown(void **st)
+{
+    fixture *f = *st;
+    authc_free(f->a);
+    authc_adapter_close(f->ad);
+    free(f);
+    return 0;
+}
+
+/* Stores a user and a session expiring at `expires` (ms); returns the
+ * Cookie header for it (static buffer). */
+static const char *seed(fixture *f, const char *token, int64_t expires)
+{
+    authc_arena *ar = authc_arena_new();
+    char email[128];
+    snprintf(email, sizeof email, "dee+%s@example.com", token);
+    authc_user in = {.name = "Dee", .email = email, .email_verified = AUTHC_NO_TIME};
+    authc_user *u = NULL;
+    assert_int_equal(f->ad->create_user(f->ad, ar, &in, &u), AUTHC_OK);
+    authc_session_row s = {.session_token = token, .user_id = u->id, .expires = expires};
+    assert_int_equal(f->ad->create_session(f->ad, ar, &s, NULL), AUTHC_OK);
+    authc_arena_free(ar);
+    static char ck[256];
+    snprintf(ck, sizeof ck, "Cookie: authjs.session-token=%s", token);
+    return ck;
+}
+
+static int64_t stored_expires(fixture *f, const char *token)
+{
+    authc_arena *ar = authc_arena_new();
+    authc_session_row *s = NULL;
+    authc_user *u = NULL;
+    f->ad->get_session_and_user(f->ad, ar, token, &s, &u);
+    int64_t e = s ? s->expires : -1;
+    authc_arena_free(ar);
+    return e;
+}
+
+static void test_read_and_extend(void **st)
+{
+    fixture *f = *st;
+    int64_t now = authc__now_ms();
+    /* Fresh session (expires in 30 d): no extension, body shows it. */
+    int64_t fresh = now + 2592000LL * 1000;
+    const char *ck = seed(f, "tok-fresh", fresh);
+    authc_response *r = tu_req(f->a, "GET", "http://h.test/auth/session", NULL, ck, NULL);
+    char *b = tu_body(r);
+    char iso[32];
+    authc__iso8601(iso, fresh);
+    char want[256];
+    snprintf(want, sizeof want, "{\"user\":{\"name\":\"Dee\",\"email\":\"dee+tok-fresh@example.com\"},\"expires\":\"%s\"}", iso);
+    assert_string_equal(b, want);
+    assert_int_equal(stored_expires(f, "tok-fresh"), fresh);
+    /* The cookie is re-sent, never chunked, with Expires = now + maxAge. */
+    const char *sc = tu_cookie_named(r, "authjs.session-token");
+    assert_non_null(sc);
+    assert_true(authc__starts_with(sc, "authjs.session-token=tok-fresh; Path=/; Expires="));
+    free(b);
+    authc_response_free(r);
+    /* Older than updateAge: extended, but the body shows the old expiry. */
+    int64_t old = now + 2592000LL * 1000 - 7200LL * 1000;
+    ck = seed(f, "tok-old", old);
+    r = tu_req(f->a, "GET", "http://h.test/auth/session", NULL, ck, NULL);
+    b = tu_body(r);
+    authc__iso8601(iso, old);
+    assert_non_null(strstr(b, iso));
+    assert_true(stored_expires(f, "tok-old") >= now + 2592000LL * 1000);
+    free(b);
+    authc_response_free(r);
+}
+
+static void test_expired_and_missing(void **st)
+{
+    fixture *f = *st;
+    const char *ck = seed(f, "tok-expired", authc__now_ms() - 1000);
+    authc_response *r = tu_req(f->a, "GET", "http://h.test/auth/session", NULL, ck, NULL);
+    char *b = tu_body(r);
+    assert_string_equal(b, "null");
+    assert_non_null(strstr(tu_cookie_named(r, "authjs.session-token"), "Max-Age=0"));
+    assert_int_equal(stored_expires(f, "tok-expired"), -1); /* deleted when met */
+    free(b);
+    authc_response_free(r);
+    r = tu_req(f->a, "GET", "http://h.test/auth/session", NULL, "Cookie: authjs.session-token=nope", NULL);
+    b = tu_body(r);
+    assert_string_equal(b, "null");
+    assert_non_null(strstr(tu_cookie_named(r, "authjs.session-token"), "Max-Age=0"));
+    free(b);
+    authc_response_free(r);
+}
+
+static void test_outage_keeps_cookie(void **st)
+{
+    fixture *f = *st;
+    const char *ck = seed(f, "tok-outage", authc__now_ms() + 86400000);
+    f->fail = true;
+    int before = f->get_calls;
+    authc_response *r = tu_req(f->a, "GET", "http://h.test/auth/session", NULL, ck, NULL);
+    assert_true(f->get_calls > before); /* went through the wrapper */
+    char *b = tu_body(r);
+    assert_string_equal(b, "null");
+    assert_null(tu_cookie_named(r, "authjs.session-token")); /* kept for later */
+    free(b);
+    authc_response_free(r);
+    authc_header h[] = {{"Host", "h.test"}, {"Cookie", ck + 8}};
+    authc_request req = {.method = "GET", .url = "/x", .headers = h, .nheaders = 2};
+    authc_session *s = NULL;
+    assert_int_equal(authc_auth(f->a, &req, &s), AUTHC_ERR_ADAPTER);
+    assert_null(s);
+    f->fail = false;
+    assert_int_equal(authc_auth(f->a, &req, &s), AUTHC_OK);
+    assert_non_null(s);
+    assert_string_equal(s->user.email, "dee+tok-outage@example.com");
+    authc_session_free(s);
+}
+
+static void test_signout_deletes_row(void **st)
+{
+    fixture *f = *st;
+    const char *ck0 = seed(f, "tok-out", authc__now_ms() + 86400000);
+    authc_response *r = tu_req(f->a, "GET", "http://h.test/auth/csrf", NULL, NULL);
+    char *val = tu_cookie_value(tu_cookie_named(r, "authjs.csrf-token"));
+    authc_response_free(r);
+    char ck[512], body[128];
+    snprintf(ck, sizeof ck, "%s; authjs.csrf-token=%s", ck0, val);
+    snprintf(body, sizeof body, "csrfToken=%.64s", val);
+    r = tu_req(f->a, "POST", "http://h.test/auth/signout", body, ck,
+               "Content-Type: application/x-www-form-urlencoded", NULL);
+    assert_int_equal(r->status, 302);
+    assert_non_null(strstr(tu_cookie_named(r, "authjs.session-token"), "Max-Age=0"));
+    assert_int_equal(stored_expires(f, "tok-out"), -1);
+    authc_response_free(r);
+    free(val);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_read_and_extend, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_expired_and_missing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_outage_keeps_cookie, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_signout_deletes_row, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
