@@ -1,0 +1,71 @@
+/* db_memory.c — conformance harness for the "memory:" backend: the direct
+ * readers peek at the backend's tables through adapters_int.h accessors. */
+#include <stdio.h>
+
+#include "adapters/adapters_int.h"
+#include "conformance.h"
+
+static void log_stderr(void *ud, const char *level, const char *msg)
+{
+    (void)ud;
+    fprintf(stderr, "[memory %s] %s\n", level, msg);
+}
+
+/* The reader handle is the adapter itself. */
+static authc_adapter *mem_open(const char *url, void **db)
+{
+    char err[256];
+    authc_adapter *ad = authc_adapter_open(url, log_stderr, NULL, err,
+                                           sizeof err);
+    if (!ad)
+        fprintf(stderr, "memory: %s\n", err);
+    *db = ad;
+    return ad;
+}
+
+static void mem_close(authc_adapter *ad, void *db)
+{
+    (void)db;
+    authc_adapter_close(ad);
+}
+
+static authc_err mem_user(void *db, authc_arena *ar, const char *id,
+                          authc_user **out)
+{
+    return authc__memory_peek_user(db, ar, id, out);
+}
+
+static authc_err mem_session(void *db, authc_arena *ar, const char *token,
+                             authc_session_row **out)
+{
+    return authc__memory_peek_session(db, ar, token, out);
+}
+
+static authc_err mem_account(void *db, authc_arena *ar, const char *provider,
+                             const char *pai, authc_account **out)
+{
+    return authc__memory_peek_account(db, ar, provider, pai, out);
+}
+
+static authc_err mem_vt(void *db, authc_arena *ar, const char *identifier,
+                        const char *token, authc_verification_token **out)
+{
+    return authc__memory_peek_vt(db, ar, identifier, token, out);
+}
+
+static authc_err mem_authn(void *db, authc_arena *ar, const char *cred,
+                           authc_authenticator **out)
+{
+    return authc__memory_peek_authenticator(db, ar, cred, out);
+}
+
+const conf_db conf_db_memory = {
+    .name = "memory",
+    .open = mem_open,
+    .close = mem_close,
+    .user = mem_user,
+    .session = mem_session,
+    .account = mem_account,
+    .verification_token = mem_vt,
+    .authenticator = mem_authn,
+};

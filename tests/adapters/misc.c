@@ -1,0 +1,481 @@
+/* misc.c — adapter tests outside the conformance checklist: the registry
+ * (schemes, password-free errors), SQLite migration/Drizzle compatibility,
+ * error logging, persistence, and the shared helpers of adapters_int.h. */
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <sqlite3.h>
+
+#include "adapters/adapters_int.h"
+
+/* ---- captured log lines --------------------------------------------------- */
+
+static pthread_mutex_t log_mu = PTHREAD_MUTEX_INITIALIZER;
+static char logbuf[16384];
+
+static void cap_log(void *ud, const char *level, const char *msg)
+{
+    (void)ud;
+    pthread_mutex_lock(&log_mu);
+    size_t n = strlen(logbuf);
+    snprintf(logbuf + n, sizeof logbuf - n, "%s: %s\n", level, msg);
+    pthread_mutex_unlock(&log_mu);
+}
+
+static void log_reset(void) { logbuf[0] = '\0'; }
+
+/* A fresh database path under the build/temp dir; owned by the caller. */
+static char *tmp_db(const char *tag)
+{
+    const char *dir = getenv("AUTHC_TEST_TMPDIR");
+    char *p = NULL;
+    if (asprintf(&p, "%s/authc-misc-%s-%d.db", dir && *dir ? dir : "/tmp",
+                 tag, (int)getpid()) < 0)
+        return NULL;
+    char side[600];
+    unlink(p);
+    snprintf(side, sizeof side, "%s-wal", p);
+    unlink(side);
+    snprintf(side, sizeof side, "%s-shm", p);
+    unlink(side);
+    return p;
+}
+
+static void rm_db(char *p)
+{
+    char side[600];
+    snprintf(side, sizeof side, "%s-wal", p);
+    unlink(side);
+    snprintf(side, sizeof side, "%s-shm", p);
+    unlink(side);
+    unlink(p);
+    free(p);
+}
+
+static authc_adapter *open_url(const char *fmt, const char *arg)
+{
+    char url[600], err[512];
+    snprintf(url, sizeof url, fmt, arg);
+    authc_adapter *ad = authc_adapter_open(url, cap_log, NULL, err, sizeof err);
+    if (!ad)
+        fprintf(stderr, "open %s: %s\n", url, err);
+    return ad;
+}
+
+static void exec_sql(const char *path, const char *sql)
+{
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    char *msg = NULL;
+    int rc = sqlite3_exec(db, sql, NULL, NULL, &msg);
+    if (rc != SQLITE_OK)
+        fprintf(stderr, "exec: %s\n", msg);
+    sqlite3_free(msg);
+    sqlite3_close(db);
+    assert_int_equal(rc, SQLITE_OK);
+}
+
+static long long query_int(const char *path, const char *sql)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    long long v = -1;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+        v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return v;
+}
+
+/* ---- registry ------------------------------------------------------------- */
+
+static void test_registry_schemes(void **state)
+{
+    (void)state;
+    char err[512];
+    assert_null(authc_adapter_open(NULL, NULL, NULL, err, sizeof err));
+    assert_true(err[0]);
+    assert_null(authc_adapter_open("", NULL, NULL, err, sizeof err));
+    assert_true(err[0]);
+
+    authc_adapter *ad = authc_adapter_open("memory:", cap_log, NULL, err,
+                                           sizeof err);
+    assert_non_null(ad);
+    assert_string_equal(ad->name, "memory");
+    assert_ptr_equal(ad->log, cap_log);
+    authc_adapter_close(ad);
+
+    char *p = tmp_db("schemes");
+    const char *forms[] = {"sqlite:%s", "sqlite://%s", "file:%s"};
+    for (size_t i = 0; i < 3; i++) {
+        ad = open_url(forms[i], p);
+        assert_non_null(ad);
+        assert_string_equal(ad->name, "sqlite");
+        assert_int_equal(ad->migrate(ad), AUTHC_OK);
+        authc_adapter_close(ad);
+    }
+    assert_int_equal(query_int(p, "PRAGMA user_version"), 1);
+    assert_int_equal(query_int(p, "SELECT count(*) FROM sqlite_master WHERE "
+                                  "type = 'table' AND name = 'authenticator'"),
+                     1);
+    rm_db(p);
+
+    assert_null(authc_adapter_open("mysql://bob:hunter2@db.example/app", NULL,
+                                   NULL, err, sizeof err));
+    assert_non_null(strstr(err, "mysql://bob:***@db.example/app"));
+    assert_null(strstr(err, "hunter2"));
+
+    assert_null(authc_adapter_open("sqlite:", NULL, NULL, err, sizeof err));
+    assert_true(err[0]);
+    assert_null(authc_adapter_open("sqlite:/nonexistent-dir-authc/x.db", NULL,
+                                   NULL, err, sizeof err));
+    assert_non_null(strstr(err, "/nonexistent-dir-authc/x.db"));
+}
+
+/* A network backend that cannot connect (port 1) must not show the
+ * password, neither in err nor in log lines of a lazily connecting one. */
+static void check_no_password(const char *url)
+{
+    char err[512] = "";
+    log_reset();
+    authc_adapter *ad = authc_adapter_open(url, cap_log, NULL, err, sizeof err);
+    if (ad) {
+        authc_arena *ar = authc_arena_new();
+        authc_user *u = NULL;
+        assert_int_not_equal(ad->get_user(ad, ar, "1", &u), AUTHC_OK);
+        authc_arena_free(ar);
+        authc_adapter_close(ad);
+    } else {
+        assert_true(err[0]);
+    }
+    assert_null(strstr(err, "hunter2"));
+    assert_null(strstr(logbuf, "hunter2"));
+}
+
+static void test_registry_network_errors(void **state)
+{
+    (void)state;
+    check_no_password("postgres://bob:hunter2@127.0.0.1:1/appdb?connect_timeout=2");
+    check_no_password("postgresql://bob:hunter2@127.0.0.1:1/appdb");
+    check_no_password("redis://:hunter2@127.0.0.1:1/0");
+}
+
+/* ---- helpers of adapters_int.h ------------------------------------------- */
+
+static void test_url_redact(void **state)
+{
+    (void)state;
+    char out[256];
+    const char *cases[][2] = {
+        {"postgres://u:pw@h:5432/db", "postgres://u:***@h:5432/db"},
+        {"postgres://u@h/db", "postgres://u@h/db"},
+        {"postgres://h/db?sslmode=require&password=pw&x=1",
+         "postgres://h/db?sslmode=require&password=***&x=1"},
+        {"redis://:p@ss@h:6379/0", "redis://:***@h:6379/0"},
+        {"redis://h:6379/0?prefix=a:", "redis://h:6379/0?prefix=a:"},
+        {"sqlite:/tmp/x.db", "sqlite:/tmp/x.db"},
+        {"host=h password=pw dbname=d", "host=h password=*** dbname=d"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        authc__url_redact(cases[i][0], out, sizeof out);
+        assert_string_equal(out, cases[i][1]);
+    }
+    /* truncation keeps the NUL and never shows a partial password */
+    authc__url_redact("postgres://u:secretpw@h/db", out, 16);
+    assert_int_equal(strlen(out), 15);
+    assert_null(strstr(out, "secret"));
+}
+
+static void test_iso8601(void **state)
+{
+    (void)state;
+    int64_t ms = 0;
+    assert_int_equal(authc__iso8601_parse("2024-01-02T03:04:05.678Z", &ms),
+                     AUTHC_OK);
+    assert_int_equal(ms, 1704164645678LL);
+    assert_int_equal(authc__iso8601_parse("1970-01-01T00:00:00Z", &ms),
+                     AUTHC_OK);
+    assert_int_equal(ms, 0);
+    assert_int_equal(authc__iso8601_parse("2024-02-29 12:00:00.5+00:00", &ms),
+                     AUTHC_OK);
+    assert_int_equal(ms, 1709208000500LL);
+    assert_int_equal(authc__iso8601_parse("1969-12-31T23:59:59.999Z", &ms),
+                     AUTHC_OK);
+    assert_int_equal(ms, -1);
+    const char *bad[] = {"", "2024-01-02", "2024-13-02T00:00:00Z",
+                         "2024-01-02T00:00:00", "2024-01-02T00:00:00+01:00",
+                         "2024-01-02T00:00:00.Z", "x024-01-02T00:00:00Z"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        assert_int_equal(authc__iso8601_parse(bad[i], &ms), AUTHC_ERR_INVALID);
+}
+
+static void test_copies(void **state)
+{
+    (void)state;
+    authc_arena *ar = authc_arena_new();
+    authc_user u = {.id = "1", .name = NULL, .email = "a@b", .image = "i",
+                    .email_verified = 5, .fields = 3};
+    authc_user *c = authc__copy_user(ar, &u);
+    assert_non_null(c);
+    assert_ptr_not_equal(c->email, u.email);
+    assert_string_equal(c->email, "a@b");
+    assert_null(c->name);
+    assert_int_equal(c->email_verified, 5);
+    assert_null(authc__copy_user(ar, NULL));
+
+    authc_user dst = {.id = "1", .name = "n", .email = "e", .image = "i",
+                      .email_verified = 1};
+    authc_user patch = {.name = "m", .email_verified = AUTHC_NO_TIME,
+                        .fields = AUTHC_USER_F_NAME |
+                                  AUTHC_USER_F_EMAIL_VERIFIED};
+    authc__user_merge(&dst, &patch);
+    assert_string_equal(dst.name, "m");
+    assert_string_equal(dst.email, "e");
+    assert_int_equal(dst.email_verified, AUTHC_NO_TIME);
+    patch.fields = 0; /* all */
+    authc__user_merge(&dst, &patch);
+    assert_null(dst.email);
+    assert_null(dst.image);
+    authc_arena_free(ar);
+}
+
+/* ---- SQLite ----------------------------------------------------------------- */
+
+/* Before migrate the tables are missing: the error is AUTHC_ERR_ADAPTER
+ * with a log line naming the file and the method, and no token value. */
+static void test_sqlite_error_logging(void **state)
+{
+    (void)state;
+    char *p = tmp_db("errlog");
+    authc_adapter *ad = open_url("sqlite:%s", p);
+    assert_non_null(ad);
+    authc_arena *ar = authc_arena_new();
+    authc_session_row *s = NULL;
+    authc_user *u = NULL;
+    log_reset();
+    assert_int_equal(ad->get_session_and_user(ad, ar, "tok-SECRET-123", &s, &u),
+                     AUTHC_ERR_ADAPTER);
+    assert_non_null(strstr(logbuf, p));
+    assert_non_null(strstr(logbuf, "get_session_and_user"));
+    assert_null(strstr(logbuf, "SECRET"));
+
+    assert_int_equal(ad->migrate(ad), AUTHC_OK);
+    /* constraint failures: FK (no such user) and UNIQUE (same token) */
+    log_reset();
+    authc_session_row in = {.session_token = "tok-SECRET-456",
+                            .user_id = "nobody", .expires = 1};
+    assert_int_equal(ad->create_session(ad, ar, &in, &s), AUTHC_ERR_ADAPTER);
+    assert_non_null(strstr(logbuf, "create_session"));
+    assert_non_null(strstr(logbuf, "FOREIGN KEY"));
+    assert_null(strstr(logbuf, "SECRET"));
+
+    authc_user nu = {.email = "dup@example.com",
+                     .email_verified = AUTHC_NO_TIME};
+    assert_int_equal(ad->create_user(ad, ar, &nu, &u), AUTHC_OK);
+    log_reset();
+    assert_int_equal(ad->create_user(ad, ar, &nu, &u), AUTHC_ERR_ADAPTER);
+    assert_non_null(strstr(logbuf, "UNIQUE"));
+    assert_null(u);
+
+    authc_verification_token vt = {.identifier = "a@b",
+                                   .token = "SECRET-vt", .expires = 2};
+    assert_int_equal(ad->create_verification_token(ad, ar, &vt), AUTHC_OK);
+    log_reset();
+    assert_int_equal(ad->create_verification_token(ad, ar, &vt),
+                     AUTHC_ERR_ADAPTER);
+    assert_non_null(strstr(logbuf, "create_verification_token"));
+    assert_null(strstr(logbuf, "SECRET"));
+
+    authc_arena_free(ar);
+    authc_adapter_close(ad);
+    rm_db(p);
+}
+
+/* What a Drizzle app (drizzle-kit generate + migrate) leaves in the file,
+ * written as drizzle-kit writes it. This one predates the authenticator
+ * table, as apps made before WebAuthn support do. */
+static const char DRIZZLE_DDL[] =
+    "CREATE TABLE `__drizzle_migrations` (id SERIAL PRIMARY KEY, hash text "
+    "NOT NULL, created_at numeric);\n"
+    "CREATE TABLE `account` (\n"
+    "\t`userId` text NOT NULL,\n\t`type` text NOT NULL,\n"
+    "\t`provider` text NOT NULL,\n\t`providerAccountId` text NOT NULL,\n"
+    "\t`refresh_token` text,\n\t`access_token` text,\n"
+    "\t`expires_at` integer,\n\t`token_type` text,\n\t`scope` text,\n"
+    "\t`id_token` text,\n\t`session_state` text,\n"
+    "\tPRIMARY KEY(`provider`, `providerAccountId`),\n"
+    "\tFOREIGN KEY (`userId`) REFERENCES `user`(`id`) ON UPDATE no action "
+    "ON DELETE cascade\n);\n"
+    "CREATE TABLE `session` (\n"
+    "\t`sessionToken` text PRIMARY KEY NOT NULL,\n"
+    "\t`userId` text NOT NULL,\n\t`expires` integer NOT NULL,\n"
+    "\tFOREIGN KEY (`userId`) REFERENCES `user`(`id`) ON UPDATE no action "
+    "ON DELETE cascade\n);\n"
+    "CREATE TABLE `user` (\n"
+    "\t`id` text PRIMARY KEY NOT NULL,\n\t`name` text,\n\t`email` text,\n"
+    "\t`emailVerified` integer,\n\t`image` text\n);\n"
+    "CREATE UNIQUE INDEX `user_email_unique` ON `user` (`email`);\n"
+    "CREATE TABLE `verificationToken` (\n"
+    "\t`identifier` text NOT NULL,\n\t`token` text NOT NULL,\n"
+    "\t`expires` integer NOT NULL,\n"
+    "\tPRIMARY KEY(`identifier`, `token`)\n);\n"
+    "INSERT INTO `user` VALUES ('u-1', 'Ann', 'ann@example.com', "
+    "1704164645678, NULL);\n"
+    "INSERT INTO `session` VALUES ('s-1', 'u-1', 1893456000123);\n"
+    "INSERT INTO `account` (userId, type, provider, providerAccountId, "
+    "expires_at, token_type) VALUES ('u-1', 'oauth', 'github', '42', "
+    "1700000000, 'bearer');\n";
+
+static void test_sqlite_drizzle_file(void **state)
+{
+    (void)state;
+    char *p = tmp_db("drizzle");
+    exec_sql(p, DRIZZLE_DDL);
+    authc_adapter *ad = open_url("sqlite:%s", p);
+    assert_non_null(ad);
+    assert_int_equal(ad->migrate(ad), AUTHC_OK);
+    assert_int_equal(ad->migrate(ad), AUTHC_OK);
+    /* nothing duplicated: still one index on user, data untouched */
+    assert_int_equal(query_int(p, "SELECT count(*) FROM sqlite_master WHERE "
+                                  "type = 'index' AND tbl_name = 'user' AND "
+                                  "sql IS NOT NULL"), 1);
+    assert_int_equal(query_int(p, "SELECT count(*) FROM user"), 1);
+    assert_int_equal(query_int(p, "SELECT count(*) FROM __drizzle_migrations"),
+                     0);
+
+    authc_arena *ar = authc_arena_new();
+    authc_session_row *s = NULL;
+    authc_user *u = NULL;
+    assert_int_equal(ad->get_session_and_user(ad, ar, "s-1", &s, &u), AUTHC_OK);
+    assert_non_null(s);
+    assert_int_equal(s->expires, 1893456000123LL);
+    assert_string_equal(u->name, "Ann");
+    assert_int_equal(u->email_verified, 1704164645678LL);
+    authc_account *a = NULL;
+    assert_int_equal(ad->get_account(ad, ar, "42", "github", &a), AUTHC_OK);
+    assert_non_null(a);
+    assert_int_equal(a->expires_at, 1700000000);
+    assert_null(a->access_token);
+
+    /* the authenticator table was added and works with the old rows */
+    authc_authenticator in = {.credential_id = "Y3JlZA==", .user_id = "u-1",
+                              .provider_account_id = "Y3JlZA==",
+                              .credential_public_key = "pk", .counter = 3,
+                              .credential_device_type = "singleDevice",
+                              .credential_backed_up = false},
+                        *out = NULL;
+    assert_int_equal(ad->create_authenticator(ad, ar, &in, &out), AUTHC_OK);
+    assert_non_null(out);
+    assert_false(out->credential_backed_up);
+    assert_null(out->transports);
+    /* and delete_user cascades through Drizzle's own FKs */
+    assert_int_equal(ad->delete_user(ad, ar, "u-1"), AUTHC_OK);
+    assert_int_equal(query_int(p, "SELECT (SELECT count(*) FROM session) + "
+                                  "(SELECT count(*) FROM account) + "
+                                  "(SELECT count(*) FROM authenticator)"), 0);
+    authc_arena_free(ar);
+    authc_adapter_close(ad);
+    assert_string_equal(
+        (query_int(p, "SELECT 1 FROM pragma_journal_mode WHERE "
+                      "journal_mode = 'wal'") == 1) ? "wal" : "not wal",
+        "wal");
+    rm_db(p);
+}
+
+/* A file with a `user` table of another shape is refused, not altered. */
+static void test_sqlite_foreign_layout(void **state)
+{
+    (void)state;
+    char *p = tmp_db("foreign");
+    exec_sql(p, "CREATE TABLE user (id INTEGER PRIMARY KEY, login TEXT);");
+    authc_adapter *ad = open_url("sqlite:%s", p);
+    assert_non_null(ad);
+    log_reset();
+    assert_int_equal(ad->migrate(ad), AUTHC_ERR_ADAPTER);
+    assert_non_null(strstr(logbuf, p));
+    assert_non_null(strstr(logbuf, "migrate"));
+    authc_adapter_close(ad);
+    /* rolled back: no half schema left behind, version untouched */
+    assert_int_equal(query_int(p, "PRAGMA user_version"), 0);
+    assert_int_equal(query_int(p, "SELECT count(*) FROM sqlite_master WHERE "
+                                  "name = 'session'"), 0);
+    /* and a newer schema version than ours is refused */
+    exec_sql(p, "PRAGMA user_version = 99;");
+    ad = open_url("sqlite:%s", p);
+    assert_non_null(ad);
+    assert_int_equal(ad->migrate(ad), AUTHC_ERR_ADAPTER);
+    authc_adapter_close(ad);
+    rm_db(p);
+}
+
+/* Writes survive closing and reopening (a new process would see them). */
+static void test_sqlite_persistence(void **state)
+{
+    (void)state;
+    char *p = tmp_db("persist");
+    authc_adapter *ad = open_url("sqlite:%s", p);
+    assert_non_null(ad);
+    assert_int_equal(ad->migrate(ad), AUTHC_OK);
+    authc_arena *ar = authc_arena_new();
+    authc_user in = {.email = "keep@example.com", .email_verified = 123},
+               *u = NULL;
+    assert_int_equal(ad->create_user(ad, ar, &in, &u), AUTHC_OK);
+    authc_session_row s = {.session_token = "t", .user_id = u->id,
+                           .expires = 456}, *so = NULL;
+    assert_int_equal(ad->create_session(ad, ar, &s, &so), AUTHC_OK);
+    authc_adapter_close(ad);
+
+    ad = open_url("sqlite:%s", p);
+    assert_non_null(ad);
+    authc_user *u2 = NULL;
+    assert_int_equal(ad->get_session_and_user(ad, ar, "t", &so, &u2), AUTHC_OK);
+    assert_non_null(so);
+    assert_string_equal(u2->id, u->id);
+    assert_int_equal(so->expires, 456);
+    authc_arena_free(ar);
+    authc_adapter_close(ad);
+    rm_db(p);
+}
+
+/* The memory backend's test accessors refuse a foreign adapter. */
+static void test_memory_peek_guard(void **state)
+{
+    (void)state;
+    authc_arena *ar = authc_arena_new();
+    char *p = tmp_db("peek");
+    authc_adapter *ad = open_url("sqlite:%s", p);
+    assert_non_null(ad);
+    authc_user *u = (authc_user *)1;
+    assert_int_equal(authc__memory_peek_user(ad, ar, "x", &u),
+                     AUTHC_ERR_INVALID);
+    assert_null(u);
+    authc_adapter_close(ad);
+    rm_db(p);
+    authc_arena_free(ar);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_registry_schemes),
+        cmocka_unit_test(test_registry_network_errors),
+        cmocka_unit_test(test_url_redact),
+        cmocka_unit_test(test_iso8601),
+        cmocka_unit_test(test_copies),
+        cmocka_unit_test(test_sqlite_error_logging),
+        cmocka_unit_test(test_sqlite_drizzle_file),
+        cmocka_unit_test(test_sqlite_foreign_layout),
+        cmocka_unit_test(test_sqlite_persistence),
+        cmocka_unit_test(test_memory_peek_guard),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
