@@ -35,3 +35,13 @@ test-e2e:
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)
+
+# The server-rendered C example on :3001 (same .authc-dev/ as `make run`).
+.PHONY: run-c-app
+run-c-app: build
+	@scripts/run-c-app.sh
+
+# Side-by-side benchmark with Auth.js (release build in build-release/); see docs/performance.md.
+.PHONY: bench
+bench: build
+	@bench/run.sh

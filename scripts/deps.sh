@@ -6,7 +6,7 @@ mode=${1:-build}
 build_pkgs=(build-essential cmake pkg-config libmicrohttpd-dev libssl-dev libjansson-dev
   libcjose-dev libcurl4-openssl-dev libsqlite3-dev libpq-dev libhiredis-dev libargon2-dev
   libcbor-dev libfido2-dev libcmocka-dev)
-test_pkgs=(nodejs npm postgresql redis-server sqlite3 chromium)
+test_pkgs=(nodejs npm postgresql redis-server sqlite3 chromium fonts-wqy-microhei)
 pkgs=("${build_pkgs[@]}")
 [ "$mode" = test ] && pkgs+=("${test_pkgs[@]}")
 missing=()

@@ -14,6 +14,8 @@ if [ ! -s "$dev/users" ]; then
   hash=$(printf 'demo' | build/authc hash-password)
   echo "1:demo:$hash:demo@example.com:Demo User" > "$dev/users"
 fi
+# The React example (examples/react-app): built when missing or older than its sources.
+examples/react-app/build.sh --if-stale || echo "authc: could not build examples/react-app (node/npm?); serving examples/demo" >&2
 static=examples/demo
 [ -f examples/react-app/dist/index.html ] && static=examples/react-app/dist
 export AUTH_SECRET="$(cat "$dev/secret")"
