@@ -1,0 +1,929 @@
+/* test_oauth.c — the OAuth/OIDC provider type through authc_handle: the
+ * authorization URL (params order per protocol.md §8.1, PKCE, state), the
+ * callback against a loopback IdP (token exchange and client auth on the
+ * wire, discovery/JWKS caching, every failure mode), presets, config. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <openssl/sha.h>
+
+#include "authc/oauth.h"
+#include "jose/jose_int.h"
+#include "oauth_testutil.h"
+#include "providers/oauth_int.h"
+
+#define SECRET "test-secret-0123456789abcdef0123456789"
+#define ORIGIN "http://app.test:3000"
+#define AT "AT-very-secret-access-token"
+#define CODE "the-one-time-code"
+#define CSRF_TOK "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
+
+/* ---- the loopback IdP ---------------------------------------------- */
+
+typedef struct idp {
+    msrv *srv;
+    tkey key;
+    char jwks[8192];
+    /* behaviour of the next requests */
+    int token_status;
+    int token_delay_ms;
+    const char *token_ctype;
+    const char *token_body;      /* fixed body, or NULL = built */
+    const char *id_nonce;        /* nonce to put in the id_token (NULL = none) */
+    bool id_bad_sig;
+    int64_t id_exp_delta;        /* exp = now + this (default 300) */
+    int userinfo_status;
+    const char *user_email;      /* /user's email (NULL → JSON null) */
+    int emails_status;
+    /* observed */
+    int discovery_hits, jwks_hits, token_hits, userinfo_hits, emails_hits;
+    mreq last_token;
+    char last_userinfo_auth[256];
+} idp;
+
+static void idp_handler(void *ud, const mreq *rq, mres *rs)
+{
+    idp *d = ud;
+    const char *o = d->srv->origin;
+    rs->status = 200;
+    if (!strcmp(rq->target, "/.well-known/openid-configuration")) {
+        d->discovery_hits++;
+        snprintf(rs->body, sizeof rs->body,
+                 "{\"issuer\":\"%s\",\"authorization_endpoint\":\"%s/authorize\",\"token_endpoint\":\"%s/token\","
+                 "\"userinfo_endpoint\":\"%s/userinfo\",\"jwks_uri\":\"%s/jwks\","
+                 "\"id_token_signing_alg_values_supported\":[\"RS256\",\"ES256\"],"
+                 "\"code_challenge_methods_supported\":[\"S256\"],"
+                 "\"authorization_response_iss_parameter_supported\":true}",
+                 o, o, o, o, o);
+    } else if (!strcmp(rq->target, "/jwks")) {
+        d->jwks_hits++;
+        snprintf(rs->body, sizeof rs->body, "%s", d->jwks);
+    } else if (!strcmp(rq->target, "/token") || !strcmp(rq->target, "/login/oauth/access_token")) {
+        d->token_hits++;
+        d->last_token = *rq;
+        rs->delay_ms = d->token_delay_ms;
+        rs->status = d->token_status ? d->token_status : 200;
+        if (d->token_ctype)
+            rs->content_type = d->token_ctype;
+        if (d->token_body) {
+            snprintf(rs->body, sizeof rs->body, "%s", d->token_body);
+            return;
+        }
+        int64_t now = authc__now_ms() / 1000;
+        json_t *c = json_pack("{s:s,s:s,s:s,s:I,s:I,s:s,s:s}", "iss", o, "sub", "idp-user-7", "aud", "cid",
+                              "iat", (json_int_t)now, "exp", (json_int_t)(now + (d->id_exp_delta ? d->id_exp_delta : 300)),
+                              "name", "Ida Provider", "email", "Ida@Example.COM");
+        if (d->id_nonce)
+            json_object_set_new(c, "nonce", json_string(d->id_nonce));
+        char *tok = tk_sign(&d->key, c);
+        if (d->id_bad_sig)
+            tok[strlen(tok) - 2] ^= 1;
+        json_decref(c);
+        snprintf(rs->body, sizeof rs->body,
+                 "{\"access_token\":\"" AT "\",\"token_type\":\"Bearer\",\"expires_in\":3600,"
+                 "\"refresh_token\":\"RT-1\",\"scope\":\"openid profile email\",\"id_token\":\"%s\"}", tok);
+        free(tok);
+    } else if (!strcmp(rq->target, "/userinfo") || !strcmp(rq->target, "/api/v3/user")) {
+        d->userinfo_hits++;
+        mreq_header(rq, "Authorization", d->last_userinfo_auth, sizeof d->last_userinfo_auth);
+        rs->status = d->userinfo_status ? d->userinfo_status : 200;
+        if (d->user_email)
+            snprintf(rs->body, sizeof rs->body,
+                     "{\"id\":1234567,\"login\":\"octo\",\"name\":null,\"email\":\"%s\",\"avatar_url\":\"https://img/1\"}",
+                     d->user_email);
+        else
+            snprintf(rs->body, sizeof rs->body,
+                     "{\"id\":1234567,\"login\":\"octo\",\"name\":null,\"email\":null,\"avatar_url\":\"https://img/1\"}");
+    } else if (!strcmp(rq->target, "/api/v3/user/emails")) {
+        d->emails_hits++;
+        rs->status = d->emails_status ? d->emails_status : 200;
+        snprintf(rs->body, sizeof rs->body,
+                 "[{\"email\":\"other@example.com\",\"primary\":false,\"verified\":true,\"visibility\":null},"
+                 "{\"email\":\"Octo@Private.example\",\"primary\":true,\"verified\":true,\"visibility\":\"private\"}]");
+    }
+}
+
+/* ---- requests and cookies ------------------------------------------ */
+
+typedef struct jar {
+    char names[16][64];
+    char values[16][4096];
+    int n;
+} jar;
+
+static void jar_update(jar *j, const authc_response *r)
+{
+    for (size_t i = 0; i < r->nheaders; i++) {
+        if (strcasecmp(r->headers[i].name, "Set-Cookie"))
+            continue;
+        const char *v = r->headers[i].value;
+        size_t nl = strcspn(v, "=");
+        size_t vl = strcspn(v + nl + 1, ";");
+        bool del = strstr(v, "Max-Age=0") != NULL;
+        int k;
+        for (k = 0; k < j->n; k++)
+            if (strlen(j->names[k]) == nl && !strncmp(j->names[k], v, nl))
+                break;
+        if (del) {
+            if (k < j->n) {
+                j->n--;
+                memmove(&j->names[k], &j->names[k + 1], sizeof j->names[0] * (size_t)(j->n - k));
+                memmove(&j->values[k], &j->values[k + 1], sizeof j->values[0] * (size_t)(j->n - k));
+            }
+            continue;
+        }
+        if (k == j->n)
+            j->n++;
+        snprintf(j->names[k], sizeof j->names[k], "%.*s", (int)nl, v);
+        snprintf(j->values[k], sizeof j->values[k], "%.*s", (int)vl, v + nl + 1);
+    }
+}
+
+static const char *jar_get(const jar *j, const char *name)
+{
+    for (int k = 0; k < j->n; k++)
+        if (!strcmp(j->names[k], name))
+            return j->values[k];
+    return NULL;
+}
+
+static char *jar_header(const jar *j, char *buf, size_t len)
+{
+    buf[0] = '\0';
+    for (int k = 0; k < j->n; k++)
+        snprintf(buf + strlen(buf), len - strlen(buf), "%s%s=%s", k ? "; " : "", j->names[k], j->values[k]);
+    return buf;
+}
+
+static bool has_set_cookie(const authc_response *r, const char *prefix, bool deletion)
+{
+    for (size_t i = 0; i < r->nheaders; i++)
+        if (!strcasecmp(r->headers[i].name, "Set-Cookie") && !strncmp(r->headers[i].value, prefix, strlen(prefix)) &&
+            (strstr(r->headers[i].value, "Max-Age=0") != NULL) == deletion)
+            return true;
+    return false;
+}
+
+static authc_response *send_req(authc *a, const char *method, const char *url, jar *j, const char *body)
+{
+    char ck[32768];
+    authc_header h[3];
+    size_t n = 0;
+    if (j && j->n)
+        h[n++] = (authc_header){"Cookie", jar_header(j, ck, sizeof ck)};
+    if (body)
+        h[n++] = (authc_header){"Content-Type", "application/x-www-form-urlencoded"};
+    authc_request rq = {.method = method, .url = url, .headers = h, .nheaders = n, .body = body,
+                        .body_len = body ? strlen(body) : 0};
+    authc_response *r = NULL;
+    assert_int_equal(authc_handle(a, &rq, &r), AUTHC_OK);
+    if (j)
+        jar_update(j, r);
+    return r;
+}
+
+/* A jar with a valid CSRF cookie for CSRF_TOK. */
+static void jar_with_csrf(jar *j)
+{
+    memset(j, 0, sizeof *j);
+    uint8_t d[SHA256_DIGEST_LENGTH];
+    const char *in = CSRF_TOK SECRET;
+    SHA256((const uint8_t *)in, strlen(in), d);
+    char hex[65];
+    authc__hex(hex, d, sizeof d);
+    j->n = 1;
+    strcpy(j->names[0], "authjs.csrf-token");
+    snprintf(j->values[0], sizeof j->values[0], CSRF_TOK "%%7C%s", hex);
+}
+
+/* Splits a URL's query into keys/values (decoded into arena). */
+static size_t query_pairs(authc_arena *ar, const char *url, const char **keys, const char **vals, size_t max)
+{
+    const char *q = strchr(url, '?');
+    authc__map m = {0};
+    if (!q || authc__parse_form(ar, q + 1, strlen(q + 1), &m, 64))
+        return 0;
+    for (size_t i = 0; i < m.n && i < max; i++) {
+        keys[i] = m.items[i].k;
+        vals[i] = m.items[i].v;
+    }
+    return m.n;
+}
+
+static const char *qget(const char **k, const char **v, size_t n, const char *name)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(k[i], name))
+            return v[i];
+    return NULL;
+}
+
+/* Decrypts a check cookie (value as sent, %-encoded) → its "value". */
+static char *check_value(authc_arena *ar, const char *cookie_name, const char *raw)
+{
+    authc__jwe_key k;
+    authc__jwe_derive(&k, SECRET, cookie_name);
+    char *dec = authc__pct_decode(ar, raw, strlen(raw), false);
+    json_t *c = NULL;
+    if (!dec || authc__jwt_decode(ar, &k, 1, dec, strlen(dec), authc__now_ms() / 1000, &c))
+        return NULL;
+    char *v = authc_arena_strdup(ar, json_string_value(json_object_get(c, "value")));
+    assert_string_equal(json_string_value(json_object_get(c, "provider")) ? "ok" : "no", "ok");
+    json_decref(c);
+    return v;
+}
+
+/* ---- log capture: no token may ever reach a log line --------------- */
+
+static char g_log[65536];
+static pthread_mutex_t g_log_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static void capture_log(void *ud, const char *level, const char *msg)
+{
+    (void)ud;
+    pthread_mutex_lock(&g_log_mu);
+    snprintf(g_log + strlen(g_log), sizeof g_log - strlen(g_log), "%s %s\n", level, msg);
+    pthread_mutex_unlock(&g_log_mu);
+}
+
+/* ---- fixture -------------------------------------------------------- */
+
+typedef struct fx {
+    idp d;
+    authc *a;
+    authc_arena *ar;
+} fx;
+
+static tkey g_key;
+
+static int fx_setup(void **state)
+{
+    fx *f = calloc(1, sizeof *f);
+    f->d.key = g_key;
+    char *j = tk_jwks(&g_key, 1);
+    snprintf(f->d.jwks, sizeof f->d.jwks, "%s", j);
+    free(j);
+    f->d.srv = msrv_start(idp_handler, &f->d);
+    assert_non_null(f->d.srv);
+    f->ar = authc_arena_new();
+    g_log[0] = '\0';
+    *state = f;
+    return 0;
+}
+
+static int fx_teardown(void **state)
+{
+    fx *f = *state;
+    authc_free(f->a);
+    msrv_stop(f->d.srv);
+    authc_arena_free(f->ar);
+    /* Whatever happened, no token or code reached the log. */
+    assert_null(strstr(g_log, AT));
+    assert_null(strstr(g_log, CODE));
+    assert_null(strstr(g_log, "RT-1"));
+    free(f);
+    return 0;
+}
+
+/* Builds the instance with one provider (p->… filled by the caller). */
+static void fx_build(fx *f, authc_oauth_provider *p)
+{
+    authc_config *cfg = authc_config_new();
+    char err[512];
+    assert_int_equal(authc_config_set(cfg, "secret", SECRET, err, sizeof err), AUTHC_OK);
+    assert_int_equal(authc_config_set(cfg, "trust_host", "1", err, sizeof err), AUTHC_OK);
+    authc_config_set_logger(cfg, capture_log, NULL);
+    authc_err e = authc_config_add_oauth(cfg, p, err, sizeof err);
+    if (e)
+        fail_msg("add_oauth: %s", err);
+    f->a = authc_new(cfg, err, sizeof err);
+    if (!f->a)
+        fail_msg("authc_new: %s", err);
+}
+
+static void fx_oidc(fx *f, unsigned checks)
+{
+    authc_oauth_provider p = {.id = "oidc", .name = "Test IdP", .type = AUTHC_OAUTH_OIDC,
+                              .issuer = f->d.srv->origin, .client_id = "cid", .client_secret = "c s:1",
+                              .checks = checks, .timeout_ms = 2000};
+    fx_build(f, &p);
+}
+
+/* POST /signin/<id>; returns the Location (arena) and fills the jar. */
+static const char *signin(fx *f, const char *id, const char *query, jar *j)
+{
+    jar_with_csrf(j);
+    char url[256];
+    snprintf(url, sizeof url, ORIGIN "/auth/signin/%s%s", id, query ? query : "");
+    authc_response *r = send_req(f->a, "POST", url, j, "csrfToken=" CSRF_TOK "&callbackUrl=%2Fdashboard");
+    assert_int_equal(r->status, 302);
+    const char *loc = authc_arena_strdup(f->ar, authc_response_header(r, "Location"));
+    authc_response_free(r);
+    return loc;
+}
+
+/* ---- tests: authorization request ---------------------------------- */
+
+static void github_authorization_url(void **state)
+{
+    fx *f = *state;
+    authc_oauth_provider p = {.preset = "github", .client_id = "gh id", .client_secret = "gh:secret"};
+    fx_build(f, &p);
+    jar j;
+    const char *loc = signin(f, "github", "?prompt=consent&login_hint=a%20b", &j);
+    assert_true(authc__starts_with(loc, "https://github.com/login/oauth/authorize?scope=read%3Auser+user%3Aemail"
+                                        "&response_type=code&client_id=gh+id"
+                                        "&redirect_uri=http%3A%2F%2Fapp.test%3A3000%2Fauth%2Fcallback%2Fgithub"
+                                        "&prompt=consent&login_hint=a+b&state="));
+    const char *k[32], *v[32];
+    size_t n = query_pairs(f->ar, loc, k, v, 32);
+    const char *order[] = {"scope", "response_type", "client_id", "redirect_uri", "prompt", "login_hint",
+                           "state", "code_challenge", "code_challenge_method"};
+    assert_int_equal(n, 9);
+    for (size_t i = 0; i < n; i++)
+        assert_string_equal(k[i], order[i]);
+    /* PKCE: challenge = b64url(SHA-256(verifier in the cookie)). */
+    const char *verifier = check_value(f->ar, "authjs.pkce.code_verifier", jar_get(&j, "authjs.pkce.code_verifier"));
+    assert_non_null(verifier);
+    assert_int_equal(strlen(verifier), 43);
+    uint8_t dg[32];
+    SHA256((const uint8_t *)verifier, strlen(verifier), dg);
+    char ch[64];
+    authc__b64url_encode_to(ch, dg, 32);
+    assert_string_equal(qget(k, v, n, "code_challenge"), ch);
+    assert_string_equal(qget(k, v, n, "code_challenge_method"), "S256");
+    /* State: the parameter is what the cookie seals; itself a JWE of
+     * {random} under the "encodedState" salt. */
+    const char *st = check_value(f->ar, "authjs.state", jar_get(&j, "authjs.state"));
+    assert_non_null(st);
+    assert_string_equal(qget(k, v, n, "state"), st);
+    authc__jwe_key sk;
+    authc__jwe_derive(&sk, SECRET, "encodedState");
+    json_t *sc = NULL;
+    assert_int_equal(authc__jwt_decode(f->ar, &sk, 1, st, strlen(st), authc__now_ms() / 1000, &sc), AUTHC_OK);
+    assert_int_equal(strlen(json_string_value(json_object_get(sc, "random"))), 43);
+    assert_null(json_object_get(sc, "origin"));
+    json_decref(sc);
+    /* GitHub is OAuth: no nonce. */
+    assert_null(qget(k, v, n, "nonce"));
+    assert_null(jar_get(&j, "authjs.nonce"));
+}
+
+static void enterprise_and_gitlab_urls(void **state)
+{
+    fx *f = *state;
+    authc_oauth_provider p = {.preset = "gitlab", .client_id = "x", .client_secret = "y",
+                              .base_url = "https://gitlab.example.com/"};
+    fx_build(f, &p);
+    jar j;
+    const char *loc = signin(f, "gitlab", NULL, &j);
+    assert_true(authc__starts_with(loc, "https://gitlab.example.com/oauth/authorize?scope=read_user&response_type=code&client_id=x&"));
+    authc_free(f->a);
+    authc_oauth_provider g = {.preset = "github", .client_id = "x", .client_secret = "y",
+                              .base_url = "https://github.example.com"};
+    fx_build(f, &g);
+    loc = signin(f, "github", NULL, &j);
+    assert_true(authc__starts_with(loc, "https://github.example.com/login/oauth/authorize?scope="));
+}
+
+static void generic_oauth_default_scope_and_params(void **state)
+{
+    fx *f = *state;
+    const char *params[] = {"audience", "api://x", "prompt", "login", NULL};
+    authc_oauth_provider p = {.id = "corp", .client_id = "cid", .client_secret = "s",
+                              .authorization_url = "https://sso.example.com/auth?tenant=t1",
+                              .token_url = "https://sso.example.com/token",
+                              .userinfo_url = "https://sso.example.com/me", .params = params};
+    fx_build(f, &p);
+    jar j;
+    const char *loc = signin(f, "corp", "?prompt=none", &j);
+    const char *k[32], *v[32];
+    size_t n = query_pairs(f->ar, loc, k, v, 32);
+    const char *order[] = {"tenant", "audience", "prompt", "scope", "response_type", "client_id", "redirect_uri",
+                           "state", "code_challenge", "code_challenge_method"};
+    assert_int_equal(n, 10);
+    for (size_t i = 0; i < n; i++)
+        assert_string_equal(k[i], order[i]);
+    assert_string_equal(qget(k, v, n, "scope"), "openid profile email");
+    assert_string_equal(qget(k, v, n, "prompt"), "none"); /* the request wins */
+    assert_true(authc__starts_with(loc, "https://sso.example.com/auth?tenant=t1&audience=api%3A%2F%2Fx&"));
+}
+
+static void basic_auth_encoding(void **state)
+{
+    fx *f = *state;
+    /* "gh id" → "gh+id", "gh:secret" → "gh%3Asecret" (protocol.md §8.2). */
+    char *h = authc__oauth_basic_auth(f->ar, "gh id", "gh:secret");
+    char *want = authc__b64_encode(f->ar, (const uint8_t *)"gh+id:gh%3Asecret", 17);
+    char full[128];
+    snprintf(full, sizeof full, "Basic %s", want);
+    assert_string_equal(h, full);
+    h = authc__oauth_basic_auth(f->ar, "a!*'()~", "é/+");
+    want = authc__b64_encode(f->ar, (const uint8_t *)"a!*'()~:%C3%A9%2F%2B", 20);
+    snprintf(full, sizeof full, "Basic %s", want);
+    assert_string_equal(h, full);
+}
+
+/* ---- tests: the OIDC callback --------------------------------------- */
+
+/* Runs sign-in, then has the "IdP" call back with code/state/iss. mut
+ * may change the callback query or the jar before the callback. */
+static authc_response *oidc_round(fx *f, jar *j, const char *state_override, bool drop_iss)
+{
+    const char *loc = signin(f, "oidc", NULL, j);
+    const char *k[32], *v[32];
+    size_t n = query_pairs(f->ar, loc, k, v, 32);
+    f->d.id_nonce = qget(k, v, n, "nonce") ? authc_arena_strdup(f->ar, qget(k, v, n, "nonce")) : NULL;
+    authc__buf b;
+    authc__buf_init(&b, f->ar, 65536);
+    authc__buf_adds(&b, ORIGIN "/auth/callback/oidc?code=" CODE);
+    const char *st = state_override ? state_override : qget(k, v, n, "state");
+    if (st) {
+        authc__buf_adds(&b, "&state=");
+        authc__buf_add_form_component(&b, st);
+    }
+    if (!drop_iss) {
+        authc__buf_adds(&b, "&iss=");
+        authc__buf_add_form_component(&b, f->d.srv->origin);
+    }
+    return send_req(f->a, "GET", b.p, j, NULL);
+}
+
+static void assert_error_redirect(authc_response *r, const char *page_and_code)
+{
+    assert_int_equal(r->status, 302);
+    const char *loc = authc_response_header(r, "Location");
+    char want[256];
+    snprintf(want, sizeof want, ORIGIN "/auth/%s", page_and_code);
+    assert_string_equal(loc, want);
+    assert_null(strstr(loc, AT));
+    /* No session of any kind. */
+    assert_false(has_set_cookie(r, "authjs.session-token", false));
+}
+
+static void oidc_full_flow(void **state)
+{
+    fx *f = *state;
+    fx_oidc(f, 0);
+    jar j;
+    const char *loc = signin(f, "oidc", NULL, &j);
+    /* Discovered endpoint: spec order with scope appended last. */
+    const char *k[32], *v[32];
+    size_t n = query_pairs(f->ar, loc, k, v, 32);
+    const char *order[] = {"response_type", "client_id", "redirect_uri", "state", "code_challenge",
+                           "code_challenge_method", "nonce", "scope"};
+    assert_int_equal(n, 8);
+    for (size_t i = 0; i < n; i++)
+        assert_string_equal(k[i], order[i]);
+    char prefix[128];
+    snprintf(prefix, sizeof prefix, "%s/authorize?response_type=code&client_id=cid&", f->d.srv->origin);
+    assert_true(authc__starts_with(loc, prefix));
+    assert_string_equal(qget(k, v, n, "scope"), "openid profile email");
+    assert_non_null(jar_get(&j, "authjs.nonce"));
+
+    /* Two complete sign-ins: one discovery, one JWKS fetch. */
+    for (int round = 0; round < 2; round++) {
+        authc_response *r = oidc_round(f, &j, NULL, false);
+        assert_int_equal(r->status, 302);
+        assert_string_equal(authc_response_header(r, "Location"), ORIGIN "/dashboard");
+        assert_true(has_set_cookie(r, "authjs.session-token=", false));
+        assert_true(has_set_cookie(r, "authjs.state=", true));
+        assert_true(has_set_cookie(r, "authjs.pkce.code_verifier=", true));
+        assert_true(has_set_cookie(r, "authjs.nonce=", true));
+        authc_response_free(r);
+    }
+    assert_int_equal(f->d.discovery_hits, 1);
+    assert_int_equal(f->d.jwks_hits, 1);
+    assert_int_equal(f->d.token_hits, 2);
+
+    /* The token request as it went over the wire. */
+    char auth[256];
+    assert_true(mreq_header(&f->d.last_token, "Authorization", auth, sizeof auth));
+    char *basic = authc__oauth_basic_auth(f->ar, "cid", "c s:1");
+    assert_string_equal(auth, basic);
+    char ct[128];
+    mreq_header(&f->d.last_token, "Content-Type", ct, sizeof ct);
+    assert_string_equal(ct, "application/x-www-form-urlencoded;charset=UTF-8");
+    authc__map body = {0};
+    authc__parse_form(f->ar, f->d.last_token.body, f->d.last_token.body_len, &body, 16);
+    assert_int_equal(body.n, 4);
+    assert_string_equal(body.items[0].k, "redirect_uri");
+    assert_string_equal(body.items[0].v, ORIGIN "/auth/callback/oidc");
+    assert_string_equal(body.items[1].k, "code");
+    assert_string_equal(body.items[1].v, CODE);
+    assert_string_equal(body.items[2].k, "code_verifier");
+    assert_string_equal(body.items[3].k, "grant_type");
+    assert_string_equal(body.items[3].v, "authorization_code");
+
+    /* The session holds the provider's user (email lowercased). */
+    char ck[16384];
+    authc_header h = {"Cookie", jar_header(&j, ck, sizeof ck)};
+    authc_request rq = {.method = "GET", .url = ORIGIN "/auth/session", .headers = &h, .nheaders = 1};
+    authc_session *s = NULL;
+    assert_int_equal(authc_auth(f->a, &rq, &s), AUTHC_OK);
+    assert_non_null(s);
+    assert_string_equal(s->user.name, "Ida Provider");
+    assert_string_equal(s->user.email, "ida@example.com");
+    authc_session_free(s);
+}
+
+static void oidc_client_secret_post(void **state)
+{
+    fx *f = *state;
+    authc_oauth_provider p = {.id = "oidc", .type = AUTHC_OAUTH_OIDC, .issuer = f->d.srv->origin,
+                              .client_id = "cid", .client_secret = "sec ret",
+                              .token_auth = AUTHC_TOKEN_AUTH_CLIENT_SECRET_POST};
+    fx_build(f, &p);
+    jar j;
+    authc_response *r = oidc_round(f, &j, NULL, false);
+    assert_true(has_set_cookie(r, "authjs.session-token=", false));
+    authc_response_free(r);
+    char auth[256];
+    assert_false(mreq_header(&f->d.last_token, "Authorization", auth, sizeof auth));
+    authc__map body = {0};
+    authc__parse_form(f->ar, f->d.last_token.body, f->d.last_token.body_len, &body, 16);
+    assert_string_equal(authc__map_last(&body, "client_id"), "cid");
+    assert_string_equal(authc__map_last(&body, "client_secret"), "sec ret");
+}
+
+static void callback_failures(void **state)
+{
+    fx *f = *state;
+    fx_oidc(f, 0);
+    jar j;
+    authc_response *r;
+
+    /* The provider says no (state echoed): OAuthCallbackError. */
+    const char *loc = signin(f, "oidc", NULL, &j);
+    const char *k[32], *v[32];
+    size_t n = query_pairs(f->ar, loc, k, v, 32);
+    authc__buf b;
+    authc__buf_init(&b, f->ar, 65536);
+    authc__buf_adds(&b, ORIGIN "/auth/callback/oidc?error=access_denied&state=");
+    authc__buf_add_form_component(&b, qget(k, v, n, "state"));
+    authc__buf_adds(&b, "&iss=");
+    authc__buf_add_form_component(&b, f->d.srv->origin);
+    r = send_req(f->a, "GET", b.p, &j, NULL);
+    assert_error_redirect(r, "signin?error=OAuthCallbackError");
+    authc_response_free(r);
+
+    /* Tampered state. */
+    r = oidc_round(f, &j, "eyJhbGciOiJkaXIi.tampered", false);
+    assert_error_redirect(r, "error?error=Configuration");
+    authc_response_free(r);
+    /* State parameter missing. */
+    r = oidc_round(f, &j, "", false);
+    assert_error_redirect(r, "error?error=Configuration");
+    authc_response_free(r);
+    /* iss parameter missing although the IdP advertises it. */
+    r = oidc_round(f, &j, NULL, true);
+    assert_error_redirect(r, "error?error=Configuration");
+    authc_response_free(r);
+
+    /* Check cookies missing: state, then PKCE, then nonce. */
+    const char *drop[] = {"authjs.state", "authjs.pkce.code_verifier", "authjs.nonce"};
+    for (int d = 0; d < 3; d++) {
+        loc = signin(f, "oidc", NULL, &j);
+        n = query_pairs(f->ar, loc, k, v, 32);
+        f->d.id_nonce = authc_arena_strdup(f->ar, qget(k, v, n, "nonce"));
+        jar j2 = j;
+        for (int c = 0; c < j2.n; c++)
+            if (!strcmp(j2.names[c], drop[d]))
+                strcpy(j2.values[c], "");
+        authc__buf_init(&b, f->ar, 65536);
+        authc__buf_adds(&b, ORIGIN "/auth/callback/oidc?code=" CODE "&state=");
+        authc__buf_add_form_component(&b, qget(k, v, n, "state"));
+        authc__buf_adds(&b, "&iss=");
+        authc__buf_add_form_component(&b, f->d.srv->origin);
+        int before = f->d.token_hits;
+        r = send_req(f->a, "GET", b.p, &j2, NULL);
+        assert_error_redirect(r, "error?error=Configuration");
+        assert_int_equal(f->d.token_hits, before); /* the code was never spent */
+        authc_response_free(r);
+    }
+
+    /* The IdP returns a different nonce. */
+    loc = signin(f, "oidc", NULL, &j);
+    n = query_pairs(f->ar, loc, k, v, 32);
+    f->d.id_nonce = "someone-elses-nonce";
+    authc__buf_init(&b, f->ar, 65536);
+    authc__buf_adds(&b, ORIGIN "/auth/callback/oidc?code=" CODE "&state=");
+    authc__buf_add_form_component(&b, qget(k, v, n, "state"));
+    authc__buf_adds(&b, "&iss=");
+    authc__buf_add_form_component(&b, f->d.srv->origin);
+    r = send_req(f->a, "GET", b.p, &j, NULL);
+    assert_error_redirect(r, "error?error=Configuration");
+    authc_response_free(r);
+    assert_non_null(strstr(g_log, "nonce"));
+
+    /* Bad id_token signature; expired id_token. */
+    f->d.id_bad_sig = true;
+    r = oidc_round(f, &j, NULL, false);
+    assert_error_redirect(r, "error?error=Configuration");
+    authc_response_free(r);
+    f->d.id_bad_sig = false;
+    f->d.id_exp_delta = -3600;
+    r = oidc_round(f, &j, NULL, false);
+    assert_error_redirect(r, "error?error=Configuration");
+    authc_response_free(r);
+    f->d.id_exp_delta = 0;
+
+    /* Token endpoint errors: HTTP 400, a 200 without access_token, junk. */
+    f->d.token_status = 400;
+    f->d.token_body = "{\"error\":\"invalid_grant\",\"error_description\":\"code " CODE " used\"}";
+    r = oidc_round(f, &j, NULL, false);
+    assert_error_redirect(r, "error?error=Configuration");
+    authc_response_free(r);
+    assert_non_null(strstr(g_log, "invalid_grant"));
+    f->d.token_status = 200;
+    f->d.token_body = "{\"token_type\":\"bearer\",\"id_token\":\"x.y.z\"}";
+    r = oidc_round(f, &j, NULL, false);
+    assert_error_redirect(r, "error?error=Configuration");
+    authc_response_free(r);
+    f->d.token_body = "<html>oops</html>";
+    f->d.token_ctype = "text/html";
+    r = oidc_round(f, &j, NULL, false);
+    assert_error_redirect(r, "error?error=Configuration");
+    authc_response_free(r);
+    f->d.token_body = NULL;
+    f->d.token_ctype = NULL;
+
+    /* Replay: the same callback URL and cookies a second time. */
+    jar keep;
+    loc = signin(f, "oidc", NULL, &j);
+    keep = j;
+    n = query_pairs(f->ar, loc, k, v, 32);
+    f->d.id_nonce = authc_arena_strdup(f->ar, qget(k, v, n, "nonce"));
+    authc__buf_init(&b, f->ar, 65536);
+    authc__buf_adds(&b, ORIGIN "/auth/callback/oidc?code=" CODE "&state=");
+    authc__buf_add_form_component(&b, qget(k, v, n, "state"));
+    authc__buf_adds(&b, "&iss=");
+    authc__buf_add_form_component(&b, f->d.srv->origin);
+    r = send_req(f->a, "GET", b.p, &j, NULL);
+    assert_true(has_set_cookie(r, "authjs.session-token=", false));
+    authc_response_free(r);
+    /* With the browser's cleared cookies: InvalidCheck. */
+    r = send_req(f->a, "GET", b.p, &j, NULL);
+    assert_error_redirect(r, "error?error=Configuration");
+    authc_response_free(r);
+    /* With the old cookies replayed, the IdP refuses the spent code. */
+    f->d.token_status = 400;
+    f->d.token_body = "{\"error\":\"invalid_grant\"}";
+    r = send_req(f->a, "GET", b.p, &keep, NULL);
+    assert_error_redirect(r, "error?error=Configuration");
+    authc_response_free(r);
+}
+
+static void token_timeout_is_configuration(void **state)
+{
+    fx *f = *state;
+    authc_oauth_provider p = {.id = "oidc", .type = AUTHC_OAUTH_OIDC, .issuer = f->d.srv->origin,
+                              .client_id = "cid", .client_secret = "s", .timeout_ms = 400};
+    fx_build(f, &p);
+    f->d.token_delay_ms = 3000;
+    jar j;
+    int64_t t0 = authc__now_ms();
+    authc_response *r = oidc_round(f, &j, NULL, false);
+    int64_t took = authc__now_ms() - t0;
+    assert_error_redirect(r, "error?error=Configuration");
+    authc_response_free(r);
+    assert_true(took < 2000);
+    assert_non_null(strstr(g_log, "no complete answer within 400 ms"));
+}
+
+static void github_profile_and_private_email(void **state)
+{
+    fx *f = *state;
+    /* Enterprise-style base URL pointing at the loopback "GitHub". */
+    authc_oauth_provider p = {.preset = "github", .client_id = "gh id", .client_secret = "gh:secret",
+                              .base_url = f->d.srv->origin};
+    fx_build(f, &p);
+    /* GitHub's access token answer as a form (no Accept: JSON). */
+    f->d.token_ctype = "application/x-www-form-urlencoded";
+    f->d.token_body = "access_token=" AT "&scope=read%3Auser%2Cuser%3Aemail&token_type=bearer";
+    jar j;
+    const char *loc = signin(f, "github", NULL, &j);
+    const char *k[32], *v[32];
+    size_t n = query_pairs(f->ar, loc, k, v, 32);
+    authc__buf b;
+    authc__buf_init(&b, f->ar, 65536);
+    authc__buf_adds(&b, ORIGIN "/auth/callback/github?code=" CODE "&state=");
+    authc__buf_add_form_component(&b, qget(k, v, n, "state"));
+    authc_response *r = send_req(f->a, "GET", b.p, &j, NULL);
+    assert_int_equal(r->status, 302);
+    assert_true(has_set_cookie(r, "authjs.session-token=", false));
+    authc_response_free(r);
+    char want[128];
+    snprintf(want, sizeof want, "Bearer %s", AT);
+    assert_string_equal(f->d.last_userinfo_auth, want);
+    assert_int_equal(f->d.emails_hits, 1);
+    char ck[16384];
+    authc_header h = {"Cookie", jar_header(&j, ck, sizeof ck)};
+    authc_request rq = {.method = "GET", .url = ORIGIN "/auth/session", .headers = &h, .nheaders = 1};
+    authc_session *s = NULL;
+    assert_int_equal(authc_auth(f->a, &rq, &s), AUTHC_OK);
+    assert_non_null(s);
+    assert_string_equal(s->user.name, "octo");                  /* name ?? login */
+    assert_string_equal(s->user.email, "octo@private.example"); /* primary, lowercased */
+    assert_string_equal(s->user.image, "https://img/1");
+    authc_session_free(s);
+
+    /* Userinfo failure → Configuration, no session. */
+    f->d.userinfo_status = 500;
+    loc = signin(f, "github", NULL, &j);
+    n = query_pairs(f->ar, loc, k, v, 32);
+    authc__buf_init(&b, f->ar, 65536);
+    authc__buf_adds(&b, ORIGIN "/auth/callback/github?code=" CODE "&state=");
+    authc__buf_add_form_component(&b, qget(k, v, n, "state"));
+    r = send_req(f->a, "GET", b.p, &j, NULL);
+    assert_error_redirect(r, "error?error=Configuration");
+    authc_response_free(r);
+}
+
+static void twitch_params(void **state)
+{
+    fx *f = *state;
+    authc_oauth_provider p = {.preset = "twitch", .client_id = "cid", .client_secret = "s",
+                              .issuer = f->d.srv->origin};
+    fx_build(f, &p);
+    jar j;
+    const char *loc = signin(f, "twitch", NULL, &j);
+    const char *k[32], *v[32];
+    size_t n = query_pairs(f->ar, loc, k, v, 32);
+    const char *order[] = {"response_type", "client_id", "redirect_uri", "scope", "claims", "state",
+                           "code_challenge", "code_challenge_method", "nonce"};
+    assert_int_equal(n, 9);
+    for (size_t i = 0; i < n; i++)
+        assert_string_equal(k[i], order[i]);
+    assert_string_equal(qget(k, v, n, "scope"), "openid user:read:email");
+    assert_string_equal(qget(k, v, n, "claims"),
+                        "{\"id_token\":{\"email\":null,\"picture\":null,\"preferred_username\":null}}");
+}
+
+static void apple_form_post(void **state)
+{
+    fx *f = *state;
+    authc_oauth_provider p = {.preset = "apple", .client_id = "cid", .client_secret = "apple-jwt",
+                              .issuer = f->d.srv->origin};
+    fx_build(f, &p);
+    jar j;
+    jar_with_csrf(&j);
+    authc_response *r = send_req(f->a, "POST", ORIGIN "/auth/signin/apple", &j,
+                                 "csrfToken=" CSRF_TOK "&callbackUrl=%2Fdashboard");
+    const char *loc = authc_arena_strdup(f->ar, authc_response_header(r, "Location"));
+    /* state and nonce cookies must survive Apple's cross-site POST. */
+    bool st = false, nn = false;
+    for (size_t i = 0; i < r->nheaders; i++) {
+        const char *hv = r->headers[i].value;
+        if (authc__starts_with(hv, "authjs.state="))
+            st = strstr(hv, "; Secure; SameSite=None") != NULL;
+        if (authc__starts_with(hv, "authjs.nonce="))
+            nn = strstr(hv, "; Secure; SameSite=None") != NULL;
+    }
+    assert_true(st && nn);
+    authc_response_free(r);
+    const char *k[32], *v[32];
+    size_t n = query_pairs(f->ar, loc, k, v, 32);
+    assert_string_equal(qget(k, v, n, "response_mode"), "form_post");
+    assert_string_equal(qget(k, v, n, "scope"), "name email");
+    /* The mock advertises S256, so PKCE is used (Apple: only if advertised). */
+    assert_non_null(qget(k, v, n, "code_challenge"));
+    f->d.id_nonce = authc_arena_strdup(f->ar, qget(k, v, n, "nonce"));
+    authc__buf b;
+    authc__buf_init(&b, f->ar, 65536);
+    authc__buf_adds(&b, "code=" CODE "&state=");
+    authc__buf_add_form_component(&b, qget(k, v, n, "state"));
+    authc__buf_adds(&b, "&iss=");
+    authc__buf_add_form_component(&b, f->d.srv->origin);
+    authc__buf_adds(&b, "&user=");
+    authc__buf_add_form_component(&b, "{\"name\":{\"firstName\":\"Jane\",\"lastName\":\"Doe\"},\"email\":\"j@x\"}");
+    r = send_req(f->a, "POST", ORIGIN "/auth/callback/apple", &j, b.p);
+    assert_int_equal(r->status, 302);
+    assert_true(has_set_cookie(r, "authjs.session-token=", false));
+    authc_response_free(r);
+    /* client_secret_post for Apple. */
+    authc__map body = {0};
+    authc__parse_form(f->ar, f->d.last_token.body, f->d.last_token.body_len, &body, 16);
+    assert_string_equal(authc__map_last(&body, "client_secret"), "apple-jwt");
+    char ck[16384];
+    authc_header h = {"Cookie", jar_header(&j, ck, sizeof ck)};
+    authc_request rq = {.method = "GET", .url = ORIGIN "/auth/session", .headers = &h, .nheaders = 1};
+    authc_session *s = NULL;
+    assert_int_equal(authc_auth(f->a, &rq, &s), AUTHC_OK);
+    assert_non_null(s);
+    assert_string_equal(s->user.name, "Jane Doe");
+    assert_null(s->user.image);
+    authc_session_free(s);
+}
+
+static void redirect_proxy(void **state)
+{
+    fx *f = *state;
+    authc_oauth_provider p = {.preset = "github", .client_id = "x", .client_secret = "y",
+                              .checks = AUTHC_CHECK_PKCE, /* state is forced on by the proxy */
+                              .redirect_proxy_url = "https://proxy.example.com/auth/"};
+    fx_build(f, &p);
+    jar j;
+    const char *loc = signin(f, "github", NULL, &j);
+    const char *k[32], *v[32];
+    size_t n = query_pairs(f->ar, loc, k, v, 32);
+    assert_string_equal(qget(k, v, n, "redirect_uri"), "https://proxy.example.com/auth/callback/github");
+    const char *st = qget(k, v, n, "state");
+    assert_non_null(st);
+    authc__jwe_key sk;
+    authc__jwe_derive(&sk, SECRET, "encodedState");
+    json_t *sc = NULL;
+    assert_int_equal(authc__jwt_decode(f->ar, &sk, 1, st, strlen(st), authc__now_ms() / 1000, &sc), AUTHC_OK);
+    assert_string_equal(json_string_value(json_object_get(sc, "origin")), ORIGIN "/auth/callback/github");
+    json_decref(sc);
+    /* The proxy deployment forwards the IdP's answer to the origin. */
+    authc__buf b;
+    authc__buf_init(&b, f->ar, 65536);
+    authc__buf_adds(&b, "https://proxy.example.com/auth/callback/github?code=" CODE "&state=");
+    authc__buf_add_form_component(&b, st);
+    authc_response *r = send_req(f->a, "GET", b.p, NULL, NULL);
+    assert_int_equal(r->status, 302);
+    const char *fwd = authc_response_header(r, "Location");
+    assert_true(authc__starts_with(fwd, ORIGIN "/auth/callback/github?code=" CODE "&state="));
+    assert_false(has_set_cookie(r, "authjs.session-token", false));
+    authc_response_free(r);
+    /* A state this deployment did not make is refused there. */
+    r = send_req(f->a, "GET", "https://proxy.example.com/auth/callback/github?code=x&state=forged", NULL, NULL);
+    assert_int_equal(r->status, 302);
+    assert_string_equal(authc_response_header(r, "Location"), "https://proxy.example.com/auth/error?error=Configuration");
+    authc_response_free(r);
+}
+
+/* ---- tests: configuration ------------------------------------------- */
+
+static authc_err try_add(const authc_oauth_provider *p, char *err, size_t errlen)
+{
+    authc_config *cfg = authc_config_new();
+    authc_err e = authc_config_add_oauth(cfg, p, err, errlen);
+    authc_config_free(cfg);
+    return e;
+}
+
+static void config_problems(void **state)
+{
+    (void)state;
+    char err[512];
+    authc_oauth_provider p = {.preset = "github", .client_secret = "s"};
+    assert_int_equal(try_add(&p, err, sizeof err), AUTHC_ERR_INVALID);
+    assert_non_null(strstr(err, "AUTH_GITHUB_ID"));
+    p = (authc_oauth_provider){.preset = "nope", .client_id = "i", .client_secret = "s"};
+    assert_int_equal(try_add(&p, err, sizeof err), AUTHC_ERR_INVALID);
+    p = (authc_oauth_provider){.preset = "keycloak", .client_id = "i", .client_secret = "s"};
+    assert_int_equal(try_add(&p, err, sizeof err), AUTHC_ERR_INVALID);
+    assert_non_null(strstr(err, "issuer"));
+    p = (authc_oauth_provider){.id = "x", .type = AUTHC_OAUTH_OIDC, .client_id = "i", .client_secret = "s"};
+    assert_int_equal(try_add(&p, err, sizeof err), AUTHC_ERR_INVALID);
+    p = (authc_oauth_provider){.id = "x", .client_id = "i", .client_secret = "s",
+                               .authorization_url = "https://a/x", .token_url = "https://a/t"};
+    assert_int_equal(try_add(&p, err, sizeof err), AUTHC_ERR_INVALID);
+    assert_non_null(strstr(err, "InvalidEndpoints"));
+    p = (authc_oauth_provider){.id = "x", .type = AUTHC_OAUTH_OIDC, .issuer = "http://idp.internal",
+                               .client_id = "i", .client_secret = "s"};
+    assert_int_equal(try_add(&p, err, sizeof err), AUTHC_ERR_INVALID);
+    assert_non_null(strstr(err, "plain http"));
+    p.allow_http = true;
+    assert_int_equal(try_add(&p, err, sizeof err), AUTHC_OK);
+    p = (authc_oauth_provider){.id = "bad id", .type = AUTHC_OAUTH_OIDC, .issuer = "https://i",
+                               .client_id = "i", .client_secret = "s"};
+    assert_int_equal(try_add(&p, err, sizeof err), AUTHC_ERR_INVALID);
+    /* Every preset resolves with an issuer given. */
+    for (const char *const *id = authc_oauth_presets(); *id; id++) {
+        assert_non_null(authc__preset_find(*id));
+        authc_config *cfg = authc_config_new();
+        authc_err e = authc_config_add_preset(cfg, *id, "id", "secret", "https://issuer.example.com/x", err, sizeof err);
+        authc_config_free(cfg);
+        if (e)
+            fail_msg("preset %s: %s", *id, err);
+    }
+}
+
+int main(void)
+{
+    g_key = tk_new("RS256", "idp-key-1");
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(github_authorization_url, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(enterprise_and_gitlab_urls, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(generic_oauth_default_scope_and_params, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(basic_auth_encoding, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(oidc_full_flow, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(oidc_client_secret_post, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(callback_failures, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(token_timeout_is_configuration, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(github_profile_and_private_email, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(twitch_params, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(apple_form_post, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(redirect_proxy, fx_setup, fx_teardown),
+        cmocka_unit_test(config_problems),
+    };
+    int rc = cmocka_run_group_tests(tests, NULL, NULL);
+    EVP_PKEY_free(g_key.pk);
+    return rc;
+}
