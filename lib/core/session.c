@@ -137,9 +137,12 @@ static authc_err db_session(authc__ctx *c)
     authc__buf_init(&b, c->ar, 64 * 1024);
     bool first = true;
     authc__buf_adds(&b, "{\"user\":{");
-    add_str_member(&b, &first, "name", u->name);
-    add_str_member(&b, &first, "email", u->email);
-    add_str_member(&b, &first, "image", u->image);
+    /* Database users have every column: a missing value is JSON null, as
+     * Auth.js prints the row it read. */
+    json_t *jn = json_null();
+    u->name ? add_str_member(&b, &first, "name", u->name) : add_member(&b, &first, "name", jn);
+    u->email ? add_str_member(&b, &first, "email", u->email) : add_member(&b, &first, "email", jn);
+    u->image ? add_str_member(&b, &first, "image", u->image) : add_member(&b, &first, "image", jn);
     authc__buf_adds(&b, "},\"expires\":");
     authc__buf_add_json_str(&b, iso);
     authc__buf_addc(&b, '}');
@@ -170,12 +173,17 @@ authc_err authc__session_issue(authc__ctx *c, const authc_user *user,
         json_t *claims = json_object();
         if (!claims)
             return AUTHC_ERR_NOMEM;
-        if (user->name)
-            json_object_set_new(claims, "name", json_string(user->name));
-        if (user->email)
-            json_object_set_new(claims, "email", json_string(user->email));
-        if (user->image)
-            json_object_set_new(claims, "picture", json_string(user->image));
+        /* A user read from the database has null columns where Auth.js
+         * keeps null; a credentials or adapter-less profile omits them. */
+        bool db_user = a->adapter && !(account && account->type && !strcmp(account->type, "credentials"));
+        const char *vals[3] = {user->name, user->email, user->image};
+        const char *keys[3] = {"name", "email", "picture"};
+        for (int i = 0; i < 3; i++) {
+            if (vals[i])
+                json_object_set_new(claims, keys[i], json_string(vals[i]));
+            else if (db_user)
+                json_object_set_new(claims, keys[i], json_null());
+        }
         if (user->id)
             json_object_set_new(claims, "sub", json_string(user->id));
         char *tok = NULL;

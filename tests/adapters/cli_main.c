@@ -7,7 +7,8 @@
  * Auth.js member names; dates are epoch ms (null = absent). Ops: every
  * User/Account/Session/VerificationToken method of authc/adapter.h with the
  * same arguments as members (update_user takes "fields", the
- * AUTHC_USER_F_* mask). EOF ends the program. Test tool, not product. */
+ * AUTHC_USER_F_* mask), plus the four Authenticator methods (for
+ * tests/e2e/drizzle-sqlite). EOF ends the program. Test tool, not product. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,6 +83,21 @@ static authc_session_row session_in(json_t *o)
     return s;
 }
 
+static authc_authenticator authenticator_in(json_t *o)
+{
+    authc_authenticator a = {
+        .credential_id = s_of(o, "credentialID"),
+        .user_id = s_of(o, "userId"),
+        .provider_account_id = s_of(o, "providerAccountId"),
+        .credential_public_key = s_of(o, "credentialPublicKey"),
+        .counter = (int64_t)json_integer_value(json_object_get(o, "counter")),
+        .credential_device_type = s_of(o, "credentialDeviceType"),
+        .credential_backed_up = json_is_true(json_object_get(o, "credentialBackedUp")),
+        .transports = s_of(o, "transports"),
+    };
+    return a;
+}
+
 /* ---- models → JSON (new references) -------------------------------------- */
 
 static json_t *js(const char *s) { return s ? json_string(s) : json_null(); }
@@ -130,6 +146,20 @@ static json_t *vt_out(const authc_verification_token *v)
         return json_null();
     return json_pack("{s:o,s:o,s:o}", "identifier", js(v->identifier),
                      "token", js(v->token), "expires", jt(v->expires));
+}
+
+static json_t *authenticator_out(const authc_authenticator *a)
+{
+    if (!a)
+        return json_null();
+    return json_pack("{s:o,s:o,s:o,s:o,s:I,s:o,s:b,s:o}", "credentialID",
+                     js(a->credential_id), "userId", js(a->user_id),
+                     "providerAccountId", js(a->provider_account_id),
+                     "credentialPublicKey", js(a->credential_public_key),
+                     "counter", (json_int_t)a->counter, "credentialDeviceType",
+                     js(a->credential_device_type), "credentialBackedUp",
+                     (int)a->credential_backed_up, "transports",
+                     js(a->transports));
 }
 
 /* ---- dispatch ---------------------------------------------------------- */
@@ -204,6 +234,32 @@ static authc_err run(authc_adapter *ad, authc_arena *ar, json_t *c,
         e = ad->use_verification_token(ad, ar, s_of(c, "identifier"),
                                        s_of(c, "token"), &v);
         *result = vt_out(v);
+    } else if (!strcmp(op, "create_authenticator") && ad->create_authenticator) {
+        authc_authenticator in =
+            authenticator_in(json_object_get(c, "authenticator"));
+        authc_authenticator *au = NULL;
+        e = ad->create_authenticator(ad, ar, &in, &au);
+        *result = authenticator_out(au);
+    } else if (!strcmp(op, "get_authenticator") && ad->get_authenticator) {
+        authc_authenticator *au = NULL;
+        e = ad->get_authenticator(ad, ar, s_of(c, "credentialID"), &au);
+        *result = authenticator_out(au);
+    } else if (!strcmp(op, "list_authenticators_by_user_id") &&
+               ad->list_authenticators_by_user_id) {
+        authc_authenticator *list = NULL;
+        size_t n = 0;
+        e = ad->list_authenticators_by_user_id(ad, ar, s_of(c, "userId"),
+                                               &list, &n);
+        *result = json_array();
+        for (size_t i = 0; !e && *result && i < n; i++)
+            json_array_append_new(*result, authenticator_out(&list[i]));
+    } else if (!strcmp(op, "update_authenticator_counter") &&
+               ad->update_authenticator_counter) {
+        authc_authenticator *au = NULL;
+        e = ad->update_authenticator_counter(
+            ad, ar, s_of(c, "credentialID"),
+            (int64_t)json_integer_value(json_object_get(c, "counter")), &au);
+        *result = authenticator_out(au);
     }
     if (!*result)
         *result = json_null();

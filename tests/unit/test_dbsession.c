@@ -103,7 +103,7 @@ static void test_read_and_extend(void **st)
     char iso[32];
     authc__iso8601(iso, fresh);
     char want[256];
-    snprintf(want, sizeof want, "{\"user\":{\"name\":\"Dee\",\"email\":\"dee+tok-fresh@example.com\"},\"expires\":\"%s\"}", iso);
+    snprintf(want, sizeof want, "{\"user\":{\"name\":\"Dee\",\"email\":\"dee+tok-fresh@example.com\",\"image\":null},\"expires\":\"%s\"}", iso);
     assert_string_equal(b, want);
     assert_int_equal(stored_expires(f, "tok-fresh"), fresh);
     /* The cookie is re-sent, never chunked, with Expires = now + maxAge. */
