@@ -1,0 +1,349 @@
+/* pages_email.c — the email provider's words and markup: the sign-in mail
+ * (text + HTML), the confirm page and the limit page, in English and 简体中文. */
+#include <stdbool.h>
+#include <string.h>
+
+#include "core/pages_email_int.h"
+#include "util/util_int.h"
+
+#define PAGE_MAX (128u * 1024u)
+#define MAIL_PART_MAX (64u * 1024u)
+#define COLOR_MAX 64u
+
+typedef struct email_strings {
+    const char *html_lang;
+    const char *subject_pre, *subject_post;     /* around the host */
+    const char *expires_pre, *expires_post;     /* around the duration */
+    const char *ignore;
+    const char *button;
+    const char *copy_link;
+    const char *confirm_title, *confirm_heading;
+    const char *confirm_as_pre, *confirm_as_post;  /* around the address */
+    const char *confirm_plain;                     /* without an address */
+    const char *confirm_button, *confirm_note;
+    const char *limit_title, *limit_heading;
+    const char *limit_text_pre, *limit_text_post;  /* around the duration */
+    const char *back;
+    const char *unit_hour, *unit_hours, *unit_minute, *unit_minutes, *unit_second, *unit_seconds;
+} email_strings;
+
+static const email_strings STR[2] = {
+    [AUTHC__LANG_EN] = {
+        .html_lang = "en",
+        .subject_pre = "Sign in to ",
+        .subject_post = "",
+        .expires_pre = "This link can be used once and expires in ",
+        .expires_post = ".",
+        .ignore = "If you did not request this email you can safely ignore it.",
+        .button = "Sign in",
+        .copy_link = "If the button does not work, copy this link into your browser:",
+        .confirm_title = "Sign In",
+        .confirm_heading = "Sign in",
+        .confirm_as_pre = "Continue signing in as ",
+        .confirm_as_post = "?",
+        .confirm_plain = "Continue signing in?",
+        .confirm_button = "Sign in",
+        .confirm_note = "This extra step keeps mail scanners that open links from using yours.",
+        .limit_title = "Too Many Requests",
+        .limit_heading = "Too many requests",
+        .limit_text_pre = "Too many sign in emails were requested. Please try again in ",
+        .limit_text_post = ".",
+        .back = "Back to sign in",
+        .unit_hour = " hour", .unit_hours = " hours",
+        .unit_minute = " minute", .unit_minutes = " minutes",
+        .unit_second = " second", .unit_seconds = " seconds",
+    },
+    [AUTHC__LANG_ZH] = {
+        .html_lang = "zh-CN",
+        .subject_pre = "登录 ",
+        .subject_post = "",
+        .expires_pre = "此链接只能使用一次，将在 ",
+        .expires_post = "后失效。",
+        .ignore = "如果你没有请求此邮件，可以放心忽略。",
+        .button = "登录",
+        .copy_link = "如果按钮无法使用，请将此链接复制到浏览器中打开：",
+        .confirm_title = "登录",
+        .confirm_heading = "登录",
+        .confirm_as_pre = "以 ",
+        .confirm_as_post = " 的身份继续登录？",
+        .confirm_plain = "继续登录？",
+        .confirm_button = "登录",
+        .confirm_note = "多这一步，可防止会打开链接的邮件扫描程序用掉你的登录链接。",
+        .limit_title = "请求过于频繁",
+        .limit_heading = "请求过于频繁",
+        .limit_text_pre = "登录邮件请求次数过多，请在 ",
+        .limit_text_post = "后重试。",
+        .back = "返回登录",
+        .unit_hour = " 小时", .unit_hours = " 小时",
+        .unit_minute = " 分钟", .unit_minutes = " 分钟",
+        .unit_second = " 秒", .unit_seconds = " 秒",
+    },
+};
+
+static const email_strings *strs(authc__lang lang)
+{
+    return &STR[lang == AUTHC__LANG_ZH ? AUTHC__LANG_ZH : AUTHC__LANG_EN];
+}
+
+/* #hex (3/4/6/8 digits) or a named colour of letters only: anything else
+ * could leave the style attribute, so it is ignored. */
+static bool color_ok(const char *s)
+{
+    if (!s)
+        return false;
+    size_t n = strnlen(s, COLOR_MAX + 1);
+    if (n == 0 || n > COLOR_MAX)
+        return false;
+    if (s[0] == '#') {
+        if (n != 4 && n != 5 && n != 7 && n != 9)
+            return false;
+        for (size_t i = 1; i < n; i++) {
+            char c = s[i];
+            if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')))
+                return false;
+        }
+        return true;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z')))
+            return false;
+    return true;
+}
+
+const char *authc__email_duration(authc_arena *ar, authc__lang lang, int64_t sec)
+{
+    const email_strings *S = strs(lang);
+    if (sec < 1)
+        sec = 1;
+    int64_t n;
+    const char *one, *many;
+    if (sec >= 7200 && sec % 3600 == 0) {
+        n = sec / 3600;
+        one = S->unit_hour;
+        many = S->unit_hours;
+    } else if (sec >= 3600 && sec % 3600 == 0) {
+        n = 1;
+        one = many = S->unit_hour;
+    } else if (sec >= 120 || (sec >= 60 && sec % 60 == 0)) {
+        n = (sec + 59) / 60;
+        one = S->unit_minute;
+        many = S->unit_minutes;
+    } else {
+        n = sec;
+        one = S->unit_second;
+        many = S->unit_seconds;
+    }
+    return authc_arena_printf(ar, "%lld%s", (long long)n, n == 1 ? one : many);
+}
+
+/* ---- the mail ------------------------------------------------------------ */
+
+authc_err authc__email_compose(authc_arena *ar, const authc__theme *t, authc__lang lang,
+                               const char *host, const char *url, int64_t max_age_sec,
+                               char **subject, char **text, char **html)
+{
+    const email_strings *S = strs(lang);
+    const char *dur = authc__email_duration(ar, lang, max_age_sec);
+    *subject = authc_arena_printf(ar, "%s%s%s", S->subject_pre, host, S->subject_post);
+    /* Auth.js's text starts "Sign in to <host>\n<url>\n\n"; ours keeps
+     * that and adds the expiry and the "ignore" line. */
+    *text = authc_arena_printf(ar, "%s%s%s\n%s\n\n%s%s%s\n%s\n", S->subject_pre, host,
+                               S->subject_post, url, S->expires_pre, dur ? dur : "",
+                               S->expires_post, S->ignore);
+    if (!dur || !*subject || !*text)
+        return AUTHC_ERR_NOMEM;
+
+    const char *brand = t && color_ok(t->brand_color) ? t->brand_color : "#346df1";
+    const char *btext = t && color_ok(t->button_text) ? t->button_text : "#fff";
+    authc__buf b;
+    authc__buf_init(&b, ar, MAIL_PART_MAX);
+    authc__buf_adds(&b, "<!DOCTYPE html><html lang=\"");
+    authc__buf_adds(&b, S->html_lang);
+    authc__buf_adds(&b, "\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" "
+                        "content=\"width=device-width, initial-scale=1\"></head>"
+                        "<body style=\"background:#f9f9f9;margin:0;padding:20px 0\">"
+                        "<table width=\"100%\" border=\"0\" cellspacing=\"20\" cellpadding=\"0\" "
+                        "style=\"background:#fff;max-width:600px;margin:auto;border-radius:10px\">"
+                        "<tr><td align=\"center\" style=\"padding:10px 0;font-size:22px;"
+                        "font-family:Helvetica,Arial,'PingFang SC','Microsoft YaHei',sans-serif;color:#444\">");
+    authc__buf_add_html(&b, S->subject_pre);
+    /* Zero-width spaces keep mail clients from turning the host into a
+     * link of its own (as Auth.js does). */
+    authc__buf_adds(&b, "<strong>");
+    for (const char *p = host; *p; p++) {
+        if (*p == '.') {
+            authc__buf_adds(&b, "&#8203;.");
+        } else {
+            char one[2] = {*p, 0};
+            authc__buf_add_html(&b, one);
+        }
+    }
+    authc__buf_adds(&b, "</strong>");
+    authc__buf_add_html(&b, S->subject_post);
+    authc__buf_adds(&b, "</td></tr><tr><td align=\"center\" style=\"padding:20px 0\">"
+                        "<table border=\"0\" cellspacing=\"0\" cellpadding=\"0\"><tr>"
+                        "<td align=\"center\" style=\"border-radius:5px\" bgcolor=\"");
+    authc__buf_add_html(&b, brand);
+    authc__buf_adds(&b, "\"><a href=\"");
+    authc__buf_add_html(&b, url);
+    authc__buf_adds(&b, "\" target=\"_blank\" style=\"font-size:18px;font-family:Helvetica,Arial,"
+                        "sans-serif;color:");
+    authc__buf_add_html(&b, btext);
+    authc__buf_adds(&b, ";text-decoration:none;border-radius:5px;padding:10px 20px;border:1px solid ");
+    authc__buf_add_html(&b, brand);
+    authc__buf_adds(&b, ";display:inline-block;font-weight:bold\">");
+    authc__buf_add_html(&b, S->button);
+    authc__buf_adds(&b, "</a></td></tr></table></td></tr>"
+                        "<tr><td align=\"center\" style=\"padding:0 0 10px;font-size:16px;line-height:22px;"
+                        "font-family:Helvetica,Arial,sans-serif;color:#444\">");
+    authc__buf_add_html(&b, S->expires_pre);
+    authc__buf_add_html(&b, dur);
+    authc__buf_add_html(&b, S->expires_post);
+    authc__buf_adds(&b, "<br>");
+    authc__buf_add_html(&b, S->ignore);
+    authc__buf_adds(&b, "</td></tr><tr><td align=\"center\" style=\"padding:0 10px 10px;font-size:12px;"
+                        "line-height:18px;font-family:Helvetica,Arial,sans-serif;color:#777;"
+                        "word-break:break-all\">");
+    authc__buf_add_html(&b, S->copy_link);
+    authc__buf_adds(&b, "<br>");
+    authc__buf_add_html(&b, url);
+    authc__buf_adds(&b, "</td></tr></table></body></html>\n");
+    if (b.err)
+        return b.err;
+    *html = b.p;
+    return AUTHC_OK;
+}
+
+/* ---- pages --------------------------------------------------------------- */
+
+/* A compact stylesheet in the look of the built-in pages: system fonts,
+ * no external fetch. */
+static const char CSS[] =
+    ":root{--brand-color:#346df1;--button-text-color:#fff}"
+    "body{margin:0;min-height:100vh;display:flex;align-items:center;justify-content:center;"
+    "padding:1rem;box-sizing:border-box;font-size:16px;line-height:1.5;"
+    "font-family:ui-sans-serif,system-ui,-apple-system,\"Segoe UI\",Roboto,\"Helvetica Neue\","
+    "Arial,\"PingFang SC\",\"Microsoft YaHei\",\"Noto Sans CJK SC\",sans-serif;"
+    "background:#ececec;color:#111}"
+    "@media (prefers-color-scheme:dark){body.__next-auth-theme-auto{background:#161b22;color:#eee}"
+    "body.__next-auth-theme-auto .card{background:#0d1117}"
+    "body.__next-auth-theme-auto .note{color:#999}}"
+    "body.__next-auth-theme-dark{background:#161b22;color:#eee}"
+    "body.__next-auth-theme-dark .card{background:#0d1117}"
+    ".card{width:100%;max-width:24rem;background:#fff;border-radius:1rem;padding:1.75rem 2rem;"
+    "box-shadow:0 1px 4px rgba(0,0,0,.12);box-sizing:border-box}"
+    "h1{font-size:1.4rem;font-weight:600;margin:0 0 1rem;text-align:center}"
+    "p{margin:.5rem 0 1rem;text-align:center;overflow-wrap:anywhere}"
+    ".note{color:#666;font-size:.85rem;margin:1rem 0 0}"
+    "form{margin:0}"
+    "button,a.button{display:flex;align-items:center;justify-content:center;width:100%;"
+    "min-height:2.75rem;margin:0;padding:.6rem 1rem;font:inherit;font-weight:600;"
+    "text-decoration:none;cursor:pointer;border:1px solid transparent;border-radius:.5rem;"
+    "background:var(--brand-color);color:var(--button-text-color);box-sizing:border-box}"
+    "button:hover,a.button:hover{filter:brightness(1.08)}";
+
+static const char *scheme_of(const authc__theme *t)
+{
+    const char *s = t ? t->color_scheme : NULL;
+    return s && (!strcmp(s, "light") || !strcmp(s, "dark")) ? s : "auto";
+}
+
+static void open_page(authc__buf *b, const authc__theme *t, const email_strings *S,
+                      const char *title, const char *root)
+{
+    authc__buf_adds(b, "<!DOCTYPE html><html lang=\"");
+    authc__buf_adds(b, S->html_lang);
+    authc__buf_adds(b, "\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" "
+                       "content=\"width=device-width, initial-scale=1\">"
+                       "<meta name=\"robots\" content=\"noindex\"><style>");
+    authc__buf_adds(b, CSS);
+    authc__buf_adds(b, "</style>");
+    bool brand = t && color_ok(t->brand_color), btext = t && color_ok(t->button_text);
+    if (brand || btext) {
+        authc__buf_adds(b, "<style>:root{");
+        if (brand) {
+            authc__buf_adds(b, "--brand-color:");
+            authc__buf_add_html(b, t->brand_color);
+            authc__buf_addc(b, ';');
+        }
+        if (btext) {
+            authc__buf_adds(b, "--button-text-color:");
+            authc__buf_add_html(b, t->button_text);
+        }
+        authc__buf_adds(b, "}</style>");
+    }
+    authc__buf_adds(b, "<title>");
+    authc__buf_add_html(b, title);
+    authc__buf_adds(b, "</title></head><body class=\"__next-auth-theme-");
+    authc__buf_adds(b, scheme_of(t));
+    authc__buf_adds(b, "\"><div class=\"card ");
+    authc__buf_adds(b, root);
+    authc__buf_adds(b, "\">");
+}
+
+static authc_err close_page(authc__buf *b, char **html, size_t *len)
+{
+    authc__buf_adds(b, "</div></body></html>");
+    if (b->err)
+        return b->err;
+    *html = b->p;
+    *len = b->len;
+    return AUTHC_OK;
+}
+
+authc_err authc__page_email_confirm(authc_arena *ar, const authc__theme *t, authc__lang lang,
+                                    const char *action_url, const char *csrf_token,
+                                    const char *email, char **html, size_t *len)
+{
+    const email_strings *S = strs(lang);
+    authc__buf b;
+    authc__buf_init(&b, ar, PAGE_MAX);
+    open_page(&b, t, S, S->confirm_title, "email-confirm");
+    authc__buf_adds(&b, "<h1>");
+    authc__buf_add_html(&b, S->confirm_heading);
+    authc__buf_adds(&b, "</h1><p>");
+    if (email && *email) {
+        authc__buf_add_html(&b, S->confirm_as_pre);
+        authc__buf_adds(&b, "<strong>");
+        authc__buf_add_html(&b, email);
+        authc__buf_adds(&b, "</strong>");
+        authc__buf_add_html(&b, S->confirm_as_post);
+    } else {
+        authc__buf_add_html(&b, S->confirm_plain);
+    }
+    authc__buf_adds(&b, "</p><form method=\"POST\" action=\"");
+    authc__buf_add_html(&b, action_url);
+    authc__buf_adds(&b, "\"><input type=\"hidden\" name=\"csrfToken\" value=\"");
+    authc__buf_add_html(&b, csrf_token);
+    authc__buf_adds(&b, "\"><button type=\"submit\">");
+    authc__buf_add_html(&b, S->confirm_button);
+    authc__buf_adds(&b, "</button></form><p class=\"note\">");
+    authc__buf_add_html(&b, S->confirm_note);
+    authc__buf_adds(&b, "</p>");
+    return close_page(&b, html, len);
+}
+
+authc_err authc__page_email_limited(authc_arena *ar, const authc__theme *t, authc__lang lang,
+                                    const char *signin_url, int64_t retry_after_sec,
+                                    char **html, size_t *len)
+{
+    const email_strings *S = strs(lang);
+    const char *dur = authc__email_duration(ar, lang, retry_after_sec);
+    if (!dur)
+        return AUTHC_ERR_NOMEM;
+    authc__buf b;
+    authc__buf_init(&b, ar, PAGE_MAX);
+    open_page(&b, t, S, S->limit_title, "email-limit");
+    authc__buf_adds(&b, "<h1>");
+    authc__buf_add_html(&b, S->limit_heading);
+    authc__buf_adds(&b, "</h1><p>");
+    authc__buf_add_html(&b, S->limit_text_pre);
+    authc__buf_add_html(&b, dur);
+    authc__buf_add_html(&b, S->limit_text_post);
+    authc__buf_adds(&b, "</p><a class=\"button\" href=\"");
+    authc__buf_add_html(&b, signin_url);
+    authc__buf_adds(&b, "\">");
+    authc__buf_add_html(&b, S->back);
+    authc__buf_adds(&b, "</a>");
+    return close_page(&b, html, len);
+}

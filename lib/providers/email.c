@@ -1,0 +1,589 @@
+/* email.c — the email provider (Auth.js email/Nodemailer): POST /signin/:id
+ * sends a one-time link, GET/POST /callback/:id consumes it and signs in. */
+#include <arpa/inet.h>
+#include <openssl/evp.h>
+#include <openssl/sha.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "authc/email.h"
+#include "core/core_int.h"
+#include "core/pages_email_int.h"
+#include "providers/email_int.h"
+#include "providers/email_unicode_int.h"
+#include "providers/ratelimit_int.h"
+#include "util/smtp_int.h"
+
+/* Memory bound of each limiter (slots of 32 bytes). */
+#define LIMIT_SLOTS 16384
+
+typedef struct email_impl {
+    bool has_smtp;
+    authc__smtp smtp;
+    char *from;                 /* as configured (for send hooks) */
+    char *from_display, *from_addr;
+    int64_t max_age;
+    bool consume_on_get;
+    char *secret;               /* provider.secret or NULL */
+    authc_email_send_fn send;
+    void *send_ud;
+    authc_email_normalize_fn normalize;
+    void *normalize_ud;
+    authc__ratelimit *per_address, *per_client;
+    char *problem;              /* configuration problems, reported by authc_new */
+} email_impl;
+
+static void impl_free(void *p)
+{
+    email_impl *m = p;
+    if (!m)
+        return;
+    authc__smtp_clear(&m->smtp);
+    free(m->from);
+    free(m->from_display);
+    free(m->from_addr);
+    if (m->secret) {
+        authc__wipe(m->secret, strlen(m->secret));
+        free(m->secret);
+    }
+    authc__ratelimit_free(m->per_address);
+    authc__ratelimit_free(m->per_client);
+    free(m->problem);
+    free(m);
+}
+
+/* Appends one line to the stored configuration problems. */
+static void problem(email_impl *m, const char *id, const char *msg)
+{
+    size_t old = m->problem ? strlen(m->problem) : 0;
+    size_t add = strlen(id) + strlen(msg) + 40;
+    char *n = realloc(m->problem, old + add);
+    if (!n)
+        return;
+    snprintf(n + old, add, "%semail provider \"%s\": %s", old ? "\n" : "", id, msg);
+    m->problem = n;
+}
+
+static void append_err(char *err, size_t errlen, const char *msg)
+{
+    size_t l = strlen(err);
+    if (l + 1 < errlen)
+        snprintf(err + l, errlen - l, "%s%s", l ? "\n" : "", msg);
+}
+
+static bool impl_check(struct authc *a, authc__provider *p, char *err, size_t errlen)
+{
+    email_impl *m = p->impl;
+    bool ok = true;
+    if (m->problem) {
+        append_err(err, errlen, m->problem);
+        ok = false;
+    }
+    const authc_adapter *ad = a->adapter;
+    char msg[512];
+    if (!ad) {
+        snprintf(msg, sizeof msg,
+                 "MissingAdapter: email provider \"%.64s\" stores one-time tokens in a database; "
+                 "set AUTHC_DATABASE (e.g. sqlite:./authc.db)", p->id);
+        append_err(err, errlen, msg);
+        ok = false;
+    } else if (!ad->create_verification_token || !ad->use_verification_token || !ad->get_user_by_email) {
+        snprintf(msg, sizeof msg,
+                 "MissingAdapterMethods: email provider \"%.64s\" needs createVerificationToken, "
+                 "useVerificationToken and getUserByEmail, which the %s adapter lacks",
+                 p->id, ad->name ? ad->name : "configured");
+        append_err(err, errlen, msg);
+        ok = false;
+    }
+    return ok;
+}
+
+static authc__ratelimit *make_limit(email_impl *m, const char *id, const char *what,
+                                    const authc_email_limit *l, int def_max)
+{
+    if (l->max < 0)
+        return NULL;
+    int max = l->max ? l->max : def_max;
+    int64_t win = l->window ? l->window : AUTHC_EMAIL_DEFAULT_LIMIT_WINDOW;
+    if (win < 0) {
+        char msg[128];
+        snprintf(msg, sizeof msg, "the %s limit window must be a positive number of seconds", what);
+        problem(m, id, msg);
+        return NULL;
+    }
+    authc__ratelimit *rl = authc__ratelimit_new((uint32_t)max, win, LIMIT_SLOTS);
+    if (!rl)
+        problem(m, id, "out of memory for the rate limiter");
+    return rl;
+}
+
+authc_err authc_config_add_email(authc_config *cfg, const authc_email_provider *ep)
+{
+    if (!cfg || !ep)
+        return AUTHC_ERR_INVALID;
+    email_impl *m = calloc(1, sizeof *m);
+    if (!m)
+        return AUTHC_ERR_NOMEM;
+    const char *id = ep->id && *ep->id ? ep->id : "email";
+    char err[512] = "";
+    if (ep->server && *ep->server) {
+        if (authc__smtp_parse(ep->server, ep->user, ep->password, ep->allow_plain_loopback, &m->smtp,
+                              err, sizeof err) == AUTHC_OK) {
+            m->has_smtp = true;
+            if (ep->ca_file && *ep->ca_file && !(m->smtp.ca_file = strdup(ep->ca_file)))
+                problem(m, id, "out of memory");
+            if (ep->timeout > 0) {
+                m->smtp.timeout_ms = (long)ep->timeout * 1000;
+                if (m->smtp.connect_timeout_ms > m->smtp.timeout_ms)
+                    m->smtp.connect_timeout_ms = m->smtp.timeout_ms;
+            }
+        } else {
+            problem(m, id, err);
+        }
+    } else if (!ep->send) {
+        problem(m, id, "no SMTP server and no send function; set AUTHC_EMAIL_SERVER "
+                       "(smtp://user:password@host:587) or, for development, AUTHC_EMAIL=log");
+    }
+    if (ep->from && *ep->from) {
+        if (!(m->from = strdup(ep->from)))
+            problem(m, id, "out of memory");
+        else if (authc__mailbox_parse(ep->from, &m->from_display, &m->from_addr) != AUTHC_OK)
+            problem(m, id, "the From address must look like \"Name <address@example.com>\" or "
+                           "\"address@example.com\"");
+    } else if (m->has_smtp || (ep->server && *ep->server)) {
+        problem(m, id, "no From address; set AUTHC_EMAIL_FROM (e.g. \"Example <no-reply@example.com>\")");
+    }
+    if (ep->max_age < 0)
+        problem(m, id, "maxAge must be a positive number of seconds");
+    m->max_age = ep->max_age > 0 ? ep->max_age : 86400;
+    m->consume_on_get = ep->consume_on_get;
+    if (ep->secret && *ep->secret && !(m->secret = strdup(ep->secret)))
+        problem(m, id, "out of memory");
+    m->send = ep->send;
+    m->send_ud = ep->send_ud;
+    m->normalize = ep->normalize;
+    m->normalize_ud = ep->normalize_ud;
+    m->per_address = make_limit(m, id, "per-address", &ep->per_address, AUTHC_EMAIL_DEFAULT_PER_ADDRESS);
+    m->per_client = make_limit(m, id, "per-client", &ep->per_client, AUTHC_EMAIL_DEFAULT_PER_CLIENT);
+
+    char *pid = strdup(id), *pname = strdup(ep->name && *ep->name ? ep->name : "Email");
+    authc__provider *p = pid && pname ? authc__config_add_provider(cfg) : NULL;
+    if (!p) {
+        free(pid);
+        free(pname);
+        impl_free(m);
+        return AUTHC_ERR_NOMEM;
+    }
+    p->type = AUTHC__P_EMAIL;
+    p->id = pid;
+    p->name = pname;
+    p->impl = m;
+    p->impl_free = impl_free;
+    p->impl_check = impl_check;
+    return AUTHC_OK;
+}
+
+/* ---- pieces --------------------------------------------------------- */
+
+authc_err authc_email_normalize(authc_arena *ar, const char *in, const char **out)
+{
+    *out = NULL;
+    if (!in || !*in)
+        return AUTHC_ERR_INVALID;
+    size_t n = strnlen(in, AUTHC__EMAIL_INPUT_MAX + 1);
+    if (n > AUTHC__EMAIL_INPUT_MAX)
+        return AUTHC_ERR_INVALID;
+    char *s;
+    authc_err e = authc__eu_js_fold(ar, in, n, &s);
+    if (e)
+        return e;
+    if (strchr(s, '"'))
+        return AUTHC_ERR_INVALID;
+    char *at = strchr(s, '@');
+    if (!at || at == s || !at[1] || strchr(at + 1, '@'))
+        return AUTHC_ERR_INVALID;
+    /* The domain ends at its first comma ("a@b.com,c@d.com"). */
+    char *comma = strchr(at + 1, ',');
+    if (comma)
+        *comma = '\0';
+    if (!at[1])
+        return AUTHC_ERR_INVALID;
+    *out = s;
+    return AUTHC_OK;
+}
+
+void authc__email_token_hash(const char *token, const char *secret, char out[65])
+{
+    uint8_t md[SHA256_DIGEST_LENGTH];
+    EVP_MD_CTX *x = EVP_MD_CTX_new();
+    if (!x || !EVP_DigestInit_ex(x, EVP_sha256(), NULL) || !EVP_DigestUpdate(x, token, strlen(token)) ||
+        !EVP_DigestUpdate(x, secret, strlen(secret)) || !EVP_DigestFinal_ex(x, md, NULL)) {
+        /* Never a real hash: lookups then fail closed. */
+        memset(out, 'x', 64);
+        out[64] = '\0';
+    } else {
+        authc__hex(out, md, sizeof md);
+    }
+    EVP_MD_CTX_free(x);
+}
+
+char *authc__email_link(authc_arena *ar, const char *origin, const char *base,
+                        const char *provider_id, const char *callback_url,
+                        const char *token, const char *email)
+{
+    authc__buf b;
+    authc__buf_init(&b, ar, AUTHC__MAX_URL * 4);
+    authc__buf_adds(&b, origin);
+    authc__buf_adds(&b, base);
+    authc__buf_adds(&b, "/callback/");
+    authc__buf_add_uri_component(&b, provider_id);
+    authc__buf_adds(&b, "?callbackUrl=");
+    authc__buf_add_form_component(&b, callback_url);
+    authc__buf_adds(&b, "&token=");
+    authc__buf_add_form_component(&b, token);
+    authc__buf_adds(&b, "&email=");
+    authc__buf_add_form_component(&b, email);
+    return b.err ? NULL : b.p;
+}
+
+size_t authc__email_client_key(const char *client_addr, unsigned char key[64])
+{
+    if (!client_addr || !*client_addr || !strcmp(client_addr, "-"))
+        return 0;
+    unsigned char a6[16];
+    struct in_addr a4;
+    if (inet_pton(AF_INET, client_addr, &a4) == 1) {
+        key[0] = '4';
+        memcpy(key + 1, &a4, 4);
+        return 5;
+    }
+    if (inet_pton(AF_INET6, client_addr, a6) == 1) {
+        static const unsigned char v4mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+        if (!memcmp(a6, v4mapped, 12)) {
+            key[0] = '4';
+            memcpy(key + 1, a6 + 12, 4);
+            return 5;
+        }
+        /* One /64 is what a single host or household usually gets. */
+        key[0] = '6';
+        memcpy(key + 1, a6, 8);
+        return 9;
+    }
+    size_t n = strnlen(client_addr, 63);
+    key[0] = 's';
+    memcpy(key + 1, client_addr, n);
+    return n + 1;
+}
+
+static const email_impl *impl_of(const authc__ctx *c)
+{
+    return c->provider->impl;
+}
+
+static const char *base_of(const authc *a)
+{
+    return strcmp(a->base_path, "/") ? a->base_path : "";
+}
+
+static const char *secret_of(const authc__ctx *c)
+{
+    const email_impl *m = impl_of(c);
+    return m->secret ? m->secret : c->a->csrf_secret;
+}
+
+/* ---- POST /signin/:id ------------------------------------------------ */
+
+/* The limit page (429), or {url} for the JS client, which cannot show it. */
+static authc_err limited(authc__ctx *c, int64_t retry_after)
+{
+    const authc *a = c->a;
+    const char *signin = authc_arena_printf(c->ar, "%s%s/signin", c->origin, base_of(a));
+    const char *ra = authc_arena_printf(c->ar, "%lld", (long long)retry_after);
+    if (!signin || !ra)
+        return AUTHC_ERR_NOMEM;
+    c->log_line = authc_arena_printf(c->ar, "email rate limit provider=%s", c->provider->id);
+    authc_err e = authc__res_header(c, "Retry-After", ra);
+    if (!e)
+        e = authc__res_nocache(c);
+    if (e)
+        return e;
+    if (c->return_redirect) {
+        authc__buf b;
+        authc__buf_init(&b, c->ar, AUTHC__MAX_URL * 2);
+        authc__buf_adds(&b, "{\"url\":");
+        authc__buf_add_json_str(&b, authc_arena_printf(c->ar, "%s?error=EmailSignin", signin));
+        authc__buf_addc(&b, '}');
+        return b.err ? b.err : authc__res_body(c, 429, "application/json", b.p, b.len);
+    }
+    char *html;
+    size_t len;
+    e = authc__page_email_limited(c->ar, &a->theme, authc__ctx_lang(c), signin, retry_after, &html, &len);
+    return e ? e : authc__res_body(c, 429, "text/html; charset=utf-8", html, len);
+}
+
+/* Delivers the mail through the send hook or SMTP. On failure *why says
+ * why (for the log). */
+static authc_err deliver(authc__ctx *c, const char *to, const char *url, int64_t expires,
+                         const char **why)
+{
+    const authc *a = c->a;
+    const email_impl *m = impl_of(c);
+    authc__lang lang = authc__ctx_lang(c);
+    char *subject, *text, *html;
+    authc_err e = authc__email_compose(c->ar, &a->theme, lang, c->host, url, m->max_age, &subject, &text, &html);
+    if (e) {
+        *why = "could not build the message";
+        return e;
+    }
+    if (m->send) {
+        authc_email_message msg = {
+            .to = to, .from = m->from, .subject = subject, .text = text, .html = html, .url = url,
+            .host = c->host, .lang = lang == AUTHC__LANG_ZH ? "zh-CN" : "en",
+            .provider_id = c->provider->id, .expires = expires,
+        };
+        e = m->send(m->send_ud, &msg);
+        if (e)
+            *why = authc_arena_printf(c->ar, "the send function failed (%s)", authc_strerror(e));
+        return e;
+    }
+    authc__mail mail = {
+        .from_display = m->from_display, .from_addr = m->from_addr, .to = to,
+        .subject = subject, .text = text, .html = html, .date_ms = authc__now_ms(),
+    };
+    char *msg;
+    size_t len;
+    if ((e = authc__mime_build(c->ar, &mail, &msg, &len))) {
+        *why = "could not build the MIME message";
+        return e;
+    }
+    char err[512];
+    e = authc__smtp_send(&m->smtp, m->from_addr, to, msg, len, err, sizeof err);
+    if (e)
+        *why = authc_arena_strdup(c->ar, err);
+    return e;
+}
+
+authc_err authc__email_signin(authc__ctx *c)
+{
+    const authc *a = c->a;
+    const email_impl *m = impl_of(c);
+    authc_adapter *ad = a->adapter;
+    authc_err e;
+    if (!ad)
+        return authc__fail(c, AUTHC_ERR_CONFIGURATION, "MissingAdapter: email sign-in needs a database");
+
+    /* 1. The address, normalised as Auth.js does. */
+    const char *raw = authc__map_last(&c->body, "email");
+    if (!raw || !*raw)
+        return authc__fail(c, AUTHC_ERR_CONFIGURATION, "Missing email from request body.");
+    const char *email = NULL;
+    if (m->normalize)
+        e = m->normalize(m->normalize_ud, c->ar, raw, &email);
+    else
+        e = authc_email_normalize(c->ar, raw, &email);
+    if (e == AUTHC_ERR_NOMEM)
+        return e;
+    if (e || !email)
+        return authc__fail(c, AUTHC_ERR_CONFIGURATION, "Invalid email address format.");
+    /* Stricter than Auth.js: nothing that could split or confuse an SMTP
+     * envelope or a header ever reaches the mailer. */
+    if (!authc__mail_addr_ok(email))
+        return authc__fail(c, AUTHC_ERR_CONFIGURATION,
+                           "Invalid email address format (not deliverable: control characters, spaces "
+                           "or one of <>()[]\\,;:\" after normalising)");
+
+    /* 2. Limits, before any database work; the same answer whether or not
+     * the address has an account. */
+    int64_t now = authc__now_ms(), retry = 0;
+    unsigned char ck[64];
+    size_t ckl = authc__email_client_key(c->req->client_addr, ck);
+    if (ckl && !authc__ratelimit_hit(m->per_client, ck, ckl, now, &retry)) {
+        authc__log(a, "warn", "[auth][warn] email sign-in: per-client limit reached for %s (retry in %llds)",
+                   c->req->client_addr, (long long)retry);
+        return limited(c, retry);
+    }
+    if (!authc__ratelimit_hit(m->per_address, email, strlen(email), now, &retry)) {
+        if (ckl)
+            authc__ratelimit_undo(m->per_client, ck, ckl, now);
+        authc__log(a, "warn", "[auth][warn] email sign-in: per-address limit reached (retry in %llds)",
+                   (long long)retry);
+        return limited(c, retry);
+    }
+
+    /* 3. The user as Auth.js builds it, then the signIn callback. */
+    authc_user *user = NULL;
+    if ((e = ad->get_user_by_email(ad, c->ar, email, &user))) {
+        e = e == AUTHC_ERR_NOMEM ? e
+                                 : authc__fail(c, AUTHC_ERR_ADAPTER, "AdapterError: getUserByEmail failed in the %s adapter (%s)",
+                                               ad->name, authc_strerror(e));
+        goto undo;
+    }
+    if (!user) {
+        char id[37];
+        if ((e = authc__uuid(id)))
+            goto undo;
+        user = authc_arena_alloc(c->ar, sizeof *user);
+        if (!user) {
+            e = AUTHC_ERR_NOMEM;
+            goto undo;
+        }
+        user->id = authc_arena_strdup(c->ar, id);
+        user->email = email;
+        user->email_verified = AUTHC_NO_TIME;
+    }
+    if (a->cb.sign_in) {
+        authc_account acct = {.user_id = user->id, .type = "email", .provider = c->provider->id,
+                              .provider_account_id = email, .expires_at = AUTHC_NO_TIME};
+        const char *redir = NULL;
+        if (a->cb.sign_in(a->cb.ud, c->ar, user, &acct, &redir)) {
+            e = authc__fail(c, AUTHC_ERR_ACCESS_DENIED, "AccessDenied: the signIn callback refused the email sign-in");
+            goto undo;
+        }
+        if (redir)
+            return authc__res_redirect(c, authc__redirect_resolve(c, redir));
+    }
+
+    /* 4. The token: 32 random bytes as hex; only its hash is stored. */
+    uint8_t rnd[32];
+    char token[65], hash[65];
+    if ((e = authc__random(rnd, sizeof rnd)))
+        goto undo;
+    authc__hex(token, rnd, sizeof rnd);
+    authc__wipe(rnd, sizeof rnd);
+    authc__email_token_hash(token, secret_of(c), hash);
+    int64_t expires = now + m->max_age * 1000;
+    const char *url = authc__email_link(c->ar, c->origin, base_of(a), c->provider->id, c->callback_url,
+                                        token, email);
+    authc__wipe(token, sizeof token);
+    if (!url) {
+        e = AUTHC_ERR_NOMEM;
+        goto undo;
+    }
+    authc_verification_token vt = {.identifier = email, .token = hash, .expires = expires};
+    if ((e = ad->create_verification_token(ad, c->ar, &vt))) {
+        e = e == AUTHC_ERR_NOMEM ? e
+                                 : authc__fail(c, AUTHC_ERR_ADAPTER,
+                                               "AdapterError: createVerificationToken failed in the %s adapter (%s)",
+                                               ad->name, authc_strerror(e));
+        goto undo;
+    }
+
+    /* 5. Send. Auth.js sends and stores in parallel, which can leave a
+     * token that was never delivered; here the token exists first and is
+     * deleted again when the mail cannot be sent. */
+    const char *why = NULL;
+    if ((e = deliver(c, email, url, expires, &why))) {
+        authc_verification_token *gone = NULL;
+        authc_err de = ad->use_verification_token(ad, c->ar, email, hash, &gone);
+        if (de)
+            authc__log(a, "error", "[auth][error] email sign-in: could not delete the undelivered token (%s)",
+                       authc_strerror(de));
+        e = e == AUTHC_ERR_NOMEM ? e
+                                 : authc__fail(c, AUTHC_ERR_CONFIGURATION,
+                                               "EmailSignInError: the sign-in mail was not sent: %s; "
+                                               "its token was deleted", why ? why : authc_strerror(e));
+        goto undo;
+    }
+    authc__wipe(hash, sizeof hash);
+    c->log_line = authc_arena_printf(c->ar, "email link sent provider=%s", c->provider->id);
+    authc__buf b;
+    authc__buf_init(&b, c->ar, AUTHC__MAX_URL * 2);
+    authc__buf_printf(&b, "%s%s/verify-request?provider=", c->origin, base_of(a));
+    authc__buf_add_form_component(&b, c->provider->id);
+    authc__buf_adds(&b, "&type=email");
+    return b.err ? b.err : authc__res_redirect(c, b.p);
+
+undo:
+    /* Nothing was sent: give the attempt back to the limiters. */
+    authc__ratelimit_undo(m->per_address, email, strlen(email), now);
+    if (ckl)
+        authc__ratelimit_undo(m->per_client, ck, ckl, now);
+    return e;
+}
+
+/* ---- GET/POST /callback/:id ------------------------------------------ */
+
+static authc_err confirm_page(authc__ctx *c, const char *email)
+{
+    char *html;
+    size_t len;
+    authc_err e = authc__page_email_confirm(c->ar, &c->a->theme, authc__ctx_lang(c), c->full_url,
+                                            c->csrf_token, email, &html, &len);
+    if (!e)
+        e = authc__res_nocache(c);
+    /* The URL holds the token: keep it out of Referer headers. */
+    if (!e)
+        e = authc__res_header(c, "Referrer-Policy", "no-referrer");
+    return e ? e : authc__res_body(c, 200, "text/html; charset=utf-8", html, len);
+}
+
+authc_err authc__email_callback(authc__ctx *c)
+{
+    const authc *a = c->a;
+    const email_impl *m = impl_of(c);
+    authc_adapter *ad = a->adapter;
+    authc_err e;
+    if (!ad)
+        return authc__fail(c, AUTHC_ERR_CONFIGURATION, "MissingAdapter: email sign-in needs a database");
+    /* Auth.js reads the link's parameters from the query, for POST too. */
+    const char *token = authc__map_last(&c->query, "token");
+    const char *email = authc__map_last(&c->query, "email");
+    if (!token || !*token)
+        return authc__fail(c, AUTHC_ERR_CONFIGURATION,
+                           "Missing token. The sign-in URL was opened without a token or the link was not "
+                           "sent correctly in the email.");
+    if (!m->consume_on_get) {
+        /* Scanners GET links; only a person presses the button, which
+         * POSTs with the CSRF token of this browser. */
+        if (!c->post)
+            return confirm_page(c, email);
+        if (!c->csrf_verified)
+            return authc__fail(c, AUTHC_ERR_MISSING_CSRF,
+                               "email sign-in confirmation POST without a valid csrfToken");
+    }
+    if (strlen(token) > 512)
+        return authc__fail(c, AUTHC_ERR_VERIFICATION, "Verification: token longer than any issued one");
+    char hash[65];
+    authc__email_token_hash(token, secret_of(c), hash);
+    authc_verification_token *vt = NULL;
+    e = ad->use_verification_token(ad, c->ar, email, hash, &vt);
+    authc__wipe(hash, sizeof hash);
+    if (e)
+        return e == AUTHC_ERR_NOMEM ? e
+                                    : authc__fail(c, AUTHC_ERR_ADAPTER,
+                                                  "AdapterError: useVerificationToken failed in the %s adapter (%s)",
+                                                  ad->name, authc_strerror(e));
+    bool expired = vt && vt->expires < authc__now_ms();
+    if (!vt || expired || (email && (!vt->identifier || strcmp(vt->identifier, email))))
+        return authc__fail(c, AUTHC_ERR_VERIFICATION, "Verification: the email token is %s",
+                           !vt ? "unknown or already used" : expired ? "expired" : "for another address");
+    const char *identifier = vt->identifier;
+    authc_user *user = NULL;
+    if ((e = ad->get_user_by_email(ad, c->ar, identifier, &user)))
+        return e == AUTHC_ERR_NOMEM ? e
+                                    : authc__fail(c, AUTHC_ERR_ADAPTER,
+                                                  "AdapterError: getUserByEmail failed in the %s adapter (%s)",
+                                                  ad->name, authc_strerror(e));
+    authc_user profile;
+    if (user) {
+        profile = *user;
+    } else {
+        char id[37];
+        if ((e = authc__uuid(id)))
+            return e;
+        profile = (authc_user){.id = authc_arena_strdup(c->ar, id), .email = identifier,
+                               .email_verified = AUTHC_NO_TIME};
+        if (!profile.id)
+            return AUTHC_ERR_NOMEM;
+    }
+    authc_account *acct = authc_arena_alloc(c->ar, sizeof *acct);
+    if (!acct)
+        return AUTHC_ERR_NOMEM;
+    acct->type = "email";
+    acct->provider = c->provider->id;
+    acct->provider_account_id = profile.email ? profile.email : identifier;
+    acct->user_id = profile.id;
+    acct->expires_at = AUTHC_NO_TIME;
+    return authc__login(c, &profile, acct);
+}

@@ -1,0 +1,375 @@
+/* email_unicode.c — JS normalize("NFKC"), toLowerCase() and trim() for the
+ * email normaliser, from tables generated out of ICU (what V8 itself uses). */
+#include <string.h>
+
+#include "providers/email_unicode_int.h"
+#include "providers/email_unicode_tables.h"
+
+/* Hangul syllable arithmetic (Unicode §3.12). */
+#define S_BASE 0xAC00u
+#define L_BASE 0x1100u
+#define V_BASE 0x1161u
+#define T_BASE 0x11A7u
+#define L_COUNT 19u
+#define V_COUNT 21u
+#define T_COUNT 28u
+#define N_COUNT (V_COUNT * T_COUNT)
+#define S_COUNT (L_COUNT * N_COUNT)
+
+/* Longest full compatibility decomposition of one code point (U+FDFA). */
+#define MAX_DECOMP 18u
+/* Longest full lowercase mapping of one code point (U+0130 → 2). */
+#define MAX_LOWER 3u
+
+const char *authc__eu_unicode_version(void)
+{
+    return EU_UNICODE_VERSION;
+}
+
+/* ---- lookups --------------------------------------------------------- */
+
+/* Index of cp in a mapping table's keys, or -1. */
+static long map_find(const uint32_t *keys, size_t n, uint32_t cp)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        uint32_t k = keys[mid] & 0x1FFFFFu;
+        if (k == cp)
+            return (long)mid;
+        if (k < cp)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return -1;
+}
+
+static bool in_ranges(const uint32_t (*r)[2], size_t n, uint32_t cp)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (cp < r[mid][0])
+            hi = mid;
+        else if (cp > r[mid][1])
+            lo = mid + 1;
+        else
+            return true;
+    }
+    return false;
+}
+
+static unsigned ccc(uint32_t cp)
+{
+    size_t lo = 0, hi = EU_CCC_N;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (cp < EU_CCC[mid][0])
+            hi = mid;
+        else if (cp > EU_CCC[mid][1])
+            lo = mid + 1;
+        else
+            return EU_CCC[mid][2];
+    }
+    return 0;
+}
+
+/* The primary composite of (a, b), or 0 when there is none. */
+static uint32_t compose_pair(uint32_t a, uint32_t b)
+{
+    if (a >= L_BASE && a < L_BASE + L_COUNT && b >= V_BASE && b < V_BASE + V_COUNT)
+        return S_BASE + ((a - L_BASE) * V_COUNT + (b - V_BASE)) * T_COUNT;
+    if (a >= S_BASE && a < S_BASE + S_COUNT && (a - S_BASE) % T_COUNT == 0 &&
+        b > T_BASE && b < T_BASE + T_COUNT)
+        return a + (b - T_BASE);
+    size_t lo = 0, hi = EU_COMP_N;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        const uint32_t *e = EU_COMP[mid];
+        if (e[0] == a && e[1] == b)
+            return e[2];
+        if (e[0] < a || (e[0] == a && e[1] < b))
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return 0;
+}
+
+/* Writes the full compatibility decomposition of cp into out (when not
+ * NULL); returns its length. */
+static size_t decompose(uint32_t cp, uint32_t *out)
+{
+    if (cp >= S_BASE && cp < S_BASE + S_COUNT) {
+        uint32_t s = cp - S_BASE;
+        uint32_t t = s % T_COUNT;
+        if (out) {
+            out[0] = L_BASE + s / N_COUNT;
+            out[1] = V_BASE + (s % N_COUNT) / T_COUNT;
+            if (t)
+                out[2] = T_BASE + t;
+        }
+        return t ? 3 : 2;
+    }
+    long i = map_find(EU_DECOMP_KEY, EU_DECOMP_N, cp);
+    if (i < 0) {
+        if (out)
+            out[0] = cp;
+        return 1;
+    }
+    size_t len = EU_DECOMP_KEY[i] >> 21;
+    if (out)
+        memcpy(out, &EU_DECOMP_POOL[EU_DECOMP_OFF[i]], len * sizeof *out);
+    return len;
+}
+
+/* ---- UTF-8 ----------------------------------------------------------- */
+
+authc_err authc__eu_utf8_decode(authc_arena *ar, const char *s, size_t len,
+                                uint32_t **out, size_t *n)
+{
+    uint32_t *cp = authc_arena_alloc(ar, (len + 1) * sizeof *cp);
+    if (!cp)
+        return AUTHC_ERR_NOMEM;
+    const unsigned char *p = (const unsigned char *)s;
+    size_t i = 0, k = 0;
+    while (i < len) {
+        unsigned char c = p[i];
+        uint32_t v;
+        size_t need;
+        if (c == 0)
+            return AUTHC_ERR_INVALID;
+        if (c < 0x80) {
+            v = c;
+            need = 0;
+        } else if (c >= 0xC2 && c <= 0xDF) {
+            v = c & 0x1Fu;
+            need = 1;
+        } else if (c >= 0xE0 && c <= 0xEF) {
+            v = c & 0x0Fu;
+            need = 2;
+        } else if (c >= 0xF0 && c <= 0xF4) {
+            v = c & 0x07u;
+            need = 3;
+        } else {
+            return AUTHC_ERR_INVALID;
+        }
+        if (len - i - 1 < need)
+            return AUTHC_ERR_INVALID;
+        for (size_t j = 1; j <= need; j++) {
+            if ((p[i + j] & 0xC0) != 0x80)
+                return AUTHC_ERR_INVALID;
+            v = (v << 6) | (p[i + j] & 0x3Fu);
+        }
+        /* Overlong forms, surrogates and values past U+10FFFF. */
+        if ((need == 2 && v < 0x800) || (need == 3 && (v < 0x10000 || v > 0x10FFFF)) ||
+            (v >= 0xD800 && v <= 0xDFFF))
+            return AUTHC_ERR_INVALID;
+        cp[k++] = v;
+        i += need + 1;
+    }
+    *out = cp;
+    *n = k;
+    return AUTHC_OK;
+}
+
+char *authc__eu_utf8_encode(authc_arena *ar, const uint32_t *cp, size_t n)
+{
+    char *s = authc_arena_alloc(ar, n * 4 + 1);
+    if (!s)
+        return NULL;
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t v = cp[i];
+        if (v < 0x80) {
+            s[k++] = (char)v;
+        } else if (v < 0x800) {
+            s[k++] = (char)(0xC0 | (v >> 6));
+            s[k++] = (char)(0x80 | (v & 0x3F));
+        } else if (v < 0x10000) {
+            s[k++] = (char)(0xE0 | (v >> 12));
+            s[k++] = (char)(0x80 | ((v >> 6) & 0x3F));
+            s[k++] = (char)(0x80 | (v & 0x3F));
+        } else {
+            s[k++] = (char)(0xF0 | (v >> 18));
+            s[k++] = (char)(0x80 | ((v >> 12) & 0x3F));
+            s[k++] = (char)(0x80 | ((v >> 6) & 0x3F));
+            s[k++] = (char)(0x80 | (v & 0x3F));
+        }
+    }
+    s[k] = '\0';
+    return s;
+}
+
+/* ---- NFKC -------------------------------------------------------------- */
+
+authc_err authc__eu_nfkc(authc_arena *ar, const uint32_t *in, size_t n,
+                         uint32_t **out, size_t *outn)
+{
+    /* 1. Full compatibility decomposition (sized exactly in a first pass). */
+    size_t total = 0;
+    for (size_t i = 0; i < n; i++)
+        total += decompose(in[i], NULL);
+    uint32_t *buf = authc_arena_alloc(ar, (total + 1) * sizeof *buf);
+    if (!buf)
+        return AUTHC_ERR_NOMEM;
+    size_t len = 0;
+    for (size_t i = 0; i < n; i++)
+        len += decompose(in[i], buf + len);
+
+    /* 2. Canonical ordering: a stable sort of each run of non-starters by
+     * combining class. Runs are short, so insertion sort. */
+    for (size_t i = 1; i < len; i++) {
+        unsigned ci = ccc(buf[i]);
+        if (!ci)
+            continue;
+        uint32_t v = buf[i];
+        size_t j = i;
+        while (j > 0) {
+            unsigned cj = ccc(buf[j - 1]);
+            if (cj <= ci || cj == 0)
+                break;
+            buf[j] = buf[j - 1];
+            j--;
+        }
+        buf[j] = v;
+    }
+
+    /* 3. Canonical composition (UAX #15): a character combines with the
+     * last starter unless something between blocks it. */
+    if (len > 0) {
+        size_t starter = 0, w = 1;
+        uint32_t starter_ch = buf[0];
+        /* A leading non-starter can never be composed with. */
+        unsigned last = ccc(starter_ch) ? 256 : 0;
+        for (size_t r = 1; r < len; r++) {
+            uint32_t ch = buf[r];
+            unsigned cc = ccc(ch);
+            uint32_t comp = compose_pair(starter_ch, ch);
+            if (comp && (last < cc || last == 0)) {
+                buf[starter] = comp;
+                starter_ch = comp;
+                continue;
+            }
+            if (cc == 0) {
+                starter = w;
+                starter_ch = ch;
+            }
+            last = cc;
+            buf[w++] = ch;
+        }
+        len = w;
+    }
+    *out = buf;
+    *outn = len;
+    return AUTHC_OK;
+}
+
+/* ---- toLowerCase ------------------------------------------------------- */
+
+static bool cased(uint32_t cp)
+{
+    return in_ranges(EU_CASED, EU_CASED_N, cp);
+}
+
+static bool case_ignorable(uint32_t cp)
+{
+    return in_ranges(EU_CASE_IGNORABLE, EU_CASE_IGNORABLE_N, cp);
+}
+
+/* Final_Sigma (Unicode Table 3-17), scanning as ICU does: case-ignorable
+ * characters are skipped even when they are also cased. */
+static bool final_sigma(const uint32_t *in, size_t n, size_t i)
+{
+    bool before = false;
+    for (size_t j = i; j-- > 0;) {
+        if (case_ignorable(in[j]))
+            continue;
+        before = cased(in[j]);
+        break;
+    }
+    if (!before)
+        return false;
+    for (size_t j = i + 1; j < n; j++) {
+        if (case_ignorable(in[j]))
+            continue;
+        return !cased(in[j]);
+    }
+    return true;
+}
+
+authc_err authc__eu_to_lower(authc_arena *ar, const uint32_t *in, size_t n,
+                             uint32_t **out, size_t *outn)
+{
+    uint32_t *buf = authc_arena_alloc(ar, (n * MAX_LOWER + 1) * sizeof *buf);
+    if (!buf)
+        return AUTHC_ERR_NOMEM;
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t c = in[i];
+        if (c < 0x80) {
+            buf[k++] = (c >= 'A' && c <= 'Z') ? c + 32 : c;
+            continue;
+        }
+        if (c == 0x3A3) {
+            buf[k++] = final_sigma(in, n, i) ? 0x3C2 : 0x3C3;
+            continue;
+        }
+        long x = map_find(EU_LOWER_KEY, EU_LOWER_N, c);
+        if (x < 0) {
+            buf[k++] = c;
+            continue;
+        }
+        size_t len = EU_LOWER_KEY[x] >> 21;
+        if (len > MAX_LOWER)
+            return AUTHC_ERR_INVALID; /* cannot happen with the generated data */
+        memcpy(buf + k, &EU_LOWER_POOL[EU_LOWER_OFF[x]], len * sizeof *buf);
+        k += len;
+    }
+    *out = buf;
+    *outn = k;
+    return AUTHC_OK;
+}
+
+/* ---- trim ------------------------------------------------------------ */
+
+/* ECMAScript WhiteSpace (TAB VT FF SP NBSP ZWNBSP + Zs) and LineTerminator. */
+static bool js_space(uint32_t c)
+{
+    switch (c) {
+    case 0x09: case 0x0A: case 0x0B: case 0x0C: case 0x0D: case 0x20:
+    case 0xA0: case 0x1680: case 0x2028: case 0x2029: case 0x202F:
+    case 0x205F: case 0x3000: case 0xFEFF:
+        return true;
+    default:
+        return c >= 0x2000 && c <= 0x200A;
+    }
+}
+
+void authc__eu_trim(const uint32_t *in, size_t n, size_t *start, size_t *end)
+{
+    size_t s = 0, e = n;
+    while (s < e && js_space(in[s]))
+        s++;
+    while (e > s && js_space(in[e - 1]))
+        e--;
+    *start = s;
+    *end = e;
+}
+
+authc_err authc__eu_js_fold(authc_arena *ar, const char *s, size_t len, char **out)
+{
+    uint32_t *cp, *nf, *lo;
+    size_t n, nn, ln, a, b;
+    authc_err e = authc__eu_utf8_decode(ar, s, len, &cp, &n);
+    if (!e)
+        e = authc__eu_nfkc(ar, cp, n, &nf, &nn);
+    if (!e)
+        e = authc__eu_to_lower(ar, nf, nn, &lo, &ln);
+    if (e)
+        return e;
+    authc__eu_trim(lo, ln, &a, &b);
+    *out = authc__eu_utf8_encode(ar, lo + a, b - a);
+    return *out ? AUTHC_OK : AUTHC_ERR_NOMEM;
+}
