@@ -22,12 +22,17 @@ export AUTH_SECRET="$(cat "$dev/secret")"
 export AUTH_TRUST_HOST=true
 export AUTHC_USERS_FILE="$dev/users"
 export AUTHC_DATABASE="${AUTHC_DATABASE:-sqlite:$dev/authc.db}"
+# Email sign-in without a mail server: links are written to this log.
+export AUTHC_EMAIL="${AUTHC_EMAIL:-log}"
+# Passkeys (WebAuthn), stored in the SQLite database.
+export AUTHC_PASSKEY="${AUTHC_PASSKEY:-1}"
 # Credentials sign-in always issues JWT sessions (as in Auth.js).
 export AUTHC_SESSION_STRATEGY="${AUTHC_SESSION_STRATEGY:-jwt}"
 listen="${AUTHC_LISTEN:-127.0.0.1:3000}"
 cat <<MSG
-authc (dev) → http://$listen/
+authc (dev) → http://localhost:${listen##*:}/   (use localhost for passkeys: browsers refuse IP addresses as WebAuthn RP ids)
   sign in with username "demo", password "demo"
+  or by email: the sign-in link is printed below (development only, no mail is sent)
   dev secret: $dev/secret   users: $dev/users   database: ${AUTHC_DATABASE}
   Ctrl-C stops it.
 MSG

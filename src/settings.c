@@ -7,6 +7,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "email_env.h"
+#include "passkey_env.h"
+#include "providers_env.h"
 #include "settings.h"
 
 void prog_log(void *ud, const char *level, const char *msg)
@@ -193,6 +196,10 @@ bool runtime_build(const settings *s, runtime *rt, bool migrate, bool verbose)
             authc_config_add_credentials(cfg, &cp);
         }
     }
+    /* The other provider types, each from its own settings. */
+    problems += email_env_configure(s, cfg);
+    problems += passkey_env_apply(s, cfg);
+    problems += providers_from_env(s, cfg, stderr);
     const char *db = settings_get(s, "AUTHC_DATABASE");
     if (db && *db) {
         err[0] = '\0';

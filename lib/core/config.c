@@ -406,6 +406,11 @@ authc *authc_new(authc_config *cfg, char *err, size_t errlen)
         }
         if (p->impl_check) {
             size_t l = strlen(err);
+            if (l && l + 1 < errlen) {
+                /* Each problem on its own line. */
+                err[l++] = '\n';
+                err[l] = '\0';
+            }
             if (!p->impl_check(a, &a->providers[i], err + l, errlen - l))
                 ok = false;
         }

@@ -577,12 +577,118 @@ static void credentials_form(authc__buf *b, const page_strings *S,
     authc__buf_adds(b, "</button></form>");
 }
 
+/* ---- passkeys (webauthn) ------------------------------------------- */
+
+/* The passkey ceremony, inline so the page needs nothing from a CDN. For
+ * each "Create a passkey" button (data-passkey-register, tied to its form
+ * by the form attribute) it wires the form: fetch /webauthn-options (the
+ * form action with /callback/ replaced, plus the data-form-field inputs),
+ * run navigator.credentials.create or .get with the base64url <->
+ * ArrayBuffer conversions SimpleWebAuthn's browser library does (same JSON
+ * out), then submit hidden `action` and `data` fields to the callback, as
+ * Auth.js's page does. The form's own button lets the server decide
+ * (register a new email, else sign in); the extra button asks to register
+ * (adding a passkey when signed in). The first form also offers passkeys
+ * in the browser's autofill (conditional UI) on its email field. */
+static const char PASSKEY_JS[] =
+    "(function(){'use strict';"
+    "if(window.__authcPasskey)return;window.__authcPasskey=1;"
+    "function enc(buf){var b=new Uint8Array(buf),s='';for(var i=0;i<b.length;i++)s+=String.fromCharCode(b[i]);"
+    "return btoa(s).split('+').join('-').split('/').join('_').replace(/=+$/,'');}"
+    "function dec(str){var s=String(str).split('-').join('+').split('_').join('/');while(s.length%4)s+='=';"
+    "var bin=atob(s),out=new Uint8Array(bin.length);for(var i=0;i<bin.length;i++)out[i]=bin.charCodeAt(i);return out.buffer;}"
+    "function desc(d){var o={id:dec(d.id),type:d.type||'public-key'};if(d.transports)o.transports=d.transports;return o;}"
+    "var ctl=null;function signal(){if(ctl)ctl.abort();ctl=new AbortController();return ctl.signal;}"
+    "function supported(){return !!(window.PublicKeyCredential&&navigator.credentials&&window.fetch);}"
+    "function fields(form){return Array.prototype.slice.call(form.querySelectorAll('input[data-form-field]'));}"
+    "function optionsUrl(form){var a=form.getAttribute('action'),i=a.lastIndexOf('/callback/');"
+    "return new URL(a.slice(0,i)+'/webauthn-options/'+a.slice(i+10),location.href);}"
+    "async function options(form,action){var u=optionsUrl(form);"
+    "if(action)u.searchParams.append('action',action);"
+    "fields(form).forEach(function(f){u.searchParams.append(f.name,f.value);});"
+    "var r=await fetch(u,{credentials:'same-origin',headers:{Accept:'application/json'}});"
+    "if(!r.ok){var e=new Error('webauthn-options answered '+r.status);e.status=r.status;throw e;}"
+    "return r.json();}"
+    "function ext(c){try{return c.getClientExtensionResults();}catch(e){return {};}}"
+    "async function create(o){"
+    "var pk=Object.assign({},o,{challenge:dec(o.challenge),"
+    "user:Object.assign({},o.user,{id:new TextEncoder().encode(o.user.id)}),"
+    "excludeCredentials:(o.excludeCredentials||[]).map(desc)});"
+    "var c=await navigator.credentials.create({publicKey:pk,signal:signal()});"
+    "if(!c)throw new Error('registration was not completed');"
+    "var r=c.response,res={attestationObject:enc(r.attestationObject),clientDataJSON:enc(r.clientDataJSON)};"
+    "if(typeof r.getTransports==='function')res.transports=r.getTransports();"
+    "try{if(typeof r.getPublicKeyAlgorithm==='function')res.publicKeyAlgorithm=r.getPublicKeyAlgorithm();}catch(e){}"
+    "try{if(typeof r.getPublicKey==='function'){var k=r.getPublicKey();if(k)res.publicKey=enc(k);}}catch(e){}"
+    "try{if(typeof r.getAuthenticatorData==='function')res.authenticatorData=enc(r.getAuthenticatorData());}catch(e){}"
+    "return {id:c.id,rawId:enc(c.rawId),response:res,type:c.type,clientExtensionResults:ext(c),"
+    "authenticatorAttachment:c.authenticatorAttachment||undefined};}"
+    "async function get(o,autofill){"
+    "var pk=Object.assign({},o,{challenge:dec(o.challenge)});"
+    "if(o.allowCredentials&&o.allowCredentials.length)pk.allowCredentials=o.allowCredentials.map(desc);"
+    "else delete pk.allowCredentials;"
+    "var req={publicKey:pk,signal:signal()};"
+    "if(autofill){req.mediation='conditional';pk.allowCredentials=[];}"
+    "var c=await navigator.credentials.get(req);"
+    "if(!c)throw new Error('authentication was not completed');"
+    "var r=c.response,res={authenticatorData:enc(r.authenticatorData),clientDataJSON:enc(r.clientDataJSON),"
+    "signature:enc(r.signature)};"
+    "if(r.userHandle)res.userHandle=new TextDecoder().decode(r.userHandle);"
+    "return {id:c.id,rawId:enc(c.rawId),response:res,type:c.type,clientExtensionResults:ext(c),"
+    "authenticatorAttachment:c.authenticatorAttachment||undefined};}"
+    "function submit(form,action,data){"
+    "['action','data'].forEach(function(n){var old=form.querySelector('input[type=hidden][name='+n+']');if(old)old.remove();});"
+    "[['action',action],['data',JSON.stringify(data)]].forEach(function(kv){"
+    "var i=document.createElement('input');i.type='hidden';i.name=kv[0];i.value=kv[1];form.appendChild(i);});"
+    "HTMLFormElement.prototype.submit.call(form);}"
+    "function say(w,key){if(w.status)w.status.textContent=key?(w.btn.getAttribute('data-msg-'+key)||''):'';}"
+    "async function run(w,action){say(w,null);"
+    "try{var res=await options(w.form,action);"
+    "var data=res.action==='register'?await create(res.options):await get(res.options,false);"
+    "submit(w.form,res.action,data);}"
+    "catch(e){if(e&&e.name==='AbortError')return;console.error(e);"
+    "say(w,e&&e.status===400?(action==='register'?'register':'email'):'failed');}}"
+    "async function autofill(form){"
+    "try{if(!PublicKeyCredential.isConditionalMediationAvailable||"
+    "!(await PublicKeyCredential.isConditionalMediationAvailable()))return;"
+    "if(!form.querySelector(\"input[autocomplete$='webauthn']\"))return;"
+    "var res=await options(form,'authenticate');"
+    "submit(form,'authenticate',await get(res.options,true));}"
+    "catch(e){if(!e||e.name!=='AbortError')console.error(e);}}"
+    "function init(){var first=null;"
+    "Array.prototype.forEach.call(document.querySelectorAll('button[data-passkey-register]'),function(btn){"
+    "var form=btn.form;if(!form)return;"
+    "if(!supported()){form.style.display='none';btn.style.display='none';return;}"
+    "var st=btn.nextElementSibling,w={form:form,btn:btn,"
+    "status:st&&st.hasAttribute('data-passkey-status')?st:null};"
+    /* Auth.js's passkey email field: autocomplete "username webauthn". */
+    "fields(form).forEach(function(f){if(f.name==='email'&&!f.getAttribute('autocomplete'))"
+    "f.setAttribute('autocomplete','username webauthn');});"
+    "form.addEventListener('submit',function(ev){ev.preventDefault();run(w,undefined);});"
+    "btn.addEventListener('click',function(ev){ev.preventDefault();run(w,'register');});"
+    "if(!first)first=form;});"
+    "if(first)autofill(first);}"
+    "if(document.readyState==='loading')document.addEventListener('DOMContentLoaded',init);else init();"
+    "})();";
+
+static const struct {
+    const char *create, *failed, *email, *register_;
+} PASSKEY_MSG[2] = {
+    {"Create a passkey",
+     "The passkey could not be used. Try again, or use another passkey.",
+     "Enter the email of your account, or leave it empty to pick a passkey.",
+     "To add a passkey to an existing account, sign in first."},
+    {"创建通行密钥",
+     "无法使用该通行密钥。请重试，或换用其他通行密钥。",
+     "请输入账户邮箱，或留空以选择通行密钥。",
+     "要为已有账户添加通行密钥，请先登录。"},
+};
+
 static void webauthn_form(authc__buf *b, const page_strings *S,
                           const authc__signin_page *p, const authc__page_provider *pr)
 {
-    /* The passkey ceremony script (fetch /webauthn-options, then submit
-     * hidden action/data) is not rendered yet; the form is complete
-     * otherwise and keeps Auth.js's ids so that script can attach later. */
+    /* The form itself is Auth.js's (id <id>-form, csrfToken, the form
+     * fields marked data-form-field); the script above drives it. */
     authc__buf_adds(b, "<form action=\"");
     h(b, pr->callback_url);
     authc__buf_adds(b, "\" method=\"POST\" id=\"");
@@ -595,6 +701,24 @@ static void webauthn_form(authc__buf *b, const page_strings *S,
     authc__buf_adds(b, "\" type=\"submit\">");
     signin_with(b, S, pr->name);
     authc__buf_adds(b, "</button></form>");
+    /* authc's addition: a "Create a passkey" button bound to the form (and
+     * carrying the script's messages), a status line, the script. */
+    int L = lang_idx(p->lang);
+    authc__buf_adds(b, "<button type=\"button\" form=\"");
+    h(b, pr->id);
+    authc__buf_adds(b, "-form\" data-passkey-register data-msg-failed=\"");
+    h(b, PASSKEY_MSG[L].failed);
+    authc__buf_adds(b, "\" data-msg-email=\"");
+    h(b, PASSKEY_MSG[L].email);
+    authc__buf_adds(b, "\" data-msg-register=\"");
+    h(b, PASSKEY_MSG[L].register_);
+    authc__buf_adds(b, "\" style=\"margin-top:.5rem;background:transparent;color:var(--color-text);"
+                       "border-color:var(--color-control-border)\">");
+    authc__buf_adds(b, PASSKEY_MSG[L].create);
+    authc__buf_adds(b, "</button><p data-passkey-status role=\"status\" aria-live=\"polite\" "
+                       "style=\"color:var(--color-error);margin:.5rem 0 0\"></p><script>");
+    authc__buf_adds(b, PASSKEY_JS);
+    authc__buf_adds(b, "</script>");
 }
 
 /* ------------------------------------------------------------------ */
