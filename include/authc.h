@@ -187,6 +187,12 @@ typedef struct authc_callbacks {
      * *redirect (arena string) to send the user elsewhere. */
     authc_err (*sign_in)(void *ud, authc_arena *ar, const authc_user *user,
                          const authc_account *account, const char **redirect);
+    /* Optional: called instead of sign_in at the email provider's link
+     * *request* step (Auth.js calls signIn there with
+     * email.verificationRequest = true); sign_in still runs when the link
+     * is used. NULL = sign_in at both steps, as in Auth.js. */
+    authc_err (*sign_in_email_request)(void *ud, authc_arena *ar, const authc_user *user,
+                                       const authc_account *account, const char **redirect);
     /* Log/event hook: name is "signIn", "signOut", "createUser",
      * "linkAccount", "session", "updateUser". user may be NULL. */
     void (*event)(void *ud, const char *name, const authc_user *user,

@@ -432,11 +432,13 @@ authc_err authc__email_signin(authc__ctx *c)
         user->email = email;
         user->email_verified = AUTHC_NO_TIME;
     }
-    if (a->cb.sign_in) {
+    authc_err (*check)(void *, authc_arena *, const authc_user *, const authc_account *, const char **) =
+        a->cb.sign_in_email_request ? a->cb.sign_in_email_request : a->cb.sign_in;
+    if (check) {
         authc_account acct = {.user_id = user->id, .type = "email", .provider = c->provider->id,
                               .provider_account_id = email, .expires_at = AUTHC_NO_TIME};
         const char *redir = NULL;
-        if (a->cb.sign_in(a->cb.ud, c->ar, user, &acct, &redir)) {
+        if (check(a->cb.ud, c->ar, user, &acct, &redir)) {
             e = authc__fail(c, AUTHC_ERR_ACCESS_DENIED, "AccessDenied: the signIn callback refused the email sign-in");
             goto undo;
         }

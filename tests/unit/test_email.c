@@ -310,10 +310,14 @@ static authc_err null_send(void *ud, const authc_email_message *m)
     return AUTHC_OK;
 }
 
+static const authc_callbacks *g_callbacks; /* set by a test before fx_new */
+
 static authc *try_new(authc_adapter *ad, const authc_email_provider *p, char *err, size_t errlen)
 {
     authc_config *cfg = authc_config_new();
     char e[256];
+    if (g_callbacks)
+        authc_config_set_callbacks(cfg, g_callbacks);
     authc_config_set(cfg, "secret", "unit-secret-0123456789abcdef0123456789", e, sizeof e);
     authc_config_set(cfg, "url", "http://localhost:3000/auth", e, sizeof e);
     if (ad)
@@ -721,6 +725,52 @@ static void test_flow_bad_input(void **state)
     fx_free(f);
 }
 
+/* sign_in_email_request runs at the request step, sign_in at the link. */
+static int n_request, n_signin;
+static authc_err cb_request(void *ud, authc_arena *ar, const authc_user *u, const authc_account *acct,
+                            const char **redirect)
+{
+    (void)ud; (void)ar; (void)redirect;
+    n_request++;
+    assert_string_equal(acct->type, "email");
+    return strstr(u->email, "deny") ? AUTHC_ERR_ACCESS_DENIED : AUTHC_OK;
+}
+static authc_err cb_signin(void *ud, authc_arena *ar, const authc_user *u, const authc_account *acct,
+                           const char **redirect)
+{
+    (void)ud; (void)ar; (void)u; (void)acct; (void)redirect;
+    n_signin++;
+    return AUTHC_OK;
+}
+
+static void test_flow_signin_callbacks(void **state)
+{
+    (void)state;
+    authc_callbacks cb = {.sign_in = cb_signin, .sign_in_email_request = cb_request};
+    g_callbacks = &cb;
+    fixture *f = fx_new((authc_email_provider){.consume_on_get = true});
+    g_callbacks = NULL;
+    browser br = {.addr = "192.0.2.9"};
+    authc_response *r = request_link(f->a, &br, "deny%40example.com", NULL);
+    assert_string_equal(loc(r), "http://localhost:3000/auth/error?error=AccessDenied");
+    authc_response_free(r);
+    assert_int_equal(f->box.n, 0);
+    assert_int_equal(n_request, 1);
+    assert_int_equal(n_signin, 0);
+    r = request_link(f->a, &br, "ok%40example.com", NULL);
+    assert_int_equal(r->status, 302);
+    authc_response_free(r);
+    assert_int_equal(f->box.n, 1);
+    assert_int_equal(n_request, 2);
+    assert_int_equal(n_signin, 0);
+    r = go(f->a, &br, "GET", f->box.url + strlen("http://localhost:3000"), NULL);
+    assert_int_equal(r->status, 302);
+    authc_response_free(r);
+    assert_int_equal(n_request, 2);
+    assert_int_equal(n_signin, 1);
+    fx_free(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -739,6 +789,7 @@ int main(void)
         cmocka_unit_test(test_flow_send_failure),
         cmocka_unit_test(test_flow_limits),
         cmocka_unit_test(test_flow_bad_input),
+        cmocka_unit_test(test_flow_signin_callbacks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
