@@ -49,6 +49,7 @@ static void free_instance(struct authc *a)
     }
     free(a->url);
     free(a->url_origin);
+    free(a->url_host);
     free(a->base_path);
     free(a->cookie_domain);
     free(a->pages_signin);
@@ -167,6 +168,12 @@ authc_err authc_config_set(authc_config *cfg, const char *key, const char *value
             e = set_str(&a->url, value);
             if (!e)
                 e = set_str(&a->url_origin, u.origin);
+            if (!e) {
+                char hp[600];
+                snprintf(hp, sizeof hp, "%.512s%s%.8s", u.host, u.port ? ":" : "", u.port ? u.port : "");
+                e = set_str(&a->url_host, hp);
+                a->url_https = !strcmp(u.scheme, "https");
+            }
             /* next-auth rule: AUTH_URL's path becomes the base path unless
              * it is "/". */
             if (!e && strcmp(u.path, "/") != 0) {

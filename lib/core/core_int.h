@@ -73,6 +73,8 @@ struct authc {
     size_t nsecrets;
     char *url;                  /* AUTH_URL or NULL */
     char *url_origin;           /* derived */
+    char *url_host;             /* host[:port] of AUTH_URL */
+    bool url_https;
     bool trust_host;
     char *base_path;            /* no trailing slash, e.g. "/auth" */
     int strategy_set;           /* -1 unset, else authc__strategy */

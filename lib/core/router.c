@@ -116,14 +116,19 @@ static authc_err parse_origin(authc__ctx *c, const char *url, const char **path,
         if (!*path)
             return AUTHC_ERR_NOMEM;
     }
+    bool https;
     if (a->url_origin) {
         c->origin = a->url_origin;
+        c->host = a->url_host;
+        https = a->url_https;
     } else if (!a->trust_host) {
         return authc__fail(c, AUTHC_ERR_UNTRUSTED_HOST,
                            "UntrustedHost: host must be trusted; set AUTH_URL to this site's public URL "
                            "(e.g. https://app.example.com/auth) or AUTH_TRUST_HOST=true behind a proxy you control");
     } else if (absolute) {
         c->origin = u.origin;
+        c->host = u.port ? authc__join(c->ar, u.host, ":", u.port, NULL) : u.host;
+        https = !strcmp(u.scheme, "https");
     } else {
         const char *xfh = authc__request_header(r, "X-Forwarded-Host");
         const char *xfp = authc__request_header(r, "X-Forwarded-Proto");
@@ -138,20 +143,24 @@ static authc_err parse_origin(authc__ctx *c, const char *url, const char **path,
             hl--;
         while (sl && scheme[sl - 1] == ' ')
             sl--;
-        char *o = authc_arena_printf(c->ar, "%.*s://%.*s/", (int)sl, scheme, (int)hl, host);
+        char *o = authc_arena_alloc(c->ar, sl + hl + 5);
+        if (o) {
+            memcpy(o, scheme, sl);
+            memcpy(o + sl, "://", 3);
+            memcpy(o + sl + 3, host, hl);
+            memcpy(o + sl + 3 + hl, "/", 2);
+        }
         if (!o || authc__url_parse(c->ar, o, &u) || strcmp(u.path, "/") || u.query ||
             strcspn(o, "#") != strlen(o))
             return authc__fail(c, AUTHC_ERR_BAD_REQUEST, "Host / X-Forwarded-Host / X-Forwarded-Proto do not form a valid origin");
         c->origin = u.origin;
+        c->host = u.port ? authc__join(c->ar, u.host, ":", u.port, NULL) : u.host;
+        https = !strcmp(u.scheme, "https");
     }
-    authc__url ou;
-    if (authc__url_parse(c->ar, c->origin, &ou))
-        return AUTHC_ERR_INVALID;
-    c->host = ou.port ? authc_arena_printf(c->ar, "%s:%s", ou.host, ou.port) : ou.host;
-    c->secure = a->secure_cookies >= 0 ? a->secure_cookies : strcmp(ou.scheme, "https") == 0;
-    c->full_url = *query ? authc_arena_printf(c->ar, "%s%s?%s", c->origin, *path, *query)
-                         : authc_arena_printf(c->ar, "%s%s", c->origin, *path);
-    return c->full_url ? AUTHC_OK : AUTHC_ERR_NOMEM;
+    c->secure = a->secure_cookies >= 0 ? a->secure_cookies : https;
+    c->full_url = *query ? authc__join(c->ar, c->origin, *path, "?", *query, NULL)
+                         : authc__join(c->ar, c->origin, *path, NULL);
+    return c->full_url && c->host ? AUTHC_OK : AUTHC_ERR_NOMEM;
 }
 
 static bool parse_route(authc__ctx *c, const char *path)

@@ -38,10 +38,23 @@ static pthread_key_t g_tls_key;
 
 /* Per-thread contexts, reused across calls so the hot path does no
  * provider lookups and no context allocation. */
+/* HMAC contexts already keyed: re-keying costs two SHA-512 blocks per
+ * call, resetting a keyed context costs none. A thread sees few keys (one
+ * per secret and cookie name), so a small table is enough; the key bytes
+ * are kept to tell a reused address from the same key. */
+#define HMAC_CACHE 8
+
+typedef struct hmac_slot {
+    uint8_t key[32];
+    EVP_MAC_CTX *ctx;
+} hmac_slot;
+
 typedef struct jwe_tls {
     EVP_CIPHER_CTX *cbc;
     EVP_CIPHER_CTX *gcm;
     EVP_MAC_CTX *hmac;
+    hmac_slot hk[HMAC_CACHE];
+    unsigned next_evict;
 } jwe_tls;
 
 static _Thread_local jwe_tls *t_tls;
@@ -54,7 +67,28 @@ static void tls_free(void *p)
     EVP_CIPHER_CTX_free(t->cbc);
     EVP_CIPHER_CTX_free(t->gcm);
     EVP_MAC_CTX_free(t->hmac);
-    OPENSSL_free(t);
+    for (int i = 0; i < HMAC_CACHE; i++)
+        EVP_MAC_CTX_free(t->hk[i].ctx);
+    OPENSSL_clear_free(t, sizeof *t);
+}
+
+/* A context keyed with key (32 bytes), reset and ready for updates; owned
+ * by the thread. NULL on failure. */
+static EVP_MAC_CTX *keyed_hmac(jwe_tls *t, const uint8_t *key)
+{
+    for (int i = 0; i < HMAC_CACHE; i++)
+        if (t->hk[i].ctx && CRYPTO_memcmp(t->hk[i].key, key, 32) == 0)
+            return EVP_MAC_init(t->hk[i].ctx, NULL, 0, NULL) == 1 ? t->hk[i].ctx : NULL;
+    hmac_slot *sl = &t->hk[t->next_evict++ % HMAC_CACHE];
+    EVP_MAC_CTX_free(sl->ctx);
+    sl->ctx = EVP_MAC_CTX_dup(t->hmac); /* carries the SHA512 digest setting */
+    if (!sl->ctx || EVP_MAC_init(sl->ctx, key, 32, NULL) != 1) {
+        EVP_MAC_CTX_free(sl->ctx);
+        sl->ctx = NULL;
+        return NULL;
+    }
+    memcpy(sl->key, key, 32);
+    return sl->ctx;
 }
 
 static void global_init(void)
@@ -168,12 +202,12 @@ static bool cbc_tag(jwe_tls *t, const uint8_t *key, const char *aad, size_t aadl
     for (int i = 0; i < 8; i++)
         al[i] = (uint8_t)(bits >> (56 - 8 * i));
     size_t fl = 0;
-    bool ok = EVP_MAC_init(t->hmac, key, 32, NULL) == 1 &&
-              EVP_MAC_update(t->hmac, (const uint8_t *)aad, aadlen) == 1 &&
-              EVP_MAC_update(t->hmac, iv, CBC_IV) == 1 &&
-              EVP_MAC_update(t->hmac, ct, ctlen) == 1 &&
-              EVP_MAC_update(t->hmac, al, sizeof al) == 1 &&
-              EVP_MAC_final(t->hmac, full, &fl, sizeof full) == 1 && fl == 64;
+    EVP_MAC_CTX *m = keyed_hmac(t, key);
+    bool ok = m && EVP_MAC_update(m, (const uint8_t *)aad, aadlen) == 1 &&
+              EVP_MAC_update(m, iv, CBC_IV) == 1 &&
+              EVP_MAC_update(m, ct, ctlen) == 1 &&
+              EVP_MAC_update(m, al, sizeof al) == 1 &&
+              EVP_MAC_final(m, full, &fl, sizeof full) == 1 && fl == 64;
     if (ok)
         memcpy(tag, full, CBC_TAG);
     OPENSSL_cleanse(full, sizeof full);

@@ -1,5 +1,6 @@
 /* buf.c — bounded string builder on an arena, plus the escaping appenders
  * (HTML, JSON, URI component, form) that pages and responses use. */
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -142,28 +143,44 @@ void authc__buf_add_json_str(authc__buf *b, const char *s)
     authc__buf_addc(b, '"');
 }
 
+/* Bytes each encoder passes through unchanged: encodeURIComponent keeps
+ * A-Z a-z 0-9 - _ . ! ~ * ' ( ); URLSearchParams keeps A-Z a-z 0-9 * - . _ */
+static bool keep_uri[256], keep_form[256];
+
+static void init_keep(void)
+{
+    for (int c = 0; c < 256; c++) {
+        bool alnum = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+        keep_uri[c] = alnum || (c && strchr("-_.!~*'()", c) != NULL);
+        keep_form[c] = alnum || (c && strchr("*-._", c) != NULL);
+    }
+}
+
 static void add_pct(authc__buf *b, const char *s, bool form)
 {
     static const char hexd[] = "0123456789ABCDEF";
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, init_keep);
     if (!s)
         return;
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        unsigned char c = *p;
-        bool keep;
-        if (form) /* URLSearchParams: *-._ and alnum */
-            keep = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-                   (c >= '0' && c <= '9') || c == '*' || c == '-' || c == '.' || c == '_';
-        else /* encodeURIComponent: A-Z a-z 0-9 - _ . ! ~ * ' ( ) */
-            keep = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-                   (c >= '0' && c <= '9') || strchr("-_.!~*'()", c) != NULL;
-        if (keep) {
-            authc__buf_addc(b, (char)c);
-        } else if (form && c == ' ') {
+    const bool *keep = form ? keep_form : keep_uri;
+    const unsigned char *p = (const unsigned char *)s;
+    while (*p) {
+        /* Copy runs of pass-through bytes in one go (tokens are all run). */
+        const unsigned char *run = p;
+        while (*p && keep[*p])
+            p++;
+        if (p > run)
+            authc__buf_add(b, run, (size_t)(p - run));
+        if (!*p)
+            break;
+        if (form && *p == ' ') {
             authc__buf_addc(b, '+');
         } else {
-            char e[3] = {'%', hexd[c >> 4], hexd[c & 15]};
+            char e[3] = {'%', hexd[*p >> 4], hexd[*p & 15]};
             authc__buf_add(b, e, 3);
         }
+        p++;
     }
 }
 
@@ -175,4 +192,27 @@ void authc__buf_add_uri_component(authc__buf *b, const char *s)
 void authc__buf_add_form_component(authc__buf *b, const char *s)
 {
     add_pct(b, s, true);
+}
+
+char *authc__join(authc_arena *ar, ...)
+{
+    va_list ap;
+    size_t n = 0;
+    va_start(ap, ar);
+    for (const char *s = va_arg(ap, const char *); s; s = va_arg(ap, const char *))
+        n += strlen(s);
+    va_end(ap);
+    char *out = authc_arena_alloc(ar, n + 1);
+    if (!out)
+        return NULL;
+    char *o = out;
+    va_start(ap, ar);
+    for (const char *s = va_arg(ap, const char *); s; s = va_arg(ap, const char *)) {
+        size_t l = strlen(s);
+        memcpy(o, s, l);
+        o += l;
+    }
+    va_end(ap);
+    *o = '\0';
+    return out;
 }

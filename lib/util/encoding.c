@@ -1,5 +1,6 @@
 /* encoding.c — base64url / base64 / hex / percent decoding with strict
  * input checks; outputs live in the caller's arena. */
+#include <pthread.h>
 #include <string.h>
 
 #include "util/util_int.h"
@@ -33,41 +34,55 @@ static size_t enc(char *out, const uint8_t *in, size_t n, const char *alpha, boo
     return o;
 }
 
-static int dec_char(unsigned char c, bool url)
+/* Decoding tables: value 0..63, or 0xff for a byte outside the alphabet. */
+static uint8_t T_URL[256], T_STD[256];
+static pthread_once_t tables_once = PTHREAD_ONCE_INIT;
+
+static void tables_init(void)
 {
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (url ? c == '-' : c == '+') return 62;
-    if (url ? c == '_' : c == '/') return 63;
-    return -1;
+    memset(T_URL, 0xff, sizeof T_URL);
+    memset(T_STD, 0xff, sizeof T_STD);
+    for (int i = 0; i < 64; i++) {
+        T_URL[(unsigned char)B64URL[i]] = (uint8_t)i;
+        T_STD[(unsigned char)B64STD[i]] = (uint8_t)i;
+    }
 }
 
 /* Decodes unpadded input; rejects stray characters and non-canonical
  * trailing bits. Returns bytes written or -1. */
 static long dec(uint8_t *out, size_t cap, const char *in, size_t n, bool url)
 {
-    if (n % 4 == 1)
+    pthread_once(&tables_once, tables_init);
+    const uint8_t *T = url ? T_URL : T_STD;
+    const unsigned char *p = (const unsigned char *)in;
+    size_t rem = n % 4;
+    if (rem == 1)
         return -1;
-    size_t o = 0;
-    uint32_t acc = 0;
-    int bits = 0;
-    for (size_t i = 0; i < n; i++) {
-        int v = dec_char((unsigned char)in[i], url);
-        if (v < 0)
+    size_t need = n / 4 * 3 + (rem ? rem - 1 : 0);
+    if (need > cap)
+        return -1;
+    size_t o = 0, i = 0;
+    for (; i + 4 <= n; i += 4) {
+        uint32_t a = T[p[i]], b = T[p[i + 1]], c = T[p[i + 2]], d = T[p[i + 3]];
+        if ((a | b | c | d) & 0x80)
             return -1;
-        acc = (acc << 6) | (uint32_t)v;
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            if (o >= cap)
-                return -1;
-            out[o++] = (uint8_t)(acc >> bits);
-            acc &= (1u << bits) - 1;
-        }
+        uint32_t v = a << 18 | b << 12 | c << 6 | d;
+        out[o++] = (uint8_t)(v >> 16);
+        out[o++] = (uint8_t)(v >> 8);
+        out[o++] = (uint8_t)v;
     }
-    if (acc != 0) /* leftover bits must be zero */
-        return -1;
+    if (rem) {
+        uint32_t a = T[p[i]], b = T[p[i + 1]], c = rem == 3 ? T[p[i + 2]] : 0;
+        if ((a | b | c) & 0x80)
+            return -1;
+        uint32_t v = a << 18 | b << 12 | c << 6;
+        out[o++] = (uint8_t)(v >> 16);
+        if (rem == 3)
+            out[o++] = (uint8_t)(v >> 8);
+        /* Leftover bits must be zero (canonical encoding). */
+        if ((rem == 2 && (v & 0xffff)) || (rem == 3 && (v & 0xff)))
+            return -1;
+    }
     return (long)o;
 }
 

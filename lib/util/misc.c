@@ -6,14 +6,43 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "util/util_int.h"
+
+/* RAND_bytes costs ~0.5 µs a call however few bytes it returns, and a
+ * session check needs three small draws (IV, jti, CSRF token): each thread
+ * keeps a block of CSPRNG output and hands out bytes that are wiped as they
+ * are taken. The server never forks after start-up; a fork would have to
+ * discard the block, which pid_cache detects. */
+#define RAND_BLOCK 1024
+
+static _Thread_local struct {
+    unsigned char buf[RAND_BLOCK];
+    size_t left;
+    pid_t pid;
+} tl_rand;
 
 authc_err authc__random(void *out, size_t n)
 {
     if (n > (size_t)1 << 20)
         return AUTHC_ERR_LIMIT;
-    return RAND_bytes(out, (int)n) == 1 ? AUTHC_OK : AUTHC_ERR_CRYPTO;
+    if (n > RAND_BLOCK / 4)
+        return RAND_bytes(out, (int)n) == 1 ? AUTHC_OK : AUTHC_ERR_CRYPTO;
+    pid_t pid = getpid();
+    if (tl_rand.left < n || tl_rand.pid != pid) {
+        if (RAND_bytes(tl_rand.buf, RAND_BLOCK) != 1) {
+            tl_rand.left = 0;
+            return AUTHC_ERR_CRYPTO;
+        }
+        tl_rand.left = RAND_BLOCK;
+        tl_rand.pid = pid;
+    }
+    unsigned char *src = tl_rand.buf + (RAND_BLOCK - tl_rand.left);
+    memcpy(out, src, n);
+    OPENSSL_cleanse(src, n); /* never hand out, or keep, the same bytes twice */
+    tl_rand.left -= n;
+    return AUTHC_OK;
 }
 
 authc_err authc__uuid(char out[37])
@@ -59,6 +88,13 @@ void authc__iso8601(char out[32], int64_t ms)
 
 void authc__http_date(char out[40], int64_t sec)
 {
+    /* Most responses in a second share their dates: format each once. */
+    static _Thread_local int64_t cached_sec = -1;
+    static _Thread_local char cached[40];
+    if (sec == cached_sec) {
+        memcpy(out, cached, 40);
+        return;
+    }
     static const char *days[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
     static const char *mons[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                  "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
@@ -69,6 +105,8 @@ void authc__http_date(char out[40], int64_t sec)
     size_t n = (size_t)snprintf(out, 40, "%s, %02d %s ", days[tm.tm_wday], tm.tm_mday,
                                 mons[tm.tm_mon]);
     strftime(out + n, 40 - n, "%Y %H:%M:%S GMT", &tm);
+    memcpy(cached, out, 40);
+    cached_sec = sec;
 }
 
 bool authc__ct_streq(const char *a, const char *b)

@@ -97,8 +97,8 @@ authc_err authc__url_parse(authc_arena *ar, const char *s, authc__url *u)
             u->port = dflt ? NULL : authc_arena_printf(ar, "%ld", pv);
         }
     }
-    u->origin = u->port ? authc_arena_printf(ar, "%s://%s:%s", u->scheme, host, u->port)
-                        : authc_arena_printf(ar, "%s://%s", u->scheme, host);
+    u->origin = u->port ? authc__join(ar, u->scheme, "://", host, ":", u->port, NULL)
+                        : authc__join(ar, u->scheme, "://", host, NULL);
     p = host_end;
     size_t plen = strcspn(p, "?#");
     u->path = plen ? authc_arena_strndup(ar, p, plen) : "/";

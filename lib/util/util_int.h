@@ -36,6 +36,10 @@ void authc__buf_add_uri_component(authc__buf *b, const char *s);
 /* Appends s form-encoded like URLSearchParams (space → '+'). */
 void authc__buf_add_form_component(authc__buf *b, const char *s);
 
+/* Concatenation of the NULL-terminated list of strings, owned by ar (NULL
+ * on OOM). Cheaper than printf on hot paths. */
+char *authc__join(authc_arena *ar, ...) __attribute__((sentinel));
+
 /* ---- encodings (results owned by the arena; NULL on error/OOM) ----- */
 char *authc__b64url_encode(authc_arena *ar, const uint8_t *in, size_t n);
 /* Decodes unpadded base64url; rejects any other character. *outlen set. */
