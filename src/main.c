@@ -168,7 +168,21 @@ int main(int argc, char **argv)
                authc_base_path(rt.auth), users_count(rt.users),
                rt.adapter ? ", database reachable" : ", JWT sessions without a database");
     } else {
-        rc = serve_run(&rt, s.listen, s.static_dir);
+        size_t mem = SERVE_CONN_MEMORY_DEFAULT;
+        const char *m = settings_get(&s, "AUTHC_CONNECTION_MEMORY");
+        if (m && *m) {
+            char *end;
+            unsigned long long v = strtoull(m, &end, 10);
+            if (*end || v < SERVE_CONN_MEMORY_MIN || v > SERVE_CONN_MEMORY_MAX) {
+                fprintf(stderr, "authc: AUTHC_CONNECTION_MEMORY must be a number of bytes from %d to %d\n",
+                        SERVE_CONN_MEMORY_MIN, SERVE_CONN_MEMORY_MAX);
+                runtime_free(&rt);
+                settings_free(&s);
+                return 1;
+            }
+            mem = (size_t)v;
+        }
+        rc = serve_run(&rt, s.listen, s.static_dir, mem);
     }
     runtime_free(&rt);
     settings_free(&s);

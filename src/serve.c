@@ -364,7 +364,7 @@ static bool parse_listen(const char *listen, struct sockaddr_in *sa, char *err, 
     return true;
 }
 
-int serve_run(const runtime *rt, const char *listen, const char *static_dir)
+int serve_run(const runtime *rt, const char *listen, const char *static_dir, size_t conn_memory)
 {
     static server sv; /* workers outlive nothing: joined before return */
     memset(&sv, 0, sizeof sv);
@@ -398,7 +398,7 @@ int serve_run(const runtime *rt, const char *listen, const char *static_dir)
         MHD_OPTION_THREAD_POOL_SIZE, threads,
         MHD_OPTION_URI_LOG_CALLBACK, uri_logger, NULL,
         MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(128 * 1024),
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, conn_memory,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned)20000,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
         MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024,

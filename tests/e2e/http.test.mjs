@@ -805,7 +805,9 @@ describe("robustness", () => {
     }));
 
   test("documented hard limits: under → normal answer, over → 4xx (docs/compatibility.md)", () =>
-    withServer(async (srv) => {
+    // The library's own limits, with room in the server's per-connection
+    // memory for a 63 KiB header (the default 32 KiB answers 431 earlier).
+    withServer({ env: { AUTHC_CONNECTION_MEMORY: "196608" } }, async (srv) => {
       const c = client(srv);
       const t = await c.csrf();
       const is4xx = (r, label) => assert.ok(r.status >= 400 && r.status < 500, `${label}: ${r.status}`);
@@ -824,6 +826,20 @@ describe("robustness", () => {
       is4xx(await fields(257), "257 fields");
       assert.equal((await fetch(srv.url("/session"), { headers: { cookie: `${SESSION}=${"a".repeat(63 * 1024)}` } })).status, 200, "63 KiB cookie");
       is4xx(await fetch(srv.url("/session"), { headers: { cookie: `${SESSION}=${"a".repeat(65 * 1024)}` } }), "65 KiB cookie");
+      assert.ok(await srv.alive());
+    }));
+
+  test("default connection memory: a three-chunk session fits, a 40 KiB Cookie header is refused", () =>
+    withServer(async (srv) => {
+      const chunk = "a".repeat(3936);
+      const three = `${SESSION}.0=${chunk}; ${SESSION}.1=${chunk}; ${SESSION}.2=${chunk}`;
+      const r = await fetch(srv.url("/session"), { headers: { cookie: three } });
+      assert.equal(r.status, 200, "three chunks");
+      assert.equal(await r.text(), "null"); // not a valid token, but read and answered
+      assert.equal(r.headers.getSetCookie().filter((c) => c.startsWith(SESSION) && /Max-Age=0/.test(c)).length, 3,
+        "all three stale chunks are cleared in one response");
+      const big = await fetch(srv.url("/session"), { headers: { cookie: `${SESSION}=${"a".repeat(40 * 1024)}` } });
+      assert.ok(big.status >= 400 && big.status < 500, `40 KiB cookie: ${big.status}`);
       assert.ok(await srv.alive());
     }));
 
