@@ -62,23 +62,48 @@ static authc_err jwt_session(authc__ctx *c)
     const char *tok = authc__session_read(c);
     if (!tok)
         return reply_null(c);
-    int64_t now = authc__now_ms() / 1000;
-    json_t *claims = NULL;
-    authc_err e = authc__jwt_decode(c->ar, a->session_keys[c->secure], a->nsecrets, tok,
-                                    strlen(tok), now, &claims);
-    if (e) {
-        authc__log(a, "warn", "[auth][error] JWTSessionError: session cookie rejected (%s); cleared",
-                   authc_strerror(e));
-        e = authc__session_write(c, NULL, -1);
-        return e ? e : reply_null(c);
-    }
-    int64_t now_ms = authc__now_ms();
+    int64_t now_ms = authc__now_ms(), now = now_ms / 1000;
     int64_t exp = now + a->max_age;
     char iso[32];
     authc__iso8601(iso, now_ms + a->max_age * 1000); /* JS Date keeps ms */
     authc__buf b;
     authc__buf_init(&b, c->ar, 64 * 1024);
     bool first = true;
+    /* Fast path: no JSON tree for the common token. */
+    char *fresh = NULL;
+    const char *uj[3];
+    authc_err e = authc__jwt_refresh(c->ar, a->session_keys[c->secure], a->nsecrets,
+                                     &a->session_keys[c->secure][0], tok, strlen(tok), now,
+                                     a->max_age, &fresh, uj);
+    if (e == AUTHC_OK) {
+        static const char *const keys[3] = {"\"name\":", "\"email\":", "\"image\":"};
+        authc__buf_adds(&b, "{\"user\":{");
+        for (int i = 0; i < 3; i++)
+            if (uj[i]) {
+                if (!first)
+                    authc__buf_addc(&b, ',');
+                first = false;
+                authc__buf_adds(&b, keys[i]);
+                authc__buf_adds(&b, uj[i]);
+            }
+        authc__buf_adds(&b, "},\"expires\":");
+        authc__buf_add_json_str(&b, iso);
+        authc__buf_addc(&b, '}');
+        if ((e = authc__session_write(c, fresh, exp)))
+            return e;
+        fire(c, "session", NULL, NULL);
+        return reply_body(c, &b);
+    }
+    json_t *claims = NULL;
+    if (e == AUTHC_ERR_UNSUPPORTED)
+        e = authc__jwt_decode(c->ar, a->session_keys[c->secure], a->nsecrets, tok,
+                              strlen(tok), now, &claims);
+    if (e) {
+        authc__log(a, "warn", "[auth][error] JWTSessionError: session cookie rejected (%s); cleared",
+                   authc_strerror(e));
+        e = authc__session_write(c, NULL, -1);
+        return e ? e : reply_null(c);
+    }
     authc__buf_adds(&b, "{\"user\":{");
     add_member(&b, &first, "name", json_object_get(claims, "name"));
     add_member(&b, &first, "email", json_object_get(claims, "email"));
@@ -86,7 +111,6 @@ static authc_err jwt_session(authc__ctx *c)
     authc__buf_adds(&b, "},\"expires\":");
     authc__buf_add_json_str(&b, iso);
     authc__buf_addc(&b, '}');
-    char *fresh = NULL;
     e = authc__jwt_encode(c->ar, &a->session_keys[c->secure][0], claims, a->max_age, now, &fresh);
     json_decref(claims);
     if (!e)

@@ -52,4 +52,16 @@ authc_err authc__jwt_decode(authc_arena *ar, const authc__jwe_key *keys,
                             size_t nkeys, const char *token, size_t len,
                             int64_t now, json_t **claims);
 
+/* GET /session's refresh: decrypt and check like authc__jwt_decode, then
+ * re-encrypt the same claims with enc_key and fresh iat/exp/jti (existing
+ * members keep their place, missing ones are appended in that order) —
+ * without building a JSON tree. user_json[0..2] receive the raw JSON text
+ * of "name", "email", "picture" (NULL when absent). Everything is owned by
+ * ar. AUTHC_ERR_UNSUPPORTED when the claims need the general path (escaped
+ * keys, duplicates, numbers out of range, ...): then use jwt_decode/encode. */
+authc_err authc__jwt_refresh(authc_arena *ar, const authc__jwe_key *keys, size_t nkeys,
+                             const authc__jwe_key *enc_key, const char *token, size_t len,
+                             int64_t now, int64_t max_age, char **fresh,
+                             const char *user_json[3]);
+
 #endif
