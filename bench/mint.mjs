@@ -1,0 +1,33 @@
+// mint.mjs — mints the session cookies the bench sends, with @auth/core's own
+// encode() and AUTH_SECRET, so both servers must really decrypt them.
+//
+// Usage: AUTH_SECRET=… node mint.mjs OUTDIR
+// Writes OUTDIR/cookie-jwt (one session cookie, a credentials sign-in's
+// claims) and OUTDIR/cookie-large (a ~6 KB token split into Auth.js
+// chunks .0, .1, …), each a ready `Cookie:` header value.
+import { writeFileSync } from "node:fs";
+import path from "node:path";
+import { encode } from "@auth/core/jwt";
+
+const secret = process.env.AUTH_SECRET;
+const out = process.argv[2];
+if (!secret || !out) {
+  console.error("usage: AUTH_SECRET=… node mint.mjs OUTDIR");
+  process.exit(2);
+}
+const NAME = "authjs.session-token"; // http origin: no __Secure- prefix
+const CHUNK = 3936; // Auth.js: 4096 bytes per cookie minus an empty cookie's 160
+const maxAge = 2592000;
+
+const base = { name: "Alice Example", email: "alice@example.com", picture: null, sub: "1" };
+const small = await encode({ token: base, secret, salt: NAME, maxAge });
+// A session with application claims (e.g. group memberships) large enough
+// to need two cookie chunks.
+const groups = Array.from({ length: 200 }, (_, i) => `group-${String(i).padStart(3, "0")}-${"x".repeat(12)}`);
+const large = await encode({ token: { ...base, groups }, secret, salt: NAME, maxAge });
+const chunks = [];
+for (let i = 0; i * CHUNK < large.length; i++) chunks.push(`${NAME}.${i}=${large.slice(i * CHUNK, (i + 1) * CHUNK)}`);
+if (chunks.length < 2) throw new Error("large token did not need chunks");
+writeFileSync(path.join(out, "cookie-jwt"), `${NAME}=${small}`);
+writeFileSync(path.join(out, "cookie-large"), chunks.join("; "));
+console.log(`minted: session token ${small.length} chars; large token ${large.length} chars in ${chunks.length} chunks`);
