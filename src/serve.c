@@ -5,6 +5,7 @@
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,23 +36,31 @@ typedef struct req_state {
     struct req_state *next;
 } req_state;
 
-/* Worker pool for requests that may wait on the network (OAuth providers,
- * SMTP, the database): the connection is suspended, a worker answers, the
- * connection is resumed. Event threads never block on a peer. */
-#define WORKERS 16
+/* Worker pools for requests that may wait on a peer: the connection is
+ * suspended, a worker answers, the connection is resumed, so event threads
+ * never block. Two pools: database session reads/writes get as many
+ * workers as a database pool has connections (more only wake and sleep on
+ * its lock); OAuth providers and SMTP get more, since they mostly wait. */
+#define NET_WORKERS 16
+#define DB_WORKERS 4
 #define QUEUE_MAX 4096
 
-typedef struct server {
-    const runtime *rt;
-    const char *static_dir;
-    char static_real[4096];
+typedef struct wpool {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     req_state *head, *tail;
     size_t queued;
     bool stopping;
-    pthread_t workers[WORKERS];
-    size_t nworkers;
+    pthread_t threads[NET_WORKERS];
+    size_t n;
+    const struct server *sv;
+} wpool;
+
+typedef struct server {
+    const runtime *rt;
+    const char *static_dir;
+    char static_real[4096];
+    wpool net, db;
 } server;
 
 static void *uri_logger(void *cls, const char *uri, struct MHD_Connection *con)
@@ -280,21 +289,26 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *con, const char
         memcpy(st->hdrs, hs.h, hs.n * sizeof *st->hdrs);
         st->nhdrs = hs.n;
         st->con = con;
-        pthread_mutex_lock(&sv->mu);
-        bool full = sv->queued >= QUEUE_MAX;
+        /* Only session and sign-out block on the database alone. */
+        size_t pl = strcspn(st->uri, "?");
+        bool db = (pl >= 8 && !memcmp(st->uri + pl - 8, "/session", 8)) ||
+                  (pl >= 8 && !memcmp(st->uri + pl - 8, "/signout", 8));
+        wpool *wp = db ? &sv->db : &sv->net;
+        pthread_mutex_lock(&wp->mu);
+        bool full = wp->queued >= QUEUE_MAX;
         if (!full) {
             st->queued = true;
             st->next = NULL;
-            if (sv->tail)
-                sv->tail->next = st;
+            if (wp->tail)
+                wp->tail->next = st;
             else
-                sv->head = st;
-            sv->tail = st;
-            sv->queued++;
+                wp->head = st;
+            wp->tail = st;
+            wp->queued++;
             MHD_suspend_connection(con);
-            pthread_cond_signal(&sv->cv);
+            pthread_cond_signal(&wp->cv);
         }
-        pthread_mutex_unlock(&sv->mu);
+        pthread_mutex_unlock(&wp->mu);
         if (full)
             return send_simple(con, 503, "application/json", "\"Server busy, try again.\"");
         return MHD_YES;
@@ -310,21 +324,22 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *con, const char
 
 static void *worker_main(void *arg)
 {
-    server *sv = arg;
+    wpool *wp = arg;
+    const server *sv = wp->sv;
     for (;;) {
-        pthread_mutex_lock(&sv->mu);
-        while (!sv->head && !sv->stopping)
-            pthread_cond_wait(&sv->cv, &sv->mu);
-        if (!sv->head) {
-            pthread_mutex_unlock(&sv->mu);
+        pthread_mutex_lock(&wp->mu);
+        while (!wp->head && !wp->stopping)
+            pthread_cond_wait(&wp->cv, &wp->mu);
+        if (!wp->head) {
+            pthread_mutex_unlock(&wp->mu);
             return NULL;
         }
-        req_state *st = sv->head;
-        sv->head = st->next;
-        if (!sv->head)
-            sv->tail = NULL;
-        sv->queued--;
-        pthread_mutex_unlock(&sv->mu);
+        req_state *st = wp->head;
+        wp->head = st->next;
+        if (!wp->head)
+            wp->tail = NULL;
+        wp->queued--;
+        pthread_mutex_unlock(&wp->mu);
         authc_request req = {
             .method = st->method, .url = st->uri, .scheme = "http", .headers = st->hdrs,
             .nheaders = st->nhdrs, .body = st->body, .body_len = st->len, .client_addr = st->addr,
@@ -334,6 +349,27 @@ static void *worker_main(void *arg)
         st->res = res;
         MHD_resume_connection(st->con);
     }
+}
+
+static void pool_start(wpool *wp, const server *sv, size_t n)
+{
+    pthread_mutex_init(&wp->mu, NULL);
+    pthread_cond_init(&wp->cv, NULL);
+    wp->sv = sv;
+    for (; wp->n < n; wp->n++)
+        if (pthread_create(&wp->threads[wp->n], NULL, worker_main, wp))
+            break;
+}
+
+/* Lets queued work finish, then joins the workers. */
+static void pool_stop(wpool *wp)
+{
+    pthread_mutex_lock(&wp->mu);
+    wp->stopping = true;
+    pthread_cond_broadcast(&wp->cv);
+    pthread_mutex_unlock(&wp->mu);
+    for (size_t i = 0; i < wp->n; i++)
+        pthread_join(wp->threads[i], NULL);
 }
 
 static bool parse_listen(const char *listen, struct sockaddr_in *sa, char *err, size_t errlen)
@@ -370,8 +406,6 @@ int serve_run(const runtime *rt, const char *listen, const char *static_dir, siz
     memset(&sv, 0, sizeof sv);
     sv.rt = rt;
     sv.static_dir = static_dir;
-    pthread_mutex_init(&sv.mu, NULL);
-    pthread_cond_init(&sv.cv, NULL);
     if (static_dir && !realpath(static_dir, sv.static_real)) {
         fprintf(stderr, "authc: --static %s: %s\n", static_dir, strerror(errno));
         return 1;
@@ -382,7 +416,9 @@ int serve_run(const runtime *rt, const char *listen, const char *static_dir, siz
         fprintf(stderr, "authc: %s\n", err);
         return 1;
     }
-    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    /* One event thread per core we may run on (taskset/cgroups count). */
+    cpu_set_t cs;
+    long ncpu = sched_getaffinity(0, sizeof cs, &cs) == 0 ? CPU_COUNT(&cs) : sysconf(_SC_NPROCESSORS_ONLN);
     unsigned threads = ncpu > 0 ? (unsigned)ncpu : 2;
     /* Signals are taken by sigwait below, so block them in every thread. */
     sigset_t set;
@@ -407,9 +443,8 @@ int serve_run(const runtime *rt, const char *listen, const char *static_dir, siz
         fprintf(stderr, "authc: cannot listen on %s: %s (is the port in use?)\n", listen, strerror(errno));
         return 1;
     }
-    for (; sv.nworkers < WORKERS; sv.nworkers++)
-        if (pthread_create(&sv.workers[sv.nworkers], NULL, worker_main, &sv))
-            break;
+    pool_start(&sv.net, &sv, NET_WORKERS);
+    pool_start(&sv.db, &sv, DB_WORKERS);
     char msg[512];
     snprintf(msg, sizeof msg, "authc %s listening on http://%s%s (%u threads)%s%s", AUTHC_VERSION,
              listen, authc_base_path(rt->auth), threads, static_dir ? ", static files from " : "",
@@ -419,13 +454,8 @@ int serve_run(const runtime *rt, const char *listen, const char *static_dir, siz
     sigwait(&set, &sig);
     snprintf(msg, sizeof msg, "received %s, shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
     prog_log(NULL, "info", msg);
-    /* Let queued work finish, then stop the daemon. */
-    pthread_mutex_lock(&sv.mu);
-    sv.stopping = true;
-    pthread_cond_broadcast(&sv.cv);
-    pthread_mutex_unlock(&sv.mu);
-    for (size_t i = 0; i < sv.nworkers; i++)
-        pthread_join(sv.workers[i], NULL);
+    pool_stop(&sv.net);
+    pool_stop(&sv.db);
     MHD_stop_daemon(d);
     return 0;
 }
