@@ -950,7 +950,7 @@ int conf_run(const conf_db *db, const char *url)
             continue;
         }
         if (c->method && !has_method(s.ad, c->method)) {
-            printf("skip %s %s (method not implemented)\n", c->id, c->name);
+            printf("skip %s %s (the adapter has no such method)\n", c->id, c->name);
             skipped++;
             continue;
         }

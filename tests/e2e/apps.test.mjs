@@ -460,7 +460,7 @@ describe("both apps with OIDC (local provider), GitHub and email sign-in", () =>
       let authorize = null;
       await page.route("https://github.com/**", (route) => {
         authorize = new URL(route.request().url());
-        return route.fulfill({ status: 200, contentType: "text/html", body: "<h1>GitHub (stub)</h1>" });
+        return route.fulfill({ status: 200, contentType: "text/html", body: "<h1>GitHub (local stand-in)</h1>" });
       });
       await page.goto(origin + "/");
       const button = page.locator('button[data-provider="github"]');
