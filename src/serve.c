@@ -419,7 +419,9 @@ int serve_run(const runtime *rt, const char *listen, const char *static_dir, siz
     /* One event thread per core we may run on (taskset/cgroups count). */
     cpu_set_t cs;
     long ncpu = sched_getaffinity(0, sizeof cs, &cs) == 0 ? CPU_COUNT(&cs) : sysconf(_SC_NPROCESSORS_ONLN);
-    unsigned threads = ncpu > 0 ? (unsigned)ncpu : 2;
+    /* At least two: libmicrohttpd without a thread pool (size 1) stalls
+     * most connections beyond a few hundred in this epoll mode. */
+    unsigned threads = ncpu > 2 ? (unsigned)ncpu : 2;
     /* Signals are taken by sigwait below, so block them in every thread. */
     sigset_t set;
     sigemptyset(&set);
