@@ -137,7 +137,7 @@ if [ ! -d "$here/node_modules/@auth/core" ] || [ "$here/package-lock.json" -nt "
   log "npm ci in bench/ (@auth/core 0.41.3, @auth/pg-adapter, pg)"
   (cd "$here" && npm ci --no-audit --no-fund >/dev/null)
 fi
-LIBS=$(pkg-config --libs openssl jansson libcurl sqlite3 libpq hiredis libargon2 cjose libcbor libfido2)
+LIBS=$(pkg-config --libs openssl jansson libcurl sqlite3 libpq hiredis libargon2 libcbor libfido2)
 mkdir -p "$BUILD/bench-bin"
 gcc -std=c17 -O2 -Wall -Wextra -Werror -D_GNU_SOURCE -I"$root/include" -I"$root/lib" \
   "$here/micro.c" "$BUILD/libauthc.a" $LIBS -lpthread -lm -o "$BUILD/bench-bin/micro"

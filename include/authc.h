@@ -245,9 +245,21 @@ authc_err authc_handle(const authc *a, const authc_request *req,
 /* True when the request's path is under the base path. */
 bool authc_handles_path(const authc *a, const char *path);
 
+/* Where a server should run a request (from the route table): inline on
+ * its event loop, or on a worker pool because answering may wait. */
+typedef enum authc_pool {
+    AUTHC_POOL_INLINE = 0, /* cheap: answer on the event loop */
+    AUTHC_POOL_NET,        /* may wait on an OAuth provider or SMTP */
+    AUTHC_POOL_DB,         /* may wait on the database or the shared store */
+    AUTHC_POOL_CPU,        /* CPU-heavy (argon2 password checks) */
+} authc_pool;
+
+/* The pool a request needs; AUTHC_POOL_INLINE for paths outside the base
+ * path. path may carry a query. */
+authc_pool authc_route_pool(const authc *a, const char *method, const char *path);
+
 /* True when answering this request may wait on the network (an OAuth
- * provider, SMTP, or the database): a server should run it off its event
- * threads so a slow peer cannot stall other connections. */
+ * provider, SMTP, or the database): authc_route_pool() != INLINE. */
 bool authc_may_block(const authc *a, const char *method, const char *path);
 
 /* ------------------------------------------------------------------ */

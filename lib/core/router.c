@@ -54,20 +54,57 @@ bool authc_handles_path(const authc *a, const char *path)
            (path[bl] == '\0' || path[bl] == '/' || path[bl] == '?' || bl == 0);
 }
 
-bool authc_may_block(const authc *a, const char *method, const char *path)
+/* Exact action/provider split of a path under the base path. Returns the
+ * action length; *prov points after "action/" or is NULL. */
+static size_t route_split(const authc *a, const char *path, const char **act, const char **prov)
 {
-    if (!authc_handles_path(a, path))
-        return false;
     size_t bl = strcmp(a->base_path, "/") ? strlen(a->base_path) : 0;
     const char *rest = path + bl;
     while (*rest == '/')
         rest++;
+    size_t end = strcspn(rest, "?#");
+    size_t al = strcspn(rest, "/?#");
+    *act = rest;
+    *prov = al < end && rest[al] == '/' ? rest + al + 1 : NULL;
+    return al;
+}
+
+static bool act_is(const char *act, size_t al, const char *name)
+{
+    return strlen(name) == al && !memcmp(act, name, al);
+}
+
+authc_pool authc_route_pool(const authc *a, const char *method, const char *path)
+{
+    if (!authc_handles_path(a, path))
+        return AUTHC_POOL_INLINE;
+    const char *act, *prov;
+    size_t al = route_split(a, path, &act, &prov);
     bool post = method && !strcmp(method, "POST");
-    if (!strncmp(rest, "callback", 8) || (post && !strncmp(rest, "signin", 6)) ||
-        !strncmp(rest, "webauthn-options", 16))
-        return true;
+    bool db = a->adapter && a->strategy == AUTHC__DATABASE;
+    if (act_is(act, al, "callback") && prov) {
+        char id[128];
+        size_t il = strcspn(prov, "/?#");
+        if (il < sizeof id) {
+            memcpy(id, prov, il);
+            id[il] = '\0';
+            const authc__provider *p = authc__provider_find(a, id);
+            if (p && p->type == AUTHC__P_CREDENTIALS)
+                return AUTHC_POOL_CPU;
+        }
+        return AUTHC_POOL_NET;
+    }
+    if ((act_is(act, al, "signin") && post && prov) || act_is(act, al, "webauthn-options"))
+        return AUTHC_POOL_NET;
     /* With a database every session read is a round trip. */
-    return a->adapter && a->strategy == AUTHC__DATABASE && (!strncmp(rest, "session", 7) || !strncmp(rest, "signout", 7));
+    if (db && (act_is(act, al, "session") || act_is(act, al, "signout")))
+        return AUTHC_POOL_DB;
+    return AUTHC_POOL_INLINE;
+}
+
+bool authc_may_block(const authc *a, const char *method, const char *path)
+{
+    return authc_route_pool(a, method, path) != AUTHC_POOL_INLINE;
 }
 
 const char *authc__error_url(authc__ctx *c, authc_err e)

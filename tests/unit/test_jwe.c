@@ -35,7 +35,7 @@ static int load_vectors(void **state)
         snprintf(path, sizeof path, "%s/authjs-jwt.json", dir);
     } else {
         const char *src = getenv("AUTHC_SOURCE_DIR");
-        snprintf(path, sizeof path, "%s/../shared/vectors/authjs-jwt.json", src ? src : ".");
+        snprintf(path, sizeof path, "%s/tests/vectors/authjs-jwt.json", src ? src : ".");
     }
     json_error_t e;
     g_vec = json_load_file(path, 0, &e);

@@ -20,7 +20,7 @@ static inline json_t *tu_vectors(const char *file)
     if (dir)
         snprintf(path, sizeof path, "%s/%s", dir, file);
     else
-        snprintf(path, sizeof path, "%s/../shared/vectors/%s",
+        snprintf(path, sizeof path, "%s/tests/vectors/%s",
                  getenv("AUTHC_SOURCE_DIR") ? getenv("AUTHC_SOURCE_DIR") : "..", file);
     json_error_t e;
     json_t *j = json_load_file(path, 0, &e);
