@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <jansson.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -788,16 +789,32 @@ static bool server_listen(server *sv, struct sockaddr_in *sa, const char *where)
     return true;
 }
 
+/* SIGINT and SIGTERM, blocked in every thread (main blocks them before
+ * libauthc starts any) so that only the signalfd sees them. */
+static void stop_signals(sigset_t *set)
+{
+    sigemptyset(set);
+    sigaddset(set, SIGINT);
+    sigaddset(set, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+}
+
+/* Lets open connections finish (keep-alive ones close after their
+ * current answer) for up to a second. */
+static void drain(server *sv)
+{
+    h2o_context_request_shutdown(&sv->ctx);
+    for (int i = 0; i < 20 && !h2o_linklist_is_empty(&sv->ctx.http1._conns); i++)
+        h2o_evloop_run(sv->ctx.loop, 50);
+}
+
 /* Serves until SIGINT or SIGTERM. Returns the exit code. */
 static int serve(struct sockaddr_in *sa, const char *where)
 {
     server *sv = &g_srv;
     sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    sigprocmask(SIG_BLOCK, &set, NULL);
-    signal(SIGPIPE, SIG_IGN);
+    stop_signals(&set);
     h2o_config_init(&sv->config);
     /* Bodies larger than this are refused by h2o with 413. */
     sv->config.max_request_entity_size = MAX_AUTH_BODY;
@@ -819,11 +836,16 @@ static int serve(struct sockaddr_in *sa, const char *where)
         h2o_socket_close(sv->listener);
         h2o_socket_close(sv->signals);
         rc = 0;
+        drain(sv);
     } else if (sfd < 0) {
         fprintf(stderr, "authc-c-app: signalfd: %s\n", strerror(errno));
     }
-    h2o_context_dispose(&sv->ctx);
-    h2o_config_dispose(&sv->config);
+    /* h2o cannot dispose a context with connections left: then the
+     * process exit reclaims it. */
+    if (h2o_linklist_is_empty(&sv->ctx.http1._conns)) {
+        h2o_context_dispose(&sv->ctx);
+        h2o_config_dispose(&sv->config);
+    }
     return rc;
 }
 
@@ -845,6 +867,8 @@ int main(int argc, char **argv)
             return 2;
         }
     }
+    sigset_t set;
+    stop_signals(&set);
     /* The same settings as `authc serve`: the environment, then the file. */
     static char err[16384];
     authc_resources *res = NULL;
