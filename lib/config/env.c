@@ -10,6 +10,7 @@
 
 #include "authc/adapter.h"
 #include "env_int.h"
+#include "util/parse_int.h"
 
 void authc_log_stderr(void *ud, const char *level, const char *msg)
 {
@@ -22,24 +23,6 @@ void authc_log_stderr(void *ud, const char *level, const char *msg)
     fprintf(stderr, "%s %-5s %s\n", ts, level, msg);
 }
 
-void authc__env_problem(authc__env *e, const char *fmt, ...)
-{
-    e->problems++;
-    if (!e->errlen)
-        return;
-    size_t used = strlen(e->err);
-    if (used + 1 >= e->errlen)
-        return;
-    if (used) {
-        e->err[used++] = '\n';
-        e->err[used] = '\0';
-    }
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(e->err + used, e->errlen - used, fmt, ap);
-    va_end(ap);
-}
-
 const char *authc__env_get(const authc__env *e, const char *name)
 {
     const char *v = authc_settings_get(e->s, name);
@@ -48,25 +31,10 @@ const char *authc__env_get(const authc__env *e, const char *name)
 
 int authc__env_bool(const char *v)
 {
-    static const char *const on[] = {"1", "true", "yes", "on"}, *const off[] = {"0", "false", "no", "off", ""};
-    for (size_t i = 0; i < sizeof on / sizeof *on; i++)
-        if (!strcasecmp(v, on[i]))
-            return 1;
-    for (size_t i = 0; i < sizeof off / sizeof *off; i++)
-        if (!strcasecmp(v, off[i]))
-            return 0;
-    return -1;
-}
-
-bool authc__env_int(const char *v, long long lo, long long hi, long long *out)
-{
-    char *end;
-    errno = 0;
-    long long n = strtoll(v, &end, 10);
-    if (errno || end == v || *end || n < lo || n > hi)
-        return false;
-    *out = n;
-    return true;
+    bool b = false;
+    if (*v && authc__parse_bool(v, &b) != AUTHC_OK)
+        return -1;
+    return b;
 }
 
 authc_adapter *authc_resources_adapter(const authc_resources *res)
@@ -206,7 +174,7 @@ authc_config *authc_config_from_settings(const authc_settings *s, const authc_en
     *res = NULL;
     if (errlen)
         err[0] = '\0';
-    authc__env e = {.s = s, .err = err, .errlen = errlen};
+    authc__env e = {.s = s};
     e.cfg = authc_config_new();
     e.res = calloc(1, sizeof *e.res);
     if (!e.cfg || !e.res) {
@@ -226,7 +194,9 @@ authc_config *authc_config_from_settings(const authc_settings *s, const authc_en
     authc__env_passkey(&e);
     authc__env_oauth(&e);
     database(&e, opts->migrate);
-    if (e.problems) {
+    if (authc__problems_count(&e.problems)) {
+        authc__problems_render(&e.problems, err, errlen);
+        authc__problems_clear(&e.problems);
         authc_config_free(e.cfg);
         authc_resources_free(e.res);
         return NULL;

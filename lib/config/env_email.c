@@ -9,6 +9,7 @@
 
 #include "authc/email.h"
 #include "env_int.h"
+#include "util/parse_int.h"
 
 #define PROBLEM(...) authc__env_problem(e, __VA_ARGS__)
 
@@ -33,49 +34,13 @@ static bool parse_limit(const char *v, authc_email_limit *l)
     char *slash = strchr(buf, '/');
     if (slash)
         *slash = '\0';
-    long long n, w = 0;
-    if (!authc__env_int(buf, 1, 1000000, &n))
-        return false;
-    if (slash && !authc__env_int(slash + 1, 1, 366LL * 86400, &w))
+    int n;
+    int64_t w = 0;
+    if (authc__parse_int(buf, 1, 1000000, &n) || (slash && authc__parse_seconds(slash + 1, 1, 366LL * 86400, &w)))
         return false;
     l->max = (int)n;
     l->window = w;
     return true;
-}
-
-/* True when url's host is localhost, 127.0.0.0/8 or [::1]. */
-static bool url_is_loopback(const char *url)
-{
-    const char *h = strstr(url, "://");
-    if (!h)
-        return false;
-    h += 3;
-    size_t n = strcspn(h, "/?#");
-    const char *at = memchr(h, '@', n);
-    if (at) {
-        n -= (size_t)(at + 1 - h);
-        h = at + 1;
-    }
-    char host[256];
-    if (n >= sizeof host)
-        return false;
-    memcpy(host, h, n);
-    host[n] = '\0';
-    if (host[0] == '[') {
-        char *rb = strchr(host, ']');
-        if (rb)
-            rb[1] = '\0';
-        return !strcmp(host, "[::1]");
-    }
-    char *colon = strchr(host, ':');
-    if (colon)
-        *colon = '\0';
-    if (!strcasecmp(host, "localhost"))
-        return true;
-    unsigned a, b, c, d;
-    char tail;
-    return sscanf(host, "%3u.%3u.%3u.%3u%c", &a, &b, &c, &d, &tail) == 4 && a == 127 && b < 256 &&
-           c < 256 && d < 256;
 }
 
 /* AUTHC_EMAIL=log: log the link instead of mailing it; ud = resources. */
@@ -98,7 +63,7 @@ static void transport(authc__env *e, authc_email_provider *p, bool log_mode, con
                     "choose one");
         /* The log is for a developer on this machine: refuse a public URL. */
         const char *url = authc__env_get(e, "AUTH_URL");
-        if (url && !url_is_loopback(url))
+        if (url && !authc__url_is_loopback(url))
             PROBLEM("AUTHC_EMAIL=log writes sign-in links to the log and is for local development only, "
                     "but AUTH_URL is %s; configure AUTHC_EMAIL_SERVER instead", url);
         p->send = log_send;
@@ -122,26 +87,16 @@ static void transport(authc__env *e, authc_email_provider *p, bool log_mode, con
         p->allow_plain_loopback = b == 1;
     }
     const char *to = get2(e, "AUTHC_EMAIL_TIMEOUT", NULL);
-    long long n;
-    if (to) {
-        if (!authc__env_int(to, 1, 600, &n))
-            PROBLEM("AUTHC_EMAIL_TIMEOUT must be a number of seconds between 1 and 600");
-        else
-            p->timeout = (int)n;
-    }
+    if (to && authc__parse_int(to, 1, 600, &p->timeout))
+        PROBLEM("AUTHC_EMAIL_TIMEOUT must be a number of seconds between 1 and 600");
 }
 
 /* Link lifetime, confirmation step and rate limits. */
 static void link_rules(authc__env *e, authc_email_provider *p)
 {
     const char *ma = get2(e, "AUTHC_EMAIL_MAX_AGE", NULL);
-    long long n;
-    if (ma) {
-        if (!authc__env_int(ma, 1, 366LL * 86400, &n))
-            PROBLEM("AUTHC_EMAIL_MAX_AGE must be a number of seconds (link lifetime, default 86400)");
-        else
-            p->max_age = n;
-    }
+    if (ma && authc__parse_seconds(ma, 1, 366LL * 86400, &p->max_age))
+        PROBLEM("AUTHC_EMAIL_MAX_AGE must be a number of seconds (link lifetime, default 86400)");
     const char *confirm = get2(e, "AUTHC_EMAIL_CONFIRM", NULL);
     if (confirm) {
         int b = authc__env_bool(confirm);
@@ -174,14 +129,14 @@ void authc__env_email(authc__env *e)
         PROBLEM("AUTHC_EMAIL must be smtp, log or off (got \"%s\")", mode);
         return;
     }
-    int before = e->problems;
+    size_t before = authc__problems_count(&e->problems);
     authc_email_provider p = {0};
     p.id = get2(e, "AUTHC_EMAIL_ID", NULL);
     p.name = get2(e, "AUTHC_EMAIL_NAME", NULL);
     p.from = get2(e, "AUTHC_EMAIL_FROM", "EMAIL_FROM");
     transport(e, &p, log_mode, server);
     link_rules(e, &p);
-    if (e->problems != before)
+    if (authc__problems_count(&e->problems) != before)
         return;
     if (authc_config_add_email(e->cfg, &p) != AUTHC_OK) {
         PROBLEM("out of memory adding the email provider");

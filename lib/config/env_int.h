@@ -9,6 +9,7 @@
 #include "authc.h"
 #include "authc/env.h"
 #include "users_int.h"
+#include "util/problems_int.h"
 
 /* What the config borrows (the public authc_resources). */
 struct authc_resources {
@@ -25,21 +26,19 @@ typedef struct authc__env {
     const authc_settings *s;
     authc_config *cfg;
     authc_resources *res;
-    char *err;        /* every problem, one per line */
-    size_t errlen;
-    int problems;
+    authc__problems problems; /* every problem, rendered once at the end */
 } authc__env;
 
-/* Records one configuration problem (what is wrong and what to set). */
-void authc__env_problem(authc__env *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Records one configuration problem: the text names the setting and says
+ * what to set. */
+#define authc__env_problem(e, ...) authc__problem(&(e)->problems, NULL, __VA_ARGS__)
 
 /* The setting's value, NULL when unset or empty. Owned as authc_settings_get. */
 const char *authc__env_get(const authc__env *e, const char *name);
 
-/* "1/true/yes/on" → 1, "0/false/no/off/" → 0, anything else → -1. */
+/* A boolean setting by the parsing module's rule (authc__parse_bool), ""
+ * being false: 1 or 0, -1 when it is no boolean. */
 int authc__env_bool(const char *v);
-/* A decimal integer in [lo, hi] with nothing after it. */
-bool authc__env_int(const char *v, long long lo, long long hi, long long *out);
 
 /* The i-th NAME held by the files of s (i < authc__settings_count(s)). */
 size_t authc__settings_count(const authc_settings *s);

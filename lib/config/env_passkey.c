@@ -21,7 +21,7 @@ static int enums(authc__env *e)
         {"AUTHC_PASSKEY_ATTESTATION", {"none", "indirect", "direct", "enterprise", NULL},
          "none, indirect, direct or enterprise"},
     };
-    int before = e->problems;
+    size_t before = authc__problems_count(&e->problems);
     for (size_t i = 0; i < sizeof ENUMS / sizeof *ENUMS; i++) {
         const char *v = authc__env_get(e, ENUMS[i].env);
         bool ok = !v;
@@ -30,7 +30,7 @@ static int enums(authc__env *e)
         if (!ok)
             authc__env_problem(e, "%s must be %s, not \"%.40s\"", ENUMS[i].env, ENUMS[i].says, v);
     }
-    return e->problems - before;
+    return (int)(authc__problems_count(&e->problems) - before);
 }
 
 /* Adds the "passkey" provider when AUTHC_PASSKEY is on. Optional:

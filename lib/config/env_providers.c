@@ -10,6 +10,7 @@
 
 #include "authc/oauth.h"
 #include "env_int.h"
+#include "util/parse_int.h"
 
 extern char **environ;
 
@@ -36,11 +37,11 @@ static const char *get(const authc__env *e, const char *prefix, const char *eid,
 static void timeout_ms(authc__env *e, const char *name, long *out)
 {
     const char *v = authc_settings_get(e->s, name);
-    long long n;
+    int n;
     if (!v)
         return;
-    if (authc__env_int(v, 1, 600000, &n))
-        *out = (long)n;
+    if (authc__parse_int(v, 1, 600000, &n) == AUTHC_OK)
+        *out = n;
     else
         authc__env_problem(e, "%s must be a number of milliseconds (1..600000)", name);
 }
@@ -68,7 +69,7 @@ static long parse_checks(const char *v)
 static int extras(authc__env *e, const char *eid, authc_oauth_provider *p, const char *proxy,
                   long cms, long tms)
 {
-    int before = e->problems;
+    size_t before = authc__problems_count(&e->problems);
 #define X(suffix) get(e, "AUTHC_", eid, suffix)
     p->name = X("_NAME") ? X("_NAME") : p->name;
     p->ca_file = X("_CA_FILE");
@@ -122,7 +123,7 @@ static int extras(authc__env *e, const char *eid, authc_oauth_provider *p, const
             *flags[i].dst = b == 1;
     }
 #undef X
-    return e->problems - before;
+    return (int)(authc__problems_count(&e->problems) - before);
 }
 
 /* Adds p unless its extras had a problem. */

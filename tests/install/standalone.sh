@@ -10,7 +10,7 @@ src=$(cd "$(dirname "$0")/../.." && pwd)
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/authc-install.XXXXXX")
 app_pid=
 cleanup() {
-  [ -n "$app_pid" ] && kill "$app_pid" 2>/dev/null && wait "$app_pid" 2>/dev/null
+  if [ -n "$app_pid" ]; then kill "$app_pid" 2>/dev/null || true; wait "$app_pid" 2>/dev/null || true; fi
   rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -81,7 +81,7 @@ LD_LIBRARY_PATH="$libdir" env -i PATH="$PATH" LD_LIBRARY_PATH="$libdir" AUTH_SEC
 app_pid=$!
 port=
 for _ in $(seq 1 100); do
-  port=$(sed -n 's|.*listening on http://127.0.0.1:\([0-9]*\)/.*|\1|p' "$tmp/run.log")
+  port=$(sed -n 's|.*listening on http://127.0.0.1:\([0-9]*\)/.*|\1|p' "$tmp/run.log" 2>/dev/null || true)
   [ -n "$port" ] && break
   kill -0 "$app_pid" 2>/dev/null || { cat "$tmp/run.log" >&2; fail "authc-c-app exited"; }
   sleep 0.1
@@ -91,6 +91,6 @@ body=$(curl -sf "http://127.0.0.1:$port/auth/providers") || fail "GET /auth/prov
 [ "$body" = "{}" ] || fail "GET /auth/providers: $body"
 curl -sf "http://127.0.0.1:$port/" | grep -q '未登录' || fail "the home page is not the anonymous one"
 kill -TERM "$app_pid"
-wait "$app_pid" || fail "authc-c-app exit status $?"
+wait "$app_pid" || { st=$?; cat "$tmp/run.log" >&2; fail "authc-c-app exit status $st"; }
 app_pid=
 echo "standalone: install, pkg-config (shared and static) and examples/c-app OK"
