@@ -150,6 +150,29 @@ static bool number(scan *s, bool *integer)
     return true;
 }
 
+/* jansson rejects a whole document holding an integer outside int64 or a
+ * real that overflows a double; so must the fast path, or GET /session and
+ * authc_auth() would disagree about the same cookie. */
+static bool in_range(const char *p, size_t n, bool integer)
+{
+    char tmp[64];
+    if (n >= sizeof tmp)
+        return false; /* long numbers: let jansson decide */
+    memcpy(tmp, p, n);
+    tmp[n] = '\0';
+    errno = 0;
+    char *e;
+    if (integer)
+        (void)strtoll(tmp, &e, 10);
+    else {
+        double d = strtod(tmp, &e);
+        if (errno == ERANGE && d != 0.0)
+            return false;
+        errno = 0;
+    }
+    return !errno && !*e;
+}
+
 static bool value(scan *s, char *kind);
 
 static bool container(scan *s, char open)
@@ -210,7 +233,8 @@ static bool value(scan *s, char *kind)
     }
     if (c == '-' || (c >= '0' && c <= '9')) {
         bool integer;
-        if (!number(s, &integer))
+        const char *b = s->p;
+        if (!number(s, &integer) || !in_range(b, (size_t)(s->p - b), integer))
             return false;
         *kind = integer ? 'i' : 'r';
         return true;
