@@ -1,6 +1,7 @@
 /* refresh.c — GET /session's token refresh without a JSON tree: validate the
  * decrypted claims in one pass, read exp/nbf/iat and the user members, and
  * splice fresh iat/exp/jti into the same text. Anything unusual falls back. */
+#include <errno.h>
 #include <openssl/crypto.h>
 #include <stdlib.h>
 #include <string.h>
@@ -115,6 +116,10 @@ static bool number(scan *s, bool *integer)
  * authc_auth() would disagree about the same cookie. */
 static bool in_range(const char *p, size_t n, bool integer)
 {
+    if (integer) {
+        int64_t v;
+        return authc__parse_i64_n(p, n, INT64_MIN, INT64_MAX, &v) == AUTHC_OK;
+    }
     char tmp[64];
     if (n >= sizeof tmp)
         return false; /* long numbers: let jansson decide */
@@ -122,15 +127,8 @@ static bool in_range(const char *p, size_t n, bool integer)
     tmp[n] = '\0';
     errno = 0;
     char *e;
-    if (integer)
-        (void)strtoll(tmp, &e, 10);
-    else {
-        double d = strtod(tmp, &e);
-        if (errno == ERANGE && d != 0.0)
-            return false;
-        errno = 0;
-    }
-    return !errno && !*e;
+    double d = strtod(tmp, &e);
+    return !(errno == ERANGE && d != 0.0) && !*e;
 }
 
 static bool value(scan *s, char *kind);
