@@ -759,9 +759,11 @@ static void on_signal(h2o_socket_t *sock, const char *err)
         g_srv.stop = SIGTERM;
         return;
     }
-    const struct signalfd_siginfo *si = (const void *)sock->input->bytes;
-    if (sock->input->size >= sizeof *si)
-        g_srv.stop = (int)si->ssi_signo;
+    struct signalfd_siginfo si; /* copied: the buffer is not aligned for it */
+    if (sock->input->size >= sizeof si) {
+        memcpy(&si, sock->input->bytes, sizeof si);
+        g_srv.stop = (int)si.ssi_signo;
+    }
     h2o_buffer_consume(&sock->input, sock->input->size);
 }
 
