@@ -1,11 +1,8 @@
 /* env.c — settings (Auth.js names first, AUTHC_* where Auth.js has none)
  * → an authc_config plus what it borrows (adapter, users file). */
-#include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 
 #include "authc/adapter.h"

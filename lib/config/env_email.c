@@ -1,7 +1,5 @@
 /* env_email.c — turns AUTHC_EMAIL* settings into the email provider; with
  * AUTHC_EMAIL=log the links go to the log (development only). */
-#include <errno.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
