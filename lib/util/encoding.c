@@ -138,9 +138,13 @@ char *authc__b64_encode(authc_arena *ar, const uint8_t *in, size_t n)
 
 uint8_t *authc__b64_decode(authc_arena *ar, const char *in, size_t n, size_t *outlen)
 {
-    /* Padding is optional on input but must be well placed. */
-    while (n > 0 && in[n - 1] == '=')
-        n--;
+    /* Padding is optional on input; when present it must complete the
+     * last quad exactly ("QQ==", "QUI="), never more or less. */
+    size_t pad = 0;
+    while (n > 0 && in[n - 1] == '=' && pad < 3)
+        n--, pad++;
+    if (pad && (pad > 2 || (n + pad) % 4 != 0))
+        return NULL;
     size_t cap = n / 4 * 3 + 3;
     uint8_t *out = authc_arena_alloc(ar, cap + 1);
     if (!out)
