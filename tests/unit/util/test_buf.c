@@ -12,21 +12,7 @@
 
 #include "util/util_int.h"
 
-static authc_arena *ar;
-
-static int setup(void **state)
-{
-    (void)state;
-    ar = authc_arena_new();
-    return ar ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    authc_arena_free(ar);
-    return 0;
-}
+#include "arena_fixture.h"
 
 static void test_append_and_grow(void **state)
 {
@@ -210,5 +196,5 @@ int main(void)
         cmocka_unit_test(test_uri_and_form_every_byte),
         cmocka_unit_test(test_join),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, arena_setup, arena_teardown);
 }

@@ -15,21 +15,7 @@
 
 #include "util/util_int.h"
 
-static authc_arena *ar;
-
-static int setup(void **state)
-{
-    (void)state;
-    ar = authc_arena_new();
-    return ar ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    authc_arena_free(ar);
-    return 0;
-}
+#include "arena_fixture.h"
 
 /* Reference encodings from OpenSSL: padded standard, and the base64url
  * form derived from it (+/ → -_, no '='). */
@@ -158,5 +144,5 @@ int main(void)
         cmocka_unit_test(test_strict_decoding),
         cmocka_unit_test(test_hex),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, arena_setup, arena_teardown);
 }

@@ -12,21 +12,7 @@
 
 #include "util/util_int.h"
 
-static authc_arena *ar;
-
-static int setup(void **state)
-{
-    (void)state;
-    ar = authc_arena_new();
-    return ar ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    authc_arena_free(ar);
-    return 0;
-}
+#include "arena_fixture.h"
 
 static void test_first_last(void **state)
 {
@@ -100,5 +86,5 @@ int main(void)
         cmocka_unit_test(test_parse_form),
         cmocka_unit_test(test_form_limit),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, arena_setup, arena_teardown);
 }
