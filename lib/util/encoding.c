@@ -114,18 +114,22 @@ char *authc__b64url_encode(authc_arena *ar, const uint8_t *in, size_t n)
     return out;
 }
 
-uint8_t *authc__b64url_decode(authc_arena *ar, const char *in, size_t n, size_t *outlen)
+/* Decodes into arena memory (NUL-terminated for convenience). */
+static uint8_t *dec_arena(authc_arena *ar, const char *in, size_t n, bool url, size_t *outlen)
 {
     size_t cap = n / 4 * 3 + 3;
     uint8_t *out = authc_arena_alloc(ar, cap + 1);
-    if (!out)
-        return NULL;
-    long r = dec(out, cap, in, n, true);
+    long r = out ? dec(out, cap, in, n, url) : -1;
     if (r < 0)
         return NULL;
     out[r] = 0;
     *outlen = (size_t)r;
     return out;
+}
+
+uint8_t *authc__b64url_decode(authc_arena *ar, const char *in, size_t n, size_t *outlen)
+{
+    return dec_arena(ar, in, n, true, outlen);
 }
 
 char *authc__b64_encode(authc_arena *ar, const uint8_t *in, size_t n)
@@ -145,16 +149,7 @@ uint8_t *authc__b64_decode(authc_arena *ar, const char *in, size_t n, size_t *ou
         n--, pad++;
     if (pad && (pad > 2 || (n + pad) % 4 != 0))
         return NULL;
-    size_t cap = n / 4 * 3 + 3;
-    uint8_t *out = authc_arena_alloc(ar, cap + 1);
-    if (!out)
-        return NULL;
-    long r = dec(out, cap, in, n, false);
-    if (r < 0)
-        return NULL;
-    out[r] = 0;
-    *outlen = (size_t)r;
-    return out;
+    return dec_arena(ar, in, n, false, outlen);
 }
 
 void authc__hex(char *out, const uint8_t *in, size_t n)
