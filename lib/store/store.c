@@ -31,7 +31,8 @@ struct authc_store {
 };
 
 static const authc__store_backend *const BACKENDS[] = {
-    &authc__store_memory, &authc__store_sqlite, &authc__store_redis,
+    &authc__store_memory, &authc__store_sqlite, &authc__store_postgres,
+    &authc__store_redis,
 };
 
 /* ---- shared helpers (store_be_int.h) ------------------------------------ */
