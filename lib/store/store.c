@@ -502,6 +502,9 @@ authc_store *authc__store_open(const char *url, authc_log_fn log,
         free(st);
         return NULL;
     }
+    if (st->be == &authc__store_memory)
+        say(st, "info", "store %s: kept in this process only (run a single "
+            "instance, or use a shared store)", st->label);
     return st;
 }
 

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <sqlite3.h>
@@ -58,6 +59,7 @@ typedef struct sq_ctx {
     pthread_mutex_t mu;
     sqlite3 *db;
     sqlite3_stmt *stmt[Q__COUNT];   /* prepared on first use */
+    int timeout_ms;
     int64_t sweep_interval;
     int64_t last_sweep;             /* monotonic ms */
 } sq_ctx;
@@ -124,17 +126,37 @@ static authc_err sweep_locked(sq_ctx *c, int64_t *removed, char *why)
     return rc;
 }
 
-/* Locks c and sweeps when due (a failed sweep is retried next time and
- * does not fail the call). Returns the wall-clock now. */
-static int64_t enter(sq_ctx *c)
+/* Takes c->mu, waiting at most the call timeout (threads queue here while
+ * one waits on another process's lock): false with why on timeout. */
+static bool lock(sq_ctx *c, char *why)
 {
-    pthread_mutex_lock(&c->mu);
-    if (authc__store_mono_ms() - c->last_sweep >= c->sweep_interval) {
-        char why[AUTHC__STORE_WHY];
-        int64_t n;
-        sweep_locked(c, &n, why);
+    struct timespec until;
+    clock_gettime(CLOCK_MONOTONIC, &until);
+    until.tv_sec += c->timeout_ms / 1000;
+    until.tv_nsec += (long)(c->timeout_ms % 1000) * 1000000L;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
     }
-    return authc__now_ms();
+    if (pthread_mutex_clocklock(&c->mu, CLOCK_MONOTONIC, &until) == 0)
+        return true;
+    snprintf(why, AUTHC__STORE_WHY, "busy beyond the timeout");
+    return false;
+}
+
+/* Locks c and sweeps when due (a failed sweep is retried next time and
+ * does not fail the call). *now = the wall-clock time. */
+static bool enter(sq_ctx *c, int64_t *now, char *why)
+{
+    if (!lock(c, why))
+        return false;
+    if (authc__store_mono_ms() - c->last_sweep >= c->sweep_interval) {
+        char ignored[AUTHC__STORE_WHY];
+        int64_t n;
+        sweep_locked(c, &n, ignored);
+    }
+    *now = authc__now_ms();
+    return true;
 }
 
 static authc_err sq_mget(void *ctx, authc_arena *ar, const char *const *keys,
@@ -142,7 +164,9 @@ static authc_err sq_mget(void *ctx, authc_arena *ar, const char *const *keys,
 {
     sq_ctx *c = ctx;
     authc_err rc = AUTHC_OK;
-    int64_t now = enter(c);
+    int64_t now;
+    if (!enter(c, &now, why))
+        return AUTHC_ERR_ADAPTER;
     sqlite3_stmt *s = stmt(c, Q_GET, why);
     if (!s)
         rc = AUTHC_ERR_ADAPTER;
@@ -172,7 +196,9 @@ static authc_err sq_set(void *ctx, const char *key, const void *v, size_t len,
 {
     sq_ctx *c = ctx;
     authc_err rc = AUTHC_ERR_ADAPTER;
-    int64_t now = enter(c);
+    int64_t now;
+    if (!enter(c, &now, why))
+        return AUTHC_ERR_ADAPTER;
     sqlite3_stmt *s = stmt(c, nx ? Q_SETNX : Q_SET, why);
     if (s) {
         bind_text(s, 1, key);
@@ -192,7 +218,9 @@ static authc_err sq_if_owner(void *ctx, const char *key, const char *owner,
 {
     sq_ctx *c = ctx;
     authc_err rc = AUTHC_ERR_ADAPTER;
-    int64_t now = enter(c);
+    int64_t now;
+    if (!enter(c, &now, why))
+        return AUTHC_ERR_ADAPTER;
     sqlite3_stmt *s = stmt(c, ttl_ms ? Q_RENEW : Q_DELOWN, why);
     if (s) {
         bind_text(s, 1, key);
@@ -214,7 +242,9 @@ static authc_err sq_del(void *ctx, const char *key, bool *deleted, char *why)
 {
     sq_ctx *c = ctx;
     authc_err rc = AUTHC_ERR_ADAPTER;
-    int64_t now = enter(c);
+    int64_t now;
+    if (!enter(c, &now, why))
+        return AUTHC_ERR_ADAPTER;
     sqlite3_stmt *s = stmt(c, Q_DEL, why);
     if (s) {
         bind_text(s, 1, key);
@@ -271,7 +301,9 @@ static authc_err sq_incr(void *ctx, const char *key, int64_t by,
 {
     sq_ctx *c = ctx;
     authc_err rc = AUTHC_ERR_ADAPTER;
-    int64_t now = enter(c);
+    int64_t now;
+    if (!enter(c, &now, why))
+        return AUTHC_ERR_ADAPTER;
     sqlite3_stmt *b = stmt(c, Q_BEGIN, why);
     if (b && run(c, b, "begin", why) == AUTHC_OK) {
         rc = incr_tx(c, key, by, ttl_ms, now, value, why);
@@ -290,7 +322,8 @@ static authc_err sq_incr(void *ctx, const char *key, int64_t by,
 static authc_err sq_sweep(void *ctx, int64_t *removed, char *why)
 {
     sq_ctx *c = ctx;
-    pthread_mutex_lock(&c->mu);
+    if (!lock(c, why))
+        return AUTHC_ERR_ADAPTER;
     authc_err rc = sweep_locked(c, removed, why);
     pthread_mutex_unlock(&c->mu);
     return rc;
@@ -300,7 +333,8 @@ static authc_err sq_ping(void *ctx, int deadline_ms, char *why)
 {
     (void)deadline_ms;   /* bounded by busy_timeout ≤ the call timeout */
     sq_ctx *c = ctx;
-    pthread_mutex_lock(&c->mu);
+    if (!lock(c, why))
+        return AUTHC_ERR_ADAPTER;
     sqlite3_stmt *s = stmt(c, Q_PING, why);
     authc_err rc = s ? run(c, s, "ping", why) : AUTHC_ERR_ADAPTER;
     pthread_mutex_unlock(&c->mu);
@@ -310,7 +344,8 @@ static authc_err sq_ping(void *ctx, int deadline_ms, char *why)
 static authc_err sq_migrate(void *ctx, char *why)
 {
     sq_ctx *c = ctx;
-    pthread_mutex_lock(&c->mu);
+    if (!lock(c, why))
+        return AUTHC_ERR_ADAPTER;
     authc_err rc = sqlite3_exec(c->db, MIGRATE_SQL, NULL, NULL, NULL) ==
                            SQLITE_OK
                        ? AUTHC_OK
@@ -346,6 +381,7 @@ static authc_err sq_open(const authc__store_opts *o, void **ctx, char *why)
         free(c);
         return AUTHC_ERR_NOMEM;
     }
+    c->timeout_ms = o->timeout_ms;
     c->sweep_interval = o->sweep_interval_ms;
     c->last_sweep = authc__store_mono_ms();
     /* Created here so it starts 0600 (SQLite would use 0644); the -wal and

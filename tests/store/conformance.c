@@ -383,6 +383,27 @@ static void test_sweep(void **state)
     assert_true(present(B, "t:keep"));
 }
 
+/* Redis: handles with another ?prefix= see other keys (a later prefix=
+ * option overrides the URL's). */
+static void test_redis_prefix(void **state)
+{
+    (void)state;
+    if (strcmp(g_kind, "redis") != 0)
+        skip();
+    char url[4200], err[512];
+    snprintf(url, sizeof url, "%s%cprefix=other%%3A", g_url,
+             strchr(g_url, '?') ? '&' : '?');
+    authc_store *o = authc__store_open(url, st_log, NULL, err, sizeof err);
+    assert_non_null(o);
+    assert_int_equal(authc__store_set(A, "t:pfx", "a", 1, 60000), AUTHC_OK);
+    assert_false(present(o, "t:pfx"));
+    assert_int_equal(authc__store_set(o, "t:pfx", "o", 1, 60000), AUTHC_OK);
+    bool found;
+    assert_string_equal(get_str(A, "t:pfx", &found), "a");
+    assert_string_equal(get_str(o, "t:pfx", &found), "o");
+    authc__store_close(o);
+}
+
 /* ---- concurrency --------------------------------------------------------------- */
 
 #define THREADS 8
@@ -506,6 +527,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_mget),
         cmocka_unit_test(test_limits),
         cmocka_unit_test(test_sweep),
+        cmocka_unit_test(test_redis_prefix),
         cmocka_unit_test(test_incr_concurrent),
         cmocka_unit_test(test_lease_exclusive),
     };

@@ -14,6 +14,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sqlite3.h>
+
 #include "authc.h"
 #include "store/store_int.h"
 
@@ -161,6 +163,56 @@ static void test_sqlite_file(void **state)
     unlink(side);
 }
 
+/* Another process holding SQLite's write lock past the timeout: writes
+ * fail closed (reads go on under WAL), and work again once it is gone. */
+static void test_sqlite_locked(void **state)
+{
+    (void)state;
+    const char *dir = getenv("AUTHC_TEST_TMPDIR");
+    char path[1024], url[1200];
+    snprintf(path, sizeof path, "%s/store-lock-%d.db", dir ? dir : "/tmp",
+             (int)getpid());
+    unlink(path);
+    snprintf(url, sizeof url, "sqlite:%s?timeout=200", path);
+    authc_store *st = open_ok(url);
+    assert_int_equal(authc__store_migrate(st), AUTHC_OK);
+    assert_int_equal(authc__store_set(st, "t:k", "1", 1, 60000), AUTHC_OK);
+    sqlite3 *other;
+    assert_int_equal(sqlite3_open(path, &other), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(other, "BEGIN EXCLUSIVE", NULL, NULL, NULL),
+                     SQLITE_OK);
+    reset_log();
+    bool b = true;
+    int64_t n = 3;
+    assert_int_equal(authc__store_set(st, "t:k", "2", 1, 60000),
+                     AUTHC_ERR_ADAPTER);
+    assert_int_equal(authc__store_set_nx(st, "t:j", "2", 1, 60000, &b),
+                     AUTHC_ERR_ADAPTER);
+    assert_false(b);
+    assert_int_equal(authc__store_incr(st, "t:n", 1, 60000, &n),
+                     AUTHC_ERR_ADAPTER);
+    assert_int_equal(n, 0);
+    assert_int_equal(authc__store_delete(st, "t:k", &b), AUTHC_ERR_ADAPTER);
+    assert_non_null(strstr(logbuf, "locked beyond the timeout"));
+    authc_arena *ar = authc_arena_new();
+    authc__store_val v;
+    assert_int_equal(authc__store_get(st, ar, "t:k", &v), AUTHC_OK);
+    assert_string_equal((const char *)v.data, "1");
+    assert_int_equal(sqlite3_exec(other, "COMMIT", NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(other);
+    assert_int_equal(authc__store_incr(st, "t:n", 1, 60000, &n), AUTHC_OK);
+    assert_int_equal(n, 1);
+    authc__store_close(st);
+    authc_arena_free(ar);
+    char side[1100];
+    unlink(path);
+    snprintf(side, sizeof side, "%s-wal", path);
+    unlink(side);
+    snprintf(side, sizeof side, "%s-shm", path);
+    unlink(side);
+}
+
 /* Nothing listens on port 1: every call is an error, quickly refused, and
  * the log names the store without its password. */
 static void refused(const char *url)
@@ -220,6 +272,7 @@ int main(void)
         cmocka_unit_test(test_memory_handles),
         cmocka_unit_test(test_memory_max_entries),
         cmocka_unit_test(test_sqlite_file),
+        cmocka_unit_test(test_sqlite_locked),
         cmocka_unit_test(test_refused_redis),
         cmocka_unit_test(test_refused_postgres),
     };
