@@ -121,14 +121,31 @@ static void test_memory_max_entries(void **state)
     authc__store_close(st);
 }
 
+/* Removes a SQLite file and its WAL/SHM companions. */
+static void remove_db(const char *path)
+{
+    char side[1100];
+    unlink(path);
+    snprintf(side, sizeof side, "%s-wal", path);
+    unlink(side);
+    snprintf(side, sizeof side, "%s-shm", path);
+    unlink(side);
+}
+
+/* A fresh SQLite file name under AUTHC_TEST_TMPDIR into path. */
+static void db_path(char *path, size_t len, const char *name)
+{
+    const char *dir = getenv("AUTHC_TEST_TMPDIR");
+    snprintf(path, len, "%s/%s-%d.db", dir ? dir : "/tmp", name,
+             (int)getpid());
+    remove_db(path);
+}
+
 static void test_sqlite_file(void **state)
 {
     (void)state;
-    const char *dir = getenv("AUTHC_TEST_TMPDIR");
     char path[1024], url[1100];
-    snprintf(path, sizeof path, "%s/store-misc-%d.db", dir ? dir : "/tmp",
-             (int)getpid());
-    unlink(path);
+    db_path(path, sizeof path, "store-misc");
     snprintf(url, sizeof url, "sqlite:%s", path);
     reset_log();
     authc_store *st = open_ok(url);
@@ -155,12 +172,7 @@ static void test_sqlite_file(void **state)
     assert_non_null(strstr(logbuf, "reachable again"));
     authc__store_close(st);
     authc_arena_free(ar);
-    char side[1100];
-    unlink(path);
-    snprintf(side, sizeof side, "%s-wal", path);
-    unlink(side);
-    snprintf(side, sizeof side, "%s-shm", path);
-    unlink(side);
+    remove_db(path);
 }
 
 /* Another process holding SQLite's write lock past the timeout: writes
@@ -168,11 +180,8 @@ static void test_sqlite_file(void **state)
 static void test_sqlite_locked(void **state)
 {
     (void)state;
-    const char *dir = getenv("AUTHC_TEST_TMPDIR");
     char path[1024], url[1200];
-    snprintf(path, sizeof path, "%s/store-lock-%d.db", dir ? dir : "/tmp",
-             (int)getpid());
-    unlink(path);
+    db_path(path, sizeof path, "store-lock");
     snprintf(url, sizeof url, "sqlite:%s?timeout=200", path);
     authc_store *st = open_ok(url);
     assert_int_equal(authc__store_migrate(st), AUTHC_OK);
@@ -205,12 +214,7 @@ static void test_sqlite_locked(void **state)
     assert_int_equal(n, 1);
     authc__store_close(st);
     authc_arena_free(ar);
-    char side[1100];
-    unlink(path);
-    snprintf(side, sizeof side, "%s-wal", path);
-    unlink(side);
-    snprintf(side, sizeof side, "%s-shm", path);
-    unlink(side);
+    remove_db(path);
 }
 
 /* Nothing listens on port 1: every call is an error, quickly refused, and
