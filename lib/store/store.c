@@ -12,6 +12,7 @@
 
 #include "adapters/adapters_int.h"
 #include "store/store_be_int.h"
+#include "util/parse_int.h"
 #include "util/util_int.h"
 
 #define DEFAULT_TIMEOUT_MS 2000
@@ -51,25 +52,8 @@ bool authc__store_add_i64(int64_t a, int64_t b, int64_t *out)
 
 bool authc__store_parse_i64(const uint8_t *s, size_t len, int64_t *out)
 {
-    size_t i = 0;
-    bool neg = false;
-    if (len && s[0] == '-') {
-        neg = true;
-        i = 1;
-    }
-    if (i == len || len > 20)
-        return false;
-    int64_t v = 0;
-    for (; i < len; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return false;
-        int d = s[i] - '0';
-        if (__builtin_mul_overflow(v, 10, &v) ||
-            __builtin_add_overflow(v, neg ? -d : d, &v))
-            return false;
-    }
-    *out = v;
-    return true;
+    return s && authc__parse_i64_n((const char *)s, len, INT64_MIN,
+                                   INT64_MAX, out) == AUTHC_OK;
 }
 
 /* Owned by ar; NULL on OOM. */
@@ -348,17 +332,6 @@ const char *authc__store_label(const authc_store *st)
 
 /* ---- URL options ---------------------------------------------------------- */
 
-static bool parse_num(const char *s, size_t n, int64_t lo, int64_t hi,
-                      int64_t *out)
-{
-    int64_t v;
-    if (!authc__store_parse_i64((const uint8_t *)s, n, &v) || v < lo ||
-        v > hi)
-        return false;
-    *out = v;
-    return true;
-}
-
 /* Takes one "name=value" query pair into o when it is ours (true), else
  * leaves it for the driver (false). *bad is set for a bad value of ours.
  * ar owns the decoded prefix. */
@@ -388,7 +361,7 @@ static bool take_option(authc__store_opts *o, authc_arena *ar, const char *p,
         if (strlen(NUM[i].name) != kn || strncmp(p, NUM[i].name, kn) != 0)
             continue;
         int64_t x = 0;
-        *bad = !parse_num(v, vn, NUM[i].lo, NUM[i].hi, &x);
+        *bad = authc__parse_i64_n(v, vn, NUM[i].lo, NUM[i].hi, &x) != AUTHC_OK;
         if (i == 0)
             o->timeout_ms = (int)x;
         else if (i == 1)

@@ -16,10 +16,10 @@
 #include <strings.h>
 #include <time.h>
 
-#include <curl/curl.h>
 #include <hiredis/hiredis.h>
 
 #include "store/store_be_int.h"
+#include "util/parse_int.h"
 #include "util/pool_int.h"
 #include "util/util_int.h"
 
@@ -379,56 +379,35 @@ static void rd_close(void *ctx)
     free(x);
 }
 
-/* Fills host/port/db/user/pass from the URL (curl's parser). */
+/* Fills host/port/db/user/pass from the URL (util/parse's splitter). */
 static authc_err parse_url(rd_ctx *x, const char *url, char *why)
 {
-    CURLU *u = curl_url();
-    char *host = NULL, *port = NULL, *path = NULL, *user = NULL, *pass = NULL;
-    authc_err rc = AUTHC_ERR_INVALID;
-    if (!u)
-        return AUTHC_ERR_NOMEM;
-    if (curl_url_set(u, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME) !=
-            CURLUE_OK ||
-        curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK) {
-        snprintf(why, AUTHC__STORE_WHY, "malformed redis URL");
-        goto out;
-    }
-    curl_url_get(u, CURLUPART_PORT, &port, 0);
-    curl_url_get(u, CURLUPART_PATH, &path, 0);
-    curl_url_get(u, CURLUPART_USER, &user, CURLU_URLDECODE);
-    curl_url_get(u, CURLUPART_PASSWORD, &pass, CURLU_URLDECODE);
-    long p = port ? strtol(port, NULL, 10) : 6379;
-    char *end = NULL;
-    long db = path && path[0] == '/' && path[1] ? strtol(path + 1, &end, 10)
-                                                : 0;
-    if (strlen(host) >= sizeof x->host || p < 1 || p > 65535 || db < 0 ||
-        db > 1000 || (end && *end)) {
+    authc__url_parts u;
+    authc_err rc = authc__url_split(url, &u);
+    int64_t db = 0;
+    const char *path = u.path && u.path[0] == '/' ? u.path + 1 : "";
+    if (rc == AUTHC_OK &&
+        (!u.host || !*u.host || strlen(u.host) >= sizeof x->host ||
+         (*path && authc__parse_i64(path, 0, 1000, &db) != AUTHC_OK)))
+        rc = AUTHC_ERR_INVALID;
+    if (rc != AUTHC_OK) {
         snprintf(why, AUTHC__STORE_WHY, "bad host, port or database in the "
                  "redis URL");
-        goto out;
+        authc__url_parts_clear(&u);
+        return rc == AUTHC_ERR_NOMEM ? rc : AUTHC_ERR_INVALID;
     }
-    /* IPv6 literals come back bracketed; hiredis wants them bare. */
-    size_t hn = strlen(host);
-    if (host[0] == '[' && hn > 2)
-        snprintf(x->host, sizeof x->host, "%.*s", (int)(hn - 2), host + 1);
+    /* IPv6 literals come bracketed; hiredis wants them bare. */
+    size_t hn = strlen(u.host);
+    if (u.host[0] == '[' && hn > 2)
+        snprintf(x->host, sizeof x->host, "%.*s", (int)(hn - 2), u.host + 1);
     else
-        snprintf(x->host, sizeof x->host, "%s", host);
-    x->port = (int)p;
+        snprintf(x->host, sizeof x->host, "%s", u.host);
+    x->port = u.port > 0 ? u.port : 6379;
     x->db = (int)db;
-    rc = AUTHC_ERR_NOMEM;
-    if ((user && *user && !(x->user = strdup(user))) ||
-        (pass && *pass && !(x->pass = strdup(pass))))
-        goto out;
-    rc = AUTHC_OK;
-out:
-    if (pass)
-        authc__wipe(pass, strlen(pass));
-    curl_free(host);
-    curl_free(port);
-    curl_free(path);
-    curl_free(user);
-    curl_free(pass);
-    curl_url_cleanup(u);
+    if ((u.user && *u.user && !(x->user = strdup(u.user))) ||
+        (u.password && *u.password && !(x->pass = strdup(u.password))))
+        rc = AUTHC_ERR_NOMEM;
+    authc__url_parts_clear(&u);
     return rc;
 }
 

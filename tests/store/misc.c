@@ -55,7 +55,9 @@ static void test_bad_urls(void **state)
         "", "ftp://u:s3cret@h/x", "mem:", "memory:?timeout=abc",
         "memory:?timeout=10", "memory:?pool_size=0", "sqlite:",
         "redis://u:s3cret@127.0.0.1:1/0?sweep_interval=-1",
-        "memory:?max_entries=",
+        "memory:?max_entries=", "redis://127.0.0.1:6379/abc",
+        "redis://u:s3cret@127.0.0.1:99999/0",
+        "rediss://127.0.0.1/0",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         char err[512] = "";
