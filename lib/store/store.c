@@ -116,6 +116,11 @@ static authc_err check_key(const char *key)
     }
     if (i == 0 || i > MAX_SECTION || i + 1 >= n)
         return AUTHC_ERR_INVALID;
+    /* The Redis adapter's key sections: a store on the database's URL
+     * (the default) shares its prefix, so these stay the adapter's. */
+    if ((i == 4 && strncmp(key, "user", 4) == 0) ||
+        (i == 5 && strncmp(key, "authc", 5) == 0))
+        return AUTHC_ERR_INVALID;
     for (i++; i < n; i++)
         if (key[i] < 0x21 || key[i] > 0x7e)
             return AUTHC_ERR_INVALID;

@@ -12,9 +12,13 @@
  *   redis://…       plain keys under ?prefix=P (SET NX PX, Lua, MGET).
  * Query parameters understood by every backend (removed before the rest of
  * the URL reaches the driver):
- *   timeout=MS          bound of every call (50..60000, default 2000); a
+ *   timeout=MS          how long a call waits for a free connection and
+ *                       then for the answer (50..60000, default 2000); a
  *                       store that does not answer within it is an error
- *   connect_timeout=MS  bound of a (re)connection (50..60000, default 2000)
+ *   connect_timeout=MS  bound of a (re)connection (50..60000, default
+ *                       2000). So no call takes longer than
+ *                       2 × timeout + connect_timeout (+ one sweep batch
+ *                       when one is due, postgres)
  *   pool_size=N         connections, postgres/redis (1..64, default 4)
  *   sweep_interval=MS   how often a call sweeps expired entries
  *                       (memory/sqlite/postgres; 0..86400000, default 60000;
@@ -25,7 +29,8 @@
  * postgres://: every other parameter goes to libpq (sslmode, …).
  *
  * Keys: "<section>:<rest>" — section 1..32 of [a-z0-9_-] ("rl", "rev",
- * "lease", "succ", "replay"), rest 1+ printable ASCII bytes without space
+ * "lease", "succ", "replay"; not "user" nor "authc", the Redis adapter's),
+ * rest 1+ printable ASCII bytes without space
  * (0x21..0x7e; hash or encode anything else), at most AUTHC_STORE_MAX_KEY
  * bytes in all. Values: bytes, at most AUTHC_STORE_MAX_VALUE. TTLs in ms,
  * 1..AUTHC_STORE_MAX_TTL_MS: every entry expires. Over a bound →

@@ -323,11 +323,13 @@ static authc_err run(pg_ctx *x, int q, const char *const *vals,
     *out = NULL;
     int wait = deadline_ms > 0 && deadline_ms < x->timeout_ms ? deadline_ms
                                                               : x->timeout_ms;
-    int64_t deadline = authc__store_mono_ms() + wait;
     void *conn;
     if (authc__pool_acquire(x->pool, wait, &conn, why, AUTHC__STORE_WHY) !=
         AUTHC_OK)
         return AUTHC_ERR_ADAPTER;
+    /* The statement's own deadline starts once it has a connection: a
+     * call waits at most for a slot, a connect and then the statement. */
+    int64_t deadline = authc__store_mono_ms() + wait;
     pg_conn *pc = conn;
     PGresult *r = exec_on(x, pc, q, vals, lens, fmts, deadline, why);
     ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;

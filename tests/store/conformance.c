@@ -326,7 +326,8 @@ static void test_limits(void **state)
     /* Malformed keys: no section, empty parts, bad bytes. */
     const char *bad[] = {"nosection", ":x", "t:", "T:x", "t:a b", "t:a\n",
                          "t:\x7f", "a.b:x", "t:\xc3\xa9",
-                         "thissectionnameislongerthan32bytes:x"};
+                         "thissectionnameislongerthan32bytes:x", "user:x",
+                         "authc:x"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         assert_int_equal(authc__store_set(A, bad[i], "v", 1, 60000),
                          AUTHC_ERR_INVALID);
