@@ -90,7 +90,7 @@ static authc_err done(authc_store *st, const char *op, authc_err rc,
         say(st, "error", "store %s: %s failed: %s", st->label, op,
             why[0] ? why : (rc == AUTHC_ERR_NOMEM ? "out of memory"
                                                   : "store unavailable"));
-    } else if (rc == AUTHC_ERR_INVALID && why[0]) {
+    } else if ((rc == AUTHC_ERR_INVALID || rc == AUTHC_ERR_LIMIT) && why[0]) {
         say(st, "warn", "store %s: %s refused: %s", st->label, op, why);
     } else if (atomic_exchange(&st->failing, false)) {
         say(st, "info", "store %s: reachable again", st->label);

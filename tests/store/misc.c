@@ -110,10 +110,12 @@ static void test_memory_max_entries(void **state)
     assert_int_equal(authc__store_set(st, "t:a", "1", 1, 100), AUTHC_OK);
     assert_int_equal(authc__store_set(st, "t:b", "1", 1, 60000), AUTHC_OK);
     assert_int_equal(authc__store_incr(st, "t:c", 1, 60000, &n), AUTHC_OK);
+    reset_log();
     assert_int_equal(authc__store_set(st, "t:d", "1", 1, 60000),
                      AUTHC_ERR_LIMIT);
     assert_int_equal(authc__store_incr(st, "t:d", 1, 60000, &n),
                      AUTHC_ERR_LIMIT);
+    assert_non_null(strstr(logbuf, "full (max_entries=3)"));
     /* Replacing an existing key needs no room. */
     assert_int_equal(authc__store_set(st, "t:b", "2", 1, 60000), AUTHC_OK);
     /* Once t:a expires there is room again (the full store sweeps). */
