@@ -206,8 +206,8 @@ bool runtime_build(const settings *s, runtime *rt, bool migrate, bool verbose)
         rt->adapter = authc_adapter_open(db, prog_log, NULL, err, sizeof err);
         if (!rt->adapter) {
             PROBLEM("AUTHC_DATABASE: %s", err);
-        } else if (migrate && rt->adapter->migrate) {
-            authc_err e = rt->adapter->migrate(rt->adapter);
+        } else if (migrate && rt->adapter->ops->migrate) {
+            authc_err e = rt->adapter->ops->migrate(rt->adapter);
             if (e)
                 PROBLEM("AUTHC_DATABASE: could not create or update the schema (%s)", authc_strerror(e));
             else if (verbose)

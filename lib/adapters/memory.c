@@ -923,6 +923,31 @@ static void m_destroy(authc_adapter *self)
     free(self);
 }
 
+static const authc_adapter_ops MEMORY_OPS = {
+    .name = "memory",
+    .create_user = m_create_user,
+    .get_user = m_get_user,
+    .get_user_by_email = m_get_user_by_email,
+    .get_user_by_account = m_get_user_by_account,
+    .update_user = m_update_user,
+    .delete_user = m_delete_user,
+    .link_account = m_link_account,
+    .unlink_account = m_unlink_account,
+    .create_session = m_create_session,
+    .get_session_and_user = m_get_session_and_user,
+    .update_session = m_update_session,
+    .delete_session = m_delete_session,
+    .create_verification_token = m_create_vt,
+    .use_verification_token = m_use_vt,
+    .get_account = m_get_account,
+    .get_authenticator = m_get_authenticator,
+    .create_authenticator = m_create_authenticator,
+    .list_authenticators_by_user_id = m_list_authenticators,
+    .update_authenticator_counter = m_update_authenticator_counter,
+    .migrate = m_migrate,
+    .destroy = m_destroy,
+};
+
 /* Returns a heap adapter owned by the caller (authc_adapter_close). */
 authc_adapter *authc__adapter_memory_open(char *err, size_t errlen)
 {
@@ -934,29 +959,8 @@ authc_adapter *authc__adapter_memory_open(char *err, size_t errlen)
         authc__set_err(err, errlen, "memory: out of memory");
         return NULL;
     }
-    ad->name = "memory";
+    ad->ops = &MEMORY_OPS;
     ad->ctx = m;
-    ad->create_user = m_create_user;
-    ad->get_user = m_get_user;
-    ad->get_user_by_email = m_get_user_by_email;
-    ad->get_user_by_account = m_get_user_by_account;
-    ad->update_user = m_update_user;
-    ad->delete_user = m_delete_user;
-    ad->link_account = m_link_account;
-    ad->unlink_account = m_unlink_account;
-    ad->create_session = m_create_session;
-    ad->get_session_and_user = m_get_session_and_user;
-    ad->update_session = m_update_session;
-    ad->delete_session = m_delete_session;
-    ad->create_verification_token = m_create_vt;
-    ad->use_verification_token = m_use_vt;
-    ad->get_account = m_get_account;
-    ad->get_authenticator = m_get_authenticator;
-    ad->create_authenticator = m_create_authenticator;
-    ad->list_authenticators_by_user_id = m_list_authenticators;
-    ad->update_authenticator_counter = m_update_authenticator_counter;
-    ad->migrate = m_migrate;
-    ad->destroy = m_destroy;
     return ad;
 }
 
@@ -965,7 +969,7 @@ authc_adapter *authc__adapter_memory_open(char *err, size_t errlen)
 /* The adapter must be the memory backend itself (not a wrapper). */
 static mem *peek_ctx(authc_adapter *ad)
 {
-    return ad && ad->destroy == m_destroy ? ad->ctx : NULL;
+    return ad && ad->ops == &MEMORY_OPS ? ad->ctx : NULL;
 }
 
 authc_err authc__memory_peek_user(authc_adapter *ad, authc_arena *ar,

@@ -1388,6 +1388,31 @@ static bool make_label(const char *conninfo, char *label, size_t len,
     return true;
 }
 
+static const authc_adapter_ops PG_OPS = {
+    .name = "postgres",
+    .create_user = pg_create_user,
+    .get_user = pg_get_user,
+    .get_user_by_email = pg_get_user_by_email,
+    .get_user_by_account = pg_get_user_by_account,
+    .update_user = pg_update_user,
+    .delete_user = pg_delete_user,
+    .link_account = pg_link_account,
+    .unlink_account = pg_unlink_account,
+    .create_session = pg_create_session,
+    .get_session_and_user = pg_get_session_and_user,
+    .update_session = pg_update_session,
+    .delete_session = pg_delete_session,
+    .create_verification_token = pg_create_vt,
+    .use_verification_token = pg_use_vt,
+    .get_account = pg_get_account,
+    .get_authenticator = pg_get_authenticator,
+    .create_authenticator = pg_create_authenticator,
+    .list_authenticators_by_user_id = pg_list_authenticators,
+    .update_authenticator_counter = pg_update_authenticator_counter,
+    .migrate = pg_migrate,
+    .destroy = pg_destroy,
+};
+
 /* Returns a heap adapter (destroy() frees it) or NULL with err set. */
 authc_adapter *authc__adapter_postgres_open(const char *url, char *err,
                                             size_t errlen)
@@ -1433,29 +1458,8 @@ authc_adapter *authc__adapter_postgres_open(const char *url, char *err,
     ctx->pool_size = pool;
     ctx->stmt_timeout_ms = stmt_ms;
 
-    ad->name = "postgres";
+    ad->ops = &PG_OPS;
     ad->ctx = ctx;
-    ad->create_user = pg_create_user;
-    ad->get_user = pg_get_user;
-    ad->get_user_by_email = pg_get_user_by_email;
-    ad->get_user_by_account = pg_get_user_by_account;
-    ad->update_user = pg_update_user;
-    ad->delete_user = pg_delete_user;
-    ad->link_account = pg_link_account;
-    ad->unlink_account = pg_unlink_account;
-    ad->create_session = pg_create_session;
-    ad->get_session_and_user = pg_get_session_and_user;
-    ad->update_session = pg_update_session;
-    ad->delete_session = pg_delete_session;
-    ad->create_verification_token = pg_create_vt;
-    ad->use_verification_token = pg_use_vt;
-    ad->get_account = pg_get_account;
-    ad->get_authenticator = pg_get_authenticator;
-    ad->create_authenticator = pg_create_authenticator;
-    ad->list_authenticators_by_user_id = pg_list_authenticators;
-    ad->update_authenticator_counter = pg_update_authenticator_counter;
-    ad->migrate = pg_migrate;
-    ad->destroy = pg_destroy;
 
     /* Fail fast on a wrong URL or password: open the first pool connection
      * now (log is not set yet, so the reason goes to err). */

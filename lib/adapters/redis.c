@@ -2304,6 +2304,31 @@ bad_auth:
     return false;
 }
 
+static const authc_adapter_ops REDIS_OPS = {
+    .name = "redis",
+    .destroy = rd_destroy,
+    .create_user = rd_create_user,
+    .get_user = rd_get_user,
+    .get_user_by_email = rd_get_user_by_email,
+    .get_user_by_account = rd_get_user_by_account,
+    .update_user = rd_update_user,
+    .delete_user = rd_delete_user,
+    .link_account = rd_link_account,
+    .unlink_account = rd_unlink_account,
+    .create_session = rd_create_session,
+    .get_session_and_user = rd_get_session_and_user,
+    .update_session = rd_update_session,
+    .delete_session = rd_delete_session,
+    .create_verification_token = rd_create_vt,
+    .use_verification_token = rd_use_vt,
+    .get_account = rd_get_account,
+    .get_authenticator = rd_get_authenticator,
+    .create_authenticator = rd_create_authenticator,
+    .list_authenticators_by_user_id = rd_list_authenticators,
+    .update_authenticator_counter = rd_update_authenticator_counter,
+    .migrate = rd_migrate,
+};
+
 /* Returns a heap adapter (destroy() frees it) or NULL with err set. */
 authc_adapter *authc__adapter_redis_open(const char *url, char *err,
                                          size_t errlen)
@@ -2337,8 +2362,8 @@ authc_adapter *authc__adapter_redis_open(const char *url, char *err,
         authc__set_err(err, errlen, "redis: out of memory");
         return NULL;
     }
+    ad->ops = &REDIS_OPS;
     ad->ctx = ctx;
-    ad->destroy = rd_destroy;
     ctx->pool_size = RD_POOL_DEFAULT;
     ctx->timeout_ms = RD_TIMEOUT_DEFAULT_MS;
     ctx->connect_timeout_ms = RD_TIMEOUT_DEFAULT_MS;
@@ -2356,27 +2381,6 @@ authc_adapter *authc__adapter_redis_open(const char *url, char *err,
              strchr(ctx->host, ':') ? "[" : "", ctx->host,
              strchr(ctx->host, ':') ? "]" : "", ctx->port, ctx->db);
 
-    ad->name = "redis";
-    ad->create_user = rd_create_user;
-    ad->get_user = rd_get_user;
-    ad->get_user_by_email = rd_get_user_by_email;
-    ad->get_user_by_account = rd_get_user_by_account;
-    ad->update_user = rd_update_user;
-    ad->delete_user = rd_delete_user;
-    ad->link_account = rd_link_account;
-    ad->unlink_account = rd_unlink_account;
-    ad->create_session = rd_create_session;
-    ad->get_session_and_user = rd_get_session_and_user;
-    ad->update_session = rd_update_session;
-    ad->delete_session = rd_delete_session;
-    ad->create_verification_token = rd_create_vt;
-    ad->use_verification_token = rd_use_vt;
-    ad->get_account = rd_get_account;
-    ad->get_authenticator = rd_get_authenticator;
-    ad->create_authenticator = rd_create_authenticator;
-    ad->list_authenticators_by_user_id = rd_list_authenticators;
-    ad->update_authenticator_counter = rd_update_authenticator_counter;
-    ad->migrate = rd_migrate;
 
     /* Fail fast on a wrong address/password/version: first connection now
      * (log is not set yet, so the reason goes to err). */

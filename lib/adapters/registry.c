@@ -360,6 +360,16 @@ authc_adapter *authc_adapter_open(const char *url, authc_log_fn log,
 
 void authc_adapter_close(authc_adapter *ad)
 {
-    if (ad && ad->destroy)
-        ad->destroy(ad);
+    if (ad && ad->ops && ad->ops->destroy)
+        ad->ops->destroy(ad);
+}
+
+void authc_adapter_wrap(authc_adapter *mine, authc_adapter_ops *ops,
+                        const authc_adapter *base)
+{
+    *ops = *base->ops;
+    ops->destroy = NULL; /* the wrapper owns nothing; close the base */
+    *mine = *base;
+    mine->ops = ops;
+    mine->wrapped = base;
 }

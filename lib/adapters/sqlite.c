@@ -1024,6 +1024,31 @@ static void s_destroy(authc_adapter *self)
     free(self);
 }
 
+static const authc_adapter_ops SQLITE_OPS = {
+    .name = "sqlite",
+    .destroy = s_destroy,
+    .create_user = s_create_user,
+    .get_user = s_get_user,
+    .get_user_by_email = s_get_user_by_email,
+    .get_user_by_account = s_get_user_by_account,
+    .update_user = s_update_user,
+    .delete_user = s_delete_user,
+    .link_account = s_link_account,
+    .unlink_account = s_unlink_account,
+    .create_session = s_create_session,
+    .get_session_and_user = s_get_session_and_user,
+    .update_session = s_update_session,
+    .delete_session = s_delete_session,
+    .create_verification_token = s_create_vt,
+    .use_verification_token = s_use_vt,
+    .get_account = s_get_account,
+    .get_authenticator = s_get_authenticator,
+    .create_authenticator = s_create_authenticator,
+    .list_authenticators_by_user_id = s_list_authenticators,
+    .update_authenticator_counter = s_update_authenticator_counter,
+    .migrate = s_migrate,
+};
+
 /* Returns a heap adapter owned by the caller (authc_adapter_close); opens
  * one connection now so a bad path fails here. */
 authc_adapter *authc__adapter_sqlite_open(const char *path, char *err,
@@ -1052,9 +1077,8 @@ authc_adapter *authc__adapter_sqlite_open(const char *path, char *err,
     p->max = (strcmp(path, ":memory:") == 0) ? 1 : POOL_MAX;
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->cv, NULL);
-    ad->name = "sqlite";
+    ad->ops = &SQLITE_OPS;
     ad->ctx = p;
-    ad->destroy = s_destroy;
 
     char why[256];
     conn *c = conn_open(path, why, sizeof why);
@@ -1068,25 +1092,5 @@ authc_adapter *authc__adapter_sqlite_open(const char *path, char *err,
     p->idle = c;
     p->nopen = 1;
 
-    ad->create_user = s_create_user;
-    ad->get_user = s_get_user;
-    ad->get_user_by_email = s_get_user_by_email;
-    ad->get_user_by_account = s_get_user_by_account;
-    ad->update_user = s_update_user;
-    ad->delete_user = s_delete_user;
-    ad->link_account = s_link_account;
-    ad->unlink_account = s_unlink_account;
-    ad->create_session = s_create_session;
-    ad->get_session_and_user = s_get_session_and_user;
-    ad->update_session = s_update_session;
-    ad->delete_session = s_delete_session;
-    ad->create_verification_token = s_create_vt;
-    ad->use_verification_token = s_use_vt;
-    ad->get_account = s_get_account;
-    ad->get_authenticator = s_get_authenticator;
-    ad->create_authenticator = s_create_authenticator;
-    ad->list_authenticators_by_user_id = s_list_authenticators;
-    ad->update_authenticator_counter = s_update_authenticator_counter;
-    ad->migrate = s_migrate;
     return ad;
 }
