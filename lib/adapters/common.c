@@ -134,31 +134,38 @@ static void pct_decode_to(const char *s, size_t n, char *out, size_t outlen)
     out[o] = '\0';
 }
 
-/* Replaces every occurrence of secret[0..n) in msg with "***". */
+/* Replaces every occurrence of secret[0..n) in msg with "***" (msg is
+ * msglen bytes; the result is truncated to fit, after replacing). */
 static void scrub_one(char *msg, size_t msglen, const char *secret, size_t n)
 {
-    if (n == 0 || !msglen)
+    if (n == 0 || msglen < 4)
         return;
-    char out[1024];
-    size_t cap = msglen < sizeof out ? msglen : sizeof out;
+    size_t len = strlen(msg);
+    char *out = malloc(len * 3 + 1); /* worst case: 1-byte secrets */
+    if (!out) {
+        /* Cannot rewrite: never leave the secret. */
+        snprintf(msg, msglen, "(message withheld: it named a secret)");
+        return;
+    }
     size_t o = 0;
-    for (const char *p = msg; *p && o + 1 < cap;) {
+    for (const char *p = msg; *p;) {
         if (strncmp(p, secret, n) == 0) {
-            for (const char *r = "***"; *r && o + 1 < cap; r++)
-                out[o++] = *r;
+            memcpy(out + o, "***", 3);
+            o += 3;
             p += n;
         } else {
             out[o++] = *p++;
         }
     }
     out[o] = '\0';
-    memcpy(msg, out, o + 1);
+    snprintf(msg, msglen, "%s", out);
+    free(out);
 }
 
 /* Scrubs one secret as written in the URL and percent-decoded. */
 static void scrub_both(char *msg, size_t msglen, const char *s, size_t n)
 {
-    char dec[512];
+    char dec[4096];
     scrub_one(msg, msglen, s, n);
     pct_decode_to(s, n, dec, sizeof dec);
     scrub_one(msg, msglen, dec, strlen(dec));
@@ -173,14 +180,20 @@ void authc__scrub_url_secrets(char *msg, size_t msglen, const char *url)
     if (sep) {
         const char *auth = sep + 3;
         size_t alen = strcspn(auth, "/?#");
-        const char *at = NULL;
-        for (size_t i = 0; i < alen; i++)
-            if (auth[i] == '@')
-                at = auth + i;
+        /* userinfo ends at the last '@' of the authority; in a sloppy URL
+         * whose password holds '/', '?' or '#', at the last '@' at all. */
+        const char *at = memrchr(auth, '@', alen);
+        bool sloppy = !at;
+        if (sloppy)
+            at = strrchr(auth, '@');
         if (at) {
             const char *colon = memchr(auth, ':', (size_t)(at - auth));
             if (colon)
                 scrub_both(msg, msglen, colon + 1, (size_t)(at - colon - 1));
+            /* A parser that stops at the '/' reads its first piece as a
+             * port or a host: hide that piece too. */
+            if (colon && sloppy)
+                scrub_both(msg, msglen, colon + 1, strcspn(colon + 1, "/?#@"));
             else if (strncasecmp(url, "redis", 5) == 0)
                 /* redis://secret@host: a lone userinfo is the password */
                 scrub_both(msg, msglen, auth, (size_t)(at - auth));

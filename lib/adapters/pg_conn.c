@@ -494,10 +494,17 @@ static bool make_label(const char *conninfo, char *label, size_t len,
     char *perr = NULL;
     PQconninfoOption *opts = PQconninfoParse(conninfo, &perr);
     if (!opts) {
-        char msg[200];
-        authc__pg_one_line(msg, sizeof msg, perr ? perr : "out of memory");
-        authc__scrub_url_secrets(msg, sizeof msg, conninfo);
-        authc__set_err(err, errlen, "postgres: bad URL: %s", msg);
+        /* Scrubbed whole, before any truncation could cut a password. */
+        const char *why = perr ? perr : "out of memory";
+        size_t n = strlen(why) + 1;
+        char *msg = malloc(n);
+        if (msg) {
+            authc__pg_one_line(msg, n, why);
+            authc__scrub_url_secrets(msg, n, conninfo);
+        }
+        authc__set_err(err, errlen, "postgres: bad URL: %s",
+                       msg ? msg : "out of memory");
+        free(msg);
         if (perr)
             PQfreemem(perr);
         return false;

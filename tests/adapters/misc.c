@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -167,6 +168,118 @@ static void test_registry_network_errors(void **state)
     check_no_password("postgres://bob:hunter2@127.0.0.1:1/appdb?connect_timeout=2");
     check_no_password("postgresql://bob:hunter2@127.0.0.1:1/appdb");
     check_no_password("redis://:hunter2@127.0.0.1:1/0");
+}
+
+/* Malformed URLs that carry a password: no message may show it, however
+ * the URL is broken (libpq quotes pieces of a URL it cannot parse). */
+static void test_malformed_urls_hide_password(void **state)
+{
+    (void)state;
+    static const char *const urls[] = {
+        "postgres://bob:hunter2%zz@127.0.0.1:1/db",
+        "postgres://bob:hunter2@[::1/db",
+        "postgresql://bob:hunter2@127.0.0.1:1/db?nosuch=1",
+        "postgres://bob:hunter2@127.0.0.1:1/d%zzb",
+        "postgres://bob:hunter2@127.0.0.1:1/db?pool_size=x",
+        "postgres://bob:hunter2@127.0.0.1:1/db?statement_timeout=1",
+        "postgres://bob@127.0.0.1:1/db?password=hunter2%zz",
+        "postgres://bob:hunter2/x@127.0.0.1:1/db",
+        "postgres://bob:hunter2@127.0.0.1:port/db?connect_timeout=2",
+        "redis://:hunter2@[::1/0",
+        "redis://bob:hunter2@127.0.0.1:99999/0",
+        "redis://:hunter2%00@127.0.0.1:1/0",
+        "redis://hunter2@127.0.0.1:abc/0",
+        "redis://:hunter2@127.0.0.1:1/0?pool_size=0",
+        "redis://:hunter2@127.0.0.1:1/notadb",
+        "redis://:hunter2@127.0.0.1:1/0?nosuch=1",
+        "redis://:hunter2@ :1/0",
+        "mysql://bob:hunter2@[::1/db",
+    };
+    for (size_t i = 0; i < sizeof urls / sizeof *urls; i++) {
+        char err[512] = "";
+        log_reset();
+        authc_adapter *ad = authc_adapter_open(urls[i], cap_log, NULL, err,
+                                               sizeof err);
+        if (ad) /* none of them may open */
+            fprintf(stderr, "opened: %s\n", urls[i]);
+        assert_null(ad);
+        assert_true(err[0]);
+        if (strstr(err, "hunter2") || strstr(logbuf, "hunter2"))
+            fprintf(stderr, "leak for %s: %s / %s\n", urls[i], err, logbuf);
+        assert_null(strstr(err, "hunter2"));
+        assert_null(strstr(logbuf, "hunter2"));
+    }
+}
+
+/* The scrubber on its own: raw and percent-decoded passwords, query
+ * passwords, lone Redis userinfo; other text stays. */
+static void test_scrub_url_secrets(void **state)
+{
+    (void)state;
+    char msg[256];
+    snprintf(msg, sizeof msg, "bad token \"p@ss%%2Fw\" and p@ss/w here");
+    authc__scrub_url_secrets(msg, sizeof msg, "postgres://u:p@ss%2Fw@h/db");
+    assert_string_equal(msg, "bad token \"***\" and *** here");
+    snprintf(msg, sizeof msg, "x=sekrit y=sekrit2");
+    authc__scrub_url_secrets(msg, sizeof msg,
+                             "postgres://h/db?password=sekrit2&a=1");
+    assert_string_equal(msg, "x=sekrit y=***");
+    snprintf(msg, sizeof msg, "AUTH lonepw failed for user u");
+    authc__scrub_url_secrets(msg, sizeof msg, "redis://lonepw@h/0");
+    assert_string_equal(msg, "AUTH *** failed for user u");
+    snprintf(msg, sizeof msg, "user u at h");
+    authc__scrub_url_secrets(msg, sizeof msg, "postgres://u@h/db");
+    assert_string_equal(msg, "user u at h");
+}
+
+/* Mode bits of path, or -1 when it does not exist. */
+static int mode_of(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 ? (int)(st.st_mode & 0777) : -1;
+}
+
+/* The database holds session and OAuth tokens: authc creates it, and
+ * SQLite its -wal and -shm, readable by the owner only, whatever the
+ * umask lets through. */
+static void test_sqlite_file_modes(void **state)
+{
+    (void)state;
+    mode_t old = umask(022); /* a usual umask: SQLite alone would give 0644 */
+    char *p = tmp_db("modes");
+    log_reset();
+    authc_adapter *ad = open_url("sqlite:%s", p);
+    assert_non_null(ad);
+    assert_int_equal(ad->ops->migrate(ad), AUTHC_OK);
+    authc_arena *ar = authc_arena_new();
+    authc_user in = {.email = "modes@example.com"}, *u = NULL;
+    assert_int_equal(ad->ops->create_user(ad, ar, &in, &u), AUTHC_OK);
+    char side[600];
+    assert_int_equal(mode_of(p), 0600);
+    snprintf(side, sizeof side, "%s-wal", p);
+    assert_int_equal(mode_of(side), 0600);
+    snprintf(side, sizeof side, "%s-shm", p);
+    assert_int_equal(mode_of(side), 0600);
+    assert_null(strstr(logbuf, "readable by other users"));
+    authc_arena_free(ar);
+    authc_adapter_close(ad);
+    rm_db(p);
+
+    /* An existing file others can read: opened, not changed, warned about
+     * through the adapter's log. */
+    p = tmp_db("modes-open");
+    exec_sql(p, "CREATE TABLE t (x)");
+    assert_int_equal(chmod(p, 0644), 0);
+    log_reset();
+    ad = open_url("sqlite:%s", p);
+    assert_non_null(ad);
+    assert_non_null(strstr(logbuf, "warn: sqlite "));
+    assert_non_null(strstr(logbuf, p));
+    assert_non_null(strstr(logbuf, "readable by other users (mode 0644)"));
+    assert_int_equal(mode_of(p), 0644);
+    authc_adapter_close(ad);
+    rm_db(p);
+    umask(old);
 }
 
 /* ---- helpers of adapters_int.h ------------------------------------------- */
@@ -468,6 +581,9 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_registry_schemes),
         cmocka_unit_test(test_registry_network_errors),
+        cmocka_unit_test(test_malformed_urls_hide_password),
+        cmocka_unit_test(test_scrub_url_secrets),
+        cmocka_unit_test(test_sqlite_file_modes),
         cmocka_unit_test(test_url_redact),
         cmocka_unit_test(test_iso8601),
         cmocka_unit_test(test_copies),
