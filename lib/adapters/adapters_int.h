@@ -92,6 +92,10 @@ authc_err authc__copy_authenticator_into(authc_arena *ar,
 authc_authenticator *authc__copy_authenticator(authc_arena *ar,
                                                const authc_authenticator *in);
 
+/* The AUTHC_USER_F_* members update_user changes: patch->fields, or all
+ * four when 0. */
+unsigned authc__user_fields(const authc_user *patch);
+
 /* Applies the fields of `patch` selected by patch->fields (0 = all four)
  * onto *dst, pointer-wise (no copying): the merge rule of update_user. */
 void authc__user_merge(authc_user *dst, const authc_user *patch);

@@ -177,12 +177,16 @@ authc_authenticator *authc__copy_authenticator(authc_arena *ar,
 
 /* ---- update_user ---------------------------------------------------------- */
 
+unsigned authc__user_fields(const authc_user *patch)
+{
+    unsigned all = AUTHC_USER_F_NAME | AUTHC_USER_F_EMAIL |
+                   AUTHC_USER_F_EMAIL_VERIFIED | AUTHC_USER_F_IMAGE;
+    return patch->fields ? patch->fields & all : all;
+}
+
 void authc__user_merge(authc_user *dst, const authc_user *patch)
 {
-    unsigned f = patch->fields ? patch->fields
-                               : (AUTHC_USER_F_NAME | AUTHC_USER_F_EMAIL |
-                                  AUTHC_USER_F_EMAIL_VERIFIED |
-                                  AUTHC_USER_F_IMAGE);
+    unsigned f = authc__user_fields(patch);
     if (f & AUTHC_USER_F_NAME)
         dst->name = patch->name;
     if (f & AUTHC_USER_F_EMAIL)

@@ -101,7 +101,7 @@ static authc_user *read_user(colreader *cr, int col)
     return cr->err ? NULL : u;
 }
 
-static authc_account *read_account(colreader *cr)
+static void *read_account(colreader *cr)
 {
     authc_account *a = authc_arena_alloc(cr->ar, sizeof *a);
     if (!a) {
@@ -123,7 +123,7 @@ static authc_account *read_account(colreader *cr)
     return cr->err ? NULL : a;
 }
 
-static authc_session_row *read_session(colreader *cr)
+static void *read_session(colreader *cr)
 {
     authc_session_row *s = authc_arena_alloc(cr->ar, sizeof *s);
     if (!s) {
@@ -151,7 +151,7 @@ static void read_auth_into(colreader *cr, authc_authenticator *a)
     a->transports = col_str(cr, 7);
 }
 
-static authc_authenticator *read_auth(colreader *cr)
+static void *read_auth(colreader *cr)
 {
     authc_authenticator *a = authc_arena_alloc(cr->ar, sizeof *a);
     if (!a) {
@@ -162,22 +162,84 @@ static authc_authenticator *read_auth(colreader *cr)
     return cr->err ? NULL : a;
 }
 
-/* Runs a statement that returns user columns at 0; *out = NULL when none. */
-static authc_err user_query(authc_adapter *self, authc_arena *ar, int st,
-                            const char *const *vals, authc_user **out)
+static void *read_user0(colreader *cr)
 {
-    *out = NULL;
+    return read_user(cr, 0);
+}
+
+static void *read_vt(colreader *cr)
+{
+    authc_verification_token *v = authc_arena_alloc(cr->ar, sizeof *v);
+    if (!v) {
+        cr->err = AUTHC_ERR_NOMEM;
+        return NULL;
+    }
+    v->identifier = col_str(cr, 0);
+    v->expires = col_i64(cr, 1, AUTHC_NO_TIME);
+    v->token = col_str(cr, 2);
+    return cr->err ? NULL : v;
+}
+
+/* A session row and its user (ST_GET_SESSION_AND_USER). */
+typedef struct session_user {
+    authc_session_row *s;
+    authc_user *u;
+} session_user;
+
+static void *read_session_user(colreader *cr)
+{
+    session_user *su = authc_arena_alloc(cr->ar, sizeof *su);
+    if (!su) {
+        cr->err = AUTHC_ERR_NOMEM;
+        return NULL;
+    }
+    su->s = read_session(cr);
+    su->u = read_user(cr, 4);
+    return cr->err ? NULL : su;
+}
+
+typedef void *(*row_reader)(colreader *cr);
+
+/* Runs STMTS[st]; returns its first row as read by rd (owned by ar), or
+ * NULL when there is none or on failure (then *e says which). */
+static void *first_row(authc_adapter *self, authc_arena *ar, int st,
+                       const char *const *vals, row_reader rd, authc_err *e)
+{
     PGresult *r;
-    authc_err e = authc__pg_run(self, st, vals, &r);
-    if (e)
-        return e;
+    void *row = NULL;
+    if ((*e = authc__pg_run(self, st, vals, &r)))
+        return NULL;
     if (PQntuples(r) > 0) {
         colreader cr = {ar, r, 0, AUTHC_OK};
-        *out = read_user(&cr, 0);
-        e = cr.err;
+        row = rd(&cr);
+        *e = cr.err;
     }
     PQclear(r);
+    return *e ? NULL : row;
+}
+
+/* Runs STMTS[st] for its effect only. */
+static authc_err exec_only(authc_adapter *self, int st,
+                           const char *const *vals)
+{
+    PGresult *r;
+    authc_err e = authc__pg_run(self, st, vals, &r);
+    PQclear(r);
     return e;
+}
+
+/* The outcome of a statement that must return a row: e, else `missing`
+ * when row is NULL. */
+static authc_err need_row(const void *row, authc_err e, authc_err missing)
+{
+    return e ? e : row ? AUTHC_OK : missing;
+}
+
+/* Logs a method refused before reaching the server. */
+static authc_err refuse(authc_adapter *self, const char *what)
+{
+    authc__adapter_log(self, "error", "%s: %s", LABEL(self), what);
+    return AUTHC_ERR_ADAPTER;
 }
 
 /* ---- methods ------------------------------------------------------------ */
@@ -189,33 +251,33 @@ static authc_err pg_create_user(authc_adapter *self, authc_arena *ar,
     /* in->id is ignored: SERIAL assigns it. */
     const char *vals[4] = {in->name, in->email,
                            i64_param(ev, in->email_verified), in->image};
-    authc_user *u = NULL;
-    authc_err e = user_query(self, ar, ST_CREATE_USER, vals, &u);
-    if (!e && !u)
-        e = AUTHC_ERR_ADAPTER;
+    authc_err e;
+    authc_user *u = first_row(self, ar, ST_CREATE_USER, vals, read_user0, &e);
     if (out)
-        *out = e ? NULL : u;
-    return e;
+        *out = u;
+    return need_row(u, e, AUTHC_ERR_ADAPTER);
 }
 
 static authc_err pg_get_user(authc_adapter *self, authc_arena *ar,
                              const char *id, authc_user **out)
 {
-    *out = NULL;
-    if (!is_int4(id))
-        return AUTHC_OK;  /* pg ids are integers: anything else is unknown */
+    authc_err e = AUTHC_OK;
     const char *vals[1] = {id};
-    return user_query(self, ar, ST_GET_USER, vals, out);
+    /* pg ids are integers: anything else is unknown */
+    *out = is_int4(id) ? first_row(self, ar, ST_GET_USER, vals, read_user0, &e)
+                       : NULL;
+    return e;
 }
 
 static authc_err pg_get_user_by_email(authc_adapter *self, authc_arena *ar,
                                       const char *email, authc_user **out)
 {
-    *out = NULL;
-    if (!email)
-        return AUTHC_OK;
+    authc_err e = AUTHC_OK;
     const char *vals[1] = {email};
-    return user_query(self, ar, ST_GET_USER_BY_EMAIL, vals, out);
+    *out = email ? first_row(self, ar, ST_GET_USER_BY_EMAIL, vals, read_user0,
+                             &e)
+                 : NULL;
+    return e;
 }
 
 static authc_err pg_get_user_by_account(authc_adapter *self, authc_arena *ar,
@@ -223,11 +285,13 @@ static authc_err pg_get_user_by_account(authc_adapter *self, authc_arena *ar,
                                         const char *provider_account_id,
                                         authc_user **out)
 {
-    *out = NULL;
-    if (!provider || !provider_account_id)
-        return AUTHC_OK;
+    authc_err e = AUTHC_OK;
     const char *vals[2] = {provider, provider_account_id};
-    return user_query(self, ar, ST_GET_USER_BY_ACCOUNT, vals, out);
+    *out = provider && provider_account_id
+               ? first_row(self, ar, ST_GET_USER_BY_ACCOUNT, vals, read_user0,
+                           &e)
+               : NULL;
+    return e;
 }
 
 static authc_err pg_update_user(authc_adapter *self, authc_arena *ar,
@@ -237,34 +301,25 @@ static authc_err pg_update_user(authc_adapter *self, authc_arena *ar,
         *out = NULL;
     if (!is_int4(in->id))
         return AUTHC_ERR_NOT_FOUND;
-    unsigned f = in->fields ? in->fields
-                            : (AUTHC_USER_F_NAME | AUTHC_USER_F_EMAIL |
-                               AUTHC_USER_F_EMAIL_VERIFIED |
-                               AUTHC_USER_F_IMAGE);
+    /* The fields rule of authc__user_merge, applied by the UPDATE. */
+    unsigned f = authc__user_fields(in);
     char mask[12], ev[24];
-    snprintf(mask, sizeof mask, "%u", f & 15u);
+    snprintf(mask, sizeof mask, "%u", f);
     const char *vals[6] = {in->id, mask, in->name, in->email,
                            i64_param(ev, in->email_verified), in->image};
-    authc_user *u = NULL;
-    authc_err e = user_query(self, ar, ST_UPDATE_USER, vals, &u);
-    if (!e && !u)
-        e = AUTHC_ERR_NOT_FOUND;
+    authc_err e;
+    authc_user *u = first_row(self, ar, ST_UPDATE_USER, vals, read_user0, &e);
     if (out)
-        *out = e ? NULL : u;
-    return e;
+        *out = u;
+    return need_row(u, e, AUTHC_ERR_NOT_FOUND);
 }
 
 static authc_err pg_delete_user(authc_adapter *self, authc_arena *ar,
                                 const char *id)
 {
     (void)ar;
-    if (!is_int4(id))
-        return AUTHC_OK;
     const char *vals[1] = {id};
-    PGresult *r;
-    authc_err e = authc__pg_run(self, ST_DELETE_USER, vals, &r);
-    PQclear(r);
-    return e;
+    return is_int4(id) ? exec_only(self, ST_DELETE_USER, vals) : AUTHC_OK;
 }
 
 static authc_err pg_link_account(authc_adapter *self, authc_arena *ar,
@@ -272,28 +327,19 @@ static authc_err pg_link_account(authc_adapter *self, authc_arena *ar,
 {
     if (out)
         *out = NULL;
-    if (!is_int4(in->user_id)) {
-        authc__adapter_log(self, "error",
-                           "%s: link_account: userId is not an integer id",
-                           LABEL(self));
-        return AUTHC_ERR_ADAPTER;
-    }
+    if (!is_int4(in->user_id))
+        return refuse(self, "link_account: userId is not an integer id");
     char exp[24];
     const char *vals[11] = {in->user_id, in->type, in->provider,
                             in->provider_account_id, in->refresh_token,
                             in->access_token, i64_param(exp, in->expires_at),
                             in->id_token, in->scope, in->session_state,
                             in->token_type};
-    PGresult *r;
-    authc_err e = authc__pg_run(self, ST_LINK_ACCOUNT, vals, &r);
-    if (e)
-        return e;
-    if (PQntuples(r) > 0 && out) {
-        colreader cr = {ar, r, 0, AUTHC_OK};
-        *out = read_account(&cr);
-        e = cr.err;
-    }
-    PQclear(r);
+    authc_err e;
+    authc_account *a =
+        first_row(self, ar, ST_LINK_ACCOUNT, vals, read_account, &e);
+    if (out)
+        *out = a;
     return e;
 }
 
@@ -302,31 +348,10 @@ static authc_err pg_unlink_account(authc_adapter *self, authc_arena *ar,
                                    const char *provider_account_id)
 {
     (void)ar;
-    if (!provider || !provider_account_id)
-        return AUTHC_OK;
     const char *vals[2] = {provider, provider_account_id};
-    PGresult *r;
-    authc_err e = authc__pg_run(self, ST_UNLINK_ACCOUNT, vals, &r);
-    PQclear(r);
-    return e;
-}
-
-/* Runs a statement returning SESSION_COLS; *out = first row or NULL. */
-static authc_err session_query(authc_adapter *self, authc_arena *ar, int st,
-                               const char *const *vals,
-                               authc_session_row **out)
-{
-    PGresult *r;
-    authc_err e = authc__pg_run(self, st, vals, &r);
-    if (e)
-        return e;
-    if (PQntuples(r) > 0 && out) {
-        colreader cr = {ar, r, 0, AUTHC_OK};
-        *out = read_session(&cr);
-        e = cr.err;
-    }
-    PQclear(r);
-    return e;
+    return provider && provider_account_id
+               ? exec_only(self, ST_UNLINK_ACCOUNT, vals)
+               : AUTHC_OK;
 }
 
 static authc_err pg_create_session(authc_adapter *self, authc_arena *ar,
@@ -336,22 +361,18 @@ static authc_err pg_create_session(authc_adapter *self, authc_arena *ar,
     if (out)
         *out = NULL;
     if (!is_int4(in->user_id) || !in->session_token ||
-        in->expires == AUTHC_NO_TIME) {
-        authc__adapter_log(self, "error",
-                           "%s: create_session: needs an integer userId, a "
-                           "token and expires", LABEL(self));
-        return AUTHC_ERR_ADAPTER;
-    }
+        in->expires == AUTHC_NO_TIME)
+        return refuse(self, "create_session: needs an integer userId, a "
+                            "token and expires");
     char exp[24];
     const char *vals[3] = {in->user_id, i64_param(exp, in->expires),
                            in->session_token};
-    authc_session_row *s = NULL;
-    authc_err e = session_query(self, ar, ST_CREATE_SESSION, vals, &s);
-    if (!e && !s)
-        e = AUTHC_ERR_ADAPTER;
+    authc_err e;
+    authc_session_row *s =
+        first_row(self, ar, ST_CREATE_SESSION, vals, read_session, &e);
     if (out)
-        *out = e ? NULL : s;
-    return e;
+        *out = s;
+    return need_row(s, e, AUTHC_ERR_ADAPTER);
 }
 
 static authc_err pg_get_session_and_user(authc_adapter *self, authc_arena *ar,
@@ -359,26 +380,14 @@ static authc_err pg_get_session_and_user(authc_adapter *self, authc_arena *ar,
                                          authc_session_row **session,
                                          authc_user **user)
 {
-    *session = NULL;
-    *user = NULL;
-    if (!session_token)
-        return AUTHC_OK;
+    authc_err e = AUTHC_OK;
     const char *vals[1] = {session_token};
-    PGresult *r;
-    authc_err e = authc__pg_run(self, ST_GET_SESSION_AND_USER, vals, &r);
-    if (e)
-        return e;
-    if (PQntuples(r) > 0) {
-        colreader cr = {ar, r, 0, AUTHC_OK};
-        authc_session_row *s = read_session(&cr);
-        authc_user *u = read_user(&cr, 4);
-        if (!cr.err) {
-            *session = s;
-            *user = u;
-        }
-        e = cr.err;
-    }
-    PQclear(r);
+    session_user *su =
+        session_token ? first_row(self, ar, ST_GET_SESSION_AND_USER, vals,
+                                  read_session_user, &e)
+                      : NULL;
+    *session = su ? su->s : NULL;
+    *user = su ? su->u : NULL;
     return e;
 }
 
@@ -390,76 +399,56 @@ static authc_err pg_update_session(authc_adapter *self, authc_arena *ar,
         *out = NULL;
     if (!in->session_token)
         return AUTHC_OK;
-    if (in->user_id && !is_int4(in->user_id)) {
-        authc__adapter_log(self, "error",
-                           "%s: update_session: userId is not an integer id",
-                           LABEL(self));
-        return AUTHC_ERR_ADAPTER;
-    }
+    if (in->user_id && !is_int4(in->user_id))
+        return refuse(self, "update_session: userId is not an integer id");
     char exp[24];
     const char *vals[3] = {in->session_token, i64_param(exp, in->expires),
                            in->user_id};
-    return session_query(self, ar, ST_UPDATE_SESSION, vals, out);
+    authc_err e;
+    authc_session_row *s =
+        first_row(self, ar, ST_UPDATE_SESSION, vals, read_session, &e);
+    if (out)
+        *out = s;
+    return e;
 }
 
 static authc_err pg_delete_session(authc_adapter *self, authc_arena *ar,
                                    const char *session_token,
                                    authc_session_row **out)
 {
-    if (out)
-        *out = NULL;
-    if (!session_token)
-        return AUTHC_OK;
+    authc_err e = AUTHC_OK;
     const char *vals[1] = {session_token};
-    return session_query(self, ar, ST_DELETE_SESSION, vals, out);
+    authc_session_row *s =
+        session_token ? first_row(self, ar, ST_DELETE_SESSION, vals,
+                                  read_session, &e)
+                      : NULL;
+    if (out)
+        *out = s;
+    return e;
 }
 
 static authc_err pg_create_vt(authc_adapter *self, authc_arena *ar,
                               const authc_verification_token *in)
 {
     (void)ar;
-    if (!in->identifier || !in->token || in->expires == AUTHC_NO_TIME) {
-        authc__adapter_log(self, "error",
-                           "%s: create_verification_token: incomplete token",
-                           LABEL(self));
-        return AUTHC_ERR_ADAPTER;
-    }
+    if (!in->identifier || !in->token || in->expires == AUTHC_NO_TIME)
+        return refuse(self, "create_verification_token: incomplete token");
     char exp[24];
     const char *vals[3] = {in->identifier, i64_param(exp, in->expires),
                            in->token};
-    PGresult *r;
-    authc_err e = authc__pg_run(self, ST_CREATE_VT, vals, &r);
-    PQclear(r);
-    return e;
+    return exec_only(self, ST_CREATE_VT, vals);
 }
 
 static authc_err pg_use_vt(authc_adapter *self, authc_arena *ar,
                            const char *identifier, const char *token,
                            authc_verification_token **out)
 {
-    *out = NULL;
-    if (!identifier || !token)
-        return AUTHC_OK;  /* SQL: a missing identifier never matches */
+    authc_err e = AUTHC_OK;
     const char *vals[2] = {identifier, token};
-    PGresult *r;
-    authc_err e = authc__pg_run(self, ST_USE_VT, vals, &r);
-    if (e)
-        return e;
-    if (PQntuples(r) > 0) {
-        colreader cr = {ar, r, 0, AUTHC_OK};
-        authc_verification_token *v = authc_arena_alloc(ar, sizeof *v);
-        if (!v) {
-            cr.err = AUTHC_ERR_NOMEM;
-        } else {
-            v->identifier = col_str(&cr, 0);
-            v->expires = col_i64(&cr, 1, AUTHC_NO_TIME);
-            v->token = col_str(&cr, 2);
-        }
-        if (!cr.err)
-            *out = v;
-        e = cr.err;
-    }
-    PQclear(r);
+    /* SQL: a missing identifier never matches */
+    *out = identifier && token
+               ? first_row(self, ar, ST_USE_VT, vals, read_vt, &e)
+               : NULL;
     return e;
 }
 
@@ -467,39 +456,11 @@ static authc_err pg_get_account(authc_adapter *self, authc_arena *ar,
                                 const char *provider_account_id,
                                 const char *provider, authc_account **out)
 {
-    *out = NULL;
-    if (!provider || !provider_account_id)
-        return AUTHC_OK;
+    authc_err e = AUTHC_OK;
     const char *vals[2] = {provider_account_id, provider};
-    PGresult *r;
-    authc_err e = authc__pg_run(self, ST_GET_ACCOUNT, vals, &r);
-    if (e)
-        return e;
-    if (PQntuples(r) > 0) {
-        colreader cr = {ar, r, 0, AUTHC_OK};
-        *out = read_account(&cr);
-        e = cr.err;
-    }
-    PQclear(r);
-    return e;
-}
-
-/* Runs a statement returning AUTH_COLS; *out = first row or NULL. */
-static authc_err auth_query(authc_adapter *self, authc_arena *ar, int st,
-                            const char *const *vals,
-                            authc_authenticator **out)
-{
-    *out = NULL;
-    PGresult *r;
-    authc_err e = authc__pg_run(self, st, vals, &r);
-    if (e)
-        return e;
-    if (PQntuples(r) > 0) {
-        colreader cr = {ar, r, 0, AUTHC_OK};
-        *out = read_auth(&cr);
-        e = cr.err;
-    }
-    PQclear(r);
+    *out = provider && provider_account_id
+               ? first_row(self, ar, ST_GET_ACCOUNT, vals, read_account, &e)
+               : NULL;
     return e;
 }
 
@@ -507,29 +468,25 @@ static authc_err pg_get_authenticator(authc_adapter *self, authc_arena *ar,
                                       const char *credential_id,
                                       authc_authenticator **out)
 {
-    *out = NULL;
-    if (!credential_id)
-        return AUTHC_OK;
+    authc_err e = AUTHC_OK;
     const char *vals[1] = {credential_id};
-    return auth_query(self, ar, ST_GET_AUTH, vals, out);
+    *out = credential_id
+               ? first_row(self, ar, ST_GET_AUTH, vals, read_auth, &e)
+               : NULL;
+    return e;
 }
 
 static authc_err pg_create_authenticator(authc_adapter *self, authc_arena *ar,
                                          const authc_authenticator *in,
                                          authc_authenticator **out)
 {
-    authc_authenticator *a = NULL;
     if (out)
         *out = NULL;
     if (!is_int4(in->user_id) || !in->credential_id ||
         !in->provider_account_id || !in->credential_public_key ||
-        !in->credential_device_type) {
-        authc__adapter_log(self, "error",
-                           "%s: create_authenticator: needs an integer "
-                           "userId and all credential fields",
-                           LABEL(self));
-        return AUTHC_ERR_ADAPTER;
-    }
+        !in->credential_device_type)
+        return refuse(self, "create_authenticator: needs an integer userId "
+                            "and all credential fields");
     char ctr[24];
     const char *vals[8] = {in->credential_id, in->user_id,
                            in->provider_account_id, in->credential_public_key,
@@ -537,12 +494,12 @@ static authc_err pg_create_authenticator(authc_adapter *self, authc_arena *ar,
                            in->credential_device_type,
                            in->credential_backed_up ? "true" : "false",
                            in->transports};
-    authc_err e = auth_query(self, ar, ST_CREATE_AUTH, vals, &a);
-    if (!e && !a)
-        e = AUTHC_ERR_ADAPTER;
+    authc_err e;
+    authc_authenticator *a =
+        first_row(self, ar, ST_CREATE_AUTH, vals, read_auth, &e);
     if (out)
-        *out = e ? NULL : a;
-    return e;
+        *out = a;
+    return need_row(a, e, AUTHC_ERR_ADAPTER);
 }
 
 static authc_err pg_list_authenticators(authc_adapter *self, authc_arena *ar,
@@ -583,7 +540,6 @@ static authc_err pg_update_authenticator_counter(authc_adapter *self,
                                                  int64_t counter,
                                                  authc_authenticator **out)
 {
-    authc_authenticator *a = NULL;
     if (out)
         *out = NULL;
     if (!credential_id)
@@ -591,14 +547,13 @@ static authc_err pg_update_authenticator_counter(authc_adapter *self,
     char ctr[24];
     snprintf(ctr, sizeof ctr, "%" PRId64, counter);
     const char *vals[2] = {credential_id, ctr};
-    authc_err e = auth_query(self, ar, ST_UPDATE_AUTH_COUNTER, vals, &a);
-    if (!e && !a)
-        e = AUTHC_ERR_NOT_FOUND;
+    authc_err e;
+    authc_authenticator *a =
+        first_row(self, ar, ST_UPDATE_AUTH_COUNTER, vals, read_auth, &e);
     if (out)
-        *out = e ? NULL : a;
-    return e;
+        *out = a;
+    return need_row(a, e, AUTHC_ERR_NOT_FOUND);
 }
-
 
 /* ---- open / destroy ----------------------------------------------------- */
 
