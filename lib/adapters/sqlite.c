@@ -11,9 +11,14 @@
 
 #define LIST_MAX 1024 /* authenticators returned for one user, at most */
 
+/* Every method is one statement: authc__sq_row binds, runs and reads it.
+ * Results are owned by ar. */
+#define ROW(id, rd, missing, e, ...)                                       \
+    authc__sq_row(self, ar, id, SQ_ARGS(__VA_ARGS__), rd, missing, e)
+
 /* ---- users ---------------------------------------------------------------------- */
 
-/* M1: a fresh UUID, in->id ignored. *out owned by ar. */
+/* M1: a fresh UUID, in->id ignored. */
 static authc_err s_create_user(authc_adapter *self, authc_arena *ar,
                                const authc_user *in, authc_user **out)
 {
@@ -24,101 +29,68 @@ static authc_err s_create_user(authc_adapter *self, authc_arena *ar,
                            "randomness for the id", SQ_PATH(self));
         return AUTHC_ERR_ADAPTER;
     }
-    sq_q x;
-    authc_err e = authc__sq_begin(self, S_CREATE_USER, &x);
-    if (e)
-        return e;
-    authc__sq_bind_text(x.st, 1, id);
-    authc__sq_bind_text(x.st, 2, in->name);
-    authc__sq_bind_text(x.st, 3, in->email);
-    authc__sq_bind_time(x.st, 4, in->email_verified);
-    authc__sq_bind_text(x.st, 5, in->image);
-    SQ_RUN_ONE(x, ar, *out, authc__sq_read_user0, true);
+    authc_err e;
+    *out = ROW(S_CREATE_USER, authc__sq_read_user0, AUTHC_ERR_ADAPTER, &e,
+               SQ_T(id), SQ_T(in->name), SQ_T(in->email),
+               SQ_MS(in->email_verified), SQ_T(in->image));
+    return e;
 }
 
 static authc_err s_get_user(authc_adapter *self, authc_arena *ar,
                             const char *id, authc_user **out)
 {
-    *out = NULL;
-    if (!id)
-        return AUTHC_OK;
-    sq_q x;
-    authc_err e = authc__sq_begin(self, S_GET_USER, &x);
-    if (e)
-        return e;
-    authc__sq_bind_text(x.st, 1, id);
-    SQ_RUN_ONE(x, ar, *out, authc__sq_read_user0, false);
+    authc_err e = AUTHC_OK;
+    *out = id ? ROW(S_GET_USER, authc__sq_read_user0, AUTHC_OK, &e, SQ_T(id))
+              : NULL;
+    return e;
 }
 
 static authc_err s_get_user_by_email(authc_adapter *self, authc_arena *ar,
                                      const char *email, authc_user **out)
 {
-    *out = NULL;
-    if (!email)
-        return AUTHC_OK;
-    sq_q x;
-    authc_err e = authc__sq_begin(self, S_GET_USER_BY_EMAIL, &x);
-    if (e)
-        return e;
-    authc__sq_bind_text(x.st, 1, email);
-    SQ_RUN_ONE(x, ar, *out, authc__sq_read_user0, false);
+    authc_err e = AUTHC_OK;
+    *out = email ? ROW(S_GET_USER_BY_EMAIL, authc__sq_read_user0, AUTHC_OK,
+                       &e, SQ_T(email))
+                 : NULL;
+    return e;
 }
 
 static authc_err s_get_user_by_account(authc_adapter *self, authc_arena *ar,
                                        const char *provider, const char *pai,
                                        authc_user **out)
 {
-    *out = NULL;
-    if (!provider || !pai)
-        return AUTHC_OK;
-    sq_q x;
-    authc_err e = authc__sq_begin(self, S_GET_USER_BY_ACCOUNT, &x);
-    if (e)
-        return e;
-    authc__sq_bind_text(x.st, 1, provider);
-    authc__sq_bind_text(x.st, 2, pai);
-    SQ_RUN_ONE(x, ar, *out, authc__sq_read_user0, false);
+    authc_err e = AUTHC_OK;
+    *out = provider && pai ? ROW(S_GET_USER_BY_ACCOUNT, authc__sq_read_user0,
+                                 AUTHC_OK, &e, SQ_T(provider), SQ_T(pai))
+                           : NULL;
+    return e;
 }
 
-/* M5: AUTHC_ERR_NOT_FOUND for an unknown id; *out owned by ar. */
+/* M5: AUTHC_ERR_NOT_FOUND for an unknown id. */
 static authc_err s_update_user(authc_adapter *self, authc_arena *ar,
                                const authc_user *in, authc_user **out)
 {
     *out = NULL;
     if (!in->id)
         return AUTHC_ERR_NOT_FOUND;
-    unsigned f = in->fields ? in->fields : ~0u;
-    sq_q x;
-    authc_err e = authc__sq_begin(self, S_UPDATE_USER, &x);
-    if (e)
-        return e;
-    sqlite3_bind_int(x.st, 1, !!(f & AUTHC_USER_F_NAME));
-    authc__sq_bind_text(x.st, 2, in->name);
-    sqlite3_bind_int(x.st, 3, !!(f & AUTHC_USER_F_EMAIL));
-    authc__sq_bind_text(x.st, 4, in->email);
-    sqlite3_bind_int(x.st, 5, !!(f & AUTHC_USER_F_EMAIL_VERIFIED));
-    authc__sq_bind_time(x.st, 6, in->email_verified);
-    sqlite3_bind_int(x.st, 7, !!(f & AUTHC_USER_F_IMAGE));
-    authc__sq_bind_text(x.st, 8, in->image);
-    authc__sq_bind_text(x.st, 9, in->id);
-    bool row;
-    e = authc__sq_step(&x, &row);
-    if (e == AUTHC_OK && !row)
-        e = AUTHC_ERR_NOT_FOUND;
-    if (e == AUTHC_OK && !(*out = authc__sq_read_user(ar, x.st, 0)))
-        e = authc__sq_oom(&x);
-    if (e == AUTHC_OK)
-        e = authc__sq_finish(&x);
-    if (e != AUTHC_OK)
-        *out = NULL;
-    return authc__sq_end(&x, e);
+    unsigned f = authc__user_fields(in);
+    authc_err e;
+    *out = ROW(S_UPDATE_USER, authc__sq_read_user0, AUTHC_ERR_NOT_FOUND, &e,
+               SQ_I(!!(f & AUTHC_USER_F_NAME)), SQ_T(in->name),
+               SQ_I(!!(f & AUTHC_USER_F_EMAIL)), SQ_T(in->email),
+               SQ_I(!!(f & AUTHC_USER_F_EMAIL_VERIFIED)),
+               SQ_MS(in->email_verified), SQ_I(!!(f & AUTHC_USER_F_IMAGE)),
+               SQ_T(in->image), SQ_T(in->id));
+    return e;
 }
 
 static authc_err s_delete_user(authc_adapter *self, authc_arena *ar,
                                const char *id)
 {
-    (void)ar;
-    return id ? authc__sq_exec2(self, S_DELETE_USER, id, NULL) : AUTHC_OK;
+    authc_err e = AUTHC_OK;
+    if (id)
+        ROW(S_DELETE_USER, NULL, AUTHC_OK, &e, SQ_T(id));
+    return e;
 }
 
 /* ---- accounts ----------------------------------------------------------------- */
@@ -126,50 +98,37 @@ static authc_err s_delete_user(authc_adapter *self, authc_arena *ar,
 static authc_err s_link_account(authc_adapter *self, authc_arena *ar,
                                 const authc_account *in, authc_account **out)
 {
-    authc_account *dummy = NULL;
-    authc_account **o = out ? out : &dummy;
-    *o = NULL;
-    sq_q x;
-    authc_err e = authc__sq_begin(self, S_LINK_ACCOUNT, &x);
-    if (e)
-        return e;
-    authc__sq_bind_text(x.st, 1, in->user_id);
-    authc__sq_bind_text(x.st, 2, in->type);
-    authc__sq_bind_text(x.st, 3, in->provider);
-    authc__sq_bind_text(x.st, 4, in->provider_account_id);
-    authc__sq_bind_text(x.st, 5, in->refresh_token);
-    authc__sq_bind_text(x.st, 6, in->access_token);
-    authc__sq_bind_time(x.st, 7, in->expires_at);
-    authc__sq_bind_text(x.st, 8, in->token_type);
-    authc__sq_bind_text(x.st, 9, in->scope);
-    authc__sq_bind_text(x.st, 10, in->id_token);
-    authc__sq_bind_text(x.st, 11, in->session_state);
-    SQ_RUN_ONE(x, ar, *o, authc__sq_read_account, true);
+    authc_err e;
+    authc_account *a =
+        ROW(S_LINK_ACCOUNT, authc__sq_read_account, AUTHC_OK, &e,
+            SQ_T(in->user_id), SQ_T(in->type), SQ_T(in->provider),
+            SQ_T(in->provider_account_id), SQ_T(in->refresh_token),
+            SQ_T(in->access_token), SQ_MS(in->expires_at),
+            SQ_T(in->token_type), SQ_T(in->scope), SQ_T(in->id_token),
+            SQ_T(in->session_state));
+    if (out)
+        *out = a;
+    return e;
 }
 
 static authc_err s_unlink_account(authc_adapter *self, authc_arena *ar,
                                   const char *provider, const char *pai)
 {
-    (void)ar;
-    if (!provider || !pai)
-        return AUTHC_OK;
-    return authc__sq_exec2(self, S_UNLINK_ACCOUNT, provider, pai);
+    authc_err e = AUTHC_OK;
+    if (provider && pai)
+        ROW(S_UNLINK_ACCOUNT, NULL, AUTHC_OK, &e, SQ_T(provider), SQ_T(pai));
+    return e;
 }
 
 static authc_err s_get_account(authc_adapter *self, authc_arena *ar,
                                const char *pai, const char *provider,
                                authc_account **out)
 {
-    *out = NULL;
-    if (!provider || !pai)
-        return AUTHC_OK;
-    sq_q x;
-    authc_err e = authc__sq_begin(self, S_GET_ACCOUNT, &x);
-    if (e)
-        return e;
-    authc__sq_bind_text(x.st, 1, provider);
-    authc__sq_bind_text(x.st, 2, pai);
-    SQ_RUN_ONE(x, ar, *out, authc__sq_read_account, false);
+    authc_err e = AUTHC_OK;
+    *out = provider && pai ? ROW(S_GET_ACCOUNT, authc__sq_read_account,
+                                 AUTHC_OK, &e, SQ_T(provider), SQ_T(pai))
+                           : NULL;
+    return e;
 }
 
 /* ---- sessions ------------------------------------------------------------------ */
@@ -178,17 +137,13 @@ static authc_err s_create_session(authc_adapter *self, authc_arena *ar,
                                   const authc_session_row *in,
                                   authc_session_row **out)
 {
-    authc_session_row *dummy = NULL;
-    authc_session_row **o = out ? out : &dummy;
-    *o = NULL;
-    sq_q x;
-    authc_err e = authc__sq_begin(self, S_CREATE_SESSION, &x);
-    if (e)
-        return e;
-    authc__sq_bind_text(x.st, 1, in->session_token);
-    authc__sq_bind_text(x.st, 2, in->user_id);
-    authc__sq_bind_time(x.st, 3, in->expires);
-    SQ_RUN_ONE(x, ar, *o, authc__sq_read_session, true);
+    authc_err e;
+    authc_session_row *s =
+        ROW(S_CREATE_SESSION, authc__sq_read_session, AUTHC_OK, &e,
+            SQ_T(in->session_token), SQ_T(in->user_id), SQ_MS(in->expires));
+    if (out)
+        *out = s;
+    return e;
 }
 
 static authc_err s_get_session_and_user(authc_adapter *self, authc_arena *ar,
@@ -196,64 +151,45 @@ static authc_err s_get_session_and_user(authc_adapter *self, authc_arena *ar,
                                         authc_session_row **session,
                                         authc_user **user)
 {
-    *session = NULL;
-    *user = NULL;
-    if (!token)
-        return AUTHC_OK;
-    sq_q x;
-    authc_err e = authc__sq_begin(self, S_GET_SESSION_AND_USER, &x);
-    if (e)
-        return e;
-    authc__sq_bind_text(x.st, 1, token);
-    bool row;
-    e = authc__sq_step(&x, &row);
-    if (e == AUTHC_OK && row) {
-        *session = authc__sq_read_session(ar, x.st);
-        *user = authc__sq_read_user(ar, x.st, 3);
-        if (!*session || !*user) {
-            *session = NULL;
-            *user = NULL;
-            e = authc__sq_oom(&x);
-        }
-    }
-    return authc__sq_end(&x, e);
+    authc_err e = AUTHC_OK;
+    sq_session_user *su =
+        token ? ROW(S_GET_SESSION_AND_USER, authc__sq_read_session_user,
+                    AUTHC_OK, &e, SQ_T(token))
+              : NULL;
+    *session = su ? su->s : NULL;
+    *user = su ? su->u : NULL;
+    return e;
 }
 
 /* M11: expires unless AUTHC_NO_TIME, user_id unless NULL. *out = the
- * updated row (owned by ar) or NULL for an unknown token. */
+ * updated row or NULL for an unknown token. */
 static authc_err s_update_session(authc_adapter *self, authc_arena *ar,
                                   const authc_session_row *in,
                                   authc_session_row **out)
 {
-    authc_session_row *dummy = NULL;
-    authc_session_row **o = out ? out : &dummy;
-    *o = NULL;
-    if (!in->session_token)
-        return AUTHC_OK;
-    sq_q x;
-    authc_err e = authc__sq_begin(self, S_UPDATE_SESSION, &x);
-    if (e)
-        return e;
-    authc__sq_bind_text(x.st, 1, in->session_token);
-    authc__sq_bind_time(x.st, 2, in->expires);
-    authc__sq_bind_text(x.st, 3, in->user_id);
-    SQ_RUN_ONE(x, ar, *o, authc__sq_read_session, true);
+    authc_err e = AUTHC_OK;
+    authc_session_row *s =
+        in->session_token
+            ? ROW(S_UPDATE_SESSION, authc__sq_read_session, AUTHC_OK, &e,
+                  SQ_T(in->session_token), SQ_MS(in->expires),
+                  SQ_T(in->user_id))
+            : NULL;
+    if (out)
+        *out = s;
+    return e;
 }
 
 static authc_err s_delete_session(authc_adapter *self, authc_arena *ar,
                                   const char *token, authc_session_row **out)
 {
-    authc_session_row *dummy = NULL;
-    authc_session_row **o = out ? out : &dummy;
-    *o = NULL;
-    if (!token)
-        return AUTHC_OK;
-    sq_q x;
-    authc_err e = authc__sq_begin(self, S_DELETE_SESSION, &x);
-    if (e)
-        return e;
-    authc__sq_bind_text(x.st, 1, token);
-    SQ_RUN_ONE(x, ar, *o, authc__sq_read_session, true);
+    authc_err e = AUTHC_OK;
+    authc_session_row *s =
+        token ? ROW(S_DELETE_SESSION, authc__sq_read_session, AUTHC_OK, &e,
+                    SQ_T(token))
+              : NULL;
+    if (out)
+        *out = s;
+    return e;
 }
 
 /* ---- verification tokens --------------------------------------------------------- */
@@ -261,33 +197,22 @@ static authc_err s_delete_session(authc_adapter *self, authc_arena *ar,
 static authc_err s_create_vt(authc_adapter *self, authc_arena *ar,
                              const authc_verification_token *in)
 {
-    (void)ar;
-    sq_q x;
-    authc_err e = authc__sq_begin(self, S_CREATE_VT, &x);
-    if (e)
-        return e;
-    authc__sq_bind_text(x.st, 1, in->identifier);
-    authc__sq_bind_text(x.st, 2, in->token);
-    authc__sq_bind_time(x.st, 3, in->expires);
-    bool row;
-    e = authc__sq_step(&x, &row);
-    return authc__sq_end(&x, e);
+    authc_err e;
+    ROW(S_CREATE_VT, NULL, AUTHC_OK, &e, SQ_T(in->identifier),
+        SQ_T(in->token), SQ_MS(in->expires));
+    return e;
 }
 
 static authc_err s_use_vt(authc_adapter *self, authc_arena *ar,
                           const char *identifier, const char *token,
                           authc_verification_token **out)
 {
-    *out = NULL;
-    if (!identifier || !token)
-        return AUTHC_OK; /* a missing identifier never matches */
-    sq_q x;
-    authc_err e = authc__sq_begin(self, S_USE_VT, &x);
-    if (e)
-        return e;
-    authc__sq_bind_text(x.st, 1, identifier);
-    authc__sq_bind_text(x.st, 2, token);
-    SQ_RUN_ONE(x, ar, *out, authc__sq_read_vt, true);
+    authc_err e = AUTHC_OK;
+    /* a missing identifier never matches */
+    *out = identifier && token ? ROW(S_USE_VT, authc__sq_read_vt, AUTHC_OK,
+                                     &e, SQ_T(identifier), SQ_T(token))
+                               : NULL;
+    return e;
 }
 
 /* ---- authenticators ----------------------------------------------------------------- */
@@ -295,47 +220,27 @@ static authc_err s_use_vt(authc_adapter *self, authc_arena *ar,
 static authc_err s_get_authenticator(authc_adapter *self, authc_arena *ar,
                                      const char *cred, authc_authenticator **out)
 {
-    *out = NULL;
-    if (!cred)
-        return AUTHC_OK;
-    sq_q x;
-    authc_err e = authc__sq_begin(self, S_GET_AUTHN, &x);
-    if (e)
-        return e;
-    authc__sq_bind_text(x.st, 1, cred);
-    SQ_RUN_ONE(x, ar, *out, authc__sq_read_authn, false);
+    authc_err e = AUTHC_OK;
+    *out = cred ? ROW(S_GET_AUTHN, authc__sq_read_authn, AUTHC_OK, &e,
+                      SQ_T(cred))
+                : NULL;
+    return e;
 }
 
 static authc_err s_create_authenticator(authc_adapter *self, authc_arena *ar,
                                         const authc_authenticator *in,
                                         authc_authenticator **out)
 {
-    authc_authenticator *dummy = NULL;
-    authc_authenticator **o = out ? out : &dummy;
-    *o = NULL;
-    sq_q x;
-    authc_err e = authc__sq_begin(self, S_CREATE_AUTHN, &x);
-    if (e)
-        return e;
-    authc__sq_bind_text(x.st, 1, in->credential_id);
-    authc__sq_bind_text(x.st, 2, in->user_id);
-    authc__sq_bind_text(x.st, 3, in->provider_account_id);
-    authc__sq_bind_text(x.st, 4, in->credential_public_key);
-    sqlite3_bind_int64(x.st, 5, in->counter);
-    authc__sq_bind_text(x.st, 6, in->credential_device_type);
-    sqlite3_bind_int(x.st, 7, in->credential_backed_up ? 1 : 0);
-    authc__sq_bind_text(x.st, 8, in->transports);
-    bool row;
-    e = authc__sq_step(&x, &row);
-    if (e == AUTHC_OK && !row)
-        e = authc__sq_fail(&x, "no row returned");
-    if (e == AUTHC_OK && !(*o = authc__sq_read_authn(ar, x.st)))
-        e = authc__sq_oom(&x);
-    if (e == AUTHC_OK)
-        e = authc__sq_finish(&x);
-    if (e != AUTHC_OK)
-        *o = NULL;
-    return authc__sq_end(&x, e);
+    authc_err e;
+    authc_authenticator *a =
+        ROW(S_CREATE_AUTHN, authc__sq_read_authn, AUTHC_ERR_ADAPTER, &e,
+            SQ_T(in->credential_id), SQ_T(in->user_id),
+            SQ_T(in->provider_account_id), SQ_T(in->credential_public_key),
+            SQ_I(in->counter), SQ_T(in->credential_device_type),
+            SQ_I(in->credential_backed_up ? 1 : 0), SQ_T(in->transports));
+    if (out)
+        *out = a;
+    return e;
 }
 
 /* M18: *out = array of *n owned by ar (NULL when empty). */
@@ -399,28 +304,14 @@ static authc_err s_update_authenticator_counter(authc_adapter *self,
                                                 int64_t counter,
                                                 authc_authenticator **out)
 {
-    authc_authenticator *dummy = NULL;
-    authc_authenticator **o = out ? out : &dummy;
-    *o = NULL;
-    if (!cred)
-        return AUTHC_ERR_NOT_FOUND;
-    sq_q x;
-    authc_err e = authc__sq_begin(self, S_UPDATE_COUNTER, &x);
-    if (e)
-        return e;
-    authc__sq_bind_text(x.st, 1, cred);
-    sqlite3_bind_int64(x.st, 2, counter);
-    bool row;
-    e = authc__sq_step(&x, &row);
-    if (e == AUTHC_OK && !row)
-        e = AUTHC_ERR_NOT_FOUND;
-    if (e == AUTHC_OK && !(*o = authc__sq_read_authn(ar, x.st)))
-        e = authc__sq_oom(&x);
-    if (e == AUTHC_OK)
-        e = authc__sq_finish(&x);
-    if (e != AUTHC_OK)
-        *o = NULL;
-    return authc__sq_end(&x, e);
+    authc_err e = AUTHC_ERR_NOT_FOUND;
+    authc_authenticator *a =
+        cred ? ROW(S_UPDATE_COUNTER, authc__sq_read_authn,
+                   AUTHC_ERR_NOT_FOUND, &e, SQ_T(cred), SQ_I(counter))
+             : NULL;
+    if (out)
+        *out = a;
+    return e;
 }
 
 /* ---- migrate / lifecycle ------------------------------------------------------------- */

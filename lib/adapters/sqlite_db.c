@@ -436,7 +436,7 @@ authc_user *authc__sq_read_user(authc_arena *ar, sqlite3_stmt *st, int b)
     return ok ? u : NULL;
 }
 
-authc_account *authc__sq_read_account(authc_arena *ar, sqlite3_stmt *st)
+void *authc__sq_read_account(authc_arena *ar, sqlite3_stmt *st)
 {
     authc_account *a = authc_arena_alloc(ar, sizeof *a);
     if (!a)
@@ -459,7 +459,7 @@ authc_account *authc__sq_read_account(authc_arena *ar, sqlite3_stmt *st)
     return ok ? a : NULL;
 }
 
-authc_session_row *authc__sq_read_session(authc_arena *ar, sqlite3_stmt *st)
+void *authc__sq_read_session(authc_arena *ar, sqlite3_stmt *st)
 {
     authc_session_row *s = authc_arena_alloc(ar, sizeof *s);
     if (!s)
@@ -472,7 +472,7 @@ authc_session_row *authc__sq_read_session(authc_arena *ar, sqlite3_stmt *st)
     return ok ? s : NULL;
 }
 
-authc_verification_token *authc__sq_read_vt(authc_arena *ar, sqlite3_stmt *st)
+void *authc__sq_read_vt(authc_arena *ar, sqlite3_stmt *st)
 {
     authc_verification_token *v = authc_arena_alloc(ar, sizeof *v);
     if (!v)
@@ -499,7 +499,7 @@ bool authc__sq_read_authn_into(authc_arena *ar, sqlite3_stmt *st,
     return ok;
 }
 
-authc_authenticator *authc__sq_read_authn(authc_arena *ar, sqlite3_stmt *st)
+void *authc__sq_read_authn(authc_arena *ar, sqlite3_stmt *st)
 {
     authc_authenticator *a = authc_arena_alloc(ar, sizeof *a);
     if (!a || !authc__sq_read_authn_into(ar, st, a))
@@ -515,24 +515,51 @@ authc_err authc__sq_oom(sq_q *x)
 }
 
 
-authc_user *authc__sq_read_user0(authc_arena *ar, sqlite3_stmt *st)
+void *authc__sq_read_user0(authc_arena *ar, sqlite3_stmt *st)
 {
     return authc__sq_read_user(ar, st, 0);
 }
-/* Runs a statement that returns nothing, binding up to two texts. */
-authc_err authc__sq_exec2(authc_adapter *self, int id, const char *a,
-                       const char *b)
+void *authc__sq_read_session_user(authc_arena *ar, sqlite3_stmt *st)
+{
+    sq_session_user *su = authc_arena_alloc(ar, sizeof *su);
+    if (!su || !(su->s = authc__sq_read_session(ar, st)) ||
+        !(su->u = authc__sq_read_user(ar, st, 3)))
+        return NULL;
+    return su;
+}
+
+static void bind_args(sqlite3_stmt *st, const sq_arg *args, int n)
+{
+    for (int i = 0; i < n; i++) {
+        const sq_arg *a = &args[i];
+        if (a->kind == SQ_TEXT)
+            authc__sq_bind_text(st, i + 1, a->s);
+        else if (a->kind == SQ_TIME)
+            authc__sq_bind_time(st, i + 1, a->i);
+        else
+            sqlite3_bind_int64(st, i + 1, a->i);
+    }
+}
+
+void *authc__sq_row(authc_adapter *self, authc_arena *ar, int id,
+                    const sq_arg *args, int n, sq_reader rd,
+                    authc_err missing, authc_err *e)
 {
     sq_q x;
-    authc_err e = authc__sq_begin(self, id, &x);
-    if (e)
-        return e;
-    authc__sq_bind_text(x.st, 1, a);
-    if (b)
-        authc__sq_bind_text(x.st, 2, b);
+    void *out = NULL;
+    if ((*e = authc__sq_begin(self, id, &x)))
+        return NULL;
+    bind_args(x.st, args, n);
     bool row;
-    e = authc__sq_step(&x, &row);
-    if (e == AUTHC_OK && row)
-        e = authc__sq_finish(&x);
-    return authc__sq_end(&x, e);
+    *e = authc__sq_step(&x, &row);
+    if (*e == AUTHC_OK && !row && missing == AUTHC_ERR_ADAPTER)
+        *e = authc__sq_fail(&x, "no row returned");
+    else if (*e == AUTHC_OK && !row)
+        *e = missing;
+    if (*e == AUTHC_OK && row && rd && !(out = rd(ar, x.st)))
+        *e = authc__sq_oom(&x);
+    if (*e == AUTHC_OK && row && !sqlite3_stmt_readonly(x.st))
+        *e = authc__sq_finish(&x);
+    authc__sq_end(&x, *e);
+    return *e ? NULL : out;
 }

@@ -69,41 +69,51 @@ authc_err authc__sq_finish(sq_q *x);
 authc_err authc__sq_fail(sq_q *x, const char *what);
 /* Logs x's statement ran out of memory; AUTHC_ERR_NOMEM. */
 authc_err authc__sq_oom(sq_q *x);
-/* Runs statement id with text parameters a, b (b may be NULL = unbound),
- * stepping it to its end. */
-authc_err authc__sq_exec2(authc_adapter *self, int id, const char *a,
-                          const char *b);
-
 /* ---- binding and reading ---------------------------------------------------
  * Texts are bound SQLITE_STATIC (the caller's values outlive the step);
- * NULL binds SQL NULL, as does AUTHC_NO_TIME. Readers copy into ar and
- * return NULL on OOM. */
+ * NULL binds SQL NULL, as does AUTHC_NO_TIME. Readers copy the current row
+ * into ar and return NULL on OOM. */
 void authc__sq_bind_text(sqlite3_stmt *st, int i, const char *s);
 void authc__sq_bind_time(sqlite3_stmt *st, int i, int64_t v);
+typedef void *(*sq_reader)(authc_arena *ar, sqlite3_stmt *st);
 authc_user *authc__sq_read_user(authc_arena *ar, sqlite3_stmt *st, int b);
-authc_user *authc__sq_read_user0(authc_arena *ar, sqlite3_stmt *st);
-authc_account *authc__sq_read_account(authc_arena *ar, sqlite3_stmt *st);
-authc_session_row *authc__sq_read_session(authc_arena *ar, sqlite3_stmt *st);
-authc_verification_token *authc__sq_read_vt(authc_arena *ar,
-                                            sqlite3_stmt *st);
+void *authc__sq_read_user0(authc_arena *ar, sqlite3_stmt *st);
+void *authc__sq_read_account(authc_arena *ar, sqlite3_stmt *st);
+void *authc__sq_read_session(authc_arena *ar, sqlite3_stmt *st);
+void *authc__sq_read_vt(authc_arena *ar, sqlite3_stmt *st);
+void *authc__sq_read_authn(authc_arena *ar, sqlite3_stmt *st);
 bool authc__sq_read_authn_into(authc_arena *ar, sqlite3_stmt *st,
                                authc_authenticator *a);
-authc_authenticator *authc__sq_read_authn(authc_arena *ar, sqlite3_stmt *st);
 
-/* Runs a statement whose result is at most one row read by `rd` into
- * *out (owned by ar; NULL when no row). For writes (`write`), the
- * statement is then stepped to its end so the commit is confirmed. */
-#define SQ_RUN_ONE(x, ar, out, rd, write)                                  \
-    do {                                                                   \
-        bool row_;                                                         \
-        authc_err e_ = authc__sq_step(&(x), &row_);                        \
-        if (e_ == AUTHC_OK && row_ && !((out) = rd((ar), (x).st)))         \
-            e_ = authc__sq_oom(&(x));                                      \
-        if (e_ == AUTHC_OK && row_ && (write))                             \
-            e_ = authc__sq_finish(&(x));                                   \
-        if (e_ != AUTHC_OK)                                                \
-            (out) = NULL;                                                  \
-        return authc__sq_end(&(x), e_);                                    \
-    } while (0)
+/* A session row and its user (S_GET_SESSION_AND_USER). */
+typedef struct sq_session_user {
+    authc_session_row *s;
+    authc_user *u;
+} sq_session_user;
+void *authc__sq_read_session_user(authc_arena *ar, sqlite3_stmt *st);
+
+/* One statement parameter: text (NULL = SQL NULL), a time (AUTHC_NO_TIME
+ * = SQL NULL) or an integer. */
+typedef struct sq_arg {
+    enum { SQ_TEXT, SQ_TIME, SQ_INT } kind;
+    const char *s;
+    int64_t i;
+} sq_arg;
+#define SQ_T(v) {SQ_TEXT, (v), 0}
+#define SQ_MS(v) {SQ_TIME, NULL, (v)}
+#define SQ_I(v) {SQ_INT, NULL, (int64_t)(v)}
+/* An sq_arg array literal and its length, for authc__sq_row. */
+#define SQ_ARGS(...)                                                       \
+    (const sq_arg[]){__VA_ARGS__},                                         \
+        (int)(sizeof((const sq_arg[]){__VA_ARGS__}) / sizeof(sq_arg))
+
+/* Runs statement id with args bound to ?1..?n and returns its first row
+ * as read by rd (owned by ar), or NULL when there is none or on failure
+ * (*e says which; no row is `missing`, AUTHC_OK when that is fine). A
+ * statement that writes is stepped to its end so its commit is confirmed
+ * before success is reported. rd NULL: run for the effect only. */
+void *authc__sq_row(authc_adapter *self, authc_arena *ar, int id,
+                    const sq_arg *args, int n, sq_reader rd,
+                    authc_err missing, authc_err *e);
 
 #endif
