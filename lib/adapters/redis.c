@@ -40,17 +40,8 @@
 /* GET user:{id} and parse; *out = NULL when absent. */
 authc_err authc__rd_load_user(rd_call *call, const char *id, authc_user **out)
 {
-    *out = NULL;
-    const char *key = K_USER(call, id);
-    if (!key)
-        return AUTHC_OK;  /* an id too long to exist */
-    char *v;
-    if (!authc__rd_get(call, key, true, "get user", &v))
-        return AUTHC_ERR_ADAPTER;
-    if (!v)
-        return AUTHC_OK;
-    authc_err e = AUTHC_OK;
-    *out = authc__rd_parse_user(call, v, id, &e);
+    authc_err e;
+    *out = authc__rd_load(call, K_USER(call, id), RD_USER, id, true, &e);
     return e;
 }
 
@@ -67,22 +58,15 @@ static authc_err rd_create_user(authc_adapter *self, authc_arena *ar,
     u.id = id;
     u.fields = 0;
     rd_call call;
-    if ((e = authc__rd_begin(self, ar, &call))) {
-        authc__rd_end(&call);
+    if ((e = authc__rd_begin(self, ar, &call)))
         return e;
-    }
     rd_cmd cmds[2];
     int n = 0;
-    authc__rd_cmd_init(&cmds[n], ar);
-    authc__rd_cmd_add(&cmds[n], "SET");
-    authc__rd_cmd_add(&cmds[n], K_USER(&call, id));
-    authc__rd_cmd_add(&cmds[n], authc__rd_user_json(ar, &u));
+    authc__rd_cmdv(&cmds[n], ar, 3,
+                   "SET", K_USER(&call, id), authc__rd_user_json(ar, &u));
     n++;
     if (u.email) {
-        authc__rd_cmd_init(&cmds[n], ar);
-        authc__rd_cmd_add(&cmds[n], "SET");
-        authc__rd_cmd_add(&cmds[n], K_EMAIL(&call, u.email));
-        authc__rd_cmd_add(&cmds[n], id);
+        authc__rd_cmdv(&cmds[n], ar, 3, "SET", K_EMAIL(&call, u.email), id);
         n++;
     }
     redisReply *x;
@@ -141,19 +125,11 @@ static authc_err rd_get_user_by_email(authc_adapter *self, authc_arena *ar,
 
 /* GET the account JSON of (provider, paId); *out NULL when absent. */
 authc_err authc__rd_load_account(rd_call *call, const char *provider,
-                              const char *pa_id, authc_account **out)
+                                 const char *pa_id, authc_account **out)
 {
-    *out = NULL;
-    const char *key = K_ACCOUNT(call, provider, pa_id);
-    if (!key)
-        return AUTHC_OK;
-    char *v;
-    if (!authc__rd_get(call, key, true, "get account", &v))
-        return AUTHC_ERR_ADAPTER;
-    if (!v)
-        return AUTHC_OK;
-    authc_err e = AUTHC_OK;
-    *out = authc__rd_parse_account(call, v, &e);
+    authc_err e;
+    *out = authc__rd_load(call, K_ACCOUNT(call, provider, pa_id), RD_ACCOUNT,
+                          NULL, true, &e);
     return e;
 }
 
@@ -186,10 +162,8 @@ static authc_err rd_update_user(authc_adapter *self, authc_arena *ar,
         return AUTHC_ERR_NOT_FOUND;
     rd_call call;
     authc_err e = authc__rd_begin(self, ar, &call);
-    if (e) {
-        authc__rd_end(&call);
+    if (e)
         return e;
-    }
     const char *ukey = K_USER(&call, in->id);
     if (!ukey) {
         authc__rd_end(&call);
@@ -213,10 +187,8 @@ static authc_err rd_update_user(authc_adapter *self, authc_arena *ar,
         merged.id = cur->id;
         rd_cmd cmds[3];
         int n = 0;
-        authc__rd_cmd_init(&cmds[n], ar);
-        authc__rd_cmd_add(&cmds[n], "SET");
-        authc__rd_cmd_add(&cmds[n], ukey);
-        authc__rd_cmd_add(&cmds[n], authc__rd_user_json(ar, &merged));
+        authc__rd_cmdv(&cmds[n], ar, 3,
+                       "SET", ukey, authc__rd_user_json(ar, &merged));
         n++;
         if (old_email && !authc__rd_streq(old_email, merged.email)) {
             /* Delete the old index only if it still names this user. */
@@ -225,17 +197,13 @@ static authc_err rd_update_user(authc_adapter *self, authc_arena *ar,
             if (okey && !authc__rd_get(&call, okey, false, "update_user", &owner))
                 break;
             if (owner && authc__rd_streq(authc__rd_index_value(&call, owner), cur->id)) {
-                authc__rd_cmd_init(&cmds[n], ar);
-                authc__rd_cmd_add(&cmds[n], "DEL");
-                authc__rd_cmd_add(&cmds[n], okey);
+                authc__rd_cmdv(&cmds[n], ar, 2, "DEL", okey);
                 n++;
             }
         }
         if (merged.email) {
-            authc__rd_cmd_init(&cmds[n], ar);
-            authc__rd_cmd_add(&cmds[n], "SET");
-            authc__rd_cmd_add(&cmds[n], K_EMAIL(&call, merged.email));
-            authc__rd_cmd_add(&cmds[n], cur->id);
+            authc__rd_cmdv(&cmds[n], ar, 3,
+                           "SET", K_EMAIL(&call, merged.email), cur->id);
             n++;
         }
         redisReply *x;
@@ -295,10 +263,8 @@ static authc_err rd_delete_user(authc_adapter *self, authc_arena *ar,
         return AUTHC_OK;
     rd_call call;
     authc_err e = authc__rd_begin(self, ar, &call);
-    if (e) {
-        authc__rd_end(&call);
+    if (e)
         return e;
-    }
     const char *keys[8] = {
         K_USER(&call, id),        K_ACCOUNTS(&call, id),
         K_SESSIONS(&call, id),    K_AUTHS(&call, id),
@@ -356,8 +322,7 @@ static authc_err rd_delete_user(authc_adapter *self, authc_arena *ar,
             break;
         }
         rd_cmd del;
-        authc__rd_cmd_init(&del, ar);
-        authc__rd_cmd_add(&del, "DEL");
+        authc__rd_cmdv(&del, ar, 1, "DEL");
         for (int i = 0; i < 6; i++)
             authc__rd_cmd_add(&del, keys[i]);
         if (ekey && owner && authc__rd_streq(authc__rd_index_value(&call, owner), id))
@@ -396,24 +361,16 @@ static authc_err rd_link_account(authc_adapter *self, authc_arena *ar,
         return AUTHC_ERR_NOMEM;
     rd_call call;
     authc_err e = authc__rd_begin(self, ar, &call);
-    if (e) {
-        authc__rd_end(&call);
+    if (e)
         return e;
-    }
     const char *akey = K_ACCOUNT(&call, in->provider, in->provider_account_id);
     rd_cmd cmds[3];
-    authc__rd_cmd_init(&cmds[0], ar);
-    authc__rd_cmd_add(&cmds[0], "SET");
-    authc__rd_cmd_add(&cmds[0], akey);
-    authc__rd_cmd_add(&cmds[0], authc__rd_account_json(ar, &a));
-    authc__rd_cmd_init(&cmds[1], ar);
-    authc__rd_cmd_add(&cmds[1], "SET");
-    authc__rd_cmd_add(&cmds[1], K_ACCOUNT_PTR(&call, a.user_id));
-    authc__rd_cmd_add(&cmds[1], akey);
-    authc__rd_cmd_init(&cmds[2], ar);
-    authc__rd_cmd_add(&cmds[2], "SADD");
-    authc__rd_cmd_add(&cmds[2], K_ACCOUNTS(&call, a.user_id));
-    authc__rd_cmd_add(&cmds[2], a.id);
+    authc__rd_cmdv(&cmds[0], ar, 3,
+                   "SET", akey, authc__rd_account_json(ar, &a));
+    authc__rd_cmdv(&cmds[1], ar, 3,
+                   "SET", K_ACCOUNT_PTR(&call, a.user_id), akey);
+    authc__rd_cmdv(&cmds[2], ar, 3,
+                   "SADD", K_ACCOUNTS(&call, a.user_id), a.id);
     redisReply *x;
     int rc = authc__rd_tx(&call, cmds, 3, "link_account", &x);
     freeReplyObject(x);
@@ -433,10 +390,8 @@ static authc_err rd_unlink_account(authc_adapter *self, authc_arena *ar,
         return AUTHC_OK;
     rd_call call;
     authc_err e = authc__rd_begin(self, ar, &call);
-    if (e) {
-        authc__rd_end(&call);
+    if (e)
         return e;
-    }
     const char *akey = K_ACCOUNT(&call, provider, provider_account_id);
     const char *id = authc_arena_printf(ar, "%s:%s", provider,
                                         provider_account_id);
@@ -456,9 +411,7 @@ static authc_err rd_unlink_account(authc_adapter *self, authc_arena *ar,
             /* Nothing stored (or no owner to clean up after). */
             if (a) {
                 rd_cmd d;
-                authc__rd_cmd_init(&d, ar);
-                authc__rd_cmd_add(&d, "DEL");
-                authc__rd_cmd_add(&d, akey);
+                authc__rd_cmdv(&d, ar, 2, "DEL", akey);
                 redisReply *r = authc__rd_run(&call, &d, false, "unlink_account");
                 if (!r)
                     break;
@@ -473,19 +426,13 @@ static authc_err rd_unlink_account(authc_adapter *self, authc_arena *ar,
             break;
         rd_cmd cmds[3];
         int n = 0;
-        authc__rd_cmd_init(&cmds[n], ar);
-        authc__rd_cmd_add(&cmds[n], "DEL");
-        authc__rd_cmd_add(&cmds[n], akey);
+        authc__rd_cmdv(&cmds[n], ar, 2, "DEL", akey);
         n++;
-        authc__rd_cmd_init(&cmds[n], ar);
-        authc__rd_cmd_add(&cmds[n], "SREM");
-        authc__rd_cmd_add(&cmds[n], K_ACCOUNTS(&call, a->user_id));
-        authc__rd_cmd_add(&cmds[n], id);
+        authc__rd_cmdv(&cmds[n], ar, 3,
+                       "SREM", K_ACCOUNTS(&call, a->user_id), id);
         n++;
         if (ptr && authc__rd_streq(authc__rd_index_value(&call, ptr), akey)) {
-            authc__rd_cmd_init(&cmds[n], ar);
-            authc__rd_cmd_add(&cmds[n], "DEL");
-            authc__rd_cmd_add(&cmds[n], pkey);
+            authc__rd_cmdv(&cmds[n], ar, 2, "DEL", pkey);
             n++;
         }
         redisReply *x;

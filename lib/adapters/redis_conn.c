@@ -9,6 +9,7 @@
 #include <inttypes.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -160,7 +161,8 @@ authc_err authc__rd_begin(authc_adapter *self, authc_arena *ar,
     if (authc__pool_acquire(call->ctx->pool, (int64_t)call->ctx->timeout_ms * 2,
                             &c, why, sizeof why)) {
         authc__adapter_log(self, "error", "%s: %s", call->ctx->label, why);
-        return AUTHC_ERR_ADAPTER; /* authc__rd_end still runs */
+        authc__rd_end(call);
+        return AUTHC_ERR_ADAPTER;
     }
     call->c = c;
     return AUTHC_OK;
@@ -248,6 +250,16 @@ static void cmd_addn(rd_cmd *cmd, const char *s, size_t n)
 void authc__rd_cmd_add(rd_cmd *cmd, const char *s)
 {
     cmd_addn(cmd, s, s ? strlen(s) : 0);
+}
+
+void authc__rd_cmdv(rd_cmd *cmd, authc_arena *ar, int n, ...)
+{
+    authc__rd_cmd_init(cmd, ar);
+    va_list ap;
+    va_start(ap, n);
+    for (int i = 0; i < n; i++)
+        authc__rd_cmd_add(cmd, va_arg(ap, const char *));
+    va_end(ap);
 }
 
 void authc__rd_cmd_addi(rd_cmd *cmd, int64_t v)
@@ -391,8 +403,7 @@ void authc__rd_unwatch(rd_call *call)
 bool authc__rd_watch(rd_call *call, const char *const *keys, int n)
 {
     rd_cmd w;
-    authc__rd_cmd_init(&w, call->ar);
-    authc__rd_cmd_add(&w, "WATCH");
+    authc__rd_cmdv(&w, call->ar, 1, "WATCH");
     for (int i = 0; i < n; i++)
         authc__rd_cmd_add(&w, keys[i]);
     redisReply *r = authc__rd_run(call, &w, false, "WATCH");
@@ -408,9 +419,7 @@ bool authc__rd_get(rd_call *call, const char *key, bool retry,
 {
     *val = NULL;
     rd_cmd cmd;
-    authc__rd_cmd_init(&cmd, call->ar);
-    authc__rd_cmd_add(&cmd, "GET");
-    authc__rd_cmd_add(&cmd, key);
+    authc__rd_cmdv(&cmd, call->ar, 2, "GET", key);
     redisReply *r = authc__rd_run(call, &cmd, retry, what);
     if (!r)
         return false;
@@ -439,9 +448,7 @@ bool authc__rd_members(rd_call *call, const char *key, bool zset, bool retry,
     *out = NULL;
     *n = 0;
     rd_cmd cmd;
-    authc__rd_cmd_init(&cmd, call->ar);
-    authc__rd_cmd_add(&cmd, zset ? "ZRANGE" : "SMEMBERS");
-    authc__rd_cmd_add(&cmd, key);
+    authc__rd_cmdv(&cmd, call->ar, 2, zset ? "ZRANGE" : "SMEMBERS", key);
     if (zset) {
         authc__rd_cmd_add(&cmd, "0");
         authc__rd_cmd_add(&cmd, "-1");
@@ -478,8 +485,7 @@ bool authc__rd_mget(rd_call *call, char **keys, size_t n, bool retry,
     if (n == 0)
         return true;
     rd_cmd cmd;
-    authc__rd_cmd_init(&cmd, call->ar);
-    authc__rd_cmd_add(&cmd, "MGET");
+    authc__rd_cmdv(&cmd, call->ar, 1, "MGET");
     for (size_t i = 0; i < n; i++)
         authc__rd_cmd_add(&cmd, keys[i]);
     redisReply *r = authc__rd_run(call, &cmd, retry, "MGET");
@@ -568,8 +574,7 @@ authc_err authc__rd_check_server(rd_call *call)
         return AUTHC_ERR_ADAPTER;
     }
     rd_cmd ping;
-    authc__rd_cmd_init(&ping, call->ar);
-    authc__rd_cmd_add(&ping, "PING");
+    authc__rd_cmdv(&ping, call->ar, 1, "PING");
     redisReply *r = authc__rd_run(call, &ping, true, "PING");
     freeReplyObject(r);
     return r ? AUTHC_OK : AUTHC_ERR_ADAPTER;

@@ -69,7 +69,8 @@ typedef struct rd_call {
 } rd_call;
 
 /* Takes a connection for one method call (SIGPIPE blocked until
- * authc__rd_end, which must be called even when this fails). */
+ * authc__rd_end). On failure (logged) nothing is held and authc__rd_end
+ * is a no-op; calling it again is harmless either way. */
 authc_err authc__rd_begin(authc_adapter *self, authc_arena *ar,
                           rd_call *call);
 void authc__rd_end(rd_call *call);
@@ -93,6 +94,8 @@ void authc__rd_cmd_init(rd_cmd *cmd, authc_arena *ar);
 /* Appends one argument (NULL s makes the command invalid). */
 void authc__rd_cmd_add(rd_cmd *cmd, const char *s);
 void authc__rd_cmd_addi(rd_cmd *cmd, int64_t v);
+/* init, then n arguments (const char *, NULL makes it invalid). */
+void authc__rd_cmdv(rd_cmd *cmd, authc_arena *ar, int n, ...);
 
 /* Sends one command and returns its reply (caller freeReplyObject), or
  * NULL after logging. An error reply is logged and freed (NULL). With
@@ -173,6 +176,15 @@ bool authc__rd_parse_auth_into(rd_call *call, const char *s,
                                authc_authenticator *a, authc_err *e);
 authc_authenticator *authc__rd_parse_auth(rd_call *call, const char *s,
                                           authc_err *e);
+/* Kinds of stored rows. */
+typedef enum { RD_USER, RD_ACCOUNT, RD_SESSION, RD_VT, RD_AUTH } rd_kind;
+
+/* GETs key and parses its value as a row of kind (id: the user id for
+ * RD_USER, used when the stored JSON has none). Returns the row, owned by
+ * call->ar, or NULL when absent (also for a NULL key: a key part too long
+ * to exist) or on failure (*e says). */
+void *authc__rd_load(rd_call *call, const char *key, rd_kind kind,
+                     const char *id, bool retry, authc_err *e);
 /* The "userId" member of a stored JSON value, or NULL (unparsable too). */
 const char *authc__rd_json_user_id(rd_call *call, const char *s);
 /* An index value as upstash wrote it is the raw string; a client that

@@ -2,6 +2,7 @@
  * writes them (JSON.stringify byte layout, ISO dates) and reading them back with jansson. */
 #include <errno.h>
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -393,4 +394,38 @@ const char *authc__rd_index_value(rd_call *call, const char *v)
             return out;
     }
     return v;
+}
+
+/* What a kind is called in log lines. */
+static const char *const KIND_NAME[] = {
+    [RD_USER] = "user", [RD_ACCOUNT] = "account", [RD_SESSION] = "session",
+    [RD_VT] = "verification token", [RD_AUTH] = "authenticator"};
+
+void *authc__rd_load(rd_call *call, const char *key, rd_kind kind,
+                     const char *id, bool retry, authc_err *e)
+{
+    *e = AUTHC_OK;
+    if (!key)
+        return NULL; /* a key part too long to exist */
+    char what[40], *v;
+    snprintf(what, sizeof what, "get %s", KIND_NAME[kind]);
+    if (!authc__rd_get(call, key, retry, what, &v)) {
+        *e = AUTHC_ERR_ADAPTER;
+        return NULL;
+    }
+    if (!v)
+        return NULL;
+    switch (kind) {
+    case RD_USER:
+        return authc__rd_parse_user(call, v, id, e);
+    case RD_ACCOUNT:
+        return authc__rd_parse_account(call, v, e);
+    case RD_SESSION:
+        return authc__rd_parse_session(call, v, e);
+    case RD_VT:
+        return authc__rd_parse_vt(call, v, e);
+    case RD_AUTH:
+        return authc__rd_parse_auth(call, v, e);
+    }
+    return NULL;
 }

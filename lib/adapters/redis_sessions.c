@@ -13,26 +13,17 @@ static void session_cmds(rd_call *call, const authc_session_row *s,
 {
     authc_arena *ar = call->ar;
     const char *skey = K_SESSION(call, s->session_token);
-    authc__rd_cmd_init(&cmds[0], ar);
-    authc__rd_cmd_add(&cmds[0], "SET");
-    authc__rd_cmd_add(&cmds[0], skey);
-    authc__rd_cmd_add(&cmds[0], authc__rd_session_json(ar, s));
-    authc__rd_cmd_add(&cmds[0], "PXAT");
+    authc__rd_cmdv(&cmds[0], ar, 4,
+                   "SET", skey, authc__rd_session_json(ar, s), "PXAT");
     authc__rd_cmd_addi(&cmds[0], authc__rd_ttl_at(call->ctx, s->expires));
-    authc__rd_cmd_init(&cmds[1], ar);
-    authc__rd_cmd_add(&cmds[1], "SET");
-    authc__rd_cmd_add(&cmds[1], K_SESSION_PTR(call, s->user_id));
-    authc__rd_cmd_add(&cmds[1], skey);
-    authc__rd_cmd_init(&cmds[2], ar);
-    authc__rd_cmd_add(&cmds[2], "ZADD");
-    authc__rd_cmd_add(&cmds[2], K_SESSIONS(call, s->user_id));
+    authc__rd_cmdv(&cmds[1], ar, 3,
+                   "SET", K_SESSION_PTR(call, s->user_id), skey);
+    authc__rd_cmdv(&cmds[2], ar, 2, "ZADD", K_SESSIONS(call, s->user_id));
     authc__rd_cmd_addi(&cmds[2], s->expires);
     authc__rd_cmd_add(&cmds[2], s->session_token);
     /* Forget tokens whose keys Redis has already expired. */
-    authc__rd_cmd_init(&cmds[3], ar);
-    authc__rd_cmd_add(&cmds[3], "ZREMRANGEBYSCORE");
-    authc__rd_cmd_add(&cmds[3], K_SESSIONS(call, s->user_id));
-    authc__rd_cmd_add(&cmds[3], "-inf");
+    authc__rd_cmdv(&cmds[3], ar, 3,
+                   "ZREMRANGEBYSCORE", K_SESSIONS(call, s->user_id), "-inf");
     authc__rd_cmd_add(&cmds[3], authc_arena_printf(ar, "(%" PRId64,
                                          authc__now_ms() - call->ctx->grace_ms));
 }
@@ -53,10 +44,8 @@ authc_err authc__rd_create_session(authc_adapter *self, authc_arena *ar,
     s.id = NULL;
     rd_call call;
     authc_err e = authc__rd_begin(self, ar, &call);
-    if (e) {
-        authc__rd_end(&call);
+    if (e)
         return e;
-    }
     rd_cmd cmds[4];
     session_cmds(&call, &s, cmds);
     redisReply *x;
@@ -74,17 +63,9 @@ authc_err authc__rd_create_session(authc_adapter *self, authc_arena *ar,
 static authc_err load_session(rd_call *call, const char *token, bool retry,
                               authc_session_row **out)
 {
-    *out = NULL;
-    const char *key = K_SESSION(call, token);
-    if (!key)
-        return AUTHC_OK;
-    char *v;
-    if (!authc__rd_get(call, key, retry, "get session", &v))
-        return AUTHC_ERR_ADAPTER;
-    if (!v)
-        return AUTHC_OK;
-    authc_err e = AUTHC_OK;
-    *out = authc__rd_parse_session(call, v, &e);
+    authc_err e;
+    *out = authc__rd_load(call, K_SESSION(call, token), RD_SESSION, NULL,
+                          retry, &e);
     return e;
 }
 
@@ -124,10 +105,8 @@ authc_err authc__rd_update_session(authc_adapter *self, authc_arena *ar,
         return AUTHC_OK;
     rd_call call;
     authc_err e = authc__rd_begin(self, ar, &call);
-    if (e) {
-        authc__rd_end(&call);
+    if (e)
         return e;
-    }
     const char *skey = K_SESSION(&call, in->session_token);
     if (!skey) {
         authc__rd_end(&call);
@@ -156,10 +135,9 @@ authc_err authc__rd_update_session(authc_adapter *self, authc_arena *ar,
         int n = 4;
         if (!authc__rd_streq(m.user_id, cur->user_id)) {
             /* Moved to another user: drop it from the old user's set. */
-            authc__rd_cmd_init(&cmds[3], ar);
-            authc__rd_cmd_add(&cmds[3], "ZREM");
-            authc__rd_cmd_add(&cmds[3], K_SESSIONS(&call, cur->user_id));
-            authc__rd_cmd_add(&cmds[3], in->session_token);
+            authc__rd_cmdv(&cmds[3], ar, 3,
+                           "ZREM", K_SESSIONS(&call, cur->user_id),
+                           in->session_token);
         }
         redisReply *x;
         int rc = authc__rd_tx(&call, cmds, n, "update_session", &x);
@@ -188,15 +166,11 @@ authc_err authc__rd_delete_session(authc_adapter *self, authc_arena *ar,
         return AUTHC_OK;
     rd_call call;
     authc_err e = authc__rd_begin(self, ar, &call);
-    if (e) {
-        authc__rd_end(&call);
+    if (e)
         return e;
-    }
     const char *skey = K_SESSION(&call, session_token);
     rd_cmd cmd;
-    authc__rd_cmd_init(&cmd, ar);
-    authc__rd_cmd_add(&cmd, "GETDEL");
-    authc__rd_cmd_add(&cmd, skey);
+    authc__rd_cmdv(&cmd, ar, 2, "GETDEL", skey);
     redisReply *r = skey ? authc__rd_run(&call, &cmd, false, "delete_session")
                          : NULL;
     if (skey && !r) {
@@ -214,10 +188,8 @@ authc_err authc__rd_delete_session(authc_adapter *self, authc_arena *ar,
     if (s && s->user_id) {
         /* Index cleanup; the session itself is gone already. */
         rd_cmd z;
-        authc__rd_cmd_init(&z, ar);
-        authc__rd_cmd_add(&z, "ZREM");
-        authc__rd_cmd_add(&z, K_SESSIONS(&call, s->user_id));
-        authc__rd_cmd_add(&z, session_token);
+        authc__rd_cmdv(&z, ar, 3,
+                       "ZREM", K_SESSIONS(&call, s->user_id), session_token);
         freeReplyObject(authc__rd_run(&call, &z, true, "delete_session index"));
     }
     authc__rd_end(&call);
@@ -238,11 +210,9 @@ authc_err authc__rd_create_vt(authc_adapter *self, authc_arena *ar,
     authc_err e = authc__rd_begin(self, ar, &call);
     if (!e) {
         rd_cmd cmd;
-        authc__rd_cmd_init(&cmd, ar);
-        authc__rd_cmd_add(&cmd, "SET");
-        authc__rd_cmd_add(&cmd, K_VT(&call, in->identifier, in->token));
-        authc__rd_cmd_add(&cmd, authc__rd_vt_json(ar, in));
-        authc__rd_cmd_add(&cmd, "PXAT");
+        authc__rd_cmdv(&cmd, ar, 4,
+                       "SET", K_VT(&call, in->identifier, in->token),
+                       authc__rd_vt_json(ar, in), "PXAT");
         authc__rd_cmd_addi(&cmd, authc__rd_ttl_at(call.ctx, in->expires));
         redisReply *r = authc__rd_run(&call, &cmd, false,
                                "create_verification_token");
@@ -292,17 +262,8 @@ authc_err authc__rd_use_vt(authc_adapter *self, authc_arena *ar,
 static authc_err load_auth(rd_call *call, const char *cid, bool retry,
                            authc_authenticator **out)
 {
-    *out = NULL;
-    const char *key = K_AUTH(call, cid);
-    if (!key)
-        return AUTHC_OK;
-    char *v;
-    if (!authc__rd_get(call, key, retry, "get authenticator", &v))
-        return AUTHC_ERR_ADAPTER;
-    if (!v)
-        return AUTHC_OK;
-    authc_err e = AUTHC_OK;
-    *out = authc__rd_parse_auth(call, v, &e);
+    authc_err e;
+    *out = authc__rd_load(call, K_AUTH(call, cid), RD_AUTH, NULL, retry, &e);
     return e;
 }
 
@@ -335,20 +296,15 @@ authc_err authc__rd_create_authenticator(authc_adapter *self, authc_arena *ar,
     }
     rd_call call;
     authc_err e = authc__rd_begin(self, ar, &call);
-    if (e) {
-        authc__rd_end(&call);
+    if (e)
         return e;
-    }
     rd_cmd cmds[2];
-    authc__rd_cmd_init(&cmds[0], ar);
-    authc__rd_cmd_add(&cmds[0], "SET");
-    authc__rd_cmd_add(&cmds[0], K_AUTH(&call, in->credential_id));
-    authc__rd_cmd_add(&cmds[0], authc__rd_auth_json(ar, in));
+    authc__rd_cmdv(&cmds[0], ar, 3,
+                   "SET", K_AUTH(&call, in->credential_id),
+                   authc__rd_auth_json(ar, in));
     authc__rd_cmd_add(&cmds[0], "NX");  /* credentialID is unique */
-    authc__rd_cmd_init(&cmds[1], ar);
-    authc__rd_cmd_add(&cmds[1], "SADD");
-    authc__rd_cmd_add(&cmds[1], K_AUTHS(&call, in->user_id));
-    authc__rd_cmd_add(&cmds[1], in->credential_id);
+    authc__rd_cmdv(&cmds[1], ar, 3,
+                   "SADD", K_AUTHS(&call, in->user_id), in->credential_id);
     redisReply *x;
     int rc = authc__rd_tx(&call, cmds, 2, "create_authenticator", &x);
     bool created = rc == 1 && x->element[0]->type == REDIS_REPLY_STATUS;
@@ -377,10 +333,8 @@ authc_err authc__rd_list_authenticators(authc_adapter *self, authc_arena *ar,
         return AUTHC_OK;
     rd_call call;
     authc_err e = authc__rd_begin(self, ar, &call);
-    if (e) {
-        authc__rd_end(&call);
+    if (e)
         return e;
-    }
     const char *skey = K_AUTHS(&call, user_id);
     char **ids = NULL, **keys = NULL, **vals = NULL;
     size_t nids = 0, count = 0;
@@ -428,10 +382,8 @@ authc_err authc__rd_update_authenticator_counter(authc_adapter *self,
         return AUTHC_ERR_NOT_FOUND;
     rd_call call;
     authc_err e = authc__rd_begin(self, ar, &call);
-    if (e) {
-        authc__rd_end(&call);
+    if (e)
         return e;
-    }
     const char *key = K_AUTH(&call, credential_id);
     if (!key) {
         authc__rd_end(&call);
@@ -451,10 +403,7 @@ authc_err authc__rd_update_authenticator_counter(authc_adapter *self,
         }
         a->counter = counter;
         rd_cmd cmd;
-        authc__rd_cmd_init(&cmd, ar);
-        authc__rd_cmd_add(&cmd, "SET");
-        authc__rd_cmd_add(&cmd, key);
-        authc__rd_cmd_add(&cmd, authc__rd_auth_json(ar, a));
+        authc__rd_cmdv(&cmd, ar, 3, "SET", key, authc__rd_auth_json(ar, a));
         redisReply *x;
         int rc = authc__rd_tx(&call, &cmd, 1, "update_authenticator_counter", &x);
         freeReplyObject(x);
