@@ -675,35 +675,63 @@ static mem *peek_ctx(authc_adapter *ad)
     return ad && ad->ops == &MEMORY_OPS ? ad->ctx : NULL;
 }
 
+typedef enum { P_USER, P_SESSION, P_ACCOUNT, P_VT, P_AUTHN } peek_kind;
+
+/* Copies into ar the stored row of kind under key a (or key2(a, b) when b
+ * is given); NULL when absent or on failure (*e says). */
+static void *peek(authc_adapter *ad, authc_arena *ar, peek_kind kind,
+                  const char *a, const char *b, authc_err *e)
+{
+    mem *m = peek_ctx(ad);
+    char *k = m && b ? authc__mt_key2(a, b) : NULL;
+    *e = !m ? AUTHC_ERR_INVALID : b && !k ? AUTHC_ERR_NOMEM : AUTHC_OK;
+    if (*e)
+        return NULL;
+    const char *key = b ? k : a;
+    void *row, *copy = NULL;
+    LOCK(m);
+    switch (kind) {
+    case P_USER:
+        if ((row = authc__mt_get(&m->users, key)))
+            copy = authc__copy_user(ar, row);
+        break;
+    case P_SESSION:
+        if ((row = authc__mt_get(&m->sessions, key)))
+            copy = authc__copy_session(ar, row);
+        break;
+    case P_ACCOUNT:
+        if ((row = authc__mt_get(&m->accounts, key)))
+            copy = authc__copy_account(ar, row);
+        break;
+    case P_VT:
+        if ((row = authc__mt_get(&m->vts, key)))
+            copy = authc__copy_vt(ar, row);
+        break;
+    default:
+        if ((row = authc__mt_get(&m->authns, key)))
+            copy = authc__copy_authenticator(ar, row);
+        break;
+    }
+    UNLOCK(m);
+    free(k);
+    if (row && !copy)
+        *e = AUTHC_ERR_NOMEM;
+    return copy;
+}
+
 authc_err authc__memory_peek_user(authc_adapter *ad, authc_arena *ar,
                                   const char *id, authc_user **out)
 {
-    mem *m = peek_ctx(ad);
-    *out = NULL;
-    if (!m)
-        return AUTHC_ERR_INVALID;
-    authc_err e = AUTHC_OK;
-    LOCK(m);
-    authc_user *u = authc__mt_get(&m->users, id);
-    if (u && !(*out = authc__copy_user(ar, u)))
-        e = AUTHC_ERR_NOMEM;
-    UNLOCK(m);
+    authc_err e;
+    *out = peek(ad, ar, P_USER, id, NULL, &e);
     return e;
 }
 
 authc_err authc__memory_peek_session(authc_adapter *ad, authc_arena *ar,
                                      const char *token, authc_session_row **out)
 {
-    mem *m = peek_ctx(ad);
-    *out = NULL;
-    if (!m)
-        return AUTHC_ERR_INVALID;
-    authc_err e = AUTHC_OK;
-    LOCK(m);
-    authc_session_row *s = authc__mt_get(&m->sessions, token);
-    if (s && !(*out = authc__copy_session(ar, s)))
-        e = AUTHC_ERR_NOMEM;
-    UNLOCK(m);
+    authc_err e;
+    *out = peek(ad, ar, P_SESSION, token, NULL, &e);
     return e;
 }
 
@@ -711,20 +739,8 @@ authc_err authc__memory_peek_account(authc_adapter *ad, authc_arena *ar,
                                      const char *provider, const char *pai,
                                      authc_account **out)
 {
-    mem *m = peek_ctx(ad);
-    *out = NULL;
-    if (!m)
-        return AUTHC_ERR_INVALID;
-    char *k = authc__mt_key2(provider, pai);
-    if (!k)
-        return AUTHC_ERR_NOMEM;
-    authc_err e = AUTHC_OK;
-    LOCK(m);
-    authc_account *a = authc__mt_get(&m->accounts, k);
-    if (a && !(*out = authc__copy_account(ar, a)))
-        e = AUTHC_ERR_NOMEM;
-    UNLOCK(m);
-    free(k);
+    authc_err e;
+    *out = peek(ad, ar, P_ACCOUNT, provider, pai, &e);
     return e;
 }
 
@@ -732,20 +748,8 @@ authc_err authc__memory_peek_vt(authc_adapter *ad, authc_arena *ar,
                                 const char *identifier, const char *token,
                                 authc_verification_token **out)
 {
-    mem *m = peek_ctx(ad);
-    *out = NULL;
-    if (!m)
-        return AUTHC_ERR_INVALID;
-    char *k = authc__mt_key2(identifier, token);
-    if (!k)
-        return AUTHC_ERR_NOMEM;
-    authc_err e = AUTHC_OK;
-    LOCK(m);
-    authc_verification_token *v = authc__mt_get(&m->vts, k);
-    if (v && !(*out = authc__copy_vt(ar, v)))
-        e = AUTHC_ERR_NOMEM;
-    UNLOCK(m);
-    free(k);
+    authc_err e;
+    *out = peek(ad, ar, P_VT, identifier, token, &e);
     return e;
 }
 
@@ -753,15 +757,7 @@ authc_err authc__memory_peek_authenticator(authc_adapter *ad, authc_arena *ar,
                                            const char *credential_id,
                                            authc_authenticator **out)
 {
-    mem *m = peek_ctx(ad);
-    *out = NULL;
-    if (!m)
-        return AUTHC_ERR_INVALID;
-    authc_err e = AUTHC_OK;
-    LOCK(m);
-    authc_authenticator *a = authc__mt_get(&m->authns, credential_id);
-    if (a && !(*out = authc__copy_authenticator(ar, a)))
-        e = AUTHC_ERR_NOMEM;
-    UNLOCK(m);
+    authc_err e;
+    *out = peek(ad, ar, P_AUTHN, credential_id, NULL, &e);
     return e;
 }
