@@ -48,6 +48,65 @@ static const char *acc_uid(const void *r) { return ((const authc_account *)r)->u
 static const char *ses_uid(const void *r) { return ((const authc_session_row *)r)->user_id; }
 static const char *aut_uid(const void *r) { return ((const authc_authenticator *)r)->user_id; }
 
+typedef enum { P_USER, P_EMAIL, P_SESSION, P_ACCOUNT, P_VT, P_AUTHN } kind;
+
+/* Copies into ar the stored row of kind k under key a (or key2(a, b) when
+ * b is given); NULL when absent (also for a NULL a) or on failure: then
+ * *e is AUTHC_ERR_NOMEM (and *e is AUTHC_OK otherwise). */
+static void *find(mem *m, authc_arena *ar, kind k, const char *a,
+                  const char *b, authc_err *e)
+{
+    *e = AUTHC_OK;
+    if (!a)
+        return NULL;
+    char *k2 = b ? authc__mt_key2(a, b) : NULL;
+    if (b && !k2) {
+        *e = AUTHC_ERR_NOMEM;
+        return NULL;
+    }
+    const char *key = b ? k2 : a;
+    void *row, *copy = NULL;
+    LOCK(m);
+    switch (k) {
+    case P_USER:
+    case P_EMAIL:
+        if ((row = authc__mt_get(k == P_USER ? &m->users : &m->emails, key)))
+            copy = authc__copy_user(ar, row);
+        break;
+    case P_SESSION:
+        if ((row = authc__mt_get(&m->sessions, key)))
+            copy = authc__copy_session(ar, row);
+        break;
+    case P_ACCOUNT:
+        if ((row = authc__mt_get(&m->accounts, key)))
+            copy = authc__copy_account(ar, row);
+        break;
+    case P_VT:
+        if ((row = authc__mt_get(&m->vts, key)))
+            copy = authc__copy_vt(ar, row);
+        break;
+    default:
+        if ((row = authc__mt_get(&m->authns, key)))
+            copy = authc__copy_authenticator(ar, row);
+        break;
+    }
+    UNLOCK(m);
+    free(k2);
+    if (row && !copy)
+        *e = AUTHC_ERR_NOMEM;
+    return copy;
+}
+
+/* find() for a method: an OOM is logged naming op. */
+static void *find_for(authc_adapter *self, authc_arena *ar, const char *op,
+                      kind k, const char *a, const char *b, authc_err *e)
+{
+    void *row = find(M(self), ar, k, a, b, e);
+    if (*e)
+        nomem(self, op);
+    return row;
+}
+
 /* ---- users ------------------------------------------------------------------ */
 
 /* M1: *out owned by ar. */
@@ -89,16 +148,8 @@ done:
 static authc_err m_get_user(authc_adapter *self, authc_arena *ar,
                             const char *id, authc_user **out)
 {
-    *out = NULL;
-    if (!id)
-        return AUTHC_OK;
-    mem *m = M(self);
-    authc_err e = AUTHC_OK;
-    LOCK(m);
-    authc_user *u = authc__mt_get(&m->users, id);
-    if (u && !(*out = authc__copy_user(ar, u)))
-        e = nomem(self, "get_user");
-    UNLOCK(m);
+    authc_err e;
+    *out = find_for(self, ar, "get_user", P_USER, id, NULL, &e);
     return e;
 }
 
@@ -106,16 +157,8 @@ static authc_err m_get_user(authc_adapter *self, authc_arena *ar,
 static authc_err m_get_user_by_email(authc_adapter *self, authc_arena *ar,
                                      const char *email, authc_user **out)
 {
-    *out = NULL;
-    if (!email)
-        return AUTHC_OK;
-    mem *m = M(self);
-    authc_err e = AUTHC_OK;
-    LOCK(m);
-    authc_user *u = authc__mt_get(&m->emails, email);
-    if (u && !(*out = authc__copy_user(ar, u)))
-        e = nomem(self, "get_user_by_email");
-    UNLOCK(m);
+    authc_err e;
+    *out = find_for(self, ar, "get_user_by_email", P_EMAIL, email, NULL, &e);
     return e;
 }
 
@@ -275,20 +318,9 @@ static authc_err m_get_account(authc_adapter *self, authc_arena *ar,
                                const char *pai, const char *provider,
                                authc_account **out)
 {
-    *out = NULL;
-    if (!provider || !pai)
-        return AUTHC_OK;
-    char *k = authc__mt_key2(provider, pai);
-    if (!k)
-        return nomem(self, "get_account");
-    mem *m = M(self);
     authc_err e = AUTHC_OK;
-    LOCK(m);
-    authc_account *a = authc__mt_get(&m->accounts, k);
-    if (a && !(*out = authc__copy_account(ar, a)))
-        e = nomem(self, "get_account");
-    UNLOCK(m);
-    free(k);
+    *out = pai ? find_for(self, ar, "get_account", P_ACCOUNT, provider, pai, &e)
+               : NULL;
     return e;
 }
 
@@ -475,16 +507,8 @@ static authc_err m_use_vt(authc_adapter *self, authc_arena *ar,
 static authc_err m_get_authenticator(authc_adapter *self, authc_arena *ar,
                                      const char *cred, authc_authenticator **out)
 {
-    *out = NULL;
-    if (!cred)
-        return AUTHC_OK;
-    mem *m = M(self);
-    authc_err e = AUTHC_OK;
-    LOCK(m);
-    authc_authenticator *a = authc__mt_get(&m->authns, cred);
-    if (a && !(*out = authc__copy_authenticator(ar, a)))
-        e = nomem(self, "get_authenticator");
-    UNLOCK(m);
+    authc_err e;
+    *out = find_for(self, ar, "get_authenticator", P_AUTHN, cred, NULL, &e);
     return e;
 }
 
@@ -675,63 +699,21 @@ static mem *peek_ctx(authc_adapter *ad)
     return ad && ad->ops == &MEMORY_OPS ? ad->ctx : NULL;
 }
 
-typedef enum { P_USER, P_SESSION, P_ACCOUNT, P_VT, P_AUTHN } peek_kind;
-
-/* Copies into ar the stored row of kind under key a (or key2(a, b) when b
- * is given); NULL when absent or on failure (*e says). */
-static void *peek(authc_adapter *ad, authc_arena *ar, peek_kind kind,
-                  const char *a, const char *b, authc_err *e)
-{
-    mem *m = peek_ctx(ad);
-    char *k = m && b ? authc__mt_key2(a, b) : NULL;
-    *e = !m ? AUTHC_ERR_INVALID : b && !k ? AUTHC_ERR_NOMEM : AUTHC_OK;
-    if (*e)
-        return NULL;
-    const char *key = b ? k : a;
-    void *row, *copy = NULL;
-    LOCK(m);
-    switch (kind) {
-    case P_USER:
-        if ((row = authc__mt_get(&m->users, key)))
-            copy = authc__copy_user(ar, row);
-        break;
-    case P_SESSION:
-        if ((row = authc__mt_get(&m->sessions, key)))
-            copy = authc__copy_session(ar, row);
-        break;
-    case P_ACCOUNT:
-        if ((row = authc__mt_get(&m->accounts, key)))
-            copy = authc__copy_account(ar, row);
-        break;
-    case P_VT:
-        if ((row = authc__mt_get(&m->vts, key)))
-            copy = authc__copy_vt(ar, row);
-        break;
-    default:
-        if ((row = authc__mt_get(&m->authns, key)))
-            copy = authc__copy_authenticator(ar, row);
-        break;
-    }
-    UNLOCK(m);
-    free(k);
-    if (row && !copy)
-        *e = AUTHC_ERR_NOMEM;
-    return copy;
-}
-
 authc_err authc__memory_peek_user(authc_adapter *ad, authc_arena *ar,
                                   const char *id, authc_user **out)
 {
-    authc_err e;
-    *out = peek(ad, ar, P_USER, id, NULL, &e);
+    authc_err e = AUTHC_ERR_INVALID;
+    mem *m = peek_ctx(ad);
+    *out = m ? find(m, ar, P_USER, id, NULL, &e) : NULL;
     return e;
 }
 
 authc_err authc__memory_peek_session(authc_adapter *ad, authc_arena *ar,
                                      const char *token, authc_session_row **out)
 {
-    authc_err e;
-    *out = peek(ad, ar, P_SESSION, token, NULL, &e);
+    authc_err e = AUTHC_ERR_INVALID;
+    mem *m = peek_ctx(ad);
+    *out = m ? find(m, ar, P_SESSION, token, NULL, &e) : NULL;
     return e;
 }
 
@@ -739,8 +721,9 @@ authc_err authc__memory_peek_account(authc_adapter *ad, authc_arena *ar,
                                      const char *provider, const char *pai,
                                      authc_account **out)
 {
-    authc_err e;
-    *out = peek(ad, ar, P_ACCOUNT, provider, pai, &e);
+    authc_err e = AUTHC_ERR_INVALID;
+    mem *m = peek_ctx(ad);
+    *out = m ? find(m, ar, P_ACCOUNT, provider, pai, &e) : NULL;
     return e;
 }
 
@@ -748,8 +731,9 @@ authc_err authc__memory_peek_vt(authc_adapter *ad, authc_arena *ar,
                                 const char *identifier, const char *token,
                                 authc_verification_token **out)
 {
-    authc_err e;
-    *out = peek(ad, ar, P_VT, identifier, token, &e);
+    authc_err e = AUTHC_ERR_INVALID;
+    mem *m = peek_ctx(ad);
+    *out = m ? find(m, ar, P_VT, identifier, token, &e) : NULL;
     return e;
 }
 
@@ -757,7 +741,8 @@ authc_err authc__memory_peek_authenticator(authc_adapter *ad, authc_arena *ar,
                                            const char *credential_id,
                                            authc_authenticator **out)
 {
-    authc_err e;
-    *out = peek(ad, ar, P_AUTHN, credential_id, NULL, &e);
+    authc_err e = AUTHC_ERR_INVALID;
+    mem *m = peek_ctx(ad);
+    *out = m ? find(m, ar, P_AUTHN, credential_id, NULL, &e) : NULL;
     return e;
 }

@@ -69,9 +69,7 @@ static authc_err rd_create_user(authc_adapter *self, authc_arena *ar,
         authc__rd_cmdv(&cmds[n], ar, 3, "SET", K_EMAIL(&call, u.email), id);
         n++;
     }
-    redisReply *x;
-    int rc = authc__rd_tx(&call, cmds, n, "create_user", &x);
-    freeReplyObject(x);
+    int rc = authc__rd_tx(&call, cmds, n, "create_user", NULL);
     authc__rd_end(&call);
     if (rc != 1)
         return AUTHC_ERR_ADAPTER;
@@ -206,9 +204,7 @@ static authc_err rd_update_user(authc_adapter *self, authc_arena *ar,
                            "SET", K_EMAIL(&call, merged.email), cur->id);
             n++;
         }
-        redisReply *x;
-        int rc = authc__rd_tx(&call, cmds, n, "update_user", &x);
-        freeReplyObject(x);
+        int rc = authc__rd_tx(&call, cmds, n, "update_user", NULL);
         if (rc < 0)
             break;
         if (rc == 1) {
@@ -329,13 +325,9 @@ static authc_err rd_delete_user(authc_adapter *self, authc_arena *ar,
             authc__rd_cmd_add(&del, ekey);
         if (!add_owned(&call, &del, cand, nc, id))
             break;
-        redisReply *x;
-        int rc = authc__rd_tx(&call, &del, 1, "delete_user", &x);
-        freeReplyObject(x);
-        if (rc < 0)
-            break;
-        if (rc == 1) {
-            e = AUTHC_OK;
+        int rc = authc__rd_tx(&call, &del, 1, "delete_user", NULL);
+        if (rc != 0) {
+            e = rc > 0 ? AUTHC_OK : AUTHC_ERR_ADAPTER;
             break;
         }
     }
@@ -371,9 +363,7 @@ static authc_err rd_link_account(authc_adapter *self, authc_arena *ar,
                    "SET", K_ACCOUNT_PTR(&call, a.user_id), akey);
     authc__rd_cmdv(&cmds[2], ar, 3,
                    "SADD", K_ACCOUNTS(&call, a.user_id), a.id);
-    redisReply *x;
-    int rc = authc__rd_tx(&call, cmds, 3, "link_account", &x);
-    freeReplyObject(x);
+    int rc = authc__rd_tx(&call, cmds, 3, "link_account", NULL);
     authc__rd_end(&call);
     if (rc != 1)
         return AUTHC_ERR_ADAPTER;
@@ -435,21 +425,15 @@ static authc_err rd_unlink_account(authc_adapter *self, authc_arena *ar,
             authc__rd_cmdv(&cmds[n], ar, 2, "DEL", pkey);
             n++;
         }
-        redisReply *x;
-        int rc = authc__rd_tx(&call, cmds, n, "unlink_account", &x);
-        freeReplyObject(x);
-        if (rc < 0)
-            break;
-        if (rc == 1) {
-            e = AUTHC_OK;
+        int rc = authc__rd_tx(&call, cmds, n, "unlink_account", NULL);
+        if (rc != 0) {
+            e = rc > 0 ? AUTHC_OK : AUTHC_ERR_ADAPTER;
             break;
         }
     }
     authc__rd_end(&call);
     return e;
 }
-
-/* The commands that store session s (JSON with TTL, pointer, our zset). */
 
 static authc_err rd_get_account(authc_adapter *self, authc_arena *ar,
                                 const char *provider_account_id,

@@ -324,7 +324,8 @@ redisReply *authc__rd_run(rd_call *call, const rd_cmd *cmd, bool retry,
 int authc__rd_tx(rd_call *call, rd_cmd *cmds, int n, const char *what,
                  redisReply **exec)
 {
-    *exec = NULL;
+    if (exec)
+        *exec = NULL;
     if (!have_conn(call))
         return -1;
     redisContext *c = call->c;
@@ -380,7 +381,10 @@ int authc__rd_tx(rd_call *call, rd_cmd *cmds, int n, const char *what,
         freeReplyObject(r);
         return -1;
     }
-    *exec = r;
+    if (exec)
+        *exec = r;
+    else
+        freeReplyObject(r);
     return 1;
 lost:
     conn_failed(call, what);

@@ -104,8 +104,8 @@ void authc__rd_cmdv(rd_cmd *cmd, authc_arena *ar, int n, ...);
 redisReply *authc__rd_run(rd_call *call, const rd_cmd *cmd, bool retry,
                           const char *what);
 /* Runs cmds inside MULTI/EXEC in one round trip. Returns 1 and *exec (the
- * EXEC array, caller frees) on commit, 0 when a WATCHed key changed (the
- * caller retries), -1 on failure (logged). */
+ * EXEC array, caller frees; exec may be NULL when unwanted) on commit, 0
+ * when a WATCHed key changed (the caller retries), -1 on failure (logged). */
 int authc__rd_tx(rd_call *call, rd_cmd *cmds, int n, const char *what,
                  redisReply **exec);
 /* WATCHes keys / abandons the WATCH. */

@@ -8,6 +8,7 @@
 #include "adapters/redis_int.h"
 #include "util/util_int.h"
 
+/* The commands that store session s (JSON with TTL, pointer, our zset). */
 static void session_cmds(rd_call *call, const authc_session_row *s,
                          rd_cmd cmds[4])
 {
@@ -48,9 +49,7 @@ authc_err authc__rd_create_session(authc_adapter *self, authc_arena *ar,
         return e;
     rd_cmd cmds[4];
     session_cmds(&call, &s, cmds);
-    redisReply *x;
-    int rc = authc__rd_tx(&call, cmds, 4, "create_session", &x);
-    freeReplyObject(x);
+    int rc = authc__rd_tx(&call, cmds, 4, "create_session", NULL);
     authc__rd_end(&call);
     if (rc != 1)
         return AUTHC_ERR_ADAPTER;
@@ -139,9 +138,7 @@ authc_err authc__rd_update_session(authc_adapter *self, authc_arena *ar,
                            "ZREM", K_SESSIONS(&call, cur->user_id),
                            in->session_token);
         }
-        redisReply *x;
-        int rc = authc__rd_tx(&call, cmds, n, "update_session", &x);
-        freeReplyObject(x);
+        int rc = authc__rd_tx(&call, cmds, n, "update_session", NULL);
         if (rc < 0)
             break;
         if (rc == 1) {
@@ -404,9 +401,7 @@ authc_err authc__rd_update_authenticator_counter(authc_adapter *self,
         a->counter = counter;
         rd_cmd cmd;
         authc__rd_cmdv(&cmd, ar, 3, "SET", key, authc__rd_auth_json(ar, a));
-        redisReply *x;
-        int rc = authc__rd_tx(&call, &cmd, 1, "update_authenticator_counter", &x);
-        freeReplyObject(x);
+        int rc = authc__rd_tx(&call, &cmd, 1, "update_authenticator_counter", NULL);
         if (rc < 0)
             break;
         if (rc == 1) {
