@@ -16,27 +16,18 @@
  * adapter before anything can log; may be NULL) and returns a heap adapter
  * whose ops->destroy frees everything, or NULL with a message in err
  * (naming the database, never a password). None of them migrates. */
-typedef authc_adapter *(*authc__backend_open_fn)(const char *url,
-                                                 authc_log_fn log,
-                                                 void *log_ud, char *err,
-                                                 size_t errlen);
-authc_adapter *authc__adapter_memory_open(const char *url, authc_log_fn log,
-                                          void *log_ud, char *err,
-                                          size_t errlen);
+typedef authc_adapter *authc__backend_open_fn(const char *url,
+                                              authc_log_fn log, void *log_ud,
+                                              char *err, size_t errlen);
+authc__backend_open_fn authc__adapter_memory_open;
 /* "sqlite:PATH", "sqlite://PATH", "file:PATH". ":memory:" is allowed, but
  * each pooled connection would see its own database, so the pool is one
  * connection then (single-thread tests only). */
-authc_adapter *authc__adapter_sqlite_open(const char *url, authc_log_fn log,
-                                          void *log_ud, char *err,
-                                          size_t errlen);
+authc__backend_open_fn authc__adapter_sqlite_open;
 /* "postgres://…" / "postgresql://…" */
-authc_adapter *authc__adapter_postgres_open(const char *url, authc_log_fn log,
-                                            void *log_ud, char *err,
-                                            size_t errlen);
+authc__backend_open_fn authc__adapter_postgres_open;
 /* "redis://…" */
-authc_adapter *authc__adapter_redis_open(const char *url, authc_log_fn log,
-                                         void *log_ud, char *err,
-                                         size_t errlen);
+authc__backend_open_fn authc__adapter_redis_open;
 
 /* A zeroed heap adapter with ops, ctx and the log sink set; the caller
  * owns it (free() it in ops->destroy). NULL on OOM. */

@@ -9,7 +9,7 @@
 typedef struct backend {
     const char *prefix;   /* URL start, ASCII case-insensitive */
     bool whole;           /* the URL must be exactly prefix */
-    authc__backend_open_fn open;
+    authc__backend_open_fn *open;
 } backend;
 
 static const backend BACKENDS[] = {
