@@ -108,7 +108,7 @@ void authc__scrub_url_secrets(char *msg, size_t msglen, const char *url);
 void authc__set_err(char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* ---- URL query parameters and numbers ---------------------------------
+/* ---- URL query parameters ---------------------------------------------
  * One "key=value" of a query string; raw/rawlen is the whole pair. */
 typedef struct authc__qparam {
     const char *key, *val, *raw;
@@ -120,8 +120,6 @@ typedef struct authc__qparam {
 bool authc__query_next(const char **p, authc__qparam *out);
 /* True when the pair's key is exactly key. */
 bool authc__qparam_is(const authc__qparam *q, const char *key);
-/* A plain decimal s[0..n) in [lo, hi] (at most 9 digits, no sign). */
-bool authc__parse_long(const char *s, size_t n, long lo, long hi, long *out);
 
 /* ---- sockets -----------------------------------------------------------
  * True when an idle connection's socket fd has nothing to read. Database

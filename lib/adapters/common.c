@@ -8,6 +8,8 @@
 #include <strings.h>
 
 #include "adapters/adapters_int.h"
+#include "util/parse_int.h"
+#include "util/util_int.h"
 
 /* Owned by the caller (free it in ops->destroy); NULL on OOM. */
 authc_adapter *authc__adapter_new(const authc_adapter_ops *ops, void *ctx,
@@ -107,33 +109,6 @@ void authc__url_redact(const char *url, char *out, size_t outlen)
     }
 }
 
-/* Value of a hex digit, or -1. */
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    c = (char)(c | 32);
-    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
-/* Percent-decodes s[0..n) into out (outlen bytes, NUL-terminated); a bad
- * escape is copied as is. */
-static void pct_decode_to(const char *s, size_t n, char *out, size_t outlen)
-{
-    size_t o = 0;
-    for (size_t i = 0; i < n && o + 1 < outlen; i++) {
-        int hi = i + 2 < n && s[i] == '%' ? hexval(s[i + 1]) : -1;
-        int lo = hi >= 0 ? hexval(s[i + 2]) : -1;
-        if (lo >= 0) {
-            out[o++] = (char)(hi * 16 + lo);
-            i += 2;
-        } else {
-            out[o++] = s[i];
-        }
-    }
-    out[o] = '\0';
-}
-
 /* Replaces every occurrence of secret[0..n) in msg with "***" (msg is
  * msglen bytes; the result is truncated to fit, after replacing). */
 static void scrub_one(char *msg, size_t msglen, const char *secret, size_t n)
@@ -166,9 +141,12 @@ static void scrub_one(char *msg, size_t msglen, const char *secret, size_t n)
 static void scrub_both(char *msg, size_t msglen, const char *s, size_t n)
 {
     char dec[4096];
+    size_t dlen;
     scrub_one(msg, msglen, s, n);
-    pct_decode_to(s, n, dec, sizeof dec);
-    scrub_one(msg, msglen, dec, strlen(dec));
+    /* A password that does not decode is printed as written, if at all. */
+    if (authc__pct_decode_to(dec, sizeof dec, s, n, 0, &dlen) == AUTHC_OK)
+        scrub_one(msg, msglen, dec, dlen);
+    authc__wipe(dec, sizeof dec);
 }
 
 void authc__scrub_url_secrets(char *msg, size_t msglen, const char *url)
@@ -206,7 +184,7 @@ void authc__scrub_url_secrets(char *msg, size_t msglen, const char *url)
     }
 }
 
-/* ---- query parameters and numbers --------------------------------------- */
+/* ---- query parameters --------------------------------------------------- */
 
 bool authc__query_next(const char **p, authc__qparam *out)
 {
@@ -233,22 +211,6 @@ bool authc__query_next(const char **p, authc__qparam *out)
 bool authc__qparam_is(const authc__qparam *q, const char *key)
 {
     return q->klen == strlen(key) && strncmp(q->key, key, q->klen) == 0;
-}
-
-bool authc__parse_long(const char *s, size_t n, long lo, long hi, long *out)
-{
-    if (n == 0 || n > 9)
-        return false;
-    long v = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return false;
-        v = v * 10 + (s[i] - '0');
-    }
-    if (v < lo || v > hi)
-        return false;
-    *out = v;
-    return true;
 }
 
 /* ---- sockets ------------------------------------------------------------ */

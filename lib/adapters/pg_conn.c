@@ -23,6 +23,7 @@
 #include <time.h>
 
 #include "adapters/postgres_int.h"
+#include "util/parse_int.h"
 #include "util/util_int.h"
 
 #define PG_CONNECT_TIMEOUT_DEFAULT_S "5"
@@ -445,9 +446,9 @@ static bool split_url(const char *url, char **out, int *pool, int *stmt_ms,
     authc__qparam qp;
     const char *p = q ? q + 1 : "";
     while (authc__query_next(&p, &qp)) {
-        long x;
+        int64_t x;
         if (authc__qparam_is(&qp, "pool_size")) {
-            if (!authc__parse_long(qp.val, qp.vlen, 1, AUTHC__POOL_MAX, &x)) {
+            if (authc__parse_i64_n(qp.val, qp.vlen, 1, AUTHC__POOL_MAX, &x)) {
                 authc__set_err(err, errlen,
                                "postgres: pool_size must be 1..%d",
                                AUTHC__POOL_MAX);
@@ -456,7 +457,7 @@ static bool split_url(const char *url, char **out, int *pool, int *stmt_ms,
             }
             *pool = (int)x;
         } else if (authc__qparam_is(&qp, "statement_timeout")) {
-            if (!authc__parse_long(qp.val, qp.vlen, 100, 600000, &x)) {
+            if (authc__parse_i64_n(qp.val, qp.vlen, 100, 600000, &x)) {
                 authc__set_err(err, errlen, "postgres: statement_timeout "
                                "must be 100..600000 (ms)");
                 free(u);

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "adapters/postgres_int.h"
+#include "util/parse_int.h"
 #include "util/util_int.h"
 
 /* Largest single column value accepted from the server (an id_token is a
@@ -24,18 +25,8 @@
 /* True when s is a decimal int4 (what a SERIAL id can be). */
 static bool is_int4(const char *s)
 {
-    if (!s || !*s || strlen(s) > 11)
-        return false;
-    const char *p = s;
-    if (*p == '-')
-        p++;
-    if (!*p)
-        return false;
-    for (const char *q = p; *q; q++)
-        if (*q < '0' || *q > '9')
-            return false;
-    long long v = strtoll(s, NULL, 10);
-    return v >= INT32_MIN && v <= INT32_MAX;
+    int64_t v;
+    return authc__parse_i64(s, INT32_MIN, INT32_MAX, &v) == AUTHC_OK;
 }
 
 /* Text of an int64 parameter; NULL (SQL NULL) for AUTHC_NO_TIME. */

@@ -1,6 +1,5 @@
 /* redis_json.c — the Redis backend's values: rows as upstash-redis-adapter
  * writes them (JSON.stringify byte layout, ISO dates) and reading them back with jansson. */
-#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +8,7 @@
 #include <jansson.h>
 
 #include "adapters/redis_int.h"
+#include "util/parse_int.h"
 #include "util/util_int.h"
 
 /* ---- JSON out (JSON.stringify byte layout) ------------------------------- */
@@ -220,14 +220,11 @@ static int64_t jin_int(jin *j, const char *k, int64_t dflt)
         return (int64_t)json_integer_value(v);
     if (json_is_real(v))
         return (int64_t)json_real_value(v);
-    if (json_is_string(v)) {
-        const char *s = json_string_value(v);
-        char *end;
-        errno = 0;
-        long long x = strtoll(s, &end, 10);
-        if (!errno && end != s && !*end)
-            return (int64_t)x;
-    }
+    int64_t x;
+    if (json_is_string(v) &&
+        authc__parse_i64(json_string_value(v), INT64_MIN, INT64_MAX, &x) ==
+            AUTHC_OK)
+        return x;
     return dflt;
 }
 
