@@ -282,6 +282,71 @@ static void test_sqlite_file_modes(void **state)
     umask(old);
 }
 
+/* ---- the public adapter interface ------------------------------------------ */
+
+/* A user's own backend: one static const table, state in ctx. */
+static int own_destroyed;
+
+static authc_err own_get_user(authc_adapter *self, authc_arena *ar,
+                              const char *id, authc_user **out)
+{
+    authc_user u = {.id = id, .email = self->ctx};
+    *out = authc__copy_user(ar, &u);
+    return *out ? AUTHC_OK : AUTHC_ERR_NOMEM;
+}
+
+static void own_destroy(authc_adapter *self)
+{
+    own_destroyed++;
+    (void)self;
+}
+
+static const authc_adapter_ops OWN_OPS = {
+    .name = "own",
+    .get_user = own_get_user,
+    .destroy = own_destroy,
+};
+
+/* Overrides get_user of a wrapped adapter, calling through to the base. */
+static authc_err upper_get_user(authc_adapter *self, authc_arena *ar,
+                                const char *id, authc_user **out)
+{
+    authc_err e = self->wrapped->ops->get_user(
+        (authc_adapter *)self->wrapped, ar, id, out);
+    if (!e && *out)
+        (*out)->name = "wrapped";
+    return e;
+}
+
+static void test_own_and_wrapped_adapters(void **state)
+{
+    (void)state;
+    authc_adapter own = {.ops = &OWN_OPS, .ctx = "own@example.com"};
+    authc_arena *ar = authc_arena_new();
+    authc_user *u = NULL;
+    assert_int_equal(own.ops->get_user(&own, ar, "7", &u), AUTHC_OK);
+    assert_string_equal(u->email, "own@example.com");
+
+    authc_adapter mine;
+    authc_adapter_ops mine_ops;
+    authc_adapter_wrap(&mine, &mine_ops, &own);
+    mine_ops.get_user = upper_get_user;
+    assert_ptr_equal(mine.wrapped, &own);
+    assert_ptr_equal(mine.ctx, own.ctx);
+    assert_string_equal(mine.ops->name, "own");
+    assert_int_equal(mine.ops->get_user(&mine, ar, "7", &u), AUTHC_OK);
+    assert_string_equal(u->name, "wrapped");
+    assert_string_equal(u->email, "own@example.com");
+    /* the base's table is untouched, and the wrapper owns nothing */
+    assert_ptr_equal(OWN_OPS.get_user, own_get_user);
+    authc_adapter_close(&mine);
+    assert_int_equal(own_destroyed, 0);
+    authc_adapter_close(&own);
+    assert_int_equal(own_destroyed, 1);
+    authc_adapter_close(NULL);
+    authc_arena_free(ar);
+}
+
 /* ---- helpers of adapters_int.h ------------------------------------------- */
 
 static void test_url_redact(void **state)
@@ -584,6 +649,7 @@ int main(void)
         cmocka_unit_test(test_malformed_urls_hide_password),
         cmocka_unit_test(test_scrub_url_secrets),
         cmocka_unit_test(test_sqlite_file_modes),
+        cmocka_unit_test(test_own_and_wrapped_adapters),
         cmocka_unit_test(test_url_redact),
         cmocka_unit_test(test_iso8601),
         cmocka_unit_test(test_copies),
