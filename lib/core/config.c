@@ -70,8 +70,8 @@ static void free_instance(struct authc *a)
             free((char *)p->fields[j].type);
         }
         free(p->fields);
-        if (p->impl_free)
-            p->impl_free(p->impl);
+        if (p->ops && p->ops->free)
+            p->ops->free(p->impl);
     }
     free(a->providers);
     for (int s = 0; s < 2; s++) {
@@ -281,46 +281,6 @@ authc__provider *authc__config_add_provider(authc_config *cfg)
     return p;
 }
 
-static authc__provider *add_provider(struct authc *a)
-{
-    authc__provider *np = realloc(a->providers, (a->nproviders + 1) * sizeof *np);
-    if (!np)
-        return NULL;
-    a->providers = np;
-    authc__provider *p = &np[a->nproviders];
-    memset(p, 0, sizeof *p);
-    return p;
-}
-
-authc_err authc_config_add_credentials(authc_config *cfg, const authc_credentials_provider *cp)
-{
-    struct authc *a = &cfg->a;
-    authc__provider *p = add_provider(a);
-    if (!p)
-        return AUTHC_ERR_NOMEM;
-    p->type = AUTHC__P_CREDENTIALS;
-    p->id = strdup(cp->id ? cp->id : "credentials");
-    p->name = strdup(cp->name ? cp->name : "Credentials");
-    p->authorize = cp->authorize;
-    p->authorize_ud = cp->ud;
-    if (cp->nfields) {
-        p->fields = calloc(cp->nfields, sizeof *p->fields);
-        if (!p->fields) {
-            free(p->id);
-            free(p->name);
-            return AUTHC_ERR_NOMEM;
-        }
-        for (size_t i = 0; i < cp->nfields; i++) {
-            p->fields[i].name = cp->fields[i].name ? strdup(cp->fields[i].name) : NULL;
-            p->fields[i].label = cp->fields[i].label ? strdup(cp->fields[i].label) : NULL;
-            p->fields[i].type = cp->fields[i].type ? strdup(cp->fields[i].type) : NULL;
-        }
-        p->nfields = cp->nfields;
-    }
-    a->nproviders++;
-    return (p->id && p->name) ? AUTHC_OK : AUTHC_ERR_NOMEM;
-}
-
 void authc_config_set_adapter(authc_config *cfg, authc_adapter *ad)
 {
     cfg->a.adapter = ad;
@@ -354,13 +314,6 @@ static authc__jwe_key *derive_all(const struct authc *a, const char *salt, authc
     return keys;
 }
 
-static void append_err(char *err, size_t errlen, const char *msg)
-{
-    size_t l = strlen(err);
-    if (l + 1 < errlen)
-        snprintf(err + l, errlen - l, "%s%s", l ? "\n" : "", msg);
-}
-
 authc *authc_new(authc_config *cfg, char *err, size_t errlen)
 {
     if (!cfg)
@@ -375,61 +328,38 @@ authc *authc_new(authc_config *cfg, char *err, size_t errlen)
     }
     *a = cfg->a;
     free(cfg);
-    bool ok = true;
-    if (a->nsecrets == 0) {
-        append_err(err, errlen, "MissingSecret: no secret configured; set AUTH_SECRET (make one with `authc secret`)");
-        ok = false;
-    }
+    authc__problems pr = {.buf = err, .cap = errlen};
+    if (a->nsecrets == 0)
+        authc__problem(&pr, "MissingSecret: no secret configured; set AUTH_SECRET (make one with `authc secret`)");
     a->strategy = a->strategy_set >= 0 ? (authc__strategy)a->strategy_set
                                        : (a->adapter ? AUTHC__DATABASE : AUTHC__JWT);
-    if (a->strategy == AUTHC__DATABASE && !a->adapter) {
-        append_err(err, errlen, "MissingAdapter: session strategy \"database\" needs a database; set AUTHC_DATABASE");
-        ok = false;
-    }
+    if (a->strategy == AUTHC__DATABASE && !a->adapter)
+        authc__problem(&pr, "MissingAdapter: session strategy \"database\" needs a database; set AUTHC_DATABASE");
     if (a->strategy == AUTHC__DATABASE && a->adapter) {
         const authc_adapter *ad = a->adapter;
         if (!ad->create_user || !ad->get_user || !ad->get_user_by_email || !ad->get_user_by_account ||
             !ad->update_user || !ad->link_account || !ad->create_session ||
-            !ad->get_session_and_user || !ad->update_session || !ad->delete_session) {
-            append_err(err, errlen, "MissingAdapterMethods: the adapter lacks methods the database session strategy needs");
-            ok = false;
-        }
+            !ad->get_session_and_user || !ad->update_session || !ad->delete_session)
+            authc__problem(&pr, "MissingAdapterMethods: the adapter lacks methods the database session strategy needs");
     }
     if (a->strategy == AUTHC__DATABASE && a->nproviders > 0) {
-        bool all_cred = true;
+        bool all_jwt = true;
         for (size_t i = 0; i < a->nproviders; i++)
-            if (a->providers[i].type != AUTHC__P_CREDENTIALS)
-                all_cred = false;
-        if (all_cred) {
-            append_err(err, errlen, "UnsupportedStrategy: credentials sign-in issues JWT sessions only; set session strategy \"jwt\" (AUTHC_SESSION_STRATEGY=jwt) or add another provider");
-            ok = false;
-        }
+            if (!a->providers[i].ops->jwt_only)
+                all_jwt = false;
+        if (all_jwt)
+            authc__problem(&pr, "UnsupportedStrategy: credentials sign-in issues JWT sessions only; set session strategy \"jwt\" (AUTHC_SESSION_STRATEGY=jwt) or add another provider");
     }
     for (size_t i = 0; i < a->nproviders; i++) {
         const authc__provider *p = &a->providers[i];
-        if (p->type == AUTHC__P_CREDENTIALS && !p->authorize) {
-            append_err(err, errlen, "MissingAuthorize: a credentials provider needs an authorize function");
-            ok = false;
-        }
-        if (p->impl_check) {
-            size_t l = strlen(err);
-            if (l && l + 1 < errlen) {
-                /* Each problem on its own line. */
-                err[l++] = '\n';
-                err[l] = '\0';
-            }
-            if (!p->impl_check(a, &a->providers[i], err + l, errlen - l))
-                ok = false;
-        }
+        unsigned before = pr.count;
+        if (p->ops->check && !p->ops->check(a, p, &pr) && pr.count == before)
+            authc__problem(&pr, "provider \"%.64s\" is misconfigured", p->id);
         for (size_t j = 0; j < i; j++)
-            if (!strcmp(a->providers[j].id, p->id)) {
-                char m[160];
-                snprintf(m, sizeof m, "duplicate provider id \"%.64s\"", p->id);
-                append_err(err, errlen, m);
-                ok = false;
-            }
+            if (!strcmp(a->providers[j].id, p->id))
+                authc__problem(&pr, "duplicate provider id \"%.64s\"", p->id);
     }
-    if (!ok) {
+    if (pr.count) {
         free_instance(a);
         free(a);
         return NULL;

@@ -261,7 +261,7 @@ static bool prefix_ci(const char *s, const char *pre)
 
 /* #hex (3/4/6/8 digits), rgb()/rgba()/hsl()/hsla() holding only digits and
  * separators, or a named colour of letters only. */
-static bool color_ok(const char *s)
+bool authc__color_ok(const char *s)
 {
     if (!s)
         return false;
@@ -365,8 +365,8 @@ static void open_page(authc__buf *b, const authc__theme *t, authc__lang lang,
                        "initial-scale=1\"><style>");
     authc__buf_adds(b, CSS);
     authc__buf_adds(b, "</style>");
-    bool brand = t && color_ok(t->brand_color);
-    bool btext = with_button_text && t && color_ok(t->button_text);
+    bool brand = t && authc__color_ok(t->brand_color);
+    bool btext = with_button_text && t && authc__color_ok(t->button_text);
     if (brand || btext) {
         /* Validated above, so these cannot close the rule or the element;
          * escaped anyway as a second line of defence. */
@@ -475,15 +475,9 @@ static void provider_glyph(authc__buf *b, const char *name)
     authc__buf_adds(b, "</text></svg>");
 }
 
-static bool is_form_type(const char *type)
+static bool is_form_part(authc__page_part part)
 {
-    return type && (strcmp(type, "email") == 0 || strcmp(type, "credentials") == 0 ||
-                    strcmp(type, "webauthn") == 0);
-}
-
-static bool is_oauth_type(const char *type)
-{
-    return type && (strcmp(type, "oauth") == 0 || strcmp(type, "oidc") == 0);
+    return part == AUTHC__PART_EMAIL || part == AUTHC__PART_FIELDS || part == AUTHC__PART_PASSKEY;
 }
 
 static void oauth_form(authc__buf *b, const page_strings *S,
@@ -496,7 +490,7 @@ static void oauth_form(authc__buf *b, const page_strings *S,
     if (p->callback_url && *p->callback_url)
         hidden(b, "callbackUrl", p->callback_url);
     authc__buf_adds(b, "<button type=\"submit\" class=\"button\"");
-    if (color_ok(pr->brand_color)) {
+    if (authc__color_ok(pr->brand_color)) {
         authc__buf_adds(b, " style=\"--provider-brand-color:");
         h(b, pr->brand_color);
         authc__buf_addc(b, '"');
@@ -754,24 +748,24 @@ authc_err authc__page_signin(authc_arena *ar, const authc__signin_page *p,
     const authc__page_provider *prev = NULL;
     for (size_t i = 0; i < p->nproviders; i++) {
         const authc__page_provider *pr = &p->providers[i];
-        bool form = is_form_type(pr->type);
-        if (!form && !is_oauth_type(pr->type))
+        bool form = is_form_part(pr->part);
+        if (!form && pr->part != AUTHC__PART_BUTTON)
             continue;
         /* Auth.js puts <hr/> before the first form-type provider that
          * follows an oauth one, and after every form-type provider that is
          * not last. */
         const authc__page_provider *next = NULL;
         for (size_t j = i + 1; j < p->nproviders && !next; j++)
-            if (is_form_type(p->providers[j].type) || is_oauth_type(p->providers[j].type))
+            if (p->providers[j].part != AUTHC__PART_NONE)
                 next = &p->providers[j];
         authc__buf_adds(&b, "<div class=\"provider\">");
-        if (form && prev && !is_form_type(prev->type))
+        if (form && prev && !is_form_part(prev->part))
             authc__buf_adds(&b, "<hr/>");
         if (!form)
             oauth_form(&b, S, p, pr);
-        else if (strcmp(pr->type, "email") == 0)
+        else if (pr->part == AUTHC__PART_EMAIL)
             email_form(&b, S, p, pr);
-        else if (strcmp(pr->type, "credentials") == 0)
+        else if (pr->part == AUTHC__PART_FIELDS)
             credentials_form(&b, S, p, pr);
         else
             webauthn_form(&b, S, p, pr);

@@ -17,7 +17,7 @@
 #include "authc.h"
 #include "authc/adapter.h"
 #include "authc/email.h"
-#include "core/pages_email_int.h"
+#include "providers/email_pages_int.h"
 #include "providers/email_int.h"
 #include "providers/email_unicode_int.h"
 #include "testutil.h"

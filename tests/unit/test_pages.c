@@ -57,16 +57,16 @@ static const authc_credentials_field PASSKEY_FIELDS[] = {
 
 /* Five providers, one of each type, with ordinary values. */
 static authc__page_provider PROVIDERS[] = {
-    {"github", "GitHub", "oauth", "http://localhost:3000/auth/signin/github",
+    {"github", "GitHub", AUTHC__PART_BUTTON, "http://localhost:3000/auth/signin/github",
      "http://localhost:3000/auth/callback/github", NULL, 0, "#24292f"},
-    {"google", "Google", "oidc", "http://localhost:3000/auth/signin/google",
+    {"google", "Google", AUTHC__PART_BUTTON, "http://localhost:3000/auth/signin/google",
      "http://localhost:3000/auth/callback/google", NULL, 0, NULL},
-    {"resend", "Email", "email", "http://localhost:3000/auth/signin/resend",
+    {"resend", "Email", AUTHC__PART_EMAIL, "http://localhost:3000/auth/signin/resend",
      "http://localhost:3000/auth/callback/resend", NULL, 0, NULL},
-    {"credentials", "Password", "credentials",
+    {"credentials", "Password", AUTHC__PART_FIELDS,
      "http://localhost:3000/auth/signin/credentials",
      "http://localhost:3000/auth/callback/credentials", CRED_FIELDS, 2, NULL},
-    {"passkey", "Passkey", "webauthn", "http://localhost:3000/auth/signin/passkey",
+    {"passkey", "Passkey", AUTHC__PART_PASSKEY, "http://localhost:3000/auth/signin/passkey",
      "http://localhost:3000/auth/callback/passkey", PASSKEY_FIELDS, 1, NULL},
 };
 #define NPROV (sizeof PROVIDERS / sizeof PROVIDERS[0])
@@ -116,10 +116,10 @@ static void test_signin_escapes_inputs(void **state)
         {"user\"><x", "<Label>", "text\" onfocus=\"alert(4)"},
     };
     authc__page_provider evil[] = {
-        {"git\"hub", "Git<b>Hub\"&'", "oauth", "/s/\"><script>alert(8)</script>",
+        {"git\"hub", "Git<b>Hub\"&'", AUTHC__PART_BUTTON, "/s/\"><script>alert(8)</script>",
          "/c", NULL, 0, "red\" onclick=\"x"},
-        {"e\"m", "Mail<i>", "email", "/s/e", "/c/e", NULL, 0, NULL},
-        {"cr<", "Cred\"s", "credentials", "/s/c", "/c/\"><script>alert(9)</script>",
+        {"e\"m", "Mail<i>", AUTHC__PART_EMAIL, "/s/e", "/c/e", NULL, 0, NULL},
+        {"cr<", "Cred\"s", AUTHC__PART_FIELDS, "/s/c", "/c/\"><script>alert(9)</script>",
          evil_fields, 1, NULL},
     };
     authc__signin_page p = base_page();
@@ -542,9 +542,9 @@ static void test_signin_provider_forms(void **state)
     p.nproviders = 2;
     assert_int_equal(count(signin(ar, &p), "<hr/>"), 1);
 
-    /* Unknown types are not rendered. */
+    /* Types without a page part are not rendered. */
     authc__page_provider odd[2] = {PROVIDERS[0], PROVIDERS[0]};
-    odd[1].type = "saml";
+    odd[1].part = AUTHC__PART_NONE;
     odd[1].name = "Odd";
     p.providers = odd;
     p.nproviders = 2;
@@ -771,7 +771,7 @@ static void test_limits_and_args(void **state)
     free(name);
 
     /* NULL strings inside the page render as empty, not as a crash. */
-    authc__page_provider nulls[1] = {{NULL, NULL, "email", NULL, NULL, NULL, 0, NULL}};
+    authc__page_provider nulls[1] = {{NULL, NULL, AUTHC__PART_EMAIL, NULL, NULL, NULL, 0, NULL}};
     p = base_page();
     p.providers = nulls;
     p.nproviders = 1;
