@@ -8,6 +8,11 @@
 #include <strings.h>
 
 #include "core/core_int.h"
+#include "util/parse_int.h"
+
+/* Longest session lifetime accepted (seconds; far beyond any real use,
+ * small enough that milliseconds never overflow). */
+#define MAX_AGE_LIMIT ((int64_t)1 << 40)
 
 struct authc_config {
     struct authc a;
@@ -115,30 +120,6 @@ static authc_err set_str(char **dst, const char *v)
     return AUTHC_OK;
 }
 
-static bool parse_i64(const char *v, int64_t *out)
-{
-    if (!v || !*v)
-        return false;
-    char *end;
-    errno = 0;
-    long long n = strtoll(v, &end, 10);
-    if (errno || *end || n < 0)
-        return false;
-    *out = n;
-    return true;
-}
-
-static int parse_bool(const char *v)
-{
-    if (!v)
-        return -1;
-    if (!strcasecmp(v, "1") || !strcasecmp(v, "true") || !strcasecmp(v, "yes") || !strcasecmp(v, "on"))
-        return 1;
-    if (!strcasecmp(v, "0") || !strcasecmp(v, "false") || !strcasecmp(v, "no") || !strcasecmp(v, "off"))
-        return 0;
-    return -1;
-}
-
 authc_err authc_config_set(authc_config *cfg, const char *key, const char *value,
                            char *err, size_t errlen)
 {
@@ -222,19 +203,19 @@ authc_err authc_config_set(authc_config *cfg, const char *key, const char *value
         return AUTHC_OK;
     }
     if (!strcmp(key, "session.max_age")) {
-        if (!parse_i64(value, &a->max_age) || a->max_age == 0)
+        if (authc__parse_seconds(value, 1, MAX_AGE_LIMIT, &a->max_age))
             BAD("session max age must be a positive number of seconds");
         return AUTHC_OK;
     }
     if (!strcmp(key, "session.update_age")) {
-        if (!parse_i64(value, &a->update_age))
+        if (authc__parse_seconds(value, 0, MAX_AGE_LIMIT, &a->update_age))
             BAD("session update age must be a number of seconds");
         return AUTHC_OK;
     }
     if (!strcmp(key, "use_secure_cookies")) {
-        int b = parse_bool(value);
-        if (b < 0)
-            BAD("use_secure_cookies must be true or false");
+        bool b;
+        if (authc__parse_bool(value, &b))
+            BAD("use_secure_cookies must be one of " AUTHC__BOOL_WORDS);
         a->secure_cookies = b;
         return AUTHC_OK;
     }
@@ -328,19 +309,19 @@ authc *authc_new(authc_config *cfg, char *err, size_t errlen)
     }
     *a = cfg->a;
     free(cfg);
-    authc__problems pr = {.buf = err, .cap = errlen};
+    authc__problems pr = {0};
     if (a->nsecrets == 0)
-        authc__problem(&pr, "MissingSecret: no secret configured; set AUTH_SECRET (make one with `authc secret`)");
+        authc__problem(&pr, NULL, "MissingSecret: no secret configured; set AUTH_SECRET (make one with `authc secret`)");
     a->strategy = a->strategy_set >= 0 ? (authc__strategy)a->strategy_set
                                        : (a->adapter ? AUTHC__DATABASE : AUTHC__JWT);
     if (a->strategy == AUTHC__DATABASE && !a->adapter)
-        authc__problem(&pr, "MissingAdapter: session strategy \"database\" needs a database; set AUTHC_DATABASE");
+        authc__problem(&pr, NULL, "MissingAdapter: session strategy \"database\" needs a database; set AUTHC_DATABASE");
     if (a->strategy == AUTHC__DATABASE && a->adapter) {
         const authc_adapter *ad = a->adapter;
         if (!ad->create_user || !ad->get_user || !ad->get_user_by_email || !ad->get_user_by_account ||
             !ad->update_user || !ad->link_account || !ad->create_session ||
             !ad->get_session_and_user || !ad->update_session || !ad->delete_session)
-            authc__problem(&pr, "MissingAdapterMethods: the adapter lacks methods the database session strategy needs");
+            authc__problem(&pr, NULL, "MissingAdapterMethods: the adapter lacks methods the database session strategy needs");
     }
     if (a->strategy == AUTHC__DATABASE && a->nproviders > 0) {
         bool all_jwt = true;
@@ -348,22 +329,25 @@ authc *authc_new(authc_config *cfg, char *err, size_t errlen)
             if (!a->providers[i].ops->jwt_only)
                 all_jwt = false;
         if (all_jwt)
-            authc__problem(&pr, "UnsupportedStrategy: credentials sign-in issues JWT sessions only; set session strategy \"jwt\" (AUTHC_SESSION_STRATEGY=jwt) or add another provider");
+            authc__problem(&pr, NULL, "UnsupportedStrategy: credentials sign-in issues JWT sessions only; set session strategy \"jwt\" (AUTHC_SESSION_STRATEGY=jwt) or add another provider");
     }
     for (size_t i = 0; i < a->nproviders; i++) {
         const authc__provider *p = &a->providers[i];
-        unsigned before = pr.count;
-        if (p->ops->check && !p->ops->check(a, p, &pr) && pr.count == before)
-            authc__problem(&pr, "provider \"%.64s\" is misconfigured", p->id);
+        size_t before = authc__problems_count(&pr);
+        if (p->ops->check && !p->ops->check(a, p, &pr) && authc__problems_count(&pr) == before)
+            authc__problem(&pr, NULL, "provider \"%.64s\" is misconfigured", p->id);
         for (size_t j = 0; j < i; j++)
             if (!strcmp(a->providers[j].id, p->id))
-                authc__problem(&pr, "duplicate provider id \"%.64s\"", p->id);
+                authc__problem(&pr, NULL, "duplicate provider id \"%.64s\"", p->id);
     }
-    if (pr.count) {
+    if (authc__problems_count(&pr)) {
+        authc__problems_render(&pr, err, errlen);
+        authc__problems_clear(&pr);
         free_instance(a);
         free(a);
         return NULL;
     }
+    authc__problems_clear(&pr);
     /* CSRF secret: JS String([s1, s2]) joins with commas. */
     size_t tot = 0;
     for (size_t i = 0; i < a->nsecrets; i++)

@@ -4,12 +4,12 @@
 #include <string.h>
 
 #include "core/pages_int.h"
+#include "util/parse_int.h"
 #include "util/util_int.h"
 
 /* Hard cap on one rendered page; far above any sane configuration. */
 #define PAGE_MAX (256u * 1024u)
-/* Longest theme colour / logo URL we accept; longer ones are ignored. */
-#define COLOR_MAX 64u
+/* Longest logo URL we accept; longer ones are ignored. */
 #define LOGO_MAX 2048u
 
 /* ------------------------------------------------------------------ */
@@ -237,16 +237,6 @@ static const char CSS[] =
 /* Theme validation: a theme value reaches CSS or an attribute only when it
  * cannot break out of it. Anything else is ignored (treated as unset). */
 
-static bool is_hex(char c)
-{
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-}
-
-static bool is_alpha(char c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-}
-
 static bool prefix_ci(const char *s, const char *pre)
 {
     for (; *pre; s++, pre++) {
@@ -256,47 +246,6 @@ static bool prefix_ci(const char *s, const char *pre)
         if (c != *pre)
             return false;
     }
-    return true;
-}
-
-/* #hex (3/4/6/8 digits), rgb()/rgba()/hsl()/hsla() holding only digits and
- * separators, or a named colour of letters only. */
-bool authc__color_ok(const char *s)
-{
-    if (!s)
-        return false;
-    size_t n = strnlen(s, COLOR_MAX + 1);
-    if (n == 0 || n > COLOR_MAX)
-        return false;
-    if (s[0] == '#') {
-        size_t d = n - 1;
-        if (d != 3 && d != 4 && d != 6 && d != 8)
-            return false;
-        for (size_t i = 1; i < n; i++)
-            if (!is_hex(s[i]))
-                return false;
-        return true;
-    }
-    static const char *const fns[] = {"rgba(", "rgb(", "hsla(", "hsl("};
-    for (size_t f = 0; f < sizeof fns / sizeof fns[0]; f++) {
-        size_t fl = strlen(fns[f]);
-        if (!prefix_ci(s, fns[f]))
-            continue;
-        if (n < fl + 2 || s[n - 1] != ')')
-            return false;
-        bool digit = false;
-        for (size_t i = fl; i < n - 1; i++) {
-            char c = s[i];
-            if (c >= '0' && c <= '9')
-                digit = true;
-            else if (!strchr(" .,%/-+", c))
-                return false;
-        }
-        return digit;
-    }
-    for (size_t i = 0; i < n; i++)
-        if (!is_alpha(s[i]))
-            return false;
     return true;
 }
 
@@ -432,24 +381,11 @@ static void signin_with(authc__buf *b, const page_strings *S, const char *name)
 static void initial_of(const char *name, char out[5])
 {
     const unsigned char *s = (const unsigned char *)(name ? name : "");
-    size_t n = 0;
-    if (s[0] >= 0xc2 && s[0] <= 0xdf)
-        n = 2;
-    else if (s[0] >= 0xe0 && s[0] <= 0xef)
-        n = 3;
-    else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-        n = 4;
-    if (n) {
-        for (size_t i = 1; i < n; i++)
-            if ((s[i] & 0xc0) != 0x80) {
-                n = 0;
-                break;
-            }
-        if (n) {
-            memcpy(out, s, n);
-            out[n] = '\0';
-            return;
-        }
+    size_t n = authc__utf8_next(s, strnlen((const char *)s, 4), NULL);
+    if (n > 1) {
+        memcpy(out, s, n);
+        out[n] = '\0';
+        return;
     }
     char c = (s[0] > 0x20 && s[0] < 0x7f) ? (char)s[0] : '?';
     if (c >= 'a' && c <= 'z')

@@ -68,11 +68,6 @@ authc_err authc__page_error(authc_arena *ar, const authc__theme *t,
                             const char *origin, const char *signin_url,
                             char **html, size_t *len, int *status);
 
-/* A theme or provider colour safe inside a style attribute: #hex (3/4/6/8
- * digits), rgb()/rgba()/hsl()/hsla() of digits and separators, or a named
- * colour of letters only. Every page and mail uses this one test. */
-bool authc__color_ok(const char *s);
-
 /* Picks the page language: override "en" / "zh-CN" wins; "auto"/NULL →
  * the best match of an Accept-Language header (q-values honoured; zh,
  * zh-CN, zh-Hans, zh-SG → Chinese), English otherwise. */

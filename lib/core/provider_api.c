@@ -1,7 +1,5 @@
 /* provider_api.c — the core's side of provider_api.h: the request and
- * instance accessors providers use, sealed values and problem lists. */
-#include <stdarg.h>
-#include <stdio.h>
+ * instance accessors providers use and sealed values. */
 #include <string.h>
 
 #include "core/core_int.h"
@@ -57,20 +55,4 @@ authc_err authc__seal_decode(authc__ctx *c, authc__seal kind, const char *tok, j
 {
     return authc__jwt_decode(c->ar, seal_keys(c->a, kind), c->a->nsecrets, tok, strlen(tok),
                              authc__now_ms() / 1000, claims);
-}
-
-void authc__problem(authc__problems *pr, const char *fmt, ...)
-{
-    pr->count++;
-    if (!pr->buf || !pr->cap)
-        return;
-    size_t l = strnlen(pr->buf, pr->cap);
-    if (l + 2 >= pr->cap)
-        return;
-    if (l)
-        pr->buf[l++] = '\n';
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(pr->buf + l, pr->cap - l, fmt, ap);
-    va_end(ap);
 }

@@ -11,6 +11,8 @@
 #include "authc/adapter.h"
 #include "core/pages_int.h"
 #include "jose/jose_int.h"
+#include "util/parse_int.h"
+#include "util/problems_int.h"
 #include "util/util_int.h"
 
 /* Hard limits on what a request may carry. */
@@ -53,16 +55,6 @@ typedef struct authc__route {
     unsigned flags;             /* AUTHC__R_* */
 } authc__route;
 
-/* Collects configuration problems: every one named, one per line. */
-typedef struct authc__problems {
-    char *buf;                  /* caller's buffer (may be NULL when cap is 0) */
-    size_t cap;
-    unsigned count;
-} authc__problems;
-
-/* Adds one problem (a line) to pr. */
-void authc__problem(authc__problems *pr, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
 /* A provider type. Tables are static const data; the core never looks at
  * a type's name to decide anything. */
 struct authc__provider_ops {
@@ -75,7 +67,8 @@ struct authc__provider_ops {
     authc_pool callback_pool;
     const authc__route *routes; /* extra routes the type owns (e.g. "webauthn-options") */
     size_t nroutes;
-    /* Called once by authc_new: report every problem; false refuses it. */
+    /* Called once by authc_new: adds every problem to pr (problems_int.h);
+     * false refuses the configuration. */
     bool (*check)(const authc *a, const authc__provider *p, authc__problems *pr);
     void (*free)(void *impl);
     bool jwt_only;              /* its sign-ins always issue JWT sessions */

@@ -76,7 +76,7 @@ static bool credentials_check(const authc *a, const authc__provider *p, authc__p
     const cred_impl *ci = p->impl;
     if (ci->authorize)
         return true;
-    authc__problem(pr, "MissingAuthorize: a credentials provider needs an authorize function");
+    authc__problem(pr, NULL, "MissingAuthorize: a credentials provider needs an authorize function");
     return false;
 }
 

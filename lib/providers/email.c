@@ -31,7 +31,7 @@ typedef struct email_impl {
     authc_email_normalize_fn normalize;
     void *normalize_ud;
     authc__ratelimit *per_address, *per_client;
-    char *problem;              /* configuration problems, reported by authc_new */
+    authc__problems problems;   /* found while adding; reported by authc_new */
 } email_impl;
 
 static void impl_free(void *p)
@@ -49,37 +49,30 @@ static void impl_free(void *p)
     }
     authc__ratelimit_free(m->per_address);
     authc__ratelimit_free(m->per_client);
-    free(m->problem);
+    authc__problems_clear(&m->problems);
     free(m);
 }
 
-/* Appends one line to the stored configuration problems. */
+/* Records a problem found while adding the provider. */
 static void problem(email_impl *m, const char *id, const char *msg)
 {
-    size_t old = m->problem ? strlen(m->problem) : 0;
-    size_t add = strlen(id) + strlen(msg) + 40;
-    char *n = realloc(m->problem, old + add);
-    if (!n)
-        return;
-    snprintf(n + old, add, "%semail provider \"%s\": %s", old ? "\n" : "", id, msg);
-    m->problem = n;
+    authc__problem(&m->problems, NULL, "email provider \"%s\": %s", id, msg);
 }
 
 static bool email_check(const authc *a, const authc__provider *p, authc__problems *pr)
 {
     const email_impl *m = p->impl;
-    unsigned before = pr->count;
-    if (m->problem)
-        authc__problem(pr, "%s", m->problem);
+    size_t before = authc__problems_count(pr);
+    authc__problems_merge(pr, &m->problems);
     const authc_adapter *ad = authc__inst_adapter(a);
     if (!ad)
-        authc__problem(pr, "MissingAdapter: email provider \"%.64s\" stores one-time tokens in a database; "
+        authc__problem(pr, NULL, "MissingAdapter: email provider \"%.64s\" stores one-time tokens in a database; "
                            "set AUTHC_DATABASE (e.g. sqlite:./authc.db)", p->id);
     else if (!ad->create_verification_token || !ad->use_verification_token || !ad->get_user_by_email)
-        authc__problem(pr, "MissingAdapterMethods: email provider \"%.64s\" needs createVerificationToken, "
+        authc__problem(pr, NULL, "MissingAdapterMethods: email provider \"%.64s\" needs createVerificationToken, "
                            "useVerificationToken and getUserByEmail, which the %s adapter lacks",
                        p->id, ad->name ? ad->name : "configured");
-    return pr->count == before;
+    return authc__problems_count(pr) == before;
 }
 
 static authc_err email_signin(authc__ctx *c);

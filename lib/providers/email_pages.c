@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "providers/email_pages_int.h"
+#include "util/parse_int.h"
 #include "util/util_int.h"
 
 #define PAGE_MAX (128u * 1024u)

@@ -110,9 +110,9 @@ static void check_url(authc__problems *pr, const char *what, const char *u, bool
     bool ok = ar && authc__url_parse(ar, u, &pu) == AUTHC_OK;
     authc_arena_free(ar);
     if (!ok)
-        authc__problem(pr, "provider %s: %s \"%.200s\" is not an absolute http(s) URL", id, what, u);
-    else if (authc__starts_with(u, "http://") && !allow_http && !authc__http_is_loopback(u))
-        authc__problem(pr, "provider %s: %s \"%.200s\" uses plain http; use https (or allow http for this provider)",
+        authc__problem(pr, NULL, "provider %s: %s \"%.200s\" is not an absolute http(s) URL", id, what, u);
+    else if (authc__starts_with(u, "http://") && !allow_http && !authc__url_is_loopback(u))
+        authc__problem(pr, NULL, "provider %s: %s \"%.200s\" uses plain http; use https (or allow http for this provider)",
                        id, what, u);
 }
 
@@ -183,14 +183,14 @@ static authc_err resolve_params(authc__oauth *p, const authc_oauth_provider *in,
     }
     for (size_t i = 0; !e && in->params && in->params[i]; i += 2) {
         if (!in->params[i + 1]) {
-            authc__problem(probs, "provider %s: authorization parameter \"%.64s\" has no value", p->id, in->params[i]);
+            authc__problem(probs, NULL, "provider %s: authorization parameter \"%.64s\" has no value", p->id, in->params[i]);
             return AUTHC_ERR_INVALID;
         }
         if (!strcmp(in->params[i], "scope")) {
             free(p->scope);
             e = (p->scope = strdup(in->params[i + 1])) ? AUTHC_OK : AUTHC_ERR_NOMEM;
         } else if ((e = add_param(p, in->params[i], in->params[i + 1])) == AUTHC_ERR_LIMIT) {
-            authc__problem(probs, "provider %s: more than %d authorization parameters", p->id, AUTHC__OAUTH_MAX_PARAMS);
+            authc__problem(probs, NULL, "provider %s: more than %d authorization parameters", p->id, AUTHC__OAUTH_MAX_PARAMS);
             return AUTHC_ERR_INVALID;
         }
     }
@@ -219,17 +219,24 @@ static void validate(const authc__oauth *p, authc__problems *pr)
     for (; id[el] && el < sizeof env - 1; el++)
         env[el] = id[el] == '-' ? '_' : (char)toupper((unsigned char)id[el]);
     env[el] = '\0';
-    if (!p->client_id || !*p->client_id)
-        authc__problem(pr, "provider %s: the client id is not set (AUTH_%s_ID)", id, env);
-    if (p->token_auth != AUTHC_TOKEN_AUTH_NONE && (!p->client_secret || !*p->client_secret))
-        authc__problem(pr, "provider %s: the client secret is not set (AUTH_%s_SECRET)", id, env);
-    if (p->type == AUTHC_OAUTH_OIDC && !p->issuer)
-        authc__problem(pr, "provider %s: an OpenID Connect provider needs an issuer (AUTH_%s_ISSUER)", id, env);
+    char set[96];
+    if (!p->client_id || !*p->client_id) {
+        snprintf(set, sizeof set, "AUTH_%s_ID", env);
+        authc__problem(pr, set, "provider %s: the client id is not set", id);
+    }
+    if (p->token_auth != AUTHC_TOKEN_AUTH_NONE && (!p->client_secret || !*p->client_secret)) {
+        snprintf(set, sizeof set, "AUTH_%s_SECRET", env);
+        authc__problem(pr, set, "provider %s: the client secret is not set", id);
+    }
+    if (p->type == AUTHC_OAUTH_OIDC && !p->issuer) {
+        snprintf(set, sizeof set, "AUTH_%s_ISSUER", env);
+        authc__problem(pr, set, "provider %s: an OpenID Connect provider needs an issuer", id);
+    }
     if (!p->issuer && (!p->authorization_url || !p->token_url || !p->userinfo_url))
-        authc__problem(pr, "InvalidEndpoints: provider %s needs an issuer or all of the authorization, token and "
+        authc__problem(pr, NULL, "InvalidEndpoints: provider %s needs an issuer or all of the authorization, token and "
                            "userinfo URLs", id);
     if (!(p->checks & (AUTHC_CHECK_PKCE | AUTHC_CHECK_STATE | AUTHC_CHECK_NONCE)))
-        authc__problem(pr, "provider %s: at least one of the pkce, state and nonce checks must be on", id);
+        authc__problem(pr, NULL, "provider %s: at least one of the pkce, state and nonce checks must be on", id);
     bool ah = p->http.allow_http;
     check_url(pr, "issuer", p->issuer, ah, id);
     check_url(pr, "authorization URL", p->authorization_url, ah, id);
@@ -263,31 +270,34 @@ const authc__provider_ops AUTHC__OIDC_OPS = {
 authc_err authc_config_add_oauth(authc_config *cfg, const authc_oauth_provider *in,
                                  char *err, size_t errlen)
 {
-    authc__problems probs = {.buf = err, .cap = errlen};
     if (errlen)
         err[0] = '\0';
     const authc__preset *pr = NULL;
     if (in->preset && !(pr = authc__preset_find(in->preset))) {
-        authc__problem(&probs, "unknown provider preset \"%.64s\"", in->preset);
+        snprintf(err, errlen, "unknown provider preset \"%.64s\"", in->preset);
         return AUTHC_ERR_INVALID;
     }
     const char *id = in->id ? in->id : pr ? pr->id : NULL;
     if (!valid_id(id)) {
-        authc__problem(&probs, "provider id \"%.64s\" is missing or invalid (letters, digits, - _ . only)",
-                       id ? id : "");
+        snprintf(err, errlen, "provider id \"%.64s\" is missing or invalid (letters, digits, - _ . only)",
+                 id ? id : "");
         return AUTHC_ERR_INVALID;
     }
     authc__oauth *p = calloc(1, sizeof *p);
     if (!p)
         return AUTHC_ERR_NOMEM;
+    authc__problems probs = {0};
     bool oom = false;
     p->id = xdup(id, &oom);
     resolve(p, in, pr, &oom);
     authc_err e = oom ? AUTHC_ERR_NOMEM : resolve_params(p, in, pr, &probs);
     if (!e) {
         validate(p, &probs);
-        e = probs.count ? AUTHC_ERR_INVALID : AUTHC_OK;
+        e = authc__problems_count(&probs) ? AUTHC_ERR_INVALID : AUTHC_OK;
     }
+    if (authc__problems_count(&probs))
+        authc__problems_render(&probs, err, errlen);
+    authc__problems_clear(&probs);
     /* Discovery is needed for OIDC (jwks_uri, issuer) and for any endpoint
      * left to the issuer's metadata. */
     bool discover = p->issuer && (p->type == AUTHC_OAUTH_OIDC || !p->authorization_url || !p->token_url ||

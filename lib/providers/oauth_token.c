@@ -50,12 +50,9 @@ static int64_t num_or_string(json_t *v, bool *ok)
         return (int64_t)json_integer_value(v);
     if (json_is_real(v))
         return (int64_t)json_real_value(v);
-    if (json_is_string(v)) {
-        char *end;
-        long long n = strtoll(json_string_value(v), &end, 10);
-        if (end != json_string_value(v) && !*end)
-            return n;
-    }
+    int64_t n;
+    if (json_is_string(v) && !authc__parse_i64(json_string_value(v), INT64_MIN, INT64_MAX, &n))
+        return n;
     *ok = false;
     return 0;
 }

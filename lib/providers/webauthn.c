@@ -29,7 +29,7 @@ typedef struct wa_impl {
     char *attestation;      /* "none" | "indirect" | "direct" | "enterprise" */
     int64_t timeout_ms;
     bool enable;
-    char *bad;              /* first invalid setting, reported by impl_check */
+    authc__problems bad;    /* invalid settings, reported by authc_new */
     authc__replay *seen;    /* accepted challenges */
     atomic_bool warned_full;
 } wa_impl;
@@ -46,7 +46,7 @@ static void impl_free(void *p)
     free(w->origins);
     free(w->uv);
     free(w->attestation);
-    free(w->bad);
+    authc__problems_clear(&w->bad);
     authc__replay_free(w->seen);
     free(w);
 }
@@ -61,12 +61,7 @@ static bool one_of(const char *v, const char *const *set)
 
 static void note_bad(wa_impl *w, const char *msg, const char *value)
 {
-    if (w->bad)
-        return;
-    size_t l = strlen(msg) + (value ? strlen(value) : 0) + 8;
-    w->bad = malloc(l);
-    if (w->bad)
-        snprintf(w->bad, l, "%s%s%s%s", msg, value ? " \"" : "", value ? value : "", value ? "\"" : "");
+    authc__problem(&w->bad, NULL, "%s%s%s%s", msg, value ? " \"" : "", value ? value : "", value ? "\"" : "");
 }
 
 /* An origin as the browser writes it in client data: scheme://host[:port]. */
@@ -204,13 +199,13 @@ authc_err authc_config_add_passkey(authc_config *cfg, const authc_passkey_provid
 static bool webauthn_check(const authc *a, const authc__provider *p, authc__problems *pr)
 {
     const wa_impl *w = p->impl;
-    unsigned before = pr->count;
-#define ADD(...) authc__problem(pr, __VA_ARGS__)
+    size_t before = authc__problems_count(pr);
+#define ADD(...) authc__problem(pr, NULL, __VA_ARGS__)
     if (!w->enable)
         ADD("ExperimentalFeatureNotEnabled: the \"%s\" provider uses WebAuthn, which Auth.js marks "
             "experimental; opt in with enable_webauthn (the authc program: AUTHC_PASSKEY=1)", p->id);
-    if (w->bad)
-        ADD("passkey provider \"%s\": %s", p->id, w->bad);
+    for (size_t i = 0; i < w->bad.n; i++)
+        ADD("passkey provider \"%s\": %s", p->id, authc__problems_at(&w->bad, i)->text);
     const authc_adapter *ad = authc__inst_adapter(a);
     if (!ad) {
         ADD("MissingAdapter: the \"%s\" provider stores passkeys in a database; set AUTHC_DATABASE "
@@ -239,7 +234,7 @@ static bool webauthn_check(const authc *a, const authc__provider *p, authc__prob
                 ad->name ? ad->name : "configured", missing, p->id);
     }
 #undef ADD
-    return pr->count == before;
+    return authc__problems_count(pr) == before;
 }
 
 /* ------------------------------------------------------------------ */
