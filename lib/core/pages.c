@@ -274,12 +274,34 @@ static bool logo_ok(const char *s)
     return true;
 }
 
-static const char *scheme_of(const authc__theme *t)
+const char *authc__page_scheme(const authc__theme *t)
 {
     const char *s = t ? t->color_scheme : NULL;
     if (s && (strcmp(s, "light") == 0 || strcmp(s, "dark") == 0))
         return s;
     return "auto";
+}
+
+void authc__page_theme_vars(authc__buf *b, const authc__theme *t, bool with_button_text)
+{
+    bool brand = t && authc__color_ok(t->brand_color);
+    bool btext = with_button_text && t && authc__color_ok(t->button_text);
+    if (!brand && !btext)
+        return;
+    /* Validated, so these cannot close the rule or the element; escaped
+     * anyway as a second line of defence. */
+    authc__buf_adds(b, "<style>:root{");
+    if (brand) {
+        authc__buf_adds(b, "--brand-color:");
+        authc__buf_add_html(b, t->brand_color);
+        if (btext)
+            authc__buf_addc(b, ';');
+    }
+    if (btext) {
+        authc__buf_adds(b, "--button-text-color:");
+        authc__buf_add_html(b, t->button_text);
+    }
+    authc__buf_adds(b, "}</style>");
 }
 
 /* ------------------------------------------------------------------ */
@@ -314,28 +336,11 @@ static void open_page(authc__buf *b, const authc__theme *t, authc__lang lang,
                        "initial-scale=1\"><style>");
     authc__buf_adds(b, CSS);
     authc__buf_adds(b, "</style>");
-    bool brand = t && authc__color_ok(t->brand_color);
-    bool btext = with_button_text && t && authc__color_ok(t->button_text);
-    if (brand || btext) {
-        /* Validated above, so these cannot close the rule or the element;
-         * escaped anyway as a second line of defence. */
-        authc__buf_adds(b, "<style>:root{");
-        if (brand) {
-            authc__buf_adds(b, "--brand-color:");
-            h(b, t->brand_color);
-            if (btext)
-                authc__buf_addc(b, ';');
-        }
-        if (btext) {
-            authc__buf_adds(b, "--button-text-color:");
-            h(b, t->button_text);
-        }
-        authc__buf_adds(b, "}</style>");
-    }
+    authc__page_theme_vars(b, t, with_button_text);
     authc__buf_adds(b, "<title>");
     h(b, title);
     authc__buf_adds(b, "</title></head><body class=\"__next-auth-theme-");
-    authc__buf_adds(b, scheme_of(t));
+    authc__buf_adds(b, authc__page_scheme(t));
     authc__buf_adds(b, "\"><div class=\"page\"><div class=\"");
     authc__buf_adds(b, root_class);
     authc__buf_adds(b, "\">");

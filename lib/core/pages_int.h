@@ -6,6 +6,7 @@
 #include <stddef.h>
 
 #include "authc.h"
+#include "util/util_int.h"
 
 typedef enum authc__lang { AUTHC__LANG_EN = 0, AUTHC__LANG_ZH = 1 } authc__lang;
 
@@ -67,6 +68,13 @@ authc_err authc__page_error(authc_arena *ar, const authc__theme *t,
                             authc__lang lang, const char *error,
                             const char *origin, const char *signin_url,
                             char **html, size_t *len, int *status);
+
+/* The theme's colour scheme class suffix: "light", "dark" or "auto". Static. */
+const char *authc__page_scheme(const authc__theme *t);
+/* Appends <style>:root{--brand-color:…;--button-text-color:…}</style> for
+ * the theme's valid colours (nothing when neither is valid); the button
+ * text colour only when with_button_text. Every page uses this one rule. */
+void authc__page_theme_vars(authc__buf *b, const authc__theme *t, bool with_button_text);
 
 /* Picks the page language: override "en" / "zh-CN" wins; "auto"/NULL →
  * the best match of an Accept-Language header (q-values honoured; zh,

@@ -351,10 +351,8 @@ static authc_err email_signin(authc__ctx *c)
 {
     const authc *a = authc__ctx_instance(c);
     const email_impl *m = impl_of(c);
-    authc_adapter *ad = authc__inst_adapter(a);
+    authc_adapter *ad = authc__inst_adapter(a); /* never NULL: email_check requires one */
     authc_err e;
-    if (!ad)
-        return authc__fail(c, AUTHC_ERR_CONFIGURATION, "MissingAdapter: email sign-in needs a database");
 
     /* 1. The address, normalised as Auth.js does. */
     const char *raw = authc__map_last(authc__ctx_body(c), "email");
@@ -508,10 +506,8 @@ static authc_err email_callback(authc__ctx *c)
 {
     const authc *a = authc__ctx_instance(c);
     const email_impl *m = impl_of(c);
-    authc_adapter *ad = authc__inst_adapter(a);
+    authc_adapter *ad = authc__inst_adapter(a); /* never NULL: email_check requires one */
     authc_err e;
-    if (!ad)
-        return authc__fail(c, AUTHC_ERR_CONFIGURATION, "MissingAdapter: email sign-in needs a database");
     /* Auth.js reads the link's parameters from the query, for POST too. */
     const char *token = authc__map_last(authc__ctx_query(c), "token");
     const char *email = authc__map_last(authc__ctx_query(c), "email");

@@ -217,12 +217,6 @@ static const char CSS[] =
     "background:var(--brand-color);color:var(--button-text-color);box-sizing:border-box}"
     "button:hover,a.button:hover{filter:brightness(1.08)}";
 
-static const char *scheme_of(const authc__theme *t)
-{
-    const char *s = t ? t->color_scheme : NULL;
-    return s && (!strcmp(s, "light") || !strcmp(s, "dark")) ? s : "auto";
-}
-
 static void open_page(authc__buf *b, const authc__theme *t, const email_strings *S,
                       const char *title, const char *root)
 {
@@ -233,24 +227,11 @@ static void open_page(authc__buf *b, const authc__theme *t, const email_strings 
                        "<meta name=\"robots\" content=\"noindex\"><style>");
     authc__buf_adds(b, CSS);
     authc__buf_adds(b, "</style>");
-    bool brand = t && authc__color_ok(t->brand_color), btext = t && authc__color_ok(t->button_text);
-    if (brand || btext) {
-        authc__buf_adds(b, "<style>:root{");
-        if (brand) {
-            authc__buf_adds(b, "--brand-color:");
-            authc__buf_add_html(b, t->brand_color);
-            authc__buf_addc(b, ';');
-        }
-        if (btext) {
-            authc__buf_adds(b, "--button-text-color:");
-            authc__buf_add_html(b, t->button_text);
-        }
-        authc__buf_adds(b, "}</style>");
-    }
+    authc__page_theme_vars(b, t, true);
     authc__buf_adds(b, "<title>");
     authc__buf_add_html(b, title);
     authc__buf_adds(b, "</title></head><body class=\"__next-auth-theme-");
-    authc__buf_adds(b, scheme_of(t));
+    authc__buf_adds(b, authc__page_scheme(t));
     authc__buf_adds(b, "\"><div class=\"card ");
     authc__buf_adds(b, root);
     authc__buf_adds(b, "\">");
