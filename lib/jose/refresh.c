@@ -1,6 +1,7 @@
 /* refresh.c — GET /session's token refresh without a JSON tree: validate the
  * decrypted claims in one pass, read exp/nbf/iat and the user members, and
  * splice fresh iat/exp/jti into the same text. Anything unusual falls back. */
+#include <errno.h>
 #include <openssl/crypto.h>
 #include <stdlib.h>
 #include <string.h>
@@ -110,6 +111,26 @@ static bool number(scan *s, bool *integer)
     return true;
 }
 
+/* jansson rejects a whole document holding an integer outside int64 or a
+ * real that overflows a double; so must the fast path, or GET /session and
+ * authc_auth() would disagree about the same cookie. */
+static bool in_range(const char *p, size_t n, bool integer)
+{
+    if (integer) {
+        int64_t v;
+        return authc__parse_i64_n(p, n, INT64_MIN, INT64_MAX, &v) == AUTHC_OK;
+    }
+    char tmp[64];
+    if (n >= sizeof tmp)
+        return false; /* long numbers: let jansson decide */
+    memcpy(tmp, p, n);
+    tmp[n] = '\0';
+    errno = 0;
+    char *e;
+    double d = strtod(tmp, &e);
+    return !(errno == ERANGE && d != 0.0) && !*e;
+}
+
 static bool value(scan *s, char *kind);
 
 static bool container(scan *s, char open)
@@ -170,7 +191,8 @@ static bool value(scan *s, char *kind)
     }
     if (c == '-' || (c >= '0' && c <= '9')) {
         bool integer;
-        if (!number(s, &integer))
+        const char *b = s->p;
+        if (!number(s, &integer) || !in_range(b, (size_t)(s->p - b), integer))
             return false;
         *kind = integer ? 'i' : 'r';
         return true;
