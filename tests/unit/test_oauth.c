@@ -79,8 +79,11 @@ static void idp_handler(void *ud, const mreq *rq, mres *rs)
         if (d->id_nonce)
             json_object_set_new(c, "nonce", json_string(d->id_nonce));
         char *tok = tk_sign(&d->key, c);
-        if (d->id_bad_sig)
-            tok[strlen(tok) - 2] ^= 1;
+        if (d->id_bad_sig) {
+            /* Another base64url letter: still well-formed, no longer the signature. */
+            char *ch = &tok[strlen(tok) - 2];
+            *ch = *ch == 'A' ? 'B' : 'A';
+        }
         json_decref(c);
         snprintf(rs->body, sizeof rs->body,
                  "{\"access_token\":\"" AT "\",\"token_type\":\"Bearer\",\"expires_in\":3600,"
