@@ -47,16 +47,16 @@ static authc_err base_params(authc__ctx *c, const authc__oauth *P, const char *e
     for (size_t i = 0; !e && i < P->nparams; i++)
         e = authc__pl_set(&cfgp, P->params[2 * i], P->params[2 * i + 1]);
     if (!discovered) {
-        for (size_t i = 0; !e && i < cfgp.n; i++)
-            e = authc__pl_set(l, cfgp.it[i].k, cfgp.it[i].v);
+        for (size_t i = 0; !e && i < cfgp.m.n; i++)
+            e = authc__pl_set(l, cfgp.m.items[i].k, cfgp.m.items[i].v);
         if (!e && !authc__pl_has(l, "scope"))
             e = authc__pl_set(l, "scope", DEFAULT_SCOPE);
     }
     if (!e) e = authc__pl_set(l, "response_type", "code");
     if (!e) e = authc__pl_set(l, "client_id", P->client_id);
     if (!e) e = authc__pl_set(l, "redirect_uri", redirect_uri);
-    for (size_t i = 0; !e && discovered && i < cfgp.n; i++)
-        e = authc__pl_set(l, cfgp.it[i].k, cfgp.it[i].v);
+    for (size_t i = 0; !e && discovered && i < cfgp.m.n; i++)
+        e = authc__pl_set(l, cfgp.m.items[i].k, cfgp.m.items[i].v);
     const authc__map *q = authc__ctx_query(c);
     for (size_t i = 0; !e && i < q->n; i++)
         e = authc__pl_set(l, q->items[i].k, q->items[i].v);

@@ -7,20 +7,7 @@
 
 authc_err authc__pl_append(authc__plist *l, const char *k, const char *v)
 {
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 16;
-        authc__kv *it = authc_arena_alloc(l->ar, cap * sizeof *it);
-        if (!it)
-            return AUTHC_ERR_NOMEM;
-        if (l->n)
-            memcpy(it, l->it, l->n * sizeof *it);
-        l->it = it;
-        l->cap = cap;
-    }
-    l->it[l->n].k = k;
-    l->it[l->n].v = v;
-    l->n++;
-    return AUTHC_OK;
+    return authc__map_add(l->ar, &l->m, k, v);
 }
 
 /* set(): replaces the first value in place and drops later duplicates;
@@ -29,35 +16,32 @@ authc_err authc__pl_set(authc__plist *l, const char *k, const char *v)
 {
     size_t w = 0;
     bool found = false;
-    for (size_t i = 0; i < l->n; i++) {
-        if (!strcmp(l->it[i].k, k)) {
+    for (size_t i = 0; i < l->m.n; i++) {
+        if (!strcmp(l->m.items[i].k, k)) {
             if (found)
                 continue;
             found = true;
-            l->it[i].v = v;
+            l->m.items[i].v = v;
         }
-        l->it[w++] = l->it[i];
+        l->m.items[w++] = l->m.items[i];
     }
-    l->n = w;
+    l->m.n = w;
     return found ? AUTHC_OK : authc__pl_append(l, k, v);
 }
 
 bool authc__pl_has(const authc__plist *l, const char *k)
 {
-    for (size_t i = 0; i < l->n; i++)
-        if (!strcmp(l->it[i].k, k))
-            return true;
-    return false;
+    return authc__map_first(&l->m, k) != NULL;
 }
 
 void authc__pl_serialize(authc__buf *b, const authc__plist *l)
 {
-    for (size_t i = 0; i < l->n; i++) {
+    for (size_t i = 0; i < l->m.n; i++) {
         if (i)
             authc__buf_addc(b, '&');
-        authc__buf_add_form_component(b, l->it[i].k);
+        authc__buf_add_form_component(b, l->m.items[i].k);
         authc__buf_addc(b, '=');
-        authc__buf_add_form_component(b, l->it[i].v);
+        authc__buf_add_form_component(b, l->m.items[i].v);
     }
 }
 
@@ -69,6 +53,8 @@ authc_err authc__pl_from_map(authc__plist *l, const authc__map *m)
     return e;
 }
 
+/* [A-Za-z0-9_.-] kept, anything else '?', at most 64 bytes: an IdP's text
+ * can neither forge log lines nor carry a token at length. */
 const char *authc__oauth_log_safe(authc_arena *ar, const char *s)
 {
     if (!s)

@@ -158,8 +158,7 @@ extern const authc__provider_ops AUTHC__OAUTH_OPS, AUTHC__OIDC_OPS;
 /* Ordered parameter list with URLSearchParams semantics (arena). */
 typedef struct authc__plist {
     authc_arena *ar;
-    authc__kv *it;
-    size_t n, cap;
+    authc__map m;               /* in order; duplicates allowed until set() */
 } authc__plist;
 authc_err authc__pl_append(authc__plist *l, const char *k, const char *v);
 /* set(): replaces the first value, drops later duplicates, appends when absent. */
