@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { checkedScreenshot, launchBrowser } from "./lib/apps-browser.mjs";
 import { OIDC_CLIENT, oidcLoginAndConsent, startOidcProvider } from "./lib/apps-oidc.mjs";
 import { buildNextApp, startNextApp } from "./lib/next-app.mjs";
-import { ALICE, freePort, startServer } from "./lib/server.mjs";
+import { ALICE, client, freePort, startServer } from "./lib/server.mjs";
 
 const OCTO = { login: "octocat", name: "Octo Cat", email: "octocat@oidc.example" };
 const ANON = "未登录";
@@ -178,5 +178,79 @@ describe("examples/next-app on @authc/next: server components, server actions, n
       method: "POST", body: "x".repeat((1 << 20) + 1), headers: { "content-type": "application/x-www-form-urlencoded" },
     });
     assert.equal(big.status, 413);
+  });
+});
+
+// auth()'s other shapes (middleware inline and wrapping, route handler,
+// pages router) called directly, as Next.js calls them, against authc.
+describe("@authc/next auth() as middleware, route handler wrapper and in the pages router", () => {
+  let srv, lib, cookie;
+  const APP = "http://app.test:8080";
+  before(async () => {
+    lib = await import("./lib/next-import.mjs");
+    srv = await startServer({ basePath: "/api/auth", env: { AUTHC_BASE_PATH: "/api/auth" } });
+    const c = client(srv);
+    const res = await c.signIn();
+    assert.equal(res.status, 302);
+    cookie = `authjs.session-token=${c.jar.get("authjs.session-token")}`;
+  });
+  after(async () => { await srv?.stop(); });
+
+  const req = (p, h = {}) => new lib.NextRequest(APP + p, { headers: { host: "app.test:8080", ...h } });
+
+  test("inline middleware: passes the request on and hands re-issued cookies to the browser", async () => {
+    const { auth } = lib.AuthC({ url: srv.origin });
+    const res = await auth(req("/x", { cookie }));
+    assert.equal(res.headers.get("x-middleware-next"), "1");
+    assert.ok(res.headers.getSetCookie().some((c) => c.startsWith("authjs.session-token=")), "refreshed session cookie");
+    const anon = await auth(req("/x"));
+    assert.equal(anon.headers.get("x-middleware-next"), "1");
+  });
+
+  test("wrapped middleware / route handler sees req.auth; authorized() redirects to the sign-in page", async () => {
+    const { auth } = lib.AuthC({ url: srv.origin });
+    const route = auth((r) => Response.json(r.auth));
+    const signed = await (await route(req("/api/me", { cookie }), { params: Promise.resolve({}) })).json();
+    assert.equal(signed.user.name, ALICE.name);
+    assert.equal(await (await route(req("/api/me"), { params: Promise.resolve({}) })).json(), null);
+
+    const guarded = lib.AuthC({ url: srv.origin, callbacks: { authorized: ({ auth }) => !!auth } });
+    const out = await guarded.auth(req("/dashboard?tab=1"));
+    assert.equal(out.status, 307);
+    const to = new URL(out.headers.get("location"));
+    assert.equal(to.pathname, "/api/auth/signin");
+    assert.equal(to.searchParams.get("callbackUrl"), `${APP}/dashboard?tab=1`);
+    assert.equal((await guarded.auth(req("/dashboard", { cookie }))).headers.get("x-middleware-next"), "1");
+  });
+
+  test("pages router auth(req, res) and auth({req, res}); a tampered cookie is no session", async () => {
+    const { auth } = lib.AuthC({ url: srv.origin });
+    const set = [];
+    const res = { appendHeader: (k, v) => set.push([k, v]) };
+    const s = await auth({ headers: { cookie, host: "app.test:8080" } }, res);
+    assert.equal(s.user.email, ALICE.email);
+    assert.ok(set.some(([k, v]) => k === "set-cookie" && v.startsWith("authjs.session-token=")));
+    const s2 = await auth({ req: { headers: { cookie: cookie + "x", host: "app.test:8080" } }, res });
+    assert.equal(s2, null);
+  });
+
+  test("no AUTHC_URL: AuthC() does not throw; the handlers answer 500 and auth() throws Configuration", async () => {
+    const saved = process.env.AUTHC_URL;
+    delete process.env.AUTHC_URL;
+    try {
+      const { handlers, auth } = lib.AuthC();
+      const r = await handlers.GET(req("/api/auth/session"));
+      assert.equal(r.status, 500);
+      await assert.rejects(auth(req("/x")), (e) => e instanceof lib.AuthError && e.type === "Configuration");
+    } finally {
+      if (saved !== undefined) process.env.AUTHC_URL = saved;
+    }
+  });
+
+  test("authc down: auth() fails closed (throws), the handlers answer 502", async () => {
+    const port = await freePort();
+    const { handlers, auth } = lib.AuthC({ url: `http://127.0.0.1:${port}` });
+    await assert.rejects(auth(req("/x", { cookie })), (e) => e.type === "Configuration");
+    assert.equal((await handlers.GET(req("/api/auth/session"))).status, 502);
   });
 });
