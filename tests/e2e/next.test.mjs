@@ -2,7 +2,7 @@
 // @authc/next) built and started against authc, driven by Chromium.
 import { after, afterEach, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { checkedScreenshot, launchBrowser } from "./lib/apps-browser.mjs";
+import { checkedScreenshot, expectPath as waitPath, expectText as waitText, launchBrowser } from "./lib/apps-browser.mjs";
 import { OIDC_CLIENT, oidcLoginAndConsent, startOidcProvider } from "./lib/apps-oidc.mjs";
 import { buildNextApp, startNextApp } from "./lib/next-app.mjs";
 import { ALICE, client, freePort, startServer } from "./lib/server.mjs";
@@ -10,22 +10,9 @@ import { ALICE, client, freePort, startServer } from "./lib/server.mjs";
 const OCTO = { login: "octocat", name: "Octo Cat", email: "octocat@oidc.example" };
 const ANON = "未登录";
 
-async function expectText(page, sel, text, timeout = 15000) {
-  try {
-    await page.waitForFunction(([s, t]) => document.querySelector(s)?.textContent.trim() === t, [sel, text], { timeout });
-  } catch {
-    const now = await page.locator(sel).first().textContent({ timeout: 1000 }).catch(() => "<absent>");
-    assert.fail(`${sel}: expected "${text}", found "${now?.trim()}" at ${page.url()}`);
-  }
-}
-
-async function expectPath(page, pathname, timeout = 15000) {
-  try {
-    await page.waitForURL((u) => u.pathname === pathname, { timeout });
-  } catch {
-    assert.fail(`expected to be at ${pathname}, at ${page.url()}`);
-  }
-}
+// The Next.js server answers more slowly than authc: longer waits.
+const expectText = (page, sel, text) => waitText(page, sel, text, 15000);
+const expectPath = (page, pathname) => waitPath(page, pathname, 15000);
 
 describe("examples/next-app on @authc/next: server components, server actions, next-auth/react", () => {
   let op, srv, app, browser;
