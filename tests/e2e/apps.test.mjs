@@ -5,7 +5,7 @@ import { after, afterEach, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { rmSync } from "node:fs";
 import path from "node:path";
-import { checkedScreenshot, expectPath, expectText, launchBrowser } from "./lib/apps-browser.mjs";
+import { checkedScreenshot, expectPath, expectText, launchBrowser, signInOnBuiltInPage } from "./lib/apps-browser.mjs";
 import { ALICE, buildReactApp, freePort, repoRoot, startCApp, startServer } from "./lib/apps-procs.mjs";
 import { OIDC_CLIENT, oidcLoginAndConsent, startOidcProvider } from "./lib/apps-oidc.mjs";
 
@@ -14,14 +14,6 @@ const ANON = "未登录";
 
 async function sessionCookie(context) {
   return (await context.cookies()).find((c) => c.name === "authjs.session-token");
-}
-
-// Signs in on authc's built-in page (whatever page the browser is on).
-async function signInOnBuiltInPage(page, username, password) {
-  const form = page.locator('form[action$="/callback/credentials"]');
-  await form.locator('input[name="username"]').fill(username);
-  await form.locator('input[name="password"]').fill(password);
-  await form.locator('button[type="submit"]').click();
 }
 
 // Records the /auth/session requests a page makes.

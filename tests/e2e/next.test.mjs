@@ -2,7 +2,7 @@
 // @authc/next) built and started against authc, driven by Chromium.
 import { after, afterEach, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { checkedScreenshot, expectPath as waitPath, expectText as waitText, launchBrowser } from "./lib/apps-browser.mjs";
+import { checkedScreenshot, expectPath as waitPath, expectText as waitText, launchBrowser, signInOnBuiltInPage } from "./lib/apps-browser.mjs";
 import { OIDC_CLIENT, oidcLoginAndConsent, startOidcProvider } from "./lib/apps-oidc.mjs";
 import { buildNextApp, startNextApp } from "./lib/next-app.mjs";
 import { ALICE, client, freePort, startServer } from "./lib/server.mjs";
@@ -125,10 +125,7 @@ describe("examples/next-app on @authc/next: server components, server actions, n
     await page.goto(app.origin + "/dashboard");
     await expectPath(page, "/api/auth/signin");
     assert.equal(new URL(page.url()).searchParams.get("callbackUrl"), "/dashboard");
-    const form = page.locator('form[action$="/api/auth/callback/credentials"]');
-    await form.locator('input[name="username"]').fill(ALICE.username);
-    await form.locator('input[name="password"]').fill(ALICE.password);
-    await form.locator('button[type="submit"]').click();
+    await signInOnBuiltInPage(page, ALICE.username, ALICE.password);
     await expectPath(page, "/dashboard");
     await expectText(page, "#server-greeting", `欢迎, ${ALICE.name}`);
   });

@@ -94,3 +94,11 @@ export async function expectPath(page, pathname, timeout = 10000) {
     assert.fail(`expected to be at ${pathname}, at ${page.url()}`);
   }
 }
+
+// Signs in on authc's built-in page (whatever page the browser is on).
+export async function signInOnBuiltInPage(page, username, password) {
+  const form = page.locator('form[action$="/callback/credentials"]');
+  await form.locator('input[name="username"]').fill(username);
+  await form.locator('input[name="password"]').fill(password);
+  await form.locator('button[type="submit"]').click();
+}
