@@ -148,12 +148,21 @@ int main(int argc, char **argv)
         }
         authc_err e = ad->ops->migrate ? ad->ops->migrate(ad) : AUTHC_OK;
         authc_adapter_close(ad);
-        settings_free(&s);
         if (e) {
+            settings_free(&s);
             fprintf(stderr, "authc: migration failed: %s\n", authc_strerror(e));
             return 1;
         }
-        printf("authc: schema of the database is up to date\n");
+        /* The shared store lives in the same database unless AUTHC_STORE
+         * names another one. */
+        const char *st = settings_get(&s, "AUTHC_STORE");
+        e = authc_store_migrate_url(st && *st ? st : db, err, sizeof err);
+        settings_free(&s);
+        if (e) {
+            fprintf(stderr, "authc: AUTHC_STORE: %s\n", err);
+            return 1;
+        }
+        printf("authc: schema of the database and the store is up to date\n");
         return 0;
     }
     if (!runtime_build(&s, &rt, !is_check)) {

@@ -78,6 +78,7 @@ static const struct { const char *env, *key; } MAP[] = {
     {"AUTHC_THEME_LOGO", "theme.logo"},
     {"AUTHC_THEME_BUTTON_TEXT", "theme.buttonText"},
     {"AUTHC_LANG", "lang"},
+    {"AUTHC_TRUSTED_PROXIES", "trusted_proxies"},
 };
 
 /* Secrets in Auth.js core order [AUTH_SECRET_3, _2, _1, AUTH_SECRET]: the
@@ -162,6 +163,19 @@ static void database(authc__env *e, bool migrate)
     authc_config_set_adapter(e->cfg, r->adapter);
 }
 
+/* The shared store: AUTHC_STORE, else the database's URL, else memory:. */
+static void store(authc__env *e, bool migrate)
+{
+    const char *url = authc__env_get(e, "AUTHC_STORE");
+    if (!url)
+        url = authc__env_get(e, "AUTHC_DATABASE");
+    char err[512];
+    if (url && authc_config_set(e->cfg, "store", url, err, sizeof err))
+        authc__env_problem(e, "AUTHC_STORE: %s", err);
+    if (migrate && authc_config_set(e->cfg, "store.migrate", "1", err, sizeof err))
+        authc__env_problem(e, "AUTHC_STORE: %s", err);
+}
+
 authc_config *authc_config_from_settings(const authc_settings *s, const authc_env_options *opts,
                                          authc_resources **res, char *err, size_t errlen)
 {
@@ -191,6 +205,7 @@ authc_config *authc_config_from_settings(const authc_settings *s, const authc_en
     authc__env_passkey(&e);
     authc__env_oauth(&e);
     database(&e, opts->migrate);
+    store(&e, opts->migrate);
     if (authc__problems_count(&e.problems)) {
         authc__problems_render(&e.problems, err, errlen);
         authc__problems_clear(&e.problems);

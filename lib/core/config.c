@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "core/core_int.h"
+#include "store/store_int.h"
 #include "util/parse_int.h"
 
 /* Longest session lifetime accepted (seconds; far beyond any real use,
@@ -100,6 +101,8 @@ static void free_instance(struct authc *a)
         authc__wipe(a->challenge_keys, sizeof(authc__jwe_key) * a->nsecrets);
         free(a->challenge_keys);
     }
+    authc__store_close(a->store);
+    free(a->store_url);
 }
 
 void authc_config_free(authc_config *cfg)
@@ -221,6 +224,20 @@ authc_err authc_config_set(authc_config *cfg, const char *key, const char *value
     }
     if (!strcmp(key, "cookie.domain"))
         return set_str(&a->cookie_domain, *value ? value : NULL);
+    if (!strcmp(key, "store"))
+        return set_str(&a->store_url, *value ? value : NULL);
+    if (!strcmp(key, "store.migrate")) {
+        if (authc__parse_bool(value, &a->store_migrate))
+            BAD("store.migrate must be one of " AUTHC__BOOL_WORDS);
+        return AUTHC_OK;
+    }
+    if (!strcmp(key, "trusted_proxies")) {
+        char why[160];
+        if (!authc__cidrs_parse(value, &a->trusted, why, sizeof why))
+            BAD("trusted proxies: %s", why);
+        a->trusted_set = true;
+        return AUTHC_OK;
+    }
     struct { const char *k; char **dst; } pages[] = {
         {"pages.signIn", &a->pages_signin}, {"pages.signOut", &a->pages_signout},
         {"pages.error", &a->pages_error}, {"pages.verifyRequest", &a->pages_verify},
@@ -248,6 +265,42 @@ authc_err authc_config_set(authc_config *cfg, const char *key, const char *value
 #undef BAD
     snprintf(err, errlen, "unknown setting \"%s\"", key);
     return AUTHC_ERR_INVALID;
+}
+
+/* The shared store: AUTHC_STORE, or this process's memory (one instance
+ * only: say so). Trusted proxies default to loopback, as the spec says. */
+static void open_store(authc *a, authc__problems *pr)
+{
+    if (!a->trusted_set) {
+        char why[160];
+        authc__cidrs_parse("127.0.0.0/8,::1/128", &a->trusted, why, sizeof why);
+    }
+    char err[512];
+    const char *url = a->store_url ? a->store_url : "memory:";
+    a->store = authc__store_open(url, a->log, a->log_ud, err, sizeof err);
+    if (!a->store) {
+        authc__problem(pr, "AUTHC_STORE", "%s", err);
+        return;
+    }
+    if (a->store_migrate) {
+        authc_err e = authc__store_migrate(a->store);
+        if (e)
+            authc__problem(pr, "AUTHC_STORE", "could not create the store's table in %s (%s)",
+                           authc__store_label(a->store), authc_strerror(e));
+    }
+}
+
+authc_err authc_store_migrate_url(const char *url, char *err, size_t errlen)
+{
+    authc_store *st = authc__store_open(url, NULL, NULL, err, errlen);
+    if (!st)
+        return AUTHC_ERR_INVALID;
+    authc_err e = authc__store_migrate(st);
+    if (e)
+        snprintf(err, errlen, "could not create the store's table in %s (%s)",
+                 authc__store_label(st), authc_strerror(e));
+    authc__store_close(st);
+    return e;
 }
 
 authc__provider *authc__config_add_provider(authc_config *cfg)
@@ -345,6 +398,7 @@ authc *authc_new(authc_config *cfg, char *err, size_t errlen)
             if (!strcmp(a->providers[j].id, p->id))
                 authc__problem(&pr, NULL, "duplicate provider id \"%.64s\"", p->id);
     }
+    open_store(a, &pr);
     if (authc__problems_count(&pr)) {
         authc__problems_render(&pr, err, errlen);
         authc__problems_clear(&pr);

@@ -11,6 +11,7 @@
 #include "core/pages_int.h"
 #include "core/provider_api.h"
 #include "jose/jose_int.h"
+#include "util/netaddr_int.h"
 #include "util/util_int.h"
 
 typedef enum authc__strategy { AUTHC__JWT, AUTHC__DATABASE } authc__strategy;
@@ -39,6 +40,13 @@ struct authc {
     authc__provider *providers;
     size_t nproviders;
     authc_adapter *adapter;
+    /* The shared store (AUTHC_STORE): owned, opened by authc_new. */
+    char *store_url;
+    bool store_migrate;
+    struct authc_store *store;
+    /* AUTHC_TRUSTED_PROXIES: whose X-Forwarded-* headers count. */
+    authc__cidrs trusted;
+    bool trusted_set;
     authc_callbacks cb;
     authc_log_fn log;
     void *log_ud;
@@ -75,6 +83,8 @@ struct authc__ctx {
     const char *origin;         /* "http://127.0.0.1:3000" */
     const char *host;           /* host[:port] shown on pages */
     const char *full_url;       /* origin + path + ?query */
+    const char *client_ip;      /* after trusted proxies; NULL when unknown */
+    bool peer_trusted;          /* the TCP peer is a trusted proxy (or unknown) */
     bool secure;
     const char *const *ck;      /* cookie names for this mode */
     const char *action;         /* the route's name */

@@ -16,7 +16,8 @@ bool authc__ctx_is_post(const authc__ctx *c) { return c->post; }
 const char *authc__ctx_origin(const authc__ctx *c) { return c->origin; }
 const char *authc__ctx_host(const authc__ctx *c) { return c->host; }
 const char *authc__ctx_full_url(const authc__ctx *c) { return c->full_url; }
-const char *authc__ctx_client_addr(const authc__ctx *c) { return c->req->client_addr; }
+const char *authc__ctx_client_addr(const authc__ctx *c) { return c->client_ip ? c->client_ip : c->req->client_addr; }
+struct authc_store *authc__inst_store(const authc *a) { return a->store; }
 const authc__map *authc__ctx_query(const authc__ctx *c) { return &c->query; }
 const authc__map *authc__ctx_body(const authc__ctx *c) { return &c->body; }
 bool authc__ctx_return_redirect(const authc__ctx *c) { return c->return_redirect; }

@@ -94,6 +94,8 @@ authc__provider *authc__config_add_provider(authc_config *cfg);
 
 /* Instance settings a provider may read (all borrowed from the instance). */
 authc_adapter *authc__inst_adapter(const authc *a);
+/* The shared store (lib/store/store_int.h); never NULL on a built instance. */
+struct authc_store *authc__inst_store(const authc *a);
 const authc_callbacks *authc__inst_callbacks(const authc *a);
 /* The base path without a trailing "/" ("" for "/"). */
 const char *authc__inst_base(const authc *a);
@@ -112,6 +114,8 @@ const char *authc__ctx_origin(const authc__ctx *c);      /* "https://app.example
 const char *authc__ctx_host(const authc__ctx *c);        /* host[:port] shown on pages */
 const char *authc__ctx_full_url(const authc__ctx *c);    /* origin + path + ?query */
 const char *authc__ctx_header(const authc__ctx *c, const char *name);
+/* The client's address after trusted proxies (AUTHC_TRUSTED_PROXIES), or
+ * the request's client_addr; NULL when unknown. */
 const char *authc__ctx_client_addr(const authc__ctx *c);
 const authc__map *authc__ctx_query(const authc__ctx *c);
 const authc__map *authc__ctx_body(const authc__ctx *c);

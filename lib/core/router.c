@@ -51,6 +51,25 @@ const char *authc__error_url(authc__ctx *c, authc_err e)
 
 /* ---- request parsing -------------------------------------------------- */
 
+/* Who is asking: from a trusted proxy, the right-most untrusted
+ * X-Forwarded-For hop. A request without client_addr (an embedding app
+ * that does not say) keeps Auth.js's behaviour: its headers are believed. */
+static void client_identity(authc__ctx *c)
+{
+    const authc_request *r = c->req;
+    if (!r->client_addr) {
+        c->peer_trusted = true;
+        return;
+    }
+    c->peer_trusted = authc__peer_trusted(&c->a->trusted, r->client_addr);
+    char *ip = authc_arena_alloc(c->ar, AUTHC__IP_STR);
+    if (ip) {
+        authc__client_ip(&c->a->trusted, r->client_addr,
+                         authc__request_header(r, "X-Forwarded-For"), ip, AUTHC__IP_STR);
+        c->client_ip = ip;
+    }
+}
+
 static authc_err parse_origin(authc__ctx *c, const char *url, const char **path, const char **query)
 {
     const authc *a = c->a;
@@ -83,19 +102,19 @@ static authc_err parse_origin(authc__ctx *c, const char *url, const char **path,
         c->host = u.port ? authc__join(c->ar, u.host, ":", u.port, NULL) : u.host;
         https = !strcmp(u.scheme, "https");
     } else {
-        const char *xfh = authc__request_header(r, "X-Forwarded-Host");
-        const char *xfp = authc__request_header(r, "X-Forwarded-Proto");
-        const char *host = xfh && *xfh ? xfh : authc__request_header(r, "Host");
-        const char *scheme = xfp && *xfp ? xfp : (r->scheme ? r->scheme : "http");
+        /* Forwarded values count only from a trusted proxy, and of a list
+         * only the right-most: the one that proxy appended (a client's
+         * own X-Forwarded-Host sits further left). */
+        char hb[512], pb[16];
+        const char *xfh = c->peer_trusted ? authc__forwarded_last(
+                              authc__request_header(r, "X-Forwarded-Host"), hb, sizeof hb) : NULL;
+        const char *xfp = c->peer_trusted ? authc__forwarded_last(
+                              authc__request_header(r, "X-Forwarded-Proto"), pb, sizeof pb) : NULL;
+        const char *host = xfh ? xfh : authc__request_header(r, "Host");
+        const char *scheme = xfp ? xfp : (r->scheme ? r->scheme : "http");
         if (!host || !*host)
             return authc__fail(c, AUTHC_ERR_BAD_REQUEST, "request has no Host header and AUTH_URL is not set");
-        /* Proxies may send a list: the first hop is the client's view. */
-        size_t hl = xfh && *xfh ? strcspn(host, ",") : strlen(host);
-        size_t sl = xfp && *xfp ? strcspn(scheme, ",") : strlen(scheme);
-        while (hl && host[hl - 1] == ' ')
-            hl--;
-        while (sl && scheme[sl - 1] == ' ')
-            sl--;
+        size_t hl = strlen(host), sl = strlen(scheme);
         char *o = authc_arena_alloc(c->ar, sl + hl + 5);
         if (o) {
             memcpy(o, scheme, sl);
@@ -306,6 +325,7 @@ static authc_err run(authc__ctx *c, bool *no_init_cookies)
     c->post = r->method && !strcmp(r->method, "POST");
     bool get = r->method && !strcmp(r->method, "GET");
     const char *path = NULL, *query = NULL;
+    client_identity(c);
     authc_err e = parse_origin(c, url, &path, &query);
     if (e == AUTHC_ERR_NOMEM)
         return e;
