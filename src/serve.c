@@ -92,7 +92,7 @@ static void begin_stop(serve_loop *l)
         h2o_socket_close(l->listener);
         l->listener = NULL;
     }
-    serve__tick(&l->tick_entry); /* idle connections go now */
+    serve__sweep(l); /* idle connections go now */
 }
 
 static void on_control(h2o_multithread_receiver_t *rx, h2o_linklist_t *messages)

@@ -228,11 +228,16 @@ static void sweep_conn(serve_loop *l, serve_conn *c, uint64_t now)
     }
 }
 
-void serve__tick(h2o_timeout_entry_t *entry)
+void serve__sweep(serve_loop *l)
 {
-    serve_loop *l = H2O_STRUCT_FROM_MEMBER(serve_loop, tick_entry, entry);
     uint64_t now = serve__now_ms();
     for (h2o_linklist_t *n = l->conns.next; n != &l->conns; n = n->next)
         sweep_conn(l, H2O_STRUCT_FROM_MEMBER(serve_conn, link, n), now);
+}
+
+void serve__tick(h2o_timeout_entry_t *entry)
+{
+    serve_loop *l = H2O_STRUCT_FROM_MEMBER(serve_loop, tick_entry, entry);
+    serve__sweep(l);
     h2o_timeout_link(l->ctx.loop, &l->tick, &l->tick_entry);
 }

@@ -130,6 +130,8 @@ SSL_CTX *serve__tls_load(const char *cert, const char *key, char *err, size_t er
 uint64_t serve__now_ms(void);
 void serve__on_accept(h2o_socket_t *listener, const char *err);
 void serve__tick(h2o_timeout_entry_t *entry);
+/* Applies the deadlines (and on shutdown closes idle connections) now. */
+void serve__sweep(serve_loop *l);
 /* Shuts a connection's socket so h2o closes it on its next read. */
 void serve__cut(serve_conn *c);
 /* The tracked connection of a request. */
