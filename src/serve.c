@@ -135,7 +135,52 @@ static void *loop_main(void *arg)
     /* On stop: until the last connection closed, or the grace ran out. */
     while (!l->stopping || (l->nconns && serve__now_ms() < l->stop_deadline))
         h2o_evloop_run(loop, 1000);
+    h2o_timeout_unlink(&l->tick_entry);
+    h2o_timeout_dispose(loop, &l->tick);
+    h2o_context_t *c = &l->ctx;
+    h2o_timeout_t *ts[] = {&c->zero_timeout, &c->one_sec_timeout, &c->hundred_ms_timeout, &c->handshake_timeout,
+                           &c->http1.req_timeout, &c->http2.idle_timeout, &c->http2.graceful_shutdown_timeout,
+                           &c->proxy.io_timeout};
+    l->clean = l->nconns == 0;
+    for (size_t i = 0; i < sizeof ts / sizeof *ts; i++)
+        l->clean = l->clean && h2o_linklist_is_empty(&ts[i]->_entries);
+    if (l->nconns) {
+        char msg[160];
+        snprintf(msg, sizeof msg, "shutdown: %zu connection(s) still open after %d s, closed unanswered", l->nconns,
+                 SERVE_SHUTDOWN_GRACE_MS / 1000);
+        prog_log(NULL, "warn", msg);
+    }
     return NULL;
+}
+
+/* Frees a stopped loop once its workers are gone: answers that came too
+ * late, control messages, the h2o context and the event loop. A loop that
+ * still had connections is left as it is (the process is exiting). */
+static void loop_dispose(serve_loop *l)
+{
+    if (!l->clean)
+        return;
+    while (!h2o_linklist_is_empty(&l->answers._messages)) {
+        serve_job *j = H2O_STRUCT_FROM_MEMBER(serve_job, msg.link, l->answers._messages.next);
+        h2o_linklist_unlink(&j->msg.link);
+        authc_response_free(j->res);
+        free(j);
+    }
+    while (!h2o_linklist_is_empty(&l->control._messages)) {
+        serve_ctl *m = H2O_STRUCT_FROM_MEMBER(serve_ctl, msg.link, l->control._messages.next);
+        h2o_linklist_unlink(&m->msg.link);
+        SSL_CTX_free(m->ssl);
+        free(m);
+    }
+    h2o_multithread_unregister_receiver(l->ctx.queue, &l->answers);
+    h2o_multithread_unregister_receiver(l->ctx.queue, &l->control);
+    h2o_evloop_t *loop = l->ctx.loop;
+    h2o_multithread_queue_t *queue = l->ctx.queue;
+    h2o_context_dispose(&l->ctx);
+    h2o_evloop_destroy(loop);
+    free(queue); /* h2o 2.2's destroy_queue leaves the evloop queue itself */
+    SSL_CTX_free(l->accept.ssl_ctx);
+    l->accept.ssl_ctx = NULL;
 }
 
 static void setup_loop(serve_server *sv, serve_loop *l, SSL_CTX *ssl)
@@ -263,6 +308,13 @@ static int run(serve_server *sv, SSL_CTX *ssl, sigset_t *set)
         pthread_join(sv->loops[i].tid, NULL);
     for (size_t i = 0; i < 4; i++)
         serve__pool_stop(&sv->pools[i]);
+    bool clean = started == sv->nloops;
+    for (size_t i = 0; i < started; i++) {
+        loop_dispose(&sv->loops[i]);
+        clean = clean && sv->loops[i].clean;
+    }
+    if (clean)
+        h2o_config_dispose(&sv->config);
     prog_log(NULL, "info", "stopped");
     return started == sv->nloops ? 0 : 1;
 }

@@ -83,6 +83,7 @@ struct serve_loop {
     h2o_timeout_t tick;
     h2o_timeout_entry_t tick_entry;
     bool stopping;
+    bool clean;                 /* stopped with no connection left: disposable */
     uint64_t stop_deadline;
 };
 
