@@ -165,6 +165,8 @@ int main(int argc, char **argv)
         printf("authc: schema of %s is up to date\n", ad ? "the database" : "");
         return 0;
     }
+    if (!strcmp(cmd, "serve"))
+        serve_block_signals(); /* before any thread exists, so all inherit it */
     if (!runtime_build(&s, &rt, !is_check, !is_check)) {
         fprintf(stderr, "authc: refusing to start: fix the problems above\n");
         settings_free(&s);

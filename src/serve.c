@@ -319,6 +319,21 @@ static int run(serve_server *sv, SSL_CTX *ssl, sigset_t *set)
     return started == sv->nloops ? 0 : 1;
 }
 
+static void serve_signals(sigset_t *set)
+{
+    sigemptyset(set);
+    sigaddset(set, SIGINT);
+    sigaddset(set, SIGTERM);
+    sigaddset(set, SIGHUP);
+}
+
+void serve_block_signals(void)
+{
+    sigset_t set;
+    serve_signals(&set);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+}
+
 int serve_run(const runtime *rt, const serve_opts *o)
 {
     serve_server *sv = calloc(1, sizeof *sv);
@@ -357,10 +372,7 @@ int serve_run(const runtime *rt, const serve_opts *o)
     }
     /* Signals are taken by sigwait in this thread: block them in all. */
     sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGHUP);
+    serve_signals(&set);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
     setup_config(sv);

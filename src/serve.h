@@ -25,6 +25,11 @@ typedef struct serve_opts {
     size_t max_per_ip;           /* 0 = no per-address cap */
 } serve_opts;
 
+/* Blocks SIGINT, SIGTERM and SIGHUP in the calling thread (and threads it
+ * starts later): serve_run takes them with sigwait. Call before starting
+ * any thread. */
+void serve_block_signals(void);
+
 /* Serves until SIGINT/SIGTERM (SIGHUP reloads the TLS certificate).
  * Returns the process exit code. Borrows rt and o for its duration. */
 int serve_run(const runtime *rt, const serve_opts *o);
