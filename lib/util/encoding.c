@@ -1,4 +1,4 @@
-/* encoding.c — base64url / base64 / hex / percent decoding with strict
+/* encoding.c — base64url / base64 / hex encoding and decoding with strict
  * input checks; outputs live in the caller's arena. */
 #include <pthread.h>
 #include <string.h>
@@ -151,39 +151,4 @@ void authc__hex(char *out, const uint8_t *in, size_t n)
         out[2 * i + 1] = hexd[in[i] & 15];
     }
     out[2 * n] = '\0';
-}
-
-static int hexval(unsigned char c)
-{
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
-char *authc__pct_decode(authc_arena *ar, const char *s, size_t n, bool form)
-{
-    char *out = authc_arena_alloc(ar, n + 1);
-    if (!out)
-        return NULL;
-    size_t o = 0;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c == '%') {
-            if (i + 2 >= n)
-                return NULL;
-            int h = hexval((unsigned char)s[i + 1]), l = hexval((unsigned char)s[i + 2]);
-            if (h < 0 || l < 0)
-                return NULL;
-            c = (unsigned char)(h << 4 | l);
-            i += 2;
-        } else if (form && c == '+') {
-            c = ' ';
-        }
-        if (c == '\0')
-            return NULL;
-        out[o++] = (char)c;
-    }
-    out[o] = '\0';
-    return out;
 }

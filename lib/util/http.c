@@ -9,6 +9,7 @@
 #include <curl/curl.h>
 
 #include "util/http_int.h"
+#include "util/parse_int.h"
 #include "util/util_int.h"
 
 static pthread_once_t g_once = PTHREAD_ONCE_INIT;
@@ -22,21 +23,7 @@ static void global_init(void)
 
 bool authc__http_is_loopback(const char *url)
 {
-    authc_arena *ar = authc_arena_new();
-    if (!ar)
-        return false;
-    authc__url u;
-    bool lo = false;
-    if (authc__url_parse(ar, url, &u) == AUTHC_OK) {
-        lo = !strcmp(u.host, "localhost") || !strcmp(u.host, "[::1]") ||
-             authc__starts_with(u.host, "127.");
-        if (authc__starts_with(u.host, "127.")) /* must be a dotted quad */
-            for (const char *p = u.host; *p; p++)
-                if (!isdigit((unsigned char)*p) && *p != '.')
-                    lo = false;
-    }
-    authc_arena_free(ar);
-    return lo;
+    return authc__url_is_loopback(url); /* the one rule, in parse.c */
 }
 
 typedef struct sink {
@@ -85,7 +72,7 @@ authc_err authc__http_do(authc_arena *ar, const authc__http_opts *o,
         snprintf(why, whylen, "only http(s) URLs are allowed");
         return AUTHC_ERR_INVALID;
     }
-    if (authc__starts_with(rq->url, "http://") && !o->allow_http && !authc__http_is_loopback(rq->url)) {
+    if (authc__starts_with(rq->url, "http://") && !o->allow_http && !authc__url_is_loopback(rq->url)) {
         snprintf(why, whylen, "plain http is only allowed to loopback hosts (use https)");
         return AUTHC_ERR_INVALID;
     }
