@@ -3,7 +3,7 @@
 # Usage: scripts/deps.sh build|test
 set -euo pipefail
 mode=${1:-build}
-build_pkgs=(build-essential cmake pkg-config libh2o-evloop-dev libmicrohttpd-dev libssl-dev libjansson-dev
+build_pkgs=(build-essential cmake pkg-config libh2o-evloop-dev libssl-dev libjansson-dev
   libcjose-dev libcurl4-openssl-dev libsqlite3-dev libpq-dev libhiredis-dev libargon2-dev
   libcbor-dev libfido2-dev libcmocka-dev)
 test_pkgs=(nodejs npm postgresql redis-server sqlite3 chromium fonts-wqy-microhei)

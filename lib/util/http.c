@@ -1,7 +1,6 @@
 /* http.c — outbound HTTP for provider calls over libcurl: TLS always
  * verified, connect and total timeouts, bounded responses, no redirects. */
 #include <ctype.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,15 +10,6 @@
 #include "util/http_int.h"
 #include "util/parse_int.h"
 #include "util/util_int.h"
-
-static pthread_once_t g_once = PTHREAD_ONCE_INIT;
-static CURLcode g_init_rc = CURLE_FAILED_INIT;
-
-static void global_init(void)
-{
-    /* curl_global_init is not thread-safe itself: run it exactly once. */
-    g_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
-}
 
 bool authc__http_is_loopback(const char *url)
 {
@@ -80,8 +70,7 @@ authc_err authc__http_do(authc_arena *ar, const authc__http_opts *o,
         snprintf(why, whylen, "too many request headers");
         return AUTHC_ERR_INVALID;
     }
-    pthread_once(&g_once, global_init);
-    if (g_init_rc != CURLE_OK) {
+    if (authc_global_init() != AUTHC_OK) { /* curl_global_init, once */
         snprintf(why, whylen, "libcurl could not be initialised");
         return AUTHC_ERR_IO;
     }

@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include "authc/log.h"
+#include "util/parse_int.h"
 
 typedef struct lb {
     char *p;
@@ -27,23 +28,6 @@ static void raws(lb *b, const char *s)
     raw(b, s, strlen(s));
 }
 
-/* Length of a valid UTF-8 sequence at p (2..4 bytes), 0 when invalid. */
-static size_t utf8_seq(const unsigned char *p)
-{
-    unsigned c = p[0];
-    size_t n = c >= 0xf0 && c <= 0xf4 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 && c <= 0xdf ? 2 : 0;
-    if (c >= 0xf5)
-        return 0;
-    for (size_t i = 1; i < n; i++)
-        if ((p[i] & 0xc0) != 0x80)
-            return 0;
-    if (n == 3 && ((c == 0xe0 && p[1] < 0xa0) || (c == 0xed && p[1] > 0x9f)))
-        return 0; /* overlong, surrogate */
-    if (n == 4 && ((c == 0xf0 && p[1] < 0x90) || (c == 0xf4 && p[1] > 0x8f)))
-        return 0;
-    return n;
-}
-
 /* Appends s escaped; quote adds the surrounding quotes. */
 static void esc(lb *b, const char *s, bool json, bool quote)
 {
@@ -53,7 +37,8 @@ static void esc(lb *b, const char *s, bool json, bool quote)
         char tmp[8];
         unsigned c = *p;
         if (c >= 0x80) {
-            size_t n = utf8_seq(p);
+            /* strict UTF-8 (parse_int.h); a valid sequence holds no NUL */
+            size_t n = authc__utf8_next(p, strnlen((const char *)p, 4), NULL);
             if (n) {
                 raw(b, (const char *)p, n);
                 p += n;

@@ -477,22 +477,18 @@ authc_err authc__url_split(const char *url, authc__url_parts *out)
     CURLUcode rc = curl_url_set(h, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME);
     authc_err e = rc == CURLUE_OK ? AUTHC_OK : rc == CURLUE_OUT_OF_MEMORY ? AUTHC_ERR_NOMEM : AUTHC_ERR_INVALID;
     char *port = NULL;
-    if (!e)
-        e = get_part(h, CURLUPART_SCHEME, false, &out->scheme);
-    if (!e)
-        e = get_part(h, CURLUPART_USER, true, &out->user);
-    if (!e)
-        e = get_part(h, CURLUPART_PASSWORD, true, &out->password);
-    if (!e)
-        e = get_part(h, CURLUPART_HOST, false, &out->host);
-    if (!e)
-        e = get_part(h, CURLUPART_PORT, false, &port);
-    if (!e)
-        e = get_part(h, CURLUPART_PATH, false, &out->path);
-    if (!e)
-        e = get_part(h, CURLUPART_QUERY, false, &out->query);
-    if (!e)
-        e = get_part(h, CURLUPART_FRAGMENT, false, &out->fragment);
+    const struct {
+        CURLUPart part;
+        bool decode;
+        char **dst;
+    } parts[] = {
+        {CURLUPART_SCHEME, false, &out->scheme}, {CURLUPART_USER, true, &out->user},
+        {CURLUPART_PASSWORD, true, &out->password}, {CURLUPART_HOST, false, &out->host},
+        {CURLUPART_PORT, false, &port}, {CURLUPART_PATH, false, &out->path},
+        {CURLUPART_QUERY, false, &out->query}, {CURLUPART_FRAGMENT, false, &out->fragment},
+    };
+    for (size_t i = 0; !e && i < sizeof parts / sizeof *parts; i++)
+        e = get_part(h, parts[i].part, parts[i].decode, parts[i].dst);
     curl_url_cleanup(h);
     if (!e && !out->scheme)
         e = AUTHC_ERR_INVALID;

@@ -2,7 +2,6 @@
  * implicit TLS, timeouts, bounded sizes) and builds its MIME message. */
 #include <ctype.h>
 #include <errno.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -393,14 +392,6 @@ authc_err authc__mime_build(authc_arena *ar, const authc__mail *m, char **out, s
 
 /* ---- libcurl -------------------------------------------------------- */
 
-static pthread_once_t g_once = PTHREAD_ONCE_INIT;
-static CURLcode g_init = CURLE_FAILED_INIT;
-
-static void global_init(void)
-{
-    g_init = curl_global_init(CURL_GLOBAL_DEFAULT);
-}
-
 typedef struct reader {
     const char *p;
     size_t left;
@@ -436,8 +427,7 @@ authc_err authc__smtp_send(const authc__smtp *s, const char *from, const char *t
         snprintf(err, errlen, "refused to send: bad address or message too large");
         return AUTHC_ERR_INVALID;
     }
-    pthread_once(&g_once, global_init);
-    if (g_init != CURLE_OK) {
+    if (authc_global_init() != AUTHC_OK) { /* curl_global_init, once */
         snprintf(err, errlen, "libcurl could not be initialised");
         return AUTHC_ERR_IO;
     }
