@@ -29,6 +29,8 @@ export AUTHC_PASSKEY="${AUTHC_PASSKEY:-1}"
 # Credentials sign-in always issues JWT sessions (as in Auth.js).
 export AUTHC_SESSION_STRATEGY="${AUTHC_SESSION_STRATEGY:-jwt}"
 listen="${AUTHC_LISTEN:-127.0.0.1:3000}"
+# Links and passkey ids are built from the Host header: answer only for these.
+export AUTHC_ALLOWED_HOSTS="${AUTHC_ALLOWED_HOSTS:-localhost:${listen##*:},127.0.0.1:${listen##*:}}"
 cat <<MSG
 authc (dev) → http://localhost:${listen##*:}/   (use localhost for passkeys: browsers refuse IP addresses as WebAuthn RP ids)
   sign in with username "demo", password "demo"

@@ -79,6 +79,7 @@ static const struct { const char *env, *key; } MAP[] = {
     {"AUTHC_THEME_BUTTON_TEXT", "theme.buttonText"},
     {"AUTHC_LANG", "lang"},
     {"AUTHC_TRUSTED_PROXIES", "trusted_proxies"},
+    {"AUTHC_ALLOWED_HOSTS", "allowed_hosts"},
 };
 
 /* Secrets in Auth.js core order [AUTH_SECRET_3, _2, _1, AUTH_SECRET]: the

@@ -103,6 +103,7 @@ static void free_instance(struct authc *a)
     }
     authc__store_close(a->store);
     free(a->store_url);
+    free(a->allowed_hosts);
 }
 
 void authc_config_free(authc_config *cfg)
@@ -230,6 +231,12 @@ authc_err authc_config_set(authc_config *cfg, const char *key, const char *value
         if (authc__parse_bool(value, &a->store_migrate))
             BAD("store.migrate must be one of " AUTHC__BOOL_WORDS);
         return AUTHC_OK;
+    }
+    if (!strcmp(key, "allowed_hosts")) {
+        char why[160];
+        if (!authc__hosts_valid(value, why, sizeof why))
+            BAD("allowed hosts: %s", why);
+        return set_str(&a->allowed_hosts, value[strspn(value, ", \t")] ? value : NULL);
     }
     if (!strcmp(key, "trusted_proxies")) {
         char why[160];
@@ -398,6 +405,7 @@ authc *authc_new(authc_config *cfg, char *err, size_t errlen)
             if (!strcmp(a->providers[j].id, p->id))
                 authc__problem(&pr, NULL, "duplicate provider id \"%.64s\"", p->id);
     }
+    authc__hosts_check(a, &pr);
     open_store(a, &pr);
     if (authc__problems_count(&pr)) {
         authc__problems_render(&pr, err, errlen);

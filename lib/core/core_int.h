@@ -47,6 +47,8 @@ struct authc {
     /* AUTHC_TRUSTED_PROXIES: whose X-Forwarded-* headers count. */
     authc__cidrs trusted;
     bool trusted_set;
+    /* AUTHC_ALLOWED_HOSTS (hosts.c): host[:port] list or NULL; owned. */
+    char *allowed_hosts;
     authc_callbacks cb;
     authc_log_fn log;
     void *log_ud;
@@ -85,6 +87,7 @@ struct authc__ctx {
     const char *full_url;       /* origin + path + ?query */
     const char *client_ip;      /* after trusted proxies; NULL when unknown */
     bool peer_trusted;          /* the TCP peer is a trusted proxy (or unknown) */
+    bool host_refused;          /* the host is not on AUTHC_ALLOWED_HOSTS */
     bool secure;
     const char *const *ck;      /* cookie names for this mode */
     const char *action;         /* the route's name */
@@ -168,5 +171,14 @@ const authc__provider *authc__provider_find(const authc *a, const char *id);
 const char *authc__request_header(const authc_request *r, const char *name);
 /* URL of an error page for e (§10.1), absolute, arena-owned. */
 const char *authc__error_url(authc__ctx *c, authc_err e);
+
+/* ---- hosts.c: AUTHC_ALLOWED_HOSTS ---- */
+/* True when list (comma/blank separated host[:port]) is well-formed;
+ * else false with the bad entry named in why. */
+bool authc__hosts_valid(const char *list, char *why, size_t whylen);
+/* True when host (host[:port]) is on list; a NULL list allows every host. */
+bool authc__host_allowed(const char *list, const char *host);
+/* authc_new: trust-host with email or passkeys needs AUTH_URL or a list. */
+void authc__hosts_check(const authc *a, authc__problems *pr);
 
 #endif

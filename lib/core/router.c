@@ -129,6 +129,11 @@ static authc_err parse_origin(authc__ctx *c, const char *url, const char **path,
         c->host = u.port ? authc__join(c->ar, u.host, ":", u.port, NULL) : u.host;
         https = !strcmp(u.scheme, "https");
     }
+    if (!a->url_origin && !authc__host_allowed(a->allowed_hosts, c->host)) {
+        c->host_refused = true;
+        return authc__fail(c, AUTHC_ERR_BAD_REQUEST, "host \"%.128s\" is not on AUTHC_ALLOWED_HOSTS",
+                           c->host ? c->host : "");
+    }
     c->secure = a->secure_cookies >= 0 ? a->secure_cookies : https;
     c->full_url = *query ? authc__join(c->ar, c->origin, *path, "?", *query, NULL)
                          : authc__join(c->ar, c->origin, *path, NULL);
@@ -336,6 +341,8 @@ static authc_err run(authc__ctx *c, bool *no_init_cookies)
         c->action = NULL;
         c->route = NULL;
         *no_init_cookies = true;
+        if (c->host_refused)
+            log_error(c, AUTHC_ERR_UNTRUSTED_HOST);
         return authc__res_json(c, 400, "\"Bad request.\"");
     }
     if (e) { /* untrusted host */

@@ -1,6 +1,5 @@
 /* email.c — the email provider (Auth.js email/Nodemailer): POST /signin/:id
  * sends a one-time link, GET/POST /callback/:id consumes it and signs in. */
-#include <arpa/inet.h>
 #include <openssl/evp.h>
 #include <openssl/sha.h>
 #include <stdio.h>
@@ -13,6 +12,7 @@
 #include "providers/email_pages_int.h"
 #include "providers/email_unicode_int.h"
 #include "providers/ratelimit_int.h"
+#include "util/netaddr_int.h"
 #include "util/smtp_int.h"
 
 /* Memory bound of each limiter (slots of 32 bytes). */
@@ -240,29 +240,12 @@ size_t authc__email_client_key(const char *client_addr, unsigned char key[64])
 {
     if (!client_addr || !*client_addr || !strcmp(client_addr, "-"))
         return 0;
-    unsigned char a6[16];
-    struct in_addr a4;
-    if (inet_pton(AF_INET, client_addr, &a4) == 1) {
-        key[0] = '4';
-        memcpy(key + 1, &a4, 4);
-        return 5;
-    }
-    if (inet_pton(AF_INET6, client_addr, a6) == 1) {
-        static const unsigned char v4mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-        if (!memcmp(a6, v4mapped, 12)) {
-            key[0] = '4';
-            memcpy(key + 1, a6 + 12, 4);
-            return 5;
-        }
-        /* One /64 is what a single host or household usually gets. */
-        key[0] = '6';
-        memcpy(key + 1, a6, 8);
-        return 9;
-    }
-    size_t n = strnlen(client_addr, 63);
-    key[0] = 's';
-    memcpy(key + 1, client_addr, n);
-    return n + 1;
+    /* The one rate key of the library: IPv4 as is, IPv6 by /64. */
+    char k[AUTHC__IP_STR];
+    authc__ip_rate_key(client_addr, k, sizeof k);
+    size_t n = strnlen(k, 63);
+    memcpy(key, k, n);
+    return n;
 }
 
 static const email_impl *impl_of(const authc__ctx *c)

@@ -380,7 +380,7 @@ describe("both apps with OIDC (local provider), GitHub and email sign-in", () =>
       AUTH_LOCALOIDC_ISSUER: `http://127.0.0.1:${opPort}`, AUTH_LOCALOIDC_ID: OIDC_CLIENT.id,
       AUTH_LOCALOIDC_SECRET: OIDC_CLIENT.secret, AUTHC_LOCALOIDC_NAME: "Local OIDC",
       AUTH_GITHUB_ID: "gh-client-id", AUTH_GITHUB_SECRET: "gh-client-secret",
-      AUTHC_EMAIL: "log", AUTHC_DATABASE: "memory:", AUTHC_SESSION_STRATEGY: "jwt",
+      AUTHC_EMAIL: "log", AUTHC_ALLOWED_HOSTS: "127.0.0.1,localhost", AUTHC_DATABASE: "memory:", AUTHC_SESSION_STRATEGY: "jwt",
     };
     app = await startCApp({ env });
     dist = buildReactApp();

@@ -220,7 +220,7 @@ static void test_client_key(void **state)
     assert_int_equal(authc__email_client_key("-", k1), 0);
     n1 = authc__email_client_key("192.0.2.7", k1);
     n2 = authc__email_client_key("::ffff:192.0.2.7", k2);
-    assert_int_equal(n1, 5);
+    assert_int_equal(n1, strlen("192.0.2.7"));
     assert_true(n1 == n2 && !memcmp(k1, k2, n1));
     /* Same /64 → same key; another /64 → another key. */
     n1 = authc__email_client_key("2001:db8:1:2:aaaa::1", k1);
@@ -229,7 +229,7 @@ static void test_client_key(void **state)
     n2 = authc__email_client_key("2001:db8:1:3::1", k2);
     assert_false(n1 == n2 && !memcmp(k1, k2, n1));
     n1 = authc__email_client_key("unix-socket", k1);
-    assert_int_equal(n1, strlen("unix-socket") + 1);
+    assert_int_equal(n1, strlen("unix-socket"));
 }
 
 /* ------------------------------------------------------------------ */
@@ -415,6 +415,7 @@ static authc_err box_send(void *ud, const authc_email_message *m)
 typedef struct browser {
     char cookies[16384];
     const char *addr;
+    const char *xff;  /* X-Forwarded-For, or NULL */
     const char *lang;
     bool json;
 } browser;
@@ -451,8 +452,10 @@ static void jar_update(browser *br, const authc_response *r)
 
 static authc_response *go(const authc *a, browser *br, const char *method, const char *url, const char *body)
 {
-    authc_header hs[5];
+    authc_header hs[6];
     size_t n = 0;
+    if (br->xff)
+        hs[n++] = (authc_header){"X-Forwarded-For", br->xff};
     hs[n++] = (authc_header){"Cookie", br->cookies};
     hs[n++] = (authc_header){"Content-Type", "application/x-www-form-urlencoded"};
     if (br->lang)
@@ -717,6 +720,45 @@ static void test_flow_limits(void **state)
     fx_free(f);
 }
 
+/* Behind a trusted proxy each X-Forwarded-For client has its own bucket;
+ * from an untrusted peer the header is ignored (the peer is the client). */
+static void test_flow_limits_behind_proxy(void **state)
+{
+    (void)state;
+    fixture *f = fx_new((authc_email_provider){0}); /* 20 per client */
+    char xff[64], email[64];
+    browser br = {.addr = "127.0.0.1", .xff = xff};
+    for (int i = 0; i < 25; i++) {
+        snprintf(xff, sizeof xff, "10.9.9.9, 198.51.100.%d", i + 1);
+        snprintf(email, sizeof email, "p%d%%40example.com", i);
+        authc_response *r = request_link(f->a, &br, email, NULL);
+        assert_int_equal(r->status, 302);
+        authc_response_free(r);
+    }
+    /* IPv6 clients share a bucket per /64. */
+    browser v6 = {.addr = "::1", .xff = xff};
+    int ok = 0;
+    for (int i = 0; i < 25; i++) {
+        snprintf(xff, sizeof xff, "2001:db8:7:7::%x", i + 1);
+        snprintf(email, sizeof email, "s%d%%40example.com", i);
+        authc_response *r = request_link(f->a, &v6, email, NULL);
+        ok += r->status == 302;
+        authc_response_free(r);
+    }
+    assert_int_equal(ok, 20);
+    browser spoof = {.addr = "203.0.113.5", .xff = xff};
+    ok = 0;
+    for (int i = 0; i < 25; i++) {
+        snprintf(xff, sizeof xff, "198.51.100.%d", 100 + i);
+        snprintf(email, sizeof email, "q%d%%40example.com", i);
+        authc_response *r = request_link(f->a, &spoof, email, NULL);
+        ok += r->status == 302;
+        authc_response_free(r);
+    }
+    assert_int_equal(ok, 20);
+    fx_free(f);
+}
+
 static void test_flow_bad_input(void **state)
 {
     (void)state;
@@ -801,6 +843,7 @@ int main(void)
         cmocka_unit_test(test_flow_consume_on_get_and_expiry),
         cmocka_unit_test(test_flow_send_failure),
         cmocka_unit_test(test_flow_limits),
+        cmocka_unit_test(test_flow_limits_behind_proxy),
         cmocka_unit_test(test_flow_bad_input),
         cmocka_unit_test(test_flow_signin_callbacks),
     };

@@ -1001,6 +1001,8 @@ static authc *wt_instance(authc_adapter *ad, const char *origin, bool enable)
     char err[2048];
     assert_int_equal(authc_config_set(cfg, "secret", "unit-test-secret-0123456789abcdefghijkl", err, sizeof err), 0);
     assert_int_equal(authc_config_set(cfg, "trust_host", "true", err, sizeof err), 0);
+    assert_int_equal(authc_config_set(cfg, "allowed_hosts", "localhost app.example www.app.example 127.0.0.1",
+                                      err, sizeof err), 0);
     const char *origins[] = {origin};
     authc_passkey_provider p = {.enable_webauthn = enable, .origins = origin ? origins : NULL,
                                 .norigins = origin ? 1 : 0};
@@ -1476,6 +1478,7 @@ static void test_config_refusals(void **st)
     cfg = authc_config_new();
     authc_config_set(cfg, "secret", "unit-test-secret-0123456789abcdefghijkl", err, sizeof err);
     authc_config_set(cfg, "trust_host", "true", err, sizeof err);
+    authc_config_set(cfg, "allowed_hosts", "app.example,www.app.example", err, sizeof err);
     authc_config_add_passkey(cfg, &good);
     authc_config_set_adapter(cfg, ad);
     err[0] = '\0';

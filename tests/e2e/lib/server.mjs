@@ -57,6 +57,11 @@ function childEnv(dir, opts) {
   const defaults = { AUTH_SECRET: SECRET, AUTH_TRUST_HOST: "1" };
   if (opts.usersFile !== false) defaults.AUTHC_USERS_FILE = path.join(dir, "users.txt");
   Object.assign(env, defaults, opts.env || {});
+  // Email and passkeys with trust-host need an allow-list (or AUTH_URL):
+  // loopback names on any port, unless the test chose otherwise.
+  const chosen = opts.env || {};
+  if ((env.AUTHC_EMAIL || env.AUTHC_PASSKEY) && !env.AUTH_URL && !("AUTHC_ALLOWED_HOSTS" in chosen))
+    env.AUTHC_ALLOWED_HOSTS = "127.0.0.1,localhost";
   for (const k of Object.keys(env)) if (env[k] === undefined) delete env[k];
   return env;
 }

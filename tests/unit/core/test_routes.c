@@ -35,6 +35,7 @@ static fx build(bool db)
     authc_config *cfg = authc_config_new();
     assert_int_equal(authc_config_set(cfg, "secret", SECRET, err, sizeof err), AUTHC_OK);
     assert_int_equal(authc_config_set(cfg, "trust_host", "1", err, sizeof err), AUTHC_OK);
+    assert_int_equal(authc_config_set(cfg, "allowed_hosts", "h.test", err, sizeof err), AUTHC_OK);
     assert_int_equal(authc_config_set(cfg, "session.strategy", db ? "database" : "jwt", err, sizeof err), AUTHC_OK);
     authc_config_set_adapter(cfg, f.ad);
     static const authc_credentials_field fields[] = {{"username", NULL, NULL}};
