@@ -122,8 +122,26 @@ static int cmp_chunk(const void *x, const void *y)
     return (a->idx > b->idx) - (a->idx < b->idx);
 }
 
-/* Collects every cookie whose name starts with the session cookie name and
- * has a value (Auth.js SessionStore). Returns count; *out arena array. */
+/* Chunk index of a session cookie name: -1 for the name itself, 0..N-1
+ * for "name.<digits>" (canonical, bounded), -2 for anything else — a
+ * "…tokenX" or "….0x" is not ours and must not be read, wiped or echoed. */
+#define MAX_CHUNKS 64
+static int chunk_index(const char *k, const char *base, size_t bl)
+{
+    if (strncmp(k, base, bl) != 0)
+        return -2;
+    if (!k[bl])
+        return -1;
+    const char *d = k + bl + 1;
+    size_t dl = strlen(d);
+    if (k[bl] != '.' || dl == 0 || dl > 2 || strspn(d, "0123456789") != dl || (dl > 1 && d[0] == '0'))
+        return -2;
+    int v = atoi(d);
+    return v < MAX_CHUNKS ? v : -2;
+}
+
+/* Collects the session cookie and its chunks that have a value (Auth.js
+ * SessionStore, names checked strictly). Returns count; *out arena array. */
 static size_t collect(authc__ctx *c, chunk_ref **out)
 {
     const char *base = c->ck[AUTHC__CK_SESSION];
@@ -133,13 +151,12 @@ static size_t collect(authc__ctx *c, chunk_ref **out)
         return 0;
     for (size_t i = 0; i < c->cookies.n; i++) {
         const authc__kv *kv = &c->cookies.items[i];
-        if (strncmp(kv->k, base, bl) != 0 || !kv->v[0])
+        int idx = chunk_index(kv->k, base, bl);
+        if (idx == -2 || !kv->v[0])
             continue;
         r[n].name = kv->k;
         r[n].value = kv->v;
-        const char *dot = strrchr(kv->k, '.');
-        int v;
-        r[n].idx = dot && !authc__parse_int(dot + 1, 0, INT_MAX, &v) ? (double)v : -1;
+        r[n].idx = idx;
         n++;
     }
     qsort(r, n, sizeof *r, cmp_chunk);

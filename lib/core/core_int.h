@@ -88,6 +88,7 @@ struct authc__ctx {
     const char *client_ip;      /* after trusted proxies; NULL when unknown */
     bool peer_trusted;          /* the TCP peer is a trusted proxy (or unknown) */
     bool host_refused;          /* the host is not on AUTHC_ALLOWED_HOSTS */
+    const char *form_action;    /* CSP form-action of an HTML page; NULL = 'self' */
     bool secure;
     const char *const *ck;      /* cookie names for this mode */
     const char *action;         /* the route's name */

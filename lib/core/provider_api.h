@@ -71,6 +71,9 @@ struct authc__provider_ops {
      * false refuses the configuration. */
     bool (*check)(const authc *a, const authc__provider *p, authc__problems *pr);
     void (*free)(void *impl);
+    /* Where its sign-in POST sends the browser next (an origin, arena
+     * string) or NULL: the sign-in page's CSP form-action allows it. */
+    const char *(*form_target)(authc_arena *ar, const authc__provider *p);
     bool jwt_only;              /* its sign-ins always issue JWT sessions */
     bool signin_at_callback;    /* authc_sign_in() posts to /callback/:id */
 };

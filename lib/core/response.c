@@ -25,13 +25,38 @@ authc_err authc__res_header(authc__ctx *c, const char *name, const char *value)
     return AUTHC_OK;
 }
 
+/* Every built-in HTML page: no framing (clickjacking of sign-out), forms
+ * only to this origin (and the IdPs of the sign-in page), never cached. */
+static authc_err page_headers(authc__ctx *c)
+{
+    const char *csp = authc_arena_printf(c->ar, "frame-ancestors 'none'; form-action %s; base-uri 'none'; "
+                                                "object-src 'none'", c->form_action ? c->form_action : "'self'");
+    if (!csp)
+        return AUTHC_ERR_NOMEM;
+    authc_err e = authc__res_header(c, "Content-Security-Policy", csp);
+    if (!e)
+        e = authc__res_header(c, "X-Frame-Options", "DENY");
+    if (!e)
+        e = authc__res_header(c, "X-Content-Type-Options", "nosniff");
+    if (!e && !authc_response_header(c->res, "Referrer-Policy"))
+        e = authc__res_header(c, "Referrer-Policy", "no-referrer");
+    if (!e && !authc_response_header(c->res, "Cache-Control"))
+        e = authc__res_header(c, "Cache-Control", "no-store");
+    return e;
+}
+
 authc_err authc__res_body(authc__ctx *c, int status, const char *ctype,
                           const char *body, size_t len)
 {
     c->res->status = status;
     c->res->body = body;
     c->res->body_len = len;
-    return ctype ? authc__res_header(c, "Content-Type", ctype) : AUTHC_OK;
+    if (!ctype)
+        return AUTHC_OK;
+    authc_err e = authc__res_header(c, "Content-Type", ctype);
+    if (!e && !strncasecmp(ctype, "text/html", 9))
+        e = page_headers(c);
+    return e;
 }
 
 authc_err authc__res_json(authc__ctx *c, int status, const char *json)

@@ -51,6 +51,18 @@ static authc_err signin_page(authc__ctx *c)
         .providers = pp,
         .nproviders = n,
     };
+    /* The OAuth buttons post here, then go on to the IdP: CSP form-action
+     * applies to that redirect too. */
+    const char *fa = "'self'";
+    for (size_t i = 0; fa && i < a->nproviders; i++) {
+        const authc__provider *p = &a->providers[i];
+        const char *t = p->ops->form_target ? p->ops->form_target(c->ar, p) : NULL;
+        if (t && !strpbrk(t, " ;,'"))
+            fa = authc__join(c->ar, fa, " ", t, NULL);
+    }
+    if (!fa)
+        return AUTHC_ERR_NOMEM;
+    c->form_action = fa;
     char *html;
     size_t len;
     authc_err e = authc__page_signin(c->ar, &page, &html, &len);

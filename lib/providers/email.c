@@ -502,7 +502,7 @@ static authc_err email_callback(authc__ctx *c)
         /* Scanners GET links; only a person presses the button, which
          * POSTs with the CSRF token of this browser. */
         if (!authc__ctx_is_post(c))
-            return confirm_page(c, email);
+            return confirm_page(c, NULL); /* the link's email is unverified: never shown */
         if (!authc__ctx_csrf_verified(c))
             return authc__fail(c, AUTHC_ERR_MISSING_CSRF,
                                "email sign-in confirmation POST without a valid csrfToken");

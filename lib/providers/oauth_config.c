@@ -245,6 +245,14 @@ static void validate(const authc__oauth *p, authc__problems *pr)
     check_url(pr, "redirect proxy URL", p->redirect_proxy_url, true, id);
 }
 
+/* The IdP's origin: the authorization URL's, else the issuer's (the
+ * discovered endpoint lives there in practice). */
+static const char *oauth_form_target(authc_arena *ar, const authc__provider *p)
+{
+    const authc__oauth *P = p->impl;
+    return authc__oauth_origin_of(ar, P->authorization_url ? P->authorization_url : P->issuer);
+}
+
 const authc__provider_ops AUTHC__OAUTH_OPS = {
     .type = "oauth",
     .page = AUTHC__PART_BUTTON,
@@ -254,6 +262,7 @@ const authc__provider_ops AUTHC__OAUTH_OPS = {
     .callback_methods = AUTHC__GET | AUTHC__POST,
     .callback_pool = AUTHC_POOL_NET,
     .free = oauth_free,
+    .form_target = oauth_form_target,
 };
 
 const authc__provider_ops AUTHC__OIDC_OPS = {
@@ -265,6 +274,7 @@ const authc__provider_ops AUTHC__OIDC_OPS = {
     .callback_methods = AUTHC__GET | AUTHC__POST,
     .callback_pool = AUTHC_POOL_NET,
     .free = oauth_free,
+    .form_target = oauth_form_target,
 };
 
 authc_err authc_config_add_oauth(authc_config *cfg, const authc_oauth_provider *in,
