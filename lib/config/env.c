@@ -80,6 +80,9 @@ static const struct { const char *env, *key; } MAP[] = {
     {"AUTHC_LANG", "lang"},
     {"AUTHC_TRUSTED_PROXIES", "trusted_proxies"},
     {"AUTHC_ALLOWED_HOSTS", "allowed_hosts"},
+    {"AUTHC_REGULATION_MAX_FAILURES", "regulation.max_failures"},
+    {"AUTHC_REGULATION_FIND_TIME", "regulation.find_time"},
+    {"AUTHC_REGULATION_BAN_TIME", "regulation.ban_time"},
 };
 
 /* Secrets in Auth.js core order [AUTH_SECRET_3, _2, _1, AUTH_SECRET]: the

@@ -34,6 +34,7 @@ authc_config *authc_config_new(void)
     a->max_age = 2592000;
     a->update_age = 86400;
     a->secure_cookies = -1;
+    a->regulation = (authc__regulation)AUTHC__REGULATION_DEFAULT;
     a->base_path = strdup("/auth");
     a->lang = strdup("auto");
     if (!a->base_path || !a->lang) {
@@ -230,6 +231,17 @@ authc_err authc_config_set(authc_config *cfg, const char *key, const char *value
     if (!strcmp(key, "store.migrate")) {
         if (authc__parse_bool(value, &a->store_migrate))
             BAD("store.migrate must be one of " AUTHC__BOOL_WORDS);
+        return AUTHC_OK;
+    }
+    if (!strncmp(key, "regulation.", 11)) {
+        int64_t *dst = !strcmp(key + 11, "max_failures") ? &a->regulation.max_failures
+                     : !strcmp(key + 11, "find_time") ? &a->regulation.find_time_s
+                     : !strcmp(key + 11, "ban_time") ? &a->regulation.ban_time_s : NULL;
+        if (!dst)
+            BAD("unknown setting %s", key);
+        bool count = dst == &a->regulation.max_failures;
+        if (authc__parse_seconds(value, count ? 0 : 1, count ? 1000000 : 86400, dst))
+            BAD("%s must be %s", key, count ? "a number from 0 (off) to 1000000" : "1 to 86400 seconds");
         return AUTHC_OK;
     }
     if (!strcmp(key, "allowed_hosts")) {

@@ -8,6 +8,7 @@
 
 #include "authc.h"
 #include "authc/adapter.h"
+#include "abuse/abuse_int.h"
 #include "core/pages_int.h"
 #include "core/provider_api.h"
 #include "jose/jose_int.h"
@@ -47,6 +48,8 @@ struct authc {
     /* AUTHC_TRUSTED_PROXIES: whose X-Forwarded-* headers count. */
     authc__cidrs trusted;
     bool trusted_set;
+    /* AUTHC_REGULATION_*: credentials failures and bans (abuse_int.h). */
+    authc__regulation regulation;
     /* AUTHC_ALLOWED_HOSTS (hosts.c): host[:port] list or NULL; owned. */
     char *allowed_hosts;
     authc_callbacks cb;

@@ -40,6 +40,33 @@ static bool is_webauthn(const authc_account *acct)
     return acct->type && !strcmp(acct->type, "webauthn");
 }
 
+/* Passkey account pre-hijacking (stricter than Auth.js): anyone may sign
+ * up with a passkey for an address nobody has verified. When the address is
+ * first proven (email link, or an OAuth account linked by email), a user
+ * that is still unverified and holds passkeys is deleted with them (the
+ * adapter cascades), and the owner gets a fresh user. *u becomes NULL then. */
+static authc_err drop_unproven_passkey_user(authc__ctx *c, authc_user **u)
+{
+    authc_adapter *ad = c->a->adapter;
+    if (!*u || (*u)->email_verified != AUTHC_NO_TIME || !ad->ops->list_authenticators_by_user_id)
+        return AUTHC_OK;
+    authc_authenticator *list = NULL;
+    size_t n = 0;
+    authc_err e = ad->ops->list_authenticators_by_user_id(ad, c->ar, (*u)->id, &list, &n);
+    if (e)
+        return adapter_fail(c, e, "listAuthenticatorsByUserId");
+    if (n == 0)
+        return AUTHC_OK;
+    if ((e = need(c, ad->ops->delete_user, "deleteUser")))
+        return e;
+    if ((e = ad->ops->delete_user(ad, c->ar, (*u)->id)))
+        return adapter_fail(c, e, "deleteUser");
+    authc__log(c->a, "warn", "[auth][warn] user %s had passkeys registered before its address was verified; "
+                             "replaced by a new user now that the address is proven", (*u)->id);
+    *u = NULL;
+    return AUTHC_OK;
+}
+
 /* Email sign-in: the user with that address (verified now), else a new
  * one; a session of another user is dropped. */
 static authc_err email_user(authc__ctx *c, const authc_user *profile, const authc_user *current,
@@ -52,6 +79,9 @@ static authc_err email_user(authc__ctx *c, const authc_user *profile, const auth
         return e;
     if ((e = ad->ops->get_user_by_email(ad, c->ar, profile->email, &existing)))
         return adapter_fail(c, e, "getUserByEmail");
+    if ((!current || !existing || strcmp(current->id, existing->id)) &&
+        (e = drop_unproven_passkey_user(c, &existing)))
+        return e;
     if (existing) {
         if (cur_token && current && strcmp(current->id, existing->id) && ad->ops->delete_session)
             (void)ad->ops->delete_session(ad, c->ar, cur_token, NULL);
@@ -99,6 +129,10 @@ static authc_err first_account(authc__ctx *c, const authc_user *profile, authc_a
                                "OAuthAccountNotLinked: a user with this email exists but the %s account is not linked "
                                "(set allowDangerousEmailAccountLinking only if the provider verifies emails)",
                                account->provider);
+        if ((e = drop_unproven_passkey_user(c, &by_email)))
+            return e;
+    }
+    if (by_email) {
         *user = by_email;
     } else {
         authc_user in = *profile;

@@ -18,6 +18,7 @@ const char *authc__ctx_host(const authc__ctx *c) { return c->host; }
 const char *authc__ctx_full_url(const authc__ctx *c) { return c->full_url; }
 const char *authc__ctx_client_addr(const authc__ctx *c) { return c->client_ip ? c->client_ip : c->req->client_addr; }
 struct authc_store *authc__inst_store(const authc *a) { return a->store; }
+const struct authc__regulation *authc__inst_regulation(const authc *a) { return &a->regulation; }
 const authc__map *authc__ctx_query(const authc__ctx *c) { return &c->query; }
 const authc__map *authc__ctx_body(const authc__ctx *c) { return &c->body; }
 bool authc__ctx_return_redirect(const authc__ctx *c) { return c->return_redirect; }

@@ -99,6 +99,8 @@ authc__provider *authc__config_add_provider(authc_config *cfg);
 authc_adapter *authc__inst_adapter(const authc *a);
 /* The shared store (lib/store/store_int.h); never NULL on a built instance. */
 struct authc_store *authc__inst_store(const authc *a);
+/* Credentials regulation settings (abuse/abuse_int.h); never NULL. */
+const struct authc__regulation *authc__inst_regulation(const authc *a);
 const authc_callbacks *authc__inst_callbacks(const authc *a);
 /* The base path without a trailing "/" ("" for "/"). */
 const char *authc__inst_base(const authc *a);
@@ -189,5 +191,14 @@ authc_err authc__session_issue(authc__ctx *c, const authc_user *user,
 /* Reads the current session user without side effects. *user NULL when none. */
 authc_err authc__session_current(authc__ctx *c, authc_user **user, int64_t *expires_ms,
                                  const char **db_token);
+
+/* ---- throttle.c: endpoint throttles per client ---- */
+/* Counts one event of bucket for this request's client (its rate key).
+ * Over the limit: fills the 429 answer (Retry-After, no-store; {url} with
+ * code=rate_limited for X-Auth-Return-Redirect callers) and sets *stop.
+ * A store failure refuses the request (fail closed): AUTHC_ERR_ADAPTER. */
+authc_err authc__throttle(authc__ctx *c, const char *bucket, int64_t limit, int64_t window_s, bool *stop);
+/* The client's rate key (IPv6 by /64) in out (AUTHC__IP_STR bytes); "" when unknown. */
+void authc__ctx_ip_key(const authc__ctx *c, char *out);
 
 #endif

@@ -3,12 +3,28 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "abuse/abuse_int.h"
 #include "core/provider_api.h"
+#include "util/netaddr_int.h"
+
+/* Guesses per client address before 429 (operations.md §3); regulation
+ * (bans per name and per client) comes on top, in the shared store. */
+#define PER_CLIENT 30
+#define PER_CLIENT_WINDOW 60
 
 typedef struct cred_impl {
     authc_authorize_fn authorize;
     void *ud;
 } cred_impl;
+
+/* The store did not answer: refuse the sign-in rather than count nothing. */
+static authc_err fail_closed(authc__ctx *c, authc_err e)
+{
+    if (e == AUTHC_ERR_NOMEM)
+        return e;
+    return authc__fail(c, AUTHC_ERR_ADAPTER, "AdapterError: the store did not answer the credentials "
+                                             "regulation (%s); refusing the sign-in", authc_strerror(e));
+}
 
 static authc_err credentials_callback(authc__ctx *c)
 {
@@ -18,7 +34,23 @@ static authc_err credentials_callback(authc__ctx *c)
     const cred_impl *ci = p->impl;
     if (!authc__ctx_csrf_verified(c))
         return authc__fail(c, AUTHC_ERR_MISSING_CSRF, "credentials sign-in without a valid csrfToken");
+    bool stop;
+    authc_err e = authc__throttle(c, "credentials", PER_CLIENT, PER_CLIENT_WINDOW, &stop);
+    if (e || stop)
+        return e;
     const authc__map *body = authc__ctx_body(c);
+    /* Regulation counts per user name; a provider without one relies on
+     * the per-client throttle and the per-client ban. */
+    const char *uname = authc__map_last(body, "username");
+    if (!uname)
+        uname = authc__map_last(body, "email");
+    char ip[AUTHC__IP_STR];
+    authc__ctx_ip_key(c, ip);
+    authc_store *st = authc__inst_store(a);
+    const authc__regulation *rg = authc__inst_regulation(a);
+    bool banned = false;
+    if ((e = authc__regulation_banned(st, rg, uname ? uname : ip, ip, &banned)))
+        return fail_closed(c, e);
     size_t n = body->n;
     const char **names = authc_arena_alloc(ar, (n + 1) * sizeof *names);
     const char **values = authc_arena_alloc(ar, (n + 1) * sizeof *values);
@@ -33,7 +65,21 @@ static authc_err credentials_callback(authc__ctx *c)
         return AUTHC_ERR_NOMEM;
     user->email_verified = AUTHC_NO_TIME;
     const char *code = NULL;
-    authc_err e = ci->authorize(ci->ud, ar, names, values, n, user, &code);
+    /* A banned name still costs a whole check, then gets the wrong-password
+     * answer byte for byte, even for the right password. */
+    e = ci->authorize(ci->ud, ar, names, values, n, user, &code);
+    if (banned && e != AUTHC_ERR_NOMEM) {
+        e = AUTHC_ERR_CREDENTIALS_SIGNIN;
+        code = NULL;
+    } else if (e == AUTHC_ERR_CREDENTIALS_SIGNIN) {
+        bool now = false;
+        authc_err re = authc__regulation_failed(st, rg, uname ? uname : ip, ip, &now);
+        if (re)
+            return fail_closed(c, re);
+        if (now)
+            authc__log(a, "warn", "[auth][warn] credentials: too many failures; banning the user name and/or "
+                                  "client %s for a while (`authc bans list`)", ip[0] ? ip : "-");
+    }
     if (e == AUTHC_ERR_CREDENTIALS_SIGNIN) {
         authc__ctx_set_error_code(c, code);
         return authc__fail(c, e, "CredentialsSignin: authorize() refused the credentials%s%s",
@@ -42,6 +88,8 @@ static authc_err credentials_callback(authc__ctx *c)
     if (e)
         return authc__fail(c, AUTHC_ERR_CONFIGURATION, "CallbackRouteError: authorize() failed: %s",
                            authc_strerror(e));
+    if ((e = authc__regulation_succeeded(st, rg, uname ? uname : ip)))
+        return fail_closed(c, e);
     if (!user->id || !*user->id) {
         char id[37];
         if ((e = authc__uuid(id)))

@@ -92,6 +92,7 @@ static char *dup_or(const char *v, const char *def)
 
 static bool webauthn_check(const authc *a, const authc__provider *p, authc__problems *pr);
 static authc_err webauthn_options(authc__ctx *c);
+#define WA_OPTIONS_PER_CLIENT 60 /* per minute */
 static authc_err webauthn_callback(authc__ctx *c);
 
 /* The passkey type owns GET /webauthn-options/:id. */
@@ -505,9 +506,14 @@ static authc_err webauthn_options(authc__ctx *c)
     authc_adapter *ad = authc__inst_adapter(authc__ctx_instance(c));
     if (!ad)
         return authc__fail(c, AUTHC_ERR_CONFIGURATION, "MissingAdapter: passkeys need a database");
+    /* The answer tells whether an address has an account: throttled per
+     * client, in the shared store (docs/security.md). */
+    bool stop;
+    authc_err e = authc__throttle(c, "passkey-options", WA_OPTIONS_PER_CLIENT, 60, &stop);
+    if (e || stop)
+        return e;
     wa_req r;
-    authc_err e = rp_of(c, &r);
-    if (e)
+    if ((e = rp_of(c, &r)))
         return e;
     const char *action = authc__map_last(authc__ctx_query(c), "action");
     if (action && strcmp(action, "register") && strcmp(action, "authenticate"))
