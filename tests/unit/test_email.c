@@ -760,6 +760,69 @@ static void test_flow_limits_behind_proxy(void **state)
     fx_free(f);
 }
 
+/* A user with one passkey (credential id cid) and the given verification. */
+static const char *user_with_passkey(fixture *f, authc_arena *ar, const char *email, int64_t verified,
+                                     const char *cid)
+{
+    authc_user in = {.email = email, .email_verified = verified}, *u = NULL;
+    assert_int_equal(f->ad->ops->create_user(f->ad, ar, &in, &u), AUTHC_OK);
+    authc_authenticator au = {.credential_id = cid, .user_id = u->id, .provider_account_id = cid,
+                              .credential_public_key = "cGs=", .credential_device_type = "singleDevice",
+                              .transports = "internal"};
+    assert_int_equal(f->ad->ops->create_authenticator(f->ad, ar, &au, NULL), AUTHC_OK);
+    return u->id;
+}
+
+/* Signs in by email through the link; returns the new user's id (arena). */
+static const char *email_sign_in(fixture *f, authc_arena *ar, const char *email_q, const char *email)
+{
+    browser br = {.addr = "192.0.2.60"};
+    authc_response *r = request_link(f->a, &br, email_q, NULL);
+    assert_int_equal(r->status, 302);
+    authc_response_free(r);
+    r = confirm(f->a, &br, f->box.url + strlen("http://localhost:3000"));
+    assert_int_equal(r->status, 302);
+    assert_non_null(tu_cookie_named(r, "authjs.session-token"));
+    authc_response_free(r);
+    authc_user *u = NULL;
+    assert_int_equal(f->ad->ops->get_user_by_email(f->ad, ar, email, &u), AUTHC_OK);
+    assert_non_null(u);
+    assert_true(u->email_verified != AUTHC_NO_TIME);
+    return u->id;
+}
+
+/* Passkey account pre-hijacking: a passkey registered (unauthenticated
+ * sign-up) for an address nobody had verified does not survive the
+ * owner's first email sign-in; a verified user's passkeys do. */
+static void test_flow_passkey_prehijack(void **state)
+{
+    (void)state;
+    fixture *f = fx_new((authc_email_provider){0});
+    authc_arena *ar = authc_arena_new();
+    const char *attacker = user_with_passkey(f, ar, "victim@example.com", AUTHC_NO_TIME, "YXR0YWNr");
+    const char *owner = email_sign_in(f, ar, "victim%40example.com", "victim@example.com");
+    assert_string_not_equal(owner, attacker);
+    authc_authenticator *row = NULL;
+    authc_err e = f->ad->ops->get_authenticator(f->ad, ar, "YXR0YWNr", &row);
+    assert_true(e == AUTHC_ERR_NOT_FOUND || (e == AUTHC_OK && !row));
+    size_t n = 9;
+    authc_authenticator *list = NULL;
+    assert_int_equal(f->ad->ops->list_authenticators_by_user_id(f->ad, ar, owner, &list, &n), AUTHC_OK);
+    assert_int_equal(n, 0);
+
+    /* Legitimate: a verified user keeps its passkey and its id. */
+    const char *kept = user_with_passkey(f, ar, "kept@example.com", 1700000000000LL, "a2VwdA==");
+    assert_string_equal(email_sign_in(f, ar, "kept%40example.com", "kept@example.com"), kept);
+    assert_int_equal(f->ad->ops->get_authenticator(f->ad, ar, "a2VwdA==", &row), AUTHC_OK);
+    assert_non_null(row);
+    /* An unverified user without passkeys is verified in place (Auth.js). */
+    authc_user in = {.email = "plain@example.com", .email_verified = AUTHC_NO_TIME}, *pu = NULL;
+    assert_int_equal(f->ad->ops->create_user(f->ad, ar, &in, &pu), AUTHC_OK);
+    assert_string_equal(email_sign_in(f, ar, "plain%40example.com", "plain@example.com"), pu->id);
+    authc_arena_free(ar);
+    fx_free(f);
+}
+
 static void test_flow_bad_input(void **state)
 {
     (void)state;
@@ -845,6 +908,7 @@ int main(void)
         cmocka_unit_test(test_flow_send_failure),
         cmocka_unit_test(test_flow_limits),
         cmocka_unit_test(test_flow_limits_behind_proxy),
+        cmocka_unit_test(test_flow_passkey_prehijack),
         cmocka_unit_test(test_flow_bad_input),
         cmocka_unit_test(test_flow_signin_callbacks),
     };

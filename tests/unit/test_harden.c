@@ -249,6 +249,114 @@ static void test_session_cookie_names(void **state)
     authc_free(a);
 }
 
+/* POSTs a credentials sign-in for user/pass from peer (a CSRF token first). */
+static authc_response *cred_post(const authc *a, const char *peer, const char *user, const char *pass, bool json)
+{
+    authc_response *r = send_from(a, peer, "GET", "/auth/csrf", "Host: h.example", NULL, NULL);
+    char *body = tu_body(r);
+    json_t *j = json_loads(body, 0, NULL);
+    char form[512], ck[1024];
+    snprintf(form, sizeof form, "csrfToken=%s&username=%s&password=%s",
+             json_string_value(json_object_get(j, "csrfToken")), user, pass);
+    char *cv = tu_cookie_value(tu_cookie_named(r, "authjs.csrf-token"));
+    snprintf(ck, sizeof ck, "Cookie: authjs.csrf-token=%s", cv);
+    free(cv);
+    json_decref(j);
+    free(body);
+    authc_response_free(r);
+    authc_header hs[4] = {{"Host", "h.example"}, {"Content-Type", "application/x-www-form-urlencoded"},
+                          {"Cookie", ck + 8}, {"X-Auth-Return-Redirect", "1"}};
+    authc_request rq = {.method = "POST", .url = "/auth/callback/credentials", .headers = hs,
+                        .nheaders = json ? 4 : 3, .body = form, .body_len = strlen(form), .client_addr = peer};
+    authc_response *res = NULL;
+    assert_int_equal(authc_handle(a, &rq, &res), AUTHC_OK);
+    return res;
+}
+
+static bool signed_in(const authc_response *r)
+{
+    return tu_cookie_named(r, "authjs.session-token") != NULL;
+}
+
+static void test_credentials_regulation(void **state)
+{
+    (void)state;
+    authc *a = tu_instance(SECRET, "trust_host=1", "regulation.max_failures=3", NULL);
+    authc_response *wrong = NULL;
+    for (int i = 0; i < 3; i++) {
+        authc_response_free(wrong);
+        wrong = cred_post(a, "192.0.2.10", "alice", "nope", false);
+        assert_false(signed_in(wrong));
+    }
+    /* Banned now: the right password gets the wrong-password answer. */
+    authc_response *right = cred_post(a, "192.0.2.11", "alice", "wonderland", false);
+    assert_false(signed_in(right));
+    assert_int_equal(right->status, wrong->status);
+    assert_string_equal(authc_response_header(right, "Location"), authc_response_header(wrong, "Location"));
+    assert_int_equal(right->body_len, wrong->body_len);
+    assert_int_equal(right->nheaders, wrong->nheaders);
+    authc_response_free(right);
+    authc_response_free(wrong);
+    /* Another name is not banned. */
+    authc_response *r = cred_post(a, "192.0.2.12", "bob", "x", false);
+    assert_false(signed_in(r));
+    authc_response_free(r);
+    authc_free(a);
+
+    /* A client is banned after 4x the failures, whatever the names. */
+    a = tu_instance(SECRET, "trust_host=1", "regulation.max_failures=2", NULL);
+    char name[32];
+    for (int i = 0; i < 8; i++) {
+        snprintf(name, sizeof name, "user%d", i);
+        authc_response_free(cred_post(a, "2001:db8:5:5::1", name, "x", false));
+    }
+    r = cred_post(a, "2001:db8:5:5::99", "alice", "wonderland", false); /* same /64 */
+    assert_false(signed_in(r));
+    authc_response_free(r);
+    r = cred_post(a, "192.0.2.13", "alice", "wonderland", false);
+    assert_true(signed_in(r));
+    authc_response_free(r);
+    authc_free(a);
+
+    /* Off: no ban however many failures. */
+    a = tu_instance(SECRET, "trust_host=1", "regulation.max_failures=0", NULL);
+    for (int i = 0; i < 6; i++)
+        authc_response_free(cred_post(a, "192.0.2.14", "alice", "nope", false));
+    r = cred_post(a, "192.0.2.14", "alice", "wonderland", false);
+    assert_true(signed_in(r));
+    authc_response_free(r);
+    authc_free(a);
+}
+
+static void test_credentials_throttle(void **state)
+{
+    (void)state;
+    authc *a = tu_instance(SECRET, "trust_host=1", "regulation.max_failures=0", NULL);
+    int limited = 0;
+    authc_response *r;
+    for (int i = 0; i < 31; i++) {
+        r = cred_post(a, "198.51.100.20", "alice", "wonderland", false);
+        limited += r->status == 429;
+        if (r->status == 429) {
+            assert_true(atoi(authc_response_header(r, "Retry-After")) > 0);
+            assert_string_equal(authc_response_header(r, "Cache-Control"), "no-store");
+        }
+        authc_response_free(r);
+    }
+    assert_int_equal(limited, 1);
+    r = cred_post(a, "198.51.100.20", "alice", "wonderland", true);
+    assert_int_equal(r->status, 429);
+    char *b = tu_body(r);
+    assert_string_equal(b, "{\"url\":\"http://h.example/auth/signin?error=CredentialsSignin&code=rate_limited\"}");
+    free(b);
+    authc_response_free(r);
+    /* Another client is not affected. */
+    r = cred_post(a, "198.51.100.21", "alice", "wonderland", false);
+    assert_true(signed_in(r));
+    authc_response_free(r);
+    authc_free(a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -256,6 +364,8 @@ int main(void)
         cmocka_unit_test(test_trust_host_with_passkeys_needs_a_list),
         cmocka_unit_test(test_page_headers),
         cmocka_unit_test(test_session_cookie_names),
+        cmocka_unit_test(test_credentials_regulation),
+        cmocka_unit_test(test_credentials_throttle),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
