@@ -280,6 +280,20 @@ authc_err authc__store_delete(authc_store *st, const char *key,
     return done(st, "delete", rc, why);
 }
 
+authc_err authc__store_scan(authc_store *st, authc_arena *ar, const char *prefix, size_t max,
+                            const char **keys, size_t *n)
+{
+    *n = 0;
+    if (!st || !ar || !prefix || !keys || max == 0 || max > AUTHC_STORE_MAX_SCAN ||
+        strlen(prefix) >= AUTHC_STORE_MAX_KEY)
+        return AUTHC_ERR_INVALID;
+    char why[AUTHC__STORE_WHY] = "";
+    authc_err rc = st->be->scan(st->ctx, ar, prefix, max, keys, n, why);
+    if (rc != AUTHC_OK)
+        *n = 0;
+    return done(st, "scan", rc, why);
+}
+
 authc_err authc__store_incr(authc_store *st, const char *key, int64_t by,
                             int64_t ttl_ms, int64_t *value)
 {

@@ -49,6 +49,10 @@ typedef struct authc__store_backend {
     authc_err (*incr)(void *ctx, const char *key, int64_t by, int64_t ttl_ms,
                       int64_t *value, char *why);
     authc_err (*sweep)(void *ctx, int64_t *removed, char *why);
+    /* Up to max live keys starting with prefix into keys[] (copied into
+     * ar), *n of them; order unspecified. */
+    authc_err (*scan)(void *ctx, authc_arena *ar, const char *prefix, size_t max,
+                      const char **keys, size_t *n, char *why);
 } authc__store_backend;
 
 extern const authc__store_backend authc__store_memory;

@@ -143,6 +143,13 @@ authc_err authc__store_delete(authc_store *st, const char *key,
 authc_err authc__store_incr(authc_store *st, const char *key, int64_t by,
                             int64_t ttl_ms, int64_t *value);
 
+/* Operator tools (`authc bans list`): up to max live keys that start with
+ * prefix into keys[] (max entries; strings owned by ar), *n of them, in no
+ * particular order. A full scan: never on a request path. */
+#define AUTHC_STORE_MAX_SCAN 10000
+authc_err authc__store_scan(authc_store *st, authc_arena *ar, const char *prefix, size_t max,
+                            const char **keys, size_t *n);
+
 /* Removes expired entries now (calls also do it every sweep_interval);
  * *removed (may be NULL) = how many. Redis expires keys itself: 0. */
 authc_err authc__store_sweep(authc_store *st, int64_t *removed);

@@ -302,6 +302,28 @@ static authc_err mem_incr(void *ctx, const char *key, int64_t by,
     return rc;
 }
 
+static authc_err mem_scan(void *ctx, authc_arena *ar, const char *prefix, size_t max,
+                          const char **keys, size_t *n, char *why)
+{
+    (void)why;
+    table *t = ctx;
+    int64_t now = enter(t);
+    size_t pl = strlen(prefix);
+    authc_err rc = AUTHC_OK;
+    for (size_t i = 0; i < t->nbuckets && *n < max && rc == AUTHC_OK; i++)
+        for (entry *e = t->buckets[i]; e && *n < max; e = e->next) {
+            if (e->expires <= now || strncmp(e->key, prefix, pl) != 0)
+                continue;
+            if (!(keys[*n] = authc_arena_strdup(ar, e->key))) {
+                rc = AUTHC_ERR_NOMEM;
+                break;
+            }
+            (*n)++;
+        }
+    pthread_mutex_unlock(&t->mu);
+    return rc;
+}
+
 static authc_err mem_sweep(void *ctx, int64_t *removed, char *why)
 {
     (void)why;
@@ -413,4 +435,5 @@ const authc__store_backend authc__store_memory = {
     .del = mem_del,
     .incr = mem_incr,
     .sweep = mem_sweep,
+    .scan = mem_scan,
 };

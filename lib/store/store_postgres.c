@@ -31,7 +31,7 @@
 #define MIGRATE_LOCK "7283946152"
 
 enum { Q_MGET, Q_SET, Q_SETNX, Q_RENEW, Q_DELOWN, Q_DEL, Q_INCR, Q_SWEEP,
-       Q_PING, Q__COUNT };
+       Q_PING, Q_SCAN, Q__COUNT };
 
 typedef struct pg_stmt {
     const char *name;
@@ -78,6 +78,10 @@ static const pg_stmt STMTS[Q__COUNT] = {
                  "DELETE FROM " TABLE " WHERE k IN (SELECT k FROM " TABLE
                  " WHERE expires_at <= " NOW " LIMIT " SWEEP_BATCH ")", 0, 0},
     [Q_PING] = {"authc_store_ping", "SELECT 1 FROM " TABLE " LIMIT 0", 0, 0},
+    /* left(), not LIKE: no escaping of % and _ needed. */
+    [Q_SCAN] = {"authc_store_scan",
+                "SELECT k FROM " TABLE " WHERE k >= $1 AND left(k, length($1)) = $1 "
+                "AND expires_at > " NOW " ORDER BY k LIMIT $2::int8", 2, 0},
 };
 
 static const char MIGRATE_SQL[] =
@@ -463,6 +467,22 @@ static authc_err pg_del(void *ctx, const char *key, bool *deleted, char *why)
     return rc;
 }
 
+static authc_err pg_scan(void *ctx, authc_arena *ar, const char *prefix, size_t max,
+                         const char **keys, size_t *n, char *why)
+{
+    pg_ctx *x = ctx;
+    char lim[24];
+    snprintf(lim, sizeof lim, "%zu", max);
+    const char *vals[2] = {prefix, lim};
+    PGresult *r;
+    authc_err rc = run(x, Q_SCAN, vals, NULL, NULL, 0, &r, why);
+    for (int row = 0; rc == AUTHC_OK && row < PQntuples(r) && *n < max; row++)
+        if (!(keys[(*n)++] = authc_arena_strdup(ar, PQgetvalue(r, row, 0))))
+            rc = AUTHC_ERR_NOMEM;
+    PQclear(r);
+    return rc;
+}
+
 static authc_err pg_incr(void *ctx, const char *key, int64_t by,
                          int64_t ttl_ms, int64_t *value, char *why)
 {
@@ -581,4 +601,5 @@ const authc__store_backend authc__store_postgres = {
     .del = pg_del,
     .incr = pg_incr,
     .sweep = pg_sweep,
+    .scan = pg_scan,
 };

@@ -338,6 +338,55 @@ static authc_err rd_del(void *ctx, const char *key, bool *deleted, char *why)
     return rc;
 }
 
+/* SCAN MATCH <prefix><key prefix, glob-escaped>*; the store's own prefix
+ * is removed from what is returned. */
+static authc_err rd_scan(void *ctx, authc_arena *ar, const char *prefix, size_t max,
+                         const char **keys, size_t *n, char *why)
+{
+    rd_ctx *x = ctx;
+    char pat[2 * (MAX_PREFIX + AUTHC_STORE_MAX_KEY) + 2];
+    size_t o = 0;
+    keybuf kb;
+    size_t fl;
+    const char *full = full_key(x, kb, prefix, &fl);
+    for (size_t i = 0; i < fl; i++) {
+        if (strchr("*?[]\\^-", full[i]))
+            pat[o++] = '\\';
+        pat[o++] = full[i];
+    }
+    pat[o++] = '*';
+    pat[o] = '\0';
+    char cursor[32] = "0";
+    authc_err rc = AUTHC_OK;
+    do {
+        const char *argv[6] = {"SCAN", cursor, "MATCH", pat, "COUNT", "500"};
+        size_t lens[6] = {4, strlen(cursor), 5, o, 5, 3};
+        redisReply *r;
+        if ((rc = cmd(x, 6, argv, lens, 0, &r, why)) != AUTHC_OK)
+            return rc;
+        if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 || r->element[0]->type != REDIS_REPLY_STRING ||
+            r->element[1]->type != REDIS_REPLY_ARRAY || r->element[0]->len >= sizeof cursor) {
+            snprintf(why, AUTHC__STORE_WHY, "SCAN: unexpected reply");
+            freeReplyObject(r);
+            return AUTHC_ERR_ADAPTER;
+        }
+        memcpy(cursor, r->element[0]->str, r->element[0]->len + 1);
+        redisReply *ks = r->element[1];
+        for (size_t i = 0; i < ks->elements && *n < max && rc == AUTHC_OK; i++) {
+            redisReply *k = ks->element[i];
+            if (k->type != REDIS_REPLY_STRING || k->len < x->plen)
+                continue;
+            char *s = authc_arena_strndup(ar, k->str + x->plen, k->len - x->plen);
+            if (!s)
+                rc = AUTHC_ERR_NOMEM;
+            else
+                keys[(*n)++] = s;
+        }
+        freeReplyObject(r);
+    } while (rc == AUTHC_OK && *n < max && strcmp(cursor, "0") != 0);
+    return rc;
+}
+
 static authc_err rd_ping(void *ctx, int deadline_ms, char *why)
 {
     const char *argv[1] = {"PING"};
@@ -453,4 +502,5 @@ const authc__store_backend authc__store_redis = {
     .del = rd_del,
     .incr = rd_incr,
     .sweep = rd_sweep,
+    .scan = rd_scan,
 };

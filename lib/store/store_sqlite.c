@@ -23,7 +23,7 @@
 
 enum {
     Q_GET, Q_SET, Q_SETNX, Q_RENEW, Q_DELOWN, Q_DEL, Q_UPDV, Q_SWEEP, Q_PING,
-    Q_BEGIN, Q_COMMIT, Q_ROLLBACK, Q__COUNT
+    Q_BEGIN, Q_COMMIT, Q_ROLLBACK, Q_SCAN, Q__COUNT
 };
 
 static const char *const SQL[Q__COUNT] = {
@@ -46,6 +46,9 @@ static const char *const SQL[Q__COUNT] = {
     [Q_BEGIN] = "BEGIN IMMEDIATE",
     [Q_COMMIT] = "COMMIT",
     [Q_ROLLBACK] = "ROLLBACK",
+    /* substr, not LIKE: LIKE is case-insensitive and treats % and _. */
+    [Q_SCAN] = "SELECT k FROM " TABLE " WHERE k >= ?1 AND substr(k, 1, length(?1)) = ?1 "
+               "AND expires_at > ?2 ORDER BY k LIMIT ?3",
 };
 
 static const char MIGRATE_SQL[] =
@@ -262,6 +265,32 @@ static authc_err sq_del(void *ctx, const char *key, bool *deleted, char *why)
     return rc;
 }
 
+static authc_err sq_scan(void *ctx, authc_arena *ar, const char *prefix, size_t max,
+                         const char **keys, size_t *n, char *why)
+{
+    sq_ctx *c = ctx;
+    authc_err rc = AUTHC_ERR_ADAPTER;
+    int64_t now;
+    if (!enter(c, &now, why))
+        return AUTHC_ERR_ADAPTER;
+    sqlite3_stmt *s = stmt(c, Q_SCAN, why);
+    if (s) {
+        bind_text(s, 1, prefix);
+        sqlite3_bind_int64(s, 2, now);
+        sqlite3_bind_int64(s, 3, (sqlite3_int64)max);
+        int r;
+        rc = AUTHC_OK;
+        while (rc == AUTHC_OK && *n < max && (r = sqlite3_step(s)) == SQLITE_ROW)
+            if (!(keys[(*n)++] = authc_arena_strdup(ar, (const char *)sqlite3_column_text(s, 0))))
+                rc = AUTHC_ERR_NOMEM;
+        if (rc == AUTHC_OK && *n < max && r != SQLITE_DONE)
+            rc = fail(c, "scan", why);
+        sqlite3_reset(s);
+    }
+    pthread_mutex_unlock(&c->mu);
+    return rc;
+}
+
 /* incr's read-modify-write, inside BEGIN IMMEDIATE (c->mu held). */
 static authc_err incr_tx(sq_ctx *c, const char *key, int64_t by,
                          int64_t ttl_ms, int64_t now, int64_t *value,
@@ -437,4 +466,5 @@ const authc__store_backend authc__store_sqlite = {
     .del = sq_del,
     .incr = sq_incr,
     .sweep = sq_sweep,
+    .scan = sq_scan,
 };

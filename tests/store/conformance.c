@@ -405,6 +405,50 @@ static void test_redis_prefix(void **state)
     authc__store_close(o);
 }
 
+static bool has_key(const char **keys, size_t n, const char *k)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(keys[i], k))
+            return true;
+    return false;
+}
+
+/* Prefix scan (`authc bans list`): live keys only, the prefix taken
+ * literally (no LIKE or glob meaning of %, _, *), bounded by max. */
+static void test_scan(void **state)
+{
+    (void)state;
+    assert_int_equal(authc__store_set(A, "scan:a%1", "1", 1, 60000), AUTHC_OK);
+    assert_int_equal(authc__store_set(A, "scan:a_2", "2", 1, 60000), AUTHC_OK);
+    assert_int_equal(authc__store_set(A, "scan:ab*", "3", 1, 60000), AUTHC_OK);
+    assert_int_equal(authc__store_set(A, "scan:b", "4", 1, 60000), AUTHC_OK);
+    assert_int_equal(authc__store_set(A, "scanx:a", "5", 1, 60000), AUTHC_OK);
+    assert_int_equal(authc__store_set(A, "scan:ax", "6", 1, 1), AUTHC_OK);
+    assert_true(wait_gone(A, "scan:ax"));
+    const char *keys[16];
+    size_t n = 99;
+    assert_int_equal(authc__store_scan(B, ar, "scan:a", 16, keys, &n), AUTHC_OK);
+    assert_int_equal(n, 3);
+    assert_true(has_key(keys, n, "scan:a%1") && has_key(keys, n, "scan:a_2") && has_key(keys, n, "scan:ab*"));
+    assert_int_equal(authc__store_scan(B, ar, "scan:a%", 16, keys, &n), AUTHC_OK);
+    assert_int_equal(n, 1);
+    assert_string_equal(keys[0], "scan:a%1");
+    assert_int_equal(authc__store_scan(B, ar, "scan:a_", 16, keys, &n), AUTHC_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(authc__store_scan(B, ar, "scan:ab*", 16, keys, &n), AUTHC_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(authc__store_scan(B, ar, "SCAN:a", 16, keys, &n), AUTHC_OK);
+    assert_int_equal(n, 0);
+    assert_int_equal(authc__store_scan(B, ar, "scan:", 2, keys, &n), AUTHC_OK);
+    assert_int_equal(n, 2);
+    assert_int_equal(authc__store_scan(B, ar, "scan:", 0, keys, &n), AUTHC_ERR_INVALID);
+    const char *del[] = {"scan:a%1", "scan:a_2", "scan:ab*", "scan:b", "scanx:a"};
+    for (size_t i = 0; i < 5; i++)
+        assert_int_equal(authc__store_delete(A, del[i], NULL), AUTHC_OK);
+    assert_int_equal(authc__store_scan(B, ar, "scan", 16, keys, &n), AUTHC_OK);
+    assert_int_equal(n, 0);
+}
+
 /* ---- concurrency --------------------------------------------------------------- */
 
 #define THREADS 8
@@ -529,6 +573,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_limits),
         cmocka_unit_test(test_sweep),
         cmocka_unit_test(test_redis_prefix),
+        cmocka_unit_test(test_scan),
         cmocka_unit_test(test_incr_concurrent),
         cmocka_unit_test(test_lease_exclusive),
     };
