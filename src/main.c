@@ -20,6 +20,7 @@ static void usage(FILE *f)
             "  check            validate the configuration and print every problem\n"
             "  migrate          create or update the schema of AUTHC_DATABASE\n"
             "  hash-password    read a password on stdin, print its argon2id hash\n"
+            "  bans list|delete KEY   credentials-regulation bans in the shared store\n"
             "  version          print the version\n\n"
             "options (serve, check, migrate):\n"
             "  --listen HOST:PORT   address to listen on (default 127.0.0.1:3000, env AUTHC_LISTEN)\n"
@@ -96,6 +97,7 @@ int main(int argc, char **argv)
     }
     if (!strcmp(cmd, "hash-password"))
         return cmd_hash_password();
+    if (!strcmp(cmd, "bans")) { extern int cli_bans(int, char **); return cli_bans(argc, argv); }
     if (strcmp(cmd, "serve") && strcmp(cmd, "check") && strcmp(cmd, "migrate")) {
         fprintf(stderr, "authc: unknown command \"%s\"\n\n", cmd);
         usage(stderr);

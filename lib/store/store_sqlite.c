@@ -6,6 +6,7 @@
  * writes are single statements (INSERT … ON CONFLICT), incr is a
  * BEGIN IMMEDIATE transaction; lock waits end after `timeout` ms
  * (busy_timeout), so no call hangs. expires_at is wall-clock epoch ms. */
+#include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -418,9 +419,14 @@ static authc_err sq_open(const authc__store_opts *o, void **ctx, char *why)
     /* Created here so it starts 0600 (SQLite would use 0644); the -wal and
      * -shm files take the database file's mode. An existing file keeps its
      * mode (it may be the adapter's database). */
+    /* O_EXCL: never open (and close) an fd on an existing file — closing
+     * it would drop the POSIX locks this process's other SQLite
+     * connections (the adapter's) hold on it, and break WAL visibility. */
     int fd = strcmp(path, ":memory:") == 0
                  ? -2
-                 : open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+                 : open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd == -1 && errno == EEXIST)
+        fd = -2;
     if (fd == -1) {
         snprintf(why, AUTHC__STORE_WHY, "cannot create the file: %m");
         sq_close(c);
