@@ -29,22 +29,42 @@ struct authc__users {
     char *dummy_hash; /* verified against when the user is unknown */
 };
 
-char *authc_password_hash(const char *password)
+/* Costs a users file may ask for: a line with more could make every
+ * sign-in (and each dummy check) exhaust memory or a CPU. */
+#define MAX_M (256 * 1024) /* KiB */
+#define MAX_T 16
+#define MAX_P 8
+
+/* Reads m, t, p of "$argon2id$v=19$m=..,t=..,p=..$salt$hash"; false when
+ * malformed or out of range. */
+static bool hash_params_ok(const char *h, unsigned *m, unsigned *t, unsigned *p)
+{
+    int used = 0;
+    if (sscanf(h, "$argon2id$v=19$m=%u,t=%u,p=%u$%n", m, t, p, &used) != 3 || used == 0)
+        return false;
+    return *m >= 8 * *p && *m <= MAX_M && *t >= 1 && *t <= MAX_T && *p >= 1 && *p <= MAX_P;
+}
+
+static char *hash_with(const char *password, unsigned t, unsigned m, unsigned p)
 {
     unsigned char salt[16];
     if (RAND_bytes(salt, sizeof salt) != 1)
         return NULL;
     size_t plen = strlen(password);
-    size_t len = argon2_encodedlen(HASH_T, HASH_M, HASH_P, sizeof salt, 32, Argon2_id);
+    size_t len = argon2_encodedlen(t, m, p, sizeof salt, 32, Argon2_id);
     char *enc = malloc(len);
     if (!enc)
         return NULL;
-    if (argon2id_hash_encoded(HASH_T, HASH_M, HASH_P, password, plen, salt, sizeof salt, 32,
-                              enc, len) != ARGON2_OK) {
+    if (argon2id_hash_encoded(t, m, p, password, plen, salt, sizeof salt, 32, enc, len) != ARGON2_OK) {
         free(enc);
         return NULL;
     }
     return enc;
+}
+
+char *authc_password_hash(const char *password)
+{
+    return hash_with(password, HASH_T, HASH_M, HASH_P);
 }
 
 void authc__users_free(authc__users *db)
@@ -75,6 +95,7 @@ authc__users *authc__users_load(const char *path, char *err, size_t errlen)
     authc__users *db = calloc(1, sizeof *db);
     char *line = malloc(MAX_LINE + 2);
     size_t cap = 0, lineno = 0;
+    unsigned dm = HASH_M, dt = HASH_T, dp = HASH_P; /* the dummy's costs */
     bool ok = db && line;
     while (ok && fgets(line, MAX_LINE + 2, f)) {
         lineno++;
@@ -107,6 +128,22 @@ authc__users *authc__users_load(const char *path, char *err, size_t errlen)
             free(rec);
             ok = false;
             break;
+        }
+        unsigned hm, ht, hp;
+        if (!hash_params_ok(f_[2], &hm, &ht, &hp)) {
+            snprintf(err, errlen, "%s:%zu: the argon2id hash is malformed or asks for absurd costs "
+                     "(at most m=%d KiB, t=%d, p=%d); make one with `authc hash-password`",
+                     path, lineno, MAX_M, MAX_T, MAX_P);
+            free(rec);
+            ok = false;
+            break;
+        }
+        /* Unknown users are checked against a dummy with the costliest
+         * parameters in the file, so a miss takes as long as a hit. */
+        if ((uint64_t)hm * ht > (uint64_t)dm * dt) {
+            dm = hm;
+            dt = ht;
+            dp = hp;
         }
         for (size_t i = 0; i < db->n; i++)
             if (!strcmp(db->u[i].username, f_[1]) || !strcmp(db->u[i].id, f_[0])) {
@@ -142,7 +179,7 @@ authc__users *authc__users_load(const char *path, char *err, size_t errlen)
     }
     fclose(f);
     free(line);
-    if (ok && !(db->dummy_hash = authc_password_hash("authc-timing-equaliser"))) {
+    if (ok && !(db->dummy_hash = hash_with("authc-timing-equaliser", dt, dm, dp))) {
         snprintf(err, errlen, "could not prepare password hashing");
         ok = false;
     }

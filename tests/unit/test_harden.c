@@ -5,12 +5,15 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
 #include "authc/adapter.h"
+#include "authc/env.h"
 #include "authc/oauth.h"
 #include "authc/webauthn.h"
+#include "config/users_int.h"
 #include "testutil.h"
 
 #define SECRET "secret=unit-test-secret-0123456789abcdefghijkl"
@@ -357,6 +360,31 @@ static void test_credentials_throttle(void **state)
     authc_free(a);
 }
 
+/* A users file whose hash asks for absurd argon2 costs is refused at load. */
+static void test_users_file_argon2_limits(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/authc-users-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    FILE *f = fdopen(fd, "w");
+    fprintf(f, "1:eve:$argon2id$v=19$m=4194304,t=1,p=1$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaA:e@x.y:Eve\n");
+    fclose(f);
+    char err[512] = "";
+    authc__users *db = authc__users_load(path, err, sizeof err);
+    assert_null(db);
+    assert_non_null(strstr(err, "absurd"));
+    char *h = authc_password_hash("pw");
+    f = fopen(path, "w");
+    fprintf(f, "1:eve:%s:e@x.y:Eve\n", h);
+    fclose(f);
+    free(h);
+    db = authc__users_load(path, err, sizeof err);
+    assert_non_null(db);
+    authc__users_free(db);
+    unlink(path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -366,6 +394,7 @@ int main(void)
         cmocka_unit_test(test_session_cookie_names),
         cmocka_unit_test(test_credentials_regulation),
         cmocka_unit_test(test_credentials_throttle),
+        cmocka_unit_test(test_users_file_argon2_limits),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
