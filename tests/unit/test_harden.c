@@ -198,23 +198,34 @@ static void test_page_headers(void **state)
     authc_free(a);
 }
 
-/* Signs alice in; returns the session cookie's value (malloc'd). */
-static char *sign_in(const authc *a)
+/* POSTs a credentials sign-in for user/pass from peer (a CSRF token first). */
+static authc_response *cred_post(const authc *a, const char *peer, const char *user, const char *pass, bool json)
 {
-    authc_response *r = tu_req(a, "GET", "/auth/csrf", NULL, "Host: h.example", NULL);
+    authc_response *r = send_from(a, peer, "GET", "/auth/csrf", "Host: h.example", NULL, NULL);
     char *body = tu_body(r);
     json_t *j = json_loads(body, 0, NULL);
-    char tok[256], ck[1024], form[512];
-    snprintf(tok, sizeof tok, "%s", json_string_value(json_object_get(j, "csrfToken")));
+    char form[512], ck[1024];
+    snprintf(form, sizeof form, "csrfToken=%s&username=%s&password=%s",
+             json_string_value(json_object_get(j, "csrfToken")), user, pass);
     char *cv = tu_cookie_value(tu_cookie_named(r, "authjs.csrf-token"));
     snprintf(ck, sizeof ck, "Cookie: authjs.csrf-token=%s", cv);
     free(cv);
     json_decref(j);
     free(body);
     authc_response_free(r);
-    snprintf(form, sizeof form, "csrfToken=%s&username=alice&password=wonderland", tok);
-    r = tu_req(a, "POST", "/auth/callback/credentials", form, "Host: h.example",
-               "Content-Type: application/x-www-form-urlencoded", ck, NULL);
+    authc_header hs[4] = {{"Host", "h.example"}, {"Content-Type", "application/x-www-form-urlencoded"},
+                          {"Cookie", ck + 8}, {"X-Auth-Return-Redirect", "1"}};
+    authc_request rq = {.method = "POST", .url = "/auth/callback/credentials", .headers = hs,
+                        .nheaders = json ? 4 : 3, .body = form, .body_len = strlen(form), .client_addr = peer};
+    authc_response *res = NULL;
+    assert_int_equal(authc_handle(a, &rq, &res), AUTHC_OK);
+    return res;
+}
+
+/* Signs alice in; returns the session cookie's value (malloc'd). */
+static char *sign_in(const authc *a)
+{
+    authc_response *r = cred_post(a, NULL, "alice", "wonderland", false);
     const char *sc = tu_cookie_named(r, "authjs.session-token");
     assert_non_null(sc);
     char *v = tu_cookie_value(sc);
@@ -252,33 +263,17 @@ static void test_session_cookie_names(void **state)
     authc_free(a);
 }
 
-/* POSTs a credentials sign-in for user/pass from peer (a CSRF token first). */
-static authc_response *cred_post(const authc *a, const char *peer, const char *user, const char *pass, bool json)
-{
-    authc_response *r = send_from(a, peer, "GET", "/auth/csrf", "Host: h.example", NULL, NULL);
-    char *body = tu_body(r);
-    json_t *j = json_loads(body, 0, NULL);
-    char form[512], ck[1024];
-    snprintf(form, sizeof form, "csrfToken=%s&username=%s&password=%s",
-             json_string_value(json_object_get(j, "csrfToken")), user, pass);
-    char *cv = tu_cookie_value(tu_cookie_named(r, "authjs.csrf-token"));
-    snprintf(ck, sizeof ck, "Cookie: authjs.csrf-token=%s", cv);
-    free(cv);
-    json_decref(j);
-    free(body);
-    authc_response_free(r);
-    authc_header hs[4] = {{"Host", "h.example"}, {"Content-Type", "application/x-www-form-urlencoded"},
-                          {"Cookie", ck + 8}, {"X-Auth-Return-Redirect", "1"}};
-    authc_request rq = {.method = "POST", .url = "/auth/callback/credentials", .headers = hs,
-                        .nheaders = json ? 4 : 3, .body = form, .body_len = strlen(form), .client_addr = peer};
-    authc_response *res = NULL;
-    assert_int_equal(authc_handle(a, &rq, &res), AUTHC_OK);
-    return res;
-}
-
 static bool signed_in(const authc_response *r)
 {
     return tu_cookie_named(r, "authjs.session-token") != NULL;
+}
+
+/* alice's right password from peer: signed in or not, as expected. */
+static void expect_alice(const authc *a, const char *peer, bool ok)
+{
+    authc_response *r = cred_post(a, peer, "alice", "wonderland", false);
+    assert_int_equal(signed_in(r), ok);
+    authc_response_free(r);
 }
 
 static void test_credentials_regulation(void **state)
@@ -313,21 +308,15 @@ static void test_credentials_regulation(void **state)
         snprintf(name, sizeof name, "user%d", i);
         authc_response_free(cred_post(a, "2001:db8:5:5::1", name, "x", false));
     }
-    r = cred_post(a, "2001:db8:5:5::99", "alice", "wonderland", false); /* same /64 */
-    assert_false(signed_in(r));
-    authc_response_free(r);
-    r = cred_post(a, "192.0.2.13", "alice", "wonderland", false);
-    assert_true(signed_in(r));
-    authc_response_free(r);
+    expect_alice(a, "2001:db8:5:5::99", false); /* same /64 */
+    expect_alice(a, "192.0.2.13", true);
     authc_free(a);
 
     /* Off: no ban however many failures. */
     a = tu_instance(SECRET, "trust_host=1", "regulation.max_failures=0", NULL);
     for (int i = 0; i < 6; i++)
         authc_response_free(cred_post(a, "192.0.2.14", "alice", "nope", false));
-    r = cred_post(a, "192.0.2.14", "alice", "wonderland", false);
-    assert_true(signed_in(r));
-    authc_response_free(r);
+    expect_alice(a, "192.0.2.14", true);
     authc_free(a);
 }
 
@@ -354,9 +343,7 @@ static void test_credentials_throttle(void **state)
     free(b);
     authc_response_free(r);
     /* Another client is not affected. */
-    r = cred_post(a, "198.51.100.21", "alice", "wonderland", false);
-    assert_true(signed_in(r));
-    authc_response_free(r);
+    expect_alice(a, "198.51.100.21", true);
     authc_free(a);
 }
 
