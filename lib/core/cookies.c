@@ -131,14 +131,16 @@ static size_t collect(authc__ctx *c, chunk_ref **out)
         return 0;
     for (size_t i = 0; i < c->cookies.n; i++) {
         const authc__kv *kv = &c->cookies.items[i];
-        if (strncmp(kv->k, base, bl) != 0 || !kv->v[0])
+        /* Only the name itself or name.<digits>: anything else is another
+         * cookie (never wiped, never echoed into Set-Cookie). */
+        const char *sfx = kv->k + bl;
+        if (strncmp(kv->k, base, bl) != 0 || !kv->v[0] ||
+            (*sfx && (sfx[0] != '.' || !sfx[1] || strspn(sfx + 1, "0123456789") != strlen(sfx + 1) ||
+                      strlen(sfx + 1) > 6)))
             continue;
         r[n].name = kv->k;
         r[n].value = kv->v;
-        const char *dot = strrchr(kv->k, '.');
-        char *end = NULL;
-        long v = dot ? strtol(dot + 1, &end, 10) : -1;
-        r[n].idx = (dot && end && !*end && dot[1]) ? (double)v : -1;
+        r[n].idx = *sfx ? (double)strtol(sfx + 1, NULL, 10) : -1;
         n++;
     }
     qsort(r, n, sizeof *r, cmp_chunk);

@@ -2,6 +2,7 @@
  * decrypted claims in one pass, read exp/nbf/iat and the user members, and
  * splice fresh iat/exp/jti into the same text. Anything unusual falls back. */
 #include <errno.h>
+#include <math.h>
 #include <openssl/crypto.h>
 #include <stdlib.h>
 #include <string.h>
@@ -150,6 +151,24 @@ static bool number(scan *s, bool *integer)
     return true;
 }
 
+/* True when jansson would load the number too: integers within int64,
+ * reals that do not overflow a double. Anything else falls back, so
+ * GET /session and authc_auth() never disagree. */
+static bool in_range(const char *p, size_t n, bool integer)
+{
+    char tmp[64];
+    if (n >= sizeof tmp)
+        return false;
+    memcpy(tmp, p, n);
+    tmp[n] = '\0';
+    errno = 0;
+    if (integer)
+        (void)strtoll(tmp, NULL, 10);
+    else if (fabs(strtod(tmp, NULL)) == HUGE_VAL)
+        return false;
+    return errno != ERANGE || !integer;
+}
+
 static bool value(scan *s, char *kind);
 
 static bool container(scan *s, char open)
@@ -210,7 +229,8 @@ static bool value(scan *s, char *kind)
     }
     if (c == '-' || (c >= '0' && c <= '9')) {
         bool integer;
-        if (!number(s, &integer))
+        const char *b = s->p;
+        if (!number(s, &integer) || !in_range(b, (size_t)(s->p - b), integer))
             return false;
         *kind = integer ? 'i' : 'r';
         return true;

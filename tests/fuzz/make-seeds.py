@@ -1,0 +1,171 @@
+#!/usr/bin/env python3
+# make-seeds.py — writes the seed corpora in tests/fuzz/corpus/ from the
+# requests, tokens and fixtures the unit tests use. Re-run after changing it.
+import base64, json, os, struct, subprocess, sys
+
+here = os.path.dirname(os.path.abspath(__file__))
+root = os.path.normpath(os.path.join(here, '..', '..'))
+corpus = os.path.join(here, 'corpus')
+
+def put(target, name, data):
+    d = os.path.join(corpus, target)
+    os.makedirs(d, exist_ok=True)
+    if isinstance(data, str):
+        data = data.encode()
+    with open(os.path.join(d, name), 'wb') as f:
+        f.write(data)
+
+def b64u(s):
+    return base64.urlsafe_b64decode(s + '=' * (-len(s) % 4))
+
+# handle: the smoke seeds (method, url, headers, blank line, body).
+handle = [
+    "GET\n/auth/session\nCookie: authjs.session-token=eyJhbGciOiJkaXIiLCJlbmMiOiJBMjU2Q0JDLUhTNTEyIn0..AAAA.BBBB.CCCC\nHost: h\n\n",
+    "POST\n/auth/callback/credentials\nContent-Type: application/x-www-form-urlencoded\nHost: h\n\ncsrfToken=%zz&username=a&password=b",
+    "POST\n/auth/session\nContent-Type: application/json\nHost: h\n\n{\"csrfToken\":1,\"data\":{\"a\":[1,2,{\"b\":null}]}}",
+    "GET\nhttp://h/auth/signin?callbackUrl=%2F%2Fevil&error=<script>\nAccept-Language: zh-CN;q=0.9,en;q=0.1\n\n",
+    "POST\n/auth/signout\nX-Auth-Return-Redirect: 1\nCookie: authjs.csrf-token=aa%7Cbb; authjs.session-token.0=x; authjs.session-token.1=y\nHost: [::1]:80\n\ncsrfToken=aa",
+    "GET\n/auth/error?error=Verification\nX-Forwarded-Host: a.b, c.d\nX-Forwarded-Proto: https\nHost: x\n\n",
+    "GET\n/auth//providers//\nHost: h\n\n",
+    "DELETE\n/auth/session\nHost: h\n\n",
+    "POST\n/auth/signin/credentials\nContent-Type: application/json\nHost: h\n\n{\"a\":\"\\u0000\",\"a\":2}",
+    "GET\n/auth/csrf\nHost: h\n\n",
+    "GET\n/auth/providers\nHost: h\n\n",
+    "GET\n/auth/signin\nHost: h\nAccept-Language: en\n\n",
+]
+for i, s in enumerate(handle):
+    put('handle', 'seed-%02d' % i, s)
+
+# cookies: '@S' small token, '@B' chunked token, '@0'..'@3' its chunks.
+cookies = [
+    "authjs.session-token=@S",
+    "authjs.session-token.0=@0; authjs.session-token.1=@1; authjs.session-token.2=@2",
+    "authjs.session-token.2=@2; authjs.session-token.0=@0; authjs.session-token.1=@1",
+    "authjs.session-token.0=@0\nauthjs.session-token.1=@1; authjs.session-token.2=@2",
+    "authjs.session-token=@B",
+    "authjs.session-token=\"@S\"; authjs.csrf-token=a%7Cb",
+    "authjs.session-token=@S; authjs.session-token=garbage",
+    "authjs.session-token.0=@0; authjs.session-token.1=@1; authjs.session-token.2=@2; authjs.session-token.3=x",
+    "authjs.session-tokenX=1; authjs.session-token=@S",
+    "authjs.session-token.999=a; authjs.session-token.0=@0; authjs.session-token.1=@1; authjs.session-token.2=@2",
+    "a=b; ;; =c; authjs.session-token=%40S",
+    "__Secure-authjs.session-token=@S; authjs.callback-url=http%3A%2F%2Flocalhost%3A3000",
+]
+for i, s in enumerate(cookies):
+    put('cookies', 'seed-%02d' % i, s)
+
+# jwt: ' ' + claims text (encrypted by the target), '!' + a raw token.
+vec = json.load(open(os.path.join(root, 'tests', 'vectors', 'authjs-jwt.json')))
+claims = [
+    '{"name":"Alice","email":"alice@example.com","sub":"1"}',
+    '{"name":"Alice","email":"alice@example.com","picture":null,"sub":"1","iat":1799990000,"exp":1802590000,"jti":"0e0a2c2f-6b1c-4a77-9c1a-5a0f2d1f3c4e"}',
+    '{ "sub" : "1" , "exp" : 1800000100.5 , "nbf" : 1799999999 }',
+    '{"sub":"1","exp":1799999980}',
+    '{"sub":"1","nbf":1800000100}',
+    '{"sub":"1","iat":"x"}',
+    '{"sub":"1","exp":18446744073709551616}',
+    '{"sub":"1","big":123456789012345678901234567890}',
+    '{"sub":"1","r":1e400}',
+    '{"name":"\\u00e9\\ud83d\\ude00","email":"a\\"b@c","data":{"x":[1,2,{"y":null}],"t":true,"f":false}}',
+    '{"name":"\xc3\xa9","exp":-1}',
+    '{}',
+    '[]',
+    '{"exp":1e2,"iat":-0,"jti":"j","jti2":"k","name":"a","name":"b"}',
+]
+for i, c in enumerate(claims):
+    put('jwt', 'claims-%02d' % i, b' ' + c.encode('latin-1') if isinstance(c, str) else c)
+for i, case in enumerate(vec['cases'][:4]):
+    put('jwt', 'token-%02d' % i, '!' + case['token'])
+
+# form: byte 0 route, byte 1 content type, then the body; '@C' = CSRF token.
+form = [
+    (0, 0, "csrfToken=@C&callbackUrl=%2Fdashboard&username=alice&password=x"),
+    (1, 0, "csrfToken=@C&username=alice&password=wonderland"),
+    (1, 1, '{"csrfToken":"@C","username":"alice","password":"x","callbackUrl":"/"}'),
+    (2, 1, '{"csrfToken":"@C","data":{"name":"x"}}'),
+    (3, 0, "csrfToken=@C&callbackUrl=http%3A%2F%2Flocalhost%3A3000%2Fbye"),
+    (3, 2, "csrfToken=@C"),
+    (4, 0, "csrfToken=@C"),
+    (5, 0, "csrfToken=@C&code=x&state=y"),
+    (0, 0, "a=1&a=2&%zz=3&=4&b&c=%E2%82%AC+x&csrfToken=@C"),
+    (0, 1, '{"csrfToken":"@C","a":{"b":[1,2,3]},"u":"\\u0000"}'),
+    (7, 1, '{"csrfToken":"@C","action":"authenticate"}'),
+    (1, 3, "csrfToken=@C&username=alice"),
+]
+for i, (r, t, b) in enumerate(form):
+    put('form', 'seed-%02d' % i, bytes([r, t]) + b.encode())
+
+# url: absolute and relative callback URLs, tricky authorities.
+urls = [
+    "http://localhost:3000/dashboard?x=1#f", "https://LOCALHOST:443/a", "http://localhost:3000",
+    "/dashboard", "//evil.example/x", "/\\evil.example", "http://localhost:3000@evil.example/",
+    "http://evil.example/?http://localhost:3000", "http://[::1]:3000/x", "http://localhost:3000./",
+    "javascript:alert(1)", "http://localhost:03000/", "http://loc%61lhost:3000/", "HTTP://localhost:3000?q",
+    "http://localhost:3000\t/x", "http://xn--e1afmkfd.example:65535/", "/%2F%2Fevil",
+]
+for i, u in enumerate(urls):
+    put('url', 'seed-%02d' % i, u)
+
+# webauthn: the recorded ceremonies, their CBOR and authenticator data.
+fx_dir = os.path.join(root, 'tests', 'unit', 'fixtures', 'webauthn')
+for f in sorted(os.listdir(fx_dir)):
+    fx = json.load(open(os.path.join(fx_dir, f)))
+    name = f[:-5]
+    cer = {'origin': fx['origin'], 'rpId': fx['rpId'],
+           'registration': {'challenge': fx['registration']['challenge'],
+                            'credential': fx['registration']['credential']},
+           'authentications': [{'challenge': a['challenge'], 'credential': a['credential']}
+                               for a in fx.get('authentications', [])[:2]]}
+    put('webauthn', name + '.json', json.dumps(cer, separators=(',', ':')))
+    resp = fx['registration']['credential']['response']
+    att = b64u(resp['attestationObject'])
+    put('webauthn', name + '.cbor', b'\x00' + att)
+    ad = b64u(resp['authenticatorData'])
+    put('webauthn', name + '.authdata', b'\x01' + ad)
+    if ad[32] & 0x40:
+        l = struct.unpack('>H', ad[53:55])[0]
+        cose = ad[55 + l:]
+        put('webauthn', name + '.cose', b'\x02' + cose)
+
+# smtp: byte 0 = mode (0 URL, 1 mailbox, 2 MIME; bit 2 = plain allowed),
+# fields separated by NUL.
+smtp = [
+    b'\x00smtp://user:Pw-4f7a1c9e@mail.example.com:587/ehlo.example',
+    b'\x00smtps://mail.example.com',
+    b'\x04smtp://127.0.0.1:2525',
+    b'\x00smtp://us%65r:p%40ss@[::1]:25\x00override',
+    b'\x00smtp://user:Pw-4f7a1c9e@bad host\x00',
+    b'\x00smtps://user:Pw-4f7a1c9e@[::1\x00',
+    b'\x01Authc Team <noreply@example.com>',
+    b'\x01"Quoted, Name" <a@b.c>',
+    b'\x01noreply@example.com',
+    b'\x02Sign in to localhost:3000\x00Sign in\nhttps://localhost:3000/x?token=abc\n\x00<p>Sign in</p>\x00Authc',
+    b'\x02\xe7\x99\xbb\xe5\xbd\x95 \xe2\x80\x94 =?x?= long subject ' + b'x' * 120 + b'\x00.\nline\r\n.\x00<b>\xc3\xa9</b>\x00\xc3\xa9quipe',
+]
+for i, s in enumerate(smtp):
+    put('smtp', 'seed-%02d' % i, s)
+
+# email: raw addresses as a sign-in form posts them.
+emails = ['Alice@Example.COM', '  bob@example.com  ', 'ｆｕｌｌ＠ｗｉｄｔｈ.example', 'a@b.com,c@d.com',
+          '"quoted"@x', 'a@@b', '@b', 'İstanbul@example.com', 'ΣΑΣ@example.com', 'a\u200b@b', 'ﬁ@ﬃ.example']
+for i, e in enumerate(emails):
+    put('email', 'seed-%02d' % i, e)
+put('email', 'seed-ip4', '192.0.2.1')
+put('email', 'seed-ip6', '2001:db8::1')
+put('email', 'seed-bad', b'a\xc0\xafb@c')
+
+# adapters: stored dates and database URLs.
+adapters = ['2026-11-25T07:07:58.856Z', '2026-11-25 07:07:58+00:00', '1970-01-01T00:00:00Z',
+            '9999-12-31T23:59:59.999Z', '2024-02-29T12:00:00.5Z', '2023-02-29T00:00:00.000Z',
+            'postgres://authc:s3cretpass@db.example:5432/authc', 'redis://:s3cretpass@127.0.0.1:6379/0',
+            'postgresql://u@h/d?password=s3cretpass&sslmode=require']
+for i, a in enumerate(adapters):
+    put('adapters', 'seed-%02d' % i, a)
+
+# idtoken: JWKS + "\n--\n" + signed token, made with jose (node).
+out = subprocess.run(['node', os.path.join(here, 'make-idtoken-seeds.mjs')], cwd=root,
+                     capture_output=True, text=True)
+if out.returncode:
+    sys.exit('make-idtoken-seeds.mjs: ' + out.stderr)
+for i, s in enumerate(json.loads(out.stdout)):
+    put('idtoken', 'seed-%02d' % i, s)
