@@ -9,29 +9,35 @@
 
 /* Per-thread digest context and a digest fetched once: this runs on every
  * request that carries a CSRF cookie. */
-static EVP_MD *g_sha256;
-static pthread_once_t g_once = PTHREAD_ONCE_INIT;
+static EVP_MD *_Atomic g_sha256;
+static pthread_mutex_t g_init_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_key_t g_key;
+static bool g_key_made;
 
 static void free_ctx(void *p)
 {
     EVP_MD_CTX_free(p);
 }
 
-static void init_once(void)
+/* Retried until it succeeds: one failed allocation must not break every
+ * later CSRF check of the process. */
+static void init_retry(void)
 {
-    g_sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
-    if (pthread_key_create(&g_key, free_ctx) != 0) {
-        EVP_MD_free(g_sha256);
-        g_sha256 = NULL;
-    }
+    if (g_sha256)
+        return;
+    pthread_mutex_lock(&g_init_mu);
+    if (!g_key_made)
+        g_key_made = pthread_key_create(&g_key, free_ctx) == 0;
+    if (g_key_made && !g_sha256)
+        g_sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+    pthread_mutex_unlock(&g_init_mu);
 }
 
 void authc__csrf_hash(const authc *a, const char *token, char out[65])
 {
     static _Thread_local EVP_MD_CTX *m;
     uint8_t md[SHA256_DIGEST_LENGTH];
-    pthread_once(&g_once, init_once);
+    init_retry();
     if (!m && g_sha256 && (m = EVP_MD_CTX_new()) != NULL)
         pthread_setspecific(g_key, m);
     if (!m || !EVP_DigestInit_ex(m, g_sha256, NULL) ||

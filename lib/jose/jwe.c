@@ -30,8 +30,11 @@ enum enc { ENC_CBC_HS512, ENC_GCM };
 
 /* ---- process-wide fetched algorithms, per-thread contexts ------------ */
 
-static pthread_once_t g_once = PTHREAD_ONCE_INIT;
-static bool g_ok;
+/* Set up on first use; retried after a failure (a transient OOM must not
+ * disable sessions for the life of the process). */
+static pthread_mutex_t g_init_mu = PTHREAD_MUTEX_INITIALIZER;
+static _Atomic bool g_ok;
+static bool g_key_made;
 static EVP_CIPHER *g_cbc, *g_gcm;
 static EVP_MAC *g_hmac;
 static pthread_key_t g_tls_key;
@@ -94,14 +97,34 @@ static EVP_MAC_CTX *keyed_hmac(jwe_tls *t, const uint8_t *key)
 static void global_init(void)
 {
     /* Fetched once, kept for the life of the process (read-only after). */
-    g_cbc = EVP_CIPHER_fetch(NULL, "AES-256-CBC", NULL);
-    g_gcm = EVP_CIPHER_fetch(NULL, "AES-256-GCM", NULL);
-    g_hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+    if (!g_cbc)
+        g_cbc = EVP_CIPHER_fetch(NULL, "AES-256-CBC", NULL);
+    if (!g_gcm)
+        g_gcm = EVP_CIPHER_fetch(NULL, "AES-256-GCM", NULL);
+    if (!g_hmac)
+        g_hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
     if (!g_cbc || !g_gcm || !g_hmac)
         return;
-    if (pthread_key_create(&g_tls_key, tls_free) != 0)
+    if (!g_key_made && pthread_key_create(&g_tls_key, tls_free) != 0)
         return;
+    g_key_made = true;
     g_ok = true;
+}
+
+static bool global_ready(void)
+{
+    if (g_ok)
+        return true;
+    /* OpenSSL 3.0 keeps using its default library context after that
+     * context failed to set up (out of memory) and crashes on its NULL
+     * lock: ask for the context first, and stop when it is not there. */
+    if (!OSSL_LIB_CTX_get0_global_default())
+        return false;
+    pthread_mutex_lock(&g_init_mu);
+    if (!g_ok)
+        global_init();
+    pthread_mutex_unlock(&g_init_mu);
+    return g_ok;
 }
 
 /* The calling thread's contexts (owned by the thread, freed at its exit);
@@ -110,7 +133,7 @@ static jwe_tls *tls_get(void)
 {
     if (t_tls)
         return t_tls;
-    if (pthread_once(&g_once, global_init) != 0 || !g_ok)
+    if (!global_ready())
         return NULL;
     jwe_tls *t = OPENSSL_zalloc(sizeof *t);
     if (!t)
@@ -157,6 +180,12 @@ authc_err authc__jwe_derive(authc__jwe_key *out, const char *secret, const char 
     if (!out || !secret || !salt || !*secret)
         return AUTHC_ERR_INVALID;
     memset(out, 0, sizeof *out);
+    /* Derivation runs at start-up: set up OpenSSL's one-time state (the
+     * random generator, the fetched ciphers) now, where a failure stops
+     * the start, rather than in a request that cannot undo it. */
+    uint8_t warm[16];
+    if (!tls_get() || authc__random(warm, sizeof warm))
+        return AUTHC_ERR_CRYPTO;
     size_t sl = strlen(salt);
     if (sl > MAX_SALT)
         return AUTHC_ERR_LIMIT;

@@ -1,6 +1,5 @@
 /* alloc.c — allocation-failure injection for the torture test: malloc and
  * friends interposed in the executable, the Nth counted allocation fails. */
-#include <dlfcn.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -9,54 +8,21 @@
 
 #include "torture.h"
 
-/* Forwarding targets, found with dlsym(RTLD_NEXT): glibc's allocator in a
- * plain build, ASan's in a sanitizer build (so ASan still sees every block
- * and LeakSanitizer still reports leaks). */
-static void *(*real_malloc)(size_t);
-static void *(*real_calloc)(size_t, size_t);
-static void *(*real_realloc)(void *, size_t);
-static void (*real_free)(void *);
-
-/* dlsym may itself call calloc before the pointers are known: serve those
- * few early requests from a static area that is never freed. */
-static _Alignas(16) unsigned char g_boot[4096];
-static size_t g_boot_used;
-static bool g_resolving;
+/* Forwarding targets: glibc's own entry points. In an ASan build these
+ * bypass ASan's allocator (heap redzones are lost for this one test, the
+ * stack, globals and UBSan still hold), which keeps ASan's start-up, when
+ * nothing is resolved yet, out of the way; leaks are counted here. */
+extern void *__libc_malloc(size_t);
+extern void *__libc_calloc(size_t, size_t);
+extern void *__libc_realloc(void *, size_t);
+extern void __libc_free(void *);
+extern void *__libc_memalign(size_t, size_t);
 
 static _Thread_local bool t_armed;  /* only the torture thread's request counts */
 static atomic_long g_seen;          /* counted allocations since arming */
 static long g_fail_at;              /* 1-based index that fails; 0 = none */
 static atomic_bool g_failed;
 static atomic_long g_live;          /* blocks handed out and not yet freed */
-
-static void resolve(void)
-{
-    if (real_free || g_resolving)
-        return;
-    g_resolving = true;
-    real_malloc = (void *(*)(size_t))dlsym(RTLD_NEXT, "malloc");
-    real_calloc = (void *(*)(size_t, size_t))dlsym(RTLD_NEXT, "calloc");
-    real_realloc = (void *(*)(void *, size_t))dlsym(RTLD_NEXT, "realloc");
-    real_free = (void (*)(void *))dlsym(RTLD_NEXT, "free");
-    g_resolving = false;
-    if (!real_malloc || !real_calloc || !real_realloc || !real_free)
-        abort();
-}
-
-static bool boot_ptr(const void *p)
-{
-    return (const unsigned char *)p >= g_boot && (const unsigned char *)p < g_boot + sizeof g_boot;
-}
-
-static void *boot_alloc(size_t n)
-{
-    n = (n + 15) & ~(size_t)15;
-    if (g_boot_used + n > sizeof g_boot)
-        return NULL;
-    void *p = g_boot + g_boot_used;
-    g_boot_used += n;
-    return p;
-}
 
 /* True when this allocation is the one that must fail. */
 static bool inject(void)
@@ -73,12 +39,9 @@ static bool inject(void)
 
 void *malloc(size_t n)
 {
-    resolve();
-    if (!real_malloc)
-        return boot_alloc(n);
     if (inject())
         return NULL;
-    void *p = real_malloc(n);
+    void *p = __libc_malloc(n);
     if (p)
         atomic_fetch_add(&g_live, 1);
 
@@ -87,12 +50,9 @@ void *malloc(size_t n)
 
 void *calloc(size_t m, size_t n)
 {
-    resolve();
-    if (!real_calloc)
-        return boot_alloc(m * n); /* zeroed: static storage */
     if (inject())
         return NULL;
-    void *p = real_calloc(m, n);
+    void *p = __libc_calloc(m, n);
     if (p)
         atomic_fetch_add(&g_live, 1);
     return p;
@@ -100,45 +60,37 @@ void *calloc(size_t m, size_t n)
 
 void *realloc(void *old, size_t n)
 {
-    resolve();
     if (!old)
         return malloc(n);
-    if (boot_ptr(old)) { /* never happens in practice; keep it simple */
-        void *p = malloc(n);
-        if (p)
-            memcpy(p, old, n);
-        return p;
-    }
     if (n == 0) {
         free(old);
         return NULL;
     }
     if (inject())
         return NULL;
-    return real_realloc(old, n);
+    return __libc_realloc(old, n);
 }
 
 void free(void *p)
 {
-    if (!p || boot_ptr(p))
+    if (!p)
         return;
-    resolve();
-
     atomic_fetch_sub(&g_live, 1);
-    real_free(p);
+    __libc_free(p);
 }
 
 /* Aligned allocations are counted (free() sees them) but never failed:
  * only OpenSSL's rare aligned buffers use them. */
 int posix_memalign(void **out, size_t align, size_t n)
 {
-    static int (*real)(void **, size_t, size_t);
-    if (!real)
-        real = (int (*)(void **, size_t, size_t))dlsym(RTLD_NEXT, "posix_memalign");
-    int rc = real(out, align, n);
-    if (rc == 0)
-        atomic_fetch_add(&g_live, 1);
-    return rc;
+    if (align < sizeof(void *) || (align & (align - 1)))
+        return 22; /* EINVAL */
+    void *p = __libc_memalign(align, n);
+    if (!p)
+        return 12; /* ENOMEM */
+    atomic_fetch_add(&g_live, 1);
+    *out = p;
+    return 0;
 }
 
 void *aligned_alloc(size_t align, size_t n)

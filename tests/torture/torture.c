@@ -10,6 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "authc.h"
 #include "authc/adapter.h"
@@ -110,46 +113,67 @@ static void quiet(void *ud, const char *level, const char *msg)
 
 /* The instance of a scenario (and its adapter, seeded with Alice and her
  * database session). Built unarmed. */
+static authc *instance_or_null(bool db, authc_adapter **adp, char *err, size_t errlen);
+
 static authc *instance(bool db, authc_adapter **adp)
 {
-    authc_config *cfg = authc_config_new();
     char err[512];
-    if (authc_config_set(cfg, "secret", SECRET, err, sizeof err) ||
-        authc_config_set(cfg, "url", ORIGIN "/auth", err, sizeof err))
+    authc *a = instance_or_null(db, adp, err, sizeof err);
+    if (!a) {
+        fprintf(stderr, "torture: cannot build the instance: %s\n", err);
+        exit(2);
+    }
+    return a;
+}
+
+/* NULL with a reason in err when anything fails (an injected failure is
+ * one); everything built so far is released. */
+static authc *instance_or_null(bool db, authc_adapter **adp, char *err, size_t errlen)
+{
+    *adp = NULL;
+    snprintf(err, errlen, "out of memory");
+    authc_config *cfg = authc_config_new();
+    if (!cfg || authc_config_set(cfg, "secret", SECRET, err, errlen) ||
+        authc_config_set(cfg, "url", ORIGIN "/auth", err, errlen))
         goto bad;
     authc_config_set_logger(cfg, quiet, NULL);
-    *adp = NULL;
     if (db) {
-        authc_adapter *ad = authc_adapter_open("memory:", NULL, NULL, err, sizeof err);
-        if (!ad || authc_config_set(cfg, "session.strategy", "database", err, sizeof err))
+        authc_adapter *ad = authc_adapter_open("memory:", NULL, NULL, err, errlen);
+        if (!ad)
+            goto bad;
+        *adp = ad;
+        if (authc_config_set(cfg, "session.strategy", "database", err, errlen))
             goto bad;
         authc_arena *ar = authc_arena_new();
         authc_user in = {.name = "Alice", .email = "alice@example.com", .email_verified = AUTHC_NO_TIME,
                          .image = NULL}, *u = NULL;
-        if (ad->create_user(ad, ar, &in, &u) || !u)
-            goto bad;
-        authc_session_row s = {.session_token = DB_TOKEN, .user_id = u->id,
-                               .expires = (int64_t)time(NULL) * 1000 + 86400000}, *so = NULL;
-        if (ad->create_session(ad, ar, &s, &so))
-            goto bad;
+        authc_session_row so_in = {.session_token = DB_TOKEN, .expires = (int64_t)time(NULL) * 1000 + 86400000},
+                          *so = NULL;
+        bool ok = ar && !ad->create_user(ad, ar, &in, &u) && u &&
+                  (so_in.user_id = u->id, !ad->create_session(ad, ar, &so_in, &so));
         authc_arena_free(ar);
+        if (!ok)
+            goto bad;
         authc_config_set_adapter(cfg, ad);
         authc_email_provider ep = {.send = send_mail};
-        authc_config_add_email(cfg, &ep);
-        *adp = ad;
+        if (authc_config_add_email(cfg, &ep))
+            goto bad;
     } else {
         static const authc_credentials_field f[] = {{"username", NULL, NULL}, {"password", NULL, "password"}};
         authc_credentials_provider cp = {.fields = f, .nfields = 2, .authorize = authorize};
-        authc_config_add_credentials(cfg, &cp);
+        if (authc_config_add_credentials(cfg, &cp))
+            goto bad;
     }
-    authc *a = authc_new(cfg, err, sizeof err);
+    authc *a = authc_new(cfg, err, errlen); /* consumes cfg */
     if (a)
         return a;
     cfg = NULL;
 bad:
-    fprintf(stderr, "torture: cannot build the instance: %s\n", err);
     authc_config_free(cfg);
-    exit(2);
+    if (*adp)
+        authc_adapter_close(*adp);
+    *adp = NULL;
+    return NULL;
 }
 
 static char *expand(const char *s)
@@ -319,12 +343,129 @@ static bool one(const scenario *sc, long fail_at, long *seen, int *problems)
     return failed;
 }
 
+/* prepare() in a child, so this process starts the cold pass with no
+ * library state at all (no fetched algorithms, no per-thread contexts). */
+static void prepare_in_child(void)
+{
+    int fd[2];
+    if (pipe(fd))
+        exit(2);
+    pid_t pid = fork();
+    if (pid == 0) {
+        prepare();
+        bool ok = write(fd[1], g_jwt_cookie, sizeof g_jwt_cookie) == (ssize_t)sizeof g_jwt_cookie &&
+                  write(fd[1], g_csrf_cookie, sizeof g_csrf_cookie) == (ssize_t)sizeof g_csrf_cookie &&
+                  write(fd[1], g_csrf_token, sizeof g_csrf_token) == (ssize_t)sizeof g_csrf_token;
+        _exit(ok ? 0 : 2);
+    }
+    close(fd[1]);
+    /* The pipe holds less than its buffer: read after the child is done. */
+    int st;
+    if (pid < 0 || waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st) != 0 ||
+        read(fd[0], g_jwt_cookie, sizeof g_jwt_cookie) != (ssize_t)sizeof g_jwt_cookie ||
+        read(fd[0], g_csrf_cookie, sizeof g_csrf_cookie) != (ssize_t)sizeof g_csrf_cookie ||
+        read(fd[0], g_csrf_token, sizeof g_csrf_token) != (ssize_t)sizeof g_csrf_token)
+        exit(2);
+    close(fd[0]);
+}
+
+/* Cold start: the fail_at-th allocation of a fresh process's first request
+ * fails; its second request must get the normal answer (nothing set up
+ * once and for all may stay broken). One child per run. Returns whether an
+ * allocation failed. */
+static bool cold(const scenario *sc, long fail_at, int *problems)
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        long seen;
+        int p = 0;
+        bool failed = one(sc, fail_at, &seen, &p);
+        one(sc, 0, &seen, &p);
+        _exit(p ? 1 : failed ? 3 : 0);
+    }
+    int st;
+    if (pid < 0 || waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st) == 1) {
+        fprintf(stderr, "FAIL cold %s, allocation %ld failing: %s\n", sc->name, fail_at,
+                WIFEXITED(st) ? "no recovery on the next request" : "crashed");
+        (*problems)++;
+        return true;
+    }
+    return WEXITSTATUS(st) == 3;
+}
+
+static long g_unrecovered; /* start-ups whose retry failed cleanly (OpenSSL) */
+
+/* Start-up: the fail_at-th allocation of a fresh process's authc_new (and
+ * its configuration) fails. It must fail cleanly or succeed, and a second
+ * attempt must then serve a normal answer. Returns whether one failed. */
+static bool cold_start(long fail_at, int *problems)
+{
+    const scenario *sc = &SCENARIOS[1]; /* GET /session with a JWT */
+    pid_t pid = fork();
+    if (pid == 0) {
+        char err[512];
+        authc_adapter *ad;
+        torture_arm(fail_at);
+        authc *a = instance_or_null(false, &ad, err, sizeof err);
+        bool failed = torture_disarm(NULL);
+        if (!a && !failed)
+            _exit(1);
+        authc_free(a);
+        /* OpenSSL cannot redo some of its one-time set-up once it failed:
+         * then the retry must fail as cleanly (4). */
+        authc *b = instance_or_null(false, &ad, err, sizeof err);
+        if (!b)
+            _exit(failed ? 4 : 1);
+        authc_free(b);
+        long seen;
+        int p = 0;
+        one(sc, 0, &seen, &p);
+        _exit(p ? 1 : failed ? 3 : 0);
+    }
+    int st;
+    if (pid < 0 || waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st) == 1 ||
+        WEXITSTATUS(st) == 2) {
+        fprintf(stderr, "FAIL cold authc_new, allocation %ld failing: %s\n", fail_at,
+                WIFEXITED(st) ? "no clean failure or recovery" : "crashed");
+        (*problems)++;
+        return true;
+    }
+    if (WEXITSTATUS(st) == 4)
+        g_unrecovered++;
+    return WEXITSTATUS(st) == 3 || WEXITSTATUS(st) == 4;
+}
+
 int main(int argc, char **argv)
 {
     const char *only = argc > 1 ? argv[1] : NULL;
-    prepare();
+    prepare_in_child();
     int problems = 0;
     long total = 0;
+    /* authc_new makes thousands of allocations in a fresh process (OpenSSL
+     * sets itself up) and each run is a fork: every 13th fails by default,
+     * all of them with TORTURE_COLD_STRIDE=1. */
+    long stride = getenv("TORTURE_COLD_STRIDE") ? atol(getenv("TORTURE_COLD_STRIDE")) : 13;
+    if (stride < 1)
+        stride = 1;
+    if (!only || strstr("authc_new", only)) {
+        long n, runs = 0;
+        for (n = 1; cold_start(n, &problems); n += stride)
+            runs++;
+        printf("cold start: %-40s %5ld allocations, %ld failed (%ld: retry refused cleanly)\n",
+               "authc_new", n - 1, runs, g_unrecovered);
+        total += runs;
+    }
+    static const int COLD[] = {1, 2, 8, 12};
+    for (size_t i = 0; i < sizeof COLD / sizeof *COLD; i++) {
+        const scenario *sc = &SCENARIOS[COLD[i]];
+        if (only && !strstr(sc->name, only))
+            continue;
+        long n, runs = 0;
+        for (n = 1; cold(sc, n, &problems); n++)
+            runs++;
+        printf("cold start: %-40s %5ld allocations, %ld failed\n", sc->name, n - 1, runs);
+        total += runs;
+    }
     for (size_t i = 0; i < sizeof SCENARIOS / sizeof *SCENARIOS; i++) {
         const scenario *sc = &SCENARIOS[i];
         if (only && !strstr(sc->name, only))
@@ -347,7 +488,7 @@ int main(int argc, char **argv)
                     torture_live() - live0);
             problems++;
         }
-        printf("%-48s %5ld allocations, each failed once\n", sc->name, n - 1);
+        printf("%-52s %5ld allocations, each failed once\n", sc->name, n - 1);
         total += n - 1;
     }
     printf("torture: %ld runs with a failed allocation, %d problem(s)\n", total, problems);
