@@ -18,6 +18,10 @@ extern void *__libc_realloc(void *, size_t);
 extern void __libc_free(void *);
 extern void *__libc_memalign(size_t, size_t);
 
+/* ASan's start-up calls malloc before its shadow memory exists: the
+ * allocator entry points must not be instrumented. */
+#define NOSAN __attribute__((no_sanitize_address, no_sanitize("undefined")))
+
 static _Thread_local bool t_armed;  /* only the torture thread's request counts */
 static atomic_long g_seen;          /* counted allocations since arming */
 static long g_fail_at;              /* 1-based index that fails; 0 = none */
@@ -25,7 +29,7 @@ static atomic_bool g_failed;
 static atomic_long g_live;          /* blocks handed out and not yet freed */
 
 /* True when this allocation is the one that must fail. */
-static bool inject(void)
+NOSAN static bool inject(void)
 {
     if (!t_armed)
         return false;
@@ -37,7 +41,7 @@ static bool inject(void)
     return false;
 }
 
-void *malloc(size_t n)
+NOSAN void *malloc(size_t n)
 {
     if (inject())
         return NULL;
@@ -48,7 +52,7 @@ void *malloc(size_t n)
     return p;
 }
 
-void *calloc(size_t m, size_t n)
+NOSAN void *calloc(size_t m, size_t n)
 {
     if (inject())
         return NULL;
@@ -58,7 +62,7 @@ void *calloc(size_t m, size_t n)
     return p;
 }
 
-void *realloc(void *old, size_t n)
+NOSAN void *realloc(void *old, size_t n)
 {
     if (!old)
         return malloc(n);
@@ -71,7 +75,7 @@ void *realloc(void *old, size_t n)
     return __libc_realloc(old, n);
 }
 
-void free(void *p)
+NOSAN void free(void *p)
 {
     if (!p)
         return;
@@ -81,7 +85,7 @@ void free(void *p)
 
 /* Aligned allocations are counted (free() sees them) but never failed:
  * only OpenSSL's rare aligned buffers use them. */
-int posix_memalign(void **out, size_t align, size_t n)
+NOSAN int posix_memalign(void **out, size_t align, size_t n)
 {
     if (align < sizeof(void *) || (align & (align - 1)))
         return 22; /* EINVAL */
@@ -93,7 +97,7 @@ int posix_memalign(void **out, size_t align, size_t n)
     return 0;
 }
 
-void *aligned_alloc(size_t align, size_t n)
+NOSAN void *aligned_alloc(size_t align, size_t n)
 {
     void *p = NULL;
     return posix_memalign(&p, align < sizeof(void *) ? sizeof(void *) : align, n) ? NULL : p;
