@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 # make-seeds.py — writes the seed corpora in tests/fuzz/corpus/ from the
 # requests, tokens and fixtures the unit tests use. Re-run after changing it.
-import base64, json, os, struct, subprocess, sys
+import base64, json, os, re, struct, subprocess, sys
 
 here = os.path.dirname(os.path.abspath(__file__))
 root = os.path.normpath(os.path.join(here, '..', '..'))
@@ -18,23 +18,23 @@ def put(target, name, data):
 def b64u(s):
     return base64.urlsafe_b64decode(s + '=' * (-len(s) % 4))
 
-# handle: the smoke seeds (method, url, headers, blank line, body).
-handle = [
-    "GET\n/auth/session\nCookie: authjs.session-token=eyJhbGciOiJkaXIiLCJlbmMiOiJBMjU2Q0JDLUhTNTEyIn0..AAAA.BBBB.CCCC\nHost: h\n\n",
-    "POST\n/auth/callback/credentials\nContent-Type: application/x-www-form-urlencoded\nHost: h\n\ncsrfToken=%zz&username=a&password=b",
-    "POST\n/auth/session\nContent-Type: application/json\nHost: h\n\n{\"csrfToken\":1,\"data\":{\"a\":[1,2,{\"b\":null}]}}",
-    "GET\nhttp://h/auth/signin?callbackUrl=%2F%2Fevil&error=<script>\nAccept-Language: zh-CN;q=0.9,en;q=0.1\n\n",
-    "POST\n/auth/signout\nX-Auth-Return-Redirect: 1\nCookie: authjs.csrf-token=aa%7Cbb; authjs.session-token.0=x; authjs.session-token.1=y\nHost: [::1]:80\n\ncsrfToken=aa",
-    "GET\n/auth/error?error=Verification\nX-Forwarded-Host: a.b, c.d\nX-Forwarded-Proto: https\nHost: x\n\n",
-    "GET\n/auth//providers//\nHost: h\n\n",
-    "DELETE\n/auth/session\nHost: h\n\n",
-    "POST\n/auth/signin/credentials\nContent-Type: application/json\nHost: h\n\n{\"a\":\"\\u0000\",\"a\":2}",
+def c_strings(path, array):
+    """The string literals of a C array (the smoke seeds), unescaped."""
+    src = open(path).read()
+    body = src[src.index(array):]
+    body = body[:body.index('};')]
+    return [bytes(m, 'latin-1').decode('unicode_escape') for m in re.findall(r'"((?:[^"\\]|\\.)*)"', body)]
+
+def put_all(target, items, prefix='seed'):
+    for i, s in enumerate(items):
+        put(target, '%s-%02d' % (prefix, i), s)
+
+# handle: the smoke seeds of smoke.c, and a few more routes.
+put_all('handle', c_strings(os.path.join(here, 'smoke.c'), 'SEEDS[]') + [
     "GET\n/auth/csrf\nHost: h\n\n",
     "GET\n/auth/providers\nHost: h\n\n",
     "GET\n/auth/signin\nHost: h\nAccept-Language: en\n\n",
-]
-for i, s in enumerate(handle):
-    put('handle', 'seed-%02d' % i, s)
+])
 
 # cookies: '@S' small token, '@B' chunked token, '@0'..'@3' its chunks.
 cookies = [
@@ -51,8 +51,7 @@ cookies = [
     "a=b; ;; =c; authjs.session-token=%40S",
     "__Secure-authjs.session-token=@S; authjs.callback-url=http%3A%2F%2Flocalhost%3A3000",
 ]
-for i, s in enumerate(cookies):
-    put('cookies', 'seed-%02d' % i, s)
+put_all('cookies', cookies)
 
 # jwt: ' ' + claims text (encrypted by the target), '!' + a raw token.
 vec = json.load(open(os.path.join(root, 'tests', 'vectors', 'authjs-jwt.json')))
@@ -92,8 +91,7 @@ form = [
     (7, 1, '{"csrfToken":"@C","action":"authenticate"}'),
     (1, 3, "csrfToken=@C&username=alice"),
 ]
-for i, (r, t, b) in enumerate(form):
-    put('form', 'seed-%02d' % i, bytes([r, t]) + b.encode())
+put_all('form', [bytes([r, t]) + b.encode() for r, t, b in form])
 
 # url: absolute and relative callback URLs, tricky authorities.
 urls = [
@@ -103,8 +101,7 @@ urls = [
     "javascript:alert(1)", "http://localhost:03000/", "http://loc%61lhost:3000/", "HTTP://localhost:3000?q",
     "http://localhost:3000\t/x", "http://xn--e1afmkfd.example:65535/", "/%2F%2Fevil",
 ]
-for i, u in enumerate(urls):
-    put('url', 'seed-%02d' % i, u)
+put_all('url', urls)
 
 # webauthn: the recorded ceremonies, their CBOR and authenticator data.
 fx_dir = os.path.join(root, 'tests', 'unit', 'fixtures', 'webauthn')
@@ -142,14 +139,12 @@ smtp = [
     b'\x02Sign in to localhost:3000\x00Sign in\nhttps://localhost:3000/x?token=abc\n\x00<p>Sign in</p>\x00Authc',
     b'\x02\xe7\x99\xbb\xe5\xbd\x95 \xe2\x80\x94 =?x?= long subject ' + b'x' * 120 + b'\x00.\nline\r\n.\x00<b>\xc3\xa9</b>\x00\xc3\xa9quipe',
 ]
-for i, s in enumerate(smtp):
-    put('smtp', 'seed-%02d' % i, s)
+put_all('smtp', smtp)
 
 # email: raw addresses as a sign-in form posts them.
 emails = ['Alice@Example.COM', '  bob@example.com  ', 'ｆｕｌｌ＠ｗｉｄｔｈ.example', 'a@b.com,c@d.com',
           '"quoted"@x', 'a@@b', '@b', 'İstanbul@example.com', 'ΣΑΣ@example.com', 'a\u200b@b', 'ﬁ@ﬃ.example']
-for i, e in enumerate(emails):
-    put('email', 'seed-%02d' % i, e)
+put_all('email', emails)
 put('email', 'seed-ip4', '192.0.2.1')
 put('email', 'seed-ip6', '2001:db8::1')
 put('email', 'seed-bad', b'a\xc0\xafb@c')
@@ -159,13 +154,11 @@ adapters = ['2026-11-25T07:07:58.856Z', '2026-11-25 07:07:58+00:00', '1970-01-01
             '9999-12-31T23:59:59.999Z', '2024-02-29T12:00:00.5Z', '2023-02-29T00:00:00.000Z',
             'postgres://authc:s3cretpass@db.example:5432/authc', 'redis://:s3cretpass@127.0.0.1:6379/0',
             'postgresql://u@h/d?password=s3cretpass&sslmode=require']
-for i, a in enumerate(adapters):
-    put('adapters', 'seed-%02d' % i, a)
+put_all('adapters', adapters)
 
 # idtoken: JWKS + "\n--\n" + signed token, made with jose (node).
 out = subprocess.run(['node', os.path.join(here, 'make-idtoken-seeds.mjs')], cwd=root,
                      capture_output=True, text=True)
 if out.returncode:
     sys.exit('make-idtoken-seeds.mjs: ' + out.stderr)
-for i, s in enumerate(json.loads(out.stdout)):
-    put('idtoken', 'seed-%02d' % i, s)
+put_all('idtoken', json.loads(out.stdout))

@@ -17,6 +17,7 @@
 #include "authc.h"
 #include "authc/adapter.h"
 #include "authc/email.h"
+#include "testutil.h" /* tu_authorize: alice / wonderland */
 #include "torture.h"
 
 #define SECRET "torture-secret-0123456789abcdefghijklmnop"
@@ -80,24 +81,6 @@ static const scenario SCENARIOS[] = {
      "application/x-www-form-urlencoded", false, true, true, 302, ORIGIN, NULL, "clear"},
 };
 
-static authc_err authorize(void *ud, authc_arena *ar, const char *const *names,
-                           const char *const *values, size_t n, authc_user *user, const char **code)
-{
-    (void)ud; (void)ar; (void)code;
-    const char *u = NULL, *p = NULL;
-    for (size_t i = 0; i < n; i++) {
-        if (!strcmp(names[i], "username")) u = values[i];
-        if (!strcmp(names[i], "password")) p = values[i];
-    }
-    if (u && p && !strcmp(u, "alice") && !strcmp(p, "wonderland")) {
-        user->id = "1";
-        user->name = "Alice";
-        user->email = "alice@example.com";
-        return AUTHC_OK;
-    }
-    return AUTHC_ERR_CREDENTIALS_SIGNIN;
-}
-
 static authc_err send_mail(void *ud, const authc_email_message *m)
 {
     (void)ud;
@@ -160,7 +143,7 @@ static authc *instance_or_null(bool db, authc_adapter **adp, char *err, size_t e
             goto bad;
     } else {
         static const authc_credentials_field f[] = {{"username", NULL, NULL}, {"password", NULL, "password"}};
-        authc_credentials_provider cp = {.fields = f, .nfields = 2, .authorize = authorize};
+        authc_credentials_provider cp = {.fields = f, .nfields = 2, .authorize = tu_authorize};
         if (authc_config_add_credentials(cfg, &cp))
             goto bad;
     }
