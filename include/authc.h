@@ -227,6 +227,20 @@ void authc_config_set_adapter(authc_config *cfg, authc_adapter *ad);
 void authc_config_set_callbacks(authc_config *cfg, const authc_callbacks *cb);
 void authc_config_set_logger(authc_config *cfg, authc_log_fn fn, void *ud);
 
+/* Process-wide set-up of what every instance shares: libcurl
+ * (curl_global_init), OpenSSL, and the algorithms and per-thread context
+ * keys fetched once. Idempotent and thread-safe, and authc_new calls it, so
+ * calling it is optional; a program that wants start-up failures early, or
+ * that calls authc_global_cleanup, calls it first thing in main(). Returns
+ * AUTHC_OK, AUTHC_ERR_IO (libcurl) or AUTHC_ERR_CRYPTO (OpenSSL). */
+authc_err authc_global_init(void);
+/* Frees what authc_global_init made; a later authc_global_init sets it up
+ * again. Call it once at the end, after authc_free of every instance and
+ * after every other thread that used libauthc has exited (their per-thread
+ * contexts are freed when they exit; the calling thread's are freed here).
+ * OpenSSL itself is left to free itself at exit: it cannot be set up twice. */
+void authc_global_cleanup(void);
+
 /* Validates cfg (consumed, even on failure) and derives all keys once.
  * Returns the immutable instance (free with authc_free) or NULL with every
  * problem written to err, one per line. */

@@ -367,6 +367,11 @@ authc *authc_new(authc_config *cfg, char *err, size_t errlen)
         return NULL;
     if (errlen)
         err[0] = '\0';
+    if (authc_global_init() != AUTHC_OK) {
+        authc_config_free(cfg);
+        snprintf(err, errlen, "libcurl or OpenSSL could not be set up (authc_global_init)");
+        return NULL;
+    }
     struct authc *a = calloc(1, sizeof *a);
     if (!a) {
         authc_config_free(cfg);

@@ -6,40 +6,48 @@
 #include <string.h>
 
 #include "core/core_int.h"
+#include "core/global_int.h"
 
-/* Per-thread digest context and a digest fetched once: this runs on every
- * request that carries a CSRF cookie. */
-static EVP_MD *_Atomic g_sha256;
-static pthread_mutex_t g_init_mu = PTHREAD_MUTEX_INITIALIZER;
+/* Per-thread digest context and a digest fetched once (authc_global_init):
+ * this runs on every request that carries a CSRF cookie. */
+static EVP_MD *g_sha256;
 static pthread_key_t g_key;
-static bool g_key_made;
+static _Thread_local EVP_MD_CTX *t_md;
 
 static void free_ctx(void *p)
 {
     EVP_MD_CTX_free(p);
 }
 
-/* Retried until it succeeds: one failed allocation must not break every
- * later CSRF check of the process. */
-static void init_retry(void)
+authc_err authc__csrf_global_init(void)
 {
-    if (g_sha256)
+    g_sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+    if (g_sha256 && pthread_key_create(&g_key, free_ctx) == 0)
+        return AUTHC_OK;
+    EVP_MD_free(g_sha256);
+    g_sha256 = NULL;
+    return AUTHC_ERR_CRYPTO;
+}
+
+void authc__csrf_global_cleanup(void)
+{
+    if (!g_sha256)
         return;
-    pthread_mutex_lock(&g_init_mu);
-    if (!g_key_made)
-        g_key_made = pthread_key_create(&g_key, free_ctx) == 0;
-    if (g_key_made && !g_sha256)
-        g_sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
-    pthread_mutex_unlock(&g_init_mu);
+    EVP_MD_CTX_free(t_md); /* other threads' went with the thread */
+    t_md = NULL;
+    pthread_key_delete(g_key);
+    EVP_MD_free(g_sha256);
+    g_sha256 = NULL;
 }
 
 void authc__csrf_hash(const authc *a, const char *token, char out[65])
 {
-    static _Thread_local EVP_MD_CTX *m;
+    EVP_MD_CTX *m = t_md;
     uint8_t md[SHA256_DIGEST_LENGTH];
-    init_retry();
-    if (!m && g_sha256 && (m = EVP_MD_CTX_new()) != NULL)
+    if (!m && authc_global_init() == AUTHC_OK && g_sha256 && (m = EVP_MD_CTX_new()) != NULL) {
         pthread_setspecific(g_key, m);
+        t_md = m;
+    }
     if (!m || !EVP_DigestInit_ex(m, g_sha256, NULL) ||
         !EVP_DigestUpdate(m, token, strlen(token)) ||
         !EVP_DigestUpdate(m, a->csrf_secret, strlen(a->csrf_secret)) ||

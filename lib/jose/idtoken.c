@@ -508,8 +508,11 @@ static authc_err check_claims(json_t *c, const authc__idtoken_expect *x, char *w
         WHY("id_token iss does not match the issuer %s", x->issuer ? x->issuer : "(none)");
         return AUTHC_ERR_INVALID;
     }
-    const char *sub = json_string_value(json_object_get(c, "sub"));
-    if (!sub || !*sub) {
+    json_t *subj = json_object_get(c, "sub");
+    const char *sub = json_string_value(subj);
+    if (x->sub_optional && !subj) {
+        /* a logout token may name only a session (sid) */
+    } else if (!sub || !*sub) {
         WHY("id_token has no sub");
         return AUTHC_ERR_INVALID;
     }

@@ -55,6 +55,7 @@ typedef struct authc__idtoken_expect {
     unsigned algs;           /* allowed algs (0 = RS256 only) */
     int64_t now;             /* seconds since epoch */
     int64_t skew;            /* seconds tolerated for exp/iat/nbf (<0 = default) */
+    bool sub_optional;       /* logout tokens: `sub` may be absent (never empty) */
 } authc__idtoken_expect;
 
 /* Verifies a compact JWS ID token: the signature with a key of the cache

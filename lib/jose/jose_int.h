@@ -8,6 +8,13 @@
 
 #include "authc.h"
 
+/* The JWE module's share of authc_global_init/cleanup (lib/core/global.c
+ * calls them, under its lock): fetch the ciphers and the HMAC once and
+ * create the per-thread context key; cleanup frees them and the calling
+ * thread's contexts. */
+authc_err authc__jwe_global_init(void);
+void authc__jwe_global_cleanup(void);
+
 /* Hard maximum of a token we accept (a chunked cookie can reach this). */
 #define AUTHC__JWE_MAX_TOKEN (64 * 1024)
 /* Clock tolerance of decode(), seconds. */

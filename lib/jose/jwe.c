@@ -30,11 +30,7 @@ enum enc { ENC_CBC_HS512, ENC_GCM };
 
 /* ---- process-wide fetched algorithms, per-thread contexts ------------ */
 
-/* Set up on first use; retried after a failure (a transient OOM must not
- * disable sessions for the life of the process). */
-static pthread_mutex_t g_init_mu = PTHREAD_MUTEX_INITIALIZER;
-static _Atomic bool g_ok;
-static bool g_key_made;
+static bool g_ok; /* written under global.c's lock, read after its release */
 static EVP_CIPHER *g_cbc, *g_gcm;
 static EVP_MAC *g_hmac;
 static pthread_key_t g_tls_key;
@@ -94,37 +90,39 @@ static EVP_MAC_CTX *keyed_hmac(jwe_tls *t, const uint8_t *key)
     return sl->ctx;
 }
 
-static void global_init(void)
+authc_err authc__jwe_global_init(void)
 {
-    /* Fetched once, kept for the life of the process (read-only after). */
-    if (!g_cbc)
-        g_cbc = EVP_CIPHER_fetch(NULL, "AES-256-CBC", NULL);
-    if (!g_gcm)
-        g_gcm = EVP_CIPHER_fetch(NULL, "AES-256-GCM", NULL);
-    if (!g_hmac)
-        g_hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
-    if (!g_cbc || !g_gcm || !g_hmac)
-        return;
-    if (!g_key_made && pthread_key_create(&g_tls_key, tls_free) != 0)
-        return;
-    g_key_made = true;
+    /* Fetched once, kept until authc_global_cleanup (read-only between). */
+    g_cbc = EVP_CIPHER_fetch(NULL, "AES-256-CBC", NULL);
+    g_gcm = EVP_CIPHER_fetch(NULL, "AES-256-GCM", NULL);
+    g_hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+    if (!g_cbc || !g_gcm || !g_hmac || pthread_key_create(&g_tls_key, tls_free) != 0) {
+        EVP_CIPHER_free(g_cbc);
+        EVP_CIPHER_free(g_gcm);
+        EVP_MAC_free(g_hmac);
+        g_cbc = g_gcm = NULL;
+        g_hmac = NULL;
+        return AUTHC_ERR_CRYPTO;
+    }
     g_ok = true;
+    return AUTHC_OK;
 }
 
-static bool global_ready(void)
+void authc__jwe_global_cleanup(void)
 {
-    if (g_ok)
-        return true;
-    /* OpenSSL 3.0 keeps using its default library context after that
-     * context failed to set up (out of memory) and crashes on its NULL
-     * lock: ask for the context first, and stop when it is not there. */
-    if (!OSSL_LIB_CTX_get0_global_default())
-        return false;
-    pthread_mutex_lock(&g_init_mu);
     if (!g_ok)
-        global_init();
-    pthread_mutex_unlock(&g_init_mu);
-    return g_ok;
+        return;
+    /* Other threads' contexts were freed by the key's destructor when they
+     * exited; this thread's are freed now, before the key goes away. */
+    tls_free(t_tls);
+    t_tls = NULL;
+    pthread_key_delete(g_tls_key);
+    EVP_CIPHER_free(g_cbc);
+    EVP_CIPHER_free(g_gcm);
+    EVP_MAC_free(g_hmac);
+    g_cbc = g_gcm = NULL;
+    g_hmac = NULL;
+    g_ok = false;
 }
 
 /* The calling thread's contexts (owned by the thread, freed at its exit);
@@ -133,7 +131,7 @@ static jwe_tls *tls_get(void)
 {
     if (t_tls)
         return t_tls;
-    if (!global_ready())
+    if (authc_global_init() != AUTHC_OK || !g_ok)
         return NULL;
     jwe_tls *t = OPENSSL_zalloc(sizeof *t);
     if (!t)

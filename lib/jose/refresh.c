@@ -2,12 +2,12 @@
  * decrypted claims in one pass, read exp/nbf/iat and the user members, and
  * splice fresh iat/exp/jti into the same text. Anything unusual falls back. */
 #include <errno.h>
-#include <math.h>
 #include <openssl/crypto.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "jose/jose_int.h"
+#include "util/parse_int.h"
 #include "util/util_int.h"
 
 #define MAX_DEPTH 32
@@ -26,46 +26,6 @@ static void ws(scan *s)
 {
     while (s->p < s->end && (*s->p == ' ' || *s->p == '\t' || *s->p == '\n' || *s->p == '\r'))
         s->p++;
-}
-
-/* Length of a valid UTF-8 sequence at p (1..4) or 0. */
-static size_t utf8_len(const unsigned char *p, const unsigned char *end)
-{
-    unsigned char c = p[0];
-    size_t n;
-    uint32_t cp;
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xc2 && c <= 0xdf) {
-        n = 2;
-        cp = c & 0x1f;
-    } else if (c >= 0xe0 && c <= 0xef) {
-        n = 3;
-        cp = c & 0x0f;
-    } else if (c >= 0xf0 && c <= 0xf4) {
-        n = 4;
-        cp = c & 0x07;
-    } else {
-        return 0;
-    }
-    if ((size_t)(end - p) < n)
-        return 0;
-    for (size_t i = 1; i < n; i++) {
-        if ((p[i] & 0xc0) != 0x80)
-            return 0;
-        cp = cp << 6 | (p[i] & 0x3f);
-    }
-    if ((n == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)))
-        return 0;
-    return n;
-}
-
-static int hexv(char c)
-{
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
 }
 
 /* A string at s->p (which is '"'); sets *esc when it has escapes. Rejects
@@ -93,7 +53,7 @@ static bool string(scan *s, bool *esc)
                     return false;
                 int v = 0;
                 for (int i = 2; i < 6; i++) {
-                    int h = hexv((char)p[i]);
+                    int h = authc__hexval(p[i]);
                     if (h < 0)
                         return false;
                     v = v << 4 | h;
@@ -108,7 +68,7 @@ static bool string(scan *s, bool *esc)
             }
             continue;
         }
-        size_t l = utf8_len(p, end);
+        size_t l = authc__utf8_next(p, (size_t)(end - p), NULL);
         if (!l)
             return false;
         p += l;
@@ -151,22 +111,24 @@ static bool number(scan *s, bool *integer)
     return true;
 }
 
-/* True when jansson would load the number too: integers within int64,
- * reals that do not overflow a double. Anything else falls back, so
- * GET /session and authc_auth() never disagree. */
+/* jansson rejects a whole document holding an integer outside int64 or a
+ * real that overflows a double; so must the fast path, or GET /session and
+ * authc_auth() would disagree about the same cookie. */
 static bool in_range(const char *p, size_t n, bool integer)
 {
+    if (integer) {
+        int64_t v;
+        return authc__parse_i64_n(p, n, INT64_MIN, INT64_MAX, &v) == AUTHC_OK;
+    }
     char tmp[64];
     if (n >= sizeof tmp)
-        return false;
+        return false; /* long numbers: let jansson decide */
     memcpy(tmp, p, n);
     tmp[n] = '\0';
     errno = 0;
-    if (integer)
-        (void)strtoll(tmp, NULL, 10);
-    else if (fabs(strtod(tmp, NULL)) == HUGE_VAL)
-        return false;
-    return errno != ERANGE || !integer;
+    char *e;
+    double d = strtod(tmp, &e);
+    return !(errno == ERANGE && d != 0.0) && !*e;
 }
 
 static bool value(scan *s, char *kind);
@@ -309,18 +271,7 @@ static bool scan_claims(const char *text, size_t n, member m[K__N], const char *
 /* Integer value of a number span; false when out of range (fallback). */
 static bool as_i64(const member *m, int64_t *out)
 {
-    char tmp[32];
-    if (m->v.n >= sizeof tmp)
-        return false;
-    memcpy(tmp, m->v.p, m->v.n);
-    tmp[m->v.n] = '\0';
-    errno = 0;
-    char *e;
-    long long v = strtoll(tmp, &e, 10);
-    if (errno || *e)
-        return false;
-    *out = v;
-    return true;
+    return authc__parse_i64_n(m->v.p, m->v.n, INT64_MIN, INT64_MAX, out) == AUTHC_OK;
 }
 
 static bool as_double(const member *m, double *out)

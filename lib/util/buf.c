@@ -1,6 +1,5 @@
 /* buf.c — bounded string builder on an arena, plus the escaping appenders
  * (HTML, JSON, URI component, form) that pages and responses use. */
-#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -143,32 +142,28 @@ void authc__buf_add_json_str(authc__buf *b, const char *s)
     authc__buf_addc(b, '"');
 }
 
-/* Bytes each encoder passes through unchanged: encodeURIComponent keeps
- * A-Z a-z 0-9 - _ . ! ~ * ' ( ); URLSearchParams keeps A-Z a-z 0-9 * - . _ */
-static bool keep_uri[256], keep_form[256];
+/* Bytes each encoder passes through unchanged, as 256-bit sets (bit c of
+ * word c / 64): encodeURIComponent keeps A-Z a-z 0-9 - _ . ! ~ * ' ( );
+ * URLSearchParams keeps A-Z a-z 0-9 * - . _ (test_buf checks every byte). */
+static const uint64_t KEEP_URI[4] = {0x03ff678200000000ULL, 0x47fffffe87fffffeULL, 0, 0};
+static const uint64_t KEEP_FORM[4] = {0x03ff640000000000ULL, 0x07fffffe87fffffeULL, 0, 0};
 
-static void init_keep(void)
+static bool keeps(const uint64_t *set, unsigned char c)
 {
-    for (int c = 0; c < 256; c++) {
-        bool alnum = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
-        keep_uri[c] = alnum || (c && strchr("-_.!~*'()", c) != NULL);
-        keep_form[c] = alnum || (c && strchr("*-._", c) != NULL);
-    }
+    return set[c >> 6] >> (c & 63) & 1;
 }
 
 static void add_pct(authc__buf *b, const char *s, bool form)
 {
     static const char hexd[] = "0123456789ABCDEF";
-    static pthread_once_t once = PTHREAD_ONCE_INIT;
-    pthread_once(&once, init_keep);
     if (!s)
         return;
-    const bool *keep = form ? keep_form : keep_uri;
+    const uint64_t *keep = form ? KEEP_FORM : KEEP_URI;
     const unsigned char *p = (const unsigned char *)s;
     while (*p) {
         /* Copy runs of pass-through bytes in one go (tokens are all run). */
         const unsigned char *run = p;
-        while (*p && keep[*p])
+        while (*p && keeps(keep, *p))
             p++;
         if (p > run)
             authc__buf_add(b, run, (size_t)(p - run));

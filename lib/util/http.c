@@ -1,7 +1,6 @@
 /* http.c — outbound HTTP for provider calls over libcurl: TLS always
  * verified, connect and total timeouts, bounded responses, no redirects. */
 #include <ctype.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,34 +8,12 @@
 #include <curl/curl.h>
 
 #include "util/http_int.h"
+#include "util/parse_int.h"
 #include "util/util_int.h"
-
-static pthread_once_t g_once = PTHREAD_ONCE_INIT;
-static CURLcode g_init_rc = CURLE_FAILED_INIT;
-
-static void global_init(void)
-{
-    /* curl_global_init is not thread-safe itself: run it exactly once. */
-    g_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
-}
 
 bool authc__http_is_loopback(const char *url)
 {
-    authc_arena *ar = authc_arena_new();
-    if (!ar)
-        return false;
-    authc__url u;
-    bool lo = false;
-    if (authc__url_parse(ar, url, &u) == AUTHC_OK) {
-        lo = !strcmp(u.host, "localhost") || !strcmp(u.host, "[::1]") ||
-             authc__starts_with(u.host, "127.");
-        if (authc__starts_with(u.host, "127.")) /* must be a dotted quad */
-            for (const char *p = u.host; *p; p++)
-                if (!isdigit((unsigned char)*p) && *p != '.')
-                    lo = false;
-    }
-    authc_arena_free(ar);
-    return lo;
+    return authc__url_is_loopback(url); /* the one rule, in parse.c */
 }
 
 typedef struct sink {
@@ -85,7 +62,7 @@ authc_err authc__http_do(authc_arena *ar, const authc__http_opts *o,
         snprintf(why, whylen, "only http(s) URLs are allowed");
         return AUTHC_ERR_INVALID;
     }
-    if (authc__starts_with(rq->url, "http://") && !o->allow_http && !authc__http_is_loopback(rq->url)) {
+    if (authc__starts_with(rq->url, "http://") && !o->allow_http && !authc__url_is_loopback(rq->url)) {
         snprintf(why, whylen, "plain http is only allowed to loopback hosts (use https)");
         return AUTHC_ERR_INVALID;
     }
@@ -93,8 +70,7 @@ authc_err authc__http_do(authc_arena *ar, const authc__http_opts *o,
         snprintf(why, whylen, "too many request headers");
         return AUTHC_ERR_INVALID;
     }
-    pthread_once(&g_once, global_init);
-    if (g_init_rc != CURLE_OK) {
+    if (authc_global_init() != AUTHC_OK) { /* curl_global_init, once */
         snprintf(why, whylen, "libcurl could not be initialised");
         return AUTHC_ERR_IO;
     }

@@ -52,7 +52,8 @@ authc_err authc__http_do(authc_arena *ar, const authc__http_opts *o,
                          const authc__http_req *rq, authc__http_res *res,
                          char *why, size_t whylen);
 
-/* True for URLs whose host is a loopback name or address. */
+/* Same as authc__url_is_loopback (parse_int.h), which new code calls;
+ * kept until lib/providers switches. */
 bool authc__http_is_loopback(const char *url);
 
 #endif

@@ -2,7 +2,6 @@
  * implicit TLS, timeouts, bounded sizes) and builds its MIME message. */
 #include <ctype.h>
 #include <errno.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,98 +10,10 @@
 
 #include <curl/curl.h>
 
+#include "util/parse_int.h"
 #include "util/smtp_int.h"
 
 /* ---- settings --------------------------------------------------------- */
-
-static char *dup_n(const char *s, size_t n)
-{
-    char *d = malloc(n + 1);
-    if (d) {
-        memcpy(d, s, n);
-        d[n] = '\0';
-    }
-    return d;
-}
-
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-/* Percent-decodes userinfo into a heap string; NULL on a bad escape, NUL
- * or a control character (they would end up in the AUTH exchange). */
-static char *userinfo_decode(const char *s, size_t n)
-{
-    char *d = malloc(n + 1);
-    if (!d)
-        return NULL;
-    size_t k = 0;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c == '%') {
-            if (i + 2 >= n) {
-                authc__wipe(d, k);
-                free(d);
-                return NULL;
-            }
-            int a = hexval(s[i + 1]), b = hexval(s[i + 2]);
-            if (a < 0 || b < 0) {
-                authc__wipe(d, k);
-                free(d);
-                return NULL;
-            }
-            c = (unsigned char)(a * 16 + b);
-            i += 2;
-        }
-        if (c < 0x20 || c == 0x7f) {
-            authc__wipe(d, k);
-            free(d);
-            return NULL;
-        }
-        d[k++] = (char)c;
-    }
-    d[k] = '\0';
-    return d;
-}
-
-bool authc__smtp_host_is_loopback(const char *host)
-{
-    if (!host)
-        return false;
-    if (!strcasecmp(host, "localhost") || !strcmp(host, "[::1]"))
-        return true;
-    /* A dotted quad in 127.0.0.0/8. */
-    unsigned a, b, c, d;
-    char tail;
-    if (sscanf(host, "%3u.%3u.%3u.%3u%c", &a, &b, &c, &d, &tail) == 4)
-        return a == 127 && b < 256 && c < 256 && d < 256;
-    return false;
-}
-
-static bool host_chars_ok(const char *h, size_t n)
-{
-    if (n == 0 || n > 253)
-        return false;
-    if (h[0] == '[') {
-        if (n < 4 || h[n - 1] != ']')
-            return false;
-        for (size_t i = 1; i + 1 < n; i++)
-            if (!isxdigit((unsigned char)h[i]) && h[i] != ':' && h[i] != '.')
-                return false;
-        return true;
-    }
-    for (size_t i = 0; i < n; i++)
-        if (!isalnum((unsigned char)h[i]) && h[i] != '.' && h[i] != '-' && h[i] != '_')
-            return false;
-    return h[0] != '.' && h[0] != '-';
-}
 
 void authc__smtp_clear(authc__smtp *s)
 {
@@ -119,117 +30,67 @@ void authc__smtp_clear(authc__smtp *s)
     memset(s, 0, sizeof *s);
 }
 
+/* Replaces *dst (wiped) with a copy of src, or with NULL when src is "" and
+ * !keep_empty; false on OOM. */
+static bool set_secret(char **dst, const char *src, bool keep_empty)
+{
+    if (*dst) {
+        authc__wipe(*dst, strlen(*dst));
+        free(*dst);
+    }
+    bool want = *src || keep_empty;
+    *dst = want ? strdup(src) : NULL;
+    return !want || *dst;
+}
+
 authc_err authc__smtp_parse(const char *url, const char *user, const char *password,
                             bool allow_plain, authc__smtp *s, char *err, size_t errlen)
 {
     memset(s, 0, sizeof *s);
-#define BAD(...) do { snprintf(err, errlen, __VA_ARGS__); authc__smtp_clear(s); return AUTHC_ERR_INVALID; } while (0)
+    authc__url_parts u;
+    memset(&u, 0, sizeof u);
+#define BAD(...) do { snprintf(err, errlen, __VA_ARGS__); authc__url_parts_clear(&u); authc__smtp_clear(s); \
+                      return AUTHC_ERR_INVALID; } while (0)
     if (!url || !*url)
         BAD("no SMTP server URL");
-    size_t ul = strlen(url);
-    if (ul > AUTHC__SMTP_URL_MAX)
+    if (strnlen(url, AUTHC__SMTP_URL_MAX + 1) > AUTHC__SMTP_URL_MAX)
         BAD("SMTP server URL longer than %d characters", AUTHC__SMTP_URL_MAX);
-    for (size_t i = 0; i < ul; i++)
-        if ((unsigned char)url[i] <= 0x20 || url[i] == 0x7f)
-            BAD("SMTP server URL contains spaces or control characters");
-    const char *p;
-    if (!strncasecmp(url, "smtp://", 7)) {
-        p = url + 7;
-    } else if (!strncasecmp(url, "smtps://", 8)) {
-        p = url + 8;
-        s->implicit_tls = true;
-    } else {
+    if (strncasecmp(url, "smtp://", 7) && strncasecmp(url, "smtps://", 8))
         BAD("SMTP server URL must start with smtp:// (STARTTLS) or smtps:// (TLS)");
-    }
-    size_t al = strcspn(p, "/?#");
-    const char *rest = p + al;
-    if (*rest == '?' || *rest == '#')
-        BAD("SMTP server URL must not have a query or fragment (TLS is set by the scheme)");
-    const char *at = NULL;
-    for (const char *q = p; q < p + al; q++)
-        if (*q == '@')
-            at = q;
-    const char *hp = p;
-    if (at) {
-        const char *colon = memchr(p, ':', (size_t)(at - p));
-        size_t ulen = colon ? (size_t)(colon - p) : (size_t)(at - p);
-        s->user = userinfo_decode(p, ulen);
-        if (colon)
-            s->password = userinfo_decode(colon + 1, (size_t)(at - colon - 1));
-        if (!s->user || (colon && !s->password))
-            BAD("SMTP server URL: the user name or password is not valid percent-encoding");
-        if (!*s->user) {
-            free(s->user);
-            s->user = NULL;
-        }
-        hp = at + 1;
-    }
-    size_t hl = (size_t)(p + al - hp);
-    const char *port = NULL;
-    size_t host_len = hl;
-    if (hl && hp[0] == '[') {
-        const char *rb = memchr(hp, ']', hl);
-        if (!rb)
-            BAD("SMTP server URL: unterminated IPv6 address");
-        host_len = (size_t)(rb - hp) + 1;
-        if (host_len < hl) {
-            if (hp[host_len] != ':')
-                BAD("SMTP server URL: bad host");
-            port = hp + host_len + 1;
-        }
-    } else {
-        const char *colon = memchr(hp, ':', hl);
-        if (colon) {
-            host_len = (size_t)(colon - hp);
-            port = colon + 1;
-        }
-    }
-    if (!host_chars_ok(hp, host_len))
-        BAD("SMTP server URL: missing or invalid host name");
-    s->host = dup_n(hp, host_len);
-    if (!s->host)
+    authc_err e = authc__url_split(url, &u);
+    if (e == AUTHC_ERR_NOMEM)
         BAD("out of memory");
-    for (char *c = s->host; *c; c++)
-        *c = (char)tolower((unsigned char)*c);
-    s->port = s->implicit_tls ? 465 : 587;
-    if (port) {
-        size_t pl = (size_t)(p + al - port);
-        if (pl == 0 || pl > 5)
-            BAD("SMTP server URL: bad port");
-        unsigned v = 0;
-        for (size_t i = 0; i < pl; i++) {
-            if (!isdigit((unsigned char)port[i]))
-                BAD("SMTP server URL: bad port");
-            v = v * 10 + (unsigned)(port[i] - '0');
-        }
-        if (v == 0 || v > 65535)
-            BAD("SMTP server URL: port out of range");
-        s->port = v;
+    if (e) {
+        /* Say which part is wrong without echoing the URL (it may hold
+         * the password). */
+        for (size_t i = 0; url[i]; i++)
+            if ((unsigned char)url[i] <= 0x20 || url[i] == 0x7f)
+                BAD("SMTP server URL contains spaces or control characters");
+        BAD("SMTP server URL is not valid: expected smtp[s]://[user[:password]@]host[:port][/ehlo-name], "
+            "with the user name and password percent-encoded and a port from 1 to 65535");
     }
+    s->implicit_tls = !strcmp(u.scheme, "smtps");
+    if (u.query || u.fragment)
+        BAD("SMTP server URL must not have a query or fragment (TLS is set by the scheme)");
+    if (!u.host)
+        BAD("SMTP server URL: missing or invalid host name");
+    s->host = u.host;
+    u.host = NULL;
+    s->port = u.port > 0 ? (unsigned)u.port : s->implicit_tls ? 465 : 587;
+    s->user = u.user;
+    s->password = u.password;
+    u.user = u.password = NULL;
     /* The path, when given, is the name sent with EHLO. */
-    const char *ehlo = *rest == '/' ? rest + 1 : "";
+    const char *ehlo = u.path && u.path[0] == '/' ? u.path + 1 : "";
     for (const char *c = ehlo; *c; c++)
         if (!isalnum((unsigned char)*c) && *c != '.' && *c != '-' && *c != '[' && *c != ']' && *c != ':')
             BAD("SMTP server URL: the path (EHLO name) may hold only a host name");
-    if (user) {
-        free(s->user);
-        s->user = *user ? strdup(user) : NULL;
-        if (*user && !s->user)
-            BAD("out of memory");
-    }
-    if (password) {
-        if (s->password) {
-            authc__wipe(s->password, strlen(s->password));
-            free(s->password);
-        }
-        s->password = strdup(password);
-        if (!s->password)
-            BAD("out of memory");
-    }
+    if ((user && !set_secret(&s->user, user, false)) || (password && !set_secret(&s->password, password, true)))
+        BAD("out of memory");
     if (s->password && !s->user)
         BAD("SMTP server URL: a password without a user name");
     if (allow_plain && !s->implicit_tls) {
-        if (!authc__smtp_host_is_loopback(s->host))
+        if (!authc__host_is_loopback(s->host))
             BAD("SMTP without TLS is allowed only to a loopback host (localhost, 127.0.0.1, [::1]); "
                 "%s is not — use smtp:// with STARTTLS or smtps://", s->host);
         s->plain = true;
@@ -240,6 +101,7 @@ authc_err authc__smtp_parse(const char *url, const char *user, const char *passw
         BAD("out of memory");
     snprintf(s->curl_url, cl, "%s://%s:%u%s%s", s->implicit_tls ? "smtps" : "smtp", s->host, s->port,
              *ehlo ? "/" : "", ehlo);
+    authc__url_parts_clear(&u);
     s->connect_timeout_ms = 10000;
     s->timeout_ms = 30000;
     return AUTHC_OK;
@@ -248,41 +110,16 @@ authc_err authc__smtp_parse(const char *url, const char *user, const char *passw
 
 /* ---- addresses ---------------------------------------------------------- */
 
+/* Strict UTF-8 (parse_int.h) without C1 controls or the Unicode line and
+ * paragraph separators, which some clients treat as line breaks. */
 static bool utf8_ok(const unsigned char *s, size_t n)
 {
     for (size_t i = 0; i < n;) {
-        unsigned char c = s[i];
-        size_t need;
         uint32_t v;
-        if (c < 0x80) {
-            i++;
-            continue;
-        } else if (c >= 0xC2 && c <= 0xDF) {
-            need = 1;
-            v = c & 0x1F;
-        } else if (c >= 0xE0 && c <= 0xEF) {
-            need = 2;
-            v = c & 0x0F;
-        } else if (c >= 0xF0 && c <= 0xF4) {
-            need = 3;
-            v = c & 0x07;
-        } else {
+        size_t l = authc__utf8_next(s + i, n - i, &v);
+        if (!l || (v >= 0x80 && v <= 0x9F) || v == 0x2028 || v == 0x2029)
             return false;
-        }
-        if (n - i - 1 < need)
-            return false;
-        for (size_t j = 1; j <= need; j++) {
-            if ((s[i + j] & 0xC0) != 0x80)
-                return false;
-            v = (v << 6) | (s[i + j] & 0x3F);
-        }
-        if ((need == 2 && (v < 0x800 || (v >= 0xD800 && v <= 0xDFFF))) ||
-            (need == 3 && (v < 0x10000 || v > 0x10FFFF)))
-            return false;
-        /* C1 controls and the Unicode line/paragraph separators. */
-        if ((v >= 0x80 && v <= 0x9F) || v == 0x2028 || v == 0x2029)
-            return false;
-        i += need + 1;
+        i += l;
     }
     return true;
 }
@@ -329,7 +166,7 @@ authc_err authc__mailbox_parse(const char *in, char **display, char **addr)
         size_t l = strlen(in);
         while (l && in[l - 1] == ' ')
             l--;
-        *addr = dup_n(in, l);
+        *addr = strndup(in, l);
         if (!*addr)
             return AUTHC_ERR_NOMEM;
     } else {
@@ -339,7 +176,7 @@ authc_err authc__mailbox_parse(const char *in, char **display, char **addr)
         for (const char *q = gt + 1; *q; q++)
             if (*q != ' ')
                 return AUTHC_ERR_INVALID;
-        *addr = dup_n(lt + 1, (size_t)(gt - lt - 1));
+        *addr = strndup(lt + 1, (size_t)(gt - lt - 1));
         const char *d = in, *e = lt;
         while (d < e && *d == ' ')
             d++;
@@ -357,7 +194,7 @@ authc_err authc__mailbox_parse(const char *in, char **display, char **addr)
             return AUTHC_ERR_INVALID;
         }
         if (e > d) {
-            *display = dup_n(d, (size_t)(e - d));
+            *display = strndup(d, (size_t)(e - d));
             if (!*display) {
                 free(*addr);
                 *addr = NULL;
@@ -561,14 +398,6 @@ authc_err authc__mime_build(authc_arena *ar, const authc__mail *m, char **out, s
 
 /* ---- libcurl -------------------------------------------------------- */
 
-static pthread_once_t g_once = PTHREAD_ONCE_INIT;
-static CURLcode g_init = CURLE_FAILED_INIT;
-
-static void global_init(void)
-{
-    g_init = curl_global_init(CURL_GLOBAL_DEFAULT);
-}
-
 typedef struct reader {
     const char *p;
     size_t left;
@@ -604,8 +433,7 @@ authc_err authc__smtp_send(const authc__smtp *s, const char *from, const char *t
         snprintf(err, errlen, "refused to send: bad address or message too large");
         return AUTHC_ERR_INVALID;
     }
-    pthread_once(&g_once, global_init);
-    if (g_init != CURLE_OK) {
+    if (authc_global_init() != AUTHC_OK) { /* curl_global_init, once */
         snprintf(err, errlen, "libcurl could not be initialised");
         return AUTHC_ERR_IO;
     }

@@ -41,9 +41,6 @@ authc_err authc__smtp_parse(const char *url, const char *user, const char *passw
                             bool allow_plain, authc__smtp *s, char *err, size_t errlen);
 void authc__smtp_clear(authc__smtp *s);
 
-/* True when host (as in a URL, IPv6 in brackets) is loopback. */
-bool authc__smtp_host_is_loopback(const char *host);
-
 /* An address that is safe in the SMTP envelope and in a header: one '@'
  * with non-empty sides, at most AUTHC__ADDR_MAX bytes, valid UTF-8, no
  * control characters, spaces or any of "<>()[]\\,;:\"". */

@@ -3,6 +3,7 @@
 #include <ctype.h>
 #include <string.h>
 
+#include "util/parse_int.h"
 #include "util/util_int.h"
 
 #define URL_MAX 8192
@@ -53,9 +54,8 @@ authc_err authc__url_parse(authc_arena *ar, const char *s, authc__url *u)
                 return AUTHC_ERR_INVALID;
             port = rb + 2;
         }
-        for (const char *q = auth + 1; q < rb; q++)
-            if (!isxdigit((unsigned char)*q) && *q != ':' && *q != '.')
-                return AUTHC_ERR_INVALID;
+        if (!authc__host_ok(auth, hostlen)) /* a real IPv6 address */
+            return AUTHC_ERR_INVALID;
     } else {
         const char *colon = memchr(auth, ':', alen);
         hostlen = colon ? (size_t)(colon - auth) : alen;
@@ -83,18 +83,11 @@ authc_err authc__url_parse(authc_arena *ar, const char *s, authc__url *u)
         if (plen == 0) {
             port = NULL;
         } else {
-            if (plen > 5)
-                return AUTHC_ERR_INVALID;
-            long pv = 0;
-            for (size_t i = 0; i < plen; i++) {
-                if (!isdigit((unsigned char)port[i]))
-                    return AUTHC_ERR_INVALID;
-                pv = pv * 10 + (port[i] - '0');
-            }
-            if (pv > 65535)
+            int64_t pv; /* WHATWG: digits only, 0..65535 */
+            if (!isdigit((unsigned char)port[0]) || authc__parse_i64_n(port, plen, 0, 65535, &pv))
                 return AUTHC_ERR_INVALID;
             bool dflt = (pv == 80 && u->scheme[4] == '\0') || (pv == 443 && u->scheme[4] == 's');
-            u->port = dflt ? NULL : authc_arena_printf(ar, "%ld", pv);
+            u->port = dflt ? NULL : authc_arena_printf(ar, "%d", (int)pv);
         }
     }
     u->origin = u->port ? authc__join(ar, u->scheme, "://", host, ":", u->port, NULL)

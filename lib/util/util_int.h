@@ -53,7 +53,8 @@ char *authc__b64_encode(authc_arena *ar, const uint8_t *in, size_t n);   /* stan
 uint8_t *authc__b64_decode(authc_arena *ar, const char *in, size_t n, size_t *outlen);
 /* Lowercase hex of n bytes into out (2n+1 bytes). */
 void authc__hex(char *out, const uint8_t *in, size_t n);
-/* Percent-decodes (and '+' → ' ' when form is true). NULL on malformed
+/* Percent-decodes (and '+' → ' ' when form is true) by the rule of parse_int.h
+ * (authc__pct_decode_to); NULL on malformed
  * escapes or embedded NUL. */
 char *authc__pct_decode(authc_arena *ar, const char *s, size_t n, bool form);
 

@@ -3,6 +3,7 @@
  * injection, CRLF lines only, the password never in an error). SMTP server
  * replies are parsed by libcurl, not by authc. */
 #include "fuzz.h"
+#include "util/parse_int.h"
 #include "util/smtp_int.h"
 
 #define PW "Pw-4f7a1c9e"
@@ -70,7 +71,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             FUZZ_CHECK(!strstr(err, PW), "the password is in the error: %s", err);
         if (e == AUTHC_OK) {
             FUZZ_CHECK(cfg.curl_url && !strchr(cfg.curl_url, '@'), "userinfo left in the curl URL");
-            FUZZ_CHECK(!(data[0] & 4) || !cfg.plain || authc__smtp_host_is_loopback(cfg.host),
+            FUZZ_CHECK(!(data[0] & 4) || !cfg.plain || authc__host_is_loopback(cfg.host),
                        "plain SMTP to a non-loopback host");
             authc__smtp_clear(&cfg);
         }

@@ -102,6 +102,8 @@ static void test_agrees(void **st)
         "{\"iat\":2000000000,\"nbf\":1800000015}", /* nbf at the edge, future iat ok */
         "{\"jti\":\"old\",\"iat\":5,\"exp\":1800000500,\"z\":0}",
         "{\"a\":{\"b\":{\"c\":{\"d\":[[[[]]]]}}}}",
+        "{\"a\":9223372036854775807,\"b\":-9223372036854775808}", /* int64 edges */
+        "{\"a\":[1e-400]}",                   /* underflow is fine for jansson */
     };
     for (size_t i = 0; i < sizeof ok / sizeof *ok; i++)
         if (agree(ok[i]) != AUTHC_OK)
@@ -130,6 +132,9 @@ static void test_falls_back(void **st)
         "{\"n\\u0061me\":\"x\"}", "{\"a\":\"\\u0000\"}", "{\"a\":\"\\ud800\"}", "{\"a\":\"\xff\"}",
         "{\"a\":\"\xc3\"}", "{\"a\":01}", "{\"a\":1.}", "{\"a\":tru}", "{\"a\":\"x\"} x",
         "{\"exp\":123456789012345678901234567890}", "{\"a\":\"tab\there\"}",
+        /* Numbers jansson refuses: the fast path must not accept them. */
+        "{\"a\":9223372036854775808}", "{\"a\":-9223372036854775809}",
+        "{\"n\":{\"x\":[99999999999999999999]}}", "{\"a\":[1e400]}", "{\"a\":-1E+999}",
         "{\"a\":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}",
     };
     for (size_t i = 0; i < sizeof odd / sizeof *odd; i++) {

@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "authc.h"
+#include "util/parse_int.h"
 #include "util/smtp_int.h"
 #include "util/util_int.h"
 
@@ -96,15 +97,15 @@ static void test_parse_bad(void **state)
 static void test_loopback(void **state)
 {
     (void)state;
-    assert_true(authc__smtp_host_is_loopback("localhost"));
-    assert_true(authc__smtp_host_is_loopback("127.0.0.1"));
-    assert_true(authc__smtp_host_is_loopback("127.1.2.3"));
-    assert_true(authc__smtp_host_is_loopback("[::1]"));
-    assert_false(authc__smtp_host_is_loopback("128.0.0.1"));
-    assert_false(authc__smtp_host_is_loopback("127.0.0.1x"));
-    assert_false(authc__smtp_host_is_loopback("127.0.0.256"));
-    assert_false(authc__smtp_host_is_loopback("[::2]"));
-    assert_false(authc__smtp_host_is_loopback(NULL));
+    assert_true(authc__host_is_loopback("localhost"));
+    assert_true(authc__host_is_loopback("127.0.0.1"));
+    assert_true(authc__host_is_loopback("127.1.2.3"));
+    assert_true(authc__host_is_loopback("[::1]"));
+    assert_false(authc__host_is_loopback("128.0.0.1"));
+    assert_false(authc__host_is_loopback("127.0.0.1x"));
+    assert_false(authc__host_is_loopback("127.0.0.256"));
+    assert_false(authc__host_is_loopback("[::2]"));
+    assert_false(authc__host_is_loopback(NULL));
 }
 
 /* ------------------------------------------------------------------ */

@@ -1,0 +1,516 @@
+/* parse.c — the one parsing module: booleans, integers, durations, percent-
+ * decoding, UTF-8, hosts and loopback, colours and URL splitting (libcurl). */
+#include <arpa/inet.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <curl/curl.h>
+
+#include "util/parse_int.h"
+#include "util/util_int.h"
+
+static bool is_digit(int c)
+{
+    return c >= '0' && c <= '9';
+}
+
+static bool is_alpha(int c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+static char lower(char c)
+{
+    return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
+}
+
+/* ---- booleans ----------------------------------------------------------- */
+
+authc_err authc__parse_bool(const char *s, bool *out)
+{
+    static const char *const yes[] = {"1", "true", "yes", "on"};
+    static const char *const no[] = {"0", "false", "no", "off"};
+    if (!s)
+        return AUTHC_ERR_INVALID;
+    for (size_t i = 0; i < sizeof yes / sizeof *yes; i++) {
+        if (!strcasecmp(s, yes[i])) {
+            *out = true;
+            return AUTHC_OK;
+        }
+        if (!strcasecmp(s, no[i])) {
+            *out = false;
+            return AUTHC_OK;
+        }
+    }
+    return AUTHC_ERR_INVALID;
+}
+
+/* ---- integers ------------------------------------------------------------ */
+
+authc_err authc__parse_i64_n(const char *s, size_t n, int64_t lo, int64_t hi, int64_t *out)
+{
+    if (!s || n == 0)
+        return AUTHC_ERR_INVALID;
+    bool neg = s[0] == '-';
+    size_t i = neg ? 1 : 0;
+    if (i == n)
+        return AUTHC_ERR_INVALID;
+    /* Accumulate as a negative number: its range is one larger, so
+     * INT64_MIN parses without overflow. */
+    int64_t v = 0;
+    bool over = false;
+    for (; i < n; i++) {
+        if (!is_digit((unsigned char)s[i]))
+            return AUTHC_ERR_INVALID;
+        int d = s[i] - '0';
+        if (v < (INT64_MIN + d) / 10)
+            over = true; /* keep scanning: trailing junk is still INVALID */
+        else
+            v = v * 10 - d;
+    }
+    if (over || (!neg && v == INT64_MIN))
+        return AUTHC_ERR_LIMIT;
+    if (!neg)
+        v = -v;
+    if (v < lo || v > hi)
+        return AUTHC_ERR_LIMIT;
+    *out = v;
+    return AUTHC_OK;
+}
+
+authc_err authc__parse_i64(const char *s, int64_t lo, int64_t hi, int64_t *out)
+{
+    return s ? authc__parse_i64_n(s, strlen(s), lo, hi, out) : AUTHC_ERR_INVALID;
+}
+
+authc_err authc__parse_int(const char *s, int lo, int hi, int *out)
+{
+    int64_t v;
+    authc_err e = authc__parse_i64(s, lo, hi, &v);
+    if (!e)
+        *out = (int)v;
+    return e;
+}
+
+authc_err authc__parse_seconds(const char *s, int64_t lo, int64_t hi, int64_t *out)
+{
+    if (!s || !is_digit((unsigned char)s[0]))
+        return AUTHC_ERR_INVALID; /* no sign: a duration is never negative */
+    return authc__parse_i64(s, lo < 0 ? 0 : lo, hi, out);
+}
+
+/* ---- percent-decoding ---------------------------------------------------- */
+
+int authc__hexval(int c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+authc_err authc__pct_decode_to(char *out, size_t cap, const char *s, size_t n,
+                               unsigned flags, size_t *outlen)
+{
+    if (!out || cap == 0 || (!s && n))
+        return AUTHC_ERR_INVALID;
+    authc_err e = AUTHC_OK;
+    size_t o = 0;
+    for (size_t i = 0; i < n && !e; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '%') {
+            int h = i + 2 < n ? authc__hexval((unsigned char)s[i + 1]) : -1;
+            int l = h >= 0 ? authc__hexval((unsigned char)s[i + 2]) : -1;
+            if (l < 0) {
+                e = AUTHC_ERR_INVALID;
+                break;
+            }
+            c = (unsigned char)(h << 4 | l);
+            i += 2;
+        } else if (c == '+' && (flags & AUTHC__PCT_FORM)) {
+            c = ' ';
+        }
+        if (c == 0 || ((flags & AUTHC__PCT_NO_CTL) && (c < 0x20 || c == 0x7f)))
+            e = AUTHC_ERR_INVALID;
+        else if (o + 1 >= cap)
+            e = AUTHC_ERR_LIMIT;
+        else
+            out[o++] = (char)c;
+    }
+    if (!e && (flags & AUTHC__PCT_UTF8) && !authc__utf8_valid(out, o))
+        e = AUTHC_ERR_INVALID;
+    if (e) {
+        authc__wipe(out, o);
+        out[0] = '\0';
+        return e;
+    }
+    out[o] = '\0';
+    if (outlen)
+        *outlen = o;
+    return AUTHC_OK;
+}
+
+char *authc__pct_decode_heap(const char *s, size_t n, unsigned flags, authc_err *err)
+{
+    char *d = n < SIZE_MAX ? malloc(n + 1) : NULL;
+    authc_err e = d ? authc__pct_decode_to(d, n + 1, s, n, flags, NULL) : AUTHC_ERR_NOMEM;
+    if (err)
+        *err = e;
+    if (e) {
+        free(d);
+        return NULL;
+    }
+    return d;
+}
+
+char *authc__pct_decode(authc_arena *ar, const char *s, size_t n, bool form)
+{
+    char *out = authc_arena_alloc(ar, n + 1);
+    if (!out || authc__pct_decode_to(out, n + 1, s, n, form ? AUTHC__PCT_FORM : 0, NULL))
+        return NULL;
+    return out;
+}
+
+/* ---- UTF-8 ------------------------------------------------------------------ */
+
+size_t authc__utf8_next(const unsigned char *s, size_t n, uint32_t *cp)
+{
+    if (n == 0)
+        return 0;
+    unsigned char c = s[0];
+    size_t len;
+    uint32_t v;
+    if (c < 0x80) {
+        if (cp)
+            *cp = c;
+        return 1;
+    } else if (c >= 0xC2 && c <= 0xDF) { /* 0xC0, 0xC1 only start overlongs */
+        len = 2;
+        v = c & 0x1F;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+        len = 3;
+        v = c & 0x0F;
+    } else if (c >= 0xF0 && c <= 0xF4) { /* past 0xF4 is past U+10FFFF */
+        len = 4;
+        v = c & 0x07;
+    } else {
+        return 0;
+    }
+    if (n < len)
+        return 0;
+    for (size_t i = 1; i < len; i++) {
+        if ((s[i] & 0xC0) != 0x80)
+            return 0;
+        v = v << 6 | (s[i] & 0x3F);
+    }
+    if ((len == 3 && (v < 0x800 || (v >= 0xD800 && v <= 0xDFFF))) ||
+        (len == 4 && (v < 0x10000 || v > 0x10FFFF)))
+        return 0;
+    if (cp)
+        *cp = v;
+    return len;
+}
+
+bool authc__utf8_valid(const char *s, size_t n)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    for (size_t i = 0; i < n;) {
+        if (p[i] < 0x80) { /* ASCII runs are the common case */
+            i++;
+            continue;
+        }
+        size_t l = authc__utf8_next(p + i, n - i, NULL);
+        if (!l)
+            return false;
+        i += l;
+    }
+    return true;
+}
+
+/* ---- hosts ------------------------------------------------------------------ */
+
+bool authc__parse_ipv4(const char *s, size_t n, uint8_t out[4])
+{
+    uint8_t b[4];
+    size_t i = 0;
+    if (!s)
+        return false;
+    for (int part = 0; part < 4; part++) {
+        if (part) {
+            if (i >= n || s[i] != '.')
+                return false;
+            i++;
+        }
+        size_t start = i;
+        unsigned v = 0;
+        while (i < n && is_digit((unsigned char)s[i]) && i - start < 3)
+            v = v * 10 + (unsigned)(s[i++] - '0');
+        size_t len = i - start;
+        if (len == 0 || v > 255 || (len > 1 && s[start] == '0'))
+            return false;
+        b[part] = (uint8_t)v;
+    }
+    if (i != n)
+        return false;
+    if (out)
+        memcpy(out, b, 4);
+    return true;
+}
+
+/* s[0..n) without brackets is an IPv6 address (inet_pton is exact). */
+static bool ipv6_parse(const char *s, size_t n, struct in6_addr *a)
+{
+    char tmp[INET6_ADDRSTRLEN + 1];
+    if (n == 0 || n >= sizeof tmp)
+        return false;
+    memcpy(tmp, s, n);
+    tmp[n] = '\0';
+    return inet_pton(AF_INET6, tmp, a) == 1;
+}
+
+bool authc__host_is_loopback(const char *host)
+{
+    if (!host)
+        return false;
+    size_t n = strnlen(host, AUTHC__HOST_MAX + 1);
+    if (n > AUTHC__HOST_MAX)
+        return false;
+    if (!strcasecmp(host, "localhost"))
+        return true;
+    uint8_t q[4];
+    if (authc__parse_ipv4(host, n, q))
+        return q[0] == 127;
+    struct in6_addr a;
+    if (n >= 2 && host[0] == '[' && host[n - 1] == ']') {
+        host++;
+        n -= 2;
+    }
+    return ipv6_parse(host, n, &a) && IN6_IS_ADDR_LOOPBACK(&a);
+}
+
+bool authc__url_is_loopback(const char *url)
+{
+    authc_arena *ar = authc_arena_new();
+    if (!ar)
+        return false;
+    authc__url u;
+    bool lo = authc__url_parse(ar, url, &u) == AUTHC_OK && authc__host_is_loopback(u.host);
+    authc_arena_free(ar);
+    return lo;
+}
+
+bool authc__host_ok(const char *s, size_t n)
+{
+    if (!s || n == 0 || n > AUTHC__HOST_MAX)
+        return false;
+    if (s[0] == '[') {
+        struct in6_addr a;
+        return n >= 4 && s[n - 1] == ']' && ipv6_parse(s + 1, n - 2, &a);
+    }
+    if (s[0] == '.' || s[0] == '-')
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (!is_digit(c) && !is_alpha(c) && c != '.' && c != '-' && c != '_')
+            return false;
+    }
+    return true;
+}
+
+authc_err authc__parse_port(const char *s, size_t n, int *port)
+{
+    int64_t v;
+    if (!s || n == 0 || !is_digit((unsigned char)s[0]))
+        return AUTHC_ERR_INVALID;
+    authc_err e = authc__parse_i64_n(s, n, 1, 65535, &v);
+    if (!e)
+        *port = (int)v;
+    return e;
+}
+
+authc_err authc__parse_hostport(const char *s, bool port_required, char *host,
+                                size_t hostcap, int *port)
+{
+    if (!s || !host || hostcap == 0)
+        return AUTHC_ERR_INVALID;
+    size_t n = strnlen(s, AUTHC__HOST_MAX + 8);
+    if (n > AUTHC__HOST_MAX + 6)
+        return AUTHC_ERR_LIMIT;
+    size_t hl;
+    const char *colon;
+    if (s[0] == '[') {
+        const char *rb = memchr(s, ']', n);
+        if (!rb)
+            return AUTHC_ERR_INVALID;
+        hl = (size_t)(rb - s) + 1;
+        colon = hl < n ? s + hl : NULL;
+        if (colon && *colon != ':')
+            return AUTHC_ERR_INVALID;
+    } else {
+        colon = memchr(s, ':', n);
+        hl = colon ? (size_t)(colon - s) : n;
+    }
+    if (!authc__host_ok(s, hl))
+        return AUTHC_ERR_INVALID;
+    int p = -1;
+    if (colon) {
+        authc_err e = authc__parse_port(colon + 1, n - hl - 1, &p);
+        if (e)
+            return e;
+    } else if (port_required) {
+        return AUTHC_ERR_INVALID;
+    }
+    if (hl >= hostcap)
+        return AUTHC_ERR_LIMIT;
+    memcpy(host, s, hl);
+    host[hl] = '\0';
+    *port = p;
+    return AUTHC_OK;
+}
+
+/* ---- colours ------------------------------------------------------------------ */
+
+static bool prefix_ci(const char *s, const char *pre)
+{
+    for (; *pre; s++, pre++)
+        if (lower(*s) != *pre)
+            return false;
+    return true;
+}
+
+bool authc__color_ok(const char *s)
+{
+    if (!s)
+        return false;
+    size_t n = strnlen(s, AUTHC__COLOR_MAX + 1);
+    if (n == 0 || n > AUTHC__COLOR_MAX)
+        return false;
+    if (s[0] == '#') {
+        size_t d = n - 1;
+        if (d != 3 && d != 4 && d != 6 && d != 8)
+            return false;
+        for (size_t i = 1; i < n; i++)
+            if (authc__hexval((unsigned char)s[i]) < 0)
+                return false;
+        return true;
+    }
+    static const char *const fns[] = {"rgba(", "rgb(", "hsla(", "hsl("};
+    for (size_t f = 0; f < sizeof fns / sizeof fns[0]; f++) {
+        size_t fl = strlen(fns[f]);
+        if (!prefix_ci(s, fns[f]))
+            continue;
+        if (n < fl + 2 || s[n - 1] != ')')
+            return false;
+        bool digit = false;
+        for (size_t i = fl; i < n - 1; i++) {
+            if (is_digit((unsigned char)s[i]))
+                digit = true;
+            else if (!strchr(" .,%/-+", s[i]))
+                return false;
+        }
+        return digit;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (!is_alpha((unsigned char)s[i]))
+            return false;
+    return true;
+}
+
+/* ---- URLs ------------------------------------------------------------------------ */
+
+void authc__url_parts_clear(authc__url_parts *p)
+{
+    if (!p)
+        return;
+    if (p->password)
+        authc__wipe(p->password, strlen(p->password));
+    free(p->scheme);
+    free(p->user);
+    free(p->password);
+    free(p->host);
+    free(p->path);
+    free(p->query);
+    free(p->fragment);
+    memset(p, 0, sizeof *p);
+    p->port = -1;
+}
+
+/* One part as a heap copy in *dst (NULL when absent). decode: percent-
+ * decode it with the module's own rule, rejecting controls. */
+static authc_err get_part(CURLU *h, CURLUPart what, bool decode, char **dst)
+{
+    char *v = NULL;
+    CURLUcode rc = curl_url_get(h, what, &v, 0);
+    if (rc == CURLUE_OUT_OF_MEMORY)
+        return AUTHC_ERR_NOMEM;
+    if (rc != CURLUE_OK || !v) /* CURLUE_NO_USER, _NO_QUERY, …: absent */
+        return AUTHC_OK;
+    authc_err e = AUTHC_OK;
+    size_t n = strlen(v);
+    *dst = decode ? authc__pct_decode_heap(v, n, AUTHC__PCT_NO_CTL, &e) : strdup(v);
+    if (!e && !*dst)
+        e = AUTHC_ERR_NOMEM;
+    authc__wipe(v, n);
+    curl_free(v);
+    return e;
+}
+
+authc_err authc__url_split(const char *url, authc__url_parts *out)
+{
+    memset(out, 0, sizeof *out);
+    out->port = -1;
+    if (!url || !*url)
+        return AUTHC_ERR_INVALID;
+    size_t n = strnlen(url, AUTHC__URL_MAX + 1);
+    if (n > AUTHC__URL_MAX)
+        return AUTHC_ERR_LIMIT;
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)url[i] <= 0x20 || url[i] == 0x7f)
+            return AUTHC_ERR_INVALID;
+    CURLU *h = curl_url();
+    if (!h)
+        return AUTHC_ERR_NOMEM;
+    CURLUcode rc = curl_url_set(h, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME);
+    authc_err e = rc == CURLUE_OK ? AUTHC_OK : rc == CURLUE_OUT_OF_MEMORY ? AUTHC_ERR_NOMEM : AUTHC_ERR_INVALID;
+    char *port = NULL;
+    const struct {
+        CURLUPart part;
+        bool decode;
+        char **dst;
+    } parts[] = {
+        {CURLUPART_SCHEME, false, &out->scheme}, {CURLUPART_USER, true, &out->user},
+        {CURLUPART_PASSWORD, true, &out->password}, {CURLUPART_HOST, false, &out->host},
+        {CURLUPART_PORT, false, &port}, {CURLUPART_PATH, false, &out->path},
+        {CURLUPART_QUERY, false, &out->query}, {CURLUPART_FRAGMENT, false, &out->fragment},
+    };
+    for (size_t i = 0; !e && i < sizeof parts / sizeof *parts; i++)
+        e = get_part(h, parts[i].part, parts[i].decode, parts[i].dst);
+    curl_url_cleanup(h);
+    if (!e && !out->scheme)
+        e = AUTHC_ERR_INVALID;
+    if (!e && port)
+        e = authc__parse_port(port, strlen(port), &out->port) ? AUTHC_ERR_INVALID : AUTHC_OK;
+    free(port);
+    if (!e && out->user && !*out->user) {
+        free(out->user);
+        out->user = NULL;
+    }
+    for (char *c = out->scheme; c && *c; c++)
+        *c = lower(*c);
+    if (!e && out->host && *out->host) {
+        for (char *c = out->host; *c; c++)
+            *c = lower(*c);
+        if (!authc__host_ok(out->host, strlen(out->host)))
+            e = AUTHC_ERR_INVALID;
+    } else if (!e && out->host) {
+        free(out->host);
+        out->host = NULL;
+    }
+    if (e)
+        authc__url_parts_clear(out);
+    return e;
+}

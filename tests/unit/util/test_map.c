@@ -1,0 +1,90 @@
+/* test_map.c — direct unit tests of lib/util/map.c: first/last lookups and
+ * the x-www-form-urlencoded parser (decoding, malformed pairs, limits). */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "util/util_int.h"
+
+#include "arena_fixture.h"
+
+static void test_first_last(void **state)
+{
+    (void)state;
+    authc__map m = {0};
+    assert_null(authc__map_first(&m, "a"));
+    assert_null(authc__map_last(&m, "a"));
+    char keys[100][8];
+    for (int i = 0; i < 100; i++) { /* several growths */
+        snprintf(keys[i], sizeof keys[i], "k%d", i % 10);
+        assert_int_equal(authc__map_add(ar, &m, keys[i], keys[i] + 1), AUTHC_OK);
+    }
+    assert_int_equal(m.n, 100);
+    assert_int_equal(authc__map_add(ar, &m, "dup", "first"), AUTHC_OK);
+    assert_int_equal(authc__map_add(ar, &m, "dup", "last"), AUTHC_OK);
+    assert_string_equal(authc__map_first(&m, "dup"), "first");
+    assert_string_equal(authc__map_last(&m, "dup"), "last");
+    assert_string_equal(authc__map_first(&m, "k7"), "7");
+    assert_null(authc__map_first(&m, "k"));   /* exact keys, no prefix match */
+    assert_null(authc__map_first(&m, "K7"));  /* case matters */
+    /* every item survived the growths in order */
+    for (int i = 0; i < 100; i++)
+        assert_ptr_equal(m.items[i].k, keys[i]);
+}
+
+static void test_parse_form(void **state)
+{
+    (void)state;
+    authc__map m = {0};
+    const char *s = "a=1&b=x+y%21&a=3&&empty=&novalue&%zz=bad&c=%2B&d=%00&e=a=b";
+    assert_int_equal(authc__parse_form(ar, s, strlen(s), &m, 100), AUTHC_OK);
+    assert_string_equal(authc__map_first(&m, "a"), "1");
+    assert_string_equal(authc__map_last(&m, "a"), "3");
+    assert_string_equal(authc__map_last(&m, "b"), "x y!");
+    assert_string_equal(authc__map_last(&m, "empty"), "");
+    assert_string_equal(authc__map_last(&m, "novalue"), "");
+    assert_string_equal(authc__map_last(&m, "c"), "+");
+    assert_string_equal(authc__map_last(&m, "e"), "a=b"); /* first '=' splits */
+    /* undecodable pairs are dropped, not kept raw */
+    assert_null(authc__map_last(&m, "%zz"));
+    assert_null(authc__map_last(&m, "d"));
+    assert_int_equal(m.n, 7);
+
+    /* n bounds the input: nothing past it is read */
+    authc__map b = {0};
+    assert_int_equal(authc__parse_form(ar, "x=12&y=2", 3, &b, 10), AUTHC_OK);
+    assert_int_equal(b.n, 1);
+    assert_string_equal(authc__map_last(&b, "x"), "1");
+    authc__map e = {0};
+    assert_int_equal(authc__parse_form(ar, "", 0, &e, 10), AUTHC_OK);
+    assert_int_equal(e.n, 0);
+}
+
+static void test_form_limit(void **state)
+{
+    (void)state;
+    authc__map m = {0};
+    assert_int_equal(authc__parse_form(ar, "a=1&b=2&c=3", 11, &m, 3), AUTHC_OK);
+    authc__map l = {0};
+    assert_int_equal(authc__parse_form(ar, "a=1&b=2&c=3&d=4", 15, &l, 3), AUTHC_ERR_LIMIT);
+    /* empty segments do not count as pairs */
+    authc__map z = {0};
+    assert_int_equal(authc__parse_form(ar, "&&&&a=1&&&&", 11, &z, 1), AUTHC_OK);
+    assert_int_equal(z.n, 1);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_first_last),
+        cmocka_unit_test(test_parse_form),
+        cmocka_unit_test(test_form_limit),
+    };
+    return cmocka_run_group_tests(tests, arena_setup, arena_teardown);
+}
