@@ -3,7 +3,7 @@ BUILD ?= build
 ASAN_BUILD ?= build-asan
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps deps-test build run test test-unit test-asan test-fuzz test-e2e clean fuzz
+.PHONY: all deps deps-test build run test test-unit test-asan test-fuzz test-e2e clean install fuzz
 
 all: build
 
@@ -45,6 +45,11 @@ test-fuzz:
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) build-fuzz
+
+# The program, libauthc.a + libauthc.so.0, include/ and libauthc.pc under
+# PREFIX (default /usr/local); DESTDIR stages it (make install DESTDIR=/tmp/root).
+install: build
+	DESTDIR=$(DESTDIR) cmake --install $(BUILD) $(if $(PREFIX),--prefix $(PREFIX))
 
 # The server-rendered C example on :3001 (same .authc-dev/ as `make run`).
 .PHONY: run-c-app

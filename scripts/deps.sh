@@ -9,6 +9,7 @@ build_pkgs=(build-essential cmake pkg-config libmicrohttpd-dev libssl-dev libjan
 test_pkgs=(nodejs npm postgresql redis-server sqlite3 chromium fonts-wqy-microhei)
 pkgs=("${build_pkgs[@]}")
 [ "$mode" = test ] && pkgs+=("${test_pkgs[@]}")
+pkgs+=(libh2o-evloop-dev) # examples/c-app's HTTP server
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

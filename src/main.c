@@ -57,7 +57,7 @@ static int cmd_hash_password(void)
         fprintf(stderr, "authc: the password must be 1 to 1024 characters\n");
         return 1;
     }
-    char *h = users_hash_password(buf);
+    char *h = authc_password_hash(buf);
     memset(buf, 0, sizeof buf);
     if (!h) {
         fprintf(stderr, "authc: hashing failed\n");
@@ -121,9 +121,8 @@ int main(int argc, char **argv)
         }
     }
     char err[512];
-    const char *cf = s.config_file ? s.config_file : getenv("AUTHC_CONFIG");
-    if (cf && !settings_load_file(&s, cf, err, sizeof err)) {
-        fprintf(stderr, "authc: %s\n", err);
+    if (!settings_load(&s)) {
+        settings_free(&s);
         return 1;
     }
     if (!s.listen)
@@ -154,10 +153,10 @@ int main(int argc, char **argv)
             fprintf(stderr, "authc: migration failed: %s\n", authc_strerror(e));
             return 1;
         }
-        printf("authc: schema of %s is up to date\n", ad ? "the database" : "");
+        printf("authc: schema of the database is up to date\n");
         return 0;
     }
-    if (!runtime_build(&s, &rt, !is_check, !is_check)) {
+    if (!runtime_build(&s, &rt, !is_check)) {
         fprintf(stderr, "authc: refusing to start: fix the problems above\n");
         settings_free(&s);
         return 1;
@@ -165,7 +164,7 @@ int main(int argc, char **argv)
     int rc = 0;
     if (is_check) {
         printf("authc: configuration OK (base path %s, %zu credentials users%s)\n",
-               authc_base_path(rt.auth), users_count(rt.users),
+               authc_base_path(rt.auth), authc_resources_users(rt.res),
                rt.adapter ? ", database reachable" : ", JWT sessions without a database");
     } else {
         size_t mem = SERVE_CONN_MEMORY_DEFAULT;

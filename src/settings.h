@@ -1,5 +1,5 @@
-/* settings.h — what the `authc` program reads from its environment and an
- * optional dotenv-style config file, and how it turns that into a config. */
+/* settings.h — the `authc` program's view of its settings: its own options
+ * plus the library's settings source (include/authc/env.h). */
 #ifndef AUTHC_SRC_SETTINGS_H
 #define AUTHC_SRC_SETTINGS_H
 
@@ -8,15 +8,10 @@
 
 #include "authc.h"
 #include "authc/adapter.h"
-#include "users.h"
-
-#define SETTINGS_MAX 256
+#include "authc/env.h"
 
 typedef struct settings {
-    /* name=value pairs from the config file; the environment wins. */
-    char *names[SETTINGS_MAX];
-    char *values[SETTINGS_MAX];
-    size_t n;
+    authc_settings *src;     /* environment + --config file */
     /* program options */
     const char *listen;      /* host:port */
     const char *static_dir;
@@ -24,27 +19,30 @@ typedef struct settings {
     const char *base_path;   /* --base-path overrides */
 } settings;
 
-/* Reads a dotenv-style file (KEY=VALUE, # comments, optional quotes) into
- * s. Returns false with a message naming the line. */
-bool settings_load_file(settings *s, const char *path, char *err, size_t errlen);
-/* Value of a setting: environment first, then the file; NULL when unset.
+/* Creates s->src and reads the --config / AUTHC_CONFIG file into it. False
+ * with the reason printed to stderr. */
+bool settings_load(settings *s);
+/* A setting's value (environment first, then the file); NULL when unset.
  * Owned by the environment or s. */
-const char *settings_get(const settings *s, const char *name);
+static inline const char *settings_get(const settings *s, const char *name)
+{
+    return authc_settings_get(s->src, name);
+}
 void settings_free(settings *s);
 
 /* Everything built from settings for a running instance. */
 typedef struct runtime {
     authc *auth;
-    authc_adapter *adapter;
-    users_db *users;
+    authc_adapter *adapter;  /* owned by res; NULL without AUTHC_DATABASE */
+    authc_resources *res;
 } runtime;
 
 /* Builds the runtime. On failure prints every problem (one per line, what
- * to set) to stderr and returns false. check_only: validate, don't migrate. */
-bool runtime_build(const settings *s, runtime *rt, bool migrate, bool verbose);
+ * to set) to stderr and returns false. migrate: create/update the schema. */
+bool runtime_build(const settings *s, runtime *rt, bool migrate);
 void runtime_free(runtime *rt);
 
 /* The program's log sink (stderr, one line each, timestamped). */
-void prog_log(void *ud, const char *level, const char *msg);
+#define prog_log authc_log_stderr
 
 #endif

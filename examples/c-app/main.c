@@ -1,9 +1,9 @@
 /* main.c — authc-c-app: the seed's "登录与退出" as a server-rendered C app on
- * libmicrohttpd, using libauthc's auth(), signIn() and signOut() from the server. */
+ * h2o (libh2o-evloop), using libauthc's auth(), signIn() and signOut(). */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <jansson.h>
-#include <microhttpd.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
@@ -12,24 +12,26 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
+
+#include <h2o.h>
 
 #include <authc.h>
-
-/* The `authc serve` settings module: the app reads exactly the same
- * environment (AUTH_SECRET, AUTH_URL / AUTH_TRUST_HOST, AUTHC_USERS_FILE,
- * AUTHC_DATABASE, providers, ...) and gets the same instance. */
-#include "settings.h"
+#include <authc/env.h>
 
 #define MAX_BODY (16 * 1024)   /* the app's own forms are tiny */
 #define MAX_AUTH_BODY (64 * 1024)
 #define MAX_URI 8192
-#define MAX_HEADERS 100
+#define MAX_HEADERS 100 /* h2o's own limit too */
 #define MAX_FIELDS 32
 #define MAX_PAGE (256 * 1024)
 
 static const authc *g_auth;
-static const settings *g_settings;
+/* Where authc's settings came from: the app reads its own there too. */
+static const authc_settings *g_settings;
 
 /* ------------------------------------------------------------------ */
 /* A bounded growable string for pages. Errors stick: once `bad` is set
@@ -116,60 +118,37 @@ static void sb_uri(sbuf *b, const char *s)
 }
 
 /* ------------------------------------------------------------------ */
-/* Per-connection state: the raw request target (with its query, which
- * libmicrohttpd's url argument lacks) and the body, both bounded. */
-typedef struct conn {
-    char *uri;
-    char *body;
-    size_t len;
-    bool too_big;
-    bool started;
-} conn;
+/* Requests: h2o's strings are not NUL-terminated; libauthc wants C
+ * strings, so the request is copied into the request's memory pool. */
 
-static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
+static char *pool_str(h2o_req_t *r, const char *s, size_t len)
 {
-    (void)cls;
-    (void)c;
-    conn *st = calloc(1, sizeof *st);
-    if (st && uri)
-        st->uri = strndup(uri, MAX_URI + 1);
-    return st;
+    return h2o_strdup(&r->pool, s, len).base;
 }
 
-static void on_done(void *cls, struct MHD_Connection *c, void **con_cls,
-                    enum MHD_RequestTerminationCode toe)
+/* Fills *out from r; everything lives as long as r. The body is a
+ * writable copy (form_parse decodes it in place). */
+static void to_authc_request(h2o_req_t *r, authc_request *out)
 {
-    (void)cls;
-    (void)c;
-    (void)toe;
-    conn *st = *con_cls;
-    if (st) {
-        free(st->uri);
-        free(st->body);
-        free(st);
+    authc_header *h = h2o_mem_alloc_pool(&r->pool, (MAX_HEADERS + 1) * sizeof *h);
+    size_t n = 0;
+    /* h2o keeps Host apart, as the authority. */
+    if (r->input.authority.base)
+        h[n++] = (authc_header){"host", pool_str(r, r->input.authority.base, r->input.authority.len)};
+    for (size_t i = 0; i < r->headers.size && n <= MAX_HEADERS; i++) {
+        const h2o_header_t *e = r->headers.entries + i;
+        h[n++] = (authc_header){pool_str(r, e->name->base, e->name->len),
+                                pool_str(r, e->value.base, e->value.len)};
     }
-    *con_cls = NULL;
-}
-
-typedef struct hdrs {
-    authc_header h[MAX_HEADERS];
-    size_t n;
-    bool overflow;
-} hdrs;
-
-static enum MHD_Result collect_header(void *cls, enum MHD_ValueKind kind, const char *key,
-                                      const char *value)
-{
-    (void)kind;
-    hdrs *a = cls;
-    if (a->n == MAX_HEADERS) {
-        a->overflow = true;
-        return MHD_NO;
-    }
-    a->h[a->n].name = key;
-    a->h[a->n].value = value ? value : "";
-    a->n++;
-    return MHD_YES;
+    *out = (authc_request){
+        .method = pool_str(r, r->input.method.base, r->input.method.len),
+        .url = pool_str(r, r->input.path.base, r->input.path.len),
+        .scheme = "http",
+        .headers = h,
+        .nheaders = n,
+        .body = r->entity.base ? pool_str(r, r->entity.base, r->entity.len) : NULL,
+        .body_len = r->entity.base ? r->entity.len : 0,
+    };
 }
 
 static const char *req_header(const authc_request *r, const char *name)
@@ -181,85 +160,91 @@ static const char *req_header(const authc_request *r, const char *name)
 }
 
 /* ------------------------------------------------------------------ */
-/* Responses. */
+/* Responses. Each send_* answers the request and returns 0 (h2o's
+ * "handled"). */
 
-static enum MHD_Result send_page(struct MHD_Connection *c, unsigned status, sbuf *page)
+static const char *reason(int status)
+{
+    static const struct { int code; const char *text; } R[] = {
+        {200, "OK"}, {302, "Found"}, {303, "See Other"}, {400, "Bad Request"}, {403, "Forbidden"},
+        {404, "Not Found"}, {405, "Method Not Allowed"}, {413, "Payload Too Large"},
+        {414, "URI Too Long"}, {500, "Internal Server Error"},
+    };
+    for (size_t i = 0; i < sizeof R / sizeof *R; i++)
+        if (R[i].code == status)
+            return R[i].text;
+    return "Status";
+}
+
+/* Adds a header; name and value are copied into the request's pool. */
+static void add_header(h2o_req_t *r, const char *name, const char *value)
+{
+    size_t nl = strlen(name);
+    char *lower = pool_str(r, name, nl);
+    for (char *p = lower; *p; p++)
+        *p = (char)tolower((unsigned char)*p);
+    h2o_add_header_by_str(&r->pool, &r->res.headers, lower, nl, 1, NULL, pool_str(r, value, strlen(value)),
+                          strlen(value));
+}
+
+static int send_body(h2o_req_t *r, int status, const char *type, const char *body, size_t len)
+{
+    r->res.status = status;
+    r->res.reason = reason(status);
+    if (type)
+        add_header(r, "Content-Type", type);
+    r->res.content_length = len;
+    h2o_send_inline(r, body, len);
+    return 0;
+}
+
+static int send_text(h2o_req_t *r, int status, const char *body)
+{
+    return send_body(r, status, "text/plain; charset=utf-8", body, strlen(body));
+}
+
+static int send_page(h2o_req_t *r, int status, sbuf *page)
 {
     if (page->bad) {
         free(page->p);
-        page->p = NULL;
-        page->len = 0;
-        page->bad = false;
-        sb_add(page, "<!DOCTYPE html><meta charset=utf-8><h1>500</h1>");
-        status = 500;
-        if (page->bad)
-            return MHD_NO;
+        return send_body(r, 500, "text/html; charset=utf-8", "<!DOCTYPE html><meta charset=utf-8><h1>500</h1>",
+                         strlen("<!DOCTYPE html><meta charset=utf-8><h1>500</h1>"));
     }
-    struct MHD_Response *r =
-        MHD_create_response_from_buffer(page->len, page->p, MHD_RESPMEM_MUST_FREE);
-    if (!r) {
-        free(page->p);
-        return MHD_NO;
-    }
-    page->p = NULL;
-    MHD_add_response_header(r, "Content-Type", "text/html; charset=utf-8");
     /* Pages depend on the session cookie: never cache them. */
-    MHD_add_response_header(r, "Cache-Control", "private, no-store");
-    MHD_add_response_header(r, "X-Frame-Options", "DENY");
-    MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+    add_header(r, "Cache-Control", "private, no-store");
+    add_header(r, "X-Frame-Options", "DENY");
+    add_header(r, "X-Content-Type-Options", "nosniff");
     /* No form-action: CSP applies it to the redirects after a post too,
      * and sign-in redirects go to whatever provider is configured. */
-    MHD_add_response_header(r, "Content-Security-Policy",
-                            "default-src 'self'; style-src 'unsafe-inline'; frame-ancestors 'none'");
-    enum MHD_Result ret = MHD_queue_response(c, status, r);
-    MHD_destroy_response(r);
-    return ret;
-}
-
-static enum MHD_Result send_text(struct MHD_Connection *c, unsigned status, const char *body)
-{
-    struct MHD_Response *r = MHD_create_response_from_buffer(strlen(body), (void *)body,
-                                                             MHD_RESPMEM_PERSISTENT);
-    if (!r)
-        return MHD_NO;
-    MHD_add_response_header(r, "Content-Type", "text/plain; charset=utf-8");
-    enum MHD_Result ret = MHD_queue_response(c, status, r);
-    MHD_destroy_response(r);
-    return ret;
+    add_header(r, "Content-Security-Policy",
+               "default-src 'self'; style-src 'unsafe-inline'; frame-ancestors 'none'");
+    send_body(r, status, "text/html; charset=utf-8", page->p, page->len);
+    free(page->p); /* h2o_send_inline copied it */
+    return 0;
 }
 
 /* 303 See Other to a path of this app (the browser turns POST into GET). */
-static enum MHD_Result send_redirect(struct MHD_Connection *c, const char *location)
+static int send_redirect(h2o_req_t *r, const char *location)
 {
-    struct MHD_Response *r = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
-    if (!r)
-        return MHD_NO;
-    MHD_add_response_header(r, "Location", location);
-    MHD_add_response_header(r, "Cache-Control", "private, no-store");
-    enum MHD_Result ret = MHD_queue_response(c, 303, r);
-    MHD_destroy_response(r);
-    return ret;
+    add_header(r, "Location", location);
+    add_header(r, "Cache-Control", "private, no-store");
+    return send_body(r, 303, NULL, "", 0);
 }
 
 /* Sends a libauthc response as it is (status, every Set-Cookie, body) and
  * frees it. */
-static enum MHD_Result send_authc(struct MHD_Connection *c, authc_response *res)
+static int send_authc(h2o_req_t *r, authc_response *res)
 {
     if (!res)
-        return send_text(c, 500, "Internal error.\n");
-    struct MHD_Response *r =
-        MHD_create_response_from_buffer(res->body_len, (void *)res->body, MHD_RESPMEM_MUST_COPY);
-    enum MHD_Result ret = MHD_NO;
-    if (r) {
-        for (size_t i = 0; i < res->nheaders; i++)
-            MHD_add_response_header(r, res->headers[i].name, res->headers[i].value);
-        if (res->log_line)
-            prog_log(NULL, "info", res->log_line);
-        ret = MHD_queue_response(c, (unsigned)res->status, r);
-        MHD_destroy_response(r);
-    }
+        return send_text(r, 500, "Internal error.\n");
+    for (size_t i = 0; i < res->nheaders; i++)
+        if (strcasecmp(res->headers[i].name, "Content-Length")) /* h2o frames the body */
+            add_header(r, res->headers[i].name, res->headers[i].value);
+    if (res->log_line)
+        authc_log_stderr(NULL, "info", res->log_line);
+    send_body(r, res->status, NULL, res->body ? res->body : "", res->body_len);
     authc_response_free(res);
-    return ret;
+    return 0;
 }
 
 /* ------------------------------------------------------------------ */
@@ -343,13 +328,13 @@ static bool same_origin(const authc_request *req)
     const char *origin = req_header(req, "Origin");
     if (!origin)
         return true;
-    const char *url = settings_get(g_settings, "AUTH_URL");
+    const char *url = authc_settings_get(g_settings, "AUTH_URL");
     if (url && *url) {
         size_t ol = strlen(origin);
         return !strncmp(url, origin, ol) && (url[ol] == '\0' || url[ol] == '/');
     }
     const char *host =
-        settings_get(g_settings, "AUTH_TRUST_HOST") ? req_header(req, "X-Forwarded-Host") : NULL;
+        authc_settings_get(g_settings, "AUTH_TRUST_HOST") ? req_header(req, "X-Forwarded-Host") : NULL;
     if (!host)
         host = req_header(req, "Host");
     if (!host)
@@ -442,7 +427,7 @@ static void page_head(sbuf *b, const char *title)
 static void page_foot(sbuf *b)
 {
     sb_add(b, "<p class=\"muted\">Rendered on the server by <code>authc-c-app</code> "
-              "(libmicrohttpd + libauthc): <code>authc_auth()</code>, <code>authc_sign_in()</code>, "
+              "(h2o + libauthc): <code>authc_auth()</code>, <code>authc_sign_in()</code>, "
               "<code>authc_sign_out()</code>.</p>\n</body>\n</html>\n");
 }
 
@@ -560,7 +545,7 @@ static const char *error_text(const char *code)
     return "登录失败 / Sign-in failed.";
 }
 
-static enum MHD_Result page_home(struct MHD_Connection *c, const authc_request *req)
+static int page_home(h2o_req_t *c, const authc_request *req)
 {
     authc_session *s = NULL;
     authc_err e = authc_auth(g_auth, req, &s);
@@ -596,7 +581,7 @@ static enum MHD_Result page_home(struct MHD_Connection *c, const authc_request *
     return send_page(c, 200, &b);
 }
 
-static enum MHD_Result page_dashboard(struct MHD_Connection *c, const authc_request *req)
+static int page_dashboard(h2o_req_t *c, const authc_request *req)
 {
     authc_session *s = NULL;
     if (authc_auth(g_auth, req, &s))
@@ -608,7 +593,7 @@ static enum MHD_Result page_dashboard(struct MHD_Connection *c, const authc_requ
         sb_add(&loc, strcmp(bp, "/") ? bp : "");
         sb_add(&loc, "/signin?callbackUrl=");
         sb_uri(&loc, "/dashboard");
-        enum MHD_Result r = loc.bad ? send_text(c, 500, "Internal error.\n") : send_redirect(c, loc.p);
+        int r = loc.bad ? send_text(c, 500, "Internal error.\n") : send_redirect(c, loc.p);
         free(loc.p);
         return r;
     }
@@ -630,11 +615,10 @@ static enum MHD_Result page_dashboard(struct MHD_Connection *c, const authc_requ
 /* Actions: the seed's server-side signIn(provider, {redirectTo}) and
  * signOut({redirectTo}). */
 
-static enum MHD_Result action_signin(struct MHD_Connection *c, const authc_request *req,
-                                     conn *st)
+static int action_signin(h2o_req_t *c, const authc_request *req)
 {
     form f;
-    if (!form_parse(st->body, st->len, &f))
+    if (!form_parse((char *)req->body, req->body_len, &f))
         return send_text(c, 400, "Bad form.\n");
     const char *provider = form_get(&f, "provider");
     const char *to = safe_target(form_get(&f, "redirectTo"), "/dashboard");
@@ -645,7 +629,7 @@ static enum MHD_Result action_signin(struct MHD_Connection *c, const authc_reque
         sb_add(&loc, strcmp(bp, "/") ? bp : "");
         sb_add(&loc, "/signin?callbackUrl=");
         sb_uri(&loc, to);
-        enum MHD_Result r = loc.bad ? send_text(c, 500, "Internal error.\n") : send_redirect(c, loc.p);
+        int r = loc.bad ? send_text(c, 500, "Internal error.\n") : send_redirect(c, loc.p);
         free(loc.p);
         return r;
     }
@@ -677,14 +661,14 @@ static enum MHD_Result action_signin(struct MHD_Connection *c, const authc_reque
             len = 64;
         snprintf(target, sizeof target, "/?error=%.*s", (int)len, err + 6);
         if (res->log_line)
-            prog_log(NULL, "info", res->log_line);
+            authc_log_stderr(NULL, "info", res->log_line);
         authc_response_free(res);
         return send_redirect(c, target);
     }
     return send_authc(c, res);
 }
 
-static enum MHD_Result action_signout(struct MHD_Connection *c, const authc_request *req)
+static int action_signout(h2o_req_t *c, const authc_request *req)
 {
     authc_response *res = NULL;
     authc_sign_out(g_auth, req, "/", &res);
@@ -692,78 +676,38 @@ static enum MHD_Result action_signout(struct MHD_Connection *c, const authc_requ
 }
 
 /* ------------------------------------------------------------------ */
+/* ------------------------------------------------------------------ */
 
-static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *url,
-                               const char *method, const char *version, const char *upload,
-                               size_t *upload_size, void **con_cls)
+static int on_req(h2o_handler_t *self, h2o_req_t *r)
 {
-    (void)cls;
-    (void)url;
-    (void)version;
-    conn *st = *con_cls;
-    if (!st)
-        return MHD_NO;
-    if (!st->started) {
-        st->started = true;
-        return MHD_YES;
-    }
-    if (*upload_size) {
-        if (!st->too_big) {
-            if (st->len + *upload_size > MAX_AUTH_BODY) {
-                st->too_big = true;
-                free(st->body);
-                st->body = NULL;
-                st->len = 0;
-            } else {
-                char *nb = realloc(st->body, st->len + *upload_size + 1);
-                if (!nb)
-                    return MHD_NO;
-                memcpy(nb + st->len, upload, *upload_size);
-                st->body = nb;
-                st->len += *upload_size;
-                st->body[st->len] = '\0';
-            }
-        }
-        *upload_size = 0;
-        return MHD_YES;
-    }
-    if (st->too_big)
-        return send_text(c, 413, "Request body too large.\n");
-    if (!st->uri || strlen(st->uri) > MAX_URI)
-        return send_text(c, 414, "URI too long.\n");
-    hdrs hs = {.n = 0};
-    MHD_get_connection_values(c, MHD_HEADER_KIND, collect_header, &hs);
-    if (hs.overflow)
-        return send_text(c, 431, "Too many headers.\n");
-    authc_request req = {
-        .method = method, .url = st->uri, .scheme = "http", .headers = hs.h,
-        .nheaders = hs.n, .body = st->body, .body_len = st->len,
-    };
+    (void)self;
+    if (r->input.path.len > MAX_URI)
+        return send_text(r, 414, "URI too long.\n");
+    authc_request req;
+    to_authc_request(r, &req);
     /* The Auth.js routes (built-in pages, /session, /csrf, callbacks...). */
-    if (authc_handles_path(g_auth, st->uri)) {
+    if (authc_handles_path(g_auth, req.url)) {
         authc_response *res = NULL;
         authc_handle(g_auth, &req, &res);
-        return send_authc(c, res);
+        return send_authc(r, res);
     }
-    char path[MAX_URI + 2];
-    snprintf(path, sizeof path, "%.*s", (int)strcspn(st->uri, "?#"), st->uri);
-    bool get = !strcmp(method, "GET") || !strcmp(method, "HEAD");
-    bool post = !strcmp(method, "POST");
+    const char *path = pool_str(r, req.url, strcspn(req.url, "?#"));
+    bool get = !strcmp(req.method, "GET") || !strcmp(req.method, "HEAD");
+    bool post = !strcmp(req.method, "POST");
     if (!strcmp(path, "/") && get)
-        return page_home(c, &req);
+        return page_home(r, &req);
     if (!strcmp(path, "/dashboard") && get)
-        return page_dashboard(c, &req);
+        return page_dashboard(r, &req);
     if (!strcmp(path, "/actions/signin") || !strcmp(path, "/actions/signout")) {
         if (!post)
-            return send_text(c, 405, "Method not allowed.\n");
-        if (st->len > MAX_BODY)
-            return send_text(c, 413, "Request body too large.\n");
+            return send_text(r, 405, "Method not allowed.\n");
+        if (req.body_len > MAX_BODY)
+            return send_text(r, 413, "Request body too large.\n");
         if (!same_origin(&req))
-            return send_text(c, 403, "Cross-origin form post refused.\n");
-        return !strcmp(path, "/actions/signin") ? action_signin(c, &req, st)
-                                                : action_signout(c, &req);
+            return send_text(r, 403, "Cross-origin form post refused.\n");
+        return !strcmp(path, "/actions/signin") ? action_signin(r, &req) : action_signout(r, &req);
     }
-    return send_text(c, 404, "Not found.\n");
+    return send_text(r, 404, "Not found.\n");
 }
 
 static bool parse_listen(const char *listen, struct sockaddr_in *sa)
@@ -776,7 +720,7 @@ static bool parse_listen(const char *listen, struct sockaddr_in *sa)
     host[colon - listen] = '\0';
     char *end;
     long port = strtol(colon + 1, &end, 10);
-    if (*end || port < 1 || port > 65535)
+    if (*end || colon[1] == '\0' || port < 0 || port > 65535)
         return false;
     memset(sa, 0, sizeof *sa);
     sa->sin_family = AF_INET;
@@ -786,81 +730,170 @@ static bool parse_listen(const char *listen, struct sockaddr_in *sa)
     return inet_pton(AF_INET, host, &sa->sin_addr) == 1;
 }
 
+/* ------------------------------------------------------------------ */
+/* One h2o event loop: a listener, and a signalfd for SIGINT/SIGTERM. */
+
+typedef struct server {
+    h2o_globalconf_t config;
+    h2o_context_t ctx;
+    h2o_accept_ctx_t accept;
+    h2o_socket_t *listener;
+    h2o_socket_t *signals;
+    int stop; /* the signal that ends the loop */
+} server;
+
+static server g_srv;
+
+static void on_accept(h2o_socket_t *listener, const char *err)
+{
+    if (err)
+        return;
+    h2o_socket_t *sock = h2o_evloop_socket_accept(listener);
+    if (sock)
+        h2o_accept(&g_srv.accept, sock);
+}
+
+static void on_signal(h2o_socket_t *sock, const char *err)
+{
+    if (err) {
+        g_srv.stop = SIGTERM;
+        return;
+    }
+    struct signalfd_siginfo si; /* copied: the buffer is not aligned for it */
+    if (sock->input->size >= sizeof si) {
+        memcpy(&si, sock->input->bytes, sizeof si);
+        g_srv.stop = (int)si.ssi_signo;
+    }
+    h2o_buffer_consume(&sock->input, sock->input->size);
+}
+
+/* Binds listen (port 0: any free one) and prints the address in use.
+ * False with the reason on stderr. */
+static bool server_listen(server *sv, struct sockaddr_in *sa, const char *where)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), on = 1;
+    socklen_t sl = sizeof *sa;
+    if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on) ||
+        bind(fd, (struct sockaddr *)sa, sizeof *sa) || listen(fd, SOMAXCONN) ||
+        getsockname(fd, (struct sockaddr *)sa, &sl)) {
+        fprintf(stderr, "authc-c-app: cannot listen on %s: %s (is the port in use?)\n", where, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return false;
+    }
+    sv->listener = h2o_evloop_socket_create(sv->ctx.loop, fd, H2O_SOCKET_FLAG_DONT_READ);
+    h2o_socket_read_start(sv->listener, on_accept);
+    char ip[INET_ADDRSTRLEN], msg[256];
+    inet_ntop(AF_INET, &sa->sin_addr, ip, sizeof ip);
+    snprintf(msg, sizeof msg, "authc-c-app listening on http://%s:%u/ (auth routes under %s)", ip,
+             (unsigned)ntohs(sa->sin_port), authc_base_path(g_auth));
+    authc_log_stderr(NULL, "info", msg);
+    return true;
+}
+
+/* SIGINT and SIGTERM, blocked in every thread (main blocks them before
+ * libauthc starts any) so that only the signalfd sees them. */
+static void stop_signals(sigset_t *set)
+{
+    sigemptyset(set);
+    sigaddset(set, SIGINT);
+    sigaddset(set, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+}
+
+/* Lets open connections finish (keep-alive ones close after their
+ * current answer) for up to a second. */
+static void drain(server *sv)
+{
+    h2o_context_request_shutdown(&sv->ctx);
+    for (int i = 0; i < 20 && !h2o_linklist_is_empty(&sv->ctx.http1._conns); i++)
+        h2o_evloop_run(sv->ctx.loop, 50);
+}
+
+/* Serves until SIGINT or SIGTERM. Returns the exit code. */
+static int serve(struct sockaddr_in *sa, const char *where)
+{
+    server *sv = &g_srv;
+    sigset_t set;
+    stop_signals(&set);
+    h2o_config_init(&sv->config);
+    /* Bodies larger than this are refused by h2o with 413. */
+    sv->config.max_request_entity_size = MAX_AUTH_BODY;
+    h2o_hostconf_t *host = h2o_config_register_host(&sv->config, h2o_iovec_init(H2O_STRLIT("default")), 65535);
+    h2o_pathconf_t *path = h2o_config_register_path(host, "/", 0);
+    h2o_handler_t *handler = h2o_create_handler(path, sizeof *handler);
+    handler->on_req = on_req;
+    h2o_context_init(&sv->ctx, h2o_evloop_create(), &sv->config);
+    sv->accept = (h2o_accept_ctx_t){.ctx = &sv->ctx, .hosts = sv->config.hosts};
+    int sfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+    int rc = 1;
+    if (sfd >= 0 && server_listen(sv, sa, where)) {
+        sv->signals = h2o_evloop_socket_create(sv->ctx.loop, sfd, 0);
+        h2o_socket_read_start(sv->signals, on_signal);
+        while (!sv->stop && h2o_evloop_run(sv->ctx.loop, INT32_MAX) == 0)
+            ;
+        authc_log_stderr(NULL, "info", sv->stop == SIGINT ? "received SIGINT, shutting down"
+                                                          : "received SIGTERM, shutting down");
+        h2o_socket_close(sv->listener);
+        h2o_socket_close(sv->signals);
+        rc = 0;
+        drain(sv);
+    } else if (sfd < 0) {
+        fprintf(stderr, "authc-c-app: signalfd: %s\n", strerror(errno));
+    }
+    /* The context and its connections are left to the process exit: h2o
+     * 2.2 cannot dispose a context while sockets or timers are pending. */
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
-    settings s = {0};
-    const char *listen = getenv("AUTHC_APP_LISTEN");
+    const char *listen = NULL, *config_file = getenv("AUTHC_CONFIG");
     for (int i = 1; i < argc; i++) {
         if ((!strcmp(argv[i], "--listen") || !strcmp(argv[i], "--config")) && i + 1 < argc) {
             if (argv[i][2] == 'l')
                 listen = argv[++i];
             else
-                s.config_file = argv[++i];
+                config_file = argv[++i];
         } else {
             fprintf(stderr, "usage: %s [--listen HOST:PORT] [--config FILE]\n"
                             "  settings as for `authc serve` (AUTH_SECRET, AUTH_TRUST_HOST or AUTH_URL,\n"
-                            "  AUTHC_USERS_FILE, AUTHC_DATABASE, ...); default listen 127.0.0.1:3001\n",
+                            "  AUTHC_USERS_FILE, AUTHC_DATABASE, ...); listen: AUTHC_APP_LISTEN,\n"
+                            "  default 127.0.0.1:3001 (port 0: any free port)\n",
                     argv[0]);
             return 2;
         }
     }
+    sigset_t set;
+    stop_signals(&set);
+    /* The same settings as `authc serve`: the environment, then the file. */
+    static char err[16384];
+    authc_resources *res = NULL;
+    authc_config *cfg = authc_config_from_env(config_file, &(authc_env_options){.migrate = true}, &res,
+                                              err, sizeof err);
+    authc *a = cfg ? authc_new(cfg, err, sizeof err) : NULL;
+    if (!a) {
+        for (char *save = NULL, *l = strtok_r(err, "\n", &save); l; l = strtok_r(NULL, "\n", &save))
+            fprintf(stderr, "authc-c-app: %s\n", l);
+        fprintf(stderr, "authc-c-app: refusing to start: fix the problems above\n");
+        authc_resources_free(res);
+        return 1;
+    }
+    g_auth = a;
+    /* The app's own settings come from the same place. */
+    g_settings = authc_resources_settings(res);
+    if (!listen)
+        listen = authc_settings_get(g_settings, "AUTHC_APP_LISTEN");
     if (!listen)
         listen = "127.0.0.1:3001";
-    char err[512];
-    const char *cf = s.config_file ? s.config_file : getenv("AUTHC_CONFIG");
-    if (cf && !settings_load_file(&s, cf, err, sizeof err)) {
-        fprintf(stderr, "authc-c-app: %s\n", err);
-        return 1;
-    }
     struct sockaddr_in sa;
-    if (!parse_listen(listen, &sa)) {
+    int rc = 2;
+    if (!parse_listen(listen, &sa))
         fprintf(stderr, "authc-c-app: --listen must be IPv4-HOST:PORT, got \"%s\"\n", listen);
-        settings_free(&s);
-        return 2;
-    }
-    runtime rt;
-    if (!runtime_build(&s, &rt, true, false)) {
-        fprintf(stderr, "authc-c-app: refusing to start: fix the problems above\n");
-        settings_free(&s);
-        return 1;
-    }
-    g_auth = rt.auth;
-    g_settings = &s;
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &set, NULL);
-    signal(SIGPIPE, SIG_IGN);
-    /* A thread per connection: handlers may wait on the database or an
-     * OAuth provider without stalling other visitors. */
-    struct MHD_Daemon *d = MHD_start_daemon(
-        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ERROR_LOG, 0,
-        NULL, NULL, handler, NULL,
-        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
-        MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL,
-        MHD_OPTION_NOTIFY_COMPLETED, on_done, NULL,
-        MHD_OPTION_CONNECTION_LIMIT, (unsigned)512,
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(128 * 1024),
-        MHD_OPTION_END);
-    if (!d) {
-        fprintf(stderr, "authc-c-app: cannot listen on %s: %s (is the port in use?)\n", listen,
-                strerror(errno));
-        runtime_free(&rt);
-        settings_free(&s);
-        return 1;
-    }
-    char msg[256];
-    snprintf(msg, sizeof msg, "authc-c-app listening on http://%s/ (auth routes under %s)", listen,
-             authc_base_path(rt.auth));
-    prog_log(NULL, "info", msg);
-    int sig = 0;
-    sigwait(&set, &sig);
-    prog_log(NULL, "info", sig == SIGTERM ? "received SIGTERM, shutting down"
-                                          : "received SIGINT, shutting down");
-    MHD_stop_daemon(d);
-    runtime_free(&rt);
-    settings_free(&s);
-    return 0;
+    else
+        rc = serve(&sa, listen);
+    authc_free(a);
+    authc_resources_free(res);
+    return rc;
 }

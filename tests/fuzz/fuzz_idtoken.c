@@ -1,10 +1,11 @@
-/* fuzz_idtoken.c — OpenID Connect ID tokens and JWKS documents
- * (lib/jose/idtoken.c): the JWKS a provider serves and the token it signs
- * are both attacker data. A token accepted must satisfy every claim check. */
+/* fuzz_idtoken.c — OpenID Connect ID tokens, logout tokens and JWKS
+ * documents (lib/jose/idtoken.c, logout_token.c): the JWKS a provider serves
+ * and the token it signs are attacker data. Accepted means every check held. */
 #include <jansson.h>
 
 #include "fuzz.h"
 #include "jose/idtoken_int.h"
+#include "jose/logout_token_int.h"
 #include "util/util_int.h"
 
 #define NOW 1800000000LL
@@ -82,6 +83,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     } else {
         FUZZ_CHECK(!claims, "claims on failure");
         FUZZ_CHECK(memchr(why, '\0', sizeof why), "why not terminated");
+    }
+    authc__jwks_free(j);
+    /* The same input as a Back-Channel Logout token (fresh key cache). */
+    j = authc__jwks_new(fetch, &d);
+    authc__logout_claims lc;
+    x.nonce = NULL;
+    if (authc__logout_token_verify(j, ar, tok, &x, &lc, why, sizeof why) == AUTHC_OK) {
+        FUZZ_CHECK(lc.jti && (lc.sub || lc.sid), "logout token without jti or sub/sid");
+        FUZZ_CHECK(lc.exp > NOW - AUTHC__IDTOKEN_SKEW, "expired logout token accepted");
     }
     authc__jwks_free(j);
     authc_arena_free(ar);

@@ -18,6 +18,10 @@ for (const [alg, opts] of [['RS256', { modulusLength: 2048 }], ['ES256', {}], ['
     seeds.push(`${jwks}\n--\n${await sign({ ...claims, nonce: 'other' })}`);
     seeds.push(`${jwks}\n--\n${await sign({ ...claims, exp: NOW - 3600 })}`);
     seeds.push(`${JSON.stringify({ keys: [{ ...jwk, kid: undefined }] })}\n--\n${await sign(claims, { kid: undefined })}`);
+    const logout = { iss: claims.iss, aud: claims.aud, iat: NOW - 5, exp: NOW + 120, jti: 'j-1', sid: 's-1',
+      events: { 'http://schemas.openid.net/event/backchannel-logout': {} } };
+    seeds.push(`${jwks}\n--\n${await sign(logout, { typ: 'logout+jwt' })}`);
+    seeds.push(`${jwks}\n--\n${await sign({ ...logout, sid: undefined, sub: 'u1' })}`);
   }
 }
 const none = `${Buffer.from('{"alg":"none"}').toString('base64url')}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.`;

@@ -1,14 +1,16 @@
-/* providers_env.c — turns AUTH_<ID>_ID/_SECRET/_ISSUER (and AUTHC_<ID>_*
- * extras) from the environment or config file into OAuth/OIDC providers. */
+/* env_providers.c — turns AUTH_<ID>_ID/_SECRET/_ISSUER (and AUTHC_<ID>_*
+ * extras) from the settings into OAuth/OIDC providers. */
 #include <ctype.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
 
 #include "authc/oauth.h"
-#include "providers_env.h"
+#include "env_int.h"
+#include "util/parse_int.h"
 
 extern char **environ;
 
@@ -24,36 +26,24 @@ static void env_id(const char *id, char out[ENV_ID_MAX])
     out[i] = '\0';
 }
 
-static const char *get(const settings *s, const char *prefix, const char *eid, const char *suffix)
+static const char *get(const authc__env *e, const char *prefix, const char *eid, const char *suffix)
 {
     char name[160];
     snprintf(name, sizeof name, "%.8s%.63s%.60s", prefix, eid, suffix);
-    const char *v = settings_get(s, name);
-    return v && *v ? v : NULL;
+    return authc__env_get(e, name);
 }
 
-static int parse_bool(const char *v)
+/* An HTTP timeout in milliseconds (unset = 0, the library's default). */
+static void timeout_ms(authc__env *e, const char *name, long *out)
 {
+    const char *v = authc_settings_get(e->s, name);
+    int n;
     if (!v)
-        return 0;
-    if (!strcasecmp(v, "1") || !strcasecmp(v, "true") || !strcasecmp(v, "yes") || !strcasecmp(v, "on"))
-        return 1;
-    if (!strcasecmp(v, "0") || !strcasecmp(v, "false") || !strcasecmp(v, "no") || !strcasecmp(v, "off"))
-        return 0;
-    return -1;
-}
-
-static bool parse_ms(const char *v, long *out)
-{
-    if (!v)
-        return true;
-    char *end;
-    errno = 0;
-    long n = strtol(v, &end, 10);
-    if (errno || *end || n <= 0 || n > 600000)
-        return false;
-    *out = n;
-    return true;
+        return;
+    if (authc__parse_int(v, 1, 600000, &n) == AUTHC_OK)
+        *out = n;
+    else
+        authc__env_problem(e, "%s must be a number of milliseconds (1..600000)", name);
 }
 
 /* "pkce,state nonce" → AUTHC_CHECK_* bits; -1 on an unknown word. */
@@ -75,12 +65,12 @@ static long parse_checks(const char *v)
     return bits ? (long)bits : -1;
 }
 
-/* Fills the AUTHC_<ID>_* extras into p; prints problems. */
-static int extras(const settings *s, const char *eid, authc_oauth_provider *p, const char *proxy,
-                  long cms, long tms, FILE *errs)
+/* Fills the AUTHC_<ID>_* extras into p. Returns how many problems. */
+static int extras(authc__env *e, const char *eid, authc_oauth_provider *p, const char *proxy,
+                  long cms, long tms)
 {
-    int problems = 0;
-#define X(suffix) get(s, "AUTHC_", eid, suffix)
+    size_t before = authc__problems_count(&e->problems);
+#define X(suffix) get(e, "AUTHC_", eid, suffix)
     p->name = X("_NAME") ? X("_NAME") : p->name;
     p->ca_file = X("_CA_FILE");
     p->base_url = X("_BASE_URL");
@@ -97,15 +87,13 @@ static int extras(const settings *s, const char *eid, authc_oauth_provider *p, c
     p->connect_timeout_ms = cms;
     p->timeout_ms = tms;
     if (p->ca_file && access(p->ca_file, R_OK) != 0) {
-        fprintf(errs, "authc: AUTHC_%s_CA_FILE: cannot read %s: %s\n", eid, p->ca_file, strerror(errno));
-        problems++;
+        authc__env_problem(e, "AUTHC_%s_CA_FILE: cannot read %s: %s", eid, p->ca_file, strerror(errno));
     }
     const char *ch = X("_CHECKS");
     if (ch) {
         long bits = parse_checks(ch);
         if (bits < 0) {
-            fprintf(errs, "authc: AUTHC_%s_CHECKS must list pkce, state and/or nonce (got \"%s\")\n", eid, ch);
-            problems++;
+            authc__env_problem(e, "AUTHC_%s_CHECKS must list pkce, state and/or nonce (got \"%s\")", eid, ch);
         } else {
             p->checks = (unsigned)bits;
         }
@@ -118,10 +106,8 @@ static int extras(const settings *s, const char *eid, authc_oauth_provider *p, c
             p->token_auth = AUTHC_TOKEN_AUTH_CLIENT_SECRET_POST;
         else if (!strcmp(ta, "none"))
             p->token_auth = AUTHC_TOKEN_AUTH_NONE;
-        else {
-            fprintf(errs, "authc: AUTHC_%s_TOKEN_AUTH must be client_secret_basic, client_secret_post or none\n", eid);
-            problems++;
-        }
+        else
+            authc__env_problem(e, "AUTHC_%s_TOKEN_AUTH must be client_secret_basic, client_secret_post or none", eid);
     }
     struct { const char *suffix; bool *dst; } flags[] = {
         {"_ALLOW_DANGEROUS_EMAIL_ACCOUNT_LINKING", &p->allow_dangerous_email_account_linking},
@@ -130,26 +116,25 @@ static int extras(const settings *s, const char *eid, authc_oauth_provider *p, c
     };
     for (size_t i = 0; i < sizeof flags / sizeof *flags; i++) {
         const char *v = X(flags[i].suffix);
-        int b = parse_bool(v);
-        if (b < 0) {
-            fprintf(errs, "authc: AUTHC_%s%s must be true or false\n", eid, flags[i].suffix);
-            problems++;
-        } else {
+        int b = v ? authc__env_bool(v) : 0;
+        if (b < 0)
+            authc__env_problem(e, "AUTHC_%s%s must be true or false", eid, flags[i].suffix);
+        else
             *flags[i].dst = b == 1;
-        }
     }
 #undef X
-    return problems;
+    return (int)(authc__problems_count(&e->problems) - before);
 }
 
-static int add(authc_config *cfg, authc_oauth_provider *p, FILE *errs)
+/* Adds p unless its extras had a problem. */
+static void add(authc__env *e, const char *eid, authc_oauth_provider *p, const char *proxy, long cms, long tms)
 {
+    if (extras(e, eid, p, proxy, cms, tms))
+        return;
     char err[512];
-    authc_err e = authc_config_add_oauth(cfg, p, err, sizeof err);
-    if (e == AUTHC_OK)
-        return 0;
-    fprintf(errs, "authc: %s\n", e == AUTHC_ERR_NOMEM ? "out of memory" : err);
-    return 1;
+    authc_err x = authc_config_add_oauth(e->cfg, p, err, sizeof err);
+    if (x != AUTHC_OK)
+        authc__env_problem(e, "%s", x == AUTHC_ERR_NOMEM ? "out of memory" : err);
 }
 
 static bool is_preset_env(const char *eid)
@@ -164,14 +149,14 @@ static bool is_preset_env(const char *eid)
 }
 
 /* Collects X of every AUTH_X_ISSUER name (environment and file). */
-static size_t generic_ids(const settings *s, char out[][ENV_ID_MAX], size_t max)
+static size_t generic_ids(const authc__env *e, char out[][ENV_ID_MAX], size_t max)
 {
     size_t n = 0;
     size_t nenv = 0;
     while (environ && environ[nenv])
         nenv++;
-    for (size_t i = 0; i < nenv + s->n; i++) {
-        const char *name = i < nenv ? environ[i] : s->names[i - nenv];
+    for (size_t i = 0; i < nenv + authc__settings_count(e->s); i++) {
+        const char *name = i < nenv ? environ[i] : authc__settings_name(e->s, i - nenv);
         size_t len = i < nenv ? strcspn(name, "=") : strlen(name);
         if (len <= 5 + 7 || strncmp(name, "AUTH_", 5) || strncmp(name + len - 7, "_ISSUER", 7))
             continue;
@@ -185,7 +170,7 @@ static size_t generic_ids(const settings *s, char out[][ENV_ID_MAX], size_t max)
         for (char *q = eid; *q; q++)
             if (!isupper((unsigned char)*q) && !isdigit((unsigned char)*q) && *q != '_')
                 ok = false;
-        if (!ok || is_preset_env(eid) || !get(s, "AUTH_", eid, "_ISSUER"))
+        if (!ok || is_preset_env(eid) || !get(e, "AUTH_", eid, "_ISSUER"))
             continue;
         bool dup = false;
         for (size_t j = 0; j < n; j++)
@@ -205,49 +190,41 @@ static size_t generic_ids(const settings *s, char out[][ENV_ID_MAX], size_t max)
     return n;
 }
 
-int providers_from_env(const settings *s, authc_config *cfg, FILE *errs)
+/* The presets with AUTH_<ID>_ID/_SECRET set. */
+static void presets(authc__env *e, const char *proxy, long cms, long tms)
 {
-    int problems = 0;
-    long cms = 0, tms = 0;
-    const char *v;
-    if (!parse_ms((v = settings_get(s, "AUTHC_HTTP_CONNECT_TIMEOUT_MS")), &cms)) {
-        fprintf(errs, "authc: AUTHC_HTTP_CONNECT_TIMEOUT_MS must be a number of milliseconds (1..600000)\n");
-        problems++;
-    }
-    if (!parse_ms((v = settings_get(s, "AUTHC_HTTP_TIMEOUT_MS")), &tms)) {
-        fprintf(errs, "authc: AUTHC_HTTP_TIMEOUT_MS must be a number of milliseconds (1..600000)\n");
-        problems++;
-    }
-    const char *proxy = settings_get(s, "AUTH_REDIRECT_PROXY_URL");
-    if (proxy && !*proxy)
-        proxy = NULL;
-
     for (const char *const *ids = authc_oauth_presets(); *ids; ids++) {
         char eid[ENV_ID_MAX];
         env_id(*ids, eid);
-        const char *cid = get(s, "AUTH_", eid, "_ID");
-        const char *sec = get(s, "AUTH_", eid, "_SECRET");
-        const char *iss = get(s, "AUTH_", eid, "_ISSUER");
+        const char *cid = get(e, "AUTH_", eid, "_ID");
+        const char *sec = get(e, "AUTH_", eid, "_SECRET");
+        const char *iss = get(e, "AUTH_", eid, "_ISSUER");
         if (!cid && !sec)
             continue;
         if (!cid || !sec) {
-            fprintf(errs, "authc: %s sign-in needs both AUTH_%s_ID and AUTH_%s_SECRET (only %s is set)\n",
-                    *ids, eid, eid, cid ? "the ID" : "the SECRET");
-            problems++;
+            authc__env_problem(e, "%s sign-in needs both AUTH_%s_ID and AUTH_%s_SECRET (only %s is set)",
+                               *ids, eid, eid, cid ? "the ID" : "the SECRET");
             continue;
         }
         if (!iss && authc_oauth_preset_needs_issuer(*ids)) {
-            fprintf(errs, "authc: %s sign-in needs AUTH_%s_ISSUER (your %s issuer URL)\n", *ids, eid, *ids);
-            problems++;
+            authc__env_problem(e, "%s sign-in needs AUTH_%s_ISSUER (your %s issuer URL)", *ids, eid, *ids);
             continue;
         }
         authc_oauth_provider p = {.preset = *ids, .client_id = cid, .client_secret = sec, .issuer = iss};
-        int pr = extras(s, eid, &p, proxy, cms, tms, errs);
-        problems += pr ? pr : add(cfg, &p, errs);
+        add(e, eid, &p, proxy, cms, tms);
     }
+}
+
+void authc__env_oauth(authc__env *e)
+{
+    long cms = 0, tms = 0;
+    timeout_ms(e, "AUTHC_HTTP_CONNECT_TIMEOUT_MS", &cms);
+    timeout_ms(e, "AUTHC_HTTP_TIMEOUT_MS", &tms);
+    const char *proxy = authc__env_get(e, "AUTH_REDIRECT_PROXY_URL");
+    presets(e, proxy, cms, tms);
 
     char gen[MAX_GENERIC][ENV_ID_MAX];
-    size_t n = generic_ids(s, gen, MAX_GENERIC);
+    size_t n = generic_ids(e, gen, MAX_GENERIC);
     for (size_t i = 0; i < n; i++) {
         const char *eid = gen[i];
         char id[ENV_ID_MAX];
@@ -255,19 +232,16 @@ int providers_from_env(const settings *s, authc_config *cfg, FILE *errs)
         for (; eid[k]; k++)
             id[k] = eid[k] == '_' ? '-' : (char)tolower((unsigned char)eid[k]);
         id[k] = '\0';
-        const char *cid = get(s, "AUTH_", eid, "_ID");
-        const char *sec = get(s, "AUTH_", eid, "_SECRET");
+        const char *cid = get(e, "AUTH_", eid, "_ID");
         if (!cid) {
-            fprintf(errs, "authc: AUTH_%s_ISSUER defines OpenID Connect provider \"%s\"; set AUTH_%s_ID (and AUTH_%s_SECRET)\n",
-                    eid, id, eid, eid);
-            problems++;
+            authc__env_problem(e, "AUTH_%s_ISSUER defines OpenID Connect provider \"%s\"; set AUTH_%s_ID (and AUTH_%s_SECRET)",
+                               eid, id, eid, eid);
             continue;
         }
-        authc_oauth_provider p = {.id = id, .type = AUTHC_OAUTH_OIDC, .client_id = cid, .client_secret = sec,
-                                  .issuer = get(s, "AUTH_", eid, "_ISSUER"),
+        authc_oauth_provider p = {.id = id, .type = AUTHC_OAUTH_OIDC, .client_id = cid,
+                                  .client_secret = get(e, "AUTH_", eid, "_SECRET"),
+                                  .issuer = get(e, "AUTH_", eid, "_ISSUER"),
                                   .name = !strcmp(id, "oidc") ? "OpenID Connect" : id};
-        int pr = extras(s, eid, &p, proxy, cms, tms, errs);
-        problems += pr ? pr : add(cfg, &p, errs);
+        add(e, eid, &p, proxy, cms, tms);
     }
-    return problems;
 }

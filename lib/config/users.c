@@ -1,5 +1,5 @@
-/* users.c — loads the users file once at start-up and verifies passwords
- * with argon2id, spending the same work for unknown users. */
+/* users.c — loads the users file (AUTHC_USERS_FILE) once at start-up and
+ * verifies passwords with argon2id, spending the same work for unknown users. */
 #include <argon2.h>
 #include <errno.h>
 #include <openssl/crypto.h>
@@ -8,7 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "users.h"
+#include "authc/env.h"
+#include "users_int.h"
 
 /* OWASP's argon2id baseline: 19 MiB, 2 passes, 1 lane. */
 #define HASH_T 2
@@ -22,13 +23,13 @@ typedef struct user_rec {
     char *id, *username, *hash, *email, *name;
 } user_rec;
 
-struct users_db {
+struct authc__users {
     user_rec *u;
     size_t n;
     char *dummy_hash; /* verified against when the user is unknown */
 };
 
-char *users_hash_password(const char *password)
+char *authc_password_hash(const char *password)
 {
     unsigned char salt[16];
     if (RAND_bytes(salt, sizeof salt) != 1)
@@ -46,7 +47,7 @@ char *users_hash_password(const char *password)
     return enc;
 }
 
-void users_free(users_db *db)
+void authc__users_free(authc__users *db)
 {
     if (!db)
         return;
@@ -58,12 +59,12 @@ void users_free(users_db *db)
     free(db);
 }
 
-size_t users_count(const users_db *db)
+size_t authc__users_count(const authc__users *db)
 {
     return db ? db->n : 0;
 }
 
-users_db *users_load(const char *path, char *err, size_t errlen)
+authc__users *authc__users_load(const char *path, char *err, size_t errlen)
 {
     FILE *f = fopen(path, "r");
     if (!f) {
@@ -71,7 +72,7 @@ users_db *users_load(const char *path, char *err, size_t errlen)
                  path, strerror(errno));
         return NULL;
     }
-    users_db *db = calloc(1, sizeof *db);
+    authc__users *db = calloc(1, sizeof *db);
     char *line = malloc(MAX_LINE + 2);
     size_t cap = 0, lineno = 0;
     bool ok = db && line;
@@ -141,24 +142,24 @@ users_db *users_load(const char *path, char *err, size_t errlen)
     }
     fclose(f);
     free(line);
-    if (ok && !(db->dummy_hash = users_hash_password("authc-timing-equaliser"))) {
+    if (ok && !(db->dummy_hash = authc_password_hash("authc-timing-equaliser"))) {
         snprintf(err, errlen, "could not prepare password hashing");
         ok = false;
     }
     if (!ok) {
         if (db && !err[0])
             snprintf(err, errlen, "out of memory reading %s", path);
-        users_free(db);
+        authc__users_free(db);
         return NULL;
     }
     return db;
 }
 
-authc_err users_authorize(void *ud, authc_arena *ar, const char *const *names,
-                          const char *const *values, size_t n, authc_user *user,
-                          const char **code)
+authc_err authc__users_authorize(void *ud, authc_arena *ar, const char *const *names,
+                                 const char *const *values, size_t n, authc_user *user,
+                                 const char **code)
 {
-    const users_db *db = ud;
+    const authc__users *db = ud;
     const char *username = NULL, *password = NULL;
     for (size_t i = 0; i < n; i++) {
         if (!strcmp(names[i], "username"))

@@ -1,0 +1,274 @@
+/* test_env.c — lib/config: the settings source (environment over NAME=value
+ * files), authc_config_from_settings/_from_env, every problem at once. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "authc.h"
+#include "authc/adapter.h"
+#include "authc/env.h"
+
+#define SECRET "0123456789abcdef0123456789abcdef-test"
+
+/* Settings the tests set; cleared from the environment before each. */
+static const char *const NAMES[] = {
+    "AUTH_SECRET", "AUTH_SECRET_1", "AUTH_URL", "AUTH_TRUST_HOST", "AUTHC_USERS_FILE", "AUTHC_DATABASE",
+    "AUTHC_EMAIL", "AUTH_GITHUB_ID", "AUTH_GITHUB_SECRET", "AUTHC_PASSKEY", "AUTHC_HTTP_TIMEOUT_MS",
+    "AUTHC_SESSION_STRATEGY", "MYAPP_GREETING", "MYAPP_QUOTED", "AUTHC_CONFIG", "AUTHC_BASE_PATH",
+};
+
+static int clear_env(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof NAMES / sizeof *NAMES; i++)
+        unsetenv(NAMES[i]);
+    return 0;
+}
+
+/* Writes text to a new temporary file; returns its path (static buffer
+ * of the caller: out, 64 bytes). */
+static void temp_file(char out[64], const char *text)
+{
+    snprintf(out, 64, "/tmp/authc-test-env-XXXXXX");
+    int fd = mkstemp(out);
+    assert_true(fd >= 0);
+    size_t n = strlen(text);
+    assert_int_equal(write(fd, text, n), (ssize_t)n);
+    close(fd);
+}
+
+static size_t count_lines(const char *s)
+{
+    size_t n = *s ? 1 : 0;
+    for (; *s; s++)
+        n += *s == '\n';
+    return n;
+}
+
+static void test_settings_file(void **state)
+{
+    (void)state;
+    char path[64];
+    temp_file(path, "# a comment\n\n"
+                    "MYAPP_GREETING = hello world  \n"
+                    "export MYAPP_QUOTED=\"a # b\"\n"
+                    "AUTH_URL='https://file.example.com/auth'\n"
+                    "MYAPP_GREETING=second wins\n");
+    authc_settings *s = authc_settings_new();
+    char err[256] = "";
+    assert_int_equal(authc_settings_load_file(s, path, err, sizeof err), AUTHC_OK);
+    assert_string_equal(authc_settings_get(s, "MYAPP_GREETING"), "second wins");
+    assert_string_equal(authc_settings_get(s, "MYAPP_QUOTED"), "a # b");
+    assert_string_equal(authc_settings_get(s, "AUTH_URL"), "https://file.example.com/auth");
+    assert_null(authc_settings_get(s, "MYAPP_UNSET"));
+    /* The environment wins over the file. */
+    setenv("AUTH_URL", "https://env.example.com/auth", 1);
+    assert_string_equal(authc_settings_get(s, "AUTH_URL"), "https://env.example.com/auth");
+    assert_string_equal(authc_settings_get(NULL, "AUTH_URL"), "https://env.example.com/auth");
+    authc_settings_free(s);
+    unlink(path);
+}
+
+static void test_settings_file_errors(void **state)
+{
+    (void)state;
+    char err[256] = "";
+    authc_settings *s = authc_settings_new();
+    assert_int_equal(authc_settings_load_file(s, "/nonexistent/authc.env", err, sizeof err), AUTHC_ERR_IO);
+    assert_non_null(strstr(err, "/nonexistent/authc.env"));
+    char path[64], want[96];
+    temp_file(path, "GOOD=1\n# fine\nno equals sign here\n");
+    assert_int_equal(authc_settings_load_file(s, path, err, sizeof err), AUTHC_ERR_INVALID);
+    snprintf(want, sizeof want, "%s:3: expected NAME=value", path);
+    assert_string_equal(err, want);
+    unlink(path);
+    temp_file(path, "BAD-NAME=1\n");
+    assert_int_equal(authc_settings_load_file(s, path, err, sizeof err), AUTHC_ERR_INVALID);
+    snprintf(want, sizeof want, "%s:1: bad setting name", path);
+    assert_string_equal(err, want);
+    unlink(path);
+    authc_settings_free(s);
+}
+
+/* Every problem comes back at once, one per line, naming its setting. */
+static void test_every_problem_at_once(void **state)
+{
+    (void)state;
+    char path[64];
+    temp_file(path, "AUTH_SECRET=short\nAUTHC_EMAIL=bogus\nAUTH_GITHUB_ID=x\n"
+                    "AUTHC_PASSKEY=maybe\nAUTHC_HTTP_TIMEOUT_MS=0\nAUTHC_USERS_FILE=/nonexistent/users\n");
+    char err[4096];
+    authc_resources *res = (authc_resources *)1;
+    assert_null(authc_config_from_env(path, NULL, &res, err, sizeof err));
+    assert_null(res);
+    static const char *const expect[] = {
+        "AUTH_SECRET is too short", "neither AUTH_URL nor AUTH_TRUST_HOST", "/nonexistent/users",
+        "AUTHC_EMAIL must be smtp, log or off", "AUTHC_PASSKEY must be 1 or 0",
+        "AUTHC_HTTP_TIMEOUT_MS must be a number", "AUTH_GITHUB_SECRET",
+    };
+    for (size_t i = 0; i < sizeof expect / sizeof *expect; i++)
+        if (!strstr(err, expect[i]))
+            fail_msg("missing \"%s\" in:\n%s", expect[i], err);
+    assert_int_equal(count_lines(err), sizeof expect / sizeof *expect);
+    unlink(path);
+}
+
+static void test_missing_secret(void **state)
+{
+    (void)state;
+    setenv("AUTH_TRUST_HOST", "1", 1);
+    char err[1024];
+    authc_resources *res;
+    assert_null(authc_config_from_env(NULL, NULL, &res, err, sizeof err));
+    assert_string_equal(err, "AUTH_SECRET is not set; set it to a random value, e.g. `export AUTH_SECRET=$(authc secret)`");
+}
+
+static void test_bad_file_is_a_problem(void **state)
+{
+    (void)state;
+    char err[256];
+    authc_resources *res;
+    assert_null(authc_config_from_env("/nonexistent/app.env", NULL, &res, err, sizeof err));
+    assert_null(res);
+    assert_non_null(strstr(err, "cannot read config file /nonexistent/app.env"));
+}
+
+/* Collects log lines (the database note and the like). */
+static char g_log[4096];
+static void test_log(void *ud, const char *level, const char *msg)
+{
+    (void)ud;
+    size_t l = strlen(g_log);
+    snprintf(g_log + l, sizeof g_log - l, "%s %s\n", level, msg);
+}
+
+static authc_response *sign_in(const authc *a, const char *user, const char *password)
+{
+    static const authc_header h[] = {{"host", "app.example.com"}};
+    authc_request req = {.method = "POST", .url = "/", .headers = h, .nheaders = 1};
+    const char *names[] = {"username", "password"}, *values[] = {user, password};
+    authc_response *res = NULL;
+    assert_int_equal(authc_sign_in(a, &req, "credentials", "/dashboard", names, values, 2, &res), AUTHC_OK);
+    return res;
+}
+
+static bool has_session_cookie(const authc_response *r)
+{
+    for (size_t i = 0; i < r->nheaders; i++)
+        if (!strcasecmp(r->headers[i].name, "Set-Cookie") &&
+            !strncmp(r->headers[i].value, "authjs.session-token=ey", 23))
+            return true;
+    return false;
+}
+
+/* A whole configuration from a file: users file (argon2id), database,
+ * base path, and the program's own settings through the resources. */
+static void test_from_env_builds(void **state)
+{
+    (void)state;
+    char *hash = authc_password_hash("s3cret-pw");
+    assert_non_null(hash);
+    assert_memory_equal(hash, "$argon2id$", 10);
+    char users[64], conf[64], text[1024];
+    snprintf(text, sizeof text, "# users\n42:alice:%s:alice@example.com:Alice A\n", hash);
+    free(hash);
+    temp_file(users, text);
+    snprintf(text, sizeof text,
+             "AUTH_SECRET=%s\nAUTH_TRUST_HOST=true\nAUTHC_USERS_FILE=%s\nAUTHC_DATABASE=memory:\n"
+             "AUTHC_SESSION_STRATEGY=jwt\nAUTHC_BASE_PATH=/login\nMYAPP_GREETING=hi\n",
+             SECRET, users);
+    temp_file(conf, text);
+    g_log[0] = '\0';
+    char err[2048];
+    authc_resources *res = NULL;
+    authc_env_options opts = {.migrate = true, .log = test_log};
+    authc_config *cfg = authc_config_from_env(conf, &opts, &res, err, sizeof err);
+    if (!cfg)
+        fail_msg("%s", err);
+    assert_non_null(res);
+    assert_non_null(authc_resources_adapter(res));
+    assert_int_equal(authc_resources_users(res), 1);
+    assert_string_equal(authc_settings_get(authc_resources_settings(res), "MYAPP_GREETING"), "hi");
+    assert_non_null(strstr(g_log, "database schema is up to date"));
+    authc *a = authc_new(cfg, err, sizeof err);
+    if (!a)
+        fail_msg("%s", err);
+    assert_string_equal(authc_base_path(a), "/login");
+    authc_response *r = sign_in(a, "alice", "s3cret-pw");
+    assert_true(has_session_cookie(r));
+    authc_response_free(r);
+    r = sign_in(a, "alice", "wrong");
+    assert_false(has_session_cookie(r));
+    assert_non_null(strstr(authc_response_header(r, "Location"), "error=CredentialsSignin"));
+    authc_response_free(r);
+    r = sign_in(a, "nobody", "s3cret-pw");
+    assert_false(has_session_cookie(r));
+    authc_response_free(r);
+    authc_free(a);
+    authc_resources_free(res);
+    unlink(users);
+    unlink(conf);
+}
+
+/* A base path from the options wins over AUTHC_BASE_PATH; the caller's
+ * settings are borrowed, not freed. */
+static void test_from_settings_options(void **state)
+{
+    (void)state;
+    setenv("AUTH_SECRET", SECRET, 1);
+    setenv("AUTH_URL", "https://app.example.com/auth", 1);
+    setenv("AUTHC_BASE_PATH", "/ignored", 1);
+    authc_settings *s = authc_settings_new();
+    char err[1024];
+    authc_resources *res;
+    authc_config *cfg = authc_config_from_settings(s, &(authc_env_options){.base_path = "/sso"}, &res, err, sizeof err);
+    if (!cfg)
+        fail_msg("%s", err);
+    assert_ptr_equal(authc_resources_settings(res), s);
+    assert_null(authc_resources_adapter(res));
+    assert_int_equal(authc_resources_users(res), 0);
+    authc *a = authc_new(cfg, err, sizeof err);
+    assert_non_null(a);
+    assert_string_equal(authc_base_path(a), "/sso");
+    authc_free(a);
+    authc_resources_free(res);
+    authc_settings_free(s);
+}
+
+static void test_users_file_errors(void **state)
+{
+    (void)state;
+    char users[64];
+    temp_file(users, "1:alice:not-a-hash:a@example.com:A\n");
+    setenv("AUTH_SECRET", SECRET, 1);
+    setenv("AUTH_TRUST_HOST", "1", 1);
+    setenv("AUTHC_USERS_FILE", users, 1);
+    char err[1024], want[128];
+    authc_resources *res;
+    assert_null(authc_config_from_env(NULL, NULL, &res, err, sizeof err));
+    snprintf(want, sizeof want, "%s:1: expected id:username:argon2id-hash:email:name", users);
+    assert_memory_equal(err, want, strlen(want));
+    unlink(users);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup(test_settings_file, clear_env),
+        cmocka_unit_test_setup(test_settings_file_errors, clear_env),
+        cmocka_unit_test_setup(test_every_problem_at_once, clear_env),
+        cmocka_unit_test_setup(test_missing_secret, clear_env),
+        cmocka_unit_test_setup(test_bad_file_is_a_problem, clear_env),
+        cmocka_unit_test_setup(test_from_env_builds, clear_env),
+        cmocka_unit_test_setup(test_from_settings_options, clear_env),
+        cmocka_unit_test_setup(test_users_file_errors, clear_env),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
