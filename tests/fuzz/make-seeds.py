@@ -156,6 +156,40 @@ adapters = ['2026-11-25T07:07:58.856Z', '2026-11-25 07:07:58+00:00', '1970-01-01
             'postgresql://u@h/d?password=s3cretpass&sslmode=require']
 put_all('adapters', adapters)
 
+# config: byte 0 even = a settings file, odd = a users file (the hash is
+# `authc hash-password` of "wonderland").
+H = '$argon2id$v=19$m=19456,t=2,p=1$DPKcCbyhGu2kpcePXm+9Yg$fz4NRWQRqrJE2FxMxYVbvXyqc39D+Ab+EyItmd8fHY4'
+SECRET = 'AUTH_SECRET=fuzz-secret-0123456789abcdefghijklmnopq\n'
+put_all('config', [
+    '\0' + SECRET + 'AUTH_URL=http://localhost:3000/auth\n',
+    '\0# comment\nexport AUTH_SECRET="a-b-c-d-e-f-g-h-i-j-k-l-m-n-o-p-q"\nAUTH_TRUST_HOST=true\n'
+    'AUTHC_SESSION_STRATEGY=jwt\nAUTHC_SESSION_MAX_AGE=3600\nAUTHC_LANG=zh-CN\n',
+    "\0AUTH_SECRET='s1-0123456789abcdefghijklmnopqrstuv',s2-0123456789abcdefghijklmnopqrstuv\n"
+    'AUTH_GITHUB_ID=abc\nAUTH_GITHUB_SECRET=def\nAUTH_GOOGLE_ID=x\nAUTH_GOOGLE_SECRET=y\n',
+    '\0' + SECRET + 'AUTHC_PASSKEY=1\nAUTHC_PASSKEY_RP_ID=localhost\nAUTHC_PASSKEY_ORIGINS=http://localhost:3000\n'
+    'AUTHC_THEME_BRAND_COLOR=#336699\nAUTHC_PAGES_SIGNIN=/login\n',
+    '\0' + SECRET + 'AUTHC_EMAIL=log\nAUTHC_EMAIL_FROM=Authc <noreply@example.com>\n'
+    'AUTHC_EMAIL_LIMIT_PER_ADDRESS=5/1h\nAUTHC_COOKIE_DOMAIN=example.com\nAUTHC_USE_SECURE_COOKIES=1\n',
+], 'settings')
+put_all('config', [
+    '\x011:alice:%s:alice@example.com:Alice\n2:bob:%s::\n# comment\n' % (H, H),
+    '\x011:alice:%s:alice@example.com:Alice\n1:alice:%s:a@b:c\n' % (H, H),
+    '\x01x:y:$argon2id$v=19$m=65536,t=3,p=4$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA:e:n\n',
+], 'users')
+
+# store: counter texts, and operation sequences (op, key, length, value).
+def ops(*items):
+    out = b''
+    for op, key, val in items:
+        out += bytes([op, key, len(val)]) + val
+    return out
+put_all('store', [b'12345', b'-9223372036854775808', b'9223372036854775808'], 'counter')
+put_all('store', [
+    ops((0, 0, b'abc'), (2, 0, b''), (4, 1, b'\x05'), (4, 1, b'\xfb'), (2, 1, b''), (3, 1, b''), (2, 1, b'')),
+    ops((1, 2, b'owner'), (1, 2, b'x'), (13, 2, b'owner'), (5, 2, b'owner'), (2, 2, b'')),
+    b'0' + ops((0, 0, b'10'), (4, 0, b'\x7f'), (4, 0, b'\x7f'), (2, 0, b''), (0, 0, b'-x'), (4, 0, b'\x01')),
+], 'ops')
+
 # idtoken: JWKS + "\n--\n" + signed token, made with jose (node).
 out = subprocess.run(['node', os.path.join(here, 'make-idtoken-seeds.mjs')], cwd=root,
                      capture_output=True, text=True)
