@@ -114,6 +114,9 @@ typedef struct chunk_ref {
     double idx;   /* NaN-like: -1 for the unsuffixed name */
 } chunk_ref;
 
+#define COOKIE_TOKEN \
+    "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
 static int cmp_chunk(const void *x, const void *y)
 {
     const chunk_ref *a = x, *b = y;
@@ -131,16 +134,16 @@ static size_t collect(authc__ctx *c, chunk_ref **out)
         return 0;
     for (size_t i = 0; i < c->cookies.n; i++) {
         const authc__kv *kv = &c->cookies.items[i];
-        /* Only the name itself or name.<digits>: anything else is another
-         * cookie (never wiped, never echoed into Set-Cookie). */
-        const char *sfx = kv->k + bl;
-        if (strncmp(kv->k, base, bl) != 0 || !kv->v[0] ||
-            (*sfx && (sfx[0] != '.' || !sfx[1] || strspn(sfx + 1, "0123456789") != strlen(sfx + 1) ||
-                      strlen(sfx + 1) > 6)))
+        /* A name that is not an RFC 6265 token (control bytes, spaces,
+         * separators) is never taken, so never echoed into Set-Cookie. */
+        if (strncmp(kv->k, base, bl) != 0 || !kv->v[0] || kv->k[strspn(kv->k, COOKIE_TOKEN)])
             continue;
         r[n].name = kv->k;
         r[n].value = kv->v;
-        r[n].idx = *sfx ? (double)strtol(sfx + 1, NULL, 10) : -1;
+        const char *dot = strrchr(kv->k, '.');
+        char *end = NULL;
+        long v = dot ? strtol(dot + 1, &end, 10) : -1;
+        r[n].idx = (dot && end && !*end && dot[1]) ? (double)v : -1;
         n++;
     }
     qsort(r, n, sizeof *r, cmp_chunk);
