@@ -146,7 +146,7 @@ int main(int argc, char **argv)
             settings_free(&s);
             return 1;
         }
-        authc_err e = ad->migrate ? ad->migrate(ad) : AUTHC_OK;
+        authc_err e = ad->ops->migrate ? ad->ops->migrate(ad) : AUTHC_OK;
         authc_adapter_close(ad);
         settings_free(&s);
         if (e) {

@@ -1,5 +1,5 @@
-/* authc/adapter.h — the Auth.js Adapter contract as one C vtable.
- * Backends (memory, sqlite, postgres, redis) and app wrappers implement it. */
+/* authc/adapter.h — the Auth.js Adapter contract as a const C ops table plus
+ * an instance. Backends (memory, sqlite, postgres, redis) and app wrappers implement it. */
 #ifndef AUTHC_ADAPTER_H
 #define AUTHC_ADAPTER_H
 
@@ -26,7 +26,13 @@ typedef struct authc_authenticator {
     const char *transports;             /* "usb,ble,nfc" or NULL */
 } authc_authenticator;
 
-/* Conventions for every method:
+/* The Adapter is split in two:
+ * - authc_adapter_ops: the methods, one const table per kind of backend
+ *   (static const, shared by every instance, never written at run time);
+ * - authc_adapter: one open database: `ops` plus the instance data the
+ *   methods find through `self` (`ctx`, the log sink).
+ *
+ * Conventions for every method:
  * - `self` is the adapter the method was called through; `self->ctx` is the
  *   backend state.
  * - Results are allocated from `ar` (strings too) and live as long as it.
@@ -37,16 +43,20 @@ typedef struct authc_authenticator {
  * - A NULL method means "not supported": core then fails the feature that
  *   needs it with the Auth.js outcome and a log line naming the method.
  *
- * Wrapping ("spread and override"): copy the struct, keep a pointer to the
- * original in `wrapped`, replace single members:
- *     authc_adapter mine = *base; mine.wrapped = base;
- *     mine.get_user = my_get_user;   // may call base->get_user(base, ...)
- */
-struct authc_adapter {
+ * Writing a backend: define `static const authc_adapter_ops MY_OPS = {…}`,
+ * allocate an authc_adapter with .ops = &MY_OPS and .ctx = your state, and
+ * free both in MY_OPS.destroy (called by authc_adapter_close).
+ *
+ * Wrapping ("spread and override"): authc_adapter_wrap copies the base's
+ * table into yours and the instance into yours; replace single methods,
+ * which may call through `self->wrapped`:
+ *     static authc_adapter_ops my_ops;   // storage for the copied table
+ *     static authc_adapter mine;
+ *     authc_adapter_wrap(&mine, &my_ops, base);
+ *     my_ops.get_user = my_get_user;     // calls base->ops->get_user(base,…)
+ * The wrapper does not own the base: close the base, not the wrapper. */
+typedef struct authc_adapter_ops {
     const char *name;       /* "memory", "sqlite", "postgres", "redis" */
-    void *ctx;              /* backend state */
-    const authc_adapter *wrapped; /* for wrappers; NULL in backends */
-    void *user_data;        /* free for wrappers */
 
     /* M1: stores the user with an id of the adapter's choosing (in->id is
      * ignored); *out = the stored user. */
@@ -133,13 +143,28 @@ struct authc_adapter {
 
     /* Not Auth.js: create or update the schema (idempotent). */
     authc_err (*migrate)(authc_adapter *self);
-    /* Not Auth.js: release the backend (called by authc_adapter_close). */
+    /* Not Auth.js: release the instance and its state (called by
+     * authc_adapter_close); NULL for instances that own nothing. */
     void (*destroy)(authc_adapter *self);
+} authc_adapter_ops;
+
+struct authc_adapter {
+    const authc_adapter_ops *ops; /* methods; never NULL */
+    void *ctx;              /* instance state of the backend */
+    const authc_adapter *wrapped; /* for wrappers; NULL in backends */
+    void *user_data;        /* free for wrappers */
 
     /* Log sink for backends (set by authc_adapter_open; may be NULL). */
     authc_log_fn log;
     void *log_ud;
 };
+
+/* Makes *mine a wrapper of base: *ops = *base->ops with destroy = NULL
+ * (the wrapper owns nothing), *mine = *base with ops = ops and
+ * wrapped = base. ops and mine are the caller's and must outlive their
+ * use; change members of *ops afterwards to override methods. */
+void authc_adapter_wrap(authc_adapter *mine, authc_adapter_ops *ops,
+                        const authc_adapter *base);
 
 /* Opens the backend named by url's scheme: "memory:", "sqlite:PATH",
  * "postgres://…" / "postgresql://…", "redis://…". Returns a heap adapter
@@ -147,6 +172,7 @@ struct authc_adapter {
  * naming the database (never its password). Does not migrate. */
 authc_adapter *authc_adapter_open(const char *url, authc_log_fn log,
                                   void *log_ud, char *err, size_t errlen);
+/* Calls ad->ops->destroy (NULL is a no-op). */
 void authc_adapter_close(authc_adapter *ad);
 
 #ifdef __cplusplus

@@ -1,31 +1,38 @@
 /* adapters_int.h — private helpers shared by the database backends (memory,
- * sqlite, postgres, redis): backend constructors, model copies, logging, URLs. */
+ * sqlite, postgres, redis): constructors, model copies, logging, URLs, secrets. */
 #ifndef AUTHC_ADAPTERS_INT_H
 #define AUTHC_ADAPTERS_INT_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "authc.h"
 #include "authc/adapter.h"
 
-/* ---- backend constructors (called by authc_adapter_open) -------------
- * Each returns a heap adapter whose destroy() frees everything, or NULL
- * with a message in err (naming the database, never a password). The
- * registry sets ->log/->log_ud afterwards; backends must tolerate
- * log == NULL. None of them migrates. */
-authc_adapter *authc__adapter_memory_open(char *err, size_t errlen);
-/* path: a file name (":memory:" allowed, but each connection of the pool
- * would see its own database, so use it only for single-thread tests). */
-authc_adapter *authc__adapter_sqlite_open(const char *path, char *err,
-                                          size_t errlen);
-/* url: the full "postgres://…"/"postgresql://…" URL. */
-authc_adapter *authc__adapter_postgres_open(const char *url, char *err,
-                                            size_t errlen);
-/* url: the full "redis://…" URL. */
-authc_adapter *authc__adapter_redis_open(const char *url, char *err,
-                                         size_t errlen);
+/* ---- backend constructors (picked by registry.c) ---------------------
+ * Each takes the whole database URL and the log sink (stored in the
+ * adapter before anything can log; may be NULL) and returns a heap adapter
+ * whose ops->destroy frees everything, or NULL with a message in err
+ * (naming the database, never a password). None of them migrates. */
+typedef authc_adapter *authc__backend_open_fn(const char *url,
+                                              authc_log_fn log, void *log_ud,
+                                              char *err, size_t errlen);
+authc__backend_open_fn authc__adapter_memory_open;
+/* "sqlite:PATH", "sqlite://PATH", "file:PATH". ":memory:" is allowed, but
+ * each pooled connection would see its own database, so the pool is one
+ * connection then (single-thread tests only). */
+authc__backend_open_fn authc__adapter_sqlite_open;
+/* "postgres://…" / "postgresql://…" */
+authc__backend_open_fn authc__adapter_postgres_open;
+/* "redis://…" */
+authc__backend_open_fn authc__adapter_redis_open;
+
+/* A zeroed heap adapter with ops, ctx and the log sink set; the caller
+ * owns it (free() it in ops->destroy). NULL on OOM. */
+authc_adapter *authc__adapter_new(const authc_adapter_ops *ops, void *ctx,
+                                  authc_log_fn log, void *log_ud);
 
 /* ---- logging --------------------------------------------------------
  * printf into a bounded stack buffer (truncated at 1 KiB) and hand it to
@@ -36,8 +43,32 @@ void authc__adapter_log(const authc_adapter *self, const char *level,
     __attribute__((format(printf, 3, 4)));
 
 /* ---- model copies ---------------------------------------------------
- * Deep copies into `ar` (every string duplicated; NULL strings stay NULL).
- * Return NULL for a NULL input or on OOM. The result is owned by `ar`. */
+ * Deep copies (every string duplicated; NULL strings stay NULL) through an
+ * allocator: `alloc` returns zeroed memory or NULL. The arena one is
+ * authc__arena_alloc_of(ar); the memory backend keeps rows on the heap
+ * with its own. Return NULL for a NULL input or on OOM (with a heap
+ * allocator, what was allocated before the failure is the caller's to
+ * free with the matching *_free of memory.c, as for any row). */
+typedef struct authc__alloc {
+    void *(*alloc)(void *ud, size_t n);
+    void *ud;
+} authc__alloc;
+
+authc_user *authc__user_dup(const authc__alloc *al, const authc_user *in);
+authc_account *authc__account_dup(const authc__alloc *al,
+                                  const authc_account *in);
+authc_session_row *authc__session_dup(const authc__alloc *al,
+                                      const authc_session_row *in);
+authc_verification_token *authc__vt_dup(const authc__alloc *al,
+                                        const authc_verification_token *in);
+/* Into an existing struct (array element); false on OOM. */
+bool authc__authenticator_dup_into(const authc__alloc *al,
+                                   authc_authenticator *dst,
+                                   const authc_authenticator *in);
+authc_authenticator *authc__authenticator_dup(const authc__alloc *al,
+                                              const authc_authenticator *in);
+
+/* The same into `ar`; results owned by `ar`. */
 authc_user *authc__copy_user(authc_arena *ar, const authc_user *in);
 authc_account *authc__copy_account(authc_arena *ar, const authc_account *in);
 authc_session_row *authc__copy_session(authc_arena *ar,
@@ -52,6 +83,10 @@ authc_err authc__copy_authenticator_into(authc_arena *ar,
 authc_authenticator *authc__copy_authenticator(authc_arena *ar,
                                                const authc_authenticator *in);
 
+/* The AUTHC_USER_F_* members update_user changes: patch->fields, or all
+ * four when 0. */
+unsigned authc__user_fields(const authc_user *patch);
+
 /* Applies the fields of `patch` selected by patch->fields (0 = all four)
  * onto *dst, pointer-wise (no copying): the merge rule of update_user. */
 void authc__user_merge(authc_user *dst, const authc_user *patch);
@@ -63,9 +98,34 @@ void authc__user_merge(authc_user *dst, const authc_user *patch);
  * replaced by "***". */
 void authc__url_redact(const char *url, char *out, size_t outlen);
 
+/* Replaces, in msg (msglen bytes, NUL-terminated), every occurrence of
+ * the secrets of url with "***": the userinfo password (as written and
+ * percent-decoded) and any "password=" query value. For messages of
+ * libraries (libpq, hiredis) that may quote a piece of the URL. */
+void authc__scrub_url_secrets(char *msg, size_t msglen, const char *url);
+
 /* snprintf into err (when err && errlen); convenience for *_open. */
 void authc__set_err(char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/* ---- URL query parameters ---------------------------------------------
+ * One "key=value" of a query string; raw/rawlen is the whole pair. */
+typedef struct authc__qparam {
+    const char *key, *val, *raw;
+    size_t klen, vlen, rawlen;
+} authc__qparam;
+
+/* Reads the next non-empty pair of "k=v&k2=v2" at *p (stops at NUL or
+ * '#') and advances *p; false at the end. Nothing is decoded. */
+bool authc__query_next(const char **p, authc__qparam *out);
+/* True when the pair's key is exactly key. */
+bool authc__qparam_is(const authc__qparam *q, const char *key);
+
+/* ---- sockets -----------------------------------------------------------
+ * True when an idle connection's socket fd has nothing to read. Database
+ * protocols never speak unasked, so readable means closed or a FATAL
+ * message (server restart, idle timeout): the connection is not reused. */
+bool authc__fd_idle(int fd);
 
 /* ---- dates ----------------------------------------------------------
  * Parses an ISO-8601 UTC timestamp as JS toISOString writes it

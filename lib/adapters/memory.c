@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "adapters/adapters_int.h"
+#include "adapters/memory_int.h"
 #include "util/util_int.h"
 
 /* Mirrors the constraints of the Drizzle SQL layout so that code tested
@@ -14,275 +14,16 @@
  * (identifier, token), unique credentialID, and foreign keys to user with
  * ON DELETE CASCADE. A violation is AUTHC_ERR_ADAPTER with a log line. */
 
-/* ---- a small string-keyed chained hash table ---------------------------- */
-
-typedef struct node {
-    struct node *next;
-    char *key;          /* owned */
-    void *row;          /* owned; freed by the table's owner */
-} node;
-
-typedef struct table {
-    node **b;
-    size_t nb, n;
-} table;
-
-static uint64_t hash(const char *s)
-{
-    uint64_t h = 1469598103934665603ull; /* FNV-1a */
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ull;
-    return h;
-}
-
-static node **slot(const table *t, const char *key)
-{
-    if (!t->nb)
-        return NULL;
-    node **pp = &t->b[hash(key) % t->nb];
-    while (*pp && strcmp((*pp)->key, key) != 0)
-        pp = &(*pp)->next;
-    return pp;
-}
-
-static void *tget(const table *t, const char *key)
-{
-    node **pp = slot(t, key);
-    return pp && *pp ? (*pp)->row : NULL;
-}
-
-/* Inserts key (copied) → row. The key must not exist. false on OOM. */
-static bool tput(table *t, const char *key, void *row)
-{
-    if (t->n + 1 > t->nb * 2) {
-        size_t nb = t->nb ? t->nb * 2 : 64;
-        node **b = calloc(nb, sizeof *b);
-        if (!b)
-            return false;
-        for (size_t i = 0; i < t->nb; i++) {
-            node *e = t->b[i];
-            while (e) {
-                node *next = e->next;
-                size_t h = hash(e->key) % nb;
-                e->next = b[h];
-                b[h] = e;
-                e = next;
-            }
-        }
-        free(t->b);
-        t->b = b;
-        t->nb = nb;
-    }
-    node *e = malloc(sizeof *e);
-    char *k = strdup(key);
-    if (!e || !k) {
-        free(e);
-        free(k);
-        return false;
-    }
-    size_t h = hash(key) % t->nb;
-    e->key = k;
-    e->row = row;
-    e->next = t->b[h];
-    t->b[h] = e;
-    t->n++;
-    return true;
-}
-
-/* Unlinks key and returns its row (caller frees), NULL when absent. */
-static void *tdel(table *t, const char *key)
-{
-    node **pp = slot(t, key);
-    if (!pp || !*pp)
-        return NULL;
-    node *e = *pp;
-    void *row = e->row;
-    *pp = e->next;
-    free(e->key);
-    free(e);
-    t->n--;
-    return row;
-}
-
-/* Composite key "len:a" + b, so ("ab","c") and ("a","bc") differ.
- * Returns a heap string the caller frees, NULL on OOM. */
-static char *key2(const char *a, const char *b)
-{
-    size_t la = strlen(a), lb = strlen(b);
-    char *k = malloc(la + lb + 24);
-    if (k)
-        snprintf(k, la + lb + 24, "%zu:%s%s", la, a, b);
-    return k;
-}
-
-/* ---- heap rows ------------------------------------------------------------ */
-
-static void sfree(const char *s) { free((void *)s); }
-
-/* strdup that tolerates NULL and reports failure through *ok. */
-static const char *hdup(const char *s, bool *ok)
-{
-    if (!s)
-        return NULL;
-    char *d = strdup(s);
-    if (!d)
-        *ok = false;
-    return d;
-}
-
-static void user_free(authc_user *u)
-{
-    if (!u)
-        return;
-    sfree(u->id); sfree(u->name); sfree(u->email); sfree(u->image);
-    free(u);
-}
-
-/* Heap copy (caller frees with user_free), NULL on OOM. */
-static authc_user *user_heap(const authc_user *in)
-{
-    authc_user *u = calloc(1, sizeof *u);
-    if (!u)
-        return NULL;
-    bool ok = true;
-    u->id = hdup(in->id, &ok);
-    u->name = hdup(in->name, &ok);
-    u->email = hdup(in->email, &ok);
-    u->email_verified = in->email_verified;
-    u->image = hdup(in->image, &ok);
-    u->fields = 0;
-    if (!ok) {
-        user_free(u);
-        return NULL;
-    }
-    return u;
-}
-
-static void account_free(authc_account *a)
-{
-    if (!a)
-        return;
-    sfree(a->id); sfree(a->user_id); sfree(a->type); sfree(a->provider);
-    sfree(a->provider_account_id); sfree(a->refresh_token);
-    sfree(a->access_token); sfree(a->token_type); sfree(a->scope);
-    sfree(a->id_token); sfree(a->session_state);
-    free(a);
-}
-
-/* Heap copy without id (the Drizzle layout has none). */
-static authc_account *account_heap(const authc_account *in)
-{
-    authc_account *a = calloc(1, sizeof *a);
-    if (!a)
-        return NULL;
-    bool ok = true;
-    a->user_id = hdup(in->user_id, &ok);
-    a->type = hdup(in->type, &ok);
-    a->provider = hdup(in->provider, &ok);
-    a->provider_account_id = hdup(in->provider_account_id, &ok);
-    a->refresh_token = hdup(in->refresh_token, &ok);
-    a->access_token = hdup(in->access_token, &ok);
-    a->expires_at = in->expires_at;
-    a->token_type = hdup(in->token_type, &ok);
-    a->scope = hdup(in->scope, &ok);
-    a->id_token = hdup(in->id_token, &ok);
-    a->session_state = hdup(in->session_state, &ok);
-    if (!ok) {
-        account_free(a);
-        return NULL;
-    }
-    return a;
-}
-
-static void session_free(authc_session_row *s)
-{
-    if (!s)
-        return;
-    sfree(s->id); sfree(s->session_token); sfree(s->user_id);
-    free(s);
-}
-
-static authc_session_row *session_heap(const authc_session_row *in)
-{
-    authc_session_row *s = calloc(1, sizeof *s);
-    if (!s)
-        return NULL;
-    bool ok = true;
-    s->session_token = hdup(in->session_token, &ok);
-    s->user_id = hdup(in->user_id, &ok);
-    s->expires = in->expires;
-    if (!ok) {
-        session_free(s);
-        return NULL;
-    }
-    return s;
-}
-
-static void vt_free(authc_verification_token *v)
-{
-    if (!v)
-        return;
-    sfree(v->identifier); sfree(v->token);
-    free(v);
-}
-
-static authc_verification_token *vt_heap(const authc_verification_token *in)
-{
-    authc_verification_token *v = calloc(1, sizeof *v);
-    if (!v)
-        return NULL;
-    bool ok = true;
-    v->identifier = hdup(in->identifier, &ok);
-    v->token = hdup(in->token, &ok);
-    v->expires = in->expires;
-    if (!ok) {
-        vt_free(v);
-        return NULL;
-    }
-    return v;
-}
-
-static void authn_free(authc_authenticator *a)
-{
-    if (!a)
-        return;
-    sfree(a->credential_id); sfree(a->user_id); sfree(a->provider_account_id);
-    sfree(a->credential_public_key); sfree(a->credential_device_type);
-    sfree(a->transports);
-    free(a);
-}
-
-static authc_authenticator *authn_heap(const authc_authenticator *in)
-{
-    authc_authenticator *a = calloc(1, sizeof *a);
-    if (!a)
-        return NULL;
-    bool ok = true;
-    a->credential_id = hdup(in->credential_id, &ok);
-    a->user_id = hdup(in->user_id, &ok);
-    a->provider_account_id = hdup(in->provider_account_id, &ok);
-    a->credential_public_key = hdup(in->credential_public_key, &ok);
-    a->counter = in->counter;
-    a->credential_device_type = hdup(in->credential_device_type, &ok);
-    a->credential_backed_up = in->credential_backed_up;
-    a->transports = hdup(in->transports, &ok);
-    if (!ok) {
-        authn_free(a);
-        return NULL;
-    }
-    return a;
-}
-
 /* ---- backend state --------------------------------------------------------- */
 
 typedef struct mem {
     pthread_mutex_t mu;
-    table users;     /* id → authc_user */
-    table emails;    /* email → authc_user (same object as in users) */
-    table accounts;  /* key2(provider, pai) → authc_account */
-    table sessions;  /* token → authc_session_row */
-    table vts;       /* key2(identifier, token) → authc_verification_token */
-    table authns;    /* credential_id → authc_authenticator */
+    authc__mt users;     /* id → authc_user */
+    authc__mt emails;    /* email → authc_user (same object as in users) */
+    authc__mt accounts;  /* key2(provider, pai) → authc_account */
+    authc__mt sessions;  /* token → authc_session_row */
+    authc__mt vts;       /* key2(identifier, token) → verification token */
+    authc__mt authns;    /* credential_id → authc_authenticator */
 } mem;
 
 #define LOCK(m) pthread_mutex_lock(&(m)->mu)
@@ -303,36 +44,68 @@ static authc_err violation(authc_adapter *self, const char *op,
     return AUTHC_ERR_ADAPTER;
 }
 
-/* Deletes every row of t whose user_id (read by get) equals uid, freeing
- * it with fr; rows of tables with a secondary index are not handled here. */
-static void cascade(table *t, const char *uid,
-                    const char *(*get)(const void *), void (*fr)(void *))
-{
-    for (size_t i = 0; i < t->nb; i++) {
-        node **pp = &t->b[i];
-        while (*pp) {
-            node *e = *pp;
-            if (strcmp(get(e->row), uid) == 0) {
-                *pp = e->next;
-                fr(e->row);
-                free(e->key);
-                free(e);
-                t->n--;
-            } else {
-                pp = &e->next;
-            }
-        }
-    }
-}
-
 static const char *acc_uid(const void *r) { return ((const authc_account *)r)->user_id; }
 static const char *ses_uid(const void *r) { return ((const authc_session_row *)r)->user_id; }
 static const char *aut_uid(const void *r) { return ((const authc_authenticator *)r)->user_id; }
-static void acc_fr(void *r) { account_free(r); }
-static void ses_fr(void *r) { session_free(r); }
-static void aut_fr(void *r) { authn_free(r); }
-static void vt_fr(void *r) { vt_free(r); }
-static void user_fr(void *r) { user_free(r); }
+
+typedef enum { P_USER, P_EMAIL, P_SESSION, P_ACCOUNT, P_VT, P_AUTHN } kind;
+
+/* Copies into ar the stored row of kind k under key a (or key2(a, b) when
+ * b is given); NULL when absent (also for a NULL a) or on failure: then
+ * *e is AUTHC_ERR_NOMEM (and *e is AUTHC_OK otherwise). */
+static void *find(mem *m, authc_arena *ar, kind k, const char *a,
+                  const char *b, authc_err *e)
+{
+    *e = AUTHC_OK;
+    if (!a)
+        return NULL;
+    char *k2 = b ? authc__mt_key2(a, b) : NULL;
+    if (b && !k2) {
+        *e = AUTHC_ERR_NOMEM;
+        return NULL;
+    }
+    const char *key = b ? k2 : a;
+    void *row, *copy = NULL;
+    LOCK(m);
+    switch (k) {
+    case P_USER:
+    case P_EMAIL:
+        if ((row = authc__mt_get(k == P_USER ? &m->users : &m->emails, key)))
+            copy = authc__copy_user(ar, row);
+        break;
+    case P_SESSION:
+        if ((row = authc__mt_get(&m->sessions, key)))
+            copy = authc__copy_session(ar, row);
+        break;
+    case P_ACCOUNT:
+        if ((row = authc__mt_get(&m->accounts, key)))
+            copy = authc__copy_account(ar, row);
+        break;
+    case P_VT:
+        if ((row = authc__mt_get(&m->vts, key)))
+            copy = authc__copy_vt(ar, row);
+        break;
+    default:
+        if ((row = authc__mt_get(&m->authns, key)))
+            copy = authc__copy_authenticator(ar, row);
+        break;
+    }
+    UNLOCK(m);
+    free(k2);
+    if (row && !copy)
+        *e = AUTHC_ERR_NOMEM;
+    return copy;
+}
+
+/* find() for a method: an OOM is logged naming op. */
+static void *find_for(authc_adapter *self, authc_arena *ar, const char *op,
+                      kind k, const char *a, const char *b, authc_err *e)
+{
+    void *row = find(M(self), ar, k, a, b, e);
+    if (*e)
+        nomem(self, op);
+    return row;
+}
 
 /* ---- users ------------------------------------------------------------------ */
 
@@ -349,18 +122,18 @@ static authc_err m_create_user(authc_adapter *self, authc_arena *ar,
     mem *m = M(self);
     authc_err e = AUTHC_OK;
     LOCK(m);
-    if (in->email && tget(&m->emails, in->email)) {
+    if (in->email && authc__mt_get(&m->emails, in->email)) {
         e = violation(self, "create_user", "UNIQUE constraint failed: user.email");
         goto done;
     }
-    authc_user *u = user_heap(&tmp);
-    if (!u || !tput(&m->users, u->id, u)) {
-        user_free(u);
+    authc_user *u = authc__mem_user_heap(&tmp);
+    if (!u || !authc__mt_put(&m->users, u->id, u)) {
+        authc__mem_user_free(u);
         e = nomem(self, "create_user");
         goto done;
     }
-    if (u->email && !tput(&m->emails, u->email, u)) {
-        user_free(tdel(&m->users, u->id));
+    if (u->email && !authc__mt_put(&m->emails, u->email, u)) {
+        authc__mem_user_free(authc__mt_del(&m->users, u->id));
         e = nomem(self, "create_user");
         goto done;
     }
@@ -375,16 +148,8 @@ done:
 static authc_err m_get_user(authc_adapter *self, authc_arena *ar,
                             const char *id, authc_user **out)
 {
-    *out = NULL;
-    if (!id)
-        return AUTHC_OK;
-    mem *m = M(self);
-    authc_err e = AUTHC_OK;
-    LOCK(m);
-    authc_user *u = tget(&m->users, id);
-    if (u && !(*out = authc__copy_user(ar, u)))
-        e = nomem(self, "get_user");
-    UNLOCK(m);
+    authc_err e;
+    *out = find_for(self, ar, "get_user", P_USER, id, NULL, &e);
     return e;
 }
 
@@ -392,16 +157,8 @@ static authc_err m_get_user(authc_adapter *self, authc_arena *ar,
 static authc_err m_get_user_by_email(authc_adapter *self, authc_arena *ar,
                                      const char *email, authc_user **out)
 {
-    *out = NULL;
-    if (!email)
-        return AUTHC_OK;
-    mem *m = M(self);
-    authc_err e = AUTHC_OK;
-    LOCK(m);
-    authc_user *u = tget(&m->emails, email);
-    if (u && !(*out = authc__copy_user(ar, u)))
-        e = nomem(self, "get_user_by_email");
-    UNLOCK(m);
+    authc_err e;
+    *out = find_for(self, ar, "get_user_by_email", P_EMAIL, email, NULL, &e);
     return e;
 }
 
@@ -413,14 +170,14 @@ static authc_err m_get_user_by_account(authc_adapter *self, authc_arena *ar,
     *out = NULL;
     if (!provider || !pai)
         return AUTHC_OK;
-    char *k = key2(provider, pai);
+    char *k = authc__mt_key2(provider, pai);
     if (!k)
         return nomem(self, "get_user_by_account");
     mem *m = M(self);
     authc_err e = AUTHC_OK;
     LOCK(m);
-    authc_account *a = tget(&m->accounts, k);
-    authc_user *u = a ? tget(&m->users, a->user_id) : NULL;
+    authc_account *a = authc__mt_get(&m->accounts, k);
+    authc_user *u = a ? authc__mt_get(&m->users, a->user_id) : NULL;
     if (u && !(*out = authc__copy_user(ar, u)))
         e = nomem(self, "get_user_by_account");
     UNLOCK(m);
@@ -438,7 +195,7 @@ static authc_err m_update_user(authc_adapter *self, authc_arena *ar,
     mem *m = M(self);
     authc_err e = AUTHC_OK;
     LOCK(m);
-    authc_user *cur = tget(&m->users, in->id);
+    authc_user *cur = authc__mt_get(&m->users, in->id);
     if (!cur) {
         e = AUTHC_ERR_NOT_FOUND;
         goto done;
@@ -447,11 +204,11 @@ static authc_err m_update_user(authc_adapter *self, authc_arena *ar,
     authc__user_merge(&merged, in);
     merged.fields = 0;
     if (merged.email && (!cur->email || strcmp(merged.email, cur->email)) &&
-        tget(&m->emails, merged.email)) {
+        authc__mt_get(&m->emails, merged.email)) {
         e = violation(self, "update_user", "UNIQUE constraint failed: user.email");
         goto done;
     }
-    authc_user *nu = user_heap(&merged);
+    authc_user *nu = authc__mem_user_heap(&merged);
     if (!nu) {
         e = nomem(self, "update_user");
         goto done;
@@ -459,17 +216,16 @@ static authc_err m_update_user(authc_adapter *self, authc_arena *ar,
     /* Swap the new row in for the old one in both indexes. Reserve the
      * index slots first so a failed insert leaves the old state intact. */
     if (cur->email)
-        tdel(&m->emails, cur->email);
-    if (nu->email && !tput(&m->emails, nu->email, nu)) {
+        authc__mt_del(&m->emails, cur->email);
+    if (nu->email && !authc__mt_put(&m->emails, nu->email, nu)) {
         if (cur->email)
-            tput(&m->emails, cur->email, cur); /* best effort restore */
-        user_free(nu);
+            authc__mt_put(&m->emails, cur->email, cur); /* best effort restore */
+        authc__mem_user_free(nu);
         e = nomem(self, "update_user");
         goto done;
     }
-    node **pp = slot(&m->users, in->id);
-    (*pp)->row = nu;
-    user_free(cur);
+    authc__mt_replace(&m->users, in->id, nu);
+    authc__mem_user_free(cur);
     if (!(*out = authc__copy_user(ar, nu)))
         e = nomem(self, "update_user");
 done:
@@ -486,14 +242,14 @@ static authc_err m_delete_user(authc_adapter *self, authc_arena *ar,
         return AUTHC_OK;
     mem *m = M(self);
     LOCK(m);
-    authc_user *u = tdel(&m->users, id);
+    authc_user *u = authc__mt_del(&m->users, id);
     if (u) {
         if (u->email)
-            tdel(&m->emails, u->email);
-        cascade(&m->sessions, id, ses_uid, ses_fr);
-        cascade(&m->accounts, id, acc_uid, acc_fr);
-        cascade(&m->authns, id, aut_uid, aut_fr);
-        user_free(u);
+            authc__mt_del(&m->emails, u->email);
+        authc__mt_cascade(&m->sessions, id, ses_uid, authc__mem_session_free);
+        authc__mt_cascade(&m->accounts, id, acc_uid, authc__mem_account_free);
+        authc__mt_cascade(&m->authns, id, aut_uid, authc__mem_authn_free);
+        authc__mem_user_free(u);
     }
     UNLOCK(m);
     return AUTHC_OK;
@@ -509,25 +265,25 @@ static authc_err m_link_account(authc_adapter *self, authc_arena *ar,
         *out = NULL;
     if (!in->user_id || !in->type || !in->provider || !in->provider_account_id)
         return violation(self, "link_account", "NOT NULL constraint failed");
-    char *k = key2(in->provider, in->provider_account_id);
+    char *k = authc__mt_key2(in->provider, in->provider_account_id);
     if (!k)
         return nomem(self, "link_account");
     mem *m = M(self);
     authc_err e = AUTHC_OK;
     LOCK(m);
-    if (!tget(&m->users, in->user_id)) {
+    if (!authc__mt_get(&m->users, in->user_id)) {
         e = violation(self, "link_account", "FOREIGN KEY constraint failed");
         goto done;
     }
-    if (tget(&m->accounts, k)) {
+    if (authc__mt_get(&m->accounts, k)) {
         e = violation(self, "link_account",
                       "UNIQUE constraint failed: account.provider, "
                       "account.providerAccountId");
         goto done;
     }
-    authc_account *a = account_heap(in);
-    if (!a || !tput(&m->accounts, k, a)) {
-        account_free(a);
+    authc_account *a = authc__mem_account_heap(in);
+    if (!a || !authc__mt_put(&m->accounts, k, a)) {
+        authc__mem_account_free(a);
         e = nomem(self, "link_account");
         goto done;
     }
@@ -546,12 +302,12 @@ static authc_err m_unlink_account(authc_adapter *self, authc_arena *ar,
     (void)ar;
     if (!provider || !pai)
         return AUTHC_OK;
-    char *k = key2(provider, pai);
+    char *k = authc__mt_key2(provider, pai);
     if (!k)
         return nomem(self, "unlink_account");
     mem *m = M(self);
     LOCK(m);
-    account_free(tdel(&m->accounts, k));
+    authc__mem_account_free(authc__mt_del(&m->accounts, k));
     UNLOCK(m);
     free(k);
     return AUTHC_OK;
@@ -562,20 +318,9 @@ static authc_err m_get_account(authc_adapter *self, authc_arena *ar,
                                const char *pai, const char *provider,
                                authc_account **out)
 {
-    *out = NULL;
-    if (!provider || !pai)
-        return AUTHC_OK;
-    char *k = key2(provider, pai);
-    if (!k)
-        return nomem(self, "get_account");
-    mem *m = M(self);
     authc_err e = AUTHC_OK;
-    LOCK(m);
-    authc_account *a = tget(&m->accounts, k);
-    if (a && !(*out = authc__copy_account(ar, a)))
-        e = nomem(self, "get_account");
-    UNLOCK(m);
-    free(k);
+    *out = pai ? find_for(self, ar, "get_account", P_ACCOUNT, provider, pai, &e)
+               : NULL;
     return e;
 }
 
@@ -593,18 +338,18 @@ static authc_err m_create_session(authc_adapter *self, authc_arena *ar,
     mem *m = M(self);
     authc_err e = AUTHC_OK;
     LOCK(m);
-    if (!tget(&m->users, in->user_id)) {
+    if (!authc__mt_get(&m->users, in->user_id)) {
         e = violation(self, "create_session", "FOREIGN KEY constraint failed");
         goto done;
     }
-    if (tget(&m->sessions, in->session_token)) {
+    if (authc__mt_get(&m->sessions, in->session_token)) {
         e = violation(self, "create_session",
                       "UNIQUE constraint failed: session.sessionToken");
         goto done;
     }
-    authc_session_row *s = session_heap(in);
-    if (!s || !tput(&m->sessions, s->session_token, s)) {
-        session_free(s);
+    authc_session_row *s = authc__mem_session_heap(in);
+    if (!s || !authc__mt_put(&m->sessions, s->session_token, s)) {
+        authc__mem_session_free(s);
         e = nomem(self, "create_session");
         goto done;
     }
@@ -628,8 +373,8 @@ static authc_err m_get_session_and_user(authc_adapter *self, authc_arena *ar,
     mem *m = M(self);
     authc_err e = AUTHC_OK;
     LOCK(m);
-    authc_session_row *s = tget(&m->sessions, token);
-    authc_user *u = s ? tget(&m->users, s->user_id) : NULL;
+    authc_session_row *s = authc__mt_get(&m->sessions, token);
+    authc_user *u = s ? authc__mt_get(&m->users, s->user_id) : NULL;
     if (s && u) {
         *session = authc__copy_session(ar, s);
         *user = authc__copy_user(ar, u);
@@ -656,11 +401,11 @@ static authc_err m_update_session(authc_adapter *self, authc_arena *ar,
     mem *m = M(self);
     authc_err e = AUTHC_OK;
     LOCK(m);
-    authc_session_row *s = tget(&m->sessions, in->session_token);
+    authc_session_row *s = authc__mt_get(&m->sessions, in->session_token);
     if (!s)
         goto done;
     if (in->user_id && strcmp(in->user_id, s->user_id) != 0) {
-        if (!tget(&m->users, in->user_id)) {
+        if (!authc__mt_get(&m->users, in->user_id)) {
             e = violation(self, "update_session", "FOREIGN KEY constraint failed");
             goto done;
         }
@@ -669,7 +414,7 @@ static authc_err m_update_session(authc_adapter *self, authc_arena *ar,
             e = nomem(self, "update_session");
             goto done;
         }
-        sfree(s->user_id);
+        free((void *)s->user_id);
         s->user_id = uid;
     }
     if (in->expires != AUTHC_NO_TIME)
@@ -692,11 +437,11 @@ static authc_err m_delete_session(authc_adapter *self, authc_arena *ar,
     mem *m = M(self);
     authc_err e = AUTHC_OK;
     LOCK(m);
-    authc_session_row *s = tdel(&m->sessions, token);
+    authc_session_row *s = authc__mt_del(&m->sessions, token);
     UNLOCK(m);
     if (s && out && !(*out = authc__copy_session(ar, s)))
         e = nomem(self, "delete_session");
-    session_free(s);
+    authc__mem_session_free(s);
     return e;
 }
 
@@ -710,21 +455,21 @@ static authc_err m_create_vt(authc_adapter *self, authc_arena *ar,
     if (!in->identifier || !in->token || in->expires == AUTHC_NO_TIME)
         return violation(self, "create_verification_token",
                          "NOT NULL constraint failed");
-    char *k = key2(in->identifier, in->token);
+    char *k = authc__mt_key2(in->identifier, in->token);
     if (!k)
         return nomem(self, "create_verification_token");
     mem *m = M(self);
     authc_err e = AUTHC_OK;
     LOCK(m);
-    if (tget(&m->vts, k)) {
+    if (authc__mt_get(&m->vts, k)) {
         e = violation(self, "create_verification_token",
                       "UNIQUE constraint failed: verificationToken.identifier, "
                       "verificationToken.token");
         goto done;
     }
-    authc_verification_token *v = vt_heap(in);
-    if (!v || !tput(&m->vts, k, v)) {
-        vt_free(v);
+    authc_verification_token *v = authc__mem_vt_heap(in);
+    if (!v || !authc__mt_put(&m->vts, k, v)) {
+        authc__mem_vt_free(v);
         e = nomem(self, "create_verification_token");
     }
 done:
@@ -741,18 +486,18 @@ static authc_err m_use_vt(authc_adapter *self, authc_arena *ar,
     *out = NULL;
     if (!identifier || !token)
         return AUTHC_OK;
-    char *k = key2(identifier, token);
+    char *k = authc__mt_key2(identifier, token);
     if (!k)
         return nomem(self, "use_verification_token");
     mem *m = M(self);
     LOCK(m);
-    authc_verification_token *v = tdel(&m->vts, k);
+    authc_verification_token *v = authc__mt_del(&m->vts, k);
     UNLOCK(m);
     free(k);
     authc_err e = AUTHC_OK;
     if (v && !(*out = authc__copy_vt(ar, v)))
         e = nomem(self, "use_verification_token");
-    vt_free(v);
+    authc__mem_vt_free(v);
     return e;
 }
 
@@ -762,16 +507,8 @@ static authc_err m_use_vt(authc_adapter *self, authc_arena *ar,
 static authc_err m_get_authenticator(authc_adapter *self, authc_arena *ar,
                                      const char *cred, authc_authenticator **out)
 {
-    *out = NULL;
-    if (!cred)
-        return AUTHC_OK;
-    mem *m = M(self);
-    authc_err e = AUTHC_OK;
-    LOCK(m);
-    authc_authenticator *a = tget(&m->authns, cred);
-    if (a && !(*out = authc__copy_authenticator(ar, a)))
-        e = nomem(self, "get_authenticator");
-    UNLOCK(m);
+    authc_err e;
+    *out = find_for(self, ar, "get_authenticator", P_AUTHN, cred, NULL, &e);
     return e;
 }
 
@@ -789,19 +526,19 @@ static authc_err m_create_authenticator(authc_adapter *self, authc_arena *ar,
     mem *m = M(self);
     authc_err e = AUTHC_OK;
     LOCK(m);
-    if (!tget(&m->users, in->user_id)) {
+    if (!authc__mt_get(&m->users, in->user_id)) {
         e = violation(self, "create_authenticator",
                       "FOREIGN KEY constraint failed");
         goto done;
     }
-    if (tget(&m->authns, in->credential_id)) {
+    if (authc__mt_get(&m->authns, in->credential_id)) {
         e = violation(self, "create_authenticator",
                       "UNIQUE constraint failed: authenticator.credentialID");
         goto done;
     }
-    authc_authenticator *a = authn_heap(in);
-    if (!a || !tput(&m->authns, a->credential_id, a)) {
-        authn_free(a);
+    authc_authenticator *a = authc__mem_authn_heap(in);
+    if (!a || !authc__mt_put(&m->authns, a->credential_id, a)) {
+        authc__mem_authn_free(a);
         e = nomem(self, "create_authenticator");
         goto done;
     }
@@ -826,7 +563,7 @@ static authc_err m_list_authenticators(authc_adapter *self, authc_arena *ar,
     LOCK(m);
     size_t cnt = 0;
     for (size_t i = 0; i < m->authns.nb; i++)
-        for (node *x = m->authns.b[i]; x; x = x->next)
+        for (authc__mt_node *x = m->authns.b[i]; x; x = x->next)
             if (strcmp(((authc_authenticator *)x->row)->user_id, uid) == 0)
                 cnt++;
     if (cnt) {
@@ -837,7 +574,7 @@ static authc_err m_list_authenticators(authc_adapter *self, authc_arena *ar,
             goto done;
         }
         for (size_t i = 0; i < m->authns.nb && e == AUTHC_OK; i++)
-            for (node *x = m->authns.b[i]; x && e == AUTHC_OK; x = x->next) {
+            for (authc__mt_node *x = m->authns.b[i]; x && e == AUTHC_OK; x = x->next) {
                 authc_authenticator *a = x->row;
                 if (strcmp(a->user_id, uid) != 0)
                     continue;
@@ -868,7 +605,7 @@ static authc_err m_update_authenticator_counter(authc_adapter *self,
     mem *m = M(self);
     authc_err e = AUTHC_OK;
     LOCK(m);
-    authc_authenticator *a = tget(&m->authns, cred);
+    authc_authenticator *a = authc__mt_get(&m->authns, cred);
     if (!a) {
         e = AUTHC_ERR_NOT_FOUND;
     } else {
@@ -888,22 +625,6 @@ static authc_err m_migrate(authc_adapter *self)
     return AUTHC_OK; /* nothing to create */
 }
 
-static void tclear(table *t, void (*fr)(void *))
-{
-    for (size_t i = 0; i < t->nb; i++) {
-        node *e = t->b[i];
-        while (e) {
-            node *next = e->next;
-            if (fr)
-                fr(e->row);
-            free(e->key);
-            free(e);
-            e = next;
-        }
-    }
-    free(t->b);
-    memset(t, 0, sizeof *t);
-}
 
 static void m_destroy(authc_adapter *self)
 {
@@ -911,52 +632,62 @@ static void m_destroy(authc_adapter *self)
         return;
     mem *m = self->ctx;
     if (m) {
-        tclear(&m->emails, NULL); /* rows belong to users */
-        tclear(&m->users, user_fr);
-        tclear(&m->accounts, acc_fr);
-        tclear(&m->sessions, ses_fr);
-        tclear(&m->vts, vt_fr);
-        tclear(&m->authns, aut_fr);
+        authc__mt_clear(&m->emails, NULL); /* rows belong to users */
+        authc__mt_clear(&m->users, authc__mem_user_free);
+        authc__mt_clear(&m->accounts, authc__mem_account_free);
+        authc__mt_clear(&m->sessions, authc__mem_session_free);
+        authc__mt_clear(&m->vts, authc__mem_vt_free);
+        authc__mt_clear(&m->authns, authc__mem_authn_free);
         pthread_mutex_destroy(&m->mu);
         free(m);
     }
     free(self);
 }
 
+static const authc_adapter_ops MEMORY_OPS = {
+    .name = "memory",
+    .create_user = m_create_user,
+    .get_user = m_get_user,
+    .get_user_by_email = m_get_user_by_email,
+    .get_user_by_account = m_get_user_by_account,
+    .update_user = m_update_user,
+    .delete_user = m_delete_user,
+    .link_account = m_link_account,
+    .unlink_account = m_unlink_account,
+    .create_session = m_create_session,
+    .get_session_and_user = m_get_session_and_user,
+    .update_session = m_update_session,
+    .delete_session = m_delete_session,
+    .create_verification_token = m_create_vt,
+    .use_verification_token = m_use_vt,
+    .get_account = m_get_account,
+    .get_authenticator = m_get_authenticator,
+    .create_authenticator = m_create_authenticator,
+    .list_authenticators_by_user_id = m_list_authenticators,
+    .update_authenticator_counter = m_update_authenticator_counter,
+    .migrate = m_migrate,
+    .destroy = m_destroy,
+};
+
 /* Returns a heap adapter owned by the caller (authc_adapter_close). */
-authc_adapter *authc__adapter_memory_open(char *err, size_t errlen)
+authc_adapter *authc__adapter_memory_open(const char *url, authc_log_fn log,
+                                          void *log_ud, char *err,
+                                          size_t errlen)
 {
-    authc_adapter *ad = calloc(1, sizeof *ad);
+    (void)url; /* "memory:" has nothing to configure */
     mem *m = calloc(1, sizeof *m);
-    if (!ad || !m || pthread_mutex_init(&m->mu, NULL) != 0) {
-        free(ad);
+    if (!m || pthread_mutex_init(&m->mu, NULL) != 0) {
         free(m);
         authc__set_err(err, errlen, "memory: out of memory");
         return NULL;
     }
-    ad->name = "memory";
-    ad->ctx = m;
-    ad->create_user = m_create_user;
-    ad->get_user = m_get_user;
-    ad->get_user_by_email = m_get_user_by_email;
-    ad->get_user_by_account = m_get_user_by_account;
-    ad->update_user = m_update_user;
-    ad->delete_user = m_delete_user;
-    ad->link_account = m_link_account;
-    ad->unlink_account = m_unlink_account;
-    ad->create_session = m_create_session;
-    ad->get_session_and_user = m_get_session_and_user;
-    ad->update_session = m_update_session;
-    ad->delete_session = m_delete_session;
-    ad->create_verification_token = m_create_vt;
-    ad->use_verification_token = m_use_vt;
-    ad->get_account = m_get_account;
-    ad->get_authenticator = m_get_authenticator;
-    ad->create_authenticator = m_create_authenticator;
-    ad->list_authenticators_by_user_id = m_list_authenticators;
-    ad->update_authenticator_counter = m_update_authenticator_counter;
-    ad->migrate = m_migrate;
-    ad->destroy = m_destroy;
+    authc_adapter *ad = authc__adapter_new(&MEMORY_OPS, m, log, log_ud);
+    if (!ad) {
+        pthread_mutex_destroy(&m->mu);
+        free(m);
+        authc__set_err(err, errlen, "memory: out of memory");
+        return NULL;
+    }
     return ad;
 }
 
@@ -965,38 +696,24 @@ authc_adapter *authc__adapter_memory_open(char *err, size_t errlen)
 /* The adapter must be the memory backend itself (not a wrapper). */
 static mem *peek_ctx(authc_adapter *ad)
 {
-    return ad && ad->destroy == m_destroy ? ad->ctx : NULL;
+    return ad && ad->ops == &MEMORY_OPS ? ad->ctx : NULL;
 }
 
 authc_err authc__memory_peek_user(authc_adapter *ad, authc_arena *ar,
                                   const char *id, authc_user **out)
 {
+    authc_err e = AUTHC_ERR_INVALID;
     mem *m = peek_ctx(ad);
-    *out = NULL;
-    if (!m)
-        return AUTHC_ERR_INVALID;
-    authc_err e = AUTHC_OK;
-    LOCK(m);
-    authc_user *u = tget(&m->users, id);
-    if (u && !(*out = authc__copy_user(ar, u)))
-        e = AUTHC_ERR_NOMEM;
-    UNLOCK(m);
+    *out = m ? find(m, ar, P_USER, id, NULL, &e) : NULL;
     return e;
 }
 
 authc_err authc__memory_peek_session(authc_adapter *ad, authc_arena *ar,
                                      const char *token, authc_session_row **out)
 {
+    authc_err e = AUTHC_ERR_INVALID;
     mem *m = peek_ctx(ad);
-    *out = NULL;
-    if (!m)
-        return AUTHC_ERR_INVALID;
-    authc_err e = AUTHC_OK;
-    LOCK(m);
-    authc_session_row *s = tget(&m->sessions, token);
-    if (s && !(*out = authc__copy_session(ar, s)))
-        e = AUTHC_ERR_NOMEM;
-    UNLOCK(m);
+    *out = m ? find(m, ar, P_SESSION, token, NULL, &e) : NULL;
     return e;
 }
 
@@ -1004,20 +721,9 @@ authc_err authc__memory_peek_account(authc_adapter *ad, authc_arena *ar,
                                      const char *provider, const char *pai,
                                      authc_account **out)
 {
+    authc_err e = AUTHC_ERR_INVALID;
     mem *m = peek_ctx(ad);
-    *out = NULL;
-    if (!m)
-        return AUTHC_ERR_INVALID;
-    char *k = key2(provider, pai);
-    if (!k)
-        return AUTHC_ERR_NOMEM;
-    authc_err e = AUTHC_OK;
-    LOCK(m);
-    authc_account *a = tget(&m->accounts, k);
-    if (a && !(*out = authc__copy_account(ar, a)))
-        e = AUTHC_ERR_NOMEM;
-    UNLOCK(m);
-    free(k);
+    *out = m ? find(m, ar, P_ACCOUNT, provider, pai, &e) : NULL;
     return e;
 }
 
@@ -1025,20 +731,9 @@ authc_err authc__memory_peek_vt(authc_adapter *ad, authc_arena *ar,
                                 const char *identifier, const char *token,
                                 authc_verification_token **out)
 {
+    authc_err e = AUTHC_ERR_INVALID;
     mem *m = peek_ctx(ad);
-    *out = NULL;
-    if (!m)
-        return AUTHC_ERR_INVALID;
-    char *k = key2(identifier, token);
-    if (!k)
-        return AUTHC_ERR_NOMEM;
-    authc_err e = AUTHC_OK;
-    LOCK(m);
-    authc_verification_token *v = tget(&m->vts, k);
-    if (v && !(*out = authc__copy_vt(ar, v)))
-        e = AUTHC_ERR_NOMEM;
-    UNLOCK(m);
-    free(k);
+    *out = m ? find(m, ar, P_VT, identifier, token, &e) : NULL;
     return e;
 }
 
@@ -1046,15 +741,8 @@ authc_err authc__memory_peek_authenticator(authc_adapter *ad, authc_arena *ar,
                                            const char *credential_id,
                                            authc_authenticator **out)
 {
+    authc_err e = AUTHC_ERR_INVALID;
     mem *m = peek_ctx(ad);
-    *out = NULL;
-    if (!m)
-        return AUTHC_ERR_INVALID;
-    authc_err e = AUTHC_OK;
-    LOCK(m);
-    authc_authenticator *a = tget(&m->authns, credential_id);
-    if (a && !(*out = authc__copy_authenticator(ar, a)))
-        e = AUTHC_ERR_NOMEM;
-    UNLOCK(m);
+    *out = m ? find(m, ar, P_AUTHN, credential_id, NULL, &e) : NULL;
     return e;
 }

@@ -152,8 +152,8 @@ static void database(authc__env *e, bool migrate)
         authc__env_problem(e, "AUTHC_DATABASE: %s", err);
         return;
     }
-    if (migrate && r->adapter->migrate) {
-        authc_err x = r->adapter->migrate(r->adapter);
+    if (migrate && r->adapter->ops->migrate) {
+        authc_err x = r->adapter->ops->migrate(r->adapter);
         if (x)
             authc__env_problem(e, "AUTHC_DATABASE: could not create or update the schema (%s)", authc_strerror(x));
         else

@@ -393,9 +393,9 @@ authc *authc_new(authc_config *cfg, char *err, size_t errlen)
     }
     if (a->strategy == AUTHC__DATABASE && a->adapter) {
         const authc_adapter *ad = a->adapter;
-        if (!ad->create_user || !ad->get_user || !ad->get_user_by_email || !ad->get_user_by_account ||
-            !ad->update_user || !ad->link_account || !ad->create_session ||
-            !ad->get_session_and_user || !ad->update_session || !ad->delete_session) {
+        if (!ad->ops->create_user || !ad->ops->get_user || !ad->ops->get_user_by_email || !ad->ops->get_user_by_account ||
+            !ad->ops->update_user || !ad->ops->link_account || !ad->ops->create_session ||
+            !ad->ops->get_session_and_user || !ad->ops->update_session || !ad->ops->delete_session) {
             append_err(err, errlen, "MissingAdapterMethods: the adapter lacks methods the database session strategy needs");
             ok = false;
         }

@@ -19,7 +19,7 @@ static authc_err need(authc__ctx *c, const void *fn, const char *name)
         return AUTHC_OK;
     return authc__fail(c, AUTHC_ERR_CONFIGURATION,
                        "MissingAdapterMethods: the %s adapter has no %s, needed for this sign-in",
-                       c->a->adapter->name, name);
+                       c->a->adapter->ops->name, name);
 }
 
 static authc_err adapter_fail(authc__ctx *c, authc_err e, const char *what)
@@ -27,7 +27,7 @@ static authc_err adapter_fail(authc__ctx *c, authc_err e, const char *what)
     if (e == AUTHC_ERR_NOMEM)
         return e;
     return authc__fail(c, AUTHC_ERR_ADAPTER, "AdapterError: %s failed in the %s adapter (%s)", what,
-                       c->a->adapter->name, authc_strerror(e));
+                       c->a->adapter->ops->name, authc_strerror(e));
 }
 
 static bool is_email(const authc_account *acct)
@@ -54,9 +54,9 @@ authc_err authc__login(authc__ctx *c, const authc_user *profile, authc_account *
     /* signIn callback sees the stored user when the account is known. */
     authc_user *by_account = NULL;
     if (ad && !is_email(account)) {
-        if ((e = need(c, ad->get_user_by_account, "getUserByAccount")))
+        if ((e = need(c, ad->ops->get_user_by_account, "getUserByAccount")))
             return e;
-        e = ad->get_user_by_account(ad, c->ar, account->provider, account->provider_account_id, &by_account);
+        e = ad->ops->get_user_by_account(ad, c->ar, account->provider, account->provider_account_id, &by_account);
         if (e)
             return adapter_fail(c, e, "getUserByAccount");
     }
@@ -87,35 +87,35 @@ authc_err authc__login(authc__ctx *c, const authc_user *profile, authc_account *
         if (current && a->strategy == AUTHC__JWT && current->id) {
             /* The JWT only carries the id: load the stored user. */
             authc_user *stored = NULL;
-            if (ad->get_user && (e = ad->get_user(ad, c->ar, current->id, &stored)))
+            if (ad->ops->get_user && (e = ad->ops->get_user(ad, c->ar, current->id, &stored)))
                 return adapter_fail(c, e, "getUser");
             current = stored;
         }
         bool keep_session = false;
         if (is_email(account)) {
             authc_user *existing = NULL;
-            if ((e = need(c, ad->get_user_by_email, "getUserByEmail")))
+            if ((e = need(c, ad->ops->get_user_by_email, "getUserByEmail")))
                 return e;
-            if ((e = ad->get_user_by_email(ad, c->ar, profile->email, &existing)))
+            if ((e = ad->ops->get_user_by_email(ad, c->ar, profile->email, &existing)))
                 return adapter_fail(c, e, "getUserByEmail");
             if (existing) {
-                if (cur_token && current && strcmp(current->id, existing->id) && ad->delete_session)
-                    (void)ad->delete_session(ad, c->ar, cur_token, NULL);
+                if (cur_token && current && strcmp(current->id, existing->id) && ad->ops->delete_session)
+                    (void)ad->ops->delete_session(ad, c->ar, cur_token, NULL);
                 authc_user upd = {.id = existing->id, .email_verified = authc__now_ms(),
                                   .fields = AUTHC_USER_F_EMAIL_VERIFIED};
                 authc_user *out = NULL;
-                if ((e = need(c, ad->update_user, "updateUser")))
+                if ((e = need(c, ad->ops->update_user, "updateUser")))
                     return e;
-                if ((e = ad->update_user(ad, c->ar, &upd, &out)))
+                if ((e = ad->ops->update_user(ad, c->ar, &upd, &out)))
                     return adapter_fail(c, e, "updateUser");
                 user = out ? out : existing;
                 fire(c, "updateUser", user);
             } else {
                 authc_user in = {.email = profile->email, .email_verified = authc__now_ms()};
                 authc_user *out = NULL;
-                if ((e = need(c, ad->create_user, "createUser")))
+                if ((e = need(c, ad->ops->create_user, "createUser")))
                     return e;
-                if ((e = ad->create_user(ad, c->ar, &in, &out)) || !out)
+                if ((e = ad->ops->create_user(ad, c->ar, &in, &out)) || !out)
                     return adapter_fail(c, e ? e : AUTHC_ERR_ADAPTER, "createUser");
                 user = out;
                 is_new = true;
@@ -130,9 +130,9 @@ authc_err authc__login(authc__ctx *c, const authc_user *profile, authc_account *
             keep_session = current != NULL;
         } else if (current) {
             account->user_id = current->id;
-            if ((e = need(c, ad->link_account, "linkAccount")))
+            if ((e = need(c, ad->ops->link_account, "linkAccount")))
                 return e;
-            if ((e = ad->link_account(ad, c->ar, account, NULL)))
+            if ((e = ad->ops->link_account(ad, c->ar, account, NULL)))
                 return adapter_fail(c, e, "linkAccount");
             fire(c, "linkAccount", current);
             user = current;
@@ -140,9 +140,9 @@ authc_err authc__login(authc__ctx *c, const authc_user *profile, authc_account *
         } else {
             authc_user *by_email = NULL;
             if (profile->email) {
-                if ((e = need(c, ad->get_user_by_email, "getUserByEmail")))
+                if ((e = need(c, ad->ops->get_user_by_email, "getUserByEmail")))
                     return e;
-                if ((e = ad->get_user_by_email(ad, c->ar, profile->email, &by_email)))
+                if ((e = ad->ops->get_user_by_email(ad, c->ar, profile->email, &by_email)))
                     return adapter_fail(c, e, "getUserByEmail");
             }
             if (by_email) {
@@ -160,18 +160,18 @@ authc_err authc__login(authc__ctx *c, const authc_user *profile, authc_account *
                 in.id = NULL;
                 in.email_verified = AUTHC_NO_TIME;
                 authc_user *out = NULL;
-                if ((e = need(c, ad->create_user, "createUser")))
+                if ((e = need(c, ad->ops->create_user, "createUser")))
                     return e;
-                if ((e = ad->create_user(ad, c->ar, &in, &out)) || !out)
+                if ((e = ad->ops->create_user(ad, c->ar, &in, &out)) || !out)
                     return adapter_fail(c, e ? e : AUTHC_ERR_ADAPTER, "createUser");
                 user = out;
                 is_new = true;
             }
             fire(c, "createUser", user); /* Auth.js fires it for dangerous links too */
             account->user_id = user->id;
-            if ((e = need(c, ad->link_account, "linkAccount")))
+            if ((e = need(c, ad->ops->link_account, "linkAccount")))
                 return e;
-            if ((e = ad->link_account(ad, c->ar, account, NULL)))
+            if ((e = ad->ops->link_account(ad, c->ar, account, NULL)))
                 return adapter_fail(c, e, "linkAccount");
             fire(c, "linkAccount", user);
         }

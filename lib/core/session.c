@@ -132,18 +132,18 @@ static authc_err db_session(authc__ctx *c)
         return reply_null(c);
     authc_session_row *s = NULL;
     authc_user *u = NULL;
-    authc_err e = ad->get_session_and_user(ad, c->ar, tok, &s, &u);
+    authc_err e = ad->ops->get_session_and_user(ad, c->ar, tok, &s, &u);
     if (e) {
         /* Adapter failure: no session now, but keep the cookie for when the
          * database is back (Auth.js SessionTokenError). */
-        authc__log(a, "error", "[auth][error] SessionTokenError: %s adapter: %s", ad->name,
+        authc__log(a, "error", "[auth][error] SessionTokenError: %s adapter: %s", ad->ops->name,
                    authc_strerror(e));
         return reply_null(c);
     }
     int64_t now = authc__now_ms();
     if (!s || !u || s->expires < now) {
-        if (s && ad->delete_session)
-            (void)ad->delete_session(ad, c->ar, tok, NULL);
+        if (s && ad->ops->delete_session)
+            (void)ad->ops->delete_session(ad, c->ar, tok, NULL);
         e = authc__session_write(c, NULL, -1);
         return e ? e : reply_null(c);
     }
@@ -152,10 +152,10 @@ static authc_err db_session(authc__ctx *c)
         authc_session_row upd = {.session_token = tok, .user_id = s->user_id,
                                  .expires = now + a->max_age * 1000};
         authc_session_row *out = NULL;
-        e = ad->update_session(ad, c->ar, &upd, &out);
+        e = ad->ops->update_session(ad, c->ar, &upd, &out);
         if (e)
             authc__log(a, "error", "[auth][error] SessionTokenError: could not extend session in %s: %s",
-                       ad->name, authc_strerror(e));
+                       ad->ops->name, authc_strerror(e));
     }
     char iso[32];
     authc__iso8601(iso, stored); /* Auth.js shows the pre-extension expiry */
@@ -231,9 +231,9 @@ authc_err authc__session_issue(authc__ctx *c, const authc_user *user,
     authc_session_row in = {.session_token = token, .user_id = user->id,
                             .expires = now_ms + a->max_age * 1000};
     authc_session_row *out = NULL;
-    e = ad->create_session(ad, c->ar, &in, &out);
+    e = ad->ops->create_session(ad, c->ar, &in, &out);
     if (e)
-        return authc__fail(c, e, "AdapterError: create_session failed in %s", ad->name);
+        return authc__fail(c, e, "AdapterError: create_session failed in %s", ad->ops->name);
     const char *t = out && out->session_token ? out->session_token : authc_arena_strdup(c->ar, token);
     int64_t exp = out ? out->expires : in.expires;
     return authc__cookie_push(c, &c->cookies_out, c->ck[AUTHC__CK_SESSION], t, -1, exp / 1000);
@@ -277,9 +277,9 @@ authc_err authc__session_current(authc__ctx *c, authc_user **user, int64_t *expi
         return AUTHC_OK;
     authc_session_row *s = NULL;
     authc_user *u = NULL;
-    authc_err e = ad->get_session_and_user(ad, c->ar, tok, &s, &u);
+    authc_err e = ad->ops->get_session_and_user(ad, c->ar, tok, &s, &u);
     if (e)
-        return authc__fail(c, e, "AdapterError: get_session_and_user failed in %s", ad->name);
+        return authc__fail(c, e, "AdapterError: get_session_and_user failed in %s", ad->ops->name);
     if (!s || !u || s->expires < authc__now_ms())
         return AUTHC_OK;
     if (expires_ms)

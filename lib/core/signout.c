@@ -33,12 +33,12 @@ authc_err authc__action_signout(authc__ctx *c)
         }
     } else {
         authc_session_row *old = NULL;
-        authc_err e = a->adapter->delete_session(a->adapter, c->ar, tok, &old);
+        authc_err e = a->adapter->ops->delete_session(a->adapter, c->ar, tok, &old);
         /* Auth.js swallows this (SignOutError) and still clears the cookie;
          * the row then expires on its own. Say so loudly. */
         if (e)
             authc__log(a, "error", "[auth][error] SignOutError: could not delete the session in %s: %s",
-                       a->adapter->name, authc_strerror(e));
+                       a->adapter->ops->name, authc_strerror(e));
         else if (old)
             who = old->user_id;
     }

@@ -88,11 +88,11 @@ static bool impl_check(struct authc *a, authc__provider *p, char *err, size_t er
                  "set AUTHC_DATABASE (e.g. sqlite:./authc.db)", p->id);
         append_err(err, errlen, msg);
         ok = false;
-    } else if (!ad->create_verification_token || !ad->use_verification_token || !ad->get_user_by_email) {
+    } else if (!ad->ops->create_verification_token || !ad->ops->use_verification_token || !ad->ops->get_user_by_email) {
         snprintf(msg, sizeof msg,
                  "MissingAdapterMethods: email provider \"%.64s\" needs createVerificationToken, "
                  "useVerificationToken and getUserByEmail, which the %s adapter lacks",
-                 p->id, ad->name ? ad->name : "configured");
+                 p->id, ad->ops->name ? ad->ops->name : "configured");
         append_err(err, errlen, msg);
         ok = false;
     }
@@ -414,10 +414,10 @@ authc_err authc__email_signin(authc__ctx *c)
 
     /* 3. The user as Auth.js builds it, then the signIn callback. */
     authc_user *user = NULL;
-    if ((e = ad->get_user_by_email(ad, c->ar, email, &user))) {
+    if ((e = ad->ops->get_user_by_email(ad, c->ar, email, &user))) {
         e = e == AUTHC_ERR_NOMEM ? e
                                  : authc__fail(c, AUTHC_ERR_ADAPTER, "AdapterError: getUserByEmail failed in the %s adapter (%s)",
-                                               ad->name, authc_strerror(e));
+                                               ad->ops->name, authc_strerror(e));
         goto undo;
     }
     if (!user) {
@@ -464,11 +464,11 @@ authc_err authc__email_signin(authc__ctx *c)
         goto undo;
     }
     authc_verification_token vt = {.identifier = email, .token = hash, .expires = expires};
-    if ((e = ad->create_verification_token(ad, c->ar, &vt))) {
+    if ((e = ad->ops->create_verification_token(ad, c->ar, &vt))) {
         e = e == AUTHC_ERR_NOMEM ? e
                                  : authc__fail(c, AUTHC_ERR_ADAPTER,
                                                "AdapterError: createVerificationToken failed in the %s adapter (%s)",
-                                               ad->name, authc_strerror(e));
+                                               ad->ops->name, authc_strerror(e));
         goto undo;
     }
 
@@ -478,7 +478,7 @@ authc_err authc__email_signin(authc__ctx *c)
     const char *why = NULL;
     if ((e = deliver(c, email, url, expires, &why))) {
         authc_verification_token *gone = NULL;
-        authc_err de = ad->use_verification_token(ad, c->ar, email, hash, &gone);
+        authc_err de = ad->ops->use_verification_token(ad, c->ar, email, hash, &gone);
         if (de)
             authc__log(a, "error", "[auth][error] email sign-in: could not delete the undelivered token (%s)",
                        authc_strerror(de));
@@ -550,24 +550,24 @@ authc_err authc__email_callback(authc__ctx *c)
     char hash[65];
     authc__email_token_hash(token, secret_of(c), hash);
     authc_verification_token *vt = NULL;
-    e = ad->use_verification_token(ad, c->ar, email, hash, &vt);
+    e = ad->ops->use_verification_token(ad, c->ar, email, hash, &vt);
     authc__wipe(hash, sizeof hash);
     if (e)
         return e == AUTHC_ERR_NOMEM ? e
                                     : authc__fail(c, AUTHC_ERR_ADAPTER,
                                                   "AdapterError: useVerificationToken failed in the %s adapter (%s)",
-                                                  ad->name, authc_strerror(e));
+                                                  ad->ops->name, authc_strerror(e));
     bool expired = vt && vt->expires < authc__now_ms();
     if (!vt || expired || (email && (!vt->identifier || strcmp(vt->identifier, email))))
         return authc__fail(c, AUTHC_ERR_VERIFICATION, "Verification: the email token is %s",
                            !vt ? "unknown or already used" : expired ? "expired" : "for another address");
     const char *identifier = vt->identifier;
     authc_user *user = NULL;
-    if ((e = ad->get_user_by_email(ad, c->ar, identifier, &user)))
+    if ((e = ad->ops->get_user_by_email(ad, c->ar, identifier, &user)))
         return e == AUTHC_ERR_NOMEM ? e
                                     : authc__fail(c, AUTHC_ERR_ADAPTER,
                                                   "AdapterError: getUserByEmail failed in the %s adapter (%s)",
-                                                  ad->name, authc_strerror(e));
+                                                  ad->ops->name, authc_strerror(e));
     authc_user profile;
     if (user) {
         profile = *user;

@@ -226,16 +226,16 @@ static bool webauthn_check(struct authc *a, authc__provider *p, char *err, size_
             "(or authc_config_set_adapter)", p->id);
     } else {
         const struct { const void *fn; const char *name; } need[] = {
-            {ad->create_user, "createUser"},
-            {ad->get_user, "getUser"},
-            {ad->get_user_by_email, "getUserByEmail"},
-            {ad->get_user_by_account, "getUserByAccount"},
-            {ad->link_account, "linkAccount"},
-            {ad->get_account, "getAccount"},
-            {ad->get_authenticator, "getAuthenticator"},
-            {ad->create_authenticator, "createAuthenticator"},
-            {ad->list_authenticators_by_user_id, "listAuthenticatorsByUserId"},
-            {ad->update_authenticator_counter, "updateAuthenticatorCounter"},
+            {ad->ops->create_user, "createUser"},
+            {ad->ops->get_user, "getUser"},
+            {ad->ops->get_user_by_email, "getUserByEmail"},
+            {ad->ops->get_user_by_account, "getUserByAccount"},
+            {ad->ops->link_account, "linkAccount"},
+            {ad->ops->get_account, "getAccount"},
+            {ad->ops->get_authenticator, "getAuthenticator"},
+            {ad->ops->create_authenticator, "createAuthenticator"},
+            {ad->ops->list_authenticators_by_user_id, "listAuthenticatorsByUserId"},
+            {ad->ops->update_authenticator_counter, "updateAuthenticatorCounter"},
         };
         char missing[512] = "";
         for (size_t i = 0; i < sizeof need / sizeof *need; i++)
@@ -245,7 +245,7 @@ static bool webauthn_check(struct authc *a, authc__provider *p, char *err, size_
             }
         if (missing[0])
             ADD("MissingAdapterMethods: the %s adapter lacks %s, needed by the \"%s\" provider",
-                ad->name ? ad->name : "configured", missing, p->id);
+                ad->ops->name ? ad->ops->name : "configured", missing, p->id);
     }
 #undef ADD
     return ok;
@@ -323,7 +323,7 @@ static authc_err adapter_err(authc__ctx *c, authc_err e, const char *method)
     if (e == AUTHC_ERR_NOMEM)
         return e;
     return authc__fail(c, AUTHC_ERR_ADAPTER, "AdapterError: %s failed in the %s adapter (%s)", method,
-                       c->a->adapter->name ? c->a->adapter->name : "configured", authc_strerror(e));
+                       c->a->adapter->ops->name ? c->a->adapter->ops->name : "configured", authc_strerror(e));
 }
 
 /* ------------------------------------------------------------------ */
@@ -448,7 +448,7 @@ static authc_err list_authns(authc__ctx *c, const char *user_id, authc_authentic
     if (!user_id)
         return AUTHC_OK;
     authc_adapter *ad = c->a->adapter;
-    authc_err e = ad->list_authenticators_by_user_id(ad, c->ar, user_id, list, n);
+    authc_err e = ad->ops->list_authenticators_by_user_id(ad, c->ar, user_id, list, n);
     return e ? adapter_err(c, e, "listAuthenticatorsByUserId") : AUTHC_OK;
 }
 
@@ -558,7 +558,7 @@ authc_err authc__webauthn_options(authc__ctx *c)
             if (strlen(email) > WA_MAX_EMAIL)
                 return authc__res_json(c, 400, "{\"error\":\"Invalid request\"}");
             authc_user *found = NULL;
-            if ((e = ad->get_user_by_email(ad, c->ar, email, &found)))
+            if ((e = ad->ops->get_user_by_email(ad, c->ar, email, &found)))
                 return adapter_err(c, e, "getUserByEmail");
             if (found) {
                 user = found;
@@ -643,7 +643,7 @@ static authc_err do_authenticate(authc__ctx *c, const wa_req *r, json_t *cred)
     if (!cred_b64)
         return AUTHC_ERR_NOMEM;
     authc_authenticator *stored = NULL;
-    authc_err e = ad->get_authenticator(ad, c->ar, cred_b64, &stored);
+    authc_err e = ad->ops->get_authenticator(ad, c->ar, cred_b64, &stored);
     if (e)
         return adapter_err(c, e, "getAuthenticator");
     if (!stored)
@@ -667,18 +667,18 @@ static authc_err do_authenticate(authc__ctx *c, const wa_req *r, json_t *cred)
     if (!replay_check_and_add(c->a, p->impl, challenge))
         return bad_ceremony(c, "authentication", "this challenge was already used by an accepted ceremony (replay)");
     authc_authenticator *upd = NULL;
-    if ((e = ad->update_authenticator_counter(ad, c->ar, stored->credential_id, as.new_counter, &upd)))
+    if ((e = ad->ops->update_authenticator_counter(ad, c->ar, stored->credential_id, as.new_counter, &upd)))
         return adapter_err(c, e, "updateAuthenticatorCounter");
     const char *acct_id = stored->provider_account_id ? stored->provider_account_id : stored->credential_id;
     authc_account *acct = NULL;
-    if ((e = ad->get_account(ad, c->ar, acct_id, p->id, &acct)))
+    if ((e = ad->ops->get_account(ad, c->ar, acct_id, p->id, &acct)))
         return adapter_err(c, e, "getAccount");
     if (!acct || !acct->user_id)
         return authc__fail(c, AUTHC_ERR_CONFIGURATION,
                            "WebAuthn account not found in the database for a registered authenticator "
                            "(provider %s)", p->id);
     authc_user *user = NULL;
-    if ((e = ad->get_user(ad, c->ar, acct->user_id, &user)))
+    if ((e = ad->ops->get_user(ad, c->ar, acct->user_id, &user)))
         return adapter_err(c, e, "getUser");
     if (!user)
         return authc__fail(c, AUTHC_ERR_CONFIGURATION,
@@ -715,7 +715,7 @@ static authc_err do_register(authc__ctx *c, const wa_req *r, json_t *cred)
     /* A credential id is registered once (excludeCredentials asks the
      * browser for that; a forged or replayed response must not rebind it). */
     authc_authenticator *dup = NULL;
-    if ((e = ad->get_authenticator(ad, c->ar, cred_b64, &dup)))
+    if ((e = ad->ops->get_authenticator(ad, c->ar, cred_b64, &dup)))
         return adapter_err(c, e, "getAuthenticator");
     if (dup)
         return bad_ceremony(c, "registration", "this credential is already registered");
@@ -739,7 +739,7 @@ static authc_err do_register(authc__ctx *c, const wa_req *r, json_t *cred)
         .transports = rg.transports,
     };
     authc_authenticator *out = NULL;
-    if ((e = ad->create_authenticator(ad, c->ar, &in, &out)))
+    if ((e = ad->ops->create_authenticator(ad, c->ar, &in, &out)))
         return adapter_err(c, e, "createAuthenticator");
     c->log_line = authc_arena_printf(c->ar, "%s passkey=registered fmt=%s", c->log_line ? c->log_line : "signIn",
                                      rg.fmt);

@@ -179,84 +179,84 @@ static authc_err run(authc_adapter *ad, authc_arena *ar, json_t *c,
         return AUTHC_ERR_INVALID;
     if (!strcmp(op, "create_user")) {
         authc_user in = user_in(json_object_get(c, "user"));
-        e = ad->create_user(ad, ar, &in, &u);
+        e = ad->ops->create_user(ad, ar, &in, &u);
         *result = user_out(u);
     } else if (!strcmp(op, "get_user")) {
-        e = ad->get_user(ad, ar, s_of(c, "id"), &u);
+        e = ad->ops->get_user(ad, ar, s_of(c, "id"), &u);
         *result = user_out(u);
     } else if (!strcmp(op, "get_user_by_email")) {
-        e = ad->get_user_by_email(ad, ar, s_of(c, "email"), &u);
+        e = ad->ops->get_user_by_email(ad, ar, s_of(c, "email"), &u);
         *result = user_out(u);
     } else if (!strcmp(op, "get_user_by_account")) {
-        e = ad->get_user_by_account(ad, ar, s_of(c, "provider"),
+        e = ad->ops->get_user_by_account(ad, ar, s_of(c, "provider"),
                                     s_of(c, "providerAccountId"), &u);
         *result = user_out(u);
     } else if (!strcmp(op, "update_user")) {
         authc_user in = user_in(json_object_get(c, "user"));
-        e = ad->update_user(ad, ar, &in, &u);
+        e = ad->ops->update_user(ad, ar, &in, &u);
         *result = user_out(u);
     } else if (!strcmp(op, "delete_user")) {
-        e = ad->delete_user(ad, ar, s_of(c, "id"));
+        e = ad->ops->delete_user(ad, ar, s_of(c, "id"));
     } else if (!strcmp(op, "link_account")) {
         authc_account in = account_in(json_object_get(c, "account"));
-        e = ad->link_account(ad, ar, &in, &a);
+        e = ad->ops->link_account(ad, ar, &in, &a);
         *result = account_out(a);
     } else if (!strcmp(op, "unlink_account")) {
-        e = ad->unlink_account(ad, ar, s_of(c, "provider"),
+        e = ad->ops->unlink_account(ad, ar, s_of(c, "provider"),
                                s_of(c, "providerAccountId"));
     } else if (!strcmp(op, "get_account")) {
-        e = ad->get_account(ad, ar, s_of(c, "providerAccountId"),
+        e = ad->ops->get_account(ad, ar, s_of(c, "providerAccountId"),
                             s_of(c, "provider"), &a);
         *result = account_out(a);
     } else if (!strcmp(op, "create_session")) {
         authc_session_row in = session_in(json_object_get(c, "session"));
-        e = ad->create_session(ad, ar, &in, &s);
+        e = ad->ops->create_session(ad, ar, &in, &s);
         *result = session_out(s);
     } else if (!strcmp(op, "get_session_and_user")) {
-        e = ad->get_session_and_user(ad, ar, s_of(c, "sessionToken"), &s, &u);
+        e = ad->ops->get_session_and_user(ad, ar, s_of(c, "sessionToken"), &s, &u);
         *result = s ? json_pack("{s:o,s:o}", "session", session_out(s),
                                 "user", user_out(u))
                     : json_null();
     } else if (!strcmp(op, "update_session")) {
         authc_session_row in = session_in(json_object_get(c, "session"));
-        e = ad->update_session(ad, ar, &in, &s);
+        e = ad->ops->update_session(ad, ar, &in, &s);
         *result = session_out(s);
     } else if (!strcmp(op, "delete_session")) {
-        e = ad->delete_session(ad, ar, s_of(c, "sessionToken"), &s);
+        e = ad->ops->delete_session(ad, ar, s_of(c, "sessionToken"), &s);
         *result = session_out(s);
     } else if (!strcmp(op, "create_verification_token")) {
         json_t *o = json_object_get(c, "token");
         authc_verification_token in = {.identifier = s_of(o, "identifier"),
                                        .token = s_of(o, "token"),
                                        .expires = t_of(o, "expires")};
-        e = ad->create_verification_token(ad, ar, &in);
+        e = ad->ops->create_verification_token(ad, ar, &in);
     } else if (!strcmp(op, "use_verification_token")) {
-        e = ad->use_verification_token(ad, ar, s_of(c, "identifier"),
+        e = ad->ops->use_verification_token(ad, ar, s_of(c, "identifier"),
                                        s_of(c, "token"), &v);
         *result = vt_out(v);
-    } else if (!strcmp(op, "create_authenticator") && ad->create_authenticator) {
+    } else if (!strcmp(op, "create_authenticator") && ad->ops->create_authenticator) {
         authc_authenticator in =
             authenticator_in(json_object_get(c, "authenticator"));
         authc_authenticator *au = NULL;
-        e = ad->create_authenticator(ad, ar, &in, &au);
+        e = ad->ops->create_authenticator(ad, ar, &in, &au);
         *result = authenticator_out(au);
-    } else if (!strcmp(op, "get_authenticator") && ad->get_authenticator) {
+    } else if (!strcmp(op, "get_authenticator") && ad->ops->get_authenticator) {
         authc_authenticator *au = NULL;
-        e = ad->get_authenticator(ad, ar, s_of(c, "credentialID"), &au);
+        e = ad->ops->get_authenticator(ad, ar, s_of(c, "credentialID"), &au);
         *result = authenticator_out(au);
     } else if (!strcmp(op, "list_authenticators_by_user_id") &&
-               ad->list_authenticators_by_user_id) {
+               ad->ops->list_authenticators_by_user_id) {
         authc_authenticator *list = NULL;
         size_t n = 0;
-        e = ad->list_authenticators_by_user_id(ad, ar, s_of(c, "userId"),
+        e = ad->ops->list_authenticators_by_user_id(ad, ar, s_of(c, "userId"),
                                                &list, &n);
         *result = json_array();
         for (size_t i = 0; !e && *result && i < n; i++)
             json_array_append_new(*result, authenticator_out(&list[i]));
     } else if (!strcmp(op, "update_authenticator_counter") &&
-               ad->update_authenticator_counter) {
+               ad->ops->update_authenticator_counter) {
         authc_authenticator *au = NULL;
-        e = ad->update_authenticator_counter(
+        e = ad->ops->update_authenticator_counter(
             ad, ar, s_of(c, "credentialID"),
             (int64_t)json_integer_value(json_object_get(c, "counter")), &au);
         *result = authenticator_out(au);
@@ -280,7 +280,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "open: %s\n", err);
         return 1;
     }
-    if (ad->migrate && ad->migrate(ad) != AUTHC_OK) {
+    if (ad->ops->migrate && ad->ops->migrate(ad) != AUTHC_OK) {
         fprintf(stderr, "migrate failed\n");
         authc_adapter_close(ad);
         return 1;

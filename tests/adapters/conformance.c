@@ -161,14 +161,14 @@ static bool c01(st *s)
 {
     authc_adapter *a = s->ad;
     const struct { const char *n; bool ok; } m[] = {
-        {"create_user", a->create_user}, {"get_user", a->get_user},
-        {"get_user_by_email", a->get_user_by_email},
-        {"get_user_by_account", a->get_user_by_account},
-        {"update_user", a->update_user}, {"link_account", a->link_account},
-        {"create_session", a->create_session},
-        {"get_session_and_user", a->get_session_and_user},
-        {"update_session", a->update_session},
-        {"delete_session", a->delete_session},
+        {"create_user", a->ops->create_user}, {"get_user", a->ops->get_user},
+        {"get_user_by_email", a->ops->get_user_by_email},
+        {"get_user_by_account", a->ops->get_user_by_account},
+        {"update_user", a->ops->update_user}, {"link_account", a->ops->link_account},
+        {"create_session", a->ops->create_session},
+        {"get_session_and_user", a->ops->get_session_and_user},
+        {"update_session", a->ops->update_session},
+        {"delete_session", a->ops->delete_session},
     };
     for (size_t i = 0; i < sizeof m / sizeof m[0]; i++)
         REQUIRE(m[i].ok, "method %s is missing", m[i].n);
@@ -188,7 +188,7 @@ static bool c02(st *s)
         .email_verified = now,
     };
     authc_user *ret = NULL, *row = NULL;
-    OK(s->ad->create_user(s->ad, s->ar, &fx, &ret));
+    OK(s->ad->ops->create_user(s->ad, s->ar, &fx, &ret));
     REQUIRE(ret && ret->id && *ret->id, "create_user returned no id");
     OK(s->db->user(s->h, s->ar, ret->id, &row));
     REQUIRE(row, "db.user(%s) found nothing", ret->id);
@@ -205,9 +205,9 @@ static bool c02(st *s)
 static bool c03(st *s)
 {
     authc_user *u = NULL;
-    OK(s->ad->get_user(s->ad, s->ar, uuid(s->ar), &u));
+    OK(s->ad->ops->get_user(s->ad, s->ar, uuid(s->ar), &u));
     REQUIRE(!u, "get_user(random id) found a user");
-    OK(s->ad->get_user(s->ad, s->ar, s->user.id, &u));
+    OK(s->ad->ops->get_user(s->ad, s->ar, s->user.id, &u));
     REQUIRE(u, "get_user(user.id) found nothing");
     SAME("get_user", user_diff(s->ar, u, &s->user));
     return true;
@@ -216,9 +216,9 @@ static bool c03(st *s)
 static bool c04(st *s)
 {
     authc_user *u = NULL;
-    OK(s->ad->get_user_by_email(s->ad, s->ar, "non-existent-email", &u));
+    OK(s->ad->ops->get_user_by_email(s->ad, s->ar, "non-existent-email", &u));
     REQUIRE(!u, "get_user_by_email(non-existent-email) found a user");
-    OK(s->ad->get_user_by_email(s->ad, s->ar, s->user.email, &u));
+    OK(s->ad->ops->get_user_by_email(s->ad, s->ar, s->user.email, &u));
     REQUIRE(u, "get_user_by_email(user.email) found nothing");
     SAME("get_user_by_email", user_diff(s->ar, u, &s->user));
     return true;
@@ -232,7 +232,7 @@ static bool c05(st *s)
         .expires = s->one_week,
     };
     authc_session_row *ret = NULL, *row = NULL;
-    OK(s->ad->create_session(s->ad, s->ar, &s->session, &ret));
+    OK(s->ad->ops->create_session(s->ad, s->ar, &s->session, &ret));
     REQUIRE(ret && seq(ret->session_token, s->session.session_token),
             "create_session did not return the session token");
     OK(s->db->session(s->h, s->ar, s->session.session_token, &row));
@@ -247,9 +247,9 @@ static bool c06(st *s)
 {
     authc_session_row *ses = NULL;
     authc_user *u = NULL;
-    OK(s->ad->get_session_and_user(s->ad, s->ar, "invalid-token", &ses, &u));
+    OK(s->ad->ops->get_session_and_user(s->ad, s->ar, "invalid-token", &ses, &u));
     REQUIRE(!ses && !u, "get_session_and_user(invalid-token) found something");
-    OK(s->ad->get_session_and_user(s->ad, s->ar, s->session.session_token,
+    OK(s->ad->ops->get_session_and_user(s->ad, s->ar, s->session.session_token,
                                    &ses, &u));
     REQUIRE(ses && u, "get_session_and_user found nothing");
     SAME("session", session_diff(s->ar, ses, &s->session, true));
@@ -262,7 +262,7 @@ static bool c07(st *s)
     authc_user in = {.id = s->user.id, .name = "Updated Name",
                      .fields = AUTHC_USER_F_NAME};
     authc_user *ret = NULL, *row = NULL;
-    OK(s->ad->update_user(s->ad, s->ar, &in, &ret));
+    OK(s->ad->ops->update_user(s->ad, s->ar, &in, &ret));
     REQUIRE(ret && seq(ret->name, "Updated Name"),
             "update_user returned name \"%s\"", ret ? show(ret->name) : "-");
     OK(s->db->user(s->h, s->ar, s->user.id, &row));
@@ -282,7 +282,7 @@ static bool c08(st *s)
     REQUIRE(row->expires != s->one_month, "expires already the new value");
     authc_session_row in = {.session_token = s->session.session_token,
                             .expires = s->one_month};
-    OK(s->ad->update_session(s->ad, s->ar, &in, &ret));
+    OK(s->ad->ops->update_session(s->ad, s->ar, &in, &ret));
     OK(s->db->session(s->h, s->ar, s->session.session_token, &row));
     REQUIRE(row && row->expires == s->one_month,
             "db.session expires = %lld, want %lld",
@@ -307,7 +307,7 @@ static bool c09(st *s)
         .session_state = uuid(k),
     };
     authc_account *ret = NULL, *row = NULL;
-    OK(s->ad->link_account(s->ad, s->ar, &s->account, &ret));
+    OK(s->ad->ops->link_account(s->ad, s->ar, &s->account, &ret));
     OK(s->db->account(s->h, s->ar, "github", s->account.provider_account_id,
                       &row));
     REQUIRE(row, "db.account found nothing");
@@ -321,10 +321,10 @@ static bool c09(st *s)
 static bool c10(st *s)
 {
     authc_user *u = NULL;
-    OK(s->ad->get_user_by_account(s->ad, s->ar, "invalid-provider",
+    OK(s->ad->ops->get_user_by_account(s->ad, s->ar, "invalid-provider",
                                   "invalid-provider-account-id", &u));
     REQUIRE(!u, "get_user_by_account(invalid pair) found a user");
-    OK(s->ad->get_user_by_account(s->ad, s->ar, s->account.provider,
+    OK(s->ad->ops->get_user_by_account(s->ad, s->ar, s->account.provider,
                                   s->account.provider_account_id, &u));
     REQUIRE(u, "get_user_by_account found nothing");
     SAME("get_user_by_account", user_diff(s->ar, u, &s->user));
@@ -334,7 +334,7 @@ static bool c10(st *s)
 static bool c11(st *s)
 {
     authc_session_row *row = NULL;
-    OK(s->ad->delete_session(s->ad, s->ar, s->session.session_token, NULL));
+    OK(s->ad->ops->delete_session(s->ad, s->ar, s->session.session_token, NULL));
     OK(s->db->session(s->h, s->ar, s->session.session_token, &row));
     REQUIRE(!row, "db.session still finds the deleted session");
     return true;
@@ -342,8 +342,8 @@ static bool c11(st *s)
 
 static bool c12(st *s)
 {
-    REQUIRE(s->ad->create_verification_token, "create_verification_token missing");
-    REQUIRE(s->ad->use_verification_token, "use_verification_token missing");
+    REQUIRE(s->ad->ops->create_verification_token, "create_verification_token missing");
+    REQUIRE(s->ad->ops->use_verification_token, "use_verification_token missing");
     return true;
 }
 
@@ -354,7 +354,7 @@ static bool c13(st *s)
         .identifier = "info@example.com",
         .expires = s->fifteen_min,
     }, *row = NULL;
-    OK(s->ad->create_verification_token(s->ad, s->ar, &vt));
+    OK(s->ad->ops->create_verification_token(s->ad, s->ar, &vt));
     OK(s->db->verification_token(s->h, s->ar, vt.identifier, vt.token, &row));
     REQUIRE(row, "db.verificationToken found nothing");
     SAME("db.verificationToken", vt_diff(s->ar, row, &vt));
@@ -368,16 +368,16 @@ static bool c14(st *s)
         .identifier = "info@example.com",
         .expires = s->fifteen_min,
     }, *got = NULL, *row = NULL;
-    OK(s->ad->create_verification_token(s->ad, s->ar, &vt));
-    OK(s->ad->use_verification_token(s->ad, s->ar, vt.identifier, vt.token,
+    OK(s->ad->ops->create_verification_token(s->ad, s->ar, &vt));
+    OK(s->ad->ops->use_verification_token(s->ad, s->ar, vt.identifier, vt.token,
                                      &got));
     REQUIRE(got, "first use_verification_token found nothing");
     SAME("first use", vt_diff(s->ar, got, &vt));
-    OK(s->ad->use_verification_token(s->ad, s->ar, vt.identifier, vt.token,
+    OK(s->ad->ops->use_verification_token(s->ad, s->ar, vt.identifier, vt.token,
                                      &got));
     REQUIRE(!got, "second use_verification_token still found the token");
-    OK(s->ad->create_verification_token(s->ad, s->ar, &vt));
-    OK(s->ad->use_verification_token(s->ad, s->ar, "invalid@identifier.com",
+    OK(s->ad->ops->create_verification_token(s->ad, s->ar, &vt));
+    OK(s->ad->ops->use_verification_token(s->ad, s->ar, "invalid@identifier.com",
                                      vt.token, &got));
     REQUIRE(!got, "use_verification_token matched a wrong identifier");
     OK(s->db->verification_token(s->h, s->ar, vt.identifier, vt.token, &row));
@@ -387,19 +387,19 @@ static bool c14(st *s)
 
 static bool c15(st *s)
 {
-    REQUIRE(s->ad->unlink_account, "unlink_account missing");
-    REQUIRE(s->ad->delete_user, "delete_user missing");
+    REQUIRE(s->ad->ops->unlink_account, "unlink_account missing");
+    REQUIRE(s->ad->ops->delete_user, "delete_user missing");
     return true;
 }
 
 static bool c16(st *s)
 {
     authc_account *row = NULL;
-    REQUIRE(s->ad->unlink_account, "unlink_account missing");
+    REQUIRE(s->ad->ops->unlink_account, "unlink_account missing");
     OK(s->db->account(s->h, s->ar, s->account.provider,
                       s->account.provider_account_id, &row));
     REQUIRE(row, "db.account found nothing before unlink");
-    OK(s->ad->unlink_account(s->ad, s->ar, s->account.provider,
+    OK(s->ad->ops->unlink_account(s->ad, s->ar, s->account.provider,
                              s->account.provider_account_id));
     OK(s->db->account(s->h, s->ar, s->account.provider,
                       s->account.provider_account_id, &row));
@@ -415,9 +415,9 @@ static bool c17(st *s)
     OK(s->db->user(s->h, s->ar, s->user.id, &u));
     REQUIRE(u, "db.user found nothing before delete");
     in.id = NULL;
-    OK(s->ad->create_session(s->ad, s->ar, &in, &ses));
-    OK(s->ad->link_account(s->ad, s->ar, &s->account, &acc));
-    OK(s->ad->delete_user(s->ad, s->ar, s->user.id));
+    OK(s->ad->ops->create_session(s->ad, s->ar, &in, &ses));
+    OK(s->ad->ops->link_account(s->ad, s->ar, &s->account, &acc));
+    OK(s->ad->ops->delete_user(s->ad, s->ar, s->user.id));
     OK(s->db->user(s->h, s->ar, s->user.id, &u));
     REQUIRE(!u, "db.user still finds the deleted user");
     OK(s->db->session(s->h, s->ar, in.session_token, &ses));
@@ -435,7 +435,7 @@ static bool make_user(st *s, const char *email, const char **uid)
 {
     authc_user in = {.id = uuid(s->ar), .email = email,
                      .email_verified = AUTHC_NO_TIME}, *u = NULL;
-    OK(s->ad->create_user(s->ad, s->ar, &in, &u));
+    OK(s->ad->ops->create_user(s->ad, s->ar, &in, &u));
     REQUIRE(u && u->id, "create_user(%s) returned no user", email);
     *uid = u->id;
     return true;
@@ -449,7 +449,7 @@ static bool make_authn(st *s, const char *uid, const char *transports,
     authc_account acc = {.provider = "webauthn", .provider_account_id = cred,
                          .type = "webauthn", .user_id = uid,
                          .expires_at = AUTHC_NO_TIME};
-    OK(s->ad->link_account(s->ad, s->ar, &acc, NULL));
+    OK(s->ad->ops->link_account(s->ad, s->ar, &acc, NULL));
     unsigned char r = 0;
     authc__random(&r, 1);
     *out = (authc_authenticator){
@@ -473,16 +473,16 @@ static bool c18(st *s)
     authc_account in = {.provider = "auth0", .provider_account_id = pai,
                         .type = "oauth", .user_id = uid,
                         .expires_at = AUTHC_NO_TIME}, *a = NULL, *row = NULL;
-    OK(s->ad->link_account(s->ad, s->ar, &in, NULL));
-    OK(s->ad->get_account(s->ad, s->ar, "invalid-provider",
+    OK(s->ad->ops->link_account(s->ad, s->ar, &in, NULL));
+    OK(s->ad->ops->get_account(s->ad, s->ar, "invalid-provider",
                           "invalid-provider-account-id", &a));
     REQUIRE(!a, "get_account(invalid, invalid) found an account");
-    OK(s->ad->get_account(s->ad, s->ar, pai, "invalid-provider", &a));
+    OK(s->ad->ops->get_account(s->ad, s->ar, pai, "invalid-provider", &a));
     REQUIRE(!a, "get_account(id, invalid provider) found an account");
-    OK(s->ad->get_account(s->ad, s->ar, "invalid-provider-account-id",
+    OK(s->ad->ops->get_account(s->ad, s->ar, "invalid-provider-account-id",
                           "auth0", &a));
     REQUIRE(!a, "get_account(invalid id, provider) found an account");
-    OK(s->ad->get_account(s->ad, s->ar, pai, "auth0", &a));
+    OK(s->ad->ops->get_account(s->ad, s->ar, pai, "auth0", &a));
     REQUIRE(a, "get_account(providerAccountId, provider) found nothing "
                "(note the argument order: id first)");
     OK(s->db->account(s->h, s->ar, "auth0", pai, &row));
@@ -499,7 +499,7 @@ static bool c19(st *s)
     if (!make_user(s, "createAuthenticator@example.com", &uid) ||
         !make_authn(s, uid, "usb,ble,nfc", &in))
         return false;
-    OK(s->ad->create_authenticator(s->ad, s->ar, &in, &ret));
+    OK(s->ad->ops->create_authenticator(s->ad, s->ar, &in, &ret));
     REQUIRE(ret, "create_authenticator returned nothing");
     SAME("create_authenticator return", authn_diff(s->ar, ret, &in));
     OK(s->db->authenticator(s->h, s->ar, in.credential_id, &row));
@@ -515,10 +515,10 @@ static bool c20(st *s)
     if (!make_user(s, "getAuthenticator@example.com", &uid) ||
         !make_authn(s, uid, "usb,ble,nfc", &in))
         return false;
-    OK(s->ad->create_authenticator(s->ad, s->ar, &in, &ret));
-    OK(s->ad->get_authenticator(s->ad, s->ar, "invalid-credential-id", &got));
+    OK(s->ad->ops->create_authenticator(s->ad, s->ar, &in, &ret));
+    OK(s->ad->ops->get_authenticator(s->ad, s->ar, "invalid-credential-id", &got));
     REQUIRE(!got, "get_authenticator(invalid-credential-id) found one");
-    OK(s->ad->get_authenticator(s->ad, s->ar, in.credential_id, &got));
+    OK(s->ad->ops->get_authenticator(s->ad, s->ar, in.credential_id, &got));
     REQUIRE(got, "get_authenticator found nothing");
     OK(s->db->authenticator(s->h, s->ar, in.credential_id, &row));
     REQUIRE(row, "db.authenticator found nothing");
@@ -558,18 +558,18 @@ static bool c21(st *s)
         !make_authn(s, u1, "usb,nfc", &i2) ||
         !make_authn(s, u2, "usb,ble", &i3))
         return false;
-    OK(s->ad->create_authenticator(s->ad, s->ar, &i1, &a1));
-    OK(s->ad->create_authenticator(s->ad, s->ar, &i2, &a2));
-    OK(s->ad->create_authenticator(s->ad, s->ar, &i3, &a3));
+    OK(s->ad->ops->create_authenticator(s->ad, s->ar, &i1, &a1));
+    OK(s->ad->ops->create_authenticator(s->ad, s->ar, &i2, &a2));
+    OK(s->ad->ops->create_authenticator(s->ad, s->ar, &i3, &a3));
     REQUIRE(a1 && a2 && a3, "create_authenticator returned nothing");
-    OK(s->ad->list_authenticators_by_user_id(s->ad, s->ar, "invalid-user-id",
+    OK(s->ad->ops->list_authenticators_by_user_id(s->ad, s->ar, "invalid-user-id",
                                              &list, &n));
     REQUIRE(n == 0, "invalid-user-id has %zu authenticators", n);
-    OK(s->ad->list_authenticators_by_user_id(s->ad, s->ar, u1, &list, &n));
+    OK(s->ad->ops->list_authenticators_by_user_id(s->ad, s->ar, u1, &list, &n));
     const authc_authenticator *w1[] = {a2, a1}, *w2[] = {a3};
     if (!same_set(s, "user 1", list, n, w1, 2))
         return false;
-    OK(s->ad->list_authenticators_by_user_id(s->ad, s->ar, u2, &list, &n));
+    OK(s->ad->ops->list_authenticators_by_user_id(s->ad, s->ar, u2, &list, &n));
     return same_set(s, "user 2", list, n, w2, 1);
 }
 
@@ -580,15 +580,15 @@ static bool c22(st *s)
     if (!make_user(s, "updateAuthenticatorCounter@example.com", &uid) ||
         !make_authn(s, uid, "usb,ble,nfc", &in))
         return false;
-    OK(s->ad->create_authenticator(s->ad, s->ar, &in, &ret));
+    OK(s->ad->ops->create_authenticator(s->ad, s->ar, &in, &ret));
     REQUIRE(ret, "create_authenticator returned nothing");
-    authc_err e = s->ad->update_authenticator_counter(
+    authc_err e = s->ad->ops->update_authenticator_counter(
         s->ad, s->ar, "invalid-credential-id", ret->counter + 1, &row);
     REQUIRE(e == AUTHC_ERR_NOT_FOUND,
             "update_authenticator_counter(invalid) returned %d, want "
             "AUTHC_ERR_NOT_FOUND", (int)e);
     int64_t c = ret->counter + 1;
-    OK(s->ad->update_authenticator_counter(s->ad, s->ar, in.credential_id, c,
+    OK(s->ad->ops->update_authenticator_counter(s->ad, s->ar, in.credential_id, c,
                                            &ret));
     REQUIRE(ret && ret->counter == c, "updated counter is %lld, want %lld",
             ret ? (long long)ret->counter : -1LL, (long long)c);
@@ -610,7 +610,7 @@ static bool x01(st *s)
     const char *given = uuid(s->ar);
     authc_user in = {.id = given, .email = rand_email(s, "x01"),
                      .email_verified = AUTHC_NO_TIME}, *u = NULL, *row = NULL;
-    OK(s->ad->create_user(s->ad, s->ar, &in, &u));
+    OK(s->ad->ops->create_user(s->ad, s->ar, &in, &u));
     REQUIRE(u && u->id, "create_user returned no id");
     REQUIRE(strcmp(u->id, given) != 0, "create_user kept the caller's id");
     REQUIRE(!u->name && !u->image && u->email_verified == AUTHC_NO_TIME,
@@ -619,7 +619,7 @@ static bool x01(st *s)
     REQUIRE(row && !row->name && !row->image &&
                 row->email_verified == AUTHC_NO_TIME,
             "db.user: absent fields stored as values");
-    OK(s->ad->get_user(s->ad, s->ar, given, &row));
+    OK(s->ad->ops->get_user(s->ad, s->ar, given, &row));
     REQUIRE(!row, "get_user(caller's id) found a user");
     return true;
 }
@@ -632,11 +632,11 @@ static bool x02(st *s)
     int64_t exp = floor_sec(authc__now_ms()) + 86400000 + 123;
     authc_session_row in = {.session_token = uuid(s->ar), .user_id = uid,
                             .expires = exp}, *row = NULL, *ret = NULL;
-    OK(s->ad->create_session(s->ad, s->ar, &in, &ret));
+    OK(s->ad->ops->create_session(s->ad, s->ar, &in, &ret));
     OK(s->db->session(s->h, s->ar, in.session_token, &row));
     REQUIRE(row && row->expires == exp, "session expires lost its ms");
     in.expires = exp + 864;
-    OK(s->ad->update_session(s->ad, s->ar, &in, &ret));
+    OK(s->ad->ops->update_session(s->ad, s->ar, &in, &ret));
     if (ret)
         SAME("update_session return", session_diff(s->ar, ret, &in, false));
     OK(s->db->session(s->h, s->ar, in.session_token, &row));
@@ -644,14 +644,14 @@ static bool x02(st *s)
     authc_verification_token vt = {.identifier = rand_email(s, "x02"),
                                    .token = hash_token(s->ar, "x"),
                                    .expires = exp + 7}, *v = NULL;
-    OK(s->ad->create_verification_token(s->ad, s->ar, &vt));
+    OK(s->ad->ops->create_verification_token(s->ad, s->ar, &vt));
     OK(s->db->verification_token(s->h, s->ar, vt.identifier, vt.token, &v));
     REQUIRE(v && v->expires == exp + 7, "token expires lost its ms");
     /* expires_at: plain seconds, large values kept */
     authc_account acc = {.user_id = uid, .type = "oidc", .provider = "x02",
                          .provider_account_id = uuid(s->ar),
                          .expires_at = 4102444800LL}, *a = NULL;
-    OK(s->ad->link_account(s->ad, s->ar, &acc, NULL));
+    OK(s->ad->ops->link_account(s->ad, s->ar, &acc, NULL));
     OK(s->db->account(s->h, s->ar, "x02", acc.provider_account_id, &a));
     REQUIRE(a, "db.account found nothing");
     SAME("account with only required fields", account_diff(s->ar, a, &acc));
@@ -659,7 +659,7 @@ static bool x02(st *s)
     authc_session_row miss = {.session_token = "missing-token",
                               .expires = exp};
     ret = NULL;
-    OK(s->ad->update_session(s->ad, s->ar, &miss, &ret));
+    OK(s->ad->ops->update_session(s->ad, s->ar, &miss, &ret));
     REQUIRE(!ret, "update_session(missing) returned a row");
     return true;
 }
@@ -669,33 +669,33 @@ static bool x03(st *s)
     authc_user in = {.name = "A", .email = rand_email(s, "x03"),
                      .image = "img", .email_verified = 1700000000123LL},
                *u = NULL, *ret = NULL, *row = NULL;
-    OK(s->ad->create_user(s->ad, s->ar, &in, &u));
+    OK(s->ad->ops->create_user(s->ad, s->ar, &in, &u));
     REQUIRE(u, "create_user returned nothing");
     authc_user want = *u;
     authc_user p1 = {.id = u->id, .image = "new", .fields = AUTHC_USER_F_IMAGE};
-    OK(s->ad->update_user(s->ad, s->ar, &p1, &ret));
+    OK(s->ad->ops->update_user(s->ad, s->ar, &p1, &ret));
     want.image = "new";
     REQUIRE(ret, "update_user returned nothing");
     SAME("update_user(image only)", user_diff(s->ar, ret, &want));
     authc_user p2 = {.id = u->id, .email_verified = AUTHC_NO_TIME,
                      .fields = AUTHC_USER_F_EMAIL_VERIFIED};
-    OK(s->ad->update_user(s->ad, s->ar, &p2, &ret));
+    OK(s->ad->ops->update_user(s->ad, s->ar, &p2, &ret));
     want.email_verified = AUTHC_NO_TIME;
     SAME("update_user(emailVerified = null)", user_diff(s->ar, ret, &want));
     authc_user p3 = {.id = u->id, .email_verified = 1700000000999LL,
                      .fields = AUTHC_USER_F_EMAIL_VERIFIED};
-    OK(s->ad->update_user(s->ad, s->ar, &p3, &ret));
+    OK(s->ad->ops->update_user(s->ad, s->ar, &p3, &ret));
     want.email_verified = 1700000000999LL;
     OK(s->db->user(s->h, s->ar, u->id, &row));
     REQUIRE(row, "db.user found nothing");
     SAME("db.user after updates", user_diff(s->ar, row, &want));
     authc_user ghost = {.id = uuid(s->ar), .name = "x",
                         .fields = AUTHC_USER_F_NAME};
-    authc_err e = s->ad->update_user(s->ad, s->ar, &ghost, &ret);
+    authc_err e = s->ad->ops->update_user(s->ad, s->ar, &ghost, &ret);
     REQUIRE(e == AUTHC_ERR_NOT_FOUND,
             "update_user(unknown id) returned %d, want AUTHC_ERR_NOT_FOUND",
             (int)e);
-    OK(s->ad->get_user(s->ad, s->ar, ghost.id, &row));
+    OK(s->ad->ops->get_user(s->ad, s->ar, ghost.id, &row));
     REQUIRE(!row, "update_user(unknown id) created a user");
     return true;
 }
@@ -704,21 +704,21 @@ static bool x04(st *s)
 {
     authc_session_row *ses = (authc_session_row *)1;
     authc_user *u = NULL;
-    OK(s->ad->delete_session(s->ad, s->ar, "missing-token", &ses));
+    OK(s->ad->ops->delete_session(s->ad, s->ar, "missing-token", &ses));
     REQUIRE(!ses, "delete_session(missing) returned a row");
-    OK(s->ad->delete_user(s->ad, s->ar, uuid(s->ar)));
-    OK(s->ad->unlink_account(s->ad, s->ar, "nope", "missing"));
+    OK(s->ad->ops->delete_user(s->ad, s->ar, uuid(s->ar)));
+    OK(s->ad->ops->unlink_account(s->ad, s->ar, "nope", "missing"));
     /* delete_session returns the deleted row when asked */
     const char *uid;
     if (!make_user(s, rand_email(s, "x04"), &uid))
         return false;
     authc_session_row in = {.session_token = uuid(s->ar), .user_id = uid,
                             .expires = s->one_week};
-    OK(s->ad->create_session(s->ad, s->ar, &in, NULL));
-    OK(s->ad->delete_session(s->ad, s->ar, in.session_token, &ses));
+    OK(s->ad->ops->create_session(s->ad, s->ar, &in, NULL));
+    OK(s->ad->ops->delete_session(s->ad, s->ar, in.session_token, &ses));
     if (ses)
         SAME("delete_session return", session_diff(s->ar, ses, &in, false));
-    OK(s->ad->get_session_and_user(s->ad, s->ar, in.session_token, &ses, &u));
+    OK(s->ad->ops->get_session_and_user(s->ad, s->ar, in.session_token, &ses, &u));
     REQUIRE(!ses && !u, "deleted session still readable");
     return true;
 }
@@ -734,16 +734,16 @@ static bool x05(st *s)
                                    .token = hash_token(s->ar, "two"),
                                    .expires = s->fifteen_min},
                              *got = NULL, *row = NULL;
-    OK(s->ad->create_verification_token(s->ad, s->ar, &t1));
-    OK(s->ad->create_verification_token(s->ad, s->ar, &t2));
-    OK(s->ad->use_verification_token(s->ad, s->ar, NULL, t1.token, &got));
+    OK(s->ad->ops->create_verification_token(s->ad, s->ar, &t1));
+    OK(s->ad->ops->create_verification_token(s->ad, s->ar, &t2));
+    OK(s->ad->ops->use_verification_token(s->ad, s->ar, NULL, t1.token, &got));
     REQUIRE(!got, "use_verification_token(NULL identifier) matched");
-    OK(s->ad->use_verification_token(s->ad, s->ar, ident, t1.token, &got));
+    OK(s->ad->ops->use_verification_token(s->ad, s->ar, ident, t1.token, &got));
     REQUIRE(got, "an expired token was not returned");
     SAME("expired token", vt_diff(s->ar, got, &t1));
     OK(s->db->verification_token(s->h, s->ar, ident, t2.token, &row));
     REQUIRE(row, "using one token removed another of the same identifier");
-    OK(s->ad->use_verification_token(s->ad, s->ar, ident, t2.token, &got));
+    OK(s->ad->ops->use_verification_token(s->ad, s->ar, ident, t2.token, &got));
     SAME("second token", got ? vt_diff(s->ar, got, &t2) : "not found");
     return true;
 }
@@ -776,14 +776,14 @@ static void *sessions_worker(void *p)
         authc_user *u = NULL;
         authc_err e = ar ? authc__uuid(tok) : AUTHC_ERR_NOMEM;
         if (!e)
-            e = j->ad->create_session(j->ad, ar, &in, NULL);
+            e = j->ad->ops->create_session(j->ad, ar, &in, NULL);
         if (!e)
-            e = j->ad->get_session_and_user(j->ad, ar, tok, &ses, &u);
+            e = j->ad->ops->get_session_and_user(j->ad, ar, tok, &ses, &u);
         if (!e && (!ses || !u || !seq(ses->session_token, tok) ||
                    !seq(u->id, j->uid) || ses->expires != in.expires))
             e = AUTHC_ERR_INVALID;
         if (!e && i % 10 == 0)
-            e = j->ad->delete_session(j->ad, ar, tok, NULL);
+            e = j->ad->ops->delete_session(j->ad, ar, tok, NULL);
         if (e && !j->failures++)
             snprintf(j->why, sizeof j->why, "round %d: error %d", i, (int)e);
         authc_arena_free(ar);
@@ -826,7 +826,7 @@ static void *vt_worker(void *p)
     for (int i = 0; i < VT_COUNT; i++) {
         authc_arena *ar = authc_arena_new();
         authc_verification_token *got = NULL;
-        authc_err e = ar ? j->ad->use_verification_token(j->ad, ar, j->ident,
+        authc_err e = ar ? j->ad->ops->use_verification_token(j->ad, ar, j->ident,
                                                          j->tokens[i], &got)
                          : AUTHC_ERR_NOMEM;
         if (e && !j->failures++)
@@ -848,7 +848,7 @@ static bool x07(st *s)
         authc_verification_token vt = {.identifier = ident,
                                        .token = tokens[i],
                                        .expires = s->fifteen_min};
-        OK(s->ad->create_verification_token(s->ad, s->ar, &vt));
+        OK(s->ad->ops->create_verification_token(s->ad, s->ar, &vt));
     }
     job jobs[THREADS];
     for (int i = 0; i < THREADS; i++)
@@ -871,7 +871,7 @@ static const struct check {
     int kind;
     size_t method;  /* offset of the method a maybeTest needs, or 0 */
 } CHECKS[] = {
-#define M(f) offsetof(authc_adapter, f)
+#define M(f) offsetof(authc_adapter_ops, f)
     {"C01", "required methods exist", c01, ALWAYS, 0},
     {"C02", "createUser", c02, ALWAYS, 0},
     {"C03", "getUser", c03, ALWAYS, 0},
@@ -909,7 +909,7 @@ static const struct check {
 static bool has_method(const authc_adapter *ad, size_t off)
 {
     void (*fp)(void);
-    memcpy(&fp, (const char *)ad + off, sizeof fp);
+    memcpy(&fp, (const char *)ad->ops + off, sizeof fp);
     return fp != NULL;
 }
 
@@ -931,8 +931,8 @@ int conf_run(const conf_db *db, const char *url)
     s.one_month = floor_sec(now + 30LL * 86400000);
 
     /* migrate must succeed and be idempotent before anything else */
-    if (s.ad->migrate) {
-        authc_err e1 = s.ad->migrate(s.ad), e2 = s.ad->migrate(s.ad);
+    if (s.ad->ops->migrate) {
+        authc_err e1 = s.ad->ops->migrate(s.ad), e2 = s.ad->ops->migrate(s.ad);
         if (e1 || e2) {
             printf("FAIL M00 migrate twice: errors %d, %d\n", (int)e1, (int)e2);
             failed++;

@@ -40,7 +40,7 @@ static authc_adapter *sq_open(const char *url, void **db)
         fprintf(stderr, "sqlite: %s\n", err);
         return NULL;
     }
-    if (ad->migrate(ad) != AUTHC_OK) {
+    if (ad->ops->migrate(ad) != AUTHC_OK) {
         authc_adapter_close(ad);
         return NULL;
     }

@@ -85,7 +85,7 @@ static authc_err make_user(authc_adapter *ad, authc_arena *ar, const char **id)
     snprintf(email, sizeof email, "fault-%ld-%d@example.com", (long)time(NULL),
              __atomic_add_fetch(&seq, 1, __ATOMIC_SEQ_CST));
     authc_user in = {.email = email, .email_verified = AUTHC_NO_TIME}, *u = NULL;
-    authc_err e = ad->create_user(ad, ar, &in, &u);
+    authc_err e = ad->ops->create_user(ad, ar, &in, &u);
     if (!e && (!u || !u->id))
         e = AUTHC_ERR_INVALID;
     if (!e)
@@ -109,13 +109,13 @@ static authc_err round_trip(authc_adapter *ad)
     authc_session_row *gs = NULL;
     authc_user *gu = NULL;
     if (!e)
-        e = ad->create_session(ad, ar, &s, NULL);
+        e = ad->ops->create_session(ad, ar, &s, NULL);
     if (!e)
-        e = ad->get_session_and_user(ad, ar, tok, &gs, &gu);
+        e = ad->ops->get_session_and_user(ad, ar, tok, &gs, &gu);
     if (!e && (!gs || !gu || strcmp(gu->id, uid) != 0))
         e = AUTHC_ERR_INVALID;
     if (!e)
-        e = ad->delete_session(ad, ar, tok, NULL);
+        e = ad->ops->delete_session(ad, ar, tok, NULL);
     authc_arena_free(ar);
     return e;
 }
@@ -172,23 +172,23 @@ static void expect_down(authc_adapter *ad, const char *uid, int64_t max_ms,
     } r[5];
     int64_t t0 = now_ms();
     r[0].name = "get_user";
-    r[0].e = ad->get_user(ad, ar, uid, &u);
+    r[0].e = ad->ops->get_user(ad, ar, uid, &u);
     r[0].ms = now_ms() - t0;
     t0 = now_ms();
     r[1].name = "create_user";
-    r[1].e = ad->create_user(ad, ar, &in, &u);
+    r[1].e = ad->ops->create_user(ad, ar, &in, &u);
     r[1].ms = now_ms() - t0;
     t0 = now_ms();
     r[2].name = "get_session_and_user";
-    r[2].e = ad->get_session_and_user(ad, ar, "some-token", &s, &u);
+    r[2].e = ad->ops->get_session_and_user(ad, ar, "some-token", &s, &u);
     r[2].ms = now_ms() - t0;
     t0 = now_ms();
     r[3].name = "create_verification_token";
-    r[3].e = ad->create_verification_token(ad, ar, &vt);
+    r[3].e = ad->ops->create_verification_token(ad, ar, &vt);
     r[3].ms = now_ms() - t0;
     t0 = now_ms();
     r[4].name = "use_verification_token";
-    r[4].e = ad->use_verification_token(ad, ar, vt.identifier, vt.token, &v);
+    r[4].e = ad->ops->use_verification_token(ad, ar, vt.identifier, vt.token, &v);
     r[4].ms = now_ms() - t0;
     for (int i = 0; i < 5; i++) {
         char what[160];
@@ -232,8 +232,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "open: %s\n", err);
         return 1;
     }
-    printf("adapter fault test: %s\n", ad->name);
-    authc_err e = ad->migrate(ad);
+    printf("adapter fault test: %s\n", ad->ops->name);
+    authc_err e = ad->ops->migrate(ad);
     check(e == AUTHC_OK, "%s (%ld)", "migrate", e);
 
     /* F1: fill the pool with working connections. */
@@ -261,7 +261,7 @@ int main(int argc, char **argv)
           error_logs - logs_before);
     if (persistent) {
         authc_user *u = NULL;
-        e = ad->get_user(ad, ar, uid, &u);
+        e = ad->ops->get_user(ad, ar, uid, &u);
         check(e == AUTHC_OK && u, "%s (error %ld)",
               "F2 the user survived the restart", e);
     } else {
@@ -282,7 +282,7 @@ int main(int argc, char **argv)
         return 1;
     if (persistent) {
         authc_user *u = NULL;
-        e = ad->get_user(ad, ar, uid, &u);
+        e = ad->ops->get_user(ad, ar, uid, &u);
         check(e == AUTHC_OK && u, "%s (error %ld)",
               "F4 first call after restart finds the old user", e);
     }

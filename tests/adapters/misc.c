@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -110,7 +111,7 @@ static void test_registry_schemes(void **state)
     authc_adapter *ad = authc_adapter_open("memory:", cap_log, NULL, err,
                                            sizeof err);
     assert_non_null(ad);
-    assert_string_equal(ad->name, "memory");
+    assert_string_equal(ad->ops->name, "memory");
     assert_ptr_equal(ad->log, cap_log);
     authc_adapter_close(ad);
 
@@ -119,8 +120,8 @@ static void test_registry_schemes(void **state)
     for (size_t i = 0; i < 3; i++) {
         ad = open_url(forms[i], p);
         assert_non_null(ad);
-        assert_string_equal(ad->name, "sqlite");
-        assert_int_equal(ad->migrate(ad), AUTHC_OK);
+        assert_string_equal(ad->ops->name, "sqlite");
+        assert_int_equal(ad->ops->migrate(ad), AUTHC_OK);
         authc_adapter_close(ad);
     }
     assert_int_equal(query_int(p, "PRAGMA user_version"), 1);
@@ -151,7 +152,7 @@ static void check_no_password(const char *url)
     if (ad) {
         authc_arena *ar = authc_arena_new();
         authc_user *u = NULL;
-        assert_int_not_equal(ad->get_user(ad, ar, "1", &u), AUTHC_OK);
+        assert_int_not_equal(ad->ops->get_user(ad, ar, "1", &u), AUTHC_OK);
         authc_arena_free(ar);
         authc_adapter_close(ad);
     } else {
@@ -167,6 +168,183 @@ static void test_registry_network_errors(void **state)
     check_no_password("postgres://bob:hunter2@127.0.0.1:1/appdb?connect_timeout=2");
     check_no_password("postgresql://bob:hunter2@127.0.0.1:1/appdb");
     check_no_password("redis://:hunter2@127.0.0.1:1/0");
+}
+
+/* Malformed URLs that carry a password: no message may show it, however
+ * the URL is broken (libpq quotes pieces of a URL it cannot parse). */
+static void test_malformed_urls_hide_password(void **state)
+{
+    (void)state;
+    static const char *const urls[] = {
+        "postgres://bob:hunter2%zz@127.0.0.1:1/db",
+        "postgres://bob:hunter2@[::1/db",
+        "postgresql://bob:hunter2@127.0.0.1:1/db?nosuch=1",
+        "postgres://bob:hunter2@127.0.0.1:1/d%zzb",
+        "postgres://bob:hunter2@127.0.0.1:1/db?pool_size=x",
+        "postgres://bob:hunter2@127.0.0.1:1/db?statement_timeout=1",
+        "postgres://bob@127.0.0.1:1/db?password=hunter2%zz",
+        "postgres://bob:hunter2/x@127.0.0.1:1/db",
+        "postgres://bob:hunter2@127.0.0.1:port/db?connect_timeout=2",
+        "redis://:hunter2@[::1/0",
+        "redis://bob:hunter2@127.0.0.1:99999/0",
+        "redis://:hunter2%00@127.0.0.1:1/0",
+        "redis://hunter2@127.0.0.1:abc/0",
+        "redis://:hunter2@127.0.0.1:1/0?pool_size=0",
+        "redis://:hunter2@127.0.0.1:1/notadb",
+        "redis://:hunter2@127.0.0.1:1/0?nosuch=1",
+        "redis://:hunter2@ :1/0",
+        "mysql://bob:hunter2@[::1/db",
+    };
+    for (size_t i = 0; i < sizeof urls / sizeof *urls; i++) {
+        char err[512] = "";
+        log_reset();
+        authc_adapter *ad = authc_adapter_open(urls[i], cap_log, NULL, err,
+                                               sizeof err);
+        if (ad) /* none of them may open */
+            fprintf(stderr, "opened: %s\n", urls[i]);
+        assert_null(ad);
+        assert_true(err[0]);
+        if (strstr(err, "hunter2") || strstr(logbuf, "hunter2"))
+            fprintf(stderr, "leak for %s: %s / %s\n", urls[i], err, logbuf);
+        assert_null(strstr(err, "hunter2"));
+        assert_null(strstr(logbuf, "hunter2"));
+    }
+}
+
+/* The scrubber on its own: raw and percent-decoded passwords, query
+ * passwords, lone Redis userinfo; other text stays. */
+static void test_scrub_url_secrets(void **state)
+{
+    (void)state;
+    char msg[256];
+    snprintf(msg, sizeof msg, "bad token \"p@ss%%2Fw\" and p@ss/w here");
+    authc__scrub_url_secrets(msg, sizeof msg, "postgres://u:p@ss%2Fw@h/db");
+    assert_string_equal(msg, "bad token \"***\" and *** here");
+    snprintf(msg, sizeof msg, "x=sekrit y=sekrit2");
+    authc__scrub_url_secrets(msg, sizeof msg,
+                             "postgres://h/db?password=sekrit2&a=1");
+    assert_string_equal(msg, "x=sekrit y=***");
+    snprintf(msg, sizeof msg, "AUTH lonepw failed for user u");
+    authc__scrub_url_secrets(msg, sizeof msg, "redis://lonepw@h/0");
+    assert_string_equal(msg, "AUTH *** failed for user u");
+    snprintf(msg, sizeof msg, "user u at h");
+    authc__scrub_url_secrets(msg, sizeof msg, "postgres://u@h/db");
+    assert_string_equal(msg, "user u at h");
+}
+
+/* Mode bits of path, or -1 when it does not exist. */
+static int mode_of(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 ? (int)(st.st_mode & 0777) : -1;
+}
+
+/* The database holds session and OAuth tokens: authc creates it, and
+ * SQLite its -wal and -shm, readable by the owner only, whatever the
+ * umask lets through. */
+static void test_sqlite_file_modes(void **state)
+{
+    (void)state;
+    mode_t old = umask(022); /* a usual umask: SQLite alone would give 0644 */
+    char *p = tmp_db("modes");
+    log_reset();
+    authc_adapter *ad = open_url("sqlite:%s", p);
+    assert_non_null(ad);
+    assert_int_equal(ad->ops->migrate(ad), AUTHC_OK);
+    authc_arena *ar = authc_arena_new();
+    authc_user in = {.email = "modes@example.com"}, *u = NULL;
+    assert_int_equal(ad->ops->create_user(ad, ar, &in, &u), AUTHC_OK);
+    char side[600];
+    assert_int_equal(mode_of(p), 0600);
+    snprintf(side, sizeof side, "%s-wal", p);
+    assert_int_equal(mode_of(side), 0600);
+    snprintf(side, sizeof side, "%s-shm", p);
+    assert_int_equal(mode_of(side), 0600);
+    assert_null(strstr(logbuf, "readable by other users"));
+    authc_arena_free(ar);
+    authc_adapter_close(ad);
+    rm_db(p);
+
+    /* An existing file others can read: opened, not changed, warned about
+     * through the adapter's log. */
+    p = tmp_db("modes-open");
+    exec_sql(p, "CREATE TABLE t (x)");
+    assert_int_equal(chmod(p, 0644), 0);
+    log_reset();
+    ad = open_url("sqlite:%s", p);
+    assert_non_null(ad);
+    assert_non_null(strstr(logbuf, "warn: sqlite "));
+    assert_non_null(strstr(logbuf, p));
+    assert_non_null(strstr(logbuf, "readable by other users (mode 0644)"));
+    assert_int_equal(mode_of(p), 0644);
+    authc_adapter_close(ad);
+    rm_db(p);
+    umask(old);
+}
+
+/* ---- the public adapter interface ------------------------------------------ */
+
+/* A user's own backend: one static const table, state in ctx. */
+static int own_destroyed;
+
+static authc_err own_get_user(authc_adapter *self, authc_arena *ar,
+                              const char *id, authc_user **out)
+{
+    authc_user u = {.id = id, .email = self->ctx};
+    *out = authc__copy_user(ar, &u);
+    return *out ? AUTHC_OK : AUTHC_ERR_NOMEM;
+}
+
+static void own_destroy(authc_adapter *self)
+{
+    own_destroyed++;
+    (void)self;
+}
+
+static const authc_adapter_ops OWN_OPS = {
+    .name = "own",
+    .get_user = own_get_user,
+    .destroy = own_destroy,
+};
+
+/* Overrides get_user of a wrapped adapter, calling through to the base. */
+static authc_err upper_get_user(authc_adapter *self, authc_arena *ar,
+                                const char *id, authc_user **out)
+{
+    authc_err e = self->wrapped->ops->get_user(
+        (authc_adapter *)self->wrapped, ar, id, out);
+    if (!e && *out)
+        (*out)->name = "wrapped";
+    return e;
+}
+
+static void test_own_and_wrapped_adapters(void **state)
+{
+    (void)state;
+    authc_adapter own = {.ops = &OWN_OPS, .ctx = "own@example.com"};
+    authc_arena *ar = authc_arena_new();
+    authc_user *u = NULL;
+    assert_int_equal(own.ops->get_user(&own, ar, "7", &u), AUTHC_OK);
+    assert_string_equal(u->email, "own@example.com");
+
+    authc_adapter mine;
+    authc_adapter_ops mine_ops;
+    authc_adapter_wrap(&mine, &mine_ops, &own);
+    mine_ops.get_user = upper_get_user;
+    assert_ptr_equal(mine.wrapped, &own);
+    assert_ptr_equal(mine.ctx, own.ctx);
+    assert_string_equal(mine.ops->name, "own");
+    assert_int_equal(mine.ops->get_user(&mine, ar, "7", &u), AUTHC_OK);
+    assert_string_equal(u->name, "wrapped");
+    assert_string_equal(u->email, "own@example.com");
+    /* the base's table is untouched, and the wrapper owns nothing */
+    assert_ptr_equal(OWN_OPS.get_user, own_get_user);
+    authc_adapter_close(&mine);
+    assert_int_equal(own_destroyed, 0);
+    authc_adapter_close(&own);
+    assert_int_equal(own_destroyed, 1);
+    authc_adapter_close(NULL);
+    authc_arena_free(ar);
 }
 
 /* ---- helpers of adapters_int.h ------------------------------------------- */
@@ -262,35 +440,35 @@ static void test_sqlite_error_logging(void **state)
     authc_session_row *s = NULL;
     authc_user *u = NULL;
     log_reset();
-    assert_int_equal(ad->get_session_and_user(ad, ar, "tok-SECRET-123", &s, &u),
+    assert_int_equal(ad->ops->get_session_and_user(ad, ar, "tok-SECRET-123", &s, &u),
                      AUTHC_ERR_ADAPTER);
     assert_non_null(strstr(logbuf, p));
     assert_non_null(strstr(logbuf, "get_session_and_user"));
     assert_null(strstr(logbuf, "SECRET"));
 
-    assert_int_equal(ad->migrate(ad), AUTHC_OK);
+    assert_int_equal(ad->ops->migrate(ad), AUTHC_OK);
     /* constraint failures: FK (no such user) and UNIQUE (same token) */
     log_reset();
     authc_session_row in = {.session_token = "tok-SECRET-456",
                             .user_id = "nobody", .expires = 1};
-    assert_int_equal(ad->create_session(ad, ar, &in, &s), AUTHC_ERR_ADAPTER);
+    assert_int_equal(ad->ops->create_session(ad, ar, &in, &s), AUTHC_ERR_ADAPTER);
     assert_non_null(strstr(logbuf, "create_session"));
     assert_non_null(strstr(logbuf, "FOREIGN KEY"));
     assert_null(strstr(logbuf, "SECRET"));
 
     authc_user nu = {.email = "dup@example.com",
                      .email_verified = AUTHC_NO_TIME};
-    assert_int_equal(ad->create_user(ad, ar, &nu, &u), AUTHC_OK);
+    assert_int_equal(ad->ops->create_user(ad, ar, &nu, &u), AUTHC_OK);
     log_reset();
-    assert_int_equal(ad->create_user(ad, ar, &nu, &u), AUTHC_ERR_ADAPTER);
+    assert_int_equal(ad->ops->create_user(ad, ar, &nu, &u), AUTHC_ERR_ADAPTER);
     assert_non_null(strstr(logbuf, "UNIQUE"));
     assert_null(u);
 
     authc_verification_token vt = {.identifier = "a@b",
                                    .token = "SECRET-vt", .expires = 2};
-    assert_int_equal(ad->create_verification_token(ad, ar, &vt), AUTHC_OK);
+    assert_int_equal(ad->ops->create_verification_token(ad, ar, &vt), AUTHC_OK);
     log_reset();
-    assert_int_equal(ad->create_verification_token(ad, ar, &vt),
+    assert_int_equal(ad->ops->create_verification_token(ad, ar, &vt),
                      AUTHC_ERR_ADAPTER);
     assert_non_null(strstr(logbuf, "create_verification_token"));
     assert_null(strstr(logbuf, "SECRET"));
@@ -342,8 +520,8 @@ static void test_sqlite_drizzle_file(void **state)
     exec_sql(p, DRIZZLE_DDL);
     authc_adapter *ad = open_url("sqlite:%s", p);
     assert_non_null(ad);
-    assert_int_equal(ad->migrate(ad), AUTHC_OK);
-    assert_int_equal(ad->migrate(ad), AUTHC_OK);
+    assert_int_equal(ad->ops->migrate(ad), AUTHC_OK);
+    assert_int_equal(ad->ops->migrate(ad), AUTHC_OK);
     /* nothing duplicated: still one index on user, data untouched */
     assert_int_equal(query_int(p, "SELECT count(*) FROM sqlite_master WHERE "
                                   "type = 'index' AND tbl_name = 'user' AND "
@@ -355,13 +533,13 @@ static void test_sqlite_drizzle_file(void **state)
     authc_arena *ar = authc_arena_new();
     authc_session_row *s = NULL;
     authc_user *u = NULL;
-    assert_int_equal(ad->get_session_and_user(ad, ar, "s-1", &s, &u), AUTHC_OK);
+    assert_int_equal(ad->ops->get_session_and_user(ad, ar, "s-1", &s, &u), AUTHC_OK);
     assert_non_null(s);
     assert_int_equal(s->expires, 1893456000123LL);
     assert_string_equal(u->name, "Ann");
     assert_int_equal(u->email_verified, 1704164645678LL);
     authc_account *a = NULL;
-    assert_int_equal(ad->get_account(ad, ar, "42", "github", &a), AUTHC_OK);
+    assert_int_equal(ad->ops->get_account(ad, ar, "42", "github", &a), AUTHC_OK);
     assert_non_null(a);
     assert_int_equal(a->expires_at, 1700000000);
     assert_null(a->access_token);
@@ -373,12 +551,12 @@ static void test_sqlite_drizzle_file(void **state)
                               .credential_device_type = "singleDevice",
                               .credential_backed_up = false},
                         *out = NULL;
-    assert_int_equal(ad->create_authenticator(ad, ar, &in, &out), AUTHC_OK);
+    assert_int_equal(ad->ops->create_authenticator(ad, ar, &in, &out), AUTHC_OK);
     assert_non_null(out);
     assert_false(out->credential_backed_up);
     assert_null(out->transports);
     /* and delete_user cascades through Drizzle's own FKs */
-    assert_int_equal(ad->delete_user(ad, ar, "u-1"), AUTHC_OK);
+    assert_int_equal(ad->ops->delete_user(ad, ar, "u-1"), AUTHC_OK);
     assert_int_equal(query_int(p, "SELECT (SELECT count(*) FROM session) + "
                                   "(SELECT count(*) FROM account) + "
                                   "(SELECT count(*) FROM authenticator)"), 0);
@@ -400,7 +578,7 @@ static void test_sqlite_foreign_layout(void **state)
     authc_adapter *ad = open_url("sqlite:%s", p);
     assert_non_null(ad);
     log_reset();
-    assert_int_equal(ad->migrate(ad), AUTHC_ERR_ADAPTER);
+    assert_int_equal(ad->ops->migrate(ad), AUTHC_ERR_ADAPTER);
     assert_non_null(strstr(logbuf, p));
     assert_non_null(strstr(logbuf, "migrate"));
     authc_adapter_close(ad);
@@ -412,7 +590,7 @@ static void test_sqlite_foreign_layout(void **state)
     exec_sql(p, "PRAGMA user_version = 99;");
     ad = open_url("sqlite:%s", p);
     assert_non_null(ad);
-    assert_int_equal(ad->migrate(ad), AUTHC_ERR_ADAPTER);
+    assert_int_equal(ad->ops->migrate(ad), AUTHC_ERR_ADAPTER);
     authc_adapter_close(ad);
     rm_db(p);
 }
@@ -424,20 +602,20 @@ static void test_sqlite_persistence(void **state)
     char *p = tmp_db("persist");
     authc_adapter *ad = open_url("sqlite:%s", p);
     assert_non_null(ad);
-    assert_int_equal(ad->migrate(ad), AUTHC_OK);
+    assert_int_equal(ad->ops->migrate(ad), AUTHC_OK);
     authc_arena *ar = authc_arena_new();
     authc_user in = {.email = "keep@example.com", .email_verified = 123},
                *u = NULL;
-    assert_int_equal(ad->create_user(ad, ar, &in, &u), AUTHC_OK);
+    assert_int_equal(ad->ops->create_user(ad, ar, &in, &u), AUTHC_OK);
     authc_session_row s = {.session_token = "t", .user_id = u->id,
                            .expires = 456}, *so = NULL;
-    assert_int_equal(ad->create_session(ad, ar, &s, &so), AUTHC_OK);
+    assert_int_equal(ad->ops->create_session(ad, ar, &s, &so), AUTHC_OK);
     authc_adapter_close(ad);
 
     ad = open_url("sqlite:%s", p);
     assert_non_null(ad);
     authc_user *u2 = NULL;
-    assert_int_equal(ad->get_session_and_user(ad, ar, "t", &so, &u2), AUTHC_OK);
+    assert_int_equal(ad->ops->get_session_and_user(ad, ar, "t", &so, &u2), AUTHC_OK);
     assert_non_null(so);
     assert_string_equal(u2->id, u->id);
     assert_int_equal(so->expires, 456);
@@ -468,6 +646,10 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_registry_schemes),
         cmocka_unit_test(test_registry_network_errors),
+        cmocka_unit_test(test_malformed_urls_hide_password),
+        cmocka_unit_test(test_scrub_url_secrets),
+        cmocka_unit_test(test_sqlite_file_modes),
+        cmocka_unit_test(test_own_and_wrapped_adapters),
         cmocka_unit_test(test_url_redact),
         cmocka_unit_test(test_iso8601),
         cmocka_unit_test(test_copies),

@@ -1,0 +1,579 @@
+/* pg_conn.c — PostgreSQL connections for the backend: URL and pool set-up,
+ * one statement run with deadlines and reconnects, and migrate.
+ *
+ * URL: postgres://user:pass@host:port/db?pool_size=4&statement_timeout=5000&…
+ * pool_size (1..64, default 4) and statement_timeout (ms, 100..600000,
+ * default 5000) are ours and removed before the URL goes to libpq; every
+ * other query parameter is a libpq one (sslmode, connect_timeout, …).
+ * connect_timeout defaults to 5 s and application_name to "authc".
+ *
+ * Concurrency: a pool (lib/util/pool.c) of N connections, each used by one
+ * thread at a time; statements are prepared lazily once per connection.
+ * Every wait on the server has a client-side deadline too
+ * (statement_timeout + 2 s), so a frozen server cannot hang a thread; such
+ * a connection is dropped. A connection the server closed (restart) is
+ * noticed before use and reopened; idempotent statements are retried once
+ * on a fresh connection after a connection failure. */
+#include <errno.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "adapters/postgres_int.h"
+#include "util/parse_int.h"
+#include "util/util_int.h"
+
+#define PG_CONNECT_TIMEOUT_DEFAULT_S "5"
+#define PG_MAX_URL 4096
+/* Key of the advisory lock that serialises concurrent migrate() calls. */
+#define PG_MIGRATE_LOCK "7283946151"
+
+#define STMTS authc__pg_stmts
+
+/* ---- time --------------------------------------------------------------- */
+
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ---- error text --------------------------------------------------------- */
+
+/* Copies a libpq message into out on one line (messages end in '\n' and may
+ * span lines). libpq connection messages name host/user, never passwords. */
+void authc__pg_one_line(char *out, size_t outlen, const char *msg)
+{
+    size_t n = 0;
+    if (!outlen)
+        return;
+    for (const char *p = msg ? msg : ""; *p && n + 1 < outlen; p++)
+        out[n++] = (*p == '\n' || *p == '\r' || *p == '\t') ? ' ' : *p;
+    while (n && out[n - 1] == ' ')
+        n--;
+    out[n] = '\0';
+}
+
+/* Logs a failed statement: SQLSTATE and primary message only, because the
+ * DETAIL of e.g. a unique violation quotes the row (a session token). */
+static void log_result_error(authc_adapter *self, pg_ctx *ctx,
+                             const char *what, const PGresult *r)
+{
+    const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+    const char *prim = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY)
+                         : NULL;
+    char msg[300];
+    authc__pg_one_line(msg, sizeof msg, prim ? prim : "unknown error");
+    authc__adapter_log(self, "error", "%s: %s failed: %s (SQLSTATE %s)",
+                       ctx->label, what, msg, state ? state : "?");
+}
+
+static void log_conn_error(authc_adapter *self, pg_ctx *ctx,
+                           const char *what, PGconn *c)
+{
+    char msg[400];
+    authc__pg_one_line(msg, sizeof msg, c ? PQerrorMessage(c) : "out of memory");
+    authc__adapter_log(self, "error", "%s: %s: %s", ctx->label, what,
+                       msg[0] ? msg : "connection lost");
+}
+
+/* ---- connections -------------------------------------------------------- */
+
+/* Waits until c has a complete result or deadline (monotonic ms) passes.
+ * Returns 0 when PQgetResult will not block, -1 on connection failure,
+ * -2 on timeout. */
+static int wait_ready(PGconn *c, int64_t deadline)
+{
+    while (PQisBusy(c)) {
+        int64_t left = deadline - mono_ms();
+        if (left <= 0)
+            return -2;
+        struct pollfd pfd = {.fd = PQsocket(c), .events = POLLIN};
+        if (pfd.fd < 0)
+            return -1;
+        int rc = poll(&pfd, 1, left > INT_MAX ? INT_MAX : (int)left);
+        if (rc < 0 && errno == EINTR)
+            continue;
+        if (rc < 0)
+            return -1;
+        if (rc == 0)
+            return -2;
+        if (!PQconsumeInput(c))
+            return -1;
+    }
+    return 0;
+}
+
+/* Collects the results of the query just sent. Returns the first result
+ * (owned by the caller, PQclear) or NULL with *timed_out set on timeout;
+ * NULL without it means the connection failed. */
+static PGresult *collect(PGconn *c, int64_t deadline, bool *timed_out)
+{
+    PGresult *first = NULL;
+    *timed_out = false;
+    for (;;) {
+        int w = wait_ready(c, deadline);
+        if (w != 0) {
+            *timed_out = (w == -2);
+            PQclear(first);
+            return NULL;
+        }
+        PGresult *r = PQgetResult(c);
+        if (!r)
+            break;
+        if (!first)
+            first = r;
+        else
+            PQclear(r);
+    }
+    return first;
+}
+
+/* Sends one plain statement (no parameters) and waits; result owned by the
+ * caller. Used for session setup and migrations. */
+static PGresult *exec_plain(PGconn *c, const char *sql, int64_t timeout_ms,
+                            bool *timed_out)
+{
+    *timed_out = false;
+    if (!PQsendQuery(c, sql))
+        return NULL;
+    return collect(c, mono_ms() + timeout_ms, timed_out);
+}
+
+/* libpq prints NOTICEs (e.g. "relation … already exists, skipping") to
+ * stderr by default; a library must not, so they are dropped. */
+static void ignore_notice(void *arg, const PGresult *res)
+{
+    (void)arg;
+    (void)res;
+}
+
+/* Pool hook: opens a connection and sets the session's statement_timeout.
+ * Returns a pg_conn owned by the pool, or NULL with the reason (no
+ * password in it) in why. */
+static void *conn_open(void *ud, char *why, size_t wlen)
+{
+    pg_ctx *ctx = ud;
+    PGconn *c = PQconnectdb(ctx->conninfo);
+    if (!c || PQstatus(c) != CONNECTION_OK) {
+        char msg[400];
+        authc__pg_one_line(msg, sizeof msg,
+                           c ? PQerrorMessage(c) : "out of memory");
+        /* libpq names host and user, not the password; scrub it anyway. */
+        authc__scrub_url_secrets(msg, sizeof msg, ctx->conninfo);
+        snprintf(why, wlen, "cannot connect: %s", msg);
+        if (c)
+            PQfinish(c);
+        return NULL;
+    }
+    PQsetNoticeReceiver(c, ignore_notice, NULL);
+    char sql[64];
+    snprintf(sql, sizeof sql, "SET statement_timeout = %d",
+             ctx->stmt_timeout_ms);
+    bool to;
+    PGresult *r = exec_plain(c, sql, ctx->stmt_timeout_ms + PG_CLIENT_SLACK_MS,
+                             &to);
+    pg_conn *pc = NULL;
+    if (!r || PQresultStatus(r) != PGRES_COMMAND_OK) {
+        char msg[300];
+        const char *prim =
+            r ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+        authc__pg_one_line(msg, sizeof msg,
+                           prim ? prim : (to ? "timed out" : PQerrorMessage(c)));
+        snprintf(why, wlen, "session setup failed: %s", msg);
+    } else if (!(pc = calloc(1, sizeof *pc))) {
+        snprintf(why, wlen, "out of memory");
+    }
+    PQclear(r);
+    if (!pc) {
+        PQfinish(c);
+        return NULL;
+    }
+    pc->c = c;
+    return pc;
+}
+
+/* Pool hook: closes and frees a pg_conn. */
+static void conn_close(void *ud, void *conn)
+{
+    (void)ud;
+    pg_conn *pc = conn;
+    if (pc->c)
+        PQfinish(pc->c);
+    free(pc);
+}
+
+/* Pool hook: true when an idle connection is still usable. We never
+ * LISTEN nor SET after setup, so an idle connection has nothing to say: if
+ * its socket is readable, the server is talking on its own, which after a
+ * restart or an idle timeout is a FATAL message followed by EOF. Such a
+ * connection is reopened rather than parsed (the FATAL alone leaves
+ * libpq's status OK until the next read hits EOF, mid-query). */
+static bool conn_alive(void *ud, void *conn)
+{
+    (void)ud;
+    pg_conn *pc = conn;
+    return PQstatus(pc->c) == CONNECTION_OK &&
+           PQtransactionStatus(pc->c) == PQTRANS_IDLE &&
+           authc__fd_idle(PQsocket(pc->c));
+}
+
+/* Pool hook: a connection left mid-transaction or broken is not reused. */
+static bool conn_reset(void *ud, void *conn)
+{
+    (void)ud;
+    pg_conn *pc = conn;
+    return PQstatus(pc->c) == CONNECTION_OK &&
+           PQtransactionStatus(pc->c) == PQTRANS_IDLE;
+}
+
+static const authc__pool_hooks PG_POOL_HOOKS = {conn_open, conn_close,
+                                                conn_alive, conn_reset};
+
+/* Takes a pooled connection, waiting at most the statement deadline;
+ * failures are logged and are AUTHC_ERR_ADAPTER. */
+static authc_err acquire(authc_adapter *self, pg_ctx *ctx, pg_conn **out)
+{
+    char why[450];
+    void *conn;
+    if (authc__pool_acquire(ctx->pool,
+                            ctx->stmt_timeout_ms + PG_CLIENT_SLACK_MS, &conn,
+                            why, sizeof why) != AUTHC_OK) {
+        authc__adapter_log(self, "error", "%s: %s", ctx->label, why);
+        return AUTHC_ERR_ADAPTER;
+    }
+    *out = conn;
+    return AUTHC_OK;
+}
+
+/* Outcome of one attempt at a statement. */
+typedef enum { RUN_OK, RUN_SQL_ERROR, RUN_CONN_ERROR, RUN_TIMEOUT } run_rc;
+
+/* Runs STMTS[st] once on pc (preparing it first if needed). *res gets the
+ * result on RUN_OK / RUN_SQL_ERROR (owned by the caller). */
+static run_rc run_once(pg_ctx *ctx, pg_conn *pc, int st,
+                       const char *const *vals, PGresult **res)
+{
+    const pg_stmt *s = &STMTS[st];
+    int64_t deadline = mono_ms() + ctx->stmt_timeout_ms + PG_CLIENT_SLACK_MS;
+    bool to;
+    *res = NULL;
+    if (!(pc->prepared & (1u << st))) {
+        if (!PQsendPrepare(pc->c, s->name, s->sql, s->nparams, NULL))
+            return RUN_CONN_ERROR;
+        PGresult *r = collect(pc->c, deadline, &to);
+        if (!r)
+            return to ? RUN_TIMEOUT : RUN_CONN_ERROR;
+        if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+            /* 42P05: already prepared (a previous attempt got that far). */
+            const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+            if (!state || strcmp(state, "42P05") != 0) {
+                *res = r;
+                return PQstatus(pc->c) == CONNECTION_OK ? RUN_SQL_ERROR
+                                                        : RUN_CONN_ERROR;
+            }
+        }
+        PQclear(r);
+        pc->prepared |= 1u << st;
+    }
+    if (!PQsendQueryPrepared(pc->c, s->name, s->nparams, vals, NULL, NULL, 0))
+        return RUN_CONN_ERROR;
+    PGresult *r = collect(pc->c, deadline, &to);
+    if (!r)
+        return to ? RUN_TIMEOUT : RUN_CONN_ERROR;
+    ExecStatusType es = PQresultStatus(r);
+    *res = r;
+    if (es == PGRES_TUPLES_OK || es == PGRES_COMMAND_OK)
+        return RUN_OK;
+    return PQstatus(pc->c) == CONNECTION_OK ? RUN_SQL_ERROR : RUN_CONN_ERROR;
+}
+
+/* Runs STMTS[st] with text parameters vals (NULL = SQL NULL) on a pooled
+ * connection. On AUTHC_OK *out is the result (caller PQclear). Connection
+ * failures of idempotent statements are retried once on a fresh
+ * connection; a server that dropped its prepared statements (SQLSTATE
+ * 26000, e.g. behind a pooler) gets them prepared again. */
+authc_err authc__pg_run(authc_adapter *self, int st, const char *const *vals,
+                        PGresult **out)
+{
+    pg_ctx *ctx = self->ctx;
+    pg_conn *pc;
+    *out = NULL;
+    authc_err e = acquire(self, ctx, &pc);
+    if (e)
+        return e;
+    bool broken = false;
+    for (int attempt = 0;; attempt++) {
+        PGresult *r;
+        run_rc rc = run_once(ctx, pc, st, vals, &r);
+        if (rc == RUN_OK) {
+            *out = r;
+            break;
+        }
+        e = AUTHC_ERR_ADAPTER;
+        if (rc == RUN_SQL_ERROR) {
+            const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+            if (attempt == 0 && state && strcmp(state, "26000") == 0) {
+                PQclear(r);
+                pc->prepared = 0;
+                continue;
+            }
+            log_result_error(self, ctx, STMTS[st].name + 6, r);
+            PQclear(r);
+            break;
+        }
+        PQclear(r);
+        broken = true;
+        if (rc == RUN_TIMEOUT) {
+            /* No PQcancel: it connects without a timeout and would hang on
+             * the same frozen server; the server's statement_timeout ends
+             * the query on its side. */
+            authc__adapter_log(self, "error",
+                               "%s: %s: no answer within %d ms, dropping "
+                               "the connection", ctx->label,
+                               STMTS[st].name + 6,
+                               ctx->stmt_timeout_ms + PG_CLIENT_SLACK_MS);
+            break;
+        }
+        log_conn_error(self, ctx, STMTS[st].name + 6, pc->c);
+        if (attempt > 0 || !STMTS[st].idempotent)
+            break;
+        char why[450];
+        void *conn = pc;
+        if (authc__pool_replace(ctx->pool, &conn, why, sizeof why)) {
+            authc__adapter_log(self, "error", "%s: %s", ctx->label, why);
+            return AUTHC_ERR_ADAPTER; /* the slot is already free */
+        }
+        pc = conn;
+        broken = false;
+        e = AUTHC_OK;
+    }
+    authc__pool_release(ctx->pool, pc, broken);
+    return e;
+}
+
+/* ---- migrate ------------------------------------------------------------ */
+
+/* Runs one DDL statement; the result is logged on failure. */
+static authc_err migrate_one(authc_adapter *self, pg_ctx *ctx, PGconn *c,
+                             const char *sql, bool *conn_lost)
+{
+    bool to;
+    /* DDL on a big existing table may take long: a generous deadline. */
+    PGresult *r = exec_plain(c, sql, 600000, &to);
+    if (!r || (PQresultStatus(r) != PGRES_COMMAND_OK &&
+               PQresultStatus(r) != PGRES_TUPLES_OK)) {
+        if (r && PQstatus(c) == CONNECTION_OK)
+            log_result_error(self, ctx, "migrate", r);
+        else {
+            log_conn_error(self, ctx, to ? "migrate timed out" : "migrate",
+                           c);
+            *conn_lost = true;
+        }
+        PQclear(r);
+        return AUTHC_ERR_ADAPTER;
+    }
+    PQclear(r);
+    return AUTHC_OK;
+}
+
+authc_err authc__pg_migrate(authc_adapter *self)
+{
+    pg_ctx *ctx = self->ctx;
+    pg_conn *pc;
+    authc_err e = acquire(self, ctx, &pc);
+    if (e)
+        return e;
+    bool lost = false;
+    /* No statement timeout while migrating; one migrator at a time (two
+     * concurrent CREATE TABLE IF NOT EXISTS can still collide). */
+    e = migrate_one(self, ctx, pc->c, "SET statement_timeout = 0", &lost);
+    if (!e)
+        e = migrate_one(self, ctx, pc->c,
+                        "SELECT pg_advisory_lock(" PG_MIGRATE_LOCK ")", &lost);
+    for (size_t i = 0; !e && i < authc__pg_migrate_ntables; i++)
+        e = migrate_one(self, ctx, pc->c, authc__pg_migrate_tables[i], &lost);
+    for (size_t i = 0; !e && i < authc__pg_migrate_nindexes; i++) {
+        if (migrate_one(self, ctx, pc->c, authc__pg_migrate_indexes[i],
+                        &lost) &&
+            !lost)
+            authc__adapter_log(self, "warn",
+                               "%s: migrate: could not create an index "
+                               "(duplicate rows in an existing database?); "
+                               "continuing without it", ctx->label);
+        if (lost)
+            e = AUTHC_ERR_ADAPTER;
+    }
+    /* Whatever happened, this session's settings and lock must not leak
+     * into the pool: close it (the next use reconnects). */
+    authc__pool_release(ctx->pool, pc, true);
+    if (!e)
+        authc__adapter_log(self, "info", "%s: schema is up to date",
+                           ctx->label);
+    return e;
+}
+
+
+/* ---- URL and state ------------------------------------------------------ */
+
+/* Splits our own query parameters out of url: writes the libpq URL to
+ * `out` (heap, caller frees) and sets pool/timeout. */
+static bool split_url(const char *url, char **out, int *pool, int *stmt_ms,
+                      char *err, size_t errlen)
+{
+    size_t len = strlen(url);
+    if (len > PG_MAX_URL) {
+        authc__set_err(err, errlen, "postgres: URL longer than %d bytes",
+                       PG_MAX_URL);
+        return false;
+    }
+    /* Room for the URL plus the defaults we may append. */
+    size_t cap = len + 64;
+    char *u = malloc(cap);
+    if (!u) {
+        authc__set_err(err, errlen, "postgres: out of memory");
+        return false;
+    }
+    const char *q = strchr(url, '?');
+    size_t n = q ? (size_t)(q - url) : len;
+    memcpy(u, url, n);
+    bool have_ct = false, have_app = false;
+    char sep = '?';
+    authc__qparam qp;
+    const char *p = q ? q + 1 : "";
+    while (authc__query_next(&p, &qp)) {
+        int64_t x;
+        if (authc__qparam_is(&qp, "pool_size")) {
+            if (authc__parse_i64_n(qp.val, qp.vlen, 1, AUTHC__POOL_MAX, &x)) {
+                authc__set_err(err, errlen,
+                               "postgres: pool_size must be 1..%d",
+                               AUTHC__POOL_MAX);
+                free(u);
+                return false;
+            }
+            *pool = (int)x;
+        } else if (authc__qparam_is(&qp, "statement_timeout")) {
+            if (authc__parse_i64_n(qp.val, qp.vlen, 100, 600000, &x)) {
+                authc__set_err(err, errlen, "postgres: statement_timeout "
+                               "must be 100..600000 (ms)");
+                free(u);
+                return false;
+            }
+            *stmt_ms = (int)x;
+        } else {
+            have_ct |= authc__qparam_is(&qp, "connect_timeout");
+            have_app |= authc__qparam_is(&qp, "application_name");
+            u[n++] = sep;
+            sep = '&';
+            memcpy(u + n, qp.raw, qp.rawlen);
+            n += qp.rawlen;
+        }
+    }
+    u[n] = '\0';
+    if (!have_ct) {
+        n += (size_t)snprintf(u + n, cap - n,
+                              "%cconnect_timeout=" PG_CONNECT_TIMEOUT_DEFAULT_S,
+                              sep);
+        sep = '&';
+    }
+    if (!have_app)
+        snprintf(u + n, cap - n, "%capplication_name=authc", sep);
+    *out = u;
+    return true;
+}
+
+/* Fills label with "postgres host:port/dbname" from the parsed conninfo.
+ * libpq's parse errors may quote a piece of the URL (a badly
+ * percent-encoded password): the message is scrubbed of its secrets. */
+static bool make_label(const char *conninfo, char *label, size_t len,
+                       char *err, size_t errlen)
+{
+    char *perr = NULL;
+    PQconninfoOption *opts = PQconninfoParse(conninfo, &perr);
+    if (!opts) {
+        /* Scrubbed whole, before any truncation could cut a password. */
+        const char *why = perr ? perr : "out of memory";
+        size_t n = strlen(why) + 1;
+        char *msg = malloc(n);
+        if (msg) {
+            authc__pg_one_line(msg, n, why);
+            authc__scrub_url_secrets(msg, n, conninfo);
+        }
+        authc__set_err(err, errlen, "postgres: bad URL: %s",
+                       msg ? msg : "out of memory");
+        free(msg);
+        if (perr)
+            PQfreemem(perr);
+        return false;
+    }
+    const char *host = NULL, *port = NULL, *db = NULL, *user = NULL;
+    for (PQconninfoOption *o = opts; o->keyword; o++) {
+        if (!o->val || !*o->val)
+            continue;
+        if (strcmp(o->keyword, "host") == 0)
+            host = o->val;
+        else if (strcmp(o->keyword, "hostaddr") == 0 && !host)
+            host = o->val;
+        else if (strcmp(o->keyword, "port") == 0)
+            port = o->val;
+        else if (strcmp(o->keyword, "dbname") == 0)
+            db = o->val;
+        else if (strcmp(o->keyword, "user") == 0)
+            user = o->val;
+    }
+    snprintf(label, len, "postgres %s:%s/%s", host ? host : "localhost",
+             port ? port : "5432", db ? db : (user ? user : "(default)"));
+    PQconninfoFree(opts);
+    return true;
+}
+
+/* Wipes and frees a heap string holding a password. */
+static void free_secret(char *s)
+{
+    if (s) {
+        authc__wipe(s, strlen(s));
+        free(s);
+    }
+}
+
+void authc__pg_ctx_free(pg_ctx *ctx)
+{
+    if (!ctx)
+        return;
+    authc__pool_free(ctx->pool);
+    free_secret(ctx->conninfo);
+    free(ctx);
+}
+
+/* Owned by the caller (authc__pg_ctx_free); NULL with err set. */
+pg_ctx *authc__pg_ctx_new(const char *url, char *err, size_t errlen)
+{
+    int pool = PG_POOL_DEFAULT, stmt_ms = PG_STMT_TIMEOUT_DEFAULT_MS;
+    char *conninfo = NULL;
+    if (!split_url(url, &conninfo, &pool, &stmt_ms, err, errlen))
+        return NULL;
+    char label[300];
+    if (!make_label(conninfo, label, sizeof label, err, errlen)) {
+        free_secret(conninfo);
+        return NULL;
+    }
+    pg_ctx *ctx = calloc(1, sizeof *ctx);
+    if (!ctx) {
+        free_secret(conninfo);
+        authc__set_err(err, errlen, "%s: out of memory", label);
+        return NULL;
+    }
+    ctx->conninfo = conninfo;
+    snprintf(ctx->label, sizeof ctx->label, "%s", label);
+    ctx->stmt_timeout_ms = stmt_ms;
+    if (!(ctx->pool = authc__pool_new(&PG_POOL_HOOKS, ctx, pool))) {
+        authc__set_err(err, errlen, "%s: out of memory", label);
+        authc__pg_ctx_free(ctx);
+        return NULL;
+    }
+    return ctx;
+}

@@ -1,0 +1,246 @@
+/* redis_int.h — what the Redis backend's files share: the instance state and
+ * one call's connection (redis_conn.c), the URL (redis_url.c), the JSON codec (redis_json.c). */
+#ifndef AUTHC_REDIS_INT_H
+#define AUTHC_REDIS_INT_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <hiredis/hiredis.h>
+
+#include "adapters/adapters_int.h"
+#include "util/pool_int.h"
+
+#define RD_POOL_DEFAULT 4
+#define RD_TIMEOUT_DEFAULT_MS 5000
+#define RD_GRACE_DEFAULT_S 86400
+/* Largest value we accept from the server and largest key part we build. */
+#define RD_MAX_VALUE (1u << 20)
+#define RD_MAX_KEYPART 4096
+/* Most members of one per-user set we process (delete_user, lists). */
+#define RD_MAX_MEMBERS 100000
+/* WATCH conflicts tolerated before giving up. */
+#define RD_TX_TRIES 8
+
+/* ---- state --------------------------------------------------------------- */
+
+/* The instance state (authc_adapter.ctx). */
+typedef struct rd_ctx {
+    char host[256];
+    int port;
+    int db;
+    char *user;          /* ACL user or NULL */
+    char *pass;          /* never logged; wiped on destroy */
+    char *prefix;        /* upstash's baseKeyPrefix, "" by default */
+    int pool_size;
+    int timeout_ms;
+    int connect_timeout_ms;
+    int64_t grace_ms;
+    char label[320];     /* "redis host:port/db" for messages */
+    authc__pool *pool;   /* of redisContext */
+} rd_ctx;
+
+/* Fills ctx (host, port, db, user, pass, prefix and the tunables, whose
+ * defaults the caller set) from a redis:// URL. The message in err never
+ * includes the password. (redis_url.c) */
+bool authc__rd_parse_url(rd_ctx *ctx, const char *url, char *err,
+                         size_t errlen);
+
+/* Makes the state for url and opens the first connection (checking the
+ * server version), so a wrong address, password or server fails here.
+ * Returns it (free with authc__rd_ctx_free) or NULL with err set. */
+rd_ctx *authc__rd_ctx_new(const char *url, char *err, size_t errlen);
+void authc__rd_ctx_free(rd_ctx *ctx);
+
+/* ---- one method call's hold on a pooled connection ------------------------ */
+
+typedef struct rd_call {
+    authc_adapter *self;
+    rd_ctx *ctx;
+    redisContext *c;     /* NULL when none is held */
+    authc_arena *ar;
+    sigset_t oldmask;    /* SIGPIPE blocked during the call */
+    bool sigpipe_was_pending;
+    bool lost;           /* c failed: replaced before the next command */
+    bool watching;       /* a WATCH may be active on c */
+} rd_call;
+
+/* Takes a connection for one method call (SIGPIPE blocked until
+ * authc__rd_end). On failure (logged) nothing is held and authc__rd_end
+ * is a no-op; calling it again is harmless either way. */
+authc_err authc__rd_begin(authc_adapter *self, authc_arena *ar,
+                          rd_call *call);
+void authc__rd_end(rd_call *call);
+/* Checks the server version (GETDEL and SET PXAT need 6.2) and that it
+ * answers; failures logged. */
+authc_err authc__rd_check_server(rd_call *call);
+
+/* ---- commands ------------------------------------------------------------- */
+
+/* A command line being built; memory from the call's arena. The first
+ * failure sticks in err (then running it fails, logged). */
+typedef struct rd_cmd {
+    authc_arena *ar;
+    const char **argv;
+    size_t *len;
+    int argc, cap;
+    authc_err err;
+} rd_cmd;
+
+void authc__rd_cmd_init(rd_cmd *cmd, authc_arena *ar);
+/* Appends one argument (NULL s makes the command invalid). */
+void authc__rd_cmd_add(rd_cmd *cmd, const char *s);
+void authc__rd_cmd_addi(rd_cmd *cmd, int64_t v);
+/* init, then n arguments (const char *, NULL makes it invalid). */
+void authc__rd_cmdv(rd_cmd *cmd, authc_arena *ar, int n, ...);
+
+/* Sends one command and returns its reply (caller freeReplyObject), or
+ * NULL after logging. An error reply is logged and freed (NULL). With
+ * retry (idempotent commands only), a connection failure reconnects and
+ * sends it once more. */
+redisReply *authc__rd_run(rd_call *call, const rd_cmd *cmd, bool retry,
+                          const char *what);
+/* Runs cmds inside MULTI/EXEC in one round trip. Returns 1 and *exec (the
+ * EXEC array, caller frees; exec may be NULL when unwanted) on commit, 0
+ * when a WATCHed key changed (the caller retries), -1 on failure (logged). */
+int authc__rd_tx(rd_call *call, rd_cmd *cmds, int n, const char *what,
+                 redisReply **exec);
+/* WATCHes keys / abandons the WATCH. */
+bool authc__rd_watch(rd_call *call, const char *const *keys, int n);
+void authc__rd_unwatch(rd_call *call);
+/* GET key: *val = arena copy or NULL when missing. false on failure. */
+bool authc__rd_get(rd_call *call, const char *key, bool retry,
+                   const char *what, char **val);
+/* Members of a SET (SMEMBERS) or ZSET (ZRANGE 0 -1) as arena strings. */
+bool authc__rd_members(rd_call *call, const char *key, bool zset, bool retry,
+                       char ***out, size_t *n);
+/* MGET keys: vals[i] = arena copy or NULL. */
+bool authc__rd_mget(rd_call *call, char **keys, size_t n, bool retry,
+                    char ***vals);
+
+/* ---- keys ------------------------------------------------------------------ */
+
+/* prefix + a + b [+ ":" + c] in the call's arena; NULL when a part is
+ * missing or too long. */
+const char *authc__rd_key3(rd_call *call, const char *a, const char *b,
+                           const char *c);
+#define K_USER(call, id) authc__rd_key3(call, "user:", id, NULL)
+#define K_EMAIL(call, e) authc__rd_key3(call, "user:email:", e, NULL)
+#define K_ACCOUNT(call, p, id) authc__rd_key3(call, "user:account:", p, id)
+#define K_ACCOUNT_PTR(call, u)                                             \
+    authc__rd_key3(call, "user:account:by-user-id:", u, NULL)
+#define K_SESSION(call, t) authc__rd_key3(call, "user:session:", t, NULL)
+#define K_SESSION_PTR(call, u)                                             \
+    authc__rd_key3(call, "user:session:by-user-id:", u, NULL)
+#define K_VT(call, i, t) authc__rd_key3(call, "user:token:", i, t)
+#define K_AUTH(call, c) authc__rd_key3(call, "user:authenticator:", c, NULL)
+#define K_ACCOUNTS(call, u)                                                \
+    authc__rd_key3(call, "authc:accounts-by-user-id:", u, NULL)
+#define K_SESSIONS(call, u)                                                \
+    authc__rd_key3(call, "authc:sessions-by-user-id:", u, NULL)
+#define K_AUTHS(call, u)                                                   \
+    authc__rd_key3(call, "authc:authenticators-by-user-id:", u, NULL)
+
+/* Absolute PXAT for a row expiring at `expires` (ms): never in the past,
+ * plus the grace so core still sees (and reports) an expired row. */
+int64_t authc__rd_ttl_at(const rd_ctx *ctx, int64_t expires);
+
+/* ---- JSON codec (redis_json.c) ----------------------------------------------
+ * Writers: the JSON.stringify byte layout of upstash-redis-adapter; NULL
+ * on OOM or over RD_MAX_VALUE. Owned by ar. */
+const char *authc__rd_user_json(authc_arena *ar, const authc_user *u);
+const char *authc__rd_account_json(authc_arena *ar, const authc_account *a);
+const char *authc__rd_session_json(authc_arena *ar,
+                                   const authc_session_row *s);
+const char *authc__rd_vt_json(authc_arena *ar,
+                              const authc_verification_token *v);
+const char *authc__rd_auth_json(authc_arena *ar,
+                                const authc_authenticator *a);
+
+/* Readers of stored values: NULL (or false) with *e set on failure
+ * (AUTHC_ERR_ADAPTER for a value that is not a JSON object, logged;
+ * AUTHC_ERR_NOMEM); owned by call->ar. parse_user takes id when the
+ * stored JSON has none. */
+authc_user *authc__rd_parse_user(rd_call *call, const char *s,
+                                 const char *id, authc_err *e);
+authc_account *authc__rd_parse_account(rd_call *call, const char *s,
+                                       authc_err *e);
+authc_session_row *authc__rd_parse_session(rd_call *call, const char *s,
+                                           authc_err *e);
+authc_verification_token *authc__rd_parse_vt(rd_call *call, const char *s,
+                                             authc_err *e);
+bool authc__rd_parse_auth_into(rd_call *call, const char *s,
+                               authc_authenticator *a, authc_err *e);
+authc_authenticator *authc__rd_parse_auth(rd_call *call, const char *s,
+                                          authc_err *e);
+/* Kinds of stored rows. */
+typedef enum { RD_USER, RD_ACCOUNT, RD_SESSION, RD_VT, RD_AUTH } rd_kind;
+
+/* GETs key and parses its value as a row of kind (id: the user id for
+ * RD_USER, used when the stored JSON has none). Returns the row, owned by
+ * call->ar, or NULL when absent (also for a NULL key: a key part too long
+ * to exist) or on failure (*e says). */
+void *authc__rd_load(rd_call *call, const char *key, rd_kind kind,
+                     const char *id, bool retry, authc_err *e);
+/* The "userId" member of a stored JSON value, or NULL (unparsable too). */
+const char *authc__rd_json_user_id(rd_call *call, const char *s);
+/* An index value as upstash wrote it is the raw string; a client that
+ * JSON-encoded it wrote "\"…\"": accept both. Owned by call->ar. */
+const char *authc__rd_index_value(rd_call *call, const char *v);
+
+/* ---- methods shared between redis.c and redis_sessions.c ------------------- */
+
+/* Both non-NULL and equal. */
+static inline bool authc__rd_streq(const char *a, const char *b)
+{
+    return a && b && strcmp(a, b) == 0;
+}
+
+/* Loads user id (*out = NULL when missing). */
+authc_err authc__rd_load_user(rd_call *call, const char *id,
+                              authc_user **out);
+/* Loads the account of (provider, provider_account_id). */
+authc_err authc__rd_load_account(rd_call *call, const char *provider,
+                                 const char *pai, authc_account **out);
+
+/* Methods of redis_sessions.c (the adapter contract's signatures). */
+authc_err authc__rd_create_session(authc_adapter *self, authc_arena *ar,
+                                   const authc_session_row *in,
+                                   authc_session_row **out);
+authc_err authc__rd_get_session_and_user(authc_adapter *self,
+                                         authc_arena *ar,
+                                         const char *session_token,
+                                         authc_session_row **session,
+                                         authc_user **user);
+authc_err authc__rd_update_session(authc_adapter *self, authc_arena *ar,
+                                   const authc_session_row *in,
+                                   authc_session_row **out);
+authc_err authc__rd_delete_session(authc_adapter *self, authc_arena *ar,
+                                   const char *session_token,
+                                   authc_session_row **out);
+authc_err authc__rd_create_vt(authc_adapter *self, authc_arena *ar,
+                              const authc_verification_token *in);
+authc_err authc__rd_use_vt(authc_adapter *self, authc_arena *ar,
+                           const char *identifier, const char *token,
+                           authc_verification_token **out);
+authc_err authc__rd_get_authenticator(authc_adapter *self, authc_arena *ar,
+                                      const char *credential_id,
+                                      authc_authenticator **out);
+authc_err authc__rd_create_authenticator(authc_adapter *self,
+                                         authc_arena *ar,
+                                         const authc_authenticator *in,
+                                         authc_authenticator **out);
+authc_err authc__rd_list_authenticators(authc_adapter *self, authc_arena *ar,
+                                        const char *user_id,
+                                        authc_authenticator **out,
+                                        size_t *n);
+authc_err authc__rd_update_authenticator_counter(authc_adapter *self,
+                                                 authc_arena *ar,
+                                                 const char *credential_id,
+                                                 int64_t counter,
+                                                 authc_authenticator **out);
+
+#endif

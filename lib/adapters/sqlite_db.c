@@ -1,0 +1,565 @@
+/* sqlite_db.c — the SQLite backend's plumbing: statements (Drizzle SQLite
+ * layout), a pool of connections, file modes, statement runs, binding and row reading. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "adapters/sqlite_int.h"
+#include "util/util_int.h"
+
+/* Connections are opened on demand up to POOL_MAX and reused; a caller
+ * waits (at most ACQUIRE_MS) when all are busy. Each connection is used by
+ * one thread at a time (SQLite "multi-thread" mode, SQLITE_OPEN_NOMUTEX).
+ * WAL lets readers run beside the one writer; writers queue on
+ * busy_timeout. */
+#define POOL_MAX 8
+#define BUSY_TIMEOUT_MS 5000
+#define ACQUIRE_MS 30000
+
+#define USER_COLS "\"id\", \"name\", \"email\", \"emailVerified\", \"image\""
+#define ACCOUNT_COLS                                                        \
+    "\"userId\", \"type\", \"provider\", \"providerAccountId\", "           \
+    "\"refresh_token\", \"access_token\", \"expires_at\", \"token_type\", " \
+    "\"scope\", \"id_token\", \"session_state\""
+#define SESSION_COLS "\"sessionToken\", \"userId\", \"expires\""
+#define VT_COLS "\"identifier\", \"token\", \"expires\""
+#define AUTHN_COLS                                                      \
+    "\"credentialID\", \"userId\", \"providerAccountId\", "             \
+    "\"credentialPublicKey\", \"counter\", \"credentialDeviceType\", "  \
+    "\"credentialBackedUp\", \"transports\""
+
+static const struct {
+    const char *op;   /* method name for log lines */
+    const char *sql;
+} Q[S__COUNT] = {
+    [S_CREATE_USER] = {"create_user",
+        "INSERT INTO \"user\" (" USER_COLS ") VALUES (?1, ?2, ?3, ?4, ?5) "
+        "RETURNING " USER_COLS},
+    [S_GET_USER] = {"get_user",
+        "SELECT " USER_COLS " FROM \"user\" WHERE \"id\" = ?1"},
+    [S_GET_USER_BY_EMAIL] = {"get_user_by_email",
+        "SELECT " USER_COLS " FROM \"user\" WHERE \"email\" = ?1"},
+    [S_GET_USER_BY_ACCOUNT] = {"get_user_by_account",
+        "SELECT u.\"id\", u.\"name\", u.\"email\", u.\"emailVerified\", "
+        "u.\"image\" FROM \"account\" a JOIN \"user\" u ON u.\"id\" = a.\"userId\" "
+        "WHERE a.\"provider\" = ?1 AND a.\"providerAccountId\" = ?2"},
+    /* One statement for every field mask: ?odd = "set this field?". */
+    [S_UPDATE_USER] = {"update_user",
+        "UPDATE \"user\" SET "
+        "\"name\" = CASE WHEN ?1 THEN ?2 ELSE \"name\" END, "
+        "\"email\" = CASE WHEN ?3 THEN ?4 ELSE \"email\" END, "
+        "\"emailVerified\" = CASE WHEN ?5 THEN ?6 ELSE \"emailVerified\" END, "
+        "\"image\" = CASE WHEN ?7 THEN ?8 ELSE \"image\" END "
+        "WHERE \"id\" = ?9 RETURNING " USER_COLS},
+    /* Sessions, accounts and authenticators go by ON DELETE CASCADE. */
+    [S_DELETE_USER] = {"delete_user",
+        "DELETE FROM \"user\" WHERE \"id\" = ?1"},
+    [S_LINK_ACCOUNT] = {"link_account",
+        "INSERT INTO \"account\" (" ACCOUNT_COLS ") VALUES "
+        "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) RETURNING " ACCOUNT_COLS},
+    [S_UNLINK_ACCOUNT] = {"unlink_account",
+        "DELETE FROM \"account\" WHERE \"provider\" = ?1 AND "
+        "\"providerAccountId\" = ?2"},
+    [S_GET_ACCOUNT] = {"get_account",
+        "SELECT " ACCOUNT_COLS " FROM \"account\" WHERE \"provider\" = ?1 AND "
+        "\"providerAccountId\" = ?2"},
+    [S_CREATE_SESSION] = {"create_session",
+        "INSERT INTO \"session\" (" SESSION_COLS ") VALUES (?1, ?2, ?3) "
+        "RETURNING " SESSION_COLS},
+    /* M10 in one round trip. */
+    [S_GET_SESSION_AND_USER] = {"get_session_and_user",
+        "SELECT s.\"sessionToken\", s.\"userId\", s.\"expires\", u.\"id\", "
+        "u.\"name\", u.\"email\", u.\"emailVerified\", u.\"image\" "
+        "FROM \"session\" s JOIN \"user\" u ON u.\"id\" = s.\"userId\" "
+        "WHERE s.\"sessionToken\" = ?1"},
+    [S_UPDATE_SESSION] = {"update_session",
+        "UPDATE \"session\" SET \"expires\" = coalesce(?2, \"expires\"), "
+        "\"userId\" = coalesce(?3, \"userId\") WHERE \"sessionToken\" = ?1 "
+        "RETURNING " SESSION_COLS},
+    [S_DELETE_SESSION] = {"delete_session",
+        "DELETE FROM \"session\" WHERE \"sessionToken\" = ?1 RETURNING "
+        SESSION_COLS},
+    [S_CREATE_VT] = {"create_verification_token",
+        "INSERT INTO \"verificationToken\" (" VT_COLS ") VALUES (?1, ?2, ?3)"},
+    /* Atomic: one statement finds, deletes and returns the row. */
+    [S_USE_VT] = {"use_verification_token",
+        "DELETE FROM \"verificationToken\" WHERE \"identifier\" = ?1 AND "
+        "\"token\" = ?2 RETURNING " VT_COLS},
+    [S_GET_AUTHN] = {"get_authenticator",
+        "SELECT " AUTHN_COLS " FROM \"authenticator\" WHERE \"credentialID\" = ?1"},
+    [S_CREATE_AUTHN] = {"create_authenticator",
+        "INSERT INTO \"authenticator\" (" AUTHN_COLS ") VALUES "
+        "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) RETURNING " AUTHN_COLS},
+    [S_LIST_AUTHN] = {"list_authenticators_by_user_id",
+        "SELECT " AUTHN_COLS " FROM \"authenticator\" WHERE \"userId\" = ?1 "
+        "ORDER BY rowid"},
+    [S_UPDATE_COUNTER] = {"update_authenticator_counter",
+        "UPDATE \"authenticator\" SET \"counter\" = ?2 WHERE "
+        "\"credentialID\" = ?1 RETURNING " AUTHN_COLS},
+};
+
+const char *authc__sq_op(int id)
+{
+    return Q[id].op;
+}
+
+/* ---- connections ----------------------------------------------------------- */
+
+/* Pool hook: finalizes the statements and closes. */
+static void conn_close(void *ud, void *conn)
+{
+    (void)ud;
+    sq_conn *c = conn;
+    if (!c)
+        return;
+    for (int i = 0; i < S__COUNT; i++)
+        sqlite3_finalize(c->st[i]);
+    sqlite3_close(c->db);
+    free(c);
+}
+
+/* Pool hook: opens and configures one connection. Returns it (owned by the
+ * pool) or NULL with the reason in why (why_len bytes). */
+static void *conn_open(void *ud, char *why, size_t why_len)
+{
+    const char *path = ((sq_ctx *)ud)->path;
+    sq_conn *c = calloc(1, sizeof *c);
+    if (!c) {
+        authc__set_err(why, why_len, "out of memory");
+        return NULL;
+    }
+    int rc = sqlite3_open_v2(path, &c->db,
+                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+                                 SQLITE_OPEN_NOMUTEX,
+                             NULL);
+    if (rc != SQLITE_OK) {
+        authc__set_err(why, why_len, "open: %s",
+                       c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc));
+        conn_close(NULL, c);
+        return NULL;
+    }
+    sqlite3_extended_result_codes(c->db, 1);
+    sqlite3_busy_timeout(c->db, BUSY_TIMEOUT_MS);
+    /* Without this SQLite reads a "quoted" name that is not a column as a
+     * string literal, so a wrong table layout would go unnoticed. */
+    sqlite3_db_config(c->db, SQLITE_DBCONFIG_DQS_DML, 0, (int *)NULL);
+    sqlite3_db_config(c->db, SQLITE_DBCONFIG_DQS_DDL, 0, (int *)NULL);
+    /* foreign_keys: stock SQLite defaults to OFF; the cascades of
+     *   delete_user and the FK checks need it on every connection.
+     * journal_mode=WAL: readers do not block the writer or each other.
+     * synchronous=FULL: every write that reports success is durable. In WAL
+     *   mode NORMAL skips the fsync at commit, so a power loss can drop the
+     *   last commits (e.g. a session the browser already holds a cookie
+     *   for); FULL syncs the WAL on every commit. */
+    const char *setup = "PRAGMA foreign_keys = ON;"
+                        "PRAGMA journal_mode = WAL;"
+                        "PRAGMA synchronous = FULL;";
+    char *msg = NULL;
+    if (sqlite3_exec(c->db, setup, NULL, NULL, &msg) != SQLITE_OK) {
+        authc__set_err(why, why_len, "setup: %s",
+                       msg ? msg : sqlite3_errmsg(c->db));
+        sqlite3_free(msg);
+        conn_close(NULL, c);
+        return NULL;
+    }
+    /* A build without FK support would silently accept the PRAGMA. */
+    sqlite3_stmt *st = NULL;
+    int fk = 0;
+    if (sqlite3_prepare_v2(c->db, "PRAGMA foreign_keys", -1, &st, NULL) ==
+            SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+        fk = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    if (fk != 1) {
+        authc__set_err(why, why_len, "foreign keys cannot be enabled");
+        conn_close(NULL, c);
+        return NULL;
+    }
+    return c;
+}
+
+static const authc__pool_hooks SQ_POOL_HOOKS = {conn_open, conn_close, NULL,
+                                                NULL};
+
+/* Warns when the file at path exists and group or others may read it. */
+static void warn_if_readable(authc_adapter *self, const char *path,
+                             const char *what)
+{
+    struct stat st;
+    if (stat(path, &st) != 0 || !(st.st_mode & (S_IRWXG | S_IRWXO)))
+        return;
+    authc__adapter_log(self, "warn",
+                       "sqlite %s: the %s is readable by other users (mode "
+                       "%04o) and holds session and OAuth tokens; make it "
+                       "0600 (chmod 600)",
+                       path, what, (unsigned)(st.st_mode & 07777));
+}
+
+/* The database holds session and OAuth tokens: a missing file is created
+ * 0600 here (SQLite would make it 0644 less the umask; it gives its -wal
+ * and -shm files the mode of the database), an existing one readable by
+ * others is warned about. A failure to create is left to SQLite to
+ * report. */
+static void secure_file(authc_adapter *self, const char *path)
+{
+    if (strcmp(path, ":memory:") == 0)
+        return;
+    int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd >= 0) {
+        close(fd);
+        return;
+    }
+    if (errno != EEXIST)
+        return;
+    static const char *const SIDE[][2] = {
+        {"", "database file"}, {"-wal", "WAL file"}, {"-shm", "shm file"}};
+    for (size_t i = 0; i < sizeof SIDE / sizeof *SIDE; i++) {
+        char p[4096];
+        if ((size_t)snprintf(p, sizeof p, "%s%s", path, SIDE[i][0]) <
+            sizeof p)
+            warn_if_readable(self, p, SIDE[i][1]);
+    }
+}
+
+void authc__sq_ctx_free(sq_ctx *ctx)
+{
+    if (!ctx)
+        return;
+    authc__pool_free(ctx->pool);
+    free(ctx->path);
+    free(ctx);
+}
+
+/* Owned by the caller (authc__sq_ctx_free); NULL with err set. */
+sq_ctx *authc__sq_ctx_new(authc_adapter *self, const char *path, char *err,
+                          size_t errlen)
+{
+    sq_ctx *ctx = calloc(1, sizeof *ctx);
+    if (!ctx || !(ctx->path = strdup(path)) ||
+        !(ctx->pool = authc__pool_new(&SQ_POOL_HOOKS, ctx,
+                                      strcmp(path, ":memory:") == 0
+                                          ? 1
+                                          : POOL_MAX))) {
+        authc__set_err(err, errlen, "sqlite %s: out of memory", path);
+        authc__sq_ctx_free(ctx);
+        return NULL;
+    }
+    secure_file(self, path);
+    char why[256];
+    void *c;
+    if (authc__pool_acquire(ctx->pool, 0, &c, why, sizeof why) != AUTHC_OK) {
+        authc__set_err(err, errlen, "sqlite %s: %s", path, why);
+        authc__sq_ctx_free(ctx);
+        return NULL;
+    }
+    authc__pool_release(ctx->pool, c, false);
+    return ctx;
+}
+
+/* Takes a connection for the calling thread. NULL when none came free in
+ * time or a new one cannot be opened (logged). Give back with release. */
+sq_conn *authc__sq_acquire(authc_adapter *self, const char *op)
+{
+    sq_ctx *ctx = self->ctx;
+    char why[256];
+    void *c;
+    if (authc__pool_acquire(ctx->pool, ACQUIRE_MS, &c, why, sizeof why)) {
+        authc__adapter_log(self, "error", "sqlite %s: %s: %s", ctx->path, op,
+                           why);
+        return NULL;
+    }
+    return c;
+}
+
+void authc__sq_release(authc_adapter *self, sq_conn *c)
+{
+    authc__pool_release(((sq_ctx *)self->ctx)->pool, c, false);
+}
+
+/* ---- one statement execution --------------------------------------------------- */
+
+authc_err authc__sq_fail(sq_q *x, const char *what)
+{
+    const char *msg = x->c ? sqlite3_errmsg(x->c->db) : "?";
+    authc__adapter_log(x->self, "error", "sqlite %s: %s: %s%s%s",
+                       SQ_PATH(x->self), Q[x->id].op, what, *what ? ": " : "",
+                       msg);
+    return AUTHC_ERR_ADAPTER;
+}
+
+/* Acquires a connection and its cached statement for query id. */
+authc_err authc__sq_begin(authc_adapter *self, int id, sq_q *x)
+{
+    x->self = self;
+    x->id = id;
+    x->st = NULL;
+    x->c = authc__sq_acquire(self, Q[id].op);
+    if (!x->c)
+        return AUTHC_ERR_ADAPTER;
+    if (!x->c->st[id]) {
+        int rc = sqlite3_prepare_v3(x->c->db, Q[id].sql, -1,
+                                    SQLITE_PREPARE_PERSISTENT, &x->c->st[id],
+                                    NULL);
+        if (rc != SQLITE_OK) {
+            authc__sq_fail(x, "prepare (was the schema migrated?)");
+            sqlite3_finalize(x->c->st[id]);
+            x->c->st[id] = NULL;
+            authc__sq_release(self, x->c);
+            x->c = NULL;
+            return AUTHC_ERR_ADAPTER;
+        }
+    }
+    x->st = x->c->st[id];
+    return AUTHC_OK;
+}
+
+/* Resets the statement (bindings cleared so no token stays referenced),
+ * gives the connection back and returns e. */
+authc_err authc__sq_end(sq_q *x, authc_err e)
+{
+    if (x->st) {
+        sqlite3_reset(x->st);
+        sqlite3_clear_bindings(x->st);
+    }
+    if (x->c)
+        authc__sq_release(x->self, x->c);
+    x->c = NULL;
+    x->st = NULL;
+    return e;
+}
+
+/* First step; *row = true when a row came. The BUSY cases the busy
+ * handler does not wait on (a stale WAL snapshot, another connection
+ * running WAL recovery) are retried a few times: nothing was written when
+ * they are reported. A plain SQLITE_BUSY means busy_timeout ran out. */
+authc_err authc__sq_step(sq_q *x, bool *row)
+{
+    int rc;
+    for (int i = 0;; i++) {
+        rc = sqlite3_step(x->st);
+        if ((rc == SQLITE_BUSY_SNAPSHOT || rc == SQLITE_BUSY_RECOVERY) &&
+            i < 3) {
+            sqlite3_reset(x->st);
+            continue;
+        }
+        break;
+    }
+    if (rc == SQLITE_ROW) {
+        *row = true;
+        return AUTHC_OK;
+    }
+    *row = false;
+    if (rc == SQLITE_DONE)
+        return AUTHC_OK;
+    return authc__sq_fail(x, "");
+}
+
+/* Steps a writing statement to its end so its commit happens (and its
+ * error, if any, is seen) before we report success. */
+authc_err authc__sq_finish(sq_q *x)
+{
+    int rc;
+    while ((rc = sqlite3_step(x->st)) == SQLITE_ROW)
+        ;
+    return rc == SQLITE_DONE ? AUTHC_OK : authc__sq_fail(x, "commit");
+}
+
+/* ---- binding and reading -------------------------------------------------------- */
+
+/* Strings are bound SQLITE_STATIC: the caller's values outlive the step. */
+void authc__sq_bind_text(sqlite3_stmt *st, int i, const char *s)
+{
+    if (s)
+        sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, i);
+}
+
+void authc__sq_bind_time(sqlite3_stmt *st, int i, int64_t v)
+{
+    if (v == AUTHC_NO_TIME)
+        sqlite3_bind_null(st, i);
+    else
+        sqlite3_bind_int64(st, i, v);
+}
+
+/* Column text copied into ar (NULL for SQL NULL); *ok = false on OOM. */
+static const char *col_text(authc_arena *ar, sqlite3_stmt *st, int i, bool *ok)
+{
+    const unsigned char *t = sqlite3_column_text(st, i);
+    if (!t) {
+        if (sqlite3_column_type(st, i) != SQLITE_NULL)
+            *ok = false; /* conversion ran out of memory */
+        return NULL;
+    }
+    char *d = authc_arena_strndup(ar, (const char *)t,
+                                  (size_t)sqlite3_column_bytes(st, i));
+    if (!d)
+        *ok = false;
+    return d;
+}
+
+/* An INTEGER epoch-ms (or seconds) column; NULL → AUTHC_NO_TIME. Rows
+ * written as ISO text (other ORMs) are read too. */
+static int64_t col_time(sqlite3_stmt *st, int i)
+{
+    switch (sqlite3_column_type(st, i)) {
+    case SQLITE_NULL:
+        return AUTHC_NO_TIME;
+    case SQLITE_TEXT: {
+        int64_t ms;
+        const char *t = (const char *)sqlite3_column_text(st, i);
+        if (t && authc__iso8601_parse(t, &ms) == AUTHC_OK)
+            return ms;
+        return sqlite3_column_int64(st, i);
+    }
+    default:
+        return sqlite3_column_int64(st, i);
+    }
+}
+
+authc_user *authc__sq_read_user(authc_arena *ar, sqlite3_stmt *st, int b)
+{
+    authc_user *u = authc_arena_alloc(ar, sizeof *u);
+    if (!u)
+        return NULL;
+    bool ok = true;
+    u->id = col_text(ar, st, b, &ok);
+    u->name = col_text(ar, st, b + 1, &ok);
+    u->email = col_text(ar, st, b + 2, &ok);
+    u->email_verified = col_time(st, b + 3);
+    u->image = col_text(ar, st, b + 4, &ok);
+    return ok ? u : NULL;
+}
+
+void *authc__sq_read_account(authc_arena *ar, sqlite3_stmt *st)
+{
+    authc_account *a = authc_arena_alloc(ar, sizeof *a);
+    if (!a)
+        return NULL;
+    bool ok = true;
+    a->id = NULL; /* the Drizzle layout has no account id */
+    a->user_id = col_text(ar, st, 0, &ok);
+    a->type = col_text(ar, st, 1, &ok);
+    a->provider = col_text(ar, st, 2, &ok);
+    a->provider_account_id = col_text(ar, st, 3, &ok);
+    a->refresh_token = col_text(ar, st, 4, &ok);
+    a->access_token = col_text(ar, st, 5, &ok);
+    a->expires_at = sqlite3_column_type(st, 6) == SQLITE_NULL
+                        ? AUTHC_NO_TIME
+                        : sqlite3_column_int64(st, 6);
+    a->token_type = col_text(ar, st, 7, &ok);
+    a->scope = col_text(ar, st, 8, &ok);
+    a->id_token = col_text(ar, st, 9, &ok);
+    a->session_state = col_text(ar, st, 10, &ok);
+    return ok ? a : NULL;
+}
+
+void *authc__sq_read_session(authc_arena *ar, sqlite3_stmt *st)
+{
+    authc_session_row *s = authc_arena_alloc(ar, sizeof *s);
+    if (!s)
+        return NULL;
+    bool ok = true;
+    s->id = NULL;
+    s->session_token = col_text(ar, st, 0, &ok);
+    s->user_id = col_text(ar, st, 1, &ok);
+    s->expires = col_time(st, 2);
+    return ok ? s : NULL;
+}
+
+void *authc__sq_read_vt(authc_arena *ar, sqlite3_stmt *st)
+{
+    authc_verification_token *v = authc_arena_alloc(ar, sizeof *v);
+    if (!v)
+        return NULL;
+    bool ok = true;
+    v->identifier = col_text(ar, st, 0, &ok);
+    v->token = col_text(ar, st, 1, &ok);
+    v->expires = col_time(st, 2);
+    return ok ? v : NULL;
+}
+
+bool authc__sq_read_authn_into(authc_arena *ar, sqlite3_stmt *st,
+                            authc_authenticator *a)
+{
+    bool ok = true;
+    a->credential_id = col_text(ar, st, 0, &ok);
+    a->user_id = col_text(ar, st, 1, &ok);
+    a->provider_account_id = col_text(ar, st, 2, &ok);
+    a->credential_public_key = col_text(ar, st, 3, &ok);
+    a->counter = sqlite3_column_int64(st, 4);
+    a->credential_device_type = col_text(ar, st, 5, &ok);
+    a->credential_backed_up = sqlite3_column_int64(st, 6) != 0;
+    a->transports = col_text(ar, st, 7, &ok);
+    return ok;
+}
+
+void *authc__sq_read_authn(authc_arena *ar, sqlite3_stmt *st)
+{
+    authc_authenticator *a = authc_arena_alloc(ar, sizeof *a);
+    if (!a || !authc__sq_read_authn_into(ar, st, a))
+        return NULL;
+    return a;
+}
+
+authc_err authc__sq_oom(sq_q *x)
+{
+    authc__adapter_log(x->self, "error", "sqlite %s: %s: out of memory",
+                       SQ_PATH(x->self), Q[x->id].op);
+    return AUTHC_ERR_NOMEM;
+}
+
+
+void *authc__sq_read_user0(authc_arena *ar, sqlite3_stmt *st)
+{
+    return authc__sq_read_user(ar, st, 0);
+}
+void *authc__sq_read_session_user(authc_arena *ar, sqlite3_stmt *st)
+{
+    sq_session_user *su = authc_arena_alloc(ar, sizeof *su);
+    if (!su || !(su->s = authc__sq_read_session(ar, st)) ||
+        !(su->u = authc__sq_read_user(ar, st, 3)))
+        return NULL;
+    return su;
+}
+
+static void bind_args(sqlite3_stmt *st, const sq_arg *args, int n)
+{
+    for (int i = 0; i < n; i++) {
+        const sq_arg *a = &args[i];
+        if (a->kind == SQ_TEXT)
+            authc__sq_bind_text(st, i + 1, a->s);
+        else if (a->kind == SQ_TIME)
+            authc__sq_bind_time(st, i + 1, a->i);
+        else
+            sqlite3_bind_int64(st, i + 1, a->i);
+    }
+}
+
+void *authc__sq_row(authc_adapter *self, authc_arena *ar, int id,
+                    const sq_arg *args, int n, sq_reader rd,
+                    authc_err missing, authc_err *e)
+{
+    sq_q x;
+    void *out = NULL;
+    if ((*e = authc__sq_begin(self, id, &x)))
+        return NULL;
+    bind_args(x.st, args, n);
+    bool row;
+    *e = authc__sq_step(&x, &row);
+    if (*e == AUTHC_OK && !row && missing == AUTHC_ERR_ADAPTER)
+        *e = authc__sq_fail(&x, "no row returned");
+    else if (*e == AUTHC_OK && !row)
+        *e = missing;
+    if (*e == AUTHC_OK && row && rd && !(out = rd(ar, x.st)))
+        *e = authc__sq_oom(&x);
+    if (*e == AUTHC_OK && row && !sqlite3_stmt_readonly(x.st))
+        *e = authc__sq_finish(&x);
+    authc__sq_end(&x, *e);
+    return *e ? NULL : out;
+}

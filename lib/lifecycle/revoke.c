@@ -1,0 +1,201 @@
+/* revoke.c — revocation marks in the shared store (per session, user and
+ * provider sid/sub) and their check on every decode, cached for ≤ 2 s. */
+#include <openssl/evp.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lifecycle/revoke_int.h"
+#include "util/util_int.h"
+
+#define STRIPES 64
+#define KEY_MAX 64
+
+typedef struct slot {
+    char key[KEY_MAX];
+    int64_t value;      /* -1 absent, else the mark (1 or a time in ms) */
+    int64_t fetched_ms;
+} slot;
+
+struct authc__revoker {
+    authc_store *st;
+    int64_t ttl_ms;
+    pthread_mutex_t mu[STRIPES];
+    slot slots[AUTHC__REVOKE_CACHE_SLOTS];
+};
+
+authc__revoker *authc__revoker_new(authc_store *st, int64_t marks_ttl_ms)
+{
+    authc__revoker *r = calloc(1, sizeof *r);
+    if (!r)
+        return NULL;
+    r->st = st;
+    /* A mark must outlive every session it could revoke, plus clock skew. */
+    r->ttl_ms = marks_ttl_ms + 60 * 1000;
+    if (r->ttl_ms > AUTHC_STORE_MAX_TTL_MS)
+        r->ttl_ms = AUTHC_STORE_MAX_TTL_MS;
+    for (int i = 0; i < STRIPES; i++)
+        pthread_mutex_init(&r->mu[i], NULL);
+    return r;
+}
+
+void authc__revoker_free(authc__revoker *r)
+{
+    if (!r)
+        return;
+    for (int i = 0; i < STRIPES; i++)
+        pthread_mutex_destroy(&r->mu[i]);
+    free(r);
+}
+
+/* "rev:<kind>:<base64url(SHA-256(kind NUL provider NUL value))[:32]>":
+ * fixed length, printable, and no user data in the store's key space. */
+static bool mark_key(char out[KEY_MAX], char kind, const char *provider, const char *value)
+{
+    if (!value || !*value)
+        return false;
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    unsigned char dig[32];
+    unsigned dl = 0;
+    char k[2] = {kind, '\0'};
+    bool ok = md && EVP_DigestInit_ex(md, EVP_sha256(), NULL) &&
+              EVP_DigestUpdate(md, k, 2) &&
+              EVP_DigestUpdate(md, provider ? provider : "", provider ? strlen(provider) + 1 : 1) &&
+              EVP_DigestUpdate(md, value, strlen(value)) && EVP_DigestFinal_ex(md, dig, &dl);
+    EVP_MD_CTX_free(md);
+    if (!ok)
+        return false;
+    char b64[48];
+    authc__b64url_encode_to(b64, dig, 24); /* 192 bits: 32 characters */
+    snprintf(out, KEY_MAX, "rev:%c:%s", kind, b64);
+    return true;
+}
+
+static size_t slot_of(const char *key)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (const char *p = key; *p; p++)
+        h = (h ^ (unsigned char)*p) * 1099511628211ull;
+    return (size_t)(h % AUTHC__REVOKE_CACHE_SLOTS);
+}
+
+/* Cached value of a mark fresher than the cache window; false when not. */
+static bool cache_get(authc__revoker *r, const char *key, int64_t now, int64_t *value)
+{
+    size_t i = slot_of(key);
+    pthread_mutex_t *mu = &r->mu[i % STRIPES];
+    pthread_mutex_lock(mu);
+    slot *s = &r->slots[i];
+    bool hit = !strcmp(s->key, key) && now - s->fetched_ms < AUTHC__REVOKE_CACHE_MS &&
+               now >= s->fetched_ms;
+    if (hit)
+        *value = s->value;
+    pthread_mutex_unlock(mu);
+    return hit;
+}
+
+static void cache_put(authc__revoker *r, const char *key, int64_t value, int64_t now)
+{
+    size_t i = slot_of(key);
+    pthread_mutex_t *mu = &r->mu[i % STRIPES];
+    pthread_mutex_lock(mu);
+    slot *s = &r->slots[i];
+    snprintf(s->key, sizeof s->key, "%s", key);
+    s->value = value;
+    s->fetched_ms = now;
+    pthread_mutex_unlock(mu);
+}
+
+static int64_t parse_mark(const authc__store_val *v)
+{
+    if (!v->data)
+        return -1;
+    int64_t x = 0;
+    for (size_t i = 0; i < v->len; i++) {
+        if (v->data[i] < '0' || v->data[i] > '9' || x > (INT64_MAX - 9) / 10)
+            return INT64_MAX; /* unreadable mark: treat as revoking everything */
+        x = x * 10 + (v->data[i] - '0');
+    }
+    return v->len ? x : INT64_MAX;
+}
+
+authc_err authc__revoked(authc__revoker *r, const authc__session_ident *id, bool *revoked)
+{
+    *revoked = false;
+    char keys[4][KEY_MAX];
+    const char *kp[4];
+    int64_t vals[4];
+    size_t n = 0, miss[4], nmiss = 0;
+    if (mark_key(keys[n], 's', NULL, id->sid))
+        n++;
+    size_t first_ts = n; /* marks from here on are times */
+    if (mark_key(keys[n], 'u', NULL, id->user_id))
+        n++;
+    if (id->provider && mark_key(keys[n], 'p', id->provider, id->psid))
+        n++;
+    if (id->provider && mark_key(keys[n], 'b', id->provider, id->psub))
+        n++;
+    int64_t now = authc__now_ms();
+    for (size_t i = 0; i < n; i++)
+        if (!cache_get(r, keys[i], now, &vals[i])) {
+            miss[nmiss] = i;
+            kp[nmiss++] = keys[i];
+        }
+    if (nmiss) {
+        authc_arena *ar = authc_arena_new();
+        authc__store_val got[4];
+        authc_err e = ar ? authc__store_mget(r->st, ar, kp, nmiss, got) : AUTHC_ERR_NOMEM;
+        if (e) {
+            authc_arena_free(ar);
+            return e == AUTHC_ERR_NOMEM ? e : AUTHC_ERR_ADAPTER;
+        }
+        for (size_t j = 0; j < nmiss; j++) {
+            vals[miss[j]] = parse_mark(&got[j]);
+            cache_put(r, keys[miss[j]], vals[miss[j]], now);
+        }
+        authc_arena_free(ar);
+    }
+    for (size_t i = 0; i < n && !*revoked; i++) {
+        if (vals[i] < 0)
+            continue;
+        /* A session mark revokes outright; a time revokes what signed in
+         * at or before it. */
+        *revoked = i < first_ts || id->signed_in_ms <= vals[i];
+    }
+    return AUTHC_OK;
+}
+
+static authc_err put_mark(authc__revoker *r, const char *key, int64_t value)
+{
+    char text[24];
+    int len = snprintf(text, sizeof text, "%lld", (long long)value);
+    authc_err e = authc__store_set(r->st, key, text, (size_t)len, r->ttl_ms);
+    if (!e)
+        cache_put(r, key, value, authc__now_ms()); /* this instance knows at once */
+    return e;
+}
+
+authc_err authc__revoke_session(authc__revoker *r, const char *sid)
+{
+    char key[KEY_MAX];
+    return mark_key(key, 's', NULL, sid) ? put_mark(r, key, 1) : AUTHC_ERR_INVALID;
+}
+
+authc_err authc__revoke_user(authc__revoker *r, const char *user_id, int64_t at_ms)
+{
+    char key[KEY_MAX];
+    return mark_key(key, 'u', NULL, user_id) ? put_mark(r, key, at_ms) : AUTHC_ERR_INVALID;
+}
+
+authc_err authc__revoke_provider(authc__revoker *r, const char *provider, const char *psid,
+                                 const char *psub, int64_t at_ms)
+{
+    char key[KEY_MAX];
+    authc_err e = AUTHC_ERR_INVALID;
+    if (provider && mark_key(key, 'p', provider, psid) && (e = put_mark(r, key, at_ms)))
+        return e;
+    if (provider && mark_key(key, 'b', provider, psub))
+        e = put_mark(r, key, at_ms);
+    return e;
+}

@@ -1,0 +1,231 @@
+/* test_rotate.c — refresh-token rotation: one grant for many concurrent
+ * callers and two store handles, successors, dead and transient tokens, a
+ * crashed lease holder, a slow grant, a store that is down. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lifecycle/rotate_int.h"
+#include "util/util_int.h"
+
+typedef struct fake_idp {
+    atomic_int grants;
+    int delay_ms;
+    authc__grant_result mode;
+    char last_rt[64];
+    atomic_int presented_twice;
+    char seen[16][64];
+    int nseen;
+    pthread_mutex_t mu;
+} fake_idp;
+
+static authc__grant_result grant(void *ud, authc_arena *ar, const authc__tokens *cur, authc__tokens *out)
+{
+    fake_idp *f = ud;
+    pthread_mutex_lock(&f->mu);
+    for (int i = 0; i < f->nseen; i++)
+        if (!strcmp(f->seen[i], cur->refresh_token))
+            atomic_fetch_add(&f->presented_twice, 1);
+    if (f->nseen < 16)
+        snprintf(f->seen[f->nseen++], 64, "%s", cur->refresh_token);
+    pthread_mutex_unlock(&f->mu);
+    int n = atomic_fetch_add(&f->grants, 1) + 1;
+    if (f->delay_ms)
+        usleep((useconds_t)f->delay_ms * 1000);
+    if (f->mode != AUTHC__GRANT_OK)
+        return f->mode;
+    out->access_token = authc_arena_printf(ar, "at-%d", n);
+    out->refresh_token = authc_arena_printf(ar, "rt-%d", n);
+    out->expires_at = authc__now_ms() / 1000 + 3600;
+    return AUTHC__GRANT_OK;
+}
+
+static authc__tokens expired(const char *rt)
+{
+    return (authc__tokens){.access_token = "at-0", .refresh_token = rt,
+                           .expires_at = authc__now_ms() / 1000 - 5};
+}
+
+static authc_store *open_store(const char *url)
+{
+    char err[256];
+    authc_store *st = authc__store_open(url, NULL, NULL, err, sizeof err);
+    if (!st)
+        fail_msg("store %s: %s", url, err);
+    return st;
+}
+
+static const authc__rotate_opts OPTS = {.refresh_before_s = 60};
+
+static void test_not_due(void **s)
+{
+    (void)s;
+    authc_store *st = open_store("memory:");
+    fake_idp f = {.mu = PTHREAD_MUTEX_INITIALIZER};
+    authc_arena *ar = authc_arena_new();
+    authc__tokens cur = {.access_token = "a", .refresh_token = "r",
+                         .expires_at = authc__now_ms() / 1000 + 3600}, out;
+    authc__rotate_result res;
+    assert_int_equal(authc__rotate(st, ar, "idp", &cur, &OPTS, grant, &f, &out, &res), AUTHC_OK);
+    assert_int_equal(res, AUTHC__ROTATE_FRESH);
+    assert_int_equal(f.grants, 0);
+    authc_arena_free(ar);
+    authc__store_close(st);
+}
+
+typedef struct racer {
+    authc_store *st;
+    fake_idp *f;
+    authc__rotate_result res;
+    char at[32];
+    authc_err e;
+    const authc__rotate_opts *o; /* NULL = OPTS */
+} racer;
+
+static void *race(void *arg)
+{
+    racer *r = arg;
+    authc_arena *ar = authc_arena_new();
+    authc__tokens cur = expired("rt-0"), out;
+    r->e = authc__rotate(r->st, ar, "idp", &cur, r->o ? r->o : &OPTS, grant, r->f, &out, &r->res);
+    snprintf(r->at, sizeof r->at, "%s", out.access_token ? out.access_token : "");
+    authc_arena_free(ar);
+    return NULL;
+}
+
+/* 30 callers over two handles of one store (two "instances"): one grant. */
+static void test_single_flight(void **s)
+{
+    (void)s;
+    authc_store *a = open_store("memory:rot-sf"), *b = open_store("memory:rot-sf");
+    fake_idp f = {.delay_ms = 200, .mu = PTHREAD_MUTEX_INITIALIZER};
+    racer r[30];
+    pthread_t t[30];
+    for (int i = 0; i < 30; i++) {
+        r[i] = (racer){.st = i % 2 ? a : b, .f = &f};
+        pthread_create(&t[i], NULL, race, &r[i]);
+    }
+    int refreshed = 0;
+    for (int i = 0; i < 30; i++) {
+        pthread_join(t[i], NULL);
+        assert_int_equal(r[i].e, AUTHC_OK);
+        assert_string_equal(r[i].at, "at-1");
+        refreshed += r[i].res == AUTHC__ROTATE_REFRESHED;
+        assert_true(r[i].res == AUTHC__ROTATE_REFRESHED || r[i].res == AUTHC__ROTATE_SUCCESSOR);
+    }
+    assert_int_equal(f.grants, 1);
+    assert_int_equal(refreshed, 1);
+    /* An old cookie later: the successor, no grant. */
+    racer late = {.st = a, .f = &f};
+    race(&late);
+    assert_int_equal(late.res, AUTHC__ROTATE_SUCCESSOR);
+    assert_string_equal(late.at, "at-1");
+    assert_int_equal(f.grants, 1);
+    /* Successor gone (window over): the old token is spent, never sent again. */
+    char key[64];
+    assert_true(authc__rotate_key(key, "succ", "idp", "rt-0"));
+    assert_int_equal(authc__store_delete(a, key, NULL), AUTHC_OK);
+    race(&late);
+    assert_int_equal(late.res, AUTHC__ROTATE_DEAD);
+    assert_int_equal(f.grants, 1);
+    assert_int_equal(f.presented_twice, 0);
+    authc__store_close(a);
+    authc__store_close(b);
+}
+
+static void test_dead_and_transient(void **s)
+{
+    (void)s;
+    authc_store *st = open_store("memory:");
+    fake_idp f = {.mode = AUTHC__GRANT_DEAD, .mu = PTHREAD_MUTEX_INITIALIZER};
+    racer r = {.st = st, .f = &f};
+    race(&r);
+    assert_int_equal(r.res, AUTHC__ROTATE_DEAD);
+    race(&r); /* recorded: no second grant */
+    assert_int_equal(r.res, AUTHC__ROTATE_DEAD);
+    assert_int_equal(f.grants, 1);
+
+    authc_store *st2 = open_store("memory:");
+    fake_idp g = {.mode = AUTHC__GRANT_TRANSIENT, .mu = PTHREAD_MUTEX_INITIALIZER};
+    racer q = {.st = st2, .f = &g};
+    race(&q);
+    assert_int_equal(q.res, AUTHC__ROTATE_RETRY);
+    assert_string_equal(q.at, "at-0"); /* the session keeps its tokens */
+    g.mode = AUTHC__GRANT_OK;
+    race(&q);
+    assert_int_equal(q.res, AUTHC__ROTATE_REFRESHED);
+    assert_int_equal(g.grants, 2);
+    authc__store_close(st);
+    authc__store_close(st2);
+}
+
+/* A holder that died (lease never released) blocks others no longer than
+ * its TTL; a slow grant keeps its lease renewed, so nobody else grants. */
+static void test_leases(void **s)
+{
+    (void)s;
+    authc_store *st = open_store("memory:");
+    char lease[64];
+    assert_true(authc__rotate_key(lease, "lease", "idp", "rt-0"));
+    bool got;
+    assert_int_equal(authc__store_set_nx(st, lease, "dead-owner", 10, 300, &got), AUTHC_OK);
+    assert_true(got);
+    fake_idp f = {.mu = PTHREAD_MUTEX_INITIALIZER};
+    authc_arena *ar = authc_arena_new();
+    authc__tokens cur = expired("rt-0"), out;
+    authc__rotate_result res;
+    authc__rotate_opts o = {.refresh_before_s = 60, .lease_ttl_ms = 300, .wait_ms = 5000};
+    assert_int_equal(authc__rotate(st, ar, "idp", &cur, &o, grant, &f, &out, &res), AUTHC_OK);
+    assert_int_equal(res, AUTHC__ROTATE_REFRESHED);
+    assert_int_equal(f.grants, 1);
+    authc_arena_free(ar);
+
+    /* Slow grant (3 lease lifetimes) against a second caller. */
+    authc_store *st2 = open_store("memory:");
+    fake_idp slow = {.delay_ms = 1000, .mu = PTHREAD_MUTEX_INITIALIZER};
+    authc__rotate_opts short_lease = {.refresh_before_s = 60, .lease_ttl_ms = 300, .wait_ms = 5000};
+    racer r1 = {.st = st2, .f = &slow, .o = &short_lease}, r2 = {.st = st2, .f = &slow, .o = &short_lease};
+    pthread_t t1, t2;
+    pthread_create(&t1, NULL, race, &r1);
+    usleep(100 * 1000);
+    pthread_create(&t2, NULL, race, &r2);
+    pthread_join(t1, NULL);
+    pthread_join(t2, NULL);
+    assert_int_equal(slow.grants, 1);
+    assert_int_equal(slow.presented_twice, 0);
+    assert_string_equal(r1.at, "at-1");
+    assert_string_equal(r2.at, "at-1");
+    authc__store_close(st);
+    authc__store_close(st2);
+}
+
+static void test_store_down(void **s)
+{
+    (void)s;
+    authc_store *st = open_store("postgres://127.0.0.1:1/none?timeout=200&connect_timeout=200");
+    fake_idp f = {.mu = PTHREAD_MUTEX_INITIALIZER};
+    racer r = {.st = st, .f = &f};
+    race(&r);
+    assert_int_equal(r.e, AUTHC_ERR_ADAPTER);
+    assert_int_equal(f.grants, 0); /* fail closed: nothing presented */
+    authc__store_close(st);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_not_due),
+        cmocka_unit_test(test_single_flight),
+        cmocka_unit_test(test_dead_and_transient),
+        cmocka_unit_test(test_leases),
+        cmocka_unit_test(test_store_down),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
