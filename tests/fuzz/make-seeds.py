@@ -190,6 +190,22 @@ put_all('store', [
     b'0' + ops((0, 0, b'10'), (4, 0, b'\x7f'), (4, 0, b'\x7f'), (2, 0, b''), (0, 0, b'-x'), (4, 0, b'\x01')),
 ], 'ops')
 
+# redis: byte 0 = row kind (0 user, 1 account, 2 session, 3 token, 4
+# authenticator), then the value as upstash-redis-adapter stores it.
+put_all('redis', [
+    '\0{"id":"u1","name":"Alice","email":"alice@example.com","emailVerified":"2026-11-25T07:07:58.856Z","image":null}',
+    '\0{"name":"B\\u00e9","email":"b@example.com","emailVerified":null}',
+    '\x01{"userId":"u1","type":"oidc","provider":"github","providerAccountId":"42","access_token":"at",'
+    '"refresh_token":"rt","expires_at":1800000000,"token_type":"bearer","scope":"read","id_token":"x.y.z",'
+    '"session_state":null}',
+    '\x02{"sessionToken":"3b0c1e1f-0000-4000-8000-000000000000","userId":"u1","expires":"2026-12-25T07:07:58.856Z"}',
+    '\x03{"identifier":"alice@example.com","token":"' + 'a' * 64 + '","expires":"2026-11-26T07:07:58.856Z"}',
+    '\x04{"credentialID":"AAEC","userId":"u1","providerAccountId":"AAEC","credentialPublicKey":"pQECAyYgASFY",'
+    '"counter":7,"credentialDeviceType":"multiDevice","credentialBackedUp":true,"transports":"internal,hybrid"}',
+    '\x02[1,2]',
+    '\x00{"id":"u1","emailVerified":"not a date","id":"dup"}',
+])
+
 # idtoken: JWKS + "\n--\n" + signed token, made with jose (node).
 out = subprocess.run(['node', os.path.join(here, 'make-idtoken-seeds.mjs')], cwd=root,
                      capture_output=True, text=True)

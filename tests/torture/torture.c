@@ -132,8 +132,8 @@ static authc *instance_or_null(bool db, authc_adapter **adp, char *err, size_t e
                          .image = NULL}, *u = NULL;
         authc_session_row so_in = {.session_token = DB_TOKEN, .expires = (int64_t)time(NULL) * 1000 + 86400000},
                           *so = NULL;
-        bool ok = ar && !ad->create_user(ad, ar, &in, &u) && u &&
-                  (so_in.user_id = u->id, !ad->create_session(ad, ar, &so_in, &so));
+        bool ok = ar && !ad->ops->create_user(ad, ar, &in, &u) && u &&
+                  (so_in.user_id = u->id, !ad->ops->create_session(ad, ar, &so_in, &so));
         authc_arena_free(ar);
         if (!ok)
             goto bad;
