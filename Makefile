@@ -36,7 +36,7 @@ test-e2e:
 # libFuzzer (clang) in build-fuzz/: every target for FUZZ_SECONDS each (see
 # docs/fuzzing.md); test-fuzz is the short run `make test` does.
 FUZZ_SECONDS ?= 60
-FUZZ_CI_SECONDS ?= 4
+FUZZ_CI_SECONDS ?= 3
 fuzz:
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run.sh
 
