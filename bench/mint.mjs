@@ -3,8 +3,9 @@
 //
 // Usage: AUTH_SECRET=… node mint.mjs OUTDIR
 // Writes OUTDIR/cookie-jwt (one session cookie, a credentials sign-in's
-// claims) and OUTDIR/cookie-large (a ~6 KB token split into Auth.js
-// chunks .0, .1, …), each a ready `Cookie:` header value.
+// claims), OUTDIR/cookie-large (a ~6 KB token split into Auth.js
+// chunks .0, .1, …) and OUTDIR/cookie-3chunk (~10 KB in three chunks),
+// each a ready `Cookie:` header value.
 import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { encode } from "@auth/core/jwt";
@@ -24,10 +25,20 @@ const small = await encode({ token: base, secret, salt: NAME, maxAge });
 // A session with application claims (e.g. group memberships) large enough
 // to need two cookie chunks.
 const groups = Array.from({ length: 200 }, (_, i) => `group-${String(i).padStart(3, "0")}-${"x".repeat(12)}`);
-const large = await encode({ token: { ...base, groups }, secret, salt: NAME, maxAge });
-const chunks = [];
-for (let i = 0; i * CHUNK < large.length; i++) chunks.push(`${NAME}.${i}=${large.slice(i * CHUNK, (i + 1) * CHUNK)}`);
-if (chunks.length < 2) throw new Error("large token did not need chunks");
+const chunked = async (n) => {
+  const claims = { ...base, groups: Array.from({ length: n }, (_, i) => `group-${String(i).padStart(3, "0")}-${"x".repeat(12)}`) };
+  const tok = await encode({ token: claims, secret, salt: NAME, maxAge });
+  const chunks = [];
+  for (let i = 0; i * CHUNK < tok.length; i++) chunks.push(`${NAME}.${i}=${tok.slice(i * CHUNK, (i + 1) * CHUNK)}`);
+  return { tok, chunks };
+};
+const large = await chunked(groups.length);
+if (large.chunks.length < 2) throw new Error("large token did not need chunks");
+// The idle test's "three-chunk session on a new connection" (~10 KB of cookies).
+const three = await chunked(300);
+if (three.chunks.length !== 3) throw new Error(`three-chunk token has ${three.chunks.length} chunks`);
 writeFileSync(path.join(out, "cookie-jwt"), `${NAME}=${small}`);
-writeFileSync(path.join(out, "cookie-large"), chunks.join("; "));
-console.log(`minted: session token ${small.length} chars; large token ${large.length} chars in ${chunks.length} chunks`);
+writeFileSync(path.join(out, "cookie-large"), large.chunks.join("; "));
+writeFileSync(path.join(out, "cookie-3chunk"), three.chunks.join("; "));
+console.log(`minted: session token ${small.length} chars; large token ${large.tok.length} chars in ${large.chunks.length} chunks; ` +
+  `three-chunk token ${three.tok.length} chars`);

@@ -12,8 +12,9 @@
 #   4. for every case and server: fresh server pinned to one core, wrk pinned
 #      to the other, warm-up, RUNS timed runs; req/s and latency are medians
 #      over runs; peak RSS is VmHWM of the server's processes
-#   5. 10,000 idle keep-alive connections held open: RSS, and req/s of 64
-#      active connections beside them
+#   5. 10,000 idle keep-alive connections held open: RSS, req/s of 64
+#      active connections beside them, and (authc) whether a three-chunk
+#      session (~10 KB of cookies) is answered on a new connection meanwhile
 #   6. bench/report.mjs prints the table and the targets check
 # Everything listens on 127.0.0.1 and is stopped by PID.
 #
@@ -507,7 +508,7 @@ done
 
 # ---- 5. idle keep-alive connections ------------------------------------------------------
 IDLE_TSV="$OUT/idle.tsv"
-printf 'server\tidle\topen\trss_kb\thwm_kb\trps\tp50_ms\tp99_ms\terrors\tclosed\n' > "$IDLE_TSV"
+printf 'server\tidle\topen\trss_kb\thwm_kb\trps\tp50_ms\tp99_ms\terrors\tclosed\tthree_chunk\n' > "$IDLE_TSV"
 if [ "$IDLE" -gt 0 ]; then
   for server in authc authjs nginx; do
     want_server "$server" || continue
@@ -526,13 +527,18 @@ if [ "$IDLE" -gt 0 ]; then
     sleep 1
     pids=$(tree "$SPID")
     rss=$(sum_status VmRSS $pids); hwm=$(sum_status VmHWM $pids)
+    three="-"
+    if [ "$server" != nginx ]; then
+      # A big session still answers while the idle connections are held.
+      if check_answer "http://127.0.0.1:$SPORT/auth/session" "$tmp/cookie-3chunk" '"user"'; then three=ok; else three=FAILED; fi
+    fi
     wrk_once 64 "$DURATION" "http://127.0.0.1:$SPORT$apath" "$acookie" "$OUT/wrk-idle-$server.txt"
     read -r rps p50 p99 n err <<<"$(parse_wrk "$OUT/wrk-idle-$server.txt")"
     hwm=$(sum_status VmHWM $(tree "$SPID"))
     stop_pid "$hp"; forget "$hp"
     closed=$(sed -n 's/^done closed=\([0-9]*\).*/\1/p' "$tmp/idle.out")
-    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$server" "$IDLE" "${open:-0}" "$rss" "$hwm" "$rps" "$p50" "$p99" "$err" "${closed:-?}" >> "$IDLE_TSV"
-    log "idle $server: open ${open:-0}/$IDLE, RSS $((rss / 1024)) MB (peak $((hwm / 1024)) MB), 64 active: $rps req/s"
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$server" "$IDLE" "${open:-0}" "$rss" "$hwm" "$rps" "$p50" "$p99" "$err" "${closed:-?}" "$three" >> "$IDLE_TSV"
+    log "idle $server: open ${open:-0}/$IDLE, RSS $((rss / 1024)) MB (peak $((hwm / 1024)) MB), 64 active: $rps req/s, three-chunk session: $three"
     stop_server
   done
 fi

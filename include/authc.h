@@ -215,7 +215,11 @@ void authc_config_free(authc_config *cfg);
  * "session.max_age", "session.update_age", "use_secure_cookies",
  * "pages.signIn", "pages.signOut", "pages.error", "pages.verifyRequest",
  * "pages.newUser", "theme.colorScheme", "theme.brandColor", "theme.logo",
- * "theme.buttonText", "lang" (en | zh-CN | auto), "cookie.domain".
+ * "theme.buttonText", "lang" (en | zh-CN | auto), "cookie.domain",
+ * "store" (shared store URL: memory:, sqlite:PATH, postgres://, redis://;
+ * default memory:), "store.migrate" (create its table at authc_new),
+ * "trusted_proxies" (addresses/networks whose X-Forwarded-* headers count;
+ * default 127.0.0.0/8,::1/128).
  * Copies value. Returns AUTHC_ERR_INVALID with a message in err. */
 authc_err authc_config_set(authc_config *cfg, const char *key,
                            const char *value, char *err, size_t errlen);
@@ -240,6 +244,11 @@ authc_err authc_global_init(void);
  * contexts are freed when they exit; the calling thread's are freed here).
  * OpenSSL itself is left to free itself at exit: it cannot be set up twice. */
 void authc_global_cleanup(void);
+
+/* Creates or updates the shared store's table at url (sqlite:/postgres://;
+ * nothing to do for memory: and redis://), idempotently: `authc migrate`.
+ * On failure err says why (password redacted). */
+authc_err authc_store_migrate_url(const char *url, char *err, size_t errlen);
 
 /* Validates cfg (consumed, even on failure) and derives all keys once.
  * Returns the immutable instance (free with authc_free) or NULL with every

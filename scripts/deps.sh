@@ -3,13 +3,12 @@
 # Usage: scripts/deps.sh build|test
 set -euo pipefail
 mode=${1:-build}
-build_pkgs=(build-essential cmake pkg-config libmicrohttpd-dev libssl-dev libjansson-dev
+build_pkgs=(build-essential cmake pkg-config libh2o-evloop-dev libssl-dev libjansson-dev
   libcjose-dev libcurl4-openssl-dev libsqlite3-dev libpq-dev libhiredis-dev libargon2-dev
   libcbor-dev libfido2-dev libcmocka-dev)
 test_pkgs=(nodejs npm postgresql redis-server sqlite3 chromium fonts-wqy-microhei)
 pkgs=("${build_pkgs[@]}")
 [ "$mode" = test ] && pkgs+=("${test_pkgs[@]}")
-pkgs+=(libh2o-evloop-dev) # examples/c-app's HTTP server
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -1,5 +1,6 @@
 /* main.c — the `authc` program's verbs: serve, secret, check, migrate,
  * hash-password; parses flags and reports problems in plain words. */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,8 @@ static void usage(FILE *f)
             "  --listen HOST:PORT   address to listen on (default 127.0.0.1:3000, env AUTHC_LISTEN)\n"
             "  --base-path PATH     where the Auth.js routes live (default /auth, or AUTH_URL's path)\n"
             "  --static DIR         serve an app's files from DIR beside the API (env AUTHC_STATIC_DIR)\n"
+            "  --tls-cert FILE      serve HTTPS with this PEM certificate chain (env AUTHC_TLS_CERT)\n"
+            "  --tls-key FILE       and this PEM private key (env AUTHC_TLS_KEY); SIGHUP reloads both\n"
             "  --config FILE        read NAME=value settings from FILE; the environment wins\n\n"
             "settings: AUTH_SECRET (+ AUTH_SECRET_1..3), AUTH_URL, AUTH_TRUST_HOST,\n"
             "  AUTHC_USERS_FILE, AUTHC_DATABASE, AUTHC_SESSION_STRATEGY, ... (see README.md)\n",
@@ -99,11 +102,12 @@ int main(int argc, char **argv)
         return 2;
     }
     settings s = {0};
+    serve_opts so = {0};
     for (int i = 2; i < argc; i++) {
         const char *o = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
         if ((!strcmp(o, "--listen") || !strcmp(o, "--static") || !strcmp(o, "--config") ||
-             !strcmp(o, "--base-path")) && !v) {
+             !strcmp(o, "--base-path") || !strcmp(o, "--tls-cert") || !strcmp(o, "--tls-key")) && !v) {
             fprintf(stderr, "authc: %s needs a value\n", o);
             return 2;
         }
@@ -115,6 +119,10 @@ int main(int argc, char **argv)
             s.config_file = argv[++i];
         else if (!strcmp(o, "--base-path"))
             s.base_path = argv[++i];
+        else if (!strcmp(o, "--tls-cert"))
+            so.tls_cert = argv[++i];
+        else if (!strcmp(o, "--tls-key"))
+            so.tls_key = argv[++i];
         else {
             fprintf(stderr, "authc: unknown option \"%s\"\n", o);
             return 2;
@@ -148,14 +156,28 @@ int main(int argc, char **argv)
         }
         authc_err e = ad->ops->migrate ? ad->ops->migrate(ad) : AUTHC_OK;
         authc_adapter_close(ad);
-        settings_free(&s);
         if (e) {
+            settings_free(&s);
             fprintf(stderr, "authc: migration failed: %s\n", authc_strerror(e));
             return 1;
         }
-        printf("authc: schema of the database is up to date\n");
+        /* The shared store lives in the same database unless AUTHC_STORE
+         * names another one. */
+        char *st = authc_settings_store_url(s.src);
+        e = st ? authc_store_migrate_url(st, err, sizeof err) : AUTHC_ERR_NOMEM;
+        if (!st)
+            snprintf(err, sizeof err, "out of memory");
+        free(st);
+        settings_free(&s);
+        if (e) {
+            fprintf(stderr, "authc: AUTHC_STORE: %s\n", err);
+            return 1;
+        }
+        printf("authc: schema of the database and the store is up to date\n");
         return 0;
     }
+    if (!strcmp(cmd, "serve"))
+        serve_block_signals(); /* before any thread exists, so all inherit it */
     if (!runtime_build(&s, &rt, !is_check)) {
         fprintf(stderr, "authc: refusing to start: fix the problems above\n");
         settings_free(&s);
@@ -167,21 +189,45 @@ int main(int argc, char **argv)
                authc_base_path(rt.auth), authc_resources_users(rt.res),
                rt.adapter ? ", database reachable" : ", JWT sessions without a database");
     } else {
-        size_t mem = SERVE_CONN_MEMORY_DEFAULT;
-        const char *m = settings_get(&s, "AUTHC_CONNECTION_MEMORY");
-        if (m && *m) {
-            char *end;
-            unsigned long long v = strtoull(m, &end, 10);
-            if (*end || v < SERVE_CONN_MEMORY_MIN || v > SERVE_CONN_MEMORY_MAX) {
-                fprintf(stderr, "authc: AUTHC_CONNECTION_MEMORY must be a number of bytes from %d to %d\n",
-                        SERVE_CONN_MEMORY_MIN, SERVE_CONN_MEMORY_MAX);
-                runtime_free(&rt);
-                settings_free(&s);
-                return 1;
+        /* Server options: numbers in range, else refuse to start. */
+        static const struct { const char *name; size_t off, def, min, max; } N[] = {
+            {"AUTHC_IDLE_TIMEOUT", offsetof(serve_opts, idle_timeout), SERVE_IDLE_TIMEOUT_DEFAULT, 1, 86400},
+            {"AUTHC_HEADER_TIMEOUT", offsetof(serve_opts, header_timeout), SERVE_HEADER_TIMEOUT_DEFAULT, 1, 3600},
+            {"AUTHC_BODY_TIMEOUT", offsetof(serve_opts, body_timeout), SERVE_BODY_TIMEOUT_DEFAULT, 1, 3600},
+            {"AUTHC_MAX_CONNECTIONS", offsetof(serve_opts, max_connections), SERVE_MAX_CONNECTIONS_DEFAULT, 1, 1048576},
+            {"AUTHC_MAX_CONNECTIONS_PER_IP", offsetof(serve_opts, max_per_ip), 0, 0, 1048576},
+        };
+        for (size_t i = 0; i < sizeof N / sizeof *N && !rc; i++) {
+            const char *m = settings_get(&s, N[i].name);
+            unsigned long long v = N[i].def;
+            char *end = NULL;
+            if (m && *m && ((v = strtoull(m, &end, 10)), *end || v < N[i].min || v > N[i].max)) {
+                fprintf(stderr, "authc: %s must be a whole number from %zu to %zu\n", N[i].name, N[i].min, N[i].max);
+                rc = 1;
+            } else if (N[i].off == offsetof(serve_opts, max_connections) || N[i].off == offsetof(serve_opts, max_per_ip)) {
+                *(size_t *)((char *)&so + N[i].off) = (size_t)v;
+            } else {
+                *(unsigned *)((char *)&so + N[i].off) = (unsigned)v;
             }
-            mem = (size_t)v;
         }
-        rc = serve_run(&rt, s.listen, s.static_dir, mem);
+        if (!so.tls_cert)
+            so.tls_cert = settings_get(&s, "AUTHC_TLS_CERT");
+        if (!so.tls_key)
+            so.tls_key = settings_get(&s, "AUTHC_TLS_KEY");
+        if (so.tls_cert && !*so.tls_cert)
+            so.tls_cert = NULL;
+        if (so.tls_key && !*so.tls_key)
+            so.tls_key = NULL;
+        if (!rc && !so.tls_cert != !so.tls_key) {
+            fprintf(stderr, "authc: HTTPS needs both --tls-cert and --tls-key (or AUTHC_TLS_CERT and AUTHC_TLS_KEY)\n");
+            rc = 1;
+        }
+        if (settings_get(&s, "AUTHC_CONNECTION_MEMORY"))
+            fprintf(stderr, "authc: AUTHC_CONNECTION_MEMORY is ignored (removed with libmicrohttpd)\n");
+        so.listen = s.listen;
+        so.static_dir = s.static_dir;
+        if (!rc)
+            rc = serve_run(&rt, &so);
     }
     runtime_free(&rt);
     settings_free(&s);

@@ -1,376 +1,22 @@
-/* serve.c — `authc serve`: libmicrohttpd in front of libauthc; bounded
- * request bodies, static files beside the API, clean shutdown on signals. */
-#include <errno.h>
-#include <fcntl.h>
-#include <microhttpd.h>
-#include <netinet/in.h>
+/* serve.c — `authc serve`: h2o's evloop in front of libauthc, one event
+ * loop per CPU with its own SO_REUSEPORT listener, worker pools for what
+ * may wait, TLS reload on SIGHUP, graceful shutdown on SIGTERM. */
 #include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
-#include "serve.h"
 
-#define MAX_BODY (64 * 1024)
-#define MAX_HEADERS 100
-#define MAX_URI 8192
+#include "serve_int.h"
 
-typedef struct req_state {
-    char *uri;        /* raw request target incl. query */
-    char *body;
-    size_t len;
-    bool too_big;
-    bool started;     /* the first callback only announces the headers */
-    /* Offloaded to a worker: request copy and, when done, the response. */
-    bool queued;
-    authc_response *res;
-    authc_header *hdrs;
-    size_t nhdrs;
-    char addr[64];
-    const char *method;
-    struct MHD_Connection *con;
-    struct req_state *next;
-} req_state;
-
-/* Worker pools for requests that may wait on a peer: the connection is
- * suspended, a worker answers, the connection is resumed, so event threads
- * never block. Two pools: database session reads/writes get as many
- * workers as a database pool has connections (more only wake and sleep on
- * its lock); OAuth providers and SMTP get more, since they mostly wait. */
-#define NET_WORKERS 16
-#define DB_WORKERS 4
-#define QUEUE_MAX 4096
-
-typedef struct wpool {
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    req_state *head, *tail;
-    size_t queued;
-    bool stopping;
-    pthread_t threads[NET_WORKERS];
-    size_t n;
-    const struct server *sv;
-} wpool;
-
-typedef struct server {
-    const runtime *rt;
-    const char *static_dir;
-    char static_real[4096];
-    wpool net, db;
-} server;
-
-static void *uri_logger(void *cls, const char *uri, struct MHD_Connection *con)
-{
-    (void)cls;
-    (void)con;
-    req_state *st = calloc(1, sizeof *st);
-    if (st && uri)
-        st->uri = strndup(uri, MAX_URI + 1);
-    return st;
-}
-
-static void completed(void *cls, struct MHD_Connection *con, void **con_cls,
-                      enum MHD_RequestTerminationCode toe)
-{
-    (void)cls;
-    (void)con;
-    (void)toe;
-    req_state *st = *con_cls;
-    if (st) {
-        authc_response_free(st->res);
-        free(st->hdrs);
-        free(st->uri);
-        free(st->body);
-        free(st);
-    }
-    *con_cls = NULL;
-}
-
-typedef struct hdr_acc {
-    authc_header h[MAX_HEADERS];
-    size_t n;
-    bool overflow;
-} hdr_acc;
-
-static enum MHD_Result collect_header(void *cls, enum MHD_ValueKind kind, const char *key,
-                                      const char *value)
-{
-    (void)kind;
-    hdr_acc *a = cls;
-    if (a->n == MAX_HEADERS) {
-        a->overflow = true;
-        return MHD_NO;
-    }
-    a->h[a->n].name = key;
-    a->h[a->n].value = value ? value : "";
-    a->n++;
-    return MHD_YES;
-}
-
-static enum MHD_Result send_simple(struct MHD_Connection *con, unsigned status,
-                                   const char *ctype, const char *body)
-{
-    struct MHD_Response *r = MHD_create_response_from_buffer(strlen(body), (void *)body,
-                                                             MHD_RESPMEM_PERSISTENT);
-    if (!r)
-        return MHD_NO;
-    MHD_add_response_header(r, "Content-Type", ctype);
-    enum MHD_Result ret = MHD_queue_response(con, status, r);
-    MHD_destroy_response(r);
-    return ret;
-}
-
-static const char *mime_of(const char *path)
-{
-    const char *dot = strrchr(path, '.');
-    if (!dot)
-        return "application/octet-stream";
-    static const struct { const char *ext, *type; } T[] = {
-        {".html", "text/html; charset=utf-8"}, {".js", "text/javascript; charset=utf-8"},
-        {".mjs", "text/javascript; charset=utf-8"}, {".css", "text/css; charset=utf-8"},
-        {".json", "application/json"}, {".svg", "image/svg+xml"}, {".png", "image/png"},
-        {".jpg", "image/jpeg"}, {".ico", "image/x-icon"}, {".txt", "text/plain; charset=utf-8"},
-        {".map", "application/json"}, {".woff2", "font/woff2"}, {".webp", "image/webp"},
-    };
-    for (size_t i = 0; i < sizeof T / sizeof *T; i++)
-        if (!strcasecmp(dot, T[i].ext))
-            return T[i].type;
-    return "application/octet-stream";
-}
-
-/* Serves a file under the static root; SPA fallback to index.html for
- * paths without an extension. Never follows a path out of the root. */
-static enum MHD_Result serve_static(server *sv, struct MHD_Connection *con, const char *method,
-                                    const char *url)
-{
-    if (strcmp(method, "GET") && strcmp(method, "HEAD"))
-        return send_simple(con, 405, "text/plain", "Method not allowed\n");
-    char rel[4096];
-    size_t ul = strcspn(url, "?");
-    if (ul >= sizeof rel - 16 || strstr(url, ".."))
-        return send_simple(con, 404, "text/plain", "Not found\n");
-    memcpy(rel, url, ul);
-    rel[ul] = '\0';
-    if (rel[ul - 1] == '/')
-        strcat(rel, "index.html");
-    char path[8192];
-    snprintf(path, sizeof path, "%s%s", sv->static_real, rel);
-    char real[4096];
-    struct stat stt;
-    if (!realpath(path, real) || stat(real, &stt) || !S_ISREG(stt.st_mode)) {
-        if (strchr(strrchr(rel, '/'), '.'))
-            return send_simple(con, 404, "text/plain", "Not found\n");
-        snprintf(path, sizeof path, "%s/index.html", sv->static_real);
-        if (!realpath(path, real) || stat(real, &stt) || !S_ISREG(stt.st_mode))
-            return send_simple(con, 404, "text/plain", "Not found\n");
-    }
-    size_t rl = strlen(sv->static_real);
-    if (strncmp(real, sv->static_real, rl) != 0 || real[rl] != '/')
-        return send_simple(con, 404, "text/plain", "Not found\n");
-    int fd = open(real, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return send_simple(con, 404, "text/plain", "Not found\n");
-    struct MHD_Response *r = MHD_create_response_from_fd((size_t)stt.st_size, fd);
-    if (!r) {
-        close(fd);
-        return MHD_NO;
-    }
-    MHD_add_response_header(r, "Content-Type", mime_of(real));
-    MHD_add_response_header(r, "Cache-Control", strstr(real, "/assets/") ? "public, max-age=31536000, immutable" : "no-cache");
-    MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
-    enum MHD_Result ret = MHD_queue_response(con, 200, r);
-    MHD_destroy_response(r);
-    return ret;
-}
-
-static const char *client_addr(struct MHD_Connection *con, char *buf, size_t n)
-{
-    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(con, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-    if (!ci || !ci->client_addr)
-        return "-";
-    const struct sockaddr *sa = ci->client_addr;
-    if (sa->sa_family == AF_INET)
-        inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, buf, (socklen_t)n);
-    else if (sa->sa_family == AF_INET6)
-        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, buf, (socklen_t)n);
-    else
-        return "-";
-    return buf;
-}
-
-/* Sends an authc response and writes its log line. res is freed with the
- * request state (or here when it was not stored there). */
-static enum MHD_Result respond(struct MHD_Connection *con, req_state *st, authc_response *res)
-{
-    if (!res)
-        return send_simple(con, 500, "application/json", "\"Internal error.\"");
-    struct MHD_Response *r = MHD_create_response_from_buffer(res->body_len, (void *)res->body,
-                                                             MHD_RESPMEM_MUST_COPY);
-    enum MHD_Result ret = MHD_NO;
-    if (r) {
-        for (size_t i = 0; i < res->nheaders; i++)
-            MHD_add_response_header(r, res->headers[i].name, res->headers[i].value);
-        if (res->log_line) {
-            char line[1200];
-            snprintf(line, sizeof line, "%s client=%s", res->log_line, st->addr);
-            prog_log(NULL, "info", line);
-        }
-        ret = MHD_queue_response(con, (unsigned)res->status, r);
-        MHD_destroy_response(r);
-    }
-    if (st->res == res)
-        st->res = NULL;
-    authc_response_free(res);
-    return ret;
-}
-
-static enum MHD_Result handler(void *cls, struct MHD_Connection *con, const char *url,
-                               const char *method, const char *version, const char *upload,
-                               size_t *upload_size, void **con_cls)
-{
-    (void)version;
-    server *sv = cls;
-    req_state *st = *con_cls;
-    (void)url;
-    if (!st)
-        return MHD_NO;
-    if (!st->started) {
-        st->started = true;
-        return MHD_YES;
-    }
-    if (*upload_size) {
-        /* Count everything; keep at most MAX_BODY, then answer 413. */
-        if (!st->too_big) {
-            if (st->len + *upload_size > MAX_BODY) {
-                st->too_big = true;
-                free(st->body);
-                st->body = NULL;
-            } else {
-                char *nb = realloc(st->body, st->len + *upload_size + 1);
-                if (!nb)
-                    return MHD_NO;
-                memcpy(nb + st->len, upload, *upload_size);
-                st->body = nb;
-                st->len += *upload_size;
-            }
-        }
-        *upload_size = 0;
-        return MHD_YES;
-    }
-    if (st->too_big)
-        return send_simple(con, 413, "application/json", "\"Request body too large.\"");
-    if (!st->uri || strlen(st->uri) > MAX_URI)
-        return send_simple(con, 414, "application/json", "\"URI too long.\"");
-    const authc *a = sv->rt->auth;
-    if (st->res)
-        return respond(con, st, st->res);
-    if (st->queued)
-        return MHD_YES; /* spurious wake-up while the worker runs */
-    if (!authc_handles_path(a, st->uri)) {
-        if (sv->static_dir)
-            return serve_static(sv, con, method, st->uri);
-        return send_simple(con, 404, "text/plain", "Not found\n");
-    }
-    hdr_acc hs = {.n = 0};
-    MHD_get_connection_values(con, MHD_HEADER_KIND, collect_header, &hs);
-    if (hs.overflow)
-        return send_simple(con, 431, "application/json", "\"Too many headers.\"");
-    client_addr(con, st->addr, sizeof st->addr);
-    st->method = method;
-    if (authc_may_block(a, method, st->uri)) {
-        /* Header values live as long as the request; copy the array only. */
-        st->hdrs = malloc(hs.n * sizeof *st->hdrs + 1);
-        if (!st->hdrs)
-            return send_simple(con, 503, "application/json", "\"Busy.\"");
-        memcpy(st->hdrs, hs.h, hs.n * sizeof *st->hdrs);
-        st->nhdrs = hs.n;
-        st->con = con;
-        /* Only session and sign-out block on the database alone. */
-        size_t pl = strcspn(st->uri, "?");
-        bool db = (pl >= 8 && !memcmp(st->uri + pl - 8, "/session", 8)) ||
-                  (pl >= 8 && !memcmp(st->uri + pl - 8, "/signout", 8));
-        wpool *wp = db ? &sv->db : &sv->net;
-        pthread_mutex_lock(&wp->mu);
-        bool full = wp->queued >= QUEUE_MAX;
-        if (!full) {
-            st->queued = true;
-            st->next = NULL;
-            if (wp->tail)
-                wp->tail->next = st;
-            else
-                wp->head = st;
-            wp->tail = st;
-            wp->queued++;
-            MHD_suspend_connection(con);
-            pthread_cond_signal(&wp->cv);
-        }
-        pthread_mutex_unlock(&wp->mu);
-        if (full)
-            return send_simple(con, 503, "application/json", "\"Server busy, try again.\"");
-        return MHD_YES;
-    }
-    authc_request req = {
-        .method = method, .url = st->uri, .scheme = "http", .headers = hs.h,
-        .nheaders = hs.n, .body = st->body, .body_len = st->len, .client_addr = st->addr,
-    };
-    authc_response *res = NULL;
-    authc_handle(a, &req, &res);
-    return respond(con, st, res);
-}
-
-static void *worker_main(void *arg)
-{
-    wpool *wp = arg;
-    const server *sv = wp->sv;
-    for (;;) {
-        pthread_mutex_lock(&wp->mu);
-        while (!wp->head && !wp->stopping)
-            pthread_cond_wait(&wp->cv, &wp->mu);
-        if (!wp->head) {
-            pthread_mutex_unlock(&wp->mu);
-            return NULL;
-        }
-        req_state *st = wp->head;
-        wp->head = st->next;
-        if (!wp->head)
-            wp->tail = NULL;
-        wp->queued--;
-        pthread_mutex_unlock(&wp->mu);
-        authc_request req = {
-            .method = st->method, .url = st->uri, .scheme = "http", .headers = st->hdrs,
-            .nheaders = st->nhdrs, .body = st->body, .body_len = st->len, .client_addr = st->addr,
-        };
-        authc_response *res = NULL;
-        authc_handle(sv->rt->auth, &req, &res);
-        st->res = res;
-        MHD_resume_connection(st->con);
-    }
-}
-
-static void pool_start(wpool *wp, const server *sv, size_t n)
-{
-    pthread_mutex_init(&wp->mu, NULL);
-    pthread_cond_init(&wp->cv, NULL);
-    wp->sv = sv;
-    for (; wp->n < n; wp->n++)
-        if (pthread_create(&wp->threads[wp->n], NULL, worker_main, wp))
-            break;
-}
-
-/* Lets queued work finish, then joins the workers. */
-static void pool_stop(wpool *wp)
-{
-    pthread_mutex_lock(&wp->mu);
-    wp->stopping = true;
-    pthread_cond_broadcast(&wp->cv);
-    pthread_mutex_unlock(&wp->mu);
-    for (size_t i = 0; i < wp->n; i++)
-        pthread_join(wp->threads[i], NULL);
-}
+#define FD_RESERVE 256 /* descriptors kept for workers, databases, files */
 
 static bool parse_listen(const char *listen, struct sockaddr_in *sa, char *err, size_t errlen)
 {
@@ -384,7 +30,7 @@ static bool parse_listen(const char *listen, struct sockaddr_in *sa, char *err, 
     host[colon - listen] = '\0';
     char *end;
     long port = strtol(colon + 1, &end, 10);
-    if (*end || port < 1 || port > 65535) {
+    if (*end || port < 0 || port > 65535 || end == colon + 1) {
         snprintf(err, errlen, "--listen: bad port in \"%s\"", listen);
         return false;
     }
@@ -400,64 +46,346 @@ static bool parse_listen(const char *listen, struct sockaddr_in *sa, char *err, 
     return true;
 }
 
-int serve_run(const runtime *rt, const char *listen, const char *static_dir, size_t conn_memory)
+/* A listening socket; reuseport lets every loop have its own. */
+static int open_listener(struct sockaddr_in *sa, bool reuseport)
 {
-    static server sv; /* workers outlive nothing: joined before return */
-    memset(&sv, 0, sizeof sv);
-    sv.rt = rt;
-    sv.static_dir = static_dir;
-    if (static_dir && !realpath(static_dir, sv.static_real)) {
-        fprintf(stderr, "authc: --static %s: %s\n", static_dir, strerror(errno));
-        return 1;
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    int on = 1;
+    if (fd < 0)
+        return -1;
+    if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on) ||
+        (reuseport && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof on)) ||
+        bind(fd, (struct sockaddr *)sa, sizeof *sa) || listen(fd, 1024)) {
+        int e = errno;
+        close(fd);
+        errno = e;
+        return -1;
     }
-    struct sockaddr_in sa;
-    char err[256];
-    if (!parse_listen(listen, &sa, err, sizeof err)) {
-        fprintf(stderr, "authc: %s\n", err);
-        return 1;
+    return fd;
+}
+
+/* Binds one listener per loop. A first bind without SO_REUSEPORT tells a
+ * port someone else holds (even with SO_REUSEPORT) from a free one. */
+static bool open_listeners(serve_server *sv, struct sockaddr_in *sa)
+{
+    int probe = open_listener(sa, false);
+    if (probe < 0)
+        return false;
+    socklen_t sl = sizeof *sa;
+    getsockname(probe, (struct sockaddr *)sa, &sl); /* port 0: the one we got */
+    close(probe);
+    for (size_t i = 0; i < sv->nloops; i++)
+        if ((sv->loops[i].listen_fd = open_listener(sa, true)) < 0)
+            return false;
+    return true;
+}
+
+static void begin_stop(serve_loop *l)
+{
+    if (l->stopping)
+        return;
+    l->stopping = true;
+    l->stop_deadline = serve__now_ms() + SERVE_SHUTDOWN_GRACE_MS;
+    l->ctx.shutdown_requested = 1; /* answers now say Connection: close */
+    if (l->listener) {
+        h2o_socket_read_stop(l->listener);
+        h2o_socket_close(l->listener);
+        l->listener = NULL;
     }
-    /* One event thread per core we may run on (taskset/cgroups count). */
+    serve__sweep(l); /* idle connections go now */
+}
+
+static void on_control(h2o_multithread_receiver_t *rx, h2o_linklist_t *messages)
+{
+    serve_loop *l = H2O_STRUCT_FROM_MEMBER(serve_loop, control, rx);
+    while (!h2o_linklist_is_empty(messages)) {
+        serve_ctl *m = H2O_STRUCT_FROM_MEMBER(serve_ctl, msg.link, messages->next);
+        h2o_linklist_unlink(&m->msg.link);
+        if (m->ssl) {
+            SSL_CTX *old = l->accept.ssl_ctx;
+            l->accept.ssl_ctx = m->ssl; /* new handshakes; live ones keep theirs */
+            SSL_CTX_free(old);
+        } else {
+            begin_stop(l);
+        }
+        free(m);
+    }
+}
+
+static bool send_control(serve_loop *l, SSL_CTX *ssl)
+{
+    serve_ctl *m = calloc(1, sizeof *m);
+    if (!m)
+        return false;
+    m->ssl = ssl;
+    h2o_multithread_send_message(&l->control, &m->msg);
+    return true;
+}
+
+static void *loop_main(void *arg)
+{
+    serve_loop *l = arg;
+    h2o_evloop_t *loop = l->ctx.loop;
+    l->listener = h2o_evloop_socket_create(loop, l->listen_fd, H2O_SOCKET_FLAG_DONT_READ);
+    l->listener->data = l;
+    h2o_socket_read_start(l->listener, serve__on_accept);
+    h2o_timeout_init(loop, &l->tick, 1000);
+    l->tick_entry.cb = serve__tick;
+    h2o_timeout_link(loop, &l->tick, &l->tick_entry);
+    /* On stop: until the last connection closed, or the grace ran out. */
+    while (!l->stopping || (l->nconns && serve__now_ms() < l->stop_deadline))
+        h2o_evloop_run(loop, 1000);
+    h2o_timeout_unlink(&l->tick_entry);
+    h2o_timeout_dispose(loop, &l->tick);
+    h2o_context_t *c = &l->ctx;
+    h2o_timeout_t *ts[] = {&c->zero_timeout, &c->one_sec_timeout, &c->hundred_ms_timeout, &c->handshake_timeout,
+                           &c->http1.req_timeout, &c->http2.idle_timeout, &c->http2.graceful_shutdown_timeout,
+                           &c->proxy.io_timeout};
+    l->clean = l->nconns == 0;
+    for (size_t i = 0; i < sizeof ts / sizeof *ts; i++)
+        l->clean = l->clean && h2o_linklist_is_empty(&ts[i]->_entries);
+    if (l->nconns) {
+        char msg[160];
+        snprintf(msg, sizeof msg, "shutdown: %zu connection(s) still open after %d s, closed unanswered", l->nconns,
+                 SERVE_SHUTDOWN_GRACE_MS / 1000);
+        prog_log(NULL, "warn", msg);
+    }
+    return NULL;
+}
+
+/* Frees a stopped loop once its workers are gone: answers that came too
+ * late, control messages, the h2o context and the event loop. A loop that
+ * still had connections is left as it is (the process is exiting). */
+static void loop_dispose(serve_loop *l)
+{
+    if (!l->clean)
+        return;
+    while (!h2o_linklist_is_empty(&l->answers._messages)) {
+        serve_job *j = H2O_STRUCT_FROM_MEMBER(serve_job, msg.link, l->answers._messages.next);
+        h2o_linklist_unlink(&j->msg.link);
+        authc_response_free(j->res);
+        free(j);
+    }
+    while (!h2o_linklist_is_empty(&l->control._messages)) {
+        serve_ctl *m = H2O_STRUCT_FROM_MEMBER(serve_ctl, msg.link, l->control._messages.next);
+        h2o_linklist_unlink(&m->msg.link);
+        SSL_CTX_free(m->ssl);
+        free(m);
+    }
+    h2o_multithread_unregister_receiver(l->ctx.queue, &l->answers);
+    h2o_multithread_unregister_receiver(l->ctx.queue, &l->control);
+    h2o_evloop_t *loop = l->ctx.loop;
+    h2o_multithread_queue_t *queue = l->ctx.queue;
+    h2o_context_dispose(&l->ctx);
+    h2o_evloop_destroy(loop);
+    free(queue); /* h2o 2.2's destroy_queue leaves the evloop queue itself */
+    SSL_CTX_free(l->accept.ssl_ctx);
+    l->accept.ssl_ctx = NULL;
+}
+
+static void setup_loop(serve_server *sv, serve_loop *l, SSL_CTX *ssl)
+{
+    l->sv = sv;
+    h2o_context_init(&l->ctx, h2o_evloop_create(), &sv->config);
+    l->accept.ctx = &l->ctx;
+    l->accept.hosts = sv->config.hosts;
+    l->accept.ssl_ctx = ssl;
+    if (ssl)
+        SSL_CTX_up_ref(ssl);
+    h2o_linklist_init_anchor(&l->conns);
+    h2o_multithread_register_receiver(l->ctx.queue, &l->answers, serve__on_answers);
+    h2o_multithread_register_receiver(l->ctx.queue, &l->control, on_control);
+}
+
+static void setup_config(serve_server *sv)
+{
+    h2o_config_init(&sv->config);
+    sv->config.server_name = h2o_iovec_init("", 0); /* no Server header */
+    sv->config.max_request_entity_size = SERVE_MAX_BODY; /* 413 on the Content-Length alone */
+    sv->config.http1.req_timeout = (uint64_t)sv->o.idle_timeout * 1000;
+    sv->config.http1.upgrade_to_http2 = 0;
+    h2o_hostconf_t *host = h2o_config_register_host(&sv->config, h2o_iovec_init(H2O_STRLIT("default")), 65535);
+    h2o_pathconf_t *pc = h2o_config_register_path(host, "/", 0);
+    h2o_handler_t *h = h2o_create_handler(pc, sizeof *h);
+    h->on_req = serve__on_req;
+}
+
+/* Raises the descriptor limit to its hard limit and keeps the connection
+ * cap below it, so accept() never fails for lack of descriptors. */
+static size_t connection_cap(size_t wanted)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return wanted;
+    if (rl.rlim_cur != rl.rlim_max) {
+        rlim_t want = rl.rlim_max == RLIM_INFINITY ? 1048576 : rl.rlim_max;
+        struct rlimit up = {want, rl.rlim_max};
+        if (setrlimit(RLIMIT_NOFILE, &up) == 0)
+            rl.rlim_cur = want;
+    }
+    size_t fds = rl.rlim_cur == RLIM_INFINITY ? 1048576 : (size_t)rl.rlim_cur;
+    size_t room = fds > 2 * FD_RESERVE ? fds - FD_RESERVE : fds / 2;
+    if (wanted > room) {
+        char msg[200];
+        snprintf(msg, sizeof msg, "AUTHC_MAX_CONNECTIONS %zu is above what %zu descriptors allow: using %zu",
+                 wanted, fds, room);
+        prog_log(NULL, "warn", msg);
+        return room;
+    }
+    return wanted;
+}
+
+static size_t cpu_count(void)
+{
     cpu_set_t cs;
-    long ncpu = sched_getaffinity(0, sizeof cs, &cs) == 0 ? CPU_COUNT(&cs) : sysconf(_SC_NPROCESSORS_ONLN);
-    /* At least two: libmicrohttpd without a thread pool (size 1) stalls
-     * most connections beyond a few hundred in this epoll mode. */
-    unsigned threads = ncpu > 2 ? (unsigned)ncpu : 2;
-    /* Signals are taken by sigwait below, so block them in every thread. */
+    if (sched_getaffinity(0, sizeof cs, &cs) == 0 && CPU_COUNT(&cs) > 0)
+        return (size_t)CPU_COUNT(&cs);
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (size_t)n : 1;
+}
+
+static void reload_tls(serve_server *sv)
+{
+    char err[512], msg[640];
+    if (!sv->o.tls_cert) {
+        prog_log(NULL, "info", "SIGHUP: no TLS certificate to reload");
+        return;
+    }
+    SSL_CTX *ssl = serve__tls_load(sv->o.tls_cert, sv->o.tls_key, err, sizeof err);
+    if (!ssl) {
+        snprintf(msg, sizeof msg, "SIGHUP: keeping the old certificate: %s", err);
+        prog_log(NULL, "error", msg);
+        return;
+    }
+    for (size_t i = 0; i < sv->nloops; i++) {
+        SSL_CTX_up_ref(ssl); /* each loop drops its own reference */
+        if (!send_control(&sv->loops[i], ssl))
+            SSL_CTX_free(ssl);
+    }
+    SSL_CTX_free(ssl);
+    prog_log(NULL, "info", "SIGHUP: TLS certificate reloaded");
+}
+
+/* Everything that is started, then waits for signals; stops in order:
+ * loops (listeners closed, in-flight requests answered), then workers. */
+static int run(serve_server *sv, SSL_CTX *ssl, sigset_t *set)
+{
+    static const struct { authc_pool kind; const char *name; size_t threads, queue; } P[] = {
+        /* Providers and SMTP mostly wait; the database is bounded by its
+         * own connections; argon2 is CPU: few threads, a short queue. */
+        {AUTHC_POOL_NET, "net", 16, 4096}, {AUTHC_POOL_DB, "db", 4, 4096}, {AUTHC_POOL_CPU, "cpu", 2, 32},
+    };
+    for (size_t i = 0; i < sizeof P / sizeof *P; i++)
+        if (!serve__pool_start(&sv->pools[P[i].kind], P[i].name, sv->rt->auth, P[i].threads, P[i].queue)) {
+            fprintf(stderr, "authc: cannot start the %s worker pool\n", P[i].name);
+            for (size_t k = 0; k < 4; k++)
+                serve__pool_stop(&sv->pools[k]);
+            return 1;
+        }
+    for (size_t i = 0; i < sv->nloops; i++)
+        setup_loop(sv, &sv->loops[i], ssl);
+    size_t started = 0;
+    for (; started < sv->nloops; started++)
+        if (pthread_create(&sv->loops[started].tid, NULL, loop_main, &sv->loops[started]))
+            break;
+    char msg[600];
+    snprintf(msg, sizeof msg, "authc %s listening on %s://%s%s (%zu event loop%s, up to %zu connections)%s%s",
+             AUTHC_VERSION, ssl ? "https" : "http", sv->o.listen, authc_base_path(sv->rt->auth), started,
+             started == 1 ? "" : "s", sv->max_conns, sv->o.static_dir ? ", static files from " : "",
+             sv->o.static_dir ? sv->o.static_dir : "");
+    prog_log(NULL, "info", msg);
+    int sig = started ? 0 : SIGTERM;
+    while (!sig || sig == SIGHUP) {
+        if (sig == SIGHUP)
+            reload_tls(sv);
+        sigwait(set, &sig);
+    }
+    snprintf(msg, sizeof msg, "received %s, finishing requests in flight", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+    prog_log(NULL, "info", msg);
+    for (size_t i = 0; i < started; i++)
+        send_control(&sv->loops[i], NULL);
+    for (size_t i = 0; i < started; i++)
+        pthread_join(sv->loops[i].tid, NULL);
+    for (size_t i = 0; i < 4; i++)
+        serve__pool_stop(&sv->pools[i]);
+    bool clean = started == sv->nloops;
+    for (size_t i = 0; i < started; i++) {
+        loop_dispose(&sv->loops[i]);
+        clean = clean && sv->loops[i].clean;
+    }
+    if (clean)
+        h2o_config_dispose(&sv->config);
+    prog_log(NULL, "info", "stopped");
+    return started == sv->nloops ? 0 : 1;
+}
+
+static void serve_signals(sigset_t *set)
+{
+    sigemptyset(set);
+    sigaddset(set, SIGINT);
+    sigaddset(set, SIGTERM);
+    sigaddset(set, SIGHUP);
+}
+
+void serve_block_signals(void)
+{
     sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
+    serve_signals(&set);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+}
+
+int serve_run(const runtime *rt, const serve_opts *o)
+{
+    serve_server *sv = calloc(1, sizeof *sv);
+    if (!sv)
+        return 1;
+    sv->rt = rt;
+    sv->o = *o;
+    int rc = 1;
+    SSL_CTX *ssl = NULL;
+    char err[512];
+    struct sockaddr_in sa;
+    if (o->static_dir && !realpath(o->static_dir, sv->static_real)) {
+        fprintf(stderr, "authc: --static %s: %s\n", o->static_dir, strerror(errno));
+        goto out;
+    }
+    if (!parse_listen(o->listen, &sa, err, sizeof err)) {
+        fprintf(stderr, "authc: %s\n", err);
+        goto out;
+    }
+    if (o->tls_cert && !(ssl = serve__tls_load(o->tls_cert, o->tls_key, err, sizeof err))) {
+        fprintf(stderr, "authc: TLS: %s\n", err);
+        goto out;
+    }
+    sv->max_conns = connection_cap(o->max_connections);
+    sv->nloops = cpu_count();
+    sv->loops = calloc(sv->nloops, sizeof *sv->loops);
+    if (!sv->loops || !serve__ipcap_init(sv)) {
+        fprintf(stderr, "authc: out of memory\n");
+        goto out;
+    }
+    for (size_t i = 0; i < sv->nloops; i++)
+        sv->loops[i].listen_fd = -1;
+    if (!open_listeners(sv, &sa)) {
+        fprintf(stderr, "authc: cannot listen on %s: %s (is the port in use?)\n", o->listen, strerror(errno));
+        goto out;
+    }
+    /* Signals are taken by sigwait in this thread: block them in all. */
+    sigset_t set;
+    serve_signals(&set);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
-    struct MHD_Daemon *d = MHD_start_daemon(
-        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME,
-        0, NULL, NULL, handler, &sv,
-        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
-        MHD_OPTION_THREAD_POOL_SIZE, threads,
-        MHD_OPTION_URI_LOG_CALLBACK, uri_logger, NULL,
-        MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, conn_memory,
-        MHD_OPTION_CONNECTION_LIMIT, (unsigned)20000,
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
-        MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024,
-        MHD_OPTION_END);
-    if (!d) {
-        fprintf(stderr, "authc: cannot listen on %s: %s (is the port in use?)\n", listen, strerror(errno));
-        return 1;
-    }
-    pool_start(&sv.net, &sv, NET_WORKERS);
-    pool_start(&sv.db, &sv, DB_WORKERS);
-    char msg[512];
-    snprintf(msg, sizeof msg, "authc %s listening on http://%s%s (%u threads)%s%s", AUTHC_VERSION,
-             listen, authc_base_path(rt->auth), threads, static_dir ? ", static files from " : "",
-             static_dir ? static_dir : "");
-    prog_log(NULL, "info", msg);
-    int sig = 0;
-    sigwait(&set, &sig);
-    snprintf(msg, sizeof msg, "received %s, shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
-    prog_log(NULL, "info", msg);
-    pool_stop(&sv.net);
-    pool_stop(&sv.db);
-    MHD_stop_daemon(d);
-    return 0;
+    setup_config(sv);
+    rc = run(sv, ssl, &set);
+out:
+    if (ssl)
+        SSL_CTX_free(ssl);
+    if (rc && sv->loops)
+        for (size_t i = 0; i < sv->nloops; i++)
+            if (sv->loops[i].listen_fd >= 0 && !sv->loops[i].listener)
+                close(sv->loops[i].listen_fd);
+    serve__ipcap_free(sv);
+    free(sv->loops);
+    free(sv);
+    return rc;
 }

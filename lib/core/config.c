@@ -8,6 +8,12 @@
 #include <strings.h>
 
 #include "core/core_int.h"
+#include "store/store_int.h"
+#include "util/parse_int.h"
+
+/* Longest session lifetime accepted (seconds; far beyond any real use,
+ * small enough that milliseconds never overflow). */
+#define MAX_AGE_LIMIT ((int64_t)1 << 40)
 
 struct authc_config {
     struct authc a;
@@ -70,8 +76,8 @@ static void free_instance(struct authc *a)
             free((char *)p->fields[j].type);
         }
         free(p->fields);
-        if (p->impl_free)
-            p->impl_free(p->impl);
+        if (p->ops && p->ops->free)
+            p->ops->free(p->impl);
     }
     free(a->providers);
     for (int s = 0; s < 2; s++) {
@@ -95,6 +101,8 @@ static void free_instance(struct authc *a)
         authc__wipe(a->challenge_keys, sizeof(authc__jwe_key) * a->nsecrets);
         free(a->challenge_keys);
     }
+    authc__store_close(a->store);
+    free(a->store_url);
 }
 
 void authc_config_free(authc_config *cfg)
@@ -113,30 +121,6 @@ static authc_err set_str(char **dst, const char *v)
     free(*dst);
     *dst = n;
     return AUTHC_OK;
-}
-
-static bool parse_i64(const char *v, int64_t *out)
-{
-    if (!v || !*v)
-        return false;
-    char *end;
-    errno = 0;
-    long long n = strtoll(v, &end, 10);
-    if (errno || *end || n < 0)
-        return false;
-    *out = n;
-    return true;
-}
-
-static int parse_bool(const char *v)
-{
-    if (!v)
-        return -1;
-    if (!strcasecmp(v, "1") || !strcasecmp(v, "true") || !strcasecmp(v, "yes") || !strcasecmp(v, "on"))
-        return 1;
-    if (!strcasecmp(v, "0") || !strcasecmp(v, "false") || !strcasecmp(v, "no") || !strcasecmp(v, "off"))
-        return 0;
-    return -1;
 }
 
 authc_err authc_config_set(authc_config *cfg, const char *key, const char *value,
@@ -222,24 +206,38 @@ authc_err authc_config_set(authc_config *cfg, const char *key, const char *value
         return AUTHC_OK;
     }
     if (!strcmp(key, "session.max_age")) {
-        if (!parse_i64(value, &a->max_age) || a->max_age == 0)
+        if (authc__parse_seconds(value, 1, MAX_AGE_LIMIT, &a->max_age))
             BAD("session max age must be a positive number of seconds");
         return AUTHC_OK;
     }
     if (!strcmp(key, "session.update_age")) {
-        if (!parse_i64(value, &a->update_age))
+        if (authc__parse_seconds(value, 0, MAX_AGE_LIMIT, &a->update_age))
             BAD("session update age must be a number of seconds");
         return AUTHC_OK;
     }
     if (!strcmp(key, "use_secure_cookies")) {
-        int b = parse_bool(value);
-        if (b < 0)
-            BAD("use_secure_cookies must be true or false");
+        bool b;
+        if (authc__parse_bool(value, &b))
+            BAD("use_secure_cookies must be one of " AUTHC__BOOL_WORDS);
         a->secure_cookies = b;
         return AUTHC_OK;
     }
     if (!strcmp(key, "cookie.domain"))
         return set_str(&a->cookie_domain, *value ? value : NULL);
+    if (!strcmp(key, "store"))
+        return set_str(&a->store_url, *value ? value : NULL);
+    if (!strcmp(key, "store.migrate")) {
+        if (authc__parse_bool(value, &a->store_migrate))
+            BAD("store.migrate must be one of " AUTHC__BOOL_WORDS);
+        return AUTHC_OK;
+    }
+    if (!strcmp(key, "trusted_proxies")) {
+        char why[160];
+        if (!authc__cidrs_parse(value, &a->trusted, why, sizeof why))
+            BAD("trusted proxies: %s", why);
+        a->trusted_set = true;
+        return AUTHC_OK;
+    }
     struct { const char *k; char **dst; } pages[] = {
         {"pages.signIn", &a->pages_signin}, {"pages.signOut", &a->pages_signout},
         {"pages.error", &a->pages_error}, {"pages.verifyRequest", &a->pages_verify},
@@ -269,6 +267,42 @@ authc_err authc_config_set(authc_config *cfg, const char *key, const char *value
     return AUTHC_ERR_INVALID;
 }
 
+/* The shared store: AUTHC_STORE, or this process's memory (one instance
+ * only: say so). Trusted proxies default to loopback, as the spec says. */
+static void open_store(authc *a, authc__problems *pr)
+{
+    if (!a->trusted_set) {
+        char why[160];
+        authc__cidrs_parse("127.0.0.0/8,::1/128", &a->trusted, why, sizeof why);
+    }
+    char err[512];
+    const char *url = a->store_url ? a->store_url : "memory:";
+    a->store = authc__store_open(url, a->log, a->log_ud, err, sizeof err);
+    if (!a->store) {
+        authc__problem(pr, "AUTHC_STORE", "%s", err);
+        return;
+    }
+    if (a->store_migrate) {
+        authc_err e = authc__store_migrate(a->store);
+        if (e)
+            authc__problem(pr, "AUTHC_STORE", "could not create the store's table in %s (%s)",
+                           authc__store_label(a->store), authc_strerror(e));
+    }
+}
+
+authc_err authc_store_migrate_url(const char *url, char *err, size_t errlen)
+{
+    authc_store *st = authc__store_open(url, NULL, NULL, err, errlen);
+    if (!st)
+        return AUTHC_ERR_INVALID;
+    authc_err e = authc__store_migrate(st);
+    if (e)
+        snprintf(err, errlen, "could not create the store's table in %s (%s)",
+                 authc__store_label(st), authc_strerror(e));
+    authc__store_close(st);
+    return e;
+}
+
 authc__provider *authc__config_add_provider(authc_config *cfg)
 {
     struct authc *a = &cfg->a;
@@ -279,46 +313,6 @@ authc__provider *authc__config_add_provider(authc_config *cfg)
     authc__provider *p = &np[a->nproviders++];
     memset(p, 0, sizeof *p);
     return p;
-}
-
-static authc__provider *add_provider(struct authc *a)
-{
-    authc__provider *np = realloc(a->providers, (a->nproviders + 1) * sizeof *np);
-    if (!np)
-        return NULL;
-    a->providers = np;
-    authc__provider *p = &np[a->nproviders];
-    memset(p, 0, sizeof *p);
-    return p;
-}
-
-authc_err authc_config_add_credentials(authc_config *cfg, const authc_credentials_provider *cp)
-{
-    struct authc *a = &cfg->a;
-    authc__provider *p = add_provider(a);
-    if (!p)
-        return AUTHC_ERR_NOMEM;
-    p->type = AUTHC__P_CREDENTIALS;
-    p->id = strdup(cp->id ? cp->id : "credentials");
-    p->name = strdup(cp->name ? cp->name : "Credentials");
-    p->authorize = cp->authorize;
-    p->authorize_ud = cp->ud;
-    if (cp->nfields) {
-        p->fields = calloc(cp->nfields, sizeof *p->fields);
-        if (!p->fields) {
-            free(p->id);
-            free(p->name);
-            return AUTHC_ERR_NOMEM;
-        }
-        for (size_t i = 0; i < cp->nfields; i++) {
-            p->fields[i].name = cp->fields[i].name ? strdup(cp->fields[i].name) : NULL;
-            p->fields[i].label = cp->fields[i].label ? strdup(cp->fields[i].label) : NULL;
-            p->fields[i].type = cp->fields[i].type ? strdup(cp->fields[i].type) : NULL;
-        }
-        p->nfields = cp->nfields;
-    }
-    a->nproviders++;
-    return (p->id && p->name) ? AUTHC_OK : AUTHC_ERR_NOMEM;
 }
 
 void authc_config_set_adapter(authc_config *cfg, authc_adapter *ad)
@@ -354,13 +348,6 @@ static authc__jwe_key *derive_all(const struct authc *a, const char *salt, authc
     return keys;
 }
 
-static void append_err(char *err, size_t errlen, const char *msg)
-{
-    size_t l = strlen(err);
-    if (l + 1 < errlen)
-        snprintf(err + l, errlen - l, "%s%s", l ? "\n" : "", msg);
-}
-
 authc *authc_new(authc_config *cfg, char *err, size_t errlen)
 {
     if (!cfg)
@@ -380,65 +367,46 @@ authc *authc_new(authc_config *cfg, char *err, size_t errlen)
     }
     *a = cfg->a;
     free(cfg);
-    bool ok = true;
-    if (a->nsecrets == 0) {
-        append_err(err, errlen, "MissingSecret: no secret configured; set AUTH_SECRET (make one with `authc secret`)");
-        ok = false;
-    }
+    authc__problems pr = {0};
+    if (a->nsecrets == 0)
+        authc__problem(&pr, NULL, "MissingSecret: no secret configured; set AUTH_SECRET (make one with `authc secret`)");
     a->strategy = a->strategy_set >= 0 ? (authc__strategy)a->strategy_set
                                        : (a->adapter ? AUTHC__DATABASE : AUTHC__JWT);
-    if (a->strategy == AUTHC__DATABASE && !a->adapter) {
-        append_err(err, errlen, "MissingAdapter: session strategy \"database\" needs a database; set AUTHC_DATABASE");
-        ok = false;
-    }
+    if (a->strategy == AUTHC__DATABASE && !a->adapter)
+        authc__problem(&pr, NULL, "MissingAdapter: session strategy \"database\" needs a database; set AUTHC_DATABASE");
     if (a->strategy == AUTHC__DATABASE && a->adapter) {
         const authc_adapter *ad = a->adapter;
         if (!ad->ops->create_user || !ad->ops->get_user || !ad->ops->get_user_by_email || !ad->ops->get_user_by_account ||
             !ad->ops->update_user || !ad->ops->link_account || !ad->ops->create_session ||
-            !ad->ops->get_session_and_user || !ad->ops->update_session || !ad->ops->delete_session) {
-            append_err(err, errlen, "MissingAdapterMethods: the adapter lacks methods the database session strategy needs");
-            ok = false;
-        }
+            !ad->ops->get_session_and_user || !ad->ops->update_session || !ad->ops->delete_session)
+            authc__problem(&pr, NULL, "MissingAdapterMethods: the adapter lacks methods the database session strategy needs");
     }
     if (a->strategy == AUTHC__DATABASE && a->nproviders > 0) {
-        bool all_cred = true;
+        bool all_jwt = true;
         for (size_t i = 0; i < a->nproviders; i++)
-            if (a->providers[i].type != AUTHC__P_CREDENTIALS)
-                all_cred = false;
-        if (all_cred) {
-            append_err(err, errlen, "UnsupportedStrategy: credentials sign-in issues JWT sessions only; set session strategy \"jwt\" (AUTHC_SESSION_STRATEGY=jwt) or add another provider");
-            ok = false;
-        }
+            if (!a->providers[i].ops->jwt_only)
+                all_jwt = false;
+        if (all_jwt)
+            authc__problem(&pr, NULL, "UnsupportedStrategy: credentials sign-in issues JWT sessions only; set session strategy \"jwt\" (AUTHC_SESSION_STRATEGY=jwt) or add another provider");
     }
     for (size_t i = 0; i < a->nproviders; i++) {
         const authc__provider *p = &a->providers[i];
-        if (p->type == AUTHC__P_CREDENTIALS && !p->authorize) {
-            append_err(err, errlen, "MissingAuthorize: a credentials provider needs an authorize function");
-            ok = false;
-        }
-        if (p->impl_check) {
-            size_t l = strlen(err);
-            if (l && l + 1 < errlen) {
-                /* Each problem on its own line. */
-                err[l++] = '\n';
-                err[l] = '\0';
-            }
-            if (!p->impl_check(a, &a->providers[i], err + l, errlen - l))
-                ok = false;
-        }
+        size_t before = authc__problems_count(&pr);
+        if (p->ops->check && !p->ops->check(a, p, &pr) && authc__problems_count(&pr) == before)
+            authc__problem(&pr, NULL, "provider \"%.64s\" is misconfigured", p->id);
         for (size_t j = 0; j < i; j++)
-            if (!strcmp(a->providers[j].id, p->id)) {
-                char m[160];
-                snprintf(m, sizeof m, "duplicate provider id \"%.64s\"", p->id);
-                append_err(err, errlen, m);
-                ok = false;
-            }
+            if (!strcmp(a->providers[j].id, p->id))
+                authc__problem(&pr, NULL, "duplicate provider id \"%.64s\"", p->id);
     }
-    if (!ok) {
+    open_store(a, &pr);
+    if (authc__problems_count(&pr)) {
+        authc__problems_render(&pr, err, errlen);
+        authc__problems_clear(&pr);
         free_instance(a);
         free(a);
         return NULL;
     }
+    authc__problems_clear(&pr);
     /* CSRF secret: JS String([s1, s2]) joins with commas. */
     size_t tot = 0;
     for (size_t i = 0; i < a->nsecrets; i++)

@@ -1,10 +1,12 @@
 /* cookies.c — Cookie header parsing, Set-Cookie serialisation in Auth.js's
  * attribute order, session-cookie chunking, and the sealed check cookies. */
 #include <ctype.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/core_int.h"
+#include "util/parse_int.h"
 
 authc_err authc__cookies_parse(authc__ctx *c, const char *h)
 {
@@ -141,9 +143,8 @@ static size_t collect(authc__ctx *c, chunk_ref **out)
         r[n].name = kv->k;
         r[n].value = kv->v;
         const char *dot = strrchr(kv->k, '.');
-        char *end = NULL;
-        long v = dot ? strtol(dot + 1, &end, 10) : -1;
-        r[n].idx = (dot && end && !*end && dot[1]) ? (double)v : -1;
+        int v;
+        r[n].idx = dot && !authc__parse_int(dot + 1, 0, INT_MAX, &v) ? (double)v : -1;
         n++;
     }
     qsort(r, n, sizeof *r, cmp_chunk);

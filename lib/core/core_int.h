@@ -9,59 +9,10 @@
 #include "authc.h"
 #include "authc/adapter.h"
 #include "core/pages_int.h"
+#include "core/provider_api.h"
 #include "jose/jose_int.h"
+#include "util/netaddr_int.h"
 #include "util/util_int.h"
-
-/* Hard limits on what a request may carry. */
-#define AUTHC__MAX_URL          8192
-#define AUTHC__MAX_BODY         (64 * 1024)
-#define AUTHC__MAX_COOKIE_HDR   (64 * 1024)
-#define AUTHC__MAX_COOKIES      128
-#define AUTHC__MAX_FORM_PAIRS   256
-#define AUTHC__MAX_HEADER_VALUE (16 * 1024)
-#define AUTHC__MAX_SECRETS      8
-#define AUTHC__CHUNK_SIZE       3936
-#define AUTHC__CHECK_MAX_AGE    900
-
-typedef enum authc__ptype {
-    AUTHC__P_OAUTH,
-    AUTHC__P_OIDC,
-    AUTHC__P_EMAIL,
-    AUTHC__P_CREDENTIALS,
-    AUTHC__P_WEBAUTHN,
-} authc__ptype;
-
-typedef struct authc__provider {
-    char *id;
-    char *name;
-    authc__ptype type;
-    /* credentials */
-    authc_credentials_field *fields;
-    size_t nfields;
-    authc_authorize_fn authorize;
-    void *authorize_ud;
-    /* oauth/oidc/email: owned by their provider modules */
-    void *impl;
-    const char *brand_color;
-    bool allow_dangerous_email_linking;
-    /* Provider-type modules (oauth, email, webauthn) own `impl`: */
-    void (*impl_free)(void *impl);
-    /* Called once by authc_new: validate and derive; append problems to
-     * err (one per line) and return false to refuse the configuration. */
-    bool (*impl_check)(struct authc *a, struct authc__provider *p, char *err, size_t errlen);
-} authc__provider;
-
-/* Cookie keys, in the order of spec §3.1. */
-typedef enum authc__ck {
-    AUTHC__CK_SESSION,
-    AUTHC__CK_CALLBACK,
-    AUTHC__CK_CSRF,
-    AUTHC__CK_PKCE,
-    AUTHC__CK_STATE,
-    AUTHC__CK_NONCE,
-    AUTHC__CK_CHALLENGE,
-    AUTHC__CK__COUNT
-} authc__ck;
 
 typedef enum authc__strategy { AUTHC__JWT, AUTHC__DATABASE } authc__strategy;
 
@@ -89,6 +40,13 @@ struct authc {
     authc__provider *providers;
     size_t nproviders;
     authc_adapter *adapter;
+    /* The shared store (AUTHC_STORE): owned, opened by authc_new. */
+    char *store_url;
+    bool store_migrate;
+    struct authc_store *store;
+    /* AUTHC_TRUSTED_PROXIES: whose X-Forwarded-* headers count. */
+    authc__cidrs trusted;
+    bool trusted_set;
     authc_callbacks cb;
     authc_log_fn log;
     void *log_ud;
@@ -117,7 +75,7 @@ typedef struct authc__cookie_list {
 } authc__cookie_list;
 
 /* Per-request context: parsed once, read by every action. */
-typedef struct authc__ctx {
+struct authc__ctx {
     const authc *a;
     authc_arena *ar;
     const authc_request *req;
@@ -125,9 +83,13 @@ typedef struct authc__ctx {
     const char *origin;         /* "http://127.0.0.1:3000" */
     const char *host;           /* host[:port] shown on pages */
     const char *full_url;       /* origin + path + ?query */
+    const char *client_ip;      /* after trusted proxies; NULL when unknown */
+    bool peer_trusted;          /* the TCP peer is a trusted proxy (or unknown) */
     bool secure;
     const char *const *ck;      /* cookie names for this mode */
-    const char *action;
+    const char *action;         /* the route's name */
+    const authc__route *route;  /* NULL until routed */
+    bool route_owned;           /* a provider type's route */
     const char *provider_id;    /* NULL when none */
     const authc__provider *provider;
     authc__map query, cookies, body;
@@ -151,25 +113,11 @@ typedef struct authc__ctx {
     const char *log_line;
     /* Set by authc__login: the user the session now belongs to. */
     const authc_user *login_user;
-} authc__ctx;
+};
 
 /* ---- errors.c ---- */
-/* Records why a request failed (for the log) and returns e. */
-authc_err authc__fail(authc__ctx *c, authc_err e, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-void authc__log(const authc *a, const char *level, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
 /* True for the Auth.js SignInError kinds (go to the sign-in page). */
 bool authc__err_is_signin_kind(authc_err e);
-
-/* ---- response.c ---- */
-authc_err authc__res_header(authc__ctx *c, const char *name, const char *value);
-authc_err authc__res_body(authc__ctx *c, int status, const char *ctype,
-                          const char *body, size_t len);
-authc_err authc__res_json(authc__ctx *c, int status, const char *json);
-authc_err authc__res_redirect(authc__ctx *c, const char *location);
-/* Adds Cache-Control: private, no-cache, no-store; Expires: 0; Pragma. */
-authc_err authc__res_nocache(authc__ctx *c);
 
 /* ---- cookies.c ---- */
 /* Parses the Cookie header into c->cookies (first wins, %-decoded). */
@@ -184,13 +132,6 @@ const char *authc__session_read(authc__ctx *c);
 /* Queues the session value (chunked) with Expires=exp_sec, expiring stale
  * chunks; value NULL = clear every collected chunk. */
 authc_err authc__session_write(authc__ctx *c, const char *value, int64_t exp_sec);
-/* Check cookies (pkce/state/nonce/challenge): sealed JWE per §3.4. */
-authc_err authc__check_cookie_set(authc__ctx *c, authc__ck key, const char *value,
-                                  bool form_post);
-/* Reads, validates (provider must match) and queues the clearing of a
- * check cookie. *value = NULL when missing/invalid (→ InvalidCheck). */
-authc_err authc__check_cookie_use(authc__ctx *c, authc__ck key, const char **value);
-
 /* ---- csrf.c ---- */
 /* Validates/mints the CSRF token (init step). */
 authc_err authc__csrf_init(authc__ctx *c);
@@ -200,22 +141,11 @@ void authc__csrf_hash(const authc *a, const char *token, char out[65]);
 /* ---- redirects.c ---- */
 /* Init step: computes c->callback_url (§5) and queues the cookie. */
 authc_err authc__callback_url_init(authc__ctx *c);
-/* The default redirect callback: relative → origin + url; same origin →
- * url; anything else → origin. Never NULL (arena). */
-const char *authc__redirect_resolve(authc__ctx *c, const char *url);
 /* Loose "absolute http(s) URL or starts with /" test of the assertion. */
 bool authc__callback_url_acceptable(const char *url);
 
 /* ---- session.c ---- */
 authc_err authc__action_session(authc__ctx *c);
-/* Issues the session for a signed-in user (JWT cookie or DB session). */
-authc_err authc__session_issue(authc__ctx *c, const authc_user *user,
-                               const authc_account *account, bool is_new_user);
-/* Reads the current session user without side effects (authc_auth,
- * account linking). *user NULL when none. */
-authc_err authc__session_current(authc__ctx *c, authc_user **user, int64_t *expires_ms,
-                                 const char **db_token);
-
 /* ---- actions ---- */
 authc_err authc__action_providers(authc__ctx *c);
 authc_err authc__action_csrf(authc__ctx *c);
@@ -226,40 +156,15 @@ authc_err authc__action_signout(authc__ctx *c);
 authc_err authc__action_error_page(authc__ctx *c);
 authc_err authc__action_verify_request(authc__ctx *c);
 
-/* ---- login.c: account linking and session creation after a sign-in ---- */
-/* Runs the signIn callback, links or creates the user through the adapter
- * (Auth.js handleLoginOrRegister, spec §8.3), issues the session, fires
- * events and answers with the redirect (callbackUrl, or pages.newUser for a
- * new user). `profile` is the user as the provider describes it (id = the
- * provider's id for it, unused without an adapter); `account` has
- * provider, type and provider_account_id set (and tokens for OAuth). */
-authc_err authc__login(authc__ctx *c, const authc_user *profile, authc_account *account);
-
-/* ---- providers/credentials.c ---- */
-authc_err authc__credentials_callback(authc__ctx *c);
-
-/* ---- provider-type entry points (in lib/providers) ---- */
-/* POST /signin/:id for oauth/oidc: 302 to the authorization URL. */
-authc_err authc__oauth_signin(authc__ctx *c);
-/* GET (or form_post POST) /callback/:id for oauth/oidc. */
-authc_err authc__oauth_callback(authc__ctx *c);
-/* POST /signin/:id for email: send the link, 302 to verify-request. */
-authc_err authc__email_signin(authc__ctx *c);
-/* GET/POST /callback/:id for email. */
-authc_err authc__email_callback(authc__ctx *c);
-/* GET /webauthn-options/:id and POST /callback/:id for passkeys. */
-authc_err authc__webauthn_options(authc__ctx *c);
-authc_err authc__webauthn_callback(authc__ctx *c);
-
-/* ---- config.c ---- */
-/* Appends a zeroed provider to a config under construction (the caller
- * fills id, name, type and impl; id/name must be malloc'd). NULL on OOM. */
-authc__provider *authc__config_add_provider(authc_config *cfg);
+/* ---- routes.c ---- */
+/* The core row named name[0..len), else a row some configured provider's
+ * type declares (*owned set). NULL when none. Static data. */
+const authc__route *authc__route_find(const authc *a, const char *name, size_t len, bool *owned);
+/* The row of one provider type, or NULL. */
+const authc__route *authc__route_of_type(const authc__provider_ops *ops, const char *name, size_t len);
 
 /* ---- helpers in router.c ---- */
 const authc__provider *authc__provider_find(const authc *a, const char *id);
-const char *authc__ptype_name(authc__ptype t);
-authc__lang authc__ctx_lang(const authc__ctx *c);
 const char *authc__request_header(const authc_request *r, const char *name);
 /* URL of an error page for e (§10.1), absolute, arena-owned. */
 const char *authc__error_url(authc__ctx *c, authc_err e);

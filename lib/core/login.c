@@ -40,6 +40,138 @@ static bool is_webauthn(const authc_account *acct)
     return acct->type && !strcmp(acct->type, "webauthn");
 }
 
+/* Email sign-in: the user with that address (verified now), else a new
+ * one; a session of another user is dropped. */
+static authc_err email_user(authc__ctx *c, const authc_user *profile, const authc_user *current,
+                            const char *cur_token, authc_user **user, bool *is_new)
+{
+    authc_adapter *ad = c->a->adapter;
+    authc_user *existing = NULL, *out = NULL;
+    authc_err e;
+    if ((e = need(c, ad->ops->get_user_by_email, "getUserByEmail")))
+        return e;
+    if ((e = ad->ops->get_user_by_email(ad, c->ar, profile->email, &existing)))
+        return adapter_fail(c, e, "getUserByEmail");
+    if (existing) {
+        if (cur_token && current && strcmp(current->id, existing->id) && ad->ops->delete_session)
+            (void)ad->ops->delete_session(ad, c->ar, cur_token, NULL);
+        authc_user upd = {.id = existing->id, .email_verified = authc__now_ms(),
+                          .fields = AUTHC_USER_F_EMAIL_VERIFIED};
+        if ((e = need(c, ad->ops->update_user, "updateUser")))
+            return e;
+        if ((e = ad->ops->update_user(ad, c->ar, &upd, &out)))
+            return adapter_fail(c, e, "updateUser");
+        *user = out ? out : existing;
+        fire(c, "updateUser", *user);
+        return AUTHC_OK;
+    }
+    authc_user in = {.email = profile->email, .email_verified = authc__now_ms()};
+    if ((e = need(c, ad->ops->create_user, "createUser")))
+        return e;
+    if ((e = ad->ops->create_user(ad, c->ar, &in, &out)) || !out)
+        return adapter_fail(c, e ? e : AUTHC_ERR_ADAPTER, "createUser");
+    *user = out;
+    *is_new = true;
+    fire(c, "createUser", *user);
+    return AUTHC_OK;
+}
+
+/* An unknown account and nobody signed in: link to the user with that
+ * email only when the provider allows it, else create a user; then link. */
+static authc_err first_account(authc__ctx *c, const authc_user *profile, authc_account *account,
+                               authc_user **user, bool *is_new)
+{
+    authc_adapter *ad = c->a->adapter;
+    authc_user *by_email = NULL;
+    authc_err e;
+    if (profile->email) {
+        if ((e = need(c, ad->ops->get_user_by_email, "getUserByEmail")))
+            return e;
+        if ((e = ad->ops->get_user_by_email(ad, c->ar, profile->email, &by_email)))
+            return adapter_fail(c, e, "getUserByEmail");
+    }
+    if (by_email) {
+        if (is_webauthn(account))
+            return authc__fail(c, AUTHC_ERR_ACCOUNT_NOT_LINKED,
+                               "AccountNotLinked: a user with this email exists; sign in and add the passkey");
+        if (!c->provider || !c->provider->allow_dangerous_email_linking)
+            return authc__fail(c, AUTHC_ERR_OAUTH_ACCOUNT_NOT_LINKED,
+                               "OAuthAccountNotLinked: a user with this email exists but the %s account is not linked "
+                               "(set allowDangerousEmailAccountLinking only if the provider verifies emails)",
+                               account->provider);
+        *user = by_email;
+    } else {
+        authc_user in = *profile;
+        in.id = NULL;
+        in.email_verified = AUTHC_NO_TIME;
+        authc_user *out = NULL;
+        if ((e = need(c, ad->ops->create_user, "createUser")))
+            return e;
+        if ((e = ad->ops->create_user(ad, c->ar, &in, &out)) || !out)
+            return adapter_fail(c, e ? e : AUTHC_ERR_ADAPTER, "createUser");
+        *user = out;
+        *is_new = true;
+    }
+    fire(c, "createUser", *user); /* Auth.js fires it for dangerous links too */
+    account->user_id = (*user)->id;
+    if ((e = need(c, ad->ops->link_account, "linkAccount")))
+        return e;
+    if ((e = ad->ops->link_account(ad, c->ar, account, NULL)))
+        return adapter_fail(c, e, "linkAccount");
+    fire(c, "linkAccount", *user);
+    return AUTHC_OK;
+}
+
+/* With an adapter: who the user is (Auth.js handleLoginOrRegister), then
+ * the session (the current one kept when the account joins it). */
+static authc_err adapter_login(authc__ctx *c, const authc_user *profile, authc_account *account,
+                               authc_user *by_account, authc_user **user, bool *is_new)
+{
+    const authc *a = c->a;
+    authc_adapter *ad = a->adapter;
+    authc_user *current = NULL;
+    const char *cur_token = NULL;
+    authc_err e;
+    if ((e = authc__session_current(c, &current, NULL, &cur_token)))
+        return e;
+    if (current && a->strategy == AUTHC__JWT && current->id) {
+        /* The JWT only carries the id: load the stored user. */
+        authc_user *stored = NULL;
+        if (ad->ops->get_user && (e = ad->ops->get_user(ad, c->ar, current->id, &stored)))
+            return adapter_fail(c, e, "getUser");
+        current = stored;
+    }
+    bool keep_session = false;
+    if (is_email(account)) {
+        e = email_user(c, profile, current, cur_token, user, is_new);
+    } else if (by_account) {
+        if (current && strcmp(current->id, by_account->id) != 0)
+            return authc__fail(c, AUTHC_ERR_OAUTH_ACCOUNT_NOT_LINKED,
+                               "OAuthAccountNotLinked: this %s account belongs to another user than the one signed in",
+                               account->provider);
+        *user = by_account;
+        keep_session = current != NULL;
+    } else if (current) {
+        account->user_id = current->id;
+        if ((e = need(c, ad->ops->link_account, "linkAccount")))
+            return e;
+        if ((e = ad->ops->link_account(ad, c->ar, account, NULL)))
+            return adapter_fail(c, e, "linkAccount");
+        fire(c, "linkAccount", current);
+        *user = current;
+        keep_session = true;
+    } else {
+        e = first_account(c, profile, account, user, is_new);
+    }
+    if (e)
+        return e;
+    if (keep_session && a->strategy == AUTHC__DATABASE && cur_token)
+        /* Same session: re-send its cookie unchanged in value. */
+        return authc__cookie_push(c, &c->cookies_out, c->ck[AUTHC__CK_SESSION], cur_token, -1,
+                                  authc__now_ms() / 1000 + a->max_age);
+    return authc__session_issue(c, *user, account, *is_new);
+}
+
 authc_err authc__login(authc__ctx *c, const authc_user *profile, authc_account *account)
 {
     const authc *a = c->a;
@@ -69,122 +201,19 @@ authc_err authc__login(authc__ctx *c, const authc_user *profile, authc_account *
         if (redir)
             target = authc__redirect_resolve(c, redir);
     }
-
-    if (!ad) {
+    if (ad) {
+        e = adapter_login(c, profile, account, by_account, &user, &is_new);
+    } else {
         /* Auth.js without an adapter: the user lives only in the JWT and
          * gets a fresh random id on every sign-in. */
         char id[37];
-        if ((e = authc__uuid(id)))
-            return e;
-        user->id = authc_arena_strdup(c->ar, id);
-        if ((e = authc__session_issue(c, user, account, false)))
-            return e;
-    } else {
-        authc_user *current = NULL;
-        const char *cur_token = NULL;
-        if ((e = authc__session_current(c, &current, NULL, &cur_token)))
-            return e;
-        if (current && a->strategy == AUTHC__JWT && current->id) {
-            /* The JWT only carries the id: load the stored user. */
-            authc_user *stored = NULL;
-            if (ad->ops->get_user && (e = ad->ops->get_user(ad, c->ar, current->id, &stored)))
-                return adapter_fail(c, e, "getUser");
-            current = stored;
-        }
-        bool keep_session = false;
-        if (is_email(account)) {
-            authc_user *existing = NULL;
-            if ((e = need(c, ad->ops->get_user_by_email, "getUserByEmail")))
-                return e;
-            if ((e = ad->ops->get_user_by_email(ad, c->ar, profile->email, &existing)))
-                return adapter_fail(c, e, "getUserByEmail");
-            if (existing) {
-                if (cur_token && current && strcmp(current->id, existing->id) && ad->ops->delete_session)
-                    (void)ad->ops->delete_session(ad, c->ar, cur_token, NULL);
-                authc_user upd = {.id = existing->id, .email_verified = authc__now_ms(),
-                                  .fields = AUTHC_USER_F_EMAIL_VERIFIED};
-                authc_user *out = NULL;
-                if ((e = need(c, ad->ops->update_user, "updateUser")))
-                    return e;
-                if ((e = ad->ops->update_user(ad, c->ar, &upd, &out)))
-                    return adapter_fail(c, e, "updateUser");
-                user = out ? out : existing;
-                fire(c, "updateUser", user);
-            } else {
-                authc_user in = {.email = profile->email, .email_verified = authc__now_ms()};
-                authc_user *out = NULL;
-                if ((e = need(c, ad->ops->create_user, "createUser")))
-                    return e;
-                if ((e = ad->ops->create_user(ad, c->ar, &in, &out)) || !out)
-                    return adapter_fail(c, e ? e : AUTHC_ERR_ADAPTER, "createUser");
-                user = out;
-                is_new = true;
-                fire(c, "createUser", user);
-            }
-        } else if (by_account) {
-            if (current && strcmp(current->id, by_account->id) != 0)
-                return authc__fail(c, AUTHC_ERR_OAUTH_ACCOUNT_NOT_LINKED,
-                                   "OAuthAccountNotLinked: this %s account belongs to another user than the one signed in",
-                                   account->provider);
-            user = by_account;
-            keep_session = current != NULL;
-        } else if (current) {
-            account->user_id = current->id;
-            if ((e = need(c, ad->ops->link_account, "linkAccount")))
-                return e;
-            if ((e = ad->ops->link_account(ad, c->ar, account, NULL)))
-                return adapter_fail(c, e, "linkAccount");
-            fire(c, "linkAccount", current);
-            user = current;
-            keep_session = true;
-        } else {
-            authc_user *by_email = NULL;
-            if (profile->email) {
-                if ((e = need(c, ad->ops->get_user_by_email, "getUserByEmail")))
-                    return e;
-                if ((e = ad->ops->get_user_by_email(ad, c->ar, profile->email, &by_email)))
-                    return adapter_fail(c, e, "getUserByEmail");
-            }
-            if (by_email) {
-                if (is_webauthn(account))
-                    return authc__fail(c, AUTHC_ERR_ACCOUNT_NOT_LINKED,
-                                       "AccountNotLinked: a user with this email exists; sign in and add the passkey");
-                if (!c->provider || !c->provider->allow_dangerous_email_linking)
-                    return authc__fail(c, AUTHC_ERR_OAUTH_ACCOUNT_NOT_LINKED,
-                                       "OAuthAccountNotLinked: a user with this email exists but the %s account is not linked "
-                                       "(set allowDangerousEmailAccountLinking only if the provider verifies emails)",
-                                       account->provider);
-                user = by_email;
-            } else {
-                authc_user in = *profile;
-                in.id = NULL;
-                in.email_verified = AUTHC_NO_TIME;
-                authc_user *out = NULL;
-                if ((e = need(c, ad->ops->create_user, "createUser")))
-                    return e;
-                if ((e = ad->ops->create_user(ad, c->ar, &in, &out)) || !out)
-                    return adapter_fail(c, e ? e : AUTHC_ERR_ADAPTER, "createUser");
-                user = out;
-                is_new = true;
-            }
-            fire(c, "createUser", user); /* Auth.js fires it for dangerous links too */
-            account->user_id = user->id;
-            if ((e = need(c, ad->ops->link_account, "linkAccount")))
-                return e;
-            if ((e = ad->ops->link_account(ad, c->ar, account, NULL)))
-                return adapter_fail(c, e, "linkAccount");
-            fire(c, "linkAccount", user);
-        }
-        if (keep_session && a->strategy == AUTHC__DATABASE && cur_token) {
-            /* Same session: re-send its cookie unchanged in value. */
-            e = authc__cookie_push(c, &c->cookies_out, c->ck[AUTHC__CK_SESSION], cur_token, -1,
-                                   authc__now_ms() / 1000 + a->max_age);
-        } else {
-            e = authc__session_issue(c, user, account, is_new);
-        }
-        if (e)
-            return e;
+        if (!(e = authc__uuid(id)))
+            user->id = authc_arena_strdup(c->ar, id);
+        if (!e)
+            e = authc__session_issue(c, user, account, false);
     }
+    if (e)
+        return e;
     c->login_user = user;
     fire(c, "signIn", user);
     c->log_line = authc_arena_printf(c->ar, "signIn provider=%s user=%s%s", account->provider,

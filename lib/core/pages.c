@@ -4,12 +4,12 @@
 #include <string.h>
 
 #include "core/pages_int.h"
+#include "util/parse_int.h"
 #include "util/util_int.h"
 
 /* Hard cap on one rendered page; far above any sane configuration. */
 #define PAGE_MAX (256u * 1024u)
-/* Longest theme colour / logo URL we accept; longer ones are ignored. */
-#define COLOR_MAX 64u
+/* Longest logo URL we accept; longer ones are ignored. */
 #define LOGO_MAX 2048u
 
 /* ------------------------------------------------------------------ */
@@ -237,16 +237,6 @@ static const char CSS[] =
 /* Theme validation: a theme value reaches CSS or an attribute only when it
  * cannot break out of it. Anything else is ignored (treated as unset). */
 
-static bool is_hex(char c)
-{
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-}
-
-static bool is_alpha(char c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-}
-
 static bool prefix_ci(const char *s, const char *pre)
 {
     for (; *pre; s++, pre++) {
@@ -256,47 +246,6 @@ static bool prefix_ci(const char *s, const char *pre)
         if (c != *pre)
             return false;
     }
-    return true;
-}
-
-/* #hex (3/4/6/8 digits), rgb()/rgba()/hsl()/hsla() holding only digits and
- * separators, or a named colour of letters only. */
-static bool color_ok(const char *s)
-{
-    if (!s)
-        return false;
-    size_t n = strnlen(s, COLOR_MAX + 1);
-    if (n == 0 || n > COLOR_MAX)
-        return false;
-    if (s[0] == '#') {
-        size_t d = n - 1;
-        if (d != 3 && d != 4 && d != 6 && d != 8)
-            return false;
-        for (size_t i = 1; i < n; i++)
-            if (!is_hex(s[i]))
-                return false;
-        return true;
-    }
-    static const char *const fns[] = {"rgba(", "rgb(", "hsla(", "hsl("};
-    for (size_t f = 0; f < sizeof fns / sizeof fns[0]; f++) {
-        size_t fl = strlen(fns[f]);
-        if (!prefix_ci(s, fns[f]))
-            continue;
-        if (n < fl + 2 || s[n - 1] != ')')
-            return false;
-        bool digit = false;
-        for (size_t i = fl; i < n - 1; i++) {
-            char c = s[i];
-            if (c >= '0' && c <= '9')
-                digit = true;
-            else if (!strchr(" .,%/-+", c))
-                return false;
-        }
-        return digit;
-    }
-    for (size_t i = 0; i < n; i++)
-        if (!is_alpha(s[i]))
-            return false;
     return true;
 }
 
@@ -325,12 +274,34 @@ static bool logo_ok(const char *s)
     return true;
 }
 
-static const char *scheme_of(const authc__theme *t)
+const char *authc__page_scheme(const authc__theme *t)
 {
     const char *s = t ? t->color_scheme : NULL;
     if (s && (strcmp(s, "light") == 0 || strcmp(s, "dark") == 0))
         return s;
     return "auto";
+}
+
+void authc__page_theme_vars(authc__buf *b, const authc__theme *t, bool with_button_text)
+{
+    bool brand = t && authc__color_ok(t->brand_color);
+    bool btext = with_button_text && t && authc__color_ok(t->button_text);
+    if (!brand && !btext)
+        return;
+    /* Validated, so these cannot close the rule or the element; escaped
+     * anyway as a second line of defence. */
+    authc__buf_adds(b, "<style>:root{");
+    if (brand) {
+        authc__buf_adds(b, "--brand-color:");
+        authc__buf_add_html(b, t->brand_color);
+        if (btext)
+            authc__buf_addc(b, ';');
+    }
+    if (btext) {
+        authc__buf_adds(b, "--button-text-color:");
+        authc__buf_add_html(b, t->button_text);
+    }
+    authc__buf_adds(b, "}</style>");
 }
 
 /* ------------------------------------------------------------------ */
@@ -365,28 +336,11 @@ static void open_page(authc__buf *b, const authc__theme *t, authc__lang lang,
                        "initial-scale=1\"><style>");
     authc__buf_adds(b, CSS);
     authc__buf_adds(b, "</style>");
-    bool brand = t && color_ok(t->brand_color);
-    bool btext = with_button_text && t && color_ok(t->button_text);
-    if (brand || btext) {
-        /* Validated above, so these cannot close the rule or the element;
-         * escaped anyway as a second line of defence. */
-        authc__buf_adds(b, "<style>:root{");
-        if (brand) {
-            authc__buf_adds(b, "--brand-color:");
-            h(b, t->brand_color);
-            if (btext)
-                authc__buf_addc(b, ';');
-        }
-        if (btext) {
-            authc__buf_adds(b, "--button-text-color:");
-            h(b, t->button_text);
-        }
-        authc__buf_adds(b, "}</style>");
-    }
+    authc__page_theme_vars(b, t, with_button_text);
     authc__buf_adds(b, "<title>");
     h(b, title);
     authc__buf_adds(b, "</title></head><body class=\"__next-auth-theme-");
-    authc__buf_adds(b, scheme_of(t));
+    authc__buf_adds(b, authc__page_scheme(t));
     authc__buf_adds(b, "\"><div class=\"page\"><div class=\"");
     authc__buf_adds(b, root_class);
     authc__buf_adds(b, "\">");
@@ -432,24 +386,11 @@ static void signin_with(authc__buf *b, const page_strings *S, const char *name)
 static void initial_of(const char *name, char out[5])
 {
     const unsigned char *s = (const unsigned char *)(name ? name : "");
-    size_t n = 0;
-    if (s[0] >= 0xc2 && s[0] <= 0xdf)
-        n = 2;
-    else if (s[0] >= 0xe0 && s[0] <= 0xef)
-        n = 3;
-    else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-        n = 4;
-    if (n) {
-        for (size_t i = 1; i < n; i++)
-            if ((s[i] & 0xc0) != 0x80) {
-                n = 0;
-                break;
-            }
-        if (n) {
-            memcpy(out, s, n);
-            out[n] = '\0';
-            return;
-        }
+    size_t n = authc__utf8_next(s, strnlen((const char *)s, 4), NULL);
+    if (n > 1) {
+        memcpy(out, s, n);
+        out[n] = '\0';
+        return;
     }
     char c = (s[0] > 0x20 && s[0] < 0x7f) ? (char)s[0] : '?';
     if (c >= 'a' && c <= 'z')
@@ -475,15 +416,9 @@ static void provider_glyph(authc__buf *b, const char *name)
     authc__buf_adds(b, "</text></svg>");
 }
 
-static bool is_form_type(const char *type)
+static bool is_form_part(authc__page_part part)
 {
-    return type && (strcmp(type, "email") == 0 || strcmp(type, "credentials") == 0 ||
-                    strcmp(type, "webauthn") == 0);
-}
-
-static bool is_oauth_type(const char *type)
-{
-    return type && (strcmp(type, "oauth") == 0 || strcmp(type, "oidc") == 0);
+    return part == AUTHC__PART_EMAIL || part == AUTHC__PART_FIELDS || part == AUTHC__PART_PASSKEY;
 }
 
 static void oauth_form(authc__buf *b, const page_strings *S,
@@ -496,7 +431,7 @@ static void oauth_form(authc__buf *b, const page_strings *S,
     if (p->callback_url && *p->callback_url)
         hidden(b, "callbackUrl", p->callback_url);
     authc__buf_adds(b, "<button type=\"submit\" class=\"button\"");
-    if (color_ok(pr->brand_color)) {
+    if (authc__color_ok(pr->brand_color)) {
         authc__buf_adds(b, " style=\"--provider-brand-color:");
         h(b, pr->brand_color);
         authc__buf_addc(b, '"');
@@ -754,24 +689,24 @@ authc_err authc__page_signin(authc_arena *ar, const authc__signin_page *p,
     const authc__page_provider *prev = NULL;
     for (size_t i = 0; i < p->nproviders; i++) {
         const authc__page_provider *pr = &p->providers[i];
-        bool form = is_form_type(pr->type);
-        if (!form && !is_oauth_type(pr->type))
+        bool form = is_form_part(pr->part);
+        if (!form && pr->part != AUTHC__PART_BUTTON)
             continue;
         /* Auth.js puts <hr/> before the first form-type provider that
          * follows an oauth one, and after every form-type provider that is
          * not last. */
         const authc__page_provider *next = NULL;
         for (size_t j = i + 1; j < p->nproviders && !next; j++)
-            if (is_form_type(p->providers[j].type) || is_oauth_type(p->providers[j].type))
+            if (p->providers[j].part != AUTHC__PART_NONE)
                 next = &p->providers[j];
         authc__buf_adds(&b, "<div class=\"provider\">");
-        if (form && prev && !is_form_type(prev->type))
+        if (form && prev && !is_form_part(prev->part))
             authc__buf_adds(&b, "<hr/>");
         if (!form)
             oauth_form(&b, S, p, pr);
-        else if (strcmp(pr->type, "email") == 0)
+        else if (pr->part == AUTHC__PART_EMAIL)
             email_form(&b, S, p, pr);
-        else if (strcmp(pr->type, "credentials") == 0)
+        else if (pr->part == AUTHC__PART_FIELDS)
             credentials_form(&b, S, p, pr);
         else
             webauthn_form(&b, S, p, pr);

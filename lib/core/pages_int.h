@@ -6,6 +6,7 @@
 #include <stddef.h>
 
 #include "authc.h"
+#include "util/util_int.h"
 
 typedef enum authc__lang { AUTHC__LANG_EN = 0, AUTHC__LANG_ZH = 1 } authc__lang;
 
@@ -16,10 +17,19 @@ typedef struct authc__theme {
     const char *button_text;   /* CSS colour of button text or NULL */
 } authc__theme;
 
+/* How the built-in sign-in page shows a provider. */
+typedef enum authc__page_part {
+    AUTHC__PART_NONE = 0,       /* not shown */
+    AUTHC__PART_BUTTON,         /* a "Sign in with X" button (OAuth/OIDC) */
+    AUTHC__PART_EMAIL,          /* an email address form */
+    AUTHC__PART_FIELDS,         /* the provider's own fields (credentials) */
+    AUTHC__PART_PASSKEY,        /* the passkey form and its script */
+} authc__page_part;
+
 typedef struct authc__page_provider {
     const char *id;
     const char *name;
-    const char *type;          /* "oauth" "oidc" "email" "credentials" "webauthn" */
+    authc__page_part part;     /* from the provider type's ops table */
     const char *signin_url;    /* absolute: <origin><base>/signin/<id> */
     const char *callback_url;  /* absolute: <origin><base>/callback/<id> */
     const authc_credentials_field *fields; /* credentials only */
@@ -58,6 +68,13 @@ authc_err authc__page_error(authc_arena *ar, const authc__theme *t,
                             authc__lang lang, const char *error,
                             const char *origin, const char *signin_url,
                             char **html, size_t *len, int *status);
+
+/* The theme's colour scheme class suffix: "light", "dark" or "auto". Static. */
+const char *authc__page_scheme(const authc__theme *t);
+/* Appends <style>:root{--brand-color:…;--button-text-color:…}</style> for
+ * the theme's valid colours (nothing when neither is valid); the button
+ * text colour only when with_button_text. Every page uses this one rule. */
+void authc__page_theme_vars(authc__buf *b, const authc__theme *t, bool with_button_text);
 
 /* Picks the page language: override "en" / "zh-CN" wins; "auto"/NULL →
  * the best match of an Accept-Language header (q-values honoured; zh,

@@ -21,7 +21,7 @@ authc_err authc__action_providers(authc__ctx *c)
         authc__buf_adds(&b, ",\"name\":");
         authc__buf_add_json_str(&b, p->name);
         authc__buf_adds(&b, ",\"type\":");
-        authc__buf_add_json_str(&b, authc__ptype_name(p->type));
+        authc__buf_add_json_str(&b, p->ops->type);
         char *su = authc_arena_printf(c->ar, "%s%s/signin/%s", c->origin, bp, p->id);
         char *cu = authc_arena_printf(c->ar, "%s%s/callback/%s", c->origin, bp, p->id);
         authc__buf_adds(&b, ",\"signinUrl\":");

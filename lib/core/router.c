@@ -7,9 +7,6 @@
 
 #include "core/core_int.h"
 
-static const char *ACTIONS[] = {"providers", "session", "csrf", "signin", "signout",
-                                "callback", "verify-request", "error", "webauthn-options"};
-
 const char *authc__request_header(const authc_request *r, const char *name)
 {
     for (size_t i = 0; i < r->nheaders; i++)
@@ -24,87 +21,6 @@ const authc__provider *authc__provider_find(const authc *a, const char *id)
         if (!strcmp(a->providers[i].id, id))
             return &a->providers[i];
     return NULL;
-}
-
-const char *authc__ptype_name(authc__ptype t)
-{
-    switch (t) {
-    case AUTHC__P_OAUTH: return "oauth";
-    case AUTHC__P_OIDC: return "oidc";
-    case AUTHC__P_EMAIL: return "email";
-    case AUTHC__P_CREDENTIALS: return "credentials";
-    case AUTHC__P_WEBAUTHN: return "webauthn";
-    }
-    return "oauth";
-}
-
-authc__lang authc__ctx_lang(const authc__ctx *c)
-{
-    return authc__lang_pick(c->a->lang, c->accept_language);
-}
-
-bool authc_handles_path(const authc *a, const char *path)
-{
-    if (!path)
-        return false;
-    size_t bl = strcmp(a->base_path, "/") ? strlen(a->base_path) : 0;
-    /* The base itself too (Auth.js answers it with 400), but not
-     * "/authfoo": a server may have its own files next to the base. */
-    return strncmp(path, a->base_path, bl) == 0 &&
-           (path[bl] == '\0' || path[bl] == '/' || path[bl] == '?' || bl == 0);
-}
-
-/* Exact action/provider split of a path under the base path. Returns the
- * action length; *prov points after "action/" or is NULL. */
-static size_t route_split(const authc *a, const char *path, const char **act, const char **prov)
-{
-    size_t bl = strcmp(a->base_path, "/") ? strlen(a->base_path) : 0;
-    const char *rest = path + bl;
-    while (*rest == '/')
-        rest++;
-    size_t end = strcspn(rest, "?#");
-    size_t al = strcspn(rest, "/?#");
-    *act = rest;
-    *prov = al < end && rest[al] == '/' ? rest + al + 1 : NULL;
-    return al;
-}
-
-static bool act_is(const char *act, size_t al, const char *name)
-{
-    return strlen(name) == al && !memcmp(act, name, al);
-}
-
-authc_pool authc_route_pool(const authc *a, const char *method, const char *path)
-{
-    if (!authc_handles_path(a, path))
-        return AUTHC_POOL_INLINE;
-    const char *act, *prov;
-    size_t al = route_split(a, path, &act, &prov);
-    bool post = method && !strcmp(method, "POST");
-    bool db = a->adapter && a->strategy == AUTHC__DATABASE;
-    if (act_is(act, al, "callback") && prov) {
-        char id[128];
-        size_t il = strcspn(prov, "/?#");
-        if (il < sizeof id) {
-            memcpy(id, prov, il);
-            id[il] = '\0';
-            const authc__provider *p = authc__provider_find(a, id);
-            if (p && p->type == AUTHC__P_CREDENTIALS)
-                return AUTHC_POOL_CPU;
-        }
-        return AUTHC_POOL_NET;
-    }
-    if ((act_is(act, al, "signin") && post && prov) || act_is(act, al, "webauthn-options"))
-        return AUTHC_POOL_NET;
-    /* With a database every session read is a round trip. */
-    if (db && (act_is(act, al, "session") || act_is(act, al, "signout")))
-        return AUTHC_POOL_DB;
-    return AUTHC_POOL_INLINE;
-}
-
-bool authc_may_block(const authc *a, const char *method, const char *path)
-{
-    return authc_route_pool(a, method, path) != AUTHC_POOL_INLINE;
 }
 
 const char *authc__error_url(authc__ctx *c, authc_err e)
@@ -134,6 +50,25 @@ const char *authc__error_url(authc__ctx *c, authc_err e)
 }
 
 /* ---- request parsing -------------------------------------------------- */
+
+/* Who is asking: from a trusted proxy, the right-most untrusted
+ * X-Forwarded-For hop. A request without client_addr (an embedding app
+ * that does not say) keeps Auth.js's behaviour: its headers are believed. */
+static void client_identity(authc__ctx *c)
+{
+    const authc_request *r = c->req;
+    if (!r->client_addr) {
+        c->peer_trusted = true;
+        return;
+    }
+    c->peer_trusted = authc__peer_trusted(&c->a->trusted, r->client_addr);
+    char *ip = authc_arena_alloc(c->ar, AUTHC__IP_STR);
+    if (ip) {
+        authc__client_ip(&c->a->trusted, r->client_addr,
+                         authc__request_header(r, "X-Forwarded-For"), ip, AUTHC__IP_STR);
+        c->client_ip = ip;
+    }
+}
 
 static authc_err parse_origin(authc__ctx *c, const char *url, const char **path, const char **query)
 {
@@ -167,19 +102,19 @@ static authc_err parse_origin(authc__ctx *c, const char *url, const char **path,
         c->host = u.port ? authc__join(c->ar, u.host, ":", u.port, NULL) : u.host;
         https = !strcmp(u.scheme, "https");
     } else {
-        const char *xfh = authc__request_header(r, "X-Forwarded-Host");
-        const char *xfp = authc__request_header(r, "X-Forwarded-Proto");
-        const char *host = xfh && *xfh ? xfh : authc__request_header(r, "Host");
-        const char *scheme = xfp && *xfp ? xfp : (r->scheme ? r->scheme : "http");
+        /* Forwarded values count only from a trusted proxy, and of a list
+         * only the right-most: the one that proxy appended (a client's
+         * own X-Forwarded-Host sits further left). */
+        char hb[512], pb[16];
+        const char *xfh = c->peer_trusted ? authc__forwarded_last(
+                              authc__request_header(r, "X-Forwarded-Host"), hb, sizeof hb) : NULL;
+        const char *xfp = c->peer_trusted ? authc__forwarded_last(
+                              authc__request_header(r, "X-Forwarded-Proto"), pb, sizeof pb) : NULL;
+        const char *host = xfh ? xfh : authc__request_header(r, "Host");
+        const char *scheme = xfp ? xfp : (r->scheme ? r->scheme : "http");
         if (!host || !*host)
             return authc__fail(c, AUTHC_ERR_BAD_REQUEST, "request has no Host header and AUTH_URL is not set");
-        /* Proxies may send a list: the first hop is the client's view. */
-        size_t hl = xfh && *xfh ? strcspn(host, ",") : strlen(host);
-        size_t sl = xfp && *xfp ? strcspn(scheme, ",") : strlen(scheme);
-        while (hl && host[hl - 1] == ' ')
-            hl--;
-        while (sl && scheme[sl - 1] == ' ')
-            sl--;
+        size_t hl = strlen(host), sl = strlen(scheme);
         char *o = authc_arena_alloc(c->ar, sl + hl + 5);
         if (o) {
             memcpy(o, scheme, sl);
@@ -225,15 +160,15 @@ static bool parse_route(authc__ctx *c, const char *path)
     }
     if (n < 1 || n > 2)
         return false;
-    const char *action = NULL;
-    for (size_t i = 0; i < sizeof ACTIONS / sizeof *ACTIONS; i++)
-        if (strlen(ACTIONS[i]) == segl[0] && !strncmp(ACTIONS[i], seg[0], segl[0]))
-            action = ACTIONS[i];
-    if (!action)
+    bool owned;
+    const authc__route *r = authc__route_find(a, seg[0], segl[0], &owned);
+    if (!r)
         return false;
-    c->action = action;
+    c->route = r;
+    c->route_owned = owned;
+    c->action = r->name;
     if (n == 2) {
-        if (strcmp(action, "signin") && strcmp(action, "callback") && strcmp(action, "webauthn-options"))
+        if (!owned && !(r->flags & AUTHC__R_PROVIDER))
             return false;
         char *pid = authc__pct_decode(c->ar, seg[1], segl[1], false);
         if (!pid)
@@ -332,9 +267,7 @@ static authc_err assertion_response(authc__ctx *c, authc_err e)
 {
     log_error(c, e);
     c->res->nheaders = 0;
-    bool page = c->action && !c->post &&
-                (!strcmp(c->action, "signin") || !strcmp(c->action, "signout") ||
-                 !strcmp(c->action, "error") || !strcmp(c->action, "verify-request"));
+    bool page = c->route && (c->route->flags & AUTHC__R_PAGE) && !c->post;
     if (page) {
         if (c->a->pages_error && c->origin) {
             const char *u = authc_arena_printf(c->ar, "%s%s%s%s", c->a->pages_error[0] == '/' ? c->origin : "",
@@ -372,28 +305,14 @@ static authc_err error_response(authc__ctx *c, authc_err e)
 
 static authc_err dispatch(authc__ctx *c)
 {
-    const char *act = c->action;
-    if (!strcmp(act, "providers") && !c->post)
-        return authc__action_providers(c);
-    if (!strcmp(act, "csrf") && !c->post)
-        return authc__action_csrf(c);
-    if (!strcmp(act, "session"))
-        return authc__action_session(c);
-    if (!strcmp(act, "signin"))
-        return c->provider_id || c->post ? authc__action_signin(c) : authc__action_signin_page(c);
-    if (!strcmp(act, "callback"))
-        return authc__action_callback(c);
-    if (!strcmp(act, "signout"))
-        return authc__action_signout(c);
-    if (!strcmp(act, "error") && !c->post)
-        return authc__action_error_page(c);
-    if (!strcmp(act, "verify-request") && !c->post)
-        return authc__action_verify_request(c);
-    if (!strcmp(act, "webauthn-options") && !c->post && c->provider &&
-        c->provider->type == AUTHC__P_WEBAUTHN)
-        return authc__webauthn_options(c);
-    return authc__fail(c, AUTHC_ERR_CONFIGURATION, "UnknownAction: %s %s is not supported",
-                       c->post ? "POST" : "GET", act);
+    const authc__route *r = c->route;
+    /* A provider route runs only for a provider whose type owns it. */
+    if (c->route_owned)
+        r = c->provider ? authc__route_of_type(c->provider->ops, c->action, strlen(c->action)) : NULL;
+    if (!r || !(r->methods & (c->post ? AUTHC__POST : AUTHC__GET)))
+        return authc__fail(c, AUTHC_ERR_CONFIGURATION, "UnknownAction: %s %s is not supported",
+                           c->post ? "POST" : "GET", c->action);
+    return r->handler(c);
 }
 
 /* Runs one request; the response is always filled. */
@@ -408,6 +327,7 @@ static authc_err run(authc__ctx *c, bool *no_init_cookies)
     c->post = r->method && !strcmp(r->method, "POST");
     bool get = r->method && !strcmp(r->method, "GET");
     const char *path = NULL, *query = NULL;
+    client_identity(c);
     authc_err e = parse_origin(c, url, &path, &query);
     if (e == AUTHC_ERR_NOMEM)
         return e;
@@ -416,6 +336,7 @@ static authc_err run(authc__ctx *c, bool *no_init_cookies)
         if (!c->err_detail)
             authc__fail(c, AUTHC_ERR_BAD_REQUEST, "no such route: %s %s", r->method ? r->method : "?", path ? path : "?");
         c->action = NULL;
+        c->route = NULL;
         *no_init_cookies = true;
         return authc__res_json(c, 400, "\"Bad request.\"");
     }
@@ -607,7 +528,7 @@ authc_err authc_sign_in(const authc *a, const authc_request *req, const char *pr
     authc__buf pb;
     authc__buf_init(&pb, ar, AUTHC__MAX_URL);
     authc__buf_adds(&pb, bp);
-    authc__buf_adds(&pb, p && p->type == AUTHC__P_CREDENTIALS ? "/callback/" : "/signin/");
+    authc__buf_adds(&pb, p && p->ops->signin_at_callback ? "/callback/" : "/signin/");
     authc__buf_add_uri_component(&pb, provider ? provider : "undefined");
     authc_err e;
     if (b.err || pb.err) {

@@ -4,17 +4,23 @@
 
 #include "core/core_int.h"
 
+/* Starts "key": after a comma unless it is the first member. */
+static void member_key(authc__buf *b, bool *first, const char *key)
+{
+    if (!*first)
+        authc__buf_addc(b, ',');
+    *first = false;
+    authc__buf_add_json_str(b, key);
+    authc__buf_addc(b, ':');
+}
+
 /* Appends "key":<value> for a JSON member that exists in obj (null kept,
  * absent omitted, as JSON.stringify does with undefined). */
 static void add_member(authc__buf *b, bool *first, const char *key, json_t *v)
 {
     if (!v)
         return;
-    if (!*first)
-        authc__buf_addc(b, ',');
-    *first = false;
-    authc__buf_add_json_str(b, key);
-    authc__buf_addc(b, ':');
+    member_key(b, first, key);
     if (json_is_string(v)) {
         authc__buf_add_json_str(b, json_string_value(v));
     } else {
@@ -28,11 +34,7 @@ static void add_str_member(authc__buf *b, bool *first, const char *key, const ch
 {
     if (!v)
         return;
-    if (!*first)
-        authc__buf_addc(b, ',');
-    *first = false;
-    authc__buf_add_json_str(b, key);
-    authc__buf_addc(b, ':');
+    member_key(b, first, key);
     authc__buf_add_json_str(b, v);
 }
 

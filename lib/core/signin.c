@@ -4,7 +4,7 @@
 
 #include "core/core_int.h"
 
-authc_err authc__action_signin_page(authc__ctx *c)
+static authc_err signin_page(authc__ctx *c)
 {
     const authc *a = c->a;
     const char *error = authc__map_last(&c->query, "error");
@@ -30,7 +30,7 @@ authc_err authc__action_signin_page(authc__ctx *c)
         authc__page_provider *q = &pp[n++];
         q->id = p->id;
         q->name = p->name;
-        q->type = authc__ptype_name(p->type);
+        q->part = p->ops->page;
         q->signin_url = authc_arena_printf(c->ar, "%s%s/signin/%s", c->origin, bp, p->id);
         q->callback_url = authc_arena_printf(c->ar, "%s%s/callback/%s", c->origin, bp, p->id);
         q->fields = p->fields;
@@ -59,24 +59,15 @@ authc_err authc__action_signin_page(authc__ctx *c)
 
 authc_err authc__action_signin(authc__ctx *c)
 {
-    const authc *a = c->a;
+    if (!c->provider_id && !c->post)
+        return signin_page(c);
     if (!c->post)
         return authc__fail(c, AUTHC_ERR_CONFIGURATION, "UnknownAction: GET signin/%s", c->provider_id);
     if (!c->csrf_verified)
         return authc__fail(c, AUTHC_ERR_MISSING_CSRF, "POST /signin without a valid csrfToken");
-    const char *bp = strcmp(a->base_path, "/") ? a->base_path : "";
-    const char *back = authc_arena_printf(c->ar, "%s%s/signin", c->origin, bp);
-    if (!back)
-        return AUTHC_ERR_NOMEM;
-    if (!c->provider)
-        return authc__res_redirect(c, back);
-    switch (c->provider->type) {
-    case AUTHC__P_OAUTH:
-    case AUTHC__P_OIDC:
-        return authc__oauth_signin(c);
-    case AUTHC__P_EMAIL:
-        return authc__email_signin(c);
-    default:
-        return authc__res_redirect(c, back);
-    }
+    /* Types without a sign-in step (credentials, passkeys) start on the page. */
+    if (c->provider && c->provider->ops->signin)
+        return c->provider->ops->signin(c);
+    const char *back = authc_arena_printf(c->ar, "%s%s/signin", c->origin, authc__inst_base(c->a));
+    return back ? authc__res_redirect(c, back) : AUTHC_ERR_NOMEM;
 }

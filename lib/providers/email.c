@@ -8,9 +8,9 @@
 #include <string.h>
 
 #include "authc/email.h"
-#include "core/core_int.h"
-#include "core/pages_email_int.h"
+#include "core/provider_api.h"
 #include "providers/email_int.h"
+#include "providers/email_pages_int.h"
 #include "providers/email_unicode_int.h"
 #include "providers/ratelimit_int.h"
 #include "util/smtp_int.h"
@@ -31,7 +31,7 @@ typedef struct email_impl {
     authc_email_normalize_fn normalize;
     void *normalize_ud;
     authc__ratelimit *per_address, *per_client;
-    char *problem;              /* configuration problems, reported by authc_new */
+    authc__problems problems;   /* found while adding; reported by authc_new */
 } email_impl;
 
 static void impl_free(void *p)
@@ -49,55 +49,46 @@ static void impl_free(void *p)
     }
     authc__ratelimit_free(m->per_address);
     authc__ratelimit_free(m->per_client);
-    free(m->problem);
+    authc__problems_clear(&m->problems);
     free(m);
 }
 
-/* Appends one line to the stored configuration problems. */
+/* Records a problem found while adding the provider. */
 static void problem(email_impl *m, const char *id, const char *msg)
 {
-    size_t old = m->problem ? strlen(m->problem) : 0;
-    size_t add = strlen(id) + strlen(msg) + 40;
-    char *n = realloc(m->problem, old + add);
-    if (!n)
-        return;
-    snprintf(n + old, add, "%semail provider \"%s\": %s", old ? "\n" : "", id, msg);
-    m->problem = n;
+    authc__problem(&m->problems, NULL, "email provider \"%s\": %s", id, msg);
 }
 
-static void append_err(char *err, size_t errlen, const char *msg)
+static bool email_check(const authc *a, const authc__provider *p, authc__problems *pr)
 {
-    size_t l = strlen(err);
-    if (l + 1 < errlen)
-        snprintf(err + l, errlen - l, "%s%s", l ? "\n" : "", msg);
+    const email_impl *m = p->impl;
+    size_t before = authc__problems_count(pr);
+    authc__problems_merge(pr, &m->problems);
+    const authc_adapter *ad = authc__inst_adapter(a);
+    if (!ad)
+        authc__problem(pr, NULL, "MissingAdapter: email provider \"%.64s\" stores one-time tokens in a database; "
+                           "set AUTHC_DATABASE (e.g. sqlite:./authc.db)", p->id);
+    else if (!ad->ops->create_verification_token || !ad->ops->use_verification_token || !ad->ops->get_user_by_email)
+        authc__problem(pr, NULL, "MissingAdapterMethods: email provider \"%.64s\" needs createVerificationToken, "
+                           "useVerificationToken and getUserByEmail, which the %s adapter lacks",
+                       p->id, ad->ops->name ? ad->ops->name : "configured");
+    return authc__problems_count(pr) == before;
 }
 
-static bool impl_check(struct authc *a, authc__provider *p, char *err, size_t errlen)
-{
-    email_impl *m = p->impl;
-    bool ok = true;
-    if (m->problem) {
-        append_err(err, errlen, m->problem);
-        ok = false;
-    }
-    const authc_adapter *ad = a->adapter;
-    char msg[512];
-    if (!ad) {
-        snprintf(msg, sizeof msg,
-                 "MissingAdapter: email provider \"%.64s\" stores one-time tokens in a database; "
-                 "set AUTHC_DATABASE (e.g. sqlite:./authc.db)", p->id);
-        append_err(err, errlen, msg);
-        ok = false;
-    } else if (!ad->ops->create_verification_token || !ad->ops->use_verification_token || !ad->ops->get_user_by_email) {
-        snprintf(msg, sizeof msg,
-                 "MissingAdapterMethods: email provider \"%.64s\" needs createVerificationToken, "
-                 "useVerificationToken and getUserByEmail, which the %s adapter lacks",
-                 p->id, ad->ops->name ? ad->ops->name : "configured");
-        append_err(err, errlen, msg);
-        ok = false;
-    }
-    return ok;
-}
+static authc_err email_signin(authc__ctx *c);
+static authc_err email_callback(authc__ctx *c);
+
+static const authc__provider_ops EMAIL_OPS = {
+    .type = "email",
+    .page = AUTHC__PART_EMAIL,
+    .signin = email_signin,
+    .signin_pool = AUTHC_POOL_NET,   /* SMTP and the database */
+    .callback = email_callback,
+    .callback_methods = AUTHC__GET | AUTHC__POST,
+    .callback_pool = AUTHC_POOL_NET,
+    .check = email_check,
+    .free = impl_free,
+};
 
 static authc__ratelimit *make_limit(email_impl *m, const char *id, const char *what,
                                     const authc_email_limit *l, int def_max)
@@ -175,12 +166,10 @@ authc_err authc_config_add_email(authc_config *cfg, const authc_email_provider *
         impl_free(m);
         return AUTHC_ERR_NOMEM;
     }
-    p->type = AUTHC__P_EMAIL;
+    p->ops = &EMAIL_OPS;
     p->id = pid;
     p->name = pname;
     p->impl = m;
-    p->impl_free = impl_free;
-    p->impl_check = impl_check;
     return AUTHC_OK;
 }
 
@@ -279,18 +268,13 @@ size_t authc__email_client_key(const char *client_addr, unsigned char key[64])
 
 static const email_impl *impl_of(const authc__ctx *c)
 {
-    return c->provider->impl;
-}
-
-static const char *base_of(const authc *a)
-{
-    return strcmp(a->base_path, "/") ? a->base_path : "";
+    return authc__ctx_provider(c)->impl;
 }
 
 static const char *secret_of(const authc__ctx *c)
 {
     const email_impl *m = impl_of(c);
-    return m->secret ? m->secret : c->a->csrf_secret;
+    return m->secret ? m->secret : authc__inst_csrf_secret(authc__ctx_instance(c));
 }
 
 /* ---- POST /signin/:id ------------------------------------------------ */
@@ -298,28 +282,28 @@ static const char *secret_of(const authc__ctx *c)
 /* The limit page (429), or {url} for the JS client, which cannot show it. */
 static authc_err limited(authc__ctx *c, int64_t retry_after)
 {
-    const authc *a = c->a;
-    const char *signin = authc_arena_printf(c->ar, "%s%s/signin", c->origin, base_of(a));
-    const char *ra = authc_arena_printf(c->ar, "%lld", (long long)retry_after);
+    const authc *a = authc__ctx_instance(c);
+    const char *signin = authc_arena_printf(authc__ctx_arena(c), "%s%s/signin", authc__ctx_origin(c), authc__inst_base(a));
+    const char *ra = authc_arena_printf(authc__ctx_arena(c), "%lld", (long long)retry_after);
     if (!signin || !ra)
         return AUTHC_ERR_NOMEM;
-    c->log_line = authc_arena_printf(c->ar, "email rate limit provider=%s", c->provider->id);
+    authc__ctx_set_log_line(c, authc_arena_printf(authc__ctx_arena(c), "email rate limit provider=%s", authc__ctx_provider(c)->id));
     authc_err e = authc__res_header(c, "Retry-After", ra);
     if (!e)
         e = authc__res_nocache(c);
     if (e)
         return e;
-    if (c->return_redirect) {
+    if (authc__ctx_return_redirect(c)) {
         authc__buf b;
-        authc__buf_init(&b, c->ar, AUTHC__MAX_URL * 2);
+        authc__buf_init(&b, authc__ctx_arena(c), AUTHC__MAX_URL * 2);
         authc__buf_adds(&b, "{\"url\":");
-        authc__buf_add_json_str(&b, authc_arena_printf(c->ar, "%s?error=EmailSignin", signin));
+        authc__buf_add_json_str(&b, authc_arena_printf(authc__ctx_arena(c), "%s?error=EmailSignin", signin));
         authc__buf_addc(&b, '}');
         return b.err ? b.err : authc__res_body(c, 429, "application/json", b.p, b.len);
     }
     char *html;
     size_t len;
-    e = authc__page_email_limited(c->ar, &a->theme, authc__ctx_lang(c), signin, retry_after, &html, &len);
+    e = authc__page_email_limited(authc__ctx_arena(c), authc__ctx_theme(c), authc__ctx_lang(c), signin, retry_after, &html, &len);
     return e ? e : authc__res_body(c, 429, "text/html; charset=utf-8", html, len);
 }
 
@@ -328,11 +312,10 @@ static authc_err limited(authc__ctx *c, int64_t retry_after)
 static authc_err deliver(authc__ctx *c, const char *to, const char *url, int64_t expires,
                          const char **why)
 {
-    const authc *a = c->a;
     const email_impl *m = impl_of(c);
     authc__lang lang = authc__ctx_lang(c);
     char *subject, *text, *html;
-    authc_err e = authc__email_compose(c->ar, &a->theme, lang, c->host, url, m->max_age, &subject, &text, &html);
+    authc_err e = authc__email_compose(authc__ctx_arena(c), authc__ctx_theme(c), lang, authc__ctx_host(c), url, m->max_age, &subject, &text, &html);
     if (e) {
         *why = "could not build the message";
         return e;
@@ -340,12 +323,12 @@ static authc_err deliver(authc__ctx *c, const char *to, const char *url, int64_t
     if (m->send) {
         authc_email_message msg = {
             .to = to, .from = m->from, .subject = subject, .text = text, .html = html, .url = url,
-            .host = c->host, .lang = lang == AUTHC__LANG_ZH ? "zh-CN" : "en",
-            .provider_id = c->provider->id, .expires = expires,
+            .host = authc__ctx_host(c), .lang = lang == AUTHC__LANG_ZH ? "zh-CN" : "en",
+            .provider_id = authc__ctx_provider(c)->id, .expires = expires,
         };
         e = m->send(m->send_ud, &msg);
         if (e)
-            *why = authc_arena_printf(c->ar, "the send function failed (%s)", authc_strerror(e));
+            *why = authc_arena_printf(authc__ctx_arena(c), "the send function failed (%s)", authc_strerror(e));
         return e;
     }
     authc__mail mail = {
@@ -354,35 +337,33 @@ static authc_err deliver(authc__ctx *c, const char *to, const char *url, int64_t
     };
     char *msg;
     size_t len;
-    if ((e = authc__mime_build(c->ar, &mail, &msg, &len))) {
+    if ((e = authc__mime_build(authc__ctx_arena(c), &mail, &msg, &len))) {
         *why = "could not build the MIME message";
         return e;
     }
     char err[512];
     e = authc__smtp_send(&m->smtp, m->from_addr, to, msg, len, err, sizeof err);
     if (e)
-        *why = authc_arena_strdup(c->ar, err);
+        *why = authc_arena_strdup(authc__ctx_arena(c), err);
     return e;
 }
 
-authc_err authc__email_signin(authc__ctx *c)
+static authc_err email_signin(authc__ctx *c)
 {
-    const authc *a = c->a;
+    const authc *a = authc__ctx_instance(c);
     const email_impl *m = impl_of(c);
-    authc_adapter *ad = a->adapter;
+    authc_adapter *ad = authc__inst_adapter(a); /* never NULL: email_check requires one */
     authc_err e;
-    if (!ad)
-        return authc__fail(c, AUTHC_ERR_CONFIGURATION, "MissingAdapter: email sign-in needs a database");
 
     /* 1. The address, normalised as Auth.js does. */
-    const char *raw = authc__map_last(&c->body, "email");
+    const char *raw = authc__map_last(authc__ctx_body(c), "email");
     if (!raw || !*raw)
         return authc__fail(c, AUTHC_ERR_CONFIGURATION, "Missing email from request body.");
     const char *email = NULL;
     if (m->normalize)
-        e = m->normalize(m->normalize_ud, c->ar, raw, &email);
+        e = m->normalize(m->normalize_ud, authc__ctx_arena(c), raw, &email);
     else
-        e = authc_email_normalize(c->ar, raw, &email);
+        e = authc_email_normalize(authc__ctx_arena(c), raw, &email);
     if (e == AUTHC_ERR_NOMEM)
         return e;
     if (e || !email)
@@ -398,10 +379,10 @@ authc_err authc__email_signin(authc__ctx *c)
      * the address has an account. */
     int64_t now = authc__now_ms(), retry = 0;
     unsigned char ck[64];
-    size_t ckl = authc__email_client_key(c->req->client_addr, ck);
+    size_t ckl = authc__email_client_key(authc__ctx_client_addr(c), ck);
     if (ckl && !authc__ratelimit_hit(m->per_client, ck, ckl, now, &retry)) {
         authc__log(a, "warn", "[auth][warn] email sign-in: per-client limit reached for %s (retry in %llds)",
-                   c->req->client_addr, (long long)retry);
+                   authc__ctx_client_addr(c), (long long)retry);
         return limited(c, retry);
     }
     if (!authc__ratelimit_hit(m->per_address, email, strlen(email), now, &retry)) {
@@ -414,7 +395,7 @@ authc_err authc__email_signin(authc__ctx *c)
 
     /* 3. The user as Auth.js builds it, then the signIn callback. */
     authc_user *user = NULL;
-    if ((e = ad->ops->get_user_by_email(ad, c->ar, email, &user))) {
+    if ((e = ad->ops->get_user_by_email(ad, authc__ctx_arena(c), email, &user))) {
         e = e == AUTHC_ERR_NOMEM ? e
                                  : authc__fail(c, AUTHC_ERR_ADAPTER, "AdapterError: getUserByEmail failed in the %s adapter (%s)",
                                                ad->ops->name, authc_strerror(e));
@@ -424,22 +405,23 @@ authc_err authc__email_signin(authc__ctx *c)
         char id[37];
         if ((e = authc__uuid(id)))
             goto undo;
-        user = authc_arena_alloc(c->ar, sizeof *user);
+        user = authc_arena_alloc(authc__ctx_arena(c), sizeof *user);
         if (!user) {
             e = AUTHC_ERR_NOMEM;
             goto undo;
         }
-        user->id = authc_arena_strdup(c->ar, id);
+        user->id = authc_arena_strdup(authc__ctx_arena(c), id);
         user->email = email;
         user->email_verified = AUTHC_NO_TIME;
     }
     authc_err (*check)(void *, authc_arena *, const authc_user *, const authc_account *, const char **) =
-        a->cb.sign_in_email_request ? a->cb.sign_in_email_request : a->cb.sign_in;
+        authc__inst_callbacks(a)->sign_in_email_request ? authc__inst_callbacks(a)->sign_in_email_request
+                                                        : authc__inst_callbacks(a)->sign_in;
     if (check) {
-        authc_account acct = {.user_id = user->id, .type = "email", .provider = c->provider->id,
+        authc_account acct = {.user_id = user->id, .type = "email", .provider = authc__ctx_provider(c)->id,
                               .provider_account_id = email, .expires_at = AUTHC_NO_TIME};
         const char *redir = NULL;
-        if (check(a->cb.ud, c->ar, user, &acct, &redir)) {
+        if (check(authc__inst_callbacks(a)->ud, authc__ctx_arena(c), user, &acct, &redir)) {
             e = authc__fail(c, AUTHC_ERR_ACCESS_DENIED, "AccessDenied: the signIn callback refused the email sign-in");
             goto undo;
         }
@@ -456,7 +438,7 @@ authc_err authc__email_signin(authc__ctx *c)
     authc__wipe(rnd, sizeof rnd);
     authc__email_token_hash(token, secret_of(c), hash);
     int64_t expires = now + m->max_age * 1000;
-    const char *url = authc__email_link(c->ar, c->origin, base_of(a), c->provider->id, c->callback_url,
+    const char *url = authc__email_link(authc__ctx_arena(c), authc__ctx_origin(c), authc__inst_base(a), authc__ctx_provider(c)->id, authc__ctx_callback_url(c),
                                         token, email);
     authc__wipe(token, sizeof token);
     if (!url) {
@@ -464,7 +446,7 @@ authc_err authc__email_signin(authc__ctx *c)
         goto undo;
     }
     authc_verification_token vt = {.identifier = email, .token = hash, .expires = expires};
-    if ((e = ad->ops->create_verification_token(ad, c->ar, &vt))) {
+    if ((e = ad->ops->create_verification_token(ad, authc__ctx_arena(c), &vt))) {
         e = e == AUTHC_ERR_NOMEM ? e
                                  : authc__fail(c, AUTHC_ERR_ADAPTER,
                                                "AdapterError: createVerificationToken failed in the %s adapter (%s)",
@@ -478,7 +460,7 @@ authc_err authc__email_signin(authc__ctx *c)
     const char *why = NULL;
     if ((e = deliver(c, email, url, expires, &why))) {
         authc_verification_token *gone = NULL;
-        authc_err de = ad->ops->use_verification_token(ad, c->ar, email, hash, &gone);
+        authc_err de = ad->ops->use_verification_token(ad, authc__ctx_arena(c), email, hash, &gone);
         if (de)
             authc__log(a, "error", "[auth][error] email sign-in: could not delete the undelivered token (%s)",
                        authc_strerror(de));
@@ -489,11 +471,11 @@ authc_err authc__email_signin(authc__ctx *c)
         goto undo;
     }
     authc__wipe(hash, sizeof hash);
-    c->log_line = authc_arena_printf(c->ar, "email link sent provider=%s", c->provider->id);
+    authc__ctx_set_log_line(c, authc_arena_printf(authc__ctx_arena(c), "email link sent provider=%s", authc__ctx_provider(c)->id));
     authc__buf b;
-    authc__buf_init(&b, c->ar, AUTHC__MAX_URL * 2);
-    authc__buf_printf(&b, "%s%s/verify-request?provider=", c->origin, base_of(a));
-    authc__buf_add_form_component(&b, c->provider->id);
+    authc__buf_init(&b, authc__ctx_arena(c), AUTHC__MAX_URL * 2);
+    authc__buf_printf(&b, "%s%s/verify-request?provider=", authc__ctx_origin(c), authc__inst_base(a));
+    authc__buf_add_form_component(&b, authc__ctx_provider(c)->id);
     authc__buf_adds(&b, "&type=email");
     return b.err ? b.err : authc__res_redirect(c, b.p);
 
@@ -511,8 +493,8 @@ static authc_err confirm_page(authc__ctx *c, const char *email)
 {
     char *html;
     size_t len;
-    authc_err e = authc__page_email_confirm(c->ar, &c->a->theme, authc__ctx_lang(c), c->full_url,
-                                            c->csrf_token, email, &html, &len);
+    authc_err e = authc__page_email_confirm(authc__ctx_arena(c), authc__ctx_theme(c), authc__ctx_lang(c), authc__ctx_full_url(c),
+                                            authc__ctx_csrf_token(c), email, &html, &len);
     if (!e)
         e = authc__res_nocache(c);
     /* The URL holds the token: keep it out of Referer headers. */
@@ -521,17 +503,15 @@ static authc_err confirm_page(authc__ctx *c, const char *email)
     return e ? e : authc__res_body(c, 200, "text/html; charset=utf-8", html, len);
 }
 
-authc_err authc__email_callback(authc__ctx *c)
+static authc_err email_callback(authc__ctx *c)
 {
-    const authc *a = c->a;
+    const authc *a = authc__ctx_instance(c);
     const email_impl *m = impl_of(c);
-    authc_adapter *ad = a->adapter;
+    authc_adapter *ad = authc__inst_adapter(a); /* never NULL: email_check requires one */
     authc_err e;
-    if (!ad)
-        return authc__fail(c, AUTHC_ERR_CONFIGURATION, "MissingAdapter: email sign-in needs a database");
     /* Auth.js reads the link's parameters from the query, for POST too. */
-    const char *token = authc__map_last(&c->query, "token");
-    const char *email = authc__map_last(&c->query, "email");
+    const char *token = authc__map_last(authc__ctx_query(c), "token");
+    const char *email = authc__map_last(authc__ctx_query(c), "email");
     if (!token || !*token)
         return authc__fail(c, AUTHC_ERR_CONFIGURATION,
                            "Missing token. The sign-in URL was opened without a token or the link was not "
@@ -539,9 +519,9 @@ authc_err authc__email_callback(authc__ctx *c)
     if (!m->consume_on_get) {
         /* Scanners GET links; only a person presses the button, which
          * POSTs with the CSRF token of this browser. */
-        if (!c->post)
+        if (!authc__ctx_is_post(c))
             return confirm_page(c, email);
-        if (!c->csrf_verified)
+        if (!authc__ctx_csrf_verified(c))
             return authc__fail(c, AUTHC_ERR_MISSING_CSRF,
                                "email sign-in confirmation POST without a valid csrfToken");
     }
@@ -550,7 +530,7 @@ authc_err authc__email_callback(authc__ctx *c)
     char hash[65];
     authc__email_token_hash(token, secret_of(c), hash);
     authc_verification_token *vt = NULL;
-    e = ad->ops->use_verification_token(ad, c->ar, email, hash, &vt);
+    e = ad->ops->use_verification_token(ad, authc__ctx_arena(c), email, hash, &vt);
     authc__wipe(hash, sizeof hash);
     if (e)
         return e == AUTHC_ERR_NOMEM ? e
@@ -563,7 +543,7 @@ authc_err authc__email_callback(authc__ctx *c)
                            !vt ? "unknown or already used" : expired ? "expired" : "for another address");
     const char *identifier = vt->identifier;
     authc_user *user = NULL;
-    if ((e = ad->ops->get_user_by_email(ad, c->ar, identifier, &user)))
+    if ((e = ad->ops->get_user_by_email(ad, authc__ctx_arena(c), identifier, &user)))
         return e == AUTHC_ERR_NOMEM ? e
                                     : authc__fail(c, AUTHC_ERR_ADAPTER,
                                                   "AdapterError: getUserByEmail failed in the %s adapter (%s)",
@@ -575,16 +555,16 @@ authc_err authc__email_callback(authc__ctx *c)
         char id[37];
         if ((e = authc__uuid(id)))
             return e;
-        profile = (authc_user){.id = authc_arena_strdup(c->ar, id), .email = identifier,
+        profile = (authc_user){.id = authc_arena_strdup(authc__ctx_arena(c), id), .email = identifier,
                                .email_verified = AUTHC_NO_TIME};
         if (!profile.id)
             return AUTHC_ERR_NOMEM;
     }
-    authc_account *acct = authc_arena_alloc(c->ar, sizeof *acct);
+    authc_account *acct = authc_arena_alloc(authc__ctx_arena(c), sizeof *acct);
     if (!acct)
         return AUTHC_ERR_NOMEM;
     acct->type = "email";
-    acct->provider = c->provider->id;
+    acct->provider = authc__ctx_provider(c)->id;
     acct->provider_account_id = profile.email ? profile.email : identifier;
     acct->user_id = profile.id;
     acct->expires_at = AUTHC_NO_TIME;

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "providers/email_unicode_int.h"
+#include "util/parse_int.h"
 #include "providers/email_unicode_tables.h"
 
 /* Hangul syllable arithmetic (Unicode §3.12). */
@@ -135,39 +136,12 @@ authc_err authc__eu_utf8_decode(authc_arena *ar, const char *s, size_t len,
     const unsigned char *p = (const unsigned char *)s;
     size_t i = 0, k = 0;
     while (i < len) {
-        unsigned char c = p[i];
-        uint32_t v;
-        size_t need;
-        if (c == 0)
+        /* Strict UTF-8 (parse_int.h); a NUL would cut the address. */
+        size_t l = p[i] ? authc__utf8_next(p + i, len - i, &cp[k]) : 0;
+        if (!l)
             return AUTHC_ERR_INVALID;
-        if (c < 0x80) {
-            v = c;
-            need = 0;
-        } else if (c >= 0xC2 && c <= 0xDF) {
-            v = c & 0x1Fu;
-            need = 1;
-        } else if (c >= 0xE0 && c <= 0xEF) {
-            v = c & 0x0Fu;
-            need = 2;
-        } else if (c >= 0xF0 && c <= 0xF4) {
-            v = c & 0x07u;
-            need = 3;
-        } else {
-            return AUTHC_ERR_INVALID;
-        }
-        if (len - i - 1 < need)
-            return AUTHC_ERR_INVALID;
-        for (size_t j = 1; j <= need; j++) {
-            if ((p[i + j] & 0xC0) != 0x80)
-                return AUTHC_ERR_INVALID;
-            v = (v << 6) | (p[i + j] & 0x3Fu);
-        }
-        /* Overlong forms, surrogates and values past U+10FFFF. */
-        if ((need == 2 && v < 0x800) || (need == 3 && (v < 0x10000 || v > 0x10FFFF)) ||
-            (v >= 0xD800 && v <= 0xDFFF))
-            return AUTHC_ERR_INVALID;
-        cp[k++] = v;
-        i += need + 1;
+        k++;
+        i += l;
     }
     *out = cp;
     *n = k;

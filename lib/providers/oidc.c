@@ -17,7 +17,7 @@ struct authc__oidc {
     pthread_cond_t cv;
     char *issuer;
     const authc__http_opts *http;
-    unsigned hooks;
+    bool tenant_issuer;       /* Entra: "{tenantid}" in the issuer */
     authc__oidc_meta *cur;    /* newest; older ones hang off ->older */
     bool fetching;
     int64_t failed_ms;        /* last failure, for the retry gap */
@@ -92,14 +92,14 @@ static authc_err jwks_fetch(void *ud, authc_arena *ar, char **json, size_t *len,
     return AUTHC_OK;
 }
 
-authc__oidc *authc__oidc_new(const char *issuer, const authc__http_opts *http, unsigned hooks)
+authc__oidc *authc__oidc_new(const char *issuer, const authc__http_opts *http, bool tenant_issuer)
 {
     authc__oidc *o = calloc(1, sizeof *o);
     if (!o)
         return NULL;
     o->issuer = strdup(issuer);
     o->http = http;
-    o->hooks = hooks;
+    o->tenant_issuer = tenant_issuer;
     o->jwks = authc__jwks_new(jwks_fetch, o);
     if (!o->issuer || !o->jwks) {
         free(o->issuer);
@@ -200,7 +200,7 @@ static authc_err discover(authc__oidc *o, authc__oidc_meta **out, char *why, siz
         return AUTHC_ERR_NOMEM;
     }
     const char *iss = json_string_value(json_object_get(doc, "issuer"));
-    m->issuer = !iss ? NULL : (o->hooks & AUTHC__HOOK_ENTRA) ? entra_issuer(iss, o->issuer) : strdup(iss);
+    m->issuer = !iss ? NULL : o->tenant_issuer ? entra_issuer(iss, o->issuer) : strdup(iss);
     m->authorization_endpoint = dup_str(doc, "authorization_endpoint");
     m->token_endpoint = dup_str(doc, "token_endpoint");
     m->userinfo_endpoint = dup_str(doc, "userinfo_endpoint");

@@ -1,6 +1,6 @@
 /* presets.c — the built-in providers as one data table (endpoints, scopes,
- * checks, claim names, colours, as Auth.js 0.41.3 defines them); providers
- * that need code name a hook that oauth.c implements. */
+ * checks, claim names, colours, as Auth.js 0.41.3 defines them); presets
+ * that need code name a hook table (oauth_hooks.c). */
 #include <string.h>
 
 #include "providers/oauth_int.h"
@@ -27,7 +27,7 @@ static const authc__preset PRESETS[] = {
      .userinfo_url = "{api}/user",
      .scope = "read:user user:email", .checks = P | S, .token_auth = BASIC,
      .claim_id = "id", .claim_name = "name login", .claim_email = "email", .claim_image = "avatar_url",
-     .brand_color = "#24292f", .hooks = AUTHC__HOOK_GITHUB_EMAILS},
+     .brand_color = "#24292f", .hooks = &AUTHC__HOOKS_GITHUB},
     {.id = "google", .name = "Google", .type = OIDC,
      .issuer = "https://accounts.google.com", .checks = P | S | N, .brand_color = "#1a73e8"},
     {.id = "gitlab", .name = "GitLab", .type = OAUTH, .default_base = "https://gitlab.com",
@@ -41,12 +41,12 @@ static const authc__preset PRESETS[] = {
      .userinfo_url = "https://discord.com/api/users/@me",
      .scope = "identify email", .checks = P | S,
      .claim_id = "id", .claim_name = "global_name username", .claim_email = "email", .claim_image = "",
-     .brand_color = "#5865F2", .hooks = AUTHC__HOOK_DISCORD},
+     .brand_color = "#5865F2", .hooks = &AUTHC__HOOKS_DISCORD},
     {.id = "microsoft-entra-id", .name = "Microsoft Entra ID", .type = OIDC,
      .issuer = "https://login.microsoftonline.com/common/v2.0",
      .scope = "openid profile email User.Read", .checks = P | S | N,
      .claim_id = "sub", .claim_name = "name", .claim_email = "email", .claim_image = "",
-     .brand_color = "#0072c6", .hooks = AUTHC__HOOK_ENTRA},
+     .brand_color = "#0072c6", .hooks = &AUTHC__HOOKS_ENTRA},
     {.id = "keycloak", .name = "Keycloak", .type = OIDC, .needs_issuer = true,
      .checks = P | S | N, .brand_color = "#428bca"},
     {.id = "auth0", .name = "Auth0", .type = OIDC, .needs_issuer = true,
@@ -59,7 +59,7 @@ static const authc__preset PRESETS[] = {
      .scope = "name email", .params = "response_mode=form_post",
      .checks = PA | S | N, .token_auth = POST,
      .claim_id = "sub", .claim_email = "email", .claim_image = "",
-     .brand_color = "#000", .hooks = AUTHC__HOOK_APPLE},
+     .brand_color = "#000", .hooks = &AUTHC__HOOKS_APPLE},
     {.id = "facebook", .name = "Facebook", .type = OAUTH,
      .authorization_url = "https://www.facebook.com/v19.0/dialog/oauth",
      .token_url = "https://graph.facebook.com/oauth/access_token",
@@ -75,7 +75,7 @@ static const authc__preset PRESETS[] = {
      .scope = "openid user:read:email",
      .params = "claims=%7B%22id_token%22%3A%7B%22email%22%3Anull%2C%22picture%22%3Anull%2C"
                "%22preferred_username%22%3Anull%7D%7D",
-     .checks = P | S | N, .token_auth = POST, .brand_color = "#65459B", .hooks = AUTHC__HOOK_TWITCH},
+     .checks = P | S | N, .token_auth = POST, .brand_color = "#65459B", .hooks = &AUTHC__HOOKS_TWITCH},
     {.id = "twitter", .name = "Twitter", .type = OAUTH,
      .authorization_url = "https://x.com/i/oauth2/authorize?scope=users.read%20tweet.read%20offline.access",
      .token_url = "https://api.x.com/2/oauth2/token",

@@ -1,14 +1,12 @@
 /* webauthn.c — the Passkey provider (Auth.js type "webauthn"): GET
  * /webauthn-options/:id and POST /callback/:id, challenge cookie, adapter writes. */
-#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/crypto.h>
-#include <openssl/sha.h>
-
 #include "authc/webauthn.h"
-#include "core/core_int.h"
+#include "core/provider_api.h"
+#include "providers/replay_int.h"
 #include "providers/webauthn_int.h"
 
 #define WA_DEFAULT_TIMEOUT 300000   /* Auth.js DEFAULT_WEBAUTHN_TIMEOUT */
@@ -21,13 +19,8 @@
 #define WA_REPLAY_TTL_MS   ((int64_t)(AUTHC__CHECK_MAX_AGE + AUTHC__JWT_CLOCK_TOLERANCE + 5) * 1000)
 #define WA_REPLAY_CAP      16384
 
-typedef struct replay_ent {
-    uint8_t h[16];      /* SHA-256 prefix of the challenge */
-    int64_t exp_ms;
-} replay_ent;
-
-/* Provider settings plus the in-process replay memory. The memory is the
- * one mutable part of a frozen instance, so it has its own lock. */
+/* Provider settings plus the in-process replay memory (the one mutable
+ * part of a frozen instance; it locks itself). */
 typedef struct wa_impl {
     char *rp_id, *rp_name;
     char **origins;
@@ -36,11 +29,9 @@ typedef struct wa_impl {
     char *attestation;      /* "none" | "indirect" | "direct" | "enterprise" */
     int64_t timeout_ms;
     bool enable;
-    char *bad;              /* first invalid setting, reported by impl_check */
-    pthread_mutex_t mu;
-    replay_ent *ring;
-    size_t head;
-    bool warned_full;
+    authc__problems bad;    /* invalid settings, reported by authc_new */
+    authc__replay *seen;    /* accepted challenges */
+    atomic_bool warned_full;
 } wa_impl;
 
 static void impl_free(void *p)
@@ -55,9 +46,8 @@ static void impl_free(void *p)
     free(w->origins);
     free(w->uv);
     free(w->attestation);
-    free(w->bad);
-    free(w->ring);
-    pthread_mutex_destroy(&w->mu);
+    authc__problems_clear(&w->bad);
+    authc__replay_free(w->seen);
     free(w);
 }
 
@@ -71,12 +61,7 @@ static bool one_of(const char *v, const char *const *set)
 
 static void note_bad(wa_impl *w, const char *msg, const char *value)
 {
-    if (w->bad)
-        return;
-    size_t l = strlen(msg) + (value ? strlen(value) : 0) + 8;
-    w->bad = malloc(l);
-    if (w->bad)
-        snprintf(w->bad, l, "%s%s%s%s", msg, value ? " \"" : "", value ? value : "", value ? "\"" : "");
+    authc__problem(&w->bad, NULL, "%s%s%s%s", msg, value ? " \"" : "", value ? value : "", value ? "\"" : "");
 }
 
 /* An origin as the browser writes it in client data: scheme://host[:port]. */
@@ -105,7 +90,26 @@ static char *dup_or(const char *v, const char *def)
     return strdup(v && *v ? v : def);
 }
 
-static bool webauthn_check(struct authc *a, authc__provider *p, char *err, size_t errlen);
+static bool webauthn_check(const authc *a, const authc__provider *p, authc__problems *pr);
+static authc_err webauthn_options(authc__ctx *c);
+static authc_err webauthn_callback(authc__ctx *c);
+
+/* The passkey type owns GET /webauthn-options/:id. */
+static const authc__route WEBAUTHN_ROUTES[] = {
+    {"webauthn-options", AUTHC__GET, webauthn_options, AUTHC_POOL_NET, 0},
+};
+
+static const authc__provider_ops WEBAUTHN_OPS = {
+    .type = "webauthn",
+    .page = AUTHC__PART_PASSKEY,
+    .callback = webauthn_callback,
+    .callback_methods = AUTHC__POST,
+    .callback_pool = AUTHC_POOL_NET,
+    .routes = WEBAUTHN_ROUTES,
+    .nroutes = sizeof WEBAUTHN_ROUTES / sizeof *WEBAUTHN_ROUTES,
+    .check = webauthn_check,
+    .free = impl_free,
+};
 
 authc_err authc_config_add_passkey(authc_config *cfg, const authc_passkey_provider *in)
 {
@@ -116,10 +120,6 @@ authc_err authc_config_add_passkey(authc_config *cfg, const authc_passkey_provid
     wa_impl *w = calloc(1, sizeof *w);
     if (!w)
         return AUTHC_ERR_NOMEM;
-    if (pthread_mutex_init(&w->mu, NULL)) {
-        free(w);
-        return AUTHC_ERR_NOMEM;
-    }
     authc_err e = AUTHC_OK;
     w->enable = in->enable_webauthn;
     w->timeout_ms = in->timeout_ms > 0 ? in->timeout_ms : WA_DEFAULT_TIMEOUT;
@@ -162,7 +162,7 @@ authc_err authc_config_add_passkey(authc_config *cfg, const authc_passkey_provid
             }
         }
     }
-    if (!e && !(w->ring = calloc(WA_REPLAY_CAP, sizeof *w->ring)))
+    if (!e && !(w->seen = authc__replay_new(WA_REPLAY_CAP, WA_REPLAY_TTL_MS)))
         e = AUTHC_ERR_NOMEM;
     char *id = e ? NULL : dup_or(in->id, "passkey");
     char *name = e ? NULL : dup_or(in->name, "Passkey");
@@ -188,39 +188,25 @@ authc_err authc_config_add_passkey(authc_config *cfg, const authc_passkey_provid
     f->type = ftype;
     p->id = id;
     p->name = name;
-    p->type = AUTHC__P_WEBAUTHN;
+    p->ops = &WEBAUTHN_OPS;
     p->fields = f;
     p->nfields = 1;
     p->impl = w;
-    p->impl_free = impl_free;
-    p->impl_check = webauthn_check;
     return AUTHC_OK;
 }
 
 /* Called by authc_new: Auth.js's assertions for WebAuthn (§10.3). */
-static bool webauthn_check(struct authc *a, authc__provider *p, char *err, size_t errlen)
+static bool webauthn_check(const authc *a, const authc__provider *p, authc__problems *pr)
 {
-    wa_impl *w = p->impl;
-    char msg[1024];
-    size_t used = 0;
-    bool ok = true;
-#define ADD(...)                                                                      \
-    do {                                                                              \
-        int k_ = snprintf(msg, sizeof msg, __VA_ARGS__);                              \
-        if (k_ > 0 && used + 1 < errlen) {                                            \
-            snprintf(err + used, errlen - used, "%s%s", used ? "\n" : "", msg);          \
-            used = strlen(err);                                                       \
-        }                                                                             \
-        ok = false;                                                                   \
-    } while (0)
-    if (errlen)
-        used = strlen(err);
+    const wa_impl *w = p->impl;
+    size_t before = authc__problems_count(pr);
+#define ADD(...) authc__problem(pr, NULL, __VA_ARGS__)
     if (!w->enable)
         ADD("ExperimentalFeatureNotEnabled: the \"%s\" provider uses WebAuthn, which Auth.js marks "
             "experimental; opt in with enable_webauthn (the authc program: AUTHC_PASSKEY=1)", p->id);
-    if (w->bad)
-        ADD("passkey provider \"%s\": %s", p->id, w->bad);
-    const authc_adapter *ad = a->adapter;
+    for (size_t i = 0; i < w->bad.n; i++)
+        ADD("passkey provider \"%s\": %s", p->id, authc__problems_at(&w->bad, i)->text);
+    const authc_adapter *ad = authc__inst_adapter(a);
     if (!ad) {
         ADD("MissingAdapter: the \"%s\" provider stores passkeys in a database; set AUTHC_DATABASE "
             "(or authc_config_set_adapter)", p->id);
@@ -248,37 +234,22 @@ static bool webauthn_check(struct authc *a, authc__provider *p, char *err, size_
                 ad->ops->name ? ad->ops->name : "configured", missing, p->id);
     }
 #undef ADD
-    return ok;
+    return authc__problems_count(pr) == before;
 }
 
 /* ------------------------------------------------------------------ */
-/* Replay memory: a ring of accepted challenges, newest last. */
+/* Replay memory: accepted challenges until they expire. The one place
+ * that knows where they are kept (in-process today). */
 
 static bool replay_check_and_add(const authc *a, wa_impl *w, const char *challenge)
 {
-    uint8_t full[32];
-    SHA256((const uint8_t *)challenge, strlen(challenge), full);
-    int64_t now = authc__now_ms();
-    bool seen = false, evicted_live = false;
-    pthread_mutex_lock(&w->mu);
-    for (size_t i = 0; i < WA_REPLAY_CAP && !seen; i++)
-        seen = w->ring[i].exp_ms > now && CRYPTO_memcmp(w->ring[i].h, full, 16) == 0;
-    if (!seen) {
-        replay_ent *slot = &w->ring[w->head];
-        evicted_live = slot->exp_ms > now;
-        memcpy(slot->h, full, 16);
-        slot->exp_ms = now + WA_REPLAY_TTL_MS;
-        w->head = (w->head + 1) % WA_REPLAY_CAP;
-    }
-    bool warn = evicted_live && !w->warned_full;
-    if (warn)
-        w->warned_full = true;
-    pthread_mutex_unlock(&w->mu);
-    if (warn)
+    bool evicted_live;
+    bool fresh = authc__replay_add(w->seen, challenge, strlen(challenge), authc__now_ms(), &evicted_live);
+    if (evicted_live && !atomic_exchange(&w->warned_full, true))
         authc__log(a, "warn", "passkey replay memory is full (%d ceremonies in %lld s); older "
                               "challenges now rely on the signature counter alone",
                    WA_REPLAY_CAP, (long long)(WA_REPLAY_TTL_MS / 1000));
-    return !seen;
+    return fresh;
 }
 
 /* ------------------------------------------------------------------ */
@@ -294,17 +265,17 @@ typedef struct wa_req {
 static authc_err rp_of(authc__ctx *c, wa_req *r)
 {
     memset(r, 0, sizeof *r);
-    r->w = c->provider->impl;
+    r->w = authc__ctx_provider(c)->impl;
     authc__url u;
-    if (authc__url_parse(c->ar, c->origin, &u))
-        return authc__fail(c, AUTHC_ERR_CONFIGURATION, "request origin %s cannot be parsed", c->origin);
+    if (authc__url_parse(authc__ctx_arena(c), authc__ctx_origin(c), &u))
+        return authc__fail(c, AUTHC_ERR_CONFIGURATION, "request origin %s cannot be parsed", authc__ctx_origin(c));
     r->rp.rp_id = r->w->rp_id ? r->w->rp_id : u.host;
-    r->rp_name = r->w->rp_name ? r->w->rp_name : c->host;
+    r->rp_name = r->w->rp_name ? r->w->rp_name : authc__ctx_host(c);
     if (r->w->norigins) {
         r->rp.origins = (const char *const *)r->w->origins;
         r->rp.norigins = r->w->norigins;
     } else {
-        r->origin_list[0] = c->origin;
+        r->origin_list[0] = authc__ctx_origin(c);
         r->rp.origins = r->origin_list;
         r->rp.norigins = 1;
     }
@@ -323,7 +294,7 @@ static authc_err adapter_err(authc__ctx *c, authc_err e, const char *method)
     if (e == AUTHC_ERR_NOMEM)
         return e;
     return authc__fail(c, AUTHC_ERR_ADAPTER, "AdapterError: %s failed in the %s adapter (%s)", method,
-                       c->a->adapter->ops->name ? c->a->adapter->ops->name : "configured", authc_strerror(e));
+                       authc__inst_adapter(authc__ctx_instance(c))->ops->name ? authc__inst_adapter(authc__ctx_instance(c))->ops->name : "configured", authc_strerror(e));
 }
 
 /* ------------------------------------------------------------------ */
@@ -409,8 +380,7 @@ static authc_err set_challenge(authc__ctx *c, const char *challenge, const authc
     }
     char *inner = NULL;
     if (!e)
-        e = authc__jwt_encode(c->ar, &c->a->challenge_keys[0], claims, AUTHC__CHECK_MAX_AGE,
-                              authc__now_ms() / 1000, &inner);
+        e = authc__seal_encode(c, AUTHC__SEAL_CHALLENGE, claims, &inner);
     json_decref(claims);
     if (!e)
         e = authc__check_cookie_set(c, AUTHC__CK_CHALLENGE, inner, false);
@@ -420,7 +390,7 @@ static authc_err set_challenge(authc__ctx *c, const char *challenge, const authc
 static authc_err options_reply(authc__ctx *c, const char *action, const char *options_json)
 {
     authc__buf b;
-    authc__buf_init(&b, c->ar, WA_OPTIONS_MAX + 64);
+    authc__buf_init(&b, authc__ctx_arena(c), WA_OPTIONS_MAX + 64);
     authc__buf_adds(&b, "{\"action\":");
     authc__buf_add_json_str(&b, action);
     authc__buf_adds(&b, ",\"options\":");
@@ -437,7 +407,7 @@ static authc_err new_challenge(authc__ctx *c, char **out)
     authc_err e = authc__random(raw, sizeof raw);
     if (e)
         return e;
-    *out = authc__b64url_encode(c->ar, raw, sizeof raw);
+    *out = authc__b64url_encode(authc__ctx_arena(c), raw, sizeof raw);
     return *out ? AUTHC_OK : AUTHC_ERR_NOMEM;
 }
 
@@ -447,8 +417,8 @@ static authc_err list_authns(authc__ctx *c, const char *user_id, authc_authentic
     *n = 0;
     if (!user_id)
         return AUTHC_OK;
-    authc_adapter *ad = c->a->adapter;
-    authc_err e = ad->ops->list_authenticators_by_user_id(ad, c->ar, user_id, list, n);
+    authc_adapter *ad = authc__inst_adapter(authc__ctx_instance(c));
+    authc_err e = ad->ops->list_authenticators_by_user_id(ad, authc__ctx_arena(c), user_id, list, n);
     return e ? adapter_err(c, e, "listAuthenticatorsByUserId") : AUTHC_OK;
 }
 
@@ -471,7 +441,7 @@ static authc_err register_options(authc__ctx *c, const wa_req *r, const authc_us
     authc__hex(uidhex, uid, sizeof uid);
     const wa_impl *w = r->w;
     authc__buf b;
-    authc__buf_init(&b, c->ar, WA_OPTIONS_MAX);
+    authc__buf_init(&b, authc__ctx_arena(c), WA_OPTIONS_MAX);
     authc__buf_adds(&b, "{\"challenge\":");
     authc__buf_add_json_str(&b, challenge);
     authc__buf_adds(&b, ",\"rp\":{\"name\":");
@@ -489,7 +459,7 @@ static authc_err register_options(authc__ctx *c, const wa_req *r, const authc_us
     authc__buf_printf(&b, ",\"timeout\":%lld,\"attestation\":", (long long)w->timeout_ms);
     authc__buf_add_json_str(&b, w->attestation);
     authc__buf_adds(&b, ",\"excludeCredentials\":");
-    add_descriptors(&b, c->ar, list, n);
+    add_descriptors(&b, authc__ctx_arena(c), list, n);
     authc__buf_adds(&b, ",\"authenticatorSelection\":{\"residentKey\":\"required\",\"userVerification\":");
     authc__buf_add_json_str(&b, w->uv);
     authc__buf_adds(&b, ",\"requireResidentKey\":true},\"extensions\":{\"credProps\":true}}");
@@ -511,12 +481,12 @@ static authc_err authenticate_options(authc__ctx *c, const wa_req *r, const auth
     if ((e = new_challenge(c, &challenge)))
         return e;
     authc__buf b;
-    authc__buf_init(&b, c->ar, WA_OPTIONS_MAX);
+    authc__buf_init(&b, authc__ctx_arena(c), WA_OPTIONS_MAX);
     authc__buf_adds(&b, "{\"challenge\":");
     authc__buf_add_json_str(&b, challenge);
     if (user && user->id) {
         authc__buf_adds(&b, ",\"allowCredentials\":");
-        add_descriptors(&b, c->ar, list, n);
+        add_descriptors(&b, authc__ctx_arena(c), list, n);
     }
     authc__buf_printf(&b, ",\"timeout\":%lld,\"userVerification\":", (long long)r->w->timeout_ms);
     authc__buf_add_json_str(&b, r->w->uv);
@@ -530,16 +500,16 @@ static authc_err authenticate_options(authc__ctx *c, const wa_req *r, const auth
     return options_reply(c, "authenticate", b.p);
 }
 
-authc_err authc__webauthn_options(authc__ctx *c)
+static authc_err webauthn_options(authc__ctx *c)
 {
-    authc_adapter *ad = c->a->adapter;
-    if (!ad || !c->provider || c->provider->type != AUTHC__P_WEBAUTHN)
+    authc_adapter *ad = authc__inst_adapter(authc__ctx_instance(c));
+    if (!ad)
         return authc__fail(c, AUTHC_ERR_CONFIGURATION, "MissingAdapter: passkeys need a database");
     wa_req r;
     authc_err e = rp_of(c, &r);
     if (e)
         return e;
-    const char *action = authc__map_last(&c->query, "action");
+    const char *action = authc__map_last(authc__ctx_query(c), "action");
     if (action && strcmp(action, "register") && strcmp(action, "authenticate"))
         return authc__res_json(c, 400, "{\"error\":\"Invalid action\"}");
 
@@ -553,18 +523,18 @@ authc_err authc__webauthn_options(authc__ctx *c)
     bool exists = session_user != NULL;
     if (!session_user) {
         /* Auth.js passes the email as given (no lowercasing, trap T12). */
-        const char *email = authc__map_last(&c->query, "email");
+        const char *email = authc__map_last(authc__ctx_query(c), "email");
         if (email && *email) {
             if (strlen(email) > WA_MAX_EMAIL)
                 return authc__res_json(c, 400, "{\"error\":\"Invalid request\"}");
             authc_user *found = NULL;
-            if ((e = ad->ops->get_user_by_email(ad, c->ar, email, &found)))
+            if ((e = ad->ops->get_user_by_email(ad, authc__ctx_arena(c), email, &found)))
                 return adapter_err(c, e, "getUserByEmail");
             if (found) {
                 user = found;
                 exists = true;
             } else {
-                authc_user *nu = authc_arena_alloc(c->ar, sizeof *nu);
+                authc_user *nu = authc_arena_alloc(authc__ctx_arena(c), sizeof *nu);
                 if (!nu)
                     return AUTHC_ERR_NOMEM;
                 nu->email = email;
@@ -604,8 +574,7 @@ static authc_err use_challenge(authc__ctx *c, const char **challenge, authc_user
     if (!inner)
         return bad_ceremony(c, "ceremony", "the challenge cookie is missing, expired, or was made for another provider");
     json_t *claims = NULL;
-    e = authc__jwt_decode(c->ar, c->a->challenge_keys, c->a->nsecrets, inner, strlen(inner),
-                          authc__now_ms() / 1000, &claims);
+    e = authc__seal_decode(c, AUTHC__SEAL_CHALLENGE, inner, &claims);
     if (e == AUTHC_ERR_NOMEM)
         return e;
     if (e)
@@ -613,14 +582,14 @@ static authc_err use_challenge(authc__ctx *c, const char **challenge, authc_user
     const char *ch = json_string_value(json_object_get(claims, "challenge"));
     json_t *rd = json_object_get(claims, "registerData");
     if (ch && *ch)
-        *challenge = authc_arena_strdup(c->ar, ch);
+        *challenge = authc_arena_strdup(authc__ctx_arena(c), ch);
     if (json_is_object(rd)) {
-        authc_user *u = authc_arena_alloc(c->ar, sizeof *u);
+        authc_user *u = authc_arena_alloc(authc__ctx_arena(c), sizeof *u);
         if (u) {
-            u->id = authc_arena_strdup(c->ar, json_string_value(json_object_get(rd, "id")));
-            u->name = authc_arena_strdup(c->ar, json_string_value(json_object_get(rd, "name")));
-            u->email = authc_arena_strdup(c->ar, json_string_value(json_object_get(rd, "email")));
-            u->image = authc_arena_strdup(c->ar, json_string_value(json_object_get(rd, "image")));
+            u->id = authc_arena_strdup(authc__ctx_arena(c), json_string_value(json_object_get(rd, "id")));
+            u->name = authc_arena_strdup(authc__ctx_arena(c), json_string_value(json_object_get(rd, "name")));
+            u->email = authc_arena_strdup(authc__ctx_arena(c), json_string_value(json_object_get(rd, "email")));
+            u->image = authc_arena_strdup(authc__ctx_arena(c), json_string_value(json_object_get(rd, "image")));
             u->email_verified = AUTHC_NO_TIME;
         }
         *reg = u;
@@ -633,17 +602,17 @@ static authc_err use_challenge(authc__ctx *c, const char **challenge, authc_user
 
 static authc_err do_authenticate(authc__ctx *c, const wa_req *r, json_t *cred)
 {
-    authc_adapter *ad = c->a->adapter;
-    const authc__provider *p = c->provider;
+    authc_adapter *ad = authc__inst_adapter(authc__ctx_instance(c));
+    const authc__provider *p = authc__ctx_provider(c);
     size_t idl = 0;
-    uint8_t *id = authc__wa_b64any_decode(c->ar, json_string_value(json_object_get(cred, "id")), &idl);
+    uint8_t *id = authc__wa_b64any_decode(authc__ctx_arena(c), json_string_value(json_object_get(cred, "id")), &idl);
     if (!id)
         return bad_ceremony(c, "authentication", "the credential id is not base64url or is too long");
-    char *cred_b64 = authc__b64_encode(c->ar, id, idl);
+    char *cred_b64 = authc__b64_encode(authc__ctx_arena(c), id, idl);
     if (!cred_b64)
         return AUTHC_ERR_NOMEM;
     authc_authenticator *stored = NULL;
-    authc_err e = ad->ops->get_authenticator(ad, c->ar, cred_b64, &stored);
+    authc_err e = ad->ops->get_authenticator(ad, authc__ctx_arena(c), cred_b64, &stored);
     if (e)
         return adapter_err(c, e, "getAuthenticator");
     if (!stored)
@@ -653,32 +622,32 @@ static authc_err do_authenticate(authc__ctx *c, const wa_req *r, json_t *cred)
     if ((e = use_challenge(c, &challenge, &reg)))
         return e;
     size_t kl = 0;
-    uint8_t *key = authc__b64_decode(c->ar, stored->credential_public_key ? stored->credential_public_key : "",
+    uint8_t *key = authc__b64_decode(authc__ctx_arena(c), stored->credential_public_key ? stored->credential_public_key : "",
                                      stored->credential_public_key ? strlen(stored->credential_public_key) : 0, &kl);
     if (!key || !kl)
         return bad_ceremony(c, "authentication", "the stored credential public key is not base64");
     authc__wa_assertion as;
     const char *why = NULL;
-    e = authc__wa_verify_authentication(c->ar, &r->rp, challenge, cred, key, kl, stored->counter, &as, &why);
+    e = authc__wa_verify_authentication(authc__ctx_arena(c), &r->rp, challenge, cred, key, kl, stored->counter, &as, &why);
     if (e == AUTHC_ERR_WEBAUTHN_VERIFICATION)
         return bad_ceremony(c, "authentication", why);
     if (e)
         return e;
-    if (!replay_check_and_add(c->a, p->impl, challenge))
+    if (!replay_check_and_add(authc__ctx_instance(c), p->impl, challenge))
         return bad_ceremony(c, "authentication", "this challenge was already used by an accepted ceremony (replay)");
     authc_authenticator *upd = NULL;
-    if ((e = ad->ops->update_authenticator_counter(ad, c->ar, stored->credential_id, as.new_counter, &upd)))
+    if ((e = ad->ops->update_authenticator_counter(ad, authc__ctx_arena(c), stored->credential_id, as.new_counter, &upd)))
         return adapter_err(c, e, "updateAuthenticatorCounter");
     const char *acct_id = stored->provider_account_id ? stored->provider_account_id : stored->credential_id;
     authc_account *acct = NULL;
-    if ((e = ad->ops->get_account(ad, c->ar, acct_id, p->id, &acct)))
+    if ((e = ad->ops->get_account(ad, authc__ctx_arena(c), acct_id, p->id, &acct)))
         return adapter_err(c, e, "getAccount");
     if (!acct || !acct->user_id)
         return authc__fail(c, AUTHC_ERR_CONFIGURATION,
                            "WebAuthn account not found in the database for a registered authenticator "
                            "(provider %s)", p->id);
     authc_user *user = NULL;
-    if ((e = ad->ops->get_user(ad, c->ar, acct->user_id, &user)))
+    if ((e = ad->ops->get_user(ad, authc__ctx_arena(c), acct->user_id, &user)))
         return adapter_err(c, e, "getUser");
     if (!user)
         return authc__fail(c, AUTHC_ERR_CONFIGURATION,
@@ -692,8 +661,8 @@ static authc_err do_authenticate(authc__ctx *c, const wa_req *r, json_t *cred)
 
 static authc_err do_register(authc__ctx *c, const wa_req *r, json_t *cred)
 {
-    authc_adapter *ad = c->a->adapter;
-    const authc__provider *p = c->provider;
+    authc_adapter *ad = authc__inst_adapter(authc__ctx_instance(c));
+    const authc__provider *p = authc__ctx_provider(c);
     const char *challenge;
     authc_user *reg;
     authc_err e = use_challenge(c, &challenge, &reg);
@@ -703,34 +672,34 @@ static authc_err do_register(authc__ctx *c, const wa_req *r, json_t *cred)
         return bad_ceremony(c, "registration", "the challenge cookie was issued for a sign-in, not a registration");
     authc__wa_registration rg;
     const char *why = NULL;
-    e = authc__wa_verify_registration(c->ar, &r->rp, challenge, cred, &rg, &why);
+    e = authc__wa_verify_registration(authc__ctx_arena(c), &r->rp, challenge, cred, &rg, &why);
     if (e == AUTHC_ERR_WEBAUTHN_VERIFICATION)
         return bad_ceremony(c, "registration", why);
     if (e)
         return e;
-    char *cred_b64 = authc__b64_encode(c->ar, rg.cred_id, rg.cred_id_len);
-    char *key_b64 = authc__b64_encode(c->ar, rg.cose_key, rg.cose_key_len);
+    char *cred_b64 = authc__b64_encode(authc__ctx_arena(c), rg.cred_id, rg.cred_id_len);
+    char *key_b64 = authc__b64_encode(authc__ctx_arena(c), rg.cose_key, rg.cose_key_len);
     if (!cred_b64 || !key_b64)
         return AUTHC_ERR_NOMEM;
     /* A credential id is registered once (excludeCredentials asks the
      * browser for that; a forged or replayed response must not rebind it). */
     authc_authenticator *dup = NULL;
-    if ((e = ad->ops->get_authenticator(ad, c->ar, cred_b64, &dup)))
+    if ((e = ad->ops->get_authenticator(ad, authc__ctx_arena(c), cred_b64, &dup)))
         return adapter_err(c, e, "getAuthenticator");
     if (dup)
         return bad_ceremony(c, "registration", "this credential is already registered");
-    if (!replay_check_and_add(c->a, p->impl, challenge))
+    if (!replay_check_and_add(authc__ctx_instance(c), p->impl, challenge))
         return bad_ceremony(c, "registration", "this challenge was already used by an accepted ceremony (replay)");
     authc_account account = {.provider = p->id, .type = "webauthn", .provider_account_id = cred_b64,
                              .expires_at = AUTHC_NO_TIME};
     authc_user profile = *reg;
     if ((e = authc__login(c, &profile, &account)))
         return e;
-    if (!c->login_user || !c->login_user->id)
+    if (!authc__ctx_login_user(c) || !authc__ctx_login_user(c)->id)
         return authc__fail(c, AUTHC_ERR_CONFIGURATION, "passkey registration finished without a user id");
     authc_authenticator in = {
         .credential_id = cred_b64,
-        .user_id = c->login_user->id,
+        .user_id = authc__ctx_login_user(c)->id,
         .provider_account_id = cred_b64,
         .credential_public_key = key_b64,
         .counter = rg.counter,
@@ -739,20 +708,19 @@ static authc_err do_register(authc__ctx *c, const wa_req *r, json_t *cred)
         .transports = rg.transports,
     };
     authc_authenticator *out = NULL;
-    if ((e = ad->ops->create_authenticator(ad, c->ar, &in, &out)))
+    if ((e = ad->ops->create_authenticator(ad, authc__ctx_arena(c), &in, &out)))
         return adapter_err(c, e, "createAuthenticator");
-    c->log_line = authc_arena_printf(c->ar, "%s passkey=registered fmt=%s", c->log_line ? c->log_line : "signIn",
-                                     rg.fmt);
+    const char *prev = authc__ctx_log_line(c);
+    authc__ctx_set_log_line(c, authc_arena_printf(authc__ctx_arena(c), "%s passkey=registered fmt=%s",
+                                                  prev ? prev : "signIn", rg.fmt));
     return AUTHC_OK;
 }
 
-authc_err authc__webauthn_callback(authc__ctx *c)
+static authc_err webauthn_callback(authc__ctx *c)
 {
-    if (!c->post)
-        return authc__fail(c, AUTHC_ERR_CONFIGURATION, "InvalidProvider: the passkey callback must be a POST");
-    if (!c->a->adapter)
+    if (!authc__inst_adapter(authc__ctx_instance(c)))
         return authc__fail(c, AUTHC_ERR_CONFIGURATION, "MissingAdapter: passkeys need a database");
-    const char *action = authc__map_last(&c->body, "action");
+    const char *action = authc__map_last(authc__ctx_body(c), "action");
     if (!action || (strcmp(action, "authenticate") && strcmp(action, "register")))
         return authc__fail(c, AUTHC_ERR_CONFIGURATION,
                            "AuthError: Invalid action parameter (the passkey callback needs action=authenticate|register)");
@@ -760,7 +728,7 @@ authc_err authc__webauthn_callback(authc__ctx *c)
     authc_err e = rp_of(c, &r);
     if (e)
         return e;
-    const char *data = authc__map_last(&c->body, "data");
+    const char *data = authc__map_last(authc__ctx_body(c), "data");
     if (!data || !*data)
         return bad_ceremony(c, action, "the request carries no credential (form field data)");
     json_error_t je;

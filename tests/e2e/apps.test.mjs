@@ -5,41 +5,15 @@ import { after, afterEach, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { rmSync } from "node:fs";
 import path from "node:path";
-import { checkedScreenshot, launchBrowser } from "./lib/apps-browser.mjs";
+import { checkedScreenshot, expectPath, expectText, launchBrowser, signInOnBuiltInPage } from "./lib/apps-browser.mjs";
 import { ALICE, buildReactApp, freePort, repoRoot, startCApp, startServer } from "./lib/apps-procs.mjs";
 import { OIDC_CLIENT, oidcLoginAndConsent, startOidcProvider } from "./lib/apps-oidc.mjs";
 
 const GREETING = `欢迎, ${ALICE.name}`;
 const ANON = "未登录";
 
-// Waits until `sel`'s trimmed text is exactly `text`; the failure names what it was.
-async function expectText(page, sel, text, timeout = 10000) {
-  try {
-    await page.waitForFunction(([s, t]) => document.querySelector(s)?.textContent.trim() === t, [sel, text], { timeout });
-  } catch {
-    const now = await page.locator(sel).first().textContent({ timeout: 1000 }).catch(() => "<absent>");
-    assert.fail(`${sel}: expected "${text}", found "${now?.trim()}" at ${page.url()}`);
-  }
-}
-
-async function expectPath(page, pathname, timeout = 10000) {
-  try {
-    await page.waitForURL((u) => u.pathname === pathname, { timeout });
-  } catch {
-    assert.fail(`expected to be at ${pathname}, at ${page.url()}`);
-  }
-}
-
 async function sessionCookie(context) {
   return (await context.cookies()).find((c) => c.name === "authjs.session-token");
-}
-
-// Signs in on authc's built-in page (whatever page the browser is on).
-async function signInOnBuiltInPage(page, username, password) {
-  const form = page.locator('form[action$="/callback/credentials"]');
-  await form.locator('input[name="username"]').fill(username);
-  await form.locator('input[name="password"]').fill(password);
-  await form.locator('button[type="submit"]').click();
 }
 
 // Records the /auth/session requests a page makes.

@@ -805,9 +805,8 @@ describe("robustness", () => {
     }));
 
   test("documented hard limits: under → normal answer, over → 4xx (docs/compatibility.md)", () =>
-    // The library's own limits, with room in the server's per-connection
-    // memory for a 63 KiB header (the default 32 KiB answers 431 earlier).
-    withServer({ env: { AUTHC_CONNECTION_MEMORY: "196608" } }, async (srv) => {
+    // The library's own limits; the server's header block limit is 64 KiB.
+    withServer(async (srv) => {
       const c = client(srv);
       const t = await c.csrf();
       const is4xx = (r, label) => assert.ok(r.status >= 400 && r.status < 500, `${label}: ${r.status}`);
@@ -829,7 +828,7 @@ describe("robustness", () => {
       assert.ok(await srv.alive());
     }));
 
-  test("default connection memory: a three-chunk session fits, a 40 KiB Cookie header is refused", () =>
+  test("header block limit: a three-chunk session fits, a 70 KiB Cookie header is refused", () =>
     withServer(async (srv) => {
       const chunk = "a".repeat(3936);
       const three = `${SESSION}.0=${chunk}; ${SESSION}.1=${chunk}; ${SESSION}.2=${chunk}`;
@@ -838,8 +837,8 @@ describe("robustness", () => {
       assert.equal(await r.text(), "null"); // not a valid token, but read and answered
       assert.equal(r.headers.getSetCookie().filter((c) => c.startsWith(SESSION) && /Max-Age=0/.test(c)).length, 3,
         "all three stale chunks are cleared in one response");
-      const big = await fetch(srv.url("/session"), { headers: { cookie: `${SESSION}=${"a".repeat(40 * 1024)}` } });
-      assert.ok(big.status >= 400 && big.status < 500, `40 KiB cookie: ${big.status}`);
+      const big = await fetch(srv.url("/session"), { headers: { cookie: `${SESSION}=${"a".repeat(70 * 1024)}` } });
+      assert.ok(big.status >= 400 && big.status < 500, `70 KiB cookie: ${big.status}`);
       assert.ok(await srv.alive());
     }));
 

@@ -17,7 +17,7 @@
 #include "authc.h"
 #include "authc/adapter.h"
 #include "authc/email.h"
-#include "core/pages_email_int.h"
+#include "providers/email_pages_int.h"
 #include "providers/email_int.h"
 #include "providers/email_unicode_int.h"
 #include "testutil.h"
@@ -297,6 +297,17 @@ static void test_pages(void **state)
                      AUTHC_OK);
     assert_non_null(strstr(html, "10 \xE5\x88\x86\xE9\x92\x9F")); /* 10 分钟 */
     assert_non_null(strstr(html, "href=\"http://h/auth/signin\""));
+    /* One colour rule for every page: a brand colour the sign-in page
+     * accepts is used here too, one it drops is dropped here too. */
+    authc__theme t = {.brand_color = "rgb(10, 20, 30)", .button_text = "#fff"};
+    assert_int_equal(authc__page_email_limited(ar, &t, AUTHC__LANG_EN, "http://h/auth/signin", 60, &html, &len),
+                     AUTHC_OK);
+    assert_non_null(strstr(html, "<style>:root{--brand-color:rgb(10, 20, 30);--button-text-color:#fff}</style>"));
+    t.brand_color = "red;background:url(x)";
+    assert_int_equal(authc__page_email_limited(ar, &t, AUTHC__LANG_EN, "http://h/auth/signin", 60, &html, &len),
+                     AUTHC_OK);
+    assert_null(strstr(html, "--brand-color:red"));
+    assert_null(strstr(html, "url(x)"));
     authc_arena_free(ar);
 }
 

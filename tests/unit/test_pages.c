@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "core/pages_int.h"
+#include "util/util_int.h"
 
 /* ------------------------------------------------------------------ */
 /* Helpers. Pages come from a per-test arena freed in teardown. */
@@ -57,16 +58,16 @@ static const authc_credentials_field PASSKEY_FIELDS[] = {
 
 /* Five providers, one of each type, with ordinary values. */
 static authc__page_provider PROVIDERS[] = {
-    {"github", "GitHub", "oauth", "http://localhost:3000/auth/signin/github",
+    {"github", "GitHub", AUTHC__PART_BUTTON, "http://localhost:3000/auth/signin/github",
      "http://localhost:3000/auth/callback/github", NULL, 0, "#24292f"},
-    {"google", "Google", "oidc", "http://localhost:3000/auth/signin/google",
+    {"google", "Google", AUTHC__PART_BUTTON, "http://localhost:3000/auth/signin/google",
      "http://localhost:3000/auth/callback/google", NULL, 0, NULL},
-    {"resend", "Email", "email", "http://localhost:3000/auth/signin/resend",
+    {"resend", "Email", AUTHC__PART_EMAIL, "http://localhost:3000/auth/signin/resend",
      "http://localhost:3000/auth/callback/resend", NULL, 0, NULL},
-    {"credentials", "Password", "credentials",
+    {"credentials", "Password", AUTHC__PART_FIELDS,
      "http://localhost:3000/auth/signin/credentials",
      "http://localhost:3000/auth/callback/credentials", CRED_FIELDS, 2, NULL},
-    {"passkey", "Passkey", "webauthn", "http://localhost:3000/auth/signin/passkey",
+    {"passkey", "Passkey", AUTHC__PART_PASSKEY, "http://localhost:3000/auth/signin/passkey",
      "http://localhost:3000/auth/callback/passkey", PASSKEY_FIELDS, 1, NULL},
 };
 #define NPROV (sizeof PROVIDERS / sizeof PROVIDERS[0])
@@ -116,10 +117,10 @@ static void test_signin_escapes_inputs(void **state)
         {"user\"><x", "<Label>", "text\" onfocus=\"alert(4)"},
     };
     authc__page_provider evil[] = {
-        {"git\"hub", "Git<b>Hub\"&'", "oauth", "/s/\"><script>alert(8)</script>",
+        {"git\"hub", "Git<b>Hub\"&'", AUTHC__PART_BUTTON, "/s/\"><script>alert(8)</script>",
          "/c", NULL, 0, "red\" onclick=\"x"},
-        {"e\"m", "Mail<i>", "email", "/s/e", "/c/e", NULL, 0, NULL},
-        {"cr<", "Cred\"s", "credentials", "/s/c", "/c/\"><script>alert(9)</script>",
+        {"e\"m", "Mail<i>", AUTHC__PART_EMAIL, "/s/e", "/c/e", NULL, 0, NULL},
+        {"cr<", "Cred\"s", AUTHC__PART_FIELDS, "/s/c", "/c/\"><script>alert(9)</script>",
          evil_fields, 1, NULL},
     };
     authc__signin_page p = base_page();
@@ -542,9 +543,9 @@ static void test_signin_provider_forms(void **state)
     p.nproviders = 2;
     assert_int_equal(count(signin(ar, &p), "<hr/>"), 1);
 
-    /* Unknown types are not rendered. */
+    /* Types without a page part are not rendered. */
     authc__page_provider odd[2] = {PROVIDERS[0], PROVIDERS[0]};
-    odd[1].type = "saml";
+    odd[1].part = AUTHC__PART_NONE;
     odd[1].name = "Odd";
     p.providers = odd;
     p.nproviders = 2;
@@ -771,7 +772,7 @@ static void test_limits_and_args(void **state)
     free(name);
 
     /* NULL strings inside the page render as empty, not as a crash. */
-    authc__page_provider nulls[1] = {{NULL, NULL, "email", NULL, NULL, NULL, 0, NULL}};
+    authc__page_provider nulls[1] = {{NULL, NULL, AUTHC__PART_EMAIL, NULL, NULL, NULL, 0, NULL}};
     p = base_page();
     p.providers = nulls;
     p.nproviders = 1;
@@ -782,19 +783,53 @@ static void test_limits_and_args(void **state)
     HAS(html, ">Sign in with </button>");
 }
 
-static void test_deterministic(void **state)
+/* The whole markup after the stylesheet, written out here: a change to the
+ * page shows up as a failing comparison, not as a page equal to itself. */
+static void test_exact_markup(void **state)
 {
     authc_arena *ar = *state;
     authc__theme t = {.brand_color = "#123456", .logo = "/l.png"};
     authc__signin_page p = base_page();
     p.theme = &t;
     p.error = "SessionRequired";
-    char *a = signin(ar, &p), *b = signin(ar, &p);
-    assert_string_equal(a, b);
-    int s1, s2;
-    assert_string_equal(error_page(ar, &t, AUTHC__LANG_ZH, "Verification", &s1),
-                        error_page(ar, &t, AUTHC__LANG_ZH, "Verification", &s2));
-    assert_int_equal(s1, s2);
+    authc__page_provider two[] = {PROVIDERS[0], PROVIDERS[2]};
+    p.providers = two;
+    p.nproviders = 2;
+    char *html = signin(ar, &p);
+    assert_true(authc__starts_with(html, "<!DOCTYPE html><html lang=\"en\">"));
+    assert_non_null(strstr(html, "</style>"));
+    assert_string_equal(strstr(html, "</style>"),
+        "</style><style>:root{--brand-color:#123456}</style><title>Sign In</title></head>"
+        "<body class=\"__next-auth-theme-auto\"><div class=\"page\"><div class=\"signin\"><div class=\"card\">"
+        "<div class=\"error\"><p>Please sign in to view this page.</p></div>"
+        "<img class=\"logo\" alt=\"Logo\" src=\"/l.png\">"
+        "<div class=\"provider\"><form action=\"http://localhost:3000/auth/signin/github\" method=\"POST\">"
+        "<input type=\"hidden\" name=\"csrfToken\" value=\"0123abcd\">"
+        "<input type=\"hidden\" name=\"callbackUrl\" value=\"http://localhost:3000/dashboard\">"
+        "<button type=\"submit\" class=\"button\" style=\"--provider-brand-color:#24292f\">"
+        "<svg class=\"provider-logo\" width=\"24\" height=\"24\" viewBox=\"0 0 24 24\" aria-hidden=\"true\" "
+        "focusable=\"false\"><circle cx=\"12\" cy=\"12\" r=\"11\" fill=\"currentColor\" fill-opacity=\".18\" "
+        "stroke=\"currentColor\" stroke-width=\"1.5\"/><text x=\"12\" y=\"16.5\" text-anchor=\"middle\" "
+        "font-size=\"13\" font-weight=\"700\" font-family=\"system-ui,sans-serif\" fill=\"currentColor\">G</text>"
+        "</svg><span>Sign in with GitHub</span></button></form></div>"
+        "<div class=\"provider\"><hr/><form action=\"http://localhost:3000/auth/signin/resend\" method=\"POST\">"
+        "<input type=\"hidden\" name=\"csrfToken\" value=\"0123abcd\">"
+        "<label class=\"section-header\" for=\"input-email-for-resend-provider\">Email</label>"
+        "<input id=\"input-email-for-resend-provider\" autofocus type=\"email\" name=\"email\" "
+        "placeholder=\"email@example.com\" required>"
+        "<button id=\"submitButton\" type=\"submit\">Sign in with Email</button></form></div>"
+        "</div></div></div></body></html>");
+    int st = 0;
+    html = error_page(ar, &t, AUTHC__LANG_ZH, "Verification", &st);
+    assert_int_equal(st, 403);
+    assert_true(authc__starts_with(html, "<!DOCTYPE html><html lang=\"zh-CN\">"));
+    assert_string_equal(strstr(html, "</style>"),
+        "</style><style>:root{--brand-color:#123456}</style><title>错误</title></head>"
+        "<body class=\"__next-auth-theme-auto\"><div class=\"page\"><div class=\"error\"><div class=\"card\">"
+        "<img class=\"logo\" alt=\"Logo\" src=\"/l.png\"><h1>无法登录</h1><div class=\"message\">"
+        "<p>此登录链接已失效。</p><p>它可能已被使用或已过期。</p><p class=\"code\">错误代码：Verification</p></div>"
+        "<p><a class=\"button\" href=\"http://localhost:3000/auth/error?error=x/signin\">登录</a></p>"
+        "</div></div></div></body></html>");
 }
 
 /* Provider glyph: the first character, ASCII upper-cased, UTF-8 kept whole. */
@@ -834,7 +869,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_chinese, setup, teardown),
         cmocka_unit_test_setup_teardown(test_no_external_fetch, setup, teardown),
         cmocka_unit_test_setup_teardown(test_limits_and_args, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_deterministic, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_exact_markup, setup, teardown),
         cmocka_unit_test_setup_teardown(test_provider_glyph, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

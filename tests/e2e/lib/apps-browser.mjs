@@ -75,3 +75,30 @@ export async function checkedScreenshot(page, name, { selector, text }) {
   }
   return file;
 }
+
+// Waits until `sel`'s trimmed text is exactly `text`; the failure names what it was.
+export async function expectText(page, sel, text, timeout = 10000) {
+  try {
+    await page.waitForFunction(([s, t]) => document.querySelector(s)?.textContent.trim() === t, [sel, text], { timeout });
+  } catch {
+    const now = await page.locator(sel).first().textContent({ timeout: 1000 }).catch(() => "<absent>");
+    assert.fail(`${sel}: expected "${text}", found "${now?.trim()}" at ${page.url()}`);
+  }
+}
+
+// Waits until the page is at `pathname`; the failure names where it is.
+export async function expectPath(page, pathname, timeout = 10000) {
+  try {
+    await page.waitForURL((u) => u.pathname === pathname, { timeout });
+  } catch {
+    assert.fail(`expected to be at ${pathname}, at ${page.url()}`);
+  }
+}
+
+// Signs in on authc's built-in page (whatever page the browser is on).
+export async function signInOnBuiltInPage(page, username, password) {
+  const form = page.locator('form[action$="/callback/credentials"]');
+  await form.locator('input[name="username"]').fill(username);
+  await form.locator('input[name="password"]').fill(password);
+  await form.locator('button[type="submit"]').click();
+}

@@ -1,13 +1,13 @@
-/* pages_email_int.h — what the email provider renders: the sign-in mail
+/* email_pages_int.h — what the email provider renders: the sign-in mail
  * (subject, text, HTML), the confirm-before-sign-in page and the limit page. */
-#ifndef AUTHC_PAGES_EMAIL_INT_H
-#define AUTHC_PAGES_EMAIL_INT_H
+#ifndef AUTHC_EMAIL_PAGES_INT_H
+#define AUTHC_EMAIL_PAGES_INT_H
 
 #include <stddef.h>
 #include <stdint.h>
 
 #include "authc.h"
-#include "core/pages_int.h"
+#include "core/provider_api.h"
 
 /* The sign-in mail in lang: *subject, *text ('\n' line ends) and *html, all
  * UTF-8 and owned by ar. host: shown as the site name; url: the link;

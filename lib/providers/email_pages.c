@@ -1,14 +1,14 @@
-/* pages_email.c — the email provider's words and markup: the sign-in mail
+/* email_pages.c — the email provider's words and markup: the sign-in mail
  * (text + HTML), the confirm page and the limit page, in English and 简体中文. */
 #include <stdbool.h>
 #include <string.h>
 
-#include "core/pages_email_int.h"
+#include "providers/email_pages_int.h"
+#include "util/parse_int.h"
 #include "util/util_int.h"
 
 #define PAGE_MAX (128u * 1024u)
 #define MAIL_PART_MAX (64u * 1024u)
-#define COLOR_MAX 64u
 
 typedef struct email_strings {
     const char *html_lang;
@@ -85,31 +85,6 @@ static const email_strings *strs(authc__lang lang)
     return &STR[lang == AUTHC__LANG_ZH ? AUTHC__LANG_ZH : AUTHC__LANG_EN];
 }
 
-/* #hex (3/4/6/8 digits) or a named colour of letters only: anything else
- * could leave the style attribute, so it is ignored. */
-static bool color_ok(const char *s)
-{
-    if (!s)
-        return false;
-    size_t n = strnlen(s, COLOR_MAX + 1);
-    if (n == 0 || n > COLOR_MAX)
-        return false;
-    if (s[0] == '#') {
-        if (n != 4 && n != 5 && n != 7 && n != 9)
-            return false;
-        for (size_t i = 1; i < n; i++) {
-            char c = s[i];
-            if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')))
-                return false;
-        }
-        return true;
-    }
-    for (size_t i = 0; i < n; i++)
-        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z')))
-            return false;
-    return true;
-}
-
 const char *authc__email_duration(authc_arena *ar, authc__lang lang, int64_t sec)
 {
     const email_strings *S = strs(lang);
@@ -153,8 +128,8 @@ authc_err authc__email_compose(authc_arena *ar, const authc__theme *t, authc__la
     if (!dur || !*subject || !*text)
         return AUTHC_ERR_NOMEM;
 
-    const char *brand = t && color_ok(t->brand_color) ? t->brand_color : "#346df1";
-    const char *btext = t && color_ok(t->button_text) ? t->button_text : "#fff";
+    const char *brand = t && authc__color_ok(t->brand_color) ? t->brand_color : "#346df1";
+    const char *btext = t && authc__color_ok(t->button_text) ? t->button_text : "#fff";
     authc__buf b;
     authc__buf_init(&b, ar, MAIL_PART_MAX);
     authc__buf_adds(&b, "<!DOCTYPE html><html lang=\"");
@@ -242,12 +217,6 @@ static const char CSS[] =
     "background:var(--brand-color);color:var(--button-text-color);box-sizing:border-box}"
     "button:hover,a.button:hover{filter:brightness(1.08)}";
 
-static const char *scheme_of(const authc__theme *t)
-{
-    const char *s = t ? t->color_scheme : NULL;
-    return s && (!strcmp(s, "light") || !strcmp(s, "dark")) ? s : "auto";
-}
-
 static void open_page(authc__buf *b, const authc__theme *t, const email_strings *S,
                       const char *title, const char *root)
 {
@@ -258,24 +227,11 @@ static void open_page(authc__buf *b, const authc__theme *t, const email_strings 
                        "<meta name=\"robots\" content=\"noindex\"><style>");
     authc__buf_adds(b, CSS);
     authc__buf_adds(b, "</style>");
-    bool brand = t && color_ok(t->brand_color), btext = t && color_ok(t->button_text);
-    if (brand || btext) {
-        authc__buf_adds(b, "<style>:root{");
-        if (brand) {
-            authc__buf_adds(b, "--brand-color:");
-            authc__buf_add_html(b, t->brand_color);
-            authc__buf_addc(b, ';');
-        }
-        if (btext) {
-            authc__buf_adds(b, "--button-text-color:");
-            authc__buf_add_html(b, t->button_text);
-        }
-        authc__buf_adds(b, "}</style>");
-    }
+    authc__page_theme_vars(b, t, true);
     authc__buf_adds(b, "<title>");
     authc__buf_add_html(b, title);
     authc__buf_adds(b, "</title></head><body class=\"__next-auth-theme-");
-    authc__buf_adds(b, scheme_of(t));
+    authc__buf_adds(b, authc__page_scheme(t));
     authc__buf_adds(b, "\"><div class=\"card ");
     authc__buf_adds(b, root);
     authc__buf_adds(b, "\">");

@@ -1,0 +1,190 @@
+/* provider_api.h — the one interface between the protocol core and provider
+ * types: each type is a const ops table; providers reach a request only through the calls below. */
+#ifndef AUTHC_PROVIDER_API_H
+#define AUTHC_PROVIDER_API_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "authc.h"
+#include "authc/adapter.h"
+#include "core/pages_int.h"
+#include "jose/jose_int.h"
+#include "util/parse_int.h"
+#include "util/problems_int.h"
+#include "util/util_int.h"
+
+/* Hard limits on what a request may carry. */
+#define AUTHC__MAX_URL          8192
+#define AUTHC__MAX_BODY         (64 * 1024)
+#define AUTHC__MAX_COOKIE_HDR   (64 * 1024)
+#define AUTHC__MAX_COOKIES      128
+#define AUTHC__MAX_FORM_PAIRS   256
+#define AUTHC__MAX_HEADER_VALUE (16 * 1024)
+#define AUTHC__MAX_SECRETS      8
+#define AUTHC__CHUNK_SIZE       3936
+/* Lifetime of check cookies and sealed state (seconds). */
+#define AUTHC__CHECK_MAX_AGE    900
+
+/* One request, owned by the core; providers see it only through calls. */
+typedef struct authc__ctx authc__ctx;
+typedef struct authc__provider authc__provider;
+typedef struct authc__provider_ops authc__provider_ops;
+
+/* A step of a route or of a provider type. */
+typedef authc_err (*authc__step_fn)(authc__ctx *c);
+
+/* HTTP methods a route accepts (bit set). */
+#define AUTHC__GET  1u
+#define AUTHC__POST 2u
+
+/* Route flags (core routes; provider routes use 0). */
+#define AUTHC__R_PAGE        1u /* a GET answers with an HTML page (assertion failures too) */
+#define AUTHC__R_PROVIDER    2u /* takes /<provider id> */
+#define AUTHC__R_DB_SESSIONS 4u /* needs the DB pool when sessions live in the database */
+#define AUTHC__R_SIGNIN      8u /* POST with a provider: the type's sign-in step decides the pool */
+#define AUTHC__R_CALLBACK   16u /* with a provider: the type's callback step decides the pool */
+
+/* One row of a route table: <base>/<name>[/<provider id>]. */
+typedef struct authc__route {
+    const char *name;
+    unsigned methods;           /* AUTHC__GET | AUTHC__POST */
+    authc__step_fn handler;
+    authc_pool pool;            /* worker pool the request needs (before flags) */
+    unsigned flags;             /* AUTHC__R_* */
+} authc__route;
+
+/* A provider type. Tables are static const data; the core never looks at
+ * a type's name to decide anything. */
+struct authc__provider_ops {
+    const char *type;           /* Auth.js type: "oauth" "oidc" "email" "credentials" "webauthn" */
+    authc__page_part page;
+    authc__step_fn signin;      /* POST /signin/:id, or NULL (back to the sign-in page) */
+    authc_pool signin_pool;     /* worker pool the sign-in step needs */
+    authc__step_fn callback;    /* /callback/:id */
+    unsigned callback_methods;  /* AUTHC__GET | AUTHC__POST */
+    authc_pool callback_pool;
+    const authc__route *routes; /* extra routes the type owns (e.g. "webauthn-options") */
+    size_t nroutes;
+    /* Called once by authc_new: adds every problem to pr (problems_int.h);
+     * false refuses the configuration. */
+    bool (*check)(const authc *a, const authc__provider *p, authc__problems *pr);
+    void (*free)(void *impl);
+    bool jwt_only;              /* its sign-ins always issue JWT sessions */
+    bool signin_at_callback;    /* authc_sign_in() posts to /callback/:id */
+};
+
+/* A configured provider. The provider module fills it when added and owns
+ * impl (freed by ops->free); id, name and fields are malloc'd, freed by the core. */
+struct authc__provider {
+    char *id;
+    char *name;
+    const authc__provider_ops *ops;
+    void *impl;
+    authc_credentials_field *fields; /* shown by the page (credentials, passkey) */
+    size_t nfields;
+    const char *brand_color;    /* borrowed from impl, or NULL */
+    bool allow_dangerous_email_linking;
+};
+
+/* Appends a zeroed provider to a configuration under construction (the
+ * caller fills it). NULL on OOM. Owned by the configuration. */
+authc__provider *authc__config_add_provider(authc_config *cfg);
+
+/* Instance settings a provider may read (all borrowed from the instance). */
+authc_adapter *authc__inst_adapter(const authc *a);
+/* The shared store (lib/store/store_int.h); never NULL on a built instance. */
+struct authc_store *authc__inst_store(const authc *a);
+const authc_callbacks *authc__inst_callbacks(const authc *a);
+/* The base path without a trailing "/" ("" for "/"). */
+const char *authc__inst_base(const authc *a);
+/* The instance secrets joined as Auth.js stringifies them. */
+const char *authc__inst_csrf_secret(const authc *a);
+void authc__log(const authc *a, const char *level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* ---- the request ------------------------------------------------------ */
+/* Every string returned is borrowed from the request (its arena). */
+const authc *authc__ctx_instance(const authc__ctx *c);
+authc_arena *authc__ctx_arena(const authc__ctx *c);
+const authc__provider *authc__ctx_provider(const authc__ctx *c);
+bool authc__ctx_is_post(const authc__ctx *c);
+const char *authc__ctx_origin(const authc__ctx *c);      /* "https://app.example" */
+const char *authc__ctx_host(const authc__ctx *c);        /* host[:port] shown on pages */
+const char *authc__ctx_full_url(const authc__ctx *c);    /* origin + path + ?query */
+const char *authc__ctx_header(const authc__ctx *c, const char *name);
+/* The client's address after trusted proxies (AUTHC_TRUSTED_PROXIES), or
+ * the request's client_addr; NULL when unknown. */
+const char *authc__ctx_client_addr(const authc__ctx *c);
+const authc__map *authc__ctx_query(const authc__ctx *c);
+const authc__map *authc__ctx_body(const authc__ctx *c);
+bool authc__ctx_return_redirect(const authc__ctx *c);     /* X-Auth-Return-Redirect */
+bool authc__ctx_csrf_verified(const authc__ctx *c);
+const char *authc__ctx_csrf_token(const authc__ctx *c);
+const char *authc__ctx_callback_url(const authc__ctx *c); /* resolved callbackUrl */
+authc__lang authc__ctx_lang(const authc__ctx *c);
+const authc__theme *authc__ctx_theme(const authc__ctx *c);
+/* The user authc__login signed in during this request, or NULL. */
+const authc_user *authc__ctx_login_user(const authc__ctx *c);
+/* The line the server logs for this request (arena string), or NULL. */
+const char *authc__ctx_log_line(const authc__ctx *c);
+void authc__ctx_set_log_line(authc__ctx *c, const char *line);
+/* The &code= of a CredentialsSignin error redirect. */
+void authc__ctx_set_error_code(authc__ctx *c, const char *code);
+
+/* ---- answering -------------------------------------------------------- */
+/* Records why a request failed (for the log, never shown) and returns e. */
+authc_err authc__fail(authc__ctx *c, authc_err e, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+authc_err authc__res_header(authc__ctx *c, const char *name, const char *value);
+authc_err authc__res_body(authc__ctx *c, int status, const char *ctype,
+                          const char *body, size_t len);
+authc_err authc__res_json(authc__ctx *c, int status, const char *json);
+authc_err authc__res_redirect(authc__ctx *c, const char *location);
+/* Adds Cache-Control: private, no-cache, no-store; Expires: 0; Pragma. */
+authc_err authc__res_nocache(authc__ctx *c);
+/* The app's redirect callback (default: same origin only). Never NULL. */
+const char *authc__redirect_resolve(authc__ctx *c, const char *url);
+
+/* ---- check cookies and sealed values ----------------------------------- */
+typedef enum authc__ck {
+    AUTHC__CK_SESSION,
+    AUTHC__CK_CALLBACK,
+    AUTHC__CK_CSRF,
+    AUTHC__CK_PKCE,
+    AUTHC__CK_STATE,
+    AUTHC__CK_NONCE,
+    AUTHC__CK_CHALLENGE,
+    AUTHC__CK__COUNT
+} authc__ck;
+
+/* Check cookies (pkce/state/nonce/challenge): sealed JWE per §3.4. */
+authc_err authc__check_cookie_set(authc__ctx *c, authc__ck key, const char *value,
+                                  bool form_post);
+/* Reads, validates (provider must match) and queues the clearing of a
+ * check cookie. *value = NULL when missing/invalid (→ InvalidCheck). */
+authc_err authc__check_cookie_use(authc__ctx *c, authc__ck key, const char **value);
+
+/* Keys a sealed value is made with (Auth.js salts). */
+typedef enum authc__seal { AUTHC__SEAL_STATE, AUTHC__SEAL_CHALLENGE } authc__seal;
+/* Seals claims for AUTHC__CHECK_MAX_AGE seconds; *out is an arena string. */
+authc_err authc__seal_encode(authc__ctx *c, authc__seal kind, json_t *claims, char **out);
+/* Opens a sealed value; *claims is a new reference the caller decrefs. */
+authc_err authc__seal_decode(authc__ctx *c, authc__seal kind, const char *tok, json_t **claims);
+
+/* ---- sessions ---------------------------------------------------------- */
+/* Runs the signIn callback, links or creates the user through the adapter
+ * (Auth.js handleLoginOrRegister, spec §8.3), issues the session, fires
+ * events and answers with the redirect. `profile` is the user as the
+ * provider describes it; `account` has provider, type and
+ * provider_account_id set (and tokens for OAuth). */
+authc_err authc__login(authc__ctx *c, const authc_user *profile, authc_account *account);
+/* Issues the session for a signed-in user (JWT cookie or DB session). */
+authc_err authc__session_issue(authc__ctx *c, const authc_user *user,
+                               const authc_account *account, bool is_new_user);
+/* Reads the current session user without side effects. *user NULL when none. */
+authc_err authc__session_current(authc__ctx *c, authc_user **user, int64_t *expires_ms,
+                                 const char **db_token);
+
+#endif

@@ -1,0 +1,105 @@
+/* routes.c — the one route table: every action under the base path with its
+ * methods, handler, worker pool and kind; provider types add their own rows. */
+#include <string.h>
+
+#include "core/core_int.h"
+
+static const authc__route ROUTES[] = {
+    {"providers", AUTHC__GET, authc__action_providers, AUTHC_POOL_INLINE, 0},
+    {"session", AUTHC__GET | AUTHC__POST, authc__action_session, AUTHC_POOL_INLINE, AUTHC__R_DB_SESSIONS},
+    {"csrf", AUTHC__GET, authc__action_csrf, AUTHC_POOL_INLINE, 0},
+    {"signin", AUTHC__GET | AUTHC__POST, authc__action_signin, AUTHC_POOL_INLINE,
+     AUTHC__R_PAGE | AUTHC__R_PROVIDER | AUTHC__R_SIGNIN},
+    {"signout", AUTHC__GET | AUTHC__POST, authc__action_signout, AUTHC_POOL_INLINE,
+     AUTHC__R_PAGE | AUTHC__R_DB_SESSIONS},
+    {"callback", AUTHC__GET | AUTHC__POST, authc__action_callback, AUTHC_POOL_INLINE,
+     AUTHC__R_PROVIDER | AUTHC__R_CALLBACK},
+    {"verify-request", AUTHC__GET, authc__action_verify_request, AUTHC_POOL_INLINE, AUTHC__R_PAGE},
+    {"error", AUTHC__GET, authc__action_error_page, AUTHC_POOL_INLINE, AUTHC__R_PAGE},
+};
+
+static bool name_is(const char *name, const char *s, size_t len)
+{
+    return strlen(name) == len && !memcmp(name, s, len);
+}
+
+const authc__route *authc__route_of_type(const authc__provider_ops *ops, const char *name, size_t len)
+{
+    for (size_t i = 0; ops && i < ops->nroutes; i++)
+        if (name_is(ops->routes[i].name, name, len))
+            return &ops->routes[i];
+    return NULL;
+}
+
+const authc__route *authc__route_find(const authc *a, const char *name, size_t len, bool *owned)
+{
+    *owned = false;
+    for (size_t i = 0; i < sizeof ROUTES / sizeof *ROUTES; i++)
+        if (name_is(ROUTES[i].name, name, len))
+            return &ROUTES[i];
+    /* A provider route exists when a configured provider's type declares it. */
+    for (size_t i = 0; i < a->nproviders; i++) {
+        const authc__route *r = authc__route_of_type(a->providers[i].ops, name, len);
+        if (r) {
+            *owned = true;
+            return r;
+        }
+    }
+    return NULL;
+}
+
+bool authc_handles_path(const authc *a, const char *path)
+{
+    if (!path)
+        return false;
+    size_t bl = strcmp(a->base_path, "/") ? strlen(a->base_path) : 0;
+    /* The base itself too (Auth.js answers it with 400), but not
+     * "/authfoo": a server may have its own files next to the base. */
+    return strncmp(path, a->base_path, bl) == 0 &&
+           (path[bl] == '\0' || path[bl] == '/' || path[bl] == '?' || bl == 0);
+}
+
+/* The provider named by the segment after the action, or NULL. */
+static const authc__provider *path_provider(const authc *a, const char *prov)
+{
+    char id[128];
+    size_t il = prov ? strcspn(prov, "/?#") : 0;
+    if (!prov || il >= sizeof id)
+        return NULL;
+    memcpy(id, prov, il);
+    id[il] = '\0';
+    return authc__provider_find(a, id);
+}
+
+authc_pool authc_route_pool(const authc *a, const char *method, const char *path)
+{
+    if (!authc_handles_path(a, path))
+        return AUTHC_POOL_INLINE;
+    size_t bl = strcmp(a->base_path, "/") ? strlen(a->base_path) : 0;
+    const char *act = path + bl;
+    while (*act == '/')
+        act++;
+    size_t end = strcspn(act, "?#"), al = strcspn(act, "/?#");
+    const char *prov = al < end && act[al] == '/' ? act + al + 1 : NULL;
+    const authc__provider *p = path_provider(a, prov);
+    bool owned;
+    const authc__route *r = authc__route_find(a, act, al, &owned);
+    if (r && owned) /* the provider named in the path must own the route */
+        r = p ? authc__route_of_type(p->ops, act, al) : NULL;
+    if (!r)
+        return AUTHC_POOL_INLINE;
+    bool post = method && !strcmp(method, "POST");
+    /* With a database every session read is a round trip. */
+    if ((r->flags & AUTHC__R_DB_SESSIONS) && a->adapter && a->strategy == AUTHC__DATABASE)
+        return AUTHC_POOL_DB;
+    if ((r->flags & AUTHC__R_SIGNIN) && post && p)
+        return p->ops->signin ? p->ops->signin_pool : AUTHC_POOL_INLINE;
+    if ((r->flags & AUTHC__R_CALLBACK) && p)
+        return p->ops->callback_pool;
+    return r->pool;
+}
+
+bool authc_may_block(const authc *a, const char *method, const char *path)
+{
+    return authc_route_pool(a, method, path) != AUTHC_POOL_INLINE;
+}

@@ -1,0 +1,146 @@
+/* serve_int.h — what the parts of `authc serve` share: the server, one
+ * event loop per CPU, tracked connections, worker pools, TLS, static files. */
+#ifndef AUTHC_SRC_SERVE_INT_H
+#define AUTHC_SRC_SERVE_INT_H
+
+#include <limits.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <h2o.h>
+#include <openssl/ssl.h>
+
+#include "serve.h"
+
+#define SERVE_MAX_BODY (64 * 1024)     /* request body; above: 413 */
+#define SERVE_MAX_HEAD (64 * 1024)     /* request line + headers; above: 431 */
+#define SERVE_MAX_TARGET 8192          /* request target; above: 414 */
+#define SERVE_SHUTDOWN_GRACE_MS 10000  /* in-flight requests get this long on SIGTERM */
+
+typedef struct serve_server serve_server;
+typedef struct serve_loop serve_loop;
+
+/* One accepted connection, owned by its loop; freed when h2o closes the
+ * socket (socket on_close). */
+typedef struct serve_conn {
+    h2o_linklist_t link;        /* in serve_loop.conns */
+    serve_loop *loop;
+    h2o_socket_t *sock;
+    uint64_t first_byte_at;     /* ms: a request began arriving (0: idle) */
+    uint64_t head_done_at;      /* ms: its headers were complete (0: not yet) */
+    bool busy;                  /* a request is being answered */
+    bool cut;                   /* already shut down by the sweep */
+    unsigned char ipkey[16];    /* per-address cap key (IPv4-mapped or IPv6 /64) */
+    char addr[46];              /* peer address for logs and rate limits */
+} serve_conn;
+
+/* A request handed to a worker: everything it needs is copied into blob,
+ * so the worker never touches loop memory. Owned by the pool while queued,
+ * by the worker while running, then by the owning loop. */
+typedef struct serve_job {
+    h2o_multithread_message_t msg;   /* the answer's way back to the loop */
+    struct serve_job *next;          /* pool queue */
+    serve_loop *loop;
+    h2o_req_t *req;                  /* NULL once the request is gone (loop thread only) */
+    struct serve_reqref *ref;        /* lives in req's pool; cleared with it */
+    authc_request areq;              /* points into blob */
+    authc_response *res;             /* the worker's answer */
+    char blob[];
+} serve_job;
+
+/* Lives in a request's pool: its dispose callback tells the connection and
+ * a pending job that the request is gone. */
+typedef struct serve_reqref {
+    serve_conn *conn;
+    serve_job *job;
+} serve_reqref;
+
+typedef struct serve_pool {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    serve_job *head, *tail;
+    size_t queued, max_queue;
+    bool stopping;
+    pthread_t *threads;
+    size_t n;
+    const authc *auth;
+    const char *name;
+} serve_pool;
+
+struct serve_loop {
+    h2o_context_t ctx;
+    h2o_accept_ctx_t accept;
+    serve_server *sv;
+    pthread_t tid;
+    int listen_fd;
+    h2o_socket_t *listener;
+    h2o_multithread_receiver_t answers;   /* finished jobs */
+    h2o_multithread_receiver_t control;   /* stop, TLS reload */
+    h2o_linklist_t conns;
+    size_t nconns;
+    h2o_timeout_t tick;
+    h2o_timeout_entry_t tick_entry;
+    bool stopping;
+    bool clean;                 /* stopped with no connection left: disposable */
+    uint64_t stop_deadline;
+};
+
+/* A control message to one loop: stop, or a new TLS context. */
+typedef struct serve_ctl {
+    h2o_multithread_message_t msg;
+    SSL_CTX *ssl;      /* NULL: stop */
+} serve_ctl;
+
+struct serve_server {
+    const runtime *rt;
+    serve_opts o;
+    char static_real[PATH_MAX];
+    h2o_globalconf_t config;
+    serve_loop *loops;
+    size_t nloops;
+    serve_pool pools[4];              /* by authc_pool; [INLINE] unused */
+    atomic_size_t nconns;
+    size_t max_conns;
+    struct serve_ipcap *ipcap;        /* NULL: no per-address cap */
+};
+
+/* serve_req.c: the h2o handler for every request. */
+int serve__on_req(h2o_handler_t *self, h2o_req_t *req);
+/* Sends a library answer; res then belongs to req's pool. */
+void serve__respond(h2o_req_t *req, authc_response *res);
+/* Receiver callback: answers of finished jobs on the owning loop. */
+void serve__on_answers(h2o_multithread_receiver_t *rx, h2o_linklist_t *messages);
+
+/* serve_pool.c: worker pools. */
+bool serve__pool_start(serve_pool *p, const char *name, const authc *a, size_t threads, size_t max_queue);
+/* False when the queue is full (the caller answers 503). */
+bool serve__pool_push(serve_pool *p, serve_job *j);
+/* Stops taking work, joins the workers, frees jobs never started. */
+void serve__pool_stop(serve_pool *p);
+
+/* serve_static.c: a file under the static root (path is origin-form). */
+void serve__static(serve_server *sv, h2o_req_t *req, const char *path, size_t len);
+
+/* serve_tls.c: a server TLS context (TLS 1.2+, small idle buffers) from
+ * PEM files; NULL with a message in err. Caller owns the reference. */
+SSL_CTX *serve__tls_load(const char *cert, const char *key, char *err, size_t errlen);
+
+/* serve_conn.c: connection accounting and deadlines. */
+uint64_t serve__now_ms(void);
+void serve__on_accept(h2o_socket_t *listener, const char *err);
+void serve__tick(h2o_timeout_entry_t *entry);
+/* Applies the deadlines (and on shutdown closes idle connections) now. */
+void serve__sweep(serve_loop *l);
+/* Shuts a connection's socket so h2o closes it on its next read. */
+void serve__cut(serve_conn *c);
+/* The tracked connection of a request. */
+serve_conn *serve__conn_of(h2o_req_t *req);
+bool serve__ipcap_init(serve_server *sv);
+void serve__ipcap_free(serve_server *sv);
+
+/* Minimal error answers (plain JSON string bodies, as before). */
+void serve__send_error(h2o_req_t *req, int status, const char *body, bool close);
+
+#endif
