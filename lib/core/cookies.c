@@ -151,6 +151,8 @@ static size_t collect(authc__ctx *c, chunk_ref **out)
         return 0;
     for (size_t i = 0; i < c->cookies.n; i++) {
         const authc__kv *kv = &c->cookies.items[i];
+        /* Only the name or name.<digits>: never a look-alike, so no
+         * attacker-chosen name (control bytes…) is expired or echoed. */
         int idx = chunk_index(kv->k, base, bl);
         if (idx == -2 || !kv->v[0])
             continue;
