@@ -192,7 +192,11 @@ describe("email links", () => {
       const g = await fetch(link, { redirect: "manual" });
       assert.equal(g.status, 200);
       assert.ok(!g.headers.getSetCookie().some((c) => c.startsWith(`${SESSION}=`)), "no session from a GET");
-      assert.match(await g.text(), /dave@example\.com/);
+      // The link's email is unverified until the POST: not shown as text.
+      const html = await g.text();
+      assert.match(html, /Continue signing in/);
+      assert.doesNotMatch(html.replace(/<form[^>]*>/g, ""), /dave@example\.com/);
+      assert.equal(g.headers.get("x-frame-options"), "DENY");
     }
     // A POST without this browser's CSRF token does not use it either.
     const forged = await fetch(link, { method: "POST", redirect: "manual" });

@@ -60,7 +60,8 @@ function childEnv(dir, opts) {
   // Email and passkeys with trust-host need an allow-list (or AUTH_URL):
   // loopback names on any port, unless the test chose otherwise.
   const chosen = opts.env || {};
-  if ((env.AUTHC_EMAIL || env.AUTHC_PASSKEY) && !env.AUTH_URL && !("AUTHC_ALLOWED_HOSTS" in chosen))
+  const mailOrPasskey = Object.keys(env).some((k) => env[k] !== undefined && /^(AUTHC_EMAIL|AUTHC_PASSKEY|EMAIL_SERVER$)/.test(k));
+  if (mailOrPasskey && !env.AUTH_URL && !("AUTHC_ALLOWED_HOSTS" in chosen))
     env.AUTHC_ALLOWED_HOSTS = "127.0.0.1,localhost";
   for (const k of Object.keys(env)) if (env[k] === undefined) delete env[k];
   return env;
