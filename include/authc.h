@@ -314,6 +314,12 @@ authc_err authc_sign_in(const authc *a, const authc_request *req,
 authc_err authc_sign_out(const authc *a, const authc_request *req,
                          const char *redirect_to, authc_response **out);
 
+/* Sign out everywhere: revokes every session of user_id signed in until
+ * now, on every instance sharing the store (JWT sessions die at their next
+ * read; database rows are deleted when next read). A later sign-in works.
+ * Nothing is returned to free. AUTHC_ERR_ADAPTER when the store failed. */
+authc_err authc_revoke_user(const authc *a, const char *user_id);
+
 /* Random secret for AUTH_SECRET (base64, 32 bytes). Caller frees. */
 char *authc_secret_generate(void);
 

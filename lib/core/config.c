@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "core/core_int.h"
+#include "lifecycle/revoke_int.h"
 #include "store/store_int.h"
 #include "util/parse_int.h"
 
@@ -101,6 +102,7 @@ static void free_instance(struct authc *a)
         authc__wipe(a->challenge_keys, sizeof(authc__jwe_key) * a->nsecrets);
         free(a->challenge_keys);
     }
+    authc__revoker_free(a->revoker);
     authc__store_close(a->store);
     free(a->store_url);
 }
@@ -282,6 +284,8 @@ static void open_store(authc *a, authc__problems *pr)
         authc__problem(pr, "AUTHC_STORE", "%s", err);
         return;
     }
+    if (!(a->revoker = authc__revoker_new(a->store, a->max_age * 1000)))
+        authc__problem(pr, NULL, "out of memory");
     if (a->store_migrate) {
         authc_err e = authc__store_migrate(a->store);
         if (e)

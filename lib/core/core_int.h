@@ -44,6 +44,8 @@ struct authc {
     char *store_url;
     bool store_migrate;
     struct authc_store *store;
+    /* Revocation marks over store (lib/lifecycle/revoke_int.h): owned. */
+    struct authc__revoker *revoker;
     /* AUTHC_TRUSTED_PROXIES: whose X-Forwarded-* headers count. */
     authc__cidrs trusted;
     bool trusted_set;
@@ -91,6 +93,7 @@ struct authc__ctx {
     const authc__route *route;  /* NULL until routed */
     bool route_owned;           /* a provider type's route */
     const char *provider_id;    /* NULL when none */
+    const char *subpath;        /* second segment of an AUTHC__R_SUBPATH route */
     const authc__provider *provider;
     authc__map query, cookies, body;
     json_t *body_json;          /* JSON body object or NULL (owned; freed at end) */
@@ -146,6 +149,20 @@ bool authc__callback_url_acceptable(const char *url);
 
 /* ---- session.c ---- */
 authc_err authc__action_session(authc__ctx *c);
+/* ---- session_revoke.c (revocation of sessions, lifecycle.md §3) ---- */
+/* Adds authc's own "authc" claim to the claims of a session being issued
+ * (random sid, sign-in time, provider, the OIDC provider's sid/sub). */
+authc_err authc__session_claim_add(authc__ctx *c, json_t *claims, const authc_account *account);
+/* Is a decoded JWT session (or a database session of user_id, last
+ * extended at touched_ms; claims NULL) still valid? false when revoked or
+ * when the store failed (fail closed; logged naming the store). */
+bool authc__session_valid(authc__ctx *c, json_t *claims, const char *user_id, int64_t touched_ms);
+/* Revokes the JWT session described by claims (sign-out: copies die). */
+void authc__session_revoke_claims(authc__ctx *c, json_t *claims);
+/* Database sessions: records which user a provider sid belongs to. */
+void authc__session_note_provider(authc__ctx *c, const authc_account *account, const char *user_id);
+/* POST <base>/sessions/revoke. */
+authc_err authc__action_sessions(authc__ctx *c);
 /* ---- actions ---- */
 authc_err authc__action_providers(authc__ctx *c);
 authc_err authc__action_csrf(authc__ctx *c);

@@ -45,6 +45,8 @@ typedef authc_err (*authc__step_fn)(authc__ctx *c);
 #define AUTHC__R_DB_SESSIONS 4u /* needs the DB pool when sessions live in the database */
 #define AUTHC__R_SIGNIN      8u /* POST with a provider: the type's sign-in step decides the pool */
 #define AUTHC__R_CALLBACK   16u /* with a provider: the type's callback step decides the pool */
+#define AUTHC__R_SUBPATH    32u /* takes /<word> (c->subpath), not a provider */
+#define AUTHC__R_JSON404    64u /* an unknown provider is 404 JSON, not the error page */
 
 /* One row of a route table: <base>/<name>[/<provider id>]. */
 typedef struct authc__route {
@@ -183,6 +185,19 @@ authc_err authc__login(authc__ctx *c, const authc_user *profile, authc_account *
 /* Issues the session for a signed-in user (JWT cookie or DB session). */
 authc_err authc__session_issue(authc__ctx *c, const authc_user *user,
                                const authc_account *account, bool is_new_user);
+/* ---- ending sessions (lib/core/session_revoke.c) ------------------------ */
+/* Ends every session of this request's provider's session id psid (else
+ * of its subject psub) on every instance: revocation marks for JWT
+ * sessions, and the linked user's database sessions. When clear_here, this
+ * browser's session cookie is cleared if it belongs to psid/psub.
+ * AUTHC_ERR_ADAPTER when the store or the adapter failed. */
+authc_err authc__end_provider_sessions(authc__ctx *c, const char *psid, const char *psub,
+                                       bool clear_here);
+/* A store key "<section>:<base64url(SHA-256(a NUL b))[:32]>" (no user data
+ * in the store's key space) into out; false on a crypto failure. */
+#define AUTHC__HASHED_KEY_MAX 80
+bool authc__hashed_key(char out[AUTHC__HASHED_KEY_MAX], const char *section, const char *a,
+                       const char *b);
 /* Reads the current session user without side effects. *user NULL when none. */
 authc_err authc__session_current(authc__ctx *c, authc_user **user, int64_t *expires_ms,
                                  const char **db_token);

@@ -168,11 +168,13 @@ static bool parse_route(authc__ctx *c, const char *path)
     c->route_owned = owned;
     c->action = r->name;
     if (n == 2) {
-        if (!owned && !(r->flags & AUTHC__R_PROVIDER))
+        if (!owned && !(r->flags & (AUTHC__R_PROVIDER | AUTHC__R_SUBPATH)))
             return false;
         char *pid = authc__pct_decode(c->ar, seg[1], segl[1], false);
         if (!pid)
             return false;
+        if (r->flags & AUTHC__R_SUBPATH)
+            return (c->subpath = pid), true;
         c->provider_id = strcmp(pid, "undefined") ? pid : NULL;
     }
     return true;
@@ -370,6 +372,8 @@ static authc_err run(authc__ctx *c, bool *no_init_cookies)
         c->provider = authc__provider_find(c->a, c->provider_id);
         if (!c->provider) {
             *no_init_cookies = true;
+            if (c->route->flags & AUTHC__R_JSON404)
+                return authc__res_json(c, 404, "{\"error\":\"not_found\"}");
             return error_response(c, authc__fail(c, AUTHC_ERR_CONFIGURATION,
                                                  "unknown provider \"%.64s\"", c->provider_id));
         }

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "core/core_int.h"
+#include "store/store_int.h"
 
 static const authc__route ROUTES[] = {
     {"providers", AUTHC__GET, authc__action_providers, AUTHC_POOL_INLINE, 0},
@@ -15,6 +16,7 @@ static const authc__route ROUTES[] = {
     {"callback", AUTHC__GET | AUTHC__POST, authc__action_callback, AUTHC_POOL_INLINE,
      AUTHC__R_PROVIDER | AUTHC__R_CALLBACK},
     {"verify-request", AUTHC__GET, authc__action_verify_request, AUTHC_POOL_INLINE, AUTHC__R_PAGE},
+    {"sessions", AUTHC__POST, authc__action_sessions, AUTHC_POOL_DB, AUTHC__R_SUBPATH},
     {"error", AUTHC__GET, authc__action_error_page, AUTHC_POOL_INLINE, AUTHC__R_PAGE},
 };
 
@@ -91,6 +93,10 @@ authc_pool authc_route_pool(const authc *a, const char *method, const char *path
     bool post = method && !strcmp(method, "POST");
     /* With a database every session read is a round trip. */
     if ((r->flags & AUTHC__R_DB_SESSIONS) && a->adapter && a->strategy == AUTHC__DATABASE)
+        return AUTHC_POOL_DB;
+    /* A JWT read checks revocation marks: a round trip unless in memory. */
+    if ((r->flags & AUTHC__R_DB_SESSIONS) && a->store &&
+        strcmp(authc__store_backend_name(a->store), "memory"))
         return AUTHC_POOL_DB;
     if ((r->flags & AUTHC__R_SIGNIN) && post && p)
         return p->ops->signin ? p->ops->signin_pool : AUTHC_POOL_INLINE;

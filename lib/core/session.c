@@ -71,38 +71,16 @@ static authc_err jwt_session(authc__ctx *c)
     authc__buf b;
     authc__buf_init(&b, c->ar, 64 * 1024);
     bool first = true;
-    /* Fast path: no JSON tree for the common token. */
+    /* Every read checks revocation, which needs the claims: decode once. */
     char *fresh = NULL;
-    const char *uj[3];
-    authc_err e = authc__jwt_refresh(c->ar, a->session_keys[c->secure], a->nsecrets,
-                                     &a->session_keys[c->secure][0], tok, strlen(tok), now,
-                                     a->max_age, &fresh, uj);
-    if (e == AUTHC_OK) {
-        static const char *const keys[3] = {"\"name\":", "\"email\":", "\"image\":"};
-        authc__buf_adds(&b, "{\"user\":{");
-        for (int i = 0; i < 3; i++)
-            if (uj[i]) {
-                if (!first)
-                    authc__buf_addc(&b, ',');
-                first = false;
-                authc__buf_adds(&b, keys[i]);
-                authc__buf_adds(&b, uj[i]);
-            }
-        authc__buf_adds(&b, "},\"expires\":");
-        authc__buf_add_json_str(&b, iso);
-        authc__buf_addc(&b, '}');
-        if ((e = authc__session_write(c, fresh, exp)))
-            return e;
-        fire(c, "session", NULL, NULL);
-        return reply_body(c, &b);
-    }
     json_t *claims = NULL;
-    if (e == AUTHC_ERR_UNSUPPORTED)
-        e = authc__jwt_decode(c->ar, a->session_keys[c->secure], a->nsecrets, tok,
-                              strlen(tok), now, &claims);
-    if (e) {
+    authc_err e = authc__jwt_decode(c->ar, a->session_keys[c->secure], a->nsecrets, tok,
+                                    strlen(tok), now, &claims);
+    bool revoked = !e && !authc__session_valid(c, claims, NULL, 0);
+    if (e || revoked) {
+        json_decref(claims);
         authc__log(a, "warn", "[auth][error] JWTSessionError: session cookie rejected (%s); cleared",
-                   authc_strerror(e));
+                   revoked ? "revoked" : authc_strerror(e));
         e = authc__session_write(c, NULL, -1);
         return e ? e : reply_null(c);
     }
@@ -141,7 +119,8 @@ static authc_err db_session(authc__ctx *c)
         return reply_null(c);
     }
     int64_t now = authc__now_ms();
-    if (!s || !u || s->expires < now) {
+    if (!s || !u || s->expires < now ||
+        !authc__session_valid(c, NULL, u->id, s->expires - a->max_age * 1000)) {
         if (s && ad->ops->delete_session)
             (void)ad->ops->delete_session(ad, c->ar, tok, NULL);
         e = authc__session_write(c, NULL, -1);
@@ -213,7 +192,9 @@ authc_err authc__session_issue(authc__ctx *c, const authc_user *user,
         if (user->id)
             json_object_set_new(claims, "sub", json_string(user->id));
         char *tok = NULL;
-        authc_err e = authc__jwt_encode(c->ar, &a->session_keys[c->secure][0], claims, a->max_age, now, &tok);
+        authc_err e = authc__session_claim_add(c, claims, account);
+        if (!e)
+            e = authc__jwt_encode(c->ar, &a->session_keys[c->secure][0], claims, a->max_age, now, &tok);
         json_decref(claims);
         return e ? e : authc__session_write(c, tok, now + a->max_age);
     }
@@ -228,6 +209,7 @@ authc_err authc__session_issue(authc__ctx *c, const authc_user *user,
     e = ad->ops->create_session(ad, c->ar, &in, &out);
     if (e)
         return authc__fail(c, e, "AdapterError: create_session failed in %s", ad->ops->name);
+    authc__session_note_provider(c, account, user->id);
     const char *t = out && out->session_token ? out->session_token : authc_arena_strdup(c->ar, token);
     int64_t exp = out ? out->expires : in.expires;
     return authc__cookie_push(c, &c->cookies_out, c->ck[AUTHC__CK_SESSION], t, -1, exp / 1000);
@@ -248,6 +230,10 @@ authc_err authc__session_current(authc__ctx *c, authc_user **user, int64_t *expi
         if (authc__jwt_decode(c->ar, a->session_keys[c->secure], a->nsecrets, tok, strlen(tok),
                               authc__now_ms() / 1000, &claims))
             return AUTHC_OK;
+        if (!authc__session_valid(c, claims, NULL, 0)) {
+            json_decref(claims);
+            return AUTHC_OK;
+        }
         authc_user *u = authc_arena_alloc(c->ar, sizeof *u);
         if (!u) {
             json_decref(claims);
@@ -274,7 +260,8 @@ authc_err authc__session_current(authc__ctx *c, authc_user **user, int64_t *expi
     authc_err e = ad->ops->get_session_and_user(ad, c->ar, tok, &s, &u);
     if (e)
         return authc__fail(c, e, "AdapterError: get_session_and_user failed in %s", ad->ops->name);
-    if (!s || !u || s->expires < authc__now_ms())
+    if (!s || !u || s->expires < authc__now_ms() ||
+        !authc__session_valid(c, NULL, u->id, s->expires - a->max_age * 1000))
         return AUTHC_OK;
     if (expires_ms)
         *expires_ms = s->expires;

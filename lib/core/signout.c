@@ -29,6 +29,7 @@ authc_err authc__action_signout(authc__ctx *c)
         if (authc__jwt_decode(c->ar, a->session_keys[c->secure], a->nsecrets, tok, strlen(tok),
                               authc__now_ms() / 1000, &claims) == AUTHC_OK) {
             who = authc_arena_strdup(c->ar, json_string_value(json_object_get(claims, "sub")));
+            authc__session_revoke_claims(c, claims); /* copies of the cookie die too */
             json_decref(claims);
         }
     } else {

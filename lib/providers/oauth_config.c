@@ -264,6 +264,8 @@ const authc__provider_ops AUTHC__OIDC_OPS = {
     .callback = authc__oauth_callback,
     .callback_methods = AUTHC__GET | AUTHC__POST,
     .callback_pool = AUTHC_POOL_NET,
+    .routes = AUTHC__OIDC_ROUTES,
+    .nroutes = 2,
     .free = oauth_free,
 };
 

@@ -150,6 +150,8 @@ authc_err authc__oauth_profile(authc__ctx *c, const authc__oauth *P, const authc
 authc_err authc__oauth_get_json(authc__ctx *c, const authc__oauth *P, const char *url,
                                 const char *access_token, const char *accept, size_t max,
                                 json_t **out, char *why, size_t whylen);
+/* oauth_logout.c: back- and front-channel logout, routes of the oidc type. */
+extern const authc__route AUTHC__OIDC_ROUTES[2];
 /* oauth_config.c: the type's ops tables (oauth and oidc). */
 extern const authc__provider_ops AUTHC__OAUTH_OPS, AUTHC__OIDC_OPS;
 
