@@ -9,6 +9,8 @@
 
 #include "serve.h"
 
+int cli_sessions(int argc, char **argv);
+
 static void usage(FILE *f)
 {
     fprintf(f,
@@ -20,6 +22,7 @@ static void usage(FILE *f)
             "  check            validate the configuration and print every problem\n"
             "  migrate          create or update the schema of AUTHC_DATABASE\n"
             "  hash-password    read a password on stdin, print its argon2id hash\n"
+            "  sessions revoke --user ID   end every session of a user on every instance\n"
             "  version          print the version\n\n"
             "options (serve, check, migrate):\n"
             "  --listen HOST:PORT   address to listen on (default 127.0.0.1:3000, env AUTHC_LISTEN)\n"
@@ -96,6 +99,8 @@ int main(int argc, char **argv)
     }
     if (!strcmp(cmd, "hash-password"))
         return cmd_hash_password();
+    if (!strcmp(cmd, "sessions"))
+        return cli_sessions(argc, argv); /* cli_sessions.c */
     if (strcmp(cmd, "serve") && strcmp(cmd, "check") && strcmp(cmd, "migrate")) {
         fprintf(stderr, "authc: unknown command \"%s\"\n\n", cmd);
         usage(stderr);
