@@ -322,6 +322,7 @@ static authc_err null_send(void *ud, const authc_email_message *m)
 }
 
 static const authc_callbacks *g_callbacks; /* set by a test before fx_new */
+static const char *g_store;                /* AUTHC_STORE for try_new, or NULL */
 
 static authc *try_new(authc_adapter *ad, const authc_email_provider *p, char *err, size_t errlen)
 {
@@ -331,6 +332,8 @@ static authc *try_new(authc_adapter *ad, const authc_email_provider *p, char *er
         authc_config_set_callbacks(cfg, g_callbacks);
     authc_config_set(cfg, "secret", "unit-secret-0123456789abcdef0123456789", e, sizeof e);
     authc_config_set(cfg, "url", "http://localhost:3000/auth", e, sizeof e);
+    if (g_store)
+        authc_config_set(cfg, "store", g_store, e, sizeof e);
     if (ad)
         authc_config_set_adapter(cfg, ad);
     assert_int_equal(authc_config_add_email(cfg, p), AUTHC_OK);
@@ -717,6 +720,43 @@ static void test_flow_limits(void **state)
     fx_free(f);
 }
 
+/* Two instances sharing the store count together; a store that fails
+ * refuses the mail (fail closed). */
+static void test_flow_limits_shared(void **state)
+{
+    (void)state;
+    g_store = "memory:email-limits";
+    authc_email_provider lp = {.per_address = {.max = 2, .window = 600}};
+    fixture *f = fx_new(lp);
+    char err[1024];
+    lp.send = box_send;
+    lp.send_ud = &f->box;
+    authc *b = try_new(f->ad, &lp, err, sizeof err);
+    assert_non_null(b);
+    browser br = {.addr = "203.0.113.9"};
+    authc_response *r = request_link(f->a, &br, "hal%40example.com", NULL);
+    assert_int_equal(r->status, 302);
+    authc_response_free(r);
+    r = request_link(b, &br, "hal%40example.com", NULL);
+    assert_int_equal(r->status, 302);
+    authc_response_free(r);
+    r = request_link(f->a, &br, "hal%40example.com", NULL);
+    assert_int_equal(r->status, 429);
+    authc_response_free(r);
+    authc_free(b);
+    g_store = "redis://127.0.0.1:1/?timeout=100&connect_timeout=100";
+    authc *down = try_new(f->ad, &lp, err, sizeof err);
+    assert_non_null(down);
+    size_t sent = f->box.n;
+    r = request_link(down, &br, "ida%40example.com", NULL);
+    assert_string_equal(loc(r), "http://localhost:3000/auth/error?error=Configuration");
+    assert_int_equal(f->box.n, sent);
+    authc_response_free(r);
+    authc_free(down);
+    g_store = NULL;
+    fx_free(f);
+}
+
 static void test_flow_bad_input(void **state)
 {
     (void)state;
@@ -801,6 +841,7 @@ int main(void)
         cmocka_unit_test(test_flow_consume_on_get_and_expiry),
         cmocka_unit_test(test_flow_send_failure),
         cmocka_unit_test(test_flow_limits),
+        cmocka_unit_test(test_flow_limits_shared),
         cmocka_unit_test(test_flow_bad_input),
         cmocka_unit_test(test_flow_signin_callbacks),
     };
