@@ -71,12 +71,17 @@ export async function startOidcFront() {
     hits: { discovery: 0, jwks: 0, token: 0, authorize: 0 },
     rewriteToken: null,
     signingKey: null,
-    async setProvider({ redirectUris, keys, clientId, clientSecret, idTokenTtl = 3600 }) {
+    // clientExtra: more client metadata (e.g. backchannel_logout_uri);
+    // features: more oidc-provider features (e.g. backchannelLogout);
+    // loopbackFetch: let the provider call loopback URLs (its SSRF guard
+    // refuses special-use addresses; the back-channel target is one here).
+    async setProvider({ redirectUris, keys, clientId, clientSecret, idTokenTtl = 3600, clientExtra = {}, features = {}, loopbackFetch = false }) {
       const provider = new Provider(issuer, {
         clients: [{
           client_id: clientId, client_secret: clientSecret, redirect_uris: redirectUris,
           response_types: ["code"], grant_types: ["authorization_code"],
           token_endpoint_auth_method: "client_secret_basic",
+          ...clientExtra,
         }],
         jwks: { keys: keys.map((k) => k.privateJwk) },
         claims: { openid: ["sub"], email: ["email", "email_verified"], profile: ["name"] },
@@ -84,12 +89,13 @@ export async function startOidcFront() {
           accountId: sub,
           claims: async () => ({ sub, name: `User ${sub}`, email: `${sub}@idp.example`, email_verified: true }),
         }),
-        features: { devInteractions: { enabled: true } },
+        features: { devInteractions: { enabled: true }, ...features },
         conformIdTokenClaims: false, // name/email in the ID token, where Auth.js reads them
         pkce: { required: () => true },
         ttl: { IdToken: idTokenTtl, AccessToken: 3600, Grant: 3600, Session: 3600, Interaction: 600 },
         cookies: { keys: ["oauth-e2e-cookie-key-0123456789abcdef"] },
         renderError: async (ctx, out) => { ctx.type = "json"; ctx.body = out; },
+        ...(loopbackFetch ? { fetch: (url, o) => fetch(url, { ...o, dispatcher: undefined }) } : {}),
       });
       const server = http.createServer(provider.callback());
       const p = await listen(server);
@@ -97,6 +103,7 @@ export async function startOidcFront() {
       backend = { server, provider };
       backendPort = p;
       front.signingKey = keys[0];
+      front.provider = provider;
       if (old) await closeServer(old.server);
     },
     async stop() {
