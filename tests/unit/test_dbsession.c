@@ -187,6 +187,49 @@ static void test_signout_deletes_row(void **st)
     free(val);
 }
 
+/* /sessions/revoke on database sessions: "others" replaces this row with
+ * a fresh one; authc_revoke_user() ends every row of the user. */
+static void test_revoke_rows(void **st)
+{
+    fixture *f = *st;
+    const char *ck0 = seed(f, "tok-rev", authc__now_ms() + 86400000);
+    authc_response *r = tu_req(f->a, "GET", "http://h.test/auth/csrf", NULL, NULL);
+    char *val = tu_cookie_value(tu_cookie_named(r, "authjs.csrf-token"));
+    authc_response_free(r);
+    char ck[512], body[128];
+    snprintf(ck, sizeof ck, "%s; authjs.csrf-token=%s", ck0, val);
+    snprintf(body, sizeof body, "csrfToken=%.64s&scope=others", val);
+    r = tu_req(f->a, "POST", "http://h.test/auth/sessions/revoke", body, ck,
+               "Content-Type: application/x-www-form-urlencoded", NULL);
+    assert_int_equal(r->status, 200);
+    assert_int_equal(stored_expires(f, "tok-rev"), -1);
+    char *fresh = tu_cookie_value(tu_cookie_named(r, "authjs.session-token"));
+    authc_response_free(r);
+    assert_string_not_equal(fresh, "tok-rev");
+    assert_true(stored_expires(f, fresh) > 0);
+    snprintf(ck, sizeof ck, "Cookie: authjs.session-token=%s", fresh);
+    r = tu_req(f->a, "GET", "http://h.test/auth/session", NULL, ck, NULL);
+    char *b = tu_body(r);
+    assert_non_null(strstr(b, "dee+tok-rev@example.com"));
+    free(b);
+    authc_response_free(r);
+    authc_arena *ar = authc_arena_new();
+    authc_session_row *row = NULL;
+    authc_user *u = NULL;
+    f->ad->ops->get_session_and_user(f->ad, ar, fresh, &row, &u);
+    assert_non_null(u);
+    assert_int_equal(authc_revoke_user(f->a, u->id), AUTHC_OK);
+    authc_arena_free(ar);
+    r = tu_req(f->a, "GET", "http://h.test/auth/session", NULL, ck, NULL);
+    b = tu_body(r);
+    assert_string_equal(b, "null");
+    assert_int_equal(stored_expires(f, fresh), -1);
+    free(b);
+    authc_response_free(r);
+    free(fresh);
+    free(val);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -194,6 +237,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_expired_and_missing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_outage_keeps_cookie, setup, teardown),
         cmocka_unit_test_setup_teardown(test_signout_deletes_row, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_revoke_rows, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
