@@ -167,7 +167,9 @@ static authc_err reissue(authc__ctx *c, const authc_user *u, const char *db_toke
 authc_err authc__action_sessions(authc__ctx *c)
 {
     const authc *a = c->a;
-    authc__res_header(c, "Cache-Control", "no-store");
+    authc_err e = authc__res_header(c, "Cache-Control", "no-store");
+    if (e)
+        return e;
     if (!c->subpath || strcmp(c->subpath, "revoke"))
         return authc__res_json(c, 404, "{\"error\":\"not_found\"}");
     if (!c->csrf_verified)
@@ -178,7 +180,7 @@ authc_err authc__action_sessions(authc__ctx *c)
         return authc__res_json(c, 400, "{\"error\":\"InvalidScope\"}");
     authc_user *u = NULL;
     const char *db_token = NULL;
-    authc_err e = authc__session_current(c, &u, NULL, &db_token);
+    e = authc__session_current(c, &u, NULL, &db_token);
     if (e == AUTHC_ERR_NOMEM)
         return e;
     if (e || !u || !u->id)
