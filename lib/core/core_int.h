@@ -154,9 +154,15 @@ authc_err authc__action_session(authc__ctx *c);
  * (random sid, sign-in time, provider, the OIDC provider's sid/sub). */
 authc_err authc__session_claim_add(authc__ctx *c, json_t *claims, const authc_account *account);
 /* Is a decoded JWT session (or a database session of user_id, last
- * extended at touched_ms; claims NULL) still valid? false when revoked or
- * when the store failed (fail closed; logged naming the store). */
-bool authc__session_valid(authc__ctx *c, json_t *claims, const char *user_id, int64_t touched_ms);
+ * extended at touched_ms; claims NULL) still valid? Anything but
+ * AUTHC__SESS_VALID is no session; UNKNOWN (the store failed, logged naming
+ * it) keeps the cookie for when the store is back, as an adapter outage does. */
+typedef enum {
+    AUTHC__SESS_VALID, AUTHC__SESS_REVOKED, AUTHC__SESS_UNKNOWN,
+    AUTHC__SESS_NOMEM /* out of memory: answer an error, change nothing */
+} authc__sess_state;
+authc__sess_state authc__session_state(authc__ctx *c, json_t *claims, const char *user_id,
+                                       int64_t touched_ms);
 /* Revokes the JWT session described by claims (sign-out: copies die). */
 void authc__session_revoke_claims(authc__ctx *c, json_t *claims);
 /* Database sessions: records which user a provider sid belongs to. */

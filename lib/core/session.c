@@ -76,13 +76,55 @@ static authc_err jwt_session(authc__ctx *c)
     json_t *claims = NULL;
     authc_err e = authc__jwt_decode(c->ar, a->session_keys[c->secure], a->nsecrets, tok,
                                     strlen(tok), now, &claims);
-    bool revoked = !e && !authc__session_valid(c, claims, NULL, 0);
+    /* jansson reports some allocation failures as syntax errors: decode
+     * once more before clearing a cookie that may be perfectly valid. */
+    if (e == AUTHC_ERR_INVALID)
+        e = authc__jwt_decode(c->ar, a->session_keys[c->secure], a->nsecrets, tok, strlen(tok),
+                              now, &claims);
+    if (e == AUTHC_ERR_NOMEM)
+        return e; /* out of memory is no reason to sign the user out */
+    authc__sess_state st = e ? AUTHC__SESS_REVOKED : authc__session_state(c, claims, NULL, 0);
+    bool revoked = !e && st == AUTHC__SESS_REVOKED;
+    if (st == AUTHC__SESS_UNKNOWN || st == AUTHC__SESS_NOMEM) {
+        json_decref(claims);
+        /* Fail closed, but keep the cookie for when the store is back. */
+        return st == AUTHC__SESS_NOMEM ? AUTHC_ERR_NOMEM : reply_null(c);
+    }
     if (e || revoked) {
         json_decref(claims);
         authc__log(a, "warn", "[auth][error] JWTSessionError: session cookie rejected (%s); cleared",
                    revoked ? "revoked" : authc_strerror(e));
         e = authc__session_write(c, NULL, -1);
         return e ? e : reply_null(c);
+    }
+    /* The answer and the new cookie come from the fast path (no JSON tree:
+     * jansson may corrupt strings when an allocation fails); the general
+     * path only for tokens it does not handle. */
+    const char *uj[3];
+    e = authc__jwt_refresh(c->ar, a->session_keys[c->secure], a->nsecrets,
+                           &a->session_keys[c->secure][0], tok, strlen(tok), now, a->max_age,
+                           &fresh, uj);
+    if (e != AUTHC_ERR_UNSUPPORTED) {
+        json_decref(claims);
+        if (e)
+            return e == AUTHC_ERR_NOMEM ? e : reply_null(c);
+        static const char *const keys[3] = {"\"name\":", "\"email\":", "\"image\":"};
+        authc__buf_adds(&b, "{\"user\":{");
+        for (int i = 0; i < 3; i++)
+            if (uj[i]) {
+                if (!first)
+                    authc__buf_addc(&b, ',');
+                first = false;
+                authc__buf_adds(&b, keys[i]);
+                authc__buf_adds(&b, uj[i]);
+            }
+        authc__buf_adds(&b, "},\"expires\":");
+        authc__buf_add_json_str(&b, iso);
+        authc__buf_addc(&b, '}');
+        if ((e = authc__session_write(c, fresh, exp)))
+            return e;
+        fire(c, "session", NULL, NULL);
+        return reply_body(c, &b);
     }
     authc__buf_adds(&b, "{\"user\":{");
     add_member(&b, &first, "name", json_object_get(claims, "name"));
@@ -119,8 +161,13 @@ static authc_err db_session(authc__ctx *c)
         return reply_null(c);
     }
     int64_t now = authc__now_ms();
-    if (!s || !u || s->expires < now ||
-        !authc__session_valid(c, NULL, u->id, s->expires - a->max_age * 1000)) {
+    authc__sess_state st = s && u ? authc__session_state(c, NULL, u->id, s->expires - a->max_age * 1000)
+                                  : AUTHC__SESS_VALID;
+    if (st == AUTHC__SESS_NOMEM)
+        return AUTHC_ERR_NOMEM;
+    if (st == AUTHC__SESS_UNKNOWN)
+        return reply_null(c); /* fail closed, but keep the cookie */
+    if (!s || !u || s->expires < now || st == AUTHC__SESS_REVOKED) {
         if (s && ad->ops->delete_session)
             (void)ad->ops->delete_session(ad, c->ar, tok, NULL);
         e = authc__session_write(c, NULL, -1);
@@ -183,14 +230,20 @@ authc_err authc__session_issue(authc__ctx *c, const authc_user *user,
         bool db_user = a->adapter && !(account && account->type && !strcmp(account->type, "credentials"));
         const char *vals[3] = {user->name, user->email, user->image};
         const char *keys[3] = {"name", "email", "picture"};
+        /* Any member that fails to set is OOM: never mint a token without it. */
+        bool bad = false;
         for (int i = 0; i < 3; i++) {
             if (vals[i])
-                json_object_set_new(claims, keys[i], json_string(vals[i]));
+                bad |= json_object_set_new(claims, keys[i], json_string(vals[i])) != 0;
             else if (db_user)
-                json_object_set_new(claims, keys[i], json_null());
+                bad |= json_object_set_new(claims, keys[i], json_null()) != 0;
         }
         if (user->id)
-            json_object_set_new(claims, "sub", json_string(user->id));
+            bad |= json_object_set_new(claims, "sub", json_string(user->id)) != 0;
+        if (bad) {
+            json_decref(claims);
+            return AUTHC_ERR_NOMEM;
+        }
         char *tok = NULL;
         authc_err e = authc__session_claim_add(c, claims, account);
         if (!e)
@@ -230,9 +283,10 @@ authc_err authc__session_current(authc__ctx *c, authc_user **user, int64_t *expi
         if (authc__jwt_decode(c->ar, a->session_keys[c->secure], a->nsecrets, tok, strlen(tok),
                               authc__now_ms() / 1000, &claims))
             return AUTHC_OK;
-        if (!authc__session_valid(c, claims, NULL, 0)) {
+        authc__sess_state st = authc__session_state(c, claims, NULL, 0);
+        if (st != AUTHC__SESS_VALID) {
             json_decref(claims);
-            return AUTHC_OK;
+            return st == AUTHC__SESS_NOMEM ? AUTHC_ERR_NOMEM : AUTHC_OK;
         }
         authc_user *u = authc_arena_alloc(c->ar, sizeof *u);
         if (!u) {
@@ -260,9 +314,11 @@ authc_err authc__session_current(authc__ctx *c, authc_user **user, int64_t *expi
     authc_err e = ad->ops->get_session_and_user(ad, c->ar, tok, &s, &u);
     if (e)
         return authc__fail(c, e, "AdapterError: get_session_and_user failed in %s", ad->ops->name);
-    if (!s || !u || s->expires < authc__now_ms() ||
-        !authc__session_valid(c, NULL, u->id, s->expires - a->max_age * 1000))
+    if (!s || !u || s->expires < authc__now_ms())
         return AUTHC_OK;
+    authc__sess_state st = authc__session_state(c, NULL, u->id, s->expires - a->max_age * 1000);
+    if (st != AUTHC__SESS_VALID)
+        return st == AUTHC__SESS_NOMEM ? AUTHC_ERR_NOMEM : AUTHC_OK;
     if (expires_ms)
         *expires_ms = s->expires;
     if (db_token)

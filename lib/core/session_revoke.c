@@ -84,7 +84,8 @@ static const char *claim_str(json_t *o, const char *k)
     return json_string_value(json_object_get(o, k));
 }
 
-bool authc__session_valid(authc__ctx *c, json_t *claims, const char *user_id, int64_t touched_ms)
+authc__sess_state authc__session_state(authc__ctx *c, json_t *claims, const char *user_id,
+                                       int64_t touched_ms)
 {
     const authc *a = c->a;
     authc__session_ident id = {.user_id = user_id, .signed_in_ms = touched_ms};
@@ -106,12 +107,14 @@ bool authc__session_valid(authc__ctx *c, json_t *claims, const char *user_id, in
     }
     bool revoked = false;
     authc_err e = authc__revoked(a->revoker, &id, &revoked);
+    if (e == AUTHC_ERR_NOMEM)
+        return AUTHC__SESS_NOMEM;
     if (e) {
         authc__log(a, "error", "[auth][error] SessionRevocationCheck: store %s failed (%s); "
                    "the session is refused", authc__store_label(a->store), authc_strerror(e));
-        return false;
+        return AUTHC__SESS_UNKNOWN;
     }
-    return !revoked;
+    return revoked ? AUTHC__SESS_REVOKED : AUTHC__SESS_VALID;
 }
 
 void authc__session_revoke_claims(authc__ctx *c, json_t *claims)

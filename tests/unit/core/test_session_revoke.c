@@ -158,7 +158,15 @@ static void test_store_down_fails_closed(void **st)
     char ck[8192];
     sign_in(a, ck, sizeof ck);
     assert_true(signed_in(a, ck));
-    assert_false(signed_in(down, ck));
+    char hdr[8300];
+    snprintf(hdr, sizeof hdr, "Cookie: %s", ck);
+    authc_response *r = tu_req(down, "GET", "http://h.test/auth/session", NULL, hdr, NULL);
+    char *b = tu_body(r);
+    assert_string_equal(b, "null");
+    /* No session, but the cookie stays for when the store is back. */
+    assert_null(tu_cookie_named(r, "authjs.session-token"));
+    free(b);
+    authc_response_free(r);
     authc_free(a);
     authc_free(down);
 }
