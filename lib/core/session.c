@@ -136,6 +136,7 @@ static authc_err db_session(authc__ctx *c)
     if (e) {
         /* Adapter failure: no session now, but keep the cookie for when the
          * database is back (Auth.js SessionTokenError). */
+        authc__adapter_error(a, "getSessionAndUser");
         authc__log(a, "error", "[auth][error] SessionTokenError: %s adapter: %s", ad->ops->name,
                    authc_strerror(e));
         return reply_null(c);
@@ -153,6 +154,8 @@ static authc_err db_session(authc__ctx *c)
                                  .expires = now + a->max_age * 1000};
         authc_session_row *out = NULL;
         e = ad->ops->update_session(ad, c->ar, &upd, &out);
+        if (e)
+            authc__adapter_error(a, "updateSession");
         if (e)
             authc__log(a, "error", "[auth][error] SessionTokenError: could not extend session in %s: %s",
                        ad->ops->name, authc_strerror(e));
