@@ -117,15 +117,9 @@ struct authc__ctx {
     const char *ev_kind, *ev_result, *ev_user;
 };
 
-/* ---- events.c: auth events, counted and kept for the response info ---- */
-/* A sign-in ended: result "success" or the Auth.js error type. */
-void authc__event_signin(authc__ctx *c, const char *result, const char *user_id);
-/* A sign-out (kind "session"; others name theirs). */
-void authc__event_signout(authc__ctx *c, const char *kind, const char *user_id);
+/* ---- events.c (the event calls are in provider_api.h) ---- */
 /* Records what the answer was about in c->res (authc_response_info_get). */
 void authc__response_info_set(authc__ctx *c);
-/* Counts a failed adapter call (op: the Auth.js method name). */
-void authc__adapter_error(const authc *a, const char *op);
 
 /* ---- errors.c ---- */
 /* True for the Auth.js SignInError kinds (go to the sign-in page). */
