@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { ALICE, client, freePort, startServer } from "./lib/server.mjs";
 import { startMockOidc, oidcSignIn, startPostgres } from "./lib/db-servers.mjs";
 import { confirmForm, waitForLog } from "./lib/email-helpers.mjs";
-import { Browser, startHangingIdp } from "./lib/oauth-servers.mjs";
+import { callbackInFlight, startHangingIdp } from "./lib/oauth-servers.mjs";
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -91,12 +91,8 @@ test("/readyz is 503 from the start of a graceful shutdown", { timeout: 60_000 }
   const [srv, m] = await withMetrics({ AUTH_GITHUB_ID: "x", AUTH_GITHUB_SECRET: "y", AUTHC_GITHUB_BASE_URL: idp.base });
   try {
     assert.equal((await fetch(m + "/readyz")).status, 200);
-    const b = new Browser();
-    const csrf = JSON.parse((await b.request(srv.url("/csrf"))).text).csrfToken;
-    const r = await b.request(srv.url("/signin/github"), { method: "POST", form: { csrfToken: csrf } });
-    const state = new URL(r.location).searchParams.get("state");
-    const inflight = b.request(srv.url(`/callback/github?code=c&state=${encodeURIComponent(state)}`));
-    for (let i = 0; i < 100 && idp.hits() < 1; i++) await sleep(20);
+    const { inflight } = await callbackInFlight(srv, idp);
+    assert.equal(idp.hits(), 1, "the callback is waiting on the provider");
     process.kill(srv.pid, "SIGTERM");
     await waitForLog(srv, /received SIGTERM/);
     const down = await fetch(m + "/readyz");
