@@ -113,6 +113,7 @@ static int extras(authc__env *e, const char *eid, authc_oauth_provider *p, const
         {"_ALLOW_DANGEROUS_EMAIL_ACCOUNT_LINKING", &p->allow_dangerous_email_account_linking},
         {"_ALLOW_HTTP", &p->allow_http},
         {"_PROFILE_FROM_USERINFO", &p->profile_from_userinfo},
+        {"_FEDERATED_SIGNOUT", &p->federated_signout},
     };
     for (size_t i = 0; i < sizeof flags / sizeof *flags; i++) {
         const char *v = X(flags[i].suffix);
