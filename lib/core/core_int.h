@@ -95,6 +95,7 @@ struct authc__ctx {
     const char *action;         /* the route's name */
     const authc__route *route;  /* NULL until routed */
     bool route_owned;           /* a provider type's route */
+    bool sub_callback;          /* <name>/callback/<id> (AUTHC__R_SUB_CALLBACK) */
     const char *provider_id;    /* NULL when none */
     const authc__provider *provider;
     authc__map query, cookies, body;
@@ -163,6 +164,12 @@ authc_err authc__tokens_rotate(authc__ctx *c, json_t *claims, bool *changed, con
 /* session_tokens.c: RP-initiated logout is on for p; *es (may be NULL)
  * receives the provider's endpoint. */
 bool authc__federated_on(authc__ctx *c, const authc__provider *p, authc__end_session *es);
+/* signout_federated.c: on POST /signout of a JWT session whose provider has
+ * federated sign-out: *url = its end_session URL (arena), state cookie set;
+ * else *url = NULL. */
+authc_err authc__signout_federated(authc__ctx *c, json_t *claims, const char **url);
+/* signout_federated.c: GET <base>/signout/callback/<ID>. */
+authc_err authc__signout_callback(authc__ctx *c);
 /* ---- actions ---- */
 authc_err authc__action_providers(authc__ctx *c);
 authc_err authc__action_csrf(authc__ctx *c);

@@ -45,7 +45,8 @@ typedef authc_err (*authc__step_fn)(authc__ctx *c);
 #define AUTHC__R_DB_SESSIONS 4u /* needs the DB pool when sessions live in the database */
 #define AUTHC__R_SIGNIN      8u /* POST with a provider: the type's sign-in step decides the pool */
 #define AUTHC__R_CALLBACK   16u /* with a provider: the type's callback step decides the pool */
-#define AUTHC__R_TOKENS     32u /* may refresh provider tokens (AUTHC_REFRESH_TOKENS): network */
+#define AUTHC__R_TOKENS     32u /* may refresh tokens or discover end_session: network */
+#define AUTHC__R_SUB_CALLBACK 64u /* also <name>/callback/<provider id> (RP-initiated logout) */
 
 /* One row of a route table: <base>/<name>[/<provider id>]. */
 typedef struct authc__route {
