@@ -170,6 +170,9 @@ bool authc__federated_on(authc__ctx *c, const authc__provider *p, authc__end_ses
 authc_err authc__signout_federated(authc__ctx *c, json_t *claims, const char **url);
 /* signout_federated.c: GET <base>/signout/callback/<ID>. */
 authc_err authc__signout_callback(authc__ctx *c);
+/* router.c: answers a request the app made itself (no CSRF check, routes
+ * that need a setting for HTTP work). *out owned by the caller. */
+authc_err authc__handle_internal(const authc *a, const authc_request *req, authc_response **out);
 /* ---- actions ---- */
 authc_err authc__action_providers(authc__ctx *c);
 authc_err authc__action_csrf(authc__ctx *c);

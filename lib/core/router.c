@@ -577,6 +577,11 @@ authc_err authc_sign_out(const authc *a, const authc_request *req, const char *r
     return e;
 }
 
+authc_err authc__handle_internal(const authc *a, const authc_request *req, authc_response **out)
+{
+    return handle(a, req, true, out);
+}
+
 authc_err authc_auth(const authc *a, const authc_request *req, authc_session **out)
 {
     *out = NULL;
