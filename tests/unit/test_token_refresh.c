@@ -226,7 +226,10 @@ static void token_route_and_c_call(void **state)
     assert_string_equal(t->access_token, "at-2");
     assert_null(t->error);
     assert_true(t->expires_at > 0);
-    assert_non_null(new_claims(f, t->response) ? "cookie" : NULL);
+    json_t *c = new_claims(f, t->response); /* the refreshed cookie to pass on */
+    assert_non_null(c);
+    assert_string_equal(json_string_value(json_object_get(c, "access_token")), "at-2");
+    json_decref(c);
     authc_access_token_free(t);
 }
 
