@@ -13,6 +13,7 @@
 #include "authc/oauth.h"
 #include "jose/jose_int.h"
 #include "oauth_testutil.h"
+#include "testutil.h"
 #include "providers/oauth_int.h"
 
 #define SECRET "test-secret-0123456789abcdef0123456789"
@@ -111,56 +112,6 @@ static void idp_handler(void *ud, const mreq *rq, mres *rs)
 
 /* ---- requests and cookies ------------------------------------------ */
 
-typedef struct jar {
-    char names[16][64];
-    char values[16][4096];
-    int n;
-} jar;
-
-static void jar_update(jar *j, const authc_response *r)
-{
-    for (size_t i = 0; i < r->nheaders; i++) {
-        if (strcasecmp(r->headers[i].name, "Set-Cookie"))
-            continue;
-        const char *v = r->headers[i].value;
-        size_t nl = strcspn(v, "=");
-        size_t vl = strcspn(v + nl + 1, ";");
-        bool del = strstr(v, "Max-Age=0") != NULL;
-        int k;
-        for (k = 0; k < j->n; k++)
-            if (strlen(j->names[k]) == nl && !strncmp(j->names[k], v, nl))
-                break;
-        if (del) {
-            if (k < j->n) {
-                j->n--;
-                memmove(&j->names[k], &j->names[k + 1], sizeof j->names[0] * (size_t)(j->n - k));
-                memmove(&j->values[k], &j->values[k + 1], sizeof j->values[0] * (size_t)(j->n - k));
-            }
-            continue;
-        }
-        if (k == j->n)
-            j->n++;
-        snprintf(j->names[k], sizeof j->names[k], "%.*s", (int)nl, v);
-        snprintf(j->values[k], sizeof j->values[k], "%.*s", (int)vl, v + nl + 1);
-    }
-}
-
-static const char *jar_get(const jar *j, const char *name)
-{
-    for (int k = 0; k < j->n; k++)
-        if (!strcmp(j->names[k], name))
-            return j->values[k];
-    return NULL;
-}
-
-static char *jar_header(const jar *j, char *buf, size_t len)
-{
-    buf[0] = '\0';
-    for (int k = 0; k < j->n; k++)
-        snprintf(buf + strlen(buf), len - strlen(buf), "%s%s=%s", k ? "; " : "", j->names[k], j->values[k]);
-    return buf;
-}
-
 static bool has_set_cookie(const authc_response *r, const char *prefix, bool deletion)
 {
     for (size_t i = 0; i < r->nheaders; i++)
@@ -170,13 +121,13 @@ static bool has_set_cookie(const authc_response *r, const char *prefix, bool del
     return false;
 }
 
-static authc_response *send_req(authc *a, const char *method, const char *url, jar *j, const char *body)
+static authc_response *send_req(authc *a, const char *method, const char *url, tu_jar *j, const char *body)
 {
     char ck[32768];
     authc_header h[3];
     size_t n = 0;
     if (j && j->n)
-        h[n++] = (authc_header){"Cookie", jar_header(j, ck, sizeof ck)};
+        h[n++] = (authc_header){"Cookie", tu_jar_header(j, ck, sizeof ck)};
     if (body)
         h[n++] = (authc_header){"Content-Type", "application/x-www-form-urlencoded"};
     authc_request rq = {.method = method, .url = url, .headers = h, .nheaders = n, .body = body,
@@ -184,12 +135,12 @@ static authc_response *send_req(authc *a, const char *method, const char *url, j
     authc_response *r = NULL;
     assert_int_equal(authc_handle(a, &rq, &r), AUTHC_OK);
     if (j)
-        jar_update(j, r);
+        tu_jar_update(j, r);
     return r;
 }
 
 /* A jar with a valid CSRF cookie for CSRF_TOK. */
-static void jar_with_csrf(jar *j)
+static void jar_with_csrf(tu_jar *j)
 {
     memset(j, 0, sizeof *j);
     uint8_t d[SHA256_DIGEST_LENGTH];
@@ -316,7 +267,7 @@ static void fx_oidc(fx *f, unsigned checks)
 }
 
 /* POST /signin/<id>; returns the Location (arena) and fills the jar. */
-static const char *signin(fx *f, const char *id, const char *query, jar *j)
+static const char *signin(fx *f, const char *id, const char *query, tu_jar *j)
 {
     jar_with_csrf(j);
     char url[256];
@@ -335,7 +286,7 @@ static void github_authorization_url(void **state)
     fx *f = *state;
     authc_oauth_provider p = {.preset = "github", .client_id = "gh id", .client_secret = "gh:secret"};
     fx_build(f, &p);
-    jar j;
+    tu_jar j;
     const char *loc = signin(f, "github", "?prompt=consent&login_hint=a%20b", &j);
     assert_true(authc__starts_with(loc, "https://github.com/login/oauth/authorize?scope=read%3Auser+user%3Aemail"
                                         "&response_type=code&client_id=gh+id"
@@ -349,7 +300,7 @@ static void github_authorization_url(void **state)
     for (size_t i = 0; i < n; i++)
         assert_string_equal(k[i], order[i]);
     /* PKCE: challenge = b64url(SHA-256(verifier in the cookie)). */
-    const char *verifier = check_value(f->ar, "authjs.pkce.code_verifier", jar_get(&j, "authjs.pkce.code_verifier"));
+    const char *verifier = check_value(f->ar, "authjs.pkce.code_verifier", tu_jar_get(&j, "authjs.pkce.code_verifier"));
     assert_non_null(verifier);
     assert_int_equal(strlen(verifier), 43);
     uint8_t dg[32];
@@ -360,7 +311,7 @@ static void github_authorization_url(void **state)
     assert_string_equal(qget(k, v, n, "code_challenge_method"), "S256");
     /* State: the parameter is what the cookie seals; itself a JWE of
      * {random} under the "encodedState" salt. */
-    const char *st = check_value(f->ar, "authjs.state", jar_get(&j, "authjs.state"));
+    const char *st = check_value(f->ar, "authjs.state", tu_jar_get(&j, "authjs.state"));
     assert_non_null(st);
     assert_string_equal(qget(k, v, n, "state"), st);
     authc__jwe_key sk;
@@ -372,7 +323,7 @@ static void github_authorization_url(void **state)
     json_decref(sc);
     /* GitHub is OAuth: no nonce. */
     assert_null(qget(k, v, n, "nonce"));
-    assert_null(jar_get(&j, "authjs.nonce"));
+    assert_null(tu_jar_get(&j, "authjs.nonce"));
 }
 
 static void enterprise_and_gitlab_urls(void **state)
@@ -381,7 +332,7 @@ static void enterprise_and_gitlab_urls(void **state)
     authc_oauth_provider p = {.preset = "gitlab", .client_id = "x", .client_secret = "y",
                               .base_url = "https://gitlab.example.com/"};
     fx_build(f, &p);
-    jar j;
+    tu_jar j;
     const char *loc = signin(f, "gitlab", NULL, &j);
     assert_true(authc__starts_with(loc, "https://gitlab.example.com/oauth/authorize?scope=read_user&response_type=code&client_id=x&"));
     authc_free(f->a);
@@ -401,7 +352,7 @@ static void generic_oauth_default_scope_and_params(void **state)
                               .token_url = "https://sso.example.com/token",
                               .userinfo_url = "https://sso.example.com/me", .params = params};
     fx_build(f, &p);
-    jar j;
+    tu_jar j;
     const char *loc = signin(f, "corp", "?prompt=none", &j);
     const char *k[32], *v[32];
     size_t n = query_pairs(f->ar, loc, k, v, 32);
@@ -434,7 +385,7 @@ static void basic_auth_encoding(void **state)
 
 /* Runs sign-in, then has the "IdP" call back with code/state/iss. mut
  * may change the callback query or the jar before the callback. */
-static authc_response *oidc_round(fx *f, jar *j, const char *state_override, bool drop_iss)
+static authc_response *oidc_round(fx *f, tu_jar *j, const char *state_override, bool drop_iss)
 {
     const char *loc = signin(f, "oidc", NULL, j);
     const char *k[32], *v[32];
@@ -492,7 +443,7 @@ static void oidc_full_flow(void **state)
 {
     fx *f = *state;
     fx_oidc(f, 0);
-    jar j;
+    tu_jar j;
     const char *loc = signin(f, "oidc", NULL, &j);
     /* Discovered endpoint: spec order with scope appended last. */
     const char *k[32], *v[32];
@@ -506,7 +457,7 @@ static void oidc_full_flow(void **state)
     snprintf(prefix, sizeof prefix, "%s/authorize?response_type=code&client_id=cid&", f->d.srv->origin);
     assert_true(authc__starts_with(loc, prefix));
     assert_string_equal(qget(k, v, n, "scope"), "openid profile email");
-    assert_non_null(jar_get(&j, "authjs.nonce"));
+    assert_non_null(tu_jar_get(&j, "authjs.nonce"));
 
     /* Two complete sign-ins: one discovery, one JWKS fetch. */
     for (int round = 0; round < 2; round++) {
@@ -544,7 +495,7 @@ static void oidc_full_flow(void **state)
 
     /* The session holds the provider's user (email lowercased). */
     char ck[16384];
-    authc_header h = {"Cookie", jar_header(&j, ck, sizeof ck)};
+    authc_header h = {"Cookie", tu_jar_header(&j, ck, sizeof ck)};
     authc_request rq = {.method = "GET", .url = ORIGIN "/auth/session", .headers = &h, .nheaders = 1};
     authc_session *s = NULL;
     assert_int_equal(authc_auth(f->a, &rq, &s), AUTHC_OK);
@@ -561,7 +512,7 @@ static void oidc_client_secret_post(void **state)
                               .client_id = "cid", .client_secret = "sec ret",
                               .token_auth = AUTHC_TOKEN_AUTH_CLIENT_SECRET_POST};
     fx_build(f, &p);
-    jar j;
+    tu_jar j;
     authc_response *r = oidc_round(f, &j, NULL, false);
     assert_true(has_set_cookie(r, "authjs.session-token=", false));
     authc_response_free(r);
@@ -577,7 +528,7 @@ static void callback_failures(void **state)
 {
     fx *f = *state;
     fx_oidc(f, 0);
-    jar j;
+    tu_jar j;
     authc_response *r;
 
     /* The provider says no (state echoed): OAuthCallbackError. */
@@ -615,7 +566,7 @@ static void callback_failures(void **state)
         loc = signin(f, "oidc", NULL, &j);
         n = query_pairs(f->ar, loc, k, v, 32);
         f->d.id_nonce = authc_arena_strdup(f->ar, qget(k, v, n, "nonce"));
-        jar j2 = j;
+        tu_jar j2 = j;
         for (int c = 0; c < j2.n; c++)
             if (!strcmp(j2.names[c], drop[d]))
                 strcpy(j2.values[c], "");
@@ -676,7 +627,7 @@ static void callback_failures(void **state)
     f->d.token_ctype = NULL;
 
     /* Replay: the same callback URL and cookies a second time. */
-    jar keep;
+    tu_jar keep;
     loc = signin(f, "oidc", NULL, &j);
     keep = j;
     n = query_pairs(f->ar, loc, k, v, 32);
@@ -709,7 +660,7 @@ static void token_timeout_is_configuration(void **state)
                               .client_id = "cid", .client_secret = "s", .timeout_ms = 400};
     fx_build(f, &p);
     f->d.token_delay_ms = 3000;
-    jar j;
+    tu_jar j;
     int64_t t0 = authc__now_ms();
     authc_response *r = oidc_round(f, &j, NULL, false);
     int64_t took = authc__now_ms() - t0;
@@ -728,7 +679,7 @@ static void github_profile_and_private_email(void **state)
     /* GitHub's access token answer as a form (no Accept: JSON). */
     f->d.token_ctype = "application/x-www-form-urlencoded";
     f->d.token_body = "access_token=" AT "&scope=read%3Auser%2Cuser%3Aemail&token_type=bearer";
-    jar j;
+    tu_jar j;
     const char *loc = signin(f, "github", NULL, &j);
     const char *k[32], *v[32];
     size_t n = query_pairs(f->ar, loc, k, v, 32);
@@ -745,7 +696,7 @@ static void github_profile_and_private_email(void **state)
     assert_string_equal(f->d.last_userinfo_auth, want);
     assert_int_equal(f->d.emails_hits, 1);
     char ck[16384];
-    authc_header h = {"Cookie", jar_header(&j, ck, sizeof ck)};
+    authc_header h = {"Cookie", tu_jar_header(&j, ck, sizeof ck)};
     authc_request rq = {.method = "GET", .url = ORIGIN "/auth/session", .headers = &h, .nheaders = 1};
     authc_session *s = NULL;
     assert_int_equal(authc_auth(f->a, &rq, &s), AUTHC_OK);
@@ -774,7 +725,7 @@ static void twitch_params(void **state)
     authc_oauth_provider p = {.preset = "twitch", .client_id = "cid", .client_secret = "s",
                               .issuer = f->d.srv->origin};
     fx_build(f, &p);
-    jar j;
+    tu_jar j;
     const char *loc = signin(f, "twitch", NULL, &j);
     const char *k[32], *v[32];
     size_t n = query_pairs(f->ar, loc, k, v, 32);
@@ -794,7 +745,7 @@ static void apple_form_post(void **state)
     authc_oauth_provider p = {.preset = "apple", .client_id = "cid", .client_secret = "apple-jwt",
                               .issuer = f->d.srv->origin};
     fx_build(f, &p);
-    jar j;
+    tu_jar j;
     jar_with_csrf(&j);
     authc_response *r = send_req(f->a, "POST", ORIGIN "/auth/signin/apple", &j,
                                  "csrfToken=" CSRF_TOK "&callbackUrl=%2Fdashboard");
@@ -834,7 +785,7 @@ static void apple_form_post(void **state)
     authc__parse_form(f->ar, f->d.last_token.body, f->d.last_token.body_len, &body, 16);
     assert_string_equal(authc__map_last(&body, "client_secret"), "apple-jwt");
     char ck[16384];
-    authc_header h = {"Cookie", jar_header(&j, ck, sizeof ck)};
+    authc_header h = {"Cookie", tu_jar_header(&j, ck, sizeof ck)};
     authc_request rq = {.method = "GET", .url = ORIGIN "/auth/session", .headers = &h, .nheaders = 1};
     authc_session *s = NULL;
     assert_int_equal(authc_auth(f->a, &rq, &s), AUTHC_OK);
@@ -851,7 +802,7 @@ static void redirect_proxy(void **state)
                               .checks = AUTHC_CHECK_PKCE, /* state is forced on by the proxy */
                               .redirect_proxy_url = "https://proxy.example.com/auth/"};
     fx_build(f, &p);
-    jar j;
+    tu_jar j;
     const char *loc = signin(f, "github", NULL, &j);
     const char *k[32], *v[32];
     size_t n = query_pairs(f->ar, loc, k, v, 32);
