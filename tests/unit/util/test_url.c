@@ -1,14 +1,6 @@
 /* test_url.c — direct unit tests of lib/util/url.c: the strict http(s) URL
  * parser (origin normalisation, ports, IPv6, and what it must refuse). */
-#include <stdarg.h>
-#include <stddef.h>
-#include <setjmp.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
-#include <cmocka.h>
+#include "cmocka_main.h"
 
 #include "util/util_int.h"
 
@@ -120,13 +112,6 @@ static void test_refused(void **state)
     free(longu);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_parts),
-        cmocka_unit_test(test_ports),
-        cmocka_unit_test(test_ipv6),
-        cmocka_unit_test(test_refused),
-    };
-    return cmocka_run_group_tests(tests, arena_setup, arena_teardown);
-}
+TU_MAIN(arena_setup, arena_teardown,
+        cmocka_unit_test(test_parts), cmocka_unit_test(test_ports),
+        cmocka_unit_test(test_ipv6), cmocka_unit_test(test_refused))
