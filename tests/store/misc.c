@@ -1,15 +1,8 @@
 /* misc.c — store checks that need no server: URL handling, memory handles
  * (private/shared, max_entries), SQLite file mode and an unmigrated table,
  * and fail-closed answers with redacted logs when nothing listens. */
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <setjmp.h>
-#include <cmocka.h>
+#include "../unit/cmocka_main.h"
 
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -273,16 +266,8 @@ static void test_refused_postgres(void **state)
     refused("postgres://user:s3cret@127.0.0.1:1/db?connect_timeout=500");
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_bad_urls),
-        cmocka_unit_test(test_memory_handles),
-        cmocka_unit_test(test_memory_max_entries),
-        cmocka_unit_test(test_sqlite_file),
-        cmocka_unit_test(test_sqlite_locked),
-        cmocka_unit_test(test_refused_redis),
-        cmocka_unit_test(test_refused_postgres),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TU_MAIN(NULL, NULL,
+        cmocka_unit_test(test_bad_urls), cmocka_unit_test(test_memory_handles),
+        cmocka_unit_test(test_memory_max_entries), cmocka_unit_test(test_sqlite_file),
+        cmocka_unit_test(test_sqlite_locked), cmocka_unit_test(test_refused_redis),
+        cmocka_unit_test(test_refused_postgres))

@@ -1,10 +1,7 @@
 /* test_core.c — routing, host handling, cookies and chunking, sessions and
  * the credentials flow through authc_handle, checked against the spec and
  * the Auth.js vectors. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <cmocka.h>
+#include "cmocka_main.h"
 #include <strings.h>
 
 #include "core/core_int.h"
@@ -458,19 +455,9 @@ static void test_config_errors(void **st)
     assert_non_null(strstr(err, "MissingAdapter"));
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_bad_requests),
-        cmocka_unit_test(test_providers),
-        cmocka_unit_test(test_hosts),
-        cmocka_unit_test(test_credentials_like_vector),
-        cmocka_unit_test(test_session_states),
-        cmocka_unit_test(test_chunking),
-        cmocka_unit_test(test_cookie_parse),
-        cmocka_unit_test(test_return_redirect_and_errors),
-        cmocka_unit_test(test_server_side_helpers),
-        cmocka_unit_test(test_config_errors),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TU_MAIN(NULL, NULL,
+        cmocka_unit_test(test_bad_requests), cmocka_unit_test(test_providers),
+        cmocka_unit_test(test_hosts), cmocka_unit_test(test_credentials_like_vector),
+        cmocka_unit_test(test_session_states), cmocka_unit_test(test_chunking),
+        cmocka_unit_test(test_cookie_parse), cmocka_unit_test(test_return_redirect_and_errors),
+        cmocka_unit_test(test_server_side_helpers), cmocka_unit_test(test_config_errors))

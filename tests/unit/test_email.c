@@ -1,17 +1,10 @@
 /* test_email.c — unit tests of the email provider: Auth.js's address
  * normaliser, the token hash and link, the mail text, and whole flows. */
-#include <stdarg.h>
-#include <stddef.h>
-#include <setjmp.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
+#include "cmocka_main.h"
 #include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
-#include <cmocka.h>
 #include <jansson.h>
 
 #include "authc.h"
@@ -755,25 +748,12 @@ static void test_flow_signin_callbacks(void **state)
     fx_free(f);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_normalize_table),
-        cmocka_unit_test(test_normalize_rejects_bad_utf8),
-        cmocka_unit_test(test_nfkc_idempotent),
-        cmocka_unit_test(test_token_hash_vectors),
-        cmocka_unit_test(test_link_encoding),
-        cmocka_unit_test(test_client_key),
-        cmocka_unit_test(test_compose),
-        cmocka_unit_test(test_duration),
-        cmocka_unit_test(test_pages),
-        cmocka_unit_test(test_config_checks),
-        cmocka_unit_test(test_flow_confirm),
-        cmocka_unit_test(test_flow_consume_on_get_and_expiry),
-        cmocka_unit_test(test_flow_send_failure),
-        cmocka_unit_test(test_flow_limits),
-        cmocka_unit_test(test_flow_bad_input),
-        cmocka_unit_test(test_flow_signin_callbacks),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TU_MAIN(NULL, NULL,
+        cmocka_unit_test(test_normalize_table), cmocka_unit_test(test_normalize_rejects_bad_utf8),
+        cmocka_unit_test(test_nfkc_idempotent), cmocka_unit_test(test_token_hash_vectors),
+        cmocka_unit_test(test_link_encoding), cmocka_unit_test(test_client_key),
+        cmocka_unit_test(test_compose), cmocka_unit_test(test_duration),
+        cmocka_unit_test(test_pages), cmocka_unit_test(test_config_checks),
+        cmocka_unit_test(test_flow_confirm), cmocka_unit_test(test_flow_consume_on_get_and_expiry),
+        cmocka_unit_test(test_flow_send_failure), cmocka_unit_test(test_flow_limits),
+        cmocka_unit_test(test_flow_bad_input), cmocka_unit_test(test_flow_signin_callbacks))

@@ -2,11 +2,7 @@
  * authorization URL (params order per protocol.md §8.1, PKCE, state), the
  * callback against a loopback IdP (token exchange and client auth on the
  * wire, discovery/JWKS caching, every failure mode), presets, config. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <cmocka.h>
+#include "cmocka_main.h"
 
 #include <openssl/sha.h>
 
@@ -883,25 +879,26 @@ static void config_problems(void **state)
     }
 }
 
-int main(void)
+/* The signing keys, made once for the whole group. */
+static int keys_new(void **state)
 {
+    (void)state;
     g_key = tk_new("RS256", "idp-key-1");
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(github_authorization_url, fx_setup, fx_teardown),
-        cmocka_unit_test_setup_teardown(enterprise_and_gitlab_urls, fx_setup, fx_teardown),
-        cmocka_unit_test_setup_teardown(generic_oauth_default_scope_and_params, fx_setup, fx_teardown),
-        cmocka_unit_test_setup_teardown(basic_auth_encoding, fx_setup, fx_teardown),
-        cmocka_unit_test_setup_teardown(oidc_full_flow, fx_setup, fx_teardown),
-        cmocka_unit_test_setup_teardown(oidc_client_secret_post, fx_setup, fx_teardown),
-        cmocka_unit_test_setup_teardown(callback_failures, fx_setup, fx_teardown),
-        cmocka_unit_test_setup_teardown(token_timeout_is_configuration, fx_setup, fx_teardown),
-        cmocka_unit_test_setup_teardown(github_profile_and_private_email, fx_setup, fx_teardown),
-        cmocka_unit_test_setup_teardown(twitch_params, fx_setup, fx_teardown),
-        cmocka_unit_test_setup_teardown(apple_form_post, fx_setup, fx_teardown),
-        cmocka_unit_test_setup_teardown(redirect_proxy, fx_setup, fx_teardown),
-        cmocka_unit_test(config_problems),
-    };
-    int rc = cmocka_run_group_tests(tests, NULL, NULL);
-    EVP_PKEY_free(g_key.pk);
-    return rc;
+    return 0;
 }
+
+static int keys_free(void **state)
+{
+    (void)state;
+    EVP_PKEY_free(g_key.pk);
+    return 0;
+}
+
+/* Each test with a fresh fixture. */
+#define T(f) cmocka_unit_test_setup_teardown(f, fx_setup, fx_teardown)
+TU_MAIN(keys_new, keys_free,
+        T(github_authorization_url), T(enterprise_and_gitlab_urls),
+        T(generic_oauth_default_scope_and_params), T(basic_auth_encoding), T(oidc_full_flow),
+        T(oidc_client_secret_post), T(callback_failures), T(token_timeout_is_configuration),
+        T(github_profile_and_private_email), T(twitch_params), T(apple_form_post),
+        T(redirect_proxy), cmocka_unit_test(config_problems))

@@ -1,11 +1,7 @@
 /* test_webauthn.c — passkey verification and the passkey HTTP flow, on
  * ceremonies recorded from Chromium's virtual authenticator (fixtures) and
  * on a software authenticator built here with OpenSSL + libcbor. */
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <setjmp.h>
-#include <cmocka.h>
+#include "cmocka_main.h"
 
 #include <cbor.h>
 #include <jansson.h>
@@ -14,9 +10,6 @@
 #include <openssl/evp.h>
 #include <openssl/rsa.h>
 #include <openssl/sha.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <strings.h>
 
 #include "authc.h"
@@ -27,7 +20,6 @@
 #include "util/util_int.h"
 
 #include "arena_fixture.h" /* `ar`, fresh per test */
-
 
 /* ======================================================================
  * Fixtures: tests/unit/fixtures/webauthn/<name>.json, recorded by
@@ -1508,32 +1500,14 @@ static void test_config_refusals(void **st)
     authc_adapter_close(ad);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_recorded_eddsa, arena_setup, arena_teardown),
-        cmocka_unit_test_setup_teardown(test_recorded_es256, arena_setup, arena_teardown),
-        cmocka_unit_test_setup_teardown(test_recorded_rs256, arena_setup, arena_teardown),
-        cmocka_unit_test_setup_teardown(test_recorded_packed_x5c, arena_setup, arena_teardown),
-        cmocka_unit_test_setup_teardown(test_recorded_no_uv_allowed, arena_setup, arena_teardown),
-        cmocka_unit_test_setup_teardown(test_recorded_u2f, arena_setup, arena_teardown),
-        cmocka_unit_test_setup_teardown(test_wrong_origin, arena_setup, arena_teardown),
-        cmocka_unit_test_setup_teardown(test_wrong_challenge, arena_setup, arena_teardown),
-        cmocka_unit_test_setup_teardown(test_wrong_type, arena_setup, arena_teardown),
-        cmocka_unit_test_setup_teardown(test_bad_signature, arena_setup, arena_teardown),
-        cmocka_unit_test_setup_teardown(test_counter_going_back, arena_setup, arena_teardown),
-        cmocka_unit_test_setup_teardown(test_wrong_rp_id_hash, arena_setup, arena_teardown),
-        cmocka_unit_test_setup_teardown(test_flags, arena_setup, arena_teardown),
-        cmocka_unit_test_setup_teardown(test_malformed_cbor, arena_setup, arena_teardown),
-        cmocka_unit_test_setup_teardown(test_attestation_tampering, arena_setup, arena_teardown),
-        cmocka_unit_test_setup_teardown(test_mutation_robustness, arena_setup, arena_teardown),
-        cmocka_unit_test_setup_teardown(test_soft_algorithms, arena_setup, arena_teardown),
-        cmocka_unit_test_setup_teardown(test_soft_rejections, arena_setup, arena_teardown),
-        cmocka_unit_test_setup_teardown(test_cose_and_cbor_helpers, arena_setup, arena_teardown),
-        cmocka_unit_test_setup_teardown(test_http_register_and_sign_in, arena_setup, arena_teardown),
-        cmocka_unit_test_setup_teardown(test_http_second_device_and_options, arena_setup, arena_teardown),
-        cmocka_unit_test_setup_teardown(test_http_bad_ceremonies, arena_setup, arena_teardown),
-        cmocka_unit_test_setup_teardown(test_config_refusals, arena_setup, arena_teardown),
-    };
-    return cmocka_run_group_tests_name("webauthn", tests, NULL, NULL);
-}
+/* Each test with a fresh fixture. */
+#define T(f) cmocka_unit_test_setup_teardown(f, arena_setup, arena_teardown)
+TU_MAIN(NULL, NULL,
+        T(test_recorded_eddsa), T(test_recorded_es256), T(test_recorded_rs256),
+        T(test_recorded_packed_x5c), T(test_recorded_no_uv_allowed), T(test_recorded_u2f),
+        T(test_wrong_origin), T(test_wrong_challenge), T(test_wrong_type), T(test_bad_signature),
+        T(test_counter_going_back), T(test_wrong_rp_id_hash), T(test_flags), T(test_malformed_cbor),
+        T(test_attestation_tampering), T(test_mutation_robustness), T(test_soft_algorithms),
+        T(test_soft_rejections), T(test_cose_and_cbor_helpers), T(test_http_register_and_sign_in),
+        T(test_http_second_device_and_options), T(test_http_bad_ceremonies),
+        T(test_config_refusals))

@@ -1,10 +1,6 @@
 /* test_jwe.c — unit tests of the session JWE/JWT (lib/jose/jwe.c) against
  * the Auth.js vectors (authjs-jwt.json), cjose, and hand-built tokens. */
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <setjmp.h>
-#include <cmocka.h>
+#include "cmocka_main.h"
 
 #include <cjose/cjose.h>
 #include <jansson.h>
@@ -12,9 +8,6 @@
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
 #include <pthread.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
 #include "jose/jose_int.h"
 #include "util/util_int.h"
@@ -820,22 +813,10 @@ static void test_threads(void **state)
     }
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_vectors_derive, arena_setup, arena_teardown),
-        cmocka_unit_test_setup_teardown(test_vectors_decode, arena_setup, arena_teardown),
-        cmocka_unit_test_setup_teardown(test_vectors_tolerance, arena_setup, arena_teardown),
-        cmocka_unit_test_setup_teardown(test_roundtrip_header_order, arena_setup, arena_teardown),
-        cmocka_unit_test_setup_teardown(test_encrypt_raw, arena_setup, arena_teardown),
-        cmocka_unit_test_setup_teardown(test_tamper, arena_setup, arena_teardown),
-        cmocka_unit_test_setup_teardown(test_keys_salt_rotation, arena_setup, arena_teardown),
-        cmocka_unit_test_setup_teardown(test_header_variants, arena_setup, arena_teardown),
-        cmocka_unit_test_setup_teardown(test_gcm, arena_setup, arena_teardown),
-        cmocka_unit_test_setup_teardown(test_malformed, arena_setup, arena_teardown),
-        cmocka_unit_test_setup_teardown(test_claims_checks, arena_setup, arena_teardown),
-        cmocka_unit_test_setup_teardown(test_tolerance_own, arena_setup, arena_teardown),
-        cmocka_unit_test_setup_teardown(test_threads, arena_setup, arena_teardown),
-    };
-    return cmocka_run_group_tests(tests, load_vectors, free_vectors);
-}
+/* Each test with a fresh fixture. */
+#define T(f) cmocka_unit_test_setup_teardown(f, arena_setup, arena_teardown)
+TU_MAIN(load_vectors, free_vectors,
+        T(test_vectors_derive), T(test_vectors_decode), T(test_vectors_tolerance),
+        T(test_roundtrip_header_order), T(test_encrypt_raw), T(test_tamper),
+        T(test_keys_salt_rotation), T(test_header_variants), T(test_gcm), T(test_malformed),
+        T(test_claims_checks), T(test_tolerance_own), T(test_threads))

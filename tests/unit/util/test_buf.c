@@ -1,14 +1,6 @@
 /* test_buf.c — direct unit tests of lib/util/buf.c: the bounded builder's
  * limit (sticky, all-or-nothing), growth, and every escaping appender. */
-#include <stdarg.h>
-#include <stddef.h>
-#include <setjmp.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
-#include <cmocka.h>
+#include "cmocka_main.h"
 
 #include "util/util_int.h"
 
@@ -185,16 +177,7 @@ static void test_join(void **state)
     assert_string_equal(authc__join(ar, NULL), "");
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_append_and_grow),
-        cmocka_unit_test(test_limit),
-        cmocka_unit_test(test_printf),
-        cmocka_unit_test(test_html),
-        cmocka_unit_test(test_json_str),
-        cmocka_unit_test(test_uri_and_form_every_byte),
-        cmocka_unit_test(test_join),
-    };
-    return cmocka_run_group_tests(tests, arena_setup, arena_teardown);
-}
+TU_MAIN(arena_setup, arena_teardown,
+        cmocka_unit_test(test_append_and_grow), cmocka_unit_test(test_limit),
+        cmocka_unit_test(test_printf), cmocka_unit_test(test_html), cmocka_unit_test(test_json_str),
+        cmocka_unit_test(test_uri_and_form_every_byte), cmocka_unit_test(test_join))

@@ -1,13 +1,6 @@
 /* test_parse.c — direct unit tests of lib/util/parse.c: every parser's edge
  * cases (overflow, empty, junk, bad escapes, overlong UTF-8, 127.999…). */
-#include <stdarg.h>
-#include <stddef.h>
-#include <setjmp.h>
-#include <stdint.h>
-#include <stdlib.h>
-#include <string.h>
-
-#include <cmocka.h>
+#include "cmocka_main.h"
 
 #include "authc.h"
 #include "util/parse_int.h"
@@ -376,18 +369,8 @@ static void test_url_split(void **state)
     free(longu);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_bool),
-        cmocka_unit_test(test_i64),
-        cmocka_unit_test(test_seconds),
-        cmocka_unit_test(test_pct),
-        cmocka_unit_test(test_utf8),
-        cmocka_unit_test(test_ipv4_loopback),
-        cmocka_unit_test(test_hosts),
-        cmocka_unit_test(test_colors),
-        cmocka_unit_test(test_url_split),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TU_MAIN(NULL, NULL,
+        cmocka_unit_test(test_bool), cmocka_unit_test(test_i64), cmocka_unit_test(test_seconds),
+        cmocka_unit_test(test_pct), cmocka_unit_test(test_utf8),
+        cmocka_unit_test(test_ipv4_loopback), cmocka_unit_test(test_hosts),
+        cmocka_unit_test(test_colors), cmocka_unit_test(test_url_split))

@@ -1,12 +1,6 @@
 /* test_email_smtp.c — unit tests of outbound mail: SMTP URL settings, the
  * From/To checks, the MIME message, and libcurl against a fake SMTP peer. */
-#include <stdarg.h>
-#include <stddef.h>
-#include <setjmp.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
+#include "cmocka_main.h"
 #include <strings.h>
 
 #include <arpa/inet.h>
@@ -14,8 +8,6 @@
 #include <pthread.h>
 #include <sys/socket.h>
 #include <unistd.h>
-
-#include <cmocka.h>
 
 #include "authc.h"
 #include "util/parse_int.h"
@@ -558,20 +550,10 @@ static void test_send_timeout_and_refused(void **state)
     assert_true(strlen(err) > 0);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_parse_ok),
-        cmocka_unit_test(test_parse_bad),
-        cmocka_unit_test(test_loopback),
-        cmocka_unit_test(test_addr_ok),
-        cmocka_unit_test(test_mailbox),
-        cmocka_unit_test(test_mime_build),
-        cmocka_unit_test(test_qp_edges),
-        cmocka_unit_test(test_send_plain_loopback),
-        cmocka_unit_test(test_send_starttls_required),
-        cmocka_unit_test(test_send_rejected),
-        cmocka_unit_test(test_send_timeout_and_refused),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TU_MAIN(NULL, NULL,
+        cmocka_unit_test(test_parse_ok), cmocka_unit_test(test_parse_bad),
+        cmocka_unit_test(test_loopback), cmocka_unit_test(test_addr_ok),
+        cmocka_unit_test(test_mailbox), cmocka_unit_test(test_mime_build),
+        cmocka_unit_test(test_qp_edges), cmocka_unit_test(test_send_plain_loopback),
+        cmocka_unit_test(test_send_starttls_required), cmocka_unit_test(test_send_rejected),
+        cmocka_unit_test(test_send_timeout_and_refused))
