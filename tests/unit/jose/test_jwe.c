@@ -123,6 +123,16 @@ static authc_err decode_at(const authc__jwe_key *keys, size_t n, const char *tok
 }
 
 /* Decodes and drops the claims; returns the error. */
+/* A token for {"sub": sub} under k, valid 60 s from T0 (string in ar). */
+static char *sub_token(const authc__jwe_key *k, const char *sub)
+{
+    json_t *claims = json_pack("{s:s}", "sub", sub);
+    char *tok;
+    assert_int_equal(authc__jwt_encode(ar, k, claims, 60, T0, &tok), AUTHC_OK);
+    json_decref(claims);
+    return tok;
+}
+
 static authc_err try_decode(const authc__jwe_key *keys, size_t n, const char *tok, int64_t now)
 {
     json_t *c = NULL;
@@ -464,10 +474,7 @@ static void test_tamper(void **state)
     (void)state;
     authc__jwe_key k;
     derive(&k, "tamper-secret", "authjs.session-token");
-    json_t *claims = json_pack("{s:s}", "sub", "42");
-    char *tok;
-    assert_int_equal(authc__jwt_encode(ar, &k, claims, 60, T0, &tok), AUTHC_OK);
-    json_decref(claims);
+    char *tok = sub_token(&k, "42");
     assert_int_equal(try_decode(&k, 1, tok, T0), AUTHC_OK);
 
     /* Every byte of iv, ciphertext and tag. */
@@ -514,9 +521,7 @@ static void test_keys_salt_rotation(void **state)
     derive(&http, "s3cret", "authjs.session-token");
     derive(&https, "s3cret", "__Secure-authjs.session-token");
     assert_memory_not_equal(http.key, https.key, 64);
-    json_t *claims = json_pack("{s:s}", "sub", "1");
-    char *tok;
-    assert_int_equal(authc__jwt_encode(ar, &http, claims, 60, T0, &tok), AUTHC_OK);
+    char *tok = sub_token(&http, "1");
     assert_int_equal(try_decode(&https, 1, tok, T0), AUTHC_ERR_CRYPTO);
     assert_int_equal(try_decode(&http, 1, tok, T0), AUTHC_OK);
     /* Same salt, another secret. */
@@ -527,12 +532,10 @@ static void test_keys_salt_rotation(void **state)
     derive(&k[0], "new", "authjs.session-token");
     derive(&k[1], "mid", "authjs.session-token");
     derive(&k[2], "old", "authjs.session-token");
-    char *old;
-    assert_int_equal(authc__jwt_encode(ar, &k[2], claims, 60, T0, &old), AUTHC_OK);
+    char *old = sub_token(&k[2], "1");
     assert_int_equal(try_decode(k, 3, old, T0), AUTHC_OK);
     assert_int_equal(try_decode(k, 2, old, T0), AUTHC_ERR_CRYPTO);
     assert_int_equal(try_decode(k, 0, old, T0), AUTHC_ERR_CRYPTO);
-    json_decref(claims);
 
     /* No kid: the first key only. */
     const char *nokid = "{\"alg\":\"dir\",\"enc\":\"A256CBC-HS512\"}";
@@ -641,10 +644,7 @@ static void test_malformed(void **state)
     (void)state;
     authc__jwe_key k;
     derive(&k, "malformed", "authjs.session-token");
-    json_t *claims = json_pack("{s:s}", "sub", "1");
-    char *tok;
-    assert_int_equal(authc__jwt_encode(ar, &k, claims, 60, T0, &tok), AUTHC_OK);
-    json_decref(claims);
+    char *tok = sub_token(&k, "1");
     char *seg[5];
     split(tok, seg);
 
