@@ -20,6 +20,11 @@ typedef struct conf_db {
     authc_err (*verification_token)(void *db, authc_arena *ar, const char *identifier, const char *token, authc_verification_token **out);
     authc_err (*authenticator)(void *db, authc_arena *ar, const char *credential_id, authc_authenticator **out); /* NULL = no WebAuthn tests */
 } conf_db;
+/* Defines conf_db_<name> from the backend file's functions <p>_open,
+ * <p>_close, <p>_user, <p>_session, <p>_account, <p>_vt and <p>_authn. */
+#define CONF_DB(name, p)                                                        \
+    const conf_db conf_db_##name = {#name, p##_open, p##_close, p##_user, p##_session,   \
+                                    p##_account, p##_vt, p##_authn}
 extern const conf_db conf_db_memory, conf_db_sqlite, conf_db_postgres, conf_db_redis;
 /* Runs C01..C22 (in order, shared state, like the official runBasicTests); returns failures. */
 int conf_run(const conf_db *db, const char *url);

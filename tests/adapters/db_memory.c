@@ -59,13 +59,4 @@ static authc_err mem_authn(void *db, authc_arena *ar, const char *cred,
     return authc__memory_peek_authenticator(db, ar, cred, out);
 }
 
-const conf_db conf_db_memory = {
-    .name = "memory",
-    .open = mem_open,
-    .close = mem_close,
-    .user = mem_user,
-    .session = mem_session,
-    .account = mem_account,
-    .verification_token = mem_vt,
-    .authenticator = mem_authn,
-};
+CONF_DB(memory, mem);

@@ -201,7 +201,7 @@ static bool int_id(const char *s)
 /* Epoch ms of a timestamptz, computed independently of the adapter. */
 #define EPOCH_MS(c) "(extract(epoch FROM " c ") * 1000)::int8"
 
-static authc_err rd_user(void *db, authc_arena *ar, const char *id,
+static authc_err pg_user(void *db, authc_arena *ar, const char *id,
                          authc_user **out)
 {
     *out = NULL;
@@ -224,7 +224,7 @@ static authc_err rd_user(void *db, authc_arena *ar, const char *id,
     return e;
 }
 
-static authc_err rd_session(void *db, authc_arena *ar, const char *token,
+static authc_err pg_session(void *db, authc_arena *ar, const char *token,
                             authc_session_row **out)
 {
     *out = NULL;
@@ -249,7 +249,7 @@ static authc_err rd_session(void *db, authc_arena *ar, const char *token,
     return e;
 }
 
-static authc_err rd_account(void *db, authc_arena *ar, const char *provider,
+static authc_err pg_account(void *db, authc_arena *ar, const char *provider,
                             const char *pai, authc_account **out)
 {
     *out = NULL;
@@ -284,7 +284,7 @@ static authc_err rd_account(void *db, authc_arena *ar, const char *provider,
     return e;
 }
 
-static authc_err rd_vt(void *db, authc_arena *ar, const char *identifier,
+static authc_err pg_vt(void *db, authc_arena *ar, const char *identifier,
                        const char *token, authc_verification_token **out)
 {
     *out = NULL;
@@ -303,7 +303,7 @@ static authc_err rd_vt(void *db, authc_arena *ar, const char *identifier,
     return e;
 }
 
-static authc_err rd_authn(void *db, authc_arena *ar, const char *cred,
+static authc_err pg_authn(void *db, authc_arena *ar, const char *cred,
                           authc_authenticator **out)
 {
     *out = NULL;
@@ -331,13 +331,4 @@ static authc_err rd_authn(void *db, authc_arena *ar, const char *cred,
     return e;
 }
 
-const conf_db conf_db_postgres = {
-    .name = "postgres",
-    .open = pg_open,
-    .close = pg_close,
-    .user = rd_user,
-    .session = rd_session,
-    .account = rd_account,
-    .verification_token = rd_vt,
-    .authenticator = rd_authn,
-};
+CONF_DB(postgres, pg);

@@ -247,13 +247,4 @@ static authc_err sq_authn(void *db, authc_arena *ar, const char *cred,
     return e;
 }
 
-const conf_db conf_db_sqlite = {
-    .name = "sqlite",
-    .open = sq_open,
-    .close = sq_close,
-    .user = sq_user,
-    .session = sq_session,
-    .account = sq_account,
-    .verification_token = sq_vt,
-    .authenticator = sq_authn,
-};
+CONF_DB(sqlite, sq);
