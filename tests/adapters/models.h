@@ -34,43 +34,33 @@ typedef struct m_model {
 #define M_MODEL(T, fields) {fields, sizeof fields / sizeof *fields, sizeof(T)}
 
 /* Members in the order Auth.js writes them. */
-static const m_field m_user_f[] = {
-    M_(authc_user, id, "id", M_STR), M_(authc_user, name, "name", M_STR),
-    M_(authc_user, email, "email", M_STR), M_(authc_user, email_verified, "emailVerified", M_DATE),
-    M_(authc_user, image, "image", M_STR),
-};
+#define U(m, name, kind) M_(authc_user, m, name, kind)
+static const m_field m_user_f[] = {U(id, "id", M_STR), U(name, "name", M_STR), U(email, "email", M_STR),
+                                   U(email_verified, "emailVerified", M_DATE), U(image, "image", M_STR)};
+#undef U
+#define A(m, name, kind) M_(authc_account, m, name, kind)
 static const m_field m_account_f[] = {
-    M_(authc_account, id, "id", M_STR), M_(authc_account, user_id, "userId", M_STR),
-    M_(authc_account, type, "type", M_STR), M_(authc_account, provider, "provider", M_STR),
-    M_(authc_account, provider_account_id, "providerAccountId", M_STR),
-    M_(authc_account, refresh_token, "refresh_token", M_STR),
-    M_(authc_account, access_token, "access_token", M_STR),
-    M_(authc_account, expires_at, "expires_at", M_SECS),
-    M_(authc_account, token_type, "token_type", M_STR), M_(authc_account, scope, "scope", M_STR),
-    M_(authc_account, id_token, "id_token", M_STR),
-    M_(authc_account, session_state, "session_state", M_STR),
-};
-static const m_field m_session_f[] = {
-    M_(authc_session_row, id, "id", M_STR),
-    M_(authc_session_row, session_token, "sessionToken", M_STR),
-    M_(authc_session_row, user_id, "userId", M_STR),
-    M_(authc_session_row, expires, "expires", M_DATE),
-};
-static const m_field m_vt_f[] = {
-    M_(authc_verification_token, identifier, "identifier", M_STR),
-    M_(authc_verification_token, token, "token", M_STR),
-    M_(authc_verification_token, expires, "expires", M_DATE),
-};
+    A(id, "id", M_STR), A(user_id, "userId", M_STR), A(type, "type", M_STR), A(provider, "provider", M_STR),
+    A(provider_account_id, "providerAccountId", M_STR), A(refresh_token, "refresh_token", M_STR),
+    A(access_token, "access_token", M_STR), A(expires_at, "expires_at", M_SECS),
+    A(token_type, "token_type", M_STR), A(scope, "scope", M_STR), A(id_token, "id_token", M_STR),
+    A(session_state, "session_state", M_STR)};
+#undef A
+#define S(m, name, kind) M_(authc_session_row, m, name, kind)
+static const m_field m_session_f[] = {S(id, "id", M_STR), S(session_token, "sessionToken", M_STR),
+                                      S(user_id, "userId", M_STR), S(expires, "expires", M_DATE)};
+#undef S
+#define V(m, name, kind) M_(authc_verification_token, m, name, kind)
+static const m_field m_vt_f[] = {V(identifier, "identifier", M_STR), V(token, "token", M_STR),
+                                 V(expires, "expires", M_DATE)};
+#undef V
+#define W(m, name, kind) M_(authc_authenticator, m, name, kind)
 static const m_field m_authn_f[] = {
-    M_(authc_authenticator, credential_id, "credentialID", M_STR),
-    M_(authc_authenticator, user_id, "userId", M_STR),
-    M_(authc_authenticator, provider_account_id, "providerAccountId", M_STR),
-    M_(authc_authenticator, credential_public_key, "credentialPublicKey", M_STR),
-    M_(authc_authenticator, counter, "counter", M_INT),
-    M_(authc_authenticator, credential_device_type, "credentialDeviceType", M_STR),
-    M_(authc_authenticator, credential_backed_up, "credentialBackedUp", M_BOOL),
-    M_(authc_authenticator, transports, "transports", M_STR),
-};
+    W(credential_id, "credentialID", M_STR), W(user_id, "userId", M_STR),
+    W(provider_account_id, "providerAccountId", M_STR), W(credential_public_key, "credentialPublicKey", M_STR),
+    W(counter, "counter", M_INT), W(credential_device_type, "credentialDeviceType", M_STR),
+    W(credential_backed_up, "credentialBackedUp", M_BOOL), W(transports, "transports", M_STR)};
+#undef W
 
 static const m_model m_user = M_MODEL(authc_user, m_user_f);
 static const m_model m_account = M_MODEL(authc_account, m_account_f);
