@@ -262,6 +262,19 @@ static void fx_oidc(fx *f, unsigned checks)
     fx_build(f, &p);
 }
 
+/* Splits loc's query into k/v (32 at most) and checks its names are
+ * exactly `order` (NULL-terminated), in that order; returns the count. */
+static size_t query_is(fx *f, const char *loc, const char **k, const char **v, const char *const *order)
+{
+    size_t n = query_pairs(f->ar, loc, k, v, 32), want = 0;
+    while (order[want])
+        want++;
+    assert_int_equal(n, want);
+    for (size_t i = 0; i < n; i++)
+        assert_string_equal(k[i], order[i]);
+    return n;
+}
+
 /* POST /signin/<id>; returns the Location (arena) and fills the jar. */
 static const char *signin(fx *f, const char *id, const char *query, tu_jar *j)
 {
@@ -289,12 +302,10 @@ static void github_authorization_url(void **state)
                                         "&redirect_uri=http%3A%2F%2Fapp.test%3A3000%2Fauth%2Fcallback%2Fgithub"
                                         "&prompt=consent&login_hint=a+b&state="));
     const char *k[32], *v[32];
-    size_t n = query_pairs(f->ar, loc, k, v, 32);
-    const char *order[] = {"scope", "response_type", "client_id", "redirect_uri", "prompt", "login_hint",
-                           "state", "code_challenge", "code_challenge_method"};
-    assert_int_equal(n, 9);
-    for (size_t i = 0; i < n; i++)
-        assert_string_equal(k[i], order[i]);
+    size_t n = query_is(f, loc, k, v,
+                        (const char *const[]){"scope", "response_type", "client_id", "redirect_uri",
+                                              "prompt", "login_hint", "state", "code_challenge",
+                                              "code_challenge_method", NULL});
     /* PKCE: challenge = b64url(SHA-256(verifier in the cookie)). */
     const char *verifier = check_value(f->ar, "authjs.pkce.code_verifier", tu_jar_get(&j, "authjs.pkce.code_verifier"));
     assert_non_null(verifier);
@@ -351,12 +362,10 @@ static void generic_oauth_default_scope_and_params(void **state)
     tu_jar j;
     const char *loc = signin(f, "corp", "?prompt=none", &j);
     const char *k[32], *v[32];
-    size_t n = query_pairs(f->ar, loc, k, v, 32);
-    const char *order[] = {"tenant", "audience", "prompt", "scope", "response_type", "client_id", "redirect_uri",
-                           "state", "code_challenge", "code_challenge_method"};
-    assert_int_equal(n, 10);
-    for (size_t i = 0; i < n; i++)
-        assert_string_equal(k[i], order[i]);
+    size_t n = query_is(f, loc, k, v,
+                        (const char *const[]){"tenant", "audience", "prompt", "scope",
+                                              "response_type", "client_id", "redirect_uri", "state",
+                                              "code_challenge", "code_challenge_method", NULL});
     assert_string_equal(qget(k, v, n, "scope"), "openid profile email");
     assert_string_equal(qget(k, v, n, "prompt"), "none"); /* the request wins */
     assert_true(authc__starts_with(loc, "https://sso.example.com/auth?tenant=t1&audience=api%3A%2F%2Fx&"));
@@ -443,12 +452,10 @@ static void oidc_full_flow(void **state)
     const char *loc = signin(f, "oidc", NULL, &j);
     /* Discovered endpoint: spec order with scope appended last. */
     const char *k[32], *v[32];
-    size_t n = query_pairs(f->ar, loc, k, v, 32);
-    const char *order[] = {"response_type", "client_id", "redirect_uri", "state", "code_challenge",
-                           "code_challenge_method", "nonce", "scope"};
-    assert_int_equal(n, 8);
-    for (size_t i = 0; i < n; i++)
-        assert_string_equal(k[i], order[i]);
+    size_t n = query_is(f, loc, k, v,
+                        (const char *const[]){"response_type", "client_id", "redirect_uri", "state",
+                                              "code_challenge", "code_challenge_method", "nonce",
+                                              "scope", NULL});
     char prefix[128];
     snprintf(prefix, sizeof prefix, "%s/authorize?response_type=code&client_id=cid&", f->d.srv->origin);
     assert_true(authc__starts_with(loc, prefix));
@@ -724,12 +731,10 @@ static void twitch_params(void **state)
     tu_jar j;
     const char *loc = signin(f, "twitch", NULL, &j);
     const char *k[32], *v[32];
-    size_t n = query_pairs(f->ar, loc, k, v, 32);
-    const char *order[] = {"response_type", "client_id", "redirect_uri", "scope", "claims", "state",
-                           "code_challenge", "code_challenge_method", "nonce"};
-    assert_int_equal(n, 9);
-    for (size_t i = 0; i < n; i++)
-        assert_string_equal(k[i], order[i]);
+    size_t n = query_is(f, loc, k, v,
+                        (const char *const[]){"response_type", "client_id", "redirect_uri", "scope",
+                                              "claims", "state", "code_challenge",
+                                              "code_challenge_method", "nonce", NULL});
     assert_string_equal(qget(k, v, n, "scope"), "openid user:read:email");
     assert_string_equal(qget(k, v, n, "claims"),
                         "{\"id_token\":{\"email\":null,\"picture\":null,\"preferred_username\":null}}");
