@@ -1,6 +1,7 @@
 /* misc.c — store checks that need no server: URL handling, memory handles
  * (private/shared, max_entries), SQLite file mode and an unmigrated table,
  * and fail-closed answers with redacted logs when nothing listens. */
+#include "../adapters/db_files.h"
 #include "../unit/cmocka_main.h"
 
 #include <sys/stat.h>
@@ -118,17 +119,6 @@ static void test_memory_max_entries(void **state)
     authc__store_close(st);
 }
 
-/* Removes a SQLite file and its WAL/SHM companions. */
-static void remove_db(const char *path)
-{
-    char side[1100];
-    unlink(path);
-    snprintf(side, sizeof side, "%s-wal", path);
-    unlink(side);
-    snprintf(side, sizeof side, "%s-shm", path);
-    unlink(side);
-}
-
 /* A fresh SQLite file under AUTHC_TEST_TMPDIR: its path, and in url the
  * store URL for it with opts (a query string, or "") appended. */
 static void db_url(char path[1024], char url[1200], const char *name,
@@ -137,7 +127,7 @@ static void db_url(char path[1024], char url[1200], const char *name,
     const char *dir = getenv("AUTHC_TEST_TMPDIR");
     snprintf(path, 1024, "%s/%s-%d.db", dir ? dir : "/tmp", name,
              (int)getpid());
-    remove_db(path);
+    db_files_remove(path);
     snprintf(url, 1200, "sqlite:%s%s", path, opts);
 }
 
@@ -180,7 +170,7 @@ static void test_sqlite_file(void **state)
     assert_non_null(strstr(logbuf, "reachable again"));
     authc__store_close(st);
     authc_arena_free(ar);
-    remove_db(path);
+    db_files_remove(path);
 }
 
 /* Another process holding SQLite's write lock past the timeout: writes
@@ -214,7 +204,7 @@ static void test_sqlite_locked(void **state)
     assert_int_equal(n, 1);
     authc__store_close(st);
     authc_arena_free(ar);
-    remove_db(path);
+    db_files_remove(path);
 }
 
 /* Nothing listens on port 1: every call is an error, quickly refused, and
