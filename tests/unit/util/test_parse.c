@@ -219,7 +219,8 @@ static void test_ipv4_loopback(void **state)
     static const char *const not_lo[] = {"127.999.0.1", "127.0.0.01", "127.1", "128.0.0.1", "10.0.0.1",
                                          "localhost.", "localhost.example.com", "mylocalhost", "[::2]",
                                          "[::ffff:127.0.0.1]", "[::1", "::1]", "", "127.0.0.1:80",
-                                         "0.0.0.0", "[::]", "example.com"};
+                                         "0.0.0.0", "[::]", "example.com", "127.0.0.1x",
+                                         "127.0.0.256"};
     for (size_t i = 0; i < sizeof lo / sizeof *lo; i++)
         assert_true(authc__host_is_loopback(lo[i]));
     for (size_t i = 0; i < sizeof not_lo / sizeof *not_lo; i++)

@@ -86,20 +86,6 @@ static void test_parse_bad(void **state)
                      AUTHC_ERR_INVALID);
 }
 
-static void test_loopback(void **state)
-{
-    (void)state;
-    assert_true(authc__host_is_loopback("localhost"));
-    assert_true(authc__host_is_loopback("127.0.0.1"));
-    assert_true(authc__host_is_loopback("127.1.2.3"));
-    assert_true(authc__host_is_loopback("[::1]"));
-    assert_false(authc__host_is_loopback("128.0.0.1"));
-    assert_false(authc__host_is_loopback("127.0.0.1x"));
-    assert_false(authc__host_is_loopback("127.0.0.256"));
-    assert_false(authc__host_is_loopback("[::2]"));
-    assert_false(authc__host_is_loopback(NULL));
-}
-
 /* ------------------------------------------------------------------ */
 /* Addresses. */
 
@@ -483,17 +469,25 @@ static authc_err send_to(peer *p, bool plain, const char *userinfo, long timeout
     return e;
 }
 
+/* One send to peer p, started here and stopped after (its log kept); err
+ * (512 bytes) receives the failure text. */
+static authc_err send_once(peer *p, bool plain, const char *userinfo, long timeout_ms, char *err)
+{
+    peer_start(p);
+    authc_err e = send_to(p, plain, userinfo, timeout_ms, err, 512);
+    peer_stop(p);
+    return e;
+}
+
 static void test_send_plain_loopback(void **state)
 {
     (void)state;
     peer p = {.want_auth = true};
-    peer_start(&p);
     char err[512];
-    authc_err e = send_to(&p, true, "user:pa%3Ass@", 0, err, sizeof err);
+    authc_err e = send_once(&p, true, "user:pa%3Ass@", 0, err);
     if (e)
         fprintf(stderr, "send: %s\n", err);
     assert_int_equal(e, AUTHC_OK);
-    peer_stop(&p);
     assert_non_null(strstr(p.log, "MAIL FROM:<from@example.com>"));
     assert_non_null(strstr(p.log, "RCPT TO:<to@example.com>"));
     assert_non_null(strstr(p.log, "AUTH PLAIN"));
@@ -509,11 +503,8 @@ static void test_send_starttls_required(void **state)
     /* The peer does not offer STARTTLS: smtp:// must refuse to go on in
      * the clear (no MAIL FROM, no AUTH). */
     peer p = {.want_auth = true};
-    peer_start(&p);
     char err[512];
-    authc_err e = send_to(&p, false, "user:secretpw@", 0, err, sizeof err);
-    peer_stop(&p);
-    assert_int_equal(e, AUTHC_ERR_IO);
+    assert_int_equal(send_once(&p, false, "user:secretpw@", 0, err), AUTHC_ERR_IO);
     assert_null(strstr(p.log, "MAIL FROM"));
     assert_null(strstr(p.log, "AUTH"));
     assert_null(strstr(err, "secretpw"));
@@ -524,10 +515,8 @@ static void test_send_rejected(void **state)
 {
     (void)state;
     peer p = {.reject_rcpt = true};
-    peer_start(&p);
     char err[512];
-    assert_int_equal(send_to(&p, true, NULL, 0, err, sizeof err), AUTHC_ERR_IO);
-    peer_stop(&p);
+    assert_int_equal(send_once(&p, true, NULL, 0, err), AUTHC_ERR_IO);
     assert_non_null(strstr(err, "550"));
     assert_int_equal(p.dlen, 0);
 }
@@ -536,10 +525,8 @@ static void test_send_timeout_and_refused(void **state)
 {
     (void)state;
     peer p = {.hang = true};
-    peer_start(&p);
     char err[512];
-    assert_int_equal(send_to(&p, true, NULL, 500, err, sizeof err), AUTHC_ERR_TIMEOUT);
-    peer_stop(&p);
+    assert_int_equal(send_once(&p, true, NULL, 500, err), AUTHC_ERR_TIMEOUT);
     /* Nobody listening. */
     peer q = {0};
     peer_start(&q);
@@ -552,8 +539,7 @@ static void test_send_timeout_and_refused(void **state)
 
 TU_MAIN(NULL, NULL,
         cmocka_unit_test(test_parse_ok), cmocka_unit_test(test_parse_bad),
-        cmocka_unit_test(test_loopback), cmocka_unit_test(test_addr_ok),
-        cmocka_unit_test(test_mailbox), cmocka_unit_test(test_mime_build),
+        cmocka_unit_test(test_addr_ok), cmocka_unit_test(test_mailbox), cmocka_unit_test(test_mime_build),
         cmocka_unit_test(test_qp_edges), cmocka_unit_test(test_send_plain_loopback),
         cmocka_unit_test(test_send_starttls_required), cmocka_unit_test(test_send_rejected),
         cmocka_unit_test(test_send_timeout_and_refused))
