@@ -119,17 +119,11 @@ static bool has_set_cookie(const authc_response *r, const char *prefix, bool del
 
 static authc_response *send_req(authc *a, const char *method, const char *url, tu_jar *j, const char *body)
 {
-    char ck[32768];
-    authc_header h[3];
-    size_t n = 0;
-    if (j && j->n)
-        h[n++] = (authc_header){"Cookie", tu_jar_header(j, ck, sizeof ck)};
-    if (body)
-        h[n++] = (authc_header){"Content-Type", "application/x-www-form-urlencoded"};
-    authc_request rq = {.method = method, .url = url, .headers = h, .nheaders = n, .body = body,
-                        .body_len = body ? strlen(body) : 0};
-    authc_response *r = NULL;
-    assert_int_equal(authc_handle(a, &rq, &r), AUTHC_OK);
+    char ck[32768] = "";
+    if (j)
+        tu_jar_header(j, ck, sizeof ck);
+    authc_response *r = tu_send_form(a, method, url, ck, body);
+    assert_non_null(r);
     if (j)
         tu_jar_update(j, r);
     return r;

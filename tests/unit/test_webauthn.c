@@ -18,6 +18,7 @@
 #include "core/core_int.h"
 #include "providers/webauthn_int.h"
 #include "util/util_int.h"
+#include "testutil.h"
 
 #include "arena_fixture.h" /* `ar`, fresh per test */
 
@@ -1013,16 +1014,8 @@ static void form_add(authc__buf *b, const char *k, const char *v)
 
 static wt_res wt_send(const authc *a, const char *method, const char *url, const char *cookie, const char *body)
 {
-    authc_header h[3];
-    size_t nh = 0;
-    if (cookie && *cookie)
-        h[nh++] = (authc_header){"Cookie", cookie};
-    if (body)
-        h[nh++] = (authc_header){"Content-Type", "application/x-www-form-urlencoded"};
-    authc_request req = {.method = method, .url = url, .headers = h, .nheaders = nh, .body = body,
-                         .body_len = body ? strlen(body) : 0};
-    authc_response *res = NULL;
-    assert_int_equal(authc_handle(a, &req, &res), AUTHC_OK);
+    authc_response *res = tu_send_form(a, method, url, cookie, body);
+    assert_non_null(res);
     wt_res r;
     memset(&r, 0, sizeof r);
     r.status = res->status;

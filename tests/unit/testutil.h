@@ -112,6 +112,27 @@ static inline authc_response *tu_req(const authc *a, const char *method, const c
     return res;
 }
 
+/* Sends method url with an optional Cookie header (NULL or "" for none) and
+ * an optional form body; returns the response (caller frees), or NULL when
+ * authc_handle fails. */
+static inline authc_response *tu_send_form(const authc *a, const char *method, const char *url,
+                                           const char *cookie, const char *body)
+{
+    authc_header h[2];
+    size_t n = 0;
+    if (cookie && *cookie)
+        h[n++] = (authc_header){"Cookie", cookie};
+    if (body)
+        h[n++] = (authc_header){"Content-Type", "application/x-www-form-urlencoded"};
+    authc_request rq = {.method = method, .url = url, .headers = h, .nheaders = n, .body = body,
+                        .body_len = body ? strlen(body) : 0};
+    authc_response *r = NULL;
+    if (authc_handle(a, &rq, &r) == AUTHC_OK)
+        return r;
+    authc_response_free(r);
+    return NULL;
+}
+
 /* i-th Set-Cookie header value or NULL. */
 static inline const char *tu_set_cookie(const authc_response *r, size_t i)
 {
