@@ -271,10 +271,8 @@ static char *cjose_open(const uint8_t *key, size_t klen, const char *tok)
 static void test_vectors_derive(void **state)
 {
     (void)state;
-    json_t *cs = cases();
-    size_t i;
-    json_t *c;
-    json_array_foreach(cs, i, c) {
+    json_t *cs = cases(), *c;
+    for (size_t i = 0; (c = json_array_get(cs, i)); i++) {
         authc__jwe_key k;
         derive(&k, first_secret(json_object_get(c, "secret")), str(c, "salt"));
         const char *want = str(c, "encryptionKeyHex");
@@ -298,10 +296,8 @@ static void test_vectors_derive(void **state)
 static void test_vectors_decode(void **state)
 {
     (void)state;
-    json_t *cs = cases();
-    size_t i;
-    json_t *c;
-    json_array_foreach(cs, i, c) {
+    json_t *cs = cases(), *c;
+    for (size_t i = 0; (c = json_array_get(cs, i)); i++) {
         const char *id = str(c, "id");
         const char *tok = str(c, "token");
         assert_int_equal(strlen(tok), json_integer_value(json_object_get(c, "tokenLength")));
@@ -345,10 +341,9 @@ static void test_vectors_decode(void **state)
 static void test_vectors_tolerance(void **state)
 {
     (void)state;
-    json_t *cs = cases();
-    size_t i, checked = 0;
-    json_t *c;
-    json_array_foreach(cs, i, c) {
+    json_t *cs = cases(), *c;
+    size_t checked = 0;
+    for (size_t i = 0; (c = json_array_get(cs, i)); i++) {
         const char *tok = str(c, "token");
         authc__jwe_key k;
         derive(&k, first_secret(json_object_get(c, "secret")), str(c, "salt"));
