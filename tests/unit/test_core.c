@@ -201,6 +201,16 @@ static void test_credentials_like_vector(void **st)
     json_decref(v);
 }
 
+/* GET url with the Cookie header line `cookie`: the body must be `want`. */
+static void session_is(const authc *a, const char *url, const char *cookie, const char *want)
+{
+    authc_response *r = tu_req(a, "GET", url, NULL, cookie, NULL);
+    char *b = tu_body(r);
+    assert_string_equal(b, want);
+    free(b);
+    authc_response_free(r);
+}
+
 static void test_session_states(void **st)
 {
     (void)st;
@@ -220,11 +230,7 @@ static void test_session_states(void **st)
     authc_response_free(r);
     /* Foreign secret: null. */
     authc *other = tu_instance("secret=another-secret-0123456789abcdefghijklmn", "trust_host=1", NULL);
-    r = tu_req(other, "GET", "http://h.test/auth/session", NULL, cookie, NULL);
-    b = tu_body(r);
-    assert_string_equal(b, "null");
-    free(b);
-    authc_response_free(r);
+    session_is(other, "http://h.test/auth/session", cookie, "null");
     /* Rotation: new secret first, old second → old token still valid. */
     authc *rot = tu_instance("secret=another-secret-0123456789abcdefghijklmn", SECRET, "trust_host=1", NULL);
     r = tu_req(rot, "GET", "http://h.test/auth/session", NULL, cookie, NULL);
@@ -235,11 +241,7 @@ static void test_session_states(void **st)
     authc_free(rot);
     authc_free(other);
     /* Under the https cookie name the http token is unknown. */
-    r = tu_req(a, "GET", "https://h.test/auth/session", NULL, cookie, NULL);
-    b = tu_body(r);
-    assert_string_equal(b, "null");
-    free(b);
-    authc_response_free(r);
+    session_is(a, "https://h.test/auth/session", cookie, "null");
     /* POST /session needs CSRF: 400 null without. */
     r = tu_req(a, "POST", "http://h.test/auth/session", "{\"data\":{}}", cookie, "Content-Type: application/json", NULL);
     assert_int_equal(r->status, 400);
