@@ -232,7 +232,7 @@ static void fill(rdb *h, authc_arena *ar, json_t *o, const m_model *m, void *row
         bool typed = true;
         if (f->kind == M_STR) {
             *M_AT(row, f, const char *) = str(ar, o, f->name, ok);
-        } else if (f->kind == M_DATE) {
+        } else if (f->kind == M_DATE || f->kind == M_DATE_OPT) {
             *M_AT(row, f, int64_t) = date(h, o, f->name, ok);
         } else if (f->kind == M_BOOL) {
             typed = json_is_boolean(v);

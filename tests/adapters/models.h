@@ -12,7 +12,8 @@
 
 typedef enum m_kind {
     M_STR,  /* const char *, NULL = null */
-    M_DATE, /* int64_t epoch ms (a JS Date), AUTHC_NO_TIME = null */
+    M_DATE, /* int64_t epoch ms (a JS Date), never null */
+    M_DATE_OPT, /* the same, AUTHC_NO_TIME = null */
     M_SECS, /* int64_t (account expires_at, a plain number), AUTHC_NO_TIME = null */
     M_INT,  /* int64_t, always present */
     M_BOOL, /* bool, always present */
@@ -36,7 +37,7 @@ typedef struct m_model {
 /* Members in the order Auth.js writes them. */
 #define U(m, name, kind) M_(authc_user, m, name, kind)
 static const m_field m_user_f[] = {U(id, "id", M_STR), U(name, "name", M_STR), U(email, "email", M_STR),
-                                   U(email_verified, "emailVerified", M_DATE), U(image, "image", M_STR)};
+                                   U(email_verified, "emailVerified", M_DATE_OPT), U(image, "image", M_STR)};
 #undef U
 #define A(m, name, kind) M_(authc_account, m, name, kind)
 static const m_field m_account_f[] = {
