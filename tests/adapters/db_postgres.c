@@ -7,6 +7,7 @@
 
 #include "adapters/adapters_int.h"
 #include "conformance.h"
+#include "models.h"
 
 typedef struct pgdb {
     PGconn *c;
@@ -201,133 +202,97 @@ static bool int_id(const char *s)
 /* Epoch ms of a timestamptz, computed independently of the adapter. */
 #define EPOCH_MS(c) "(extract(epoch FROM " c ") * 1000)::int8"
 
-static authc_err pg_user(void *db, authc_arena *ar, const char *id,
-                         authc_user **out)
+/* Runs sql (n text params) and reads its row as model m, column i being
+ * m's member i. Returns the row (in ar), or NULL with *e AUTHC_OK when
+ * there is none, or NULL with *e set (more than one row is invalid: the
+ * keys read by are unique). */
+static void *row(void *db, authc_arena *ar, const char *sql, int n, const char *const *vals,
+                 const m_model *m, authc_err *e)
 {
-    *out = NULL;
-    if (!int_id(id))
-        return AUTHC_OK;
     PGresult *r;
-    const char *v[1] = {id};
-    authc_err e = query(db,
-                        "SELECT id::text, name, email, "
-                        EPOCH_MS("\"emailVerified\"") ", image FROM users "
-                        "WHERE id = $1::int4", 1, v, &r);
-    if (!e && PQntuples(r) == 1 && (*out = authc_arena_alloc(ar, sizeof **out))) {
-        (*out)->id = txt(ar, r, 0);
-        (*out)->name = txt(ar, r, 1);
-        (*out)->email = txt(ar, r, 2);
-        (*out)->email_verified = num(r, 3);
-        (*out)->image = txt(ar, r, 4);
+    void *out = NULL;
+    *e = query(db, sql, n, vals, &r);
+    if (!*e && PQntuples(r) > 1) {
+        fprintf(stderr, "postgres reader: %d rows share a key: %s\n", PQntuples(r), sql);
+        *e = AUTHC_ERR_INVALID;
+    }
+    if (!*e && PQntuples(r) == 1 && (out = authc_arena_alloc(ar, m->size))) {
+        for (size_t i = 0; i < m->n; i++) {
+            const m_field *f = &m->f[i];
+            int c = (int)i;
+            if (f->kind == M_STR)
+                *M_AT(out, f, const char *) = txt(ar, r, c);
+            else if (f->kind == M_BOOL)
+                *M_AT(out, f, bool) = strcmp(PQgetvalue(r, 0, c), "t") == 0;
+            else
+                *M_AT(out, f, int64_t) = num(r, c);
+        }
     }
     PQclear(r);
+    return out;
+}
+
+static authc_err pg_user(void *db, authc_arena *ar, const char *id, authc_user **out)
+{
+    authc_err e = AUTHC_OK;
+    const char *v[1] = {id};
+    *out = !int_id(id) ? NULL
+                       : row(db, ar,
+                             "SELECT id::text, name, email, " EPOCH_MS("\"emailVerified\"")
+                             ", image FROM users WHERE id = $1::int4",
+                             1, v, &m_user, &e);
     return e;
 }
 
 static authc_err pg_session(void *db, authc_arena *ar, const char *token,
                             authc_session_row **out)
 {
-    *out = NULL;
-    PGresult *r;
+    authc_err e;
     const char *v[1] = {token};
-    authc_err e = query(db,
-                        "SELECT id::text, \"sessionToken\", \"userId\"::text, "
-                        EPOCH_MS("expires") " FROM sessions "
-                        "WHERE \"sessionToken\" = $1", 1, v, &r);
-    if (!e && PQntuples(r) > 1) {
-        fprintf(stderr, "postgres reader: %d sessions share a token\n",
-                PQntuples(r));
-        e = AUTHC_ERR_INVALID;
-    }
-    if (!e && PQntuples(r) == 1 && (*out = authc_arena_alloc(ar, sizeof **out))) {
-        (*out)->id = txt(ar, r, 0);
-        (*out)->session_token = txt(ar, r, 1);
-        (*out)->user_id = txt(ar, r, 2);
-        (*out)->expires = num(r, 3);
-    }
-    PQclear(r);
+    *out = row(db, ar,
+               "SELECT id::text, \"sessionToken\", \"userId\"::text, "
+               EPOCH_MS("expires") " FROM sessions WHERE \"sessionToken\" = $1",
+               1, v, &m_session, &e);
     return e;
 }
 
 static authc_err pg_account(void *db, authc_arena *ar, const char *provider,
                             const char *pai, authc_account **out)
 {
-    *out = NULL;
-    PGresult *r;
+    authc_err e;
     const char *v[2] = {provider, pai};
-    authc_err e = query(db,
-                        "SELECT id::text, \"userId\"::text, type, provider, "
-                        "\"providerAccountId\", refresh_token, access_token, "
-                        "expires_at, id_token, scope, session_state, "
-                        "token_type FROM accounts WHERE provider = $1 AND "
-                        "\"providerAccountId\" = $2", 2, v, &r);
-    if (!e && PQntuples(r) > 1) {
-        fprintf(stderr, "postgres reader: duplicate accounts\n");
-        e = AUTHC_ERR_INVALID;
-    }
-    if (!e && PQntuples(r) == 1 && (*out = authc_arena_alloc(ar, sizeof **out))) {
-        authc_account *a = *out;
-        a->id = txt(ar, r, 0);
-        a->user_id = txt(ar, r, 1);
-        a->type = txt(ar, r, 2);
-        a->provider = txt(ar, r, 3);
-        a->provider_account_id = txt(ar, r, 4);
-        a->refresh_token = txt(ar, r, 5);
-        a->access_token = txt(ar, r, 6);
-        a->expires_at = num(r, 7);
-        a->id_token = txt(ar, r, 8);
-        a->scope = txt(ar, r, 9);
-        a->session_state = txt(ar, r, 10);
-        a->token_type = txt(ar, r, 11);
-    }
-    PQclear(r);
+    *out = row(db, ar,
+               "SELECT id::text, \"userId\"::text, type, provider, "
+               "\"providerAccountId\", refresh_token, access_token, "
+               "expires_at, token_type, scope, id_token, session_state "
+               "FROM accounts WHERE provider = $1 AND \"providerAccountId\" = $2",
+               2, v, &m_account, &e);
     return e;
 }
 
 static authc_err pg_vt(void *db, authc_arena *ar, const char *identifier,
                        const char *token, authc_verification_token **out)
 {
-    *out = NULL;
-    PGresult *r;
+    authc_err e;
     const char *v[2] = {identifier, token};
-    authc_err e = query(db,
-                        "SELECT identifier, token, " EPOCH_MS("expires")
-                        " FROM verification_token WHERE identifier = $1 "
-                        "AND token = $2", 2, v, &r);
-    if (!e && PQntuples(r) == 1 && (*out = authc_arena_alloc(ar, sizeof **out))) {
-        (*out)->identifier = txt(ar, r, 0);
-        (*out)->token = txt(ar, r, 1);
-        (*out)->expires = num(r, 2);
-    }
-    PQclear(r);
+    *out = row(db, ar,
+               "SELECT identifier, token, " EPOCH_MS("expires")
+               " FROM verification_token WHERE identifier = $1 AND token = $2",
+               2, v, &m_vt, &e);
     return e;
 }
 
 static authc_err pg_authn(void *db, authc_arena *ar, const char *cred,
                           authc_authenticator **out)
 {
-    *out = NULL;
-    PGresult *r;
+    authc_err e;
     const char *v[1] = {cred};
-    authc_err e = query(db,
-                        "SELECT \"credentialID\", \"userId\"::text, "
-                        "\"providerAccountId\", \"credentialPublicKey\", "
-                        "counter, \"credentialDeviceType\", "
-                        "\"credentialBackedUp\", transports FROM "
-                        "authenticators WHERE \"credentialID\" = $1", 1, v,
-                        &r);
-    if (!e && PQntuples(r) == 1 && (*out = authc_arena_alloc(ar, sizeof **out))) {
-        authc_authenticator *a = *out;
-        a->credential_id = txt(ar, r, 0);
-        a->user_id = txt(ar, r, 1);
-        a->provider_account_id = txt(ar, r, 2);
-        a->credential_public_key = txt(ar, r, 3);
-        a->counter = num(r, 4);
-        a->credential_device_type = txt(ar, r, 5);
-        a->credential_backed_up = strcmp(PQgetvalue(r, 0, 6), "t") == 0;
-        a->transports = txt(ar, r, 7);
-    }
-    PQclear(r);
+    *out = row(db, ar,
+               "SELECT \"credentialID\", \"userId\"::text, "
+               "\"providerAccountId\", \"credentialPublicKey\", counter, "
+               "\"credentialDeviceType\", \"credentialBackedUp\", transports "
+               "FROM authenticators WHERE \"credentialID\" = $1",
+               1, v, &m_authn, &e);
     return e;
 }
 
