@@ -176,16 +176,19 @@ static authc_err query(pgdb *h, const char *sql, int n,
     return AUTHC_OK;
 }
 
-static const char *txt(authc_arena *ar, PGresult *r, int col)
+static const char *txt(authc_arena *ar, void *r, int col)
 {
     return PQgetisnull(r, 0, col) ? NULL
                                   : authc_arena_strdup(ar, PQgetvalue(r, 0, col));
 }
 
-static int64_t num(PGresult *r, int col)
+/* Number column (NULL: AUTHC_NO_TIME; a boolean's t / f: 1 / 0). */
+static int64_t num(void *r, int col)
 {
-    return PQgetisnull(r, 0, col) ? AUTHC_NO_TIME
-                                  : strtoll(PQgetvalue(r, 0, col), NULL, 10);
+    if (PQgetisnull(r, 0, col))
+        return AUTHC_NO_TIME;
+    const char *v = PQgetvalue(r, 0, col);
+    return *v == 't' ? 1 : *v == 'f' ? 0 : strtoll(v, NULL, 10);
 }
 
 /* A SERIAL id is a decimal int4; anything else cannot be a row. */
@@ -216,18 +219,8 @@ static void *row(void *db, authc_arena *ar, const char *sql, int n, const char *
         fprintf(stderr, "postgres reader: %d rows share a key: %s\n", PQntuples(r), sql);
         *e = AUTHC_ERR_INVALID;
     }
-    if (!*e && PQntuples(r) == 1 && (out = authc_arena_alloc(ar, m->size))) {
-        for (size_t i = 0; i < m->n; i++) {
-            const m_field *f = &m->f[i];
-            int c = (int)i;
-            if (f->kind == M_STR)
-                *M_AT(out, f, const char *) = txt(ar, r, c);
-            else if (f->kind == M_BOOL)
-                *M_AT(out, f, bool) = strcmp(PQgetvalue(r, 0, c), "t") == 0;
-            else
-                *M_AT(out, f, int64_t) = num(r, c);
-        }
-    }
+    if (!*e && PQntuples(r) == 1)
+        out = m_row(m, ar, r, txt, num);
     PQclear(r);
     return out;
 }

@@ -84,7 +84,7 @@ static int query(void *db, const char *sql, const char *a, const char *b,
 }
 
 /* Text column (NULL stays NULL) copied into ar. */
-static const char *txt(authc_arena *ar, sqlite3_stmt *st, int i)
+static const char *txt(authc_arena *ar, void *st, int i)
 {
     const unsigned char *t = sqlite3_column_text(st, i);
     return t ? authc_arena_strdup(ar, (const char *)t) : NULL;
@@ -101,6 +101,13 @@ static bool typed(sqlite3_stmt *st, int i, int type, bool nullable,
     fprintf(stderr, "sqlite reader: column %s has storage class %d, want %d\n",
             what, t, type);
     return false;
+}
+
+/* Integer column (NULL: AUTHC_NO_TIME). */
+static int64_t number(void *st, int i)
+{
+    return sqlite3_column_type(st, i) == SQLITE_NULL ? AUTHC_NO_TIME
+                                                     : sqlite3_column_int64(st, i);
 }
 
 /* Reads the one row of sql (texts a, b bound) as model m, column i being
@@ -125,20 +132,8 @@ static void *row(void *db, authc_arena *ar, const char *sql, const char *a, cons
         if (!ok)
             *e = AUTHC_ERR_INVALID;
     }
-    if (rc == SQLITE_ROW && !*e && (r = authc_arena_alloc(ar, m->size))) {
-        for (size_t i = 0; i < m->n; i++) {
-            const m_field *f = &m->f[i];
-            int c = (int)i;
-            if (f->kind == M_STR)
-                *M_AT(r, f, const char *) = txt(ar, st, c);
-            else if (f->kind == M_BOOL)
-                *M_AT(r, f, bool) = sqlite3_column_int64(st, c) == 1;
-            else
-                *M_AT(r, f, int64_t) = sqlite3_column_type(st, c) == SQLITE_NULL
-                                           ? AUTHC_NO_TIME
-                                           : sqlite3_column_int64(st, c);
-        }
-    }
+    if (rc == SQLITE_ROW && !*e)
+        r = m_row(m, ar, st, txt, number);
     sqlite3_finalize(st);
     return r;
 }

@@ -72,4 +72,23 @@ static const m_model m_authn = M_MODEL(authc_authenticator, m_authn_f);
 /* The member of row that field f names. */
 #define M_AT(row, f, T) ((T *)(void *)((char *)(row) + (f)->off))
 
+/* A new struct of model m (in ar; NULL when out of memory) from a source
+ * holding member i in column i: str gives a string column (copied to ar,
+ * NULL = null), num a number (AUTHC_NO_TIME = null, booleans 0 / 1). */
+static inline void *m_row(const m_model *m, authc_arena *ar, void *src,
+                          const char *(*str)(authc_arena *, void *, int), int64_t (*num)(void *, int))
+{
+    void *row = authc_arena_alloc(ar, m->size);
+    for (size_t i = 0; row && i < m->n; i++) {
+        const m_field *f = &m->f[i];
+        if (f->kind == M_STR)
+            *M_AT(row, f, const char *) = str(ar, src, (int)i);
+        else if (f->kind == M_BOOL)
+            *M_AT(row, f, bool) = num(src, (int)i) == 1;
+        else
+            *M_AT(row, f, int64_t) = num(src, (int)i);
+    }
+    return row;
+}
+
 #endif
