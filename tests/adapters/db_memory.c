@@ -5,20 +5,10 @@
 #include "adapters/adapters_int.h"
 #include "conformance.h"
 
-static void log_stderr(void *ud, const char *level, const char *msg)
-{
-    (void)ud;
-    fprintf(stderr, "[memory %s] %s\n", level, msg);
-}
-
 /* The reader handle is the adapter itself. */
 static authc_adapter *mem_open(const char *url, void **db)
 {
-    char err[256];
-    authc_adapter *ad = authc_adapter_open(url, log_stderr, NULL, err,
-                                           sizeof err);
-    if (!ad)
-        fprintf(stderr, "memory: %s\n", err);
+    authc_adapter *ad = conf_open_adapter("memory", url);
     *db = ad;
     return ad;
 }

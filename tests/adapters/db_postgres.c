@@ -14,12 +14,6 @@ typedef struct pgdb {
     bool schema_ok;    /* the column check passed once */
 } pgdb;
 
-static void log_stderr(void *ud, const char *level, const char *msg)
-{
-    (void)ud;
-    fprintf(stderr, "[postgres %s] %s\n", level, msg);
-}
-
 /* The URL without the adapter's own parameters (libpq rejects them).
  * Heap copy, caller frees. */
 static char *libpq_url(const char *url)
@@ -50,12 +44,9 @@ static char *libpq_url(const char *url)
 
 static authc_adapter *pg_open(const char *url, void **db)
 {
-    char err[512];
     *db = NULL;
-    authc_adapter *ad = authc_adapter_open(url, log_stderr, NULL, err,
-                                           sizeof err);
+    authc_adapter *ad = conf_open_adapter("postgres", url);
     if (!ad) {
-        fprintf(stderr, "postgres: %s\n", err);
         return NULL;
     }
     pgdb *h = calloc(1, sizeof *h);

@@ -18,12 +18,6 @@ typedef struct rdb {
     regex_t iso;       /* toISOString: YYYY-MM-DDTHH:mm:ss.sssZ */
 } rdb;
 
-static void log_stderr(void *ud, const char *level, const char *msg)
-{
-    (void)ud;
-    fprintf(stderr, "[redis %s] %s\n", level, msg);
-}
-
 /* Minimal redis://host:port[/db][?prefix=P] parser for the test URLs
  * (no password, prefix not percent-encoded). */
 static bool parse(const char *url, char *host, size_t hlen, int *port,
@@ -63,7 +57,7 @@ static bool parse(const char *url, char *host, size_t hlen, int *port,
 
 static authc_adapter *rd_open(const char *url, void **db)
 {
-    char err[512], host[256];
+    char host[256];
     int port, dbn;
     *db = NULL;
     rdb *h = calloc(1, sizeof *h);
@@ -73,10 +67,8 @@ static authc_adapter *rd_open(const char *url, void **db)
         free(h);
         return NULL;
     }
-    authc_adapter *ad = authc_adapter_open(url, log_stderr, NULL, err,
-                                           sizeof err);
+    authc_adapter *ad = conf_open_adapter("redis", url);
     if (!ad) {
-        fprintf(stderr, "redis: %s\n", err);
         free(h);
         return NULL;
     }

@@ -10,12 +10,6 @@
 #include "conformance.h"
 #include "models.h"
 
-static void log_stderr(void *ud, const char *level, const char *msg)
-{
-    (void)ud;
-    fprintf(stderr, "[sqlite %s] %s\n", level, msg);
-}
-
 /* The file path of a sqlite:/file: URL (same rules as the registry). */
 static const char *path_of(const char *url)
 {
@@ -33,12 +27,9 @@ static const char *path_of(const char *url)
  * second, independent connection: *db is its sqlite3 handle. */
 static authc_adapter *sq_open(const char *url, void **db)
 {
-    char err[512];
     *db = NULL;
-    authc_adapter *ad = authc_adapter_open(url, log_stderr, NULL, err,
-                                           sizeof err);
+    authc_adapter *ad = conf_open_adapter("sqlite", url);
     if (!ad) {
-        fprintf(stderr, "sqlite: %s\n", err);
         return NULL;
     }
     if (ad->ops->migrate(ad) != AUTHC_OK) {
