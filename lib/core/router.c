@@ -191,6 +191,8 @@ static authc_err parse_body(authc__ctx *c)
     if (strstr(ct, "application/json")) {
         json_error_t je;
         json_t *j = json_loadb(r->body, r->body_len, JSON_REJECT_DUPLICATES, &je);
+        if (!j && json_error_code(&je) == json_error_out_of_memory)
+            return AUTHC_ERR_NOMEM; /* not the client's fault: no 400 */
         if (!json_is_object(j)) {
             json_decref(j);
             return AUTHC_OK; /* treated as no body: CSRF then fails where required */

@@ -208,9 +208,10 @@ void authc__email_token_hash(const char *token, const char *secret, char out[65]
     EVP_MD_CTX *x = EVP_MD_CTX_new();
     if (!x || !EVP_DigestInit_ex(x, EVP_sha256(), NULL) || !EVP_DigestUpdate(x, token, strlen(token)) ||
         !EVP_DigestUpdate(x, secret, strlen(secret)) || !EVP_DigestFinal_ex(x, md, NULL)) {
-        /* Never a real hash: lookups then fail closed. */
-        memset(out, 'x', 64);
-        out[64] = '\0';
+        /* Never a real hash, and never the same twice: a token stored
+         * during one failure must not match a lookup during another. */
+        static _Atomic unsigned long long fails;
+        snprintf(out, 65, "!unhashable-%llu-%lld", ++fails, (long long)authc__now_ms());
     } else {
         authc__hex(out, md, sizeof md);
     }
