@@ -49,6 +49,11 @@ struct authc {
     /* AUTHC_TRUSTED_PROXIES: whose X-Forwarded-* headers count. */
     authc__cidrs trusted;
     bool trusted_set;
+    /* Provider tokens with the session (lib/core/session_tokens.c). */
+    bool refresh_tokens;        /* AUTHC_REFRESH_TOKENS */
+    int64_t refresh_before;     /* AUTHC_REFRESH_BEFORE, seconds */
+    bool token_endpoint;        /* AUTHC_TOKEN_ENDPOINT: GET <base>/token */
+    bool federated_signout;     /* AUTHC_FEDERATED_SIGNOUT: every OIDC provider */
     authc_callbacks cb;
     authc_log_fn log;
     void *log_ud;
@@ -92,6 +97,7 @@ struct authc__ctx {
     const char *action;         /* the route's name */
     const authc__route *route;  /* NULL until routed */
     bool route_owned;           /* a provider type's route */
+    bool sub_callback;          /* <name>/callback/<id> (AUTHC__R_SUB_CALLBACK) */
     const char *provider_id;    /* NULL when none */
     const char *subpath;        /* second segment of an AUTHC__R_SUBPATH route */
     const authc__provider *provider;
@@ -116,7 +122,13 @@ struct authc__ctx {
     const char *log_line;
     /* Set by authc__login: the user the session now belongs to. */
     const authc_user *login_user;
+    /* The auth event of this request (events.c), for logs and metrics. */
+    const char *ev_kind, *ev_result, *ev_user;
 };
+
+/* ---- events.c (the event calls are in provider_api.h) ---- */
+/* Records what the answer was about in c->res (authc_response_info_get). */
+void authc__response_info_set(authc__ctx *c);
 
 /* ---- errors.c ---- */
 /* True for the Auth.js SignInError kinds (go to the sign-in page). */
@@ -169,6 +181,27 @@ void authc__session_revoke_claims(authc__ctx *c, json_t *claims);
 void authc__session_note_provider(authc__ctx *c, const authc_account *account, const char *user_id);
 /* POST <base>/sessions/revoke. */
 authc_err authc__action_sessions(authc__ctx *c);
+/* session_tokens.c: GET <base>/token?provider=ID (AUTHC_TOKEN_ENDPOINT). */
+authc_err authc__action_token(authc__ctx *c);
+/* session_tokens.c: adds the provider's tokens to new JWT claims (when
+ * AUTHC_REFRESH_TOKENS, or the id_token for federated sign-out). */
+authc_err authc__tokens_claims(authc__ctx *c, const authc_account *acct, json_t *claims);
+/* session_tokens.c: refreshes the claims' tokens when due. *changed: the
+ * claims must be re-encoded; *error "RefreshTokenError" or NULL (borrowed
+ * from the claims or static). A store failure is logged, never sent on. */
+authc_err authc__tokens_rotate(authc__ctx *c, json_t *claims, bool *changed, const char **error);
+/* session_tokens.c: RP-initiated logout is on for p; *es (may be NULL)
+ * receives the provider's endpoint. */
+bool authc__federated_on(authc__ctx *c, const authc__provider *p, authc__end_session *es);
+/* signout_federated.c: on POST /signout of a JWT session whose provider has
+ * federated sign-out: *url = its end_session URL (arena), state cookie set;
+ * else *url = NULL. */
+authc_err authc__signout_federated(authc__ctx *c, json_t *claims, const char **url);
+/* signout_federated.c: GET <base>/signout/callback/<ID>. */
+authc_err authc__signout_callback(authc__ctx *c);
+/* router.c: answers a request the app made itself (no CSRF check, routes
+ * that need a setting for HTTP work). *out owned by the caller. */
+authc_err authc__handle_internal(const authc *a, const authc_request *req, authc_response **out);
 /* ---- actions ---- */
 authc_err authc__action_providers(authc__ctx *c);
 authc_err authc__action_csrf(authc__ctx *c);

@@ -71,8 +71,9 @@ static authc_err jwt_session(authc__ctx *c)
     authc__buf b;
     authc__buf_init(&b, c->ar, 64 * 1024);
     bool first = true;
-    /* Every read checks revocation, which needs the claims: decode once. */
     char *fresh = NULL;
+    const char *uj[3];
+    /* Every read checks revocation, which needs the claims: decode once. */
     json_t *claims = NULL;
     authc_err e = authc__jwt_decode(c->ar, a->session_keys[c->secure], a->nsecrets, tok,
                                     strlen(tok), now, &claims);
@@ -99,11 +100,11 @@ static authc_err jwt_session(authc__ctx *c)
     }
     /* The answer and the new cookie come from the fast path (no JSON tree:
      * jansson may corrupt strings when an allocation fails); the general
-     * path only for tokens it does not handle. */
-    const char *uj[3];
-    e = authc__jwt_refresh(c->ar, a->session_keys[c->secure], a->nsecrets,
-                           &a->session_keys[c->secure][0], tok, strlen(tok), now, a->max_age,
-                           &fresh, uj);
+     * path for tokens it does not handle and for token rotation. */
+    e = a->refresh_tokens ? AUTHC_ERR_UNSUPPORTED
+                          : authc__jwt_refresh(c->ar, a->session_keys[c->secure], a->nsecrets,
+                                               &a->session_keys[c->secure][0], tok, strlen(tok),
+                                               now, a->max_age, &fresh, uj);
     if (e != AUTHC_ERR_UNSUPPORTED) {
         json_decref(claims);
         if (e)
@@ -126,12 +127,22 @@ static authc_err jwt_session(authc__ctx *c)
         fire(c, "session", NULL, NULL);
         return reply_body(c, &b);
     }
+    bool changed;
+    const char *tok_error = NULL;
+    if ((e = authc__tokens_rotate(c, claims, &changed, &tok_error))) {
+        json_decref(claims);
+        return e;
+    }
     authc__buf_adds(&b, "{\"user\":{");
     add_member(&b, &first, "name", json_object_get(claims, "name"));
     add_member(&b, &first, "email", json_object_get(claims, "email"));
     add_member(&b, &first, "image", json_object_get(claims, "picture"));
     authc__buf_adds(&b, "},\"expires\":");
     authc__buf_add_json_str(&b, iso);
+    if (tok_error) { /* the Auth.js guide's session.error */
+        authc__buf_adds(&b, ",\"error\":");
+        authc__buf_add_json_str(&b, tok_error);
+    }
     authc__buf_addc(&b, '}');
     e = authc__jwt_encode(c->ar, &a->session_keys[c->secure][0], claims, a->max_age, now, &fresh);
     json_decref(claims);
@@ -156,6 +167,7 @@ static authc_err db_session(authc__ctx *c)
     if (e) {
         /* Adapter failure: no session now, but keep the cookie for when the
          * database is back (Auth.js SessionTokenError). */
+        authc__adapter_error(a, "getSessionAndUser");
         authc__log(a, "error", "[auth][error] SessionTokenError: %s adapter: %s", ad->ops->name,
                    authc_strerror(e));
         return reply_null(c);
@@ -179,6 +191,8 @@ static authc_err db_session(authc__ctx *c)
                                  .expires = now + a->max_age * 1000};
         authc_session_row *out = NULL;
         e = ad->ops->update_session(ad, c->ar, &upd, &out);
+        if (e)
+            authc__adapter_error(a, "updateSession");
         if (e)
             authc__log(a, "error", "[auth][error] SessionTokenError: could not extend session in %s: %s",
                        ad->ops->name, authc_strerror(e));
@@ -246,6 +260,8 @@ authc_err authc__session_issue(authc__ctx *c, const authc_user *user,
         }
         char *tok = NULL;
         authc_err e = authc__session_claim_add(c, claims, account);
+        if (!e)
+            e = authc__tokens_claims(c, account, claims);
         if (!e)
             e = authc__jwt_encode(c->ar, &a->session_keys[c->secure][0], claims, a->max_age, now, &tok);
         json_decref(claims);

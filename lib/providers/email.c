@@ -14,6 +14,7 @@
 #include "providers/email_unicode_int.h"
 #include "store/store_int.h"
 #include "util/smtp_int.h"
+#include "metrics/metrics_int.h"
 
 /* A fixed-window limit counted in the shared store, so every instance
  * counts together. max 0: off. */
@@ -416,7 +417,9 @@ static authc_err email_signin(authc__ctx *c)
     bool ok = true;
     if ((ckl && !limit_key(kc, c, 'c', ck, ckl)) || !limit_key(ka, c, 'a', email, strlen(email)))
         return AUTHC_ERR_NOMEM;
-    if ((e = limit_hit(c, &m->per_client, kc, &ok)) || !ok) {
+    e = limit_hit(c, &m->per_client, kc, &ok);
+    authc__metric_inc(AUTHC__M_RATELIMIT, "email_client", !e && ok ? "allowed" : "limited", NULL);
+    if (e || !ok) {
         if (e)
             return authc__fail(c, AUTHC_ERR_ADAPTER, "email sign-in refused: the rate-limit store %s failed (%s)",
                                authc__store_label(authc__inst_store(a)), authc_strerror(e));
@@ -424,7 +427,9 @@ static authc_err email_signin(authc__ctx *c)
                    authc__ctx_client_addr(c), (long long)m->per_client.window_s);
         return limited(c, m->per_client.window_s);
     }
-    if ((e = limit_hit(c, &m->per_address, ka, &ok)) || !ok) {
+    e = limit_hit(c, &m->per_address, ka, &ok);
+    authc__metric_inc(AUTHC__M_RATELIMIT, "email_address", !e && ok ? "allowed" : "limited", NULL);
+    if (e || !ok) {
         limit_undo(c, &m->per_client, kc);
         if (e)
             return authc__fail(c, AUTHC_ERR_ADAPTER, "email sign-in refused: the rate-limit store %s failed (%s)",
@@ -499,7 +504,9 @@ static authc_err email_signin(authc__ctx *c)
      * token that was never delivered; here the token exists first and is
      * deleted again when the mail cannot be sent. */
     const char *why = NULL;
-    if ((e = deliver(c, email, url, expires, &why))) {
+    e = deliver(c, email, url, expires, &why);
+    authc__metric_inc(AUTHC__M_EMAIL_SENT, e ? "error" : "success", NULL, NULL);
+    if (e) {
         authc_verification_token *gone = NULL;
         authc_err de = ad->ops->use_verification_token(ad, authc__ctx_arena(c), email, hash, &gone);
         if (de)

@@ -156,8 +156,12 @@ for (const strategy of ["jwt", "database"]) {
       relay.target = s1.url("/backchannel-logout/oidc");
       await front.setProvider({
         redirectUris: [s1.url("/callback/oidc")], keys: [newSigningKey()], clientId: CLIENT_ID, clientSecret: CLIENT_SECRET,
-        clientExtra: { backchannel_logout_uri: relay.url, backchannel_logout_session_required: true },
-        features: { backchannelLogout: { enabled: true } }, loopbackFetch: true,
+        client: { backchannel_logout_uri: relay.url, backchannel_logout_session_required: true },
+        options: {
+          features: { devInteractions: { enabled: true }, backchannelLogout: { enabled: true } },
+          // The provider's SSRF guard refuses loopback; the relay is one.
+          fetch: (url, o) => fetch(url, { ...o, dispatcher: undefined }),
+        },
       });
       front.rewriteToken = async (json) => { idToken = json.id_token; return json; };
     });
