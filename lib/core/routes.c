@@ -16,6 +16,7 @@ static const authc__route ROUTES[] = {
      AUTHC__R_PROVIDER | AUTHC__R_CALLBACK},
     {"verify-request", AUTHC__GET, authc__action_verify_request, AUTHC_POOL_INLINE, AUTHC__R_PAGE},
     {"error", AUTHC__GET, authc__action_error_page, AUTHC_POOL_INLINE, AUTHC__R_PAGE},
+    {"forward", AUTHC__GET | AUTHC__HEAD, authc__action_forward, AUTHC_POOL_INLINE, AUTHC__R_DB_SESSIONS},
 };
 
 static bool name_is(const char *name, const char *s, size_t len)

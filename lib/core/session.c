@@ -71,10 +71,12 @@ static authc_err jwt_session(authc__ctx *c)
     authc__buf b;
     authc__buf_init(&b, c->ar, 64 * 1024);
     bool first = true;
-    /* Fast path: no JSON tree for the common token. */
+    /* Fast path: no JSON tree for the common token (not when a view wants
+     * every claim). */
     char *fresh = NULL;
     const char *uj[3];
-    authc_err e = authc__jwt_refresh(c->ar, a->session_keys[c->secure], a->nsecrets,
+    authc_err e = c->session_view ? AUTHC_ERR_UNSUPPORTED
+                : authc__jwt_refresh(c->ar, a->session_keys[c->secure], a->nsecrets,
                                      &a->session_keys[c->secure][0], tok, strlen(tok), now,
                                      a->max_age, &fresh, uj);
     if (e == AUTHC_OK) {
@@ -114,9 +116,11 @@ static authc_err jwt_session(authc__ctx *c)
     authc__buf_add_json_str(&b, iso);
     authc__buf_addc(&b, '}');
     e = authc__jwt_encode(c->ar, &a->session_keys[c->secure][0], claims, a->max_age, now, &fresh);
-    json_decref(claims);
     if (!e)
         e = authc__session_write(c, fresh, exp);
+    if (!e && c->session_view)
+        c->session_view->claims = json_incref(claims);
+    json_decref(claims);
     if (e)
         return e;
     fire(c, "session", NULL, NULL);
@@ -176,6 +180,8 @@ static authc_err db_session(authc__ctx *c)
                            now / 1000 + a->max_age);
     if (e)
         return e;
+    if (c->session_view)
+        c->session_view->user = u;
     fire(c, "session", u, NULL);
     return reply_body(c, &b);
 }
