@@ -7,6 +7,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "cli_forward.h"
 #include "serve.h"
 
 static void usage(FILE *f)
@@ -20,6 +21,7 @@ static void usage(FILE *f)
             "  check            validate the configuration and print every problem\n"
             "  migrate          create or update the schema of AUTHC_DATABASE\n"
             "  hash-password    read a password on stdin, print its argon2id hash\n"
+            "  forward check URL  which AUTHC_FORWARD_RULES rule decides URL, and why\n"
             "  version          print the version\n\n"
             "options (serve, check, migrate):\n"
             "  --listen HOST:PORT   address to listen on (default 127.0.0.1:3000, env AUTHC_LISTEN)\n"
@@ -96,6 +98,8 @@ int main(int argc, char **argv)
     }
     if (!strcmp(cmd, "hash-password"))
         return cmd_hash_password();
+    if (!strcmp(cmd, "forward"))
+        return cli_forward(argc - 2, argv + 2);
     if (strcmp(cmd, "serve") && strcmp(cmd, "check") && strcmp(cmd, "migrate")) {
         fprintf(stderr, "authc: unknown command \"%s\"\n\n", cmd);
         usage(stderr);
