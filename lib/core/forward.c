@@ -175,23 +175,27 @@ static authc_err answer_json(authc__ctx *c, int status, const char *json)
     return e ? e : authc__res_json(c, status, json);
 }
 
-/* No session where one is needed: nginx gets a 401 (its error_page
- * redirects), a browser navigating through Traefik/Caddy the redirect. */
+/* No session where one is needed. A browser navigating through
+ * Traefik/Caddy gets the redirect; nginx always a 401 (anything else is a
+ * 500 to auth_request), whose Location names the sign-in page for its
+ * error_page only when the browser is navigating: a favicon or XHR sent
+ * there would overwrite the callback-url cookie of the page itself. */
 static authc_err need_session(authc__ctx *c, const authc__fwd_req *t)
 {
-    const char *url = signin_url(c, t->url);
-    if (!url)
+    bool nav = authc__forward_is_navigation(c->req);
+    const char *url = nav ? signin_url(c, t->url) : NULL;
+    if (nav && !url)
         return AUTHC_ERR_NOMEM;
     authc_err e = authc__res_header(c, "Cache-Control", "no-store");
     if (e)
         return e;
-    if (t->mode == AUTHC__FWD_MODE_REDIRECT && authc__forward_is_navigation(c->req)) {
+    if (t->mode == AUTHC__FWD_MODE_REDIRECT && nav) {
         c->res->status = authc__forward_redirect_status(t->method);
         return authc__res_header(c, "Location", url);
     }
     if (t->mode == AUTHC__FWD_MODE_NGINX) {
         if ((e = authc__res_header(c, "WWW-Authenticate", "Bearer realm=\"authc\"")) ||
-            (e = authc__res_header(c, "Location", url)))
+            (nav && (e = authc__res_header(c, "Location", url))))
             return e;
     }
     return authc__res_json(c, 401, "{\"error\":\"SessionRequired\"}");

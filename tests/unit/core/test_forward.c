@@ -141,6 +141,14 @@ static void test_no_session_answers(void **st)
     assert_string_equal(hdr(r, "Cache-Control"), "no-store");
     assert_null(tu_set_cookie(r, 0));
     authc_response_free(r);
+    /* ... the hint only for a navigation (nginx's error_page must not send
+     * a favicon or an XHR to the sign-in page). */
+    r = req_from(a, "GET", "/auth/forward", "127.0.0.1", "X-Original-URL: https://app.example.com/favicon.ico",
+                 "Accept: image/avif,image/webp,*/*", "Sec-Fetch-Dest: image", NULL);
+    assert_int_equal(r->status, 401);
+    assert_non_null(hdr(r, "WWW-Authenticate"));
+    assert_null(hdr(r, "Location"));
+    authc_response_free(r);
     /* Redirect mode, a navigation: 302 for GET, 303 for POST. */
     r = req_from(a, "GET", "/auth/forward", "127.0.0.1", TRAEFIK, "X-Forwarded-Uri: /docs",
                  "X-Forwarded-Method: GET", NAV, NULL);
