@@ -16,29 +16,15 @@
 #define NAV "Accept: text/html,application/xhtml+xml"
 #define TRAEFIK "X-Forwarded-Proto: https", "X-Forwarded-Host: app.example.com"
 
-/* A request from client_addr (NULL: an embedding app that does not say);
- * headers "Name: value", NULL-terminated. */
+/* A GET/HEAD from client_addr; headers "Name: value", NULL-terminated. */
 static authc_response *req_from(const authc *a, const char *method, const char *url,
                                 const char *client_addr, const char *h1, ...)
 {
-    authc_header hs[24];
-    static char store[24][4096];
-    size_t n = 0;
     va_list ap;
     va_start(ap, h1);
-    for (const char *h = h1; h && n < 24; h = va_arg(ap, const char *)) {
-        snprintf(store[n], sizeof store[n], "%s", h);
-        char *colon = strchr(store[n], ':');
-        *colon = '\0';
-        hs[n].name = store[n];
-        hs[n].value = colon + 2;
-        n++;
-    }
+    authc_response *res = tu_vreq(a, method, url, client_addr, NULL, h1, ap);
     va_end(ap);
-    authc_request r = {.method = method, .url = url, .headers = hs, .nheaders = n,
-                       .client_addr = client_addr};
-    authc_response *res = NULL;
-    assert_int_equal(authc_handle(a, &r, &res), AUTHC_OK);
+    assert_non_null(res);
     return res;
 }
 
