@@ -167,8 +167,11 @@ int main(int argc, char **argv)
         }
         /* The shared store lives in the same database unless AUTHC_STORE
          * names another one. */
-        const char *st = settings_get(&s, "AUTHC_STORE");
-        e = authc_store_migrate_url(st && *st ? st : db, err, sizeof err);
+        char *st = authc_settings_store_url(s.src);
+        e = st ? authc_store_migrate_url(st, err, sizeof err) : AUTHC_ERR_NOMEM;
+        if (!st)
+            snprintf(err, sizeof err, "out of memory");
+        free(st);
         settings_free(&s);
         if (e) {
             fprintf(stderr, "authc: AUTHC_STORE: %s\n", err);

@@ -32,6 +32,10 @@ authc_err authc_settings_load_file(authc_settings *s, const char *path, char *er
  * unset. Owned by the environment or by s (valid until authc_settings_free
  * or a change of the environment). s may be NULL (environment only). */
 const char *authc_settings_get(const authc_settings *s, const char *name);
+/* The shared store's URL: AUTHC_STORE, else AUTHC_DATABASE without the
+ * query options the store reads itself (timeouts, pool size), else NULL
+ * (memory: is then used). malloc'd; the caller frees. */
+char *authc_settings_store_url(const authc_settings *s);
 
 void authc_settings_free(authc_settings *s);
 

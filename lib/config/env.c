@@ -166,15 +166,60 @@ static void database(authc__env *e, bool migrate)
     authc_config_set_adapter(e->cfg, r->adapter);
 }
 
+/* The database URL as a store URL: query options the store reads itself
+ * (with its own units: libpq's connect_timeout is seconds, the store's
+ * milliseconds) are dropped, so they keep the store's defaults; the rest
+ * (sslmode, prefix, …) stays. NULL on OOM or when too long. */
+static char *store_url_from_database(const char *db)
+{
+    static const char *const OWN[] = {"timeout", "connect_timeout", "pool_size",
+                                      "sweep_interval", "max_entries",
+                                      /* the adapters' own, meaningless to the store */
+                                      "statement_timeout", "ttl_grace"};
+    size_t n = strlen(db);
+    char *out = n < 4096 ? malloc(n + 1) : NULL;
+    if (!out)
+        return NULL;
+    const char *q = strchr(db, '?');
+    size_t o = q ? (size_t)(q - db) : n;
+    memcpy(out, db, o);
+    char sep = '?';
+    for (const char *p = q ? q + 1 : NULL; p && *p;) {
+        size_t l = strcspn(p, "&"), kl = strcspn(p, "=&");
+        bool own = false;
+        for (size_t i = 0; i < sizeof OWN / sizeof *OWN; i++)
+            own |= strlen(OWN[i]) == kl && !strncmp(p, OWN[i], kl);
+        if (!own && l) {
+            out[o++] = sep;
+            memcpy(out + o, p, l);
+            o += l;
+            sep = '&';
+        }
+        p += l + (p[l] == '&');
+    }
+    out[o] = '\0';
+    return out;
+}
+
+char *authc_settings_store_url(const authc_settings *s)
+{
+    const char *v = authc_settings_get(s, "AUTHC_STORE");
+    if (v && *v)
+        return strdup(v);
+    v = authc_settings_get(s, "AUTHC_DATABASE");
+    return v && *v ? store_url_from_database(v) : NULL;
+}
+
 /* The shared store: AUTHC_STORE, else the database's URL, else memory:. */
 static void store(authc__env *e, bool migrate)
 {
-    const char *url = authc__env_get(e, "AUTHC_STORE");
-    if (!url)
-        url = authc__env_get(e, "AUTHC_DATABASE");
+    char *url = authc_settings_store_url(e->s);
+    if (!url && (authc__env_get(e, "AUTHC_STORE") || authc__env_get(e, "AUTHC_DATABASE")))
+        authc__env_problem(e, "AUTHC_STORE: out of memory or longer than 4 KiB");
     char err[512];
     if (url && authc_config_set(e->cfg, "store", url, err, sizeof err))
         authc__env_problem(e, "AUTHC_STORE: %s", err);
+    free(url);
     if (migrate && authc_config_set(e->cfg, "store.migrate", "1", err, sizeof err))
         authc__env_problem(e, "AUTHC_STORE: %s", err);
 }
