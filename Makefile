@@ -3,7 +3,7 @@ BUILD ?= build
 ASAN_BUILD ?= build-asan
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps deps-test build run test test-unit test-asan test-e2e clean install
+.PHONY: all deps deps-test build run test test-unit test-asan test-fuzz test-e2e clean install fuzz
 
 all: build
 
@@ -20,7 +20,7 @@ build: deps
 run: build
 	@scripts/run-dev.sh
 
-test: deps-test build test-unit test-asan test-e2e
+test: deps-test build test-unit test-asan test-fuzz test-e2e
 
 test-unit:
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
@@ -33,8 +33,18 @@ test-asan:
 test-e2e:
 	AUTHC_BIN=$(CURDIR)/$(BUILD)/authc node --test --test-concurrency=1 tests/e2e/
 
+# libFuzzer (clang) in build-fuzz/: every target for FUZZ_SECONDS each (see
+# docs/fuzzing.md); test-fuzz is the short run `make test` does.
+FUZZ_SECONDS ?= 60
+FUZZ_CI_SECONDS ?= 3
+fuzz:
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run.sh
+
+test-fuzz:
+	@FUZZ_SECONDS=$(FUZZ_CI_SECONDS) tests/fuzz/run.sh --ci
+
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) build-fuzz
 
 # The program, libauthc.a + libauthc.so.0, include/ and libauthc.pc under
 # PREFIX (default /usr/local); DESTDIR stages it (make install DESTDIR=/tmp/root).

@@ -99,6 +99,7 @@ typedef struct authc_response {
     /* Set when the action did something worth one log line
      * (sign-in, sign-out, error); NULL otherwise. No secrets in it. */
     const char *log_line;
+    const void *info;         /* private: read it with authc_response_info_get */
     authc_arena *arena;       /* owns everything above */
 } authc_response;
 
@@ -286,6 +287,28 @@ authc_pool authc_route_pool(const authc *a, const char *method, const char *path
 /* True when answering this request may wait on the network (an OAuth
  * provider, SMTP, or the database): authc_route_pool() != INLINE. */
 bool authc_may_block(const authc *a, const char *method, const char *path);
+
+/* What an answer was about, for a server's logs and metrics. Every string
+ * is bounded (a route name, a configured provider id, an Auth.js error
+ * type) and never a secret; owned by the response; NULL when unknown. */
+typedef struct authc_response_info {
+    const char *action;   /* route name ("session", "callback", ...) */
+    const char *provider; /* a configured provider's id */
+    const char *user_id;  /* the user signed in or out, when known */
+    const char *event;    /* "signin", "signout" or NULL */
+    const char *result;   /* with event: "success" or the Auth.js error type; else the sign-out kind */
+    const char *client_ip;/* the client after trusted proxies */
+} authc_response_info;
+/* Fills *out for res (all NULL for an out-of-memory answer). */
+void authc_response_info_get(const authc_response *res, authc_response_info *out);
+
+/* Readiness: true when the database adapter (if any) and the shared store
+ * answer within timeout_ms. Otherwise false with the failing check's name
+ * ("database" or "store") in why (whylen bytes). A check still running at
+ * the deadline finishes on its own thread, so a is not freed under it:
+ * call authc_free only after the last caller of this returned plus the
+ * adapter's own timeouts (a server stops probing at shutdown). */
+bool authc_ready(const authc *a, unsigned timeout_ms, char *why, size_t whylen);
 
 /* ------------------------------------------------------------------ */
 /* Server-side helpers for an app's own pages (the seed's auth(),

@@ -137,6 +137,10 @@ int main(int argc, char **argv)
         settings_free(&s);
         return 1;
     }
+    if (!settings_log_format(&s)) {
+        settings_free(&s);
+        return 1;
+    }
     if (!s.listen)
         s.listen = settings_get(&s, "AUTHC_LISTEN");
     if (!s.listen)
@@ -230,6 +234,9 @@ int main(int argc, char **argv)
             fprintf(stderr, "authc: AUTHC_CONNECTION_MEMORY is ignored (removed with libmicrohttpd)\n");
         so.listen = s.listen;
         so.static_dir = s.static_dir;
+        so.metrics_listen = settings_get(&s, "AUTHC_METRICS_LISTEN");
+        if (so.metrics_listen && !*so.metrics_listen)
+            so.metrics_listen = NULL;
         if (!rc)
             rc = serve_run(&rt, &so);
     }

@@ -6,18 +6,14 @@
 #include <time.h>
 
 #include "authc/adapter.h"
+#include "authc/log.h"
 #include "env_int.h"
 #include "util/parse_int.h"
 
 void authc_log_stderr(void *ud, const char *level, const char *msg)
 {
     (void)ud;
-    char ts[32];
-    time_t t = time(NULL);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    fprintf(stderr, "%s %-5s %s\n", ts, level, msg);
+    authc_log_write(level, msg, NULL, 0); /* escaped centrally (authc/log.h) */
 }
 
 const char *authc__env_get(const authc__env *e, const char *name)

@@ -116,6 +116,9 @@ typedef struct chunk_ref {
     double idx;   /* NaN-like: -1 for the unsuffixed name */
 } chunk_ref;
 
+#define COOKIE_TOKEN \
+    "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
 static int cmp_chunk(const void *x, const void *y)
 {
     const chunk_ref *a = x, *b = y;
@@ -133,7 +136,9 @@ static size_t collect(authc__ctx *c, chunk_ref **out)
         return 0;
     for (size_t i = 0; i < c->cookies.n; i++) {
         const authc__kv *kv = &c->cookies.items[i];
-        if (strncmp(kv->k, base, bl) != 0 || !kv->v[0])
+        /* A name that is not an RFC 6265 token (control bytes, spaces,
+         * separators) is never taken, so never echoed into Set-Cookie. */
+        if (strncmp(kv->k, base, bl) != 0 || !kv->v[0] || kv->k[strspn(kv->k, COOKIE_TOKEN)])
             continue;
         r[n].name = kv->k;
         r[n].value = kv->v;

@@ -130,7 +130,13 @@ struct authc__ctx {
     const authc_user *login_user;
     /* Set by forward.c around its /session read: receives the session. */
     authc__session_view *session_view;
+    /* The auth event of this request (events.c), for logs and metrics. */
+    const char *ev_kind, *ev_result, *ev_user;
 };
+
+/* ---- events.c (the event calls are in provider_api.h) ---- */
+/* Records what the answer was about in c->res (authc_response_info_get). */
+void authc__response_info_set(authc__ctx *c);
 
 /* ---- errors.c ---- */
 /* True for the Auth.js SignInError kinds (go to the sign-in page). */

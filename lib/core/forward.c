@@ -7,6 +7,7 @@
 #include "core/core_int.h"
 #include "forward/rules_int.h"
 #include "forward/target_int.h"
+#include "metrics/metrics_int.h"
 #include "util/parse_int.h"
 
 #define FWD_GROUPS_MAX 64          /* entries of a groups claim passed on */
@@ -203,6 +204,12 @@ static authc_err need_session(authc__ctx *c, const authc__fwd_req *t)
 
 /* ---- the action ------------------------------------------------------------ */
 
+/* authc_forward_auth_total{decision}: allow, deny, unauthenticated, error. */
+static void count(const char *decision)
+{
+    authc__metric_inc(AUTHC__M_FORWARD_AUTH, decision, NULL, NULL);
+}
+
 /* Reads the session through GET /session's own code, then throws its
  * reply away: only the view and the re-issued cookie are kept. */
 static authc_err read_session(authc__ctx *c, authc__session_view *v)
@@ -236,6 +243,9 @@ static authc_err decide_and_answer(authc__ctx *c, const authc__fwd_req *t, const
     authc__fwd_result r = authc__forward_decide(c->a->forward_rules, &fq, &ft, &s, why, sizeof why);
     if (r != AUTHC__FWD_ALLOW || !s.signed_in)
         c->cookies_out.n = 0; /* only a 200 with a session carries a cookie */
+    if (s.signed_in)
+        c->ev_user = s.user_id; /* the request log's user_id */
+    count(r == AUTHC__FWD_ALLOW ? "allow" : r == AUTHC__FWD_FORBIDDEN ? "deny" : "unauthenticated");
     if (r == AUTHC__FWD_NEED_SESSION)
         return need_session(c, t);
     if (r == AUTHC__FWD_FORBIDDEN) {
@@ -258,6 +268,7 @@ authc_err authc__action_forward(authc__ctx *c)
         return e;
     if (t.mode == AUTHC__FWD_MODE_NONE) {
         c->log_line = authc_arena_printf(c->ar, "forward 400: %s", t.why);
+        count("error");
         return answer_json(c, 400, "{\"error\":\"MissingForwardedHeaders\"}");
     }
     authc__session_view v = {0};
@@ -272,6 +283,7 @@ authc_err authc__action_forward(authc__ctx *c)
                    c->err_detail ? c->err_detail : authc_strerror(e));
         c->cookies_out.n = 0;
         c->res->nheaders = 0;
+        count("error");
         return answer_json(c, 500, "{\"error\":\"InternalError\"}");
     }
     return e;

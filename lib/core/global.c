@@ -31,9 +31,12 @@ static authc_err openssl_init(void)
 {
     /* OpenSSL 3 would do this lazily; doing it here makes a broken install
      * fail at start-up rather than on the first request. */
-    return OPENSSL_init_crypto(OPENSSL_INIT_ADD_ALL_CIPHERS | OPENSSL_INIT_ADD_ALL_DIGESTS, NULL) == 1
-               ? AUTHC_OK
-               : AUTHC_ERR_CRYPTO;
+    if (OPENSSL_init_crypto(OPENSSL_INIT_ADD_ALL_CIPHERS | OPENSSL_INIT_ADD_ALL_DIGESTS, NULL) != 1)
+        return AUTHC_ERR_CRYPTO;
+    /* OpenSSL 3.0 keeps using its default library context after that
+     * context failed to set up (out of memory), and crashes on its NULL
+     * lock: make it now and stop here when it is not there. */
+    return OSSL_LIB_CTX_get0_global_default() ? AUTHC_OK : AUTHC_ERR_CRYPTO;
 }
 
 static void nothing(void)

@@ -128,6 +128,14 @@ authc__lang authc__ctx_lang(const authc__ctx *c);
 const authc__theme *authc__ctx_theme(const authc__ctx *c);
 /* The user authc__login signed in during this request, or NULL. */
 const authc_user *authc__ctx_login_user(const authc__ctx *c);
+/* events.c: auth events, counted in the metrics and kept for the log. */
+/* A sign-in ended: result "success" or the Auth.js error type. */
+void authc__event_signin(authc__ctx *c, const char *result, const char *user_id);
+/* A sign-out (kind "session"; others name theirs). */
+void authc__event_signout(authc__ctx *c, const char *kind, const char *user_id);
+/* Counts a failed adapter call (op: the Auth.js method name). */
+void authc__adapter_error(const authc *a, const char *op);
+
 /* The line the server logs for this request (arena string), or NULL. */
 const char *authc__ctx_log_line(const authc__ctx *c);
 void authc__ctx_set_log_line(authc__ctx *c, const char *line);

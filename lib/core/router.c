@@ -191,6 +191,8 @@ static authc_err parse_body(authc__ctx *c)
     if (strstr(ct, "application/json")) {
         json_error_t je;
         json_t *j = json_loadb(r->body, r->body_len, JSON_REJECT_DUPLICATES, &je);
+        if (!j && json_error_code(&je) == json_error_out_of_memory)
+            return AUTHC_ERR_NOMEM; /* not the client's fault: no 400 */
         if (!json_is_object(j)) {
             json_decref(j);
             return AUTHC_OK; /* treated as no body: CSRF then fails where required */
@@ -242,13 +244,19 @@ static authc_err json_url_body(authc__ctx *c, const char *url)
     return authc__res_body(c, 200, "application/json", b.p, b.len);
 }
 
+/* The Auth.js error type named in logs (finer than the URL's code). */
+static const char *error_type(authc_err e)
+{
+    return e == AUTHC_ERR_UNTRUSTED_HOST ? "UntrustedHost"
+         : e == AUTHC_ERR_INVALID_CALLBACK_URL ? "InvalidCallbackUrl"
+         : e == AUTHC_ERR_INVALID_CHECK ? "InvalidCheck"
+         : e == AUTHC_ERR_ADAPTER ? "AdapterError"
+         : authc_err_code(e);
+}
+
 static void log_error(authc__ctx *c, authc_err e)
 {
-    const char *type = e == AUTHC_ERR_UNTRUSTED_HOST ? "UntrustedHost"
-                     : e == AUTHC_ERR_INVALID_CALLBACK_URL ? "InvalidCallbackUrl"
-                     : e == AUTHC_ERR_INVALID_CHECK ? "InvalidCheck"
-                     : e == AUTHC_ERR_ADAPTER ? "AdapterError"
-                     : authc_err_code(e);
+    const char *type = error_type(e);
     authc__log(c->a, authc__err_is_signin_kind(e) || e == AUTHC_ERR_ACCESS_DENIED ||
                      e == AUTHC_ERR_VERIFICATION ? "warn" : "error",
                "[auth][error] %s: %s (%s %s)", type,
@@ -290,6 +298,8 @@ static authc_err assertion_response(authc__ctx *c, authc_err e)
 static authc_err error_response(authc__ctx *c, authc_err e)
 {
     log_error(c, e);
+    if (c->provider && (!strcmp(c->action, "callback") || (!strcmp(c->action, "signin") && c->post)))
+        authc__event_signin(c, error_type(e), NULL);
     c->res->nheaders = 0;
     c->res->body = NULL;
     c->res->body_len = 0;
@@ -447,6 +457,7 @@ static authc_err handle(const authc *a, const authc_request *req, bool skip_csrf
         return AUTHC_ERR_NOMEM;
     }
     c.res->log_line = c.log_line;
+    authc__response_info_set(&c);
     *out = c.res;
     return AUTHC_OK;
 }

@@ -102,6 +102,8 @@ static authc_err jwt_session(authc__ctx *c)
     if (e == AUTHC_ERR_UNSUPPORTED)
         e = authc__jwt_decode(c->ar, a->session_keys[c->secure], a->nsecrets, tok,
                               strlen(tok), now, &claims);
+    if (e == AUTHC_ERR_NOMEM)
+        return e; /* out of memory is no reason to sign the user out */
     if (e) {
         authc__log(a, "warn", "[auth][error] JWTSessionError: session cookie rejected (%s); cleared",
                    authc_strerror(e));
@@ -140,6 +142,7 @@ static authc_err db_session(authc__ctx *c)
     if (e) {
         /* Adapter failure: no session now, but keep the cookie for when the
          * database is back (Auth.js SessionTokenError). */
+        authc__adapter_error(a, "getSessionAndUser");
         authc__log(a, "error", "[auth][error] SessionTokenError: %s adapter: %s", ad->ops->name,
                    authc_strerror(e));
         return reply_null(c);
@@ -157,6 +160,8 @@ static authc_err db_session(authc__ctx *c)
                                  .expires = now + a->max_age * 1000};
         authc_session_row *out = NULL;
         e = ad->ops->update_session(ad, c->ar, &upd, &out);
+        if (e)
+            authc__adapter_error(a, "updateSession");
         if (e)
             authc__log(a, "error", "[auth][error] SessionTokenError: could not extend session in %s: %s",
                        ad->ops->name, authc_strerror(e));
@@ -210,14 +215,20 @@ authc_err authc__session_issue(authc__ctx *c, const authc_user *user,
         bool db_user = a->adapter && !(account && account->type && !strcmp(account->type, "credentials"));
         const char *vals[3] = {user->name, user->email, user->image};
         const char *keys[3] = {"name", "email", "picture"};
+        /* Any member that fails to set is OOM: never mint a token without it. */
+        bool bad = false;
         for (int i = 0; i < 3; i++) {
             if (vals[i])
-                json_object_set_new(claims, keys[i], json_string(vals[i]));
+                bad |= json_object_set_new(claims, keys[i], json_string(vals[i])) != 0;
             else if (db_user)
-                json_object_set_new(claims, keys[i], json_null());
+                bad |= json_object_set_new(claims, keys[i], json_null()) != 0;
         }
         if (user->id)
-            json_object_set_new(claims, "sub", json_string(user->id));
+            bad |= json_object_set_new(claims, "sub", json_string(user->id)) != 0;
+        if (bad) {
+            json_decref(claims);
+            return AUTHC_ERR_NOMEM;
+        }
         char *tok = NULL;
         authc_err e = authc__jwt_encode(c->ar, &a->session_keys[c->secure][0], claims, a->max_age, now, &tok);
         json_decref(claims);

@@ -37,6 +37,8 @@ authc_err authc__action_signout(authc__ctx *c)
         /* Auth.js swallows this (SignOutError) and still clears the cookie;
          * the row then expires on its own. Say so loudly. */
         if (e)
+            authc__adapter_error(a, "deleteSession");
+        if (e)
             authc__log(a, "error", "[auth][error] SignOutError: could not delete the session in %s: %s",
                        a->adapter->ops->name, authc_strerror(e));
         else if (old)
@@ -47,6 +49,7 @@ authc_err authc__action_signout(authc__ctx *c)
         a->cb.event(a->cb.ud, "signOut", &u, NULL);
     }
     c->log_line = authc_arena_printf(c->ar, "signOut user=%s", who ? who : "-");
+    authc__event_signout(c, "session", who);
     authc_err e = authc__session_write(c, NULL, -1);
     if (!e && a->strategy == AUTHC__DATABASE)
         e = authc__cookie_push(c, &c->cookies_out, c->ck[AUTHC__CK_SESSION], "", 0, -1);

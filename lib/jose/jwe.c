@@ -178,6 +178,12 @@ authc_err authc__jwe_derive(authc__jwe_key *out, const char *secret, const char 
     if (!out || !secret || !salt || !*secret)
         return AUTHC_ERR_INVALID;
     memset(out, 0, sizeof *out);
+    /* Derivation runs at start-up: set up OpenSSL's one-time state (the
+     * random generator, the fetched ciphers) now, where a failure stops
+     * the start, rather than in a request that cannot undo it. */
+    uint8_t warm[16];
+    if (!tls_get() || authc__random(warm, sizeof warm))
+        return AUTHC_ERR_CRYPTO;
     size_t sl = strlen(salt);
     if (sl > MAX_SALT)
         return AUTHC_ERR_LIMIT;
@@ -465,20 +471,25 @@ authc_err authc__jwe_decrypt(authc_arena *ar, const authc__jwe_key *keys,
 
     jwe_tls *t = tls_get();
     if (!t)
-        return AUTHC_ERR_CRYPTO;
+        return AUTHC_ERR_NOMEM;
     int l1 = 0, l2 = 0;
     if (enc == ENC_CBC_HS512) {
         if (ctlen == 0 || ctlen % 16 != 0)
             return AUTHC_ERR_CRYPTO;
         uint8_t want[CBC_TAG];
+        /* HMAC failing to run is OpenSSL out of memory, not tampering:
+         * the caller must not treat the token as forged. */
         if (!cbc_tag(t, key->key, seg[0], sl[0], iv, buf, ctlen, want))
-            return AUTHC_ERR_CRYPTO;
+            return AUTHC_ERR_NOMEM;
         bool same = CRYPTO_memcmp(want, tag, CBC_TAG) == 0;
         OPENSSL_cleanse(want, sizeof want);
         if (!same)
             return AUTHC_ERR_CRYPTO;
-        if (EVP_DecryptInit_ex2(t->cbc, g_cbc, key->key + 32, iv, NULL) != 1 ||
-            EVP_DecryptUpdate(t->cbc, buf, &l1, buf, (int)ctlen) != 1 ||
+        if (EVP_DecryptInit_ex2(t->cbc, g_cbc, key->key + 32, iv, NULL) != 1) {
+            OPENSSL_cleanse(buf, cap);
+            return AUTHC_ERR_NOMEM; /* the MAC held: an internal failure */
+        }
+        if (EVP_DecryptUpdate(t->cbc, buf, &l1, buf, (int)ctlen) != 1 ||
             EVP_DecryptFinal_ex(t->cbc, buf + l1, &l2) != 1) {
             OPENSSL_cleanse(buf, cap);
             return AUTHC_ERR_CRYPTO;
@@ -528,8 +539,11 @@ authc_err authc__jwt_encode(authc_arena *ar, const authc__jwe_key *key,
      * insertion order and replaces in place, like a JS object spread
      * followed by assignments: claims first, then iat, exp, jti. */
     json_t *c = json_copy(claims);
-    if (!c)
+    /* jansson's copy skips members it cannot add: a short copy is OOM. */
+    if (!c || json_object_size(c) != json_object_size(claims)) {
+        json_decref(c);
         return AUTHC_ERR_NOMEM;
+    }
     if (json_object_set_new(c, "iat", json_integer(now)) != 0 ||
         json_object_set_new(c, "exp", json_integer(exp)) != 0 ||
         json_object_set_new(c, "jti", json_string(jti)) != 0) {
@@ -581,7 +595,7 @@ authc_err authc__jwt_decode(authc_arena *ar, const authc__jwe_key *keys,
     json_t *c = json_loadb((const char *)pt, n, 0, &jerr);
     OPENSSL_cleanse(pt, n);
     if (!c)
-        return AUTHC_ERR_INVALID;
+        return json_error_code(&jerr) == json_error_out_of_memory ? AUTHC_ERR_NOMEM : AUTHC_ERR_INVALID;
     if (!json_is_object(c)) {
         json_decref(c);
         return AUTHC_ERR_INVALID;

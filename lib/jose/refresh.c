@@ -414,5 +414,6 @@ authc_err authc__jwt_refresh(authc_arena *ar, const authc__jwe_key *keys, size_t
     OPENSSL_cleanse(pt, n);
     rc = authc__jwe_encrypt(ar, enc_key, (const uint8_t *)b.p, b.len, fresh);
     OPENSSL_cleanse(b.p, b.len);
-    return rc;
+    /* Encrypting can only fail inside OpenSSL: never the token's fault. */
+    return rc == AUTHC_ERR_CRYPTO ? AUTHC_ERR_NOMEM : rc;
 }

@@ -14,6 +14,7 @@
 #include "providers/email_unicode_int.h"
 #include "providers/ratelimit_int.h"
 #include "util/smtp_int.h"
+#include "metrics/metrics_int.h"
 
 /* Memory bound of each limiter (slots of 32 bytes). */
 #define LIMIT_SLOTS 16384
@@ -208,9 +209,10 @@ void authc__email_token_hash(const char *token, const char *secret, char out[65]
     EVP_MD_CTX *x = EVP_MD_CTX_new();
     if (!x || !EVP_DigestInit_ex(x, EVP_sha256(), NULL) || !EVP_DigestUpdate(x, token, strlen(token)) ||
         !EVP_DigestUpdate(x, secret, strlen(secret)) || !EVP_DigestFinal_ex(x, md, NULL)) {
-        /* Never a real hash: lookups then fail closed. */
-        memset(out, 'x', 64);
-        out[64] = '\0';
+        /* Never a real hash, and never the same twice: a token stored
+         * during one failure must not match a lookup during another. */
+        static _Atomic unsigned long long fails;
+        snprintf(out, 65, "!unhashable-%llu-%lld", ++fails, (long long)authc__now_ms());
     } else {
         authc__hex(out, md, sizeof md);
     }
@@ -379,12 +381,16 @@ static authc_err email_signin(authc__ctx *c)
     int64_t now = authc__now_ms(), retry = 0;
     unsigned char ck[64];
     size_t ckl = authc__email_client_key(authc__ctx_client_addr(c), ck);
-    if (ckl && !authc__ratelimit_hit(m->per_client, ck, ckl, now, &retry)) {
+    bool client_ok = !ckl || authc__ratelimit_hit(m->per_client, ck, ckl, now, &retry);
+    authc__metric_inc(AUTHC__M_RATELIMIT, "email_client", client_ok ? "allowed" : "limited", NULL);
+    if (!client_ok) {
         authc__log(a, "warn", "[auth][warn] email sign-in: per-client limit reached for %s (retry in %llds)",
                    authc__ctx_client_addr(c), (long long)retry);
         return limited(c, retry);
     }
-    if (!authc__ratelimit_hit(m->per_address, email, strlen(email), now, &retry)) {
+    bool address_ok = authc__ratelimit_hit(m->per_address, email, strlen(email), now, &retry);
+    authc__metric_inc(AUTHC__M_RATELIMIT, "email_address", address_ok ? "allowed" : "limited", NULL);
+    if (!address_ok) {
         if (ckl)
             authc__ratelimit_undo(m->per_client, ck, ckl, now);
         authc__log(a, "warn", "[auth][warn] email sign-in: per-address limit reached (retry in %llds)",
@@ -457,7 +463,9 @@ static authc_err email_signin(authc__ctx *c)
      * token that was never delivered; here the token exists first and is
      * deleted again when the mail cannot be sent. */
     const char *why = NULL;
-    if ((e = deliver(c, email, url, expires, &why))) {
+    e = deliver(c, email, url, expires, &why);
+    authc__metric_inc(AUTHC__M_EMAIL_SENT, e ? "error" : "success", NULL, NULL);
+    if (e) {
         authc_verification_token *gone = NULL;
         authc_err de = ad->ops->use_verification_token(ad, authc__ctx_arena(c), email, hash, &gone);
         if (de)

@@ -165,6 +165,7 @@ static void resolve(authc__oauth *p, const authc_oauth_provider *in, const authc
     p->http.connect_ms = in->connect_timeout_ms;
     p->http.total_ms = in->timeout_ms;
     p->http.allow_http = in->allow_http;
+    p->http.provider = p->id;
 }
 
 /* Authorization params: the preset's, then the configuration's ("scope"

@@ -85,7 +85,7 @@ static authc_err token_request(authc__ctx *c, const authc__oauth *P, const authc
     authc__http_req rq = {.method = "POST", .url = url, .body = b.p, .body_len = b.len,
                           .headers = {"Content-Type: application/x-www-form-urlencoded;charset=UTF-8",
                                       "Accept: application/json"},
-                          .nheaders = 2};
+                          .nheaders = 2, .endpoint = "token"};
     char *basic = NULL;
     if (P->token_auth == AUTHC_TOKEN_AUTH_CLIENT_SECRET_BASIC) {
         char *v = authc__oauth_basic_auth(authc__ctx_arena(c), P->client_id, P->client_secret);

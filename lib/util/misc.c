@@ -82,8 +82,11 @@ void authc__iso8601(char out[32], int64_t ms)
     time_t t = (time_t)sec;
     struct tm tm;
     gmtime_r(&t, &tm);
-    size_t n = strftime(out, 32, "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(out + n, 32 - n, ".%03dZ", (int)rem);
+    /* JS pads the year to 4 digits and writes ±YYYYYY outside 0..9999. */
+    long y = (long)tm.tm_year + 1900;
+    snprintf(out, 32, y >= 0 && y <= 9999 ? "%04ld-%02d-%02dT%02d:%02d:%02d.%03dZ"
+                                          : "%+07ld-%02d-%02dT%02d:%02d:%02d.%03dZ",
+             y, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)rem);
 }
 
 void authc__http_date(char out[40], int64_t sec)

@@ -187,6 +187,12 @@ authc_err authc__mailbox_parse(const char *in, char **display, char **addr)
             d++;
             e--;
         }
+        /* Quoted and escaped it must fit one header line (RFC 5322: 998). */
+        if (e - d > 200) {
+            free(*addr);
+            *addr = NULL;
+            return AUTHC_ERR_INVALID;
+        }
         if (e > d) {
             *display = strndup(d, (size_t)(e - d));
             if (!*display) {

@@ -252,6 +252,20 @@ export async function startHangingIdp(holdMs) {
   };
 }
 
+// Starts a GitHub sign-in (AUTHC_GITHUB_BASE_URL = idp.base) whose callback
+// then waits on the hanging provider's token endpoint; resolves, once the
+// provider holds it, to {inflight} (the callback's pending response).
+export async function callbackInFlight(srv, idp) {
+  const b = new Browser();
+  const csrf = JSON.parse((await b.request(srv.url("/csrf"))).text).csrfToken;
+  const r = await b.request(srv.url("/signin/github"), { method: "POST", form: { csrfToken: csrf } });
+  const state = new URL(r.location).searchParams.get("state");
+  const before = idp.hits();
+  const inflight = b.request(srv.url(`/callback/github?code=c&state=${encodeURIComponent(state)}`));
+  for (let i = 0; i < 100 && idp.hits() === before; i++) await new Promise((res) => setTimeout(res, 20));
+  return { inflight };
+}
+
 // ----------------------------------------------------------------- browser
 
 // A small browser: one cookie store for 127.0.0.1 (cookies are not

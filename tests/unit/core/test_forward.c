@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "authc/adapter.h"
+#include "authc/metrics.h"
 #include "core/core_int.h"
 #include "testutil.h"
 
@@ -228,6 +229,8 @@ static void test_query_conditions(void **st)
     (void)st;
     authc *a = tu_instance("secret=" SECRET, "trust_host=1", NULL);
     const char *ck = jwt_cookie(a, ALICE_CLAIMS);
+    unsigned long long allow0 = authc_metrics_counter("authc_forward_auth_total", "allow", NULL);
+    unsigned long long deny0 = authc_metrics_counter("authc_forward_auth_total", "deny", NULL);
     static const struct { const char *q; int status; } cases[] = {
         {"allowed_groups=admins", 200},
         {"allowed_groups=ops", 403},
@@ -249,6 +252,9 @@ static void test_query_conditions(void **st)
         }
         authc_response_free(r);
     }
+    /* Each decision is counted once: 4 allowed, 3 denied. */
+    assert_int_equal(authc_metrics_counter("authc_forward_auth_total", "allow", NULL) - allow0, 4);
+    assert_int_equal(authc_metrics_counter("authc_forward_auth_total", "deny", NULL) - deny0, 3);
     authc_free(a);
 }
 

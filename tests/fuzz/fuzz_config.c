@@ -1,0 +1,81 @@
+/* fuzz_config.c — the NAME=value settings file and everything built from it
+ * (lib/config: secrets, URLs, providers, email, passkeys), and the
+ * credentials users file. Settings that name files, databases or remote
+ * issuers are left out (they would read the machine or the network). */
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "authc/env.h"
+#include "config/env_int.h"
+#include "config/users_int.h"
+#include "fuzz.h"
+
+static void quiet(void *ud, const char *level, const char *msg)
+{
+    (void)ud; (void)level; (void)msg;
+}
+
+static bool risky(const char *name)
+{
+    static const char *const words[] = {"FILE", "DATABASE", "ISSUER", "WELLKNOWN", "CA", "PATH", "DIR",
+                                        "SERVER", "ENDPOINT", "URL"};
+    for (size_t i = 0; i < sizeof words / sizeof *words; i++)
+        if (strstr(name, words[i]) && strcmp(name, "AUTH_URL"))
+            return true;
+    return false;
+}
+
+static void settings(const char *path)
+{
+    authc_settings *s = authc_settings_new();
+    char err[2048];
+    if (!s)
+        abort();
+    if (authc_settings_load_file(s, path, err, sizeof err) == AUTHC_OK) {
+        bool safe = true;
+        for (size_t i = 0; i < authc__settings_count(s); i++) {
+            const char *name = authc__settings_name(s, i);
+            FUZZ_CHECK(name && *name && authc_settings_get(s, name), "setting %zu unreadable", i);
+            safe = safe && !risky(name);
+        }
+        authc_env_options o = {.log = quiet};
+        authc_resources *res = NULL;
+        authc_config *cfg = safe ? authc_config_from_settings(s, &o, &res, err, sizeof err) : NULL;
+        if (cfg) {
+            authc *a = authc_new(cfg, err, sizeof err);
+            authc_free(a);
+        }
+        if (res)
+            authc_resources_free(res);
+    }
+    authc_settings_free(s);
+}
+
+/* Input: byte 0 even → a settings file, odd → a users file. */
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    if (size < 1 || size > 64 * 1024)
+        return 0;
+    int fd = memfd_create("fuzz", 0);
+    if (fd < 0 || write(fd, data + 1, size - 1) != (ssize_t)(size - 1))
+        abort();
+    char path[64];
+    snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+    if (data[0] % 2 == 0) {
+        settings(path);
+    } else {
+        char err[512];
+        authc__users *u = authc__users_load(path, err, sizeof err);
+        if (u) {
+            size_t lines = 1;
+            for (size_t i = 1; i < size; i++)
+                lines += data[i] == '\n';
+            FUZZ_CHECK(authc__users_count(u) <= lines, "more users than lines");
+            authc__users_free(u);
+        } else {
+            FUZZ_CHECK(err[0], "refused without a reason");
+        }
+    }
+    close(fd);
+    return 0;
+}
