@@ -339,6 +339,24 @@ authc_err authc_sign_in(const authc *a, const authc_request *req,
 authc_err authc_sign_out(const authc *a, const authc_request *req,
                          const char *redirect_to, authc_response **out);
 
+/* A provider's access token for a request's session, refreshed first when
+ * due (AUTHC_REFRESH_TOKENS), as GET <base>/token?provider=ID answers. */
+typedef struct authc_access_token {
+    int status;                /* 200, 401 or 404 */
+    const char *error;         /* NULL, "SessionRequired", "AccountNotLinked", "RefreshTokenError" */
+    const char *access_token;  /* NULL unless status 200 */
+    int64_t expires_at;        /* Unix seconds; 0 when unknown */
+    /* The whole answer: when the tokens were refreshed its Set-Cookie
+     * headers carry the new session cookie; send them to the browser. */
+    authc_response *response;
+} authc_access_token;
+
+/* Works without AUTHC_TOKEN_ENDPOINT. *out (never NULL on AUTHC_OK) and
+ * everything it points to are owned by the caller: authc_access_token_free. */
+authc_err authc_access_token_get(const authc *a, const authc_request *req, const char *provider,
+                                 authc_access_token **out);
+void authc_access_token_free(authc_access_token *t);
+
 /* Random secret for AUTH_SECRET (base64, 32 bytes). Caller frees. */
 char *authc_secret_generate(void);
 

@@ -33,6 +33,7 @@ authc_config *authc_config_new(void)
     a->strategy_set = -1;
     a->max_age = 2592000;
     a->update_age = 86400;
+    a->refresh_before = 60;
     a->secure_cookies = -1;
     a->base_path = strdup("/auth");
     a->lang = strdup("auto");
@@ -215,6 +216,22 @@ authc_err authc_config_set(authc_config *cfg, const char *key, const char *value
     if (!strcmp(key, "session.update_age")) {
         if (authc__parse_seconds(value, 0, MAX_AGE_LIMIT, &a->update_age))
             BAD("session update age must be a number of seconds");
+        return AUTHC_OK;
+    }
+    struct { const char *key; bool *dst; } flags[] = {
+        {"refresh_tokens", &a->refresh_tokens},
+        {"token_endpoint", &a->token_endpoint},
+        {"federated_signout", &a->federated_signout},
+    };
+    for (size_t i = 0; i < sizeof flags / sizeof *flags; i++)
+        if (!strcmp(key, flags[i].key)) {
+            if (authc__parse_bool(value, flags[i].dst))
+                BAD("%s must be one of " AUTHC__BOOL_WORDS, key);
+            return AUTHC_OK;
+        }
+    if (!strcmp(key, "refresh_before")) {
+        if (authc__parse_seconds(value, 0, 86400, &a->refresh_before))
+            BAD("refresh_before must be a number of seconds up to a day");
         return AUTHC_OK;
     }
     if (!strcmp(key, "use_secure_cookies")) {

@@ -54,6 +54,11 @@ struct authc {
     /* AUTHC_REDIRECT_ALLOWED_HOSTS: comma list of host globs a callbackUrl
      * may name besides the origin (redirects.c). */
     char *redirect_hosts;
+    /* Provider tokens with the session (lib/core/session_tokens.c). */
+    bool refresh_tokens;        /* AUTHC_REFRESH_TOKENS */
+    int64_t refresh_before;     /* AUTHC_REFRESH_BEFORE, seconds */
+    bool token_endpoint;        /* AUTHC_TOKEN_ENDPOINT: GET <base>/token */
+    bool federated_signout;     /* AUTHC_FEDERATED_SIGNOUT: every OIDC provider */
     authc_callbacks cb;
     authc_log_fn log;
     void *log_ud;
@@ -105,6 +110,7 @@ struct authc__ctx {
     const char *action;         /* the route's name */
     const authc__route *route;  /* NULL until routed */
     bool route_owned;           /* a provider type's route */
+    bool sub_callback;          /* <name>/callback/<id> (AUTHC__R_SUB_CALLBACK) */
     const char *provider_id;    /* NULL when none */
     const authc__provider *provider;
     authc__map query, cookies, body;
@@ -169,6 +175,27 @@ bool authc__callback_url_acceptable(const char *url);
 
 /* ---- session.c ---- */
 authc_err authc__action_session(authc__ctx *c);
+/* session_tokens.c: GET <base>/token?provider=ID (AUTHC_TOKEN_ENDPOINT). */
+authc_err authc__action_token(authc__ctx *c);
+/* session_tokens.c: adds the provider's tokens to new JWT claims (when
+ * AUTHC_REFRESH_TOKENS, or the id_token for federated sign-out). */
+authc_err authc__tokens_claims(authc__ctx *c, const authc_account *acct, json_t *claims);
+/* session_tokens.c: refreshes the claims' tokens when due. *changed: the
+ * claims must be re-encoded; *error "RefreshTokenError" or NULL (borrowed
+ * from the claims or static). A store failure is logged, never sent on. */
+authc_err authc__tokens_rotate(authc__ctx *c, json_t *claims, bool *changed, const char **error);
+/* session_tokens.c: RP-initiated logout is on for p; *es (may be NULL)
+ * receives the provider's endpoint. */
+bool authc__federated_on(authc__ctx *c, const authc__provider *p, authc__end_session *es);
+/* signout_federated.c: on POST /signout of a JWT session whose provider has
+ * federated sign-out: *url = its end_session URL (arena), state cookie set;
+ * else *url = NULL. */
+authc_err authc__signout_federated(authc__ctx *c, json_t *claims, const char **url);
+/* signout_federated.c: GET <base>/signout/callback/<ID>. */
+authc_err authc__signout_callback(authc__ctx *c);
+/* router.c: answers a request the app made itself (no CSRF check, routes
+ * that need a setting for HTTP work). *out owned by the caller. */
+authc_err authc__handle_internal(const authc *a, const authc_request *req, authc_response **out);
 /* ---- actions ---- */
 authc_err authc__action_providers(authc__ctx *c);
 authc_err authc__action_csrf(authc__ctx *c);

@@ -46,6 +46,8 @@ typedef authc_err (*authc__step_fn)(authc__ctx *c);
 #define AUTHC__R_DB_SESSIONS 4u /* needs the DB pool when sessions live in the database */
 #define AUTHC__R_SIGNIN      8u /* POST with a provider: the type's sign-in step decides the pool */
 #define AUTHC__R_CALLBACK   16u /* with a provider: the type's callback step decides the pool */
+#define AUTHC__R_TOKENS     32u /* may refresh tokens or discover end_session: network */
+#define AUTHC__R_SUB_CALLBACK 64u /* also <name>/callback/<provider id> (RP-initiated logout) */
 
 /* One row of a route table: <base>/<name>[/<provider id>]. */
 typedef struct authc__route {
@@ -55,6 +57,26 @@ typedef struct authc__route {
     authc_pool pool;            /* worker pool the request needs (before flags) */
     unsigned flags;             /* AUTHC__R_* */
 } authc__route;
+
+/* How a refresh_token grant went (provider ops `refresh`). */
+typedef enum authc__refresh_result {
+    AUTHC__REFRESH_OK,
+    AUTHC__REFRESH_DEAD,      /* invalid_grant, or a new id_token for another sub */
+    AUTHC__REFRESH_TRANSIENT, /* network, timeout, 5xx, store: try later */
+} authc__refresh_result;
+
+/* Tokens of a refresh_token grant; strings are arena strings (absent = NULL). */
+typedef struct authc__refreshed {
+    const char *access_token, *refresh_token, *id_token, *token_type, *scope;
+    int64_t expires_at;       /* Unix seconds; 0 = not sent */
+} authc__refreshed;
+
+/* Where RP-initiated logout sends the browser (arena strings). */
+typedef struct authc__end_session {
+    const char *endpoint;     /* discovery's end_session_endpoint */
+    const char *client_id;
+    bool enabled;             /* AUTH_<ID>_FEDERATED_SIGNOUT (AUTHC_FEDERATED_SIGNOUT turns on all) */
+} authc__end_session;
 
 /* A provider type. Tables are static const data; the core never looks at
  * a type's name to decide anything. */
@@ -72,6 +94,13 @@ struct authc__provider_ops {
      * false refuses the configuration. */
     bool (*check)(const authc *a, const authc__provider *p, authc__problems *pr);
     void (*free)(void *impl);
+    /* Optional: the refresh_token grant (presents rt exactly once). A new
+     * id_token must name expected_sub (when not NULL), else DEAD. */
+    authc__refresh_result (*refresh)(authc__ctx *c, const authc__provider *p, const char *rt,
+                                     const char *expected_sub, authc__refreshed *out);
+    /* Optional: RP-initiated logout; false when the provider has no
+     * end_session_endpoint. */
+    bool (*end_session)(authc__ctx *c, const authc__provider *p, authc__end_session *out);
     bool jwt_only;              /* its sign-ins always issue JWT sessions */
     bool signin_at_callback;    /* authc_sign_in() posts to /callback/:id */
 };

@@ -158,17 +158,25 @@ static bool parse_route(authc__ctx *c, const char *path)
         n++;
         p += l;
     }
-    if (n < 1 || n > 2)
+    if (n < 1)
         return false;
     bool owned;
     const authc__route *r = authc__route_find(a, seg[0], segl[0], &owned);
     if (!r)
         return false;
+    if (n == 3) { /* <name>/callback/<id> */
+        if (!(r->flags & AUTHC__R_SUB_CALLBACK) || segl[1] != 8 || memcmp(seg[1], "callback", 8))
+            return false;
+        c->sub_callback = true;
+        seg[1] = seg[2];
+        segl[1] = segl[2];
+        n = 2;
+    }
     c->route = r;
     c->route_owned = owned;
     c->action = r->name;
     if (n == 2) {
-        if (!owned && !(r->flags & AUTHC__R_PROVIDER))
+        if (!owned && !(r->flags & AUTHC__R_PROVIDER) && !c->sub_callback)
             return false;
         char *pid = authc__pct_decode(c->ar, seg[1], segl[1], false);
         if (!pid)
@@ -380,6 +388,10 @@ static authc_err run(authc__ctx *c, bool *no_init_cookies)
     }
     if (c->provider_id) {
         c->provider = authc__provider_find(c->a, c->provider_id);
+        if (!c->provider && c->sub_callback) {
+            *no_init_cookies = true;
+            return authc__res_json(c, 404, "{\"error\":\"NotFound\"}");
+        }
         if (!c->provider) {
             *no_init_cookies = true;
             return error_response(c, authc__fail(c, AUTHC_ERR_CONFIGURATION,
@@ -576,6 +588,11 @@ authc_err authc_sign_out(const authc *a, const authc_request *req, const char *r
     }
     authc_arena_free(ar);
     return e;
+}
+
+authc_err authc__handle_internal(const authc *a, const authc_request *req, authc_response **out)
+{
+    return handle(a, req, true, out);
 }
 
 authc_err authc_auth(const authc *a, const authc_request *req, authc_session **out)

@@ -6,12 +6,14 @@
 
 static const authc__route ROUTES[] = {
     {"providers", AUTHC__GET, authc__action_providers, AUTHC_POOL_INLINE, 0},
-    {"session", AUTHC__GET | AUTHC__POST, authc__action_session, AUTHC_POOL_INLINE, AUTHC__R_DB_SESSIONS},
+    {"session", AUTHC__GET | AUTHC__POST, authc__action_session, AUTHC_POOL_INLINE,
+     AUTHC__R_DB_SESSIONS | AUTHC__R_TOKENS},
+    {"token", AUTHC__GET, authc__action_token, AUTHC_POOL_NET, AUTHC__R_DB_SESSIONS | AUTHC__R_TOKENS},
     {"csrf", AUTHC__GET, authc__action_csrf, AUTHC_POOL_INLINE, 0},
     {"signin", AUTHC__GET | AUTHC__POST, authc__action_signin, AUTHC_POOL_INLINE,
      AUTHC__R_PAGE | AUTHC__R_PROVIDER | AUTHC__R_SIGNIN},
     {"signout", AUTHC__GET | AUTHC__POST, authc__action_signout, AUTHC_POOL_INLINE,
-     AUTHC__R_PAGE | AUTHC__R_DB_SESSIONS},
+     AUTHC__R_PAGE | AUTHC__R_DB_SESSIONS | AUTHC__R_SUB_CALLBACK | AUTHC__R_TOKENS},
     {"callback", AUTHC__GET | AUTHC__POST, authc__action_callback, AUTHC_POOL_INLINE,
      AUTHC__R_PROVIDER | AUTHC__R_CALLBACK},
     {"verify-request", AUTHC__GET, authc__action_verify_request, AUTHC_POOL_INLINE, AUTHC__R_PAGE},
@@ -90,6 +92,8 @@ authc_pool authc_route_pool(const authc *a, const char *method, const char *path
     if (!r)
         return AUTHC_POOL_INLINE;
     bool post = method && !strcmp(method, "POST");
+    if ((r->flags & AUTHC__R_TOKENS) && (a->refresh_tokens || a->federated_signout))
+        return AUTHC_POOL_NET; /* a refresh grant or discovery may run */
     /* With a database every session read is a round trip. */
     if ((r->flags & AUTHC__R_DB_SESSIONS) && a->adapter && a->strategy == AUTHC__DATABASE)
         return AUTHC_POOL_DB;

@@ -75,7 +75,7 @@ static authc_err jwt_session(authc__ctx *c)
      * every claim). */
     char *fresh = NULL;
     const char *uj[3];
-    authc_err e = c->session_view ? AUTHC_ERR_UNSUPPORTED
+    authc_err e = c->session_view || a->refresh_tokens ? AUTHC_ERR_UNSUPPORTED /* general path */
                 : authc__jwt_refresh(c->ar, a->session_keys[c->secure], a->nsecrets,
                                      &a->session_keys[c->secure][0], tok, strlen(tok), now,
                                      a->max_age, &fresh, uj);
@@ -110,12 +110,22 @@ static authc_err jwt_session(authc__ctx *c)
         e = authc__session_write(c, NULL, -1);
         return e ? e : reply_null(c);
     }
+    bool changed;
+    const char *tok_error = NULL;
+    if ((e = authc__tokens_rotate(c, claims, &changed, &tok_error))) {
+        json_decref(claims);
+        return e;
+    }
     authc__buf_adds(&b, "{\"user\":{");
     add_member(&b, &first, "name", json_object_get(claims, "name"));
     add_member(&b, &first, "email", json_object_get(claims, "email"));
     add_member(&b, &first, "image", json_object_get(claims, "picture"));
     authc__buf_adds(&b, "},\"expires\":");
     authc__buf_add_json_str(&b, iso);
+    if (tok_error) { /* the Auth.js guide's session.error */
+        authc__buf_adds(&b, ",\"error\":");
+        authc__buf_add_json_str(&b, tok_error);
+    }
     authc__buf_addc(&b, '}');
     e = authc__jwt_encode(c->ar, &a->session_keys[c->secure][0], claims, a->max_age, now, &fresh);
     if (!e)
@@ -230,7 +240,9 @@ authc_err authc__session_issue(authc__ctx *c, const authc_user *user,
             return AUTHC_ERR_NOMEM;
         }
         char *tok = NULL;
-        authc_err e = authc__jwt_encode(c->ar, &a->session_keys[c->secure][0], claims, a->max_age, now, &tok);
+        authc_err e = authc__tokens_claims(c, account, claims);
+        if (!e)
+            e = authc__jwt_encode(c->ar, &a->session_keys[c->secure][0], claims, a->max_age, now, &tok);
         json_decref(claims);
         return e ? e : authc__session_write(c, tok, now + a->max_age);
     }

@@ -34,6 +34,7 @@ static void meta_free(authc__oidc_meta *m)
         free(m->token_endpoint);
         free(m->userinfo_endpoint);
         free(m->jwks_uri);
+        free(m->end_session_endpoint);
         free(m);
         m = o;
     }
@@ -207,6 +208,7 @@ static authc_err discover(authc__oidc *o, authc__oidc_meta **out, char *why, siz
     m->token_endpoint = dup_str(doc, "token_endpoint");
     m->userinfo_endpoint = dup_str(doc, "userinfo_endpoint");
     m->jwks_uri = dup_str(doc, "jwks_uri");
+    m->end_session_endpoint = dup_str(doc, "end_session_endpoint");
     json_t *algs = json_object_get(doc, "id_token_signing_alg_values_supported");
     size_t i;
     json_t *v;

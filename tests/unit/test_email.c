@@ -1,17 +1,10 @@
 /* test_email.c — unit tests of the email provider: Auth.js's address
  * normaliser, the token hash and link, the mail text, and whole flows. */
-#include <stdarg.h>
-#include <stddef.h>
-#include <setjmp.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
+#include "cmocka_main.h"
 #include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
-#include <cmocka.h>
 #include <jansson.h>
 
 #include "authc.h"
@@ -413,47 +406,18 @@ static authc_err box_send(void *ud, const authc_email_message *m)
 }
 
 typedef struct browser {
-    char cookies[16384];
+    tu_jar jar;
     const char *addr;
     const char *lang;
     bool json;
 } browser;
 
-static void jar_update(browser *br, const authc_response *r)
-{
-    for (size_t i = 0; i < r->nheaders; i++) {
-        if (strcasecmp(r->headers[i].name, "Set-Cookie"))
-            continue;
-        const char *v = r->headers[i].value;
-        size_t nl = strcspn(v, "=");
-        size_t vl = strcspn(v + nl + 1, ";");
-        /* Drop any old value of that name, then add the new one. */
-        char out[16384] = "";
-        char *save, *copy = strdup(br->cookies);
-        for (char *tok = strtok_r(copy, ";", &save); tok; tok = strtok_r(NULL, ";", &save)) {
-            while (*tok == ' ')
-                tok++;
-            if (!strncmp(tok, v, nl) && tok[nl] == '=')
-                continue;
-            if (*out)
-                strcat(out, "; ");
-            strcat(out, tok);
-        }
-        free(copy);
-        if (vl && !strstr(v, "Max-Age=0")) {
-            if (*out)
-                strcat(out, "; ");
-            strncat(out, v, nl + 1 + vl);
-        }
-        snprintf(br->cookies, sizeof br->cookies, "%s", out);
-    }
-}
-
 static authc_response *go(const authc *a, browser *br, const char *method, const char *url, const char *body)
 {
     authc_header hs[5];
     size_t n = 0;
-    hs[n++] = (authc_header){"Cookie", br->cookies};
+    char ck[32768];
+    hs[n++] = (authc_header){"Cookie", tu_jar_header(&br->jar, ck, sizeof ck)};
     hs[n++] = (authc_header){"Content-Type", "application/x-www-form-urlencoded"};
     if (br->lang)
         hs[n++] = (authc_header){"Accept-Language", br->lang};
@@ -463,7 +427,7 @@ static authc_response *go(const authc *a, browser *br, const char *method, const
                        .body_len = body ? strlen(body) : 0, .client_addr = br->addr};
     authc_response *res = NULL;
     assert_int_equal(authc_handle(a, &r, &res), AUTHC_OK);
-    jar_update(br, res);
+    tu_jar_update(&br->jar, res);
     return res;
 }
 
@@ -784,25 +748,12 @@ static void test_flow_signin_callbacks(void **state)
     fx_free(f);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_normalize_table),
-        cmocka_unit_test(test_normalize_rejects_bad_utf8),
-        cmocka_unit_test(test_nfkc_idempotent),
-        cmocka_unit_test(test_token_hash_vectors),
-        cmocka_unit_test(test_link_encoding),
-        cmocka_unit_test(test_client_key),
-        cmocka_unit_test(test_compose),
-        cmocka_unit_test(test_duration),
-        cmocka_unit_test(test_pages),
-        cmocka_unit_test(test_config_checks),
-        cmocka_unit_test(test_flow_confirm),
-        cmocka_unit_test(test_flow_consume_on_get_and_expiry),
-        cmocka_unit_test(test_flow_send_failure),
-        cmocka_unit_test(test_flow_limits),
-        cmocka_unit_test(test_flow_bad_input),
-        cmocka_unit_test(test_flow_signin_callbacks),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TU_MAIN(NULL, NULL,
+        cmocka_unit_test(test_normalize_table), cmocka_unit_test(test_normalize_rejects_bad_utf8),
+        cmocka_unit_test(test_nfkc_idempotent), cmocka_unit_test(test_token_hash_vectors),
+        cmocka_unit_test(test_link_encoding), cmocka_unit_test(test_client_key),
+        cmocka_unit_test(test_compose), cmocka_unit_test(test_duration),
+        cmocka_unit_test(test_pages), cmocka_unit_test(test_config_checks),
+        cmocka_unit_test(test_flow_confirm), cmocka_unit_test(test_flow_consume_on_get_and_expiry),
+        cmocka_unit_test(test_flow_send_failure), cmocka_unit_test(test_flow_limits),
+        cmocka_unit_test(test_flow_bad_input), cmocka_unit_test(test_flow_signin_callbacks))

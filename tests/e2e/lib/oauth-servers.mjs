@@ -71,12 +71,14 @@ export async function startOidcFront() {
     hits: { discovery: 0, jwks: 0, token: 0, authorize: 0 },
     rewriteToken: null,
     signingKey: null,
-    async setProvider({ redirectUris, keys, clientId, clientSecret, idTokenTtl = 3600 }) {
+    // client / options: extra client metadata and provider options
+    // (refresh tokens, RP-initiated logout), merged over the defaults.
+    async setProvider({ redirectUris, keys, clientId, clientSecret, idTokenTtl = 3600, client = {}, options = {} }) {
       const provider = new Provider(issuer, {
         clients: [{
           client_id: clientId, client_secret: clientSecret, redirect_uris: redirectUris,
           response_types: ["code"], grant_types: ["authorization_code"],
-          token_endpoint_auth_method: "client_secret_basic",
+          token_endpoint_auth_method: "client_secret_basic", ...client,
         }],
         jwks: { keys: keys.map((k) => k.privateJwk) },
         claims: { openid: ["sub"], email: ["email", "email_verified"], profile: ["name"] },
@@ -90,6 +92,7 @@ export async function startOidcFront() {
         ttl: { IdToken: idTokenTtl, AccessToken: 3600, Grant: 3600, Session: 3600, Interaction: 600 },
         cookies: { keys: ["oauth-e2e-cookie-key-0123456789abcdef"] },
         renderError: async (ctx, out) => { ctx.type = "json"; ctx.body = out; },
+        ...options,
       });
       const server = http.createServer(provider.callback());
       const p = await listen(server);
