@@ -220,7 +220,9 @@ void authc_config_free(authc_config *cfg);
  * "store" (shared store URL: memory:, sqlite:PATH, postgres://, redis://;
  * default memory:), "store.migrate" (create its table at authc_new),
  * "trusted_proxies" (addresses/networks whose X-Forwarded-* headers count;
- * default 127.0.0.0/8,::1/128).
+ * default 127.0.0.0/8,::1/128), "forward.rules" (forward-auth rules file,
+ * read at authc_new), "forward.pass_access_token" (bool),
+ * "redirect.allowed_hosts" (host globs a callbackUrl may also name).
  * Copies value. Returns AUTHC_ERR_INVALID with a message in err. */
 authc_err authc_config_set(authc_config *cfg, const char *key,
                            const char *value, char *err, size_t errlen);

@@ -7,6 +7,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "cli_forward.h"
 #include "serve.h"
 
 int cli_sessions(int argc, char **argv);
@@ -23,6 +24,7 @@ static void usage(FILE *f)
             "  migrate          create or update the schema of AUTHC_DATABASE\n"
             "  hash-password    read a password on stdin, print its argon2id hash\n"
             "  sessions revoke --user ID   end every session of a user on every instance\n"
+            "  forward check URL  which AUTHC_FORWARD_RULES rule decides URL, and why\n"
             "  version          print the version\n\n"
             "options (serve, check, migrate):\n"
             "  --listen HOST:PORT   address to listen on (default 127.0.0.1:3000, env AUTHC_LISTEN)\n"
@@ -101,6 +103,8 @@ int main(int argc, char **argv)
         return cmd_hash_password();
     if (!strcmp(cmd, "sessions"))
         return cli_sessions(argc, argv); /* cli_sessions.c */
+    if (!strcmp(cmd, "forward"))
+        return cli_forward(argc - 2, argv + 2);
     if (strcmp(cmd, "serve") && strcmp(cmd, "check") && strcmp(cmd, "migrate")) {
         fprintf(stderr, "authc: unknown command \"%s\"\n\n", cmd);
         usage(stderr);

@@ -79,6 +79,9 @@ static const struct { const char *env, *key; } MAP[] = {
     {"AUTHC_THEME_BUTTON_TEXT", "theme.buttonText"},
     {"AUTHC_LANG", "lang"},
     {"AUTHC_TRUSTED_PROXIES", "trusted_proxies"},
+    {"AUTHC_FORWARD_RULES", "forward.rules"},
+    {"AUTHC_FORWARD_PASS_ACCESS_TOKEN", "forward.pass_access_token"},
+    {"AUTHC_REDIRECT_ALLOWED_HOSTS", "redirect.allowed_hosts"},
 };
 
 /* Secrets in Auth.js core order [AUTH_SECRET_3, _2, _1, AUTH_SECRET]: the

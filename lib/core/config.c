@@ -106,6 +106,8 @@ static void free_instance(struct authc *a)
     authc__revoker_free(a->revoker);
     authc__store_close(a->store);
     free(a->store_url);
+    authc__forward_free(a);
+    free(a->redirect_hosts);
 }
 
 void authc_config_free(authc_config *cfg)
@@ -257,6 +259,10 @@ authc_err authc_config_set(authc_config *cfg, const char *key, const char *value
         a->trusted_set = true;
         return AUTHC_OK;
     }
+    if (!strncmp(key, "forward.", 8))
+        return authc__forward_config_set(a, key, value, err, errlen);
+    if (!strcmp(key, "redirect.allowed_hosts"))
+        return authc__redirect_hosts_set(a, value, err, errlen);
     struct { const char *k; char **dst; } pages[] = {
         {"pages.signIn", &a->pages_signin}, {"pages.signOut", &a->pages_signout},
         {"pages.error", &a->pages_error}, {"pages.verifyRequest", &a->pages_verify},
@@ -420,6 +426,7 @@ authc *authc_new(authc_config *cfg, char *err, size_t errlen)
                 authc__problem(&pr, NULL, "duplicate provider id \"%.64s\"", p->id);
     }
     open_store(a, &pr);
+    authc__forward_init(a, &pr);
     if (authc__problems_count(&pr)) {
         authc__problems_render(&pr, err, errlen);
         authc__problems_clear(&pr);

@@ -49,6 +49,13 @@ struct authc {
     /* AUTHC_TRUSTED_PROXIES: whose X-Forwarded-* headers count. */
     authc__cidrs trusted;
     bool trusted_set;
+    /* Forward-auth (forward.c): AUTHC_FORWARD_RULES, loaded by authc_new. */
+    char *forward_rules_file;
+    struct authc__rules *forward_rules;
+    bool forward_pass_access_token;
+    /* AUTHC_REDIRECT_ALLOWED_HOSTS: comma list of host globs a callbackUrl
+     * may name besides the origin (redirects.c). */
+    char *redirect_hosts;
     /* Provider tokens with the session (lib/core/session_tokens.c). */
     bool refresh_tokens;        /* AUTHC_REFRESH_TOKENS */
     int64_t refresh_before;     /* AUTHC_REFRESH_BEFORE, seconds */
@@ -80,6 +87,14 @@ typedef struct authc__cookie_list {
     authc__cookie_out *items;
     size_t n, cap;
 } authc__cookie_list;
+
+/* The session a read found (session.c fills it for forward.c when
+ * c->session_view is set). */
+typedef struct authc__session_view {
+    const authc_user *user;  /* NULL: no valid session; arena-owned */
+    json_t *claims;          /* JWT: every claim (a reference the reader of
+                              * the view json_decrefs); NULL for database */
+} authc__session_view;
 
 /* Per-request context: parsed once, read by every action. */
 struct authc__ctx {
@@ -122,6 +137,8 @@ struct authc__ctx {
     const char *log_line;
     /* Set by authc__login: the user the session now belongs to. */
     const authc_user *login_user;
+    /* Set by forward.c around its /session read: receives the session. */
+    authc__session_view *session_view;
     /* The auth event of this request (events.c), for logs and metrics. */
     const char *ev_kind, *ev_result, *ev_user;
 };
@@ -211,6 +228,19 @@ authc_err authc__action_callback(authc__ctx *c);
 authc_err authc__action_signout(authc__ctx *c);
 authc_err authc__action_error_page(authc__ctx *c);
 authc_err authc__action_verify_request(authc__ctx *c);
+authc_err authc__action_forward(authc__ctx *c);
+
+/* ---- forward.c: forward-auth settings ---- */
+/* Sets a "forward.*" key (rules, pass_access_token). */
+authc_err authc__forward_config_set(struct authc *a, const char *key, const char *value,
+                                    char *err, size_t errlen);
+/* At authc_new: loads and checks AUTHC_FORWARD_RULES (a problem names the
+ * line and the reason). */
+void authc__forward_init(struct authc *a, authc__problems *pr);
+void authc__forward_free(struct authc *a);
+/* ---- redirects.c ---- */
+/* Sets AUTHC_REDIRECT_ALLOWED_HOSTS (comma list of host globs). */
+authc_err authc__redirect_hosts_set(struct authc *a, const char *value, char *err, size_t errlen);
 
 /* ---- routes.c ---- */
 /* The core row named name[0..len), else a row some configured provider's

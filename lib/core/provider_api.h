@@ -38,6 +38,7 @@ typedef authc_err (*authc__step_fn)(authc__ctx *c);
 /* HTTP methods a route accepts (bit set). */
 #define AUTHC__GET  1u
 #define AUTHC__POST 2u
+#define AUTHC__HEAD 4u /* answered like GET (Auth.js routes take GET and POST only) */
 
 /* Route flags (core routes; provider routes use 0). */
 #define AUTHC__R_PAGE        1u /* a GET answers with an HTML page (assertion failures too) */

@@ -350,6 +350,8 @@ static authc_err run(authc__ctx *c, bool *no_init_cookies)
     if (e == AUTHC_ERR_NOMEM)
         return e;
     bool routed = path && parse_route(c, path);
+    if (routed && r->method && !strcmp(r->method, "HEAD") && (c->route->methods & AUTHC__HEAD))
+        get = true; /* a route that takes HEAD answers it as GET; the server drops the body */
     if ((!c->post && !get) || !routed || e == AUTHC_ERR_BAD_REQUEST) {
         if (!c->err_detail)
             authc__fail(c, AUTHC_ERR_BAD_REQUEST, "no such route: %s %s", r->method ? r->method : "?", path ? path : "?");

@@ -101,7 +101,8 @@ static authc_err jwt_session(authc__ctx *c)
     /* The answer and the new cookie come from the fast path (no JSON tree:
      * jansson may corrupt strings when an allocation fails); the general
      * path for tokens it does not handle and for token rotation. */
-    e = a->refresh_tokens ? AUTHC_ERR_UNSUPPORTED
+    /* (Not when a view wants every claim.) */
+    e = c->session_view || a->refresh_tokens ? AUTHC_ERR_UNSUPPORTED
                           : authc__jwt_refresh(c->ar, a->session_keys[c->secure], a->nsecrets,
                                                &a->session_keys[c->secure][0], tok, strlen(tok),
                                                now, a->max_age, &fresh, uj);
@@ -145,9 +146,11 @@ static authc_err jwt_session(authc__ctx *c)
     }
     authc__buf_addc(&b, '}');
     e = authc__jwt_encode(c->ar, &a->session_keys[c->secure][0], claims, a->max_age, now, &fresh);
-    json_decref(claims);
     if (!e)
         e = authc__session_write(c, fresh, exp);
+    if (!e && c->session_view)
+        c->session_view->claims = json_incref(claims);
+    json_decref(claims);
     if (e)
         return e;
     fire(c, "session", NULL, NULL);
@@ -216,6 +219,8 @@ static authc_err db_session(authc__ctx *c)
                            now / 1000 + a->max_age);
     if (e)
         return e;
+    if (c->session_view)
+        c->session_view->user = u;
     fire(c, "session", u, NULL);
     return reply_body(c, &b);
 }

@@ -87,15 +87,16 @@ static inline authc *tu_instance(const char *first, ...)
     return a;
 }
 
-/* Sends a request; headers as "Name: value" strings, NULL-terminated. */
-static inline authc_response *tu_req(const authc *a, const char *method, const char *url,
-                                     const char *body, const char *h1, ...)
+/* Sends a request from client_addr (NULL: unknown, as an embedding app
+ * that does not say); headers h1, then ap, as "Name: value" strings up to
+ * a NULL. */
+static inline authc_response *tu_vreq(const authc *a, const char *method, const char *url,
+                                      const char *client_addr, const char *body, const char *h1,
+                                      va_list ap)
 {
     authc_header hs[32];
     static char store[32][8192];
     size_t n = 0;
-    va_list ap;
-    va_start(ap, h1);
     for (const char *h = h1; h && n < 32; h = va_arg(ap, const char *)) {
         snprintf(store[n], sizeof store[n], "%s", h);
         char *colon = strchr(store[n], ':');
@@ -104,11 +105,21 @@ static inline authc_response *tu_req(const authc *a, const char *method, const c
         hs[n].value = colon + 1 + (colon[1] == ' ');
         n++;
     }
-    va_end(ap);
     authc_request r = {.method = method, .url = url, .headers = hs, .nheaders = n,
-                       .body = body, .body_len = body ? strlen(body) : 0};
+                       .body = body, .body_len = body ? strlen(body) : 0, .client_addr = client_addr};
     authc_response *res = NULL;
     authc_handle(a, &r, &res);
+    return res;
+}
+
+/* Sends a request; headers as "Name: value" strings, NULL-terminated. */
+static inline authc_response *tu_req(const authc *a, const char *method, const char *url,
+                                     const char *body, const char *h1, ...)
+{
+    va_list ap;
+    va_start(ap, h1);
+    authc_response *res = tu_vreq(a, method, url, NULL, body, h1, ap);
+    va_end(ap);
     return res;
 }
 
