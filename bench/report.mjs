@@ -66,6 +66,7 @@ function stat(cs, conns, server) {
 
 const CASES = [
   ["session-jwt", "GET /auth/session, valid JWT cookie"],
+  ["forward-jwt", "GET /auth/forward (nginx auth_request), valid JWT cookie: forward-auth decisions"],
   ["session-none", "GET /auth/session, no cookie"],
   ["session-large", "GET /auth/session, chunked large JWT (2 cookies)"],
   ["csrf", "GET /auth/csrf"],
@@ -195,6 +196,12 @@ function target(what, value, goal, cmp, fmt) {
   target("session JWT p99 at 64 connections", okS(a) ? a.p99 : NaN, 2, "<", (x) => `${x.toFixed(2)} ms`);
   const a256 = get("session-jwt", "256").a;
   target("session JWT p99 at 256 connections", okS(a256) ? a256.p99 : NaN, 5, "<", (x) => `${x.toFixed(2)} ms`);
+}
+{
+  // Forward-auth decisions: within 10% of GET /auth/session (issue #12).
+  const f = get("forward-jwt").a, s = get("session-jwt").a;
+  target("forward-auth decisions/s vs GET /auth/session", okS(f) && okS(s) ? f.rps / s.rps : NaN, 0.9, ">=", (x) => `${Math.round(x * 100)}%`);
+  target("forward-auth p99 vs GET /auth/session p99", okS(f) && okS(s) ? f.p99 / s.p99 : NaN, 1.1, "<=", (x) => `${x.toFixed(2)}×`);
 }
 for (const cs of ["csrf", "providers", "session-none"]) {
   const { a, n } = get(cs);

@@ -40,7 +40,7 @@ EXTRA_CONNS=${BENCH_EXTRA_CONNS:-16 256}
 IDLE=${BENCH_IDLE:-10000}
 DISTURB=${BENCH_DISTURB:-10}
 SERVERS=${BENCH_SERVERS:-authc authjs authjs-cluster nginx}
-ALL_CASES="session-jwt session-none session-large csrf providers signin db-sqlite db-postgres"
+ALL_CASES="session-jwt forward-jwt session-none session-large csrf providers signin db-sqlite db-postgres"
 CASES=${BENCH_CASES:-$ALL_CASES}
 PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
 NCPU=$(nproc)
@@ -373,9 +373,11 @@ stop_server() {
   [ -n "$SPID" ] || return 0
   stop_pid "$SPID"; forget "$SPID"; SPID=""
 }
+# Extra request headers of the current case (forward-auth's X-Original-URL).
+case_hdr=()
 answer_bytes() {    # answer_bytes URL [COOKIE_FILE]: status line + headers + body
   local hb
-  hb=$(curl -s -o /dev/null -w '%{size_header} %{size_download}' ${2:+-H "Cookie: $(cat "$2")"} "$1")
+  hb=$(curl -s -o /dev/null -w '%{size_header} %{size_download}' ${2:+-H "Cookie: $(cat "$2")"} "${case_hdr[@]+"${case_hdr[@]}"}" "$1")
   echo $(( ${hb% *} + ${hb#* } ))
 }
 # nginx answering a fixed 200 whose whole answer is TOTAL bytes: started
@@ -399,7 +401,7 @@ start_nginx_total() {
 check_answer() {    # check_answer URL COOKIE_FILE EXPECT → 0 if right
   local hdr=() body code
   [ -n "$2" ] && hdr=(-H "Cookie: $(cat "$2")")
-  body=$(curl -s -w '\n%{http_code}' "${hdr[@]}" "$1") || return 1
+  body=$(curl -s -w '\n%{http_code}' "${hdr[@]}" "${case_hdr[@]+"${case_hdr[@]}"}" "$1") || return 1
   code=${body##*$'\n'}
   [ "$code" = 200 ] && [[ "$body" == *"$3"* ]]
 }
@@ -410,7 +412,7 @@ printf 'case\tconns\tserver\trun\trps\tp50_ms\tp99_ms\trequests\terrors\tcpu_us_
 wrk_once() {        # wrk_once CONNS SECONDS URL COOKIE_FILE OUTFILE
   local hdr=()
   [ -n "$4" ] && hdr=(-H "Cookie: $(cat "$4")")
-  taskset -c "$CLIENT_CPU" wrk -t1 -c"$1" -d"$2"s --timeout 5s --latency "${hdr[@]}" "$3" > "$5" 2>&1 || true
+  taskset -c "$CLIENT_CPU" wrk -t1 -c"$1" -d"$2"s --timeout 5s --latency "${hdr[@]}" "${case_hdr[@]+"${case_hdr[@]}"}" "$3" > "$5" 2>&1 || true
 }
 parse_wrk() {       # parse_wrk FILE → "rps p50_ms p99_ms requests errors"
   awk '
@@ -427,8 +429,12 @@ parse_wrk() {       # parse_wrk FILE → "rps p50_ms p99_ms requests errors"
 # run_case CASE CONNS SERVER: start, check, warm up, RUNS timed runs, stop.
 run_case() {
   local cs=$1 conns=$2 server=$3 path cookie="" expect mode url bytes=""
+  case_hdr=()
   case "$cs" in
     session-jwt) path=/auth/session; cookie=$tmp/cookie-jwt; expect='"user"'; mode=jwt ;;
+    # A forward-auth decision as nginx's auth_request asks it: 200, empty body.
+    forward-jwt) path=/auth/forward; cookie=$tmp/cookie-jwt; expect=''; mode=jwt
+      case_hdr=(-H "X-Original-URL: http://app.example.com/docs/page" -H "X-Original-Method: GET") ;;
     session-none) path=/auth/session; expect=null; mode=jwt ;;
     session-large) path=/auth/session; cookie=$tmp/cookie-large; expect='"user"'; mode=jwt ;;
     csrf) path=/auth/csrf; expect=csrfToken; mode=jwt ;;
@@ -445,7 +451,7 @@ run_case() {
     [ -n "$bytes" ] || { log "skip $cs/nginx: authc's answer size unknown"; return 0; }
     start_nginx_total "$bytes" || return 0
     url="http://127.0.0.1:$SPORT/c"
-    expect=""; cookie=""
+    expect=""; cookie=""; case_hdr=()
   else
     start_server "$server" "$mode" || { printf '%s\t%s\t%s\t0\t0\t0\t0\t0\t-1\t0\t0\t0\t0\t0\t0\n' "$cs" "$conns" "$server" >> "$RESULTS"; return 0; }
     url="http://127.0.0.1:$SPORT$path"
@@ -497,8 +503,9 @@ log "cases: $CASES; servers: $SERVERS; $RUNS x ${DURATION}s after ${WARMUP}s war
 for cs in $CASES; do
   for server in authc authjs authjs-cluster nginx; do
     want_server "$server" || continue
-    # No Auth.js SQLite adapter in the pinned peer: authc and nginx only.
-    [ "$cs" = db-sqlite ] && [[ "$server" == authjs* ]] && continue
+    # No Auth.js SQLite adapter in the pinned peer, and no forward-auth in
+    # Auth.js: authc and nginx only.
+    [[ "$cs" == db-sqlite || "$cs" == forward-jwt ]] && [[ "$server" == authjs* ]] && continue
     for conns in $CONNS; do run_case "$cs" "$conns" "$server"; done
     if [ "$cs" = session-jwt ]; then
       for conns in $EXTRA_CONNS; do run_case "$cs" "$conns" "$server"; done

@@ -99,6 +99,7 @@ typedef struct authc_response {
     /* Set when the action did something worth one log line
      * (sign-in, sign-out, error); NULL otherwise. No secrets in it. */
     const char *log_line;
+    const void *info;         /* private: read it with authc_response_info_get */
     authc_arena *arena;       /* owns everything above */
 } authc_response;
 
@@ -219,7 +220,9 @@ void authc_config_free(authc_config *cfg);
  * "store" (shared store URL: memory:, sqlite:PATH, postgres://, redis://;
  * default memory:), "store.migrate" (create its table at authc_new),
  * "trusted_proxies" (addresses/networks whose X-Forwarded-* headers count;
- * default 127.0.0.0/8,::1/128).
+ * default 127.0.0.0/8,::1/128), "forward.rules" (forward-auth rules file,
+ * read at authc_new), "forward.pass_access_token" (bool),
+ * "redirect.allowed_hosts" (host globs a callbackUrl may also name).
  * Copies value. Returns AUTHC_ERR_INVALID with a message in err. */
 authc_err authc_config_set(authc_config *cfg, const char *key,
                            const char *value, char *err, size_t errlen);
@@ -285,6 +288,28 @@ authc_pool authc_route_pool(const authc *a, const char *method, const char *path
  * provider, SMTP, or the database): authc_route_pool() != INLINE. */
 bool authc_may_block(const authc *a, const char *method, const char *path);
 
+/* What an answer was about, for a server's logs and metrics. Every string
+ * is bounded (a route name, a configured provider id, an Auth.js error
+ * type) and never a secret; owned by the response; NULL when unknown. */
+typedef struct authc_response_info {
+    const char *action;   /* route name ("session", "callback", ...) */
+    const char *provider; /* a configured provider's id */
+    const char *user_id;  /* the user signed in or out, when known */
+    const char *event;    /* "signin", "signout" or NULL */
+    const char *result;   /* with event: "success" or the Auth.js error type; else the sign-out kind */
+    const char *client_ip;/* the client after trusted proxies */
+} authc_response_info;
+/* Fills *out for res (all NULL for an out-of-memory answer). */
+void authc_response_info_get(const authc_response *res, authc_response_info *out);
+
+/* Readiness: true when the database adapter (if any) and the shared store
+ * answer within timeout_ms. Otherwise false with the failing check's name
+ * ("database" or "store") in why (whylen bytes). A check still running at
+ * the deadline finishes on its own thread, so a is not freed under it:
+ * call authc_free only after the last caller of this returned plus the
+ * adapter's own timeouts (a server stops probing at shutdown). */
+bool authc_ready(const authc *a, unsigned timeout_ms, char *why, size_t whylen);
+
 /* ------------------------------------------------------------------ */
 /* Server-side helpers for an app's own pages (the seed's auth(),
  * signIn() and signOut()). */
@@ -313,6 +338,29 @@ authc_err authc_sign_in(const authc *a, const authc_request *req,
  * (NULL = the request origin). */
 authc_err authc_sign_out(const authc *a, const authc_request *req,
                          const char *redirect_to, authc_response **out);
+
+/* Sign out everywhere: revokes every session of user_id signed in until
+ * now, on every instance sharing the store (JWT sessions die at their next
+ * read; database rows are deleted when next read). A later sign-in works.
+ * Nothing is returned to free. AUTHC_ERR_ADAPTER when the store failed. */
+authc_err authc_revoke_user(const authc *a, const char *user_id);
+/* A provider's access token for a request's session, refreshed first when
+ * due (AUTHC_REFRESH_TOKENS), as GET <base>/token?provider=ID answers. */
+typedef struct authc_access_token {
+    int status;                /* 200, 401 or 404 */
+    const char *error;         /* NULL, "SessionRequired", "AccountNotLinked", "RefreshTokenError" */
+    const char *access_token;  /* NULL unless status 200 */
+    int64_t expires_at;        /* Unix seconds; 0 when unknown */
+    /* The whole answer: when the tokens were refreshed its Set-Cookie
+     * headers carry the new session cookie; send them to the browser. */
+    authc_response *response;
+} authc_access_token;
+
+/* Works without AUTHC_TOKEN_ENDPOINT. *out (never NULL on AUTHC_OK) and
+ * everything it points to are owned by the caller: authc_access_token_free. */
+authc_err authc_access_token_get(const authc *a, const authc_request *req, const char *provider,
+                                 authc_access_token **out);
+void authc_access_token_free(authc_access_token *t);
 
 /* Random secret for AUTH_SECRET (base64, 32 bytes). Caller frees. */
 char *authc_secret_generate(void);

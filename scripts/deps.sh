@@ -6,7 +6,9 @@ mode=${1:-build}
 build_pkgs=(build-essential cmake pkg-config libh2o-evloop-dev libssl-dev libjansson-dev
   libcjose-dev libcurl4-openssl-dev libsqlite3-dev libpq-dev libhiredis-dev libargon2-dev
   libcbor-dev libfido2-dev libcmocka-dev)
-test_pkgs=(nodejs npm postgresql redis-server sqlite3 chromium fonts-wqy-microhei)
+test_pkgs=(nodejs npm postgresql redis-server sqlite3 chromium fonts-wqy-microhei nginx-light)
+# promtool checks /metrics; man-db + groff check the man pages.
+test_pkgs+=(prometheus man-db groff-base)
 pkgs=("${build_pkgs[@]}")
 [ "$mode" = test ] && pkgs+=("${test_pkgs[@]}")
 missing=()
@@ -22,7 +24,15 @@ if [ ${#missing[@]} -gt 0 ]; then
   echo "authc: installing Debian packages: ${missing[*]}"
   SUDO=; [ "$(id -u)" -ne 0 ] && SUDO=sudo
   $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+  # Packages with a service (prometheus, nginx-light) must not start it here: a
+  # policy-rc.d that says "no" while installing, unless one exists already.
+  guard=; if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null
+    $SUDO chmod 755 /usr/sbin/policy-rc.d; guard=1
+  fi
+  rc=0; DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null || rc=$?
+  [ -n "$guard" ] && $SUDO rm -f /usr/sbin/policy-rc.d
+  [ $rc -eq 0 ] || exit $rc
 fi
 if [ "$mode" = test ]; then
   here=$(cd "$(dirname "$0")/.." && pwd)

@@ -8,23 +8,8 @@ if [ ! -x "$bin" ] || [ ! -x build/authc ]; then
   echo "authc: $bin or build/authc is missing; run \`make build\` first" >&2
   exit 1
 fi
-dev=.authc-dev
-mkdir -p "$dev"
-chmod 700 "$dev"
-# Same files as scripts/run-dev.sh creates, so both apps share sign-ins.
-if [ ! -s "$dev/secret" ]; then
-  build/authc secret > "$dev/secret"
-  chmod 600 "$dev/secret"
-fi
-if [ ! -s "$dev/users" ]; then
-  hash=$(printf 'demo' | build/authc hash-password)
-  echo "1:demo:$hash:demo@example.com:Demo User" > "$dev/users"
-fi
-export AUTH_SECRET="$(cat "$dev/secret")"
-export AUTH_TRUST_HOST=true
-export AUTHC_USERS_FILE="$dev/users"
-export AUTHC_DATABASE="${AUTHC_DATABASE:-sqlite:$dev/authc.db}"
-export AUTHC_SESSION_STRATEGY="${AUTHC_SESSION_STRATEGY:-jwt}"
+# Same files and settings as scripts/run-dev.sh, so both apps share sign-ins.
+. scripts/dev-env.sh
 listen="${AUTHC_APP_LISTEN:-127.0.0.1:3001}"
 cat <<MSG
 authc C app (dev) → http://$listen/

@@ -7,7 +7,10 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "cli_forward.h"
 #include "serve.h"
+
+int cli_sessions(int argc, char **argv);
 
 static void usage(FILE *f)
 {
@@ -21,6 +24,8 @@ static void usage(FILE *f)
             "  migrate          create or update the schema of AUTHC_DATABASE\n"
             "  hash-password    read a password on stdin, print its argon2id hash\n"
             "  bans list|delete KEY   credentials-regulation bans in the shared store\n"
+            "  sessions revoke --user ID   end every session of a user on every instance\n"
+            "  forward check URL  which AUTHC_FORWARD_RULES rule decides URL, and why\n"
             "  version          print the version\n\n"
             "options (serve, check, migrate):\n"
             "  --listen HOST:PORT   address to listen on (default 127.0.0.1:3000, env AUTHC_LISTEN)\n"
@@ -98,6 +103,10 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "hash-password"))
         return cmd_hash_password();
     if (!strcmp(cmd, "bans")) { extern int cli_bans(int, char **); return cli_bans(argc, argv); }
+    if (!strcmp(cmd, "sessions"))
+        return cli_sessions(argc, argv); /* cli_sessions.c */
+    if (!strcmp(cmd, "forward"))
+        return cli_forward(argc - 2, argv + 2);
     if (strcmp(cmd, "serve") && strcmp(cmd, "check") && strcmp(cmd, "migrate")) {
         fprintf(stderr, "authc: unknown command \"%s\"\n\n", cmd);
         usage(stderr);
@@ -132,6 +141,10 @@ int main(int argc, char **argv)
     }
     char err[512];
     if (!settings_load(&s)) {
+        settings_free(&s);
+        return 1;
+    }
+    if (!settings_log_format(&s)) {
         settings_free(&s);
         return 1;
     }
@@ -228,6 +241,9 @@ int main(int argc, char **argv)
             fprintf(stderr, "authc: AUTHC_CONNECTION_MEMORY is ignored (removed with libmicrohttpd)\n");
         so.listen = s.listen;
         so.static_dir = s.static_dir;
+        so.metrics_listen = settings_get(&s, "AUTHC_METRICS_LISTEN");
+        if (so.metrics_listen && !*so.metrics_listen)
+            so.metrics_listen = NULL;
         if (!rc)
             rc = serve_run(&rt, &so);
     }

@@ -183,12 +183,12 @@ static void loop_dispose(serve_loop *l)
     l->accept.ssl_ctx = NULL;
 }
 
-static void setup_loop(serve_server *sv, serve_loop *l, SSL_CTX *ssl)
+static void setup_loop(serve_server *sv, serve_loop *l, SSL_CTX *ssl, h2o_globalconf_t *config)
 {
     l->sv = sv;
-    h2o_context_init(&l->ctx, h2o_evloop_create(), &sv->config);
+    h2o_context_init(&l->ctx, h2o_evloop_create(), config);
     l->accept.ctx = &l->ctx;
-    l->accept.hosts = sv->config.hosts;
+    l->accept.hosts = config->hosts;
     l->accept.ssl_ctx = ssl;
     if (ssl)
         SSL_CTX_up_ref(ssl);
@@ -197,17 +197,41 @@ static void setup_loop(serve_server *sv, serve_loop *l, SSL_CTX *ssl)
     h2o_multithread_register_receiver(l->ctx.queue, &l->control, on_control);
 }
 
-static void setup_config(serve_server *sv)
+static void setup_config(serve_server *sv, h2o_globalconf_t *config, int (*on_req)(h2o_handler_t *, h2o_req_t *))
 {
-    h2o_config_init(&sv->config);
-    sv->config.server_name = h2o_iovec_init("", 0); /* no Server header */
-    sv->config.max_request_entity_size = SERVE_MAX_BODY; /* 413 on the Content-Length alone */
-    sv->config.http1.req_timeout = (uint64_t)sv->o.idle_timeout * 1000;
-    sv->config.http1.upgrade_to_http2 = 0;
-    h2o_hostconf_t *host = h2o_config_register_host(&sv->config, h2o_iovec_init(H2O_STRLIT("default")), 65535);
+    h2o_config_init(config);
+    config->server_name = h2o_iovec_init("", 0); /* no Server header */
+    config->max_request_entity_size = SERVE_MAX_BODY; /* 413 on the Content-Length alone */
+    config->http1.req_timeout = (uint64_t)sv->o.idle_timeout * 1000;
+    config->http1.upgrade_to_http2 = 0;
+    h2o_hostconf_t *host = h2o_config_register_host(config, h2o_iovec_init(H2O_STRLIT("default")), 65535);
     h2o_pathconf_t *pc = h2o_config_register_path(host, "/", 0);
     h2o_handler_t *h = h2o_create_handler(pc, sizeof *h);
-    h->on_req = serve__on_req;
+    h->on_req = on_req;
+}
+
+/* AUTHC_METRICS_LISTEN: one more loop, plain HTTP, its own handler; it
+ * keeps answering (/readyz 503) while the main loops drain. */
+static bool open_metrics(serve_server *sv)
+{
+    char err[512];
+    struct sockaddr_in sa;
+    if (!sv->o.metrics_listen)
+        return true;
+    if (!parse_listen(sv->o.metrics_listen, &sa, err, sizeof err)) {
+        fprintf(stderr, "authc: AUTHC_METRICS_LISTEN: %s\n", err);
+        return false;
+    }
+    if (!(sv->mloop = calloc(1, sizeof *sv->mloop))) {
+        fprintf(stderr, "authc: out of memory\n");
+        return false;
+    }
+    if ((sv->mloop->listen_fd = open_listener(&sa, false)) < 0) {
+        fprintf(stderr, "authc: cannot listen on %s (AUTHC_METRICS_LISTEN): %s\n", sv->o.metrics_listen,
+                strerror(errno));
+        return false;
+    }
+    return true;
 }
 
 /* Raises the descriptor limit to its hard limit and keeps the connection
@@ -283,18 +307,27 @@ static int run(serve_server *sv, SSL_CTX *ssl, sigset_t *set)
             return 1;
         }
     for (size_t i = 0; i < sv->nloops; i++)
-        setup_loop(sv, &sv->loops[i], ssl);
+        setup_loop(sv, &sv->loops[i], ssl, &sv->config);
     size_t started = 0;
     for (; started < sv->nloops; started++)
         if (pthread_create(&sv->loops[started].tid, NULL, loop_main, &sv->loops[started]))
             break;
+    bool mstarted = false;
+    if (sv->mloop) {
+        setup_loop(sv, sv->mloop, NULL, &sv->mconfig);
+        mstarted = pthread_create(&sv->mloop->tid, NULL, loop_main, sv->mloop) == 0;
+    }
     char msg[600];
     snprintf(msg, sizeof msg, "authc %s listening on %s://%s%s (%zu event loop%s, up to %zu connections)%s%s",
              AUTHC_VERSION, ssl ? "https" : "http", sv->o.listen, authc_base_path(sv->rt->auth), started,
              started == 1 ? "" : "s", sv->max_conns, sv->o.static_dir ? ", static files from " : "",
              sv->o.static_dir ? sv->o.static_dir : "");
     prog_log(NULL, "info", msg);
-    int sig = started ? 0 : SIGTERM;
+    if (mstarted) {
+        snprintf(msg, sizeof msg, "metrics and health on http://%s (/metrics, /livez, /readyz)", sv->o.metrics_listen);
+        prog_log(NULL, "info", msg);
+    }
+    int sig = started && (mstarted || !sv->mloop) ? 0 : SIGTERM;
     while (!sig || sig == SIGHUP) {
         if (sig == SIGHUP)
             reload_tls(sv);
@@ -302,12 +335,20 @@ static int run(serve_server *sv, SSL_CTX *ssl, sigset_t *set)
     }
     snprintf(msg, sizeof msg, "received %s, finishing requests in flight", sig == SIGTERM ? "SIGTERM" : "SIGINT");
     prog_log(NULL, "info", msg);
+    atomic_store(&sv->draining, true); /* /readyz: 503 from now on */
     for (size_t i = 0; i < started; i++)
         send_control(&sv->loops[i], NULL);
     for (size_t i = 0; i < started; i++)
         pthread_join(sv->loops[i].tid, NULL);
     for (size_t i = 0; i < 4; i++)
         serve__pool_stop(&sv->pools[i]);
+    if (mstarted) {
+        send_control(sv->mloop, NULL);
+        pthread_join(sv->mloop->tid, NULL);
+        loop_dispose(sv->mloop);
+        if (sv->mloop->clean)
+            h2o_config_dispose(&sv->mconfig);
+    }
     bool clean = started == sv->nloops;
     for (size_t i = 0; i < started; i++) {
         loop_dispose(&sv->loops[i]);
@@ -370,12 +411,16 @@ int serve_run(const runtime *rt, const serve_opts *o)
         fprintf(stderr, "authc: cannot listen on %s: %s (is the port in use?)\n", o->listen, strerror(errno));
         goto out;
     }
+    if (!open_metrics(sv))
+        goto out;
     /* Signals are taken by sigwait in this thread: block them in all. */
     sigset_t set;
     serve_signals(&set);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
-    setup_config(sv);
+    setup_config(sv, &sv->config, serve__on_req);
+    if (sv->mloop)
+        setup_config(sv, &sv->mconfig, serve__on_metrics_req);
     rc = run(sv, ssl, &set);
 out:
     if (ssl)
@@ -384,6 +429,9 @@ out:
         for (size_t i = 0; i < sv->nloops; i++)
             if (sv->loops[i].listen_fd >= 0 && !sv->loops[i].listener)
                 close(sv->loops[i].listen_fd);
+    if (rc && sv->mloop && sv->mloop->listen_fd > 0 && !sv->mloop->listener)
+        close(sv->mloop->listen_fd);
+    free(sv->mloop);
     serve__ipcap_free(sv);
     free(sv->loops);
     free(sv);

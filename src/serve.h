@@ -23,6 +23,7 @@ typedef struct serve_opts {
     unsigned body_timeout;       /* s from the end of the headers to the end of the body */
     size_t max_connections;      /* above it new connections are refused */
     size_t max_per_ip;           /* 0 = no per-address cap */
+    const char *metrics_listen;  /* AUTHC_METRICS_LISTEN HOST:PORT; NULL = off */
 } serve_opts;
 
 /* Blocks SIGINT, SIGTERM and SIGHUP in the calling thread (and threads it

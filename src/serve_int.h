@@ -55,6 +55,11 @@ typedef struct serve_job {
 typedef struct serve_reqref {
     serve_conn *conn;
     serve_job *job;
+    /* For the request's log line and metrics (serve_obs.c); strings live
+     * in the request's pool. */
+    h2o_req_t *req;
+    uint64_t t0_ns;
+    const char *request_id, *method, *path, *action, *provider, *user_id, *client_ip;
 } serve_reqref;
 
 typedef struct serve_pool {
@@ -104,12 +109,16 @@ struct serve_server {
     atomic_size_t nconns;
     size_t max_conns;
     struct serve_ipcap *ipcap;        /* NULL: no per-address cap */
+    /* AUTHC_METRICS_LISTEN: its own loop and handler (serve_obs.c). */
+    h2o_globalconf_t mconfig;
+    serve_loop *mloop;                /* NULL: off */
+    atomic_bool draining;             /* a graceful shutdown began: /readyz 503 */
 };
 
 /* serve_req.c: the h2o handler for every request. */
 int serve__on_req(h2o_handler_t *self, h2o_req_t *req);
 /* Sends a library answer; res then belongs to req's pool. */
-void serve__respond(h2o_req_t *req, authc_response *res);
+void serve__respond(h2o_req_t *req, serve_reqref *ref, authc_response *res);
 /* Receiver callback: answers of finished jobs on the owning loop. */
 void serve__on_answers(h2o_multithread_receiver_t *rx, h2o_linklist_t *messages);
 
@@ -139,6 +148,17 @@ void serve__cut(serve_conn *c);
 serve_conn *serve__conn_of(h2o_req_t *req);
 bool serve__ipcap_init(serve_server *sv);
 void serve__ipcap_free(serve_server *sv);
+
+/* serve_obs.c: per-request logs (AUTHC_LOG_FORMAT), X-Request-Id and
+ * metrics; the metrics listener's handler. */
+/* At a request's start: request id (echoed), timer, in-flight gauge. */
+void serve__obs_start(h2o_req_t *req, serve_reqref *ref, const serve_conn *c);
+/* A library answer: keeps what the log line needs, logs its auth event. */
+void serve__obs_answer(h2o_req_t *req, serve_reqref *ref, const authc_response *res);
+/* The request is over (from its pool's dispose): metrics and log line. */
+void serve__obs_done(serve_reqref *ref);
+/* The handler of /metrics, /livez and /readyz. */
+int serve__on_metrics_req(h2o_handler_t *self, h2o_req_t *req);
 
 /* Minimal error answers (plain JSON string bodies, as before). */
 void serve__send_error(h2o_req_t *req, int status, const char *body, bool close);

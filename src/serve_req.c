@@ -63,7 +63,7 @@ static void free_response(void *p)
     authc_response_free(*(authc_response **)p);
 }
 
-void serve__respond(h2o_req_t *req, authc_response *res)
+void serve__respond(h2o_req_t *req, serve_reqref *ref, authc_response *res)
 {
     if (!res) {
         serve__send_error(req, 500, "\"Internal error.\"", false);
@@ -74,11 +74,8 @@ void serve__respond(h2o_req_t *req, authc_response *res)
     authc_response **hold = h2o_mem_alloc_shared(&req->pool, sizeof *hold, free_response);
     *hold = res;
     serve_conn *c = serve__conn_of(req);
-    if (res->log_line) {
-        char line[1200];
-        snprintf(line, sizeof line, "%s client=%s", res->log_line, c ? c->addr : "-");
-        prog_log(NULL, "info", line);
-    }
+    if (ref)
+        serve__obs_answer(req, ref, res);
     if (c && c->loop->stopping)
         req->http1_is_persistent = 0;
     req->res.status = res->status;
@@ -178,6 +175,7 @@ static void request_fill(const h2o_req_t *req, char *mem, size_t nh, const serve
 static void on_req_gone(void *p)
 {
     serve_reqref *ref = p;
+    serve__obs_done(ref);
     if (ref->conn)
         ref->conn->busy = false;
     if (ref->job) {
@@ -215,7 +213,7 @@ void serve__on_answers(h2o_multithread_receiver_t *rx, h2o_linklist_t *messages)
         h2o_linklist_unlink(&j->msg.link);
         if (j->req) {
             j->ref->job = NULL;
-            serve__respond(j->req, j->res);
+            serve__respond(j->req, j->ref, j->res);
         } else {
             authc_response_free(j->res);
         }
@@ -230,8 +228,9 @@ int serve__on_req(h2o_handler_t *self, h2o_req_t *req)
     serve_server *sv = l->sv;
     serve_conn *c = serve__conn_of(req);
     serve_reqref *ref = h2o_mem_alloc_shared(&req->pool, sizeof *ref, on_req_gone);
+    memset(ref, 0, sizeof *ref);
     ref->conn = c;
-    ref->job = NULL;
+    serve__obs_start(req, ref, c);
     if (c)
         c->busy = true;
     /* A body arrived: exactly one Content-Length or Transfer-Encoding. */
@@ -262,6 +261,7 @@ int serve__on_req(h2o_handler_t *self, h2o_req_t *req)
     memcpy(target, path.base, path.len);
     target[path.len] = '\0';
     if (!authc_handles_path(a, target)) {
+        ref->action = sv->o.static_dir ? "static" : "other";
         if (sv->o.static_dir)
             serve__static(sv, req, target, path.len);
         else
@@ -283,6 +283,6 @@ int serve__on_req(h2o_handler_t *self, h2o_req_t *req)
     request_fill(req, mem, nh, c, &r);
     authc_response *res = NULL;
     authc_handle(a, &r, &res);
-    serve__respond(req, res);
+    serve__respond(req, ref, res);
     return 0;
 }

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "authc/log.h"
 #include "settings.h"
 
 #define ERR_LEN 16384
@@ -64,4 +65,15 @@ bool runtime_build(const settings *s, runtime *rt, bool migrate)
     }
     free(err);
     return rt->auth != NULL;
+}
+
+bool settings_log_format(const settings *s)
+{
+    const char *f = settings_get(s, "AUTHC_LOG_FORMAT");
+    if (f && *f && strcmp(f, "text") && strcmp(f, "json")) {
+        fprintf(stderr, "authc: AUTHC_LOG_FORMAT must be text or json (got \"%.32s\")\n", f);
+        return false;
+    }
+    authc_log_set_json(f && !strcmp(f, "json"));
+    return true;
 }

@@ -29,6 +29,9 @@ static inline const char *settings_get(const settings *s, const char *name)
     return authc_settings_get(s->src, name);
 }
 void settings_free(settings *s);
+/* Applies AUTHC_LOG_FORMAT (text or json) to the process's log. False with
+ * the reason on stderr for another value. */
+bool settings_log_format(const settings *s);
 
 /* Everything built from settings for a running instance. */
 typedef struct runtime {

@@ -29,6 +29,15 @@ size_t authc_log_format(char *out, size_t cap, bool json, const char *level, con
 /* Longest line authc_log_format produces with the default buffer. */
 #define AUTHC_LOG_LINE_MAX 4096
 
+/* The format of the process's stderr log (authc_log_stderr and
+ * authc_log_write): text by default; set once at start-up
+ * (AUTHC_LOG_FORMAT=json). */
+void authc_log_set_json(bool json);
+bool authc_log_is_json(void);
+/* Formats one line and writes it to stderr in one write(2), so lines of
+ * concurrent threads never interleave. */
+void authc_log_write(const char *level, const char *msg, const authc_log_field *fields, size_t nfields);
+
 #ifdef __cplusplus
 }
 #endif

@@ -66,6 +66,8 @@ typedef struct authc_oauth_provider {
     /* OIDC: take the profile from the userinfo endpoint instead of the
      * ID token (Auth.js idToken:false); its sub must match. */
     bool profile_from_userinfo;
+    /* RP-initiated logout at sign-out (AUTH_<ID>_FEDERATED_SIGNOUT). */
+    bool federated_signout;
     bool allow_dangerous_email_account_linking;
     const char *brand_color;   /* button colour, e.g. "#24292f" */
     const char *ca_file;       /* PEM CA bundle for a private IdP */

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "abuse/abuse_int.h"
+#include "metrics/metrics_int.h"
 #include "util/util_int.h"
 
 /* The readable part of a key: printable ASCII except space and '%' kept,
@@ -53,6 +54,7 @@ authc_err authc__throttle_hit(authc_store *st, const char *bucket, const char *k
     authc_err e = authc__store_incr(st, k, 1, window_s * 1000, &n);
     if (e)
         return e;
+    authc__metric_inc(AUTHC__M_RATELIMIT, bucket, n > limit ? "limited" : "allowed", NULL);
     if (n > limit) {
         *allowed = false;
         if (retry_after_s)

@@ -6,18 +6,14 @@
 #include <time.h>
 
 #include "authc/adapter.h"
+#include "authc/log.h"
 #include "env_int.h"
 #include "util/parse_int.h"
 
 void authc_log_stderr(void *ud, const char *level, const char *msg)
 {
     (void)ud;
-    char ts[32];
-    time_t t = time(NULL);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    fprintf(stderr, "%s %-5s %s\n", ts, level, msg);
+    authc_log_write(level, msg, NULL, 0); /* escaped centrally (authc/log.h) */
 }
 
 const char *authc__env_get(const authc__env *e, const char *name)
@@ -66,6 +62,10 @@ static const struct { const char *env, *key; } MAP[] = {
     {"AUTHC_SESSION_STRATEGY", "session.strategy"},
     {"AUTHC_SESSION_MAX_AGE", "session.max_age"},
     {"AUTHC_SESSION_UPDATE_AGE", "session.update_age"},
+    {"AUTHC_REFRESH_TOKENS", "refresh_tokens"},
+    {"AUTHC_REFRESH_BEFORE", "refresh_before"},
+    {"AUTHC_TOKEN_ENDPOINT", "token_endpoint"},
+    {"AUTHC_FEDERATED_SIGNOUT", "federated_signout"},
     {"AUTHC_USE_SECURE_COOKIES", "use_secure_cookies"},
     {"AUTHC_COOKIE_DOMAIN", "cookie.domain"},
     {"AUTHC_PAGES_SIGNIN", "pages.signIn"},
@@ -83,6 +83,9 @@ static const struct { const char *env, *key; } MAP[] = {
     {"AUTHC_REGULATION_MAX_FAILURES", "regulation.max_failures"},
     {"AUTHC_REGULATION_FIND_TIME", "regulation.find_time"},
     {"AUTHC_REGULATION_BAN_TIME", "regulation.ban_time"},
+    {"AUTHC_FORWARD_RULES", "forward.rules"},
+    {"AUTHC_FORWARD_PASS_ACCESS_TOKEN", "forward.pass_access_token"},
+    {"AUTHC_REDIRECT_ALLOWED_HOSTS", "redirect.allowed_hosts"},
 };
 
 /* Secrets in Auth.js core order [AUTH_SECRET_3, _2, _1, AUTH_SECRET]: the

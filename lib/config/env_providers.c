@@ -109,16 +109,17 @@ static int extras(authc__env *e, const char *eid, authc_oauth_provider *p, const
         else
             authc__env_problem(e, "AUTHC_%s_TOKEN_AUTH must be client_secret_basic, client_secret_post or none", eid);
     }
-    struct { const char *suffix; bool *dst; } flags[] = {
-        {"_ALLOW_DANGEROUS_EMAIL_ACCOUNT_LINKING", &p->allow_dangerous_email_account_linking},
-        {"_ALLOW_HTTP", &p->allow_http},
-        {"_PROFILE_FROM_USERINFO", &p->profile_from_userinfo},
+    struct { const char *prefix, *suffix; bool *dst; } flags[] = {
+        {"AUTHC_", "_ALLOW_DANGEROUS_EMAIL_ACCOUNT_LINKING", &p->allow_dangerous_email_account_linking},
+        {"AUTHC_", "_ALLOW_HTTP", &p->allow_http},
+        {"AUTHC_", "_PROFILE_FROM_USERINFO", &p->profile_from_userinfo},
+        {"AUTH_", "_FEDERATED_SIGNOUT", &p->federated_signout}, /* lifecycle.md's name */
     };
     for (size_t i = 0; i < sizeof flags / sizeof *flags; i++) {
-        const char *v = X(flags[i].suffix);
+        const char *v = get(e, flags[i].prefix, eid, flags[i].suffix);
         int b = v ? authc__env_bool(v) : 0;
         if (b < 0)
-            authc__env_problem(e, "AUTHC_%s%s must be true or false", eid, flags[i].suffix);
+            authc__env_problem(e, "%s%s%s must be true or false", flags[i].prefix, eid, flags[i].suffix);
         else
             *flags[i].dst = b == 1;
     }

@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "core/core_int.h"
+#include "lifecycle/revoke_int.h"
 #include "store/store_int.h"
 #include "util/parse_int.h"
 
@@ -33,6 +34,7 @@ authc_config *authc_config_new(void)
     a->strategy_set = -1;
     a->max_age = 2592000;
     a->update_age = 86400;
+    a->refresh_before = 60;
     a->secure_cookies = -1;
     a->regulation = (authc__regulation)AUTHC__REGULATION_DEFAULT;
     a->base_path = strdup("/auth");
@@ -102,9 +104,12 @@ static void free_instance(struct authc *a)
         authc__wipe(a->challenge_keys, sizeof(authc__jwe_key) * a->nsecrets);
         free(a->challenge_keys);
     }
+    authc__revoker_free(a->revoker);
     authc__store_close(a->store);
     free(a->store_url);
     free(a->allowed_hosts);
+    authc__forward_free(a);
+    free(a->redirect_hosts);
 }
 
 void authc_config_free(authc_config *cfg)
@@ -217,6 +222,22 @@ authc_err authc_config_set(authc_config *cfg, const char *key, const char *value
             BAD("session update age must be a number of seconds");
         return AUTHC_OK;
     }
+    struct { const char *key; bool *dst; } flags[] = {
+        {"refresh_tokens", &a->refresh_tokens},
+        {"token_endpoint", &a->token_endpoint},
+        {"federated_signout", &a->federated_signout},
+    };
+    for (size_t i = 0; i < sizeof flags / sizeof *flags; i++)
+        if (!strcmp(key, flags[i].key)) {
+            if (authc__parse_bool(value, flags[i].dst))
+                BAD("%s must be one of " AUTHC__BOOL_WORDS, key);
+            return AUTHC_OK;
+        }
+    if (!strcmp(key, "refresh_before")) {
+        if (authc__parse_seconds(value, 0, 86400, &a->refresh_before))
+            BAD("refresh_before must be a number of seconds up to a day");
+        return AUTHC_OK;
+    }
     if (!strcmp(key, "use_secure_cookies")) {
         bool b;
         if (authc__parse_bool(value, &b))
@@ -257,6 +278,10 @@ authc_err authc_config_set(authc_config *cfg, const char *key, const char *value
         a->trusted_set = true;
         return AUTHC_OK;
     }
+    if (!strncmp(key, "forward.", 8))
+        return authc__forward_config_set(a, key, value, err, errlen);
+    if (!strcmp(key, "redirect.allowed_hosts"))
+        return authc__redirect_hosts_set(a, value, err, errlen);
     struct { const char *k; char **dst; } pages[] = {
         {"pages.signIn", &a->pages_signin}, {"pages.signOut", &a->pages_signout},
         {"pages.error", &a->pages_error}, {"pages.verifyRequest", &a->pages_verify},
@@ -301,6 +326,8 @@ static void open_store(authc *a, authc__problems *pr)
         authc__problem(pr, "AUTHC_STORE", "%s", err);
         return;
     }
+    if (!(a->revoker = authc__revoker_new(a->store, a->max_age * 1000)))
+        authc__problem(pr, NULL, "out of memory");
     if (a->store_migrate) {
         authc_err e = authc__store_migrate(a->store);
         if (e)
@@ -419,6 +446,7 @@ authc *authc_new(authc_config *cfg, char *err, size_t errlen)
     }
     authc__hosts_check(a, &pr);
     open_store(a, &pr);
+    authc__forward_init(a, &pr);
     if (authc__problems_count(&pr)) {
         authc__problems_render(&pr, err, errlen);
         authc__problems_clear(&pr);

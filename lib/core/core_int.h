@@ -45,6 +45,8 @@ struct authc {
     char *store_url;
     bool store_migrate;
     struct authc_store *store;
+    /* Revocation marks over store (lib/lifecycle/revoke_int.h): owned. */
+    struct authc__revoker *revoker;
     /* AUTHC_TRUSTED_PROXIES: whose X-Forwarded-* headers count. */
     authc__cidrs trusted;
     bool trusted_set;
@@ -52,6 +54,18 @@ struct authc {
     authc__regulation regulation;
     /* AUTHC_ALLOWED_HOSTS (hosts.c): host[:port] list or NULL; owned. */
     char *allowed_hosts;
+    /* Forward-auth (forward.c): AUTHC_FORWARD_RULES, loaded by authc_new. */
+    char *forward_rules_file;
+    struct authc__rules *forward_rules;
+    bool forward_pass_access_token;
+    /* AUTHC_REDIRECT_ALLOWED_HOSTS: comma list of host globs a callbackUrl
+     * may name besides the origin (redirects.c). */
+    char *redirect_hosts;
+    /* Provider tokens with the session (lib/core/session_tokens.c). */
+    bool refresh_tokens;        /* AUTHC_REFRESH_TOKENS */
+    int64_t refresh_before;     /* AUTHC_REFRESH_BEFORE, seconds */
+    bool token_endpoint;        /* AUTHC_TOKEN_ENDPOINT: GET <base>/token */
+    bool federated_signout;     /* AUTHC_FEDERATED_SIGNOUT: every OIDC provider */
     authc_callbacks cb;
     authc_log_fn log;
     void *log_ud;
@@ -79,6 +93,14 @@ typedef struct authc__cookie_list {
     size_t n, cap;
 } authc__cookie_list;
 
+/* The session a read found (session.c fills it for forward.c when
+ * c->session_view is set). */
+typedef struct authc__session_view {
+    const authc_user *user;  /* NULL: no valid session; arena-owned */
+    json_t *claims;          /* JWT: every claim (a reference the reader of
+                              * the view json_decrefs); NULL for database */
+} authc__session_view;
+
 /* Per-request context: parsed once, read by every action. */
 struct authc__ctx {
     const authc *a;
@@ -97,7 +119,9 @@ struct authc__ctx {
     const char *action;         /* the route's name */
     const authc__route *route;  /* NULL until routed */
     bool route_owned;           /* a provider type's route */
+    bool sub_callback;          /* <name>/callback/<id> (AUTHC__R_SUB_CALLBACK) */
     const char *provider_id;    /* NULL when none */
+    const char *subpath;        /* second segment of an AUTHC__R_SUBPATH route */
     const authc__provider *provider;
     authc__map query, cookies, body;
     json_t *body_json;          /* JSON body object or NULL (owned; freed at end) */
@@ -120,7 +144,15 @@ struct authc__ctx {
     const char *log_line;
     /* Set by authc__login: the user the session now belongs to. */
     const authc_user *login_user;
+    /* Set by forward.c around its /session read: receives the session. */
+    authc__session_view *session_view;
+    /* The auth event of this request (events.c), for logs and metrics. */
+    const char *ev_kind, *ev_result, *ev_user;
 };
+
+/* ---- events.c (the event calls are in provider_api.h) ---- */
+/* Records what the answer was about in c->res (authc_response_info_get). */
+void authc__response_info_set(authc__ctx *c);
 
 /* ---- errors.c ---- */
 /* True for the Auth.js SignInError kinds (go to the sign-in page). */
@@ -153,6 +185,47 @@ bool authc__callback_url_acceptable(const char *url);
 
 /* ---- session.c ---- */
 authc_err authc__action_session(authc__ctx *c);
+/* ---- session_revoke.c (revocation of sessions, lifecycle.md §3) ---- */
+/* Adds authc's own "authc" claim to the claims of a session being issued
+ * (random sid, sign-in time, provider, the OIDC provider's sid/sub). */
+authc_err authc__session_claim_add(authc__ctx *c, json_t *claims, const authc_account *account);
+/* Is a decoded JWT session (or a database session of user_id, last
+ * extended at touched_ms; claims NULL) still valid? Anything but
+ * AUTHC__SESS_VALID is no session; UNKNOWN (the store failed, logged naming
+ * it) keeps the cookie for when the store is back, as an adapter outage does. */
+typedef enum {
+    AUTHC__SESS_VALID, AUTHC__SESS_REVOKED, AUTHC__SESS_UNKNOWN,
+    AUTHC__SESS_NOMEM /* out of memory: answer an error, change nothing */
+} authc__sess_state;
+authc__sess_state authc__session_state(authc__ctx *c, json_t *claims, const char *user_id,
+                                       int64_t touched_ms);
+/* Revokes the JWT session described by claims (sign-out: copies die). */
+void authc__session_revoke_claims(authc__ctx *c, json_t *claims);
+/* Database sessions: records which user a provider sid belongs to. */
+void authc__session_note_provider(authc__ctx *c, const authc_account *account, const char *user_id);
+/* POST <base>/sessions/revoke. */
+authc_err authc__action_sessions(authc__ctx *c);
+/* session_tokens.c: GET <base>/token?provider=ID (AUTHC_TOKEN_ENDPOINT). */
+authc_err authc__action_token(authc__ctx *c);
+/* session_tokens.c: adds the provider's tokens to new JWT claims (when
+ * AUTHC_REFRESH_TOKENS, or the id_token for federated sign-out). */
+authc_err authc__tokens_claims(authc__ctx *c, const authc_account *acct, json_t *claims);
+/* session_tokens.c: refreshes the claims' tokens when due. *changed: the
+ * claims must be re-encoded; *error "RefreshTokenError" or NULL (borrowed
+ * from the claims or static). A store failure is logged, never sent on. */
+authc_err authc__tokens_rotate(authc__ctx *c, json_t *claims, bool *changed, const char **error);
+/* session_tokens.c: RP-initiated logout is on for p; *es (may be NULL)
+ * receives the provider's endpoint. */
+bool authc__federated_on(authc__ctx *c, const authc__provider *p, authc__end_session *es);
+/* signout_federated.c: on POST /signout of a JWT session whose provider has
+ * federated sign-out: *url = its end_session URL (arena), state cookie set;
+ * else *url = NULL. */
+authc_err authc__signout_federated(authc__ctx *c, json_t *claims, const char **url);
+/* signout_federated.c: GET <base>/signout/callback/<ID>. */
+authc_err authc__signout_callback(authc__ctx *c);
+/* router.c: answers a request the app made itself (no CSRF check, routes
+ * that need a setting for HTTP work). *out owned by the caller. */
+authc_err authc__handle_internal(const authc *a, const authc_request *req, authc_response **out);
 /* ---- actions ---- */
 authc_err authc__action_providers(authc__ctx *c);
 authc_err authc__action_csrf(authc__ctx *c);
@@ -162,6 +235,19 @@ authc_err authc__action_callback(authc__ctx *c);
 authc_err authc__action_signout(authc__ctx *c);
 authc_err authc__action_error_page(authc__ctx *c);
 authc_err authc__action_verify_request(authc__ctx *c);
+authc_err authc__action_forward(authc__ctx *c);
+
+/* ---- forward.c: forward-auth settings ---- */
+/* Sets a "forward.*" key (rules, pass_access_token). */
+authc_err authc__forward_config_set(struct authc *a, const char *key, const char *value,
+                                    char *err, size_t errlen);
+/* At authc_new: loads and checks AUTHC_FORWARD_RULES (a problem names the
+ * line and the reason). */
+void authc__forward_init(struct authc *a, authc__problems *pr);
+void authc__forward_free(struct authc *a);
+/* ---- redirects.c ---- */
+/* Sets AUTHC_REDIRECT_ALLOWED_HOSTS (comma list of host globs). */
+authc_err authc__redirect_hosts_set(struct authc *a, const char *value, char *err, size_t errlen);
 
 /* ---- routes.c ---- */
 /* The core row named name[0..len), else a row some configured provider's

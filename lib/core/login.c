@@ -26,6 +26,7 @@ static authc_err adapter_fail(authc__ctx *c, authc_err e, const char *what)
 {
     if (e == AUTHC_ERR_NOMEM)
         return e;
+    authc__adapter_error(c->a, what);
     return authc__fail(c, AUTHC_ERR_ADAPTER, "AdapterError: %s failed in the %s adapter (%s)", what,
                        c->a->adapter->ops->name, authc_strerror(e));
 }
@@ -249,6 +250,7 @@ authc_err authc__login(authc__ctx *c, const authc_user *profile, authc_account *
     if (e)
         return e;
     c->login_user = user;
+    authc__event_signin(c, "success", user->id);
     fire(c, "signIn", user);
     c->log_line = authc_arena_printf(c->ar, "signIn provider=%s user=%s%s", account->provider,
                                      user->id ? user->id : "-", is_new ? " new" : "");

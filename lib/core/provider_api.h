@@ -38,6 +38,7 @@ typedef authc_err (*authc__step_fn)(authc__ctx *c);
 /* HTTP methods a route accepts (bit set). */
 #define AUTHC__GET  1u
 #define AUTHC__POST 2u
+#define AUTHC__HEAD 4u /* answered like GET (Auth.js routes take GET and POST only) */
 
 /* Route flags (core routes; provider routes use 0). */
 #define AUTHC__R_PAGE        1u /* a GET answers with an HTML page (assertion failures too) */
@@ -45,6 +46,10 @@ typedef authc_err (*authc__step_fn)(authc__ctx *c);
 #define AUTHC__R_DB_SESSIONS 4u /* needs the DB pool when sessions live in the database */
 #define AUTHC__R_SIGNIN      8u /* POST with a provider: the type's sign-in step decides the pool */
 #define AUTHC__R_CALLBACK   16u /* with a provider: the type's callback step decides the pool */
+#define AUTHC__R_TOKENS     32u /* may refresh tokens or discover end_session: network */
+#define AUTHC__R_SUB_CALLBACK 64u /* also <name>/callback/<provider id> (RP-initiated logout) */
+#define AUTHC__R_SUBPATH   128u /* takes /<word> (c->subpath), not a provider */
+#define AUTHC__R_JSON404   256u /* an unknown provider is 404 JSON, not the error page */
 
 /* One row of a route table: <base>/<name>[/<provider id>]. */
 typedef struct authc__route {
@@ -54,6 +59,26 @@ typedef struct authc__route {
     authc_pool pool;            /* worker pool the request needs (before flags) */
     unsigned flags;             /* AUTHC__R_* */
 } authc__route;
+
+/* How a refresh_token grant went (provider ops `refresh`). */
+typedef enum authc__refresh_result {
+    AUTHC__REFRESH_OK,
+    AUTHC__REFRESH_DEAD,      /* invalid_grant, or a new id_token for another sub */
+    AUTHC__REFRESH_TRANSIENT, /* network, timeout, 5xx, store: try later */
+} authc__refresh_result;
+
+/* Tokens of a refresh_token grant; strings are arena strings (absent = NULL). */
+typedef struct authc__refreshed {
+    const char *access_token, *refresh_token, *id_token, *token_type, *scope;
+    int64_t expires_at;       /* Unix seconds; 0 = not sent */
+} authc__refreshed;
+
+/* Where RP-initiated logout sends the browser (arena strings). */
+typedef struct authc__end_session {
+    const char *endpoint;     /* discovery's end_session_endpoint */
+    const char *client_id;
+    bool enabled;             /* AUTH_<ID>_FEDERATED_SIGNOUT (AUTHC_FEDERATED_SIGNOUT turns on all) */
+} authc__end_session;
 
 /* A provider type. Tables are static const data; the core never looks at
  * a type's name to decide anything. */
@@ -74,6 +99,13 @@ struct authc__provider_ops {
     /* Where its sign-in POST sends the browser next (an origin, arena
      * string) or NULL: the sign-in page's CSP form-action allows it. */
     const char *(*form_target)(authc_arena *ar, const authc__provider *p);
+    /* Optional: the refresh_token grant (presents rt exactly once). A new
+     * id_token must name expected_sub (when not NULL), else DEAD. */
+    authc__refresh_result (*refresh)(authc__ctx *c, const authc__provider *p, const char *rt,
+                                     const char *expected_sub, authc__refreshed *out);
+    /* Optional: RP-initiated logout; false when the provider has no
+     * end_session_endpoint. */
+    bool (*end_session)(authc__ctx *c, const authc__provider *p, authc__end_session *out);
     bool jwt_only;              /* its sign-ins always issue JWT sessions */
     bool signin_at_callback;    /* authc_sign_in() posts to /callback/:id */
 };
@@ -132,6 +164,14 @@ authc__lang authc__ctx_lang(const authc__ctx *c);
 const authc__theme *authc__ctx_theme(const authc__ctx *c);
 /* The user authc__login signed in during this request, or NULL. */
 const authc_user *authc__ctx_login_user(const authc__ctx *c);
+/* events.c: auth events, counted in the metrics and kept for the log. */
+/* A sign-in ended: result "success" or the Auth.js error type. */
+void authc__event_signin(authc__ctx *c, const char *result, const char *user_id);
+/* A sign-out (kind "session"; others name theirs). */
+void authc__event_signout(authc__ctx *c, const char *kind, const char *user_id);
+/* Counts a failed adapter call (op: the Auth.js method name). */
+void authc__adapter_error(const authc *a, const char *op);
+
 /* The line the server logs for this request (arena string), or NULL. */
 const char *authc__ctx_log_line(const authc__ctx *c);
 void authc__ctx_set_log_line(authc__ctx *c, const char *line);
@@ -188,6 +228,19 @@ authc_err authc__login(authc__ctx *c, const authc_user *profile, authc_account *
 /* Issues the session for a signed-in user (JWT cookie or DB session). */
 authc_err authc__session_issue(authc__ctx *c, const authc_user *user,
                                const authc_account *account, bool is_new_user);
+/* ---- ending sessions (lib/core/session_revoke.c) ------------------------ */
+/* Ends every session of this request's provider's session id psid (else
+ * of its subject psub) on every instance: revocation marks for JWT
+ * sessions, and the linked user's database sessions. When clear_here, this
+ * browser's session cookie is cleared if it belongs to psid/psub.
+ * AUTHC_ERR_ADAPTER when the store or the adapter failed. */
+authc_err authc__end_provider_sessions(authc__ctx *c, const char *psid, const char *psub,
+                                       bool clear_here);
+/* A store key "<section>:<base64url(SHA-256(a NUL b))[:32]>" (no user data
+ * in the store's key space) into out; false on a crypto failure. */
+#define AUTHC__HASHED_KEY_MAX 80
+bool authc__hashed_key(char out[AUTHC__HASHED_KEY_MAX], const char *section, const char *a,
+                       const char *b);
 /* Reads the current session user without side effects. *user NULL when none. */
 authc_err authc__session_current(authc__ctx *c, authc_user **user, int64_t *expires_ms,
                                  const char **db_token);

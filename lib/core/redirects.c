@@ -1,9 +1,16 @@
 /* redirects.c — callbackUrl / redirectTo: where a user is sent after a
- * sign-in or sign-out; never off the origin. */
+ * sign-in or sign-out; never off the origin or AUTHC_REDIRECT_ALLOWED_HOSTS. */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "core/core_int.h"
+#include "forward/rules_int.h"
+
+#define REDIRECT_GLOB_MAX 253   /* a DNS name, plus room for ":port" below */
+#define REDIRECT_HOSTS_MAX 64
 
 bool authc__callback_url_acceptable(const char *url)
 {
@@ -20,6 +27,69 @@ static bool has_ctl(const char *s)
     for (const unsigned char *p = (const unsigned char *)s; *p; p++)
         if (*p < 0x20 || *p == 0x7f)
             return true;
+    return false;
+}
+
+authc_err authc__redirect_hosts_set(struct authc *a, const char *value, char *err, size_t errlen)
+{
+    /* Stored as "glob,glob" without spaces; each glob checked here once. */
+    size_t vl = strlen(value), n = 0, items = 0;
+    char *out = malloc(vl + 1);
+    if (!out)
+        return AUTHC_ERR_NOMEM;
+    for (const char *p = value;;) {
+        while (*p == ' ' || *p == '\t')
+            p++;
+        size_t l = strcspn(p, ",");
+        size_t t = l;
+        while (t && (p[t - 1] == ' ' || p[t - 1] == '\t'))
+            t--;
+        bool ok = t > 0 && t <= REDIRECT_GLOB_MAX + 6 && ++items <= REDIRECT_HOSTS_MAX;
+        for (size_t i = 0; ok && i < t; i++) {
+            unsigned char ch = (unsigned char)p[i];
+            ok = isalnum(ch) || strchr(".-*?:[]_", ch);
+        }
+        if (!ok && (t || *value)) {
+            free(out);
+            snprintf(err, errlen, "host globs are comma-separated names with * and ? (e.g. *.example.com), "
+                                  "at most %d, got \"%.*s\"", REDIRECT_HOSTS_MAX, (int)(t > 64 ? 64 : t), p);
+            return AUTHC_ERR_INVALID;
+        }
+        if (t) {
+            if (n)
+                out[n++] = ',';
+            memcpy(out + n, p, t);
+            n += t;
+        }
+        if (!p[l])
+            break;
+        p += l + 1;
+    }
+    out[n] = '\0';
+    free(a->redirect_hosts);
+    a->redirect_hosts = n ? out : NULL;
+    if (!n)
+        free(out);
+    return AUTHC_OK;
+}
+
+/* A callbackUrl on a host of AUTHC_REDIRECT_ALLOWED_HOSTS: https, or http
+ * when authc itself is served over http (so TLS is never downgraded). A
+ * glob with a ':' is matched with the port. */
+static bool redirect_host_allowed(const authc__ctx *c, const authc__url *u)
+{
+    const char *list = c->a->redirect_hosts;
+    if (!list || (strcmp(u->scheme, "https") && strncmp(c->origin, "http:", 5)))
+        return false;
+    char hp[REDIRECT_GLOB_MAX + 16], g[REDIRECT_GLOB_MAX + 8];
+    snprintf(hp, sizeof hp, "%s%s%s", u->host, u->port ? ":" : "", u->port ? u->port : "");
+    for (const char *p = list; *p;) {
+        size_t l = strcspn(p, ",");
+        snprintf(g, sizeof g, "%.*s", (int)l, p);
+        if (authc__glob_match(g, strchr(g, ':') ? hp : u->host))
+            return true;
+        p += l + (p[l] == ',');
+    }
     return false;
 }
 
@@ -45,7 +115,8 @@ const char *authc__redirect_resolve(authc__ctx *c, const char *url)
         return b.err ? c->origin : b.p;
     }
     authc__url u;
-    if (authc__url_parse(c->ar, url, &u) == AUTHC_OK && strcmp(u.origin, c->origin) == 0)
+    if (authc__url_parse(c->ar, url, &u) == AUTHC_OK &&
+        (strcmp(u.origin, c->origin) == 0 || redirect_host_allowed(c, &u)))
         return url;
     return c->origin;
 }

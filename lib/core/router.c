@@ -163,21 +163,31 @@ static bool parse_route(authc__ctx *c, const char *path)
         n++;
         p += l;
     }
-    if (n < 1 || n > 2)
+    if (n < 1)
         return false;
     bool owned;
     const authc__route *r = authc__route_find(a, seg[0], segl[0], &owned);
     if (!r)
         return false;
+    if (n == 3) { /* <name>/callback/<id> */
+        if (!(r->flags & AUTHC__R_SUB_CALLBACK) || segl[1] != 8 || memcmp(seg[1], "callback", 8))
+            return false;
+        c->sub_callback = true;
+        seg[1] = seg[2];
+        segl[1] = segl[2];
+        n = 2;
+    }
     c->route = r;
     c->route_owned = owned;
     c->action = r->name;
     if (n == 2) {
-        if (!owned && !(r->flags & AUTHC__R_PROVIDER))
+        if (!owned && !(r->flags & (AUTHC__R_PROVIDER | AUTHC__R_SUBPATH)) && !c->sub_callback)
             return false;
         char *pid = authc__pct_decode(c->ar, seg[1], segl[1], false);
         if (!pid)
             return false;
+        if (r->flags & AUTHC__R_SUBPATH)
+            return (c->subpath = pid), true;
         c->provider_id = strcmp(pid, "undefined") ? pid : NULL;
     }
     return true;
@@ -249,13 +259,19 @@ static authc_err json_url_body(authc__ctx *c, const char *url)
     return authc__res_body(c, 200, "application/json", b.p, b.len);
 }
 
+/* The Auth.js error type named in logs (finer than the URL's code). */
+static const char *error_type(authc_err e)
+{
+    return e == AUTHC_ERR_UNTRUSTED_HOST ? "UntrustedHost"
+         : e == AUTHC_ERR_INVALID_CALLBACK_URL ? "InvalidCallbackUrl"
+         : e == AUTHC_ERR_INVALID_CHECK ? "InvalidCheck"
+         : e == AUTHC_ERR_ADAPTER ? "AdapterError"
+         : authc_err_code(e);
+}
+
 static void log_error(authc__ctx *c, authc_err e)
 {
-    const char *type = e == AUTHC_ERR_UNTRUSTED_HOST ? "UntrustedHost"
-                     : e == AUTHC_ERR_INVALID_CALLBACK_URL ? "InvalidCallbackUrl"
-                     : e == AUTHC_ERR_INVALID_CHECK ? "InvalidCheck"
-                     : e == AUTHC_ERR_ADAPTER ? "AdapterError"
-                     : authc_err_code(e);
+    const char *type = error_type(e);
     authc__log(c->a, authc__err_is_signin_kind(e) || e == AUTHC_ERR_ACCESS_DENIED ||
                      e == AUTHC_ERR_VERIFICATION ? "warn" : "error",
                "[auth][error] %s: %s (%s %s)", type,
@@ -297,6 +313,8 @@ static authc_err assertion_response(authc__ctx *c, authc_err e)
 static authc_err error_response(authc__ctx *c, authc_err e)
 {
     log_error(c, e);
+    if (c->provider && (!strcmp(c->action, "callback") || (!strcmp(c->action, "signin") && c->post)))
+        authc__event_signin(c, error_type(e), NULL);
     c->res->nheaders = 0;
     c->res->body = NULL;
     c->res->body_len = 0;
@@ -337,6 +355,8 @@ static authc_err run(authc__ctx *c, bool *no_init_cookies)
     if (e == AUTHC_ERR_NOMEM)
         return e;
     bool routed = path && parse_route(c, path);
+    if (routed && r->method && !strcmp(r->method, "HEAD") && (c->route->methods & AUTHC__HEAD))
+        get = true; /* a route that takes HEAD answers it as GET; the server drops the body */
     if ((!c->post && !get) || !routed || e == AUTHC_ERR_BAD_REQUEST) {
         if (!c->err_detail)
             authc__fail(c, AUTHC_ERR_BAD_REQUEST, "no such route: %s %s", r->method ? r->method : "?", path ? path : "?");
@@ -377,8 +397,14 @@ static authc_err run(authc__ctx *c, bool *no_init_cookies)
     }
     if (c->provider_id) {
         c->provider = authc__provider_find(c->a, c->provider_id);
+        if (!c->provider && c->sub_callback) {
+            *no_init_cookies = true;
+            return authc__res_json(c, 404, "{\"error\":\"NotFound\"}");
+        }
         if (!c->provider) {
             *no_init_cookies = true;
+            if (c->route->flags & AUTHC__R_JSON404)
+                return authc__res_json(c, 404, "{\"error\":\"NotFound\"}");
             return error_response(c, authc__fail(c, AUTHC_ERR_CONFIGURATION,
                                                  "unknown provider \"%.64s\"", c->provider_id));
         }
@@ -454,6 +480,7 @@ static authc_err handle(const authc *a, const authc_request *req, bool skip_csrf
         return AUTHC_ERR_NOMEM;
     }
     c.res->log_line = c.log_line;
+    authc__response_info_set(&c);
     *out = c.res;
     return AUTHC_OK;
 }
@@ -572,6 +599,11 @@ authc_err authc_sign_out(const authc *a, const authc_request *req, const char *r
     }
     authc_arena_free(ar);
     return e;
+}
+
+authc_err authc__handle_internal(const authc *a, const authc_request *req, authc_response **out)
+{
+    return handle(a, req, true, out);
 }
 
 authc_err authc_auth(const authc *a, const authc_request *req, authc_session **out)

@@ -3,19 +3,24 @@
 #include <string.h>
 
 #include "core/core_int.h"
+#include "store/store_int.h"
 
 static const authc__route ROUTES[] = {
     {"providers", AUTHC__GET, authc__action_providers, AUTHC_POOL_INLINE, 0},
-    {"session", AUTHC__GET | AUTHC__POST, authc__action_session, AUTHC_POOL_INLINE, AUTHC__R_DB_SESSIONS},
+    {"session", AUTHC__GET | AUTHC__POST, authc__action_session, AUTHC_POOL_INLINE,
+     AUTHC__R_DB_SESSIONS | AUTHC__R_TOKENS},
+    {"token", AUTHC__GET, authc__action_token, AUTHC_POOL_NET, AUTHC__R_DB_SESSIONS | AUTHC__R_TOKENS},
     {"csrf", AUTHC__GET, authc__action_csrf, AUTHC_POOL_INLINE, 0},
     {"signin", AUTHC__GET | AUTHC__POST, authc__action_signin, AUTHC_POOL_INLINE,
      AUTHC__R_PAGE | AUTHC__R_PROVIDER | AUTHC__R_SIGNIN},
     {"signout", AUTHC__GET | AUTHC__POST, authc__action_signout, AUTHC_POOL_INLINE,
-     AUTHC__R_PAGE | AUTHC__R_DB_SESSIONS},
+     AUTHC__R_PAGE | AUTHC__R_DB_SESSIONS | AUTHC__R_SUB_CALLBACK | AUTHC__R_TOKENS},
     {"callback", AUTHC__GET | AUTHC__POST, authc__action_callback, AUTHC_POOL_INLINE,
      AUTHC__R_PROVIDER | AUTHC__R_CALLBACK},
     {"verify-request", AUTHC__GET, authc__action_verify_request, AUTHC_POOL_INLINE, AUTHC__R_PAGE},
+    {"sessions", AUTHC__POST, authc__action_sessions, AUTHC_POOL_DB, AUTHC__R_SUBPATH},
     {"error", AUTHC__GET, authc__action_error_page, AUTHC_POOL_INLINE, AUTHC__R_PAGE},
+    {"forward", AUTHC__GET | AUTHC__HEAD, authc__action_forward, AUTHC_POOL_INLINE, AUTHC__R_DB_SESSIONS},
 };
 
 static bool name_is(const char *name, const char *s, size_t len)
@@ -89,8 +94,14 @@ authc_pool authc_route_pool(const authc *a, const char *method, const char *path
     if (!r)
         return AUTHC_POOL_INLINE;
     bool post = method && !strcmp(method, "POST");
+    if ((r->flags & AUTHC__R_TOKENS) && (a->refresh_tokens || a->federated_signout))
+        return AUTHC_POOL_NET; /* a refresh grant or discovery may run */
     /* With a database every session read is a round trip. */
     if ((r->flags & AUTHC__R_DB_SESSIONS) && a->adapter && a->strategy == AUTHC__DATABASE)
+        return AUTHC_POOL_DB;
+    /* A JWT read checks revocation marks: a round trip unless in memory. */
+    if ((r->flags & AUTHC__R_DB_SESSIONS) && a->store &&
+        strcmp(authc__store_backend_name(a->store), "memory"))
         return AUTHC_POOL_DB;
     if ((r->flags & AUTHC__R_SIGNIN) && post && p)
         return p->ops->signin ? p->ops->signin_pool : AUTHC_POOL_INLINE;

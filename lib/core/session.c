@@ -71,13 +71,45 @@ static authc_err jwt_session(authc__ctx *c)
     authc__buf b;
     authc__buf_init(&b, c->ar, 64 * 1024);
     bool first = true;
-    /* Fast path: no JSON tree for the common token. */
     char *fresh = NULL;
     const char *uj[3];
-    authc_err e = authc__jwt_refresh(c->ar, a->session_keys[c->secure], a->nsecrets,
-                                     &a->session_keys[c->secure][0], tok, strlen(tok), now,
-                                     a->max_age, &fresh, uj);
-    if (e == AUTHC_OK) {
+    /* Every read checks revocation, which needs the claims: decode once. */
+    json_t *claims = NULL;
+    authc_err e = authc__jwt_decode(c->ar, a->session_keys[c->secure], a->nsecrets, tok,
+                                    strlen(tok), now, &claims);
+    /* jansson reports some allocation failures as syntax errors: decode
+     * once more before clearing a cookie that may be perfectly valid. */
+    if (e == AUTHC_ERR_INVALID)
+        e = authc__jwt_decode(c->ar, a->session_keys[c->secure], a->nsecrets, tok, strlen(tok),
+                              now, &claims);
+    if (e == AUTHC_ERR_NOMEM)
+        return e; /* out of memory is no reason to sign the user out */
+    authc__sess_state st = e ? AUTHC__SESS_REVOKED : authc__session_state(c, claims, NULL, 0);
+    bool revoked = !e && st == AUTHC__SESS_REVOKED;
+    if (st == AUTHC__SESS_UNKNOWN || st == AUTHC__SESS_NOMEM) {
+        json_decref(claims);
+        /* Fail closed, but keep the cookie for when the store is back. */
+        return st == AUTHC__SESS_NOMEM ? AUTHC_ERR_NOMEM : reply_null(c);
+    }
+    if (e || revoked) {
+        json_decref(claims);
+        authc__log(a, "warn", "[auth][error] JWTSessionError: session cookie rejected (%s); cleared",
+                   revoked ? "revoked" : authc_strerror(e));
+        e = authc__session_write(c, NULL, -1);
+        return e ? e : reply_null(c);
+    }
+    /* The answer and the new cookie come from the fast path (no JSON tree:
+     * jansson may corrupt strings when an allocation fails); the general
+     * path for tokens it does not handle and for token rotation. */
+    /* (Not when a view wants every claim.) */
+    e = c->session_view || a->refresh_tokens ? AUTHC_ERR_UNSUPPORTED
+                          : authc__jwt_refresh(c->ar, a->session_keys[c->secure], a->nsecrets,
+                                               &a->session_keys[c->secure][0], tok, strlen(tok),
+                                               now, a->max_age, &fresh, uj);
+    if (e != AUTHC_ERR_UNSUPPORTED) {
+        json_decref(claims);
+        if (e)
+            return e == AUTHC_ERR_NOMEM ? e : reply_null(c);
         static const char *const keys[3] = {"\"name\":", "\"email\":", "\"image\":"};
         authc__buf_adds(&b, "{\"user\":{");
         for (int i = 0; i < 3; i++)
@@ -96,17 +128,11 @@ static authc_err jwt_session(authc__ctx *c)
         fire(c, "session", NULL, NULL);
         return reply_body(c, &b);
     }
-    json_t *claims = NULL;
-    if (e == AUTHC_ERR_UNSUPPORTED)
-        e = authc__jwt_decode(c->ar, a->session_keys[c->secure], a->nsecrets, tok,
-                              strlen(tok), now, &claims);
-    if (e == AUTHC_ERR_NOMEM)
-        return e; /* out of memory is no reason to sign the user out */
-    if (e) {
-        authc__log(a, "warn", "[auth][error] JWTSessionError: session cookie rejected (%s); cleared",
-                   authc_strerror(e));
-        e = authc__session_write(c, NULL, -1);
-        return e ? e : reply_null(c);
+    bool changed;
+    const char *tok_error = NULL;
+    if ((e = authc__tokens_rotate(c, claims, &changed, &tok_error))) {
+        json_decref(claims);
+        return e;
     }
     authc__buf_adds(&b, "{\"user\":{");
     add_member(&b, &first, "name", json_object_get(claims, "name"));
@@ -114,11 +140,17 @@ static authc_err jwt_session(authc__ctx *c)
     add_member(&b, &first, "image", json_object_get(claims, "picture"));
     authc__buf_adds(&b, "},\"expires\":");
     authc__buf_add_json_str(&b, iso);
+    if (tok_error) { /* the Auth.js guide's session.error */
+        authc__buf_adds(&b, ",\"error\":");
+        authc__buf_add_json_str(&b, tok_error);
+    }
     authc__buf_addc(&b, '}');
     e = authc__jwt_encode(c->ar, &a->session_keys[c->secure][0], claims, a->max_age, now, &fresh);
-    json_decref(claims);
     if (!e)
         e = authc__session_write(c, fresh, exp);
+    if (!e && c->session_view)
+        c->session_view->claims = json_incref(claims);
+    json_decref(claims);
     if (e)
         return e;
     fire(c, "session", NULL, NULL);
@@ -138,12 +170,19 @@ static authc_err db_session(authc__ctx *c)
     if (e) {
         /* Adapter failure: no session now, but keep the cookie for when the
          * database is back (Auth.js SessionTokenError). */
+        authc__adapter_error(a, "getSessionAndUser");
         authc__log(a, "error", "[auth][error] SessionTokenError: %s adapter: %s", ad->ops->name,
                    authc_strerror(e));
         return reply_null(c);
     }
     int64_t now = authc__now_ms();
-    if (!s || !u || s->expires < now) {
+    authc__sess_state st = s && u ? authc__session_state(c, NULL, u->id, s->expires - a->max_age * 1000)
+                                  : AUTHC__SESS_VALID;
+    if (st == AUTHC__SESS_NOMEM)
+        return AUTHC_ERR_NOMEM;
+    if (st == AUTHC__SESS_UNKNOWN)
+        return reply_null(c); /* fail closed, but keep the cookie */
+    if (!s || !u || s->expires < now || st == AUTHC__SESS_REVOKED) {
         if (s && ad->ops->delete_session)
             (void)ad->ops->delete_session(ad, c->ar, tok, NULL);
         e = authc__session_write(c, NULL, -1);
@@ -155,6 +194,8 @@ static authc_err db_session(authc__ctx *c)
                                  .expires = now + a->max_age * 1000};
         authc_session_row *out = NULL;
         e = ad->ops->update_session(ad, c->ar, &upd, &out);
+        if (e)
+            authc__adapter_error(a, "updateSession");
         if (e)
             authc__log(a, "error", "[auth][error] SessionTokenError: could not extend session in %s: %s",
                        ad->ops->name, authc_strerror(e));
@@ -178,6 +219,8 @@ static authc_err db_session(authc__ctx *c)
                            now / 1000 + a->max_age);
     if (e)
         return e;
+    if (c->session_view)
+        c->session_view->user = u;
     fire(c, "session", u, NULL);
     return reply_body(c, &b);
 }
@@ -221,7 +264,11 @@ authc_err authc__session_issue(authc__ctx *c, const authc_user *user,
             return AUTHC_ERR_NOMEM;
         }
         char *tok = NULL;
-        authc_err e = authc__jwt_encode(c->ar, &a->session_keys[c->secure][0], claims, a->max_age, now, &tok);
+        authc_err e = authc__session_claim_add(c, claims, account);
+        if (!e)
+            e = authc__tokens_claims(c, account, claims);
+        if (!e)
+            e = authc__jwt_encode(c->ar, &a->session_keys[c->secure][0], claims, a->max_age, now, &tok);
         json_decref(claims);
         return e ? e : authc__session_write(c, tok, now + a->max_age);
     }
@@ -236,6 +283,7 @@ authc_err authc__session_issue(authc__ctx *c, const authc_user *user,
     e = ad->ops->create_session(ad, c->ar, &in, &out);
     if (e)
         return authc__fail(c, e, "AdapterError: create_session failed in %s", ad->ops->name);
+    authc__session_note_provider(c, account, user->id);
     const char *t = out && out->session_token ? out->session_token : authc_arena_strdup(c->ar, token);
     int64_t exp = out ? out->expires : in.expires;
     return authc__cookie_push(c, &c->cookies_out, c->ck[AUTHC__CK_SESSION], t, -1, exp / 1000);
@@ -256,6 +304,11 @@ authc_err authc__session_current(authc__ctx *c, authc_user **user, int64_t *expi
         if (authc__jwt_decode(c->ar, a->session_keys[c->secure], a->nsecrets, tok, strlen(tok),
                               authc__now_ms() / 1000, &claims))
             return AUTHC_OK;
+        authc__sess_state st = authc__session_state(c, claims, NULL, 0);
+        if (st != AUTHC__SESS_VALID) {
+            json_decref(claims);
+            return st == AUTHC__SESS_NOMEM ? AUTHC_ERR_NOMEM : AUTHC_OK;
+        }
         authc_user *u = authc_arena_alloc(c->ar, sizeof *u);
         if (!u) {
             json_decref(claims);
@@ -284,6 +337,9 @@ authc_err authc__session_current(authc__ctx *c, authc_user **user, int64_t *expi
         return authc__fail(c, e, "AdapterError: get_session_and_user failed in %s", ad->ops->name);
     if (!s || !u || s->expires < authc__now_ms())
         return AUTHC_OK;
+    authc__sess_state st = authc__session_state(c, NULL, u->id, s->expires - a->max_age * 1000);
+    if (st != AUTHC__SESS_VALID)
+        return st == AUTHC__SESS_NOMEM ? AUTHC_ERR_NOMEM : AUTHC_OK;
     if (expires_ms)
         *expires_ms = s->expires;
     if (db_token)

@@ -7,6 +7,8 @@
 authc_err authc__action_signout(authc__ctx *c)
 {
     const authc *a = c->a;
+    if (c->sub_callback)
+        return authc__signout_callback(c);
     if (!c->post) {
         if (a->pages_signout)
             return authc__res_redirect(c, a->pages_signout);
@@ -23,19 +25,25 @@ authc_err authc__action_signout(authc__ctx *c)
                           : authc__map_first(&c->cookies, c->ck[AUTHC__CK_SESSION]);
     if (!tok)
         return authc__res_redirect(c, c->callback_url);
-    const char *who = NULL;
+    const char *who = NULL, *fed = NULL;
     if (a->strategy == AUTHC__JWT) {
         json_t *claims = NULL;
         if (authc__jwt_decode(c->ar, a->session_keys[c->secure], a->nsecrets, tok, strlen(tok),
                               authc__now_ms() / 1000, &claims) == AUTHC_OK) {
             who = authc_arena_strdup(c->ar, json_string_value(json_object_get(claims, "sub")));
+            authc__session_revoke_claims(c, claims); /* copies of the cookie die too */
+            authc_err fe = authc__signout_federated(c, claims, &fed);
             json_decref(claims);
+            if (fe)
+                return fe;
         }
     } else {
         authc_session_row *old = NULL;
         authc_err e = a->adapter->ops->delete_session(a->adapter, c->ar, tok, &old);
         /* Auth.js swallows this (SignOutError) and still clears the cookie;
          * the row then expires on its own. Say so loudly. */
+        if (e)
+            authc__adapter_error(a, "deleteSession");
         if (e)
             authc__log(a, "error", "[auth][error] SignOutError: could not delete the session in %s: %s",
                        a->adapter->ops->name, authc_strerror(e));
@@ -47,8 +55,9 @@ authc_err authc__action_signout(authc__ctx *c)
         a->cb.event(a->cb.ud, "signOut", &u, NULL);
     }
     c->log_line = authc_arena_printf(c->ar, "signOut user=%s", who ? who : "-");
+    authc__event_signout(c, "session", who);
     authc_err e = authc__session_write(c, NULL, -1);
     if (!e && a->strategy == AUTHC__DATABASE)
         e = authc__cookie_push(c, &c->cookies_out, c->ck[AUTHC__CK_SESSION], "", 0, -1);
-    return e ? e : authc__res_redirect(c, c->callback_url);
+    return e ? e : authc__res_redirect(c, fed ? fed : c->callback_url);
 }

@@ -177,8 +177,11 @@ static authc_err as_owner(authc_store *st, authc_arena *ar, const char *keys[3],
         *res = AUTHC__ROTATE_DEAD;
         return AUTHC_OK;
     }
-    if (!got.refresh_token)
-        got.refresh_token = cur->refresh_token; /* the provider does not rotate */
+    if (!got.refresh_token || !strcmp(got.refresh_token, cur->refresh_token)) {
+        /* The provider does not rotate (Google): the token stays live. */
+        got.refresh_token = cur->refresh_token;
+        authc__store_delete(st, spent, NULL);
+    }
     if (!got.id_token)
         got.id_token = cur->id_token;
     *out = got;

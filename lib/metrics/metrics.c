@@ -270,16 +270,14 @@ static void put_labels(out *o, const family *f, const series *s, const char *ext
 static void render_family(out *o, int fi)
 {
     const family *f = &FAMILIES[fi];
-    bool header = false;
+    /* Declared even before a first event, so dashboards and alerts see
+     * every family from the start. */
+    put(o, "# HELP %s %s\n# TYPE %s %s\n", f->name, f->help, f->name,
+        f->k == K_COUNTER ? "counter" : f->k == K_GAUGE ? "gauge" : "histogram");
     for (size_t i = 0; i < MAX_SERIES; i++) {
         const series *s = &g_series[i];
         if (atomic_load_explicit(&s->state, memory_order_acquire) != 2 || s->fam != fi)
             continue;
-        if (!header) {
-            put(o, "# HELP %s %s\n# TYPE %s %s\n", f->name, f->help, f->name,
-                f->k == K_COUNTER ? "counter" : f->k == K_GAUGE ? "gauge" : "histogram");
-            header = true;
-        }
         if (f->k != K_HISTOGRAM) {
             uint64_t v = atomic_load_explicit(&s->value, memory_order_relaxed);
             put(o, "%s", f->name);

@@ -112,6 +112,7 @@ static authc_err credentials_callback(authc__ctx *c)
     }
     if ((e = authc__session_issue(c, user, &acct, false)))
         return e;
+    authc__event_signin(c, "success", user->id);
     if (cb->event)
         cb->event(cb->ud, "signIn", user, p->id);
     authc__ctx_set_log_line(c, authc_arena_printf(ar, "signIn provider=%s user=%s", p->id, user->id));

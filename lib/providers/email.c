@@ -11,12 +11,16 @@
 #include "providers/email_int.h"
 #include "providers/email_pages_int.h"
 #include "providers/email_unicode_int.h"
-#include "providers/ratelimit_int.h"
 #include "util/netaddr_int.h"
+#include "store/store_int.h"
 #include "util/smtp_int.h"
+#include "metrics/metrics_int.h"
 
-/* Memory bound of each limiter (slots of 32 bytes). */
-#define LIMIT_SLOTS 16384
+/* A fixed-window limit counted in the shared store, so every instance
+ * counts together. max 0: off. */
+typedef struct email_limit {
+    int64_t max, window_s;
+} email_limit;
 
 typedef struct email_impl {
     bool has_smtp;
@@ -30,7 +34,7 @@ typedef struct email_impl {
     void *send_ud;
     authc_email_normalize_fn normalize;
     void *normalize_ud;
-    authc__ratelimit *per_address, *per_client;
+    email_limit per_address, per_client;
     authc__problems problems;   /* found while adding; reported by authc_new */
 } email_impl;
 
@@ -47,8 +51,6 @@ static void impl_free(void *p)
         authc__wipe(m->secret, strlen(m->secret));
         free(m->secret);
     }
-    authc__ratelimit_free(m->per_address);
-    authc__ratelimit_free(m->per_client);
     authc__problems_clear(&m->problems);
     free(m);
 }
@@ -90,23 +92,55 @@ static const authc__provider_ops EMAIL_OPS = {
     .free = impl_free,
 };
 
-static authc__ratelimit *make_limit(email_impl *m, const char *id, const char *what,
-                                    const authc_email_limit *l, int def_max)
+static email_limit make_limit(email_impl *m, const char *id, const char *what,
+                              const authc_email_limit *l, int def_max)
 {
+    email_limit out = {0, 0};
     if (l->max < 0)
-        return NULL;
-    int max = l->max ? l->max : def_max;
+        return out;
     int64_t win = l->window ? l->window : AUTHC_EMAIL_DEFAULT_LIMIT_WINDOW;
     if (win < 0) {
         char msg[128];
         snprintf(msg, sizeof msg, "the %s limit window must be a positive number of seconds", what);
         problem(m, id, msg);
-        return NULL;
+        return out;
     }
-    authc__ratelimit *rl = authc__ratelimit_new((uint32_t)max, win, LIMIT_SLOTS);
-    if (!rl)
-        problem(m, id, "out of memory for the rate limiter");
-    return rl;
+    out.max = l->max ? l->max : def_max;
+    out.window_s = win;
+    return out;
+}
+
+/* Store key of a limit: the provider, the kind ('a'ddress / 'c'lient) and
+ * the hashed value (no address in the store's key space). */
+static bool limit_key(char out[AUTHC__HASHED_KEY_MAX], authc__ctx *c, char kind,
+                      const void *v, size_t len)
+{
+    char who[160], *b64 = authc__b64url_encode(authc__ctx_arena(c), v, len);
+    snprintf(who, sizeof who, "email-%c:%s", kind, authc__ctx_provider(c)->id);
+    return b64 && authc__hashed_key(out, "rl", who, b64);
+}
+
+/* Counts one mail against l; *allowed false when over it. A store failure
+ * is AUTHC_ERR_ADAPTER (the caller refuses: fail closed). */
+static authc_err limit_hit(authc__ctx *c, const email_limit *l, const char *key, bool *allowed)
+{
+    int64_t n = 0;
+    *allowed = true;
+    if (!l->max || !*key)
+        return AUTHC_OK;
+    authc_err e = authc__store_incr(authc__inst_store(authc__ctx_instance(c)), key, 1,
+                                    l->window_s * 1000, &n);
+    *allowed = !e && n <= l->max;
+    return e;
+}
+
+/* Gives one mail back (nothing was sent); best effort. */
+static void limit_undo(authc__ctx *c, const email_limit *l, const char *key)
+{
+    int64_t n;
+    if (l->max && *key)
+        (void)authc__store_incr(authc__inst_store(authc__ctx_instance(c)), key, -1,
+                                l->window_s * 1000, &n);
 }
 
 authc_err authc_config_add_email(authc_config *cfg, const authc_email_provider *ep)
@@ -360,20 +394,32 @@ static authc_err email_signin(authc__ctx *c)
 
     /* 2. Limits, before any database work; the same answer whether or not
      * the address has an account. */
-    int64_t now = authc__now_ms(), retry = 0;
     unsigned char ck[64];
     size_t ckl = authc__email_client_key(authc__ctx_client_addr(c), ck);
-    if (ckl && !authc__ratelimit_hit(m->per_client, ck, ckl, now, &retry)) {
+    char kc[AUTHC__HASHED_KEY_MAX] = "", ka[AUTHC__HASHED_KEY_MAX] = "";
+    bool ok = true;
+    if ((ckl && !limit_key(kc, c, 'c', ck, ckl)) || !limit_key(ka, c, 'a', email, strlen(email)))
+        return AUTHC_ERR_NOMEM;
+    e = limit_hit(c, &m->per_client, kc, &ok);
+    authc__metric_inc(AUTHC__M_RATELIMIT, "email_client", !e && ok ? "allowed" : "limited", NULL);
+    if (e || !ok) {
+        if (e)
+            return authc__fail(c, AUTHC_ERR_ADAPTER, "email sign-in refused: the rate-limit store %s failed (%s)",
+                               authc__store_label(authc__inst_store(a)), authc_strerror(e));
         authc__log(a, "warn", "[auth][warn] email sign-in: per-client limit reached for %s (retry in %llds)",
-                   authc__ctx_client_addr(c), (long long)retry);
-        return limited(c, retry);
+                   authc__ctx_client_addr(c), (long long)m->per_client.window_s);
+        return limited(c, m->per_client.window_s);
     }
-    if (!authc__ratelimit_hit(m->per_address, email, strlen(email), now, &retry)) {
-        if (ckl)
-            authc__ratelimit_undo(m->per_client, ck, ckl, now);
+    e = limit_hit(c, &m->per_address, ka, &ok);
+    authc__metric_inc(AUTHC__M_RATELIMIT, "email_address", !e && ok ? "allowed" : "limited", NULL);
+    if (e || !ok) {
+        limit_undo(c, &m->per_client, kc);
+        if (e)
+            return authc__fail(c, AUTHC_ERR_ADAPTER, "email sign-in refused: the rate-limit store %s failed (%s)",
+                               authc__store_label(authc__inst_store(a)), authc_strerror(e));
         authc__log(a, "warn", "[auth][warn] email sign-in: per-address limit reached (retry in %llds)",
-                   (long long)retry);
-        return limited(c, retry);
+                   (long long)m->per_address.window_s);
+        return limited(c, m->per_address.window_s);
     }
 
     /* 3. The user as Auth.js builds it, then the signIn callback. */
@@ -420,7 +466,7 @@ static authc_err email_signin(authc__ctx *c)
     authc__hex(token, rnd, sizeof rnd);
     authc__wipe(rnd, sizeof rnd);
     authc__email_token_hash(token, secret_of(c), hash);
-    int64_t expires = now + m->max_age * 1000;
+    int64_t expires = authc__now_ms() + m->max_age * 1000;
     const char *url = authc__email_link(authc__ctx_arena(c), authc__ctx_origin(c), authc__inst_base(a), authc__ctx_provider(c)->id, authc__ctx_callback_url(c),
                                         token, email);
     authc__wipe(token, sizeof token);
@@ -441,7 +487,9 @@ static authc_err email_signin(authc__ctx *c)
      * token that was never delivered; here the token exists first and is
      * deleted again when the mail cannot be sent. */
     const char *why = NULL;
-    if ((e = deliver(c, email, url, expires, &why))) {
+    e = deliver(c, email, url, expires, &why);
+    authc__metric_inc(AUTHC__M_EMAIL_SENT, e ? "error" : "success", NULL, NULL);
+    if (e) {
         authc_verification_token *gone = NULL;
         authc_err de = ad->ops->use_verification_token(ad, authc__ctx_arena(c), email, hash, &gone);
         if (de)
@@ -464,9 +512,8 @@ static authc_err email_signin(authc__ctx *c)
 
 undo:
     /* Nothing was sent: give the attempt back to the limiters. */
-    authc__ratelimit_undo(m->per_address, email, strlen(email), now);
-    if (ckl)
-        authc__ratelimit_undo(m->per_client, ck, ckl, now);
+    limit_undo(c, &m->per_address, ka);
+    limit_undo(c, &m->per_client, kc);
     return e;
 }
 

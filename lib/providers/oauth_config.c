@@ -159,12 +159,14 @@ static void resolve(authc__oauth *p, const authc_oauth_provider *in, const authc
     CLAIM(claim_image, "picture");
 #undef CLAIM
     p->profile_from_userinfo = in->profile_from_userinfo;
+    p->federated_signout = in->federated_signout;
     p->brand_color = xdup(in->brand_color ? in->brand_color : pr ? pr->brand_color : NULL, oom);
     p->ca_file = xdup(in->ca_file, oom);
     p->http.ca_file = p->ca_file;
     p->http.connect_ms = in->connect_timeout_ms;
     p->http.total_ms = in->timeout_ms;
     p->http.allow_http = in->allow_http;
+    p->http.provider = p->id;
 }
 
 /* Authorization params: the preset's, then the configuration's ("scope"
@@ -261,6 +263,8 @@ const authc__provider_ops AUTHC__OAUTH_OPS = {
     .callback = authc__oauth_callback,
     .callback_methods = AUTHC__GET | AUTHC__POST,
     .callback_pool = AUTHC_POOL_NET,
+    .refresh = authc__oauth_refresh,
+    .end_session = authc__oauth_end_session,
     .free = oauth_free,
     .form_target = oauth_form_target,
 };
@@ -273,6 +277,10 @@ const authc__provider_ops AUTHC__OIDC_OPS = {
     .callback = authc__oauth_callback,
     .callback_methods = AUTHC__GET | AUTHC__POST,
     .callback_pool = AUTHC_POOL_NET,
+    .routes = AUTHC__OIDC_ROUTES,
+    .nroutes = 2,
+    .refresh = authc__oauth_refresh,
+    .end_session = authc__oauth_end_session,
     .free = oauth_free,
     .form_target = oauth_form_target,
 };

@@ -82,6 +82,7 @@ const authc__preset *authc__preset_find(const char *id);
 typedef struct authc__oidc_meta {
     char *issuer;
     char *authorization_endpoint, *token_endpoint, *userinfo_endpoint, *jwks_uri;
+    char *end_session_endpoint; /* RP-initiated logout, or NULL */
     unsigned algs;       /* id_token_signing_alg_values_supported ∩ supported (0 = RS256) */
     bool pkce_s256;      /* code_challenge_methods_supported contains S256 */
     bool iss_param;      /* authorization_response_iss_parameter_supported */
@@ -120,6 +121,7 @@ struct authc__oauth {
     authc_token_auth token_auth;
     char *claim_id, *claim_name, *claim_email, *claim_image;
     bool profile_from_userinfo;
+    bool federated_signout;      /* RP-initiated logout on sign-out */
     bool form_post;              /* response_mode=form_post configured */
     const authc__oauth_hooks *hooks; /* never NULL (an empty table) */
     char *api_base;              /* GitHub API base */
@@ -150,6 +152,8 @@ authc_err authc__oauth_profile(authc__ctx *c, const authc__oauth *P, const authc
 authc_err authc__oauth_get_json(authc__ctx *c, const authc__oauth *P, const char *url,
                                 const char *access_token, const char *accept, size_t max,
                                 json_t **out, char *why, size_t whylen);
+/* oauth_logout.c: back- and front-channel logout, routes of the oidc type. */
+extern const authc__route AUTHC__OIDC_ROUTES[2];
 /* oauth_config.c: the type's ops tables (oauth and oidc). */
 extern const authc__provider_ops AUTHC__OAUTH_OPS, AUTHC__OIDC_OPS;
 
@@ -184,5 +188,19 @@ const char *authc__oauth_redirect_uri(authc__ctx *c, const authc__oauth *P);
 /* "Basic " + base64(fe(id) ":" fe(secret)) where fe is encodeURIComponent
  * with %20 → '+', as Auth.js sends client_secret_basic. Arena string. */
 char *authc__oauth_basic_auth(authc_arena *ar, const char *id, const char *secret);
+
+/* oauth_refresh.c: the refresh_token grant and RP-initiated logout (ops). */
+authc__refresh_result authc__oauth_refresh(authc__ctx *c, const authc__provider *p, const char *rt,
+                                           const char *expected_sub, authc__refreshed *out);
+bool authc__oauth_end_session(authc__ctx *c, const authc__provider *p, authc__end_session *out);
+/* oauth_token.c: POSTs a grant (client authentication added) to the token
+ * endpoint. *status is the HTTP status (0 when none came); *tj the JSON
+ * object answered (new reference) or NULL; why says what failed. */
+authc_err authc__oauth_token_post(authc__ctx *c, const authc__oauth *P, const authc__oidc_meta *meta,
+                                  authc__plist *body, long *status, json_t **tj, char *why, size_t whylen);
+/* oauth_token.c: reads a token response into *t (fix_tokens hook applied);
+ * need_id_token: an OIDC code exchange must carry one. */
+authc_err authc__oauth_parse_tokens(authc__ctx *c, const authc__oauth *P, json_t *tj, bool need_id_token,
+                                    authc__tokens *t);
 
 #endif

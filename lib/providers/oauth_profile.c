@@ -17,7 +17,7 @@ authc_err authc__oauth_get_json(authc__ctx *c, const authc__oauth *P, const char
     char *acc = authc_arena_printf(authc__ctx_arena(c), "Accept: %s", accept);
     if (!auth || !acc)
         return AUTHC_ERR_NOMEM;
-    authc__http_req rq = {.method = "GET", .url = url, .headers = {auth, acc}, .nheaders = 2};
+    authc__http_req rq = {.method = "GET", .url = url, .headers = {auth, acc}, .nheaders = 2, .endpoint = "userinfo"};
     authc__http_res rs;
     char w[256];
     authc_err e = authc__http_do(authc__ctx_arena(c), &ho, &rq, &rs, w, sizeof w);

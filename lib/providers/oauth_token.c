@@ -1,6 +1,7 @@
 /* oauth_token.c — the token step: the code exchange at the token endpoint
  * (client authentication, form or JSON answers) and the checks on its tokens. */
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -57,35 +58,31 @@ static int64_t num_or_string(json_t *v, bool *ok)
     return 0;
 }
 
-/* The request itself. On success *tj is the parsed body (a new reference). */
-static authc_err token_request(authc__ctx *c, const authc__oauth *P, const authc__oidc_meta *meta,
-                               const char *code, const char *verifier, const char *redirect_uri,
-                               json_t **tj)
+authc_err authc__oauth_token_post(authc__ctx *c, const authc__oauth *P, const authc__oidc_meta *meta,
+                                  authc__plist *body, long *status, json_t **tj, char *why, size_t whylen)
 {
     *tj = NULL;
+    *status = 0;
+    snprintf(why, whylen, "no answer");
     const char *url = P->token_url ? P->token_url : meta ? meta->token_endpoint : NULL;
     if (!url)
         return authc__fail(c, AUTHC_ERR_CONFIGURATION, "provider %s: no token endpoint", P->id);
-    authc__plist body = {.ar = authc__ctx_arena(c)};
-    authc_err e = authc__pl_append(&body, "redirect_uri", redirect_uri);
-    if (!e) e = authc__pl_append(&body, "code", code);
-    if (!e && verifier) e = authc__pl_append(&body, "code_verifier", verifier);
-    if (!e) e = authc__pl_append(&body, "grant_type", "authorization_code");
-    if (!e && P->token_auth != AUTHC_TOKEN_AUTH_CLIENT_SECRET_BASIC)
-        e = authc__pl_append(&body, "client_id", P->client_id);
+    authc_err e = AUTHC_OK;
+    if (P->token_auth != AUTHC_TOKEN_AUTH_CLIENT_SECRET_BASIC)
+        e = authc__pl_append(body, "client_id", P->client_id);
     if (!e && P->token_auth == AUTHC_TOKEN_AUTH_CLIENT_SECRET_POST)
-        e = authc__pl_append(&body, "client_secret", P->client_secret);
+        e = authc__pl_append(body, "client_secret", P->client_secret);
     if (e)
         return e;
     authc__buf b;
     authc__buf_init(&b, authc__ctx_arena(c), 64 * 1024);
-    authc__pl_serialize(&b, &body);
+    authc__pl_serialize(&b, body);
     if (b.err)
         return b.err;
     authc__http_req rq = {.method = "POST", .url = url, .body = b.p, .body_len = b.len,
                           .headers = {"Content-Type: application/x-www-form-urlencoded;charset=UTF-8",
                                       "Accept: application/json"},
-                          .nheaders = 2};
+                          .nheaders = 2, .endpoint = "token"};
     char *basic = NULL;
     if (P->token_auth == AUTHC_TOKEN_AUTH_CLIENT_SECRET_BASIC) {
         char *v = authc__oauth_basic_auth(authc__ctx_arena(c), P->client_id, P->client_secret);
@@ -99,16 +96,13 @@ static authc_err token_request(authc__ctx *c, const authc__oauth *P, const authc
     authc__http_opts ho = P->http;
     ho.max_response = AUTHC__OAUTH_MAX_TOKEN_RES;
     authc__http_res rs;
-    char w[256];
-    e = authc__http_do(authc__ctx_arena(c), &ho, &rq, &rs, w, sizeof w);
+    e = authc__http_do(authc__ctx_arena(c), &ho, &rq, &rs, why, whylen);
     if (basic)
         authc__wipe(basic, strlen(basic));
     authc__wipe(b.p, b.len);
-    if (e == AUTHC_ERR_NOMEM)
-        return e;
     if (e)
-        return authc__fail(c, AUTHC_ERR_CONFIGURATION, "CallbackRouteError: token request to %.200s for %s failed: %s",
-                           url, P->id, w);
+        return e;
+    *status = rs.status;
     /* JSON normally; GitHub answers a form when JSON was not asked for. */
     json_t *j = NULL;
     if (rs.content_type && (!strcmp(rs.content_type, "application/x-www-form-urlencoded") ||
@@ -126,26 +120,54 @@ static authc_err token_request(authc__ctx *c, const authc__oauth *P, const authc
     authc__wipe(rs.body, rs.len);
     if (!json_is_object(j)) {
         json_decref(j);
-        return authc__fail(c, AUTHC_ERR_CONFIGURATION,
-                           "CallbackRouteError: token endpoint of %s answered HTTP %ld without a JSON object",
-                           P->id, rs.status);
+        snprintf(why, whylen, "HTTP %ld without a JSON object", rs.status);
+        return AUTHC_OK;
     }
+    *tj = j;
+    return AUTHC_OK;
+}
+
+/* The code exchange. On success *tj is the parsed body (a new reference). */
+static authc_err token_request(authc__ctx *c, const authc__oauth *P, const authc__oidc_meta *meta,
+                               const char *code, const char *verifier, const char *redirect_uri,
+                               json_t **tj)
+{
+    authc__plist body = {.ar = authc__ctx_arena(c)};
+    authc_err e = authc__pl_append(&body, "redirect_uri", redirect_uri);
+    if (!e) e = authc__pl_append(&body, "code", code);
+    if (!e && verifier) e = authc__pl_append(&body, "code_verifier", verifier);
+    if (!e) e = authc__pl_append(&body, "grant_type", "authorization_code");
+    if (e)
+        return e;
+    long status;
+    json_t *j;
+    char w[256];
+    e = authc__oauth_token_post(c, P, meta, &body, &status, &j, w, sizeof w);
+    if (e == AUTHC_ERR_NOMEM || e == AUTHC_ERR_CONFIGURATION)
+        return e;
+    if (e)
+        return authc__fail(c, AUTHC_ERR_CONFIGURATION, "CallbackRouteError: token request for %s failed: %s",
+                           P->id, w);
+    if (!j)
+        return authc__fail(c, AUTHC_ERR_CONFIGURATION, "CallbackRouteError: token endpoint of %s answered %s",
+                           P->id, w);
     const char *err = authc__oauth_log_safe(authc__ctx_arena(c), json_string_value(json_object_get(j, "error")));
     bool has_err = json_object_get(j, "error") != NULL;
-    if (rs.status != 200 || has_err) {
+    if (status != 200 || has_err) {
         /* Entra reports user-side failures in the token body (Auth.js
          * turns those into OAuthCallbackError). */
         bool entra = P->hooks->token_body_errors && has_err;
         json_decref(j);
         return authc__fail(c, entra ? AUTHC_ERR_OAUTH_CALLBACK : AUTHC_ERR_CONFIGURATION,
                            "%s: token endpoint of %s answered HTTP %ld, error=%s",
-                           entra ? "OAuthCallbackError" : "CallbackRouteError", P->id, rs.status, err);
+                           entra ? "OAuthCallbackError" : "CallbackRouteError", P->id, status, err);
     }
     *tj = j;
     return AUTHC_OK;
 }
 
-static authc_err parse_tokens(authc__ctx *c, const authc__oauth *P, json_t *tj, authc__tokens *t)
+authc_err authc__oauth_parse_tokens(authc__ctx *c, const authc__oauth *P, json_t *tj, bool need_id_token,
+                                    authc__tokens *t)
 {
     memset(t, 0, sizeof *t);
     t->expires_at = AUTHC_NO_TIME;
@@ -177,7 +199,7 @@ static authc_err parse_tokens(authc__ctx *c, const authc__oauth *P, json_t *tj, 
             return authc__fail(c, AUTHC_ERR_CONFIGURATION, "CallbackRouteError: bad expires_in from %s", P->id);
         t->expires_at = authc__now_ms() / 1000 + n;
     }
-    if (P->type == AUTHC_OAUTH_OIDC && (!t->id_token || !*t->id_token))
+    if (need_id_token && P->type == AUTHC_OAUTH_OIDC && (!t->id_token || !*t->id_token))
         return authc__fail(c, AUTHC_ERR_CONFIGURATION, "CallbackRouteError: token response of %s has no id_token", P->id);
     return AUTHC_OK;
 }
@@ -190,7 +212,7 @@ authc_err authc__oauth_token(authc__ctx *c, const authc__oauth *P, const authc__
     authc_err e = token_request(c, P, meta, code, verifier, redirect_uri, &tj);
     if (e)
         return e;
-    e = parse_tokens(c, P, tj, t);
+    e = authc__oauth_parse_tokens(c, P, tj, true, t);
     json_decref(tj);
     return e;
 }

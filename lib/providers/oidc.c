@@ -34,6 +34,7 @@ static void meta_free(authc__oidc_meta *m)
         free(m->token_endpoint);
         free(m->userinfo_endpoint);
         free(m->jwks_uri);
+        free(m->end_session_endpoint);
         free(m);
         m = o;
     }
@@ -75,7 +76,8 @@ static authc_err jwks_fetch(void *ud, authc_arena *ar, char **json, size_t *len,
     authc__http_opts ho = *o->http;
     ho.max_response = AUTHC__JWKS_MAX_BYTES;
     authc__http_req rq = {.method = "GET", .url = m->jwks_uri,
-                          .headers = {"Accept: application/json, application/jwk-set+json"}, .nheaders = 1};
+                          .headers = {"Accept: application/json, application/jwk-set+json"}, .nheaders = 1,
+                          .endpoint = "jwks"};
     authc__http_res rs;
     char w[256];
     e = authc__http_do(ar, &ho, &rq, &rs, w, sizeof w);
@@ -172,7 +174,8 @@ static authc_err discover(authc__oidc *o, authc__oidc_meta **out, char *why, siz
                                          il && o->issuer[il - 1] == '/' ? "" : "/");
     authc__http_opts ho = *o->http;
     ho.max_response = AUTHC__OAUTH_MAX_DISCOVERY;
-    authc__http_req rq = {.method = "GET", .url = url, .headers = {"Accept: application/json"}, .nheaders = 1};
+    authc__http_req rq = {.method = "GET", .url = url, .headers = {"Accept: application/json"}, .nheaders = 1,
+                          .endpoint = "discovery"};
     authc__http_res rs;
     char w[256];
     authc_err e = url ? authc__http_do(ar, &ho, &rq, &rs, w, sizeof w) : AUTHC_ERR_NOMEM;
@@ -205,6 +208,7 @@ static authc_err discover(authc__oidc *o, authc__oidc_meta **out, char *why, siz
     m->token_endpoint = dup_str(doc, "token_endpoint");
     m->userinfo_endpoint = dup_str(doc, "userinfo_endpoint");
     m->jwks_uri = dup_str(doc, "jwks_uri");
+    m->end_session_endpoint = dup_str(doc, "end_session_endpoint");
     json_t *algs = json_object_get(doc, "id_token_signing_alg_values_supported");
     size_t i;
     json_t *v;

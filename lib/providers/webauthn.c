@@ -1,12 +1,11 @@
 /* webauthn.c — the Passkey provider (Auth.js type "webauthn"): GET
  * /webauthn-options/:id and POST /callback/:id, challenge cookie, adapter writes. */
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "authc/webauthn.h"
 #include "core/provider_api.h"
-#include "providers/replay_int.h"
+#include "store/store_int.h"
 #include "providers/webauthn_int.h"
 
 #define WA_DEFAULT_TIMEOUT 300000   /* Auth.js DEFAULT_WEBAUTHN_TIMEOUT */
@@ -17,7 +16,6 @@
 /* Accepted ceremonies are remembered this long (the challenge cookie and
  * its inner token both expire after 900 s, plus the decode tolerance). */
 #define WA_REPLAY_TTL_MS   ((int64_t)(AUTHC__CHECK_MAX_AGE + AUTHC__JWT_CLOCK_TOLERANCE + 5) * 1000)
-#define WA_REPLAY_CAP      16384
 
 /* Provider settings plus the in-process replay memory (the one mutable
  * part of a frozen instance; it locks itself). */
@@ -30,8 +28,6 @@ typedef struct wa_impl {
     int64_t timeout_ms;
     bool enable;
     authc__problems bad;    /* invalid settings, reported by authc_new */
-    authc__replay *seen;    /* accepted challenges */
-    atomic_bool warned_full;
 } wa_impl;
 
 static void impl_free(void *p)
@@ -47,7 +43,6 @@ static void impl_free(void *p)
     free(w->uv);
     free(w->attestation);
     authc__problems_clear(&w->bad);
-    authc__replay_free(w->seen);
     free(w);
 }
 
@@ -163,8 +158,6 @@ authc_err authc_config_add_passkey(authc_config *cfg, const authc_passkey_provid
             }
         }
     }
-    if (!e && !(w->seen = authc__replay_new(WA_REPLAY_CAP, WA_REPLAY_TTL_MS)))
-        e = AUTHC_ERR_NOMEM;
     char *id = e ? NULL : dup_or(in->id, "passkey");
     char *name = e ? NULL : dup_or(in->name, "Passkey");
     authc_credentials_field *f = e ? NULL : calloc(1, sizeof *f);
@@ -239,18 +232,22 @@ static bool webauthn_check(const authc *a, const authc__provider *p, authc__prob
 }
 
 /* ------------------------------------------------------------------ */
-/* Replay memory: accepted challenges until they expire. The one place
- * that knows where they are kept (in-process today). */
-
-static bool replay_check_and_add(const authc *a, wa_impl *w, const char *challenge)
+/* Replay memory: accepted challenges until they expire, in the shared
+ * store so that every instance refuses a challenge any of them accepted.
+ * NULL when fresh; else why the ceremony is refused (a store failure
+ * refuses too: fail closed, logged naming the store). */
+static const char *replay_refusal(authc__ctx *c, const char *challenge)
 {
-    bool evicted_live;
-    bool fresh = authc__replay_add(w->seen, challenge, strlen(challenge), authc__now_ms(), &evicted_live);
-    if (evicted_live && !atomic_exchange(&w->warned_full, true))
-        authc__log(a, "warn", "passkey replay memory is full (%d ceremonies in %lld s); older "
-                              "challenges now rely on the signature counter alone",
-                   WA_REPLAY_CAP, (long long)(WA_REPLAY_TTL_MS / 1000));
-    return fresh;
+    char key[AUTHC__HASHED_KEY_MAX], who[160];
+    snprintf(who, sizeof who, "passkey:%s", authc__ctx_provider(c)->id);
+    if (!authc__hashed_key(key, "replay", who, challenge))
+        return "could not hash the challenge";
+    bool fresh = false;
+    authc_store *st = authc__inst_store(authc__ctx_instance(c));
+    if (authc__store_set_nx(st, key, "1", 1, WA_REPLAY_TTL_MS, &fresh))
+        return authc_arena_printf(authc__ctx_arena(c), "the replay store %s failed",
+                                  authc__store_label(st));
+    return fresh ? NULL : "this challenge was already used by an accepted ceremony (replay)";
 }
 
 /* ------------------------------------------------------------------ */
@@ -639,8 +636,9 @@ static authc_err do_authenticate(authc__ctx *c, const wa_req *r, json_t *cred)
         return bad_ceremony(c, "authentication", why);
     if (e)
         return e;
-    if (!replay_check_and_add(authc__ctx_instance(c), p->impl, challenge))
-        return bad_ceremony(c, "authentication", "this challenge was already used by an accepted ceremony (replay)");
+    const char *refused = replay_refusal(c, challenge);
+    if (refused)
+        return bad_ceremony(c, "authentication", refused);
     authc_authenticator *upd = NULL;
     if ((e = ad->ops->update_authenticator_counter(ad, authc__ctx_arena(c), stored->credential_id, as.new_counter, &upd)))
         return adapter_err(c, e, "updateAuthenticatorCounter");
@@ -694,8 +692,9 @@ static authc_err do_register(authc__ctx *c, const wa_req *r, json_t *cred)
         return adapter_err(c, e, "getAuthenticator");
     if (dup)
         return bad_ceremony(c, "registration", "this credential is already registered");
-    if (!replay_check_and_add(authc__ctx_instance(c), p->impl, challenge))
-        return bad_ceremony(c, "registration", "this challenge was already used by an accepted ceremony (replay)");
+    const char *refused = replay_refusal(c, challenge);
+    if (refused)
+        return bad_ceremony(c, "registration", refused);
     authc_account account = {.provider = p->id, .type = "webauthn", .provider_account_id = cred_b64,
                              .expires_at = AUTHC_NO_TIME};
     authc_user profile = *reg;

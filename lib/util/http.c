@@ -4,9 +4,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <curl/curl.h>
 
+#include "metrics/metrics_int.h"
 #include "util/http_int.h"
 #include "util/parse_int.h"
 #include "util/util_int.h"
@@ -46,6 +48,30 @@ static size_t on_data(char *data, size_t size, size_t nmemb, void *ud)
     s->len += n;
     s->p[s->len] = '\0';
     return n;
+}
+
+static double mono_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Provider metrics: the duration of every call, and failures by a bounded
+ * reason (transport error kind or the status class). */
+static void measure(const authc__http_opts *o, const authc__http_req *rq, double secs, authc_err e, long status)
+{
+    if (!o->provider)
+        return;
+    const char *ep = rq->endpoint ? rq->endpoint : "other";
+    authc__metric_observe(AUTHC__M_PROVIDER_DURATION, secs, o->provider, ep);
+    const char *reason = e == AUTHC_ERR_TIMEOUT ? "timeout"
+                       : e == AUTHC_ERR_LIMIT ? "too_large"
+                       : e ? "transport"
+                       : status >= 500 ? "status_5xx"
+                       : status >= 400 ? "status_4xx" : NULL;
+    if (reason)
+        authc__metric_inc(AUTHC__M_PROVIDER_ERRORS, o->provider, ep, reason);
 }
 
 authc_err authc__http_do(authc_arena *ar, const authc__http_opts *o,
@@ -120,6 +146,7 @@ authc_err authc__http_do(authc_arena *ar, const authc__http_opts *o,
         curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
     }
 
+    double t0 = mono_s();
     CURLcode rc = curl_easy_perform(h);
     authc_err e = AUTHC_OK;
     if (rc != CURLE_OK) {
@@ -165,5 +192,6 @@ authc_err authc__http_do(authc_arena *ar, const authc__http_opts *o,
     }
     curl_slist_free_all(hl);
     curl_easy_cleanup(h);
+    measure(o, rq, mono_s() - t0, e, res->status);
     return e;
 }

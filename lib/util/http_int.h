@@ -23,6 +23,7 @@ typedef struct authc__http_opts {
     long total_ms;            /* 0 = AUTHC__HTTP_TOTAL_MS */
     size_t max_response;      /* 0 = AUTHC__HTTP_MAX_RESPONSE */
     bool allow_http;          /* plain http to non-loopback hosts (never by default) */
+    const char *provider;     /* metrics label (a configured provider id); NULL = not measured */
 } authc__http_opts;
 
 typedef struct authc__http_req {
@@ -33,6 +34,7 @@ typedef struct authc__http_req {
     size_t nheaders;
     const char *body;         /* POST body or NULL */
     size_t body_len;
+    const char *endpoint;     /* metrics label: "token", "userinfo", "jwks", ...; NULL = "other" */
 } authc__http_req;
 
 typedef struct authc__http_res {

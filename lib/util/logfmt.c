@@ -1,8 +1,10 @@
 /* logfmt.c — the one log-line formatter (text or JSON): every field is
  * escaped here, so no caller can let input forge or split a log line. */
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "authc/log.h"
 #include "util/parse_int.h"
@@ -144,4 +146,28 @@ size_t authc_log_format(char *out, size_t cap, bool json, const char *level, con
     }
     out[b.len] = '\0';
     return b.len;
+}
+
+static atomic_bool g_json;
+
+void authc_log_set_json(bool json)
+{
+    atomic_store(&g_json, json);
+}
+
+bool authc_log_is_json(void)
+{
+    return atomic_load(&g_json);
+}
+
+void authc_log_write(const char *level, const char *msg, const authc_log_field *fields, size_t nfields)
+{
+    char line[AUTHC_LOG_LINE_MAX];
+    size_t n = authc_log_format(line, sizeof line, authc_log_is_json(), level, msg, fields, nfields);
+    for (size_t off = 0; off < n;) {
+        ssize_t w = write(STDERR_FILENO, line + off, n - off);
+        if (w <= 0)
+            return; /* a log that cannot be written is dropped, never fatal */
+        off += (size_t)w;
+    }
 }

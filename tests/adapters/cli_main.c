@@ -17,6 +17,7 @@
 
 #include "authc.h"
 #include "authc/adapter.h"
+#include "models.h"
 
 #define MAX_LINE (1 << 20)
 
@@ -40,126 +41,55 @@ static int64_t t_of(json_t *o, const char *k)
                               : AUTHC_NO_TIME;
 }
 
+/* Fills row (a zeroed model struct) from the members of o; strings stay
+ * owned by o. Dates and expires_at are numbers here (null = absent). */
+static void model_in(const m_model *m, json_t *o, void *row)
+{
+    for (size_t i = 0; i < m->n; i++) {
+        const m_field *f = &m->f[i];
+        json_t *v = json_object_get(o, f->name);
+        if (f->kind == M_STR)
+            *M_AT(row, f, const char *) = s_of(o, f->name);
+        else if (f->kind == M_BOOL)
+            *M_AT(row, f, bool) = json_is_true(v);
+        else if (f->kind == M_INT)
+            *M_AT(row, f, int64_t) = (int64_t)json_integer_value(v);
+        else
+            *M_AT(row, f, int64_t) = t_of(o, f->name);
+    }
+}
+
 static authc_user user_in(json_t *o)
 {
-    authc_user u = {
-        .id = s_of(o, "id"),
-        .name = s_of(o, "name"),
-        .email = s_of(o, "email"),
-        .email_verified = t_of(o, "emailVerified"),
-        .image = s_of(o, "image"),
-        .fields = (unsigned)json_integer_value(json_object_get(o, "fields")),
-    };
+    authc_user u = {0};
+    model_in(&m_user, o, &u);
+    u.fields = (unsigned)json_integer_value(json_object_get(o, "fields"));
     return u;
-}
-
-static authc_account account_in(json_t *o)
-{
-    authc_account a = {
-        .id = s_of(o, "id"),
-        .user_id = s_of(o, "userId"),
-        .type = s_of(o, "type"),
-        .provider = s_of(o, "provider"),
-        .provider_account_id = s_of(o, "providerAccountId"),
-        .refresh_token = s_of(o, "refresh_token"),
-        .access_token = s_of(o, "access_token"),
-        .expires_at = t_of(o, "expires_at"),
-        .token_type = s_of(o, "token_type"),
-        .scope = s_of(o, "scope"),
-        .id_token = s_of(o, "id_token"),
-        .session_state = s_of(o, "session_state"),
-    };
-    return a;
-}
-
-static authc_session_row session_in(json_t *o)
-{
-    authc_session_row s = {
-        .id = s_of(o, "id"),
-        .session_token = s_of(o, "sessionToken"),
-        .user_id = s_of(o, "userId"),
-        .expires = t_of(o, "expires"),
-    };
-    return s;
-}
-
-static authc_authenticator authenticator_in(json_t *o)
-{
-    authc_authenticator a = {
-        .credential_id = s_of(o, "credentialID"),
-        .user_id = s_of(o, "userId"),
-        .provider_account_id = s_of(o, "providerAccountId"),
-        .credential_public_key = s_of(o, "credentialPublicKey"),
-        .counter = (int64_t)json_integer_value(json_object_get(o, "counter")),
-        .credential_device_type = s_of(o, "credentialDeviceType"),
-        .credential_backed_up = json_is_true(json_object_get(o, "credentialBackedUp")),
-        .transports = s_of(o, "transports"),
-    };
-    return a;
 }
 
 /* ---- models → JSON (new references) -------------------------------------- */
 
-static json_t *js(const char *s) { return s ? json_string(s) : json_null(); }
-
-static json_t *jt(int64_t t)
+/* The row as a JSON object in Auth.js member order, or null for no row. */
+static json_t *model_out(const m_model *m, const void *row)
 {
-    return t == AUTHC_NO_TIME ? json_null() : json_integer(t);
-}
-
-static json_t *user_out(const authc_user *u)
-{
-    if (!u)
+    if (!row)
         return json_null();
-    return json_pack("{s:o,s:o,s:o,s:o,s:o}", "id", js(u->id), "name",
-                     js(u->name), "email", js(u->email), "emailVerified",
-                     jt(u->email_verified), "image", js(u->image));
-}
-
-static json_t *account_out(const authc_account *a)
-{
-    if (!a)
-        return json_null();
-    return json_pack("{s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o}",
-                     "id", js(a->id), "userId", js(a->user_id), "type",
-                     js(a->type), "provider", js(a->provider),
-                     "providerAccountId", js(a->provider_account_id),
-                     "refresh_token", js(a->refresh_token), "access_token",
-                     js(a->access_token), "expires_at", jt(a->expires_at),
-                     "token_type", js(a->token_type), "scope", js(a->scope),
-                     "id_token", js(a->id_token), "session_state",
-                     js(a->session_state));
-}
-
-static json_t *session_out(const authc_session_row *s)
-{
-    if (!s)
-        return json_null();
-    return json_pack("{s:o,s:o,s:o,s:o}", "id", js(s->id), "sessionToken",
-                     js(s->session_token), "userId", js(s->user_id),
-                     "expires", jt(s->expires));
-}
-
-static json_t *vt_out(const authc_verification_token *v)
-{
-    if (!v)
-        return json_null();
-    return json_pack("{s:o,s:o,s:o}", "identifier", js(v->identifier),
-                     "token", js(v->token), "expires", jt(v->expires));
-}
-
-static json_t *authenticator_out(const authc_authenticator *a)
-{
-    if (!a)
-        return json_null();
-    return json_pack("{s:o,s:o,s:o,s:o,s:I,s:o,s:b,s:o}", "credentialID",
-                     js(a->credential_id), "userId", js(a->user_id),
-                     "providerAccountId", js(a->provider_account_id),
-                     "credentialPublicKey", js(a->credential_public_key),
-                     "counter", (json_int_t)a->counter, "credentialDeviceType",
-                     js(a->credential_device_type), "credentialBackedUp",
-                     (int)a->credential_backed_up, "transports",
-                     js(a->transports));
+    json_t *o = json_object();
+    for (size_t i = 0; i < m->n; i++) {
+        const m_field *f = &m->f[i];
+        json_t *v;
+        if (f->kind == M_STR) {
+            const char *s = *M_AT(row, f, const char *const);
+            v = s ? json_string(s) : json_null();
+        } else if (f->kind == M_BOOL) {
+            v = json_boolean(*M_AT(row, f, const bool));
+        } else {
+            int64_t t = *M_AT(row, f, const int64_t);
+            v = t == AUTHC_NO_TIME && f->kind != M_INT ? json_null() : json_integer(t);
+        }
+        json_object_set_new(o, f->name, v);
+    }
+    return o;
 }
 
 /* ---- dispatch ---------------------------------------------------------- */
@@ -180,70 +110,72 @@ static authc_err run(authc_adapter *ad, authc_arena *ar, json_t *c,
     if (!strcmp(op, "create_user")) {
         authc_user in = user_in(json_object_get(c, "user"));
         e = ad->ops->create_user(ad, ar, &in, &u);
-        *result = user_out(u);
+        *result = model_out(&m_user, u);
     } else if (!strcmp(op, "get_user")) {
         e = ad->ops->get_user(ad, ar, s_of(c, "id"), &u);
-        *result = user_out(u);
+        *result = model_out(&m_user, u);
     } else if (!strcmp(op, "get_user_by_email")) {
         e = ad->ops->get_user_by_email(ad, ar, s_of(c, "email"), &u);
-        *result = user_out(u);
+        *result = model_out(&m_user, u);
     } else if (!strcmp(op, "get_user_by_account")) {
         e = ad->ops->get_user_by_account(ad, ar, s_of(c, "provider"),
                                     s_of(c, "providerAccountId"), &u);
-        *result = user_out(u);
+        *result = model_out(&m_user, u);
     } else if (!strcmp(op, "update_user")) {
         authc_user in = user_in(json_object_get(c, "user"));
         e = ad->ops->update_user(ad, ar, &in, &u);
-        *result = user_out(u);
+        *result = model_out(&m_user, u);
     } else if (!strcmp(op, "delete_user")) {
         e = ad->ops->delete_user(ad, ar, s_of(c, "id"));
     } else if (!strcmp(op, "link_account")) {
-        authc_account in = account_in(json_object_get(c, "account"));
+        authc_account in = {0};
+        model_in(&m_account, json_object_get(c, "account"), &in);
         e = ad->ops->link_account(ad, ar, &in, &a);
-        *result = account_out(a);
+        *result = model_out(&m_account, a);
     } else if (!strcmp(op, "unlink_account")) {
         e = ad->ops->unlink_account(ad, ar, s_of(c, "provider"),
                                s_of(c, "providerAccountId"));
     } else if (!strcmp(op, "get_account")) {
         e = ad->ops->get_account(ad, ar, s_of(c, "providerAccountId"),
                             s_of(c, "provider"), &a);
-        *result = account_out(a);
+        *result = model_out(&m_account, a);
     } else if (!strcmp(op, "create_session")) {
-        authc_session_row in = session_in(json_object_get(c, "session"));
+        authc_session_row in = {0};
+        model_in(&m_session, json_object_get(c, "session"), &in);
         e = ad->ops->create_session(ad, ar, &in, &s);
-        *result = session_out(s);
+        *result = model_out(&m_session, s);
     } else if (!strcmp(op, "get_session_and_user")) {
         e = ad->ops->get_session_and_user(ad, ar, s_of(c, "sessionToken"), &s, &u);
-        *result = s ? json_pack("{s:o,s:o}", "session", session_out(s),
-                                "user", user_out(u))
+        *result = s ? json_pack("{s:o,s:o}", "session", model_out(&m_session, s),
+                                "user", model_out(&m_user, u))
                     : json_null();
     } else if (!strcmp(op, "update_session")) {
-        authc_session_row in = session_in(json_object_get(c, "session"));
+        authc_session_row in = {0};
+        model_in(&m_session, json_object_get(c, "session"), &in);
         e = ad->ops->update_session(ad, ar, &in, &s);
-        *result = session_out(s);
+        *result = model_out(&m_session, s);
     } else if (!strcmp(op, "delete_session")) {
         e = ad->ops->delete_session(ad, ar, s_of(c, "sessionToken"), &s);
-        *result = session_out(s);
+        *result = model_out(&m_session, s);
     } else if (!strcmp(op, "create_verification_token")) {
         json_t *o = json_object_get(c, "token");
-        authc_verification_token in = {.identifier = s_of(o, "identifier"),
-                                       .token = s_of(o, "token"),
-                                       .expires = t_of(o, "expires")};
+        authc_verification_token in = {0};
+        model_in(&m_vt, o, &in);
         e = ad->ops->create_verification_token(ad, ar, &in);
     } else if (!strcmp(op, "use_verification_token")) {
         e = ad->ops->use_verification_token(ad, ar, s_of(c, "identifier"),
                                        s_of(c, "token"), &v);
-        *result = vt_out(v);
+        *result = model_out(&m_vt, v);
     } else if (!strcmp(op, "create_authenticator") && ad->ops->create_authenticator) {
-        authc_authenticator in =
-            authenticator_in(json_object_get(c, "authenticator"));
+        authc_authenticator in = {0};
+        model_in(&m_authn, json_object_get(c, "authenticator"), &in);
         authc_authenticator *au = NULL;
         e = ad->ops->create_authenticator(ad, ar, &in, &au);
-        *result = authenticator_out(au);
+        *result = model_out(&m_authn, au);
     } else if (!strcmp(op, "get_authenticator") && ad->ops->get_authenticator) {
         authc_authenticator *au = NULL;
         e = ad->ops->get_authenticator(ad, ar, s_of(c, "credentialID"), &au);
-        *result = authenticator_out(au);
+        *result = model_out(&m_authn, au);
     } else if (!strcmp(op, "list_authenticators_by_user_id") &&
                ad->ops->list_authenticators_by_user_id) {
         authc_authenticator *list = NULL;
@@ -252,14 +184,14 @@ static authc_err run(authc_adapter *ad, authc_arena *ar, json_t *c,
                                                &list, &n);
         *result = json_array();
         for (size_t i = 0; !e && *result && i < n; i++)
-            json_array_append_new(*result, authenticator_out(&list[i]));
+            json_array_append_new(*result, model_out(&m_authn, &list[i]));
     } else if (!strcmp(op, "update_authenticator_counter") &&
                ad->ops->update_authenticator_counter) {
         authc_authenticator *au = NULL;
         e = ad->ops->update_authenticator_counter(
             ad, ar, s_of(c, "credentialID"),
             (int64_t)json_integer_value(json_object_get(c, "counter")), &au);
-        *result = authenticator_out(au);
+        *result = model_out(&m_authn, au);
     }
     if (!*result)
         *result = json_null();

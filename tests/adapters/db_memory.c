@@ -5,20 +5,10 @@
 #include "adapters/adapters_int.h"
 #include "conformance.h"
 
-static void log_stderr(void *ud, const char *level, const char *msg)
-{
-    (void)ud;
-    fprintf(stderr, "[memory %s] %s\n", level, msg);
-}
-
 /* The reader handle is the adapter itself. */
 static authc_adapter *mem_open(const char *url, void **db)
 {
-    char err[256];
-    authc_adapter *ad = authc_adapter_open(url, log_stderr, NULL, err,
-                                           sizeof err);
-    if (!ad)
-        fprintf(stderr, "memory: %s\n", err);
+    authc_adapter *ad = conf_open_adapter("memory", url);
     *db = ad;
     return ad;
 }
@@ -59,13 +49,4 @@ static authc_err mem_authn(void *db, authc_arena *ar, const char *cred,
     return authc__memory_peek_authenticator(db, ar, cred, out);
 }
 
-const conf_db conf_db_memory = {
-    .name = "memory",
-    .open = mem_open,
-    .close = mem_close,
-    .user = mem_user,
-    .session = mem_session,
-    .account = mem_account,
-    .verification_token = mem_vt,
-    .authenticator = mem_authn,
-};
+CONF_DB(memory, mem);

@@ -7,17 +7,12 @@
 
 #include "adapters/adapters_int.h"
 #include "conformance.h"
+#include "models.h"
 
 typedef struct pgdb {
     PGconn *c;
     bool schema_ok;    /* the column check passed once */
 } pgdb;
-
-static void log_stderr(void *ud, const char *level, const char *msg)
-{
-    (void)ud;
-    fprintf(stderr, "[postgres %s] %s\n", level, msg);
-}
 
 /* The URL without the adapter's own parameters (libpq rejects them).
  * Heap copy, caller frees. */
@@ -49,12 +44,9 @@ static char *libpq_url(const char *url)
 
 static authc_adapter *pg_open(const char *url, void **db)
 {
-    char err[512];
     *db = NULL;
-    authc_adapter *ad = authc_adapter_open(url, log_stderr, NULL, err,
-                                           sizeof err);
+    authc_adapter *ad = conf_open_adapter("postgres", url);
     if (!ad) {
-        fprintf(stderr, "postgres: %s\n", err);
         return NULL;
     }
     pgdb *h = calloc(1, sizeof *h);
@@ -175,16 +167,19 @@ static authc_err query(pgdb *h, const char *sql, int n,
     return AUTHC_OK;
 }
 
-static const char *txt(authc_arena *ar, PGresult *r, int col)
+static const char *txt(authc_arena *ar, void *r, int col)
 {
     return PQgetisnull(r, 0, col) ? NULL
                                   : authc_arena_strdup(ar, PQgetvalue(r, 0, col));
 }
 
-static int64_t num(PGresult *r, int col)
+/* Number column (NULL: AUTHC_NO_TIME; a boolean's t / f: 1 / 0). */
+static int64_t num(void *r, int col)
 {
-    return PQgetisnull(r, 0, col) ? AUTHC_NO_TIME
-                                  : strtoll(PQgetvalue(r, 0, col), NULL, 10);
+    if (PQgetisnull(r, 0, col))
+        return AUTHC_NO_TIME;
+    const char *v = PQgetvalue(r, 0, col);
+    return *v == 't' ? 1 : *v == 'f' ? 0 : strtoll(v, NULL, 10);
 }
 
 /* A SERIAL id is a decimal int4; anything else cannot be a row. */
@@ -201,143 +196,88 @@ static bool int_id(const char *s)
 /* Epoch ms of a timestamptz, computed independently of the adapter. */
 #define EPOCH_MS(c) "(extract(epoch FROM " c ") * 1000)::int8"
 
-static authc_err rd_user(void *db, authc_arena *ar, const char *id,
-                         authc_user **out)
+/* Runs sql (n text params) and reads its row as model m, column i being
+ * m's member i. Returns the row (in ar), or NULL with *e AUTHC_OK when
+ * there is none, or NULL with *e set (more than one row is invalid: the
+ * keys read by are unique). */
+static void *row(void *db, authc_arena *ar, const char *sql, int n, const char *const *vals,
+                 const m_model *m, authc_err *e)
 {
-    *out = NULL;
-    if (!int_id(id))
-        return AUTHC_OK;
     PGresult *r;
-    const char *v[1] = {id};
-    authc_err e = query(db,
-                        "SELECT id::text, name, email, "
-                        EPOCH_MS("\"emailVerified\"") ", image FROM users "
-                        "WHERE id = $1::int4", 1, v, &r);
-    if (!e && PQntuples(r) == 1 && (*out = authc_arena_alloc(ar, sizeof **out))) {
-        (*out)->id = txt(ar, r, 0);
-        (*out)->name = txt(ar, r, 1);
-        (*out)->email = txt(ar, r, 2);
-        (*out)->email_verified = num(r, 3);
-        (*out)->image = txt(ar, r, 4);
+    void *out = NULL;
+    *e = query(db, sql, n, vals, &r);
+    if (!*e && PQntuples(r) > 1) {
+        fprintf(stderr, "postgres reader: %d rows share a key: %s\n", PQntuples(r), sql);
+        *e = AUTHC_ERR_INVALID;
     }
+    if (!*e && PQntuples(r) == 1)
+        out = m_row(m, ar, r, txt, num);
     PQclear(r);
+    return out;
+}
+
+static authc_err pg_user(void *db, authc_arena *ar, const char *id, authc_user **out)
+{
+    authc_err e = AUTHC_OK;
+    const char *v[1] = {id};
+    *out = !int_id(id) ? NULL
+                       : row(db, ar,
+                             "SELECT id::text, name, email, " EPOCH_MS("\"emailVerified\"")
+                             ", image FROM users WHERE id = $1::int4",
+                             1, v, &m_user, &e);
     return e;
 }
 
-static authc_err rd_session(void *db, authc_arena *ar, const char *token,
+static authc_err pg_session(void *db, authc_arena *ar, const char *token,
                             authc_session_row **out)
 {
-    *out = NULL;
-    PGresult *r;
+    authc_err e;
     const char *v[1] = {token};
-    authc_err e = query(db,
-                        "SELECT id::text, \"sessionToken\", \"userId\"::text, "
-                        EPOCH_MS("expires") " FROM sessions "
-                        "WHERE \"sessionToken\" = $1", 1, v, &r);
-    if (!e && PQntuples(r) > 1) {
-        fprintf(stderr, "postgres reader: %d sessions share a token\n",
-                PQntuples(r));
-        e = AUTHC_ERR_INVALID;
-    }
-    if (!e && PQntuples(r) == 1 && (*out = authc_arena_alloc(ar, sizeof **out))) {
-        (*out)->id = txt(ar, r, 0);
-        (*out)->session_token = txt(ar, r, 1);
-        (*out)->user_id = txt(ar, r, 2);
-        (*out)->expires = num(r, 3);
-    }
-    PQclear(r);
+    *out = row(db, ar,
+               "SELECT id::text, \"sessionToken\", \"userId\"::text, "
+               EPOCH_MS("expires") " FROM sessions WHERE \"sessionToken\" = $1",
+               1, v, &m_session, &e);
     return e;
 }
 
-static authc_err rd_account(void *db, authc_arena *ar, const char *provider,
+static authc_err pg_account(void *db, authc_arena *ar, const char *provider,
                             const char *pai, authc_account **out)
 {
-    *out = NULL;
-    PGresult *r;
+    authc_err e;
     const char *v[2] = {provider, pai};
-    authc_err e = query(db,
-                        "SELECT id::text, \"userId\"::text, type, provider, "
-                        "\"providerAccountId\", refresh_token, access_token, "
-                        "expires_at, id_token, scope, session_state, "
-                        "token_type FROM accounts WHERE provider = $1 AND "
-                        "\"providerAccountId\" = $2", 2, v, &r);
-    if (!e && PQntuples(r) > 1) {
-        fprintf(stderr, "postgres reader: duplicate accounts\n");
-        e = AUTHC_ERR_INVALID;
-    }
-    if (!e && PQntuples(r) == 1 && (*out = authc_arena_alloc(ar, sizeof **out))) {
-        authc_account *a = *out;
-        a->id = txt(ar, r, 0);
-        a->user_id = txt(ar, r, 1);
-        a->type = txt(ar, r, 2);
-        a->provider = txt(ar, r, 3);
-        a->provider_account_id = txt(ar, r, 4);
-        a->refresh_token = txt(ar, r, 5);
-        a->access_token = txt(ar, r, 6);
-        a->expires_at = num(r, 7);
-        a->id_token = txt(ar, r, 8);
-        a->scope = txt(ar, r, 9);
-        a->session_state = txt(ar, r, 10);
-        a->token_type = txt(ar, r, 11);
-    }
-    PQclear(r);
+    *out = row(db, ar,
+               "SELECT id::text, \"userId\"::text, type, provider, "
+               "\"providerAccountId\", refresh_token, access_token, "
+               "expires_at, token_type, scope, id_token, session_state "
+               "FROM accounts WHERE provider = $1 AND \"providerAccountId\" = $2",
+               2, v, &m_account, &e);
     return e;
 }
 
-static authc_err rd_vt(void *db, authc_arena *ar, const char *identifier,
+static authc_err pg_vt(void *db, authc_arena *ar, const char *identifier,
                        const char *token, authc_verification_token **out)
 {
-    *out = NULL;
-    PGresult *r;
+    authc_err e;
     const char *v[2] = {identifier, token};
-    authc_err e = query(db,
-                        "SELECT identifier, token, " EPOCH_MS("expires")
-                        " FROM verification_token WHERE identifier = $1 "
-                        "AND token = $2", 2, v, &r);
-    if (!e && PQntuples(r) == 1 && (*out = authc_arena_alloc(ar, sizeof **out))) {
-        (*out)->identifier = txt(ar, r, 0);
-        (*out)->token = txt(ar, r, 1);
-        (*out)->expires = num(r, 2);
-    }
-    PQclear(r);
+    *out = row(db, ar,
+               "SELECT identifier, token, " EPOCH_MS("expires")
+               " FROM verification_token WHERE identifier = $1 AND token = $2",
+               2, v, &m_vt, &e);
     return e;
 }
 
-static authc_err rd_authn(void *db, authc_arena *ar, const char *cred,
+static authc_err pg_authn(void *db, authc_arena *ar, const char *cred,
                           authc_authenticator **out)
 {
-    *out = NULL;
-    PGresult *r;
+    authc_err e;
     const char *v[1] = {cred};
-    authc_err e = query(db,
-                        "SELECT \"credentialID\", \"userId\"::text, "
-                        "\"providerAccountId\", \"credentialPublicKey\", "
-                        "counter, \"credentialDeviceType\", "
-                        "\"credentialBackedUp\", transports FROM "
-                        "authenticators WHERE \"credentialID\" = $1", 1, v,
-                        &r);
-    if (!e && PQntuples(r) == 1 && (*out = authc_arena_alloc(ar, sizeof **out))) {
-        authc_authenticator *a = *out;
-        a->credential_id = txt(ar, r, 0);
-        a->user_id = txt(ar, r, 1);
-        a->provider_account_id = txt(ar, r, 2);
-        a->credential_public_key = txt(ar, r, 3);
-        a->counter = num(r, 4);
-        a->credential_device_type = txt(ar, r, 5);
-        a->credential_backed_up = strcmp(PQgetvalue(r, 0, 6), "t") == 0;
-        a->transports = txt(ar, r, 7);
-    }
-    PQclear(r);
+    *out = row(db, ar,
+               "SELECT \"credentialID\", \"userId\"::text, "
+               "\"providerAccountId\", \"credentialPublicKey\", counter, "
+               "\"credentialDeviceType\", \"credentialBackedUp\", transports "
+               "FROM authenticators WHERE \"credentialID\" = $1",
+               1, v, &m_authn, &e);
     return e;
 }
 
-const conf_db conf_db_postgres = {
-    .name = "postgres",
-    .open = pg_open,
-    .close = pg_close,
-    .user = rd_user,
-    .session = rd_session,
-    .account = rd_account,
-    .verification_token = rd_vt,
-    .authenticator = rd_authn,
-};
+CONF_DB(postgres, pg);

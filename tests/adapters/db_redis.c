@@ -10,18 +10,13 @@
 
 #include "adapters/adapters_int.h"
 #include "conformance.h"
+#include "models.h"
 
 typedef struct rdb {
     redisContext *c;
     char prefix[260];
     regex_t iso;       /* toISOString: YYYY-MM-DDTHH:mm:ss.sssZ */
 } rdb;
-
-static void log_stderr(void *ud, const char *level, const char *msg)
-{
-    (void)ud;
-    fprintf(stderr, "[redis %s] %s\n", level, msg);
-}
 
 /* Minimal redis://host:port[/db][?prefix=P] parser for the test URLs
  * (no password, prefix not percent-encoded). */
@@ -62,7 +57,7 @@ static bool parse(const char *url, char *host, size_t hlen, int *port,
 
 static authc_adapter *rd_open(const char *url, void **db)
 {
-    char err[512], host[256];
+    char host[256];
     int port, dbn;
     *db = NULL;
     rdb *h = calloc(1, sizeof *h);
@@ -72,10 +67,8 @@ static authc_adapter *rd_open(const char *url, void **db)
         free(h);
         return NULL;
     }
-    authc_adapter *ad = authc_adapter_open(url, log_stderr, NULL, err,
-                                           sizeof err);
+    authc_adapter *ad = conf_open_adapter("redis", url);
     if (!ad) {
-        fprintf(stderr, "redis: %s\n", err);
         free(h);
         return NULL;
     }
@@ -219,27 +212,91 @@ static int64_t date(rdb *h, json_t *o, const char *k, bool *ok)
     return ms;
 }
 
-static authc_err r_user(void *db, authc_arena *ar, const char *id,
+/* Reads every member of model m from o into row, strictly: strings (copied
+ * to ar), Dates as toISOString text, expires_at and counter numbers,
+ * credentialBackedUp a boolean; *ok false on anything else. */
+static void fill(rdb *h, authc_arena *ar, json_t *o, const m_model *m, void *row,
+                 bool *ok)
+{
+    for (size_t i = 0; i < m->n; i++) {
+        const m_field *f = &m->f[i];
+        json_t *v = json_object_get(o, f->name);
+        bool typed = true;
+        if (f->kind == M_STR) {
+            *M_AT(row, f, const char *) = str(ar, o, f->name, ok);
+        } else if (f->kind == M_DATE || f->kind == M_DATE_OPT) {
+            *M_AT(row, f, int64_t) = date(h, o, f->name, ok);
+        } else if (f->kind == M_BOOL) {
+            typed = json_is_boolean(v);
+            *M_AT(row, f, bool) = json_is_true(v);
+        } else {
+            typed = json_is_integer(v) || (f->kind == M_SECS && !v);
+            *M_AT(row, f, int64_t) = v ? json_integer_value(v) : AUTHC_NO_TIME;
+        }
+        if (!typed) {
+            fprintf(stderr, "redis reader: \"%s\" must be a %s\n", f->name,
+                    f->kind == M_BOOL ? "boolean" : "number");
+            *ok = false;
+        }
+    }
+}
+
+/* How one model is stored: its name in messages, its members, the exact
+ * member list when upstash fixes it (NULL: not checked), and whether the
+ * key must expire (sessions and tokens leave Redis by themselves). */
+typedef struct stored {
+    const char *what;
+    const m_model *m;
+    const char *const *keys;
+    size_t nkeys;
+    bool ttl;
+} stored;
+
+static const char *const session_keys[] = {"sessionToken", "userId", "expires"};
+static const char *const vt_keys[] = {"identifier", "token", "expires"};
+static const stored st_user = {"user", &m_user, NULL, 0, false};
+static const stored st_account = {"account", &m_account, NULL, 0, false};
+static const stored st_session = {"session", &m_session, session_keys, 3, true};
+static const stored st_vt = {"verification token", &m_vt, vt_keys, 3, true};
+static const stored st_authn = {"authenticator", &m_authn, NULL, 0, false};
+
+/* GETs key and reads it as a row of sd->m; returns the row (owned by ar),
+ * or NULL with *e AUTHC_OK when absent, or NULL with *e set. */
+static void *load(rdb *h, authc_arena *ar, const char *key, const stored *sd,
+                  authc_err *e)
+{
+    char *v;
+    json_t *obj = NULL;
+    void *row = NULL;
+    *e = get(h, key, &v);
+    if (!*e && v) {
+        obj = parse_json(sd->what, v);
+        free(v);
+        bool ok = obj && (!sd->keys || keys_are(sd->what, obj, sd->keys, sd->nkeys));
+        row = ok ? authc_arena_alloc(ar, sd->m->size) : NULL;
+        if (row)
+            fill(h, ar, obj, sd->m, row, &ok);
+        if (ok && row && sd->ttl && pttl(h, key) <= 0) {
+            fprintf(stderr, "redis reader: %s key has no TTL\n", sd->what);
+            ok = false;
+        }
+        if (!ok || !row) {
+            row = NULL;
+            *e = AUTHC_ERR_INVALID;
+        }
+    }
+    json_decref(obj);
+    return row;
+}
+
+static authc_err rd_user(void *db, authc_arena *ar, const char *id,
                         authc_user **out)
 {
     rdb *h = db;
-    char *key = authc_arena_printf(ar, "user:%s", id), *v;
-    *out = NULL;
-    authc_err e = get(h, key, &v);
-    if (e || !v)
-        return e;
-    json_t *o = parse_json("user", v);
-    bool ok = o != NULL;
-    authc_user *u = authc_arena_alloc(ar, sizeof *u);
-    if (ok && u) {
-        u->id = str(ar, o, "id", &ok);
-        u->name = str(ar, o, "name", &ok);
-        u->email = str(ar, o, "email", &ok);
-        u->email_verified = date(h, o, "emailVerified", &ok);
-        u->image = str(ar, o, "image", &ok);
-        ok = ok && u->id && strcmp(u->id, id) == 0;
-    }
-    if (ok && u->email) {
+    authc_err e;
+    authc_user *u = load(h, ar, authc_arena_printf(ar, "user:%s", id), &st_user, &e);
+    bool ok = !u || (u->id && strcmp(u->id, id) == 0);
+    if (ok && u && u->email) {
         /* The email index holds the raw id, not a JSON string. */
         char *idx = NULL;
         e = get(h, authc_arena_printf(ar, "user:email:%s", u->email), &idx);
@@ -250,172 +307,50 @@ static authc_err r_user(void *db, authc_arena *ar, const char *id,
         }
         free(idx);
     }
-    json_decref(o);
-    free(v);
-    if (e)
-        return e;
-    if (!ok || !u)
-        return AUTHC_ERR_INVALID;
-    *out = u;
-    return AUTHC_OK;
+    *out = ok && !e ? u : NULL;
+    return e ? e : ok ? AUTHC_OK : AUTHC_ERR_INVALID;
 }
 
-static authc_err r_session(void *db, authc_arena *ar, const char *token,
+static authc_err rd_session(void *db, authc_arena *ar, const char *token,
                            authc_session_row **out)
 {
-    rdb *h = db;
-    char *key = authc_arena_printf(ar, "user:session:%s", token), *v;
-    *out = NULL;
-    authc_err e = get(h, key, &v);
-    if (e || !v)
-        return e;
-    static const char *const keys[] = {"sessionToken", "userId", "expires"};
-    json_t *o = parse_json("session", v);
-    bool ok = o && keys_are("session", o, keys, 3);
-    authc_session_row *s = authc_arena_alloc(ar, sizeof *s);
-    if (ok && s) {
-        s->session_token = str(ar, o, "sessionToken", &ok);
-        s->user_id = str(ar, o, "userId", &ok);
-        s->expires = date(h, o, "expires", &ok);
-    }
-    /* Sessions leave Redis by themselves. */
-    if (ok && pttl(h, key) <= 0) {
-        fprintf(stderr, "redis reader: session key has no TTL\n");
-        ok = false;
-    }
-    json_decref(o);
-    free(v);
-    if (!ok || !s)
-        return AUTHC_ERR_INVALID;
-    *out = s;
-    return AUTHC_OK;
+    authc_err e;
+    *out = load(db, ar, authc_arena_printf(ar, "user:session:%s", token), &st_session, &e);
+    return e;
 }
 
-static authc_err r_account(void *db, authc_arena *ar, const char *provider,
+static authc_err rd_account(void *db, authc_arena *ar, const char *provider,
                            const char *pai, authc_account **out)
 {
-    rdb *h = db;
-    char *key = authc_arena_printf(ar, "user:account:%s:%s", provider, pai);
-    char *v;
-    *out = NULL;
-    authc_err e = get(h, key, &v);
-    if (e || !v)
-        return e;
-    json_t *o = parse_json("account", v);
-    bool ok = o != NULL;
-    authc_account *a = authc_arena_alloc(ar, sizeof *a);
-    if (ok && a) {
-        a->id = str(ar, o, "id", &ok);
-        a->user_id = str(ar, o, "userId", &ok);
-        a->type = str(ar, o, "type", &ok);
-        a->provider = str(ar, o, "provider", &ok);
-        a->provider_account_id = str(ar, o, "providerAccountId", &ok);
-        a->refresh_token = str(ar, o, "refresh_token", &ok);
-        a->access_token = str(ar, o, "access_token", &ok);
-        a->token_type = str(ar, o, "token_type", &ok);
-        a->scope = str(ar, o, "scope", &ok);
-        a->id_token = str(ar, o, "id_token", &ok);
-        a->session_state = str(ar, o, "session_state", &ok);
-        json_t *x = json_object_get(o, "expires_at");
-        a->expires_at = AUTHC_NO_TIME;
-        if (x && !json_is_integer(x)) {
-            fprintf(stderr, "redis reader: expires_at is not a number\n");
-            ok = false;
-        } else if (x) {
-            a->expires_at = json_integer_value(x);
-        }
-        /* upstash: "id" is "{provider}:{providerAccountId}" */
-        char *want = authc_arena_printf(ar, "%s:%s", provider, pai);
-        if (ok && (!a->id || strcmp(a->id, want) != 0)) {
-            fprintf(stderr, "redis reader: account id is %s, want %s\n",
-                    a->id ? a->id : "(none)", want);
-            ok = false;
-        }
+    authc_err e;
+    authc_account *a = load(db, ar, authc_arena_printf(ar, "user:account:%s:%s", provider, pai),
+                            &st_account, &e);
+    /* upstash: "id" is "{provider}:{providerAccountId}" */
+    char *want = authc_arena_printf(ar, "%s:%s", provider, pai);
+    if (a && (!a->id || strcmp(a->id, want) != 0)) {
+        fprintf(stderr, "redis reader: account id is %s, want %s\n",
+                a->id ? a->id : "(none)", want);
+        a = NULL;
+        e = AUTHC_ERR_INVALID;
     }
-    json_decref(o);
-    free(v);
-    if (!ok || !a)
-        return AUTHC_ERR_INVALID;
     *out = a;
-    return AUTHC_OK;
+    return e;
 }
 
-static authc_err r_vt(void *db, authc_arena *ar, const char *identifier,
+static authc_err rd_vt(void *db, authc_arena *ar, const char *identifier,
                       const char *token, authc_verification_token **out)
 {
-    rdb *h = db;
-    char *key = authc_arena_printf(ar, "user:token:%s:%s", identifier, token);
-    char *v;
-    *out = NULL;
-    authc_err e = get(h, key, &v);
-    if (e || !v)
-        return e;
-    static const char *const keys[] = {"identifier", "token", "expires"};
-    json_t *o = parse_json("verification token", v);
-    bool ok = o && keys_are("verification token", o, keys, 3);
-    authc_verification_token *t = authc_arena_alloc(ar, sizeof *t);
-    if (ok && t) {
-        t->identifier = str(ar, o, "identifier", &ok);
-        t->token = str(ar, o, "token", &ok);
-        t->expires = date(h, o, "expires", &ok);
-    }
-    if (ok && pttl(h, key) <= 0) {
-        fprintf(stderr, "redis reader: token key has no TTL\n");
-        ok = false;
-    }
-    json_decref(o);
-    free(v);
-    if (!ok || !t)
-        return AUTHC_ERR_INVALID;
-    *out = t;
-    return AUTHC_OK;
+    authc_err e;
+    *out = load(db, ar, authc_arena_printf(ar, "user:token:%s:%s", identifier, token), &st_vt, &e);
+    return e;
 }
 
-static authc_err r_authn(void *db, authc_arena *ar, const char *cred,
+static authc_err rd_authn(void *db, authc_arena *ar, const char *cred,
                          authc_authenticator **out)
 {
-    rdb *h = db;
-    char *key = authc_arena_printf(ar, "user:authenticator:%s", cred), *v;
-    *out = NULL;
-    authc_err e = get(h, key, &v);
-    if (e || !v)
-        return e;
-    json_t *o = parse_json("authenticator", v);
-    bool ok = o != NULL;
-    authc_authenticator *a = authc_arena_alloc(ar, sizeof *a);
-    if (ok && a) {
-        a->credential_id = str(ar, o, "credentialID", &ok);
-        a->user_id = str(ar, o, "userId", &ok);
-        a->provider_account_id = str(ar, o, "providerAccountId", &ok);
-        a->credential_public_key = str(ar, o, "credentialPublicKey", &ok);
-        a->credential_device_type = str(ar, o, "credentialDeviceType", &ok);
-        a->transports = str(ar, o, "transports", &ok);
-        json_t *c = json_object_get(o, "counter");
-        json_t *b = json_object_get(o, "credentialBackedUp");
-        if (!json_is_integer(c) || !json_is_boolean(b)) {
-            fprintf(stderr, "redis reader: counter must be a number and "
-                    "credentialBackedUp a boolean\n");
-            ok = false;
-        } else {
-            a->counter = json_integer_value(c);
-            a->credential_backed_up = json_is_true(b);
-        }
-    }
-    json_decref(o);
-    free(v);
-    if (!ok || !a)
-        return AUTHC_ERR_INVALID;
-    *out = a;
-    return AUTHC_OK;
+    authc_err e;
+    *out = load(db, ar, authc_arena_printf(ar, "user:authenticator:%s", cred), &st_authn, &e);
+    return e;
 }
 
-const conf_db conf_db_redis = {
-    .name = "redis",
-    .open = rd_open,
-    .close = rd_close,
-    .user = r_user,
-    .session = r_session,
-    .account = r_account,
-    .verification_token = r_vt,
-    .authenticator = r_authn,
-};
+CONF_DB(redis, rd);

@@ -8,12 +8,7 @@
 
 #include "adapters/adapters_int.h"
 #include "conformance.h"
-
-static void log_stderr(void *ud, const char *level, const char *msg)
-{
-    (void)ud;
-    fprintf(stderr, "[sqlite %s] %s\n", level, msg);
-}
+#include "models.h"
 
 /* The file path of a sqlite:/file: URL (same rules as the registry). */
 static const char *path_of(const char *url)
@@ -32,12 +27,9 @@ static const char *path_of(const char *url)
  * second, independent connection: *db is its sqlite3 handle. */
 static authc_adapter *sq_open(const char *url, void **db)
 {
-    char err[512];
     *db = NULL;
-    authc_adapter *ad = authc_adapter_open(url, log_stderr, NULL, err,
-                                           sizeof err);
+    authc_adapter *ad = conf_open_adapter("sqlite", url);
     if (!ad) {
-        fprintf(stderr, "sqlite: %s\n", err);
         return NULL;
     }
     if (ad->ops->migrate(ad) != AUTHC_OK) {
@@ -83,7 +75,7 @@ static int query(void *db, const char *sql, const char *a, const char *b,
 }
 
 /* Text column (NULL stays NULL) copied into ar. */
-static const char *txt(authc_arena *ar, sqlite3_stmt *st, int i)
+static const char *txt(authc_arena *ar, void *st, int i)
 {
     const unsigned char *t = sqlite3_column_text(st, i);
     return t ? authc_arena_strdup(ar, (const char *)t) : NULL;
@@ -102,158 +94,96 @@ static bool typed(sqlite3_stmt *st, int i, int type, bool nullable,
     return false;
 }
 
-static int64_t time_or_none(sqlite3_stmt *st, int i)
+/* Integer column (NULL: AUTHC_NO_TIME). */
+static int64_t number(void *st, int i)
 {
-    return sqlite3_column_type(st, i) == SQLITE_NULL
-               ? AUTHC_NO_TIME
-               : sqlite3_column_int64(st, i);
+    return sqlite3_column_type(st, i) == SQLITE_NULL ? AUTHC_NO_TIME
+                                                     : sqlite3_column_int64(st, i);
 }
 
-static authc_err sq_user(void *db, authc_arena *ar, const char *id,
-                         authc_user **out)
+/* Reads the one row of sql (texts a, b bound) as model m, column i being
+ * m's member i, checking each column's storage class. Returns the row (in
+ * ar), or NULL with *e AUTHC_OK when there is none, or NULL with *e set. */
+static void *row(void *db, authc_arena *ar, const char *sql, const char *a, const char *b,
+                 const m_model *m, authc_err *e)
 {
     sqlite3_stmt *st = NULL;
-    *out = NULL;
-    int rc = query(db, "SELECT id, name, email, emailVerified, image "
-                       "FROM user WHERE id = ?1", id, NULL, &st);
-    authc_err e = rc == SQLITE_ROW || rc == SQLITE_DONE ? AUTHC_OK
-                                                        : AUTHC_ERR_ADAPTER;
-    if (rc == SQLITE_ROW) {
-        if (!typed(st, 0, SQLITE_TEXT, false, "user.id") ||
-            !typed(st, 3, SQLITE_INTEGER, true, "user.emailVerified")) {
-            e = AUTHC_ERR_INVALID;
-        } else if ((*out = authc_arena_alloc(ar, sizeof **out))) {
-            (*out)->id = txt(ar, st, 0);
-            (*out)->name = txt(ar, st, 1);
-            (*out)->email = txt(ar, st, 2);
-            (*out)->email_verified = time_or_none(st, 3);
-            (*out)->image = txt(ar, st, 4);
-        }
+    int rc = query(db, sql, a, b, &st);
+    void *r = NULL;
+    *e = rc == SQLITE_ROW || rc == SQLITE_DONE ? AUTHC_OK : AUTHC_ERR_ADAPTER;
+    for (size_t i = 0; rc == SQLITE_ROW && i < m->n && !*e; i++) {
+        const m_field *f = &m->f[i];
+        int c = (int)i;
+        bool ok = f->kind == M_STR ? typed(st, c, SQLITE_TEXT, true, f->name)
+                                   : typed(st, c, SQLITE_INTEGER, f->kind == M_DATE_OPT || f->kind == M_SECS,
+                                           f->name);
+        int64_t v = sqlite3_column_int64(st, c);
+        if (ok && f->kind == M_BOOL && v != 0 && v != 1)
+            ok = false;
+        if (!ok)
+            *e = AUTHC_ERR_INVALID;
     }
+    if (rc == SQLITE_ROW && !*e)
+        r = m_row(m, ar, st, txt, number);
     sqlite3_finalize(st);
+    return r;
+}
+
+/* The Drizzle tables have no id column for sessions and accounts: NULL
+ * stands in for it, so the columns line up with the models. */
+static authc_err sq_user(void *db, authc_arena *ar, const char *id, authc_user **out)
+{
+    authc_err e;
+    *out = row(db, ar, "SELECT id, name, email, emailVerified, image FROM user WHERE id = ?1", id,
+               NULL, &m_user, &e);
+    if (*out && !(*out)->id) {
+        fprintf(stderr, "sqlite reader: user.id is NULL\n");
+        *out = NULL;
+        e = AUTHC_ERR_INVALID;
+    }
     return e;
 }
 
 static authc_err sq_session(void *db, authc_arena *ar, const char *token,
                             authc_session_row **out)
 {
-    sqlite3_stmt *st = NULL;
-    *out = NULL;
-    int rc = query(db, "SELECT sessionToken, userId, expires FROM session "
-                       "WHERE sessionToken = ?1", token, NULL, &st);
-    authc_err e = rc == SQLITE_ROW || rc == SQLITE_DONE ? AUTHC_OK
-                                                        : AUTHC_ERR_ADAPTER;
-    if (rc == SQLITE_ROW) {
-        if (!typed(st, 2, SQLITE_INTEGER, false, "session.expires")) {
-            e = AUTHC_ERR_INVALID;
-        } else if ((*out = authc_arena_alloc(ar, sizeof **out))) {
-            (*out)->session_token = txt(ar, st, 0);
-            (*out)->user_id = txt(ar, st, 1);
-            (*out)->expires = sqlite3_column_int64(st, 2);
-        }
-    }
-    sqlite3_finalize(st);
+    authc_err e;
+    *out = row(db, ar, "SELECT NULL, sessionToken, userId, expires FROM session "
+                       "WHERE sessionToken = ?1", token, NULL, &m_session, &e);
     return e;
 }
 
 static authc_err sq_account(void *db, authc_arena *ar, const char *provider,
                             const char *pai, authc_account **out)
 {
-    sqlite3_stmt *st = NULL;
-    *out = NULL;
-    int rc = query(db, "SELECT userId, type, provider, providerAccountId, "
+    authc_err e;
+    *out = row(db, ar, "SELECT NULL, userId, type, provider, providerAccountId, "
                        "refresh_token, access_token, expires_at, token_type, "
                        "scope, id_token, session_state FROM account "
                        "WHERE provider = ?1 AND providerAccountId = ?2",
-                   provider, pai, &st);
-    authc_err e = rc == SQLITE_ROW || rc == SQLITE_DONE ? AUTHC_OK
-                                                        : AUTHC_ERR_ADAPTER;
-    if (rc == SQLITE_ROW) {
-        if (!typed(st, 6, SQLITE_INTEGER, true, "account.expires_at")) {
-            e = AUTHC_ERR_INVALID;
-        } else if ((*out = authc_arena_alloc(ar, sizeof **out))) {
-            authc_account *a = *out;
-            a->user_id = txt(ar, st, 0);
-            a->type = txt(ar, st, 1);
-            a->provider = txt(ar, st, 2);
-            a->provider_account_id = txt(ar, st, 3);
-            a->refresh_token = txt(ar, st, 4);
-            a->access_token = txt(ar, st, 5);
-            a->expires_at = time_or_none(st, 6);
-            a->token_type = txt(ar, st, 7);
-            a->scope = txt(ar, st, 8);
-            a->id_token = txt(ar, st, 9);
-            a->session_state = txt(ar, st, 10);
-        }
-    }
-    sqlite3_finalize(st);
+               provider, pai, &m_account, &e);
     return e;
 }
 
 static authc_err sq_vt(void *db, authc_arena *ar, const char *identifier,
                        const char *token, authc_verification_token **out)
 {
-    sqlite3_stmt *st = NULL;
-    *out = NULL;
-    int rc = query(db, "SELECT identifier, token, expires FROM "
+    authc_err e;
+    *out = row(db, ar, "SELECT identifier, token, expires FROM "
                        "verificationToken WHERE identifier = ?1 AND token = ?2",
-                   identifier, token, &st);
-    authc_err e = rc == SQLITE_ROW || rc == SQLITE_DONE ? AUTHC_OK
-                                                        : AUTHC_ERR_ADAPTER;
-    if (rc == SQLITE_ROW) {
-        if (!typed(st, 2, SQLITE_INTEGER, false, "verificationToken.expires")) {
-            e = AUTHC_ERR_INVALID;
-        } else if ((*out = authc_arena_alloc(ar, sizeof **out))) {
-            (*out)->identifier = txt(ar, st, 0);
-            (*out)->token = txt(ar, st, 1);
-            (*out)->expires = sqlite3_column_int64(st, 2);
-        }
-    }
-    sqlite3_finalize(st);
+               identifier, token, &m_vt, &e);
     return e;
 }
 
 static authc_err sq_authn(void *db, authc_arena *ar, const char *cred,
                           authc_authenticator **out)
 {
-    sqlite3_stmt *st = NULL;
-    *out = NULL;
-    int rc = query(db, "SELECT credentialID, userId, providerAccountId, "
+    authc_err e;
+    *out = row(db, ar, "SELECT credentialID, userId, providerAccountId, "
                        "credentialPublicKey, counter, credentialDeviceType, "
                        "credentialBackedUp, transports FROM authenticator "
-                       "WHERE credentialID = ?1", cred, NULL, &st);
-    authc_err e = rc == SQLITE_ROW || rc == SQLITE_DONE ? AUTHC_OK
-                                                        : AUTHC_ERR_ADAPTER;
-    if (rc == SQLITE_ROW) {
-        int64_t b = sqlite3_column_int64(st, 6);
-        if (!typed(st, 4, SQLITE_INTEGER, false, "authenticator.counter") ||
-            !typed(st, 6, SQLITE_INTEGER, false,
-                   "authenticator.credentialBackedUp") ||
-            (b != 0 && b != 1)) {
-            e = AUTHC_ERR_INVALID;
-        } else if ((*out = authc_arena_alloc(ar, sizeof **out))) {
-            authc_authenticator *a = *out;
-            a->credential_id = txt(ar, st, 0);
-            a->user_id = txt(ar, st, 1);
-            a->provider_account_id = txt(ar, st, 2);
-            a->credential_public_key = txt(ar, st, 3);
-            a->counter = sqlite3_column_int64(st, 4);
-            a->credential_device_type = txt(ar, st, 5);
-            a->credential_backed_up = b == 1;
-            a->transports = txt(ar, st, 7);
-        }
-    }
-    sqlite3_finalize(st);
+                       "WHERE credentialID = ?1", cred, NULL, &m_authn, &e);
     return e;
 }
 
-const conf_db conf_db_sqlite = {
-    .name = "sqlite",
-    .open = sq_open,
-    .close = sq_close,
-    .user = sq_user,
-    .session = sq_session,
-    .account = sq_account,
-    .verification_token = sq_vt,
-    .authenticator = sq_authn,
-};
+CONF_DB(sqlite, sq);

@@ -15,6 +15,7 @@
 #include <sqlite3.h>
 
 #include "adapters/adapters_int.h"
+#include "db_files.h"
 
 /* ---- captured log lines --------------------------------------------------- */
 
@@ -40,23 +41,13 @@ static char *tmp_db(const char *tag)
     if (asprintf(&p, "%s/authc-misc-%s-%d.db", dir && *dir ? dir : "/tmp",
                  tag, (int)getpid()) < 0)
         return NULL;
-    char side[600];
-    unlink(p);
-    snprintf(side, sizeof side, "%s-wal", p);
-    unlink(side);
-    snprintf(side, sizeof side, "%s-shm", p);
-    unlink(side);
+    db_files_remove(p);
     return p;
 }
 
 static void rm_db(char *p)
 {
-    char side[600];
-    snprintf(side, sizeof side, "%s-wal", p);
-    unlink(side);
-    snprintf(side, sizeof side, "%s-shm", p);
-    unlink(side);
-    unlink(p);
+    db_files_remove(p);
     free(p);
 }
 
@@ -67,6 +58,15 @@ static authc_adapter *open_url(const char *fmt, const char *arg)
     authc_adapter *ad = authc_adapter_open(url, cap_log, NULL, err, sizeof err);
     if (!ad)
         fprintf(stderr, "open %s: %s\n", url, err);
+    return ad;
+}
+
+/* A fresh database file (*p, for rm_db) and the adapter opened on it. */
+static authc_adapter *open_tmp(const char *tag, char **p)
+{
+    *p = tmp_db(tag);
+    authc_adapter *ad = open_url("sqlite:%s", *p);
+    assert_non_null(ad);
     return ad;
 }
 
@@ -433,9 +433,8 @@ static void test_copies(void **state)
 static void test_sqlite_error_logging(void **state)
 {
     (void)state;
-    char *p = tmp_db("errlog");
-    authc_adapter *ad = open_url("sqlite:%s", p);
-    assert_non_null(ad);
+    char *p;
+    authc_adapter *ad = open_tmp("errlog", &p);
     authc_arena *ar = authc_arena_new();
     authc_session_row *s = NULL;
     authc_user *u = NULL;
@@ -599,9 +598,8 @@ static void test_sqlite_foreign_layout(void **state)
 static void test_sqlite_persistence(void **state)
 {
     (void)state;
-    char *p = tmp_db("persist");
-    authc_adapter *ad = open_url("sqlite:%s", p);
-    assert_non_null(ad);
+    char *p;
+    authc_adapter *ad = open_tmp("persist", &p);
     assert_int_equal(ad->ops->migrate(ad), AUTHC_OK);
     authc_arena *ar = authc_arena_new();
     authc_user in = {.email = "keep@example.com", .email_verified = 123},
@@ -629,9 +627,8 @@ static void test_memory_peek_guard(void **state)
 {
     (void)state;
     authc_arena *ar = authc_arena_new();
-    char *p = tmp_db("peek");
-    authc_adapter *ad = open_url("sqlite:%s", p);
-    assert_non_null(ad);
+    char *p;
+    authc_adapter *ad = open_tmp("peek", &p);
     authc_user *u = (authc_user *)1;
     assert_int_equal(authc__memory_peek_user(ad, ar, "x", &u),
                      AUTHC_ERR_INVALID);

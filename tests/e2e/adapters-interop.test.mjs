@@ -20,6 +20,7 @@ import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
+import { authcWritesAuthjsReads, ms, sameAccount, sameUser, stamp } from "./lib/adapter-models.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 // The CLI sits in the CMake build dir next to the authc program (AUTHC_BIN).
@@ -136,28 +137,6 @@ class UpstashLike {
   }
 }
 
-const ms = (d) => (d instanceof Date ? d.getTime() : d);
-// A time with a non-zero millisecond part (the point of the ms checks).
-const stamp = (offset = 0) => Math.floor((Date.now() + offset) / 1000) * 1000 + 123;
-
-// authc user (dates in ms, null = absent) vs an Auth.js user.
-function sameUser(c, js, what) {
-  assert.ok(c && js, `${what}: missing (${JSON.stringify(c)} / ${JSON.stringify(js)})`);
-  assert.equal(String(js.id), c.id, `${what}: id`);
-  assert.equal(js.name ?? null, c.name, `${what}: name`);
-  assert.equal(js.email ?? null, c.email, `${what}: email`);
-  assert.equal(js.image ?? null, c.image, `${what}: image`);
-  assert.equal(js.emailVerified == null ? null : ms(js.emailVerified), c.emailVerified, `${what}: emailVerified`);
-  if (js.emailVerified != null) assert.ok(js.emailVerified instanceof Date, `${what}: emailVerified is not a Date`);
-}
-
-function sameAccount(c, js, what) {
-  for (const k of ["type", "provider", "providerAccountId", "access_token", "refresh_token", "id_token", "token_type", "scope", "session_state"])
-    assert.equal(js[k] ?? null, c[k], `${what}: ${k}`);
-  assert.equal(String(js.userId), c.userId, `${what}: userId`);
-  assert.equal(js.expires_at == null ? null : Number(js.expires_at), c.expires_at, `${what}: expires_at`);
-}
-
 // ------------------------------------------------------------------ the shared scenario
 
 // Runs the interop checks for one backend. `js` is the Auth.js adapter.
@@ -177,31 +156,7 @@ function scenario(name, setup) {
 
     test("authc writes a user, account and session; Auth.js reads them", async () => {
       const { cli, js } = env;
-      const email = `c-${randomUUID()}@example.com`;
-      const u = await cli.call("create_user", {
-        user: { name: "C Writer", email, image: "https://example.com/a.png", emailVerified: stamp() },
-      });
-      sameUser(u, await js.getUser(String(u.id)), "getUser");
-      sameUser(u, await js.getUserByEmail(email), "getUserByEmail");
-
-      const account = {
-        userId: u.id, type: "oauth", provider: "github", providerAccountId: String(Date.now()),
-        access_token: "at-" + randomUUID(), refresh_token: "rt", id_token: "it", token_type: "bearer",
-        scope: "read:user", session_state: "ss", expires_at: Math.floor(Date.now() / 1000) + 3600,
-      };
-      await cli.call("link_account", { account });
-      sameUser(u, await js.getUserByAccount({ provider: "github", providerAccountId: account.providerAccountId }), "getUserByAccount");
-
-      const token = randomUUID();
-      const expires = stamp(30 * 86400e3);
-      await cli.call("create_session", { session: { sessionToken: token, userId: u.id, expires } });
-      const su = await js.getSessionAndUser(token);
-      assert.ok(su, "getSessionAndUser found nothing");
-      assert.equal(su.session.sessionToken, token);
-      assert.equal(String(su.session.userId), u.id);
-      assert.ok(su.session.expires instanceof Date, "session.expires is not a Date");
-      assert.equal(su.session.expires.getTime(), expires);
-      sameUser(u, su.user, "getSessionAndUser.user");
+      const { u, token, expires } = await authcWritesAuthjsReads(cli, js);
 
       await cli.call("update_session", { session: { sessionToken: token, expires: expires + 1000 } });
       assert.equal((await js.getSessionAndUser(token)).session.expires.getTime(), expires + 1000);

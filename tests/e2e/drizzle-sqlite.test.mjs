@@ -17,6 +17,7 @@ import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { CookieJar, SECRET, client, cookieMap, isDeletion, repoRoot, runAuthc, startServer } from "./lib/server.mjs";
 import { oidcSignIn, openAdapterCli, sqliteQuery, startMockOidc } from "./lib/db-servers.mjs";
+import { authcWritesAuthjsReads, ms, sameAccount, sameUser, stamp } from "./lib/adapter-models.mjs";
 
 const SESSION = "authjs.session-token";
 
@@ -36,9 +37,6 @@ const { DrizzleAdapter } = await need("@auth/drizzle-adapter");
 const adapterDir = path.dirname(createRequire(path.join(repoRoot, "package.json")).resolve("@auth/drizzle-adapter"));
 const { defineTables } = await import(pathToFileURL(path.join(adapterDir, "lib/sqlite.js")).href);
 
-// A time with a non-zero millisecond part (precision is the point).
-const stamp = (offset = 0) => Math.floor((Date.now() + offset) / 1000) * 1000 + 123;
-const ms = (d) => (d instanceof Date ? d.getTime() : d);
 
 let dir, file, libsql, js, cli, srv, idp;
 
@@ -63,23 +61,6 @@ after(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
   if (st) assert.equal(st.code, 0, `authc serve exit: ${srv.stderr()}`);
 });
-
-function sameUser(c, d, what) {
-  assert.ok(c && d, `${what}: missing (${JSON.stringify(c)} / ${JSON.stringify(d)})`);
-  assert.equal(d.id, c.id, `${what}: id`);
-  assert.equal(d.name ?? null, c.name, `${what}: name`);
-  assert.equal(d.email ?? null, c.email, `${what}: email`);
-  assert.equal(d.image ?? null, c.image, `${what}: image`);
-  if (d.emailVerified != null) assert.ok(d.emailVerified instanceof Date, `${what}: emailVerified is not a Date`);
-  assert.equal(d.emailVerified == null ? null : ms(d.emailVerified), c.emailVerified, `${what}: emailVerified`);
-}
-
-function sameAccount(c, d, what) {
-  assert.ok(c && d, `${what}: missing`);
-  for (const k of ["userId", "type", "provider", "providerAccountId", "access_token", "refresh_token", "id_token", "token_type", "scope", "session_state"])
-    assert.equal(d[k] ?? null, c[k], `${what}: ${k}`);
-  assert.equal(d.expires_at ?? null, c.expires_at, `${what}: expires_at`);
-}
 
 function sameAuthenticator(c, d, what) {
   assert.ok(c && d, `${what}: missing`);
@@ -155,29 +136,8 @@ describe("authc migrate ↔ the Drizzle adapter's schema", () => {
 
 describe("authc writes, Drizzle reads", () => {
   test("user, account, session, verification token, authenticators", async () => {
-    const email = `c-${randomUUID()}@example.com`;
-    const u = await cli.call("create_user", { user: { name: "C Writer", email, image: "https://example.com/c.png", emailVerified: stamp() } });
-    sameUser(u, await js.getUser(u.id), "getUser");
-    sameUser(u, await js.getUserByEmail(email), "getUserByEmail");
-
-    const account = {
-      userId: u.id, type: "oauth", provider: "github", providerAccountId: String(Date.now()),
-      access_token: "at-" + randomUUID(), refresh_token: "rt", id_token: "it", token_type: "bearer",
-      scope: "read:user", session_state: "ss", expires_at: Math.floor(Date.now() / 1000) + 3600,
-    };
-    await cli.call("link_account", { account });
-    sameUser(u, await js.getUserByAccount({ provider: "github", providerAccountId: account.providerAccountId }), "getUserByAccount");
+    const { u, email, account } = await authcWritesAuthjsReads(cli, js);
     sameAccount(account, await js.getAccount(account.providerAccountId, "github"), "getAccount");
-
-    const token = randomUUID(), expires = stamp(30 * 86400e3);
-    await cli.call("create_session", { session: { sessionToken: token, userId: u.id, expires } });
-    const su = await js.getSessionAndUser(token);
-    assert.ok(su, "getSessionAndUser found nothing");
-    assert.equal(su.session.sessionToken, token);
-    assert.equal(su.session.userId, u.id);
-    assert.ok(su.session.expires instanceof Date);
-    assert.equal(su.session.expires.getTime(), expires);
-    sameUser(u, su.user, "getSessionAndUser.user");
 
     const renamed = await cli.call("update_user", { user: { id: u.id, name: "Renamed", fields: 1 } });
     sameUser(renamed, await js.getUser(u.id), "getUser after update_user");

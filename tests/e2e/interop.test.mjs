@@ -154,7 +154,10 @@ describe("authc-issued tokens decode with @auth/core", () => {
       assert.equal(tok.split(".")[1], "", "empty encrypted-key segment");
       const claims = await decode({ token: tok, secret: SECRET, salt: SESSION });
       assert.ok(claims, "decodes");
-      assert.deepEqual(Object.keys(claims).sort(), ["email", "exp", "iat", "jti", "name", "sub"]);
+      assert.deepEqual(Object.keys(claims).sort(), ["authc", "email", "exp", "iat", "jti", "name", "sub"]);
+      // authc's own claim (revocation, docs/guide-revocation.md).
+      assert.deepEqual(Object.keys(claims.authc), ["sid", "iat", "p"]);
+      assert.equal(claims.authc.p, "credentials");
       assert.equal(claims.name, ALICE.name);
       assert.equal(claims.email, ALICE.email);
       assert.equal(claims.sub, ALICE.id);
@@ -372,6 +375,18 @@ describe("side by side with Auth.js Auth()", () => {
       assert.deepEqual(out.authc, out.authjs);
     }));
 
+  // Chunk sizes depend on the token's length: give Auth.js a claim of the
+  // same size as authc's own "authc" claim ({sid: 22 chars, iat: ms, p}).
+  const withAuthcClaim = (cfg) => ({
+    ...cfg,
+    callbacks: {
+      jwt({ token, user }) {
+        if (user) token.authc = { sid: "s".repeat(22), iat: Date.now(), p: "credentials" };
+        return token;
+      },
+    },
+  });
+
   test("chunked sign-in and shrink: same cookie names and attributes", () =>
     withServer({ users: [ALICE, BIG] }, async (srv) => {
       const out = await sideBySide(srv, [
@@ -380,7 +395,7 @@ describe("side by side with Auth.js Auth()", () => {
         step("small sign-in", (c) => c.signIn(ALICE.username, ALICE.password)),
         step("big again", (c) => c.signIn(BIG.username, BIG.password)),
         step("signout", async (c) => c("/signout", { form: { csrfToken: await c.csrf() } })),
-      ], { authjs: authjsTarget(srv.origin, authjsConfig({ users: [ALICE, BIG] })) });
+      ], { authjs: authjsTarget(srv.origin, withAuthcClaim(authjsConfig({ users: [ALICE, BIG] }))) });
       assert.deepEqual(out.authc, out.authjs);
     }));
 

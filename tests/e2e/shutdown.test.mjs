@@ -5,7 +5,7 @@ import net from "node:net";
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { startServer } from "./lib/server.mjs";
-import { Browser, startHangingIdp } from "./lib/oauth-servers.mjs";
+import { callbackInFlight, startHangingIdp } from "./lib/oauth-servers.mjs";
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const connects = (port) => new Promise((resolve) => {
@@ -17,13 +17,8 @@ test("SIGTERM: the in-flight request is answered, new connections are refused, e
   const idp = await startHangingIdp(2500);
   const srv = await startServer({ env: { AUTH_GITHUB_ID: "x", AUTH_GITHUB_SECRET: "y", AUTHC_GITHUB_BASE_URL: idp.base } });
   try {
-    const b = new Browser();
-    const csrf = JSON.parse((await b.request(srv.url("/csrf"))).text).csrfToken;
-    const r = await b.request(srv.url("/signin/github"), { method: "POST", form: { csrfToken: csrf } });
-    const state = new URL(r.location).searchParams.get("state");
     // The callback waits on the provider's token endpoint for 2.5 s.
-    const inflight = b.request(srv.url(`/callback/github?code=c&state=${encodeURIComponent(state)}`));
-    for (let i = 0; i < 100 && idp.hits() < 1; i++) await sleep(20);
+    const { inflight } = await callbackInFlight(srv, idp);
     assert.equal(idp.hits(), 1, "the callback is waiting on the provider");
     process.kill(srv.pid, "SIGTERM");
     await sleep(300);

@@ -30,6 +30,17 @@ done
 soname=$(readelf -d "$libdir/libauthc.so" | sed -n 's/.*SONAME.*\[\(.*\)\]/\1/p')
 [ "$soname" = libauthc.so.0 ] || fail "SONAME is '$soname', not libauthc.so.0"
 [ -e "$libdir/$soname" ] || fail "no $soname beside libauthc.so"
+# Man pages, the systemd unit (pointing at this prefix's binary) and the
+# example environment file.
+prefix=$(dirname "$(dirname "$prefix_dir")")
+for f in share/man/man1/authc.1 share/man/man5/authc.conf.5 lib/systemd/system/authc.service \
+         share/doc/authc/authc.env; do
+  [ -f "$prefix/$f" ] || fail "missing $f"
+done
+staged_bin=${prefix_dir#"$tmp/root"}
+grep -qx "ExecStart=$staged_bin serve --config /etc/authc/authc.env" "$prefix/lib/systemd/system/authc.service" ||
+  fail "authc.service does not start $staged_bin: $(grep ExecStart= "$prefix/lib/systemd/system/authc.service")"
+grep -qE '@[A-Z_]+@' "$prefix/lib/systemd/system/authc.service" && fail "authc.service has unconfigured @VARIABLES@"
 export PKG_CONFIG_PATH="$(dirname "$pc")"
 # The .pc file finds its prefix from where it lies (DESTDIR, --prefix).
 [ "$(pkg-config --variable=libdir libauthc)" -ef "$libdir" ] || fail "libauthc.pc points elsewhere: $(pkg-config --variable=libdir libauthc)"

@@ -1,15 +1,9 @@
 /* misc.c — store checks that need no server: URL handling, memory handles
  * (private/shared, max_entries), SQLite file mode and an unmigrated table,
  * and fail-closed answers with redacted logs when nothing listens. */
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <setjmp.h>
-#include <cmocka.h>
+#include "../adapters/db_files.h"
+#include "../unit/cmocka_main.h"
 
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -125,32 +119,38 @@ static void test_memory_max_entries(void **state)
     authc__store_close(st);
 }
 
-/* Removes a SQLite file and its WAL/SHM companions. */
-static void remove_db(const char *path)
-{
-    char side[1100];
-    unlink(path);
-    snprintf(side, sizeof side, "%s-wal", path);
-    unlink(side);
-    snprintf(side, sizeof side, "%s-shm", path);
-    unlink(side);
-}
-
-/* A fresh SQLite file name under AUTHC_TEST_TMPDIR into path. */
-static void db_path(char *path, size_t len, const char *name)
+/* A fresh SQLite file under AUTHC_TEST_TMPDIR: its path, and in url the
+ * store URL for it with opts (a query string, or "") appended. */
+static void db_url(char path[1024], char url[1200], const char *name,
+                   const char *opts)
 {
     const char *dir = getenv("AUTHC_TEST_TMPDIR");
-    snprintf(path, len, "%s/%s-%d.db", dir ? dir : "/tmp", name,
+    snprintf(path, 1024, "%s/%s-%d.db", dir ? dir : "/tmp", name,
              (int)getpid());
-    remove_db(path);
+    db_files_remove(path);
+    snprintf(url, 1200, "sqlite:%s%s", path, opts);
+}
+
+/* Every write fails closed: an error, and no "it was set" or count. */
+static void writes_fail_closed(authc_store *st, int64_t ttl)
+{
+    bool b = true;
+    int64_t n = 3;
+    assert_int_equal(authc__store_set(st, "t:k", "2", 1, ttl),
+                     AUTHC_ERR_ADAPTER);
+    assert_int_equal(authc__store_set_nx(st, "t:j", "2", 1, ttl, &b),
+                     AUTHC_ERR_ADAPTER);
+    assert_false(b);
+    assert_int_equal(authc__store_incr(st, "t:n", 1, ttl, &n),
+                     AUTHC_ERR_ADAPTER);
+    assert_int_equal(n, 0);
 }
 
 static void test_sqlite_file(void **state)
 {
     (void)state;
-    char path[1024], url[1100];
-    db_path(path, sizeof path, "store-misc");
-    snprintf(url, sizeof url, "sqlite:%s", path);
+    char path[1024], url[1200];
+    db_url(path, url, "store-misc", "");
     reset_log();
     authc_store *st = open_ok(url);
     struct stat sb;
@@ -159,14 +159,8 @@ static void test_sqlite_file(void **state)
     /* Not migrated: every call fails closed and says what to do. */
     authc_arena *ar = authc_arena_new();
     authc__store_val v;
-    bool b = true;
-    int64_t n;
     assert_int_equal(authc__store_get(st, ar, "t:k", &v), AUTHC_ERR_ADAPTER);
-    assert_int_equal(authc__store_set_nx(st, "t:k", "1", 1, 1000, &b),
-                     AUTHC_ERR_ADAPTER);
-    assert_false(b);
-    assert_int_equal(authc__store_incr(st, "t:n", 1, 1000, &n),
-                     AUTHC_ERR_ADAPTER);
+    writes_fail_closed(st, 1000);
     assert_int_equal(authc__store_ping(st), AUTHC_ERR_ADAPTER);
     assert_non_null(strstr(logbuf, "authc migrate"));
     assert_non_null(strstr(logbuf, path));
@@ -176,7 +170,7 @@ static void test_sqlite_file(void **state)
     assert_non_null(strstr(logbuf, "reachable again"));
     authc__store_close(st);
     authc_arena_free(ar);
-    remove_db(path);
+    db_files_remove(path);
 }
 
 /* Another process holding SQLite's write lock past the timeout: writes
@@ -185,8 +179,7 @@ static void test_sqlite_locked(void **state)
 {
     (void)state;
     char path[1024], url[1200];
-    db_path(path, sizeof path, "store-lock");
-    snprintf(url, sizeof url, "sqlite:%s?timeout=200", path);
+    db_url(path, url, "store-lock", "?timeout=200");
     authc_store *st = open_ok(url);
     assert_int_equal(authc__store_migrate(st), AUTHC_OK);
     assert_int_equal(authc__store_set(st, "t:k", "1", 1, 60000), AUTHC_OK);
@@ -195,16 +188,9 @@ static void test_sqlite_locked(void **state)
     assert_int_equal(sqlite3_exec(other, "BEGIN EXCLUSIVE", NULL, NULL, NULL),
                      SQLITE_OK);
     reset_log();
+    writes_fail_closed(st, 60000);
     bool b = true;
-    int64_t n = 3;
-    assert_int_equal(authc__store_set(st, "t:k", "2", 1, 60000),
-                     AUTHC_ERR_ADAPTER);
-    assert_int_equal(authc__store_set_nx(st, "t:j", "2", 1, 60000, &b),
-                     AUTHC_ERR_ADAPTER);
-    assert_false(b);
-    assert_int_equal(authc__store_incr(st, "t:n", 1, 60000, &n),
-                     AUTHC_ERR_ADAPTER);
-    assert_int_equal(n, 0);
+    int64_t n;
     assert_int_equal(authc__store_delete(st, "t:k", &b), AUTHC_ERR_ADAPTER);
     assert_non_null(strstr(logbuf, "locked beyond the timeout"));
     authc_arena *ar = authc_arena_new();
@@ -218,7 +204,7 @@ static void test_sqlite_locked(void **state)
     assert_int_equal(n, 1);
     authc__store_close(st);
     authc_arena_free(ar);
-    remove_db(path);
+    db_files_remove(path);
 }
 
 /* Nothing listens on port 1: every call is an error, quickly refused, and
@@ -273,16 +259,8 @@ static void test_refused_postgres(void **state)
     refused("postgres://user:s3cret@127.0.0.1:1/db?connect_timeout=500");
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_bad_urls),
-        cmocka_unit_test(test_memory_handles),
-        cmocka_unit_test(test_memory_max_entries),
-        cmocka_unit_test(test_sqlite_file),
-        cmocka_unit_test(test_sqlite_locked),
-        cmocka_unit_test(test_refused_redis),
-        cmocka_unit_test(test_refused_postgres),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TU_MAIN(NULL, NULL,
+        cmocka_unit_test(test_bad_urls), cmocka_unit_test(test_memory_handles),
+        cmocka_unit_test(test_memory_max_entries), cmocka_unit_test(test_sqlite_file),
+        cmocka_unit_test(test_sqlite_locked), cmocka_unit_test(test_refused_redis),
+        cmocka_unit_test(test_refused_postgres))

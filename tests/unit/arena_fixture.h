@@ -1,5 +1,5 @@
-/* arena_fixture.h — the cmocka group fixture most unit tests share: one
- * arena, `ar`, made before the group and freed after it. */
+/* arena_fixture.h — the cmocka fixture most unit tests share: one arena,
+ * `ar`, made before the group (or each test) and freed after it. */
 #ifndef AUTHC_ARENA_FIXTURE_H
 #define AUTHC_ARENA_FIXTURE_H
 
@@ -18,6 +18,7 @@ static int arena_teardown(void **state)
 {
     (void)state;
     authc_arena_free(ar);
+    ar = NULL;
     return 0;
 }
 

@@ -1,10 +1,7 @@
 /* test_core.c — routing, host handling, cookies and chunking, sessions and
  * the credentials flow through authc_handle, checked against the spec and
  * the Auth.js vectors. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <cmocka.h>
+#include "cmocka_main.h"
 #include <strings.h>
 
 #include "core/core_int.h"
@@ -204,6 +201,16 @@ static void test_credentials_like_vector(void **st)
     json_decref(v);
 }
 
+/* GET url with the Cookie header line `cookie`: the body must be `want`. */
+static void session_is(const authc *a, const char *url, const char *cookie, const char *want)
+{
+    authc_response *r = tu_req(a, "GET", url, NULL, cookie, NULL);
+    char *b = tu_body(r);
+    assert_string_equal(b, want);
+    free(b);
+    authc_response_free(r);
+}
+
 static void test_session_states(void **st)
 {
     (void)st;
@@ -223,11 +230,7 @@ static void test_session_states(void **st)
     authc_response_free(r);
     /* Foreign secret: null. */
     authc *other = tu_instance("secret=another-secret-0123456789abcdefghijklmn", "trust_host=1", NULL);
-    r = tu_req(other, "GET", "http://h.test/auth/session", NULL, cookie, NULL);
-    b = tu_body(r);
-    assert_string_equal(b, "null");
-    free(b);
-    authc_response_free(r);
+    session_is(other, "http://h.test/auth/session", cookie, "null");
     /* Rotation: new secret first, old second → old token still valid. */
     authc *rot = tu_instance("secret=another-secret-0123456789abcdefghijklmn", SECRET, "trust_host=1", NULL);
     r = tu_req(rot, "GET", "http://h.test/auth/session", NULL, cookie, NULL);
@@ -238,11 +241,7 @@ static void test_session_states(void **st)
     authc_free(rot);
     authc_free(other);
     /* Under the https cookie name the http token is unknown. */
-    r = tu_req(a, "GET", "https://h.test/auth/session", NULL, cookie, NULL);
-    b = tu_body(r);
-    assert_string_equal(b, "null");
-    free(b);
-    authc_response_free(r);
+    session_is(a, "https://h.test/auth/session", cookie, "null");
     /* POST /session needs CSRF: 400 null without. */
     r = tu_req(a, "POST", "http://h.test/auth/session", "{\"data\":{}}", cookie, "Content-Type: application/json", NULL);
     assert_int_equal(r->status, 400);
@@ -458,19 +457,9 @@ static void test_config_errors(void **st)
     assert_non_null(strstr(err, "MissingAdapter"));
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_bad_requests),
-        cmocka_unit_test(test_providers),
-        cmocka_unit_test(test_hosts),
-        cmocka_unit_test(test_credentials_like_vector),
-        cmocka_unit_test(test_session_states),
-        cmocka_unit_test(test_chunking),
-        cmocka_unit_test(test_cookie_parse),
-        cmocka_unit_test(test_return_redirect_and_errors),
-        cmocka_unit_test(test_server_side_helpers),
-        cmocka_unit_test(test_config_errors),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TU_MAIN(NULL, NULL,
+        cmocka_unit_test(test_bad_requests), cmocka_unit_test(test_providers),
+        cmocka_unit_test(test_hosts), cmocka_unit_test(test_credentials_like_vector),
+        cmocka_unit_test(test_session_states), cmocka_unit_test(test_chunking),
+        cmocka_unit_test(test_cookie_parse), cmocka_unit_test(test_return_redirect_and_errors),
+        cmocka_unit_test(test_server_side_helpers), cmocka_unit_test(test_config_errors))

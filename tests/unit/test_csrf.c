@@ -1,9 +1,6 @@
 /* test_csrf.c — the CSRF double-submit token against Auth.js's recorded
  * vectors: hash format, cookie name/attributes, reuse and replacement. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <cmocka.h>
+#include "cmocka_main.h"
 #include <strings.h>
 
 #include "core/core_int.h"
@@ -158,11 +155,5 @@ static void test_enforced(void **st)
     authc_free(a);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_vectors),
-        cmocka_unit_test(test_enforced),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TU_MAIN(NULL, NULL,
+        cmocka_unit_test(test_vectors), cmocka_unit_test(test_enforced))

@@ -168,23 +168,66 @@ static void test_outage_keeps_cookie(void **st)
     authc_session_free(s);
 }
 
+/* POST <base>/<path> with the session cookie header ck0 (a "Cookie: …"
+ * line), a fresh CSRF pair and extra form fields. */
+static authc_response *post_with_csrf(fixture *f, const char *path, const char *ck0, const char *extra)
+{
+    authc_response *r = tu_req(f->a, "GET", "http://h.test/auth/csrf", NULL, NULL);
+    char *val = tu_cookie_value(tu_cookie_named(r, "authjs.csrf-token"));
+    authc_response_free(r);
+    char ck[512], body[256], url[128];
+    snprintf(ck, sizeof ck, "%s; authjs.csrf-token=%s", ck0, val);
+    snprintf(body, sizeof body, "csrfToken=%.64s%s", val, extra);
+    snprintf(url, sizeof url, "http://h.test/auth/%s", path);
+    free(val);
+    return tu_req(f->a, "POST", url, body, ck, "Content-Type: application/x-www-form-urlencoded", NULL);
+}
+
 static void test_signout_deletes_row(void **st)
 {
     fixture *f = *st;
     const char *ck0 = seed(f, "tok-out", authc__now_ms() + 86400000);
-    authc_response *r = tu_req(f->a, "GET", "http://h.test/auth/csrf", NULL, NULL);
-    char *val = tu_cookie_value(tu_cookie_named(r, "authjs.csrf-token"));
-    authc_response_free(r);
-    char ck[512], body[128];
-    snprintf(ck, sizeof ck, "%s; authjs.csrf-token=%s", ck0, val);
-    snprintf(body, sizeof body, "csrfToken=%.64s", val);
-    r = tu_req(f->a, "POST", "http://h.test/auth/signout", body, ck,
-               "Content-Type: application/x-www-form-urlencoded", NULL);
+    authc_response *r = post_with_csrf(f, "signout", ck0, "");
     assert_int_equal(r->status, 302);
     assert_non_null(strstr(tu_cookie_named(r, "authjs.session-token"), "Max-Age=0"));
     assert_int_equal(stored_expires(f, "tok-out"), -1);
     authc_response_free(r);
-    free(val);
+}
+
+/* /sessions/revoke on database sessions: "others" replaces this row with
+ * a fresh one; authc_revoke_user() ends every row of the user. */
+static void test_revoke_rows(void **st)
+{
+    fixture *f = *st;
+    const char *ck0 = seed(f, "tok-rev", authc__now_ms() + 86400000);
+    authc_response *r = post_with_csrf(f, "sessions/revoke", ck0, "&scope=others");
+    assert_int_equal(r->status, 200);
+    assert_int_equal(stored_expires(f, "tok-rev"), -1);
+    char *fresh = tu_cookie_value(tu_cookie_named(r, "authjs.session-token"));
+    authc_response_free(r);
+    assert_string_not_equal(fresh, "tok-rev");
+    assert_true(stored_expires(f, fresh) > 0);
+    char ck[512];
+    snprintf(ck, sizeof ck, "Cookie: authjs.session-token=%s", fresh);
+    r = tu_req(f->a, "GET", "http://h.test/auth/session", NULL, ck, NULL);
+    char *b = tu_body(r);
+    assert_non_null(strstr(b, "dee+tok-rev@example.com"));
+    free(b);
+    authc_response_free(r);
+    authc_arena *ar = authc_arena_new();
+    authc_session_row *row = NULL;
+    authc_user *u = NULL;
+    f->ad->ops->get_session_and_user(f->ad, ar, fresh, &row, &u);
+    assert_non_null(u);
+    assert_int_equal(authc_revoke_user(f->a, u->id), AUTHC_OK);
+    authc_arena_free(ar);
+    r = tu_req(f->a, "GET", "http://h.test/auth/session", NULL, ck, NULL);
+    b = tu_body(r);
+    assert_string_equal(b, "null");
+    assert_int_equal(stored_expires(f, fresh), -1);
+    free(b);
+    authc_response_free(r);
+    free(fresh);
 }
 
 int main(void)
@@ -194,6 +237,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_expired_and_missing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_outage_keeps_cookie, setup, teardown),
         cmocka_unit_test_setup_teardown(test_signout_deletes_row, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_revoke_rows, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

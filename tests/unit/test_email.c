@@ -1,17 +1,10 @@
 /* test_email.c — unit tests of the email provider: Auth.js's address
  * normaliser, the token hash and link, the mail text, and whole flows. */
-#include <stdarg.h>
-#include <stddef.h>
-#include <setjmp.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
+#include "cmocka_main.h"
 #include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
-#include <cmocka.h>
 #include <jansson.h>
 
 #include "authc.h"
@@ -322,6 +315,7 @@ static authc_err null_send(void *ud, const authc_email_message *m)
 }
 
 static const authc_callbacks *g_callbacks; /* set by a test before fx_new */
+static const char *g_store;                /* AUTHC_STORE for try_new, or NULL */
 
 static authc *try_new(authc_adapter *ad, const authc_email_provider *p, char *err, size_t errlen)
 {
@@ -331,6 +325,8 @@ static authc *try_new(authc_adapter *ad, const authc_email_provider *p, char *er
         authc_config_set_callbacks(cfg, g_callbacks);
     authc_config_set(cfg, "secret", "unit-secret-0123456789abcdef0123456789", e, sizeof e);
     authc_config_set(cfg, "url", "http://localhost:3000/auth", e, sizeof e);
+    if (g_store)
+        authc_config_set(cfg, "store", g_store, e, sizeof e);
     if (ad)
         authc_config_set_adapter(cfg, ad);
     assert_int_equal(authc_config_add_email(cfg, p), AUTHC_OK);
@@ -413,42 +409,12 @@ static authc_err box_send(void *ud, const authc_email_message *m)
 }
 
 typedef struct browser {
-    char cookies[16384];
+    tu_jar jar;
     const char *addr;
     const char *xff;  /* X-Forwarded-For, or NULL */
     const char *lang;
     bool json;
 } browser;
-
-static void jar_update(browser *br, const authc_response *r)
-{
-    for (size_t i = 0; i < r->nheaders; i++) {
-        if (strcasecmp(r->headers[i].name, "Set-Cookie"))
-            continue;
-        const char *v = r->headers[i].value;
-        size_t nl = strcspn(v, "=");
-        size_t vl = strcspn(v + nl + 1, ";");
-        /* Drop any old value of that name, then add the new one. */
-        char out[16384] = "";
-        char *save, *copy = strdup(br->cookies);
-        for (char *tok = strtok_r(copy, ";", &save); tok; tok = strtok_r(NULL, ";", &save)) {
-            while (*tok == ' ')
-                tok++;
-            if (!strncmp(tok, v, nl) && tok[nl] == '=')
-                continue;
-            if (*out)
-                strcat(out, "; ");
-            strcat(out, tok);
-        }
-        free(copy);
-        if (vl && !strstr(v, "Max-Age=0")) {
-            if (*out)
-                strcat(out, "; ");
-            strncat(out, v, nl + 1 + vl);
-        }
-        snprintf(br->cookies, sizeof br->cookies, "%s", out);
-    }
-}
 
 static authc_response *go(const authc *a, browser *br, const char *method, const char *url, const char *body)
 {
@@ -456,7 +422,8 @@ static authc_response *go(const authc *a, browser *br, const char *method, const
     size_t n = 0;
     if (br->xff)
         hs[n++] = (authc_header){"X-Forwarded-For", br->xff};
-    hs[n++] = (authc_header){"Cookie", br->cookies};
+    char ck[32768];
+    hs[n++] = (authc_header){"Cookie", tu_jar_header(&br->jar, ck, sizeof ck)};
     hs[n++] = (authc_header){"Content-Type", "application/x-www-form-urlencoded"};
     if (br->lang)
         hs[n++] = (authc_header){"Accept-Language", br->lang};
@@ -466,7 +433,7 @@ static authc_response *go(const authc *a, browser *br, const char *method, const
                        .body_len = body ? strlen(body) : 0, .client_addr = br->addr};
     authc_response *res = NULL;
     assert_int_equal(authc_handle(a, &r, &res), AUTHC_OK);
-    jar_update(br, res);
+    tu_jar_update(&br->jar, res);
     return res;
 }
 
@@ -823,6 +790,43 @@ static void test_flow_passkey_prehijack(void **state)
     fx_free(f);
 }
 
+/* Two instances sharing the store count together; a store that fails
+ * refuses the mail (fail closed). */
+static void test_flow_limits_shared(void **state)
+{
+    (void)state;
+    g_store = "memory:email-limits";
+    authc_email_provider lp = {.per_address = {.max = 2, .window = 600}};
+    fixture *f = fx_new(lp);
+    char err[1024];
+    lp.send = box_send;
+    lp.send_ud = &f->box;
+    authc *b = try_new(f->ad, &lp, err, sizeof err);
+    assert_non_null(b);
+    browser br = {.addr = "203.0.113.9"};
+    authc_response *r = request_link(f->a, &br, "hal%40example.com", NULL);
+    assert_int_equal(r->status, 302);
+    authc_response_free(r);
+    r = request_link(b, &br, "hal%40example.com", NULL);
+    assert_int_equal(r->status, 302);
+    authc_response_free(r);
+    r = request_link(f->a, &br, "hal%40example.com", NULL);
+    assert_int_equal(r->status, 429);
+    authc_response_free(r);
+    authc_free(b);
+    g_store = "redis://127.0.0.1:1/?timeout=100&connect_timeout=100";
+    authc *down = try_new(f->ad, &lp, err, sizeof err);
+    assert_non_null(down);
+    size_t sent = f->box.n;
+    r = request_link(down, &br, "ida%40example.com", NULL);
+    assert_string_equal(loc(r), "http://localhost:3000/auth/error?error=Configuration");
+    assert_int_equal(f->box.n, sent);
+    authc_response_free(r);
+    authc_free(down);
+    g_store = NULL;
+    fx_free(f);
+}
+
 static void test_flow_bad_input(void **state)
 {
     (void)state;
@@ -890,27 +894,14 @@ static void test_flow_signin_callbacks(void **state)
     fx_free(f);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_normalize_table),
-        cmocka_unit_test(test_normalize_rejects_bad_utf8),
-        cmocka_unit_test(test_nfkc_idempotent),
-        cmocka_unit_test(test_token_hash_vectors),
-        cmocka_unit_test(test_link_encoding),
-        cmocka_unit_test(test_client_key),
-        cmocka_unit_test(test_compose),
-        cmocka_unit_test(test_duration),
-        cmocka_unit_test(test_pages),
-        cmocka_unit_test(test_config_checks),
-        cmocka_unit_test(test_flow_confirm),
-        cmocka_unit_test(test_flow_consume_on_get_and_expiry),
-        cmocka_unit_test(test_flow_send_failure),
-        cmocka_unit_test(test_flow_limits),
-        cmocka_unit_test(test_flow_limits_behind_proxy),
+TU_MAIN(NULL, NULL,
+        cmocka_unit_test(test_normalize_table), cmocka_unit_test(test_normalize_rejects_bad_utf8),
+        cmocka_unit_test(test_nfkc_idempotent), cmocka_unit_test(test_token_hash_vectors),
+        cmocka_unit_test(test_link_encoding), cmocka_unit_test(test_client_key),
+        cmocka_unit_test(test_compose), cmocka_unit_test(test_duration),
+        cmocka_unit_test(test_pages), cmocka_unit_test(test_config_checks),
+        cmocka_unit_test(test_flow_confirm), cmocka_unit_test(test_flow_consume_on_get_and_expiry),
+        cmocka_unit_test(test_flow_send_failure), cmocka_unit_test(test_flow_limits),
+        cmocka_unit_test(test_flow_limits_shared), cmocka_unit_test(test_flow_limits_behind_proxy),
         cmocka_unit_test(test_flow_passkey_prehijack),
-        cmocka_unit_test(test_flow_bad_input),
-        cmocka_unit_test(test_flow_signin_callbacks),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+        cmocka_unit_test(test_flow_bad_input), cmocka_unit_test(test_flow_signin_callbacks))

@@ -2,17 +2,14 @@
  * authorization URL (params order per protocol.md §8.1, PKCE, state), the
  * callback against a loopback IdP (token exchange and client auth on the
  * wire, discovery/JWKS caching, every failure mode), presets, config. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <cmocka.h>
+#include "cmocka_main.h"
 
 #include <openssl/sha.h>
 
 #include "authc/oauth.h"
 #include "jose/jose_int.h"
 #include "oauth_testutil.h"
+#include "testutil.h"
 #include "providers/oauth_int.h"
 
 #define SECRET "test-secret-0123456789abcdef0123456789"
@@ -111,56 +108,6 @@ static void idp_handler(void *ud, const mreq *rq, mres *rs)
 
 /* ---- requests and cookies ------------------------------------------ */
 
-typedef struct jar {
-    char names[16][64];
-    char values[16][4096];
-    int n;
-} jar;
-
-static void jar_update(jar *j, const authc_response *r)
-{
-    for (size_t i = 0; i < r->nheaders; i++) {
-        if (strcasecmp(r->headers[i].name, "Set-Cookie"))
-            continue;
-        const char *v = r->headers[i].value;
-        size_t nl = strcspn(v, "=");
-        size_t vl = strcspn(v + nl + 1, ";");
-        bool del = strstr(v, "Max-Age=0") != NULL;
-        int k;
-        for (k = 0; k < j->n; k++)
-            if (strlen(j->names[k]) == nl && !strncmp(j->names[k], v, nl))
-                break;
-        if (del) {
-            if (k < j->n) {
-                j->n--;
-                memmove(&j->names[k], &j->names[k + 1], sizeof j->names[0] * (size_t)(j->n - k));
-                memmove(&j->values[k], &j->values[k + 1], sizeof j->values[0] * (size_t)(j->n - k));
-            }
-            continue;
-        }
-        if (k == j->n)
-            j->n++;
-        snprintf(j->names[k], sizeof j->names[k], "%.*s", (int)nl, v);
-        snprintf(j->values[k], sizeof j->values[k], "%.*s", (int)vl, v + nl + 1);
-    }
-}
-
-static const char *jar_get(const jar *j, const char *name)
-{
-    for (int k = 0; k < j->n; k++)
-        if (!strcmp(j->names[k], name))
-            return j->values[k];
-    return NULL;
-}
-
-static char *jar_header(const jar *j, char *buf, size_t len)
-{
-    buf[0] = '\0';
-    for (int k = 0; k < j->n; k++)
-        snprintf(buf + strlen(buf), len - strlen(buf), "%s%s=%s", k ? "; " : "", j->names[k], j->values[k]);
-    return buf;
-}
-
 static bool has_set_cookie(const authc_response *r, const char *prefix, bool deletion)
 {
     for (size_t i = 0; i < r->nheaders; i++)
@@ -170,26 +117,20 @@ static bool has_set_cookie(const authc_response *r, const char *prefix, bool del
     return false;
 }
 
-static authc_response *send_req(authc *a, const char *method, const char *url, jar *j, const char *body)
+static authc_response *send_req(authc *a, const char *method, const char *url, tu_jar *j, const char *body)
 {
-    char ck[32768];
-    authc_header h[3];
-    size_t n = 0;
-    if (j && j->n)
-        h[n++] = (authc_header){"Cookie", jar_header(j, ck, sizeof ck)};
-    if (body)
-        h[n++] = (authc_header){"Content-Type", "application/x-www-form-urlencoded"};
-    authc_request rq = {.method = method, .url = url, .headers = h, .nheaders = n, .body = body,
-                        .body_len = body ? strlen(body) : 0};
-    authc_response *r = NULL;
-    assert_int_equal(authc_handle(a, &rq, &r), AUTHC_OK);
+    char ck[32768] = "";
     if (j)
-        jar_update(j, r);
+        tu_jar_header(j, ck, sizeof ck);
+    authc_response *r = tu_send_form(a, method, url, ck, body);
+    assert_non_null(r);
+    if (j)
+        tu_jar_update(j, r);
     return r;
 }
 
 /* A jar with a valid CSRF cookie for CSRF_TOK. */
-static void jar_with_csrf(jar *j)
+static void jar_with_csrf(tu_jar *j)
 {
     memset(j, 0, sizeof *j);
     uint8_t d[SHA256_DIGEST_LENGTH];
@@ -315,8 +256,21 @@ static void fx_oidc(fx *f, unsigned checks)
     fx_build(f, &p);
 }
 
+/* Splits loc's query into k/v (32 at most) and checks its names are
+ * exactly `order` (NULL-terminated), in that order; returns the count. */
+static size_t query_is(fx *f, const char *loc, const char **k, const char **v, const char *const *order)
+{
+    size_t n = query_pairs(f->ar, loc, k, v, 32), want = 0;
+    while (order[want])
+        want++;
+    assert_int_equal(n, want);
+    for (size_t i = 0; i < n; i++)
+        assert_string_equal(k[i], order[i]);
+    return n;
+}
+
 /* POST /signin/<id>; returns the Location (arena) and fills the jar. */
-static const char *signin(fx *f, const char *id, const char *query, jar *j)
+static const char *signin(fx *f, const char *id, const char *query, tu_jar *j)
 {
     jar_with_csrf(j);
     char url[256];
@@ -335,21 +289,19 @@ static void github_authorization_url(void **state)
     fx *f = *state;
     authc_oauth_provider p = {.preset = "github", .client_id = "gh id", .client_secret = "gh:secret"};
     fx_build(f, &p);
-    jar j;
+    tu_jar j;
     const char *loc = signin(f, "github", "?prompt=consent&login_hint=a%20b", &j);
     assert_true(authc__starts_with(loc, "https://github.com/login/oauth/authorize?scope=read%3Auser+user%3Aemail"
                                         "&response_type=code&client_id=gh+id"
                                         "&redirect_uri=http%3A%2F%2Fapp.test%3A3000%2Fauth%2Fcallback%2Fgithub"
                                         "&prompt=consent&login_hint=a+b&state="));
     const char *k[32], *v[32];
-    size_t n = query_pairs(f->ar, loc, k, v, 32);
-    const char *order[] = {"scope", "response_type", "client_id", "redirect_uri", "prompt", "login_hint",
-                           "state", "code_challenge", "code_challenge_method"};
-    assert_int_equal(n, 9);
-    for (size_t i = 0; i < n; i++)
-        assert_string_equal(k[i], order[i]);
+    size_t n = query_is(f, loc, k, v,
+                        (const char *const[]){"scope", "response_type", "client_id", "redirect_uri",
+                                              "prompt", "login_hint", "state", "code_challenge",
+                                              "code_challenge_method", NULL});
     /* PKCE: challenge = b64url(SHA-256(verifier in the cookie)). */
-    const char *verifier = check_value(f->ar, "authjs.pkce.code_verifier", jar_get(&j, "authjs.pkce.code_verifier"));
+    const char *verifier = check_value(f->ar, "authjs.pkce.code_verifier", tu_jar_get(&j, "authjs.pkce.code_verifier"));
     assert_non_null(verifier);
     assert_int_equal(strlen(verifier), 43);
     uint8_t dg[32];
@@ -360,7 +312,7 @@ static void github_authorization_url(void **state)
     assert_string_equal(qget(k, v, n, "code_challenge_method"), "S256");
     /* State: the parameter is what the cookie seals; itself a JWE of
      * {random} under the "encodedState" salt. */
-    const char *st = check_value(f->ar, "authjs.state", jar_get(&j, "authjs.state"));
+    const char *st = check_value(f->ar, "authjs.state", tu_jar_get(&j, "authjs.state"));
     assert_non_null(st);
     assert_string_equal(qget(k, v, n, "state"), st);
     authc__jwe_key sk;
@@ -372,7 +324,7 @@ static void github_authorization_url(void **state)
     json_decref(sc);
     /* GitHub is OAuth: no nonce. */
     assert_null(qget(k, v, n, "nonce"));
-    assert_null(jar_get(&j, "authjs.nonce"));
+    assert_null(tu_jar_get(&j, "authjs.nonce"));
 }
 
 static void enterprise_and_gitlab_urls(void **state)
@@ -381,7 +333,7 @@ static void enterprise_and_gitlab_urls(void **state)
     authc_oauth_provider p = {.preset = "gitlab", .client_id = "x", .client_secret = "y",
                               .base_url = "https://gitlab.example.com/"};
     fx_build(f, &p);
-    jar j;
+    tu_jar j;
     const char *loc = signin(f, "gitlab", NULL, &j);
     assert_true(authc__starts_with(loc, "https://gitlab.example.com/oauth/authorize?scope=read_user&response_type=code&client_id=x&"));
     authc_free(f->a);
@@ -401,15 +353,13 @@ static void generic_oauth_default_scope_and_params(void **state)
                               .token_url = "https://sso.example.com/token",
                               .userinfo_url = "https://sso.example.com/me", .params = params};
     fx_build(f, &p);
-    jar j;
+    tu_jar j;
     const char *loc = signin(f, "corp", "?prompt=none", &j);
     const char *k[32], *v[32];
-    size_t n = query_pairs(f->ar, loc, k, v, 32);
-    const char *order[] = {"tenant", "audience", "prompt", "scope", "response_type", "client_id", "redirect_uri",
-                           "state", "code_challenge", "code_challenge_method"};
-    assert_int_equal(n, 10);
-    for (size_t i = 0; i < n; i++)
-        assert_string_equal(k[i], order[i]);
+    size_t n = query_is(f, loc, k, v,
+                        (const char *const[]){"tenant", "audience", "prompt", "scope",
+                                              "response_type", "client_id", "redirect_uri", "state",
+                                              "code_challenge", "code_challenge_method", NULL});
     assert_string_equal(qget(k, v, n, "scope"), "openid profile email");
     assert_string_equal(qget(k, v, n, "prompt"), "none"); /* the request wins */
     assert_true(authc__starts_with(loc, "https://sso.example.com/auth?tenant=t1&audience=api%3A%2F%2Fx&"));
@@ -434,7 +384,7 @@ static void basic_auth_encoding(void **state)
 
 /* Runs sign-in, then has the "IdP" call back with code/state/iss. mut
  * may change the callback query or the jar before the callback. */
-static authc_response *oidc_round(fx *f, jar *j, const char *state_override, bool drop_iss)
+static authc_response *oidc_round(fx *f, tu_jar *j, const char *state_override, bool drop_iss)
 {
     const char *loc = signin(f, "oidc", NULL, j);
     const char *k[32], *v[32];
@@ -492,21 +442,19 @@ static void oidc_full_flow(void **state)
 {
     fx *f = *state;
     fx_oidc(f, 0);
-    jar j;
+    tu_jar j;
     const char *loc = signin(f, "oidc", NULL, &j);
     /* Discovered endpoint: spec order with scope appended last. */
     const char *k[32], *v[32];
-    size_t n = query_pairs(f->ar, loc, k, v, 32);
-    const char *order[] = {"response_type", "client_id", "redirect_uri", "state", "code_challenge",
-                           "code_challenge_method", "nonce", "scope"};
-    assert_int_equal(n, 8);
-    for (size_t i = 0; i < n; i++)
-        assert_string_equal(k[i], order[i]);
+    size_t n = query_is(f, loc, k, v,
+                        (const char *const[]){"response_type", "client_id", "redirect_uri", "state",
+                                              "code_challenge", "code_challenge_method", "nonce",
+                                              "scope", NULL});
     char prefix[128];
     snprintf(prefix, sizeof prefix, "%s/authorize?response_type=code&client_id=cid&", f->d.srv->origin);
     assert_true(authc__starts_with(loc, prefix));
     assert_string_equal(qget(k, v, n, "scope"), "openid profile email");
-    assert_non_null(jar_get(&j, "authjs.nonce"));
+    assert_non_null(tu_jar_get(&j, "authjs.nonce"));
 
     /* Two complete sign-ins: one discovery, one JWKS fetch. */
     for (int round = 0; round < 2; round++) {
@@ -544,7 +492,7 @@ static void oidc_full_flow(void **state)
 
     /* The session holds the provider's user (email lowercased). */
     char ck[16384];
-    authc_header h = {"Cookie", jar_header(&j, ck, sizeof ck)};
+    authc_header h = {"Cookie", tu_jar_header(&j, ck, sizeof ck)};
     authc_request rq = {.method = "GET", .url = ORIGIN "/auth/session", .headers = &h, .nheaders = 1};
     authc_session *s = NULL;
     assert_int_equal(authc_auth(f->a, &rq, &s), AUTHC_OK);
@@ -561,7 +509,7 @@ static void oidc_client_secret_post(void **state)
                               .client_id = "cid", .client_secret = "sec ret",
                               .token_auth = AUTHC_TOKEN_AUTH_CLIENT_SECRET_POST};
     fx_build(f, &p);
-    jar j;
+    tu_jar j;
     authc_response *r = oidc_round(f, &j, NULL, false);
     assert_true(has_set_cookie(r, "authjs.session-token=", false));
     authc_response_free(r);
@@ -577,7 +525,7 @@ static void callback_failures(void **state)
 {
     fx *f = *state;
     fx_oidc(f, 0);
-    jar j;
+    tu_jar j;
     authc_response *r;
 
     /* The provider says no (state echoed): OAuthCallbackError. */
@@ -615,7 +563,7 @@ static void callback_failures(void **state)
         loc = signin(f, "oidc", NULL, &j);
         n = query_pairs(f->ar, loc, k, v, 32);
         f->d.id_nonce = authc_arena_strdup(f->ar, qget(k, v, n, "nonce"));
-        jar j2 = j;
+        tu_jar j2 = j;
         for (int c = 0; c < j2.n; c++)
             if (!strcmp(j2.names[c], drop[d]))
                 strcpy(j2.values[c], "");
@@ -676,7 +624,7 @@ static void callback_failures(void **state)
     f->d.token_ctype = NULL;
 
     /* Replay: the same callback URL and cookies a second time. */
-    jar keep;
+    tu_jar keep;
     loc = signin(f, "oidc", NULL, &j);
     keep = j;
     n = query_pairs(f->ar, loc, k, v, 32);
@@ -709,7 +657,7 @@ static void token_timeout_is_configuration(void **state)
                               .client_id = "cid", .client_secret = "s", .timeout_ms = 400};
     fx_build(f, &p);
     f->d.token_delay_ms = 3000;
-    jar j;
+    tu_jar j;
     int64_t t0 = authc__now_ms();
     authc_response *r = oidc_round(f, &j, NULL, false);
     int64_t took = authc__now_ms() - t0;
@@ -728,7 +676,7 @@ static void github_profile_and_private_email(void **state)
     /* GitHub's access token answer as a form (no Accept: JSON). */
     f->d.token_ctype = "application/x-www-form-urlencoded";
     f->d.token_body = "access_token=" AT "&scope=read%3Auser%2Cuser%3Aemail&token_type=bearer";
-    jar j;
+    tu_jar j;
     const char *loc = signin(f, "github", NULL, &j);
     const char *k[32], *v[32];
     size_t n = query_pairs(f->ar, loc, k, v, 32);
@@ -745,7 +693,7 @@ static void github_profile_and_private_email(void **state)
     assert_string_equal(f->d.last_userinfo_auth, want);
     assert_int_equal(f->d.emails_hits, 1);
     char ck[16384];
-    authc_header h = {"Cookie", jar_header(&j, ck, sizeof ck)};
+    authc_header h = {"Cookie", tu_jar_header(&j, ck, sizeof ck)};
     authc_request rq = {.method = "GET", .url = ORIGIN "/auth/session", .headers = &h, .nheaders = 1};
     authc_session *s = NULL;
     assert_int_equal(authc_auth(f->a, &rq, &s), AUTHC_OK);
@@ -774,15 +722,13 @@ static void twitch_params(void **state)
     authc_oauth_provider p = {.preset = "twitch", .client_id = "cid", .client_secret = "s",
                               .issuer = f->d.srv->origin};
     fx_build(f, &p);
-    jar j;
+    tu_jar j;
     const char *loc = signin(f, "twitch", NULL, &j);
     const char *k[32], *v[32];
-    size_t n = query_pairs(f->ar, loc, k, v, 32);
-    const char *order[] = {"response_type", "client_id", "redirect_uri", "scope", "claims", "state",
-                           "code_challenge", "code_challenge_method", "nonce"};
-    assert_int_equal(n, 9);
-    for (size_t i = 0; i < n; i++)
-        assert_string_equal(k[i], order[i]);
+    size_t n = query_is(f, loc, k, v,
+                        (const char *const[]){"response_type", "client_id", "redirect_uri", "scope",
+                                              "claims", "state", "code_challenge",
+                                              "code_challenge_method", "nonce", NULL});
     assert_string_equal(qget(k, v, n, "scope"), "openid user:read:email");
     assert_string_equal(qget(k, v, n, "claims"),
                         "{\"id_token\":{\"email\":null,\"picture\":null,\"preferred_username\":null}}");
@@ -794,7 +740,7 @@ static void apple_form_post(void **state)
     authc_oauth_provider p = {.preset = "apple", .client_id = "cid", .client_secret = "apple-jwt",
                               .issuer = f->d.srv->origin};
     fx_build(f, &p);
-    jar j;
+    tu_jar j;
     jar_with_csrf(&j);
     authc_response *r = send_req(f->a, "POST", ORIGIN "/auth/signin/apple", &j,
                                  "csrfToken=" CSRF_TOK "&callbackUrl=%2Fdashboard");
@@ -834,7 +780,7 @@ static void apple_form_post(void **state)
     authc__parse_form(f->ar, f->d.last_token.body, f->d.last_token.body_len, &body, 16);
     assert_string_equal(authc__map_last(&body, "client_secret"), "apple-jwt");
     char ck[16384];
-    authc_header h = {"Cookie", jar_header(&j, ck, sizeof ck)};
+    authc_header h = {"Cookie", tu_jar_header(&j, ck, sizeof ck)};
     authc_request rq = {.method = "GET", .url = ORIGIN "/auth/session", .headers = &h, .nheaders = 1};
     authc_session *s = NULL;
     assert_int_equal(authc_auth(f->a, &rq, &s), AUTHC_OK);
@@ -851,7 +797,7 @@ static void redirect_proxy(void **state)
                               .checks = AUTHC_CHECK_PKCE, /* state is forced on by the proxy */
                               .redirect_proxy_url = "https://proxy.example.com/auth/"};
     fx_build(f, &p);
-    jar j;
+    tu_jar j;
     const char *loc = signin(f, "github", NULL, &j);
     const char *k[32], *v[32];
     size_t n = query_pairs(f->ar, loc, k, v, 32);
@@ -932,25 +878,26 @@ static void config_problems(void **state)
     }
 }
 
-int main(void)
+/* The signing keys, made once for the whole group. */
+static int keys_new(void **state)
 {
+    (void)state;
     g_key = tk_new("RS256", "idp-key-1");
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(github_authorization_url, fx_setup, fx_teardown),
-        cmocka_unit_test_setup_teardown(enterprise_and_gitlab_urls, fx_setup, fx_teardown),
-        cmocka_unit_test_setup_teardown(generic_oauth_default_scope_and_params, fx_setup, fx_teardown),
-        cmocka_unit_test_setup_teardown(basic_auth_encoding, fx_setup, fx_teardown),
-        cmocka_unit_test_setup_teardown(oidc_full_flow, fx_setup, fx_teardown),
-        cmocka_unit_test_setup_teardown(oidc_client_secret_post, fx_setup, fx_teardown),
-        cmocka_unit_test_setup_teardown(callback_failures, fx_setup, fx_teardown),
-        cmocka_unit_test_setup_teardown(token_timeout_is_configuration, fx_setup, fx_teardown),
-        cmocka_unit_test_setup_teardown(github_profile_and_private_email, fx_setup, fx_teardown),
-        cmocka_unit_test_setup_teardown(twitch_params, fx_setup, fx_teardown),
-        cmocka_unit_test_setup_teardown(apple_form_post, fx_setup, fx_teardown),
-        cmocka_unit_test_setup_teardown(redirect_proxy, fx_setup, fx_teardown),
-        cmocka_unit_test(config_problems),
-    };
-    int rc = cmocka_run_group_tests(tests, NULL, NULL);
-    EVP_PKEY_free(g_key.pk);
-    return rc;
+    return 0;
 }
+
+static int keys_free(void **state)
+{
+    (void)state;
+    EVP_PKEY_free(g_key.pk);
+    return 0;
+}
+
+/* Each test with a fresh fixture. */
+#define T(f) cmocka_unit_test_setup_teardown(f, fx_setup, fx_teardown)
+TU_MAIN(keys_new, keys_free,
+        T(github_authorization_url), T(enterprise_and_gitlab_urls),
+        T(generic_oauth_default_scope_and_params), T(basic_auth_encoding), T(oidc_full_flow),
+        T(oidc_client_secret_post), T(callback_failures), T(token_timeout_is_configuration),
+        T(github_profile_and_private_email), T(twitch_params), T(apple_form_post),
+        T(redirect_proxy), cmocka_unit_test(config_problems))

@@ -1,11 +1,7 @@
 /* test_oauth_idtoken.c — ID token verification: signatures for every
  * supported alg with keys made here, the OIDC claim rules, and the JWKS
  * cache (refetch on unknown kid, negative cache, single-flight). */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <cmocka.h>
+#include "cmocka_main.h"
 
 #include "oauth_testutil.h"
 
@@ -338,24 +334,32 @@ static void peek_claims(void **state)
     json_decref(c);
 }
 
-int main(void)
+/* The signing keys, made once for the whole group. */
+static int keys_new(void **state)
 {
+    (void)state;
     K_RS = tk_new("RS256", "rs-1");
     K_PS = tk_new("PS256", "ps-1");
     K_ES = tk_new("ES256", "es-1");
     K_ED = tk_new("EdDSA", "ed-1");
     K_NEW = tk_new("RS256", "rotated-1");
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(good_and_bad_signature_each_alg, setup, teardown),
-        cmocka_unit_test_setup_teardown(alg_must_be_allowed_and_match_key, setup, teardown),
-        cmocka_unit_test_setup_teardown(claim_rules, setup, teardown),
-        cmocka_unit_test_setup_teardown(unknown_kid_refetches_once, setup, teardown),
-        cmocka_unit_test_setup_teardown(single_flight_fetch, setup, teardown),
-        cmocka_unit_test_setup_teardown(fetch_failure_is_an_error_not_a_crash, setup, teardown),
-        cmocka_unit_test_setup_teardown(peek_claims, setup, teardown),
-    };
-    int rc = cmocka_run_group_tests(tests, NULL, NULL);
-    EVP_PKEY_free(K_RS.pk), EVP_PKEY_free(K_PS.pk), EVP_PKEY_free(K_ES.pk), EVP_PKEY_free(K_ED.pk),
-        EVP_PKEY_free(K_NEW.pk);
-    return rc;
+    return 0;
 }
+
+static int keys_free(void **state)
+{
+    (void)state;
+    EVP_PKEY_free(K_RS.pk);
+    EVP_PKEY_free(K_PS.pk);
+    EVP_PKEY_free(K_ES.pk);
+    EVP_PKEY_free(K_ED.pk);
+    EVP_PKEY_free(K_NEW.pk);
+    return 0;
+}
+
+/* Each test with a fresh fixture. */
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+TU_MAIN(keys_new, keys_free,
+        T(good_and_bad_signature_each_alg), T(alg_must_be_allowed_and_match_key), T(claim_rules),
+        T(unknown_kid_refetches_once), T(single_flight_fetch),
+        T(fetch_failure_is_an_error_not_a_crash), T(peek_claims))

@@ -1,14 +1,6 @@
 /* test_pages.c — unit tests of the built-in pages: escaping, theme checks,
  * language choice, error statuses, provider forms, no external fetches. */
-#include <stdarg.h>
-#include <stddef.h>
-#include <setjmp.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
-#include <cmocka.h>
+#include "cmocka_main.h"
 
 #include "core/pages_int.h"
 #include "util/util_int.h"
@@ -852,25 +844,13 @@ static void test_provider_glyph(void **state)
     }
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_signin_escapes_inputs, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_signin_structure_unchanged_by_inputs, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_signout_verify_escape, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_theme_colors, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_theme_color_scheme, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_theme_logo, setup, teardown),
-        cmocka_unit_test(test_lang_pick),
-        cmocka_unit_test(test_lang_pick_long_header),
-        cmocka_unit_test_setup_teardown(test_error_statuses, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_signin_provider_forms, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_signin_error_messages, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_chinese, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_no_external_fetch, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_limits_and_args, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_exact_markup, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_provider_glyph, setup, teardown),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+/* Each test with a fresh fixture. */
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+TU_MAIN(NULL, NULL,
+        T(test_signin_escapes_inputs), T(test_signin_structure_unchanged_by_inputs),
+        T(test_signout_verify_escape), T(test_theme_colors), T(test_theme_color_scheme),
+        T(test_theme_logo), cmocka_unit_test(test_lang_pick),
+        cmocka_unit_test(test_lang_pick_long_header), T(test_error_statuses),
+        T(test_signin_provider_forms), T(test_signin_error_messages), T(test_chinese),
+        T(test_no_external_fetch), T(test_limits_and_args), T(test_exact_markup),
+        T(test_provider_glyph))

@@ -1,11 +1,7 @@
 /* test_webauthn.c — passkey verification and the passkey HTTP flow, on
  * ceremonies recorded from Chromium's virtual authenticator (fixtures) and
  * on a software authenticator built here with OpenSSL + libcbor. */
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <setjmp.h>
-#include <cmocka.h>
+#include "cmocka_main.h"
 
 #include <cbor.h>
 #include <jansson.h>
@@ -14,9 +10,6 @@
 #include <openssl/evp.h>
 #include <openssl/rsa.h>
 #include <openssl/sha.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <strings.h>
 
 #include "authc.h"
@@ -25,23 +18,9 @@
 #include "core/core_int.h"
 #include "providers/webauthn_int.h"
 #include "util/util_int.h"
+#include "testutil.h"
 
-static authc_arena *g_ar; /* fresh per test */
-
-static int setup(void **state)
-{
-    (void)state;
-    g_ar = authc_arena_new();
-    return g_ar ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    authc_arena_free(g_ar);
-    g_ar = NULL;
-    return 0;
-}
+#include "arena_fixture.h" /* `ar`, fresh per test */
 
 /* ======================================================================
  * Fixtures: tests/unit/fixtures/webauthn/<name>.json, recorded by
@@ -118,14 +97,14 @@ static uint8_t *resp_bytes(json_t *cred, const char *key, size_t *n)
 {
     const char *s = json_string_value(json_object_get(json_object_get(cred, "response"), key));
     assert_non_null(s);
-    uint8_t *p = authc__b64url_decode(g_ar, s, strlen(s), n);
+    uint8_t *p = authc__b64url_decode(ar, s, strlen(s), n);
     assert_non_null(p);
     return p;
 }
 
 static void resp_set(json_t *cred, const char *key, const uint8_t *p, size_t n)
 {
-    char *s = authc__b64url_encode(g_ar, p, n);
+    char *s = authc__b64url_encode(ar, p, n);
     assert_non_null(s);
     json_object_set_new(json_object_get(cred, "response"), key, json_string(s));
 }
@@ -160,7 +139,7 @@ static stored register_ok(json_t *fx, bool uv, authc__wa_registration *out)
     rp_holder h;
     json_t *cred = reg_cred(fx);
     const char *why = NULL;
-    authc_err e = authc__wa_verify_registration(g_ar, rp_for(&h, fx, uv), fx_str(fx, "registration.challenge"),
+    authc_err e = authc__wa_verify_registration(ar, rp_for(&h, fx, uv), fx_str(fx, "registration.challenge"),
                                                 cred, out, &why);
     if (e)
         fail_msg("registration of %s refused: %s", fx_str(fx, "about"), why ? why : authc_strerror(e));
@@ -185,14 +164,14 @@ static authc_err verify_reg(json_t *fx, const authc__wa_rp *rp, const char *chal
 {
     (void)fx;
     authc__wa_registration r;
-    return authc__wa_verify_registration(g_ar, rp, challenge, cred, &r, why);
+    return authc__wa_verify_registration(ar, rp, challenge, cred, &r, why);
 }
 
 static authc_err verify_auth(json_t *fx, const authc__wa_rp *rp, int i, json_t *cred, stored s,
                              const char **why)
 {
     authc__wa_assertion as;
-    return authc__wa_verify_authentication(g_ar, rp, auth_challenge(fx, i), cred, s.key, s.key_len, s.counter,
+    return authc__wa_verify_authentication(ar, rp, auth_challenge(fx, i), cred, s.key, s.key_len, s.counter,
                                            &as, why);
 }
 
@@ -209,7 +188,7 @@ static void check_chain(const char *name, int alg, const char *fmt, bool uv, con
     assert_string_equal(r.fmt, fmt);
     assert_true(r.cred_id_len > 0);
     size_t idl;
-    uint8_t *id = authc__b64url_decode(g_ar, fx_str(fx, "registration.credential.rawId"),
+    uint8_t *id = authc__b64url_decode(ar, fx_str(fx, "registration.credential.rawId"),
                                        strlen(fx_str(fx, "registration.credential.rawId")), &idl);
     assert_int_equal(idl, r.cred_id_len);
     assert_memory_equal(id, r.cred_id, idl);
@@ -225,7 +204,7 @@ static void check_chain(const char *name, int alg, const char *fmt, bool uv, con
         json_t *cred = auth_cred(fx, (int)i);
         authc__wa_assertion as;
         const char *why = NULL;
-        authc_err e = authc__wa_verify_authentication(g_ar, rp_for(&h, fx, uv), auth_challenge(fx, (int)i), cred,
+        authc_err e = authc__wa_verify_authentication(ar, rp_for(&h, fx, uv), auth_challenge(fx, (int)i), cred,
                                                       s.key, s.key_len, s.counter, &as, &why);
         if (e)
             fail_msg("%s sign-in %zu refused: %s", name, i, why ? why : authc_strerror(e));
@@ -276,7 +255,7 @@ static void test_wrong_challenge(void **st)
     /* An old response replayed against a newer challenge. */
     json_t *ac = auth_cred(fx, 0);
     authc__wa_assertion as;
-    EXPECT_REFUSED(authc__wa_verify_authentication(g_ar, rp, auth_challenge(fx, 1), ac, s.key, s.key_len,
+    EXPECT_REFUSED(authc__wa_verify_authentication(ar, rp, auth_challenge(fx, 1), ac, s.key, s.key_len,
                                                    s.counter, &as, &why_),
                    "challenge");
     json_t *cred = reg_cred(fx);
@@ -300,7 +279,7 @@ static void test_wrong_type(void **st)
     json_object_set(json_object_get(ac, "response"), "clientDataJSON",
                     json_object_get(json_object_get(rc, "response"), "clientDataJSON"));
     authc__wa_assertion as;
-    EXPECT_REFUSED(authc__wa_verify_authentication(g_ar, rp, fx_str(fx, "registration.challenge"), ac, s.key,
+    EXPECT_REFUSED(authc__wa_verify_authentication(ar, rp, fx_str(fx, "registration.challenge"), ac, s.key,
                                                    s.key_len, s.counter, &as, &why_),
                    "type \"webauthn.create\"");
     /* And the other way round. */
@@ -366,7 +345,7 @@ static void test_counter_going_back(void **st)
     const char *why = NULL;
     assert_int_equal(verify_auth(fx, rp, 2, a2, s, &why), AUTHC_OK);
     authc__wa_assertion last;
-    assert_int_equal(authc__wa_verify_authentication(g_ar, rp, auth_challenge(fx, 2), a2, s.key, s.key_len, s.counter,
+    assert_int_equal(authc__wa_verify_authentication(ar, rp, auth_challenge(fx, 2), a2, s.key, s.key_len, s.counter,
                                                      &last, &why),
                      AUTHC_OK);
     /* The server saw counter N; an earlier response (N-1, N-2) is a clone. */
@@ -375,7 +354,7 @@ static void test_counter_going_back(void **st)
     json_t *a0 = auth_cred(fx, 0);
     EXPECT_REFUSED(verify_auth(fx, rp, 0, a0, after, &why_), "cloned");
     /* Equal is not enough either. */
-    EXPECT_REFUSED(authc__wa_verify_authentication(g_ar, rp, auth_challenge(fx, 2), a2, s.key, s.key_len,
+    EXPECT_REFUSED(authc__wa_verify_authentication(ar, rp, auth_challenge(fx, 2), a2, s.key, s.key_len,
                                                    last.new_counter, &as, &why_),
                    "counter");
     json_decref(a0);
@@ -464,7 +443,7 @@ static void test_malformed_cbor(void **st)
     resp_set(cred, "attestationObject", ao, n - 7);
     EXPECT_REFUSED(verify_reg(fx, rp, ch, cred, &why_), "CBOR");
     /* Trailing garbage. */
-    uint8_t *more = authc_arena_alloc(g_ar, n + 1);
+    uint8_t *more = authc_arena_alloc(ar, n + 1);
     memcpy(more, ao, n);
     more[n] = 0x00;
     resp_set(cred, "attestationObject", more, n + 1);
@@ -513,7 +492,7 @@ static void test_malformed_cbor(void **st)
     /* authData with a byte left over. */
     json_t *ac = auth_cred(fx, 0);
     uint8_t *ad = resp_bytes(ac, "authenticatorData", &n);
-    uint8_t *ad2 = authc_arena_alloc(g_ar, n + 1);
+    uint8_t *ad2 = authc_arena_alloc(ar, n + 1);
     memcpy(ad2, ad, n);
     ad2[n] = 0;
     resp_set(ac, "authenticatorData", ad2, n + 1);
@@ -605,7 +584,7 @@ static void mutate(json_t *cred, const char *key)
         p[rng() % n] = (uint8_t)rng();
         p[rng() % n] = (uint8_t)rng();
     } else {
-        uint8_t *q = authc_arena_alloc(g_ar, n + 4);
+        uint8_t *q = authc_arena_alloc(ar, n + 4);
         memcpy(q, p, n);
         for (int i = 0; i < 4; i++)
             q[n + i] = (uint8_t)rng();
@@ -632,13 +611,13 @@ static void test_mutation_robustness(void **st)
             mutate(rc, reg_keys[rng() % 2]);
             const char *why = NULL;
             authc__wa_registration r;
-            authc_err e = authc__wa_verify_registration(g_ar, rp, fx_str(fx, "registration.challenge"), rc, &r, &why);
+            authc_err e = authc__wa_verify_registration(ar, rp, fx_str(fx, "registration.challenge"), rc, &r, &why);
             assert_true(e == AUTHC_OK || e == AUTHC_ERR_WEBAUTHN_VERIFICATION);
             json_decref(rc);
             json_t *ac = auth_cred(fx, 0);
             mutate(ac, auth_keys[rng() % 3]);
             authc__wa_assertion as;
-            e = authc__wa_verify_authentication(g_ar, rp, auth_challenge(fx, 0), ac, s.key, s.key_len, s.counter,
+            e = authc__wa_verify_authentication(ar, rp, auth_challenge(fx, 0), ac, s.key, s.key_len, s.counter,
                                                 &as, &why);
             /* Everything in an assertion is signed: no mutation passes. */
             assert_int_equal(e, AUTHC_ERR_WEBAUTHN_VERIFICATION);
@@ -699,7 +678,7 @@ static uint8_t *serialize(cbor_item_t *it, size_t *n)
     size_t cap = 0;
     *n = cbor_serialize_alloc(it, &buf, &cap);
     assert_true(*n > 0);
-    uint8_t *out = authc_arena_alloc(g_ar, *n);
+    uint8_t *out = authc_arena_alloc(ar, *n);
     memcpy(out, buf, *n);
     free(buf);
     cbor_decref(&it);
@@ -752,7 +731,7 @@ static uint8_t *soft_sign(const soft *s, int alg, const uint8_t *d, size_t dn, s
     assert_int_equal(EVP_DigestSignInit(ctx, NULL, md, NULL, s->k), 1);
     size_t cap = 0;
     assert_int_equal(EVP_DigestSign(ctx, NULL, &cap, d, dn), 1);
-    uint8_t *sig = authc_arena_alloc(g_ar, cap);
+    uint8_t *sig = authc_arena_alloc(ar, cap);
     *sl = cap;
     assert_int_equal(EVP_DigestSign(ctx, sig, sl, d, dn), 1);
     EVP_MD_CTX_free(ctx);
@@ -761,14 +740,14 @@ static uint8_t *soft_sign(const soft *s, int alg, const uint8_t *d, size_t dn, s
 
 static char *b64u(const uint8_t *p, size_t n)
 {
-    char *s = authc__b64url_encode(g_ar, p, n);
+    char *s = authc__b64url_encode(ar, p, n);
     assert_non_null(s);
     return s;
 }
 
 static char *client_data(const soft *s, const char *type, const char *challenge)
 {
-    return authc_arena_printf(g_ar, "{\"type\":\"%s\",\"challenge\":\"%s\",\"origin\":\"%s\",\"crossOrigin\":false}",
+    return authc_arena_printf(ar, "{\"type\":\"%s\",\"challenge\":\"%s\",\"origin\":\"%s\",\"crossOrigin\":false}",
                               type, challenge, s->origin);
 }
 
@@ -780,7 +759,7 @@ static json_t *soft_register(soft *s, const char *challenge, uint8_t flags, att_
     size_t kl;
     uint8_t *key = soft_cose(s, &kl, bad_point);
     size_t adl = 37 + 16 + 2 + sizeof s->id + kl;
-    uint8_t *ad = authc_arena_alloc(g_ar, adl);
+    uint8_t *ad = authc_arena_alloc(ar, adl);
     SHA256((const uint8_t *)"app.example", strlen("app.example"), ad);
     ad[32] = flags | AUTHC__WA_AT;
     ad[33] = (uint8_t)(s->counter >> 24);
@@ -797,7 +776,7 @@ static json_t *soft_register(soft *s, const char *challenge, uint8_t flags, att_
     SHA256((const uint8_t *)cd, strlen(cd), cdh);
     cbor_item_t *st = cbor_new_definite_map(2);
     if (att == ATT_SELF || att == ATT_SELF_WRONG_ALG) {
-        uint8_t *tbs = authc_arena_alloc(g_ar, adl + 32);
+        uint8_t *tbs = authc_arena_alloc(ar, adl + 32);
         memcpy(tbs, ad, adl);
         memcpy(tbs + adl, cdh, 32);
         size_t sl;
@@ -860,7 +839,7 @@ static void soft_roundtrip(int alg, int bits, att_kind att, const char *fmt)
     json_t *cred = soft_register(&s, "c1", UPUV | AUTHC__WA_BE | AUTHC__WA_BS, att, false);
     authc__wa_registration r;
     const char *why = NULL;
-    authc_err e = authc__wa_verify_registration(g_ar, rp, "c1", cred, &r, &why);
+    authc_err e = authc__wa_verify_registration(ar, rp, "c1", cred, &r, &why);
     if (e)
         fail_msg("soft registration (alg %d) refused: %s", alg, why);
     assert_string_equal(r.fmt, fmt);
@@ -872,7 +851,7 @@ static void soft_roundtrip(int alg, int bits, att_kind att, const char *fmt)
     s.counter = 7;
     json_t *a = soft_assert(&s, "c2", UPUV);
     authc__wa_assertion as;
-    e = authc__wa_verify_authentication(g_ar, rp, "c2", a, r.cose_key, r.cose_key_len, 0, &as, &why);
+    e = authc__wa_verify_authentication(ar, rp, "c2", a, r.cose_key, r.cose_key_len, 0, &as, &why);
     if (e)
         fail_msg("soft sign-in (alg %d) refused: %s", alg, why);
     assert_int_equal(as.new_counter, 7);
@@ -901,46 +880,46 @@ static void test_soft_rejections(void **st)
     json_t *c;
     /* packed self attestation whose alg is not the key's */
     c = soft_register(&s, "c", UPUV, ATT_SELF_WRONG_ALG, false);
-    EXPECT_REFUSED(authc__wa_verify_registration(g_ar, rp, "c", c, &(authc__wa_registration){0}, &why_), "alg differs");
+    EXPECT_REFUSED(authc__wa_verify_registration(ar, rp, "c", c, &(authc__wa_registration){0}, &why_), "alg differs");
     json_decref(c);
     /* "none" with a statement */
     c = soft_register(&s, "c", UPUV, ATT_NONE_WITH_STMT, false);
-    EXPECT_REFUSED(authc__wa_verify_registration(g_ar, rp, "c", c, &(authc__wa_registration){0}, &why_), "non-empty");
+    EXPECT_REFUSED(authc__wa_verify_registration(ar, rp, "c", c, &(authc__wa_registration){0}, &why_), "non-empty");
     json_decref(c);
     /* an EC point that is not on the curve */
     c = soft_register(&s, "c", UPUV, ATT_NONE, true);
-    EXPECT_REFUSED(authc__wa_verify_registration(g_ar, rp, "c", c, &(authc__wa_registration){0}, &why_), "P-256");
+    EXPECT_REFUSED(authc__wa_verify_registration(ar, rp, "c", c, &(authc__wa_registration){0}, &why_), "P-256");
     json_decref(c);
     /* no UP at registration */
     c = soft_register(&s, "c", AUTHC__WA_UV, ATT_NONE, false);
-    EXPECT_REFUSED(authc__wa_verify_registration(g_ar, rp, "c", c, &(authc__wa_registration){0}, &why_), "presence");
+    EXPECT_REFUSED(authc__wa_verify_registration(ar, rp, "c", c, &(authc__wa_registration){0}, &why_), "presence");
     json_decref(c);
     /* RSA below 2048 bits */
     soft small = soft_new(AUTHC__COSE_RS256, 1024);
     c = soft_register(&small, "c", UPUV, ATT_NONE, false);
-    EXPECT_REFUSED(authc__wa_verify_registration(g_ar, rp, "c", c, &(authc__wa_registration){0}, &why_), "2048");
+    EXPECT_REFUSED(authc__wa_verify_registration(ar, rp, "c", c, &(authc__wa_registration){0}, &why_), "2048");
     json_decref(c);
     EVP_PKEY_free(small.k);
     /* Counters: 0/0 passes (no counter kept), 5 after 9 is a clone. */
     c = soft_register(&s, "c", UPUV, ATT_NONE, false);
     authc__wa_registration r;
     const char *why = NULL;
-    assert_int_equal(authc__wa_verify_registration(g_ar, rp, "c", c, &r, &why), AUTHC_OK);
+    assert_int_equal(authc__wa_verify_registration(ar, rp, "c", c, &r, &why), AUTHC_OK);
     json_decref(c);
     s.counter = 0;
     c = soft_assert(&s, "d", UPUV);
     authc__wa_assertion as;
-    assert_int_equal(authc__wa_verify_authentication(g_ar, rp, "d", c, r.cose_key, r.cose_key_len, 0, &as, &why),
+    assert_int_equal(authc__wa_verify_authentication(ar, rp, "d", c, r.cose_key, r.cose_key_len, 0, &as, &why),
                      AUTHC_OK);
     json_decref(c);
     s.counter = 5;
     c = soft_assert(&s, "d", UPUV);
-    EXPECT_REFUSED(authc__wa_verify_authentication(g_ar, rp, "d", c, r.cose_key, r.cose_key_len, 9, &as, &why_),
+    EXPECT_REFUSED(authc__wa_verify_authentication(ar, rp, "d", c, r.cose_key, r.cose_key_len, 9, &as, &why_),
                    "cloned");
     /* a cross-origin (iframe) ceremony */
     json_t *c2 = json_deep_copy(c);
     client_data_set(c2, "crossOrigin", json_true());
-    EXPECT_REFUSED(authc__wa_verify_authentication(g_ar, rp, "d", c2, r.cose_key, r.cose_key_len, 0, &as, &why_),
+    EXPECT_REFUSED(authc__wa_verify_authentication(ar, rp, "d", c2, r.cose_key, r.cose_key_len, 0, &as, &why_),
                    "cross-origin");
     json_decref(c2);
     json_decref(c);
@@ -974,12 +953,12 @@ static void test_cose_and_cbor_helpers(void **st)
     assert_non_null(strstr(why, "duplicate"));
     /* credential ids in either base64 alphabet */
     size_t n;
-    uint8_t *a = authc__wa_b64any_decode(g_ar, "+/8=", &n);
-    uint8_t *b = authc__wa_b64any_decode(g_ar, "-_8", &n);
+    uint8_t *a = authc__wa_b64any_decode(ar, "+/8=", &n);
+    uint8_t *b = authc__wa_b64any_decode(ar, "-_8", &n);
     assert_non_null(a);
     assert_non_null(b);
     assert_memory_equal(a, b, 2);
-    assert_null(authc__wa_b64any_decode(g_ar, "a b", &n));
+    assert_null(authc__wa_b64any_decode(ar, "a b", &n));
 }
 
 /* ======================================================================
@@ -1037,16 +1016,8 @@ static void form_add(authc__buf *b, const char *k, const char *v)
 
 static wt_res wt_send(const authc *a, const char *method, const char *url, const char *cookie, const char *body)
 {
-    authc_header h[3];
-    size_t nh = 0;
-    if (cookie && *cookie)
-        h[nh++] = (authc_header){"Cookie", cookie};
-    if (body)
-        h[nh++] = (authc_header){"Content-Type", "application/x-www-form-urlencoded"};
-    authc_request req = {.method = method, .url = url, .headers = h, .nheaders = nh, .body = body,
-                         .body_len = body ? strlen(body) : 0};
-    authc_response *res = NULL;
-    assert_int_equal(authc_handle(a, &req, &res), AUTHC_OK);
+    authc_response *res = tu_send_form(a, method, url, cookie, body);
+    assert_non_null(res);
     wt_res r;
     memset(&r, 0, sizeof r);
     r.status = res->status;
@@ -1083,13 +1054,13 @@ static char *challenge_cookie_mode(const authc *a, bool secure, const char *chal
         json_object_set_new(claims, "registerData", register_data);
     int64_t now = authc__now_ms() / 1000;
     char *inner = NULL, *outer = NULL;
-    assert_int_equal(authc__jwt_encode(g_ar, &a->challenge_keys[0], claims, 900, now, &inner), AUTHC_OK);
+    assert_int_equal(authc__jwt_encode(ar, &a->challenge_keys[0], claims, 900, now, &inner), AUTHC_OK);
     json_decref(claims);
     json_t *o = json_pack("{s:s,s:s}", "value", inner, "provider", "passkey");
-    assert_int_equal(authc__jwt_encode(g_ar, &a->check_keys[secure][AUTHC__CK_CHALLENGE][0], o, 900, now, &outer),
+    assert_int_equal(authc__jwt_encode(ar, &a->check_keys[secure][AUTHC__CK_CHALLENGE][0], o, 900, now, &outer),
                      AUTHC_OK);
     json_decref(o);
-    return authc_arena_printf(g_ar, "%s=%s", a->cookie_names[secure][AUTHC__CK_CHALLENGE], outer);
+    return authc_arena_printf(ar, "%s=%s", a->cookie_names[secure][AUTHC__CK_CHALLENGE], outer);
 }
 
 static char *challenge_cookie(const authc *a, const char *challenge, json_t *register_data)
@@ -1102,12 +1073,12 @@ static wt_res wt_callback(const authc *a, const char *origin, const char *action
 {
     char *data = json_dumps(cred, JSON_COMPACT);
     authc__buf b;
-    authc__buf_init(&b, g_ar, 64 * 1024);
+    authc__buf_init(&b, ar, 64 * 1024);
     form_add(&b, "action", action);
     form_add(&b, "data", data);
     free(data);
     assert_int_equal(b.err, AUTHC_OK);
-    return wt_send(a, "POST", authc_arena_printf(g_ar, "%s/auth/callback/passkey", origin), cookies, b.p);
+    return wt_send(a, "POST", authc_arena_printf(ar, "%s/auth/callback/passkey", origin), cookies, b.p);
 }
 
 static const char *join_cookies(const char *x, const char *y)
@@ -1116,7 +1087,7 @@ static const char *join_cookies(const char *x, const char *y)
         return y;
     if (!y || !*y)
         return x;
-    return authc_arena_printf(g_ar, "%s; %s", x, y);
+    return authc_arena_printf(ar, "%s; %s", x, y);
 }
 
 static bool is_verification_error(const wt_res *r)
@@ -1146,24 +1117,24 @@ static void test_http_register_and_sign_in(void **st)
     json_decref(cred);
 
     authc_user *u = NULL;
-    assert_int_equal(ad->ops->get_user_by_email(ad, g_ar, email, &u), AUTHC_OK);
+    assert_int_equal(ad->ops->get_user_by_email(ad, ar, email, &u), AUTHC_OK);
     assert_non_null(u);
     authc_authenticator *list = NULL;
     size_t n = 0;
-    assert_int_equal(ad->ops->list_authenticators_by_user_id(ad, g_ar, u->id, &list, &n), AUTHC_OK);
+    assert_int_equal(ad->ops->list_authenticators_by_user_id(ad, ar, u->id, &list, &n), AUTHC_OK);
     assert_int_equal(n, 1);
     /* Stored as Auth.js stores it: standard base64 with padding. */
     size_t idl;
-    uint8_t *id = authc__b64url_decode(g_ar, fx_str(fx, "registration.credential.rawId"),
+    uint8_t *id = authc__b64url_decode(ar, fx_str(fx, "registration.credential.rawId"),
                                        strlen(fx_str(fx, "registration.credential.rawId")), &idl);
-    assert_string_equal(list[0].credential_id, authc__b64_encode(g_ar, id, idl));
+    assert_string_equal(list[0].credential_id, authc__b64_encode(ar, id, idl));
     assert_string_equal(list[0].provider_account_id, list[0].credential_id);
     assert_string_equal(list[0].credential_device_type, "singleDevice");
     assert_false(list[0].credential_backed_up);
     assert_string_equal(list[0].transports, "internal");
     assert_true(strlen(list[0].credential_public_key) % 4 == 0);
     authc_account *acct = NULL;
-    assert_int_equal(ad->ops->get_account(ad, g_ar, list[0].credential_id, "passkey", &acct), AUTHC_OK);
+    assert_int_equal(ad->ops->get_account(ad, ar, list[0].credential_id, "passkey", &acct), AUTHC_OK);
     assert_non_null(acct);
     assert_string_equal(acct->type, "webauthn");
     assert_string_equal(acct->user_id, u->id);
@@ -1178,12 +1149,12 @@ static void test_http_register_and_sign_in(void **st)
         assert_int_equal(s.status, 302);
         assert_true(s.session[0] != '\0');
         authc_authenticator *row = NULL;
-        assert_int_equal(ad->ops->get_authenticator(ad, g_ar, list[0].credential_id, &row), AUTHC_OK);
+        assert_int_equal(ad->ops->get_authenticator(ad, ar, list[0].credential_id, &row), AUTHC_OK);
         assert_true(row->counter > last);
         last = row->counter;
         /* /session shows the user. */
-        wt_res sess = wt_send(a, "GET", authc_arena_printf(g_ar, "%s/auth/session", origin),
-                              authc_arena_printf(g_ar, "authjs.session-token=%s", s.session), NULL);
+        wt_res sess = wt_send(a, "GET", authc_arena_printf(ar, "%s/auth/session", origin),
+                              authc_arena_printf(ar, "authjs.session-token=%s", s.session), NULL);
         assert_int_equal(sess.status, 200);
         assert_non_null(strstr(sess.body, email));
     }
@@ -1233,13 +1204,13 @@ static void test_http_second_device_and_options(void **st)
                            challenge_cookie(a, fx_str(f1, "registration.challenge"), json_pack("{s:s}", "email", email)));
     json_decref(cred);
     assert_int_equal(r.status, 302);
-    const char *session = authc_arena_printf(g_ar, "authjs.session-token=%s", r.session);
+    const char *session = authc_arena_printf(ar, "authjs.session-token=%s", r.session);
     authc_user *u = NULL;
-    assert_int_equal(ad->ops->get_user_by_email(ad, g_ar, email, &u), AUTHC_OK);
+    assert_int_equal(ad->ops->get_user_by_email(ad, ar, email, &u), AUTHC_OK);
 
     /* Options while signed in: explicit register is allowed, with the
      * first passkey excluded; no action is refused (Auth.js). */
-    wt_res o = wt_send(a, "GET", authc_arena_printf(g_ar, "%s/auth/webauthn-options/passkey?action=register", origin),
+    wt_res o = wt_send(a, "GET", authc_arena_printf(ar, "%s/auth/webauthn-options/passkey?action=register", origin),
                        session, NULL);
     assert_int_equal(o.status, 200);
     json_t *j = json_loads(o.body, 0, NULL);
@@ -1256,7 +1227,7 @@ static void test_http_second_device_and_options(void **st)
                         fx_str(f1, "registration.credential.rawId"));
     assert_true(strstr(o.cookies, "authjs.challenge=") != NULL);
     json_decref(j);
-    o = wt_send(a, "GET", authc_arena_printf(g_ar, "%s/auth/webauthn-options/passkey", origin), session, NULL);
+    o = wt_send(a, "GET", authc_arena_printf(ar, "%s/auth/webauthn-options/passkey", origin), session, NULL);
     assert_int_equal(o.status, 400);
     assert_string_equal(o.body, "{\"error\":\"Invalid request\"}");
 
@@ -1269,12 +1240,12 @@ static void test_http_second_device_and_options(void **st)
     assert_int_equal(r.status, 302);
     authc_authenticator *list = NULL;
     size_t n = 0;
-    assert_int_equal(ad->ops->list_authenticators_by_user_id(ad, g_ar, u->id, &list, &n), AUTHC_OK);
+    assert_int_equal(ad->ops->list_authenticators_by_user_id(ad, ar, u->id, &list, &n), AUTHC_OK);
     assert_int_equal(n, 2);
 
     /* Not signed in, by email: authenticate with both allowed. */
     o = wt_send(a, "GET",
-                authc_arena_printf(g_ar, "%s/auth/webauthn-options/passkey?email=two%%40example.com", origin), NULL,
+                authc_arena_printf(ar, "%s/auth/webauthn-options/passkey?email=two%%40example.com", origin), NULL,
                 NULL);
     assert_int_equal(o.status, 200);
     j = json_loads(o.body, 0, NULL);
@@ -1283,26 +1254,26 @@ static void test_http_second_device_and_options(void **st)
     json_decref(j);
     /* Register with an existing email while signed out: refused. */
     o = wt_send(a, "GET",
-                authc_arena_printf(g_ar, "%s/auth/webauthn-options/passkey?action=register&email=two%%40example.com",
+                authc_arena_printf(ar, "%s/auth/webauthn-options/passkey?action=register&email=two%%40example.com",
                                    origin),
                 NULL, NULL);
     assert_int_equal(o.status, 400);
     /* A new email with no action: register. */
-    o = wt_send(a, "GET", authc_arena_printf(g_ar, "%s/auth/webauthn-options/passkey?email=new%%40example.com", origin),
+    o = wt_send(a, "GET", authc_arena_printf(ar, "%s/auth/webauthn-options/passkey?email=new%%40example.com", origin),
                 NULL, NULL);
     j = json_loads(o.body, 0, NULL);
     assert_string_equal(json_string_value(json_object_get(j, "action")), "register");
     assert_int_equal(json_array_size(json_object_get(json_object_get(j, "options"), "excludeCredentials")), 0);
     json_decref(j);
     /* Nothing given: discoverable sign-in, no allowCredentials at all. */
-    o = wt_send(a, "GET", authc_arena_printf(g_ar, "%s/auth/webauthn-options/passkey", origin), NULL, NULL);
+    o = wt_send(a, "GET", authc_arena_printf(ar, "%s/auth/webauthn-options/passkey", origin), NULL, NULL);
     j = json_loads(o.body, 0, NULL);
     assert_string_equal(json_string_value(json_object_get(j, "action")), "authenticate");
     assert_null(json_object_get(json_object_get(j, "options"), "allowCredentials"));
     assert_string_equal(json_string_value(json_object_get(json_object_get(j, "options"), "userVerification")),
                         "required");
     json_decref(j);
-    o = wt_send(a, "GET", authc_arena_printf(g_ar, "%s/auth/webauthn-options/passkey?action=nope", origin), NULL, NULL);
+    o = wt_send(a, "GET", authc_arena_printf(ar, "%s/auth/webauthn-options/passkey?action=nope", origin), NULL, NULL);
     assert_int_equal(o.status, 400);
     assert_string_equal(o.body, "{\"error\":\"Invalid action\"}");
 
@@ -1313,8 +1284,8 @@ static void test_http_second_device_and_options(void **st)
         wt_res s = wt_callback(a, origin, "authenticate", ac, challenge_cookie(a, auth_challenge(fx, 0), NULL));
         json_decref(ac);
         assert_int_equal(s.status, 302);
-        wt_res sess = wt_send(a, "GET", authc_arena_printf(g_ar, "%s/auth/session", origin),
-                              authc_arena_printf(g_ar, "authjs.session-token=%s", s.session), NULL);
+        wt_res sess = wt_send(a, "GET", authc_arena_printf(ar, "%s/auth/session", origin),
+                              authc_arena_printf(ar, "authjs.session-token=%s", s.session), NULL);
         assert_non_null(strstr(sess.body, email));
     }
 
@@ -1362,17 +1333,17 @@ static void test_http_bad_ceremonies(void **st)
                     challenge_cookie(a, auth_challenge(fx, 0), json_pack("{s:s}", "email", "x@example.com")));
     assert_true(is_verification_error(&r));
     /* Garbage data field. */
-    wt_res g = wt_send(a, "POST", authc_arena_printf(g_ar, "%s/auth/callback/passkey", origin), NULL,
+    wt_res g = wt_send(a, "POST", authc_arena_printf(ar, "%s/auth/callback/passkey", origin), NULL,
                        "action=authenticate&data=%7Bnot-json");
     assert_true(is_verification_error(&g));
-    g = wt_send(a, "POST", authc_arena_printf(g_ar, "%s/auth/callback/passkey", origin), NULL, "action=authenticate");
+    g = wt_send(a, "POST", authc_arena_printf(ar, "%s/auth/callback/passkey", origin), NULL, "action=authenticate");
     assert_true(is_verification_error(&g));
     /* Bad action: Configuration, as Auth.js. */
-    g = wt_send(a, "POST", authc_arena_printf(g_ar, "%s/auth/callback/passkey", origin), NULL, "action=hack&data=%7B%7D");
+    g = wt_send(a, "POST", authc_arena_printf(ar, "%s/auth/callback/passkey", origin), NULL, "action=hack&data=%7B%7D");
     assert_int_equal(g.status, 302);
     assert_non_null(strstr(g.location, "error=Configuration"));
     /* GET callback: Configuration. */
-    g = wt_send(a, "GET", authc_arena_printf(g_ar, "%s/auth/callback/passkey", origin), NULL, NULL);
+    g = wt_send(a, "GET", authc_arena_printf(ar, "%s/auth/callback/passkey", origin), NULL, NULL);
     assert_non_null(strstr(g.location, "error=Configuration"));
 
     /* Served on another origin (rpId 127.0.0.1): origin and rpIdHash differ. */
@@ -1399,19 +1370,19 @@ static void test_http_bad_ceremonies(void **st)
     resp_set(ac, "signature", sig, n);
     char *data = json_dumps(ac, JSON_COMPACT);
     authc__buf b;
-    authc__buf_init(&b, g_ar, 64 * 1024);
+    authc__buf_init(&b, ar, 64 * 1024);
     form_add(&b, "action", "authenticate");
     form_add(&b, "data", data);
     free(data);
     const char *ck = challenge_cookie(a, auth_challenge(fx, 0), NULL);
     authc_header h[] = {{"Cookie", ck}, {"Content-Type", "application/x-www-form-urlencoded"},
                         {"X-Auth-Return-Redirect", "1"}};
-    authc_request req = {.method = "POST", .url = authc_arena_printf(g_ar, "%s/auth/callback/passkey", origin),
+    authc_request req = {.method = "POST", .url = authc_arena_printf(ar, "%s/auth/callback/passkey", origin),
                          .headers = h, .nheaders = 3, .body = b.p, .body_len = b.len};
     authc_response *res = NULL;
     assert_int_equal(authc_handle(a, &req, &res), AUTHC_OK);
     assert_int_equal(res->status, 200);
-    char *rb = authc_arena_strndup(g_ar, res->body, res->body_len);
+    char *rb = authc_arena_strndup(ar, res->body, res->body_len);
     assert_non_null(strstr(rb, "error=WebAuthnVerificationError"));
     assert_null(authc_response_header(res, "Set-Cookie"));
     authc_response_free(res);
@@ -1525,32 +1496,14 @@ static void test_config_refusals(void **st)
     authc_adapter_close(ad);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_recorded_eddsa, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_recorded_es256, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_recorded_rs256, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_recorded_packed_x5c, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_recorded_no_uv_allowed, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_recorded_u2f, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_wrong_origin, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_wrong_challenge, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_wrong_type, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_bad_signature, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_counter_going_back, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_wrong_rp_id_hash, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_flags, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_malformed_cbor, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_attestation_tampering, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_mutation_robustness, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_soft_algorithms, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_soft_rejections, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_cose_and_cbor_helpers, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_http_register_and_sign_in, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_http_second_device_and_options, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_http_bad_ceremonies, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_config_refusals, setup, teardown),
-    };
-    return cmocka_run_group_tests_name("webauthn", tests, NULL, NULL);
-}
+/* Each test with a fresh fixture. */
+#define T(f) cmocka_unit_test_setup_teardown(f, arena_setup, arena_teardown)
+TU_MAIN(NULL, NULL,
+        T(test_recorded_eddsa), T(test_recorded_es256), T(test_recorded_rs256),
+        T(test_recorded_packed_x5c), T(test_recorded_no_uv_allowed), T(test_recorded_u2f),
+        T(test_wrong_origin), T(test_wrong_challenge), T(test_wrong_type), T(test_bad_signature),
+        T(test_counter_going_back), T(test_wrong_rp_id_hash), T(test_flags), T(test_malformed_cbor),
+        T(test_attestation_tampering), T(test_mutation_robustness), T(test_soft_algorithms),
+        T(test_soft_rejections), T(test_cose_and_cbor_helpers), T(test_http_register_and_sign_in),
+        T(test_http_second_device_and_options), T(test_http_bad_ceremonies),
+        T(test_config_refusals))

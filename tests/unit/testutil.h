@@ -5,10 +5,12 @@
 
 #include <jansson.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "authc.h"
 
@@ -85,15 +87,16 @@ static inline authc *tu_instance(const char *first, ...)
     return a;
 }
 
-/* Sends a request; headers as "Name: value" strings, NULL-terminated. */
-static inline authc_response *tu_req(const authc *a, const char *method, const char *url,
-                                     const char *body, const char *h1, ...)
+/* Sends a request from client_addr (NULL: unknown, as an embedding app
+ * that does not say); headers h1, then ap, as "Name: value" strings up to
+ * a NULL. */
+static inline authc_response *tu_vreq(const authc *a, const char *method, const char *url,
+                                      const char *client_addr, const char *body, const char *h1,
+                                      va_list ap)
 {
     authc_header hs[32];
     static char store[32][8192];
     size_t n = 0;
-    va_list ap;
-    va_start(ap, h1);
     for (const char *h = h1; h && n < 32; h = va_arg(ap, const char *)) {
         snprintf(store[n], sizeof store[n], "%s", h);
         char *colon = strchr(store[n], ':');
@@ -102,12 +105,43 @@ static inline authc_response *tu_req(const authc *a, const char *method, const c
         hs[n].value = colon + 1 + (colon[1] == ' ');
         n++;
     }
-    va_end(ap);
     authc_request r = {.method = method, .url = url, .headers = hs, .nheaders = n,
-                       .body = body, .body_len = body ? strlen(body) : 0};
+                       .body = body, .body_len = body ? strlen(body) : 0, .client_addr = client_addr};
     authc_response *res = NULL;
     authc_handle(a, &r, &res);
     return res;
+}
+
+/* Sends a request; headers as "Name: value" strings, NULL-terminated. */
+static inline authc_response *tu_req(const authc *a, const char *method, const char *url,
+                                     const char *body, const char *h1, ...)
+{
+    va_list ap;
+    va_start(ap, h1);
+    authc_response *res = tu_vreq(a, method, url, NULL, body, h1, ap);
+    va_end(ap);
+    return res;
+}
+
+/* Sends method url with an optional Cookie header (NULL or "" for none) and
+ * an optional form body; returns the response (caller frees), or NULL when
+ * authc_handle fails. */
+static inline authc_response *tu_send_form(const authc *a, const char *method, const char *url,
+                                           const char *cookie, const char *body)
+{
+    authc_header h[2];
+    size_t n = 0;
+    if (cookie && *cookie)
+        h[n++] = (authc_header){"Cookie", cookie};
+    if (body)
+        h[n++] = (authc_header){"Content-Type", "application/x-www-form-urlencoded"};
+    authc_request rq = {.method = method, .url = url, .headers = h, .nheaders = n, .body = body,
+                        .body_len = body ? strlen(body) : 0};
+    authc_response *r = NULL;
+    if (authc_handle(a, &rq, &r) == AUTHC_OK)
+        return r;
+    authc_response_free(r);
+    return NULL;
 }
 
 /* i-th Set-Cookie header value or NULL. */
@@ -141,6 +175,63 @@ static inline char *tu_cookie_value(const char *set_cookie)
 static inline char *tu_body(const authc_response *r)
 {
     return strndup(r->body ? r->body : "", r->body_len);
+}
+
+/* A browser's cookie jar: Set-Cookie headers in, a Cookie header out. */
+typedef struct tu_jar {
+    char names[16][64];
+    char values[16][4096];
+    int n;
+} tu_jar;
+
+/* Applies r's Set-Cookie headers: a new value replaces the old one of that
+ * name; Max-Age=0 (or an empty value) removes it. */
+static inline void tu_jar_update(tu_jar *j, const authc_response *r)
+{
+    for (size_t i = 0; i < r->nheaders; i++) {
+        if (strcasecmp(r->headers[i].name, "Set-Cookie"))
+            continue;
+        const char *v = r->headers[i].value;
+        size_t nl = strcspn(v, "=");
+        size_t vl = strcspn(v + nl + 1, ";");
+        bool del = vl == 0 || strstr(v, "Max-Age=0") != NULL;
+        int k;
+        for (k = 0; k < j->n; k++)
+            if (strlen(j->names[k]) == nl && !strncmp(j->names[k], v, nl))
+                break;
+        if (del) {
+            if (k < j->n) {
+                j->n--;
+                memmove(&j->names[k], &j->names[k + 1], sizeof j->names[0] * (size_t)(j->n - k));
+                memmove(&j->values[k], &j->values[k + 1], sizeof j->values[0] * (size_t)(j->n - k));
+            }
+            continue;
+        }
+        if (k == j->n && j->n < 16)
+            j->n++;
+        if (k < 16) {
+            snprintf(j->names[k], sizeof j->names[k], "%.*s", (int)nl, v);
+            snprintf(j->values[k], sizeof j->values[k], "%.*s", (int)vl, v + nl + 1);
+        }
+    }
+}
+
+/* Value of the cookie `name` in the jar (owned by the jar), or NULL. */
+static inline const char *tu_jar_get(const tu_jar *j, const char *name)
+{
+    for (int k = 0; k < j->n; k++)
+        if (!strcmp(j->names[k], name))
+            return j->values[k];
+    return NULL;
+}
+
+/* The Cookie header for the jar, written into buf (returned). */
+static inline char *tu_jar_header(const tu_jar *j, char *buf, size_t len)
+{
+    buf[0] = '\0';
+    for (int k = 0; k < j->n; k++)
+        snprintf(buf + strlen(buf), len - strlen(buf), "%s%s=%s", k ? "; " : "", j->names[k], j->values[k]);
+    return buf;
 }
 
 #endif

@@ -6,14 +6,15 @@ import Provider from "oidc-provider";
 export const OIDC_CLIENT = { id: "authc-apps-e2e", secret: "apps-e2e-client-secret-0123456789" };
 
 // Starts the provider on `port`; redirectUris must list every app's
-// <origin>/auth/callback/<provider id>. Returns {issuer, stop()}.
-export async function startOidcProvider({ port, redirectUris, profile }) {
+// <origin>/auth/callback/<provider id>; client: extra client metadata
+// (e.g. post_logout_redirect_uris). Returns {issuer, stop()}.
+export async function startOidcProvider({ port, redirectUris, profile, client = {} }) {
   const issuer = `http://127.0.0.1:${port}`;
   const oidc = new Provider(issuer, {
     clients: [{
       client_id: OIDC_CLIENT.id, client_secret: OIDC_CLIENT.secret,
       redirect_uris: redirectUris, response_types: ["code"], grant_types: ["authorization_code"],
-      token_endpoint_auth_method: "client_secret_basic",
+      token_endpoint_auth_method: "client_secret_basic", ...client,
     }],
     claims: { openid: ["sub"], email: ["email", "email_verified"], profile: ["name"] },
     findAccount: async (ctx, sub) => ({

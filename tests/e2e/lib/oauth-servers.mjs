@@ -71,12 +71,14 @@ export async function startOidcFront() {
     hits: { discovery: 0, jwks: 0, token: 0, authorize: 0 },
     rewriteToken: null,
     signingKey: null,
-    async setProvider({ redirectUris, keys, clientId, clientSecret, idTokenTtl = 3600 }) {
+    // client / options: extra client metadata and provider options
+    // (refresh tokens, RP-initiated logout), merged over the defaults.
+    async setProvider({ redirectUris, keys, clientId, clientSecret, idTokenTtl = 3600, client = {}, options = {} }) {
       const provider = new Provider(issuer, {
         clients: [{
           client_id: clientId, client_secret: clientSecret, redirect_uris: redirectUris,
           response_types: ["code"], grant_types: ["authorization_code"],
-          token_endpoint_auth_method: "client_secret_basic",
+          token_endpoint_auth_method: "client_secret_basic", ...client,
         }],
         jwks: { keys: keys.map((k) => k.privateJwk) },
         claims: { openid: ["sub"], email: ["email", "email_verified"], profile: ["name"] },
@@ -90,6 +92,7 @@ export async function startOidcFront() {
         ttl: { IdToken: idTokenTtl, AccessToken: 3600, Grant: 3600, Session: 3600, Interaction: 600 },
         cookies: { keys: ["oauth-e2e-cookie-key-0123456789abcdef"] },
         renderError: async (ctx, out) => { ctx.type = "json"; ctx.body = out; },
+        ...options,
       });
       const server = http.createServer(provider.callback());
       const p = await listen(server);
@@ -97,6 +100,7 @@ export async function startOidcFront() {
       backend = { server, provider };
       backendPort = p;
       front.signingKey = keys[0];
+      front.provider = provider; // e.g. Client.find(id).backchannelLogout(sub, sid)
       if (old) await closeServer(old.server);
     },
     async stop() {
@@ -250,6 +254,20 @@ export async function startHangingIdp(holdMs) {
     hits: () => hits,
     async stop() { for (const t of pending) clearTimeout(t); await closeServer(server); },
   };
+}
+
+// Starts a GitHub sign-in (AUTHC_GITHUB_BASE_URL = idp.base) whose callback
+// then waits on the hanging provider's token endpoint; resolves, once the
+// provider holds it, to {inflight} (the callback's pending response).
+export async function callbackInFlight(srv, idp) {
+  const b = new Browser();
+  const csrf = JSON.parse((await b.request(srv.url("/csrf"))).text).csrfToken;
+  const r = await b.request(srv.url("/signin/github"), { method: "POST", form: { csrfToken: csrf } });
+  const state = new URL(r.location).searchParams.get("state");
+  const before = idp.hits();
+  const inflight = b.request(srv.url(`/callback/github?code=c&state=${encodeURIComponent(state)}`));
+  for (let i = 0; i < 100 && idp.hits() === before; i++) await new Promise((res) => setTimeout(res, 20));
+  return { inflight };
 }
 
 // ----------------------------------------------------------------- browser

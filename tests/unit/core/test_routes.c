@@ -25,8 +25,9 @@ static authc_err send_nothing(void *ud, const authc_email_message *m)
     return AUTHC_OK;
 }
 
-/* One provider of each type; database sessions when db is true. */
-static fx build(bool db)
+/* One provider of each type; database sessions when db is true; the
+ * settings key=1 when on is not NULL. */
+static fx build_with(bool db, const char *on)
 {
     fx f = {0};
     char err[1024];
@@ -38,6 +39,8 @@ static fx build(bool db)
     assert_int_equal(authc_config_set(cfg, "allowed_hosts", "h.test", err, sizeof err), AUTHC_OK);
     assert_int_equal(authc_config_set(cfg, "session.strategy", db ? "database" : "jwt", err, sizeof err), AUTHC_OK);
     authc_config_set_adapter(cfg, f.ad);
+    if (on)
+        assert_int_equal(authc_config_set(cfg, on, "1", err, sizeof err), AUTHC_OK);
     static const authc_credentials_field fields[] = {{"username", NULL, NULL}};
     authc_credentials_provider cp = {.fields = fields, .nfields = 1, .authorize = tu_authorize};
     assert_int_equal(authc_config_add_credentials(cfg, &cp), AUTHC_OK);
@@ -54,6 +57,11 @@ static fx build(bool db)
         fprintf(stderr, "authc_new: %s\n", err);
     assert_non_null(f.a);
     return f;
+}
+
+static fx build(bool db)
+{
+    return build_with(db, NULL);
 }
 
 static void drop(fx *f)
@@ -92,6 +100,8 @@ static void pools_follow_the_table(void **st)
         {"GET", "/auth/callback/nobody", AUTHC_POOL_INLINE},
         {"GET", "/authx/callback/idp", AUTHC_POOL_INLINE},
         {"GET", "/other/callback/idp", AUTHC_POOL_INLINE},
+        {"GET", "/auth/token?provider=idp", AUTHC_POOL_NET},
+        {"GET", "/auth/signout/callback/idp?state=x", AUTHC_POOL_INLINE},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         authc_pool got = authc_route_pool(a, cases[i].method, cases[i].path);
@@ -113,6 +123,22 @@ static void database_sessions_need_the_db_pool(void **st)
     assert_int_equal(authc_route_pool(f.a, "GET", "/auth/csrf"), AUTHC_POOL_INLINE);
     assert_int_equal(authc_route_pool(f.a, "GET", "/auth/sessionx"), AUTHC_POOL_INLINE);
     drop(&f);
+}
+
+/* A refresh grant or an end_session discovery may run: off the loop. */
+static void token_work_uses_the_net_pool(void **st)
+{
+    (void)st;
+    const char *keys[] = {"refresh_tokens", "federated_signout"};
+    for (int i = 0; i < 2; i++) {
+        fx f = build_with(false, keys[i]);
+        assert_int_equal(authc_route_pool(f.a, "GET", "/auth/session"), AUTHC_POOL_NET);
+        assert_int_equal(authc_route_pool(f.a, "POST", "/auth/signout"), AUTHC_POOL_NET);
+        assert_int_equal(authc_route_pool(f.a, "GET", "/auth/token"), AUTHC_POOL_NET);
+        assert_int_equal(authc_route_pool(f.a, "GET", "/auth/csrf"), AUTHC_POOL_INLINE);
+        assert_int_equal(authc_route_pool(f.a, "GET", "/auth/providers"), AUTHC_POOL_INLINE);
+        drop(&f);
+    }
 }
 
 /* A provider route answers for the type that owns it and for no other. */
@@ -144,6 +170,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(pools_follow_the_table),
         cmocka_unit_test(database_sessions_need_the_db_pool),
+        cmocka_unit_test(token_work_uses_the_net_pool),
         cmocka_unit_test(provider_routes_are_owned),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,10 +1,6 @@
 /* test_jwe.c — unit tests of the session JWE/JWT (lib/jose/jwe.c) against
  * the Auth.js vectors (authjs-jwt.json), cjose, and hand-built tokens. */
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <setjmp.h>
-#include <cmocka.h>
+#include "cmocka_main.h"
 
 #include <cjose/cjose.h>
 #include <jansson.h>
@@ -12,15 +8,13 @@
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
 #include <pthread.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
 #include "jose/jose_int.h"
 #include "util/util_int.h"
 
+#include "arena_fixture.h" /* `ar`, fresh per test */
+
 static json_t *g_vec;      /* authjs-jwt.json, loaded once */
-static authc_arena *g_ar;  /* fresh per test */
 
 #define T0 1795590478LL    /* a fixed "now" for our own tokens */
 
@@ -50,21 +44,6 @@ static int free_vectors(void **state)
 {
     (void)state;
     json_decref(g_vec);
-    return 0;
-}
-
-static int setup(void **state)
-{
-    (void)state;
-    g_ar = authc_arena_new();
-    return g_ar ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    authc_arena_free(g_ar);
-    g_ar = NULL;
     return 0;
 }
 
@@ -140,10 +119,20 @@ static authc_err expected_err(json_t *err)
 static authc_err decode_at(const authc__jwe_key *keys, size_t n, const char *tok,
                            int64_t now, json_t **claims)
 {
-    return authc__jwt_decode(g_ar, keys, n, tok, strlen(tok), now, claims);
+    return authc__jwt_decode(ar, keys, n, tok, strlen(tok), now, claims);
 }
 
 /* Decodes and drops the claims; returns the error. */
+/* A token for {"sub": sub} under k, valid 60 s from T0 (string in ar). */
+static char *sub_token(const authc__jwe_key *k, const char *sub)
+{
+    json_t *claims = json_pack("{s:s}", "sub", sub);
+    char *tok;
+    assert_int_equal(authc__jwt_encode(ar, k, claims, 60, T0, &tok), AUTHC_OK);
+    json_decref(claims);
+    return tok;
+}
+
 static authc_err try_decode(const authc__jwe_key *keys, size_t n, const char *tok, int64_t now)
 {
     json_t *c = NULL;
@@ -164,14 +153,14 @@ static void split(const char *tok, char *seg[5])
         const char *d = strchr(p, '.');
         size_t l = d ? (size_t)(d - p) : strlen(p);
         assert_true(i == 4 ? d == NULL : d != NULL);
-        seg[i] = authc_arena_strndup(g_ar, p, l);
+        seg[i] = authc_arena_strndup(ar, p, l);
         p = d ? d + 1 : p + l;
     }
 }
 
 static char *join(char *seg[5])
 {
-    return authc_arena_printf(g_ar, "%s.%s.%s.%s.%s", seg[0], seg[1], seg[2], seg[3], seg[4]);
+    return authc_arena_printf(ar, "%s.%s.%s.%s.%s", seg[0], seg[1], seg[2], seg[3], seg[4]);
 }
 
 /* Token with one decoded byte of segment si XORed with mask. */
@@ -180,11 +169,11 @@ static char *flip(const char *tok, int si, size_t byte, uint8_t mask)
     char *seg[5];
     split(tok, seg);
     size_t n;
-    uint8_t *b = authc__b64url_decode(g_ar, seg[si], strlen(seg[si]), &n);
+    uint8_t *b = authc__b64url_decode(ar, seg[si], strlen(seg[si]), &n);
     assert_non_null(b);
     assert_true(byte < n);
     b[byte] ^= mask;
-    seg[si] = authc__b64url_encode(g_ar, b, n);
+    seg[si] = authc__b64url_encode(ar, b, n);
     return join(seg);
 }
 
@@ -193,7 +182,7 @@ static size_t seg_bytes(const char *tok, int si)
     char *seg[5];
     split(tok, seg);
     size_t n;
-    assert_non_null(authc__b64url_decode(g_ar, seg[si], strlen(seg[si]), &n));
+    assert_non_null(authc__b64url_decode(ar, seg[si], strlen(seg[si]), &n));
     return n;
 }
 
@@ -211,13 +200,13 @@ static char *mk_cbc(const uint8_t key[64], const char *hdr, const char *payload,
     assert_int_equal(EVP_EncryptFinal_ex(c, ct + l1, &l2), 1);
     EVP_CIPHER_CTX_free(c);
     size_t ctlen = (size_t)(l1 + l2);
-    char *h = authc__b64url_encode(g_ar, (const uint8_t *)hdr, strlen(hdr));
+    char *h = authc__b64url_encode(ar, (const uint8_t *)hdr, strlen(hdr));
     size_t hl = strlen(h);
     uint64_t bits = hl * 8;
     for (int i = 0; i < 8; i++)
         al[i] = (uint8_t)(bits >> (56 - 8 * i));
     size_t ml = hl + 16 + ctlen + 8;
-    uint8_t *m = authc_arena_alloc(g_ar, ml);
+    uint8_t *m = authc_arena_alloc(ar, ml);
     memcpy(m, h, hl);
     memcpy(m + hl, iv, 16);
     memcpy(m + hl + 16, ct, ctlen);
@@ -225,14 +214,14 @@ static char *mk_cbc(const uint8_t key[64], const char *hdr, const char *payload,
     unsigned mlen = 0;
     assert_non_null(HMAC(EVP_sha512(), key, 32, m, ml, mac, &mlen));
     assert_int_equal(mlen, 64);
-    return authc_arena_printf(g_ar, "%s..%s.%s.%s", h, authc__b64url_encode(g_ar, iv, 16),
-                              authc__b64url_encode(g_ar, ct, ctlen),
-                              authc__b64url_encode(g_ar, mac, 32));
+    return authc_arena_printf(ar, "%s..%s.%s.%s", h, authc__b64url_encode(ar, iv, 16),
+                              authc__b64url_encode(ar, ct, ctlen),
+                              authc__b64url_encode(ar, mac, 32));
 }
 
 static char *canon_hdr(const authc__jwe_key *k)
 {
-    return authc_arena_printf(g_ar, "{\"alg\":\"dir\",\"enc\":\"A256CBC-HS512\",\"kid\":\"%s\"}", k->kid);
+    return authc_arena_printf(ar, "{\"alg\":\"dir\",\"enc\":\"A256CBC-HS512\",\"kid\":\"%s\"}", k->kid);
 }
 
 /* cjose-made token (an independent JOSE implementation). kid may be NULL. */
@@ -252,7 +241,7 @@ static char *mk_cjose(const uint8_t *key, size_t klen, const char *enc, const ch
     assert_non_null(jwe);
     char *s = cjose_jwe_export(jwe, &err);
     assert_non_null(s);
-    char *r = authc_arena_strdup(g_ar, s);
+    char *r = authc_arena_strdup(ar, s);
     free(s);
     cjose_jwe_release(jwe);
     cjose_header_release(h);
@@ -270,7 +259,7 @@ static char *cjose_open(const uint8_t *key, size_t klen, const char *tok)
     assert_non_null(jwe);
     size_t n = 0;
     uint8_t *p = cjose_jwe_decrypt(jwe, jwk, &n, &err);
-    char *r = p ? authc_arena_strndup(g_ar, (const char *)p, n) : NULL;
+    char *r = p ? authc_arena_strndup(ar, (const char *)p, n) : NULL;
     free(p);
     cjose_jwe_release(jwe);
     cjose_jwk_release(jwk);
@@ -282,10 +271,8 @@ static char *cjose_open(const uint8_t *key, size_t klen, const char *tok)
 static void test_vectors_derive(void **state)
 {
     (void)state;
-    json_t *cs = cases();
-    size_t i;
-    json_t *c;
-    json_array_foreach(cs, i, c) {
+    json_t *cs = cases(), *c;
+    for (size_t i = 0; (c = json_array_get(cs, i)); i++) {
         authc__jwe_key k;
         derive(&k, first_secret(json_object_get(c, "secret")), str(c, "salt"));
         const char *want = str(c, "encryptionKeyHex");
@@ -309,10 +296,8 @@ static void test_vectors_derive(void **state)
 static void test_vectors_decode(void **state)
 {
     (void)state;
-    json_t *cs = cases();
-    size_t i;
-    json_t *c;
-    json_array_foreach(cs, i, c) {
+    json_t *cs = cases(), *c;
+    for (size_t i = 0; (c = json_array_get(cs, i)); i++) {
         const char *id = str(c, "id");
         const char *tok = str(c, "token");
         assert_int_equal(strlen(tok), json_integer_value(json_object_get(c, "tokenLength")));
@@ -356,16 +341,15 @@ static void test_vectors_decode(void **state)
 static void test_vectors_tolerance(void **state)
 {
     (void)state;
-    json_t *cs = cases();
-    size_t i, checked = 0;
-    json_t *c;
-    json_array_foreach(cs, i, c) {
+    json_t *cs = cases(), *c;
+    size_t checked = 0;
+    for (size_t i = 0; (c = json_array_get(cs, i)); i++) {
         const char *tok = str(c, "token");
         authc__jwe_key k;
         derive(&k, first_secret(json_object_get(c, "secret")), str(c, "salt"));
         uint8_t *pt;
         size_t n;
-        if (authc__jwe_decrypt(g_ar, &k, 1, tok, strlen(tok), &pt, &n) != AUTHC_OK)
+        if (authc__jwe_decrypt(ar, &k, 1, tok, strlen(tok), &pt, &n) != AUTHC_OK)
             continue; /* tampered ones */
         assert_int_equal(strlen((char *)pt), n);
         json_t *p = json_loadb((char *)pt, n, 0, NULL);
@@ -394,7 +378,7 @@ static void test_roundtrip_header_order(void **state)
     json_t *claims = json_pack("{s:i,s:s,s:s,s:n,s:{s:b}}", "iat", 5, "name", "Al", "sub", "1",
                                "picture", "x", "y", true);
     char *tok = NULL;
-    assert_int_equal(authc__jwt_encode(g_ar, &k, claims, 3600, T0, &tok), AUTHC_OK);
+    assert_int_equal(authc__jwt_encode(ar, &k, claims, 3600, T0, &tok), AUTHC_OK);
     /* The caller's claims are untouched. */
     assert_int_equal(json_integer_value(json_object_get(claims, "iat")), 5);
     assert_null(json_object_get(claims, "exp"));
@@ -404,7 +388,7 @@ static void test_roundtrip_header_order(void **state)
     char *seg[5];
     split(tok, seg);
     size_t n;
-    char *h = (char *)authc__b64url_decode(g_ar, seg[0], strlen(seg[0]), &n);
+    char *h = (char *)authc__b64url_decode(ar, seg[0], strlen(seg[0]), &n);
     assert_non_null(h);
     assert_string_equal(h, canon_hdr(&k));
     assert_string_equal(seg[1], "");
@@ -414,8 +398,8 @@ static void test_roundtrip_header_order(void **state)
 
     /* Plaintext: claims first in their order, iat in place, then exp, jti. */
     uint8_t *pt;
-    assert_int_equal(authc__jwe_decrypt(g_ar, &k, 1, tok, strlen(tok), &pt, &n), AUTHC_OK);
-    char *want = authc_arena_printf(g_ar,
+    assert_int_equal(authc__jwe_decrypt(ar, &k, 1, tok, strlen(tok), &pt, &n), AUTHC_OK);
+    char *want = authc_arena_printf(ar,
         "{\"iat\":%lld,\"name\":\"Al\",\"sub\":\"1\",\"picture\":null,\"x\":{\"y\":true},\"exp\":%lld,\"jti\":\"",
         T0, T0 + 3600);
     assert_int_equal(n, strlen(want) + 38);
@@ -448,13 +432,13 @@ static void test_roundtrip_header_order(void **state)
 
     /* Two encodes differ (iv, jti). */
     char *tok2 = NULL;
-    assert_int_equal(authc__jwt_encode(g_ar, &k, claims, 3600, T0, &tok2), AUTHC_OK);
+    assert_int_equal(authc__jwt_encode(ar, &k, claims, 3600, T0, &tok2), AUTHC_OK);
     assert_string_not_equal(tok, tok2);
     json_decref(claims);
 
     /* Non-object claims are refused. */
     json_t *arr = json_array();
-    assert_int_equal(authc__jwt_encode(g_ar, &k, arr, 1, T0, &tok), AUTHC_ERR_INVALID);
+    assert_int_equal(authc__jwt_encode(ar, &k, arr, 1, T0, &tok), AUTHC_ERR_INVALID);
     json_decref(arr);
 }
 
@@ -469,11 +453,11 @@ static void test_encrypt_raw(void **state)
     in[3] = 0;
     for (size_t n = 0; n <= sizeof in; n++) {
         char *tok;
-        assert_int_equal(authc__jwe_encrypt(g_ar, &k, in, n, &tok), AUTHC_OK);
+        assert_int_equal(authc__jwe_encrypt(ar, &k, in, n, &tok), AUTHC_OK);
         assert_int_equal(seg_bytes(tok, 3), (n / 16 + 1) * 16);
         uint8_t *pt;
         size_t m;
-        assert_int_equal(authc__jwe_decrypt(g_ar, &k, 1, tok, strlen(tok), &pt, &m), AUTHC_OK);
+        assert_int_equal(authc__jwe_decrypt(ar, &k, 1, tok, strlen(tok), &pt, &m), AUTHC_OK);
         assert_int_equal(m, n);
         assert_memory_equal(pt, in, n);
         assert_int_equal(pt[n], 0);
@@ -485,10 +469,7 @@ static void test_tamper(void **state)
     (void)state;
     authc__jwe_key k;
     derive(&k, "tamper-secret", "authjs.session-token");
-    json_t *claims = json_pack("{s:s}", "sub", "42");
-    char *tok;
-    assert_int_equal(authc__jwt_encode(g_ar, &k, claims, 60, T0, &tok), AUTHC_OK);
-    json_decref(claims);
+    char *tok = sub_token(&k, "42");
     assert_int_equal(try_decode(&k, 1, tok, T0), AUTHC_OK);
 
     /* Every byte of iv, ciphertext and tag. */
@@ -501,7 +482,7 @@ static void test_tamper(void **state)
     }
     /* Every character of the token replaced by another one. */
     size_t len = strlen(tok);
-    char *t = authc_arena_strdup(g_ar, tok);
+    char *t = authc_arena_strdup(ar, tok);
     for (size_t i = 0; i < len; i++) {
         if (t[i] == '.')
             continue;
@@ -516,8 +497,8 @@ static void test_tamper(void **state)
     char *seg[5], *seg2[5];
     split(tok, seg);
     split(mk_cbc(k.key, canon_hdr(&k), "{}", 2), seg2);
-    char *spaced = authc_arena_printf(g_ar, "{\"alg\":\"dir\", \"enc\":\"A256CBC-HS512\",\"kid\":\"%s\"}", k.kid);
-    seg[0] = authc__b64url_encode(g_ar, (uint8_t *)spaced, strlen(spaced));
+    char *spaced = authc_arena_printf(ar, "{\"alg\":\"dir\", \"enc\":\"A256CBC-HS512\",\"kid\":\"%s\"}", k.kid);
+    seg[0] = authc__b64url_encode(ar, (uint8_t *)spaced, strlen(spaced));
     assert_int_equal(try_decode(&k, 1, join(seg), T0), AUTHC_ERR_CRYPTO);
     /* Pieces of two valid tokens do not make a valid one. */
     split(tok, seg);
@@ -535,9 +516,7 @@ static void test_keys_salt_rotation(void **state)
     derive(&http, "s3cret", "authjs.session-token");
     derive(&https, "s3cret", "__Secure-authjs.session-token");
     assert_memory_not_equal(http.key, https.key, 64);
-    json_t *claims = json_pack("{s:s}", "sub", "1");
-    char *tok;
-    assert_int_equal(authc__jwt_encode(g_ar, &http, claims, 60, T0, &tok), AUTHC_OK);
+    char *tok = sub_token(&http, "1");
     assert_int_equal(try_decode(&https, 1, tok, T0), AUTHC_ERR_CRYPTO);
     assert_int_equal(try_decode(&http, 1, tok, T0), AUTHC_OK);
     /* Same salt, another secret. */
@@ -548,12 +527,10 @@ static void test_keys_salt_rotation(void **state)
     derive(&k[0], "new", "authjs.session-token");
     derive(&k[1], "mid", "authjs.session-token");
     derive(&k[2], "old", "authjs.session-token");
-    char *old;
-    assert_int_equal(authc__jwt_encode(g_ar, &k[2], claims, 60, T0, &old), AUTHC_OK);
+    char *old = sub_token(&k[2], "1");
     assert_int_equal(try_decode(k, 3, old, T0), AUTHC_OK);
     assert_int_equal(try_decode(k, 2, old, T0), AUTHC_ERR_CRYPTO);
     assert_int_equal(try_decode(k, 0, old, T0), AUTHC_ERR_CRYPTO);
-    json_decref(claims);
 
     /* No kid: the first key only. */
     const char *nokid = "{\"alg\":\"dir\",\"enc\":\"A256CBC-HS512\"}";
@@ -581,7 +558,7 @@ static void test_header_variants(void **state)
     const char *pl = "{\"sub\":\"1\"}";
     size_t pn = strlen(pl);
     /* Accepted through the general parser: other order, whitespace. */
-    char *h = authc_arena_printf(g_ar, " { \"kid\" : \"%s\", \"enc\":\"A256CBC-HS512\",\"alg\":\"dir\" }", k.kid);
+    char *h = authc_arena_printf(ar, " { \"kid\" : \"%s\", \"enc\":\"A256CBC-HS512\",\"alg\":\"dir\" }", k.kid);
     assert_int_equal(try_decode(&k, 1, mk_cbc(k.key, h, pl, pn), T0), AUTHC_OK);
     /* The canonical header through the fast path. */
     assert_int_equal(try_decode(&k, 1, mk_cbc(k.key, canon_hdr(&k), pl, pn), T0), AUTHC_OK);
@@ -603,7 +580,7 @@ static void test_header_variants(void **state)
         "{\"alg\":\"dir\",\"enc\":\"A256CBC-HS512\",\"kid\":\"%s\",\"zip\":\"\"}",
     };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
-        char *hb = authc_arena_printf(g_ar, bad[i], k.kid, k.kid);
+        char *hb = authc_arena_printf(ar, bad[i], k.kid, k.kid);
         if (try_decode(&k, 1, mk_cbc(k.key, hb, pl, pn), T0) != AUTHC_ERR_INVALID)
             fail_msg("header %zu accepted or misclassified", i);
     }
@@ -613,10 +590,10 @@ static void test_header_variants(void **state)
     h = "{\"alg\":\"dir\",\"enc\":\"A256CBC-HS512\",\"kid\":\"nope\"}";
     assert_int_equal(try_decode(&k, 1, mk_cbc(k.key, h, pl, pn), T0), AUTHC_ERR_CRYPTO);
     /* Our kid plus a quote: valid JSON, another kid (not our key). */
-    h = authc_arena_printf(g_ar, "{\"alg\":\"dir\",\"enc\":\"A256CBC-HS512\",\"kid\":\"%s\\\"\"}", k.kid);
+    h = authc_arena_printf(ar, "{\"alg\":\"dir\",\"enc\":\"A256CBC-HS512\",\"kid\":\"%s\\\"\"}", k.kid);
     assert_int_equal(try_decode(&k, 1, mk_cbc(k.key, h, pl, pn), T0), AUTHC_ERR_CRYPTO);
     /* The GCM thumbprint does not select a CBC key. */
-    h = authc_arena_printf(g_ar, "{\"alg\":\"dir\",\"enc\":\"A256CBC-HS512\",\"kid\":\"%s\"}", k.kid_gcm);
+    h = authc_arena_printf(ar, "{\"alg\":\"dir\",\"enc\":\"A256CBC-HS512\",\"kid\":\"%s\"}", k.kid_gcm);
     assert_int_equal(try_decode(&k, 1, mk_cbc(k.key, h, pl, pn), T0), AUTHC_ERR_CRYPTO);
 }
 
@@ -662,10 +639,7 @@ static void test_malformed(void **state)
     (void)state;
     authc__jwe_key k;
     derive(&k, "malformed", "authjs.session-token");
-    json_t *claims = json_pack("{s:s}", "sub", "1");
-    char *tok;
-    assert_int_equal(authc__jwt_encode(g_ar, &k, claims, 60, T0, &tok), AUTHC_OK);
-    json_decref(claims);
+    char *tok = sub_token(&k, "1");
     char *seg[5];
     split(tok, seg);
 
@@ -674,20 +648,20 @@ static void test_malformed(void **state)
         ".",
         "....",
         "......",
-        authc_arena_printf(g_ar, "%s.%s.%s.%s", seg[0], seg[1], seg[2], seg[3]),
-        authc_arena_printf(g_ar, "%s.%s.%s.%s.%s.", seg[0], seg[1], seg[2], seg[3], seg[4]),
-        authc_arena_printf(g_ar, "%s.%s.%s.%s.%s.%s", seg[0], seg[1], seg[2], seg[3], seg[4], seg[4]),
-        authc_arena_printf(g_ar, ".%s.%s.%s.%s", seg[0], seg[2], seg[3], seg[4]),
-        authc_arena_printf(g_ar, "%s.AAAA.%s.%s.%s", seg[0], seg[2], seg[3], seg[4]),
-        authc_arena_printf(g_ar, "%s=.%s.%s.%s.%s", seg[0], seg[1], seg[2], seg[3], seg[4]),
-        authc_arena_printf(g_ar, "%s..%s=.%s.%s", seg[0], seg[2], seg[3], seg[4]),
-        authc_arena_printf(g_ar, "%s..%s.%s.%s+", seg[0], seg[2], seg[3], seg[4]),
-        authc_arena_printf(g_ar, "%s..%sAA.%s.%s", seg[0], seg[2], seg[3], seg[4]),
-        authc_arena_printf(g_ar, "%s..%s.%s.%sAA", seg[0], seg[2], seg[3], seg[4]),
-        authc_arena_printf(g_ar, "%s...%s.%s", seg[0], seg[3], seg[4]),
-        authc_arena_printf(g_ar, "%s..%s.%s.", seg[0], seg[2], seg[3]),
-        authc_arena_printf(g_ar, "eyJhbGciOiJkaXIi..%s.%s.%s", seg[2], seg[3], seg[4]),
-        authc_arena_printf(g_ar, "bm90IGpzb24..%s.%s.%s", seg[2], seg[3], seg[4]),
+        authc_arena_printf(ar, "%s.%s.%s.%s", seg[0], seg[1], seg[2], seg[3]),
+        authc_arena_printf(ar, "%s.%s.%s.%s.%s.", seg[0], seg[1], seg[2], seg[3], seg[4]),
+        authc_arena_printf(ar, "%s.%s.%s.%s.%s.%s", seg[0], seg[1], seg[2], seg[3], seg[4], seg[4]),
+        authc_arena_printf(ar, ".%s.%s.%s.%s", seg[0], seg[2], seg[3], seg[4]),
+        authc_arena_printf(ar, "%s.AAAA.%s.%s.%s", seg[0], seg[2], seg[3], seg[4]),
+        authc_arena_printf(ar, "%s=.%s.%s.%s.%s", seg[0], seg[1], seg[2], seg[3], seg[4]),
+        authc_arena_printf(ar, "%s..%s=.%s.%s", seg[0], seg[2], seg[3], seg[4]),
+        authc_arena_printf(ar, "%s..%s.%s.%s+", seg[0], seg[2], seg[3], seg[4]),
+        authc_arena_printf(ar, "%s..%sAA.%s.%s", seg[0], seg[2], seg[3], seg[4]),
+        authc_arena_printf(ar, "%s..%s.%s.%sAA", seg[0], seg[2], seg[3], seg[4]),
+        authc_arena_printf(ar, "%s...%s.%s", seg[0], seg[3], seg[4]),
+        authc_arena_printf(ar, "%s..%s.%s.", seg[0], seg[2], seg[3]),
+        authc_arena_printf(ar, "eyJhbGciOiJkaXIi..%s.%s.%s", seg[2], seg[3], seg[4]),
+        authc_arena_printf(ar, "bm90IGpzb24..%s.%s.%s", seg[2], seg[3], seg[4]),
     };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         authc_err e = try_decode(&k, 1, bad[i], T0);
@@ -696,37 +670,37 @@ static void test_malformed(void **state)
     }
     /* An empty ciphertext or one not a block multiple: the MAC cannot
      * match (jose would say decryption failed). */
-    char *t = authc_arena_printf(g_ar, "%s..%s..%s", seg[0], seg[2], seg[4]);
+    char *t = authc_arena_printf(ar, "%s..%s..%s", seg[0], seg[2], seg[4]);
     assert_int_equal(try_decode(&k, 1, t, T0), AUTHC_ERR_CRYPTO);
 
     /* Size limit: one over → LIMIT before any parsing; at the limit → parsed. */
     size_t big = AUTHC__JWE_MAX_TOKEN + 1;
-    char *b = authc_arena_alloc(g_ar, big + 1);
+    char *b = authc_arena_alloc(ar, big + 1);
     memset(b, 'A', big);
     json_t *c = (json_t *)1;
-    assert_int_equal(authc__jwt_decode(g_ar, &k, 1, b, big, T0, &c), AUTHC_ERR_LIMIT);
+    assert_int_equal(authc__jwt_decode(ar, &k, 1, b, big, T0, &c), AUTHC_ERR_LIMIT);
     assert_null(c);
-    assert_int_equal(authc__jwt_decode(g_ar, &k, 1, b, big - 1, T0, &c), AUTHC_ERR_INVALID);
+    assert_int_equal(authc__jwt_decode(ar, &k, 1, b, big - 1, T0, &c), AUTHC_ERR_INVALID);
     /* A valid token padded past the limit inside the ciphertext segment. */
     size_t tl = strlen(tok);
     memcpy(b, tok, tl);
-    assert_int_equal(authc__jwt_decode(g_ar, &k, 1, b, big, T0, &c), AUTHC_ERR_LIMIT);
+    assert_int_equal(authc__jwt_decode(ar, &k, 1, b, big, T0, &c), AUTHC_ERR_LIMIT);
     /* len is honoured: a valid token followed by junk bytes not counted. */
-    assert_int_equal(authc__jwt_decode(g_ar, &k, 1, b, tl, T0, &c), AUTHC_OK);
+    assert_int_equal(authc__jwt_decode(ar, &k, 1, b, tl, T0, &c), AUTHC_OK);
     json_decref(c);
 
     /* Encoding refuses a token it could not read back. */
-    char *huge = authc_arena_alloc(g_ar, AUTHC__JWE_MAX_TOKEN);
+    char *huge = authc_arena_alloc(ar, AUTHC__JWE_MAX_TOKEN);
     memset(huge, 'x', AUTHC__JWE_MAX_TOKEN - 1);
     json_t *hc = json_pack("{s:s}", "big", huge);
-    assert_int_equal(authc__jwt_encode(g_ar, &k, hc, 60, T0, &tok), AUTHC_ERR_LIMIT);
+    assert_int_equal(authc__jwt_encode(ar, &k, hc, 60, T0, &tok), AUTHC_ERR_LIMIT);
     json_decref(hc);
-    assert_int_equal(authc__jwe_encrypt(g_ar, &k, (uint8_t *)huge, 50000, &tok), AUTHC_ERR_LIMIT);
-    assert_int_equal(authc__jwe_encrypt(g_ar, &k, (uint8_t *)huge, 48000, &tok), AUTHC_OK);
+    assert_int_equal(authc__jwe_encrypt(ar, &k, (uint8_t *)huge, 50000, &tok), AUTHC_ERR_LIMIT);
+    assert_int_equal(authc__jwe_encrypt(ar, &k, (uint8_t *)huge, 48000, &tok), AUTHC_OK);
     assert_true(strlen(tok) <= AUTHC__JWE_MAX_TOKEN);
     uint8_t *pt;
     size_t n;
-    assert_int_equal(authc__jwe_decrypt(g_ar, &k, 1, tok, strlen(tok), &pt, &n), AUTHC_OK);
+    assert_int_equal(authc__jwe_decrypt(ar, &k, 1, tok, strlen(tok), &pt, &n), AUTHC_OK);
     assert_int_equal(n, 48000);
 }
 
@@ -786,15 +760,15 @@ static void test_tolerance_own(void **state)
     derive(&k, "tol", "authjs.session-token");
     json_t *claims = json_object();
     char *tok;
-    assert_int_equal(authc__jwt_encode(g_ar, &k, claims, 100, T0, &tok), AUTHC_OK);
+    assert_int_equal(authc__jwt_encode(ar, &k, claims, 100, T0, &tok), AUTHC_OK);
     assert_int_equal(try_decode(&k, 1, tok, T0 + 100 + 10), AUTHC_OK);
     assert_int_equal(try_decode(&k, 1, tok, T0 + 100 + 14), AUTHC_OK);
     assert_int_equal(try_decode(&k, 1, tok, T0 + 100 + 15), AUTHC_ERR_EXPIRED);
     assert_int_equal(try_decode(&k, 1, tok, T0 + 100 + 20), AUTHC_ERR_EXPIRED);
     /* Negative maxAge (like the "expired" vector). */
-    assert_int_equal(authc__jwt_encode(g_ar, &k, claims, -3600, T0, &tok), AUTHC_OK);
+    assert_int_equal(authc__jwt_encode(ar, &k, claims, -3600, T0, &tok), AUTHC_OK);
     assert_int_equal(try_decode(&k, 1, tok, T0), AUTHC_ERR_EXPIRED);
-    assert_int_equal(authc__jwt_encode(g_ar, &k, claims, INT64_MAX, T0, &tok), AUTHC_ERR_INVALID);
+    assert_int_equal(authc__jwt_encode(ar, &k, claims, INT64_MAX, T0, &tok), AUTHC_ERR_INVALID);
     json_decref(claims);
 }
 
@@ -802,20 +776,20 @@ static void test_tolerance_own(void **state)
 static void *worker(void *arg)
 {
     const authc__jwe_key *k = arg;
-    authc_arena *ar = authc_arena_new();
+    authc_arena *mine = authc_arena_new();
     intptr_t bad = 0;
-    for (int i = 0; i < 300 && ar; i++) {
+    for (int i = 0; i < 300 && mine; i++) {
         json_t *c = json_pack("{s:i}", "i", i);
         char *tok = NULL;
         json_t *d = NULL;
-        if (authc__jwt_encode(ar, k, c, 60, T0, &tok) != AUTHC_OK ||
-            authc__jwt_decode(ar, k, 1, tok, strlen(tok), T0, &d) != AUTHC_OK ||
+        if (authc__jwt_encode(mine, k, c, 60, T0, &tok) != AUTHC_OK ||
+            authc__jwt_decode(mine, k, 1, tok, strlen(tok), T0, &d) != AUTHC_OK ||
             json_integer_value(json_object_get(d, "i")) != i)
             bad++;
         json_decref(c);
         json_decref(d);
     }
-    authc_arena_free(ar);
+    authc_arena_free(mine);
     return (void *)bad;
 }
 
@@ -834,22 +808,10 @@ static void test_threads(void **state)
     }
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_vectors_derive, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_vectors_decode, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_vectors_tolerance, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_roundtrip_header_order, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_encrypt_raw, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_tamper, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_keys_salt_rotation, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_header_variants, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_gcm, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_malformed, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_claims_checks, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_tolerance_own, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_threads, setup, teardown),
-    };
-    return cmocka_run_group_tests(tests, load_vectors, free_vectors);
-}
+/* Each test with a fresh fixture. */
+#define T(f) cmocka_unit_test_setup_teardown(f, arena_setup, arena_teardown)
+TU_MAIN(load_vectors, free_vectors,
+        T(test_vectors_derive), T(test_vectors_decode), T(test_vectors_tolerance),
+        T(test_roundtrip_header_order), T(test_encrypt_raw), T(test_tamper),
+        T(test_keys_salt_rotation), T(test_header_variants), T(test_gcm), T(test_malformed),
+        T(test_claims_checks), T(test_tolerance_own), T(test_threads))

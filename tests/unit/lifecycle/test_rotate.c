@@ -80,6 +80,39 @@ static void test_not_due(void **s)
     authc__store_close(st);
 }
 
+/* A provider that does not rotate (Google): the same refresh token keeps
+ * working after its successor record is gone. */
+static authc__grant_result same_rt(void *ud, authc_arena *ar, const authc__tokens *cur, authc__tokens *out)
+{
+    fake_idp *f = ud;
+    int n = atomic_fetch_add(&f->grants, 1) + 1;
+    out->access_token = authc_arena_printf(ar, "at-%d", n);
+    out->refresh_token = n % 2 ? NULL : cur->refresh_token; /* omitted or echoed */
+    out->expires_at = authc__now_ms() / 1000 - 1;        /* due again at once */
+    return AUTHC__GRANT_OK;
+}
+
+static void test_not_rotated(void **s)
+{
+    (void)s;
+    authc_store *st = open_store("memory:");
+    fake_idp f = {.mu = PTHREAD_MUTEX_INITIALIZER};
+    authc_arena *ar = authc_arena_new();
+    char succ[64];
+    assert_true(authc__rotate_key(succ, "succ", "idp", "rt-keep"));
+    for (int round = 1; round <= 3; round++) {
+        authc__tokens cur = expired("rt-keep"), out;
+        authc__rotate_result res;
+        assert_int_equal(authc__rotate(st, ar, "idp", &cur, &OPTS, same_rt, &f, &out, &res), AUTHC_OK);
+        assert_int_equal(res, AUTHC__ROTATE_REFRESHED);
+        assert_string_equal(out.refresh_token, "rt-keep");
+        assert_int_equal(f.grants, round);
+        assert_int_equal(authc__store_delete(st, succ, NULL), AUTHC_OK); /* the window passed */
+    }
+    authc_arena_free(ar);
+    authc__store_close(st);
+}
+
 typedef struct racer {
     authc_store *st;
     fake_idp *f;
@@ -222,6 +255,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_not_due),
+        cmocka_unit_test(test_not_rotated),
         cmocka_unit_test(test_single_flight),
         cmocka_unit_test(test_dead_and_transient),
         cmocka_unit_test(test_leases),

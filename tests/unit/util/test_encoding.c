@@ -1,17 +1,9 @@
 /* test_encoding.c — direct unit tests of lib/util/encoding.c: base64url and
  * base64 against OpenSSL's encoder, strict decoding (alphabet, padding,
  * canonical bits, bounds) and hex. */
-#include <stdarg.h>
-#include <stddef.h>
-#include <setjmp.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
+#include "cmocka_main.h"
 
 #include <openssl/evp.h>
-
-#include <cmocka.h>
 
 #include "util/util_int.h"
 
@@ -136,13 +128,6 @@ static void test_hex(void **state)
     assert_string_equal(out, "");
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_roundtrip_vs_openssl),
-        cmocka_unit_test(test_every_byte),
-        cmocka_unit_test(test_strict_decoding),
-        cmocka_unit_test(test_hex),
-    };
-    return cmocka_run_group_tests(tests, arena_setup, arena_teardown);
-}
+TU_MAIN(arena_setup, arena_teardown,
+        cmocka_unit_test(test_roundtrip_vs_openssl), cmocka_unit_test(test_every_byte),
+        cmocka_unit_test(test_strict_decoding), cmocka_unit_test(test_hex))

@@ -1,12 +1,7 @@
 /* test_logfmt.c — log lines: control characters never split or forge a
  * line, JSON stays valid (checked with jansson) even when cut. */
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <setjmp.h>
-#include <cmocka.h>
+#include "cmocka_main.h"
 #include <jansson.h>
-#include <string.h>
 
 #include "authc/log.h"
 
@@ -88,12 +83,6 @@ static void test_cut(void **st)
     assert_int_equal(authc_log_format(out, 100, true, "info", "m", NULL, 0), 0);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_json_escapes),
-        cmocka_unit_test(test_text_escapes),
-        cmocka_unit_test(test_cut),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TU_MAIN(NULL, NULL,
+        cmocka_unit_test(test_json_escapes), cmocka_unit_test(test_text_escapes),
+        cmocka_unit_test(test_cut))

@@ -1,14 +1,6 @@
 /* test_map.c — direct unit tests of lib/util/map.c: first/last lookups and
  * the x-www-form-urlencoded parser (decoding, malformed pairs, limits). */
-#include <stdarg.h>
-#include <stddef.h>
-#include <setjmp.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
-#include <cmocka.h>
+#include "cmocka_main.h"
 
 #include "util/util_int.h"
 
@@ -79,12 +71,6 @@ static void test_form_limit(void **state)
     assert_int_equal(z.n, 1);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_first_last),
-        cmocka_unit_test(test_parse_form),
-        cmocka_unit_test(test_form_limit),
-    };
-    return cmocka_run_group_tests(tests, arena_setup, arena_teardown);
-}
+TU_MAIN(arena_setup, arena_teardown,
+        cmocka_unit_test(test_first_last), cmocka_unit_test(test_parse_form),
+        cmocka_unit_test(test_form_limit))

@@ -1,11 +1,6 @@
 /* test_netaddr.c — trusted proxies, the client address behind them, rate
  * keys: spoofed X-Forwarded-For parts must never become the client. */
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <setjmp.h>
-#include <cmocka.h>
-#include <string.h>
+#include "cmocka_main.h"
 
 #include "util/netaddr_int.h"
 
@@ -131,14 +126,7 @@ static void test_forwarded_last(void **st)
     assert_null(authc__forwarded_last(longv, out, sizeof out));
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_parse),
-        cmocka_unit_test(test_match_prefixes),
-        cmocka_unit_test(test_client_ip),
-        cmocka_unit_test(test_rate_key),
-        cmocka_unit_test(test_forwarded_last),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TU_MAIN(NULL, NULL,
+        cmocka_unit_test(test_parse), cmocka_unit_test(test_match_prefixes),
+        cmocka_unit_test(test_client_ip), cmocka_unit_test(test_rate_key),
+        cmocka_unit_test(test_forwarded_last))

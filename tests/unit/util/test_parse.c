@@ -1,13 +1,6 @@
 /* test_parse.c — direct unit tests of lib/util/parse.c: every parser's edge
  * cases (overflow, empty, junk, bad escapes, overlong UTF-8, 127.999…). */
-#include <stdarg.h>
-#include <stddef.h>
-#include <setjmp.h>
-#include <stdint.h>
-#include <stdlib.h>
-#include <string.h>
-
-#include <cmocka.h>
+#include "cmocka_main.h"
 
 #include "authc.h"
 #include "util/parse_int.h"
@@ -226,7 +219,8 @@ static void test_ipv4_loopback(void **state)
     static const char *const not_lo[] = {"127.999.0.1", "127.0.0.01", "127.1", "128.0.0.1", "10.0.0.1",
                                          "localhost.", "localhost.example.com", "mylocalhost", "[::2]",
                                          "[::ffff:127.0.0.1]", "[::1", "::1]", "", "127.0.0.1:80",
-                                         "0.0.0.0", "[::]", "example.com"};
+                                         "0.0.0.0", "[::]", "example.com", "127.0.0.1x",
+                                         "127.0.0.256"};
     for (size_t i = 0; i < sizeof lo / sizeof *lo; i++)
         assert_true(authc__host_is_loopback(lo[i]));
     for (size_t i = 0; i < sizeof not_lo / sizeof *not_lo; i++)
@@ -376,18 +370,8 @@ static void test_url_split(void **state)
     free(longu);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_bool),
-        cmocka_unit_test(test_i64),
-        cmocka_unit_test(test_seconds),
-        cmocka_unit_test(test_pct),
-        cmocka_unit_test(test_utf8),
-        cmocka_unit_test(test_ipv4_loopback),
-        cmocka_unit_test(test_hosts),
-        cmocka_unit_test(test_colors),
-        cmocka_unit_test(test_url_split),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TU_MAIN(NULL, NULL,
+        cmocka_unit_test(test_bool), cmocka_unit_test(test_i64), cmocka_unit_test(test_seconds),
+        cmocka_unit_test(test_pct), cmocka_unit_test(test_utf8),
+        cmocka_unit_test(test_ipv4_loopback), cmocka_unit_test(test_hosts),
+        cmocka_unit_test(test_colors), cmocka_unit_test(test_url_split))

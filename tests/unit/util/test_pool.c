@@ -1,18 +1,11 @@
 /* test_pool.c — unit tests of the connection pool (lib/util/pool.c) with
  * fake connections: bounds, deadlines, replacement of broken ones, threads. */
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <setjmp.h>
-#include <cmocka.h>
+#include "cmocka_main.h"
 
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
 #include <stdbool.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <time.h>
 
 #include "util/pool_int.h"
@@ -386,12 +379,9 @@ static void test_threads_contend(void **state)
     assert_int_equal(atomic_load(&db.connects), atomic_load(&db.destroys));
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
+TU_MAIN(NULL, NULL,
         cmocka_unit_test(test_new_rejects_bad_arguments),
-        cmocka_unit_test(test_reuses_a_connection),
-        cmocka_unit_test(test_bounded_and_times_out),
+        cmocka_unit_test(test_reuses_a_connection), cmocka_unit_test(test_bounded_and_times_out),
         cmocka_unit_test(test_broken_connection_is_replaced),
         cmocka_unit_test(test_unhealthy_idle_connection_is_replaced),
         cmocka_unit_test(test_failed_reset_destroys),
@@ -399,8 +389,4 @@ int main(void)
         cmocka_unit_test(test_replace_keeps_the_slot),
         cmocka_unit_test(test_release_of_foreign_pointer_is_ignored),
         cmocka_unit_test(test_release_wakes_a_waiter),
-        cmocka_unit_test(test_waiter_times_out_in_a_thread),
-        cmocka_unit_test(test_threads_contend),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+        cmocka_unit_test(test_waiter_times_out_in_a_thread), cmocka_unit_test(test_threads_contend))

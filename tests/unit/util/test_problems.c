@@ -1,14 +1,6 @@
 /* test_problems.c — direct unit tests of lib/util/problems.c: every problem
  * kept with its setting, rendered one per line, bounded, merged, cleared. */
-#include <stdarg.h>
-#include <stddef.h>
-#include <setjmp.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
-#include <cmocka.h>
+#include "cmocka_main.h"
 
 #include "util/problems_int.h"
 
@@ -113,12 +105,6 @@ static void test_limits_and_merge(void **state)
     authc__problems_clear(&p);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_empty),
-        cmocka_unit_test(test_render),
-        cmocka_unit_test(test_limits_and_merge),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TU_MAIN(NULL, NULL,
+        cmocka_unit_test(test_empty), cmocka_unit_test(test_render),
+        cmocka_unit_test(test_limits_and_merge))

@@ -1,0 +1,183 @@
+/* test_session_revoke.c — revocable sessions: the "authc" claim, sign-out
+ * killing copies on another instance, /sessions/revoke, fail closed. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "../testutil.h"
+
+#define SECRET "secret=test-secret-that-is-long-enough-0123456789", "trust_host=1"
+#define FORM "Content-Type: application/x-www-form-urlencoded"
+
+/* csrf cookie pair "name=value" and the token, both static. */
+static void csrf(const authc *a, char *cookie, size_t cn, char *token, size_t tn)
+{
+    authc_response *r = tu_req(a, "GET", "http://h.test/auth/csrf", NULL, NULL);
+    const char *sc = tu_cookie_named(r, "authjs.csrf-token");
+    assert_non_null(sc);
+    char *v = tu_cookie_value(sc);
+    snprintf(cookie, cn, "authjs.csrf-token=%s", v);
+    snprintf(token, tn, "%.64s", v);
+    free(v);
+    authc_response_free(r);
+}
+
+/* Signs alice in on a; "authjs.session-token=…" into out. */
+static void sign_in(const authc *a, char *out, size_t n)
+{
+    char ck[512], tok[80], hdr[600], body[256];
+    csrf(a, ck, sizeof ck, tok, sizeof tok);
+    snprintf(hdr, sizeof hdr, "Cookie: %s", ck);
+    snprintf(body, sizeof body, "csrfToken=%s&username=alice&password=wonderland", tok);
+    authc_response *r = tu_req(a, "POST", "http://h.test/auth/callback/credentials", body, hdr, FORM, NULL);
+    assert_int_equal(r->status, 302);
+    const char *sc = tu_cookie_named(r, "authjs.session-token");
+    assert_non_null(sc);
+    char *v = tu_cookie_value(sc);
+    snprintf(out, n, "authjs.session-token=%s", v);
+    free(v);
+    authc_response_free(r);
+}
+
+/* GET /session body with cookie (malloc'd). */
+static char *session(const authc *a, const char *cookie)
+{
+    char hdr[8192];
+    snprintf(hdr, sizeof hdr, "Cookie: %s", cookie);
+    authc_response *r = tu_req(a, "GET", "http://h.test/auth/session", NULL, hdr, NULL);
+    char *b = tu_body(r);
+    if (!strcmp(b, "null") && strstr(cookie, "session-token"))
+        assert_non_null(strstr(tu_cookie_named(r, "authjs.session-token"), "Max-Age=0"));
+    authc_response_free(r);
+    return b;
+}
+
+static bool signed_in(const authc *a, const char *cookie)
+{
+    char *b = session(a, cookie);
+    bool yes = strstr(b, "alice@example.com") != NULL;
+    free(b);
+    return yes;
+}
+
+/* POST path with the session and a fresh CSRF pair; status, and the new
+ * session cookie (when one is set) into fresh. */
+static int post(const authc *a, const char *path, const char *session_ck, const char *extra,
+                bool good_csrf, char *fresh, size_t fn)
+{
+    char ck[512], tok[80], hdr[8192], body[256], url[128];
+    csrf(a, ck, sizeof ck, tok, sizeof tok);
+    snprintf(hdr, sizeof hdr, "Cookie: %s; %s", ck, session_ck);
+    snprintf(body, sizeof body, "csrfToken=%s%s", good_csrf ? tok : "wrong", extra);
+    snprintf(url, sizeof url, "http://h.test/auth/%s", path);
+    authc_response *r = tu_req(a, "POST", url, body, hdr, FORM, NULL);
+    int st = r->status;
+    const char *sc = tu_cookie_named(r, "authjs.session-token");
+    if (fresh && sc && !strstr(sc, "Max-Age=0")) {
+        char *v = tu_cookie_value(sc);
+        snprintf(fresh, fn, "authjs.session-token=%s", v);
+        free(v);
+    }
+    authc_response_free(r);
+    return st;
+}
+
+/* Sign-out on one instance kills a copy of the cookie on another. */
+static void test_signout_kills_copies(void **st)
+{
+    (void)st;
+    authc *a = tu_instance(SECRET, "store=memory:rev1", NULL);
+    authc *b = tu_instance(SECRET, "store=memory:rev1", NULL);
+    char ck[8192];
+    sign_in(a, ck, sizeof ck);
+    assert_true(signed_in(a, ck));
+    assert_int_equal(post(a, "signout", ck, "", true, NULL, 0), 302);
+    assert_false(signed_in(b, ck));
+    assert_false(signed_in(a, ck));
+    /* A sign-in afterwards works. */
+    char ck2[8192];
+    sign_in(a, ck2, sizeof ck2);
+    assert_true(signed_in(b, ck2));
+    authc_free(a);
+    authc_free(b);
+}
+
+static void test_sessions_revoke(void **st)
+{
+    (void)st;
+    authc *a = tu_instance(SECRET, "store=memory:rev2", NULL);
+    authc *b = tu_instance(SECRET, "store=memory:rev2", NULL);
+    char ck[8192], other[8192], fresh[8192] = "";
+    assert_int_equal(post(a, "sessions/revoke", "x=y", "&scope=all", true, NULL, 0), 401);
+    sign_in(a, ck, sizeof ck);
+    sign_in(a, other, sizeof other);
+    assert_int_equal(post(a, "sessions/revoke", ck, "&scope=all", false, NULL, 0), 403);
+    assert_int_equal(post(a, "sessions/revoke", ck, "&scope=bogus", true, NULL, 0), 400);
+    assert_int_equal(post(a, "sessions/revoke", ck, "&scope=others", true, fresh, sizeof fresh), 200);
+    assert_non_null(strstr(fresh, "session-token="));
+    assert_false(signed_in(b, other));
+    assert_false(signed_in(b, ck));
+    assert_true(signed_in(b, fresh));
+    assert_int_equal(post(a, "sessions/revoke", fresh, "&scope=all", true, NULL, 0), 200);
+    assert_false(signed_in(a, fresh));
+    assert_int_equal(post(a, "sessions/nope", fresh, "", true, NULL, 0), 404);
+    authc_free(a);
+    authc_free(b);
+}
+
+/* The C API: authc_auth() checks marks; authc_revoke_user() ends them. */
+static void test_c_api(void **st)
+{
+    (void)st;
+    authc *a = tu_instance(SECRET, "store=memory:rev3", NULL);
+    char ck[8192], hdr[8300];
+    sign_in(a, ck, sizeof ck);
+    snprintf(hdr, sizeof hdr, "%s", ck);
+    authc_header h = {"Cookie", hdr};
+    authc_request rq = {.method = "GET", .url = "http://h.test/", .headers = &h, .nheaders = 1};
+    authc_session *s = NULL;
+    assert_int_equal(authc_auth(a, &rq, &s), AUTHC_OK);
+    assert_non_null(s);
+    assert_string_equal(s->user.id, "1");
+    authc_session_free(s);
+    assert_int_equal(authc_revoke_user(a, NULL), AUTHC_ERR_INVALID);
+    assert_int_equal(authc_revoke_user(a, "1"), AUTHC_OK);
+    assert_int_equal(authc_auth(a, &rq, &s), AUTHC_OK);
+    assert_null(s);
+    authc_free(a);
+}
+
+/* A store that does not answer: no session is valid (fail closed). */
+static void test_store_down_fails_closed(void **st)
+{
+    (void)st;
+    authc *a = tu_instance(SECRET, NULL);
+    authc *down = tu_instance(SECRET, "store=redis://127.0.0.1:1/?timeout=100&connect_timeout=100", NULL);
+    char ck[8192];
+    sign_in(a, ck, sizeof ck);
+    assert_true(signed_in(a, ck));
+    char hdr[8300];
+    snprintf(hdr, sizeof hdr, "Cookie: %s", ck);
+    authc_response *r = tu_req(down, "GET", "http://h.test/auth/session", NULL, hdr, NULL);
+    char *b = tu_body(r);
+    assert_string_equal(b, "null");
+    /* No session, but the cookie stays for when the store is back. */
+    assert_null(tu_cookie_named(r, "authjs.session-token"));
+    free(b);
+    authc_response_free(r);
+    authc_free(a);
+    authc_free(down);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_signout_kills_copies),
+        cmocka_unit_test(test_sessions_revoke),
+        cmocka_unit_test(test_c_api),
+        cmocka_unit_test(test_store_down_fails_closed),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
