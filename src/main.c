@@ -10,7 +10,8 @@
 #include "cli_forward.h"
 #include "serve.h"
 
-int cli_sessions(int argc, char **argv);
+int cli_sessions(int argc, char **argv); /* cli_sessions.c */
+int cli_bans(int argc, char **argv);     /* cli_bans.c */
 
 static void usage(FILE *f)
 {
@@ -77,6 +78,97 @@ static int cmd_hash_password(void)
     return 0;
 }
 
+/* `authc migrate`: the database's schema, then the shared store's table. */
+static int cmd_migrate(settings *sp)
+{
+    settings s = *sp;
+    char err[512];
+    const char *db = settings_get(&s, "AUTHC_DATABASE");
+    if (!db || !*db) {
+        fprintf(stderr, "authc: AUTHC_DATABASE is not set (e.g. sqlite:./authc.db, postgres://…, redis://…)\n");
+        settings_free(&s);
+        return 1;
+    }
+    authc_adapter *ad = authc_adapter_open(db, prog_log, NULL, err, sizeof err);
+    if (!ad) {
+        fprintf(stderr, "authc: AUTHC_DATABASE: %s\n", err);
+        settings_free(&s);
+        return 1;
+    }
+    authc_err e = ad->ops->migrate ? ad->ops->migrate(ad) : AUTHC_OK;
+    authc_adapter_close(ad);
+    if (e) {
+        settings_free(&s);
+        fprintf(stderr, "authc: migration failed: %s\n", authc_strerror(e));
+        return 1;
+    }
+    /* The shared store lives in the same database unless AUTHC_STORE
+     * names another one. */
+    char *st = authc_settings_store_url(s.src);
+    e = st ? authc_store_migrate_url(st, err, sizeof err) : AUTHC_ERR_NOMEM;
+    if (!st)
+        snprintf(err, sizeof err, "out of memory");
+    free(st);
+    settings_free(&s);
+    if (e) {
+        fprintf(stderr, "authc: AUTHC_STORE: %s\n", err);
+        return 1;
+    }
+    printf("authc: schema of the database and the store is up to date\n");
+    return 0;
+}
+
+/* The serve verb's own settings into *so: numbers in range, TLS files in
+ * pairs, else 1 (refuse to start) with the reason printed. */
+static int serve_options(settings *sp, serve_opts *sop)
+{
+    settings s = *sp;
+    serve_opts so = *sop;
+    int rc = 0;
+    /* Server options: numbers in range, else refuse to start. */
+    static const struct { const char *name; size_t off, def, min, max; } N[] = {
+        {"AUTHC_IDLE_TIMEOUT", offsetof(serve_opts, idle_timeout), SERVE_IDLE_TIMEOUT_DEFAULT, 1, 86400},
+        {"AUTHC_HEADER_TIMEOUT", offsetof(serve_opts, header_timeout), SERVE_HEADER_TIMEOUT_DEFAULT, 1, 3600},
+        {"AUTHC_BODY_TIMEOUT", offsetof(serve_opts, body_timeout), SERVE_BODY_TIMEOUT_DEFAULT, 1, 3600},
+        {"AUTHC_MAX_CONNECTIONS", offsetof(serve_opts, max_connections), SERVE_MAX_CONNECTIONS_DEFAULT, 1, 1048576},
+        {"AUTHC_MAX_CONNECTIONS_PER_IP", offsetof(serve_opts, max_per_ip), 0, 0, 1048576},
+    };
+    for (size_t i = 0; i < sizeof N / sizeof *N && !rc; i++) {
+        const char *m = settings_get(&s, N[i].name);
+        unsigned long long v = N[i].def;
+        char *end = NULL;
+        if (m && *m && ((v = strtoull(m, &end, 10)), *end || v < N[i].min || v > N[i].max)) {
+            fprintf(stderr, "authc: %s must be a whole number from %zu to %zu\n", N[i].name, N[i].min, N[i].max);
+            rc = 1;
+        } else if (N[i].off == offsetof(serve_opts, max_connections) || N[i].off == offsetof(serve_opts, max_per_ip)) {
+            *(size_t *)((char *)&so + N[i].off) = (size_t)v;
+        } else {
+            *(unsigned *)((char *)&so + N[i].off) = (unsigned)v;
+        }
+    }
+    if (!so.tls_cert)
+        so.tls_cert = settings_get(&s, "AUTHC_TLS_CERT");
+    if (!so.tls_key)
+        so.tls_key = settings_get(&s, "AUTHC_TLS_KEY");
+    if (so.tls_cert && !*so.tls_cert)
+        so.tls_cert = NULL;
+    if (so.tls_key && !*so.tls_key)
+        so.tls_key = NULL;
+    if (!rc && !so.tls_cert != !so.tls_key) {
+        fprintf(stderr, "authc: HTTPS needs both --tls-cert and --tls-key (or AUTHC_TLS_CERT and AUTHC_TLS_KEY)\n");
+        rc = 1;
+    }
+    if (settings_get(&s, "AUTHC_CONNECTION_MEMORY"))
+        fprintf(stderr, "authc: AUTHC_CONNECTION_MEMORY is ignored (removed with libmicrohttpd)\n");
+    so.listen = s.listen;
+    so.static_dir = s.static_dir;
+    so.metrics_listen = settings_get(&s, "AUTHC_METRICS_LISTEN");
+    if (so.metrics_listen && !*so.metrics_listen)
+        so.metrics_listen = NULL;
+    *sop = so;
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -102,7 +194,8 @@ int main(int argc, char **argv)
     }
     if (!strcmp(cmd, "hash-password"))
         return cmd_hash_password();
-    if (!strcmp(cmd, "bans")) { extern int cli_bans(int, char **); return cli_bans(argc, argv); }
+    if (!strcmp(cmd, "bans"))
+        return cli_bans(argc, argv); /* cli_bans.c */
     if (!strcmp(cmd, "sessions"))
         return cli_sessions(argc, argv); /* cli_sessions.c */
     if (!strcmp(cmd, "forward"))
@@ -139,7 +232,6 @@ int main(int argc, char **argv)
             return 2;
         }
     }
-    char err[512];
     if (!settings_load(&s)) {
         settings_free(&s);
         return 1;
@@ -156,41 +248,8 @@ int main(int argc, char **argv)
         s.static_dir = settings_get(&s, "AUTHC_STATIC_DIR");
     runtime rt;
     bool is_check = !strcmp(cmd, "check");
-    if (!strcmp(cmd, "migrate")) {
-        const char *db = settings_get(&s, "AUTHC_DATABASE");
-        if (!db || !*db) {
-            fprintf(stderr, "authc: AUTHC_DATABASE is not set (e.g. sqlite:./authc.db, postgres://…, redis://…)\n");
-            settings_free(&s);
-            return 1;
-        }
-        authc_adapter *ad = authc_adapter_open(db, prog_log, NULL, err, sizeof err);
-        if (!ad) {
-            fprintf(stderr, "authc: AUTHC_DATABASE: %s\n", err);
-            settings_free(&s);
-            return 1;
-        }
-        authc_err e = ad->ops->migrate ? ad->ops->migrate(ad) : AUTHC_OK;
-        authc_adapter_close(ad);
-        if (e) {
-            settings_free(&s);
-            fprintf(stderr, "authc: migration failed: %s\n", authc_strerror(e));
-            return 1;
-        }
-        /* The shared store lives in the same database unless AUTHC_STORE
-         * names another one. */
-        char *st = authc_settings_store_url(s.src);
-        e = st ? authc_store_migrate_url(st, err, sizeof err) : AUTHC_ERR_NOMEM;
-        if (!st)
-            snprintf(err, sizeof err, "out of memory");
-        free(st);
-        settings_free(&s);
-        if (e) {
-            fprintf(stderr, "authc: AUTHC_STORE: %s\n", err);
-            return 1;
-        }
-        printf("authc: schema of the database and the store is up to date\n");
-        return 0;
-    }
+    if (!strcmp(cmd, "migrate"))
+        return cmd_migrate(&s);
     if (!strcmp(cmd, "serve"))
         serve_block_signals(); /* before any thread exists, so all inherit it */
     if (!runtime_build(&s, &rt, !is_check)) {
@@ -204,46 +263,7 @@ int main(int argc, char **argv)
                authc_base_path(rt.auth), authc_resources_users(rt.res),
                rt.adapter ? ", database reachable" : ", JWT sessions without a database");
     } else {
-        /* Server options: numbers in range, else refuse to start. */
-        static const struct { const char *name; size_t off, def, min, max; } N[] = {
-            {"AUTHC_IDLE_TIMEOUT", offsetof(serve_opts, idle_timeout), SERVE_IDLE_TIMEOUT_DEFAULT, 1, 86400},
-            {"AUTHC_HEADER_TIMEOUT", offsetof(serve_opts, header_timeout), SERVE_HEADER_TIMEOUT_DEFAULT, 1, 3600},
-            {"AUTHC_BODY_TIMEOUT", offsetof(serve_opts, body_timeout), SERVE_BODY_TIMEOUT_DEFAULT, 1, 3600},
-            {"AUTHC_MAX_CONNECTIONS", offsetof(serve_opts, max_connections), SERVE_MAX_CONNECTIONS_DEFAULT, 1, 1048576},
-            {"AUTHC_MAX_CONNECTIONS_PER_IP", offsetof(serve_opts, max_per_ip), 0, 0, 1048576},
-        };
-        for (size_t i = 0; i < sizeof N / sizeof *N && !rc; i++) {
-            const char *m = settings_get(&s, N[i].name);
-            unsigned long long v = N[i].def;
-            char *end = NULL;
-            if (m && *m && ((v = strtoull(m, &end, 10)), *end || v < N[i].min || v > N[i].max)) {
-                fprintf(stderr, "authc: %s must be a whole number from %zu to %zu\n", N[i].name, N[i].min, N[i].max);
-                rc = 1;
-            } else if (N[i].off == offsetof(serve_opts, max_connections) || N[i].off == offsetof(serve_opts, max_per_ip)) {
-                *(size_t *)((char *)&so + N[i].off) = (size_t)v;
-            } else {
-                *(unsigned *)((char *)&so + N[i].off) = (unsigned)v;
-            }
-        }
-        if (!so.tls_cert)
-            so.tls_cert = settings_get(&s, "AUTHC_TLS_CERT");
-        if (!so.tls_key)
-            so.tls_key = settings_get(&s, "AUTHC_TLS_KEY");
-        if (so.tls_cert && !*so.tls_cert)
-            so.tls_cert = NULL;
-        if (so.tls_key && !*so.tls_key)
-            so.tls_key = NULL;
-        if (!rc && !so.tls_cert != !so.tls_key) {
-            fprintf(stderr, "authc: HTTPS needs both --tls-cert and --tls-key (or AUTHC_TLS_CERT and AUTHC_TLS_KEY)\n");
-            rc = 1;
-        }
-        if (settings_get(&s, "AUTHC_CONNECTION_MEMORY"))
-            fprintf(stderr, "authc: AUTHC_CONNECTION_MEMORY is ignored (removed with libmicrohttpd)\n");
-        so.listen = s.listen;
-        so.static_dir = s.static_dir;
-        so.metrics_listen = settings_get(&s, "AUTHC_METRICS_LISTEN");
-        if (so.metrics_listen && !*so.metrics_listen)
-            so.metrics_listen = NULL;
+        rc = serve_options(&s, &so);
         if (!rc)
             rc = serve_run(&rt, &so);
     }

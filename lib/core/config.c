@@ -130,6 +130,70 @@ static authc_err set_str(char **dst, const char *v)
     return AUTHC_OK;
 }
 
+/* The keys of the session lifecycle, operations and hardening settings
+ * (shared store, proxies and hosts, rotation, forward-auth, regulation).
+ * *handled is false for any other key. */
+static authc_err set_ops_key(struct authc *a, const char *key, const char *value, char *err,
+                             size_t errlen, bool *handled)
+{
+#define BAD(...) do { snprintf(err, errlen, __VA_ARGS__); return AUTHC_ERR_INVALID; } while (0)
+    *handled = true;
+    struct { const char *key; bool *dst; } flags[] = {
+        {"refresh_tokens", &a->refresh_tokens},
+        {"token_endpoint", &a->token_endpoint},
+        {"federated_signout", &a->federated_signout},
+    };
+    for (size_t i = 0; i < sizeof flags / sizeof *flags; i++)
+        if (!strcmp(key, flags[i].key)) {
+            if (authc__parse_bool(value, flags[i].dst))
+                BAD("%s must be one of " AUTHC__BOOL_WORDS, key);
+            return AUTHC_OK;
+        }
+    if (!strcmp(key, "refresh_before")) {
+        if (authc__parse_seconds(value, 0, 86400, &a->refresh_before))
+            BAD("refresh_before must be a number of seconds up to a day");
+        return AUTHC_OK;
+    }
+    if (!strcmp(key, "store"))
+        return set_str(&a->store_url, *value ? value : NULL);
+    if (!strcmp(key, "store.migrate")) {
+        if (authc__parse_bool(value, &a->store_migrate))
+            BAD("store.migrate must be one of " AUTHC__BOOL_WORDS);
+        return AUTHC_OK;
+    }
+    if (!strncmp(key, "regulation.", 11)) {
+        int64_t *dst = !strcmp(key + 11, "max_failures") ? &a->regulation.max_failures
+                     : !strcmp(key + 11, "find_time") ? &a->regulation.find_time_s
+                     : !strcmp(key + 11, "ban_time") ? &a->regulation.ban_time_s : NULL;
+        if (!dst)
+            BAD("unknown setting %s", key);
+        bool count = dst == &a->regulation.max_failures;
+        if (authc__parse_seconds(value, count ? 0 : 1, count ? 1000000 : 86400, dst))
+            BAD("%s must be %s", key, count ? "a number from 0 (off) to 1000000" : "1 to 86400 seconds");
+        return AUTHC_OK;
+    }
+    if (!strcmp(key, "allowed_hosts")) {
+        char why[160];
+        if (!authc__hosts_valid(value, why, sizeof why))
+            BAD("allowed hosts: %s", why);
+        return set_str(&a->allowed_hosts, value[strspn(value, ", \t")] ? value : NULL);
+    }
+    if (!strcmp(key, "trusted_proxies")) {
+        char why[160];
+        if (!authc__cidrs_parse(value, &a->trusted, why, sizeof why))
+            BAD("trusted proxies: %s", why);
+        a->trusted_set = true;
+        return AUTHC_OK;
+    }
+    if (!strncmp(key, "forward.", 8))
+        return authc__forward_config_set(a, key, value, err, errlen);
+    if (!strcmp(key, "redirect.allowed_hosts"))
+        return authc__redirect_hosts_set(a, value, err, errlen);
+    *handled = false;
+    return AUTHC_OK;
+#undef BAD
+}
+
 authc_err authc_config_set(authc_config *cfg, const char *key, const char *value,
                            char *err, size_t errlen)
 {
@@ -222,22 +286,6 @@ authc_err authc_config_set(authc_config *cfg, const char *key, const char *value
             BAD("session update age must be a number of seconds");
         return AUTHC_OK;
     }
-    struct { const char *key; bool *dst; } flags[] = {
-        {"refresh_tokens", &a->refresh_tokens},
-        {"token_endpoint", &a->token_endpoint},
-        {"federated_signout", &a->federated_signout},
-    };
-    for (size_t i = 0; i < sizeof flags / sizeof *flags; i++)
-        if (!strcmp(key, flags[i].key)) {
-            if (authc__parse_bool(value, flags[i].dst))
-                BAD("%s must be one of " AUTHC__BOOL_WORDS, key);
-            return AUTHC_OK;
-        }
-    if (!strcmp(key, "refresh_before")) {
-        if (authc__parse_seconds(value, 0, 86400, &a->refresh_before))
-            BAD("refresh_before must be a number of seconds up to a day");
-        return AUTHC_OK;
-    }
     if (!strcmp(key, "use_secure_cookies")) {
         bool b;
         if (authc__parse_bool(value, &b))
@@ -247,41 +295,10 @@ authc_err authc_config_set(authc_config *cfg, const char *key, const char *value
     }
     if (!strcmp(key, "cookie.domain"))
         return set_str(&a->cookie_domain, *value ? value : NULL);
-    if (!strcmp(key, "store"))
-        return set_str(&a->store_url, *value ? value : NULL);
-    if (!strcmp(key, "store.migrate")) {
-        if (authc__parse_bool(value, &a->store_migrate))
-            BAD("store.migrate must be one of " AUTHC__BOOL_WORDS);
-        return AUTHC_OK;
-    }
-    if (!strncmp(key, "regulation.", 11)) {
-        int64_t *dst = !strcmp(key + 11, "max_failures") ? &a->regulation.max_failures
-                     : !strcmp(key + 11, "find_time") ? &a->regulation.find_time_s
-                     : !strcmp(key + 11, "ban_time") ? &a->regulation.ban_time_s : NULL;
-        if (!dst)
-            BAD("unknown setting %s", key);
-        bool count = dst == &a->regulation.max_failures;
-        if (authc__parse_seconds(value, count ? 0 : 1, count ? 1000000 : 86400, dst))
-            BAD("%s must be %s", key, count ? "a number from 0 (off) to 1000000" : "1 to 86400 seconds");
-        return AUTHC_OK;
-    }
-    if (!strcmp(key, "allowed_hosts")) {
-        char why[160];
-        if (!authc__hosts_valid(value, why, sizeof why))
-            BAD("allowed hosts: %s", why);
-        return set_str(&a->allowed_hosts, value[strspn(value, ", \t")] ? value : NULL);
-    }
-    if (!strcmp(key, "trusted_proxies")) {
-        char why[160];
-        if (!authc__cidrs_parse(value, &a->trusted, why, sizeof why))
-            BAD("trusted proxies: %s", why);
-        a->trusted_set = true;
-        return AUTHC_OK;
-    }
-    if (!strncmp(key, "forward.", 8))
-        return authc__forward_config_set(a, key, value, err, errlen);
-    if (!strcmp(key, "redirect.allowed_hosts"))
-        return authc__redirect_hosts_set(a, value, err, errlen);
+    bool handled = false;
+    authc_err oe = set_ops_key(a, key, value, err, errlen, &handled);
+    if (handled)
+        return oe;
     struct { const char *k; char **dst; } pages[] = {
         {"pages.signIn", &a->pages_signin}, {"pages.signOut", &a->pages_signout},
         {"pages.error", &a->pages_error}, {"pages.verifyRequest", &a->pages_verify},
