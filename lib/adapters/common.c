@@ -30,14 +30,12 @@ authc_adapter *authc__adapter_new(const authc_adapter_ops *ops, void *ctx,
 void authc__adapter_log(const authc_adapter *self, const char *level,
                         const char *fmt, ...)
 {
-    if (!self || !self->log)
+    if (!self)
         return;
-    char msg[1024];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    authc__logv(self->log, self->log_ud, level, fmt, ap);
     va_end(ap);
-    self->log(self->log_ud, level, msg);
 }
 
 void authc__set_err(char *err, size_t errlen, const char *fmt, ...)

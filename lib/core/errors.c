@@ -58,14 +58,10 @@ bool authc__err_is_signin_kind(authc_err e)
 
 void authc__log(const authc *a, const char *level, const char *fmt, ...)
 {
-    if (!a->log)
-        return;
-    char msg[1024];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    authc__logv(a->log, a->log_ud, level, fmt, ap);
     va_end(ap);
-    a->log(a->log_ud, level, msg);
 }
 
 authc_err authc__fail(authc__ctx *c, authc_err e, const char *fmt, ...)

@@ -71,14 +71,10 @@ static void say(authc_store *st, const char *level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 static void say(authc_store *st, const char *level, const char *fmt, ...)
 {
-    if (!st->log)
-        return;
-    char msg[1024];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    authc__logv(st->log, st->log_ud, level, fmt, ap);
     va_end(ap);
-    st->log(st->log_ud, level, msg);
 }
 
 /* Logs a backend failure (or a recovery after one); passes rc through. */

@@ -137,3 +137,12 @@ void authc__wipe(void *p, size_t n)
     if (p && n)
         OPENSSL_cleanse(p, n);
 }
+
+void authc__logv(authc_log_fn log, void *ud, const char *level, const char *fmt, va_list ap)
+{
+    if (!log)
+        return;
+    char msg[1024];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    log(ud, level, msg);
+}

@@ -108,6 +108,11 @@ bool authc__ct_streq(const char *a, const char *b);
 bool authc__strieq(const char *a, const char *b);
 bool authc__starts_with(const char *s, const char *prefix);
 
+/* Formats a message (cut at 1 KiB) and hands it to a log sink; nothing
+ * when log is NULL. The one body behind every module's log helper. */
+void authc__logv(authc_log_fn log, void *ud, const char *level, const char *fmt, va_list ap)
+    __attribute__((format(printf, 4, 0)));
+
 /* Wipes memory the compiler may not elide. */
 void authc__wipe(void *p, size_t n);
 
