@@ -493,6 +493,7 @@ static const authc_adapter_ops REDIS_OPS = {
     .create_verification_token = authc__rd_create_vt,
     .use_verification_token = authc__rd_use_vt,
     .get_account = rd_get_account,
+    .get_account_by_user = authc__rd_get_account_by_user, .update_account_tokens = authc__rd_update_account_tokens,
     .get_authenticator = authc__rd_get_authenticator,
     .create_authenticator = authc__rd_create_authenticator,
     .list_authenticators_by_user_id = authc__rd_list_authenticators,

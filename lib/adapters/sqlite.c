@@ -411,6 +411,7 @@ static const authc_adapter_ops SQLITE_OPS = {
     .create_verification_token = s_create_vt,
     .use_verification_token = s_use_vt,
     .get_account = s_get_account,
+    .get_account_by_user = authc__sq_get_account_by_user, .update_account_tokens = authc__sq_update_account_tokens,
     .get_authenticator = s_get_authenticator,
     .create_authenticator = s_create_authenticator,
     .list_authenticators_by_user_id = s_list_authenticators,

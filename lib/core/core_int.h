@@ -221,6 +221,10 @@ bool authc__federated_on(authc__ctx *c, const authc__provider *p, authc__end_ses
  * federated sign-out: *url = its end_session URL (arena), state cookie set;
  * else *url = NULL. */
 authc_err authc__signout_federated(authc__ctx *c, json_t *claims, const char **url);
+/* signout_federated.c: the same for provider p and its id_token idt (any
+ * session strategy); *url = NULL when federated sign-out is off for p. */
+authc_err authc__signout_federated_to(authc__ctx *c, const authc__provider *p, const char *idt,
+                                      const char **url);
 /* signout_federated.c: GET <base>/signout/callback/<ID>. */
 authc_err authc__signout_callback(authc__ctx *c);
 /* router.c: answers a request the app made itself (no CSRF check, routes

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "core/core_int.h"
+#include "lifecycle/tokens_int.h"
 
 /* Starts "key": after a comma unless it is the first member. */
 static void member_key(authc__buf *b, bool *first, const char *key)
@@ -36,6 +37,15 @@ static void add_str_member(authc__buf *b, bool *first, const char *key, const ch
         return;
     member_key(b, first, key);
     authc__buf_add_json_str(b, v);
+}
+
+/* The Auth.js refresh guide's session.error ("RefreshTokenError"). */
+static void add_error(authc__buf *b, const char *error)
+{
+    if (error) {
+        authc__buf_adds(b, ",\"error\":");
+        authc__buf_add_json_str(b, error);
+    }
 }
 
 static authc_err reply_null(authc__ctx *c)
@@ -140,10 +150,7 @@ static authc_err jwt_session(authc__ctx *c)
     add_member(&b, &first, "image", json_object_get(claims, "picture"));
     authc__buf_adds(&b, "},\"expires\":");
     authc__buf_add_json_str(&b, iso);
-    if (tok_error) { /* the Auth.js guide's session.error */
-        authc__buf_adds(&b, ",\"error\":");
-        authc__buf_add_json_str(&b, tok_error);
-    }
+    add_error(&b, tok_error);
     authc__buf_addc(&b, '}');
     e = authc__jwt_encode(c->ar, &a->session_keys[c->secure][0], claims, a->max_age, now, &fresh);
     if (!e)
@@ -200,6 +207,9 @@ static authc_err db_session(authc__ctx *c)
             authc__log(a, "error", "[auth][error] SessionTokenError: could not extend session in %s: %s",
                        ad->ops->name, authc_strerror(e));
     }
+    const char *tok_error = NULL; /* provider tokens refreshed when due */
+    if ((e = authc__db_tokens_session(c, u->id, &tok_error)))
+        return e;
     char iso[32];
     authc__iso8601(iso, stored); /* Auth.js shows the pre-extension expiry */
     authc__buf b;
@@ -214,6 +224,7 @@ static authc_err db_session(authc__ctx *c)
     u->image ? add_str_member(&b, &first, "image", u->image) : add_member(&b, &first, "image", jn);
     authc__buf_adds(&b, "},\"expires\":");
     authc__buf_add_json_str(&b, iso);
+    add_error(&b, tok_error);
     authc__buf_addc(&b, '}');
     e = authc__cookie_push(c, &c->cookies_out, c->ck[AUTHC__CK_SESSION], tok, -1,
                            now / 1000 + a->max_age);
@@ -285,6 +296,7 @@ authc_err authc__session_issue(authc__ctx *c, const authc_user *user,
         return authc__fail(c, e, "AdapterError: create_session failed in %s", ad->ops->name);
     authc__session_note_provider(c, account, user->id);
     const char *t = out && out->session_token ? out->session_token : authc_arena_strdup(c->ar, token);
+    authc__db_session_begin(c, t, account); /* provider tokens into the row */
     int64_t exp = out ? out->expires : in.expires;
     return authc__cookie_push(c, &c->cookies_out, c->ck[AUTHC__CK_SESSION], t, -1, exp / 1000);
 }
