@@ -233,3 +233,20 @@ authc_err authc__db_signout_federated(authc__ctx *c, const char *session_token,
     /* An adapter failure: sign out locally, as Auth.js would. */
     return e || !acct ? AUTHC_OK : authc__signout_federated_to(c, p, acct->id_token, url);
 }
+
+const char *authc__db_forward_token(authc__ctx *c, const char *user_id)
+{
+    const authc *a = c->a;
+    if (!a->forward_pass_access_token || !a->adapter || !user_id)
+        return NULL;
+    for (size_t i = 0; i < a->nproviders; i++) {
+        const authc__provider *p = &a->providers[i];
+        authc_account *acct;
+        const char *error;
+        /* /session just refreshed what was due: usually one adapter read. */
+        if (p->ops->refresh && !authc__db_tokens_fresh(c, user_id, p, &acct, &error) && !error &&
+            acct && acct->access_token)
+            return acct->access_token;
+    }
+    return NULL;
+}

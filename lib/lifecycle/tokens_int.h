@@ -43,6 +43,11 @@ authc_err authc__db_tokens_session(authc__ctx *c, const char *user_id, const cha
 /* GET <base>/token?provider=ID for database sessions (the provider found). */
 authc_err authc__db_action_token(authc__ctx *c, const authc__provider *p);
 
+/* Forward-auth of a database session (AUTHC_FORWARD_PASS_ACCESS_TOKEN):
+ * the user's access token at the first provider that has one, refreshed
+ * when due (arena string), or NULL. */
+const char *authc__db_forward_token(authc__ctx *c, const char *user_id);
+
 /* A database session was just created at sign-in with account: remembers
  * its provider (for RP-initiated logout) and, when rotation or federated
  * sign-out is on, writes the sign-in's fresh tokens to the account row

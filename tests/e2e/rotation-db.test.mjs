@@ -27,6 +27,7 @@ for (const kind of ["postgres", "redis"]) {
         AUTH_OIDC_FEDERATED_SIGNOUT: "1", AUTHC_SESSION_STRATEGY: "database",
         AUTHC_DATABASE: db.url, AUTHC_STORE: db.url,
         AUTHC_REFRESH_TOKENS: "1", AUTHC_TOKEN_ENDPOINT: "1", AUTHC_REFRESH_BEFORE: "60",
+        AUTHC_FORWARD_PASS_ACCESS_TOKEN: "1",
       };
       const m = runAuthc(["migrate"], { usersFile: false, env });
       assert.equal(m.status, 0, m.stderr);
@@ -130,6 +131,21 @@ for (const kind of ["postgres", "redis"]) {
       assert.deepEqual(await none.json(), { error: "SessionRequired" });
       const unknown = await get(a, "/token?provider=nope", br.get(COOKIE));
       assert.equal(unknown.status, 404);
+    });
+
+    test("forward-auth passes a fresh access token upstream", async () => {
+      const br = await signIn("rdb-forward");
+      const g = front.hits.token;
+      const r = await fetch(b.url("/forward"), { headers: {
+        cookie: `${COOKIE}=${br.get(COOKIE)}`, "x-forwarded-method": "GET", "x-forwarded-proto": "http",
+        "x-forwarded-host": "app.test", "x-forwarded-uri": "/page" } });
+      assert.equal(r.status, 200, await r.text());
+      assert.equal(front.hits.token - g, 1, "the expired token was refreshed first");
+      const at = r.headers.get("x-auth-request-access-token");
+      assert.ok(at, "an access token upstream");
+      const t = await get(a, "/token?provider=oidc", br.get(COOKIE));
+      assert.equal(t.json.access_token, at, "the refreshed one");
+      assert.equal(front.hits.token - g, 1);
     });
 
     test("a refresh token the provider revoked gives RefreshTokenError, never presented twice", async () => {

@@ -39,6 +39,7 @@ for (const kind of ["postgres", "redis"]) {
       AUTH_OIDC_ISSUER: front.issuer, AUTH_OIDC_ID: CLIENT_ID, AUTH_OIDC_SECRET: CLIENT_SECRET,
       AUTH_OIDC_FEDERATED_SIGNOUT: "1",
       AUTHC_STORE: db.url, AUTHC_REFRESH_TOKENS: "1", AUTHC_TOKEN_ENDPOINT: "1",
+      AUTHC_FORWARD_PASS_ACCESS_TOKEN: "1",
       // Every access token of 60 s is due at once: each request with a
       // given cookie must refresh.
       AUTHC_REFRESH_BEFORE: "3600",
@@ -74,10 +75,11 @@ for (const kind of ["postgres", "redis"]) {
       return br;
     }
 
-    async function get(srv, path, cookie) {
-      const r = await fetch(srv.url(path), { headers: { cookie: `${COOKIE}=${cookie}` } });
+    async function get(srv, path, cookie, headers = {}) {
+      const r = await fetch(srv.url(path), { headers: { cookie: `${COOKIE}=${cookie}`, ...headers } });
       const set = r.headers.getSetCookie().find((c) => c.startsWith(`${COOKIE}=`));
-      return { status: r.status, headers: r.headers, json: await r.json(), cookie: set?.split(";")[0].slice(COOKIE.length + 1) };
+      const text = await r.text();
+      return { status: r.status, headers: r.headers, json: text ? JSON.parse(text) : null, cookie: set?.split(";")[0].slice(COOKIE.length + 1) };
     }
 
     test("sign-in keeps access_token, expires_at and refresh_token in the JWT", async () => {
@@ -124,6 +126,18 @@ for (const kind of ["postgres", "redis"]) {
       assert.equal(typeof t.json.access_token, "string");
       assert.equal(typeof t.json.expires_at, "number");
       assert.equal((await claimsOf(t.cookie)).access_token, t.json.access_token);
+    });
+
+    test("forward-auth refreshes first and passes the new access token upstream", async () => {
+      const br = await signIn("rot-forward");
+      const old = await claimsOf(br.get(COOKIE));
+      const r = await get(b, "/forward", br.get(COOKIE), { "x-forwarded-method": "GET",
+        "x-forwarded-proto": "http", "x-forwarded-host": "app.test", "x-forwarded-uri": "/page" });
+      assert.equal(r.status, 200);
+      const at = r.headers.get("x-auth-request-access-token");
+      assert.ok(at);
+      assert.notEqual(at, old.access_token, "a refreshed token");
+      assert.equal((await claimsOf(r.cookie)).access_token, at, "the one the new cookie carries");
     });
 
     test("/token: 401 without a session, 404 for an unknown provider, 403 cross-site", async () => {
