@@ -186,8 +186,14 @@ void authc__db_session_begin(authc__ctx *c, const char *session_token, const aut
         authc__log(a, "error", "[auth][error] could not record the provider of a session in store "
                    "%s (%s); federated sign-out will look it up", authc__store_label(a->store),
                    authc_strerror(e));
-    if (ad->ops->update_account_tokens &&
-        (e = ad->ops->update_account_tokens(ad, c->ar, account, NULL)))
+    if (!ad->ops->update_account_tokens)
+        return;
+    authc_account patch = *account, *stored = NULL;
+    if (!patch.refresh_token && ad->ops->get_account &&
+        !ad->ops->get_account(ad, c->ar, account->provider_account_id, account->provider, &stored) &&
+        stored)
+        patch.refresh_token = stored->refresh_token; /* Google sends one at first consent only */
+    if ((e = ad->ops->update_account_tokens(ad, c->ar, &patch, NULL)))
         adapter_failed(c, "updateAccountTokens", e);
 }
 
