@@ -1,5 +1,5 @@
-/* test_token_refresh.c — access-token rotation through the library (JWT claims, database accounts rows):
- * dead / transient / other-sub grants at a fake token endpoint, GET /session, GET /token, authc_access_token_get(). */
+/* test_token_refresh.c — access-token rotation through the library (JWT claims, accounts rows):
+ * dead / transient / other-sub grants, GET /session, GET /token, authc_access_token_get(). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
