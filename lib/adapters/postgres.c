@@ -430,16 +430,23 @@ static authc_err pg_create_vt(authc_adapter *self, authc_arena *ar,
     return exec_only(self, ST_CREATE_VT, vals);
 }
 
+/* The first row of statement st with parameters ($1, $2) = (p1, p2), read
+ * by rd (owned by ar); NULL with *e = AUTHC_OK when none or not run. */
+static void *row_of2(authc_adapter *self, authc_arena *ar, int st, const char *p1,
+                     const char *p2, bool run, row_reader rd, authc_err *e)
+{
+    const char *vals[2] = {p1, p2};
+    *e = AUTHC_OK;
+    return run ? first_row(self, ar, st, vals, rd, e) : NULL;
+}
+
 static authc_err pg_use_vt(authc_adapter *self, authc_arena *ar,
                            const char *identifier, const char *token,
                            authc_verification_token **out)
 {
-    authc_err e = AUTHC_OK;
-    const char *vals[2] = {identifier, token};
-    /* SQL: a missing identifier never matches */
-    *out = identifier && token
-               ? first_row(self, ar, ST_USE_VT, vals, read_vt, &e)
-               : NULL;
+    authc_err e; /* SQL: a missing identifier never matches */
+    *out = row_of2(self, ar, ST_USE_VT, identifier, token, identifier && token,
+                   read_vt, &e);
     return e;
 }
 
@@ -447,11 +454,9 @@ static authc_err pg_get_account(authc_adapter *self, authc_arena *ar,
                                 const char *provider_account_id,
                                 const char *provider, authc_account **out)
 {
-    authc_err e = AUTHC_OK;
-    const char *vals[2] = {provider_account_id, provider};
-    *out = provider && provider_account_id
-               ? first_row(self, ar, ST_GET_ACCOUNT, vals, read_account, &e)
-               : NULL;
+    authc_err e;
+    *out = row_of2(self, ar, ST_GET_ACCOUNT, provider_account_id, provider,
+                   provider && provider_account_id, read_account, &e);
     return e;
 }
 
@@ -462,11 +467,9 @@ static authc_err pg_get_account_by_user(authc_adapter *self, authc_arena *ar,
                                         const char *provider,
                                         authc_account **out)
 {
-    authc_err e = AUTHC_OK;
-    const char *vals[2] = {user_id, provider};
-    *out = is_int4(user_id) && provider
-               ? first_row(self, ar, ST_ACCOUNT_BY_USER, vals, read_account, &e)
-               : NULL;
+    authc_err e;
+    *out = row_of2(self, ar, ST_ACCOUNT_BY_USER, user_id, provider,
+                   is_int4(user_id) && provider, read_account, &e);
     return e;
 }
 
