@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "core/core_int.h"
-#include "lifecycle/tokens_int.h"
+#include "core/db_tokens_int.h"
 #include "forward/rules_int.h"
 #include "forward/target_int.h"
 #include "metrics/metrics_int.h"
@@ -112,7 +112,7 @@ static authc_err subject_of(authc__ctx *c, const authc__session_view *v, authc__
         s->user_id = v->user->id;
         s->email = v->user->email;
         s->name = v->user->name;
-        *access_token = authc__db_forward_token(c, v->user->id); /* rotation: lib/lifecycle */
+        *access_token = authc__db_forward_token(c, v->user->id); /* rotation: db_tokens.c */
     }
     return AUTHC_OK;
 }

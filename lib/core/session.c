@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "core/core_int.h"
-#include "lifecycle/tokens_int.h"
+#include "core/db_tokens_int.h"
 
 /* Starts "key": after a comma unless it is the first member. */
 static void member_key(authc__buf *b, bool *first, const char *key)

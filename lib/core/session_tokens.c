@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "core/core_int.h"
-#include "lifecycle/tokens_int.h"
+#include "core/db_tokens_int.h"
 
 /* The claim names of the Auth.js refresh-token guide, plus whose they are. */
 #define C_ACCESS  "access_token"

@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "core/core_int.h"
-#include "lifecycle/tokens_int.h"
+#include "core/db_tokens_int.h"
 
 authc_err authc__action_signout(authc__ctx *c)
 {

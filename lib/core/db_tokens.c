@@ -2,8 +2,7 @@
  * kept in the accounts row, rotated with the store's single flight. */
 #include <string.h>
 
-#include "lifecycle/revoke_int.h"
-#include "lifecycle/tokens_int.h"
+#include "core/db_tokens_int.h"
 
 authc__grant_result authc__provider_grant(void *ud, authc_arena *ar, const authc__tokens *cur,
                                           authc__tokens *out)

@@ -1,7 +1,7 @@
-/* tokens_int.h — provider tokens of a session beyond the JWT cookie: the
+/* db_tokens_int.h — provider tokens of a session beyond the JWT cookie: the
  * grant behind rotation, and database sessions whose tokens live in accounts. */
-#ifndef AUTHC_TOKENS_INT_H
-#define AUTHC_TOKENS_INT_H
+#ifndef AUTHC_DB_TOKENS_INT_H
+#define AUTHC_DB_TOKENS_INT_H
 
 #include "core/core_int.h"
 #include "lifecycle/rotate_int.h"
