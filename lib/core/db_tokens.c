@@ -1,5 +1,6 @@
 /* db_tokens.c — provider tokens of database sessions (lifecycle.md §1, §2):
  * kept in the accounts row, rotated with the store's single flight. */
+#include <stdatomic.h>
 #include <string.h>
 
 #include "core/db_tokens_int.h"
@@ -76,8 +77,10 @@ authc_err authc__db_tokens_fresh(authc__ctx *c, const char *user_id, const authc
     *acct = NULL;
     *error = NULL;
     if (!ad || !ad->ops->get_account_by_user) {
-        authc__log(a, "warn", "[auth][warn] the %s adapter has no getAccountByUser: database "
-                   "sessions carry no provider tokens", ad ? ad->ops->name : "(none)");
+        static atomic_bool said; /* once per process: it holds for every request */
+        if (!atomic_exchange(&said, true))
+            authc__log(a, "warn", "[auth][warn] the %s adapter has no getAccountByUser: database "
+                       "sessions carry no provider tokens", ad ? ad->ops->name : "(none)");
         return AUTHC_OK;
     }
     authc_account *row = NULL;
