@@ -12,6 +12,7 @@
 #include <hiredis/hiredis.h>
 
 #include "adapters/adapters_int.h"
+#include "adapters/redis_wire_int.h"
 #include "util/pool_int.h"
 
 #define RD_POOL_DEFAULT 4
@@ -29,15 +30,9 @@
 
 /* The instance state (authc_adapter.ctx). */
 typedef struct rd_ctx {
-    char host[256];
-    int port;
-    int db;
-    char *user;          /* ACL user or NULL */
-    char *pass;          /* never logged; wiped on destroy */
+    authc__rd_server srv;  /* host, port, db, credentials, timeouts */
     char *prefix;        /* upstash's baseKeyPrefix, "" by default */
     int pool_size;
-    int timeout_ms;
-    int connect_timeout_ms;
     int64_t grace_ms;
     char label[320];     /* "redis host:port/db" for messages */
     authc__pool *pool;   /* of redisContext */
@@ -62,8 +57,7 @@ typedef struct rd_call {
     rd_ctx *ctx;
     redisContext *c;     /* NULL when none is held */
     authc_arena *ar;
-    sigset_t oldmask;    /* SIGPIPE blocked during the call */
-    bool sigpipe_was_pending;
+    authc__sigpipe_guard pipe; /* SIGPIPE blocked during the call */
     bool lost;           /* c failed: replaced before the next command */
     bool watching;       /* a WATCH may be active on c */
 } rd_call;
