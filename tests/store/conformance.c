@@ -463,6 +463,21 @@ typedef struct worker {
     int64_t max_seen;
 } worker;
 
+/* Runs fn on THREADS workers, alternately on the two handles A and B,
+ * joins them and checks none counted an error; w[i] keeps its counts. */
+static void run_workers(void *(*fn)(void *), worker w[THREADS])
+{
+    pthread_t th[THREADS];
+    for (int i = 0; i < THREADS; i++) {
+        w[i] = (worker){.st = i % 2 ? B : A, .id = i};
+        assert_int_equal(pthread_create(&th[i], NULL, fn, &w[i]), 0);
+    }
+    for (int i = 0; i < THREADS; i++) {
+        pthread_join(th[i], NULL);
+        assert_int_equal(w[i].errors, 0);
+    }
+}
+
 static void *incr_worker(void *arg)
 {
     worker *w = arg;
@@ -480,19 +495,12 @@ static void test_incr_concurrent(void **state)
 {
     (void)state;
     authc__store_delete(A, "rl:race", NULL);
-    pthread_t th[THREADS];
     worker w[THREADS];
-    for (int i = 0; i < THREADS; i++) {
-        w[i] = (worker){.st = i % 2 ? B : A, .id = i};
-        assert_int_equal(pthread_create(&th[i], NULL, incr_worker, &w[i]), 0);
-    }
+    run_workers(incr_worker, w);
     int64_t max = 0;
-    for (int i = 0; i < THREADS; i++) {
-        pthread_join(th[i], NULL);
-        assert_int_equal(w[i].errors, 0);
+    for (int i = 0; i < THREADS; i++)
         if (w[i].max_seen > max)
             max = w[i].max_seen;
-    }
     bool found;
     char want[32];
     snprintf(want, sizeof want, "%d", THREADS * INCRS);
@@ -536,18 +544,11 @@ static void test_lease_exclusive(void **state)
         authc__store_delete(A, key, NULL);
     }
     pthread_barrier_init(&barrier, NULL, THREADS);
-    pthread_t th[THREADS];
     worker w[THREADS];
-    for (int i = 0; i < THREADS; i++) {
-        w[i] = (worker){.st = i % 2 ? B : A, .id = i};
-        assert_int_equal(pthread_create(&th[i], NULL, lease_worker, &w[i]), 0);
-    }
+    run_workers(lease_worker, w);
     int wins = 0;
-    for (int i = 0; i < THREADS; i++) {
-        pthread_join(th[i], NULL);
-        assert_int_equal(w[i].errors, 0);
+    for (int i = 0; i < THREADS; i++)
         wins += w[i].wins;
-    }
     pthread_barrier_destroy(&barrier);
     assert_int_equal(wins, ROUNDS);   /* exactly one winner per round */
 }
