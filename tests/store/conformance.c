@@ -164,6 +164,19 @@ static void test_set_nx(void **state)
     assert_string_equal(get_str(A, "replay:jti2", &found), "new");
 }
 
+/* Renews (ttl_ms > 0) or deletes (0) "lease:acct" through h when owner
+ * holds it; whether it did. */
+static bool if_owner(authc_store *h, const char *owner, int64_t ttl_ms)
+{
+    bool done;
+    assert_int_equal(
+        ttl_ms ? authc__store_renew_if_owner(h, "lease:acct", owner, ttl_ms,
+                                             &done)
+               : authc__store_delete_if_owner(h, "lease:acct", owner, &done),
+        AUTHC_OK);
+    return done;
+}
+
 static void test_lease_owner(void **state)
 {
     (void)state;
@@ -173,42 +186,26 @@ static void test_lease_owner(void **state)
                                          &ok), AUTHC_OK);
     assert_true(ok);
     /* Only the owner renews or deletes. */
-    assert_int_equal(authc__store_renew_if_owner(B, "lease:acct", "owner-b",
-                                                 60000, &ok), AUTHC_OK);
-    assert_false(ok);
-    assert_int_equal(authc__store_delete_if_owner(B, "lease:acct", "owner-b",
-                                                  &ok), AUTHC_OK);
-    assert_false(ok);
-    assert_int_equal(authc__store_delete_if_owner(B, "lease:acct", "owner-",
-                                                  &ok), AUTHC_OK);
-    assert_false(ok);
+    assert_false(if_owner(B, "owner-b", 60000));
+    assert_false(if_owner(B, "owner-b", 0));
+    assert_false(if_owner(B, "owner-", 0));
     assert_true(present(A, "lease:acct"));
     /* Renewed by the owner (through the other handle), it outlives its
      * first TTL: after the first TTL has surely passed it is still there. */
-    assert_int_equal(authc__store_renew_if_owner(B, "lease:acct", "owner-a",
-                                                 60000, &ok), AUTHC_OK);
-    assert_true(ok);
+    assert_true(if_owner(B, "owner-a", 60000));
     st_sleep_ms(600);
     assert_true(present(A, "lease:acct"));
-    assert_int_equal(authc__store_delete_if_owner(A, "lease:acct", "owner-a",
-                                                  &ok), AUTHC_OK);
-    assert_true(ok);
+    assert_true(if_owner(A, "owner-a", 0));
     assert_false(present(B, "lease:acct"));
-    assert_int_equal(authc__store_delete_if_owner(A, "lease:acct", "owner-a",
-                                                  &ok), AUTHC_OK);
-    assert_false(ok);
+    assert_false(if_owner(A, "owner-a", 0));
     /* An expired lease can be neither renewed nor deleted by its owner. */
     assert_int_equal(authc__store_set_nx(A, "lease:acct", "owner-a", 7, 150,
                                          &ok), AUTHC_OK);
     assert_true(ok);
     assert_true(wait_gone(A, "lease:acct"));
-    assert_int_equal(authc__store_renew_if_owner(A, "lease:acct", "owner-a",
-                                                 60000, &ok), AUTHC_OK);
-    assert_false(ok);
+    assert_false(if_owner(A, "owner-a", 60000));
     assert_false(present(A, "lease:acct"));
-    assert_int_equal(authc__store_delete_if_owner(A, "lease:acct", "owner-a",
-                                                  &ok), AUTHC_OK);
-    assert_false(ok);
+    assert_false(if_owner(A, "owner-a", 0));
 }
 
 static void test_delete(void **state)
