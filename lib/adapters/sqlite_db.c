@@ -1,14 +1,12 @@
 /* sqlite_db.c — the SQLite backend's plumbing: statements (Drizzle SQLite
  * layout), a pool of connections, file modes, statement runs, binding and row reading. */
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include "adapters/sqlite_int.h"
+#include "adapters/sqlite_wire_int.h"
 #include "util/util_int.h"
 
 /* Connections are opened on demand up to POOL_MAX and reused; a caller
@@ -114,11 +112,8 @@ static void conn_close(void *ud, void *conn)
 {
     (void)ud;
     sq_conn *c = conn;
-    if (!c)
-        return;
-    for (int i = 0; i < S__COUNT; i++)
-        sqlite3_finalize(c->st[i]);
-    sqlite3_close(c->db);
+    if (c)
+        authc__sqlite_close(c->db, c->st, S__COUNT);
     free(c);
 }
 
@@ -132,22 +127,6 @@ static void *conn_open(void *ud, char *why, size_t why_len)
         authc__set_err(why, why_len, "out of memory");
         return NULL;
     }
-    int rc = sqlite3_open_v2(path, &c->db,
-                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-                                 SQLITE_OPEN_NOMUTEX,
-                             NULL);
-    if (rc != SQLITE_OK) {
-        authc__set_err(why, why_len, "open: %s",
-                       c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc));
-        conn_close(NULL, c);
-        return NULL;
-    }
-    sqlite3_extended_result_codes(c->db, 1);
-    sqlite3_busy_timeout(c->db, BUSY_TIMEOUT_MS);
-    /* Without this SQLite reads a "quoted" name that is not a column as a
-     * string literal, so a wrong table layout would go unnoticed. */
-    sqlite3_db_config(c->db, SQLITE_DBCONFIG_DQS_DML, 0, (int *)NULL);
-    sqlite3_db_config(c->db, SQLITE_DBCONFIG_DQS_DDL, 0, (int *)NULL);
     /* foreign_keys: stock SQLite defaults to OFF; the cascades of
      *   delete_user and the FK checks need it on every connection.
      * journal_mode=WAL: readers do not block the writer or each other.
@@ -155,17 +134,19 @@ static void *conn_open(void *ud, char *why, size_t why_len)
      *   mode NORMAL skips the fsync at commit, so a power loss can drop the
      *   last commits (e.g. a session the browser already holds a cookie
      *   for); FULL syncs the WAL on every commit. */
-    const char *setup = "PRAGMA foreign_keys = ON;"
-                        "PRAGMA journal_mode = WAL;"
-                        "PRAGMA synchronous = FULL;";
-    char *msg = NULL;
-    if (sqlite3_exec(c->db, setup, NULL, NULL, &msg) != SQLITE_OK) {
-        authc__set_err(why, why_len, "setup: %s",
-                       msg ? msg : sqlite3_errmsg(c->db));
-        sqlite3_free(msg);
-        conn_close(NULL, c);
+    if (!(c->db = authc__sqlite_open(path, BUSY_TIMEOUT_MS,
+                                     "PRAGMA foreign_keys = ON;"
+                                     "PRAGMA journal_mode = WAL;"
+                                     "PRAGMA synchronous = FULL;",
+                                     why, why_len))) {
+        free(c);
         return NULL;
     }
+    sqlite3_extended_result_codes(c->db, 1);
+    /* Without this SQLite reads a "quoted" name that is not a column as a
+     * string literal, so a wrong table layout would go unnoticed. */
+    sqlite3_db_config(c->db, SQLITE_DBCONFIG_DQS_DML, 0, (int *)NULL);
+    sqlite3_db_config(c->db, SQLITE_DBCONFIG_DQS_DDL, 0, (int *)NULL);
     /* A build without FK support would silently accept the PRAGMA. */
     sqlite3_stmt *st = NULL;
     int fk = 0;
@@ -200,20 +181,12 @@ static void warn_if_readable(authc_adapter *self, const char *path,
 }
 
 /* The database holds session and OAuth tokens: a missing file is created
- * 0600 here (SQLite would make it 0644 less the umask; it gives its -wal
- * and -shm files the mode of the database), an existing one readable by
- * others is warned about. A failure to create is left to SQLite to
- * report. */
+ * 0600 here, an existing one readable by others is warned about. A
+ * failure to create is left to SQLite to report. */
 static void secure_file(authc_adapter *self, const char *path)
 {
-    if (strcmp(path, ":memory:") == 0)
-        return;
-    int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd >= 0) {
-        close(fd);
-        return;
-    }
-    if (errno != EEXIST)
+    if (strcmp(path, ":memory:") == 0 ||
+        authc__sqlite_create_private(path) != 0)
         return;
     static const char *const SIDE[][2] = {
         {"", "database file"}, {"-wal", "WAL file"}, {"-shm", "shm file"}};
