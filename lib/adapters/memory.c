@@ -595,17 +595,14 @@ static authc_err m_update_authenticator_counter(authc_adapter *self,
                                                 int64_t counter,
                                                 authc_authenticator **out)
 {
+    mem *m = M(self);
+    authc_err e = AUTHC_ERR_NOT_FOUND;
     if (out)
         *out = NULL;
-    if (!cred)
-        return AUTHC_ERR_NOT_FOUND;
-    mem *m = M(self);
-    authc_err e = AUTHC_OK;
     LOCK(m);
-    authc_authenticator *a = authc__mt_get(&m->authns, cred);
-    if (!a) {
-        e = AUTHC_ERR_NOT_FOUND;
-    } else {
+    authc_authenticator *a = cred ? authc__mt_get(&m->authns, cred) : NULL;
+    if (a) {
+        e = AUTHC_OK;
         a->counter = counter;
         if (out && !(*out = authc__copy_authenticator(ar, a)))
             e = nomem(self, "update_authenticator_counter");

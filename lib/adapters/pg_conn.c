@@ -116,20 +116,21 @@ static const authc__pool_hooks PG_POOL_HOOKS = {
     conn_open, authc__pg_conn_close, authc__pg_conn_alive,
     authc__pg_conn_reset};
 
-/* Takes a pooled connection, waiting at most the statement deadline;
- * failures are logged and are AUTHC_ERR_ADAPTER. */
-static authc_err acquire(authc_adapter *self, pg_ctx *ctx, pg_conn **out)
+/* Takes a pooled connection of self (owned by the pool: give it back with
+ * authc__pool_release), waiting at most the statement deadline; NULL on
+ * failure (logged: the caller returns AUTHC_ERR_ADAPTER). */
+static pg_conn *acquire(authc_adapter *self)
 {
+    pg_ctx *ctx = self->ctx;
     char why[450];
     void *conn;
     if (authc__pool_acquire(ctx->pool,
                             ctx->stmt_timeout_ms + PG_CLIENT_SLACK_MS, &conn,
                             why, sizeof why) != AUTHC_OK) {
         authc__adapter_log(self, "error", "%s: %s", ctx->label, why);
-        return AUTHC_ERR_ADAPTER;
+        return NULL;
     }
-    *out = conn;
-    return AUTHC_OK;
+    return conn;
 }
 
 /* Outcome of one attempt at a statement. */
@@ -183,11 +184,11 @@ authc_err authc__pg_run(authc_adapter *self, int st, const char *const *vals,
                         PGresult **out)
 {
     pg_ctx *ctx = self->ctx;
-    pg_conn *pc;
+    pg_conn *pc = acquire(self);
     *out = NULL;
-    authc_err e = acquire(self, ctx, &pc);
-    if (e)
-        return e;
+    if (!pc)
+        return AUTHC_ERR_ADAPTER;
+    authc_err e = AUTHC_OK;
     bool broken = false;
     for (int attempt = 0;; attempt++) {
         PGresult *r;
@@ -266,11 +267,11 @@ static authc_err migrate_one(authc_adapter *self, pg_ctx *ctx, PGconn *c,
 authc_err authc__pg_migrate(authc_adapter *self)
 {
     pg_ctx *ctx = self->ctx;
-    pg_conn *pc;
-    authc_err e = acquire(self, ctx, &pc);
-    if (e)
-        return e;
+    pg_conn *pc = acquire(self);
+    if (!pc)
+        return AUTHC_ERR_ADAPTER;
     bool lost = false;
+    authc_err e;
     /* No statement timeout while migrating; one migrator at a time (two
      * concurrent CREATE TABLE IF NOT EXISTS can still collide). */
     e = migrate_one(self, ctx, pc->c, "SET statement_timeout = 0", &lost);

@@ -455,16 +455,14 @@ static authc_err pg_update_authenticator_counter(authc_adapter *self,
                                                  int64_t counter,
                                                  authc_authenticator **out)
 {
-    if (out)
-        *out = NULL;
-    if (!credential_id)
-        return AUTHC_ERR_NOT_FOUND;
     char ctr[24];
     snprintf(ctr, sizeof ctr, "%" PRId64, counter);
     const char *vals[2] = {credential_id, ctr};
-    authc_err e;
+    authc_err e = AUTHC_OK;
     authc_authenticator *a =
-        first_row(self, ar, ST_UPDATE_AUTH_COUNTER, vals, &AUTHN_L, &e);
+        credential_id ? first_row(self, ar, ST_UPDATE_AUTH_COUNTER, vals,
+                                  &AUTHN_L, &e)
+                      : NULL;
     if (out)
         *out = a;
     return need_row(a, e, AUTHC_ERR_NOT_FOUND);
