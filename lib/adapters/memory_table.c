@@ -100,22 +100,17 @@ char *authc__mt_key2(const char *a, const char *b)
     return k;
 }
 
-/* The "userId" member of a d-row (NULL when d has none). */
-static const char *row_user_id(const authc__row_desc *d, const void *row)
-{
-    for (size_t i = 0; i < d->n; i++)
-        if (strcmp(d->f[i].name, "userId") == 0)
-            return *(const char *const *)((const char *)row + d->f[i].off);
-    return NULL;
-}
-
 void authc__mt_cascade(authc__mt *t, const char *uid, const authc__row_desc *d)
 {
-    for (size_t i = 0; i < t->nb; i++) {
+    size_t off = SIZE_MAX; /* where d's "userId" is */
+    for (size_t i = 0; i < d->n; i++)
+        if (strcmp(d->f[i].name, "userId") == 0)
+            off = d->f[i].off;
+    for (size_t i = 0; off != SIZE_MAX && i < t->nb; i++) {
         authc__mt_node **pp = &t->b[i];
         while (*pp) {
             authc__mt_node *e = *pp;
-            const char *owner = row_user_id(d, e->row);
+            const char *owner = *(const char *const *)((char *)e->row + off);
             if (owner && strcmp(owner, uid) == 0) {
                 *pp = e->next;
                 authc__row_free(d, e->row);
