@@ -66,21 +66,30 @@ static bool wait_gone(authc_store *st, const char *key)
     return false;
 }
 
+/* Owned by the caller (authc__store_close); NULL, said on stderr. */
+authc_store *st_open(const char *url, authc_log_fn log)
+{
+    char err[512];
+    authc_store *st = authc__store_open(url, log, NULL, err, sizeof err);
+    if (!st)
+        fprintf(stderr, "open %s: %s\n", url, err);
+    else if (authc__store_migrate(st) != AUTHC_OK)
+        fprintf(stderr, "migrate %s failed\n", url);
+    else
+        return st;
+    authc__store_close(st);
+    return NULL;
+}
+
+/* Two handles on one store, each migrating it (the second migrate shows
+ * that it is idempotent). */
 static int setup(void **state)
 {
     (void)state;
-    char err[512];
-    A = authc__store_open(g_url, st_log, NULL, err, sizeof err);
-    if (!A) {
-        fprintf(stderr, "open %s: %s\n", g_url, err);
-        return -1;
-    }
-    B = authc__store_open(g_url, st_log, NULL, err, sizeof err);
+    A = st_open(g_url, st_log);
+    B = A ? st_open(g_url, st_log) : NULL;
     ar = authc_arena_new();
-    if (!B || !ar || authc__store_migrate(A) != AUTHC_OK ||
-        authc__store_migrate(B) != AUTHC_OK)   /* twice: idempotent */
-        return -1;
-    return 0;
+    return A && B && ar ? 0 : -1;
 }
 
 static int teardown(void **state)
