@@ -74,7 +74,7 @@ authc_err authc__rd_update_account_tokens(authc_adapter *self, authc_arena *ar,
         }
         authc__account_tokens_merge(cur, in);
         rd_cmd set;
-        authc__rd_cmdv(&set, ar, 3, "SET", akey, authc__rd_account_json(ar, cur));
+        authc__rd_cmdv(&set, ar, 3, "SET", akey, authc__rd_json(ar, RD_ACCOUNT, cur));
         int rc = authc__rd_tx(&call, &set, 1, "update_account_tokens", NULL);
         if (rc < 0)
             break;

@@ -10,7 +10,7 @@ authc_err authc__sq_get_account_by_user(authc_adapter *self, authc_arena *ar,
     authc_err e = AUTHC_OK;
     *out = user_id && provider
                ? authc__sq_row(self, ar, S_ACCOUNT_BY_USER, SQ_ARGS(SQ_T(user_id), SQ_T(provider)),
-                               authc__sq_read_account, AUTHC_OK, &e)
+                               &authc__sq_account, AUTHC_OK, &e)
                : NULL;
     return e;
 }
@@ -29,7 +29,7 @@ authc_err authc__sq_update_account_tokens(authc_adapter *self, authc_arena *ar,
         SQ_ARGS(SQ_T(in->provider), SQ_T(in->provider_account_id), SQ_T(in->access_token),
                 SQ_T(in->refresh_token), SQ_MS(in->expires_at), SQ_T(in->id_token),
                 SQ_T(in->token_type), SQ_T(in->scope)),
-        authc__sq_read_account, AUTHC_ERR_NOT_FOUND, &e);
+        &authc__sq_account, AUTHC_ERR_NOT_FOUND, &e);
     if (out)
         *out = a;
     return e;
