@@ -183,10 +183,7 @@ authc_err authc__email_compose(authc_arena *ar, const authc__theme *t, authc__la
     authc__buf_adds(&b, "<br>");
     authc__buf_add_html(&b, url);
     authc__buf_adds(&b, "</td></tr></table></body></html>\n");
-    if (b.err)
-        return b.err;
-    *html = b.p;
-    return AUTHC_OK;
+    return authc__buf_take(&b, html, NULL);
 }
 
 /* ---- pages --------------------------------------------------------------- */
@@ -217,34 +214,26 @@ static const char CSS[] =
     "background:var(--brand-color);color:var(--button-text-color);box-sizing:border-box}"
     "button:hover,a.button:hover{filter:brightness(1.08)}";
 
-static void open_page(authc__buf *b, const authc__theme *t, const email_strings *S,
-                      const char *title, const char *root)
+/* Starts a page: the document, then its card (class "card <root>") and
+ * the heading. */
+static void open_page(authc__buf *b, authc_arena *ar, const authc__theme *t,
+                      const email_strings *S, const char *title, const char *root,
+                      const char *heading)
 {
-    authc__buf_adds(b, "<!DOCTYPE html><html lang=\"");
-    authc__buf_adds(b, S->html_lang);
-    authc__buf_adds(b, "\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" "
-                       "content=\"width=device-width, initial-scale=1\">"
-                       "<meta name=\"robots\" content=\"noindex\"><style>");
-    authc__buf_adds(b, CSS);
-    authc__buf_adds(b, "</style>");
-    authc__page_theme_vars(b, t, true);
-    authc__buf_adds(b, "<title>");
-    authc__buf_add_html(b, title);
-    authc__buf_adds(b, "</title></head><body class=\"__next-auth-theme-");
-    authc__buf_adds(b, authc__page_scheme(t));
-    authc__buf_adds(b, "\"><div class=\"card ");
+    authc__buf_init(b, ar, PAGE_MAX);
+    authc__page_begin(b, t, S->html_lang, "<meta name=\"robots\" content=\"noindex\">", CSS,
+                      true, title);
+    authc__buf_adds(b, "<div class=\"card ");
     authc__buf_adds(b, root);
-    authc__buf_adds(b, "\">");
+    authc__buf_adds(b, "\"><h1>");
+    authc__buf_add_html(b, heading);
+    authc__buf_adds(b, "</h1>");
 }
 
 static authc_err close_page(authc__buf *b, char **html, size_t *len)
 {
     authc__buf_adds(b, "</div></body></html>");
-    if (b->err)
-        return b->err;
-    *html = b->p;
-    *len = b->len;
-    return AUTHC_OK;
+    return authc__buf_take(b, html, len);
 }
 
 authc_err authc__page_email_confirm(authc_arena *ar, const authc__theme *t, authc__lang lang,
@@ -253,11 +242,8 @@ authc_err authc__page_email_confirm(authc_arena *ar, const authc__theme *t, auth
 {
     const email_strings *S = strs(lang);
     authc__buf b;
-    authc__buf_init(&b, ar, PAGE_MAX);
-    open_page(&b, t, S, S->confirm_title, "email-confirm");
-    authc__buf_adds(&b, "<h1>");
-    authc__buf_add_html(&b, S->confirm_heading);
-    authc__buf_adds(&b, "</h1><p>");
+    open_page(&b, ar, t, S, S->confirm_title, "email-confirm", S->confirm_heading);
+    authc__buf_adds(&b, "<p>");
     if (email && *email) {
         authc__buf_add_html(&b, S->confirm_as_pre);
         authc__buf_adds(&b, "<strong>");
@@ -288,11 +274,8 @@ authc_err authc__page_email_limited(authc_arena *ar, const authc__theme *t, auth
     if (!dur)
         return AUTHC_ERR_NOMEM;
     authc__buf b;
-    authc__buf_init(&b, ar, PAGE_MAX);
-    open_page(&b, t, S, S->limit_title, "email-limit");
-    authc__buf_adds(&b, "<h1>");
-    authc__buf_add_html(&b, S->limit_heading);
-    authc__buf_adds(&b, "</h1><p>");
+    open_page(&b, ar, t, S, S->limit_title, "email-limit", S->limit_heading);
+    authc__buf_adds(&b, "<p>");
     authc__buf_add_html(&b, S->limit_text_pre);
     authc__buf_add_html(&b, dur);
     authc__buf_add_html(&b, S->limit_text_post);

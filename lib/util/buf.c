@@ -12,6 +12,16 @@ void authc__buf_init(authc__buf *b, authc_arena *ar, size_t max)
     b->max = max;
 }
 
+authc_err authc__buf_take(const authc__buf *b, char **out, size_t *len)
+{
+    if (b->err)
+        return b->err;
+    *out = b->p;
+    if (len)
+        *len = b->len;
+    return AUTHC_OK;
+}
+
 static bool grow(authc__buf *b, size_t extra)
 {
     if (b->err)

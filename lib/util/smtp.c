@@ -389,11 +389,7 @@ authc_err authc__mime_build(authc_arena *ar, const authc__mail *m, char **out, s
                           "Content-Transfer-Encoding: quoted-printable\r\n\r\n", boundary);
     authc__mime_qp(&b, m->html);
     authc__buf_printf(&b, "\r\n--%s--\r\n", boundary);
-    if (b.err)
-        return b.err;
-    *out = b.p;
-    *len = b.len;
-    return AUTHC_OK;
+    return authc__buf_take(&b, out, len);
 }
 
 /* ---- libcurl -------------------------------------------------------- */

@@ -27,6 +27,10 @@ void authc__buf_adds(authc__buf *b, const char *s);
 void authc__buf_addc(authc__buf *b, char c);
 void authc__buf_printf(authc__buf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* Hands the built text (owned by the buffer's arena) to *out and its
+ * length to *len (when len is not NULL); returns the buffer's error
+ * instead when one happened, leaving *out as it was. */
+authc_err authc__buf_take(const authc__buf *b, char **out, size_t *len);
 /* Appends s HTML-escaped (& < > " ' → entities). */
 void authc__buf_add_html(authc__buf *b, const char *s);
 /* Appends s as a JSON string literal with quotes ("…", escaped). */
