@@ -22,10 +22,7 @@ void authc__smtp_clear(authc__smtp *s)
     free(s->curl_url);
     free(s->host);
     free(s->user);
-    if (s->password) {
-        authc__wipe(s->password, strlen(s->password));
-        free(s->password);
-    }
+    authc__free_secret(s->password);
     free(s->ca_file);
     memset(s, 0, sizeof *s);
 }
@@ -34,10 +31,7 @@ void authc__smtp_clear(authc__smtp *s)
  * !keep_empty; false on OOM. */
 static bool set_secret(char **dst, const char *src, bool keep_empty)
 {
-    if (*dst) {
-        authc__wipe(*dst, strlen(*dst));
-        free(*dst);
-    }
+    authc__free_secret(*dst);
     bool want = *src || keep_empty;
     *dst = want ? strdup(src) : NULL;
     return !want || *dst;

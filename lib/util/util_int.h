@@ -119,5 +119,7 @@ void authc__logv(authc_log_fn log, void *ud, const char *level, const char *fmt,
 
 /* Wipes memory the compiler may not elide. */
 void authc__wipe(void *p, size_t n);
+/* Wipes a heap string holding a secret, then frees it; NULL is fine. */
+void authc__free_secret(char *s);
 
 #endif
