@@ -117,6 +117,10 @@ bool authc__starts_with(const char *s, const char *prefix);
 void authc__logv(authc_log_fn log, void *ud, const char *level, const char *fmt, va_list ap)
     __attribute__((format(printf, 4, 0)));
 
+/* authc_arena_printf with a va_list (the caller's ap is used up). */
+char *authc__arena_vprintf(authc_arena *ar, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
+
 /* Wipes memory the compiler may not elide. */
 void authc__wipe(void *p, size_t n);
 /* Wipes a heap string holding a secret, then frees it; NULL is fine. */
