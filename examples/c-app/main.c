@@ -126,8 +126,7 @@ static char *pool_str(h2o_req_t *r, const char *s, size_t len)
     return h2o_strdup(&r->pool, s, len).base;
 }
 
-/* Fills *out from r; everything lives as long as r. The body is a
- * writable copy (form_parse decodes it in place). */
+/* Fills *out from r; everything lives as long as r. */
 static void to_authc_request(h2o_req_t *r, authc_request *out)
 {
     authc_header *h = h2o_mem_alloc_pool(&r->pool, (MAX_HEADERS + 1) * sizeof *h);
@@ -248,72 +247,14 @@ static int send_authc(h2o_req_t *r, authc_response *res)
 }
 
 /* ------------------------------------------------------------------ */
-/* Form bodies (application/x-www-form-urlencoded), decoded in place. */
-typedef struct form {
-    const char *names[MAX_FIELDS];
-    const char *values[MAX_FIELDS];
-    size_t n;
-} form;
+/* Form bodies: libauthc's authc_form_parse decodes them as it decodes its
+ * own (the fields live in an arena the handler frees). */
 
-static int hexval(int ch)
+static const char *form_get(const authc_header *f, size_t n, const char *name)
 {
-    if (ch >= '0' && ch <= '9')
-        return ch - '0';
-    if (ch >= 'a' && ch <= 'f')
-        return ch - 'a' + 10;
-    if (ch >= 'A' && ch <= 'F')
-        return ch - 'A' + 10;
-    return -1;
-}
-
-static void form_decode(char *s)
-{
-    char *o = s;
-    for (char *p = s; *p; p++) {
-        int h, l;
-        if (*p == '+') {
-            *o++ = ' ';
-        } else if (*p == '%' && (h = hexval(p[1])) >= 0 && (l = hexval(p[2])) >= 0) {
-            *o++ = (char)(h * 16 + l);
-            p += 2;
-        } else {
-            *o++ = *p;
-        }
-    }
-    *o = '\0';
-}
-
-/* Splits body (NUL-terminated, modified) into fields. False when there are
- * more than MAX_FIELDS or a value holds a NUL byte. */
-static bool form_parse(char *body, size_t len, form *f)
-{
-    f->n = 0;
-    if (!body || !len)
-        return true;
-    if (memchr(body, '\0', len))
-        return false;
-    for (char *save = NULL, *pair = strtok_r(body, "&", &save); pair;
-         pair = strtok_r(NULL, "&", &save)) {
-        if (f->n == MAX_FIELDS)
-            return false;
-        char *eq = strchr(pair, '=');
-        if (eq)
-            *eq++ = '\0';
-        form_decode(pair);
-        if (eq)
-            form_decode(eq);
-        f->names[f->n] = pair;
-        f->values[f->n] = eq ? eq : "";
-        f->n++;
-    }
-    return true;
-}
-
-static const char *form_get(const form *f, const char *name)
-{
-    for (size_t i = 0; i < f->n; i++)
-        if (!strcmp(f->names[i], name))
-            return f->values[i];
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(f[i].name, name))
+            return f[i].value;
     return NULL;
 }
 
@@ -615,13 +556,27 @@ static int page_dashboard(h2o_req_t *c, const authc_request *req)
 /* Actions: the seed's server-side signIn(provider, {redirectTo}) and
  * signOut({redirectTo}). */
 
+static int action_signin_form(h2o_req_t *c, const authc_request *req, const authc_header *f,
+                              size_t nf);
+
 static int action_signin(h2o_req_t *c, const authc_request *req)
 {
-    form f;
-    if (!form_parse((char *)req->body, req->body_len, &f))
-        return send_text(c, 400, "Bad form.\n");
-    const char *provider = form_get(&f, "provider");
-    const char *to = safe_target(form_get(&f, "redirectTo"), "/dashboard");
+    authc_arena *ar = authc_arena_new();
+    authc_header *f = NULL;
+    size_t nf = 0;
+    authc_err e = ar ? authc_form_parse(ar, req->body, req->body_len, MAX_FIELDS, &f, &nf)
+                     : AUTHC_ERR_NOMEM;
+    int r = e ? send_text(c, e == AUTHC_ERR_NOMEM ? 500 : 400, "Bad form.\n")
+              : action_signin_form(c, req, f, nf);
+    authc_arena_free(ar);
+    return r;
+}
+
+static int action_signin_form(h2o_req_t *c, const authc_request *req, const authc_header *f,
+                              size_t nf)
+{
+    const char *provider = form_get(f, nf, "provider");
+    const char *to = safe_target(form_get(f, nf, "redirectTo"), "/dashboard");
     if (!provider || !*provider) {
         /* signIn() with no provider → the built-in page, then back. */
         sbuf loc = {0};
@@ -637,12 +592,12 @@ static int action_signin(h2o_req_t *c, const authc_request *req)
      * handed to the provider, as signIn(provider, formData) does. */
     const char *names[MAX_FIELDS], *values[MAX_FIELDS];
     size_t n = 0;
-    for (size_t i = 0; i < f.n; i++) {
-        if (!strcmp(f.names[i], "provider") || !strcmp(f.names[i], "redirectTo") ||
-            !strcmp(f.names[i], "callbackUrl") || !strcmp(f.names[i], "csrfToken"))
+    for (size_t i = 0; i < nf; i++) {
+        if (!strcmp(f[i].name, "provider") || !strcmp(f[i].name, "redirectTo") ||
+            !strcmp(f[i].name, "callbackUrl") || !strcmp(f[i].name, "csrfToken"))
             continue;
-        names[n] = f.names[i];
-        values[n] = f.values[i];
+        names[n] = f[i].name;
+        values[n] = f[i].value;
         n++;
     }
     authc_response *res = NULL;

@@ -67,3 +67,22 @@ authc_err authc__parse_form(authc_arena *ar, const char *s, size_t n,
     }
     return AUTHC_OK;
 }
+
+authc_err authc_form_parse(authc_arena *ar, const char *body, size_t len, size_t max_fields,
+                           authc_header **fields, size_t *n)
+{
+    if (!ar || (!body && len) || !fields || !n)
+        return AUTHC_ERR_INVALID;
+    authc__map m = {0};
+    authc_err e = authc__parse_form(ar, body, len, &m, max_fields);
+    if (e)
+        return e;
+    authc_header *f = authc_arena_alloc(ar, (m.n ? m.n : 1) * sizeof *f);
+    if (!f)
+        return AUTHC_ERR_NOMEM;
+    for (size_t i = 0; i < m.n; i++)
+        f[i] = (authc_header){m.items[i].k, m.items[i].v};
+    *fields = f;
+    *n = m.n;
+    return AUTHC_OK;
+}
