@@ -254,16 +254,8 @@ static bool prefix_ci(const char *s, const char *pre)
  * strip or reinterpret those, which would defeat the scheme check). */
 static bool logo_ok(const char *s)
 {
-    if (!s)
+    if (!authc__url_text_ok(s, LOGO_MAX))
         return false;
-    size_t n = strnlen(s, LOGO_MAX + 1);
-    if (n == 0 || n > LOGO_MAX)
-        return false;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c <= 0x20 || c == 0x7f || c == '\\')
-            return false;
-    }
     if (prefix_ci(s, "https://") || prefix_ci(s, "http://"))
         return true;
     if (s[0] == '/' && s[1] == '/')

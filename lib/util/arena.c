@@ -99,6 +99,23 @@ char *authc_arena_strdup(authc_arena *ar, const char *s)
     return s ? authc_arena_strndup(ar, s, strlen(s)) : NULL;
 }
 
+void *authc__arena_grow(authc_arena *ar, void *items, size_t n, size_t *cap, size_t size,
+                        size_t first)
+{
+    if (n < *cap)
+        return items;
+    size_t nc = *cap ? *cap * 2 : first;
+    if (nc < n + 1 || nc > SIZE_MAX / size)
+        return NULL;
+    void *p = authc_arena_alloc(ar, nc * size);
+    if (!p)
+        return NULL;
+    if (n)
+        memcpy(p, items, n * size);
+    *cap = nc;
+    return p;
+}
+
 char *authc__arena_vprintf(authc_arena *ar, const char *fmt, va_list ap)
 {
     va_list ap2;

@@ -6,16 +6,10 @@
 
 authc_err authc__map_add(authc_arena *ar, authc__map *m, const char *k, const char *v)
 {
-    if (m->n == m->cap) {
-        size_t cap = m->cap ? m->cap * 2 : 8;
-        authc__kv *items = authc_arena_alloc(ar, cap * sizeof *items);
-        if (!items)
-            return AUTHC_ERR_NOMEM;
-        if (m->n)
-            memcpy(items, m->items, m->n * sizeof *items);
-        m->items = items;
-        m->cap = cap;
-    }
+    authc__kv *items = authc__arena_grow(ar, m->items, m->n, &m->cap, sizeof *items, 8);
+    if (!items)
+        return AUTHC_ERR_NOMEM;
+    m->items = items;
     m->items[m->n].k = k;
     m->items[m->n].v = v;
     m->n++;

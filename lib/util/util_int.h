@@ -94,6 +94,9 @@ typedef struct authc__url {
  * needs (rejects userinfo-confusion, backslashes in authority, control
  * chars, non-http schemes). */
 authc_err authc__url_parse(authc_arena *ar, const char *s, authc__url *u);
+/* Whether s is 1..max bytes with none that browsers drop or reinterpret in
+ * a URL (controls, space, DEL, backslash). */
+bool authc__url_text_ok(const char *s, size_t max);
 
 /* ---- randomness, ids, time ----------------------------------------- */
 /* CSPRNG (OpenSSL RAND_bytes). */
@@ -117,6 +120,12 @@ bool authc__starts_with(const char *s, const char *prefix);
 void authc__logv(authc_log_fn log, void *ud, const char *level, const char *fmt, va_list ap)
     __attribute__((format(printf, 4, 0)));
 
+/* Room for one more item in an arena array of n items of `size` bytes
+ * with capacity *cap (doubled, `first` at the start): returns the array
+ * (a new arena block holding the n items when it grew, *cap updated), or
+ * NULL on OOM with the array and *cap as they were. */
+void *authc__arena_grow(authc_arena *ar, void *items, size_t n, size_t *cap, size_t size,
+                        size_t first);
 /* authc_arena_printf with a va_list (the caller's ap is used up). */
 char *authc__arena_vprintf(authc_arena *ar, const char *fmt, va_list ap)
     __attribute__((format(printf, 2, 0)));
