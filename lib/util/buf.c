@@ -230,3 +230,12 @@ char *authc__join(authc_arena *ar, ...)
     *o = '\0';
     return out;
 }
+
+void authc__buf_add_url_param(authc__buf *b, const char *url, const char *name, const char *value)
+{
+    authc__buf_adds(b, url);
+    authc__buf_addc(b, strchr(url, '?') ? '&' : '?');
+    authc__buf_adds(b, name);
+    authc__buf_addc(b, '=');
+    authc__buf_add_uri_component(b, value);
+}

@@ -39,6 +39,9 @@ void authc__buf_add_json_str(authc__buf *b, const char *s);
 void authc__buf_add_uri_component(authc__buf *b, const char *s);
 /* Appends s form-encoded like URLSearchParams (space → '+'). */
 void authc__buf_add_form_component(authc__buf *b, const char *s);
+/* Appends url with one more query parameter: '?' (or '&' when url already
+ * has a query), name, '=', value URI-component-encoded. */
+void authc__buf_add_url_param(authc__buf *b, const char *url, const char *name, const char *value);
 
 /* Concatenation of the NULL-terminated list of strings, owned by ar (NULL
  * on OOM). Cheaper than printf on hot paths. */
