@@ -258,6 +258,17 @@ static const char *form_get(const authc_header *f, size_t n, const char *name)
     return NULL;
 }
 
+/* The request URL's ?error= code (decoded, owned by ar), or NULL. */
+static const char *query_error(authc_arena *ar, const char *url)
+{
+    const char *q = strchr(url, '?');
+    authc_header *f;
+    size_t n;
+    if (!ar || !q || authc_form_parse(ar, q + 1, strcspn(q + 1, "#"), MAX_FIELDS, &f, &n))
+        return NULL;
+    return form_get(f, n, "error");
+}
+
 /* ------------------------------------------------------------------ */
 /* Helpers on top of libauthc. */
 
@@ -408,6 +419,17 @@ static const char *display_name(const authc_session *s)
     return s->user.id ? s->user.id : "";
 }
 
+/* Opens a form that signs in with provider `key` through /actions/signin
+ * and comes back to /dashboard. */
+static void signin_form_open(sbuf *b, const char *key)
+{
+    sb_add(b, "<form method=\"post\" action=\"/actions/signin\">"
+              "<input type=\"hidden\" name=\"redirectTo\" value=\"/dashboard\">"
+              "<input type=\"hidden\" name=\"provider\" value=\"");
+    sb_html(b, key);
+    sb_add(b, "\">");
+}
+
 /* The sign-in forms: credentials fields, one button per other provider,
  * all posting to this app's own /actions/signin. */
 static void signin_forms(sbuf *b, const authc_request *req)
@@ -440,11 +462,8 @@ static void signin_forms(sbuf *b, const authc_request *req)
                 sb_add(b, "<hr>\n");
             any_other = true;
             if (!strcmp(type, "oauth") || !strcmp(type, "oidc")) {
-                sb_add(b, "<form method=\"post\" action=\"/actions/signin\">"
-                          "<input type=\"hidden\" name=\"redirectTo\" value=\"/dashboard\">"
-                          "<input type=\"hidden\" name=\"provider\" value=\"");
-                sb_html(b, key);
-                sb_add(b, "\"><button type=\"submit\" class=\"secondary\" data-provider=\"");
+                signin_form_open(b, key);
+                sb_add(b, "<button type=\"submit\" class=\"secondary\" data-provider=\"");
                 sb_html(b, key);
                 sb_add(b, "\">使用 ");
                 sb_html(b, name ? name : key);
@@ -452,11 +471,8 @@ static void signin_forms(sbuf *b, const authc_request *req)
                 sb_html(b, name ? name : key);
                 sb_add(b, "</button></form>\n");
             } else if (!strcmp(type, "email")) {
-                sb_add(b, "<form method=\"post\" action=\"/actions/signin\">"
-                          "<input type=\"hidden\" name=\"redirectTo\" value=\"/dashboard\">"
-                          "<input type=\"hidden\" name=\"provider\" value=\"");
-                sb_html(b, key);
-                sb_add(b, "\"><label>邮箱 Email</label><input name=\"email\" type=\"email\" required>"
+                signin_form_open(b, key);
+                sb_add(b, "<label>邮箱 Email</label><input name=\"email\" type=\"email\" required>"
                           "<button type=\"submit\" class=\"secondary\" data-provider=\"");
                 sb_html(b, key);
                 sb_add(b, "\">发送登录链接 / Email me a link</button></form>\n");
@@ -504,16 +520,14 @@ static int page_home(h2o_req_t *c, const authc_request *req)
         signout_form(&b);
     } else {
         sb_add(&b, "<h1 id=\"greeting\">未登录</h1>\n<p id=\"status\">Not signed in.</p>\n");
-        const char *q = strchr(req->url, '?');
-        const char *err = q ? strstr(q, "error=") : NULL;
-        if (err && (err[-1] == '?' || err[-1] == '&')) {
-            char code[64];
-            size_t n = strcspn(err + 6, "&#");
-            snprintf(code, sizeof code, "%.*s", (int)(n < sizeof code ? n : sizeof code - 1), err + 6);
+        authc_arena *ar = authc_arena_new();
+        const char *code = query_error(ar, req->url);
+        if (code) {
             sb_add(&b, "<p class=\"error\" id=\"error\">");
             sb_html(&b, error_text(code));
             sb_add(&b, "</p>\n");
         }
+        authc_arena_free(ar);
         signin_forms(&b, req);
     }
     sb_add(&b, "</main>\n");
