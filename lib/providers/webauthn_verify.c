@@ -770,6 +770,14 @@ static const char *transports_of(authc_arena *ar, json_t *resp)
     return kept && !b.err ? b.p : NULL;
 }
 
+/* The backup flags as SimpleWebAuthn reports them: BE makes the credential
+ * "multiDevice", BS says it is backed up now. */
+static void backup_state(uint8_t flags, const char **device_type, bool *backed_up)
+{
+    *device_type = (flags & AUTHC__WA_BE) ? "multiDevice" : "singleDevice";
+    *backed_up = (flags & AUTHC__WA_BS) != 0;
+}
+
 /* ------------------------------------------------------------------ */
 /* Registration (WebAuthn §7.1). */
 
@@ -862,8 +870,7 @@ authc_err authc__wa_verify_registration(authc_arena *ar, const authc__wa_rp *rp,
     out->alg = alg;
     out->counter = ad.counter;
     out->flags = ad.flags;
-    out->device_type = (ad.flags & AUTHC__WA_BE) ? "multiDevice" : "singleDevice";
-    out->backed_up = (ad.flags & AUTHC__WA_BS) != 0;
+    backup_state(ad.flags, &out->device_type, &out->backed_up);
     out->transports = transports_of(ar, resp);
 done:
     EVP_PKEY_free(pk);
@@ -929,7 +936,6 @@ authc_err authc__wa_verify_authentication(authc_arena *ar, const authc__wa_rp *r
         return FAIL("assertion signature does not verify with the stored credential key");
     out->new_counter = ad.counter;
     out->flags = ad.flags;
-    out->device_type = (ad.flags & AUTHC__WA_BE) ? "multiDevice" : "singleDevice";
-    out->backed_up = (ad.flags & AUTHC__WA_BS) != 0;
+    backup_state(ad.flags, &out->device_type, &out->backed_up);
     return AUTHC_OK;
 }
