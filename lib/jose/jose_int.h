@@ -26,6 +26,7 @@ typedef struct authc__jwe_key {
     uint8_t key[64];    /* A256CBC-HS512: MAC = [0,32), AES = [32,64); A256GCM key = [0,32) */
     char kid[96];       /* SHA-512 JWK thumbprint of the 64-byte key, b64url (86 chars) */
     char kid_gcm[48];   /* SHA-256 JWK thumbprint of the 32-byte key, b64url (43 chars) */
+    char hdr[192];      /* b64url of the protected header encrypt writes (176 chars) */
 } authc__jwe_key;
 
 /* HKDF-SHA256(ikm=secret, salt=salt, info="Auth.js Generated Encryption

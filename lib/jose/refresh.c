@@ -68,6 +68,10 @@ static bool string(scan *s, bool *esc)
             }
             continue;
         }
+        if (c < 0x80) { /* ASCII: most of every claims text */
+            p++;
+            continue;
+        }
         size_t l = authc__utf8_next(p, (size_t)(end - p), NULL);
         if (!l)
             return false;
@@ -479,24 +483,6 @@ static authc_err fields_of(authc_arena *ar, const member m[K__N], bool subject, 
     return oom ? AUTHC_ERR_NOMEM : AUTHC_OK;
 }
 
-/* Decimal text of v into out (at least 21 bytes); returns its length. */
-static size_t put_i64(char *out, int64_t v)
-{
-    char tmp[24];
-    size_t n = 0;
-    uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
-    do
-        tmp[n++] = (char)('0' + u % 10);
-    while (u /= 10);
-    size_t o = 0;
-    if (v < 0)
-        out[o++] = '-';
-    while (n)
-        out[o++] = tmp[--n];
-    out[o] = '\0';
-    return o;
-}
-
 authc_err authc__jwt_refresh_fields(authc_arena *ar, const authc__jwe_key *keys, size_t nkeys,
                                     const authc__jwe_key *enc_key, const char *token, size_t len,
                                     int64_t now, int64_t max_age, bool subject, char **fresh,
@@ -556,8 +542,8 @@ authc_err authc__jwt_refresh_fields(authc_arena *ar, const authc__jwe_key *keys,
         OPENSSL_cleanse(pt, n);
         return AUTHC_ERR_NOMEM;
     }
-    put_i64(vi, now);
-    put_i64(ve, exp);
+    authc__i64_dec(vi, now);
+    authc__i64_dec(ve, exp);
     vj[0] = '"';
     vj[37] = '"';
     vj[38] = '\0';
