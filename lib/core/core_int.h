@@ -99,6 +99,8 @@ typedef struct authc__session_view {
     const authc_user *user;  /* NULL: no valid session; arena-owned */
     json_t *claims;          /* JWT: every claim (a reference the reader of
                               * the view json_decrefs); NULL for database */
+    const authc__jwt_fields *fields; /* JWT read by the fast scanner (with the
+                              * subject; arena-owned) instead of claims */
 } authc__session_view;
 
 /* Per-request context: parsed once, read by every action. */
@@ -199,6 +201,8 @@ typedef enum {
 } authc__sess_state;
 authc__sess_state authc__session_state(authc__ctx *c, json_t *claims, const char *user_id,
                                        int64_t touched_ms);
+/* The same for claims the fast scanner read (GET /session's one decode). */
+authc__sess_state authc__session_state_fields(authc__ctx *c, const authc__jwt_fields *f);
 /* Revokes the JWT session described by claims (sign-out: copies die). */
 void authc__session_revoke_claims(authc__ctx *c, json_t *claims);
 /* Database sessions: records which user a provider sid belongs to. */

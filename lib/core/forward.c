@@ -11,7 +11,7 @@
 #include "metrics/metrics_int.h"
 #include "util/parse_int.h"
 
-#define FWD_GROUPS_MAX 64          /* entries of a groups claim passed on */
+#define FWD_GROUPS_MAX AUTHC__JWT_GROUPS_MAX /* entries of a groups claim passed on */
 #define FWD_HEADER_MAX 8192        /* longest X-Auth-Request-* value sent */
 
 /* ---- settings ------------------------------------------------------------ */
@@ -98,6 +98,18 @@ static authc_err subject_of(authc__ctx *c, const authc__session_view *v, authc__
 {
     memset(s, 0, sizeof *s);
     *access_token = NULL;
+    if (v->fields) { /* the fast scanner's copies, arena-owned already */
+        const authc__jwt_fields *f = v->fields;
+        s->signed_in = true;
+        s->user_id = f->sub;
+        s->email = f->email;
+        s->name = f->name;
+        s->provider = f->provider;
+        s->groups = f->groups;
+        s->n_groups = f->n_groups;
+        *access_token = f->access_token;
+        return AUTHC_OK;
+    }
     if (v->claims) {
         s->signed_in = true;
         s->user_id = claim_str(c, v->claims, "sub");

@@ -68,6 +68,65 @@ static void fire(authc__ctx *c, const char *name, const authc_user *u, const cha
         c->a->cb.event(c->a->cb.ud, name, u, provider);
 }
 
+/* A cookie that decoded to no valid session: cleared, and the answer null. */
+static authc_err reject(authc__ctx *c, authc_err why, bool revoked)
+{
+    authc__log(c->a, "warn", "[auth][error] JWTSessionError: session cookie rejected (%s); cleared",
+               revoked ? "revoked" : authc_strerror(why));
+    authc_err e = authc__session_write(c, NULL, -1);
+    return e ? e : reply_null(c);
+}
+
+/* The one decode of the fast path: the scanner's claims answer the
+ * revocation check, the body and (for forward-auth) the view; the cookie
+ * is re-issued from the same text. AUTHC_ERR_UNSUPPORTED: use the general
+ * path. */
+static authc_err jwt_session_fast(authc__ctx *c, const char *tok, int64_t now, int64_t exp,
+                                  const char *iso)
+{
+    const authc *a = c->a;
+    authc__jwt_fields *f = authc_arena_alloc(c->ar, sizeof *f);
+    if (!f)
+        return AUTHC_ERR_NOMEM;
+    char *fresh = NULL;
+    authc_err e = authc__jwt_refresh_fields(c->ar, a->session_keys[c->secure], a->nsecrets,
+                                            &a->session_keys[c->secure][0], tok, strlen(tok), now,
+                                            a->max_age, c->session_view != NULL, &fresh, f);
+    if (e == AUTHC_ERR_UNSUPPORTED || e == AUTHC_ERR_NOMEM)
+        return e; /* out of memory is no reason to sign the user out */
+    if (e)
+        return reject(c, e, false);
+    authc__sess_state st = authc__session_state_fields(c, f);
+    if (st == AUTHC__SESS_NOMEM)
+        return AUTHC_ERR_NOMEM;
+    if (st == AUTHC__SESS_UNKNOWN)
+        return reply_null(c); /* fail closed, but keep the cookie for when the store is back */
+    if (st == AUTHC__SESS_REVOKED)
+        return reject(c, AUTHC_OK, true);
+    static const char *const keys[3] = {"\"name\":", "\"email\":", "\"image\":"};
+    authc__buf b;
+    authc__buf_init(&b, c->ar, 64 * 1024);
+    bool first = true;
+    authc__buf_adds(&b, "{\"user\":{");
+    for (int i = 0; i < 3; i++)
+        if (f->user_json[i]) {
+            if (!first)
+                authc__buf_addc(&b, ',');
+            first = false;
+            authc__buf_adds(&b, keys[i]);
+            authc__buf_adds(&b, f->user_json[i]);
+        }
+    authc__buf_adds(&b, "},\"expires\":\"");
+    authc__buf_adds(&b, iso); /* digits, '-', ':', '.', 'T', 'Z': nothing to escape */
+    authc__buf_adds(&b, "\"}");
+    if ((e = authc__session_write(c, fresh, exp)))
+        return e;
+    if (c->session_view)
+        c->session_view->fields = f;
+    fire(c, "session", NULL, NULL);
+    return reply_body(c, &b);
+}
+
 static authc_err jwt_session(authc__ctx *c)
 {
     const authc *a = c->a;
@@ -78,15 +137,19 @@ static authc_err jwt_session(authc__ctx *c)
     int64_t exp = now + a->max_age;
     char iso[32];
     authc__iso8601(iso, now_ms + a->max_age * 1000); /* JS Date keeps ms */
+    /* The answer and the new cookie come from the fast path (no JSON tree:
+     * jansson may corrupt strings when an allocation fails); the general
+     * path for tokens it does not handle and for token rotation. */
+    authc_err e = a->refresh_tokens ? AUTHC_ERR_UNSUPPORTED : jwt_session_fast(c, tok, now, exp, iso);
+    if (e != AUTHC_ERR_UNSUPPORTED)
+        return e;
     authc__buf b;
     authc__buf_init(&b, c->ar, 64 * 1024);
     bool first = true;
     char *fresh = NULL;
-    const char *uj[3];
-    /* Every read checks revocation, which needs the claims: decode once. */
     json_t *claims = NULL;
-    authc_err e = authc__jwt_decode(c->ar, a->session_keys[c->secure], a->nsecrets, tok,
-                                    strlen(tok), now, &claims);
+    e = authc__jwt_decode(c->ar, a->session_keys[c->secure], a->nsecrets, tok, strlen(tok), now,
+                          &claims);
     /* jansson reports some allocation failures as syntax errors: decode
      * once more before clearing a cookie that may be perfectly valid. */
     if (e == AUTHC_ERR_INVALID)
@@ -94,49 +157,14 @@ static authc_err jwt_session(authc__ctx *c)
                               now, &claims);
     if (e == AUTHC_ERR_NOMEM)
         return e; /* out of memory is no reason to sign the user out */
-    authc__sess_state st = e ? AUTHC__SESS_REVOKED : authc__session_state(c, claims, NULL, 0);
-    bool revoked = !e && st == AUTHC__SESS_REVOKED;
-    if (st == AUTHC__SESS_UNKNOWN || st == AUTHC__SESS_NOMEM) {
+    if (e)
+        return reject(c, e, false);
+    authc__sess_state st = authc__session_state(c, claims, NULL, 0);
+    if (st != AUTHC__SESS_VALID) {
         json_decref(claims);
         /* Fail closed, but keep the cookie for when the store is back. */
-        return st == AUTHC__SESS_NOMEM ? AUTHC_ERR_NOMEM : reply_null(c);
-    }
-    if (e || revoked) {
-        json_decref(claims);
-        authc__log(a, "warn", "[auth][error] JWTSessionError: session cookie rejected (%s); cleared",
-                   revoked ? "revoked" : authc_strerror(e));
-        e = authc__session_write(c, NULL, -1);
-        return e ? e : reply_null(c);
-    }
-    /* The answer and the new cookie come from the fast path (no JSON tree:
-     * jansson may corrupt strings when an allocation fails); the general
-     * path for tokens it does not handle and for token rotation. */
-    /* (Not when a view wants every claim.) */
-    e = c->session_view || a->refresh_tokens ? AUTHC_ERR_UNSUPPORTED
-                          : authc__jwt_refresh(c->ar, a->session_keys[c->secure], a->nsecrets,
-                                               &a->session_keys[c->secure][0], tok, strlen(tok),
-                                               now, a->max_age, &fresh, uj);
-    if (e != AUTHC_ERR_UNSUPPORTED) {
-        json_decref(claims);
-        if (e)
-            return e == AUTHC_ERR_NOMEM ? e : reply_null(c);
-        static const char *const keys[3] = {"\"name\":", "\"email\":", "\"image\":"};
-        authc__buf_adds(&b, "{\"user\":{");
-        for (int i = 0; i < 3; i++)
-            if (uj[i]) {
-                if (!first)
-                    authc__buf_addc(&b, ',');
-                first = false;
-                authc__buf_adds(&b, keys[i]);
-                authc__buf_adds(&b, uj[i]);
-            }
-        authc__buf_adds(&b, "},\"expires\":");
-        authc__buf_add_json_str(&b, iso);
-        authc__buf_addc(&b, '}');
-        if ((e = authc__session_write(c, fresh, exp)))
-            return e;
-        fire(c, "session", NULL, NULL);
-        return reply_body(c, &b);
+        return st == AUTHC__SESS_NOMEM ? AUTHC_ERR_NOMEM
+             : st == AUTHC__SESS_UNKNOWN ? reply_null(c) : reject(c, AUTHC_OK, true);
     }
     bool changed;
     const char *tok_error = NULL;

@@ -111,6 +111,9 @@ int64_t authc__now_ms(void);
 void authc__iso8601(char out[32], int64_t ms);
 /* JS Date.toUTCString(): "Wed, 25 Nov 2026 08:00:00 GMT". */
 void authc__http_date(char out[40], int64_t sec);
+/* Decimal text of v (NUL-terminated) into out; returns its length. No
+ * snprintf: the session path formats numbers on every request. */
+size_t authc__i64_dec(char out[24], int64_t v);
 
 /* ---- comparisons ---------------------------------------------------- */
 /* Constant-time equality of two strings (length leaks, contents don't). */
