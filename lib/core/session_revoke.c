@@ -19,25 +19,6 @@ static authc_err new_sid(char out[32])
     return e;
 }
 
-bool authc__hashed_key(char out[AUTHC__HASHED_KEY_MAX], const char *section, const char *a,
-                       const char *b)
-{
-    EVP_MD_CTX *md = EVP_MD_CTX_new();
-    unsigned char dig[32];
-    unsigned dl = 0;
-    bool ok = md && EVP_DigestInit_ex(md, EVP_sha256(), NULL) &&
-              EVP_DigestUpdate(md, a ? a : "", a ? strlen(a) + 1 : 1) &&
-              EVP_DigestUpdate(md, b ? b : "", b ? strlen(b) : 0) &&
-              EVP_DigestFinal_ex(md, dig, &dl);
-    EVP_MD_CTX_free(md);
-    if (!ok || strlen(section) > 32)
-        return false;
-    char b64[48];
-    authc__b64url_encode_to(b64, dig, 24); /* 192 bits: 32 characters */
-    snprintf(out, AUTHC__HASHED_KEY_MAX, "%s:%s", section, b64);
-    return true;
-}
-
 /* Sets claims.authc = {sid, iat (ms), p, psid, psub}, keeping p/psid/psub
  * of prev (an older "authc" object) when account is NULL. */
 static authc_err put_claim(json_t *claims, const authc_account *account, json_t *prev,

@@ -141,4 +141,21 @@ void authc__wipe(void *p, size_t n);
 /* Wipes a heap string holding a secret, then frees it; NULL is fine. */
 void authc__free_secret(char *s);
 
+/* ---- SHA-256 over strings (digest.c) ---------------------------------- */
+authc_err authc__digest_global_init(void);
+void authc__digest_global_cleanup(void);
+/* out = SHA-256 of the n strings (NULL counts as ""), with a NUL after every
+ * one but the last when nul_between; false when OpenSSL fails (callers fail
+ * closed). */
+bool authc__sha256_strs(uint8_t out[32], const char *const *parts, size_t n, bool nul_between);
+/* "<prefix>:<base64url(SHA-256(parts NUL-joined))[:32]>" into out (cap
+ * bytes): store keys that put no user data in the key space. False when it
+ * does not fit or OpenSSL fails. */
+bool authc__digest_key(char *out, size_t cap, const char *prefix, const char *const *parts,
+                       size_t n);
+#define AUTHC__HASHED_KEY_MAX 80
+/* authc__digest_key with prefix section (at most 32 bytes) and parts a, b. */
+bool authc__hashed_key(char out[AUTHC__HASHED_KEY_MAX], const char *section, const char *a,
+                       const char *b);
+
 #endif
