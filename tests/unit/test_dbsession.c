@@ -1,10 +1,7 @@
 /* test_dbsession.c — the database session strategy through authc_handle
  * on the memory adapter: read, extension per updateAge, expiry, sign-out,
  * adapter failure, and wrapping an adapter ("spread and override"). */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <cmocka.h>
+#include "cmocka_main.h"
 #include <strings.h>
 
 #include "authc/adapter.h"
@@ -230,14 +227,9 @@ static void test_revoke_rows(void **st)
     free(fresh);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
+TU_MAIN(NULL, NULL,
         cmocka_unit_test_setup_teardown(test_read_and_extend, setup, teardown),
         cmocka_unit_test_setup_teardown(test_expired_and_missing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_outage_keeps_cookie, setup, teardown),
         cmocka_unit_test_setup_teardown(test_signout_deletes_row, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_revoke_rows, setup, teardown),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+        cmocka_unit_test_setup_teardown(test_revoke_rows, setup, teardown))

@@ -1,13 +1,9 @@
 /* test_harden.c — regression tests of the hardening issue through
  * authc_handle: allowed hosts, page security headers, session cookie names. */
-#include <stdarg.h>
-#include <stddef.h>
-#include <setjmp.h>
-#include <stdint.h>
+#include "cmocka_main.h"
 #include <strings.h>
 #include <unistd.h>
 
-#include <cmocka.h>
 
 #include "authc/adapter.h"
 #include "authc/env.h"
@@ -372,16 +368,11 @@ static void test_users_file_argon2_limits(void **state)
     unlink(path);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
+TU_MAIN(NULL, NULL,
         cmocka_unit_test(test_allowed_hosts),
         cmocka_unit_test(test_trust_host_with_passkeys_needs_a_list),
         cmocka_unit_test(test_page_headers),
         cmocka_unit_test(test_session_cookie_names),
         cmocka_unit_test(test_credentials_regulation),
         cmocka_unit_test(test_credentials_throttle),
-        cmocka_unit_test(test_users_file_argon2_limits),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+        cmocka_unit_test(test_users_file_argon2_limits))

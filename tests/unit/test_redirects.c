@@ -1,9 +1,6 @@
 /* test_redirects.c — callbackUrl / redirectTo rules: open-redirect payloads
  * must never leave the origin, same-origin targets must survive. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <cmocka.h>
+#include "cmocka_main.h"
 #include <strings.h>
 
 #include "core/core_int.h"
@@ -159,13 +156,8 @@ static void test_bad_cookie_replaced(void **st)
     authc_free(a);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
+TU_MAIN(NULL, NULL,
         cmocka_unit_test(test_resolve_payloads),
         cmocka_unit_test(test_same_origin_kept),
         cmocka_unit_test(test_via_handler),
-        cmocka_unit_test(test_bad_cookie_replaced),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+        cmocka_unit_test(test_bad_cookie_replaced))

@@ -1,11 +1,7 @@
 /* test_token_refresh.c — access-token rotation through the library: JWT
  * claims refreshed on GET /session, dead / transient / other-sub answers of a
  * fake token endpoint, GET /token and authc_access_token_get(). */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <cmocka.h>
+#include "cmocka_main.h"
 
 #include "core/core_int.h"
 #include "authc/oauth.h"
@@ -233,12 +229,7 @@ static void token_route_and_c_call(void **state)
     authc_access_token_free(t);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
+TU_MAIN(NULL, NULL,
         cmocka_unit_test_setup_teardown(session_refreshes_once, setup, teardown),
         cmocka_unit_test_setup_teardown(dead_transient_and_other_sub, setup, teardown),
-        cmocka_unit_test_setup_teardown(token_route_and_c_call, setup, teardown),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+        cmocka_unit_test_setup_teardown(token_route_and_c_call, setup, teardown))

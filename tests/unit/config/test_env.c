@@ -1,15 +1,8 @@
 /* test_env.c — lib/config: the settings source (environment over NAME=value
  * files), authc_config_from_settings/_from_env, every problem at once. */
-#include <stdarg.h>
-#include <stddef.h>
-#include <setjmp.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
+#include "cmocka_main.h"
 #include <unistd.h>
 
-#include <cmocka.h>
 
 #include "authc.h"
 #include "authc/adapter.h"
@@ -286,9 +279,7 @@ static void test_store_url(void **state)
     authc_settings_free(s);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
+TU_MAIN(NULL, NULL,
         cmocka_unit_test_setup(test_settings_file, clear_env),
         cmocka_unit_test_setup(test_settings_file_errors, clear_env),
         cmocka_unit_test_setup(test_every_problem_at_once, clear_env),
@@ -297,7 +288,4 @@ int main(void)
         cmocka_unit_test_setup(test_from_env_builds, clear_env),
         cmocka_unit_test_setup(test_from_settings_options, clear_env),
         cmocka_unit_test_setup(test_users_file_errors, clear_env),
-        cmocka_unit_test_setup(test_store_url, clear_env),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+        cmocka_unit_test_setup(test_store_url, clear_env))

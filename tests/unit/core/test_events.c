@@ -1,11 +1,6 @@
 /* test_events.c — what a response says it was about (authc_response_info),
  * the sign-in counters behind it, and authc_ready. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <cmocka.h>
-#include <stdlib.h>
-#include <string.h>
+#include "cmocka_main.h"
 
 #include "authc/metrics.h"
 #include "testutil.h"
@@ -91,12 +86,7 @@ static void test_ready_without_database(void **st)
     authc_free(a);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
+TU_MAIN(NULL, NULL,
         cmocka_unit_test(test_info_of_plain_routes),
         cmocka_unit_test(test_signin_events_counted),
-        cmocka_unit_test(test_ready_without_database),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+        cmocka_unit_test(test_ready_without_database))

@@ -1,10 +1,7 @@
 /* test_forward.c — GET|HEAD <base>/forward through authc_handle: every
  * answer of docs/forward-auth.md, JWT and database sessions, trusted peers,
  * rules, and AUTHC_REDIRECT_ALLOWED_HOSTS on the callbackUrl rule. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <cmocka.h>
+#include "cmocka_main.h"
 #include <strings.h>
 #include <unistd.h>
 
@@ -436,9 +433,7 @@ static void test_custom_signin_page(void **st)
     authc_free(a);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
+TU_MAIN(NULL, NULL,
         cmocka_unit_test(test_missing_target_400),
         cmocka_unit_test(test_untrusted_peer_ignored),
         cmocka_unit_test(test_no_session_answers),
@@ -448,7 +443,4 @@ int main(void)
         cmocka_unit_test(test_database_session),
         cmocka_unit_test(test_jwt_pool_inline),
         cmocka_unit_test(test_redirect_allowed_hosts),
-        cmocka_unit_test(test_custom_signin_page),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+        cmocka_unit_test(test_custom_signin_page))

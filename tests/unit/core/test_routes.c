@@ -1,9 +1,6 @@
 /* test_routes.c — the route table as the server sees it: which worker pool
  * each route needs (authc_route_pool), exact matches only, provider-owned routes. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <cmocka.h>
+#include "cmocka_main.h"
 
 #include "authc/adapter.h"
 #include "authc/email.h"
@@ -165,13 +162,8 @@ static void provider_routes_are_owned(void **st)
     drop(&f);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
+TU_MAIN(NULL, NULL,
         cmocka_unit_test(pools_follow_the_table),
         cmocka_unit_test(database_sessions_need_the_db_pool),
         cmocka_unit_test(token_work_uses_the_net_pool),
-        cmocka_unit_test(provider_routes_are_owned),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+        cmocka_unit_test(provider_routes_are_owned))

@@ -1,10 +1,6 @@
 /* test_session_revoke.c — revocable sessions: the "authc" claim, sign-out
  * killing copies on another instance, /sessions/revoke, fail closed. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <cmocka.h>
+#include "cmocka_main.h"
 
 #include "../testutil.h"
 
@@ -171,13 +167,8 @@ static void test_store_down_fails_closed(void **st)
     authc_free(down);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
+TU_MAIN(NULL, NULL,
         cmocka_unit_test(test_signout_kills_copies),
         cmocka_unit_test(test_sessions_revoke),
         cmocka_unit_test(test_c_api),
-        cmocka_unit_test(test_store_down_fails_closed),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+        cmocka_unit_test(test_store_down_fails_closed))

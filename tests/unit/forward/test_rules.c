@@ -1,12 +1,6 @@
 /* test_rules.c — forward-auth rules: file syntax errors name their line,
  * first match decides, conditions, query parameters, path tricks. */
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <setjmp.h>
-#include <cmocka.h>
-#include <stdio.h>
-#include <string.h>
+#include "cmocka_main.h"
 
 #include "forward/rules_int.h"
 
@@ -193,14 +187,9 @@ static void test_glob(void **st)
     assert_false(authc__glob_match("a*b*c", "aXXbYY"));
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
+TU_MAIN(NULL, NULL,
         cmocka_unit_test(test_parse_errors),
         cmocka_unit_test(test_first_match_decides),
         cmocka_unit_test(test_path_tricks),
         cmocka_unit_test(test_query_conditions),
-        cmocka_unit_test(test_glob),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+        cmocka_unit_test(test_glob))

@@ -1,11 +1,6 @@
 /* test_target.c — forward-auth targets: nginx and redirect modes, headers
  * from untrusted peers ignored, navigation detection. */
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <setjmp.h>
-#include <cmocka.h>
-#include <string.h>
+#include "cmocka_main.h"
 
 #include "forward/target_int.h"
 
@@ -110,12 +105,7 @@ static void test_navigation(void **st)
     assert_int_equal(authc__forward_redirect_status("POST"), 303);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
+TU_MAIN(NULL, NULL,
         cmocka_unit_test(test_nginx_mode),
         cmocka_unit_test(test_redirect_mode),
-        cmocka_unit_test(test_navigation),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+        cmocka_unit_test(test_navigation))

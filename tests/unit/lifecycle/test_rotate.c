@@ -1,19 +1,14 @@
 /* test_rotate.c — refresh-token rotation: one grant for many concurrent
  * callers and two store handles, successors, dead and transient tokens, a
  * crashed lease holder, a slow grant, a store that is down. */
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <setjmp.h>
-#include <cmocka.h>
+#include "cmocka_main.h"
 #include <pthread.h>
 #include <stdatomic.h>
-#include <stdio.h>
-#include <string.h>
 #include <unistd.h>
 
 #include "lifecycle/rotate_int.h"
 #include "util/util_int.h"
+#include "store_fixture.h"
 
 typedef struct fake_idp {
     atomic_int grants;
@@ -51,15 +46,6 @@ static authc__tokens expired(const char *rt)
 {
     return (authc__tokens){.access_token = "at-0", .refresh_token = rt,
                            .expires_at = authc__now_ms() / 1000 - 5};
-}
-
-static authc_store *open_store(const char *url)
-{
-    char err[256];
-    authc_store *st = authc__store_open(url, NULL, NULL, err, sizeof err);
-    if (!st)
-        fail_msg("store %s: %s", url, err);
-    return st;
 }
 
 static const authc__rotate_opts OPTS = {.refresh_before_s = 60};
@@ -251,15 +237,10 @@ static void test_store_down(void **s)
     authc__store_close(st);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
+TU_MAIN(NULL, NULL,
         cmocka_unit_test(test_not_due),
         cmocka_unit_test(test_not_rotated),
         cmocka_unit_test(test_single_flight),
         cmocka_unit_test(test_dead_and_transient),
         cmocka_unit_test(test_leases),
-        cmocka_unit_test(test_store_down),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+        cmocka_unit_test(test_store_down))

@@ -1,10 +1,6 @@
 /* test_oauth_logout.c — the OIDC type's back- and front-channel logout
  * routes: input checks, answers and 404 (validation: jose/test_logout_token). */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <cmocka.h>
+#include "cmocka_main.h"
 
 #include "../testutil.h"
 #include "authc/oauth.h"
@@ -94,12 +90,7 @@ static void test_no_oidc_no_route(void **st)
     authc_free(a);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
+TU_MAIN(NULL, NULL,
         cmocka_unit_test(test_backchannel_input),
         cmocka_unit_test(test_frontchannel_input),
-        cmocka_unit_test(test_no_oidc_no_route),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+        cmocka_unit_test(test_no_oidc_no_route))

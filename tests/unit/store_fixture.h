@@ -1,0 +1,19 @@
+/* store_fixture.h — what the unit tests of store users share: open a store
+ * by URL ("memory:name" for one shared between handles) or fail the test. */
+#ifndef AUTHC_STORE_FIXTURE_H
+#define AUTHC_STORE_FIXTURE_H
+
+#include "cmocka_main.h"
+#include "store/store_int.h"
+
+/* Opens url; the caller owns the store (authc__store_close). */
+static inline authc_store *open_store(const char *url)
+{
+    char err[256];
+    authc_store *st = authc__store_open(url, NULL, NULL, err, sizeof err);
+    if (!st)
+        fail_msg("store %s: %s", url, err);
+    return st;
+}
+
+#endif
