@@ -148,6 +148,24 @@ static stored register_ok(json_t *fx, bool uv, authc__wa_registration *out)
     return s;
 }
 
+/* A recorded ceremony opened for a test: its fixture (json_decref c.fx when
+ * done), a relying party that accepts it (c.rp, editable through c.h; the
+ * struct must stay where it is) and its verified registration (c.r, c.s). */
+typedef struct ceremony {
+    json_t *fx;
+    rp_holder h;
+    const authc__wa_rp *rp;
+    authc__wa_registration r;
+    stored s;
+} ceremony;
+
+static void ceremony_open(ceremony *c, const char *name, bool uv)
+{
+    c->fx = fixture(name);
+    c->rp = rp_for(&c->h, c->fx, uv);
+    c->s = register_ok(c->fx, uv, &c->r);
+}
+
 /* Expects a refusal whose reason contains `needle`. */
 #define EXPECT_REFUSED(call, needle)                                                   \
     do {                                                                               \
@@ -167,12 +185,19 @@ static authc_err verify_reg(json_t *fx, const authc__wa_rp *rp, const char *chal
     return authc__wa_verify_registration(ar, rp, challenge, cred, &r, why);
 }
 
+/* Verifies cred as a sign-in to challenge with the stored credential s;
+ * the result goes to *as. */
+static authc_err verify_signin(const authc__wa_rp *rp, const char *challenge, json_t *cred, stored s,
+                               authc__wa_assertion *as, const char **why)
+{
+    return authc__wa_verify_authentication(ar, rp, challenge, cred, s.key, s.key_len, s.counter, as, why);
+}
+
 static authc_err verify_auth(json_t *fx, const authc__wa_rp *rp, int i, json_t *cred, stored s,
                              const char **why)
 {
     authc__wa_assertion as;
-    return authc__wa_verify_authentication(ar, rp, auth_challenge(fx, i), cred, s.key, s.key_len, s.counter,
-                                           &as, why);
+    return verify_signin(rp, auth_challenge(fx, i), cred, s, &as, why);
 }
 
 /* ======================================================================
@@ -229,72 +254,60 @@ static void test_recorded_u2f(void **st) { (void)st; check_chain("u2f", AUTHC__C
 static void test_wrong_origin(void **st)
 {
     (void)st;
-    json_t *fx = fixture("es256-none");
-    rp_holder h;
-    const authc__wa_rp *rp = rp_for(&h, fx, true);
-    h.origins[0] = "https://evil.example";
-    json_t *cred = reg_cred(fx);
-    EXPECT_REFUSED(verify_reg(fx, rp, fx_str(fx, "registration.challenge"), cred, &why_), "origin");
-    authc__wa_registration r;
-    stored s = register_ok(fx, true, &r);
-    json_t *ac = auth_cred(fx, 0);
-    EXPECT_REFUSED(verify_auth(fx, rp, 0, ac, s, &why_), "origin \"http://localhost");
+    ceremony c;
+    ceremony_open(&c, "es256-none", true);
+    c.h.origins[0] = "https://evil.example";
+    json_t *cred = reg_cred(c.fx);
+    EXPECT_REFUSED(verify_reg(c.fx, c.rp, fx_str(c.fx, "registration.challenge"), cred, &why_), "origin");
+    json_t *ac = auth_cred(c.fx, 0);
+    EXPECT_REFUSED(verify_auth(c.fx, c.rp, 0, ac, c.s, &why_), "origin \"http://localhost");
     json_decref(ac);
     json_decref(cred);
-    json_decref(fx);
+    json_decref(c.fx);
 }
 
 static void test_wrong_challenge(void **st)
 {
     (void)st;
-    json_t *fx = fixture("es256-none");
-    rp_holder h;
-    const authc__wa_rp *rp = rp_for(&h, fx, true);
-    authc__wa_registration r;
-    stored s = register_ok(fx, true, &r);
+    ceremony c;
+    ceremony_open(&c, "es256-none", true);
     /* An old response replayed against a newer challenge. */
-    json_t *ac = auth_cred(fx, 0);
+    json_t *ac = auth_cred(c.fx, 0);
     authc__wa_assertion as;
-    EXPECT_REFUSED(authc__wa_verify_authentication(ar, rp, auth_challenge(fx, 1), ac, s.key, s.key_len,
-                                                   s.counter, &as, &why_),
-                   "challenge");
-    json_t *cred = reg_cred(fx);
-    EXPECT_REFUSED(verify_reg(fx, rp, auth_challenge(fx, 0), cred, &why_), "challenge");
+    EXPECT_REFUSED(verify_signin(c.rp, auth_challenge(c.fx, 1), ac, c.s, &as, &why_), "challenge");
+    json_t *cred = reg_cred(c.fx);
+    EXPECT_REFUSED(verify_reg(c.fx, c.rp, auth_challenge(c.fx, 0), cred, &why_), "challenge");
     json_decref(cred);
     json_decref(ac);
-    json_decref(fx);
+    json_decref(c.fx);
 }
 
 static void test_wrong_type(void **st)
 {
     (void)st;
-    json_t *fx = fixture("eddsa-none");
-    rp_holder h;
-    const authc__wa_rp *rp = rp_for(&h, fx, true);
-    authc__wa_registration r;
-    stored s = register_ok(fx, true, &r);
+    ceremony c;
+    ceremony_open(&c, "eddsa-none", true);
     /* A registration's client data presented as a sign-in. */
-    json_t *ac = auth_cred(fx, 0);
-    json_t *rc = reg_cred(fx);
+    json_t *ac = auth_cred(c.fx, 0);
+    json_t *rc = reg_cred(c.fx);
     json_object_set(json_object_get(ac, "response"), "clientDataJSON",
                     json_object_get(json_object_get(rc, "response"), "clientDataJSON"));
     authc__wa_assertion as;
-    EXPECT_REFUSED(authc__wa_verify_authentication(ar, rp, fx_str(fx, "registration.challenge"), ac, s.key,
-                                                   s.key_len, s.counter, &as, &why_),
+    EXPECT_REFUSED(verify_signin(c.rp, fx_str(c.fx, "registration.challenge"), ac, c.s, &as, &why_),
                    "type \"webauthn.create\"");
     /* And the other way round. */
-    json_t *rc2 = reg_cred(fx);
+    json_t *rc2 = reg_cred(c.fx);
     client_data_set(rc2, "type", json_string("webauthn.get"));
-    EXPECT_REFUSED(verify_reg(fx, rp, fx_str(fx, "registration.challenge"), rc2, &why_), "client data type");
+    EXPECT_REFUSED(verify_reg(c.fx, c.rp, fx_str(c.fx, "registration.challenge"), rc2, &why_), "client data type");
     /* Credential type. */
-    json_t *rc3 = reg_cred(fx);
+    json_t *rc3 = reg_cred(c.fx);
     json_object_set_new(rc3, "type", json_string("password"));
-    EXPECT_REFUSED(verify_reg(fx, rp, fx_str(fx, "registration.challenge"), rc3, &why_), "public-key");
+    EXPECT_REFUSED(verify_reg(c.fx, c.rp, fx_str(c.fx, "registration.challenge"), rc3, &why_), "public-key");
     json_decref(rc3);
     json_decref(rc2);
     json_decref(rc);
     json_decref(ac);
-    json_decref(fx);
+    json_decref(c.fx);
 }
 
 static void test_bad_signature(void **st)
@@ -302,121 +315,105 @@ static void test_bad_signature(void **st)
     (void)st;
     const char *names[] = {"eddsa-none", "es256-none", "rs256-none", "u2f"};
     for (size_t k = 0; k < 4; k++) {
-        json_t *fx = fixture(names[k]);
         bool uv = strcmp(names[k], "u2f") != 0;
-        rp_holder h;
-        const authc__wa_rp *rp = rp_for(&h, fx, uv);
-        authc__wa_registration r;
-        stored s = register_ok(fx, uv, &r);
-        json_t *ac = auth_cred(fx, 0);
+        ceremony c;
+        ceremony_open(&c, names[k], uv);
+        json_t *ac = auth_cred(c.fx, 0);
         size_t n;
         uint8_t *sig = resp_bytes(ac, "signature", &n);
         sig[n / 2] ^= 0x01;
         resp_set(ac, "signature", sig, n);
-        EXPECT_REFUSED(verify_auth(fx, rp, 0, ac, s, &why_), "signature does not verify");
+        EXPECT_REFUSED(verify_auth(c.fx, c.rp, 0, ac, c.s, &why_), "signature does not verify");
         json_decref(ac);
         /* Tampered client data (an extra member): the signed hash changes. */
-        ac = auth_cred(fx, 0);
+        ac = auth_cred(c.fx, 0);
         client_data_set(ac, "other_keys_can_be_added_here", json_string("tampered"));
-        EXPECT_REFUSED(verify_auth(fx, rp, 0, ac, s, &why_), "signature does not verify");
+        EXPECT_REFUSED(verify_auth(c.fx, c.rp, 0, ac, c.s, &why_), "signature does not verify");
         json_decref(ac);
         /* Another credential's key. */
         json_t *fx2 = fixture(strcmp(names[k], "es256-none") ? "es256-none" : "eddsa-none");
         authc__wa_registration r2;
         stored other = register_ok(fx2, true, &r2);
-        ac = auth_cred(fx, 0);
-        EXPECT_REFUSED(verify_auth(fx, rp, 0, ac, other, &why_), "signature does not verify");
+        ac = auth_cred(c.fx, 0);
+        EXPECT_REFUSED(verify_auth(c.fx, c.rp, 0, ac, other, &why_), "signature does not verify");
         json_decref(ac);
         json_decref(fx2);
-        json_decref(fx);
+        json_decref(c.fx);
     }
 }
 
 static void test_counter_going_back(void **st)
 {
     (void)st;
-    json_t *fx = fixture("eddsa-none");
-    rp_holder h;
-    const authc__wa_rp *rp = rp_for(&h, fx, true);
-    authc__wa_registration r;
-    stored s = register_ok(fx, true, &r);
+    ceremony c;
+    ceremony_open(&c, "eddsa-none", true);
     authc__wa_assertion as;
-    json_t *a2 = auth_cred(fx, 2);
+    json_t *a2 = auth_cred(c.fx, 2);
     const char *why = NULL;
-    assert_int_equal(verify_auth(fx, rp, 2, a2, s, &why), AUTHC_OK);
+    assert_int_equal(verify_auth(c.fx, c.rp, 2, a2, c.s, &why), AUTHC_OK);
     authc__wa_assertion last;
-    assert_int_equal(authc__wa_verify_authentication(ar, rp, auth_challenge(fx, 2), a2, s.key, s.key_len, s.counter,
-                                                     &last, &why),
-                     AUTHC_OK);
+    assert_int_equal(verify_signin(c.rp, auth_challenge(c.fx, 2), a2, c.s, &last, &why), AUTHC_OK);
     /* The server saw counter N; an earlier response (N-1, N-2) is a clone. */
-    stored after = s;
+    stored after = c.s;
     after.counter = last.new_counter;
-    json_t *a0 = auth_cred(fx, 0);
-    EXPECT_REFUSED(verify_auth(fx, rp, 0, a0, after, &why_), "cloned");
+    json_t *a0 = auth_cred(c.fx, 0);
+    EXPECT_REFUSED(verify_auth(c.fx, c.rp, 0, a0, after, &why_), "cloned");
     /* Equal is not enough either. */
-    EXPECT_REFUSED(authc__wa_verify_authentication(ar, rp, auth_challenge(fx, 2), a2, s.key, s.key_len,
-                                                   last.new_counter, &as, &why_),
-                   "counter");
+    EXPECT_REFUSED(verify_signin(c.rp, auth_challenge(c.fx, 2), a2, after, &as, &why_), "counter");
     json_decref(a0);
     json_decref(a2);
-    json_decref(fx);
+    json_decref(c.fx);
 }
 
 static void test_wrong_rp_id_hash(void **st)
 {
     (void)st;
-    json_t *fx = fixture("es256-none");
-    rp_holder h;
-    const authc__wa_rp *rp = rp_for(&h, fx, true);
-    authc__wa_registration r;
-    stored s = register_ok(fx, true, &r);
+    ceremony c;
+    ceremony_open(&c, "es256-none", true);
     /* Another relying party id. */
-    h.rp.rp_id = "example.com";
-    json_t *cred = reg_cred(fx);
-    EXPECT_REFUSED(verify_reg(fx, rp, fx_str(fx, "registration.challenge"), cred, &why_), "rpIdHash");
-    json_t *ac = auth_cred(fx, 0);
-    EXPECT_REFUSED(verify_auth(fx, rp, 0, ac, s, &why_), "rpIdHash");
+    c.h.rp.rp_id = "example.com";
+    json_t *cred = reg_cred(c.fx);
+    EXPECT_REFUSED(verify_reg(c.fx, c.rp, fx_str(c.fx, "registration.challenge"), cred, &why_), "rpIdHash");
+    json_t *ac = auth_cred(c.fx, 0);
+    EXPECT_REFUSED(verify_auth(c.fx, c.rp, 0, ac, c.s, &why_), "rpIdHash");
     /* A flipped rpIdHash byte. */
-    h.rp.rp_id = "localhost";
+    c.h.rp.rp_id = "localhost";
     size_t n;
     uint8_t *ad = resp_bytes(ac, "authenticatorData", &n);
     ad[0] ^= 0x80;
     resp_set(ac, "authenticatorData", ad, n);
-    EXPECT_REFUSED(verify_auth(fx, rp, 0, ac, s, &why_), "rpIdHash");
+    EXPECT_REFUSED(verify_auth(c.fx, c.rp, 0, ac, c.s, &why_), "rpIdHash");
     json_decref(ac);
     json_decref(cred);
-    json_decref(fx);
+    json_decref(c.fx);
 }
 
 static void test_flags(void **st)
 {
     (void)st;
-    json_t *fx = fixture("es256-none");
-    rp_holder h;
-    const authc__wa_rp *rp = rp_for(&h, fx, true);
-    authc__wa_registration r;
-    stored s = register_ok(fx, true, &r);
+    ceremony c;
+    ceremony_open(&c, "es256-none", true);
     size_t n;
     /* Missing UP. */
-    json_t *ac = auth_cred(fx, 0);
+    json_t *ac = auth_cred(c.fx, 0);
     uint8_t *ad = resp_bytes(ac, "authenticatorData", &n);
     ad[32] &= (uint8_t)~AUTHC__WA_UP;
     resp_set(ac, "authenticatorData", ad, n);
-    EXPECT_REFUSED(verify_auth(fx, rp, 0, ac, s, &why_), "user presence");
+    EXPECT_REFUSED(verify_auth(c.fx, c.rp, 0, ac, c.s, &why_), "user presence");
     json_decref(ac);
     /* Missing UV when required. */
-    ac = auth_cred(fx, 0);
+    ac = auth_cred(c.fx, 0);
     ad = resp_bytes(ac, "authenticatorData", &n);
     ad[32] &= (uint8_t)~AUTHC__WA_UV;
     resp_set(ac, "authenticatorData", ad, n);
-    EXPECT_REFUSED(verify_auth(fx, rp, 0, ac, s, &why_), "user verification");
+    EXPECT_REFUSED(verify_auth(c.fx, c.rp, 0, ac, c.s, &why_), "user verification");
     json_decref(ac);
     /* BS without BE. */
-    ac = auth_cred(fx, 0);
+    ac = auth_cred(c.fx, 0);
     ad = resp_bytes(ac, "authenticatorData", &n);
     ad[32] = (uint8_t)((ad[32] | AUTHC__WA_BS) & ~AUTHC__WA_BE);
     resp_set(ac, "authenticatorData", ad, n);
-    EXPECT_REFUSED(verify_auth(fx, rp, 0, ac, s, &why_), "backup");
+    EXPECT_REFUSED(verify_auth(c.fx, c.rp, 0, ac, c.s, &why_), "backup");
     json_decref(ac);
     /* A recorded authenticator without UV, under a UV-required policy. */
     json_t *nuv = fixture("no-uv");
@@ -426,87 +423,84 @@ static void test_flags(void **st)
                    "user verification");
     json_decref(cred);
     json_decref(nuv);
-    json_decref(fx);
+    json_decref(c.fx);
 }
 
 static void test_malformed_cbor(void **st)
 {
     (void)st;
-    json_t *fx = fixture("es256-none");
-    rp_holder h;
-    const authc__wa_rp *rp = rp_for(&h, fx, true);
-    const char *ch = fx_str(fx, "registration.challenge");
+    ceremony c;
+    ceremony_open(&c, "es256-none", true);
+    const char *ch = fx_str(c.fx, "registration.challenge");
     size_t n;
-    json_t *cred = reg_cred(fx);
+    json_t *cred = reg_cred(c.fx);
     uint8_t *ao = resp_bytes(cred, "attestationObject", &n);
     /* Truncated. */
     resp_set(cred, "attestationObject", ao, n - 7);
-    EXPECT_REFUSED(verify_reg(fx, rp, ch, cred, &why_), "CBOR");
+    EXPECT_REFUSED(verify_reg(c.fx, c.rp, ch, cred, &why_), "CBOR");
     /* Trailing garbage. */
     uint8_t *more = authc_arena_alloc(ar, n + 1);
     memcpy(more, ao, n);
     more[n] = 0x00;
     resp_set(cred, "attestationObject", more, n + 1);
-    EXPECT_REFUSED(verify_reg(fx, rp, ch, cred, &why_), "CBOR");
+    EXPECT_REFUSED(verify_reg(c.fx, c.rp, ch, cred, &why_), "CBOR");
     /* Reserved major-type byte. */
     uint8_t junk[] = {0xa3, 0x1c, 0x1d, 0x1e};
     resp_set(cred, "attestationObject", junk, sizeof junk);
-    EXPECT_REFUSED(verify_reg(fx, rp, ch, cred, &why_), "CBOR");
+    EXPECT_REFUSED(verify_reg(c.fx, c.rp, ch, cred, &why_), "CBOR");
     /* Deep nesting (would make libcbor's decref recurse): refused early. */
     uint8_t deep[4000];
     memset(deep, 0x81, sizeof deep - 1);
     deep[sizeof deep - 1] = 0x00;
     resp_set(cred, "attestationObject", deep, sizeof deep);
-    EXPECT_REFUSED(verify_reg(fx, rp, ch, cred, &why_), "CBOR");
+    EXPECT_REFUSED(verify_reg(c.fx, c.rp, ch, cred, &why_), "CBOR");
     /* Indefinite-length map (not canonical CTAP2 CBOR). */
     uint8_t indef[] = {0xbf, 0x63, 'f', 'm', 't', 0x64, 'n', 'o', 'n', 'e', 0xff};
     resp_set(cred, "attestationObject", indef, sizeof indef);
-    EXPECT_REFUSED(verify_reg(fx, rp, ch, cred, &why_), "CBOR");
+    EXPECT_REFUSED(verify_reg(c.fx, c.rp, ch, cred, &why_), "CBOR");
     /* Well-formed but not a map. */
     uint8_t arr[] = {0x82, 0x01, 0x02};
     resp_set(cred, "attestationObject", arr, sizeof arr);
-    EXPECT_REFUSED(verify_reg(fx, rp, ch, cred, &why_), "not a CBOR map");
+    EXPECT_REFUSED(verify_reg(c.fx, c.rp, ch, cred, &why_), "not a CBOR map");
     /* Not base64url at all. */
     json_object_set_new(json_object_get(cred, "response"), "attestationObject", json_string("***"));
-    EXPECT_REFUSED(verify_reg(fx, rp, ch, cred, &why_), "attestationObject");
+    EXPECT_REFUSED(verify_reg(c.fx, c.rp, ch, cred, &why_), "attestationObject");
     json_decref(cred);
 
     /* Broken COSE key inside authData: the registration's authData with
      * its key's first byte (a map header) turned into a reserved byte. */
-    cred = reg_cred(fx);
+    cred = reg_cred(c.fx);
     ao = resp_bytes(cred, "attestationObject", &n);
-    authc__wa_registration r;
-    stored s = register_ok(fx, true, &r);
     uint8_t *kp = NULL;
-    for (size_t i = 0; i + s.key_len <= n; i++)
-        if (!memcmp(ao + i, s.key, s.key_len)) {
+    for (size_t i = 0; i + c.s.key_len <= n; i++)
+        if (!memcmp(ao + i, c.s.key, c.s.key_len)) {
             kp = ao + i;
             break;
         }
     assert_non_null(kp);
     kp[0] = 0x1c;
     resp_set(cred, "attestationObject", ao, n);
-    EXPECT_REFUSED(verify_reg(fx, rp, ch, cred, &why_), "CBOR");
+    EXPECT_REFUSED(verify_reg(c.fx, c.rp, ch, cred, &why_), "CBOR");
     json_decref(cred);
 
     /* authData with a byte left over. */
-    json_t *ac = auth_cred(fx, 0);
+    json_t *ac = auth_cred(c.fx, 0);
     uint8_t *ad = resp_bytes(ac, "authenticatorData", &n);
     uint8_t *ad2 = authc_arena_alloc(ar, n + 1);
     memcpy(ad2, ad, n);
     ad2[n] = 0;
     resp_set(ac, "authenticatorData", ad2, n + 1);
-    EXPECT_REFUSED(verify_auth(fx, rp, 0, ac, s, &why_), "leftover");
+    EXPECT_REFUSED(verify_auth(c.fx, c.rp, 0, ac, c.s, &why_), "leftover");
     resp_set(ac, "authenticatorData", ad, 20);
-    EXPECT_REFUSED(verify_auth(fx, rp, 0, ac, s, &why_), "37 bytes");
+    EXPECT_REFUSED(verify_auth(c.fx, c.rp, 0, ac, c.s, &why_), "37 bytes");
     json_decref(ac);
 
     /* Client data that is not JSON. */
-    ac = auth_cred(fx, 0);
+    ac = auth_cred(c.fx, 0);
     resp_set(ac, "clientDataJSON", (const uint8_t *)"{nope", 5);
-    EXPECT_REFUSED(verify_auth(fx, rp, 0, ac, s, &why_), "clientDataJSON");
+    EXPECT_REFUSED(verify_auth(c.fx, c.rp, 0, ac, c.s, &why_), "clientDataJSON");
     json_decref(ac);
-    json_decref(fx);
+    json_decref(c.fx);
 }
 
 static void test_attestation_tampering(void **st)
@@ -601,29 +595,23 @@ static void test_mutation_robustness(void **st)
     const char *reg_keys[] = {"attestationObject", "clientDataJSON"};
     const char *auth_keys[] = {"authenticatorData", "clientDataJSON", "signature"};
     for (size_t k = 0; k < sizeof names / sizeof *names; k++) {
-        json_t *fx = fixture(names[k]);
-        rp_holder h;
-        const authc__wa_rp *rp = rp_for(&h, fx, false);
-        authc__wa_registration r0;
-        stored s = register_ok(fx, false, &r0);
+        ceremony c;
+        ceremony_open(&c, names[k], false);
         for (int i = 0; i < 400; i++) {
-            json_t *rc = reg_cred(fx);
+            json_t *rc = reg_cred(c.fx);
             mutate(rc, reg_keys[rng() % 2]);
             const char *why = NULL;
-            authc__wa_registration r;
-            authc_err e = authc__wa_verify_registration(ar, rp, fx_str(fx, "registration.challenge"), rc, &r, &why);
+            authc_err e = verify_reg(c.fx, c.rp, fx_str(c.fx, "registration.challenge"), rc, &why);
             assert_true(e == AUTHC_OK || e == AUTHC_ERR_WEBAUTHN_VERIFICATION);
             json_decref(rc);
-            json_t *ac = auth_cred(fx, 0);
+            json_t *ac = auth_cred(c.fx, 0);
             mutate(ac, auth_keys[rng() % 3]);
-            authc__wa_assertion as;
-            e = authc__wa_verify_authentication(ar, rp, auth_challenge(fx, 0), ac, s.key, s.key_len, s.counter,
-                                                &as, &why);
+            e = verify_auth(c.fx, c.rp, 0, ac, c.s, &why);
             /* Everything in an assertion is signed: no mutation passes. */
             assert_int_equal(e, AUTHC_ERR_WEBAUTHN_VERIFICATION);
             json_decref(ac);
         }
-        json_decref(fx);
+        json_decref(c.fx);
     }
 }
 
