@@ -6,6 +6,7 @@
 #include "core/core_int.h"
 #include "authc/oauth.h"
 #include "oauth_testutil.h"
+#include "response_assert.h"
 
 #define SECRET "test-secret-0123456789abcdef0123456789"
 #define ORIGIN "http://app.test:3000"
@@ -206,12 +207,8 @@ static void token_route_and_c_call(void **state)
     assert_string_equal(authc_response_header(r, "Cache-Control"), "no-store");
     assert_true(body_has(r, "\"access_token\":\"at-1\""));
     authc_response_free(r);
-    r = get(f, "/token?provider=zz", cookie(f, "rt-a"));
-    assert_int_equal(r->status, 404);
-    authc_response_free(r);
-    r = get(f, "/token?provider=p", "garbage");
-    assert_int_equal(r->status, 401);
-    authc_response_free(r);
+    tu_expect_status(get(f, "/token?provider=zz", cookie(f, "rt-a")), 404);
+    tu_expect_status(get(f, "/token?provider=p", "garbage"), 401);
 
     const char *ck = authc_arena_printf(f->ar, "authjs.session-token=%s", cookie(f, "rt-b"));
     authc_header h[] = {{"Cookie", ck}};

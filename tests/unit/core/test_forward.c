@@ -9,6 +9,7 @@
 #include "authc/metrics.h"
 #include "core/core_int.h"
 #include "testutil.h"
+#include "response_assert.h"
 
 #define SECRET "unit-test-secret-0123456789abcdefghijkl"
 #define NAV "Accept: text/html,application/xhtml+xml"
@@ -80,9 +81,8 @@ static void test_missing_target_400(void **st)
     assert_null(tu_set_cookie(r, 0)); /* not even the CSRF cookie */
     authc_response_free(r);
     /* A target URL that does not parse is no target either. */
-    r = req_from(a, "GET", "http://auth.test/auth/forward", "127.0.0.1", "X-Original-URL: not a url", NULL);
-    assert_int_equal(r->status, 400);
-    authc_response_free(r);
+    tu_expect_status(req_from(a, "GET", "http://auth.test/auth/forward", "127.0.0.1", "X-Original-URL: not a url",
+                              NULL), 400);
     authc_free(a);
 }
 
@@ -99,15 +99,11 @@ static void test_untrusted_peer_ignored(void **st)
     assert_null(hdr(r, "X-Auth-Request-User"));
     assert_null(tu_set_cookie(r, 0));
     authc_response_free(r);
-    r = req_from(a, "GET", "http://auth.test/auth/forward", "203.0.113.9", TRAEFIK,
-                 "X-Forwarded-Uri: /x", NAV, NULL);
-    assert_int_equal(r->status, 400);
-    authc_response_free(r);
+    tu_expect_status(req_from(a, "GET", "http://auth.test/auth/forward", "203.0.113.9", TRAEFIK,
+                              "X-Forwarded-Uri: /x", NAV, NULL), 400);
     /* The same from the loopback proxy counts. */
-    r = req_from(a, "GET", "http://auth.test/auth/forward", "127.0.0.1",
-                 "X-Original-URL: https://app.example.com/admin", ck, NULL);
-    assert_int_equal(r->status, 200);
-    authc_response_free(r);
+    tu_expect_status(req_from(a, "GET", "http://auth.test/auth/forward", "127.0.0.1",
+                              "X-Original-URL: https://app.example.com/admin", ck, NULL), 200);
     authc_free(a);
 }
 
@@ -141,10 +137,8 @@ static void test_no_session_answers(void **st)
                         "https://auth.example.com/auth/signin?callbackUrl=https%3A%2F%2Fapp.example.com%2Fdocs");
     assert_null(tu_set_cookie(r, 0));
     authc_response_free(r);
-    r = req_from(a, "GET", "/auth/forward", "127.0.0.1", TRAEFIK, "X-Forwarded-Uri: /form",
-                 "X-Forwarded-Method: POST", NAV, NULL);
-    assert_int_equal(r->status, 303);
-    authc_response_free(r);
+    tu_expect_status(req_from(a, "GET", "/auth/forward", "127.0.0.1", TRAEFIK, "X-Forwarded-Uri: /form",
+                              "X-Forwarded-Method: POST", NAV, NULL), 303);
     /* Not a navigation: XHR, fetch(), an image. */
     const char *not_nav[] = {"X-Requested-With: XMLHttpRequest", "Sec-Fetch-Mode: cors", "Sec-Fetch-Dest: image"};
     for (size_t i = 0; i < 3; i++) {
@@ -156,9 +150,7 @@ static void test_no_session_answers(void **st)
         assert_null(tu_set_cookie(r, 0));
         authc_response_free(r);
     }
-    r = req_from(a, "GET", "/auth/forward", "127.0.0.1", TRAEFIK, "Accept: application/json", NULL);
-    assert_int_equal(r->status, 401);
-    authc_response_free(r);
+    tu_expect_status(req_from(a, "GET", "/auth/forward", "127.0.0.1", TRAEFIK, "Accept: application/json", NULL), 401);
     /* A session cookie that does not decrypt: still no cookie set (not
      * even the clearing one /session would send). */
     r = req_from(a, "GET", "/auth/forward", "127.0.0.1", TRAEFIK, NAV,
@@ -189,13 +181,9 @@ static void test_jwt_session_allowed(void **st)
     assert_null(tu_set_cookie(r, 1));
     authc_response_free(r);
     /* HEAD is answered like GET; HEAD on other routes stays a 400. */
-    r = req_from(a, "HEAD", "http://auth.test/auth/forward", "127.0.0.1",
-                 "X-Original-URL: https://app.example.com/", ck, NULL);
-    assert_int_equal(r->status, 200);
-    authc_response_free(r);
-    r = req_from(a, "HEAD", "http://auth.test/auth/session", "127.0.0.1", ck, NULL);
-    assert_int_equal(r->status, 400);
-    authc_response_free(r);
+    tu_expect_status(req_from(a, "HEAD", "http://auth.test/auth/forward", "127.0.0.1",
+                              "X-Original-URL: https://app.example.com/", ck, NULL), 200);
+    tu_expect_status(req_from(a, "HEAD", "http://auth.test/auth/session", "127.0.0.1", ck, NULL), 400);
     /* A POST is not a forward-auth request. */
     r = req_from(a, "POST", "http://auth.test/auth/forward", "127.0.0.1",
                  "X-Original-URL: https://app.example.com/", ck, NULL);

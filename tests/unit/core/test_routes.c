@@ -7,6 +7,7 @@
 #include "authc/oauth.h"
 #include "authc/webauthn.h"
 #include "testutil.h"
+#include "response_assert.h"
 
 #define SECRET "unit-test-secret-0123456789abcdefghijkl"
 
@@ -150,14 +151,10 @@ static void provider_routes_are_owned(void **st)
     assert_int_equal(r->status, 302);
     assert_string_equal(authc_response_header(r, "Location"), "http://h.test/auth/error?error=Configuration");
     authc_response_free(r);
-    r = tu_req(f.a, "POST", "http://h.test/auth/webauthn-options/passkey", NULL, NULL);
-    assert_int_equal(r->status, 302);
-    authc_response_free(r);
+    tu_expect_status(tu_req(f.a, "POST", "http://h.test/auth/webauthn-options/passkey", NULL, NULL), 302);
     /* Without a passkey provider the route does not exist at all. */
     authc *plain = tu_instance("secret=" SECRET, "trust_host=1", NULL);
-    r = tu_req(plain, "GET", "http://h.test/auth/webauthn-options/credentials", NULL, NULL);
-    assert_int_equal(r->status, 400);
-    authc_response_free(r);
+    tu_expect_status(tu_req(plain, "GET", "http://h.test/auth/webauthn-options/credentials", NULL, NULL), 400);
     authc_free(plain);
     drop(&f);
 }
