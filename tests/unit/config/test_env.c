@@ -251,6 +251,15 @@ static void test_users_file_errors(void **state)
     unlink(users);
 }
 
+/* Sets var=value; the store URL of s must then be want. */
+static void expect_store_url(authc_settings *s, const char *var, const char *value, const char *want)
+{
+    setenv(var, value, 1);
+    char *u = authc_settings_store_url(s);
+    assert_string_equal(u, want);
+    free(u);
+}
+
 /* The store defaults to the database's URL without the options whose
  * meaning differs between the adapter and the store. */
 static void test_store_url(void **state)
@@ -258,22 +267,13 @@ static void test_store_url(void **state)
     (void)state;
     authc_settings *s = authc_settings_new();
     assert_null(authc_settings_store_url(s));
-    setenv("AUTHC_DATABASE", "postgres://u:p@db/authc?statement_timeout=1000&sslmode=disable&connect_timeout=1&pool_size=2", 1);
-    char *u = authc_settings_store_url(s);
-    assert_string_equal(u, "postgres://u:p@db/authc?sslmode=disable");
-    free(u);
-    setenv("AUTHC_DATABASE", "redis://127.0.0.1:6379/0?timeout=100&prefix=app:&ttl_grace=5", 1);
-    u = authc_settings_store_url(s);
-    assert_string_equal(u, "redis://127.0.0.1:6379/0?prefix=app:");
-    free(u);
-    setenv("AUTHC_DATABASE", "sqlite:/tmp/x.db", 1);
-    u = authc_settings_store_url(s);
-    assert_string_equal(u, "sqlite:/tmp/x.db");
-    free(u);
-    setenv("AUTHC_STORE", "memory:", 1);
-    u = authc_settings_store_url(s);
-    assert_string_equal(u, "memory:");
-    free(u);
+    expect_store_url(s, "AUTHC_DATABASE",
+                     "postgres://u:p@db/authc?statement_timeout=1000&sslmode=disable&connect_timeout=1&pool_size=2",
+                     "postgres://u:p@db/authc?sslmode=disable");
+    expect_store_url(s, "AUTHC_DATABASE", "redis://127.0.0.1:6379/0?timeout=100&prefix=app:&ttl_grace=5",
+                     "redis://127.0.0.1:6379/0?prefix=app:");
+    expect_store_url(s, "AUTHC_DATABASE", "sqlite:/tmp/x.db", "sqlite:/tmp/x.db");
+    expect_store_url(s, "AUTHC_STORE", "memory:", "memory:");
     unsetenv("AUTHC_STORE");
     unsetenv("AUTHC_DATABASE");
     authc_settings_free(s);
