@@ -4,6 +4,7 @@
 #include <strings.h>
 
 #include "core/core_int.h"
+#include "response_assert.h"
 #include "testutil.h"
 
 static authc *instance_for(json_t *secret, const char *url)
@@ -125,21 +126,19 @@ static void test_enforced(void **st)
         authc_response_free(r);
     }
     /* Token in a header only: Auth.js reads the body field alone. */
-    r = tu_req(a, "POST", "http://h.test/auth/callback/credentials", "username=alice&password=wonderland",
-               ck, "X-CSRF-Token: x", "Content-Type: application/x-www-form-urlencoded", NULL);
-    assert_string_equal(authc_response_header(r, "Location"), "http://h.test/auth/signin?error=MissingCSRF");
-    authc_response_free(r);
+    tu_expect_location(tu_req(a, "POST", "http://h.test/auth/callback/credentials",
+                              "username=alice&password=wonderland", ck, "X-CSRF-Token: x",
+                              "Content-Type: application/x-www-form-urlencoded", NULL),
+                       "http://h.test/auth/signin?error=MissingCSRF");
     /* Body token without the cookie fails too (double submit). */
     snprintf(body, sizeof body, "csrfToken=%s&username=alice&password=wonderland", tok);
-    r = tu_req(a, "POST", "http://h.test/auth/callback/credentials", body,
-               "Content-Type: application/x-www-form-urlencoded", NULL);
-    assert_string_equal(authc_response_header(r, "Location"), "http://h.test/auth/signin?error=MissingCSRF");
-    authc_response_free(r);
+    tu_expect_location(tu_req(a, "POST", "http://h.test/auth/callback/credentials", body,
+                              "Content-Type: application/x-www-form-urlencoded", NULL),
+                       "http://h.test/auth/signin?error=MissingCSRF");
     /* Right token (form and JSON) passes. */
-    r = tu_req(a, "POST", "http://h.test/auth/callback/credentials", body, ck,
-               "Content-Type: application/x-www-form-urlencoded", NULL);
-    assert_string_equal(authc_response_header(r, "Location"), "http://h.test");
-    authc_response_free(r);
+    tu_expect_location(tu_req(a, "POST", "http://h.test/auth/callback/credentials", body, ck,
+                              "Content-Type: application/x-www-form-urlencoded", NULL),
+                       "http://h.test");
     snprintf(body, sizeof body, "{\"csrfToken\":\"%s\",\"username\":\"alice\",\"password\":\"wonderland\"}", tok);
     r = tu_req(a, "POST", "http://h.test/auth/callback/credentials", body, ck,
                "Content-Type: application/json", NULL);
@@ -148,9 +147,9 @@ static void test_enforced(void **st)
     authc_response_free(r);
     /* Another content type: no body, so CSRF fails. */
     snprintf(body, sizeof body, "csrfToken=%s&username=alice&password=wonderland", tok);
-    r = tu_req(a, "POST", "http://h.test/auth/callback/credentials", body, ck, "Content-Type: text/plain", NULL);
-    assert_string_equal(authc_response_header(r, "Location"), "http://h.test/auth/signin?error=MissingCSRF");
-    authc_response_free(r);
+    tu_expect_location(
+        tu_req(a, "POST", "http://h.test/auth/callback/credentials", body, ck, "Content-Type: text/plain", NULL),
+        "http://h.test/auth/signin?error=MissingCSRF");
     free(val);
     authc_free(a);
 }
