@@ -26,10 +26,8 @@ static void test_bad_requests(void **st)
     for (size_t i = 0; i < sizeof urls / sizeof *urls; i++) {
         authc_response *r = tu_req(a, "GET", urls[i], NULL, NULL);
         assert_int_equal(r->status, 400);
-        char *b = tu_body(r);
-        assert_string_equal(b, "\"Bad request.\"");
+        tu_assert_body(r, "\"Bad request.\"");
         assert_null(tu_set_cookie(r, 0));
-        free(b);
         authc_response_free(r);
     }
     const char *methods[] = {"PUT", "DELETE", "PATCH", "HEAD", "OPTIONS", "get"};
@@ -70,13 +68,11 @@ static void test_providers(void **st)
     authc *a = inst();
     authc_response *r = tu_req(a, "GET", "http://h.test:8080/auth/providers", NULL, NULL);
     assert_int_equal(r->status, 200);
-    char *b = tu_body(r);
-    assert_string_equal(b, "{\"credentials\":{\"id\":\"credentials\",\"name\":\"Credentials\",\"type\":\"credentials\","
-                           "\"signinUrl\":\"http://h.test:8080/auth/signin/credentials\","
-                           "\"callbackUrl\":\"http://h.test:8080/auth/callback/credentials\"}}");
+    tu_assert_body(r, "{\"credentials\":{\"id\":\"credentials\",\"name\":\"Credentials\",\"type\":\"credentials\","
+                      "\"signinUrl\":\"http://h.test:8080/auth/signin/credentials\","
+                      "\"callbackUrl\":\"http://h.test:8080/auth/callback/credentials\"}}");
     assert_null(tu_set_cookie(r, 0));
     assert_null(authc_response_header(r, "Cache-Control"));
-    free(b);
     authc_response_free(r);
     authc_free(a);
 }
@@ -201,9 +197,7 @@ static void test_credentials_like_vector(void **st)
 static void session_is(const authc *a, const char *url, const char *cookie, const char *want)
 {
     authc_response *r = tu_req(a, "GET", url, NULL, cookie, NULL);
-    char *b = tu_body(r);
-    assert_string_equal(b, want);
-    free(b);
+    tu_assert_body(r, want);
     authc_response_free(r);
 }
 
@@ -218,11 +212,9 @@ static void test_session_states(void **st)
     snprintf(bad, sizeof bad, "%s", cookie);
     bad[strlen(bad) - 5] ^= 1;
     authc_response *r = tu_req(a, "GET", "http://h.test/auth/session", NULL, bad, NULL);
-    char *b = tu_body(r);
-    assert_string_equal(b, "null");
+    tu_assert_body(r, "null");
     assert_non_null(tu_cookie_named(r, "authjs.session-token"));
     assert_non_null(strstr(tu_cookie_named(r, "authjs.session-token"), "Max-Age=0"));
-    free(b);
     authc_response_free(r);
     /* Foreign secret: null. */
     authc *other = tu_instance("secret=another-secret-0123456789abcdefghijklmn", "trust_host=1", NULL);
@@ -230,7 +222,7 @@ static void test_session_states(void **st)
     /* Rotation: new secret first, old second → old token still valid. */
     authc *rot = tu_instance("secret=another-secret-0123456789abcdefghijklmn", SECRET, "trust_host=1", NULL);
     r = tu_req(rot, "GET", "http://h.test/auth/session", NULL, cookie, NULL);
-    b = tu_body(r);
+    char *b = tu_body(r);
     assert_non_null(strstr(b, "\"Alice\""));
     free(b);
     authc_response_free(r);
@@ -341,10 +333,8 @@ static void test_return_redirect_and_errors(void **st)
     authc_response *r = tu_req(a, "POST", "http://h.test/auth/signout", "csrfToken=x",
                                "X-Auth-Return-Redirect: 1", "Content-Type: application/x-www-form-urlencoded", NULL);
     assert_int_equal(r->status, 200);
-    char *b = tu_body(r);
-    assert_string_equal(b, "{\"url\":\"http://h.test/auth/signin?error=MissingCSRF\"}");
+    tu_assert_body(r, "{\"url\":\"http://h.test/auth/signin?error=MissingCSRF\"}");
     assert_null(tu_set_cookie(r, 0));
-    free(b);
     authc_response_free(r);
     /* Error page statuses. */
     struct { const char *code; int status; } ep[] = {
@@ -370,20 +360,16 @@ static void test_return_redirect_and_errors(void **st)
     snprintf(body, sizeof body, "csrfToken=%.64s&username=coded&password=x", val);
     r = tu_req(a, "POST", "http://h.test/auth/callback/credentials", body, ck,
                "Content-Type: application/x-www-form-urlencoded", "X-Auth-Return-Redirect: 1", NULL);
-    b = tu_body(r);
-    assert_string_equal(b, "{\"url\":\"http://h.test/auth/signin?error=CredentialsSignin&code=too_many\"}");
-    free(b);
+    tu_assert_body(r, "{\"url\":\"http://h.test/auth/signin?error=CredentialsSignin&code=too_many\"}");
     authc_response_free(r);
     /* Success with X-Auth-Return-Redirect keeps Location and Set-Cookie. */
     snprintf(body, sizeof body, "csrfToken=%.64s&username=alice&password=wonderland&callbackUrl=/x", val);
     r = tu_req(a, "POST", "http://h.test/auth/callback/credentials", body, ck,
                "Content-Type: application/x-www-form-urlencoded", "X-Auth-Return-Redirect: 1", NULL);
     assert_int_equal(r->status, 200);
-    b = tu_body(r);
-    assert_string_equal(b, "{\"url\":\"http://h.test/x\"}");
+    tu_assert_body(r, "{\"url\":\"http://h.test/x\"}");
     assert_string_equal(authc_response_header(r, "Location"), "http://h.test/x");
     assert_non_null(tu_cookie_named(r, "authjs.session-token"));
-    free(b);
     authc_response_free(r);
     free(val);
     authc_free(a);

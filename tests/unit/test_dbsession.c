@@ -6,6 +6,7 @@
 
 #include "authc/adapter.h"
 #include "core/core_int.h"
+#include "response_assert.h"
 #include "testutil.h"
 
 typedef struct fixture {
@@ -126,17 +127,13 @@ static void test_expired_and_missing(void **st)
     fixture *f = *st;
     const char *ck = seed(f, "tok-expired", authc__now_ms() - 1000);
     authc_response *r = tu_req(f->a, "GET", "http://h.test/auth/session", NULL, ck, NULL);
-    char *b = tu_body(r);
-    assert_string_equal(b, "null");
+    tu_assert_body(r, "null");
     assert_non_null(strstr(tu_cookie_named(r, "authjs.session-token"), "Max-Age=0"));
     assert_int_equal(stored_expires(f, "tok-expired"), -1); /* deleted when met */
-    free(b);
     authc_response_free(r);
     r = tu_req(f->a, "GET", "http://h.test/auth/session", NULL, "Cookie: authjs.session-token=nope", NULL);
-    b = tu_body(r);
-    assert_string_equal(b, "null");
+    tu_assert_body(r, "null");
     assert_non_null(strstr(tu_cookie_named(r, "authjs.session-token"), "Max-Age=0"));
-    free(b);
     authc_response_free(r);
 }
 
@@ -148,10 +145,8 @@ static void test_outage_keeps_cookie(void **st)
     int before = f->get_calls;
     authc_response *r = tu_req(f->a, "GET", "http://h.test/auth/session", NULL, ck, NULL);
     assert_true(f->get_calls > before); /* went through the wrapper */
-    char *b = tu_body(r);
-    assert_string_equal(b, "null");
+    tu_assert_body(r, "null");
     assert_null(tu_cookie_named(r, "authjs.session-token")); /* kept for later */
-    free(b);
     authc_response_free(r);
     authc_header h[] = {{"Host", "h.test"}, {"Cookie", ck + 8}};
     authc_request req = {.method = "GET", .url = "/x", .headers = h, .nheaders = 2};
@@ -219,10 +214,8 @@ static void test_revoke_rows(void **st)
     assert_int_equal(authc_revoke_user(f->a, u->id), AUTHC_OK);
     authc_arena_free(ar);
     r = tu_req(f->a, "GET", "http://h.test/auth/session", NULL, ck, NULL);
-    b = tu_body(r);
-    assert_string_equal(b, "null");
+    tu_assert_body(r, "null");
     assert_int_equal(stored_expires(f, fresh), -1);
-    free(b);
     authc_response_free(r);
     free(fresh);
 }

@@ -671,9 +671,7 @@ static void test_flow_limits(void **state)
     br.json = true;
     r = request_link(f->a, &br, "gina%40example.com", NULL);
     assert_int_equal(r->status, 429);
-    char *j = tu_body(r);
-    assert_string_equal(j, "{\"url\":\"http://localhost:3000/auth/signin?error=EmailSignin\"}");
-    free(j);
+    tu_assert_body(r, "{\"url\":\"http://localhost:3000/auth/signin?error=EmailSignin\"}");
     authc_response_free(r);
     /* Another client is not affected. */
     browser b2 = {.addr = "198.51.100.8"};

@@ -327,9 +327,7 @@ static void test_credentials_throttle(void **state)
     assert_int_equal(limited, 1);
     r = cred_post(a, "198.51.100.20", "alice", "wonderland", true);
     assert_int_equal(r->status, 429);
-    char *b = tu_body(r);
-    assert_string_equal(b, "{\"url\":\"http://h.example/auth/signin?error=CredentialsSignin&code=rate_limited\"}");
-    free(b);
+    tu_assert_body(r, "{\"url\":\"http://h.example/auth/signin?error=CredentialsSignin&code=rate_limited\"}");
     authc_response_free(r);
     /* Another client is not affected. */
     expect_alice(a, "198.51.100.21", true);

@@ -32,13 +32,6 @@ static const char *hdr(const authc_response *r, const char *name)
     return authc_response_header(r, name);
 }
 
-static void assert_body(const authc_response *r, const char *want)
-{
-    char *b = tu_body(r);
-    assert_string_equal(b, want);
-    free(b);
-}
-
 /* Writes text to a new temporary file; returns its path (static). */
 static const char *rules_file(const char *text)
 {
@@ -76,7 +69,7 @@ static void test_missing_target_400(void **st)
     authc *a = tu_instance("secret=" SECRET, "trust_host=1", NULL);
     authc_response *r = req_from(a, "GET", "http://auth.test/auth/forward", "127.0.0.1", NULL);
     assert_int_equal(r->status, 400);
-    assert_body(r, "{\"error\":\"MissingForwardedHeaders\"}");
+    tu_assert_body(r, "{\"error\":\"MissingForwardedHeaders\"}");
     assert_string_equal(hdr(r, "Cache-Control"), "no-store");
     assert_null(tu_set_cookie(r, 0)); /* not even the CSRF cookie */
     authc_response_free(r);
@@ -145,7 +138,7 @@ static void test_no_session_answers(void **st)
         r = req_from(a, "GET", "/auth/forward", "127.0.0.1", TRAEFIK, "X-Forwarded-Uri: /api",
                      NAV, not_nav[i], NULL);
         assert_int_equal(r->status, 401);
-        assert_body(r, "{\"error\":\"SessionRequired\"}");
+        tu_assert_body(r, "{\"error\":\"SessionRequired\"}");
         assert_null(hdr(r, "Location"));
         assert_null(tu_set_cookie(r, 0));
         authc_response_free(r);
@@ -232,7 +225,7 @@ static void test_query_conditions(void **st)
         if (r->status != cases[i].status)
             fail_msg("%s: %d", cases[i].q, r->status);
         if (r->status == 403) {
-            assert_body(r, "{\"error\":\"AccessDenied\"}");
+            tu_assert_body(r, "{\"error\":\"AccessDenied\"}");
             assert_null(tu_set_cookie(r, 0));
         }
         authc_response_free(r);

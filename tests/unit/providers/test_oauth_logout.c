@@ -82,9 +82,7 @@ static void test_no_oidc_no_route(void **st)
     authc *a = tu_instance("secret=logout-test-secret-0123456789abcdef", "trust_host=1", NULL);
     authc_response *r = tu_req(a, "POST", "http://h.test/auth/backchannel-logout/credentials", "logout_token=x", FORM, NULL);
     assert_int_equal(r->status, 400);
-    char *b = tu_body(r);
-    assert_string_equal(b, "\"Bad request.\"");
-    free(b);
+    tu_assert_body(r, "\"Bad request.\"");
     authc_response_free(r);
     authc_free(a);
 }
