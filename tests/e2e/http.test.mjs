@@ -267,17 +267,23 @@ describe("POST /session (update)", () => {
 });
 
 // ===================================================================== pages
+// GETs an HTML page of srv that carries the CSRF cookie's token; returns its HTML.
+async function pageWithCsrfToken(srv, p) {
+  const c = client(srv);
+  const r = await c(p);
+  assert.equal(r.status, 200);
+  assert.match(r.headers.get("content-type"), /^text\/html/);
+  const html = await r.text();
+  const tok = decodeURIComponent(c.jar.get(CSRF)).split("|")[0];
+  assert.match(tok, HEX64);
+  assert.ok(html.includes(`value="${tok}"`), "page carries the cookie's token");
+  return html;
+}
+
 describe("pages", () => {
   test("sign-in page: HTML with our CSRF token and the credentials form", () =>
     withServer(async (srv) => {
-      const c = client(srv);
-      const r = await c("/signin");
-      assert.equal(r.status, 200);
-      assert.match(r.headers.get("content-type"), /^text\/html/);
-      const html = await r.text();
-      const tok = decodeURIComponent(c.jar.get(CSRF)).split("|")[0];
-      assert.match(tok, HEX64);
-      assert.ok(html.includes(`value="${tok}"`), "page carries the cookie's token");
+      const html = await pageWithCsrfToken(srv, "/signin");
       assert.match(html, /<form[^>]*action="[^"]*\/auth\/callback\/credentials"[^>]*>/);
       assert.match(html, /<form[^>]*method="post"/i);
       assert.match(html, /name="username"/);
@@ -304,13 +310,7 @@ describe("pages", () => {
 
   test("sign-out page: HTML form with the CSRF token", () =>
     withServer(async (srv) => {
-      const c = client(srv);
-      const r = await c("/signout");
-      assert.equal(r.status, 200);
-      assert.match(r.headers.get("content-type"), /^text\/html/);
-      const html = await r.text();
-      const tok = decodeURIComponent(c.jar.get(CSRF)).split("|")[0];
-      assert.ok(html.includes(`value="${tok}"`));
+      const html = await pageWithCsrfToken(srv, "/signout");
       assert.match(html, /<form[^>]*method="post"/i);
       assert.match(html, /<title>Sign Out<\/title>/);
     }));
