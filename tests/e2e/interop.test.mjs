@@ -414,22 +414,22 @@ describe("side by side with Auth.js Auth()", () => {
   test("CSRF cookies cross over: Auth.js-minted accepted by authc and vice versa", () =>
     withServer(async (srv) => {
       const authjs = authjsTarget(srv.origin);
+      // The CSRF pair minted by `minter` signs alice in on `verifier`;
+      // returns the client of `verifier` holding the session.
+      const crossSignIn = async (minter, verifier, what) => {
+        const m = client(minter);
+        const csrfToken = await m.csrf();
+        const on = client(verifier, m.jar);
+        const r = await on("/callback/credentials", { form: { username: ALICE.username, password: PASSWORD, csrfToken } });
+        assert.equal(r.status, 302);
+        assert.equal(r.headers.get("location"), srv.origin);
+        assert.ok(cookieMap(r).get(SESSION)?.value, what);
+        return on;
+      };
       // Auth.js mints, authc verifies.
-      const a = client(authjs);
-      const t1 = await a.csrf();
-      const onAuthc = client(srv, a.jar);
-      const r1 = await onAuthc("/callback/credentials", { form: { username: ALICE.username, password: PASSWORD, csrfToken: t1 } });
-      assert.equal(r1.status, 302);
-      assert.equal(r1.headers.get("location"), srv.origin);
-      assert.ok(cookieMap(r1).get(SESSION)?.value, "authc signed in with Auth.js's CSRF pair");
+      const onAuthc = await crossSignIn(authjs, srv, "authc signed in with Auth.js's CSRF pair");
       // authc mints, Auth.js verifies.
-      const b = client(srv);
-      const t2 = await b.csrf();
-      const onAuthjs = client(authjs, b.jar);
-      const r2 = await onAuthjs("/callback/credentials", { form: { username: ALICE.username, password: PASSWORD, csrfToken: t2 } });
-      assert.equal(r2.status, 302);
-      assert.equal(r2.headers.get("location"), srv.origin);
-      assert.ok(cookieMap(r2).get(SESSION)?.value, "Auth.js signed in with authc's CSRF pair");
+      await crossSignIn(srv, authjs, "Auth.js signed in with authc's CSRF pair");
       // Sessions cross over too.
       assert.equal((await (await onAuthc("/session")).json()).user.email, ALICE.email);
     }));

@@ -122,7 +122,7 @@ export async function startServer(opts = {}) {
     child.stdout.on("data", (d) => { out += d; });
     child.stderr.on("data", (d) => { err += d; });
     const origin = `http://127.0.0.1:${port}`;
-    const started = await waitReady(child, origin, 8000);
+    const started = await waitHttp(child, origin + "/", 8000);
     if (started) {
       return makeHandle(child, { port, origin, dir, basePath: opts.basePath ?? "/auth", out: () => out, err: () => err });
     }
@@ -134,13 +134,14 @@ export async function startServer(opts = {}) {
   throw lastErr;
 }
 
-// Ready as soon as anything answers HTTP on the port.
-async function waitReady(child, origin, ms) {
+// True as soon as anything answers HTTP at url; false once the child has
+// exited or after ms.
+export async function waitHttp(child, url, ms) {
   const deadline = Date.now() + ms;
   while (Date.now() < deadline) {
     if (child.exitCode !== null || child.signalCode !== null) return false;
     try {
-      const r = await fetch(origin + "/", { redirect: "manual", signal: AbortSignal.timeout(1000) });
+      const r = await fetch(url, { redirect: "manual", signal: AbortSignal.timeout(1000) });
       await r.arrayBuffer();
       return true;
     } catch { /* not yet listening */ }
