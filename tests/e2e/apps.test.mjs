@@ -7,6 +7,7 @@ import { rmSync } from "node:fs";
 import path from "node:path";
 import { checkedScreenshot, expectPath, expectText, launchBrowser, signInFromBuiltInPage } from "./lib/apps-browser.mjs";
 import { ALICE, buildReactApp, freePort, repoRoot, startCApp, startServer } from "./lib/apps-procs.mjs";
+import { assertRedirect } from "./lib/server.mjs";
 import { OIDC_CLIENT, oidcLoginAndConsent, startOidcProvider } from "./lib/apps-oidc.mjs";
 
 const GREETING = `欢迎, ${ALICE.name}`;
@@ -157,8 +158,7 @@ describe("C app: server-rendered with authc_auth / authc_sign_in / authc_sign_ou
     const ok = await postAction(app.origin + "/actions/signin",
       { provider: "credentials", redirectTo: "/dashboard", username: ALICE.username, password: ALICE.password },
       { origin: app.origin });
-    assert.equal(ok.status, 302);
-    assert.equal(ok.headers.get("location"), app.origin + "/dashboard");
+    assertRedirect(ok, app.origin + "/dashboard");
     assert.ok(ok.headers.getSetCookie().some((c) => c.startsWith("authjs.session-token=ey")));
     // An off-site redirectTo is not followed.
     const off = await postAction(app.origin + "/actions/signin",

@@ -6,6 +6,7 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import assert from "node:assert/strict";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const repoRoot = path.resolve(here, "../../..");
@@ -208,6 +209,12 @@ export async function withServer(opts, fn) {
     if (st.code !== 0) throw new Error(`authc exited ${st.code}/${st.signal} on SIGTERM:\n${tail()}`);
   }
   return result;
+}
+
+// Asserts that res is a 302 to location.
+export function assertRedirect(res, location) {
+  assert.equal(res.status, 302);
+  assert.equal(res.headers.get("location"), location);
 }
 
 // ---------------------------------------------------------------- cookies
