@@ -119,6 +119,13 @@ static void *race(void *arg)
     return NULL;
 }
 
+/* One rotation in this thread; returns its result (also in r). */
+static authc__rotate_result rotate_once(racer *r)
+{
+    race(r);
+    return r->res;
+}
+
 /* 30 callers over two handles of one store (two "instances"): one grant. */
 static void test_single_flight(void **s)
 {
@@ -143,16 +150,14 @@ static void test_single_flight(void **s)
     assert_int_equal(refreshed, 1);
     /* An old cookie later: the successor, no grant. */
     racer late = {.st = a, .f = &f};
-    race(&late);
-    assert_int_equal(late.res, AUTHC__ROTATE_SUCCESSOR);
+    assert_int_equal(rotate_once(&late), AUTHC__ROTATE_SUCCESSOR);
     assert_string_equal(late.at, "at-1");
     assert_int_equal(f.grants, 1);
     /* Successor gone (window over): the old token is spent, never sent again. */
     char key[64];
     assert_true(authc__rotate_key(key, "succ", "idp", "rt-0"));
     assert_int_equal(authc__store_delete(a, key, NULL), AUTHC_OK);
-    race(&late);
-    assert_int_equal(late.res, AUTHC__ROTATE_DEAD);
+    assert_int_equal(rotate_once(&late), AUTHC__ROTATE_DEAD);
     assert_int_equal(f.grants, 1);
     assert_int_equal(f.presented_twice, 0);
     authc__store_close(a);
@@ -165,21 +170,17 @@ static void test_dead_and_transient(void **s)
     authc_store *st = open_store("memory:");
     fake_idp f = {.mode = AUTHC__GRANT_DEAD, .mu = PTHREAD_MUTEX_INITIALIZER};
     racer r = {.st = st, .f = &f};
-    race(&r);
-    assert_int_equal(r.res, AUTHC__ROTATE_DEAD);
-    race(&r); /* recorded: no second grant */
-    assert_int_equal(r.res, AUTHC__ROTATE_DEAD);
+    assert_int_equal(rotate_once(&r), AUTHC__ROTATE_DEAD);
+    assert_int_equal(rotate_once(&r), AUTHC__ROTATE_DEAD); /* recorded: no second grant */
     assert_int_equal(f.grants, 1);
 
     authc_store *st2 = open_store("memory:");
     fake_idp g = {.mode = AUTHC__GRANT_TRANSIENT, .mu = PTHREAD_MUTEX_INITIALIZER};
     racer q = {.st = st2, .f = &g};
-    race(&q);
-    assert_int_equal(q.res, AUTHC__ROTATE_RETRY);
+    assert_int_equal(rotate_once(&q), AUTHC__ROTATE_RETRY);
     assert_string_equal(q.at, "at-0"); /* the session keeps its tokens */
     g.mode = AUTHC__GRANT_OK;
-    race(&q);
-    assert_int_equal(q.res, AUTHC__ROTATE_REFRESHED);
+    assert_int_equal(rotate_once(&q), AUTHC__ROTATE_REFRESHED);
     assert_int_equal(g.grants, 2);
     authc__store_close(st);
     authc__store_close(st2);
