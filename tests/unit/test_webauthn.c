@@ -1078,6 +1078,31 @@ static const char *join_cookies(const char *x, const char *y)
     return authc_arena_printf(ar, "%s; %s", x, y);
 }
 
+/* A site for the HTTP tests: a recorded ceremony's fixture and origin, a
+ * memory adapter and an instance serving passkeys there; site_close frees
+ * them all. */
+typedef struct site {
+    json_t *fx;
+    const char *origin;
+    authc_adapter *ad;
+    authc *a;
+} site;
+
+static void site_open(site *w, const char *fixture_name)
+{
+    w->fx = fixture(fixture_name);
+    w->origin = fx_str(w->fx, "origin");
+    w->ad = memory_adapter();
+    w->a = wt_instance(w->ad, w->origin, true);
+}
+
+static void site_close(site *w)
+{
+    authc_free(w->a);
+    authc_adapter_close(w->ad);
+    json_decref(w->fx);
+}
+
 static bool is_verification_error(const wt_res *r)
 {
     return r->status == 302 && strstr(r->location, "/auth/error?error=WebAuthnVerificationError") &&
@@ -1087,34 +1112,32 @@ static bool is_verification_error(const wt_res *r)
 static void test_http_register_and_sign_in(void **st)
 {
     (void)st;
-    json_t *fx = fixture("eddsa-none");
-    const char *origin = fx_str(fx, "origin");
-    authc_adapter *ad = memory_adapter();
-    authc *a = wt_instance(ad, origin, true);
+    site w;
+    site_open(&w, "eddsa-none");
     const char *email = "Passkey.User@Example.com"; /* kept as given (trap T12) */
 
     /* Registration of a new user. */
     json_t *reg = json_pack("{s:s}", "email", email);
-    const char *ck = challenge_cookie(a, fx_str(fx, "registration.challenge"), reg);
-    json_t *cred = reg_cred(fx);
-    wt_res r = wt_callback(a, origin, "register", cred, ck);
+    const char *ck = challenge_cookie(w.a, fx_str(w.fx, "registration.challenge"), reg);
+    json_t *cred = reg_cred(w.fx);
+    wt_res r = wt_callback(w.a, w.origin, "register", cred, ck);
     assert_int_equal(r.status, 302);
-    assert_string_equal(r.location, origin);
+    assert_string_equal(r.location, w.origin);
     assert_true(r.session[0] != '\0');
     assert_true(r.cleared_challenge);
     json_decref(cred);
 
     authc_user *u = NULL;
-    assert_int_equal(ad->ops->get_user_by_email(ad, ar, email, &u), AUTHC_OK);
+    assert_int_equal(w.ad->ops->get_user_by_email(w.ad, ar, email, &u), AUTHC_OK);
     assert_non_null(u);
     authc_authenticator *list = NULL;
     size_t n = 0;
-    assert_int_equal(ad->ops->list_authenticators_by_user_id(ad, ar, u->id, &list, &n), AUTHC_OK);
+    assert_int_equal(w.ad->ops->list_authenticators_by_user_id(w.ad, ar, u->id, &list, &n), AUTHC_OK);
     assert_int_equal(n, 1);
     /* Stored as Auth.js stores it: standard base64 with padding. */
     size_t idl;
-    uint8_t *id = authc__b64url_decode(ar, fx_str(fx, "registration.credential.rawId"),
-                                       strlen(fx_str(fx, "registration.credential.rawId")), &idl);
+    uint8_t *id = authc__b64url_decode(ar, fx_str(w.fx, "registration.credential.rawId"),
+                                       strlen(fx_str(w.fx, "registration.credential.rawId")), &idl);
     assert_string_equal(list[0].credential_id, authc__b64_encode(ar, id, idl));
     assert_string_equal(list[0].provider_account_id, list[0].credential_id);
     assert_string_equal(list[0].credential_device_type, "singleDevice");
@@ -1122,7 +1145,7 @@ static void test_http_register_and_sign_in(void **st)
     assert_string_equal(list[0].transports, "internal");
     assert_true(strlen(list[0].credential_public_key) % 4 == 0);
     authc_account *acct = NULL;
-    assert_int_equal(ad->ops->get_account(ad, ar, list[0].credential_id, "passkey", &acct), AUTHC_OK);
+    assert_int_equal(w.ad->ops->get_account(w.ad, ar, list[0].credential_id, "passkey", &acct), AUTHC_OK);
     assert_non_null(acct);
     assert_string_equal(acct->type, "webauthn");
     assert_string_equal(acct->user_id, u->id);
@@ -1130,75 +1153,74 @@ static void test_http_register_and_sign_in(void **st)
     /* Sign-ins: every one moves the stored counter. */
     int64_t last = list[0].counter;
     for (int i = 0; i < 3; i++) {
-        const char *ack = challenge_cookie(a, auth_challenge(fx, i), NULL);
-        json_t *ac = auth_cred(fx, i);
-        wt_res s = wt_callback(a, origin, "authenticate", ac, ack);
+        const char *ack = challenge_cookie(w.a, auth_challenge(w.fx, i), NULL);
+        json_t *ac = auth_cred(w.fx, i);
+        wt_res s = wt_callback(w.a, w.origin, "authenticate", ac, ack);
         json_decref(ac);
         assert_int_equal(s.status, 302);
         assert_true(s.session[0] != '\0');
         authc_authenticator *row = NULL;
-        assert_int_equal(ad->ops->get_authenticator(ad, ar, list[0].credential_id, &row), AUTHC_OK);
+        assert_int_equal(w.ad->ops->get_authenticator(w.ad, ar, list[0].credential_id, &row), AUTHC_OK);
         assert_true(row->counter > last);
         last = row->counter;
         /* /session shows the user. */
-        wt_res sess = wt_send(a, "GET", authc_arena_printf(ar, "%s/auth/session", origin),
+        wt_res sess = wt_send(w.a, "GET", authc_arena_printf(ar, "%s/auth/session", w.origin),
                               authc_arena_printf(ar, "authjs.session-token=%s", s.session), NULL);
         assert_int_equal(sess.status, 200);
         assert_non_null(strstr(sess.body, email));
     }
 
     /* Replayed ceremony (same cookie and response again): refused. */
-    const char *ack = challenge_cookie(a, auth_challenge(fx, 2), NULL);
-    json_t *ac = auth_cred(fx, 2);
-    r = wt_callback(a, origin, "authenticate", ac, ack);
+    const char *ack = challenge_cookie(w.a, auth_challenge(w.fx, 2), NULL);
+    json_t *ac = auth_cred(w.fx, 2);
+    r = wt_callback(w.a, w.origin, "authenticate", ac, ack);
     assert_true(is_verification_error(&r));
     json_decref(ac);
 
     /* A fresh instance has no replay memory, but the counter still stops
      * an older response (a cloned authenticator). */
-    authc *a2 = wt_instance(ad, origin, true);
-    ack = challenge_cookie(a2, auth_challenge(fx, 1), NULL);
-    ac = auth_cred(fx, 1);
-    r = wt_callback(a2, origin, "authenticate", ac, ack);
+    authc *a2 = wt_instance(w.ad, w.origin, true);
+    ack = challenge_cookie(a2, auth_challenge(w.fx, 1), NULL);
+    ac = auth_cred(w.fx, 1);
+    r = wt_callback(a2, w.origin, "authenticate", ac, ack);
     assert_true(is_verification_error(&r));
     json_decref(ac);
     authc_free(a2);
 
     /* The same credential cannot be registered twice. */
-    ck = challenge_cookie(a, fx_str(fx, "registration.challenge"), json_pack("{s:s}", "email", "other@example.com"));
-    authc *a3 = wt_instance(ad, origin, true);
-    cred = reg_cred(fx);
-    r = wt_callback(a3, origin, "register", cred, ck);
+    ck =
+        challenge_cookie(w.a, fx_str(w.fx, "registration.challenge"), json_pack("{s:s}", "email", "other@example.com"));
+    authc *a3 = wt_instance(w.ad, w.origin, true);
+    cred = reg_cred(w.fx);
+    r = wt_callback(a3, w.origin, "register", cred, ck);
     assert_true(is_verification_error(&r));
     json_decref(cred);
     authc_free(a3);
 
-    authc_free(a);
-    authc_adapter_close(ad);
-    json_decref(fx);
+    site_close(&w);
 }
 
 static void test_http_second_device_and_options(void **st)
 {
     (void)st;
-    json_t *f1 = fixture("eddsa-none"), *f2 = fixture("es256-none");
-    const char *origin = fx_str(f1, "origin");
-    assert_string_equal(origin, fx_str(f2, "origin"));
-    authc_adapter *ad = memory_adapter();
-    authc *a = wt_instance(ad, origin, true);
+    site w;
+    site_open(&w, "eddsa-none");
+    json_t *f2 = fixture("es256-none");
+    assert_string_equal(w.origin, fx_str(f2, "origin"));
     const char *email = "two@example.com";
-    json_t *cred = reg_cred(f1);
-    wt_res r = wt_callback(a, origin, "register", cred,
-                           challenge_cookie(a, fx_str(f1, "registration.challenge"), json_pack("{s:s}", "email", email)));
+    json_t *cred = reg_cred(w.fx);
+    wt_res r =
+        wt_callback(w.a, w.origin, "register", cred,
+                    challenge_cookie(w.a, fx_str(w.fx, "registration.challenge"), json_pack("{s:s}", "email", email)));
     json_decref(cred);
     assert_int_equal(r.status, 302);
     const char *session = authc_arena_printf(ar, "authjs.session-token=%s", r.session);
     authc_user *u = NULL;
-    assert_int_equal(ad->ops->get_user_by_email(ad, ar, email, &u), AUTHC_OK);
+    assert_int_equal(w.ad->ops->get_user_by_email(w.ad, ar, email, &u), AUTHC_OK);
 
     /* Options while signed in: explicit register is allowed, with the
      * first passkey excluded; no action is refused (Auth.js). */
-    wt_res o = wt_send(a, "GET", authc_arena_printf(ar, "%s/auth/webauthn-options/passkey?action=register", origin),
+    wt_res o = wt_send(w.a, "GET", authc_arena_printf(ar, "%s/auth/webauthn-options/passkey?action=register", w.origin),
                        session, NULL);
     assert_int_equal(o.status, 200);
     json_t *j = json_loads(o.body, 0, NULL);
@@ -1212,28 +1234,28 @@ static void test_http_second_device_and_options(void **st)
     json_t *ex = json_object_get(opt, "excludeCredentials");
     assert_int_equal(json_array_size(ex), 1);
     assert_string_equal(json_string_value(json_object_get(json_array_get(ex, 0), "id")),
-                        fx_str(f1, "registration.credential.rawId"));
+                        fx_str(w.fx, "registration.credential.rawId"));
     assert_true(strstr(o.cookies, "authjs.challenge=") != NULL);
     json_decref(j);
-    o = wt_send(a, "GET", authc_arena_printf(ar, "%s/auth/webauthn-options/passkey", origin), session, NULL);
+    o = wt_send(w.a, "GET", authc_arena_printf(ar, "%s/auth/webauthn-options/passkey", w.origin), session, NULL);
     assert_int_equal(o.status, 400);
     assert_string_equal(o.body, "{\"error\":\"Invalid request\"}");
 
     /* Second device, added by the signed-in user. */
     json_t *regdata = json_pack("{s:s,s:s}", "id", u->id, "email", email);
     cred = reg_cred(f2);
-    r = wt_callback(a, origin, "register", cred,
-                    join_cookies(session, challenge_cookie(a, fx_str(f2, "registration.challenge"), regdata)));
+    r = wt_callback(w.a, w.origin, "register", cred,
+                    join_cookies(session, challenge_cookie(w.a, fx_str(f2, "registration.challenge"), regdata)));
     json_decref(cred);
     assert_int_equal(r.status, 302);
     authc_authenticator *list = NULL;
     size_t n = 0;
-    assert_int_equal(ad->ops->list_authenticators_by_user_id(ad, ar, u->id, &list, &n), AUTHC_OK);
+    assert_int_equal(w.ad->ops->list_authenticators_by_user_id(w.ad, ar, u->id, &list, &n), AUTHC_OK);
     assert_int_equal(n, 2);
 
     /* Not signed in, by email: authenticate with both allowed. */
-    o = wt_send(a, "GET",
-                authc_arena_printf(ar, "%s/auth/webauthn-options/passkey?email=two%%40example.com", origin), NULL,
+    o = wt_send(w.a, "GET",
+                authc_arena_printf(ar, "%s/auth/webauthn-options/passkey?email=two%%40example.com", w.origin), NULL,
                 NULL);
     assert_int_equal(o.status, 200);
     j = json_loads(o.body, 0, NULL);
@@ -1241,38 +1263,40 @@ static void test_http_second_device_and_options(void **st)
     assert_int_equal(json_array_size(json_object_get(json_object_get(j, "options"), "allowCredentials")), 2);
     json_decref(j);
     /* Register with an existing email while signed out: refused. */
-    o = wt_send(a, "GET",
-                authc_arena_printf(ar, "%s/auth/webauthn-options/passkey?action=register&email=two%%40example.com",
-                                   origin),
-                NULL, NULL);
+    o = wt_send(
+        w.a, "GET",
+        authc_arena_printf(ar, "%s/auth/webauthn-options/passkey?action=register&email=two%%40example.com", w.origin),
+        NULL, NULL);
     assert_int_equal(o.status, 400);
     /* A new email with no action: register. */
-    o = wt_send(a, "GET", authc_arena_printf(ar, "%s/auth/webauthn-options/passkey?email=new%%40example.com", origin),
-                NULL, NULL);
+    o = wt_send(w.a, "GET",
+                authc_arena_printf(ar, "%s/auth/webauthn-options/passkey?email=new%%40example.com", w.origin), NULL,
+                NULL);
     j = json_loads(o.body, 0, NULL);
     assert_string_equal(json_string_value(json_object_get(j, "action")), "register");
     assert_int_equal(json_array_size(json_object_get(json_object_get(j, "options"), "excludeCredentials")), 0);
     json_decref(j);
     /* Nothing given: discoverable sign-in, no allowCredentials at all. */
-    o = wt_send(a, "GET", authc_arena_printf(ar, "%s/auth/webauthn-options/passkey", origin), NULL, NULL);
+    o = wt_send(w.a, "GET", authc_arena_printf(ar, "%s/auth/webauthn-options/passkey", w.origin), NULL, NULL);
     j = json_loads(o.body, 0, NULL);
     assert_string_equal(json_string_value(json_object_get(j, "action")), "authenticate");
     assert_null(json_object_get(json_object_get(j, "options"), "allowCredentials"));
     assert_string_equal(json_string_value(json_object_get(json_object_get(j, "options"), "userVerification")),
                         "required");
     json_decref(j);
-    o = wt_send(a, "GET", authc_arena_printf(ar, "%s/auth/webauthn-options/passkey?action=nope", origin), NULL, NULL);
+    o = wt_send(w.a, "GET", authc_arena_printf(ar, "%s/auth/webauthn-options/passkey?action=nope", w.origin), NULL,
+                NULL);
     assert_int_equal(o.status, 400);
     assert_string_equal(o.body, "{\"error\":\"Invalid action\"}");
 
     /* Both devices sign in to the same user. */
     for (int k = 0; k < 2; k++) {
-        json_t *fx = k ? f2 : f1;
+        json_t *fx = k ? f2 : w.fx;
         json_t *ac = auth_cred(fx, 0);
-        wt_res s = wt_callback(a, origin, "authenticate", ac, challenge_cookie(a, auth_challenge(fx, 0), NULL));
+        wt_res s = wt_callback(w.a, w.origin, "authenticate", ac, challenge_cookie(w.a, auth_challenge(fx, 0), NULL));
         json_decref(ac);
         assert_int_equal(s.status, 302);
-        wt_res sess = wt_send(a, "GET", authc_arena_printf(ar, "%s/auth/session", origin),
+        wt_res sess = wt_send(w.a, "GET", authc_arena_printf(ar, "%s/auth/session", w.origin),
                               authc_arena_printf(ar, "authjs.session-token=%s", s.session), NULL);
         assert_non_null(strstr(sess.body, email));
     }
@@ -1281,77 +1305,76 @@ static void test_http_second_device_and_options(void **st)
      * signed in: AccountNotLinked (Auth.js). */
     json_t *f3 = fixture("rs256-none");
     cred = reg_cred(f3);
-    r = wt_callback(a, origin, "register", cred,
-                    challenge_cookie(a, fx_str(f3, "registration.challenge"), json_pack("{s:s}", "email", email)));
+    r = wt_callback(w.a, w.origin, "register", cred,
+                    challenge_cookie(w.a, fx_str(f3, "registration.challenge"), json_pack("{s:s}", "email", email)));
     json_decref(cred);
     assert_int_equal(r.status, 302);
     assert_non_null(strstr(r.location, "/auth/signin?error=AccountNotLinked"));
     json_decref(f3);
 
-    authc_free(a);
-    authc_adapter_close(ad);
-    json_decref(f1);
+    site_close(&w);
     json_decref(f2);
 }
 
 static void test_http_bad_ceremonies(void **st)
 {
     (void)st;
-    json_t *fx = fixture("es256-none");
-    const char *origin = fx_str(fx, "origin");
-    authc_adapter *ad = memory_adapter();
-    authc *a = wt_instance(ad, origin, true);
+    site w;
+    site_open(&w, "es256-none");
     wt_res r;
 
     /* Unknown credential. */
-    json_t *ac = auth_cred(fx, 0);
-    r = wt_callback(a, origin, "authenticate", ac, challenge_cookie(a, auth_challenge(fx, 0), NULL));
+    json_t *ac = auth_cred(w.fx, 0);
+    r = wt_callback(w.a, w.origin, "authenticate", ac, challenge_cookie(w.a, auth_challenge(w.fx, 0), NULL));
     assert_true(is_verification_error(&r));
     json_decref(ac);
 
-    json_t *cred = reg_cred(fx);
+    json_t *cred = reg_cred(w.fx);
     /* No challenge cookie. */
-    r = wt_callback(a, origin, "register", cred, NULL);
+    r = wt_callback(w.a, w.origin, "register", cred, NULL);
     assert_true(is_verification_error(&r));
     /* A sign-in challenge used for a registration. */
-    r = wt_callback(a, origin, "register", cred, challenge_cookie(a, fx_str(fx, "registration.challenge"), NULL));
+    r = wt_callback(w.a, w.origin, "register", cred,
+                    challenge_cookie(w.a, fx_str(w.fx, "registration.challenge"), NULL));
     assert_true(is_verification_error(&r));
     /* Another challenge. */
-    r = wt_callback(a, origin, "register", cred,
-                    challenge_cookie(a, auth_challenge(fx, 0), json_pack("{s:s}", "email", "x@example.com")));
+    r = wt_callback(w.a, w.origin, "register", cred,
+                    challenge_cookie(w.a, auth_challenge(w.fx, 0), json_pack("{s:s}", "email", "x@example.com")));
     assert_true(is_verification_error(&r));
     /* Garbage data field. */
-    wt_res g = wt_send(a, "POST", authc_arena_printf(ar, "%s/auth/callback/passkey", origin), NULL,
+    wt_res g = wt_send(w.a, "POST", authc_arena_printf(ar, "%s/auth/callback/passkey", w.origin), NULL,
                        "action=authenticate&data=%7Bnot-json");
     assert_true(is_verification_error(&g));
-    g = wt_send(a, "POST", authc_arena_printf(ar, "%s/auth/callback/passkey", origin), NULL, "action=authenticate");
+    g = wt_send(w.a, "POST", authc_arena_printf(ar, "%s/auth/callback/passkey", w.origin), NULL, "action=authenticate");
     assert_true(is_verification_error(&g));
     /* Bad action: Configuration, as Auth.js. */
-    g = wt_send(a, "POST", authc_arena_printf(ar, "%s/auth/callback/passkey", origin), NULL, "action=hack&data=%7B%7D");
+    g = wt_send(w.a, "POST", authc_arena_printf(ar, "%s/auth/callback/passkey", w.origin), NULL,
+                "action=hack&data=%7B%7D");
     assert_int_equal(g.status, 302);
     assert_non_null(strstr(g.location, "error=Configuration"));
     /* GET callback: Configuration. */
-    g = wt_send(a, "GET", authc_arena_printf(ar, "%s/auth/callback/passkey", origin), NULL, NULL);
+    g = wt_send(w.a, "GET", authc_arena_printf(ar, "%s/auth/callback/passkey", w.origin), NULL, NULL);
     assert_non_null(strstr(g.location, "error=Configuration"));
 
     /* Served on another origin (rpId 127.0.0.1): origin and rpIdHash differ. */
-    authc *other = wt_instance(ad, NULL, true);
+    authc *other = wt_instance(w.ad, NULL, true);
     const char *ip_origin = "http://127.0.0.1:4999";
-    r = wt_callback(other, ip_origin, "register", cred,
-                    challenge_cookie(other, fx_str(fx, "registration.challenge"),
-                                     json_pack("{s:s}", "email", "x@example.com")));
+    r = wt_callback(
+        other, ip_origin, "register", cred,
+        challenge_cookie(other, fx_str(w.fx, "registration.challenge"), json_pack("{s:s}", "email", "x@example.com")));
     assert_true(is_verification_error(&r));
     authc_free(other);
 
     /* The real one still works afterwards (failures burn nothing). */
-    r = wt_callback(a, origin, "register", cred,
-                    challenge_cookie(a, fx_str(fx, "registration.challenge"), json_pack("{s:s}", "email", "x@example.com")));
+    r = wt_callback(
+        w.a, w.origin, "register", cred,
+        challenge_cookie(w.a, fx_str(w.fx, "registration.challenge"), json_pack("{s:s}", "email", "x@example.com")));
     assert_int_equal(r.status, 302);
     assert_true(r.session[0] != '\0');
     json_decref(cred);
 
     /* With X-Auth-Return-Redirect (next-auth/webauthn): {url} of the error. */
-    ac = auth_cred(fx, 0);
+    ac = auth_cred(w.fx, 0);
     size_t n;
     uint8_t *sig = resp_bytes(ac, "signature", &n);
     sig[8] ^= 0x40;
@@ -1362,13 +1385,17 @@ static void test_http_bad_ceremonies(void **st)
     form_add(&b, "action", "authenticate");
     form_add(&b, "data", data);
     free(data);
-    const char *ck = challenge_cookie(a, auth_challenge(fx, 0), NULL);
+    const char *ck = challenge_cookie(w.a, auth_challenge(w.fx, 0), NULL);
     authc_header h[] = {{"Cookie", ck}, {"Content-Type", "application/x-www-form-urlencoded"},
                         {"X-Auth-Return-Redirect", "1"}};
-    authc_request req = {.method = "POST", .url = authc_arena_printf(ar, "%s/auth/callback/passkey", origin),
-                         .headers = h, .nheaders = 3, .body = b.p, .body_len = b.len};
+    authc_request req = {.method = "POST",
+                         .url = authc_arena_printf(ar, "%s/auth/callback/passkey", w.origin),
+                         .headers = h,
+                         .nheaders = 3,
+                         .body = b.p,
+                         .body_len = b.len};
     authc_response *res = NULL;
-    assert_int_equal(authc_handle(a, &req, &res), AUTHC_OK);
+    assert_int_equal(authc_handle(w.a, &req, &res), AUTHC_OK);
     assert_int_equal(res->status, 200);
     char *rb = authc_arena_strndup(ar, res->body, res->body_len);
     assert_non_null(strstr(rb, "error=WebAuthnVerificationError"));
@@ -1376,9 +1403,7 @@ static void test_http_bad_ceremonies(void **st)
     authc_response_free(res);
     json_decref(ac);
 
-    authc_free(a);
-    authc_adapter_close(ad);
-    json_decref(fx);
+    site_close(&w);
 }
 
 static void test_config_refusals(void **st)
