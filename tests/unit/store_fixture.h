@@ -16,4 +16,8 @@ static inline authc_store *open_store(const char *url)
     return st;
 }
 
+/* A store whose server does not answer (nothing listens on port 1), for
+ * the fail-closed tests; fails fast. */
+#define TU_STORE_DOWN "postgres://127.0.0.1:1/none?timeout=200&connect_timeout=200"
+
 #endif

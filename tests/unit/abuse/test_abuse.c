@@ -98,7 +98,7 @@ static void test_regulation(void **s)
 static void test_store_down(void **s)
 {
     (void)s;
-    authc_store *st = open_store("postgres://127.0.0.1:1/none?timeout=200&connect_timeout=200");
+    authc_store *st = open_store(TU_STORE_DOWN);
     authc__regulation rg = {3, 600, 300};
     bool b;
     assert_int_equal(authc__regulation_banned(st, &rg, "alice", "192.0.2.1", &b), AUTHC_ERR_ADAPTER);

@@ -78,7 +78,7 @@ static void test_provider_and_instances(void **s)
 static void test_store_down(void **s)
 {
     (void)s;
-    authc_store *st = open_store("postgres://127.0.0.1:1/none?timeout=200&connect_timeout=200");
+    authc_store *st = open_store(TU_STORE_DOWN);
     authc__revoker *r = authc__revoker_new(st, 3600 * 1000);
     authc__session_ident a = {.sid = "s-a", .user_id = "u-1", .signed_in_ms = 1};
     bool rev = false;

@@ -229,7 +229,7 @@ static void test_leases(void **s)
 static void test_store_down(void **s)
 {
     (void)s;
-    authc_store *st = open_store("postgres://127.0.0.1:1/none?timeout=200&connect_timeout=200");
+    authc_store *st = open_store(TU_STORE_DOWN);
     fake_idp f = {.mu = PTHREAD_MUTEX_INITIALIZER};
     racer r = {.st = st, .f = &f};
     race(&r);
