@@ -39,18 +39,7 @@ static json_t *fixture(const char *name)
     return j;
 }
 
-static const char *fx_str(json_t *j, const char *path)
-{
-    /* "a.b.0.c" walks objects and arrays */
-    json_t *cur = j;
-    char buf[256];
-    snprintf(buf, sizeof buf, "%s", path);
-    for (char *save = NULL, *t = strtok_r(buf, ".", &save); t && cur; t = strtok_r(NULL, ".", &save))
-        cur = json_is_array(cur) ? json_array_get(cur, (size_t)atoi(t)) : json_object_get(cur, t);
-    assert_non_null(cur);
-    return json_string_value(cur);
-}
-
+/* The member at path: "a.b.0.c" walks objects and arrays. */
 static json_t *fx_get(json_t *j, const char *path)
 {
     json_t *cur = j;
@@ -60,6 +49,11 @@ static json_t *fx_get(json_t *j, const char *path)
         cur = json_is_array(cur) ? json_array_get(cur, (size_t)atoi(t)) : json_object_get(cur, t);
     assert_non_null(cur);
     return cur;
+}
+
+static const char *fx_str(json_t *j, const char *path)
+{
+    return json_string_value(fx_get(j, path));
 }
 
 /* A deep copy of the registration / i-th authentication credential. */
@@ -393,28 +387,24 @@ static void test_flags(void **st)
     (void)st;
     ceremony c;
     ceremony_open(&c, "es256-none", true);
-    size_t n;
-    /* Missing UP. */
-    json_t *ac = auth_cred(c.fx, 0);
-    uint8_t *ad = resp_bytes(ac, "authenticatorData", &n);
-    ad[32] &= (uint8_t)~AUTHC__WA_UP;
-    resp_set(ac, "authenticatorData", ad, n);
-    EXPECT_REFUSED(verify_auth(c.fx, c.rp, 0, ac, c.s, &why_), "user presence");
-    json_decref(ac);
-    /* Missing UV when required. */
-    ac = auth_cred(c.fx, 0);
-    ad = resp_bytes(ac, "authenticatorData", &n);
-    ad[32] &= (uint8_t)~AUTHC__WA_UV;
-    resp_set(ac, "authenticatorData", ad, n);
-    EXPECT_REFUSED(verify_auth(c.fx, c.rp, 0, ac, c.s, &why_), "user verification");
-    json_decref(ac);
-    /* BS without BE. */
-    ac = auth_cred(c.fx, 0);
-    ad = resp_bytes(ac, "authenticatorData", &n);
-    ad[32] = (uint8_t)((ad[32] | AUTHC__WA_BS) & ~AUTHC__WA_BE);
-    resp_set(ac, "authenticatorData", ad, n);
-    EXPECT_REFUSED(verify_auth(c.fx, c.rp, 0, ac, c.s, &why_), "backup");
-    json_decref(ac);
+    /* The flags byte of authData with bits set and cleared. */
+    const struct {
+        uint8_t set, clear;
+        const char *why;
+    } edits[] = {
+        {0, AUTHC__WA_UP, "user presence"},            /* Missing UP. */
+        {0, AUTHC__WA_UV, "user verification"},        /* Missing UV when required. */
+        {AUTHC__WA_BS, AUTHC__WA_BE, "backup"},        /* BS without BE. */
+    };
+    for (size_t i = 0; i < sizeof edits / sizeof *edits; i++) {
+        json_t *ac = auth_cred(c.fx, 0);
+        size_t n;
+        uint8_t *ad = resp_bytes(ac, "authenticatorData", &n);
+        ad[32] = (uint8_t)((ad[32] | edits[i].set) & ~edits[i].clear);
+        resp_set(ac, "authenticatorData", ad, n);
+        EXPECT_REFUSED(verify_auth(c.fx, c.rp, 0, ac, c.s, &why_), edits[i].why);
+        json_decref(ac);
+    }
     /* A recorded authenticator without UV, under a UV-required policy. */
     json_t *nuv = fixture("no-uv");
     rp_holder h2;
@@ -859,6 +849,16 @@ static void test_soft_algorithms(void **st)
     soft_roundtrip(AUTHC__COSE_RS256, 2048, ATT_SELF, "packed");
 }
 
+/* A registration by s (flags, attestation, a spoiled EC point or not) is
+ * refused for a reason mentioning needle. */
+static void soft_register_refused(soft *s, const authc__wa_rp *rp, uint8_t flags, att_kind att, bool bad_point,
+                                  const char *needle)
+{
+    json_t *c = soft_register(s, "c", flags, att, bad_point);
+    EXPECT_REFUSED(authc__wa_verify_registration(ar, rp, "c", c, &(authc__wa_registration){0}, &why_), needle);
+    json_decref(c);
+}
+
 static void test_soft_rejections(void **st)
 {
     (void)st;
@@ -867,26 +867,16 @@ static void test_soft_rejections(void **st)
     soft s = soft_new(AUTHC__COSE_ES256, 0);
     json_t *c;
     /* packed self attestation whose alg is not the key's */
-    c = soft_register(&s, "c", UPUV, ATT_SELF_WRONG_ALG, false);
-    EXPECT_REFUSED(authc__wa_verify_registration(ar, rp, "c", c, &(authc__wa_registration){0}, &why_), "alg differs");
-    json_decref(c);
+    soft_register_refused(&s, rp, UPUV, ATT_SELF_WRONG_ALG, false, "alg differs");
     /* "none" with a statement */
-    c = soft_register(&s, "c", UPUV, ATT_NONE_WITH_STMT, false);
-    EXPECT_REFUSED(authc__wa_verify_registration(ar, rp, "c", c, &(authc__wa_registration){0}, &why_), "non-empty");
-    json_decref(c);
+    soft_register_refused(&s, rp, UPUV, ATT_NONE_WITH_STMT, false, "non-empty");
     /* an EC point that is not on the curve */
-    c = soft_register(&s, "c", UPUV, ATT_NONE, true);
-    EXPECT_REFUSED(authc__wa_verify_registration(ar, rp, "c", c, &(authc__wa_registration){0}, &why_), "P-256");
-    json_decref(c);
+    soft_register_refused(&s, rp, UPUV, ATT_NONE, true, "P-256");
     /* no UP at registration */
-    c = soft_register(&s, "c", AUTHC__WA_UV, ATT_NONE, false);
-    EXPECT_REFUSED(authc__wa_verify_registration(ar, rp, "c", c, &(authc__wa_registration){0}, &why_), "presence");
-    json_decref(c);
+    soft_register_refused(&s, rp, AUTHC__WA_UV, ATT_NONE, false, "presence");
     /* RSA below 2048 bits */
     soft small = soft_new(AUTHC__COSE_RS256, 1024);
-    c = soft_register(&small, "c", UPUV, ATT_NONE, false);
-    EXPECT_REFUSED(authc__wa_verify_registration(ar, rp, "c", c, &(authc__wa_registration){0}, &why_), "2048");
-    json_decref(c);
+    soft_register_refused(&small, rp, UPUV, ATT_NONE, false, "2048");
     EVP_PKEY_free(small.k);
     /* Counters: 0/0 passes (no counter kept), 5 after 9 is a clone. */
     c = soft_register(&s, "c", UPUV, ATT_NONE, false);
