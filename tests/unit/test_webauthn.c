@@ -160,6 +160,29 @@ static void ceremony_open(ceremony *c, const char *name, bool uv)
     c->s = register_ok(c->fx, uv, &c->r);
 }
 
+/* cmocka fixture of the tests of one recorded ceremony (its name is the
+ * prestate, UV required): the arena, then the ceremony as the state. */
+static int ceremony_setup(void **state)
+{
+    const char *name = *state;
+    if (arena_setup(state))
+        return -1;
+    ceremony *c = calloc(1, sizeof *c);
+    if (!c)
+        return -1;
+    ceremony_open(c, name, true);
+    *state = c;
+    return 0;
+}
+
+static int ceremony_teardown(void **state)
+{
+    ceremony *c = *state;
+    json_decref(c->fx);
+    free(c);
+    return arena_teardown(state);
+}
+
 /* Expects a refusal whose reason contains `needle`. */
 #define EXPECT_REFUSED(call, needle)                                                   \
     do {                                                                               \
@@ -247,61 +270,52 @@ static void test_recorded_u2f(void **st) { (void)st; check_chain("u2f", AUTHC__C
 
 static void test_wrong_origin(void **st)
 {
-    (void)st;
-    ceremony c;
-    ceremony_open(&c, "es256-none", true);
-    c.h.origins[0] = "https://evil.example";
-    json_t *cred = reg_cred(c.fx);
-    EXPECT_REFUSED(verify_reg(c.fx, c.rp, fx_str(c.fx, "registration.challenge"), cred, &why_), "origin");
-    json_t *ac = auth_cred(c.fx, 0);
-    EXPECT_REFUSED(verify_auth(c.fx, c.rp, 0, ac, c.s, &why_), "origin \"http://localhost");
+    ceremony *c = *st;
+    c->h.origins[0] = "https://evil.example";
+    json_t *cred = reg_cred(c->fx);
+    EXPECT_REFUSED(verify_reg(c->fx, c->rp, fx_str(c->fx, "registration.challenge"), cred, &why_), "origin");
+    json_t *ac = auth_cred(c->fx, 0);
+    EXPECT_REFUSED(verify_auth(c->fx, c->rp, 0, ac, c->s, &why_), "origin \"http://localhost");
     json_decref(ac);
     json_decref(cred);
-    json_decref(c.fx);
 }
 
 static void test_wrong_challenge(void **st)
 {
-    (void)st;
-    ceremony c;
-    ceremony_open(&c, "es256-none", true);
+    ceremony *c = *st;
     /* An old response replayed against a newer challenge. */
-    json_t *ac = auth_cred(c.fx, 0);
+    json_t *ac = auth_cred(c->fx, 0);
     authc__wa_assertion as;
-    EXPECT_REFUSED(verify_signin(c.rp, auth_challenge(c.fx, 1), ac, c.s, &as, &why_), "challenge");
-    json_t *cred = reg_cred(c.fx);
-    EXPECT_REFUSED(verify_reg(c.fx, c.rp, auth_challenge(c.fx, 0), cred, &why_), "challenge");
+    EXPECT_REFUSED(verify_signin(c->rp, auth_challenge(c->fx, 1), ac, c->s, &as, &why_), "challenge");
+    json_t *cred = reg_cred(c->fx);
+    EXPECT_REFUSED(verify_reg(c->fx, c->rp, auth_challenge(c->fx, 0), cred, &why_), "challenge");
     json_decref(cred);
     json_decref(ac);
-    json_decref(c.fx);
 }
 
 static void test_wrong_type(void **st)
 {
-    (void)st;
-    ceremony c;
-    ceremony_open(&c, "eddsa-none", true);
+    ceremony *c = *st;
     /* A registration's client data presented as a sign-in. */
-    json_t *ac = auth_cred(c.fx, 0);
-    json_t *rc = reg_cred(c.fx);
+    json_t *ac = auth_cred(c->fx, 0);
+    json_t *rc = reg_cred(c->fx);
     json_object_set(json_object_get(ac, "response"), "clientDataJSON",
                     json_object_get(json_object_get(rc, "response"), "clientDataJSON"));
     authc__wa_assertion as;
-    EXPECT_REFUSED(verify_signin(c.rp, fx_str(c.fx, "registration.challenge"), ac, c.s, &as, &why_),
+    EXPECT_REFUSED(verify_signin(c->rp, fx_str(c->fx, "registration.challenge"), ac, c->s, &as, &why_),
                    "type \"webauthn.create\"");
     /* And the other way round. */
-    json_t *rc2 = reg_cred(c.fx);
+    json_t *rc2 = reg_cred(c->fx);
     client_data_set(rc2, "type", json_string("webauthn.get"));
-    EXPECT_REFUSED(verify_reg(c.fx, c.rp, fx_str(c.fx, "registration.challenge"), rc2, &why_), "client data type");
+    EXPECT_REFUSED(verify_reg(c->fx, c->rp, fx_str(c->fx, "registration.challenge"), rc2, &why_), "client data type");
     /* Credential type. */
-    json_t *rc3 = reg_cred(c.fx);
+    json_t *rc3 = reg_cred(c->fx);
     json_object_set_new(rc3, "type", json_string("password"));
-    EXPECT_REFUSED(verify_reg(c.fx, c.rp, fx_str(c.fx, "registration.challenge"), rc3, &why_), "public-key");
+    EXPECT_REFUSED(verify_reg(c->fx, c->rp, fx_str(c->fx, "registration.challenge"), rc3, &why_), "public-key");
     json_decref(rc3);
     json_decref(rc2);
     json_decref(rc);
     json_decref(ac);
-    json_decref(c.fx);
 }
 
 static void test_bad_signature(void **st)
@@ -338,55 +352,47 @@ static void test_bad_signature(void **st)
 
 static void test_counter_going_back(void **st)
 {
-    (void)st;
-    ceremony c;
-    ceremony_open(&c, "eddsa-none", true);
+    ceremony *c = *st;
     authc__wa_assertion as;
-    json_t *a2 = auth_cred(c.fx, 2);
+    json_t *a2 = auth_cred(c->fx, 2);
     const char *why = NULL;
-    assert_int_equal(verify_auth(c.fx, c.rp, 2, a2, c.s, &why), AUTHC_OK);
+    assert_int_equal(verify_auth(c->fx, c->rp, 2, a2, c->s, &why), AUTHC_OK);
     authc__wa_assertion last;
-    assert_int_equal(verify_signin(c.rp, auth_challenge(c.fx, 2), a2, c.s, &last, &why), AUTHC_OK);
+    assert_int_equal(verify_signin(c->rp, auth_challenge(c->fx, 2), a2, c->s, &last, &why), AUTHC_OK);
     /* The server saw counter N; an earlier response (N-1, N-2) is a clone. */
-    stored after = c.s;
+    stored after = c->s;
     after.counter = last.new_counter;
-    json_t *a0 = auth_cred(c.fx, 0);
-    EXPECT_REFUSED(verify_auth(c.fx, c.rp, 0, a0, after, &why_), "cloned");
+    json_t *a0 = auth_cred(c->fx, 0);
+    EXPECT_REFUSED(verify_auth(c->fx, c->rp, 0, a0, after, &why_), "cloned");
     /* Equal is not enough either. */
-    EXPECT_REFUSED(verify_signin(c.rp, auth_challenge(c.fx, 2), a2, after, &as, &why_), "counter");
+    EXPECT_REFUSED(verify_signin(c->rp, auth_challenge(c->fx, 2), a2, after, &as, &why_), "counter");
     json_decref(a0);
     json_decref(a2);
-    json_decref(c.fx);
 }
 
 static void test_wrong_rp_id_hash(void **st)
 {
-    (void)st;
-    ceremony c;
-    ceremony_open(&c, "es256-none", true);
+    ceremony *c = *st;
     /* Another relying party id. */
-    c.h.rp.rp_id = "example.com";
-    json_t *cred = reg_cred(c.fx);
-    EXPECT_REFUSED(verify_reg(c.fx, c.rp, fx_str(c.fx, "registration.challenge"), cred, &why_), "rpIdHash");
-    json_t *ac = auth_cred(c.fx, 0);
-    EXPECT_REFUSED(verify_auth(c.fx, c.rp, 0, ac, c.s, &why_), "rpIdHash");
+    c->h.rp.rp_id = "example.com";
+    json_t *cred = reg_cred(c->fx);
+    EXPECT_REFUSED(verify_reg(c->fx, c->rp, fx_str(c->fx, "registration.challenge"), cred, &why_), "rpIdHash");
+    json_t *ac = auth_cred(c->fx, 0);
+    EXPECT_REFUSED(verify_auth(c->fx, c->rp, 0, ac, c->s, &why_), "rpIdHash");
     /* A flipped rpIdHash byte. */
-    c.h.rp.rp_id = "localhost";
+    c->h.rp.rp_id = "localhost";
     size_t n;
     uint8_t *ad = resp_bytes(ac, "authenticatorData", &n);
     ad[0] ^= 0x80;
     resp_set(ac, "authenticatorData", ad, n);
-    EXPECT_REFUSED(verify_auth(c.fx, c.rp, 0, ac, c.s, &why_), "rpIdHash");
+    EXPECT_REFUSED(verify_auth(c->fx, c->rp, 0, ac, c->s, &why_), "rpIdHash");
     json_decref(ac);
     json_decref(cred);
-    json_decref(c.fx);
 }
 
 static void test_flags(void **st)
 {
-    (void)st;
-    ceremony c;
-    ceremony_open(&c, "es256-none", true);
+    ceremony *c = *st;
     /* The flags byte of authData with bits set and cleared. */
     const struct {
         uint8_t set, clear;
@@ -397,12 +403,12 @@ static void test_flags(void **st)
         {AUTHC__WA_BS, AUTHC__WA_BE, "backup"},        /* BS without BE. */
     };
     for (size_t i = 0; i < sizeof edits / sizeof *edits; i++) {
-        json_t *ac = auth_cred(c.fx, 0);
+        json_t *ac = auth_cred(c->fx, 0);
         size_t n;
         uint8_t *ad = resp_bytes(ac, "authenticatorData", &n);
         ad[32] = (uint8_t)((ad[32] | edits[i].set) & ~edits[i].clear);
         resp_set(ac, "authenticatorData", ad, n);
-        EXPECT_REFUSED(verify_auth(c.fx, c.rp, 0, ac, c.s, &why_), edits[i].why);
+        EXPECT_REFUSED(verify_auth(c->fx, c->rp, 0, ac, c->s, &why_), edits[i].why);
         json_decref(ac);
     }
     /* A recorded authenticator without UV, under a UV-required policy. */
@@ -413,84 +419,80 @@ static void test_flags(void **st)
                    "user verification");
     json_decref(cred);
     json_decref(nuv);
-    json_decref(c.fx);
 }
 
 static void test_malformed_cbor(void **st)
 {
-    (void)st;
-    ceremony c;
-    ceremony_open(&c, "es256-none", true);
-    const char *ch = fx_str(c.fx, "registration.challenge");
+    ceremony *c = *st;
+    const char *ch = fx_str(c->fx, "registration.challenge");
     size_t n;
-    json_t *cred = reg_cred(c.fx);
+    json_t *cred = reg_cred(c->fx);
     uint8_t *ao = resp_bytes(cred, "attestationObject", &n);
     /* Truncated. */
     resp_set(cred, "attestationObject", ao, n - 7);
-    EXPECT_REFUSED(verify_reg(c.fx, c.rp, ch, cred, &why_), "CBOR");
+    EXPECT_REFUSED(verify_reg(c->fx, c->rp, ch, cred, &why_), "CBOR");
     /* Trailing garbage. */
     uint8_t *more = authc_arena_alloc(ar, n + 1);
     memcpy(more, ao, n);
     more[n] = 0x00;
     resp_set(cred, "attestationObject", more, n + 1);
-    EXPECT_REFUSED(verify_reg(c.fx, c.rp, ch, cred, &why_), "CBOR");
+    EXPECT_REFUSED(verify_reg(c->fx, c->rp, ch, cred, &why_), "CBOR");
     /* Reserved major-type byte. */
     uint8_t junk[] = {0xa3, 0x1c, 0x1d, 0x1e};
     resp_set(cred, "attestationObject", junk, sizeof junk);
-    EXPECT_REFUSED(verify_reg(c.fx, c.rp, ch, cred, &why_), "CBOR");
+    EXPECT_REFUSED(verify_reg(c->fx, c->rp, ch, cred, &why_), "CBOR");
     /* Deep nesting (would make libcbor's decref recurse): refused early. */
     uint8_t deep[4000];
     memset(deep, 0x81, sizeof deep - 1);
     deep[sizeof deep - 1] = 0x00;
     resp_set(cred, "attestationObject", deep, sizeof deep);
-    EXPECT_REFUSED(verify_reg(c.fx, c.rp, ch, cred, &why_), "CBOR");
+    EXPECT_REFUSED(verify_reg(c->fx, c->rp, ch, cred, &why_), "CBOR");
     /* Indefinite-length map (not canonical CTAP2 CBOR). */
     uint8_t indef[] = {0xbf, 0x63, 'f', 'm', 't', 0x64, 'n', 'o', 'n', 'e', 0xff};
     resp_set(cred, "attestationObject", indef, sizeof indef);
-    EXPECT_REFUSED(verify_reg(c.fx, c.rp, ch, cred, &why_), "CBOR");
+    EXPECT_REFUSED(verify_reg(c->fx, c->rp, ch, cred, &why_), "CBOR");
     /* Well-formed but not a map. */
     uint8_t arr[] = {0x82, 0x01, 0x02};
     resp_set(cred, "attestationObject", arr, sizeof arr);
-    EXPECT_REFUSED(verify_reg(c.fx, c.rp, ch, cred, &why_), "not a CBOR map");
+    EXPECT_REFUSED(verify_reg(c->fx, c->rp, ch, cred, &why_), "not a CBOR map");
     /* Not base64url at all. */
     json_object_set_new(json_object_get(cred, "response"), "attestationObject", json_string("***"));
-    EXPECT_REFUSED(verify_reg(c.fx, c.rp, ch, cred, &why_), "attestationObject");
+    EXPECT_REFUSED(verify_reg(c->fx, c->rp, ch, cred, &why_), "attestationObject");
     json_decref(cred);
 
     /* Broken COSE key inside authData: the registration's authData with
      * its key's first byte (a map header) turned into a reserved byte. */
-    cred = reg_cred(c.fx);
+    cred = reg_cred(c->fx);
     ao = resp_bytes(cred, "attestationObject", &n);
     uint8_t *kp = NULL;
-    for (size_t i = 0; i + c.s.key_len <= n; i++)
-        if (!memcmp(ao + i, c.s.key, c.s.key_len)) {
+    for (size_t i = 0; i + c->s.key_len <= n; i++)
+        if (!memcmp(ao + i, c->s.key, c->s.key_len)) {
             kp = ao + i;
             break;
         }
     assert_non_null(kp);
     kp[0] = 0x1c;
     resp_set(cred, "attestationObject", ao, n);
-    EXPECT_REFUSED(verify_reg(c.fx, c.rp, ch, cred, &why_), "CBOR");
+    EXPECT_REFUSED(verify_reg(c->fx, c->rp, ch, cred, &why_), "CBOR");
     json_decref(cred);
 
     /* authData with a byte left over. */
-    json_t *ac = auth_cred(c.fx, 0);
+    json_t *ac = auth_cred(c->fx, 0);
     uint8_t *ad = resp_bytes(ac, "authenticatorData", &n);
     uint8_t *ad2 = authc_arena_alloc(ar, n + 1);
     memcpy(ad2, ad, n);
     ad2[n] = 0;
     resp_set(ac, "authenticatorData", ad2, n + 1);
-    EXPECT_REFUSED(verify_auth(c.fx, c.rp, 0, ac, c.s, &why_), "leftover");
+    EXPECT_REFUSED(verify_auth(c->fx, c->rp, 0, ac, c->s, &why_), "leftover");
     resp_set(ac, "authenticatorData", ad, 20);
-    EXPECT_REFUSED(verify_auth(c.fx, c.rp, 0, ac, c.s, &why_), "37 bytes");
+    EXPECT_REFUSED(verify_auth(c->fx, c->rp, 0, ac, c->s, &why_), "37 bytes");
     json_decref(ac);
 
     /* Client data that is not JSON. */
-    ac = auth_cred(c.fx, 0);
+    ac = auth_cred(c->fx, 0);
     resp_set(ac, "clientDataJSON", (const uint8_t *)"{nope", 5);
-    EXPECT_REFUSED(verify_auth(c.fx, c.rp, 0, ac, c.s, &why_), "clientDataJSON");
+    EXPECT_REFUSED(verify_auth(c->fx, c->rp, 0, ac, c->s, &why_), "clientDataJSON");
     json_decref(ac);
-    json_decref(c.fx);
 }
 
 static void test_attestation_tampering(void **st)
@@ -1501,11 +1503,14 @@ static void test_config_refusals(void **st)
 
 /* Each test with a fresh fixture. */
 #define T(f) cmocka_unit_test_setup_teardown(f, arena_setup, arena_teardown)
+/* ... or with a recorded ceremony opened (ceremony_setup). */
+#define TC(f, name) cmocka_unit_test_prestate_setup_teardown(f, ceremony_setup, ceremony_teardown, (void *)name)
 TU_MAIN(NULL, NULL,
         T(test_recorded_eddsa), T(test_recorded_es256), T(test_recorded_rs256),
         T(test_recorded_packed_x5c), T(test_recorded_no_uv_allowed), T(test_recorded_u2f),
-        T(test_wrong_origin), T(test_wrong_challenge), T(test_wrong_type), T(test_bad_signature),
-        T(test_counter_going_back), T(test_wrong_rp_id_hash), T(test_flags), T(test_malformed_cbor),
+        TC(test_wrong_origin, "es256-none"), TC(test_wrong_challenge, "es256-none"),
+        TC(test_wrong_type, "eddsa-none"), T(test_bad_signature), TC(test_counter_going_back, "eddsa-none"),
+        TC(test_wrong_rp_id_hash, "es256-none"), TC(test_flags, "es256-none"), TC(test_malformed_cbor, "es256-none"),
         T(test_attestation_tampering), T(test_mutation_robustness), T(test_soft_algorithms),
         T(test_soft_rejections), T(test_cose_and_cbor_helpers), T(test_http_register_and_sign_in),
         T(test_http_second_device_and_options), T(test_http_bad_ceremonies),
