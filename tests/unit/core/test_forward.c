@@ -63,6 +63,15 @@ static const char *jwt_cookie(const authc *a, const char *claims_json)
 #define ALICE_CLAIMS "{\"sub\":\"u-1\",\"name\":\"Alice\",\"email\":\"alice@example.com\"," \
                      "\"groups\":[\"admins\",\"dev\"],\"access_token\":\"at-123\"}"
 
+/* An instance for http://auth.test (trusting the Host header) and, in *ck,
+ * the Cookie header of alice's JWT session there (static). */
+static authc *alice_instance(const char **ck)
+{
+    authc *a = tu_instance("secret=" SECRET, "trust_host=1", NULL);
+    *ck = jwt_cookie(a, ALICE_CLAIMS);
+    return a;
+}
+
 static void test_missing_target_400(void **st)
 {
     (void)st;
@@ -82,8 +91,8 @@ static void test_missing_target_400(void **st)
 static void test_untrusted_peer_ignored(void **st)
 {
     (void)st;
-    authc *a = tu_instance("secret=" SECRET, "trust_host=1", NULL);
-    const char *ck = jwt_cookie(a, ALICE_CLAIMS);
+    const char *ck;
+    authc *a = alice_instance(&ck);
     /* Forged headers from a client outside AUTHC_TRUSTED_PROXIES: ignored,
      * even with a valid session. */
     authc_response *r = req_from(a, "GET", "http://auth.test/auth/forward", "203.0.113.9",
@@ -157,8 +166,8 @@ static void test_no_session_answers(void **st)
 static void test_jwt_session_allowed(void **st)
 {
     (void)st;
-    authc *a = tu_instance("secret=" SECRET, "trust_host=1", NULL);
-    const char *ck = jwt_cookie(a, ALICE_CLAIMS);
+    const char *ck;
+    authc *a = alice_instance(&ck);
     authc_response *r = req_from(a, "GET", "http://auth.test/auth/forward", "127.0.0.1",
                                  "X-Original-URL: https://app.example.com/", ck, NULL);
     assert_int_equal(r->status, 200);
@@ -205,8 +214,8 @@ static void test_jwt_session_allowed(void **st)
 static void test_query_conditions(void **st)
 {
     (void)st;
-    authc *a = tu_instance("secret=" SECRET, "trust_host=1", NULL);
-    const char *ck = jwt_cookie(a, ALICE_CLAIMS);
+    const char *ck;
+    authc *a = alice_instance(&ck);
     unsigned long long allow0 = authc_metrics_counter("authc_forward_auth_total", "allow", NULL);
     unsigned long long deny0 = authc_metrics_counter("authc_forward_auth_total", "deny", NULL);
     static const struct { const char *q; int status; } cases[] = {
