@@ -348,22 +348,20 @@ static void test_return_redirect_and_errors(void **st)
         authc_response_free(r);
     }
     /* authorize() failing hard → Configuration; a code → &code=. */
-    r = tu_req(a, "GET", "http://h.test/auth/csrf", NULL, NULL);
-    char *val = tu_cookie_value(tu_cookie_named(r, "authjs.csrf-token"));
-    authc_response_free(r);
-    char ck[512], body[512];
-    snprintf(ck, sizeof ck, "Cookie: authjs.csrf-token=%s", val);
-    snprintf(body, sizeof body, "csrfToken=%.64s&username=boom&password=x", val);
+    tu_csrf csrf = tu_csrf_of(a, "http://h.test/auth/csrf");
+    const char *ck = csrf.cookie;
+    char body[512];
+    snprintf(body, sizeof body, "csrfToken=%s&username=boom&password=x", csrf.token);
     tu_expect_location(tu_req(a, "POST", "http://h.test/auth/callback/credentials", body, ck,
                               "Content-Type: application/x-www-form-urlencoded", NULL),
                        "http://h.test/auth/error?error=Configuration");
-    snprintf(body, sizeof body, "csrfToken=%.64s&username=coded&password=x", val);
+    snprintf(body, sizeof body, "csrfToken=%s&username=coded&password=x", csrf.token);
     r = tu_req(a, "POST", "http://h.test/auth/callback/credentials", body, ck,
                "Content-Type: application/x-www-form-urlencoded", "X-Auth-Return-Redirect: 1", NULL);
     tu_assert_body(r, "{\"url\":\"http://h.test/auth/signin?error=CredentialsSignin&code=too_many\"}");
     authc_response_free(r);
     /* Success with X-Auth-Return-Redirect keeps Location and Set-Cookie. */
-    snprintf(body, sizeof body, "csrfToken=%.64s&username=alice&password=wonderland&callbackUrl=/x", val);
+    snprintf(body, sizeof body, "csrfToken=%s&username=alice&password=wonderland&callbackUrl=/x", csrf.token);
     r = tu_req(a, "POST", "http://h.test/auth/callback/credentials", body, ck,
                "Content-Type: application/x-www-form-urlencoded", "X-Auth-Return-Redirect: 1", NULL);
     assert_int_equal(r->status, 200);
@@ -371,7 +369,6 @@ static void test_return_redirect_and_errors(void **st)
     assert_string_equal(authc_response_header(r, "Location"), "http://h.test/x");
     assert_non_null(tu_cookie_named(r, "authjs.session-token"));
     authc_response_free(r);
-    free(val);
     authc_free(a);
 }
 

@@ -106,14 +106,10 @@ static void test_enforced(void **st)
 {
     (void)st;
     authc *a = tu_instance("secret=unit-test-secret-0123456789abcdefghijkl", "trust_host=1", NULL);
-    authc_response *r = tu_req(a, "GET", "http://h.test/auth/csrf", NULL, NULL);
-    char *val = tu_cookie_value(tu_cookie_named(r, "authjs.csrf-token"));
-    char tok[65];
-    memcpy(tok, val, 64);
-    tok[64] = 0;
-    authc_response_free(r);
-    char ck[512], body[512];
-    snprintf(ck, sizeof ck, "Cookie: authjs.csrf-token=%s", val);
+    tu_csrf csrf = tu_csrf_of(a, "http://h.test/auth/csrf");
+    const char *tok = csrf.token, *ck = csrf.cookie;
+    authc_response *r;
+    char body[512];
     const char *cases[] = {"username=alice&password=wonderland",
                            "csrfToken=&username=alice&password=wonderland",
                            "csrfToken=0000000000000000000000000000000000000000000000000000000000000000&username=alice&password=wonderland"};
@@ -150,7 +146,6 @@ static void test_enforced(void **st)
     tu_expect_location(
         tu_req(a, "POST", "http://h.test/auth/callback/credentials", body, ck, "Content-Type: text/plain", NULL),
         "http://h.test/auth/signin?error=MissingCSRF");
-    free(val);
     authc_free(a);
 }
 

@@ -83,14 +83,9 @@ static void test_via_handler(void **st)
 {
     (void)st;
     authc *a = inst();
-    authc_response *r = tu_req(a, "GET", ORIGIN "/auth/csrf", NULL, NULL);
-    char *val = tu_cookie_value(tu_cookie_named(r, "authjs.csrf-token"));
-    authc_response_free(r);
-    char tok[65];
-    memcpy(tok, val, 64);
-    tok[64] = 0;
-    char ck[512];
-    snprintf(ck, sizeof ck, "Cookie: authjs.csrf-token=%s", val);
+    tu_csrf csrf = tu_csrf_of(a, ORIGIN "/auth/csrf");
+    const char *tok = csrf.token, *ck = csrf.cookie;
+    authc_response *r;
     for (size_t i = 0; i < sizeof PAYLOADS / sizeof *PAYLOADS; i++) {
         authc_arena *ar = authc_arena_new();
         authc__buf b;
@@ -126,7 +121,6 @@ static void test_via_handler(void **st)
         authc_response_free(r);
         authc_arena_free(ar);
     }
-    free(val);
     authc_free(a);
 }
 

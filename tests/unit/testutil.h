@@ -177,6 +177,31 @@ static inline char *tu_body(const authc_response *r)
     return strndup(r->body ? r->body : "", r->body_len);
 }
 
+/* The CSRF pair of a browser that fetched an instance's /auth/csrf: the
+ * token to post and a Cookie header carrying the cookie. */
+typedef struct tu_csrf {
+    char token[65];
+    char cookie[512];
+} tu_csrf;
+
+/* GETs url (a /csrf route) and returns its CSRF pair; aborts without one. */
+static inline tu_csrf tu_csrf_of(const authc *a, const char *url)
+{
+    tu_csrf c;
+    authc_response *r = tu_req(a, "GET", url, NULL, NULL);
+    const char *sc = r ? tu_cookie_named(r, "authjs.csrf-token") : NULL;
+    if (!sc) {
+        fprintf(stderr, "no CSRF cookie from %s\n", url);
+        abort();
+    }
+    char *val = tu_cookie_value(sc);
+    snprintf(c.token, sizeof c.token, "%.64s", val);
+    snprintf(c.cookie, sizeof c.cookie, "Cookie: authjs.csrf-token=%s", val);
+    free(val);
+    authc_response_free(r);
+    return c;
+}
+
 /* A browser's cookie jar: Set-Cookie headers in, a Cookie header out. */
 typedef struct tu_jar {
     char names[16][64];

@@ -10,14 +10,10 @@
 /* POST /callback/credentials with a fresh CSRF token; caller frees. */
 static authc_response *credentials(const authc *a, const char *user, const char *password)
 {
-    authc_response *r = tu_req(a, "GET", "http://h.test/auth/csrf", NULL, NULL);
-    char *val = tu_cookie_value(tu_cookie_named(r, "authjs.csrf-token"));
-    char ck[512], body[512];
-    snprintf(ck, sizeof ck, "Cookie: authjs.csrf-token=%s", val);
-    snprintf(body, sizeof body, "csrfToken=%.64s&username=%s&password=%s", val, user, password);
-    free(val);
-    authc_response_free(r);
-    return tu_req(a, "POST", "http://h.test/auth/callback/credentials", body, ck,
+    tu_csrf csrf = tu_csrf_of(a, "http://h.test/auth/csrf");
+    char body[512];
+    snprintf(body, sizeof body, "csrfToken=%s&username=%s&password=%s", csrf.token, user, password);
+    return tu_req(a, "POST", "http://h.test/auth/callback/credentials", body, csrf.cookie,
                   "Content-Type: application/x-www-form-urlencoded", NULL);
 }
 
