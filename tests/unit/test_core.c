@@ -120,32 +120,18 @@ static void test_hosts(void **st)
     authc_free(a);
 }
 
+/* Signs alice in at origin; her session's Cookie header into cookie_out.
+ * Returns where the callback redirects (static). */
 static const char *sign_in(const authc *a, const char *origin, char *cookie_out, size_t n)
 {
-    char u[256], ck[512], body[512];
-    snprintf(u, sizeof u, "%s/auth/csrf", origin);
-    authc_response *r = tu_req(a, "GET", u, NULL, NULL);
-    const char *sc = tu_set_cookie(r, 0);
-    char *val = tu_cookie_value(sc);
-    char name[64];
-    snprintf(name, sizeof name, "%.*s", (int)strcspn(sc, "="), sc);
-    snprintf(ck, sizeof ck, "Cookie: %s=%s", name, val);
-    snprintf(body, sizeof body, "csrfToken=%.64s&username=alice&password=wonderland&callbackUrl=%%2Fdashboard", val);
-    authc_response_free(r);
-    snprintf(u, sizeof u, "%s/auth/callback/credentials", origin);
-    r = tu_req(a, "POST", u, body, ck, "Content-Type: application/x-www-form-urlencoded", NULL);
+    authc_response *r = tu_sign_in(a, origin, "&callbackUrl=%2Fdashboard");
     assert_int_equal(r->status, 302);
     static char loc[256];
     snprintf(loc, sizeof loc, "%s", authc_response_header(r, "Location"));
-    for (size_t i = 0; tu_set_cookie(r, i); i++) {
-        const char *c = tu_set_cookie(r, i);
-        if (strstr(c, "session-token=")) {
-            char *v = tu_cookie_value(c);
-            snprintf(cookie_out, n, "Cookie: %.*s=%s", (int)strcspn(c, "="), c, v);
-            free(v);
-        }
-    }
-    free(val);
+    size_t pl = strlen("Cookie: ");
+    assert_true(n > pl);
+    memcpy(cookie_out, "Cookie: ", pl);
+    assert_non_null(tu_session_pair(r, cookie_out + pl, n - pl));
     authc_response_free(r);
     return loc;
 }

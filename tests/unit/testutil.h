@@ -202,6 +202,32 @@ static inline tu_csrf tu_csrf_of(const authc *a, const char *url)
     return c;
 }
 
+/* Signs alice (tu_instance's credentials user) in through origin's
+ * /auth/csrf and /auth/callback/credentials, `extra` appended to the form
+ * ("" for nothing); returns the callback's response (caller frees). */
+static inline authc_response *tu_sign_in(const authc *a, const char *origin, const char *extra)
+{
+    char u[256], body[512];
+    snprintf(u, sizeof u, "%s/auth/csrf", origin);
+    tu_csrf c = tu_csrf_of(a, u);
+    snprintf(body, sizeof body, "csrfToken=%s&username=alice&password=wonderland%s", c.token, extra);
+    snprintf(u, sizeof u, "%s/auth/callback/credentials", origin);
+    return tu_req(a, "POST", u, body, c.cookie, "Content-Type: application/x-www-form-urlencoded", NULL);
+}
+
+/* "authjs.session-token=<value>" of r's session cookie, written into out
+ * (returned); NULL when r sets none. */
+static inline char *tu_session_pair(const authc_response *r, char *out, size_t n)
+{
+    const char *sc = tu_cookie_named(r, "authjs.session-token");
+    if (!sc)
+        return NULL;
+    char *v = tu_cookie_value(sc);
+    snprintf(out, n, "authjs.session-token=%s", v);
+    free(v);
+    return out;
+}
+
 /* A browser's cookie jar: Set-Cookie headers in, a Cookie header out. */
 typedef struct tu_jar {
     char names[16][64];
