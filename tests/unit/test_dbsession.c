@@ -160,26 +160,11 @@ static void test_outage_keeps_cookie(void **st)
     authc_session_free(s);
 }
 
-/* POST <base>/<path> with the session cookie header ck0 (a "Cookie: …"
- * line), a fresh CSRF pair and extra form fields. */
-static authc_response *post_with_csrf(fixture *f, const char *path, const char *ck0, const char *extra)
-{
-    authc_response *r = tu_req(f->a, "GET", "http://h.test/auth/csrf", NULL, NULL);
-    char *val = tu_cookie_value(tu_cookie_named(r, "authjs.csrf-token"));
-    authc_response_free(r);
-    char ck[512], body[256], url[128];
-    snprintf(ck, sizeof ck, "%s; authjs.csrf-token=%s", ck0, val);
-    snprintf(body, sizeof body, "csrfToken=%.64s%s", val, extra);
-    snprintf(url, sizeof url, "http://h.test/auth/%s", path);
-    free(val);
-    return tu_req(f->a, "POST", url, body, ck, "Content-Type: application/x-www-form-urlencoded", NULL);
-}
-
 static void test_signout_deletes_row(void **st)
 {
     fixture *f = *st;
-    const char *ck0 = seed(f, "tok-out", authc__now_ms() + 86400000);
-    authc_response *r = post_with_csrf(f, "signout", ck0, "");
+    seed(f, "tok-out", authc__now_ms() + 86400000);
+    authc_response *r = tu_post_csrf(f->a, "http://h.test", "signout", "authjs.session-token=tok-out", "", true);
     assert_int_equal(r->status, 302);
     assert_non_null(strstr(tu_cookie_named(r, "authjs.session-token"), "Max-Age=0"));
     assert_int_equal(stored_expires(f, "tok-out"), -1);
@@ -191,8 +176,9 @@ static void test_signout_deletes_row(void **st)
 static void test_revoke_rows(void **st)
 {
     fixture *f = *st;
-    const char *ck0 = seed(f, "tok-rev", authc__now_ms() + 86400000);
-    authc_response *r = post_with_csrf(f, "sessions/revoke", ck0, "&scope=others");
+    seed(f, "tok-rev", authc__now_ms() + 86400000);
+    authc_response *r =
+        tu_post_csrf(f->a, "http://h.test", "sessions/revoke", "authjs.session-token=tok-rev", "&scope=others", true);
     assert_int_equal(r->status, 200);
     assert_int_equal(stored_expires(f, "tok-rev"), -1);
     char *fresh = tu_cookie_value(tu_cookie_named(r, "authjs.session-token"));

@@ -202,17 +202,30 @@ static inline tu_csrf tu_csrf_of(const authc *a, const char *url)
     return c;
 }
 
-/* Signs alice (tu_instance's credentials user) in through origin's
- * /auth/csrf and /auth/callback/credentials, `extra` appended to the form
- * ("" for nothing); returns the callback's response (caller frees). */
-static inline authc_response *tu_sign_in(const authc *a, const char *origin, const char *extra)
+/* POSTs the form "csrfToken=<token>`extra`" to origin/auth/<path> with a
+ * fresh CSRF pair from origin/auth/csrf (the token "wrong" unless
+ * good_token) and `cookies` ("name=value; …", "" for none) besides the
+ * CSRF cookie; returns the response (caller frees). */
+static inline authc_response *tu_post_csrf(const authc *a, const char *origin, const char *path, const char *cookies,
+                                           const char *extra, bool good_token)
 {
-    char u[256], body[512];
+    char u[256], hdr[8192], body[1024];
     snprintf(u, sizeof u, "%s/auth/csrf", origin);
     tu_csrf c = tu_csrf_of(a, u);
-    snprintf(body, sizeof body, "csrfToken=%s&username=alice&password=wonderland%s", c.token, extra);
-    snprintf(u, sizeof u, "%s/auth/callback/credentials", origin);
-    return tu_req(a, "POST", u, body, c.cookie, "Content-Type: application/x-www-form-urlencoded", NULL);
+    snprintf(hdr, sizeof hdr, "%s%s%s", c.cookie, *cookies ? "; " : "", cookies);
+    snprintf(body, sizeof body, "csrfToken=%s%s", good_token ? c.token : "wrong", extra);
+    snprintf(u, sizeof u, "%s/auth/%s", origin, path);
+    return tu_req(a, "POST", u, body, hdr, "Content-Type: application/x-www-form-urlencoded", NULL);
+}
+
+/* Signs alice (tu_instance's credentials user) in through origin's
+ * /auth/callback/credentials, `extra` appended to the form ("" for
+ * nothing); returns the callback's response (caller frees). */
+static inline authc_response *tu_sign_in(const authc *a, const char *origin, const char *extra)
+{
+    char body[512];
+    snprintf(body, sizeof body, "&username=alice&password=wonderland%s", extra);
+    return tu_post_csrf(a, origin, "callback/credentials", "", body, true);
 }
 
 /* "authjs.session-token=<value>" of r's session cookie, written into out

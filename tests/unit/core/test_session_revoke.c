@@ -5,7 +5,6 @@
 #include "../testutil.h"
 
 #define SECRET "secret=test-secret-that-is-long-enough-0123456789", "trust_host=1"
-#define FORM "Content-Type: application/x-www-form-urlencoded"
 
 /* Signs alice in on a; "authjs.session-token=…" into out. */
 static void sign_in(const authc *a, char *out, size_t n)
@@ -42,12 +41,7 @@ static bool signed_in(const authc *a, const char *cookie)
 static int post(const authc *a, const char *path, const char *session_ck, const char *extra,
                 bool good_csrf, char *fresh, size_t fn)
 {
-    char hdr[8192], body[256], url[128];
-    tu_csrf csrf = tu_csrf_of(a, "http://h.test/auth/csrf");
-    snprintf(hdr, sizeof hdr, "%s; %s", csrf.cookie, session_ck);
-    snprintf(body, sizeof body, "csrfToken=%s%s", good_csrf ? csrf.token : "wrong", extra);
-    snprintf(url, sizeof url, "http://h.test/auth/%s", path);
-    authc_response *r = tu_req(a, "POST", url, body, hdr, FORM, NULL);
+    authc_response *r = tu_post_csrf(a, "http://h.test", path, session_ck, extra, good_csrf);
     int st = r->status;
     const char *sc = tu_cookie_named(r, "authjs.session-token");
     if (fresh && sc && !strstr(sc, "Max-Age=0"))
