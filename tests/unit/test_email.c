@@ -569,9 +569,7 @@ static void test_flow_confirm(void **state)
     assert_true(u->email_verified != AUTHC_NO_TIME);
 
     /* Second use: Verification. */
-    r = confirm(f->a, &br, link);
-    assert_string_equal(loc(r), "http://localhost:3000/auth/error?error=Verification");
-    authc_response_free(r);
+    tu_expect_location(confirm(f->a, &br, link), "http://localhost:3000/auth/error?error=Verification");
     /* A wrong token or another address: Verification too. */
     r = request_link(f->a, &br, "alice%40example.com", NULL);
     authc_response_free(r);
@@ -579,13 +577,10 @@ static void test_flow_confirm(void **state)
     snprintf(bad, sizeof bad, "%s", f->box.url + strlen("http://localhost:3000"));
     char *em = strstr(bad, "&email=");
     snprintf(em, 64, "&email=mallory%%40example.com");
-    r = confirm(f->a, &br, bad);
-    assert_string_equal(loc(r), "http://localhost:3000/auth/error?error=Verification");
-    authc_response_free(r);
+    tu_expect_location(confirm(f->a, &br, bad), "http://localhost:3000/auth/error?error=Verification");
     /* No token: Configuration. */
-    r = go(f->a, &br, "GET", "/auth/callback/email?email=a%40b.c", NULL);
-    assert_string_equal(loc(r), "http://localhost:3000/auth/error?error=Configuration");
-    authc_response_free(r);
+    tu_expect_location(go(f->a, &br, "GET", "/auth/callback/email?email=a%40b.c", NULL),
+                       "http://localhost:3000/auth/error?error=Configuration");
     authc_arena_free(ar);
     fx_free(f);
 }
@@ -606,17 +601,13 @@ static void test_flow_consume_on_get_and_expiry(void **state)
     assert_int_equal(r->status, 302);
     assert_string_equal(loc(r), "http://localhost:3000");
     authc_response_free(r);
-    r = go(f->a, &br, "GET", link, NULL);
-    assert_string_equal(loc(r), "http://localhost:3000/auth/error?error=Verification");
-    authc_response_free(r);
+    tu_expect_location(go(f->a, &br, "GET", link, NULL), "http://localhost:3000/auth/error?error=Verification");
     /* Expired (maxAge 1 s). */
     r = request_link(f->a, &br, "bob%40example.com", NULL);
     authc_response_free(r);
     snprintf(link, sizeof link, "%s", f->box.url + strlen("http://localhost:3000"));
     usleep(1100 * 1000);
-    r = go(f->a, &br, "GET", link, NULL);
-    assert_string_equal(loc(r), "http://localhost:3000/auth/error?error=Verification");
-    authc_response_free(r);
+    tu_expect_location(go(f->a, &br, "GET", link, NULL), "http://localhost:3000/auth/error?error=Verification");
     fx_free(f);
 }
 
