@@ -1,14 +1,11 @@
 /* test_token_refresh.c — access-token rotation through the library (JWT claims, accounts rows):
  * dead / transient / other-sub grants, GET /session, GET /token, authc_access_token_get(). */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <cmocka.h>
+#include "cmocka_main.h"
 
 #include "core/core_int.h"
 #include "authc/oauth.h"
 #include "oauth_testutil.h"
+#include "response_assert.h"
 
 #define SECRET "test-secret-0123456789abcdef0123456789"
 #define ORIGIN "http://app.test:3000"
@@ -241,12 +238,8 @@ static void token_route_and_c_call(void **state)
     assert_string_equal(authc_response_header(r, "Cache-Control"), "no-store");
     assert_true(body_has(r, "\"access_token\":\"at-1\""));
     authc_response_free(r);
-    r = get(f, "/token?provider=zz", cookie(f, "rt-a"));
-    assert_int_equal(r->status, 404);
-    authc_response_free(r);
-    r = get(f, "/token?provider=p", "garbage");
-    assert_int_equal(r->status, 401);
-    authc_response_free(r);
+    tu_expect_status(get(f, "/token?provider=zz", cookie(f, "rt-a")), 404);
+    tu_expect_status(get(f, "/token?provider=p", "garbage"), 401);
 
     const char *ck = authc_arena_printf(f->ar, "authjs.session-token=%s", cookie(f, "rt-b"));
     authc_header h[] = {{"Cookie", ck}};
@@ -368,15 +361,10 @@ static void db_adapter_without_token_methods(void **state)
     assert_int_equal(f->d.grants, 0);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
+TU_MAIN(NULL, NULL,
         cmocka_unit_test_setup_teardown(session_refreshes_once, setup, teardown),
         cmocka_unit_test_setup_teardown(dead_transient_and_other_sub, setup, teardown),
         cmocka_unit_test_setup_teardown(token_route_and_c_call, setup, teardown),
         cmocka_unit_test_setup_teardown(db_session_refreshes_the_row, setup_db, teardown),
         cmocka_unit_test_setup_teardown(db_dead_and_transient, setup_db, teardown),
-        cmocka_unit_test_setup_teardown(db_adapter_without_token_methods, setup_db_without, teardown),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+        cmocka_unit_test_setup_teardown(db_adapter_without_token_methods, setup_db_without, teardown))
