@@ -209,8 +209,11 @@ static void test_leases(void **s)
 
     /* Slow grant (3 lease lifetimes) against a second caller. */
     authc_store *st2 = open_store("memory:");
-    fake_idp slow = {.delay_ms = 1000, .mu = PTHREAD_MUTEX_INITIALIZER};
-    authc__rotate_opts short_lease = {.refresh_before_s = 60, .lease_ttl_ms = 300, .wait_ms = 5000};
+    /* The renewer runs every ttl/3: a 1 s lease tolerates 0.6 s of
+     * scheduling delay on a loaded machine (a lapsed lease makes the
+     * second caller answer "dead", by design: never present twice). */
+    fake_idp slow = {.delay_ms = 3000, .mu = PTHREAD_MUTEX_INITIALIZER};
+    authc__rotate_opts short_lease = {.refresh_before_s = 60, .lease_ttl_ms = 1000, .wait_ms = 10000};
     racer r1 = {.st = st2, .f = &slow, .o = &short_lease}, r2 = {.st = st2, .f = &slow, .o = &short_lease};
     pthread_t t1, t2;
     pthread_create(&t1, NULL, race, &r1);
