@@ -96,6 +96,8 @@ bool authc__row_dup_into(const authc__row_desc *d, const authc__alloc *al,
 void authc__row_free(const authc__row_desc *d, void *row);
 
 /* Copies into `ar`; results owned by `ar`. */
+void *authc__copy_row(authc_arena *ar, const authc__row_desc *d,
+                      const void *in);
 authc_user *authc__copy_user(authc_arena *ar, const authc_user *in);
 authc_account *authc__copy_account(authc_arena *ar, const authc_account *in);
 authc_session_row *authc__copy_session(authc_arena *ar,

@@ -1,6 +1,7 @@
 /* memory.c — the "memory:" adapter: every Auth.js model in process memory,
  * deep-copied, behind one mutex. For tests, demos and single-process use. */
 #include <pthread.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,46 +48,65 @@ static authc_err violation(authc_adapter *self, const char *op,
 
 typedef enum { P_USER, P_EMAIL, P_SESSION, P_ACCOUNT, P_VT, P_AUTHN } kind;
 
-/* Copies into ar the stored row of kind k under key a (or key2(a, b) when
- * b is given); NULL when absent (also for a NULL a) or on failure: then
- * *e is AUTHC_ERR_NOMEM (and *e is AUTHC_OK otherwise). */
+/* Where each kind of row is stored and what its key enforces. */
+static const struct {
+    size_t table;              /* offsetof(mem, …) */
+    const authc__row_desc *d;
+    bool two_part;             /* keyed by key2(a, b) */
+    const char *unique;        /* the constraint the key stands for */
+} KINDS[] = {
+    [P_USER] = {offsetof(mem, users), &authc__user_row, false,
+                "UNIQUE constraint failed: user.id"},
+    [P_EMAIL] = {offsetof(mem, emails), &authc__user_row, false,
+                 "UNIQUE constraint failed: user.email"},
+    [P_SESSION] = {offsetof(mem, sessions), &authc__session_row, false,
+                   "UNIQUE constraint failed: session.sessionToken"},
+    [P_ACCOUNT] = {offsetof(mem, accounts), &authc__account_row, true,
+                   "UNIQUE constraint failed: account.provider, "
+                   "account.providerAccountId"},
+    [P_VT] = {offsetof(mem, vts), &authc__vt_row, true,
+              "UNIQUE constraint failed: verificationToken.identifier, "
+              "verificationToken.token"},
+    [P_AUTHN] = {offsetof(mem, authns), &authc__authn_row, false,
+                 "UNIQUE constraint failed: authenticator.credentialID"},
+};
+
+static authc__mt *table(mem *m, kind k)
+{
+    return (authc__mt *)((char *)m + KINDS[k].table);
+}
+
+/* *key = the table key of a kind-k row: a, or key2(a, b) for a two-part
+ * key (then also in *heap, which the caller frees; else *heap = NULL);
+ * *key = NULL when a part is missing. AUTHC_ERR_NOMEM on OOM. */
+static authc_err key_of(kind k, const char *a, const char *b,
+                        const char **key, char **heap)
+{
+    *key = NULL;
+    *heap = NULL;
+    if (!a || (KINDS[k].two_part && !b))
+        return AUTHC_OK;
+    if (!KINDS[k].two_part) {
+        *key = a;
+        return AUTHC_OK;
+    }
+    *key = *heap = authc__mt_key2(a, b);
+    return *heap ? AUTHC_OK : AUTHC_ERR_NOMEM;
+}
+
+/* Copies into ar the stored row of kind k under key a (or key2(a, b));
+ * NULL when absent (also for a missing part) or on failure: then *e is
+ * AUTHC_ERR_NOMEM (and *e is AUTHC_OK otherwise). */
 static void *find(mem *m, authc_arena *ar, kind k, const char *a,
                   const char *b, authc_err *e)
 {
-    *e = AUTHC_OK;
-    if (!a)
+    const char *key;
+    char *k2;
+    if ((*e = key_of(k, a, b, &key, &k2)) || !key)
         return NULL;
-    char *k2 = b ? authc__mt_key2(a, b) : NULL;
-    if (b && !k2) {
-        *e = AUTHC_ERR_NOMEM;
-        return NULL;
-    }
-    const char *key = b ? k2 : a;
-    void *row, *copy = NULL;
     LOCK(m);
-    switch (k) {
-    case P_USER:
-    case P_EMAIL:
-        if ((row = authc__mt_get(k == P_USER ? &m->users : &m->emails, key)))
-            copy = authc__copy_user(ar, row);
-        break;
-    case P_SESSION:
-        if ((row = authc__mt_get(&m->sessions, key)))
-            copy = authc__copy_session(ar, row);
-        break;
-    case P_ACCOUNT:
-        if ((row = authc__mt_get(&m->accounts, key)))
-            copy = authc__copy_account(ar, row);
-        break;
-    case P_VT:
-        if ((row = authc__mt_get(&m->vts, key)))
-            copy = authc__copy_vt(ar, row);
-        break;
-    default:
-        if ((row = authc__mt_get(&m->authns, key)))
-            copy = authc__copy_authenticator(ar, row);
-        break;
-    }
+    void *row = authc__mt_get(table(m, k), key);
+    void *copy = row ? authc__copy_row(ar, KINDS[k].d, row) : NULL;
     UNLOCK(m);
     free(k2);
     if (row && !copy)
@@ -104,6 +124,75 @@ static void *find_for(authc_adapter *self, authc_arena *ar, const char *op,
     return row;
 }
 
+/* The create methods: stores the heap row `row` (taken over: freed when
+ * refused; NULL = OOM) as a kind-k row under key a (or key2(a, b)), and
+ * under `email` in the e-mail index when non-NULL. Refused, logged as op,
+ * when `owner` is non-NULL and names no user, or a key is taken. *copy
+ * (when copy != NULL) = an arena copy of the stored row, else NULL. */
+static authc_err insert(authc_adapter *self, authc_arena *ar, const char *op,
+                        kind k, const char *a, const char *b,
+                        const char *owner, const char *email, void *row,
+                        void **copy)
+{
+    if (copy)
+        *copy = NULL;
+    const char *key;
+    char *k2 = NULL;
+    if (!row || key_of(k, a, b, &key, &k2)) {
+        authc__row_free(KINDS[k].d, row);
+        return nomem(self, op);
+    }
+    mem *m = M(self);
+    authc__mt *t = table(m, k);
+    authc_err e = AUTHC_OK;
+    LOCK(m);
+    if (owner && !authc__mt_get(&m->users, owner))
+        e = violation(self, op, "FOREIGN KEY constraint failed");
+    else if (authc__mt_get(t, key))
+        e = violation(self, op, KINDS[k].unique);
+    else if (email && authc__mt_get(&m->emails, email))
+        e = violation(self, op, KINDS[P_EMAIL].unique);
+    else if (!authc__mt_put(t, key, row))
+        e = nomem(self, op);
+    else if (email && !authc__mt_put(&m->emails, email, row)) {
+        authc__mt_del(t, key);
+        e = nomem(self, op);
+    }
+    if (e)
+        authc__row_free(KINDS[k].d, row);
+    else if (copy && !(*copy = authc__copy_row(ar, KINDS[k].d, row)))
+        e = nomem(self, op);
+    UNLOCK(m);
+    free(k2);
+    return e;
+}
+
+/* The delete methods: removes (and frees) the kind-k row under key a (or
+ * key2(a, b)); *copy (when copy != NULL) = an arena copy of it, NULL when
+ * there was none (also for a missing part). */
+static authc_err take(authc_adapter *self, authc_arena *ar, const char *op,
+                      kind k, const char *a, const char *b, void **copy)
+{
+    if (copy)
+        *copy = NULL;
+    const char *key;
+    char *k2;
+    if (key_of(k, a, b, &key, &k2))
+        return nomem(self, op);
+    if (!key)
+        return AUTHC_OK;
+    mem *m = M(self);
+    LOCK(m);
+    void *row = authc__mt_del(table(m, k), key);
+    UNLOCK(m);
+    free(k2);
+    authc_err e = AUTHC_OK;
+    if (row && copy && !(*copy = authc__copy_row(ar, KINDS[k].d, row)))
+        e = nomem(self, op);
+    authc__row_free(KINDS[k].d, row);
+    return e;
+}
+
 /* ---- users ------------------------------------------------------------------ */
 
 /* M1: *out owned by ar. */
@@ -116,28 +205,10 @@ static authc_err m_create_user(authc_adapter *self, authc_arena *ar,
         return violation(self, "create_user", "no randomness for the id");
     authc_user tmp = *in;
     tmp.id = id;
-    mem *m = M(self);
-    authc_err e = AUTHC_OK;
-    LOCK(m);
-    if (in->email && authc__mt_get(&m->emails, in->email)) {
-        e = violation(self, "create_user", "UNIQUE constraint failed: user.email");
-        goto done;
-    }
-    authc_user *u = authc__mem_user_heap(&tmp);
-    if (!u || !authc__mt_put(&m->users, u->id, u)) {
-        authc__row_free(&authc__user_row, u);
-        e = nomem(self, "create_user");
-        goto done;
-    }
-    if (u->email && !authc__mt_put(&m->emails, u->email, u)) {
-        authc__row_free(&authc__user_row, authc__mt_del(&m->users, u->id));
-        e = nomem(self, "create_user");
-        goto done;
-    }
-    if (!(*out = authc__copy_user(ar, u)))
-        e = nomem(self, "create_user");
-done:
-    UNLOCK(m);
+    void *copy;
+    authc_err e = insert(self, ar, "create_user", P_USER, id, NULL, NULL,
+                         in->email, authc__mem_user_heap(&tmp), &copy);
+    *out = copy;
     return e;
 }
 
@@ -258,37 +329,16 @@ static authc_err m_delete_user(authc_adapter *self, authc_arena *ar,
 static authc_err m_link_account(authc_adapter *self, authc_arena *ar,
                                 const authc_account *in, authc_account **out)
 {
-    if (out)
-        *out = NULL;
+    void *copy = NULL;
+    authc_err e;
     if (!in->user_id || !in->type || !in->provider || !in->provider_account_id)
-        return violation(self, "link_account", "NOT NULL constraint failed");
-    char *k = authc__mt_key2(in->provider, in->provider_account_id);
-    if (!k)
-        return nomem(self, "link_account");
-    mem *m = M(self);
-    authc_err e = AUTHC_OK;
-    LOCK(m);
-    if (!authc__mt_get(&m->users, in->user_id)) {
-        e = violation(self, "link_account", "FOREIGN KEY constraint failed");
-        goto done;
-    }
-    if (authc__mt_get(&m->accounts, k)) {
-        e = violation(self, "link_account",
-                      "UNIQUE constraint failed: account.provider, "
-                      "account.providerAccountId");
-        goto done;
-    }
-    authc_account *a = authc__mem_account_heap(in);
-    if (!a || !authc__mt_put(&m->accounts, k, a)) {
-        authc__row_free(&authc__account_row, a);
-        e = nomem(self, "link_account");
-        goto done;
-    }
-    if (out && !(*out = authc__copy_account(ar, a)))
-        e = nomem(self, "link_account");
-done:
-    UNLOCK(m);
-    free(k);
+        e = violation(self, "link_account", "NOT NULL constraint failed");
+    else
+        e = insert(self, ar, "link_account", P_ACCOUNT, in->provider,
+                   in->provider_account_id, in->user_id, NULL,
+                   authc__mem_account_heap(in), out ? &copy : NULL);
+    if (out)
+        *out = copy;
     return e;
 }
 
@@ -296,18 +346,7 @@ done:
 static authc_err m_unlink_account(authc_adapter *self, authc_arena *ar,
                                   const char *provider, const char *pai)
 {
-    (void)ar;
-    if (!provider || !pai)
-        return AUTHC_OK;
-    char *k = authc__mt_key2(provider, pai);
-    if (!k)
-        return nomem(self, "unlink_account");
-    mem *m = M(self);
-    LOCK(m);
-    authc__row_free(&authc__account_row, authc__mt_del(&m->accounts, k));
-    UNLOCK(m);
-    free(k);
-    return AUTHC_OK;
+    return take(self, ar, "unlink_account", P_ACCOUNT, provider, pai, NULL);
 }
 
 /* M15: argument order as Auth.js (id first). *out owned by ar. */
@@ -315,9 +354,8 @@ static authc_err m_get_account(authc_adapter *self, authc_arena *ar,
                                const char *pai, const char *provider,
                                authc_account **out)
 {
-    authc_err e = AUTHC_OK;
-    *out = pai ? find_for(self, ar, "get_account", P_ACCOUNT, provider, pai, &e)
-               : NULL;
+    authc_err e;
+    *out = find_for(self, ar, "get_account", P_ACCOUNT, provider, pai, &e);
     return e;
 }
 
@@ -328,32 +366,16 @@ static authc_err m_create_session(authc_adapter *self, authc_arena *ar,
                                   const authc_session_row *in,
                                   authc_session_row **out)
 {
-    if (out)
-        *out = NULL;
+    void *copy = NULL;
+    authc_err e;
     if (!in->session_token || !in->user_id || in->expires == AUTHC_NO_TIME)
-        return violation(self, "create_session", "NOT NULL constraint failed");
-    mem *m = M(self);
-    authc_err e = AUTHC_OK;
-    LOCK(m);
-    if (!authc__mt_get(&m->users, in->user_id)) {
-        e = violation(self, "create_session", "FOREIGN KEY constraint failed");
-        goto done;
-    }
-    if (authc__mt_get(&m->sessions, in->session_token)) {
-        e = violation(self, "create_session",
-                      "UNIQUE constraint failed: session.sessionToken");
-        goto done;
-    }
-    authc_session_row *s = authc__mem_session_heap(in);
-    if (!s || !authc__mt_put(&m->sessions, s->session_token, s)) {
-        authc__row_free(&authc__session_row, s);
-        e = nomem(self, "create_session");
-        goto done;
-    }
-    if (out && !(*out = authc__copy_session(ar, s)))
-        e = nomem(self, "create_session");
-done:
-    UNLOCK(m);
+        e = violation(self, "create_session", "NOT NULL constraint failed");
+    else
+        e = insert(self, ar, "create_session", P_SESSION, in->session_token,
+                   NULL, in->user_id, NULL, authc__mem_session_heap(in),
+                   out ? &copy : NULL);
+    if (out)
+        *out = copy;
     return e;
 }
 
@@ -427,18 +449,11 @@ done:
 static authc_err m_delete_session(authc_adapter *self, authc_arena *ar,
                                   const char *token, authc_session_row **out)
 {
+    void *copy = NULL;
+    authc_err e = take(self, ar, "delete_session", P_SESSION, token, NULL,
+                       out ? &copy : NULL);
     if (out)
-        *out = NULL;
-    if (!token)
-        return AUTHC_OK;
-    mem *m = M(self);
-    authc_err e = AUTHC_OK;
-    LOCK(m);
-    authc_session_row *s = authc__mt_del(&m->sessions, token);
-    UNLOCK(m);
-    if (s && out && !(*out = authc__copy_session(ar, s)))
-        e = nomem(self, "delete_session");
-    authc__row_free(&authc__session_row, s);
+        *out = copy;
     return e;
 }
 
@@ -448,31 +463,11 @@ static authc_err m_delete_session(authc_adapter *self, authc_arena *ar,
 static authc_err m_create_vt(authc_adapter *self, authc_arena *ar,
                              const authc_verification_token *in)
 {
-    (void)ar;
     if (!in->identifier || !in->token || in->expires == AUTHC_NO_TIME)
         return violation(self, "create_verification_token",
                          "NOT NULL constraint failed");
-    char *k = authc__mt_key2(in->identifier, in->token);
-    if (!k)
-        return nomem(self, "create_verification_token");
-    mem *m = M(self);
-    authc_err e = AUTHC_OK;
-    LOCK(m);
-    if (authc__mt_get(&m->vts, k)) {
-        e = violation(self, "create_verification_token",
-                      "UNIQUE constraint failed: verificationToken.identifier, "
-                      "verificationToken.token");
-        goto done;
-    }
-    authc_verification_token *v = authc__mem_vt_heap(in);
-    if (!v || !authc__mt_put(&m->vts, k, v)) {
-        authc__row_free(&authc__vt_row, v);
-        e = nomem(self, "create_verification_token");
-    }
-done:
-    UNLOCK(m);
-    free(k);
-    return e;
+    return insert(self, ar, "create_verification_token", P_VT, in->identifier,
+                  in->token, NULL, NULL, authc__mem_vt_heap(in), NULL);
 }
 
 /* M14: atomic under the mutex. *out = the deleted row (owned by ar). */
@@ -480,21 +475,10 @@ static authc_err m_use_vt(authc_adapter *self, authc_arena *ar,
                           const char *identifier, const char *token,
                           authc_verification_token **out)
 {
-    *out = NULL;
-    if (!identifier || !token)
-        return AUTHC_OK;
-    char *k = authc__mt_key2(identifier, token);
-    if (!k)
-        return nomem(self, "use_verification_token");
-    mem *m = M(self);
-    LOCK(m);
-    authc_verification_token *v = authc__mt_del(&m->vts, k);
-    UNLOCK(m);
-    free(k);
-    authc_err e = AUTHC_OK;
-    if (v && !(*out = authc__copy_vt(ar, v)))
-        e = nomem(self, "use_verification_token");
-    authc__row_free(&authc__vt_row, v);
+    void *copy;
+    authc_err e = take(self, ar, "use_verification_token", P_VT, identifier,
+                       token, &copy);
+    *out = copy;
     return e;
 }
 
@@ -514,35 +498,18 @@ static authc_err m_create_authenticator(authc_adapter *self, authc_arena *ar,
                                         const authc_authenticator *in,
                                         authc_authenticator **out)
 {
-    if (out)
-        *out = NULL;
+    void *copy = NULL;
+    authc_err e;
     if (!in->credential_id || !in->user_id || !in->provider_account_id ||
         !in->credential_public_key || !in->credential_device_type)
-        return violation(self, "create_authenticator",
-                         "NOT NULL constraint failed");
-    mem *m = M(self);
-    authc_err e = AUTHC_OK;
-    LOCK(m);
-    if (!authc__mt_get(&m->users, in->user_id)) {
         e = violation(self, "create_authenticator",
-                      "FOREIGN KEY constraint failed");
-        goto done;
-    }
-    if (authc__mt_get(&m->authns, in->credential_id)) {
-        e = violation(self, "create_authenticator",
-                      "UNIQUE constraint failed: authenticator.credentialID");
-        goto done;
-    }
-    authc_authenticator *a = authc__mem_authn_heap(in);
-    if (!a || !authc__mt_put(&m->authns, a->credential_id, a)) {
-        authc__row_free(&authc__authn_row, a);
-        e = nomem(self, "create_authenticator");
-        goto done;
-    }
-    if (out && !(*out = authc__copy_authenticator(ar, a)))
-        e = nomem(self, "create_authenticator");
-done:
-    UNLOCK(m);
+                      "NOT NULL constraint failed");
+    else
+        e = insert(self, ar, "create_authenticator", P_AUTHN,
+                   in->credential_id, NULL, in->user_id, NULL,
+                   authc__mem_authn_heap(in), out ? &copy : NULL);
+    if (out)
+        *out = copy;
     return e;
 }
 

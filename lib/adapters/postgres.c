@@ -150,6 +150,23 @@ static authc_err need_row(const void *row, authc_err e, authc_err missing)
     return e ? e : row ? AUTHC_OK : missing;
 }
 
+/* The body of a method answering with one row: runs STMTS[st] with vals
+ * when `run` (else there is no row); out (NULL when unwanted) is the
+ * address of the method's row pointer (authc_user **, …), set to the first
+ * row owned by ar or to NULL. Returns the failure, else `missing` when
+ * there is no row (AUTHC_OK where none is an answer). */
+static authc_err one_row(authc_adapter *self, authc_arena *ar, bool run,
+                         int st, const char *const *vals,
+                         const authc__row_layout *l, authc_err missing,
+                         void *out)
+{
+    authc_err e = AUTHC_OK;
+    void *row = run ? first_row(self, ar, st, vals, l, &e) : NULL;
+    if (out) /* every object pointer has the representation of void * */
+        memcpy(out, &row, sizeof row);
+    return need_row(row, e, missing);
+}
+
 /* Logs a method refused before reaching the server. */
 static authc_err refuse(authc_adapter *self, const char *what)
 {
@@ -166,33 +183,23 @@ static authc_err pg_create_user(authc_adapter *self, authc_arena *ar,
     /* in->id is ignored: SERIAL assigns it. */
     const char *vals[4] = {in->name, in->email,
                            i64_param(ev, in->email_verified), in->image};
-    authc_err e;
-    authc_user *u = first_row(self, ar, ST_CREATE_USER, vals, &USER_L, &e);
-    if (out)
-        *out = u;
-    return need_row(u, e, AUTHC_ERR_ADAPTER);
+    return one_row(self, ar, true, ST_CREATE_USER, vals, &USER_L,
+                   AUTHC_ERR_ADAPTER, out);
 }
 
 static authc_err pg_get_user(authc_adapter *self, authc_arena *ar,
                              const char *id, authc_user **out)
 {
-    authc_err e = AUTHC_OK;
-    const char *vals[1] = {id};
     /* pg ids are integers: anything else is unknown */
-    *out = is_int4(id) ? first_row(self, ar, ST_GET_USER, vals, &USER_L, &e)
-                       : NULL;
-    return e;
+    return one_row(self, ar, is_int4(id), ST_GET_USER, &id, &USER_L,
+                   AUTHC_OK, out);
 }
 
 static authc_err pg_get_user_by_email(authc_adapter *self, authc_arena *ar,
                                       const char *email, authc_user **out)
 {
-    authc_err e = AUTHC_OK;
-    const char *vals[1] = {email};
-    *out = email ? first_row(self, ar, ST_GET_USER_BY_EMAIL, vals, &USER_L,
-                             &e)
-                 : NULL;
-    return e;
+    return one_row(self, ar, email != NULL, ST_GET_USER_BY_EMAIL, &email,
+                   &USER_L, AUTHC_OK, out);
 }
 
 static authc_err pg_get_user_by_account(authc_adapter *self, authc_arena *ar,
@@ -200,33 +207,21 @@ static authc_err pg_get_user_by_account(authc_adapter *self, authc_arena *ar,
                                         const char *provider_account_id,
                                         authc_user **out)
 {
-    authc_err e = AUTHC_OK;
     const char *vals[2] = {provider, provider_account_id};
-    *out = provider && provider_account_id
-               ? first_row(self, ar, ST_GET_USER_BY_ACCOUNT, vals, &USER_L,
-                           &e)
-               : NULL;
-    return e;
+    return one_row(self, ar, provider && provider_account_id,
+                   ST_GET_USER_BY_ACCOUNT, vals, &USER_L, AUTHC_OK, out);
 }
 
 static authc_err pg_update_user(authc_adapter *self, authc_arena *ar,
                                 const authc_user *in, authc_user **out)
 {
-    if (out)
-        *out = NULL;
-    if (!is_int4(in->id))
-        return AUTHC_ERR_NOT_FOUND;
     /* The fields rule of authc__user_merge, applied by the UPDATE. */
-    unsigned f = authc__user_fields(in);
     char mask[12], ev[24];
-    snprintf(mask, sizeof mask, "%u", f);
+    snprintf(mask, sizeof mask, "%u", authc__user_fields(in));
     const char *vals[6] = {in->id, mask, in->name, in->email,
                            i64_param(ev, in->email_verified), in->image};
-    authc_err e;
-    authc_user *u = first_row(self, ar, ST_UPDATE_USER, vals, &USER_L, &e);
-    if (out)
-        *out = u;
-    return need_row(u, e, AUTHC_ERR_NOT_FOUND);
+    return one_row(self, ar, is_int4(in->id), ST_UPDATE_USER, vals, &USER_L,
+                   AUTHC_ERR_NOT_FOUND, out);
 }
 
 static authc_err pg_delete_user(authc_adapter *self, authc_arena *ar,
@@ -250,12 +245,8 @@ static authc_err pg_link_account(authc_adapter *self, authc_arena *ar,
                             in->access_token, i64_param(exp, in->expires_at),
                             in->id_token, in->scope, in->session_state,
                             in->token_type};
-    authc_err e;
-    authc_account *a =
-        first_row(self, ar, ST_LINK_ACCOUNT, vals, &ACCOUNT_L, &e);
-    if (out)
-        *out = a;
-    return e;
+    return one_row(self, ar, true, ST_LINK_ACCOUNT, vals, &ACCOUNT_L,
+                   AUTHC_OK, out);
 }
 
 static authc_err pg_unlink_account(authc_adapter *self, authc_arena *ar,
@@ -282,12 +273,8 @@ static authc_err pg_create_session(authc_adapter *self, authc_arena *ar,
     char exp[24];
     const char *vals[3] = {in->user_id, i64_param(exp, in->expires),
                            in->session_token};
-    authc_err e;
-    authc_session_row *s =
-        first_row(self, ar, ST_CREATE_SESSION, vals, &SESSION_L, &e);
-    if (out)
-        *out = s;
-    return need_row(s, e, AUTHC_ERR_ADAPTER);
+    return one_row(self, ar, true, ST_CREATE_SESSION, vals, &SESSION_L,
+                   AUTHC_ERR_ADAPTER, out);
 }
 
 static authc_err pg_get_session_and_user(authc_adapter *self, authc_arena *ar,
@@ -319,27 +306,16 @@ static authc_err pg_update_session(authc_adapter *self, authc_arena *ar,
     char exp[24];
     const char *vals[3] = {in->session_token, i64_param(exp, in->expires),
                            in->user_id};
-    authc_err e;
-    authc_session_row *s =
-        first_row(self, ar, ST_UPDATE_SESSION, vals, &SESSION_L, &e);
-    if (out)
-        *out = s;
-    return e;
+    return one_row(self, ar, true, ST_UPDATE_SESSION, vals, &SESSION_L,
+                   AUTHC_OK, out);
 }
 
 static authc_err pg_delete_session(authc_adapter *self, authc_arena *ar,
                                    const char *session_token,
                                    authc_session_row **out)
 {
-    authc_err e = AUTHC_OK;
-    const char *vals[1] = {session_token};
-    authc_session_row *s =
-        session_token ? first_row(self, ar, ST_DELETE_SESSION, vals,
-                                  &SESSION_L, &e)
-                      : NULL;
-    if (out)
-        *out = s;
-    return e;
+    return one_row(self, ar, session_token != NULL, ST_DELETE_SESSION,
+                   &session_token, &SESSION_L, AUTHC_OK, out);
 }
 
 static authc_err pg_create_vt(authc_adapter *self, authc_arena *ar,
@@ -358,37 +334,27 @@ static authc_err pg_use_vt(authc_adapter *self, authc_arena *ar,
                            const char *identifier, const char *token,
                            authc_verification_token **out)
 {
-    authc_err e = AUTHC_OK;
     const char *vals[2] = {identifier, token};
     /* SQL: a missing identifier never matches */
-    *out = identifier && token
-               ? first_row(self, ar, ST_USE_VT, vals, &VT_L, &e)
-               : NULL;
-    return e;
+    return one_row(self, ar, identifier && token, ST_USE_VT, vals, &VT_L,
+                   AUTHC_OK, out);
 }
 
 static authc_err pg_get_account(authc_adapter *self, authc_arena *ar,
                                 const char *provider_account_id,
                                 const char *provider, authc_account **out)
 {
-    authc_err e = AUTHC_OK;
     const char *vals[2] = {provider_account_id, provider};
-    *out = provider && provider_account_id
-               ? first_row(self, ar, ST_GET_ACCOUNT, vals, &ACCOUNT_L, &e)
-               : NULL;
-    return e;
+    return one_row(self, ar, provider && provider_account_id, ST_GET_ACCOUNT,
+                   vals, &ACCOUNT_L, AUTHC_OK, out);
 }
 
 static authc_err pg_get_authenticator(authc_adapter *self, authc_arena *ar,
                                       const char *credential_id,
                                       authc_authenticator **out)
 {
-    authc_err e = AUTHC_OK;
-    const char *vals[1] = {credential_id};
-    *out = credential_id
-               ? first_row(self, ar, ST_GET_AUTH, vals, &AUTHN_L, &e)
-               : NULL;
-    return e;
+    return one_row(self, ar, credential_id != NULL, ST_GET_AUTH,
+                   &credential_id, &AUTHN_L, AUTHC_OK, out);
 }
 
 static authc_err pg_create_authenticator(authc_adapter *self, authc_arena *ar,
@@ -409,12 +375,8 @@ static authc_err pg_create_authenticator(authc_adapter *self, authc_arena *ar,
                            in->credential_device_type,
                            in->credential_backed_up ? "true" : "false",
                            in->transports};
-    authc_err e;
-    authc_authenticator *a =
-        first_row(self, ar, ST_CREATE_AUTH, vals, &AUTHN_L, &e);
-    if (out)
-        *out = a;
-    return need_row(a, e, AUTHC_ERR_ADAPTER);
+    return one_row(self, ar, true, ST_CREATE_AUTH, vals, &AUTHN_L,
+                   AUTHC_ERR_ADAPTER, out);
 }
 
 static authc_err pg_list_authenticators(authc_adapter *self, authc_arena *ar,
@@ -458,14 +420,8 @@ static authc_err pg_update_authenticator_counter(authc_adapter *self,
     char ctr[24];
     snprintf(ctr, sizeof ctr, "%" PRId64, counter);
     const char *vals[2] = {credential_id, ctr};
-    authc_err e = AUTHC_OK;
-    authc_authenticator *a =
-        credential_id ? first_row(self, ar, ST_UPDATE_AUTH_COUNTER, vals,
-                                  &AUTHN_L, &e)
-                      : NULL;
-    if (out)
-        *out = a;
-    return need_row(a, e, AUTHC_ERR_NOT_FOUND);
+    return one_row(self, ar, credential_id != NULL, ST_UPDATE_AUTH_COUNTER,
+                   vals, &AUTHN_L, AUTHC_ERR_NOT_FOUND, out);
 }
 
 /* ---- open / destroy ----------------------------------------------------- */
@@ -502,8 +458,6 @@ static const authc_adapter_ops PG_OPS = {
     .migrate = authc__pg_migrate,
     .destroy = pg_destroy,
 };
-
-/* Returns a heap adapter (destroy() frees it) or NULL with err set. */
 
 /* Returns a heap adapter (destroy() frees it) or NULL with err set. */
 authc_adapter *authc__adapter_postgres_open(const char *url, authc_log_fn log,

@@ -274,6 +274,28 @@ void authc__rd_unwatch(rd_call *call)
     freeReplyObject(r);
 }
 
+authc_err authc__rd_retry(rd_call *call, const char *const *keys, int nkeys,
+                          const char *what, rd_step_fn *step, void *ud)
+{
+    for (int attempt = 0; attempt < RD_TX_TRIES; attempt++) {
+        if (!authc__rd_watch(call, keys, nkeys))
+            break;
+        rd_cmd cmds[RD_STEP_CMDS];
+        int n = 0;
+        authc_err e = AUTHC_OK;
+        rd_step s = step(call, ud, cmds, &n, &e);
+        if (s == RD_STEP_DONE)
+            return e;
+        if (s == RD_STEP_FAIL)
+            break;
+        int rc = authc__rd_tx(call, cmds, n, what, NULL);
+        if (rc != 0)
+            return rc > 0 ? AUTHC_OK : AUTHC_ERR_ADAPTER;
+        /* rc == 0: a watched key changed meanwhile; read again. */
+    }
+    return AUTHC_ERR_ADAPTER;
+}
+
 /* WATCHes the given keys. */
 bool authc__rd_watch(rd_call *call, const char *const *keys, int n)
 {

@@ -105,6 +105,21 @@ int authc__rd_tx(rd_call *call, rd_cmd *cmds, int n, const char *what,
 /* WATCHes keys / abandons the WATCH. */
 bool authc__rd_watch(rd_call *call, const char *const *keys, int n);
 void authc__rd_unwatch(rd_call *call);
+
+/* One try of a read-modify-write (authc__rd_retry), called with the keys
+ * WATCHed: reads what it needs and fills cmds[0..*n) (at most
+ * RD_STEP_CMDS). RD_STEP_EXEC: run them in MULTI/EXEC; RD_STEP_DONE:
+ * nothing to write, *e is the result (the step has sent UNWATCH);
+ * RD_STEP_FAIL: a read failed (logged). */
+#define RD_STEP_CMDS 4
+typedef enum { RD_STEP_EXEC, RD_STEP_DONE, RD_STEP_FAIL } rd_step;
+typedef rd_step rd_step_fn(rd_call *call, void *ud, rd_cmd *cmds, int *n,
+                           authc_err *e);
+/* WATCH keys, step, MULTI/EXEC; again while a watched key changed, at most
+ * RD_TX_TRIES times. AUTHC_OK on commit, the step's *e when it wrote
+ * nothing, AUTHC_ERR_ADAPTER on failure or too many conflicts. */
+authc_err authc__rd_retry(rd_call *call, const char *const *keys, int nkeys,
+                          const char *what, rd_step_fn *step, void *ud);
 /* GET key: *val = arena copy or NULL when missing. false on failure. */
 bool authc__rd_get(rd_call *call, const char *key, bool retry,
                    const char *what, char **val);

@@ -94,6 +94,44 @@ authc_err authc__rd_get_session_and_user(authc_adapter *self, authc_arena *ar,
     return e;
 }
 
+/* update_session's read-modify-write: the patch in, the new row out. */
+typedef struct upd_session {
+    const authc_session_row *in;
+    authc_session_row m;
+    bool found;
+} upd_session;
+
+static rd_step update_session_step(rd_call *call, void *ud, rd_cmd *cmds,
+                                   int *n, authc_err *e)
+{
+    upd_session *u = ud;
+    const authc_session_row *in = u->in;
+    authc_session_row *cur;
+    authc_err le = load_session(call, in->session_token, false, &cur);
+    u->found = false;  /* a retry may find it gone */
+    if (le || !cur || !cur->user_id) {
+        authc__rd_unwatch(call);
+        *e = le;  /* missing: OK with *out = NULL */
+        return RD_STEP_DONE;
+    }
+    u->found = true;
+    u->m = *cur;
+    u->m.session_token = in->session_token;
+    if (in->expires != AUTHC_NO_TIME)
+        u->m.expires = in->expires;
+    if (in->user_id)
+        u->m.user_id = in->user_id;
+    session_cmds(call, &u->m, cmds);
+    *n = 4;
+    if (!authc__rd_streq(u->m.user_id, cur->user_id)) {
+        /* Moved to another user: drop it from the old user's set. */
+        authc__rd_cmdv(&cmds[3], call->ar, 3,
+                       "ZREM", K_SESSIONS(call, cur->user_id),
+                       in->session_token);
+    }
+    return RD_STEP_EXEC;
+}
+
 authc_err authc__rd_update_session(authc_adapter *self, authc_arena *ar,
                                    const authc_session_row *in,
                                    authc_session_row **out)
@@ -107,48 +145,15 @@ authc_err authc__rd_update_session(authc_adapter *self, authc_arena *ar,
     if (e)
         return e;
     const char *skey = K_SESSION(&call, in->session_token);
-    if (!skey) {
-        authc__rd_end(&call);
-        return AUTHC_OK;
-    }
-    authc_session_row *res = NULL;
-    e = AUTHC_ERR_ADAPTER;
-    for (int attempt = 0; attempt < RD_TX_TRIES; attempt++) {
-        if (!authc__rd_watch(&call, &skey, 1))
-            break;
-        authc_session_row *cur;
-        authc_err le = load_session(&call, in->session_token, false, &cur);
-        if (le || !cur || !cur->user_id) {
-            authc__rd_unwatch(&call);
-            e = le;  /* missing: OK with *out = NULL */
-            break;
-        }
-        authc_session_row m = *cur;
-        m.session_token = in->session_token;
-        if (in->expires != AUTHC_NO_TIME)
-            m.expires = in->expires;
-        if (in->user_id)
-            m.user_id = in->user_id;
-        rd_cmd cmds[4];
-        session_cmds(&call, &m, cmds);
-        int n = 4;
-        if (!authc__rd_streq(m.user_id, cur->user_id)) {
-            /* Moved to another user: drop it from the old user's set. */
-            authc__rd_cmdv(&cmds[3], ar, 3,
-                           "ZREM", K_SESSIONS(&call, cur->user_id),
-                           in->session_token);
-        }
-        int rc = authc__rd_tx(&call, cmds, n, "update_session", NULL);
-        if (rc < 0)
-            break;
-        if (rc == 1) {
-            res = authc__copy_session(ar, &m);
-            e = res ? AUTHC_OK : AUTHC_ERR_NOMEM;
-            break;
-        }
-    }
+    upd_session u = {.in = in};
+    if (skey)
+        e = authc__rd_retry(&call, &skey, 1, "update_session",
+                            update_session_step, &u);
     authc__rd_end(&call);
-    if (!e && out)
+    authc_session_row *res = NULL;
+    if (!e && u.found && !(res = authc__copy_session(ar, &u.m)))
+        e = AUTHC_ERR_NOMEM;
+    if (out)
         *out = res;
     return e;
 }
@@ -370,6 +375,29 @@ authc_err authc__rd_list_authenticators(authc_adapter *self, authc_arena *ar,
     return e;
 }
 
+/* update_authenticator_counter's read-modify-write. */
+typedef struct upd_counter {
+    const char *cid, *key;
+    int64_t counter;
+    authc_authenticator *a;
+} upd_counter;
+
+static rd_step counter_step(rd_call *call, void *ud, rd_cmd *cmds, int *n,
+                            authc_err *e)
+{
+    upd_counter *u = ud;
+    authc_err le = load_auth(call, u->cid, false, &u->a);
+    if (le || !u->a) {
+        authc__rd_unwatch(call);
+        *e = le ? le : AUTHC_ERR_NOT_FOUND;
+        return RD_STEP_DONE;
+    }
+    u->a->counter = u->counter;
+    authc__rd_cmdv(&cmds[(*n)++], call->ar, 3, "SET", u->key,
+                   authc__rd_json(call->ar, RD_AUTH, u->a));
+    return RD_STEP_EXEC;
+}
+
 authc_err authc__rd_update_authenticator_counter(authc_adapter *self,
                                                  authc_arena *ar,
                                                  const char *credential_id,
@@ -384,38 +412,12 @@ authc_err authc__rd_update_authenticator_counter(authc_adapter *self,
     authc_err e = authc__rd_begin(self, ar, &call);
     if (e)
         return e;
-    const char *key = K_AUTH(&call, credential_id);
-    if (!key) {
-        authc__rd_end(&call);
-        return AUTHC_ERR_NOT_FOUND;
-    }
-    authc_authenticator *res = NULL;
-    e = AUTHC_ERR_ADAPTER;
-    for (int attempt = 0; attempt < RD_TX_TRIES; attempt++) {
-        if (!authc__rd_watch(&call, &key, 1))
-            break;
-        authc_authenticator *a;
-        authc_err le = load_auth(&call, credential_id, false, &a);
-        if (le || !a) {
-            authc__rd_unwatch(&call);
-            e = le ? le : AUTHC_ERR_NOT_FOUND;
-            break;
-        }
-        a->counter = counter;
-        rd_cmd cmd;
-        authc__rd_cmdv(&cmd, ar, 3, "SET", key, authc__rd_json(ar, RD_AUTH, a));
-        int rc = authc__rd_tx(&call, &cmd, 1, "update_authenticator_counter", NULL);
-        if (rc < 0)
-            break;
-        if (rc == 1) {
-            res = a;
-            e = AUTHC_OK;
-            break;
-        }
-    }
+    upd_counter u = {credential_id, K_AUTH(&call, credential_id), counter, NULL};
+    e = u.key ? authc__rd_retry(&call, &u.key, 1,
+                                "update_authenticator_counter", counter_step, &u)
+              : AUTHC_ERR_NOT_FOUND;
     authc__rd_end(&call);
     if (!e && out)
-        *out = res;
+        *out = u.a;
     return e;
 }
-
