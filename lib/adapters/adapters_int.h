@@ -199,24 +199,15 @@ bool authc__fd_idle(int fd);
  * space instead of 'T'), into epoch ms. AUTHC_ERR_INVALID on bad input. */
 authc_err authc__iso8601_parse(const char *s, int64_t *ms);
 
-/* ---- memory backend test accessors ----------------------------------
- * Read the memory backend's stored rows directly, bypassing the adapter
- * methods (the conformance suite's `db` readers). ad must come from
- * authc__adapter_memory_open. Copies in `ar`; *out = NULL when absent. */
-authc_err authc__memory_peek_user(authc_adapter *ad, authc_arena *ar,
-                                  const char *id, authc_user **out);
-authc_err authc__memory_peek_session(authc_adapter *ad, authc_arena *ar,
-                                     const char *token,
-                                     authc_session_row **out);
-authc_err authc__memory_peek_account(authc_adapter *ad, authc_arena *ar,
-                                     const char *provider,
-                                     const char *provider_account_id,
-                                     authc_account **out);
-authc_err authc__memory_peek_vt(authc_adapter *ad, authc_arena *ar,
-                                const char *identifier, const char *token,
-                                authc_verification_token **out);
-authc_err authc__memory_peek_authenticator(authc_adapter *ad, authc_arena *ar,
-                                           const char *credential_id,
-                                           authc_authenticator **out);
+/* ---- memory backend test accessor ----------------------------------
+ * Reads a row the memory backend stores, bypassing the adapter methods
+ * (the conformance suite's `db` readers): of model d (authc__user_row, …)
+ * under key a (provider, identifier) and b (providerAccountId, token; NULL
+ * for the models with a one-part key). out is the address of a row pointer
+ * (authc_user **, …): a copy in ar, or NULL when absent. AUTHC_ERR_INVALID
+ * when ad is not from authc__adapter_memory_open or d is no stored model. */
+authc_err authc__memory_peek(authc_adapter *ad, authc_arena *ar,
+                             const authc__row_desc *d, const char *a,
+                             const char *b, void *out);
 
 #endif

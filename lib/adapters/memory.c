@@ -660,50 +660,23 @@ static mem *peek_ctx(authc_adapter *ad)
     return ad && ad->ops == &MEMORY_OPS ? ad->ctx : NULL;
 }
 
-authc_err authc__memory_peek_user(authc_adapter *ad, authc_arena *ar,
-                                  const char *id, authc_user **out)
+/* The kind stored by d (users by id); P_EMAIL when d is no stored model. */
+static kind kind_of(const authc__row_desc *d)
 {
-    authc_err e = AUTHC_ERR_INVALID;
-    mem *m = peek_ctx(ad);
-    *out = m ? find(m, ar, P_USER, id, NULL, &e) : NULL;
-    return e;
+    for (kind k = P_USER; k <= P_AUTHN; k++)
+        if (k != P_EMAIL && KINDS[k].d == d)
+            return k;
+    return P_EMAIL;
 }
 
-authc_err authc__memory_peek_session(authc_adapter *ad, authc_arena *ar,
-                                     const char *token, authc_session_row **out)
+authc_err authc__memory_peek(authc_adapter *ad, authc_arena *ar,
+                             const authc__row_desc *d, const char *a,
+                             const char *b, void *out)
 {
     authc_err e = AUTHC_ERR_INVALID;
     mem *m = peek_ctx(ad);
-    *out = m ? find(m, ar, P_SESSION, token, NULL, &e) : NULL;
-    return e;
-}
-
-authc_err authc__memory_peek_account(authc_adapter *ad, authc_arena *ar,
-                                     const char *provider, const char *pai,
-                                     authc_account **out)
-{
-    authc_err e = AUTHC_ERR_INVALID;
-    mem *m = peek_ctx(ad);
-    *out = m ? find(m, ar, P_ACCOUNT, provider, pai, &e) : NULL;
-    return e;
-}
-
-authc_err authc__memory_peek_vt(authc_adapter *ad, authc_arena *ar,
-                                const char *identifier, const char *token,
-                                authc_verification_token **out)
-{
-    authc_err e = AUTHC_ERR_INVALID;
-    mem *m = peek_ctx(ad);
-    *out = m ? find(m, ar, P_VT, identifier, token, &e) : NULL;
-    return e;
-}
-
-authc_err authc__memory_peek_authenticator(authc_adapter *ad, authc_arena *ar,
-                                           const char *credential_id,
-                                           authc_authenticator **out)
-{
-    authc_err e = AUTHC_ERR_INVALID;
-    mem *m = peek_ctx(ad);
-    *out = m ? find(m, ar, P_AUTHN, credential_id, NULL, &e) : NULL;
+    kind k = kind_of(d);
+    void *row = m && k != P_EMAIL ? find(m, ar, k, a, b, &e) : NULL;
+    memcpy(out, &row, sizeof row); /* out: the address of a row pointer */
     return e;
 }

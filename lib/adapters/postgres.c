@@ -167,9 +167,13 @@ static authc_err one_row(authc_adapter *self, authc_arena *ar, bool run,
     return need_row(row, e, missing);
 }
 
-/* Logs a method refused before reaching the server. */
-static authc_err refuse(authc_adapter *self, const char *what)
+/* Logs a method refused before reaching the server; out (NULL when
+ * unwanted) is the address of the method's row pointer, set to NULL. */
+static authc_err refuse(authc_adapter *self, const char *what, void *out)
 {
+    void *none = NULL;
+    if (out)
+        memcpy(out, &none, sizeof none);
     authc__adapter_log(self, "error", "%s: %s", LABEL(self), what);
     return AUTHC_ERR_ADAPTER;
 }
@@ -235,10 +239,8 @@ static authc_err pg_delete_user(authc_adapter *self, authc_arena *ar,
 static authc_err pg_link_account(authc_adapter *self, authc_arena *ar,
                                  const authc_account *in, authc_account **out)
 {
-    if (out)
-        *out = NULL;
     if (!is_int4(in->user_id))
-        return refuse(self, "link_account: userId is not an integer id");
+        return refuse(self, "link_account: userId is not an integer id", out);
     char exp[24];
     const char *vals[11] = {in->user_id, in->type, in->provider,
                             in->provider_account_id, in->refresh_token,
@@ -264,12 +266,10 @@ static authc_err pg_create_session(authc_adapter *self, authc_arena *ar,
                                    const authc_session_row *in,
                                    authc_session_row **out)
 {
-    if (out)
-        *out = NULL;
     if (!is_int4(in->user_id) || !in->session_token ||
         in->expires == AUTHC_NO_TIME)
         return refuse(self, "create_session: needs an integer userId, a "
-                            "token and expires");
+                            "token and expires", out);
     char exp[24];
     const char *vals[3] = {in->user_id, i64_param(exp, in->expires),
                            in->session_token};
@@ -297,17 +297,14 @@ static authc_err pg_update_session(authc_adapter *self, authc_arena *ar,
                                    const authc_session_row *in,
                                    authc_session_row **out)
 {
-    if (out)
-        *out = NULL;
-    if (!in->session_token)
-        return AUTHC_OK;
-    if (in->user_id && !is_int4(in->user_id))
-        return refuse(self, "update_session: userId is not an integer id");
+    if (in->session_token && in->user_id && !is_int4(in->user_id))
+        return refuse(self, "update_session: userId is not an integer id",
+                      out);
     char exp[24];
     const char *vals[3] = {in->session_token, i64_param(exp, in->expires),
                            in->user_id};
-    return one_row(self, ar, true, ST_UPDATE_SESSION, vals, &SESSION_L,
-                   AUTHC_OK, out);
+    return one_row(self, ar, in->session_token != NULL, ST_UPDATE_SESSION,
+                   vals, &SESSION_L, AUTHC_OK, out);
 }
 
 static authc_err pg_delete_session(authc_adapter *self, authc_arena *ar,
@@ -323,7 +320,8 @@ static authc_err pg_create_vt(authc_adapter *self, authc_arena *ar,
 {
     (void)ar;
     if (!in->identifier || !in->token || in->expires == AUTHC_NO_TIME)
-        return refuse(self, "create_verification_token: incomplete token");
+        return refuse(self, "create_verification_token: incomplete token",
+                      NULL);
     char exp[24];
     const char *vals[3] = {in->identifier, i64_param(exp, in->expires),
                            in->token};
@@ -361,13 +359,11 @@ static authc_err pg_create_authenticator(authc_adapter *self, authc_arena *ar,
                                          const authc_authenticator *in,
                                          authc_authenticator **out)
 {
-    if (out)
-        *out = NULL;
     if (!is_int4(in->user_id) || !in->credential_id ||
         !in->provider_account_id || !in->credential_public_key ||
         !in->credential_device_type)
         return refuse(self, "create_authenticator: needs an integer userId "
-                            "and all credential fields");
+                            "and all credential fields", out);
     char ctr[24];
     const char *vals[8] = {in->credential_id, in->user_id,
                            in->provider_account_id, in->credential_public_key,
