@@ -84,15 +84,7 @@ static authc_err rd_create_user(authc_adapter *self, authc_arena *ar,
 static authc_err rd_get_user(authc_adapter *self, authc_arena *ar,
                              const char *id, authc_user **out)
 {
-    *out = NULL;
-    if (!id)
-        return AUTHC_OK;
-    rd_call call;
-    authc_err e = authc__rd_begin(self, ar, &call);
-    if (!e)
-        e = authc__rd_load_user(&call, id, out);
-    authc__rd_end(&call);
-    return e;
+    return authc__rd_get_row(self, ar, RD_USER, id, NULL, out);
 }
 
 static authc_err rd_get_user_by_email(authc_adapter *self, authc_arena *ar,
@@ -431,15 +423,8 @@ static authc_err rd_get_account(authc_adapter *self, authc_arena *ar,
                                 const char *provider_account_id,
                                 const char *provider, authc_account **out)
 {
-    *out = NULL;
-    if (!provider || !provider_account_id)
-        return AUTHC_OK;
-    rd_call call;
-    authc_err e = authc__rd_begin(self, ar, &call);
-    if (!e)
-        e = authc__rd_load_account(&call, provider, provider_account_id, out);
-    authc__rd_end(&call);
-    return e;
+    return authc__rd_get_row(self, ar, RD_ACCOUNT, provider,
+                             provider_account_id, out);
 }
 
 /* ---- migrate / open / destroy ------------------------------------------- */

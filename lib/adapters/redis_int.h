@@ -179,6 +179,13 @@ void *authc__rd_parse(rd_call *call, rd_kind kind, const char *s,
  * to exist) or on failure (*e says). */
 void *authc__rd_load(rd_call *call, const char *key, rd_kind kind,
                      const char *id, bool retry, authc_err *e);
+/* The body of the methods that read one stored row by its key: out, the
+ * address of the method's row pointer (authc_user **, …), = the row of
+ * kind under key parts a and b (b for accounts and verification tokens,
+ * as in the K_* macros), owned by ar; NULL when absent or a part is NULL. */
+authc_err authc__rd_get_row(authc_adapter *self, authc_arena *ar,
+                            rd_kind kind, const char *a, const char *b,
+                            void *out);
 /* The "userId" member of a stored JSON value, or NULL (unparsable too). */
 const char *authc__rd_json_user_id(rd_call *call, const char *s);
 /* An index value as upstash wrote it is the raw string; a client that

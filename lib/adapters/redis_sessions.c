@@ -262,27 +262,11 @@ authc_err authc__rd_use_vt(authc_adapter *self, authc_arena *ar,
     return e;
 }
 
-static authc_err load_auth(rd_call *call, const char *cid, bool retry,
-                           authc_authenticator **out)
-{
-    authc_err e;
-    *out = authc__rd_load(call, K_AUTH(call, cid), RD_AUTH, NULL, retry, &e);
-    return e;
-}
-
 authc_err authc__rd_get_authenticator(authc_adapter *self, authc_arena *ar,
                                       const char *credential_id,
                                       authc_authenticator **out)
 {
-    *out = NULL;
-    if (!credential_id)
-        return AUTHC_OK;
-    rd_call call;
-    authc_err e = authc__rd_begin(self, ar, &call);
-    if (!e)
-        e = load_auth(&call, credential_id, true, out);
-    authc__rd_end(&call);
-    return e;
+    return authc__rd_get_row(self, ar, RD_AUTH, credential_id, NULL, out);
 }
 
 authc_err authc__rd_create_authenticator(authc_adapter *self, authc_arena *ar,
@@ -386,7 +370,9 @@ static rd_step counter_step(rd_call *call, void *ud, rd_cmd *cmds, int *n,
                             authc_err *e)
 {
     upd_counter *u = ud;
-    authc_err le = load_auth(call, u->cid, false, &u->a);
+    authc_err le;
+    u->a = authc__rd_load(call, K_AUTH(call, u->cid), RD_AUTH, NULL, false,
+                          &le);
     if (le || !u->a) {
         authc__rd_unwatch(call);
         *e = le ? le : AUTHC_ERR_NOT_FOUND;
