@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "authc.h"
 #include "authc/adapter.h"
@@ -94,6 +95,15 @@ bool authc__row_dup_into(const authc__row_desc *d, const authc__alloc *al,
                          void *dst, const void *in);
 /* Frees a heap d-row (malloc'd struct and strings); NULL is a no-op. */
 void authc__row_free(const authc__row_desc *d, void *row);
+
+/* Stores row through out: the address of a method's row pointer
+ * (authc_user **, …; every object pointer has the representation of
+ * void *), or NULL when the caller wants no row. */
+static inline void authc__set_row(void *out, void *row)
+{
+    if (out)
+        memcpy(out, &row, sizeof row);
+}
 
 /* Copies into `ar`; results owned by `ar`. */
 void *authc__copy_row(authc_arena *ar, const authc__row_desc *d,

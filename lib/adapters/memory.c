@@ -38,9 +38,11 @@ static authc_err nomem(authc_adapter *self, const char *op)
     return AUTHC_ERR_NOMEM;
 }
 
+/* A refused write, logged; out (see authc__set_row) = NULL. */
 static authc_err violation(authc_adapter *self, const char *op,
-                           const char *what)
+                           const char *what, void *out)
 {
+    authc__set_row(out, NULL);
     authc__adapter_log(self, "error", "memory: %s: %s", op, what);
     return AUTHC_ERR_ADAPTER;
 }
@@ -114,28 +116,28 @@ static void *find(mem *m, authc_arena *ar, kind k, const char *a,
     return copy;
 }
 
-/* find() for a method: an OOM is logged naming op. */
-static void *find_for(authc_adapter *self, authc_arena *ar, const char *op,
-                      kind k, const char *a, const char *b, authc_err *e)
+/* find() for a method: out is the address of its row pointer (see
+ * authc__set_row); an OOM is logged naming op. */
+static authc_err find_for(authc_adapter *self, authc_arena *ar,
+                          const char *op, kind k, const char *a,
+                          const char *b, void *out)
 {
-    void *row = find(M(self), ar, k, a, b, e);
-    if (*e)
-        nomem(self, op);
-    return row;
+    authc_err e;
+    authc__set_row(out, find(M(self), ar, k, a, b, &e));
+    return e ? nomem(self, op) : AUTHC_OK;
 }
 
 /* The create methods: stores the heap row `row` (taken over: freed when
  * refused; NULL = OOM) as a kind-k row under key a (or key2(a, b)), and
  * under `email` in the e-mail index when non-NULL. Refused, logged as op,
- * when `owner` is non-NULL and names no user, or a key is taken. *copy
- * (when copy != NULL) = an arena copy of the stored row, else NULL. */
+ * when `owner` is non-NULL and names no user, or a key is taken. out
+ * (see authc__set_row) = an arena copy of the stored row, else NULL. */
 static authc_err insert(authc_adapter *self, authc_arena *ar, const char *op,
                         kind k, const char *a, const char *b,
                         const char *owner, const char *email, void *row,
-                        void **copy)
+                        void *out)
 {
-    if (copy)
-        *copy = NULL;
+    authc__set_row(out, NULL);
     const char *key;
     char *k2 = NULL;
     if (!row || key_of(k, a, b, &key, &k2)) {
@@ -147,34 +149,35 @@ static authc_err insert(authc_adapter *self, authc_arena *ar, const char *op,
     authc_err e = AUTHC_OK;
     LOCK(m);
     if (owner && !authc__mt_get(&m->users, owner))
-        e = violation(self, op, "FOREIGN KEY constraint failed");
+        e = violation(self, op, "FOREIGN KEY constraint failed", NULL);
     else if (authc__mt_get(t, key))
-        e = violation(self, op, KINDS[k].unique);
+        e = violation(self, op, KINDS[k].unique, NULL);
     else if (email && authc__mt_get(&m->emails, email))
-        e = violation(self, op, KINDS[P_EMAIL].unique);
+        e = violation(self, op, KINDS[P_EMAIL].unique, NULL);
     else if (!authc__mt_put(t, key, row))
         e = nomem(self, op);
     else if (email && !authc__mt_put(&m->emails, email, row)) {
         authc__mt_del(t, key);
         e = nomem(self, op);
     }
+    void *copy = NULL;
     if (e)
         authc__row_free(KINDS[k].d, row);
-    else if (copy && !(*copy = authc__copy_row(ar, KINDS[k].d, row)))
+    else if (out && !(copy = authc__copy_row(ar, KINDS[k].d, row)))
         e = nomem(self, op);
     UNLOCK(m);
+    authc__set_row(out, copy);
     free(k2);
     return e;
 }
 
 /* The delete methods: removes (and frees) the kind-k row under key a (or
- * key2(a, b)); *copy (when copy != NULL) = an arena copy of it, NULL when
+ * key2(a, b)); out (see authc__set_row) = an arena copy of it, NULL when
  * there was none (also for a missing part). */
 static authc_err take(authc_adapter *self, authc_arena *ar, const char *op,
-                      kind k, const char *a, const char *b, void **copy)
+                      kind k, const char *a, const char *b, void *out)
 {
-    if (copy)
-        *copy = NULL;
+    authc__set_row(out, NULL);
     const char *key;
     char *k2;
     if (key_of(k, a, b, &key, &k2))
@@ -186,11 +189,10 @@ static authc_err take(authc_adapter *self, authc_arena *ar, const char *op,
     void *row = authc__mt_del(table(m, k), key);
     UNLOCK(m);
     free(k2);
-    authc_err e = AUTHC_OK;
-    if (row && copy && !(*copy = authc__copy_row(ar, KINDS[k].d, row)))
-        e = nomem(self, op);
+    void *copy = row && out ? authc__copy_row(ar, KINDS[k].d, row) : NULL;
+    authc__set_row(out, copy);
     authc__row_free(KINDS[k].d, row);
-    return e;
+    return row && out && !copy ? nomem(self, op) : AUTHC_OK;
 }
 
 /* ---- users ------------------------------------------------------------------ */
@@ -199,35 +201,28 @@ static authc_err take(authc_adapter *self, authc_arena *ar, const char *op,
 static authc_err m_create_user(authc_adapter *self, authc_arena *ar,
                                const authc_user *in, authc_user **out)
 {
-    *out = NULL;
     char id[37];
     if (authc__uuid(id) != AUTHC_OK)
-        return violation(self, "create_user", "no randomness for the id");
+        return violation(self, "create_user", "no randomness for the id",
+                         out);
     authc_user tmp = *in;
     tmp.id = id;
-    void *copy;
-    authc_err e = insert(self, ar, "create_user", P_USER, id, NULL, NULL,
-                         in->email, authc__mem_user_heap(&tmp), &copy);
-    *out = copy;
-    return e;
+    return insert(self, ar, "create_user", P_USER, id, NULL, NULL, in->email,
+                  authc__mem_user_heap(&tmp), out);
 }
 
 /* M2: *out owned by ar. */
 static authc_err m_get_user(authc_adapter *self, authc_arena *ar,
                             const char *id, authc_user **out)
 {
-    authc_err e;
-    *out = find_for(self, ar, "get_user", P_USER, id, NULL, &e);
-    return e;
+    return find_for(self, ar, "get_user", P_USER, id, NULL, out);
 }
 
 /* M3: *out owned by ar. */
 static authc_err m_get_user_by_email(authc_adapter *self, authc_arena *ar,
                                      const char *email, authc_user **out)
 {
-    authc_err e;
-    *out = find_for(self, ar, "get_user_by_email", P_EMAIL, email, NULL, &e);
-    return e;
+    return find_for(self, ar, "get_user_by_email", P_EMAIL, email, NULL, out);
 }
 
 /* M4: *out owned by ar. */
@@ -273,7 +268,7 @@ static authc_err m_update_user(authc_adapter *self, authc_arena *ar,
     merged.fields = 0;
     if (merged.email && (!cur->email || strcmp(merged.email, cur->email)) &&
         authc__mt_get(&m->emails, merged.email)) {
-        e = violation(self, "update_user", "UNIQUE constraint failed: user.email");
+        e = violation(self, "update_user", KINDS[P_EMAIL].unique, NULL);
         goto done;
     }
     authc_user *nu = authc__mem_user_heap(&merged);
@@ -329,17 +324,12 @@ static authc_err m_delete_user(authc_adapter *self, authc_arena *ar,
 static authc_err m_link_account(authc_adapter *self, authc_arena *ar,
                                 const authc_account *in, authc_account **out)
 {
-    void *copy = NULL;
-    authc_err e;
     if (!in->user_id || !in->type || !in->provider || !in->provider_account_id)
-        e = violation(self, "link_account", "NOT NULL constraint failed");
-    else
-        e = insert(self, ar, "link_account", P_ACCOUNT, in->provider,
-                   in->provider_account_id, in->user_id, NULL,
-                   authc__mem_account_heap(in), out ? &copy : NULL);
-    if (out)
-        *out = copy;
-    return e;
+        return violation(self, "link_account", "NOT NULL constraint failed",
+                         out);
+    return insert(self, ar, "link_account", P_ACCOUNT, in->provider,
+                  in->provider_account_id, in->user_id, NULL,
+                  authc__mem_account_heap(in), out);
 }
 
 /* M8 */
@@ -354,9 +344,7 @@ static authc_err m_get_account(authc_adapter *self, authc_arena *ar,
                                const char *pai, const char *provider,
                                authc_account **out)
 {
-    authc_err e;
-    *out = find_for(self, ar, "get_account", P_ACCOUNT, provider, pai, &e);
-    return e;
+    return find_for(self, ar, "get_account", P_ACCOUNT, provider, pai, out);
 }
 
 /* ---- sessions ------------------------------------------------------------------ */
@@ -366,17 +354,11 @@ static authc_err m_create_session(authc_adapter *self, authc_arena *ar,
                                   const authc_session_row *in,
                                   authc_session_row **out)
 {
-    void *copy = NULL;
-    authc_err e;
     if (!in->session_token || !in->user_id || in->expires == AUTHC_NO_TIME)
-        e = violation(self, "create_session", "NOT NULL constraint failed");
-    else
-        e = insert(self, ar, "create_session", P_SESSION, in->session_token,
-                   NULL, in->user_id, NULL, authc__mem_session_heap(in),
-                   out ? &copy : NULL);
-    if (out)
-        *out = copy;
-    return e;
+        return violation(self, "create_session", "NOT NULL constraint failed",
+                         out);
+    return insert(self, ar, "create_session", P_SESSION, in->session_token,
+                  NULL, in->user_id, NULL, authc__mem_session_heap(in), out);
 }
 
 /* M10: both owned by ar; both NULL unless session and user exist. */
@@ -425,7 +407,8 @@ static authc_err m_update_session(authc_adapter *self, authc_arena *ar,
         goto done;
     if (in->user_id && strcmp(in->user_id, s->user_id) != 0) {
         if (!authc__mt_get(&m->users, in->user_id)) {
-            e = violation(self, "update_session", "FOREIGN KEY constraint failed");
+            e = violation(self, "update_session",
+                          "FOREIGN KEY constraint failed", NULL);
             goto done;
         }
         char *uid = strdup(in->user_id);
@@ -449,12 +432,7 @@ done:
 static authc_err m_delete_session(authc_adapter *self, authc_arena *ar,
                                   const char *token, authc_session_row **out)
 {
-    void *copy = NULL;
-    authc_err e = take(self, ar, "delete_session", P_SESSION, token, NULL,
-                       out ? &copy : NULL);
-    if (out)
-        *out = copy;
-    return e;
+    return take(self, ar, "delete_session", P_SESSION, token, NULL, out);
 }
 
 /* ---- verification tokens ------------------------------------------------------- */
@@ -465,7 +443,7 @@ static authc_err m_create_vt(authc_adapter *self, authc_arena *ar,
 {
     if (!in->identifier || !in->token || in->expires == AUTHC_NO_TIME)
         return violation(self, "create_verification_token",
-                         "NOT NULL constraint failed");
+                         "NOT NULL constraint failed", NULL);
     return insert(self, ar, "create_verification_token", P_VT, in->identifier,
                   in->token, NULL, NULL, authc__mem_vt_heap(in), NULL);
 }
@@ -475,11 +453,8 @@ static authc_err m_use_vt(authc_adapter *self, authc_arena *ar,
                           const char *identifier, const char *token,
                           authc_verification_token **out)
 {
-    void *copy;
-    authc_err e = take(self, ar, "use_verification_token", P_VT, identifier,
-                       token, &copy);
-    *out = copy;
-    return e;
+    return take(self, ar, "use_verification_token", P_VT, identifier, token,
+                out);
 }
 
 /* ---- authenticators --------------------------------------------------------------- */
@@ -488,9 +463,7 @@ static authc_err m_use_vt(authc_adapter *self, authc_arena *ar,
 static authc_err m_get_authenticator(authc_adapter *self, authc_arena *ar,
                                      const char *cred, authc_authenticator **out)
 {
-    authc_err e;
-    *out = find_for(self, ar, "get_authenticator", P_AUTHN, cred, NULL, &e);
-    return e;
+    return find_for(self, ar, "get_authenticator", P_AUTHN, cred, NULL, out);
 }
 
 /* M17: *out owned by ar. */
@@ -498,19 +471,13 @@ static authc_err m_create_authenticator(authc_adapter *self, authc_arena *ar,
                                         const authc_authenticator *in,
                                         authc_authenticator **out)
 {
-    void *copy = NULL;
-    authc_err e;
     if (!in->credential_id || !in->user_id || !in->provider_account_id ||
         !in->credential_public_key || !in->credential_device_type)
-        e = violation(self, "create_authenticator",
-                      "NOT NULL constraint failed");
-    else
-        e = insert(self, ar, "create_authenticator", P_AUTHN,
-                   in->credential_id, NULL, in->user_id, NULL,
-                   authc__mem_authn_heap(in), out ? &copy : NULL);
-    if (out)
-        *out = copy;
-    return e;
+        return violation(self, "create_authenticator",
+                         "NOT NULL constraint failed", out);
+    return insert(self, ar, "create_authenticator", P_AUTHN,
+                  in->credential_id, NULL, in->user_id, NULL,
+                  authc__mem_authn_heap(in), out);
 }
 
 /* M18: *out = array of *n owned by ar (NULL when n = 0). */
@@ -676,7 +643,6 @@ authc_err authc__memory_peek(authc_adapter *ad, authc_arena *ar,
     authc_err e = AUTHC_ERR_INVALID;
     mem *m = peek_ctx(ad);
     kind k = kind_of(d);
-    void *row = m && k != P_EMAIL ? find(m, ar, k, a, b, &e) : NULL;
-    memcpy(out, &row, sizeof row); /* out: the address of a row pointer */
+    authc__set_row(out, m && k != P_EMAIL ? find(m, ar, k, a, b, &e) : NULL);
     return e;
 }

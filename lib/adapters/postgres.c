@@ -151,9 +151,8 @@ static authc_err need_row(const void *row, authc_err e, authc_err missing)
 }
 
 /* The body of a method answering with one row: runs STMTS[st] with vals
- * when `run` (else there is no row); out (NULL when unwanted) is the
- * address of the method's row pointer (authc_user **, …), set to the first
- * row owned by ar or to NULL. Returns the failure, else `missing` when
+ * when `run` (else there is no row); out (see authc__set_row) = the
+ * first row owned by ar, or NULL. Returns the failure, else `missing` when
  * there is no row (AUTHC_OK where none is an answer). */
 static authc_err one_row(authc_adapter *self, authc_arena *ar, bool run,
                          int st, const char *const *vals,
@@ -162,18 +161,15 @@ static authc_err one_row(authc_adapter *self, authc_arena *ar, bool run,
 {
     authc_err e = AUTHC_OK;
     void *row = run ? first_row(self, ar, st, vals, l, &e) : NULL;
-    if (out) /* every object pointer has the representation of void * */
-        memcpy(out, &row, sizeof row);
+    authc__set_row(out, row);
     return need_row(row, e, missing);
 }
 
-/* Logs a method refused before reaching the server; out (NULL when
- * unwanted) is the address of the method's row pointer, set to NULL. */
+/* Logs a method refused before reaching the server; out (see
+ * authc__set_row) = NULL. */
 static authc_err refuse(authc_adapter *self, const char *what, void *out)
 {
-    void *none = NULL;
-    if (out)
-        memcpy(out, &none, sizeof none);
+    authc__set_row(out, NULL);
     authc__adapter_log(self, "error", "%s: %s", LABEL(self), what);
     return AUTHC_ERR_ADAPTER;
 }

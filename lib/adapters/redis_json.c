@@ -345,6 +345,6 @@ authc_err authc__rd_get_row(authc_adapter *self, authc_arena *ar,
                                  kind == RD_USER ? a : NULL, true, &e);
         authc__rd_end(&call);
     }
-    memcpy(out, &row, sizeof row); /* out: the address of a row pointer */
+    authc__set_row(out, row);
     return e;
 }
