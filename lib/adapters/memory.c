@@ -127,6 +127,15 @@ static authc_err find_for(authc_adapter *self, authc_arena *ar,
     return e ? nomem(self, op) : AUTHC_OK;
 }
 
+/* The update methods: locks m and returns the stored kind-k row under the
+ * one-part key (NULL when absent or key is NULL), to change in place. The
+ * caller unlocks. */
+static void *lock_row(mem *m, kind k, const char *key)
+{
+    LOCK(m);
+    return key ? authc__mt_get(table(m, k), key) : NULL;
+}
+
 /* The create methods: stores the heap row `row` (taken over: freed when
  * refused; NULL = OOM) as a kind-k row under key a (or key2(a, b)), and
  * under `email` in the e-mail index when non-NULL. Refused, logged as op,
@@ -253,12 +262,9 @@ static authc_err m_update_user(authc_adapter *self, authc_arena *ar,
                                const authc_user *in, authc_user **out)
 {
     *out = NULL;
-    if (!in->id)
-        return AUTHC_ERR_NOT_FOUND;
     mem *m = M(self);
     authc_err e = AUTHC_OK;
-    LOCK(m);
-    authc_user *cur = authc__mt_get(&m->users, in->id);
+    authc_user *cur = lock_row(m, P_USER, in->id);
     if (!cur) {
         e = AUTHC_ERR_NOT_FOUND;
         goto done;
@@ -395,14 +401,10 @@ static authc_err m_update_session(authc_adapter *self, authc_arena *ar,
                                   const authc_session_row *in,
                                   authc_session_row **out)
 {
-    if (out)
-        *out = NULL;
-    if (!in->session_token)
-        return AUTHC_OK;
+    authc__set_row(out, NULL);
     mem *m = M(self);
     authc_err e = AUTHC_OK;
-    LOCK(m);
-    authc_session_row *s = authc__mt_get(&m->sessions, in->session_token);
+    authc_session_row *s = lock_row(m, P_SESSION, in->session_token);
     if (!s)
         goto done;
     if (in->user_id && strcmp(in->user_id, s->user_id) != 0) {
@@ -531,10 +533,8 @@ static authc_err m_update_authenticator_counter(authc_adapter *self,
 {
     mem *m = M(self);
     authc_err e = AUTHC_ERR_NOT_FOUND;
-    if (out)
-        *out = NULL;
-    LOCK(m);
-    authc_authenticator *a = cred ? authc__mt_get(&m->authns, cred) : NULL;
+    authc__set_row(out, NULL);
+    authc_authenticator *a = lock_row(m, P_AUTHN, cred);
     if (a) {
         e = AUTHC_OK;
         a->counter = counter;
