@@ -258,6 +258,15 @@ static authc_err pg_unlink_account(authc_adapter *self, authc_arena *ar,
                : AUTHC_OK;
 }
 
+static authc_err pg_get_account(authc_adapter *self, authc_arena *ar,
+                                const char *provider_account_id,
+                                const char *provider, authc_account **out)
+{
+    const char *vals[2] = {provider_account_id, provider};
+    return one_row(self, ar, provider && provider_account_id, ST_GET_ACCOUNT,
+                   vals, &ACCOUNT_L, AUTHC_OK, out);
+}
+
 static authc_err pg_create_session(authc_adapter *self, authc_arena *ar,
                                    const authc_session_row *in,
                                    authc_session_row **out)
@@ -332,15 +341,6 @@ static authc_err pg_use_vt(authc_adapter *self, authc_arena *ar,
     /* SQL: a missing identifier never matches */
     return one_row(self, ar, identifier && token, ST_USE_VT, vals, &VT_L,
                    AUTHC_OK, out);
-}
-
-static authc_err pg_get_account(authc_adapter *self, authc_arena *ar,
-                                const char *provider_account_id,
-                                const char *provider, authc_account **out)
-{
-    const char *vals[2] = {provider_account_id, provider};
-    return one_row(self, ar, provider && provider_account_id, ST_GET_ACCOUNT,
-                   vals, &ACCOUNT_L, AUTHC_OK, out);
 }
 
 static authc_err pg_get_authenticator(authc_adapter *self, authc_arena *ar,
