@@ -12,10 +12,7 @@ static const char *end_session_url(authc__ctx *c, const authc__end_session *es, 
 {
     authc__buf b;
     authc__buf_init(&b, c->ar, AUTHC__MAX_URL * 4);
-    authc__buf_adds(&b, es->endpoint);
-    authc__buf_adds(&b, strchr(es->endpoint, '?') ? "&" : "?");
-    authc__buf_adds(&b, "id_token_hint=");
-    authc__buf_add_uri_component(&b, id_token);
+    authc__buf_add_url_param(&b, es->endpoint, "id_token_hint", id_token);
     authc__buf_adds(&b, "&client_id=");
     authc__buf_add_uri_component(&b, es->client_id);
     authc__buf_adds(&b, "&post_logout_redirect_uri=");

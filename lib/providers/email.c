@@ -47,10 +47,7 @@ static void impl_free(void *p)
     free(m->from);
     free(m->from_display);
     free(m->from_addr);
-    if (m->secret) {
-        authc__wipe(m->secret, strlen(m->secret));
-        free(m->secret);
-    }
+    authc__free_secret(m->secret);
     authc__problems_clear(&m->problems);
     free(m);
 }

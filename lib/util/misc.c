@@ -3,6 +3,7 @@
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
@@ -136,6 +137,13 @@ void authc__wipe(void *p, size_t n)
 {
     if (p && n)
         OPENSSL_cleanse(p, n);
+}
+
+void authc__free_secret(char *s)
+{
+    if (s)
+        authc__wipe(s, strlen(s));
+    free(s);
 }
 
 void authc__logv(authc_log_fn log, void *ud, const char *level, const char *fmt, va_list ap)
