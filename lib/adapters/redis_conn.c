@@ -482,10 +482,7 @@ void authc__rd_ctx_free(rd_ctx *ctx)
     if (!ctx)
         return;
     authc__pool_free(ctx->pool);
-    if (ctx->srv.pass) {
-        authc__wipe(ctx->srv.pass, strlen(ctx->srv.pass));
-        free(ctx->srv.pass);
-    }
+    authc__free_secret(ctx->srv.pass);
     free(ctx->srv.user);
     free(ctx->prefix);
     free(ctx);

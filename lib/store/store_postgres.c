@@ -486,9 +486,7 @@ static void pg_close(void *ctx)
     if (!x)
         return;
     authc__pool_free(x->pool);
-    if (x->conninfo)
-        authc__wipe(x->conninfo, strlen(x->conninfo));
-    free(x->conninfo);
+    authc__free_secret(x->conninfo);
     free(x);
 }
 

@@ -319,9 +319,7 @@ static void rd_close(void *ctx)
     if (!x)
         return;
     authc__pool_free(x->pool);
-    if (x->srv.pass)
-        authc__wipe(x->srv.pass, strlen(x->srv.pass));
-    free(x->srv.pass);
+    authc__free_secret(x->srv.pass);
     free(x->srv.user);
     free(x);
 }
