@@ -416,10 +416,8 @@ static bool make_label(const char *conninfo, char *label, size_t len,
 
 void authc__pg_ctx_free(pg_ctx *ctx)
 {
-    if (!ctx)
-        return;
-    authc__pool_free(ctx->pool);
-    authc__free_secret(ctx->conninfo);
+    if (ctx)
+        authc__pg_wire_free(ctx->pool, ctx->conninfo);
     free(ctx);
 }
 

@@ -49,4 +49,10 @@ void authc__pg_conn_close(void *ud, void *conn);
 bool authc__pg_conn_alive(void *ud, void *conn);
 bool authc__pg_conn_reset(void *ud, void *conn);
 
+/* Frees what an adapter or store holds to reach its server: the pool
+ * (closing its connections) and the conninfo, wiped first (it may hold
+ * the password). Either may be NULL. */
+struct authc__pool;
+void authc__pg_wire_free(struct authc__pool *pool, char *conninfo);
+
 #endif

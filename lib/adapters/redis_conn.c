@@ -479,12 +479,10 @@ authc_err authc__rd_check_server(rd_call *call)
 
 void authc__rd_ctx_free(rd_ctx *ctx)
 {
-    if (!ctx)
-        return;
-    authc__pool_free(ctx->pool);
-    authc__free_secret(ctx->srv.pass);
-    free(ctx->srv.user);
-    free(ctx->prefix);
+    if (ctx) {
+        authc__rd_wire_free(ctx->pool, &ctx->srv);
+        free(ctx->prefix);
+    }
     free(ctx);
 }
 

@@ -43,4 +43,10 @@ void authc__rd_conn_close(void *ud, void *conn);
 bool authc__rd_conn_alive(void *ud, void *conn);
 bool authc__rd_conn_reset(void *ud, void *conn);
 
+/* Frees what an adapter or store holds to reach its server: the pool
+ * (closing its connections; its ud is srv) and srv's credentials, the
+ * password wiped first. pool may be NULL. */
+struct authc__pool;
+void authc__rd_wire_free(struct authc__pool *pool, authc__rd_server *srv);
+
 #endif

@@ -483,10 +483,8 @@ static authc_err pg_migrate(void *ctx, char *why)
 static void pg_close(void *ctx)
 {
     pg_ctx *x = ctx;
-    if (!x)
-        return;
-    authc__pool_free(x->pool);
-    authc__free_secret(x->conninfo);
+    if (x)
+        authc__pg_wire_free(x->pool, x->conninfo);
     free(x);
 }
 
