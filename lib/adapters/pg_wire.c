@@ -8,7 +8,6 @@
 
 #include "adapters/adapters_int.h"
 #include "adapters/pg_wire_int.h"
-#include "util/pool_int.h"
 #include "util/util_int.h"
 
 int64_t authc__pg_mono_ms(void)

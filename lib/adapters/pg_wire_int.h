@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include <libpq-fe.h>
+#include "util/pool_int.h"
 
 /* One pooled connection: the libpq handle and which statements it has
  * prepared (bit i = statement i of its user's table). Owned by the pool. */
@@ -52,7 +53,6 @@ bool authc__pg_conn_reset(void *ud, void *conn);
 /* Frees what an adapter or store holds to reach its server: the pool
  * (closing its connections) and the conninfo, wiped first (it may hold
  * the password). Either may be NULL. */
-struct authc__pool;
-void authc__pg_wire_free(struct authc__pool *pool, char *conninfo);
+void authc__pg_wire_free(authc__pool *pool, char *conninfo);
 
 #endif

@@ -165,6 +165,14 @@ static authc_err one_row(authc_adapter *self, authc_arena *ar, bool run,
     return need_row(row, e, missing);
 }
 
+/* one_row for a lookup by one key (no key, no row). */
+static authc_err by_key(authc_adapter *self, authc_arena *ar, int st,
+                        const char *key, const authc__row_layout *l,
+                        void *out)
+{
+    return one_row(self, ar, key != NULL, st, &key, l, AUTHC_OK, out);
+}
+
 /* Logs a method refused before reaching the server; out (see
  * authc__set_row) = NULL. */
 static authc_err refuse(authc_adapter *self, const char *what, void *out)
@@ -198,8 +206,7 @@ static authc_err pg_get_user(authc_adapter *self, authc_arena *ar,
 static authc_err pg_get_user_by_email(authc_adapter *self, authc_arena *ar,
                                       const char *email, authc_user **out)
 {
-    return one_row(self, ar, email != NULL, ST_GET_USER_BY_EMAIL, &email,
-                   &USER_L, AUTHC_OK, out);
+    return by_key(self, ar, ST_GET_USER_BY_EMAIL, email, &USER_L, out);
 }
 
 static authc_err pg_get_user_by_account(authc_adapter *self, authc_arena *ar,
@@ -316,8 +323,7 @@ static authc_err pg_delete_session(authc_adapter *self, authc_arena *ar,
                                    const char *session_token,
                                    authc_session_row **out)
 {
-    return one_row(self, ar, session_token != NULL, ST_DELETE_SESSION,
-                   &session_token, &SESSION_L, AUTHC_OK, out);
+    return by_key(self, ar, ST_DELETE_SESSION, session_token, &SESSION_L, out);
 }
 
 static authc_err pg_create_vt(authc_adapter *self, authc_arena *ar,
@@ -347,8 +353,7 @@ static authc_err pg_get_authenticator(authc_adapter *self, authc_arena *ar,
                                       const char *credential_id,
                                       authc_authenticator **out)
 {
-    return one_row(self, ar, credential_id != NULL, ST_GET_AUTH,
-                   &credential_id, &AUTHN_L, AUTHC_OK, out);
+    return by_key(self, ar, ST_GET_AUTH, credential_id, &AUTHN_L, out);
 }
 
 static authc_err pg_create_authenticator(authc_adapter *self, authc_arena *ar,

@@ -9,7 +9,6 @@
 
 #include "adapters/adapters_int.h"
 #include "adapters/redis_wire_int.h"
-#include "util/pool_int.h"
 #include "util/util_int.h"
 
 /* ---- SIGPIPE ------------------------------------------------------------- */

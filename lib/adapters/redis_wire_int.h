@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include "util/pool_int.h"
 
 /* Where a Redis server is and how to talk to it (parsed from the URL). */
 typedef struct authc__rd_server {
@@ -46,7 +47,6 @@ bool authc__rd_conn_reset(void *ud, void *conn);
 /* Frees what an adapter or store holds to reach its server: the pool
  * (closing its connections; its ud is srv) and srv's credentials, the
  * password wiped first. pool may be NULL. */
-struct authc__pool;
-void authc__rd_wire_free(struct authc__pool *pool, authc__rd_server *srv);
+void authc__rd_wire_free(authc__pool *pool, authc__rd_server *srv);
 
 #endif
