@@ -48,17 +48,13 @@ authc_err authc__rd_load_user(rd_call *call, const char *id, authc_user **out)
 static authc_err rd_create_user(authc_adapter *self, authc_arena *ar,
                                 const authc_user *in, authc_user **out)
 {
-    if (out)
-        *out = NULL;
     char id[37];
     authc_err e = authc__uuid(id);
-    if (e)
-        return e;
     authc_user u = *in;  /* in->id is ignored: a new UUID, like upstash */
     u.id = id;
     u.fields = 0;
     rd_call call;
-    if ((e = authc__rd_begin(self, ar, &call)))
+    if (!authc__rd_start(self, ar, e == AUTHC_OK, e, out, &call, &e))
         return e;
     rd_cmd cmds[2];
     int n = 0;
@@ -69,16 +65,8 @@ static authc_err rd_create_user(authc_adapter *self, authc_arena *ar,
         authc__rd_cmdv(&cmds[n], ar, 3, "SET", K_EMAIL(&call, u.email), id);
         n++;
     }
-    int rc = authc__rd_tx(&call, cmds, n, "create_user", NULL);
-    authc__rd_end(&call);
-    if (rc != 1)
-        return AUTHC_ERR_ADAPTER;
-    authc_user *res = authc__copy_user(ar, &u);
-    if (!res)
-        return AUTHC_ERR_NOMEM;
-    if (out)
-        *out = res;
-    return AUTHC_OK;
+    return authc__rd_commit(&call, cmds, n, "create_user", &authc__user_row,
+                            &u, out);
 }
 
 static authc_err rd_get_user(authc_adapter *self, authc_arena *ar,
@@ -90,24 +78,21 @@ static authc_err rd_get_user(authc_adapter *self, authc_arena *ar,
 static authc_err rd_get_user_by_email(authc_adapter *self, authc_arena *ar,
                                       const char *email, authc_user **out)
 {
-    *out = NULL;
-    if (!email)
-        return AUTHC_OK;
     rd_call call;
-    authc_err e = authc__rd_begin(self, ar, &call);
-    if (!e) {
-        const char *key = K_EMAIL(&call, email);
-        char *id = NULL;
-        if (key && !authc__rd_get(&call, key, true, "get user by email", &id))
-            e = AUTHC_ERR_ADAPTER;
-        if (!e && id) {
-            authc_user *u;
-            e = authc__rd_load_user(&call, authc__rd_index_value(&call, id), &u);
-            /* A stale index left by upstash (it never deletes the old
-             * email key) must not return a user with another email. */
-            if (!e && u && authc__rd_streq(u->email, email))
-                *out = u;
-        }
+    authc_err e;
+    if (!authc__rd_start(self, ar, email != NULL, AUTHC_OK, out, &call, &e))
+        return e;
+    const char *key = K_EMAIL(&call, email);
+    char *id = NULL;
+    if (key && !authc__rd_get(&call, key, true, "get user by email", &id))
+        e = AUTHC_ERR_ADAPTER;
+    if (!e && id) {
+        authc_user *u;
+        e = authc__rd_load_user(&call, authc__rd_index_value(&call, id), &u);
+        /* A stale index left by upstash (it never deletes the old
+         * email key) must not return a user with another email. */
+        if (!e && u && authc__rd_streq(u->email, email))
+            *out = u;
     }
     authc__rd_end(&call);
     return e;
@@ -128,17 +113,15 @@ static authc_err rd_get_user_by_account(authc_adapter *self, authc_arena *ar,
                                         const char *provider_account_id,
                                         authc_user **out)
 {
-    *out = NULL;
-    if (!provider || !provider_account_id)
-        return AUTHC_OK;
     rd_call call;
-    authc_err e = authc__rd_begin(self, ar, &call);
-    if (!e) {
-        authc_account *a;
-        e = authc__rd_load_account(&call, provider, provider_account_id, &a);
-        if (!e && a && a->user_id)
-            e = authc__rd_load_user(&call, a->user_id, out);
-    }
+    authc_err e;
+    if (!authc__rd_start(self, ar, provider && provider_account_id, AUTHC_OK,
+                         out, &call, &e))
+        return e;
+    authc_account *a;
+    e = authc__rd_load_account(&call, provider, provider_account_id, &a);
+    if (!e && a && a->user_id)
+        e = authc__rd_load_user(&call, a->user_id, out);
     authc__rd_end(&call);
     return e;
 }
@@ -185,13 +168,10 @@ static rd_step update_user_step(rd_call *call, void *ud, rd_cmd *cmds, int *n,
 static authc_err rd_update_user(authc_adapter *self, authc_arena *ar,
                                 const authc_user *in, authc_user **out)
 {
-    if (out)
-        *out = NULL;
-    if (!in->id)
-        return AUTHC_ERR_NOT_FOUND;
     rd_call call;
-    authc_err e = authc__rd_begin(self, ar, &call);
-    if (e)
+    authc_err e;
+    if (!authc__rd_start(self, ar, in->id != NULL, AUTHC_ERR_NOT_FOUND,
+                         out, &call, &e))
         return e;
     upd_user u = {.in = in, .ukey = K_USER(&call, in->id)};
     e = u.ukey ? authc__rd_retry(&call, &u.ukey, 1, "update_user",
@@ -300,11 +280,9 @@ static rd_step delete_user_step(rd_call *call, void *ud, rd_cmd *cmds, int *n,
 static authc_err rd_delete_user(authc_adapter *self, authc_arena *ar,
                                 const char *id)
 {
-    if (!id)
-        return AUTHC_OK;
     rd_call call;
-    authc_err e = authc__rd_begin(self, ar, &call);
-    if (e)
+    authc_err e;
+    if (!authc__rd_start(self, ar, id != NULL, AUTHC_OK, NULL, &call, &e))
         return e;
     del_user d = {.id = id,
                   .keys = {K_USER(&call, id), K_ACCOUNTS(&call, id),
@@ -323,22 +301,17 @@ static authc_err rd_delete_user(authc_adapter *self, authc_arena *ar,
 static authc_err rd_link_account(authc_adapter *self, authc_arena *ar,
                                  const authc_account *in, authc_account **out)
 {
-    if (out)
-        *out = NULL;
-    if (!in->provider || !in->provider_account_id || !in->user_id) {
-        authc__adapter_log(self, "error", "%s: link_account: provider, "
-                           "providerAccountId and userId are required",
-                           ((rd_ctx *)self->ctx)->label);
-        return AUTHC_ERR_ADAPTER;
-    }
+    if (!in->provider || !in->provider_account_id || !in->user_id)
+        return authc__rd_refuse(self, "link_account: provider, "
+                                "providerAccountId and userId are required",
+                                out);
     authc_account a = *in;
     a.id = authc_arena_printf(ar, "%s:%s", in->provider,
                               in->provider_account_id);
-    if (!a.id)
-        return AUTHC_ERR_NOMEM;
     rd_call call;
-    authc_err e = authc__rd_begin(self, ar, &call);
-    if (e)
+    authc_err e;
+    if (!authc__rd_start(self, ar, a.id != NULL, AUTHC_ERR_NOMEM, out, &call,
+                         &e))
         return e;
     const char *akey = K_ACCOUNT(&call, in->provider, in->provider_account_id);
     rd_cmd cmds[3];
@@ -348,13 +321,8 @@ static authc_err rd_link_account(authc_adapter *self, authc_arena *ar,
                    "SET", K_ACCOUNT_PTR(&call, a.user_id), akey);
     authc__rd_cmdv(&cmds[2], ar, 3,
                    "SADD", K_ACCOUNTS(&call, a.user_id), a.id);
-    int rc = authc__rd_tx(&call, cmds, 3, "link_account", NULL);
-    authc__rd_end(&call);
-    if (rc != 1)
-        return AUTHC_ERR_ADAPTER;
-    if (out && !(*out = authc__copy_account(ar, &a)))
-        return AUTHC_ERR_NOMEM;
-    return AUTHC_OK;
+    return authc__rd_commit(&call, cmds, 3, "link_account",
+                            &authc__account_row, &a, out);
 }
 
 /* unlink_account's transaction: DEL of the account, its member of the
@@ -400,11 +368,10 @@ static authc_err rd_unlink_account(authc_adapter *self, authc_arena *ar,
                                    const char *provider,
                                    const char *provider_account_id)
 {
-    if (!provider || !provider_account_id)
-        return AUTHC_OK;
     rd_call call;
-    authc_err e = authc__rd_begin(self, ar, &call);
-    if (e)
+    authc_err e;
+    if (!authc__rd_start(self, ar, provider && provider_account_id, AUTHC_OK,
+                         NULL, &call, &e))
         return e;
     const char *akey = K_ACCOUNT(&call, provider, provider_account_id);
     const char *id = authc_arena_printf(ar, "%s:%s", provider,

@@ -39,6 +39,36 @@ authc_err authc__rd_begin(authc_adapter *self, authc_arena *ar,
     return AUTHC_OK;
 }
 
+bool authc__rd_start(authc_adapter *self, authc_arena *ar, bool need,
+                     authc_err none, void *out, rd_call *call, authc_err *e)
+{
+    authc__set_row(out, NULL);
+    *e = need ? authc__rd_begin(self, ar, call) : none;
+    return need && !*e;
+}
+
+authc_err authc__rd_refuse(authc_adapter *self, const char *what, void *out)
+{
+    authc__set_row(out, NULL);
+    authc__adapter_log(self, "error", "%s: %s", ((rd_ctx *)self->ctx)->label,
+                       what);
+    return AUTHC_ERR_ADAPTER;
+}
+
+authc_err authc__rd_commit(rd_call *call, rd_cmd *cmds, int n,
+                           const char *what, const authc__row_desc *d,
+                           const void *row, void *out)
+{
+    authc_arena *ar = call->ar;
+    int rc = authc__rd_tx(call, cmds, n, what, NULL);
+    authc__rd_end(call);
+    if (rc != 1)
+        return AUTHC_ERR_ADAPTER;
+    void *copy = out ? authc__copy_row(ar, d, row) : NULL;
+    authc__set_row(out, copy);
+    return out && !copy ? AUTHC_ERR_NOMEM : AUTHC_OK;
+}
+
 void authc__rd_end(rd_call *call)
 {
     if (call->c) {

@@ -102,6 +102,21 @@ redisReply *authc__rd_run(rd_call *call, const rd_cmd *cmd, bool retry,
  * when a WATCHed key changed (the caller retries), -1 on failure (logged). */
 int authc__rd_tx(rd_call *call, rd_cmd *cmds, int n, const char *what,
                  redisReply **exec);
+/* Starts a method: out (see authc__set_row; NULL for none) = NULL, then
+ * authc__rd_begin unless `need` is false (a key argument is missing, so
+ * there is nothing to do). false when the method ends here: *e = `none`
+ * for !need, else begin's error; the caller returns *e. */
+bool authc__rd_start(authc_adapter *self, authc_arena *ar, bool need,
+                     authc_err none, void *out, rd_call *call, authc_err *e);
+/* Logs a method refused before reaching the server ("label: what");
+ * out (see authc__set_row) = NULL. Returns AUTHC_ERR_ADAPTER. */
+authc_err authc__rd_refuse(authc_adapter *self, const char *what, void *out);
+/* The end of the create methods: runs cmds in one MULTI/EXEC, ends the
+ * call and sets out (see authc__set_row) to a copy of the d-row `row` in
+ * the call's arena. AUTHC_ERR_ADAPTER when the transaction failed. */
+authc_err authc__rd_commit(rd_call *call, rd_cmd *cmds, int n,
+                           const char *what, const authc__row_desc *d,
+                           const void *row, void *out);
 /* WATCHes keys / abandons the WATCH. */
 bool authc__rd_watch(rd_call *call, const char *const *keys, int n);
 void authc__rd_unwatch(rd_call *call);
