@@ -167,6 +167,10 @@ unsigned authc__user_fields(const authc_user *patch);
  * onto *dst, pointer-wise (no copying): the merge rule of update_user. */
 void authc__user_merge(authc_user *dst, const authc_user *patch);
 
+/* The merge rule of update_account_tokens (account_tokens.c): the token
+ * members of patch onto *dst, pointer-wise. */
+void authc__account_tokens_merge(authc_account *dst, const authc_account *patch);
+
 /* ---- URLs and errors -------------------------------------------------
  * Writes into out (outlen bytes, always NUL-terminated, truncated if
  * needed) a copy of url fit for logs and error messages: the password of

@@ -572,6 +572,68 @@ static void m_destroy(authc_adapter *self)
     free(self);
 }
 
+/* ---- account tokens (not Auth.js: rotation for database sessions) ------- */
+
+/* *out owned by ar: the account of (user_id, provider) with the least
+ * providerAccountId. A scan: the memory backend holds few accounts. */
+static authc_err m_get_account_by_user(authc_adapter *self, authc_arena *ar,
+                                       const char *user_id, const char *provider,
+                                       authc_account **out)
+{
+    *out = NULL;
+    if (!user_id || !provider)
+        return AUTHC_OK;
+    mem *m = M(self);
+    const authc_account *best = NULL;
+    LOCK(m);
+    for (size_t i = 0; i < m->accounts.nb; i++)
+        for (const authc__mt_node *n = m->accounts.b[i]; n; n = n->next) {
+            const authc_account *a = n->row;
+            if (!strcmp(a->user_id, user_id) && !strcmp(a->provider, provider) &&
+                (!best || strcmp(a->provider_account_id, best->provider_account_id) < 0))
+                best = a;
+        }
+    authc_err e = best && !(*out = authc__copy_account(ar, best)) ? nomem(self, "get_account_by_user")
+                                                                  : AUTHC_OK;
+    UNLOCK(m);
+    return e;
+}
+
+/* *out (may be NULL) owned by ar. The row is replaced by a new heap copy,
+ * so a failed copy leaves the old one in place. */
+static authc_err m_update_account_tokens(authc_adapter *self, authc_arena *ar,
+                                         const authc_account *in, authc_account **out)
+{
+    if (out)
+        *out = NULL;
+    if (!in->provider || !in->provider_account_id)
+        return AUTHC_ERR_NOT_FOUND;
+    char *k = authc__mt_key2(in->provider, in->provider_account_id);
+    if (!k)
+        return nomem(self, "update_account_tokens");
+    mem *m = M(self);
+    authc_err e = AUTHC_OK;
+    LOCK(m);
+    authc_account *old = authc__mt_get(&m->accounts, k), *fresh = NULL;
+    if (old) {
+        authc_account merged = *old;
+        authc__account_tokens_merge(&merged, in);
+        if (!(fresh = authc__mem_account_heap(&merged)))
+            e = nomem(self, "update_account_tokens");
+    } else {
+        e = AUTHC_ERR_NOT_FOUND;
+    }
+    if (fresh) {
+        authc__mt_replace(&m->accounts, k, fresh);
+        authc__row_free(&authc__account_row, old);
+        if (out && !(*out = authc__copy_account(ar, fresh)))
+            e = nomem(self, "update_account_tokens");
+    }
+    UNLOCK(m);
+    free(k);
+    return e;
+}
+
 static const authc_adapter_ops MEMORY_OPS = {
     .name = "memory",
     .create_user = m_create_user,
@@ -589,6 +651,7 @@ static const authc_adapter_ops MEMORY_OPS = {
     .create_verification_token = m_create_vt,
     .use_verification_token = m_use_vt,
     .get_account = m_get_account,
+    .get_account_by_user = m_get_account_by_user, .update_account_tokens = m_update_account_tokens,
     .get_authenticator = m_get_authenticator,
     .create_authenticator = m_create_authenticator,
     .list_authenticators_by_user_id = m_list_authenticators,

@@ -349,6 +349,35 @@ static authc_err pg_use_vt(authc_adapter *self, authc_arena *ar,
                    AUTHC_OK, out);
 }
 
+/* ---- account tokens (not Auth.js: rotation for database sessions) ---- */
+
+static authc_err pg_get_account_by_user(authc_adapter *self, authc_arena *ar,
+                                        const char *user_id,
+                                        const char *provider,
+                                        authc_account **out)
+{
+    const char *vals[2] = {user_id, provider};
+    return one_row(self, ar, is_int4(user_id) && provider, ST_ACCOUNT_BY_USER,
+                   vals, &ACCOUNT_L, AUTHC_OK, out);
+}
+
+/* *out (may be NULL) owned by ar; the same values written twice are
+ * harmless, so the statement is idempotent (retried on a lost link). */
+static authc_err pg_update_account_tokens(authc_adapter *self,
+                                          authc_arena *ar,
+                                          const authc_account *in,
+                                          authc_account **out)
+{
+    char exp[24];
+    const char *vals[8] = {in->provider, in->provider_account_id,
+                           in->access_token, in->refresh_token,
+                           i64_param(exp, in->expires_at), in->id_token,
+                           in->token_type, in->scope};
+    return one_row(self, ar, in->provider && in->provider_account_id,
+                   ST_ACCOUNT_TOKENS, vals, &ACCOUNT_L, AUTHC_ERR_NOT_FOUND,
+                   out);
+}
+
 static authc_err pg_get_authenticator(authc_adapter *self, authc_arena *ar,
                                       const char *credential_id,
                                       authc_authenticator **out)
@@ -448,6 +477,7 @@ static const authc_adapter_ops PG_OPS = {
     .create_verification_token = pg_create_vt,
     .use_verification_token = pg_use_vt,
     .get_account = pg_get_account,
+    .get_account_by_user = pg_get_account_by_user, .update_account_tokens = pg_update_account_tokens,
     .get_authenticator = pg_get_authenticator,
     .create_authenticator = pg_create_authenticator,
     .list_authenticators_by_user_id = pg_list_authenticators,

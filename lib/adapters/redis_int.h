@@ -259,4 +259,11 @@ authc_err authc__rd_update_authenticator_counter(authc_adapter *self,
                                                  int64_t counter,
                                                  authc_authenticator **out);
 
+/* Methods of redis_tokens.c (the adapter contract's signatures). */
+authc_err authc__rd_get_account_by_user(authc_adapter *self, authc_arena *ar,
+                                        const char *user_id, const char *provider,
+                                        authc_account **out);
+authc_err authc__rd_update_account_tokens(authc_adapter *self, authc_arena *ar,
+                                          const authc_account *in, authc_account **out);
+
 #endif

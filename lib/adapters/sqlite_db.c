@@ -98,6 +98,15 @@ static const struct {
     [S_UPDATE_COUNTER] = {"update_authenticator_counter",
         "UPDATE \"authenticator\" SET \"counter\" = ?2 WHERE "
         "\"credentialID\" = ?1 RETURNING " AUTHN_COLS},
+    [S_ACCOUNT_BY_USER] = {"get_account_by_user",
+        "SELECT " ACCOUNT_COLS " FROM \"account\" WHERE \"userId\" = ?1 AND "
+        "\"provider\" = ?2 ORDER BY \"providerAccountId\" LIMIT 1"},
+    [S_ACCOUNT_TOKENS] = {"update_account_tokens",
+        "UPDATE \"account\" SET \"access_token\" = ?3, \"refresh_token\" = ?4, "
+        "\"expires_at\" = ?5, \"id_token\" = coalesce(?6, \"id_token\"), "
+        "\"token_type\" = coalesce(?7, \"token_type\"), "
+        "\"scope\" = coalesce(?8, \"scope\") WHERE \"provider\" = ?1 AND "
+        "\"providerAccountId\" = ?2 RETURNING " ACCOUNT_COLS},
 };
 
 const char *authc__sq_op(int id)

@@ -32,8 +32,15 @@ authc_err authc__signout_federated(authc__ctx *c, json_t *claims, const char **u
     const char *pid = json_string_value(json_object_get(claims, "provider"));
     const char *idt = json_string_value(json_object_get(claims, "id_token"));
     const authc__provider *p = pid && idt ? authc__provider_find(c->a, pid) : NULL;
+    return p ? authc__signout_federated_to(c, p, idt, url) : AUTHC_OK;
+}
+
+authc_err authc__signout_federated_to(authc__ctx *c, const authc__provider *p, const char *idt,
+                                      const char **url)
+{
+    *url = NULL;
     authc__end_session es;
-    if (!p || !authc__federated_on(c, p, &es))
+    if (!idt || !authc__federated_on(c, p, &es))
         return AUTHC_OK;
     uint8_t rnd[STATE_BYTES];
     authc_err e = authc__random(rnd, sizeof rnd);

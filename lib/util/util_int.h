@@ -111,6 +111,9 @@ int64_t authc__now_ms(void);
 void authc__iso8601(char out[32], int64_t ms);
 /* JS Date.toUTCString(): "Wed, 25 Nov 2026 08:00:00 GMT". */
 void authc__http_date(char out[40], int64_t sec);
+/* Decimal text of v (NUL-terminated) into out; returns its length. No
+ * snprintf: the session path formats numbers on every request. */
+size_t authc__i64_dec(char out[24], int64_t v);
 
 /* ---- comparisons ---------------------------------------------------- */
 /* Constant-time equality of two strings (length leaks, contents don't). */
@@ -137,5 +140,22 @@ char *authc__arena_vprintf(authc_arena *ar, const char *fmt, va_list ap)
 void authc__wipe(void *p, size_t n);
 /* Wipes a heap string holding a secret, then frees it; NULL is fine. */
 void authc__free_secret(char *s);
+
+/* ---- SHA-256 over strings (digest.c) ---------------------------------- */
+authc_err authc__digest_global_init(void);
+void authc__digest_global_cleanup(void);
+/* out = SHA-256 of the n strings (NULL counts as ""), with a NUL after every
+ * one but the last when nul_between; false when OpenSSL fails (callers fail
+ * closed). */
+bool authc__sha256_strs(uint8_t out[32], const char *const *parts, size_t n, bool nul_between);
+/* "<prefix>:<base64url(SHA-256(parts NUL-joined))[:32]>" into out (cap
+ * bytes): store keys that put no user data in the key space. False when it
+ * does not fit or OpenSSL fails. */
+bool authc__digest_key(char *out, size_t cap, const char *prefix, const char *const *parts,
+                       size_t n);
+#define AUTHC__HASHED_KEY_MAX 80
+/* authc__digest_key with prefix section (at most 32 bytes) and parts a, b. */
+bool authc__hashed_key(char out[AUTHC__HASHED_KEY_MAX], const char *section, const char *a,
+                       const char *b);
 
 #endif

@@ -886,6 +886,11 @@ static bool x07(st *s)
     return true;
 }
 
+static bool x08(st *s)
+{
+    return conf_x08_account_tokens(s->ad, s->db, s->h, s->ar, s->why, sizeof s->why);
+}
+
 /* ---- runner ----------------------------------------------------------------- */
 
 static const struct check {
@@ -926,6 +931,7 @@ static const struct check {
     {"X05", "useVerificationToken: NULL identifier, expired rows", x05, ALWAYS, 0},
     {"X06", "4 threads x 200 createSession/getSessionAndUser", x06, ALWAYS, 0},
     {"X07", "useVerificationToken atomic under 4 racing threads", x07, ALWAYS, 0},
+    {"X08", "getAccountByUser / updateAccountTokens (authc)", x08, ALWAYS, 0},
 #undef M
 };
 

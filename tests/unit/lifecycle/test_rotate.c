@@ -98,8 +98,8 @@ static void test_not_rotated(void **s)
     authc_store *st = open_store("memory:");
     fake_idp f = {.mu = PTHREAD_MUTEX_INITIALIZER};
     authc_arena *ar = authc_arena_new();
-    char succ[64];
-    assert_true(authc__rotate_key(succ, "succ", "idp", "rt-keep"));
+    char succ[AUTHC__HASHED_KEY_MAX];
+    assert_true(authc__hashed_key(succ, "succ", "idp", "rt-keep"));
     for (int round = 1; round <= 3; round++) {
         authc__tokens cur = expired("rt-keep"), out;
         authc__rotate_result res;
@@ -162,8 +162,8 @@ static void test_single_flight(void **s)
     assert_string_equal(late.at, "at-1");
     assert_int_equal(f.grants, 1);
     /* Successor gone (window over): the old token is spent, never sent again. */
-    char key[64];
-    assert_true(authc__rotate_key(key, "succ", "idp", "rt-0"));
+    char key[AUTHC__HASHED_KEY_MAX];
+    assert_true(authc__hashed_key(key, "succ", "idp", "rt-0"));
     assert_int_equal(authc__store_delete(a, key, NULL), AUTHC_OK);
     race(&late);
     assert_int_equal(late.res, AUTHC__ROTATE_DEAD);
@@ -205,8 +205,8 @@ static void test_leases(void **s)
 {
     (void)s;
     authc_store *st = open_store("memory:");
-    char lease[64];
-    assert_true(authc__rotate_key(lease, "lease", "idp", "rt-0"));
+    char lease[AUTHC__HASHED_KEY_MAX];
+    assert_true(authc__hashed_key(lease, "lease", "idp", "rt-0"));
     bool got;
     assert_int_equal(authc__store_set_nx(st, lease, "dead-owner", 10, 300, &got), AUTHC_OK);
     assert_true(got);
