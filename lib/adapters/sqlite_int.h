@@ -101,14 +101,17 @@ typedef struct sq_arg {
     (const sq_arg[]){__VA_ARGS__},                                         \
         (int)(sizeof((const sq_arg[]){__VA_ARGS__}) / sizeof(sq_arg))
 
-/* Runs statement id with args bound to ?1..?n and returns its first row
- * as read by layout rd (owned by ar), or NULL when there is none or on failure
- * (*e says which; no row is `missing`, AUTHC_OK when that is fine). A
+/* The body of a method: when run (false: a key argument is missing, so
+ * there is no row), runs statement id with args bound to ?1..?n; out (see
+ * authc__set_row) = its first row as read by layout rd (owned by ar), or
+ * NULL when there is none or on failure. Returns the failure, else
+ * `missing` when there is no row (AUTHC_OK when that is fine). A
  * statement that writes is stepped to its end so its commit is confirmed
  * before success is reported. rd NULL: run for the effect only. */
-void *authc__sq_row(authc_adapter *self, authc_arena *ar, int id,
-                    const sq_arg *args, int n, const authc__row_layout *rd,
-                    authc_err missing, authc_err *e);
+authc_err authc__sq_row(authc_adapter *self, authc_arena *ar, bool run,
+                        int id, const sq_arg *args, int n,
+                        const authc__row_layout *rd, authc_err missing,
+                        void *out);
 
 /* Methods of sqlite_tokens.c (the adapter contract's signatures). */
 authc_err authc__sq_get_account_by_user(authc_adapter *self, authc_arena *ar,

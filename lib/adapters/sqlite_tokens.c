@@ -7,30 +7,19 @@ authc_err authc__sq_get_account_by_user(authc_adapter *self, authc_arena *ar,
                                         const char *user_id, const char *provider,
                                         authc_account **out)
 {
-    authc_err e = AUTHC_OK;
-    *out = user_id && provider
-               ? authc__sq_row(self, ar, S_ACCOUNT_BY_USER, SQ_ARGS(SQ_T(user_id), SQ_T(provider)),
-                               &authc__sq_account, AUTHC_OK, &e)
-               : NULL;
-    return e;
+    return authc__sq_row(self, ar, user_id && provider, S_ACCOUNT_BY_USER,
+                         SQ_ARGS(SQ_T(user_id), SQ_T(provider)),
+                         &authc__sq_account, AUTHC_OK, out);
 }
 
 /* One UPDATE … RETURNING; *out (may be NULL) owned by ar. */
 authc_err authc__sq_update_account_tokens(authc_adapter *self, authc_arena *ar,
                                           const authc_account *in, authc_account **out)
 {
-    if (out)
-        *out = NULL;
-    if (!in->provider || !in->provider_account_id)
-        return AUTHC_ERR_NOT_FOUND;
-    authc_err e;
-    authc_account *a = authc__sq_row(
-        self, ar, S_ACCOUNT_TOKENS,
+    return authc__sq_row(
+        self, ar, in->provider && in->provider_account_id, S_ACCOUNT_TOKENS,
         SQ_ARGS(SQ_T(in->provider), SQ_T(in->provider_account_id), SQ_T(in->access_token),
                 SQ_T(in->refresh_token), SQ_MS(in->expires_at), SQ_T(in->id_token),
                 SQ_T(in->token_type), SQ_T(in->scope)),
-        &authc__sq_account, AUTHC_ERR_NOT_FOUND, &e);
-    if (out)
-        *out = a;
-    return e;
+        &authc__sq_account, AUTHC_ERR_NOT_FOUND, out);
 }
