@@ -46,7 +46,7 @@ static authc_err succ_read(authc_store *st, authc_arena *ar, const char *key, bo
 {
     authc__store_val v;
     authc_err e = authc__store_get(st, ar, key, &v);
-    *found = false;
+    *found = *dead = false; /* callers read *dead on an error too */
     if (e || !v.data)
         return e;
     json_t *j = json_loadb((const char *)v.data, v.len, 0, NULL);
