@@ -22,7 +22,7 @@ build: deps
 run: build
 	@scripts/run-dev.sh
 
-test: deps-test build test-unit test-asan test-fuzz test-e2e
+test: deps-test build test-unit test-asan test-valgrind test-fuzz test-e2e test-e2e-asan
 
 test-unit:
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
