@@ -25,7 +25,7 @@ logs=$(mktemp -d "${TMPDIR:-/tmp}/authc-e2e-asan.XXXXXX")
 trap 'rm -rf "$logs"' EXIT
 # Reports go to $logs/<tool>.<pid>; halt on the first one. LSan runs at
 # exit (SIGTERM makes authc exit normally); lsan.supp names what is not ours.
-export ASAN_OPTIONS="log_path=$logs/asan:halt_on_error=1:detect_leaks=1:abort_on_error=0:detect_stack_use_after_return=0"
+export ASAN_OPTIONS="log_path=$logs/asan:halt_on_error=1:detect_leaks=1"
 export UBSAN_OPTIONS="log_path=$logs/ubsan:halt_on_error=1:print_stacktrace=1"
 export LSAN_OPTIONS="suppressions=$root/tests/sanitizers/lsan.supp:print_suppressions=0"
 
