@@ -36,7 +36,7 @@ test-e2e:
 	AUTHC_BIN=$(CURDIR)/$(BUILD)/authc node --test --test-concurrency=1 tests/e2e/
 
 # Every unit test under valgrind memcheck (-O1 -g build in build-vg/; see
-# docs/security.md): any error or leak fails it.
+# docs/fuzzing.md): any error or leak fails it.
 test-valgrind:
 	@command -v valgrind >/dev/null || scripts/deps.sh test
 	@cmake -S . -B $(VG_BUILD) -DCMAKE_BUILD_TYPE=None -DCMAKE_C_FLAGS="-O1 -g" -DAUTHC_VALGRIND=ON >/dev/null
