@@ -42,33 +42,60 @@ void authc__adapter_log(const authc_adapter *self, const char *level,
                         const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* ---- row descriptors ---------------------------------------------------
+ * One table per model of its members in struct order: the name Auth.js
+ * gives the column / JSON key, where it is and what it holds. Copies,
+ * frees and the backends' row readers and writers walk these tables
+ * instead of naming every member each time. */
+typedef enum authc__fkind {
+    AUTHC__F_STR,      /* const char *; NULL = null */
+    AUTHC__F_STR_OPT,  /* const char *; NULL = absent (JS undefined) */
+    AUTHC__F_TIME,     /* int64 ms; AUTHC_NO_TIME = null */
+    AUTHC__F_SECS,     /* int64 s (expires_at); AUTHC_NO_TIME = absent */
+    AUTHC__F_INT,      /* int64; 0 when absent (counter) */
+    AUTHC__F_BOOL,     /* bool */
+} authc__fkind;
+
+typedef struct authc__field {
+    const char *name;
+    size_t off;
+    authc__fkind kind;
+} authc__field;
+
+typedef struct authc__row_desc {
+    const char *what;       /* row kind for log lines */
+    size_t size;            /* sizeof the struct */
+    const authc__field *f;
+    size_t n;
+} authc__row_desc;
+
+extern const authc__row_desc authc__user_row;     /* authc_user */
+extern const authc__row_desc authc__account_row;  /* authc_account */
+extern const authc__row_desc authc__session_row;  /* authc_session_row */
+extern const authc__row_desc authc__vt_row;       /* ..._verification_token */
+extern const authc__row_desc authc__authn_row;    /* authc_authenticator */
+
 /* ---- model copies ---------------------------------------------------
  * Deep copies (every string duplicated; NULL strings stay NULL) through an
- * allocator: `alloc` returns zeroed memory or NULL. The arena one is
- * authc__arena_alloc_of(ar); the memory backend keeps rows on the heap
- * with its own. Return NULL for a NULL input or on OOM (with a heap
- * allocator, what was allocated before the failure is the caller's to
- * free with the matching *_free of memory.c, as for any row). */
+ * allocator: `alloc` returns zeroed memory or NULL (the authc__copy_*
+ * below use the arena; the memory backend keeps rows on the heap with its
+ * own). On OOM with a heap allocator, what was allocated before the
+ * failure is the caller's to free. */
 typedef struct authc__alloc {
     void *(*alloc)(void *ud, size_t n);
     void *ud;
 } authc__alloc;
 
-authc_user *authc__user_dup(const authc__alloc *al, const authc_user *in);
-authc_account *authc__account_dup(const authc__alloc *al,
-                                  const authc_account *in);
-authc_session_row *authc__session_dup(const authc__alloc *al,
-                                      const authc_session_row *in);
-authc_verification_token *authc__vt_dup(const authc__alloc *al,
-                                        const authc_verification_token *in);
-/* Into an existing struct (array element); false on OOM. */
-bool authc__authenticator_dup_into(const authc__alloc *al,
-                                   authc_authenticator *dst,
-                                   const authc_authenticator *in);
-authc_authenticator *authc__authenticator_dup(const authc__alloc *al,
-                                              const authc_authenticator *in);
+/* A copy of the d-row in, allocated through al; NULL for NULL in or OOM. */
+void *authc__row_dup(const authc__row_desc *d, const authc__alloc *al,
+                     const void *in);
+/* The same into an existing struct dst (array element); false on OOM. */
+bool authc__row_dup_into(const authc__row_desc *d, const authc__alloc *al,
+                         void *dst, const void *in);
+/* Frees a heap d-row (malloc'd struct and strings); NULL is a no-op. */
+void authc__row_free(const authc__row_desc *d, void *row);
 
-/* The same into `ar`; results owned by `ar`. */
+/* Copies into `ar`; results owned by `ar`. */
 authc_user *authc__copy_user(authc_arena *ar, const authc_user *in);
 authc_account *authc__copy_account(authc_arena *ar, const authc_account *in);
 authc_session_row *authc__copy_session(authc_arena *ar,
@@ -82,6 +109,43 @@ authc_err authc__copy_authenticator_into(authc_arena *ar,
                                          const authc_authenticator *in);
 authc_authenticator *authc__copy_authenticator(authc_arena *ar,
                                                const authc_authenticator *in);
+
+/* ---- reading rows ------------------------------------------------------
+ * How a backend reads one member of its current row (a result column or
+ * a JSON member; col counts from the row's first column, f names it). */
+typedef struct authc__row_src {
+    /* *out = a copy owned by the reader's arena, NULL for null; false on
+     * failure (OOM, over a limit). */
+    bool (*str)(void *ud, int col, const authc__field *f, const char **out);
+    /* TIME and SECS: AUTHC_NO_TIME for null; INT: 0; BOOL: 0 or 1. */
+    int64_t (*num)(void *ud, int col, const authc__field *f);
+    void *ud;
+} authc__row_src;
+
+/* Where a backend's row holds a model row: d's members cols[0..n)
+ * (indices into d->f) in column order. `then`, when set, is a second row
+ * (a join) in the columns after these: the result is an authc__row_pair. */
+typedef struct authc__row_layout {
+    const authc__row_desc *d;
+    const unsigned char *cols;
+    size_t n;
+    const struct authc__row_layout *then;
+} authc__row_layout;
+
+#define AUTHC__LAYOUT(desc, then, ...)                                        \
+    {desc, (const unsigned char[]){__VA_ARGS__},                              \
+     sizeof((const unsigned char[]){__VA_ARGS__}), then}
+
+typedef struct authc__row_pair {
+    void *first, *second;
+} authc__row_pair;
+
+/* Reads the row of layout l starting at column col0 of src: into *into
+ * when non-NULL (a layout without `then`), else into a new row owned by
+ * ar. Members not in the layout are zero (or left alone in *into).
+ * Returns the row, NULL on OOM or when a string could not be read. */
+void *authc__layout_read(authc_arena *ar, const authc__row_layout *l, int col0,
+                         const authc__row_src *src, void *into);
 
 /* The AUTHC_USER_F_* members update_user changes: patch->fields, or all
  * four when 0. */

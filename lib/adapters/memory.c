@@ -44,9 +44,6 @@ static authc_err violation(authc_adapter *self, const char *op,
     return AUTHC_ERR_ADAPTER;
 }
 
-static const char *acc_uid(const void *r) { return ((const authc_account *)r)->user_id; }
-static const char *ses_uid(const void *r) { return ((const authc_session_row *)r)->user_id; }
-static const char *aut_uid(const void *r) { return ((const authc_authenticator *)r)->user_id; }
 
 typedef enum { P_USER, P_EMAIL, P_SESSION, P_ACCOUNT, P_VT, P_AUTHN } kind;
 
@@ -128,12 +125,12 @@ static authc_err m_create_user(authc_adapter *self, authc_arena *ar,
     }
     authc_user *u = authc__mem_user_heap(&tmp);
     if (!u || !authc__mt_put(&m->users, u->id, u)) {
-        authc__mem_user_free(u);
+        authc__row_free(&authc__user_row, u);
         e = nomem(self, "create_user");
         goto done;
     }
     if (u->email && !authc__mt_put(&m->emails, u->email, u)) {
-        authc__mem_user_free(authc__mt_del(&m->users, u->id));
+        authc__row_free(&authc__user_row, authc__mt_del(&m->users, u->id));
         e = nomem(self, "create_user");
         goto done;
     }
@@ -220,12 +217,12 @@ static authc_err m_update_user(authc_adapter *self, authc_arena *ar,
     if (nu->email && !authc__mt_put(&m->emails, nu->email, nu)) {
         if (cur->email)
             authc__mt_put(&m->emails, cur->email, cur); /* best effort restore */
-        authc__mem_user_free(nu);
+        authc__row_free(&authc__user_row, nu);
         e = nomem(self, "update_user");
         goto done;
     }
     authc__mt_replace(&m->users, in->id, nu);
-    authc__mem_user_free(cur);
+    authc__row_free(&authc__user_row, cur);
     if (!(*out = authc__copy_user(ar, nu)))
         e = nomem(self, "update_user");
 done:
@@ -246,10 +243,10 @@ static authc_err m_delete_user(authc_adapter *self, authc_arena *ar,
     if (u) {
         if (u->email)
             authc__mt_del(&m->emails, u->email);
-        authc__mt_cascade(&m->sessions, id, ses_uid, authc__mem_session_free);
-        authc__mt_cascade(&m->accounts, id, acc_uid, authc__mem_account_free);
-        authc__mt_cascade(&m->authns, id, aut_uid, authc__mem_authn_free);
-        authc__mem_user_free(u);
+        authc__mt_cascade(&m->sessions, id, &authc__session_row);
+        authc__mt_cascade(&m->accounts, id, &authc__account_row);
+        authc__mt_cascade(&m->authns, id, &authc__authn_row);
+        authc__row_free(&authc__user_row, u);
     }
     UNLOCK(m);
     return AUTHC_OK;
@@ -283,7 +280,7 @@ static authc_err m_link_account(authc_adapter *self, authc_arena *ar,
     }
     authc_account *a = authc__mem_account_heap(in);
     if (!a || !authc__mt_put(&m->accounts, k, a)) {
-        authc__mem_account_free(a);
+        authc__row_free(&authc__account_row, a);
         e = nomem(self, "link_account");
         goto done;
     }
@@ -307,7 +304,7 @@ static authc_err m_unlink_account(authc_adapter *self, authc_arena *ar,
         return nomem(self, "unlink_account");
     mem *m = M(self);
     LOCK(m);
-    authc__mem_account_free(authc__mt_del(&m->accounts, k));
+    authc__row_free(&authc__account_row, authc__mt_del(&m->accounts, k));
     UNLOCK(m);
     free(k);
     return AUTHC_OK;
@@ -349,7 +346,7 @@ static authc_err m_create_session(authc_adapter *self, authc_arena *ar,
     }
     authc_session_row *s = authc__mem_session_heap(in);
     if (!s || !authc__mt_put(&m->sessions, s->session_token, s)) {
-        authc__mem_session_free(s);
+        authc__row_free(&authc__session_row, s);
         e = nomem(self, "create_session");
         goto done;
     }
@@ -441,7 +438,7 @@ static authc_err m_delete_session(authc_adapter *self, authc_arena *ar,
     UNLOCK(m);
     if (s && out && !(*out = authc__copy_session(ar, s)))
         e = nomem(self, "delete_session");
-    authc__mem_session_free(s);
+    authc__row_free(&authc__session_row, s);
     return e;
 }
 
@@ -469,7 +466,7 @@ static authc_err m_create_vt(authc_adapter *self, authc_arena *ar,
     }
     authc_verification_token *v = authc__mem_vt_heap(in);
     if (!v || !authc__mt_put(&m->vts, k, v)) {
-        authc__mem_vt_free(v);
+        authc__row_free(&authc__vt_row, v);
         e = nomem(self, "create_verification_token");
     }
 done:
@@ -497,7 +494,7 @@ static authc_err m_use_vt(authc_adapter *self, authc_arena *ar,
     authc_err e = AUTHC_OK;
     if (v && !(*out = authc__copy_vt(ar, v)))
         e = nomem(self, "use_verification_token");
-    authc__mem_vt_free(v);
+    authc__row_free(&authc__vt_row, v);
     return e;
 }
 
@@ -538,7 +535,7 @@ static authc_err m_create_authenticator(authc_adapter *self, authc_arena *ar,
     }
     authc_authenticator *a = authc__mem_authn_heap(in);
     if (!a || !authc__mt_put(&m->authns, a->credential_id, a)) {
-        authc__mem_authn_free(a);
+        authc__row_free(&authc__authn_row, a);
         e = nomem(self, "create_authenticator");
         goto done;
     }
@@ -598,17 +595,14 @@ static authc_err m_update_authenticator_counter(authc_adapter *self,
                                                 int64_t counter,
                                                 authc_authenticator **out)
 {
+    mem *m = M(self);
+    authc_err e = AUTHC_ERR_NOT_FOUND;
     if (out)
         *out = NULL;
-    if (!cred)
-        return AUTHC_ERR_NOT_FOUND;
-    mem *m = M(self);
-    authc_err e = AUTHC_OK;
     LOCK(m);
-    authc_authenticator *a = authc__mt_get(&m->authns, cred);
-    if (!a) {
-        e = AUTHC_ERR_NOT_FOUND;
-    } else {
+    authc_authenticator *a = cred ? authc__mt_get(&m->authns, cred) : NULL;
+    if (a) {
+        e = AUTHC_OK;
         a->counter = counter;
         if (out && !(*out = authc__copy_authenticator(ar, a)))
             e = nomem(self, "update_authenticator_counter");
@@ -633,11 +627,11 @@ static void m_destroy(authc_adapter *self)
     mem *m = self->ctx;
     if (m) {
         authc__mt_clear(&m->emails, NULL); /* rows belong to users */
-        authc__mt_clear(&m->users, authc__mem_user_free);
-        authc__mt_clear(&m->accounts, authc__mem_account_free);
-        authc__mt_clear(&m->sessions, authc__mem_session_free);
-        authc__mt_clear(&m->vts, authc__mem_vt_free);
-        authc__mt_clear(&m->authns, authc__mem_authn_free);
+        authc__mt_clear(&m->users, &authc__user_row);
+        authc__mt_clear(&m->accounts, &authc__account_row);
+        authc__mt_clear(&m->sessions, &authc__session_row);
+        authc__mt_clear(&m->vts, &authc__vt_row);
+        authc__mt_clear(&m->authns, &authc__authn_row);
         pthread_mutex_destroy(&m->mu);
         free(m);
     }

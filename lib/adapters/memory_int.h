@@ -29,18 +29,16 @@ bool authc__mt_put(authc__mt *t, const char *key, void *row);
 void authc__mt_replace(const authc__mt *t, const char *key, void *row);
 /* Unlinks key and returns its row (caller frees), NULL when absent. */
 void *authc__mt_del(authc__mt *t, const char *key);
-/* Deletes every row whose user id (read by get) equals uid, freeing it
- * with fr. */
-void authc__mt_cascade(authc__mt *t, const char *uid,
-                       const char *(*get)(const void *), void (*fr)(void *));
-/* Frees every node (and row, through fr when non-NULL) and the buckets. */
-void authc__mt_clear(authc__mt *t, void (*fr)(void *));
+/* Deletes (and frees) every d-row whose "userId" equals uid. */
+void authc__mt_cascade(authc__mt *t, const char *uid, const authc__row_desc *d);
+/* Frees every node (and its d-row when d is non-NULL) and the buckets. */
+void authc__mt_clear(authc__mt *t, const authc__row_desc *d);
 /* Composite key "len:a" + b, so ("ab","c") and ("a","bc") differ.
  * Returns a heap string the caller frees, NULL on OOM. */
 char *authc__mt_key2(const char *a, const char *b);
 
 /* ---- heap rows ------------------------------------------------------------
- * Deep heap copies (caller frees with the matching *_free), NULL on OOM.
+ * Deep heap copies (caller frees with authc__row_free), NULL on OOM.
  * As in the Drizzle layout, stored accounts and sessions have no id and a
  * stored user has fields = 0. */
 authc_user *authc__mem_user_heap(const authc_user *in);
@@ -50,12 +48,7 @@ authc_verification_token *authc__mem_vt_heap(
     const authc_verification_token *in);
 authc_authenticator *authc__mem_authn_heap(const authc_authenticator *in);
 
-/* Free a heap row and its strings; NULL is a no-op. void * so they fit
- * authc__mt_clear / authc__mt_cascade. */
-void authc__mem_user_free(void *row);
-void authc__mem_account_free(void *row);
-void authc__mem_session_free(void *row);
-void authc__mem_vt_free(void *row);
-void authc__mem_authn_free(void *row);
+/* Rows are freed with authc__row_free and their descriptor
+ * (authc__user_row, …). */
 
 #endif

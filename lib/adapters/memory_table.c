@@ -100,16 +100,20 @@ char *authc__mt_key2(const char *a, const char *b)
     return k;
 }
 
-void authc__mt_cascade(authc__mt *t, const char *uid,
-                    const char *(*get)(const void *), void (*fr)(void *))
+void authc__mt_cascade(authc__mt *t, const char *uid, const authc__row_desc *d)
 {
-    for (size_t i = 0; i < t->nb; i++) {
+    size_t off = SIZE_MAX; /* where d's "userId" is */
+    for (size_t i = 0; i < d->n; i++)
+        if (strcmp(d->f[i].name, "userId") == 0)
+            off = d->f[i].off;
+    for (size_t i = 0; off != SIZE_MAX && i < t->nb; i++) {
         authc__mt_node **pp = &t->b[i];
         while (*pp) {
             authc__mt_node *e = *pp;
-            if (strcmp(get(e->row), uid) == 0) {
+            const char *owner = *(const char *const *)((char *)e->row + off);
+            if (owner && strcmp(owner, uid) == 0) {
                 *pp = e->next;
-                fr(e->row);
+                authc__row_free(d, e->row);
                 free(e->key);
                 free(e);
                 t->n--;
@@ -120,14 +124,14 @@ void authc__mt_cascade(authc__mt *t, const char *uid,
     }
 }
 
-void authc__mt_clear(authc__mt *t, void (*fr)(void *))
+void authc__mt_clear(authc__mt *t, const authc__row_desc *d)
 {
     for (size_t i = 0; i < t->nb; i++) {
         authc__mt_node *e = t->b[i];
         while (e) {
             authc__mt_node *next = e->next;
-            if (fr)
-                fr(e->row);
+            if (d)
+                authc__row_free(d, e->row);
             free(e->key);
             free(e);
             e = next;
@@ -157,120 +161,45 @@ static void *heap_alloc(void *ud, size_t n)
     return m;
 }
 
-typedef void *(*dup_fn)(const authc__alloc *al, const void *in);
-
-/* Runs one model copy on the heap; on failure frees what it allocated. */
-static void *heap_dup(dup_fn fn, const void *in)
+/* Copies one d-row onto the heap; on failure frees what it allocated. */
+static void *heap_dup(const authc__row_desc *d, const void *in)
 {
     heap_log h = {.n = 0};
-    void *row = fn(&(authc__alloc){heap_alloc, &h}, in);
+    void *row = authc__row_dup(d, &(authc__alloc){heap_alloc, &h}, in);
     if (!row)
         for (int i = 0; i < h.n; i++)
             free(h.p[i]);
     return row;
 }
 
-static void *user_dup(const authc__alloc *al, const void *in)
-{
-    return authc__user_dup(al, in);
-}
-static void *account_dup(const authc__alloc *al, const void *in)
-{
-    return authc__account_dup(al, in);
-}
-static void *session_dup(const authc__alloc *al, const void *in)
-{
-    return authc__session_dup(al, in);
-}
-static void *vt_dup(const authc__alloc *al, const void *in)
-{
-    return authc__vt_dup(al, in);
-}
-static void *authn_dup(const authc__alloc *al, const void *in)
-{
-    return authc__authenticator_dup(al, in);
-}
-
 authc_user *authc__mem_user_heap(const authc_user *in)
 {
     authc_user t = *in;
     t.fields = 0;
-    return heap_dup(user_dup, &t);
+    return heap_dup(&authc__user_row, &t);
 }
 
 authc_account *authc__mem_account_heap(const authc_account *in)
 {
     authc_account t = *in;
     t.id = NULL; /* the Drizzle layout has no account id */
-    return heap_dup(account_dup, &t);
+    return heap_dup(&authc__account_row, &t);
 }
 
 authc_session_row *authc__mem_session_heap(const authc_session_row *in)
 {
     authc_session_row t = *in;
     t.id = NULL;
-    return heap_dup(session_dup, &t);
+    return heap_dup(&authc__session_row, &t);
 }
 
 authc_verification_token *authc__mem_vt_heap(
     const authc_verification_token *in)
 {
-    return heap_dup(vt_dup, in);
+    return heap_dup(&authc__vt_row, in);
 }
 
 authc_authenticator *authc__mem_authn_heap(const authc_authenticator *in)
 {
-    return heap_dup(authn_dup, in);
-}
-
-static void sfree(const char *s) { free((void *)s); }
-
-void authc__mem_user_free(void *row)
-{
-    authc_user *u = row;
-    if (!u)
-        return;
-    sfree(u->id); sfree(u->name); sfree(u->email); sfree(u->image);
-    free(u);
-}
-
-void authc__mem_account_free(void *row)
-{
-    authc_account *a = row;
-    if (!a)
-        return;
-    sfree(a->id); sfree(a->user_id); sfree(a->type); sfree(a->provider);
-    sfree(a->provider_account_id); sfree(a->refresh_token);
-    sfree(a->access_token); sfree(a->token_type); sfree(a->scope);
-    sfree(a->id_token); sfree(a->session_state);
-    free(a);
-}
-
-void authc__mem_session_free(void *row)
-{
-    authc_session_row *s = row;
-    if (!s)
-        return;
-    sfree(s->id); sfree(s->session_token); sfree(s->user_id);
-    free(s);
-}
-
-void authc__mem_vt_free(void *row)
-{
-    authc_verification_token *v = row;
-    if (!v)
-        return;
-    sfree(v->identifier); sfree(v->token);
-    free(v);
-}
-
-void authc__mem_authn_free(void *row)
-{
-    authc_authenticator *a = row;
-    if (!a)
-        return;
-    sfree(a->credential_id); sfree(a->user_id); sfree(a->provider_account_id);
-    sfree(a->credential_public_key); sfree(a->credential_device_type);
-    sfree(a->transports);
-    free(a);
+    return heap_dup(&authc__authn_row, in);
 }

@@ -14,13 +14,9 @@
  * a connection is dropped. A connection the server closed (restart) is
  * noticed before use and reopened; idempotent statements are retried once
  * on a fresh connection after a connection failure. */
-#include <errno.h>
-#include <limits.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "adapters/postgres_int.h"
 #include "util/parse_int.h"
@@ -33,30 +29,7 @@
 
 #define STMTS authc__pg_stmts
 
-/* ---- time --------------------------------------------------------------- */
-
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* ---- error text --------------------------------------------------------- */
-
-/* Copies a libpq message into out on one line (messages end in '\n' and may
- * span lines). libpq connection messages name host/user, never passwords. */
-void authc__pg_one_line(char *out, size_t outlen, const char *msg)
-{
-    size_t n = 0;
-    if (!outlen)
-        return;
-    for (const char *p = msg ? msg : ""; *p && n + 1 < outlen; p++)
-        out[n++] = (*p == '\n' || *p == '\r' || *p == '\t') ? ' ' : *p;
-    while (n && out[n - 1] == ' ')
-        n--;
-    out[n] = '\0';
-}
 
 /* Logs a failed statement: SQLSTATE and primary message only, because the
  * DETAIL of e.g. a unique violation quotes the row (a session token). */
@@ -83,56 +56,6 @@ static void log_conn_error(authc_adapter *self, pg_ctx *ctx,
 
 /* ---- connections -------------------------------------------------------- */
 
-/* Waits until c has a complete result or deadline (monotonic ms) passes.
- * Returns 0 when PQgetResult will not block, -1 on connection failure,
- * -2 on timeout. */
-static int wait_ready(PGconn *c, int64_t deadline)
-{
-    while (PQisBusy(c)) {
-        int64_t left = deadline - mono_ms();
-        if (left <= 0)
-            return -2;
-        struct pollfd pfd = {.fd = PQsocket(c), .events = POLLIN};
-        if (pfd.fd < 0)
-            return -1;
-        int rc = poll(&pfd, 1, left > INT_MAX ? INT_MAX : (int)left);
-        if (rc < 0 && errno == EINTR)
-            continue;
-        if (rc < 0)
-            return -1;
-        if (rc == 0)
-            return -2;
-        if (!PQconsumeInput(c))
-            return -1;
-    }
-    return 0;
-}
-
-/* Collects the results of the query just sent. Returns the first result
- * (owned by the caller, PQclear) or NULL with *timed_out set on timeout;
- * NULL without it means the connection failed. */
-static PGresult *collect(PGconn *c, int64_t deadline, bool *timed_out)
-{
-    PGresult *first = NULL;
-    *timed_out = false;
-    for (;;) {
-        int w = wait_ready(c, deadline);
-        if (w != 0) {
-            *timed_out = (w == -2);
-            PQclear(first);
-            return NULL;
-        }
-        PGresult *r = PQgetResult(c);
-        if (!r)
-            break;
-        if (!first)
-            first = r;
-        else
-            PQclear(r);
-    }
-    return first;
-}
-
 /* Sends one plain statement (no parameters) and waits; result owned by the
  * caller. Used for session setup and migrations. */
 static PGresult *exec_plain(PGconn *c, const char *sql, int64_t timeout_ms,
@@ -141,15 +64,7 @@ static PGresult *exec_plain(PGconn *c, const char *sql, int64_t timeout_ms,
     *timed_out = false;
     if (!PQsendQuery(c, sql))
         return NULL;
-    return collect(c, mono_ms() + timeout_ms, timed_out);
-}
-
-/* libpq prints NOTICEs (e.g. "relation … already exists, skipping") to
- * stderr by default; a library must not, so they are dropped. */
-static void ignore_notice(void *arg, const PGresult *res)
-{
-    (void)arg;
-    (void)res;
+    return authc__pg_collect(c, authc__pg_mono_ms() + timeout_ms, timed_out);
 }
 
 /* Pool hook: opens a connection and sets the session's statement_timeout.
@@ -170,7 +85,7 @@ static void *conn_open(void *ud, char *why, size_t wlen)
             PQfinish(c);
         return NULL;
     }
-    PQsetNoticeReceiver(c, ignore_notice, NULL);
+    PQsetNoticeReceiver(c, authc__pg_no_notice, NULL);
     char sql[64];
     snprintf(sql, sizeof sql, "SET statement_timeout = %d",
              ctx->stmt_timeout_ms);
@@ -197,57 +112,25 @@ static void *conn_open(void *ud, char *why, size_t wlen)
     return pc;
 }
 
-/* Pool hook: closes and frees a pg_conn. */
-static void conn_close(void *ud, void *conn)
-{
-    (void)ud;
-    pg_conn *pc = conn;
-    if (pc->c)
-        PQfinish(pc->c);
-    free(pc);
-}
+static const authc__pool_hooks PG_POOL_HOOKS = {
+    conn_open, authc__pg_conn_close, authc__pg_conn_alive,
+    authc__pg_conn_reset};
 
-/* Pool hook: true when an idle connection is still usable. We never
- * LISTEN nor SET after setup, so an idle connection has nothing to say: if
- * its socket is readable, the server is talking on its own, which after a
- * restart or an idle timeout is a FATAL message followed by EOF. Such a
- * connection is reopened rather than parsed (the FATAL alone leaves
- * libpq's status OK until the next read hits EOF, mid-query). */
-static bool conn_alive(void *ud, void *conn)
+/* Takes a pooled connection of self (owned by the pool: give it back with
+ * authc__pool_release), waiting at most the statement deadline; NULL on
+ * failure (logged: the caller returns AUTHC_ERR_ADAPTER). */
+static pg_conn *acquire(authc_adapter *self)
 {
-    (void)ud;
-    pg_conn *pc = conn;
-    return PQstatus(pc->c) == CONNECTION_OK &&
-           PQtransactionStatus(pc->c) == PQTRANS_IDLE &&
-           authc__fd_idle(PQsocket(pc->c));
-}
-
-/* Pool hook: a connection left mid-transaction or broken is not reused. */
-static bool conn_reset(void *ud, void *conn)
-{
-    (void)ud;
-    pg_conn *pc = conn;
-    return PQstatus(pc->c) == CONNECTION_OK &&
-           PQtransactionStatus(pc->c) == PQTRANS_IDLE;
-}
-
-static const authc__pool_hooks PG_POOL_HOOKS = {conn_open, conn_close,
-                                                conn_alive, conn_reset};
-
-/* Takes a pooled connection, waiting at most the statement deadline;
- * failures are logged and are AUTHC_ERR_ADAPTER. */
-static authc_err acquire(authc_adapter *self, pg_ctx *ctx, pg_conn **out)
-{
+    pg_ctx *ctx = self->ctx;
     char why[450];
     void *conn;
     if (authc__pool_acquire(ctx->pool,
                             ctx->stmt_timeout_ms + PG_CLIENT_SLACK_MS, &conn,
                             why, sizeof why) != AUTHC_OK) {
         authc__adapter_log(self, "error", "%s: %s", ctx->label, why);
-        return AUTHC_ERR_ADAPTER;
+        return NULL;
     }
-    *out = conn;
-    return AUTHC_OK;
+    return conn;
 }
 
 /* Outcome of one attempt at a statement. */
@@ -259,13 +142,13 @@ static run_rc run_once(pg_ctx *ctx, pg_conn *pc, int st,
                        const char *const *vals, PGresult **res)
 {
     const pg_stmt *s = &STMTS[st];
-    int64_t deadline = mono_ms() + ctx->stmt_timeout_ms + PG_CLIENT_SLACK_MS;
+    int64_t deadline = authc__pg_mono_ms() + ctx->stmt_timeout_ms + PG_CLIENT_SLACK_MS;
     bool to;
     *res = NULL;
     if (!(pc->prepared & (1u << st))) {
         if (!PQsendPrepare(pc->c, s->name, s->sql, s->nparams, NULL))
             return RUN_CONN_ERROR;
-        PGresult *r = collect(pc->c, deadline, &to);
+        PGresult *r = authc__pg_collect(pc->c, deadline, &to);
         if (!r)
             return to ? RUN_TIMEOUT : RUN_CONN_ERROR;
         if (PQresultStatus(r) != PGRES_COMMAND_OK) {
@@ -282,7 +165,7 @@ static run_rc run_once(pg_ctx *ctx, pg_conn *pc, int st,
     }
     if (!PQsendQueryPrepared(pc->c, s->name, s->nparams, vals, NULL, NULL, 0))
         return RUN_CONN_ERROR;
-    PGresult *r = collect(pc->c, deadline, &to);
+    PGresult *r = authc__pg_collect(pc->c, deadline, &to);
     if (!r)
         return to ? RUN_TIMEOUT : RUN_CONN_ERROR;
     ExecStatusType es = PQresultStatus(r);
@@ -301,11 +184,11 @@ authc_err authc__pg_run(authc_adapter *self, int st, const char *const *vals,
                         PGresult **out)
 {
     pg_ctx *ctx = self->ctx;
-    pg_conn *pc;
+    pg_conn *pc = acquire(self);
     *out = NULL;
-    authc_err e = acquire(self, ctx, &pc);
-    if (e)
-        return e;
+    if (!pc)
+        return AUTHC_ERR_ADAPTER;
+    authc_err e = AUTHC_OK;
     bool broken = false;
     for (int attempt = 0;; attempt++) {
         PGresult *r;
@@ -384,11 +267,11 @@ static authc_err migrate_one(authc_adapter *self, pg_ctx *ctx, PGconn *c,
 authc_err authc__pg_migrate(authc_adapter *self)
 {
     pg_ctx *ctx = self->ctx;
-    pg_conn *pc;
-    authc_err e = acquire(self, ctx, &pc);
-    if (e)
-        return e;
+    pg_conn *pc = acquire(self);
+    if (!pc)
+        return AUTHC_ERR_ADAPTER;
     bool lost = false;
+    authc_err e;
     /* No statement timeout while migrating; one migrator at a time (two
      * concurrent CREATE TABLE IF NOT EXISTS can still collide). */
     e = migrate_one(self, ctx, pc->c, "SET statement_timeout = 0", &lost);

@@ -46,28 +46,39 @@ typedef struct colreader {
     authc_err err;
 } colreader;
 
-static const char *col_str(colreader *cr, int col)
+/* authc__row_src over row cr->row of a result. A text column copied
+ * into cr->ar (NULL for SQL NULL); false once a column has failed. */
+static bool col_str(void *ud, int col, const authc__field *f,
+                    const char **out)
 {
+    (void)f;
+    colreader *cr = ud;
+    *out = NULL;
     if (cr->err || PQgetisnull(cr->r, cr->row, col))
-        return NULL;
+        return !cr->err;
     int len = PQgetlength(cr->r, cr->row, col);
     if (len < 0 || (unsigned)len > PG_MAX_VALUE) {
         cr->err = AUTHC_ERR_LIMIT;
-        return NULL;
+        return false;
     }
-    char *s = authc_arena_strndup(cr->ar, PQgetvalue(cr->r, cr->row, col),
-                                  (size_t)len);
-    if (!s)
+    *out = authc_arena_strndup(cr->ar, PQgetvalue(cr->r, cr->row, col),
+                               (size_t)len);
+    if (!*out)
         cr->err = AUTHC_ERR_NOMEM;
-    return s;
+    return *out != NULL;
 }
 
-/* int8 column, or null_value when NULL / unparsable. */
-static int64_t col_i64(colreader *cr, int col, int64_t null_value)
+/* An int8 column (AUTHC_NO_TIME, or 0 for INT, when NULL / unparsable), or
+ * a bool one. */
+static int64_t col_num(void *ud, int col, const authc__field *f)
 {
+    colreader *cr = ud;
+    int64_t null_value = f->kind == AUTHC__F_INT ? 0 : AUTHC_NO_TIME;
     if (PQgetisnull(cr->r, cr->row, col))
-        return null_value;
+        return f->kind == AUTHC__F_BOOL ? 0 : null_value;
     const char *v = PQgetvalue(cr->r, cr->row, col);
+    if (f->kind == AUTHC__F_BOOL)
+        return v[0] == 't';
     char *end;
     errno = 0;
     long long x = strtoll(v, &end, 10);
@@ -76,125 +87,38 @@ static int64_t col_i64(colreader *cr, int col, int64_t null_value)
     return (int64_t)x;
 }
 
-/* Columns as in USER_COLS starting at col; owned by ar. */
-static authc_user *read_user(colreader *cr, int col)
+/* Column orders of the statements of pg_sql.c (indices into the tables of
+ * model.c). */
+static const authc__row_layout USER_L =
+    AUTHC__LAYOUT(&authc__user_row, NULL, 0, 1, 2, 3, 4);
+static const authc__row_layout ACCOUNT_L = AUTHC__LAYOUT(
+    &authc__account_row, NULL, 0, 1, 2, 3, 4, 5, 6, 7, 10, 9, 11, 8);
+static const authc__row_layout SESSION_L =
+    AUTHC__LAYOUT(&authc__session_row, NULL, 0, 1, 2, 3);
+/* A session and its user (ST_GET_SESSION_AND_USER): an authc__row_pair. */
+static const authc__row_layout SESSION_USER_L =
+    AUTHC__LAYOUT(&authc__session_row, &USER_L, 0, 1, 2, 3);
+static const authc__row_layout VT_L =
+    AUTHC__LAYOUT(&authc__vt_row, NULL, 0, 2, 1);
+static const authc__row_layout AUTHN_L =
+    AUTHC__LAYOUT(&authc__authn_row, NULL, 0, 1, 2, 3, 4, 5, 6, 7);
+
+/* Reads row cr->row by layout l into *into or a new row owned by cr->ar;
+ * NULL with cr->err set on failure. */
+static void *read_row(colreader *cr, const authc__row_layout *l, void *into)
 {
-    authc_user *u = authc_arena_alloc(cr->ar, sizeof *u);
-    if (!u) {
+    void *row = authc__layout_read(
+        cr->ar, l, 0, &(authc__row_src){col_str, col_num, cr}, into);
+    if (!row && !cr->err)
         cr->err = AUTHC_ERR_NOMEM;
-        return NULL;
-    }
-    u->id = col_str(cr, col);
-    u->name = col_str(cr, col + 1);
-    u->email = col_str(cr, col + 2);
-    u->email_verified = col_i64(cr, col + 3, AUTHC_NO_TIME);
-    u->image = col_str(cr, col + 4);
-    return cr->err ? NULL : u;
+    return row;
 }
 
-static void *read_account(colreader *cr)
-{
-    authc_account *a = authc_arena_alloc(cr->ar, sizeof *a);
-    if (!a) {
-        cr->err = AUTHC_ERR_NOMEM;
-        return NULL;
-    }
-    a->id = col_str(cr, 0);
-    a->user_id = col_str(cr, 1);
-    a->type = col_str(cr, 2);
-    a->provider = col_str(cr, 3);
-    a->provider_account_id = col_str(cr, 4);
-    a->refresh_token = col_str(cr, 5);
-    a->access_token = col_str(cr, 6);
-    a->expires_at = col_i64(cr, 7, AUTHC_NO_TIME);
-    a->id_token = col_str(cr, 8);
-    a->scope = col_str(cr, 9);
-    a->session_state = col_str(cr, 10);
-    a->token_type = col_str(cr, 11);
-    return cr->err ? NULL : a;
-}
-
-static void *read_session(colreader *cr)
-{
-    authc_session_row *s = authc_arena_alloc(cr->ar, sizeof *s);
-    if (!s) {
-        cr->err = AUTHC_ERR_NOMEM;
-        return NULL;
-    }
-    s->id = col_str(cr, 0);
-    s->session_token = col_str(cr, 1);
-    s->user_id = col_str(cr, 2);
-    s->expires = col_i64(cr, 3, AUTHC_NO_TIME);
-    return cr->err ? NULL : s;
-}
-
-static void read_auth_into(colreader *cr, authc_authenticator *a)
-{
-    a->credential_id = col_str(cr, 0);
-    a->user_id = col_str(cr, 1);
-    a->provider_account_id = col_str(cr, 2);
-    a->credential_public_key = col_str(cr, 3);
-    a->counter = col_i64(cr, 4, 0);
-    a->credential_device_type = col_str(cr, 5);
-    a->credential_backed_up =
-        !PQgetisnull(cr->r, cr->row, 6) &&
-        PQgetvalue(cr->r, cr->row, 6)[0] == 't';
-    a->transports = col_str(cr, 7);
-}
-
-static void *read_auth(colreader *cr)
-{
-    authc_authenticator *a = authc_arena_alloc(cr->ar, sizeof *a);
-    if (!a) {
-        cr->err = AUTHC_ERR_NOMEM;
-        return NULL;
-    }
-    read_auth_into(cr, a);
-    return cr->err ? NULL : a;
-}
-
-static void *read_user0(colreader *cr)
-{
-    return read_user(cr, 0);
-}
-
-static void *read_vt(colreader *cr)
-{
-    authc_verification_token *v = authc_arena_alloc(cr->ar, sizeof *v);
-    if (!v) {
-        cr->err = AUTHC_ERR_NOMEM;
-        return NULL;
-    }
-    v->identifier = col_str(cr, 0);
-    v->expires = col_i64(cr, 1, AUTHC_NO_TIME);
-    v->token = col_str(cr, 2);
-    return cr->err ? NULL : v;
-}
-
-/* A session row and its user (ST_GET_SESSION_AND_USER). */
-typedef struct session_user {
-    authc_session_row *s;
-    authc_user *u;
-} session_user;
-
-static void *read_session_user(colreader *cr)
-{
-    session_user *su = authc_arena_alloc(cr->ar, sizeof *su);
-    if (!su) {
-        cr->err = AUTHC_ERR_NOMEM;
-        return NULL;
-    }
-    su->s = read_session(cr);
-    su->u = read_user(cr, 4);
-    return cr->err ? NULL : su;
-}
-
-typedef void *(*row_reader)(colreader *cr);
-
-/* Runs STMTS[st]; returns its first row as read by rd (owned by ar), or
+/* Runs STMTS[st]; returns its first row as read by layout l (owned by ar), or
  * NULL when there is none or on failure (then *e says which). */
 static void *first_row(authc_adapter *self, authc_arena *ar, int st,
-                       const char *const *vals, row_reader rd, authc_err *e)
+                       const char *const *vals, const authc__row_layout *l,
+                       authc_err *e)
 {
     PGresult *r;
     void *row = NULL;
@@ -202,7 +126,7 @@ static void *first_row(authc_adapter *self, authc_arena *ar, int st,
         return NULL;
     if (PQntuples(r) > 0) {
         colreader cr = {ar, r, 0, AUTHC_OK};
-        row = rd(&cr);
+        row = read_row(&cr, l, NULL);
         *e = cr.err;
     }
     PQclear(r);
@@ -243,7 +167,7 @@ static authc_err pg_create_user(authc_adapter *self, authc_arena *ar,
     const char *vals[4] = {in->name, in->email,
                            i64_param(ev, in->email_verified), in->image};
     authc_err e;
-    authc_user *u = first_row(self, ar, ST_CREATE_USER, vals, read_user0, &e);
+    authc_user *u = first_row(self, ar, ST_CREATE_USER, vals, &USER_L, &e);
     if (out)
         *out = u;
     return need_row(u, e, AUTHC_ERR_ADAPTER);
@@ -255,7 +179,7 @@ static authc_err pg_get_user(authc_adapter *self, authc_arena *ar,
     authc_err e = AUTHC_OK;
     const char *vals[1] = {id};
     /* pg ids are integers: anything else is unknown */
-    *out = is_int4(id) ? first_row(self, ar, ST_GET_USER, vals, read_user0, &e)
+    *out = is_int4(id) ? first_row(self, ar, ST_GET_USER, vals, &USER_L, &e)
                        : NULL;
     return e;
 }
@@ -265,7 +189,7 @@ static authc_err pg_get_user_by_email(authc_adapter *self, authc_arena *ar,
 {
     authc_err e = AUTHC_OK;
     const char *vals[1] = {email};
-    *out = email ? first_row(self, ar, ST_GET_USER_BY_EMAIL, vals, read_user0,
+    *out = email ? first_row(self, ar, ST_GET_USER_BY_EMAIL, vals, &USER_L,
                              &e)
                  : NULL;
     return e;
@@ -279,7 +203,7 @@ static authc_err pg_get_user_by_account(authc_adapter *self, authc_arena *ar,
     authc_err e = AUTHC_OK;
     const char *vals[2] = {provider, provider_account_id};
     *out = provider && provider_account_id
-               ? first_row(self, ar, ST_GET_USER_BY_ACCOUNT, vals, read_user0,
+               ? first_row(self, ar, ST_GET_USER_BY_ACCOUNT, vals, &USER_L,
                            &e)
                : NULL;
     return e;
@@ -299,7 +223,7 @@ static authc_err pg_update_user(authc_adapter *self, authc_arena *ar,
     const char *vals[6] = {in->id, mask, in->name, in->email,
                            i64_param(ev, in->email_verified), in->image};
     authc_err e;
-    authc_user *u = first_row(self, ar, ST_UPDATE_USER, vals, read_user0, &e);
+    authc_user *u = first_row(self, ar, ST_UPDATE_USER, vals, &USER_L, &e);
     if (out)
         *out = u;
     return need_row(u, e, AUTHC_ERR_NOT_FOUND);
@@ -328,7 +252,7 @@ static authc_err pg_link_account(authc_adapter *self, authc_arena *ar,
                             in->token_type};
     authc_err e;
     authc_account *a =
-        first_row(self, ar, ST_LINK_ACCOUNT, vals, read_account, &e);
+        first_row(self, ar, ST_LINK_ACCOUNT, vals, &ACCOUNT_L, &e);
     if (out)
         *out = a;
     return e;
@@ -360,7 +284,7 @@ static authc_err pg_create_session(authc_adapter *self, authc_arena *ar,
                            in->session_token};
     authc_err e;
     authc_session_row *s =
-        first_row(self, ar, ST_CREATE_SESSION, vals, read_session, &e);
+        first_row(self, ar, ST_CREATE_SESSION, vals, &SESSION_L, &e);
     if (out)
         *out = s;
     return need_row(s, e, AUTHC_ERR_ADAPTER);
@@ -373,12 +297,12 @@ static authc_err pg_get_session_and_user(authc_adapter *self, authc_arena *ar,
 {
     authc_err e = AUTHC_OK;
     const char *vals[1] = {session_token};
-    session_user *su =
+    authc__row_pair *su =
         session_token ? first_row(self, ar, ST_GET_SESSION_AND_USER, vals,
-                                  read_session_user, &e)
+                                  &SESSION_USER_L, &e)
                       : NULL;
-    *session = su ? su->s : NULL;
-    *user = su ? su->u : NULL;
+    *session = su ? su->first : NULL;
+    *user = su ? su->second : NULL;
     return e;
 }
 
@@ -397,7 +321,7 @@ static authc_err pg_update_session(authc_adapter *self, authc_arena *ar,
                            in->user_id};
     authc_err e;
     authc_session_row *s =
-        first_row(self, ar, ST_UPDATE_SESSION, vals, read_session, &e);
+        first_row(self, ar, ST_UPDATE_SESSION, vals, &SESSION_L, &e);
     if (out)
         *out = s;
     return e;
@@ -411,7 +335,7 @@ static authc_err pg_delete_session(authc_adapter *self, authc_arena *ar,
     const char *vals[1] = {session_token};
     authc_session_row *s =
         session_token ? first_row(self, ar, ST_DELETE_SESSION, vals,
-                                  read_session, &e)
+                                  &SESSION_L, &e)
                       : NULL;
     if (out)
         *out = s;
@@ -438,7 +362,7 @@ static authc_err pg_use_vt(authc_adapter *self, authc_arena *ar,
     const char *vals[2] = {identifier, token};
     /* SQL: a missing identifier never matches */
     *out = identifier && token
-               ? first_row(self, ar, ST_USE_VT, vals, read_vt, &e)
+               ? first_row(self, ar, ST_USE_VT, vals, &VT_L, &e)
                : NULL;
     return e;
 }
@@ -450,7 +374,7 @@ static authc_err pg_get_account(authc_adapter *self, authc_arena *ar,
     authc_err e = AUTHC_OK;
     const char *vals[2] = {provider_account_id, provider};
     *out = provider && provider_account_id
-               ? first_row(self, ar, ST_GET_ACCOUNT, vals, read_account, &e)
+               ? first_row(self, ar, ST_GET_ACCOUNT, vals, &ACCOUNT_L, &e)
                : NULL;
     return e;
 }
@@ -462,7 +386,7 @@ static authc_err pg_get_authenticator(authc_adapter *self, authc_arena *ar,
     authc_err e = AUTHC_OK;
     const char *vals[1] = {credential_id};
     *out = credential_id
-               ? first_row(self, ar, ST_GET_AUTH, vals, read_auth, &e)
+               ? first_row(self, ar, ST_GET_AUTH, vals, &AUTHN_L, &e)
                : NULL;
     return e;
 }
@@ -487,7 +411,7 @@ static authc_err pg_create_authenticator(authc_adapter *self, authc_arena *ar,
                            in->transports};
     authc_err e;
     authc_authenticator *a =
-        first_row(self, ar, ST_CREATE_AUTH, vals, read_auth, &e);
+        first_row(self, ar, ST_CREATE_AUTH, vals, &AUTHN_L, &e);
     if (out)
         *out = a;
     return need_row(a, e, AUTHC_ERR_ADAPTER);
@@ -513,7 +437,7 @@ static authc_err pg_list_authenticators(authc_adapter *self, authc_arena *ar,
         colreader cr = {ar, r, 0, arr ? AUTHC_OK : AUTHC_ERR_NOMEM};
         for (int i = 0; i < rows && !cr.err; i++) {
             cr.row = i;
-            read_auth_into(&cr, &arr[i]);
+            read_row(&cr, &AUTHN_L, &arr[i]);
         }
         if (!cr.err) {
             *out = arr;
@@ -531,16 +455,14 @@ static authc_err pg_update_authenticator_counter(authc_adapter *self,
                                                  int64_t counter,
                                                  authc_authenticator **out)
 {
-    if (out)
-        *out = NULL;
-    if (!credential_id)
-        return AUTHC_ERR_NOT_FOUND;
     char ctr[24];
     snprintf(ctr, sizeof ctr, "%" PRId64, counter);
     const char *vals[2] = {credential_id, ctr};
-    authc_err e;
+    authc_err e = AUTHC_OK;
     authc_authenticator *a =
-        first_row(self, ar, ST_UPDATE_AUTH_COUNTER, vals, read_auth, &e);
+        credential_id ? first_row(self, ar, ST_UPDATE_AUTH_COUNTER, vals,
+                                  &AUTHN_L, &e)
+                      : NULL;
     if (out)
         *out = a;
     return need_row(a, e, AUTHC_ERR_NOT_FOUND);

@@ -10,6 +10,7 @@
 #include <libpq-fe.h>
 
 #include "adapters/adapters_int.h"
+#include "adapters/pg_wire_int.h"
 #include "util/pool_int.h"
 
 #define PG_POOL_DEFAULT 4
@@ -60,12 +61,8 @@ extern const size_t authc__pg_migrate_nindexes;
 
 /* ---- connections (pg_conn.c) ------------------------------------------- */
 
-/* One pooled connection: the libpq handle and which statements it has
- * prepared (bit i = authc__pg_stmts[i]). Owned by the pool. */
-typedef struct pg_conn {
-    PGconn *c;
-    uint32_t prepared;
-} pg_conn;
+/* One pooled connection (bit i of prepared = authc__pg_stmts[i]). */
+typedef authc__pg_conn pg_conn;
 
 /* The instance state (authc_adapter.ctx). */
 typedef struct pg_ctx {
@@ -90,8 +87,5 @@ authc_err authc__pg_run(authc_adapter *self, int st, const char *const *vals,
 /* Creates or updates the schema on one connection (then closed, so its
  * session settings never reach the pool). */
 authc_err authc__pg_migrate(authc_adapter *self);
-
-/* Copies a libpq message into out on one line (no trailing blanks). */
-void authc__pg_one_line(char *out, size_t outlen, const char *msg);
 
 #endif

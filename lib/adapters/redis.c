@@ -63,7 +63,7 @@ static authc_err rd_create_user(authc_adapter *self, authc_arena *ar,
     rd_cmd cmds[2];
     int n = 0;
     authc__rd_cmdv(&cmds[n], ar, 3,
-                   "SET", K_USER(&call, id), authc__rd_user_json(ar, &u));
+                   "SET", K_USER(&call, id), authc__rd_json(ar, RD_USER, &u));
     n++;
     if (u.email) {
         authc__rd_cmdv(&cmds[n], ar, 3, "SET", K_EMAIL(&call, u.email), id);
@@ -186,7 +186,7 @@ static authc_err rd_update_user(authc_adapter *self, authc_arena *ar,
         rd_cmd cmds[3];
         int n = 0;
         authc__rd_cmdv(&cmds[n], ar, 3,
-                       "SET", ukey, authc__rd_user_json(ar, &merged));
+                       "SET", ukey, authc__rd_json(ar, RD_USER, &merged));
         n++;
         if (old_email && !authc__rd_streq(old_email, merged.email)) {
             /* Delete the old index only if it still names this user. */
@@ -358,7 +358,7 @@ static authc_err rd_link_account(authc_adapter *self, authc_arena *ar,
     const char *akey = K_ACCOUNT(&call, in->provider, in->provider_account_id);
     rd_cmd cmds[3];
     authc__rd_cmdv(&cmds[0], ar, 3,
-                   "SET", akey, authc__rd_account_json(ar, &a));
+                   "SET", akey, authc__rd_json(ar, RD_ACCOUNT, &a));
     authc__rd_cmdv(&cmds[1], ar, 3,
                    "SET", K_ACCOUNT_PTR(&call, a.user_id), akey);
     authc__rd_cmdv(&cmds[2], ar, 3,

@@ -5,148 +5,18 @@
  * used by one call at a time. A connection the server closed is noticed
  * before use and reopened; one that fails mid-call is replaced before the
  * call's next command (idempotent commands are retried once on it). */
-#include <errno.h>
 #include <inttypes.h>
-#include <pthread.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
-#include <time.h>
 
 #include "adapters/redis_int.h"
 #include "util/util_int.h"
 
-/* ---- SIGPIPE -------------------------------------------------------------
- * Blocked in this thread while we talk to the server: hiredis write()s
- * without MSG_NOSIGNAL, and a server that closed the connection must not
- * kill the process. A SIGPIPE we caused is consumed on unblock (what libpq
- * does). */
-
-static void sigpipe_block(sigset_t *oldmask, bool *was_pending)
-{
-    sigset_t pipe, pending;
-    sigemptyset(&pipe);
-    sigaddset(&pipe, SIGPIPE);
-    sigpending(&pending);
-    *was_pending = sigismember(&pending, SIGPIPE) == 1;
-    pthread_sigmask(SIG_BLOCK, &pipe, oldmask);
-}
-
-static void sigpipe_unblock(const sigset_t *oldmask, bool was_pending)
-{
-    sigset_t pipe, pending;
-    sigemptyset(&pipe);
-    sigaddset(&pipe, SIGPIPE);
-    if (!was_pending) {
-        sigpending(&pending);
-        if (sigismember(&pending, SIGPIPE) == 1) {
-            struct timespec zero = {0, 0};
-            sigtimedwait(&pipe, NULL, &zero);
-        }
-    }
-    pthread_sigmask(SIG_SETMASK, oldmask, NULL);
-}
-
-/* ---- connections ---------------------------------------------------------- */
-
-static struct timeval ms_tv(int ms)
-{
-    struct timeval tv = {.tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000};
-    return tv;
-}
-
-/* Reply of a setup command is acceptable (status OK / not an error). */
-static bool setup_ok(redisContext *c, redisReply *r, char *why, size_t wlen,
-                     const char *what)
-{
-    if (!r) {
-        snprintf(why, wlen, "%s: %s", what,
-                 c->errstr[0] ? c->errstr : "connection lost");
-        return false;
-    }
-    if (r->type == REDIS_REPLY_ERROR) {
-        /* AUTH errors do not echo the password. */
-        snprintf(why, wlen, "%s: %.200s", what, r->str);
-        freeReplyObject(r);
-        return false;
-    }
-    freeReplyObject(r);
-    return true;
-}
-
-
-/* Pool hook: connects, authenticates and selects the database. Returns
- * the context (owned by the pool) or NULL with the reason in why. */
-static void *conn_open(void *ud, char *why, size_t wlen)
-{
-    rd_ctx *ctx = ud;
-    redisContext *c = redisConnectWithTimeout(ctx->host, ctx->port,
-                                              ms_tv(ctx->connect_timeout_ms));
-    if (!c || c->err) {
-        snprintf(why, wlen, "cannot connect: %s",
-                 c ? c->errstr : "out of memory");
-        if (c)
-            redisFree(c);
-        return NULL;
-    }
-    if (redisSetTimeout(c, ms_tv(ctx->timeout_ms)) != REDIS_OK) {
-        snprintf(why, wlen, "cannot set timeout: %s", c->errstr);
-        redisFree(c);
-        return NULL;
-    }
-    if (ctx->pass) {
-        const char *argv[3] = {"AUTH", ctx->user, ctx->pass};
-        int argc = 3;
-        if (!ctx->user) {
-            argv[1] = ctx->pass;
-            argc = 2;
-        }
-        if (!setup_ok(c, redisCommandArgv(c, argc, argv, NULL), why, wlen,
-                      "AUTH failed")) {
-            redisFree(c);
-            return NULL;
-        }
-    }
-    if (ctx->db) {
-        char dbs[16];
-        snprintf(dbs, sizeof dbs, "%d", ctx->db);
-        const char *argv[2] = {"SELECT", dbs};
-        if (!setup_ok(c, redisCommandArgv(c, 2, argv, NULL), why, wlen,
-                      "SELECT failed")) {
-            redisFree(c);
-            return NULL;
-        }
-    }
-    return c;
-}
-
-static void conn_close(void *ud, void *conn)
-{
-    (void)ud;
-    redisFree(conn);
-}
-
-/* Pool hook: an idle RESP2 connection never has data to read: readable
- * means the server closed it (restart, idle timeout). */
-static bool conn_alive(void *ud, void *conn)
-{
-    (void)ud;
-    redisContext *c = conn;
-    return !c->err && authc__fd_idle(c->fd);
-}
-
-/* Pool hook: a connection with an I/O or protocol error is not reused. */
-static bool conn_reset(void *ud, void *conn)
-{
-    (void)ud;
-    return !((redisContext *)conn)->err;
-}
-
-static const authc__pool_hooks RD_POOL_HOOKS = {conn_open, conn_close,
-                                                conn_alive, conn_reset};
+static const authc__pool_hooks RD_POOL_HOOKS = {
+    authc__rd_conn_open, authc__rd_conn_close, authc__rd_conn_alive,
+    authc__rd_conn_reset};
 
 authc_err authc__rd_begin(authc_adapter *self, authc_arena *ar,
                           rd_call *call)
@@ -155,10 +25,11 @@ authc_err authc__rd_begin(authc_adapter *self, authc_arena *ar,
     call->self = self;
     call->ctx = self->ctx;
     call->ar = ar;
-    sigpipe_block(&call->oldmask, &call->sigpipe_was_pending);
+    authc__sigpipe_block(&call->pipe);
     char why[400];
     void *c;
-    if (authc__pool_acquire(call->ctx->pool, (int64_t)call->ctx->timeout_ms * 2,
+    if (authc__pool_acquire(call->ctx->pool,
+                            (int64_t)call->ctx->srv.timeout_ms * 2,
                             &c, why, sizeof why)) {
         authc__adapter_log(self, "error", "%s: %s", call->ctx->label, why);
         authc__rd_end(call);
@@ -179,7 +50,7 @@ void authc__rd_end(rd_call *call)
         call->c = NULL;
     }
     if (call->self) {
-        sigpipe_unblock(&call->oldmask, call->sigpipe_was_pending);
+        authc__sigpipe_unblock(&call->pipe);
         call->self = NULL;
     }
 }
@@ -281,7 +152,7 @@ static bool conn_failed(rd_call *call, const char *what)
     if (timeout)
         authc__adapter_log(call->self, "error", "%s: %s: no answer within "
                            "%d ms, dropping the connection",
-                           call->ctx->label, what, call->ctx->timeout_ms);
+                           call->ctx->label, what, call->ctx->srv.timeout_ms);
     else
         authc__adapter_log(call->self, "error", "%s: %s: %s",
                            call->ctx->label, what,
@@ -589,11 +460,11 @@ void authc__rd_ctx_free(rd_ctx *ctx)
     if (!ctx)
         return;
     authc__pool_free(ctx->pool);
-    if (ctx->pass) {
-        authc__wipe(ctx->pass, strlen(ctx->pass));
-        free(ctx->pass);
+    if (ctx->srv.pass) {
+        authc__wipe(ctx->srv.pass, strlen(ctx->srv.pass));
+        free(ctx->srv.pass);
     }
-    free(ctx->user);
+    free(ctx->srv.user);
     free(ctx->prefix);
     free(ctx);
 }
@@ -603,16 +474,16 @@ void authc__rd_ctx_free(rd_ctx *ctx)
 static bool first_conn(rd_ctx *ctx, char *err, size_t errlen)
 {
     char why[400];
-    sigset_t old;
-    bool was_pending, ok;
+    authc__sigpipe_guard pipe;
+    bool ok;
     void *c;
-    sigpipe_block(&old, &was_pending);
+    authc__sigpipe_block(&pipe);
     ok = authc__pool_acquire(ctx->pool, 0, &c, why, sizeof why) == AUTHC_OK;
     if (ok) {
         ok = version_ok(c, why, sizeof why);
         authc__pool_release(ctx->pool, c, false);
     }
-    sigpipe_unblock(&old, was_pending);
+    authc__sigpipe_unblock(&pipe);
     if (!ok)
         authc__set_err(err, errlen, "%s: %s", ctx->label, why);
     return ok;
@@ -627,18 +498,19 @@ rd_ctx *authc__rd_ctx_new(const char *url, char *err, size_t errlen)
         return NULL;
     }
     ctx->pool_size = RD_POOL_DEFAULT;
-    ctx->timeout_ms = RD_TIMEOUT_DEFAULT_MS;
-    ctx->connect_timeout_ms = RD_TIMEOUT_DEFAULT_MS;
+    ctx->srv.timeout_ms = RD_TIMEOUT_DEFAULT_MS;
+    ctx->srv.connect_timeout_ms = RD_TIMEOUT_DEFAULT_MS;
     ctx->grace_ms = (int64_t)RD_GRACE_DEFAULT_S * 1000;
     if (!authc__rd_parse_url(ctx, url, err, errlen)) {
         authc__rd_ctx_free(ctx);
         return NULL;
     }
-    bool v6 = strchr(ctx->host, ':') != NULL;
+    bool v6 = strchr(ctx->srv.host, ':') != NULL;
     snprintf(ctx->label, sizeof ctx->label, "redis %s%s%s:%d/%d",
-             v6 ? "[" : "", ctx->host, v6 ? "]" : "", ctx->port, ctx->db);
+             v6 ? "[" : "", ctx->srv.host, v6 ? "]" : "", ctx->srv.port,
+             ctx->srv.db);
     if ((!ctx->prefix && !(ctx->prefix = calloc(1, 1))) ||
-        !(ctx->pool = authc__pool_new(&RD_POOL_HOOKS, ctx, ctx->pool_size))) {
+        !(ctx->pool = authc__pool_new(&RD_POOL_HOOKS, &ctx->srv, ctx->pool_size))) {
         authc__set_err(err, errlen, "%s: out of memory", ctx->label);
         authc__rd_ctx_free(ctx);
         return NULL;

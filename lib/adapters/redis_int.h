@@ -12,6 +12,7 @@
 #include <hiredis/hiredis.h>
 
 #include "adapters/adapters_int.h"
+#include "adapters/redis_wire_int.h"
 #include "util/pool_int.h"
 
 #define RD_POOL_DEFAULT 4
@@ -29,15 +30,9 @@
 
 /* The instance state (authc_adapter.ctx). */
 typedef struct rd_ctx {
-    char host[256];
-    int port;
-    int db;
-    char *user;          /* ACL user or NULL */
-    char *pass;          /* never logged; wiped on destroy */
+    authc__rd_server srv;  /* host, port, db, credentials, timeouts */
     char *prefix;        /* upstash's baseKeyPrefix, "" by default */
     int pool_size;
-    int timeout_ms;
-    int connect_timeout_ms;
     int64_t grace_ms;
     char label[320];     /* "redis host:port/db" for messages */
     authc__pool *pool;   /* of redisContext */
@@ -62,8 +57,7 @@ typedef struct rd_call {
     rd_ctx *ctx;
     redisContext *c;     /* NULL when none is held */
     authc_arena *ar;
-    sigset_t oldmask;    /* SIGPIPE blocked during the call */
-    bool sigpipe_was_pending;
+    authc__sigpipe_guard pipe; /* SIGPIPE blocked during the call */
     bool lost;           /* c failed: replaced before the next command */
     bool watching;       /* a WATCH may be active on c */
 } rd_call;
@@ -149,35 +143,20 @@ const char *authc__rd_key3(rd_call *call, const char *a, const char *b,
 int64_t authc__rd_ttl_at(const rd_ctx *ctx, int64_t expires);
 
 /* ---- JSON codec (redis_json.c) ----------------------------------------------
- * Writers: the JSON.stringify byte layout of upstash-redis-adapter; NULL
- * on OOM or over RD_MAX_VALUE. Owned by ar. */
-const char *authc__rd_user_json(authc_arena *ar, const authc_user *u);
-const char *authc__rd_account_json(authc_arena *ar, const authc_account *a);
-const char *authc__rd_session_json(authc_arena *ar,
-                                   const authc_session_row *s);
-const char *authc__rd_vt_json(authc_arena *ar,
-                              const authc_verification_token *v);
-const char *authc__rd_auth_json(authc_arena *ar,
-                                const authc_authenticator *a);
-
-/* Readers of stored values: NULL (or false) with *e set on failure
- * (AUTHC_ERR_ADAPTER for a value that is not a JSON object, logged;
- * AUTHC_ERR_NOMEM); owned by call->ar. parse_user takes id when the
- * stored JSON has none. */
-authc_user *authc__rd_parse_user(rd_call *call, const char *s,
-                                 const char *id, authc_err *e);
-authc_account *authc__rd_parse_account(rd_call *call, const char *s,
-                                       authc_err *e);
-authc_session_row *authc__rd_parse_session(rd_call *call, const char *s,
-                                           authc_err *e);
-authc_verification_token *authc__rd_parse_vt(rd_call *call, const char *s,
-                                             authc_err *e);
-bool authc__rd_parse_auth_into(rd_call *call, const char *s,
-                               authc_authenticator *a, authc_err *e);
-authc_authenticator *authc__rd_parse_auth(rd_call *call, const char *s,
-                                          authc_err *e);
-/* Kinds of stored rows. */
+ * Kinds of stored rows: authc_user, authc_account, authc_session_row,
+ * authc_verification_token, authc_authenticator. */
 typedef enum { RD_USER, RD_ACCOUNT, RD_SESSION, RD_VT, RD_AUTH } rd_kind;
+
+/* The JSON.stringify byte layout of upstash-redis-adapter of a row of
+ * kind; NULL on OOM or over RD_MAX_VALUE. Owned by ar. */
+const char *authc__rd_json(authc_arena *ar, rd_kind kind, const void *row);
+
+/* Reads a stored value as a row of kind: into *into when non-NULL, else
+ * a new row owned by call->ar; returns it, or NULL with *e set on failure
+ * (AUTHC_ERR_ADAPTER for a value that is not a JSON object, logged;
+ * AUTHC_ERR_NOMEM). For RD_USER, id is used when the stored JSON has none. */
+void *authc__rd_parse(rd_call *call, rd_kind kind, const char *s,
+                      const char *id, void *into, authc_err *e);
 
 /* GETs key and parses its value as a row of kind (id: the user id for
  * RD_USER, used when the stored JSON has none). Returns the row, owned by

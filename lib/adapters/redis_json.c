@@ -80,77 +80,55 @@ static void j_int(jw *w, const char *k, int64_t v)
     authc__buf_printf(&w->b, "%" PRId64, v);
 }
 
-/* Key order of core's OAuth user: {...profile(id,name,email,image),
- * emailVerified}. Owned by ar. */
-const char *authc__rd_user_json(authc_arena *ar, const authc_user *u)
-{
-    jw w;
-    jw_open(&w, ar);
-    j_str(&w, "id", u->id);
-    j_str(&w, "name", u->name);
-    j_str(&w, "email", u->email);
-    j_str(&w, "image", u->image);
-    j_date(&w, "emailVerified", u->email_verified);
-    return jw_close(&w);
-}
+/* One layout a kind: the members (indices into the model tables of
+ * model.c) in the order upstash-redis-adapter writes them. */
+#define LAYOUT(desc, ...) AUTHC__LAYOUT(desc, NULL, __VA_ARGS__)
 
-/* Order of the upstash example: identity, userId, tokens, then "id". */
-const char *authc__rd_account_json(authc_arena *ar, const authc_account *a)
-{
-    jw w;
-    jw_open(&w, ar);
-    j_str(&w, "provider", a->provider);
-    j_str(&w, "providerAccountId", a->provider_account_id);
-    j_str(&w, "type", a->type);
-    j_str(&w, "userId", a->user_id);
-    j_str_opt(&w, "access_token", a->access_token);
-    if (a->expires_at != AUTHC_NO_TIME)
-        j_int(&w, "expires_at", a->expires_at);
-    j_str_opt(&w, "id_token", a->id_token);
-    j_str_opt(&w, "refresh_token", a->refresh_token);
-    j_str_opt(&w, "token_type", a->token_type);
-    j_str_opt(&w, "scope", a->scope);
-    j_str_opt(&w, "session_state", a->session_state);
-    j_str(&w, "id", a->id);
-    return jw_close(&w);
-}
+static const authc__row_layout LAYOUTS[] = {
+    /* Core's OAuth user: {...profile(id,name,email,image), emailVerified}. */
+    [RD_USER] = LAYOUT(&authc__user_row, 0, 1, 2, 4, 3),
+    /* The upstash example: identity, userId, tokens, then "id". */
+    [RD_ACCOUNT] = LAYOUT(&authc__account_row, 3, 4, 2, 1, 6, 7, 10, 5, 8, 9,
+                          11, 0),
+    /* upstash sessions have no id. */
+    [RD_SESSION] = LAYOUT(&authc__session_row, 1, 2, 3),
+    [RD_VT] = LAYOUT(&authc__vt_row, 0, 1, 2),
+    /* Drizzle's authenticator columns. */
+    [RD_AUTH] = LAYOUT(&authc__authn_row, 0, 1, 2, 3, 4, 5, 6, 7),
+};
 
-const char *authc__rd_session_json(authc_arena *ar,
-                                   const authc_session_row *s)
+/* Owned by ar. Optional members are omitted when absent (JS undefined). */
+const char *authc__rd_json(authc_arena *ar, rd_kind kind, const void *row)
 {
+    const authc__row_layout *l = &LAYOUTS[kind];
     jw w;
     jw_open(&w, ar);
-    j_str(&w, "sessionToken", s->session_token);
-    j_str(&w, "userId", s->user_id);
-    j_date(&w, "expires", s->expires);
-    return jw_close(&w);
-}
-
-const char *authc__rd_vt_json(authc_arena *ar,
-                              const authc_verification_token *v)
-{
-    jw w;
-    jw_open(&w, ar);
-    j_str(&w, "identifier", v->identifier);
-    j_str(&w, "token", v->token);
-    j_date(&w, "expires", v->expires);
-    return jw_close(&w);
-}
-
-/* Drizzle's authenticator columns; transports omitted when absent. */
-const char *authc__rd_auth_json(authc_arena *ar, const authc_authenticator *a)
-{
-    jw w;
-    jw_open(&w, ar);
-    j_str(&w, "credentialID", a->credential_id);
-    j_str(&w, "userId", a->user_id);
-    j_str(&w, "providerAccountId", a->provider_account_id);
-    j_str(&w, "credentialPublicKey", a->credential_public_key);
-    j_int(&w, "counter", a->counter);
-    j_str(&w, "credentialDeviceType", a->credential_device_type);
-    j_key(&w, "credentialBackedUp");
-    authc__buf_adds(&w.b, a->credential_backed_up ? "true" : "false");
-    j_str_opt(&w, "transports", a->transports);
+    for (size_t i = 0; i < l->n; i++) {
+        const authc__field *f = &l->d->f[l->cols[i]];
+        const void *at = (const char *)row + f->off;
+        switch (f->kind) {
+        case AUTHC__F_STR:
+            j_str(&w, f->name, *(const char *const *)at);
+            break;
+        case AUTHC__F_STR_OPT:
+            j_str_opt(&w, f->name, *(const char *const *)at);
+            break;
+        case AUTHC__F_TIME:
+            j_date(&w, f->name, *(const int64_t *)at);
+            break;
+        case AUTHC__F_SECS:
+            if (*(const int64_t *)at != AUTHC_NO_TIME)
+                j_int(&w, f->name, *(const int64_t *)at);
+            break;
+        case AUTHC__F_INT:
+            j_int(&w, f->name, *(const int64_t *)at);
+            break;
+        case AUTHC__F_BOOL:
+            j_key(&w, f->name);
+            authc__buf_adds(&w.b, *(const bool *)at ? "true" : "false");
+            break;
+        }
+    }
     return jw_close(&w);
 }
 
@@ -240,132 +218,59 @@ static bool jin_bool(jin *j, const char *k)
     return false;
 }
 
-/* Starts reading one stored row: false (logged, *e = AUTHC_ERR_ADAPTER)
- * when it is not a JSON object. */
-static bool row_open(rd_call *call, jin *j, const char *s, const char *what,
-                     authc_err *e)
+/* authc__row_src over the members of a parsed value (by name). */
+static bool src_str(void *ud, int col, const authc__field *f,
+                    const char **out)
 {
-    if (jin_parse(j, call->ar, s))
-        return true;
-    /* The name is of a row kind, never a key (which may hold a token). */
-    authc__adapter_log(call->self, "error", "%s: stored %s is not a JSON "
-                       "object", call->ctx->label, what);
-    *e = AUTHC_ERR_ADAPTER;
-    return false;
+    (void)col;
+    jin *j = ud;
+    *out = jin_str(j, f->name);
+    return !j->err;
 }
 
-/* Ends reading: true when row (allocated) was read without OOM. */
-static bool row_close(jin *j, const void *row, authc_err *e)
+static int64_t src_num(void *ud, int col, const authc__field *f)
 {
-    json_decref(j->o);
-    if (!row || j->err) {
-        *e = AUTHC_ERR_NOMEM;
-        return false;
+    (void)col;
+    switch (f->kind) {
+    case AUTHC__F_TIME:
+        return jin_date(ud, f->name);
+    case AUTHC__F_SECS:
+        return jin_int(ud, f->name, AUTHC_NO_TIME);
+    case AUTHC__F_BOOL:
+        return jin_bool(ud, f->name);
+    default:
+        return jin_int(ud, f->name, 0);
     }
-    return true;
 }
 
-/* Parsers: NULL with *e set on failure; owned by call->ar. */
-authc_user *authc__rd_parse_user(rd_call *call, const char *s,
-                                 const char *id, authc_err *e)
+void *authc__rd_parse(rd_call *call, rd_kind kind, const char *s,
+                      const char *id, void *into, authc_err *e)
 {
+    const authc__row_layout *l = &LAYOUTS[kind];
     jin j;
-    if (!row_open(call, &j, s, "user", e))
+    if (!jin_parse(&j, call->ar, s)) {
+        /* The name is of a row kind, never a key (which may hold a token). */
+        authc__adapter_log(call->self, "error", "%s: stored %s is not a "
+                           "JSON object", call->ctx->label, l->d->what);
+        *e = AUTHC_ERR_ADAPTER;
         return NULL;
-    authc_user *u = authc_arena_alloc(call->ar, sizeof *u);
-    if (u) {
-        u->id = jin_str(&j, "id");
+    }
+    void *row = authc__layout_read(call->ar, l, 0,
+                                   &(authc__row_src){src_str, src_num, &j},
+                                   into);
+    bool ok = row != NULL;
+    if (ok && kind == RD_USER) {
+        authc_user *u = row;
         if (!u->id && id)
             u->id = authc_arena_strdup(call->ar, id);
-        u->name = jin_str(&j, "name");
-        u->email = jin_str(&j, "email");
-        u->email_verified = jin_date(&j, "emailVerified");
-        u->image = jin_str(&j, "image");
+        ok = u->id != NULL;
     }
-    return row_close(&j, u && u->id ? u : NULL, e) ? u : NULL;
-}
-
-authc_account *authc__rd_parse_account(rd_call *call, const char *s,
-                                       authc_err *e)
-{
-    jin j;
-    if (!row_open(call, &j, s, "account", e))
-        return NULL;
-    authc_account *a = authc_arena_alloc(call->ar, sizeof *a);
-    if (a) {
-        a->id = jin_str(&j, "id");
-        a->user_id = jin_str(&j, "userId");
-        a->type = jin_str(&j, "type");
-        a->provider = jin_str(&j, "provider");
-        a->provider_account_id = jin_str(&j, "providerAccountId");
-        a->refresh_token = jin_str(&j, "refresh_token");
-        a->access_token = jin_str(&j, "access_token");
-        a->expires_at = jin_int(&j, "expires_at", AUTHC_NO_TIME);
-        a->token_type = jin_str(&j, "token_type");
-        a->scope = jin_str(&j, "scope");
-        a->id_token = jin_str(&j, "id_token");
-        a->session_state = jin_str(&j, "session_state");
-    }
-    return row_close(&j, a, e) ? a : NULL;
-}
-
-authc_session_row *authc__rd_parse_session(rd_call *call, const char *s,
-                                           authc_err *e)
-{
-    jin j;
-    if (!row_open(call, &j, s, "session", e))
-        return NULL;
-    authc_session_row *r = authc_arena_alloc(call->ar, sizeof *r);
-    if (r) {
-        r->id = NULL;  /* upstash sessions have no id */
-        r->session_token = jin_str(&j, "sessionToken");
-        r->user_id = jin_str(&j, "userId");
-        r->expires = jin_date(&j, "expires");
-    }
-    return row_close(&j, r, e) ? r : NULL;
-}
-
-authc_verification_token *authc__rd_parse_vt(rd_call *call, const char *s,
-                                             authc_err *e)
-{
-    jin j;
-    if (!row_open(call, &j, s, "verification token", e))
-        return NULL;
-    authc_verification_token *v = authc_arena_alloc(call->ar, sizeof *v);
-    if (v) {
-        v->identifier = jin_str(&j, "identifier");
-        v->token = jin_str(&j, "token");
-        v->expires = jin_date(&j, "expires");
-    }
-    return row_close(&j, v, e) ? v : NULL;
-}
-
-bool authc__rd_parse_auth_into(rd_call *call, const char *s,
-                               authc_authenticator *a, authc_err *e)
-{
-    jin j;
-    if (!row_open(call, &j, s, "authenticator", e))
-        return false;
-    a->credential_id = jin_str(&j, "credentialID");
-    a->user_id = jin_str(&j, "userId");
-    a->provider_account_id = jin_str(&j, "providerAccountId");
-    a->credential_public_key = jin_str(&j, "credentialPublicKey");
-    a->counter = jin_int(&j, "counter", 0);
-    a->credential_device_type = jin_str(&j, "credentialDeviceType");
-    a->credential_backed_up = jin_bool(&j, "credentialBackedUp");
-    a->transports = jin_str(&j, "transports");
-    return row_close(&j, a, e);
-}
-
-authc_authenticator *authc__rd_parse_auth(rd_call *call, const char *s,
-                                          authc_err *e)
-{
-    authc_authenticator *a = authc_arena_alloc(call->ar, sizeof *a);
-    if (!a) {
+    json_decref(j.o);
+    if (!ok) {
         *e = AUTHC_ERR_NOMEM;
         return NULL;
     }
-    return authc__rd_parse_auth_into(call, s, a, e) ? a : NULL;
+    return row;
 }
 
 const char *authc__rd_json_user_id(rd_call *call, const char *s)
@@ -393,11 +298,6 @@ const char *authc__rd_index_value(rd_call *call, const char *v)
     return v;
 }
 
-/* What a kind is called in log lines. */
-static const char *const KIND_NAME[] = {
-    [RD_USER] = "user", [RD_ACCOUNT] = "account", [RD_SESSION] = "session",
-    [RD_VT] = "verification token", [RD_AUTH] = "authenticator"};
-
 void *authc__rd_load(rd_call *call, const char *key, rd_kind kind,
                      const char *id, bool retry, authc_err *e)
 {
@@ -405,24 +305,10 @@ void *authc__rd_load(rd_call *call, const char *key, rd_kind kind,
     if (!key)
         return NULL; /* a key part too long to exist */
     char what[40], *v;
-    snprintf(what, sizeof what, "get %s", KIND_NAME[kind]);
+    snprintf(what, sizeof what, "get %s", LAYOUTS[kind].d->what);
     if (!authc__rd_get(call, key, retry, what, &v)) {
         *e = AUTHC_ERR_ADAPTER;
         return NULL;
     }
-    if (!v)
-        return NULL;
-    switch (kind) {
-    case RD_USER:
-        return authc__rd_parse_user(call, v, id, e);
-    case RD_ACCOUNT:
-        return authc__rd_parse_account(call, v, e);
-    case RD_SESSION:
-        return authc__rd_parse_session(call, v, e);
-    case RD_VT:
-        return authc__rd_parse_vt(call, v, e);
-    case RD_AUTH:
-        return authc__rd_parse_auth(call, v, e);
-    }
-    return NULL;
+    return v ? authc__rd_parse(call, kind, v, id, NULL, e) : NULL;
 }

@@ -15,7 +15,7 @@ static void session_cmds(rd_call *call, const authc_session_row *s,
     authc_arena *ar = call->ar;
     const char *skey = K_SESSION(call, s->session_token);
     authc__rd_cmdv(&cmds[0], ar, 4,
-                   "SET", skey, authc__rd_session_json(ar, s), "PXAT");
+                   "SET", skey, authc__rd_json(ar, RD_SESSION, s), "PXAT");
     authc__rd_cmd_addi(&cmds[0], authc__rd_ttl_at(call->ctx, s->expires));
     authc__rd_cmdv(&cmds[1], ar, 3,
                    "SET", K_SESSION_PTR(call, s->user_id), skey);
@@ -178,7 +178,7 @@ authc_err authc__rd_delete_session(authc_adapter *self, authc_arena *ar,
     if (r && r->type == REDIS_REPLY_STRING && r->len <= RD_MAX_VALUE) {
         char *v = authc_arena_strndup(ar, r->str, r->len);
         if (v)
-            s = authc__rd_parse_session(&call, v, &e);
+            s = authc__rd_parse(&call, RD_SESSION, v, NULL, NULL, &e);
         e = AUTHC_OK;  /* deleted; an unreadable value is no reason to fail */
     }
     freeReplyObject(r);
@@ -209,7 +209,7 @@ authc_err authc__rd_create_vt(authc_adapter *self, authc_arena *ar,
         rd_cmd cmd;
         authc__rd_cmdv(&cmd, ar, 4,
                        "SET", K_VT(&call, in->identifier, in->token),
-                       authc__rd_vt_json(ar, in), "PXAT");
+                       authc__rd_json(ar, RD_VT, in), "PXAT");
         authc__rd_cmd_addi(&cmd, authc__rd_ttl_at(call.ctx, in->expires));
         redisReply *r = authc__rd_run(&call, &cmd, false,
                                "create_verification_token");
@@ -245,7 +245,8 @@ authc_err authc__rd_use_vt(authc_adapter *self, authc_arena *ar,
                 char *v = r->len <= RD_MAX_VALUE
                               ? authc_arena_strndup(ar, r->str, r->len)
                               : NULL;
-                *out = v ? authc__rd_parse_vt(&call, v, &e) : NULL;
+                *out = v ? authc__rd_parse(&call, RD_VT, v, NULL, NULL, &e)
+                         : NULL;
                 if (!v)
                     e = AUTHC_ERR_ADAPTER;
             }
@@ -298,7 +299,7 @@ authc_err authc__rd_create_authenticator(authc_adapter *self, authc_arena *ar,
     rd_cmd cmds[2];
     authc__rd_cmdv(&cmds[0], ar, 3,
                    "SET", K_AUTH(&call, in->credential_id),
-                   authc__rd_auth_json(ar, in));
+                   authc__rd_json(ar, RD_AUTH, in));
     authc__rd_cmd_add(&cmds[0], "NX");  /* credentialID is unique */
     authc__rd_cmdv(&cmds[1], ar, 3,
                    "SADD", K_AUTHS(&call, in->user_id), in->credential_id);
@@ -352,7 +353,9 @@ authc_err authc__rd_list_authenticators(authc_adapter *self, authc_arena *ar,
          * credential re-registered) are skipped. */
         for (size_t i = 0; !e && i < nids; i++) {
             authc_err pe = AUTHC_OK;
-            if (vals[i] && authc__rd_parse_auth_into(&call, vals[i], &arr[count], &pe) &&
+            if (vals[i] &&
+                authc__rd_parse(&call, RD_AUTH, vals[i], NULL, &arr[count],
+                                &pe) &&
                 authc__rd_streq(arr[count].user_id, user_id))
                 count++;
             else if (pe == AUTHC_ERR_NOMEM)
@@ -400,7 +403,7 @@ authc_err authc__rd_update_authenticator_counter(authc_adapter *self,
         }
         a->counter = counter;
         rd_cmd cmd;
-        authc__rd_cmdv(&cmd, ar, 3, "SET", key, authc__rd_auth_json(ar, a));
+        authc__rd_cmdv(&cmd, ar, 3, "SET", key, authc__rd_json(ar, RD_AUTH, a));
         int rc = authc__rd_tx(&call, &cmd, 1, "update_authenticator_counter", NULL);
         if (rc < 0)
             break;

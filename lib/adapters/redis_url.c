@@ -40,24 +40,24 @@ static bool read_parts(rd_ctx *ctx, authc__url_parts *u, char *err,
         h++;
         hlen -= 2;
     }
-    if (hlen == 0 || hlen >= sizeof ctx->host) {
+    if (hlen == 0 || hlen >= sizeof ctx->srv.host) {
         authc__set_err(err, errlen, "redis: URL has no usable host");
         return false;
     }
-    memcpy(ctx->host, h, hlen);
-    ctx->host[hlen] = '\0';
-    ctx->port = u->port > 0 ? u->port : 6379;
+    memcpy(ctx->srv.host, h, hlen);
+    ctx->srv.host[hlen] = '\0';
+    ctx->srv.port = u->port > 0 ? u->port : 6379;
     const char *db = u->path && u->path[0] == '/' ? u->path + 1 : "";
-    if (*db && authc__parse_int(db, 0, 100000, &ctx->db)) {
+    if (*db && authc__parse_int(db, 0, 100000, &ctx->srv.db)) {
         authc__set_err(err, errlen, "redis: the URL path must be a "
                        "database number");
         return false;
     }
-    take(&ctx->user, &u->user);
-    take(&ctx->pass, &u->password);
-    if (ctx->user && !ctx->pass) {
-        ctx->pass = ctx->user;
-        ctx->user = NULL;
+    take(&ctx->srv.user, &u->user);
+    take(&ctx->srv.pass, &u->password);
+    if (ctx->srv.user && !ctx->srv.pass) {
+        ctx->srv.pass = ctx->srv.user;
+        ctx->srv.user = NULL;
     }
     return true;
 }
@@ -94,10 +94,10 @@ static bool read_param(rd_ctx *ctx, const authc__qparam *q, char *err,
         return param_int(q, 1, AUTHC__POOL_MAX, &ctx->pool_size, "", err,
                          errlen);
     if (authc__qparam_is(q, "timeout"))
-        return param_int(q, 10, 600000, &ctx->timeout_ms, " (ms)", err,
+        return param_int(q, 10, 600000, &ctx->srv.timeout_ms, " (ms)", err,
                          errlen);
     if (authc__qparam_is(q, "connect_timeout"))
-        return param_int(q, 10, 600000, &ctx->connect_timeout_ms, " (ms)",
+        return param_int(q, 10, 600000, &ctx->srv.connect_timeout_ms, " (ms)",
                          err, errlen);
     if (authc__qparam_is(q, "ttl_grace")) {
         int s;

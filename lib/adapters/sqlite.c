@@ -30,7 +30,7 @@ static authc_err s_create_user(authc_adapter *self, authc_arena *ar,
         return AUTHC_ERR_ADAPTER;
     }
     authc_err e;
-    *out = ROW(S_CREATE_USER, authc__sq_read_user0, AUTHC_ERR_ADAPTER, &e,
+    *out = ROW(S_CREATE_USER, &authc__sq_user, AUTHC_ERR_ADAPTER, &e,
                SQ_T(id), SQ_T(in->name), SQ_T(in->email),
                SQ_MS(in->email_verified), SQ_T(in->image));
     return e;
@@ -40,7 +40,7 @@ static authc_err s_get_user(authc_adapter *self, authc_arena *ar,
                             const char *id, authc_user **out)
 {
     authc_err e = AUTHC_OK;
-    *out = id ? ROW(S_GET_USER, authc__sq_read_user0, AUTHC_OK, &e, SQ_T(id))
+    *out = id ? ROW(S_GET_USER, &authc__sq_user, AUTHC_OK, &e, SQ_T(id))
               : NULL;
     return e;
 }
@@ -49,7 +49,7 @@ static authc_err s_get_user_by_email(authc_adapter *self, authc_arena *ar,
                                      const char *email, authc_user **out)
 {
     authc_err e = AUTHC_OK;
-    *out = email ? ROW(S_GET_USER_BY_EMAIL, authc__sq_read_user0, AUTHC_OK,
+    *out = email ? ROW(S_GET_USER_BY_EMAIL, &authc__sq_user, AUTHC_OK,
                        &e, SQ_T(email))
                  : NULL;
     return e;
@@ -60,7 +60,7 @@ static authc_err s_get_user_by_account(authc_adapter *self, authc_arena *ar,
                                        authc_user **out)
 {
     authc_err e = AUTHC_OK;
-    *out = provider && pai ? ROW(S_GET_USER_BY_ACCOUNT, authc__sq_read_user0,
+    *out = provider && pai ? ROW(S_GET_USER_BY_ACCOUNT, &authc__sq_user,
                                  AUTHC_OK, &e, SQ_T(provider), SQ_T(pai))
                            : NULL;
     return e;
@@ -75,7 +75,7 @@ static authc_err s_update_user(authc_adapter *self, authc_arena *ar,
         return AUTHC_ERR_NOT_FOUND;
     unsigned f = authc__user_fields(in);
     authc_err e;
-    *out = ROW(S_UPDATE_USER, authc__sq_read_user0, AUTHC_ERR_NOT_FOUND, &e,
+    *out = ROW(S_UPDATE_USER, &authc__sq_user, AUTHC_ERR_NOT_FOUND, &e,
                SQ_I(!!(f & AUTHC_USER_F_NAME)), SQ_T(in->name),
                SQ_I(!!(f & AUTHC_USER_F_EMAIL)), SQ_T(in->email),
                SQ_I(!!(f & AUTHC_USER_F_EMAIL_VERIFIED)),
@@ -100,7 +100,7 @@ static authc_err s_link_account(authc_adapter *self, authc_arena *ar,
 {
     authc_err e;
     authc_account *a =
-        ROW(S_LINK_ACCOUNT, authc__sq_read_account, AUTHC_OK, &e,
+        ROW(S_LINK_ACCOUNT, &authc__sq_account, AUTHC_OK, &e,
             SQ_T(in->user_id), SQ_T(in->type), SQ_T(in->provider),
             SQ_T(in->provider_account_id), SQ_T(in->refresh_token),
             SQ_T(in->access_token), SQ_MS(in->expires_at),
@@ -125,7 +125,7 @@ static authc_err s_get_account(authc_adapter *self, authc_arena *ar,
                                authc_account **out)
 {
     authc_err e = AUTHC_OK;
-    *out = provider && pai ? ROW(S_GET_ACCOUNT, authc__sq_read_account,
+    *out = provider && pai ? ROW(S_GET_ACCOUNT, &authc__sq_account,
                                  AUTHC_OK, &e, SQ_T(provider), SQ_T(pai))
                            : NULL;
     return e;
@@ -139,7 +139,7 @@ static authc_err s_create_session(authc_adapter *self, authc_arena *ar,
 {
     authc_err e;
     authc_session_row *s =
-        ROW(S_CREATE_SESSION, authc__sq_read_session, AUTHC_OK, &e,
+        ROW(S_CREATE_SESSION, &authc__sq_session, AUTHC_OK, &e,
             SQ_T(in->session_token), SQ_T(in->user_id), SQ_MS(in->expires));
     if (out)
         *out = s;
@@ -152,12 +152,12 @@ static authc_err s_get_session_and_user(authc_adapter *self, authc_arena *ar,
                                         authc_user **user)
 {
     authc_err e = AUTHC_OK;
-    sq_session_user *su =
-        token ? ROW(S_GET_SESSION_AND_USER, authc__sq_read_session_user,
+    authc__row_pair *su =
+        token ? ROW(S_GET_SESSION_AND_USER, &authc__sq_session_user,
                     AUTHC_OK, &e, SQ_T(token))
               : NULL;
-    *session = su ? su->s : NULL;
-    *user = su ? su->u : NULL;
+    *session = su ? su->first : NULL;
+    *user = su ? su->second : NULL;
     return e;
 }
 
@@ -170,7 +170,7 @@ static authc_err s_update_session(authc_adapter *self, authc_arena *ar,
     authc_err e = AUTHC_OK;
     authc_session_row *s =
         in->session_token
-            ? ROW(S_UPDATE_SESSION, authc__sq_read_session, AUTHC_OK, &e,
+            ? ROW(S_UPDATE_SESSION, &authc__sq_session, AUTHC_OK, &e,
                   SQ_T(in->session_token), SQ_MS(in->expires),
                   SQ_T(in->user_id))
             : NULL;
@@ -184,7 +184,7 @@ static authc_err s_delete_session(authc_adapter *self, authc_arena *ar,
 {
     authc_err e = AUTHC_OK;
     authc_session_row *s =
-        token ? ROW(S_DELETE_SESSION, authc__sq_read_session, AUTHC_OK, &e,
+        token ? ROW(S_DELETE_SESSION, &authc__sq_session, AUTHC_OK, &e,
                     SQ_T(token))
               : NULL;
     if (out)
@@ -209,7 +209,7 @@ static authc_err s_use_vt(authc_adapter *self, authc_arena *ar,
 {
     authc_err e = AUTHC_OK;
     /* a missing identifier never matches */
-    *out = identifier && token ? ROW(S_USE_VT, authc__sq_read_vt, AUTHC_OK,
+    *out = identifier && token ? ROW(S_USE_VT, &authc__sq_vt, AUTHC_OK,
                                      &e, SQ_T(identifier), SQ_T(token))
                                : NULL;
     return e;
@@ -221,7 +221,7 @@ static authc_err s_get_authenticator(authc_adapter *self, authc_arena *ar,
                                      const char *cred, authc_authenticator **out)
 {
     authc_err e = AUTHC_OK;
-    *out = cred ? ROW(S_GET_AUTHN, authc__sq_read_authn, AUTHC_OK, &e,
+    *out = cred ? ROW(S_GET_AUTHN, &authc__sq_authn, AUTHC_OK, &e,
                       SQ_T(cred))
                 : NULL;
     return e;
@@ -233,7 +233,7 @@ static authc_err s_create_authenticator(authc_adapter *self, authc_arena *ar,
 {
     authc_err e;
     authc_authenticator *a =
-        ROW(S_CREATE_AUTHN, authc__sq_read_authn, AUTHC_ERR_ADAPTER, &e,
+        ROW(S_CREATE_AUTHN, &authc__sq_authn, AUTHC_ERR_ADAPTER, &e,
             SQ_T(in->credential_id), SQ_T(in->user_id),
             SQ_T(in->provider_account_id), SQ_T(in->credential_public_key),
             SQ_I(in->counter), SQ_T(in->credential_device_type),
@@ -280,7 +280,7 @@ static authc_err s_list_authenticators(authc_adapter *self, authc_arena *ar,
             arr = na;
             cap = ncap;
         }
-        if (!authc__sq_read_authn_into(ar, x.st, &arr[cnt++])) {
+        if (!authc__sq_read(ar, x.st, &authc__sq_authn, &arr[cnt++])) {
             e = authc__sq_oom(&x);
             break;
         }
@@ -306,7 +306,7 @@ static authc_err s_update_authenticator_counter(authc_adapter *self,
 {
     authc_err e = AUTHC_ERR_NOT_FOUND;
     authc_authenticator *a =
-        cred ? ROW(S_UPDATE_COUNTER, authc__sq_read_authn,
+        cred ? ROW(S_UPDATE_COUNTER, &authc__sq_authn,
                    AUTHC_ERR_NOT_FOUND, &e, SQ_T(cred), SQ_I(counter))
              : NULL;
     if (out)

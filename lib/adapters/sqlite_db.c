@@ -1,14 +1,12 @@
 /* sqlite_db.c — the SQLite backend's plumbing: statements (Drizzle SQLite
  * layout), a pool of connections, file modes, statement runs, binding and row reading. */
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include "adapters/sqlite_int.h"
+#include "adapters/sqlite_wire_int.h"
 #include "util/util_int.h"
 
 /* Connections are opened on demand up to POOL_MAX and reused; a caller
@@ -114,11 +112,8 @@ static void conn_close(void *ud, void *conn)
 {
     (void)ud;
     sq_conn *c = conn;
-    if (!c)
-        return;
-    for (int i = 0; i < S__COUNT; i++)
-        sqlite3_finalize(c->st[i]);
-    sqlite3_close(c->db);
+    if (c)
+        authc__sqlite_close(c->db, c->st, S__COUNT);
     free(c);
 }
 
@@ -132,22 +127,6 @@ static void *conn_open(void *ud, char *why, size_t why_len)
         authc__set_err(why, why_len, "out of memory");
         return NULL;
     }
-    int rc = sqlite3_open_v2(path, &c->db,
-                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-                                 SQLITE_OPEN_NOMUTEX,
-                             NULL);
-    if (rc != SQLITE_OK) {
-        authc__set_err(why, why_len, "open: %s",
-                       c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc));
-        conn_close(NULL, c);
-        return NULL;
-    }
-    sqlite3_extended_result_codes(c->db, 1);
-    sqlite3_busy_timeout(c->db, BUSY_TIMEOUT_MS);
-    /* Without this SQLite reads a "quoted" name that is not a column as a
-     * string literal, so a wrong table layout would go unnoticed. */
-    sqlite3_db_config(c->db, SQLITE_DBCONFIG_DQS_DML, 0, (int *)NULL);
-    sqlite3_db_config(c->db, SQLITE_DBCONFIG_DQS_DDL, 0, (int *)NULL);
     /* foreign_keys: stock SQLite defaults to OFF; the cascades of
      *   delete_user and the FK checks need it on every connection.
      * journal_mode=WAL: readers do not block the writer or each other.
@@ -155,17 +134,19 @@ static void *conn_open(void *ud, char *why, size_t why_len)
      *   mode NORMAL skips the fsync at commit, so a power loss can drop the
      *   last commits (e.g. a session the browser already holds a cookie
      *   for); FULL syncs the WAL on every commit. */
-    const char *setup = "PRAGMA foreign_keys = ON;"
-                        "PRAGMA journal_mode = WAL;"
-                        "PRAGMA synchronous = FULL;";
-    char *msg = NULL;
-    if (sqlite3_exec(c->db, setup, NULL, NULL, &msg) != SQLITE_OK) {
-        authc__set_err(why, why_len, "setup: %s",
-                       msg ? msg : sqlite3_errmsg(c->db));
-        sqlite3_free(msg);
-        conn_close(NULL, c);
+    if (!(c->db = authc__sqlite_open(path, BUSY_TIMEOUT_MS,
+                                     "PRAGMA foreign_keys = ON;"
+                                     "PRAGMA journal_mode = WAL;"
+                                     "PRAGMA synchronous = FULL;",
+                                     why, why_len))) {
+        free(c);
         return NULL;
     }
+    sqlite3_extended_result_codes(c->db, 1);
+    /* Without this SQLite reads a "quoted" name that is not a column as a
+     * string literal, so a wrong table layout would go unnoticed. */
+    sqlite3_db_config(c->db, SQLITE_DBCONFIG_DQS_DML, 0, (int *)NULL);
+    sqlite3_db_config(c->db, SQLITE_DBCONFIG_DQS_DDL, 0, (int *)NULL);
     /* A build without FK support would silently accept the PRAGMA. */
     sqlite3_stmt *st = NULL;
     int fk = 0;
@@ -200,20 +181,12 @@ static void warn_if_readable(authc_adapter *self, const char *path,
 }
 
 /* The database holds session and OAuth tokens: a missing file is created
- * 0600 here (SQLite would make it 0644 less the umask; it gives its -wal
- * and -shm files the mode of the database), an existing one readable by
- * others is warned about. A failure to create is left to SQLite to
- * report. */
+ * 0600 here, an existing one readable by others is warned about. A
+ * failure to create is left to SQLite to report. */
 static void secure_file(authc_adapter *self, const char *path)
 {
-    if (strcmp(path, ":memory:") == 0)
-        return;
-    int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd >= 0) {
-        close(fd);
-        return;
-    }
-    if (errno != EEXIST)
+    if (strcmp(path, ":memory:") == 0 ||
+        authc__sqlite_create_private(path) != 0)
         return;
     static const char *const SIDE[][2] = {
         {"", "database file"}, {"-wal", "WAL file"}, {"-shm", "shm file"}};
@@ -387,124 +360,70 @@ void authc__sq_bind_time(sqlite3_stmt *st, int i, int64_t v)
         sqlite3_bind_int64(st, i, v);
 }
 
-/* Column text copied into ar (NULL for SQL NULL); *ok = false on OOM. */
-static const char *col_text(authc_arena *ar, sqlite3_stmt *st, int i, bool *ok)
+/* authc__row_src over the current row of a statement. */
+typedef struct sq_src {
+    authc_arena *ar;
+    sqlite3_stmt *st;
+} sq_src;
+
+/* Column text copied into ar (NULL for SQL NULL); false on OOM. */
+static bool col_text(void *ud, int i, const authc__field *f, const char **out)
 {
-    const unsigned char *t = sqlite3_column_text(st, i);
+    (void)f;
+    sq_src *x = ud;
+    const unsigned char *t = sqlite3_column_text(x->st, i);
     if (!t) {
-        if (sqlite3_column_type(st, i) != SQLITE_NULL)
-            *ok = false; /* conversion ran out of memory */
-        return NULL;
+        *out = NULL;
+        /* not NULL: the conversion ran out of memory */
+        return sqlite3_column_type(x->st, i) == SQLITE_NULL;
     }
-    char *d = authc_arena_strndup(ar, (const char *)t,
-                                  (size_t)sqlite3_column_bytes(st, i));
-    if (!d)
-        *ok = false;
-    return d;
+    *out = authc_arena_strndup(x->ar, (const char *)t,
+                               (size_t)sqlite3_column_bytes(x->st, i));
+    return *out != NULL;
 }
 
-/* An INTEGER epoch-ms (or seconds) column; NULL → AUTHC_NO_TIME. Rows
- * written as ISO text (other ORMs) are read too. */
-static int64_t col_time(sqlite3_stmt *st, int i)
+/* TIME: an INTEGER epoch-ms column, or ISO text (rows other ORMs wrote);
+ * SECS: INTEGER; both AUTHC_NO_TIME for NULL. INT and BOOL: 0 for NULL. */
+static int64_t col_num(void *ud, int i, const authc__field *f)
 {
-    switch (sqlite3_column_type(st, i)) {
-    case SQLITE_NULL:
+    sqlite3_stmt *st = ((sq_src *)ud)->st;
+    int type = sqlite3_column_type(st, i);
+    bool time = f->kind == AUTHC__F_TIME || f->kind == AUTHC__F_SECS;
+    if (time && type == SQLITE_NULL)
         return AUTHC_NO_TIME;
-    case SQLITE_TEXT: {
+    if (f->kind == AUTHC__F_TIME && type == SQLITE_TEXT) {
         int64_t ms;
         const char *t = (const char *)sqlite3_column_text(st, i);
         if (t && authc__iso8601_parse(t, &ms) == AUTHC_OK)
             return ms;
-        return sqlite3_column_int64(st, i);
     }
-    default:
-        return sqlite3_column_int64(st, i);
-    }
+    int64_t v = sqlite3_column_int64(st, i);
+    return f->kind == AUTHC__F_BOOL ? v != 0 : v;
 }
 
-authc_user *authc__sq_read_user(authc_arena *ar, sqlite3_stmt *st, int b)
-{
-    authc_user *u = authc_arena_alloc(ar, sizeof *u);
-    if (!u)
-        return NULL;
-    bool ok = true;
-    u->id = col_text(ar, st, b, &ok);
-    u->name = col_text(ar, st, b + 1, &ok);
-    u->email = col_text(ar, st, b + 2, &ok);
-    u->email_verified = col_time(st, b + 3);
-    u->image = col_text(ar, st, b + 4, &ok);
-    return ok ? u : NULL;
-}
+/* Column orders of USER_COLS … AUTHN_COLS (indices into the tables of
+ * model.c). The Drizzle layout has no account or session id. */
+const authc__row_layout authc__sq_user =
+    AUTHC__LAYOUT(&authc__user_row, NULL, 0, 1, 2, 3, 4);
+const authc__row_layout authc__sq_account = AUTHC__LAYOUT(
+    &authc__account_row, NULL, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11);
+const authc__row_layout authc__sq_session =
+    AUTHC__LAYOUT(&authc__session_row, NULL, 1, 2, 3);
+const authc__row_layout authc__sq_session_user =
+    AUTHC__LAYOUT(&authc__session_row, &authc__sq_user, 1, 2, 3);
+const authc__row_layout authc__sq_vt =
+    AUTHC__LAYOUT(&authc__vt_row, NULL, 0, 1, 2);
+const authc__row_layout authc__sq_authn =
+    AUTHC__LAYOUT(&authc__authn_row, NULL, 0, 1, 2, 3, 4, 5, 6, 7);
 
-void *authc__sq_read_account(authc_arena *ar, sqlite3_stmt *st)
+/* Owned by ar (or *into). */
+void *authc__sq_read(authc_arena *ar, sqlite3_stmt *st,
+                     const authc__row_layout *l, void *into)
 {
-    authc_account *a = authc_arena_alloc(ar, sizeof *a);
-    if (!a)
-        return NULL;
-    bool ok = true;
-    a->id = NULL; /* the Drizzle layout has no account id */
-    a->user_id = col_text(ar, st, 0, &ok);
-    a->type = col_text(ar, st, 1, &ok);
-    a->provider = col_text(ar, st, 2, &ok);
-    a->provider_account_id = col_text(ar, st, 3, &ok);
-    a->refresh_token = col_text(ar, st, 4, &ok);
-    a->access_token = col_text(ar, st, 5, &ok);
-    a->expires_at = sqlite3_column_type(st, 6) == SQLITE_NULL
-                        ? AUTHC_NO_TIME
-                        : sqlite3_column_int64(st, 6);
-    a->token_type = col_text(ar, st, 7, &ok);
-    a->scope = col_text(ar, st, 8, &ok);
-    a->id_token = col_text(ar, st, 9, &ok);
-    a->session_state = col_text(ar, st, 10, &ok);
-    return ok ? a : NULL;
-}
-
-void *authc__sq_read_session(authc_arena *ar, sqlite3_stmt *st)
-{
-    authc_session_row *s = authc_arena_alloc(ar, sizeof *s);
-    if (!s)
-        return NULL;
-    bool ok = true;
-    s->id = NULL;
-    s->session_token = col_text(ar, st, 0, &ok);
-    s->user_id = col_text(ar, st, 1, &ok);
-    s->expires = col_time(st, 2);
-    return ok ? s : NULL;
-}
-
-void *authc__sq_read_vt(authc_arena *ar, sqlite3_stmt *st)
-{
-    authc_verification_token *v = authc_arena_alloc(ar, sizeof *v);
-    if (!v)
-        return NULL;
-    bool ok = true;
-    v->identifier = col_text(ar, st, 0, &ok);
-    v->token = col_text(ar, st, 1, &ok);
-    v->expires = col_time(st, 2);
-    return ok ? v : NULL;
-}
-
-bool authc__sq_read_authn_into(authc_arena *ar, sqlite3_stmt *st,
-                            authc_authenticator *a)
-{
-    bool ok = true;
-    a->credential_id = col_text(ar, st, 0, &ok);
-    a->user_id = col_text(ar, st, 1, &ok);
-    a->provider_account_id = col_text(ar, st, 2, &ok);
-    a->credential_public_key = col_text(ar, st, 3, &ok);
-    a->counter = sqlite3_column_int64(st, 4);
-    a->credential_device_type = col_text(ar, st, 5, &ok);
-    a->credential_backed_up = sqlite3_column_int64(st, 6) != 0;
-    a->transports = col_text(ar, st, 7, &ok);
-    return ok;
-}
-
-void *authc__sq_read_authn(authc_arena *ar, sqlite3_stmt *st)
-{
-    authc_authenticator *a = authc_arena_alloc(ar, sizeof *a);
-    if (!a || !authc__sq_read_authn_into(ar, st, a))
-        return NULL;
-    return a;
+    return authc__layout_read(ar, l, 0,
+                              &(authc__row_src){col_text, col_num,
+                                                &(sq_src){ar, st}},
+                              into);
 }
 
 authc_err authc__sq_oom(sq_q *x)
@@ -514,19 +433,6 @@ authc_err authc__sq_oom(sq_q *x)
     return AUTHC_ERR_NOMEM;
 }
 
-
-void *authc__sq_read_user0(authc_arena *ar, sqlite3_stmt *st)
-{
-    return authc__sq_read_user(ar, st, 0);
-}
-void *authc__sq_read_session_user(authc_arena *ar, sqlite3_stmt *st)
-{
-    sq_session_user *su = authc_arena_alloc(ar, sizeof *su);
-    if (!su || !(su->s = authc__sq_read_session(ar, st)) ||
-        !(su->u = authc__sq_read_user(ar, st, 3)))
-        return NULL;
-    return su;
-}
 
 static void bind_args(sqlite3_stmt *st, const sq_arg *args, int n)
 {
@@ -542,7 +448,7 @@ static void bind_args(sqlite3_stmt *st, const sq_arg *args, int n)
 }
 
 void *authc__sq_row(authc_adapter *self, authc_arena *ar, int id,
-                    const sq_arg *args, int n, sq_reader rd,
+                    const sq_arg *args, int n, const authc__row_layout *rd,
                     authc_err missing, authc_err *e)
 {
     sq_q x;
@@ -556,7 +462,8 @@ void *authc__sq_row(authc_adapter *self, authc_arena *ar, int id,
         *e = authc__sq_fail(&x, "no row returned");
     else if (*e == AUTHC_OK && !row)
         *e = missing;
-    if (*e == AUTHC_OK && row && rd && !(out = rd(ar, x.st)))
+    if (*e == AUTHC_OK && row && rd &&
+        !(out = authc__sq_read(ar, x.st, rd, NULL)))
         *e = authc__sq_oom(&x);
     if (*e == AUTHC_OK && row && !sqlite3_stmt_readonly(x.st))
         *e = authc__sq_finish(&x);

@@ -71,26 +71,18 @@ authc_err authc__sq_fail(sq_q *x, const char *what);
 authc_err authc__sq_oom(sq_q *x);
 /* ---- binding and reading ---------------------------------------------------
  * Texts are bound SQLITE_STATIC (the caller's values outlive the step);
- * NULL binds SQL NULL, as does AUTHC_NO_TIME. Readers copy the current row
- * into ar and return NULL on OOM. */
+ * NULL binds SQL NULL, as does AUTHC_NO_TIME. */
 void authc__sq_bind_text(sqlite3_stmt *st, int i, const char *s);
 void authc__sq_bind_time(sqlite3_stmt *st, int i, int64_t v);
-typedef void *(*sq_reader)(authc_arena *ar, sqlite3_stmt *st);
-authc_user *authc__sq_read_user(authc_arena *ar, sqlite3_stmt *st, int b);
-void *authc__sq_read_user0(authc_arena *ar, sqlite3_stmt *st);
-void *authc__sq_read_account(authc_arena *ar, sqlite3_stmt *st);
-void *authc__sq_read_session(authc_arena *ar, sqlite3_stmt *st);
-void *authc__sq_read_vt(authc_arena *ar, sqlite3_stmt *st);
-void *authc__sq_read_authn(authc_arena *ar, sqlite3_stmt *st);
-bool authc__sq_read_authn_into(authc_arena *ar, sqlite3_stmt *st,
-                               authc_authenticator *a);
-
-/* A session row and its user (S_GET_SESSION_AND_USER). */
-typedef struct sq_session_user {
-    authc_session_row *s;
-    authc_user *u;
-} sq_session_user;
-void *authc__sq_read_session_user(authc_arena *ar, sqlite3_stmt *st);
+/* The rows of the Drizzle SQLite layout as the statements return them
+ * (sqlite_db.c); authc__sq_session_user is a session and its user, read as an
+ * authc__row_pair. */
+extern const authc__row_layout authc__sq_user, authc__sq_account,
+    authc__sq_session, authc__sq_session_user, authc__sq_vt, authc__sq_authn;
+/* Reads the current row of st by layout l into *into or (into NULL) a new
+ * row owned by ar; NULL on OOM. */
+void *authc__sq_read(authc_arena *ar, sqlite3_stmt *st,
+                     const authc__row_layout *l, void *into);
 
 /* One statement parameter: text (NULL = SQL NULL), a time (AUTHC_NO_TIME
  * = SQL NULL) or an integer. */
@@ -108,12 +100,12 @@ typedef struct sq_arg {
         (int)(sizeof((const sq_arg[]){__VA_ARGS__}) / sizeof(sq_arg))
 
 /* Runs statement id with args bound to ?1..?n and returns its first row
- * as read by rd (owned by ar), or NULL when there is none or on failure
+ * as read by layout rd (owned by ar), or NULL when there is none or on failure
  * (*e says which; no row is `missing`, AUTHC_OK when that is fine). A
  * statement that writes is stepped to its end so its commit is confirmed
  * before success is reported. rd NULL: run for the effect only. */
 void *authc__sq_row(authc_adapter *self, authc_arena *ar, int id,
-                    const sq_arg *args, int n, sq_reader rd,
+                    const sq_arg *args, int n, const authc__row_layout *rd,
                     authc_err missing, authc_err *e);
 
 #endif

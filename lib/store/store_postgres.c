@@ -10,8 +10,6 @@
  * connection that timed out or failed is dropped, the next call connects
  * again. Expired rows are swept (at most SWEEP_BATCH a time) by the call
  * that finds sweep_interval passed, and by authc__store_sweep. */
-#include <errno.h>
-#include <limits.h>
 #include <poll.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -20,6 +18,7 @@
 
 #include <libpq-fe.h>
 
+#include "adapters/pg_wire_int.h"
 #include "store/store_be_int.h"
 #include "util/pool_int.h"
 #include "util/util_int.h"
@@ -104,45 +103,21 @@ typedef struct pg_ctx {
     authc__pool *pool;
 } pg_ctx;
 
-typedef struct pg_conn {
-    PGconn *c;
-    unsigned prepared;   /* bit per STMTS entry */
-} pg_conn;
+/* A pooled connection; bit i of prepared = STMTS[i]. */
+typedef authc__pg_conn pg_conn;
 
 _Static_assert(Q__COUNT <= 32, "prepared bitmask is 32 bits");
 
-/* ---- waiting with deadlines ------------------------------------------------ */
-
-/* Polls c's socket for ev until deadline; 1 ready, 0 timeout, -1 error. */
-static int wait_sock(PGconn *c, short ev, int64_t deadline)
-{
-    for (;;) {
-        int64_t left = deadline - authc__store_mono_ms();
-        struct pollfd p = {.fd = PQsocket(c), .events = ev};
-        if (left <= 0)
-            return 0;
-        if (p.fd < 0)
-            return -1;
-        int rc = poll(&p, 1, left > INT_MAX ? INT_MAX : (int)left);
-        if (rc < 0 && errno == EINTR)
-            continue;
-        return rc < 0 ? -1 : rc > 0;
-    }
-}
+/* ---- libpq messages ---------------------------------------------------------- */
 
 /* One line of a libpq message into why (wlen bytes), after `what: `. */
 static void say_pq_n(char *why, size_t wlen, const char *what,
                      const char *msg)
 {
     size_t n = (size_t)snprintf(why, wlen, "%s: ", what);
-    if (n >= wlen)
-        return;
-    for (const char *p = msg && *msg ? msg : "connection lost";
-         *p && n + 1 < wlen; p++)
-        why[n++] = (*p == '\n' || *p == '\r' || *p == '\t') ? ' ' : *p;
-    while (n && why[n - 1] == ' ')
-        n--;
-    why[n] = '\0';
+    if (n < wlen)
+        authc__pg_one_line(why + n, wlen - n,
+                           msg && *msg ? msg : "connection lost");
 }
 
 static void say_pq(char *why, const char *what, const char *msg)
@@ -155,45 +130,15 @@ static void say_pq(char *why, const char *what, const char *msg)
 static PGresult *collect(PGconn *c, int64_t deadline, const char *what,
                          char *why)
 {
-    PGresult *first = NULL;
-    for (;;) {
-        while (PQisBusy(c)) {
-            int w = wait_sock(c, POLLIN, deadline);
-            if (w <= 0 || !PQconsumeInput(c)) {
-                say_pq(why, what, w == 0 ? "no answer within the timeout"
-                                         : PQerrorMessage(c));
-                PQclear(first);
-                return NULL;
-            }
-        }
-        PGresult *r = PQgetResult(c);
-        if (!r)
-            break;
-        if (!first)
-            first = r;
-        else
-            PQclear(r);
-    }
-    if (!first)
-        say_pq(why, what, PQerrorMessage(c));
-    return first;
+    bool timed_out;
+    PGresult *r = authc__pg_collect(c, deadline, &timed_out);
+    if (!r)
+        say_pq(why, what, timed_out ? "no answer within the timeout"
+                                    : PQerrorMessage(c));
+    return r;
 }
 
 /* ---- connections (pool hooks) ----------------------------------------------- */
-
-static void pg_conn_free(pg_conn *pc)
-{
-    if (pc)
-        PQfinish(pc->c);
-    free(pc);
-}
-
-/* libpq prints NOTICEs to stderr by default; a library must not. */
-static void no_notice(void *arg, const PGresult *r)
-{
-    (void)arg;
-    (void)r;
-}
 
 /* Connects without blocking past connect_timeout, then sets the server's
  * statement_timeout. */
@@ -212,23 +157,23 @@ static void *pg_connect(void *ud, char *why, size_t wlen)
     PostgresPollingStatusType st = PGRES_POLLING_WRITING;
     while (PQstatus(pc->c) != CONNECTION_BAD && st != PGRES_POLLING_OK &&
            st != PGRES_POLLING_FAILED) {
-        int w = wait_sock(pc->c, st == PGRES_POLLING_READING ? POLLIN
+        int w = authc__pg_wait(pc->c, st == PGRES_POLLING_READING ? POLLIN
                                                              : POLLOUT,
                           deadline);
         if (w <= 0) {
             say_pq_n(why, wlen, "cannot connect", w == 0 ? "timed out"
                                                  : PQerrorMessage(pc->c));
-            pg_conn_free(pc);
+            authc__pg_conn_close(NULL, pc);
             return NULL;
         }
         st = PQconnectPoll(pc->c);
     }
     if (PQstatus(pc->c) != CONNECTION_OK) {
         say_pq_n(why, wlen, "cannot connect", PQerrorMessage(pc->c));
-        pg_conn_free(pc);
+        authc__pg_conn_close(NULL, pc);
         return NULL;
     }
-    PQsetNoticeReceiver(pc->c, no_notice, NULL);
+    PQsetNoticeReceiver(pc->c, authc__pg_no_notice, NULL);
     char sql[64];
     snprintf(sql, sizeof sql, "SET statement_timeout = %d", x->timeout_ms);
     PGresult *r = PQsendQuery(pc->c, sql)
@@ -240,33 +185,14 @@ static void *pg_connect(void *ud, char *why, size_t wlen)
         say_pq_n(why, wlen, "session setup", PQresultErrorMessage(r));
     PQclear(r);
     if (!ok) {
-        pg_conn_free(pc);
+        authc__pg_conn_close(NULL, pc);
         return NULL;
     }
     return pc;
 }
 
-static void pg_destroy(void *ud, void *conn)
-{
-    (void)ud;
-    pg_conn_free(conn);
-}
-
-/* An idle connection has nothing to say: readable means the server sent
- * a FATAL and closed it (restart, idle timeout). */
-static bool pg_healthy(void *ud, void *conn)
-{
-    (void)ud;
-    pg_conn *pc = conn;
-    if (PQstatus(pc->c) != CONNECTION_OK ||
-        PQtransactionStatus(pc->c) != PQTRANS_IDLE)
-        return false;
-    struct pollfd p = {.fd = PQsocket(pc->c), .events = POLLIN};
-    return p.fd >= 0 && poll(&p, 1, 0) == 0;
-}
-
-static const authc__pool_hooks HOOKS = {pg_connect, pg_destroy, pg_healthy,
-                                        NULL};
+static const authc__pool_hooks HOOKS = {pg_connect, authc__pg_conn_close,
+                                        authc__pg_conn_alive, NULL};
 
 /* ---- statements -------------------------------------------------------------- */
 

@@ -7,9 +7,6 @@
  * the first increment, each atomic on the server. Every command waits at
  * most `timeout` ms (socket timeout): a connection that timed out or
  * failed is dropped and the next call connects again. */
-#include <poll.h>
-#include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +15,7 @@
 
 #include <hiredis/hiredis.h>
 
+#include "adapters/redis_wire_int.h"
 #include "store/store_be_int.h"
 #include "util/parse_int.h"
 #include "util/pool_int.h"
@@ -40,50 +38,11 @@ static const char INCR_LUA[] =
     "redis.call('pexpire', KEYS[1], ARGV[2]) end return v";
 
 typedef struct rd_ctx {
-    char host[256];
-    int port;
-    int db;
-    char *user;          /* ACL user or NULL */
-    char *pass;          /* NULL when none; wiped on close */
+    authc__rd_server srv;   /* host, port, db, credentials, timeouts */
     char prefix[MAX_PREFIX];
     size_t plen;
-    int timeout_ms;
-    int connect_timeout_ms;
     authc__pool *pool;
 } rd_ctx;
-
-/* ---- SIGPIPE ------------------------------------------------------------- */
-
-/* hiredis write()s without MSG_NOSIGNAL: a server gone mid-call must not
- * kill the process. SIGPIPE is blocked in this thread for the call, and
- * one we caused is consumed before unblocking (as libpq does). */
-typedef struct pipe_guard {
-    sigset_t old;
-    bool pending_before;
-} pipe_guard;
-
-static void guard_on(pipe_guard *g)
-{
-    sigset_t s, pend;
-    sigemptyset(&s);
-    sigaddset(&s, SIGPIPE);
-    sigpending(&pend);
-    g->pending_before = sigismember(&pend, SIGPIPE) == 1;
-    pthread_sigmask(SIG_BLOCK, &s, &g->old);
-}
-
-static void guard_off(pipe_guard *g)
-{
-    sigset_t s, pend;
-    sigemptyset(&s);
-    sigaddset(&s, SIGPIPE);
-    sigpending(&pend);
-    if (!g->pending_before && sigismember(&pend, SIGPIPE) == 1) {
-        const struct timespec zero = {0, 0};
-        sigtimedwait(&s, NULL, &zero);
-    }
-    pthread_sigmask(SIG_SETMASK, &g->old, NULL);
-}
 
 /* ---- connections (pool hooks) ------------------------------------------------ */
 
@@ -93,71 +52,9 @@ static struct timeval tv_ms(int ms)
                             .tv_usec = (ms % 1000) * 1000};
 }
 
-/* One setup command (AUTH, SELECT); false with why on failure. */
-static bool setup_cmd(redisContext *c, int argc, const char **argv,
-                      char *why, size_t wlen)
-{
-    redisReply *r = redisCommandArgv(c, argc, argv, NULL);
-    bool ok = r && r->type != REDIS_REPLY_ERROR;
-    if (!ok)   /* an AUTH error never echoes the password */
-        snprintf(why, wlen, "%s failed: %.150s", argv[0],
-                 r ? r->str : c->errstr);
-    freeReplyObject(r);
-    return ok;
-}
-
-static void *rd_connect(void *ud, char *why, size_t wlen)
-{
-    rd_ctx *x = ud;
-    redisContext *c = redisConnectWithTimeout(x->host, x->port,
-                                              tv_ms(x->connect_timeout_ms));
-    if (!c || c->err) {
-        snprintf(why, wlen, "cannot connect: %s",
-                 c ? c->errstr : "out of memory");
-        redisFree(c);
-        return NULL;
-    }
-    bool ok = redisSetTimeout(c, tv_ms(x->timeout_ms)) == REDIS_OK;
-    if (!ok)
-        snprintf(why, wlen, "cannot set the socket timeout");
-    pipe_guard g;
-    guard_on(&g);
-    if (ok && x->pass) {
-        const char *argv[3] = {"AUTH", x->user ? x->user : x->pass, x->pass};
-        ok = setup_cmd(c, x->user ? 3 : 2, argv, why, wlen);
-    }
-    if (ok && x->db) {
-        char db[16];
-        snprintf(db, sizeof db, "%d", x->db);
-        const char *argv[2] = {"SELECT", db};
-        ok = setup_cmd(c, 2, argv, why, wlen);
-    }
-    guard_off(&g);
-    if (!ok) {
-        redisFree(c);
-        return NULL;
-    }
-    return c;
-}
-
-static void rd_destroy(void *ud, void *conn)
-{
-    (void)ud;
-    redisFree(conn);
-}
-
-/* An idle connection never has anything to read: readable = closed by
- * the server (restart, idle timeout). */
-static bool rd_healthy(void *ud, void *conn)
-{
-    (void)ud;
-    redisContext *c = conn;
-    struct pollfd p = {.fd = c->fd, .events = POLLIN};
-    return !c->err && poll(&p, 1, 0) == 0;
-}
-
-static const authc__pool_hooks HOOKS = {rd_connect, rd_destroy, rd_healthy,
-                                        NULL};
+static const authc__pool_hooks HOOKS = {authc__rd_conn_open,
+                                        authc__rd_conn_close,
+                                        authc__rd_conn_alive, NULL};
 
 /* ---- commands ---------------------------------------------------------------- */
 
@@ -171,22 +68,23 @@ static authc_err cmd(rd_ctx *x, int argc, const char **argv,
 {
     *out = NULL;
     void *conn;
-    int wait = deadline_ms > 0 && deadline_ms < x->timeout_ms ? deadline_ms
-                                                              : x->timeout_ms;
+    int wait = deadline_ms > 0 && deadline_ms < x->srv.timeout_ms
+                   ? deadline_ms
+                   : x->srv.timeout_ms;
     authc_err rc = authc__pool_acquire(x->pool, wait, &conn, why,
                                        AUTHC__STORE_WHY);
     if (rc != AUTHC_OK)
         return AUTHC_ERR_ADAPTER;
     redisContext *c = conn;
-    if (wait != x->timeout_ms)
+    if (wait != x->srv.timeout_ms)
         redisSetTimeout(c, tv_ms(wait));
-    pipe_guard g;
-    guard_on(&g);
+    authc__sigpipe_guard g;
+    authc__sigpipe_block(&g);
     redisReply *r = redisCommandArgv(c, argc, argv, lens);
-    guard_off(&g);
+    authc__sigpipe_unblock(&g);
     bool broken = !r || c->err;
-    if (!broken && wait != x->timeout_ms)
-        broken = redisSetTimeout(c, tv_ms(x->timeout_ms)) != REDIS_OK;
+    if (!broken && wait != x->srv.timeout_ms)
+        broken = redisSetTimeout(c, tv_ms(x->srv.timeout_ms)) != REDIS_OK;
     if (!r) {
         snprintf(why, AUTHC__STORE_WHY, "%s: %s", argv[0],
                  c->err == REDIS_ERR_IO || c->err == REDIS_ERR_EOF
@@ -421,10 +319,10 @@ static void rd_close(void *ctx)
     if (!x)
         return;
     authc__pool_free(x->pool);
-    if (x->pass)
-        authc__wipe(x->pass, strlen(x->pass));
-    free(x->pass);
-    free(x->user);
+    if (x->srv.pass)
+        authc__wipe(x->srv.pass, strlen(x->srv.pass));
+    free(x->srv.pass);
+    free(x->srv.user);
     free(x);
 }
 
@@ -436,7 +334,7 @@ static authc_err parse_url(rd_ctx *x, const char *url, char *why)
     int64_t db = 0;
     const char *path = u.path && u.path[0] == '/' ? u.path + 1 : "";
     if (rc == AUTHC_OK &&
-        (!u.host || !*u.host || strlen(u.host) >= sizeof x->host ||
+        (!u.host || !*u.host || strlen(u.host) >= sizeof x->srv.host ||
          (*path && authc__parse_i64(path, 0, 1000, &db) != AUTHC_OK)))
         rc = AUTHC_ERR_INVALID;
     if (rc != AUTHC_OK) {
@@ -448,13 +346,13 @@ static authc_err parse_url(rd_ctx *x, const char *url, char *why)
     /* IPv6 literals come bracketed; hiredis wants them bare. */
     size_t hn = strlen(u.host);
     if (u.host[0] == '[' && hn > 2)
-        snprintf(x->host, sizeof x->host, "%.*s", (int)(hn - 2), u.host + 1);
+        snprintf(x->srv.host, sizeof x->srv.host, "%.*s", (int)(hn - 2), u.host + 1);
     else
-        snprintf(x->host, sizeof x->host, "%s", u.host);
-    x->port = u.port > 0 ? u.port : 6379;
-    x->db = (int)db;
-    if ((u.user && *u.user && !(x->user = strdup(u.user))) ||
-        (u.password && *u.password && !(x->pass = strdup(u.password))))
+        snprintf(x->srv.host, sizeof x->srv.host, "%s", u.host);
+    x->srv.port = u.port > 0 ? u.port : 6379;
+    x->srv.db = (int)db;
+    if ((u.user && *u.user && !(x->srv.user = strdup(u.user))) ||
+        (u.password && *u.password && !(x->srv.pass = strdup(u.password))))
         rc = AUTHC_ERR_NOMEM;
     authc__url_parts_clear(&u);
     return rc;
@@ -469,14 +367,14 @@ static authc_err rd_open(const authc__store_opts *o, void **ctx, char *why)
     rd_ctx *x = calloc(1, sizeof *x);
     if (!x)
         return AUTHC_ERR_NOMEM;
-    x->timeout_ms = o->timeout_ms;
-    x->connect_timeout_ms = o->connect_timeout_ms;
+    x->srv.timeout_ms = o->timeout_ms;
+    x->srv.connect_timeout_ms = o->connect_timeout_ms;
     x->plen = strlen(o->prefix);
     authc_err rc = AUTHC_ERR_LIMIT;
     if (x->plen >= MAX_PREFIX)
         snprintf(why, AUTHC__STORE_WHY, "prefix too long");
     else if ((rc = parse_url(x, o->url, why)) == AUTHC_OK &&
-             !(x->pool = authc__pool_new(&HOOKS, x, o->pool_size)))
+             !(x->pool = authc__pool_new(&HOOKS, &x->srv, o->pool_size)))
         rc = AUTHC_ERR_NOMEM;
     if (rc != AUTHC_OK) {
         rd_close(x);

@@ -6,17 +6,15 @@
  * writes are single statements (INSERT … ON CONFLICT), incr is a
  * BEGIN IMMEDIATE transaction; lock waits end after `timeout` ms
  * (busy_timeout), so no call hangs. expires_at is wall-clock epoch ms. */
-#include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include <sqlite3.h>
 
+#include "adapters/sqlite_wire_int.h"
 #include "store/store_be_int.h"
 #include "util/util_int.h"
 
@@ -391,9 +389,7 @@ static void sq_close(void *ctx)
     sq_ctx *c = ctx;
     if (!c)
         return;
-    for (int i = 0; i < Q__COUNT; i++)
-        sqlite3_finalize(c->stmt[i]);
-    sqlite3_close(c->db);
+    authc__sqlite_close(c->db, c->stmt, Q__COUNT);
     pthread_mutex_destroy(&c->mu);
     free(c);
 }
@@ -416,40 +412,22 @@ static authc_err sq_open(const authc__store_opts *o, void **ctx, char *why)
     c->timeout_ms = o->timeout_ms;
     c->sweep_interval = o->sweep_interval_ms;
     c->last_sweep = authc__store_mono_ms();
-    /* Created here so it starts 0600 (SQLite would use 0644); the -wal and
-     * -shm files take the database file's mode. An existing file keeps its
-     * mode (it may be the adapter's database). */
-    /* O_EXCL: never open (and close) an fd on an existing file — closing
-     * it would drop the POSIX locks this process's other SQLite
-     * connections (the adapter's) hold on it, and break WAL visibility. */
-    int fd = strcmp(path, ":memory:") == 0
-                 ? -2
-                 : open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd == -1 && errno == EEXIST)
-        fd = -2;
-    if (fd == -1) {
+    /* Created 0600 here; an existing file keeps its mode (it may be the
+     * adapter's database). */
+    if (authc__sqlite_create_private(path) < 0) {
         snprintf(why, AUTHC__STORE_WHY, "cannot create the file: %m");
         sq_close(c);
         return AUTHC_ERR_ADAPTER;
     }
-    if (fd >= 0)
-        close(fd);
-    int rc = sqlite3_open_v2(path, &c->db,
-                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-                                 SQLITE_OPEN_NOMUTEX,
-                             NULL);
-    if (rc == SQLITE_OK) {
-        sqlite3_busy_timeout(c->db, o->timeout_ms);
-        /* WAL: readers never wait on the writer; NORMAL is durable
-         * enough for TTL'd entries and much faster. */
-        rc = sqlite3_exec(c->db,
-                          "PRAGMA journal_mode = WAL;"
-                          "PRAGMA synchronous = NORMAL;",
-                          NULL, NULL, NULL);
-    }
-    if (rc != SQLITE_OK) {
-        snprintf(why, AUTHC__STORE_WHY, "cannot open: %s",
-                 c->db ? sqlite3_errmsg(c->db) : "out of memory");
+    /* WAL: readers never wait on the writer; NORMAL is durable enough for
+     * TTL'd entries and much faster. */
+    char msg[AUTHC__STORE_WHY - 16];
+    c->db = authc__sqlite_open(path, o->timeout_ms,
+                               "PRAGMA journal_mode = WAL;"
+                               "PRAGMA synchronous = NORMAL;",
+                               msg, sizeof msg);
+    if (!c->db) {
+        snprintf(why, AUTHC__STORE_WHY, "cannot %s", msg);
         sq_close(c);
         return AUTHC_ERR_ADAPTER;
     }

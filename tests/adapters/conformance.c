@@ -202,26 +202,35 @@ static bool c02(st *s)
     return true;
 }
 
-static bool c03(st *s)
+typedef authc_err (*user_getter)(authc_adapter *self, authc_arena *ar,
+                                 const char *key, authc_user **out);
+
+/* get (the method called name) finds nothing for miss and the user of C02
+ * for hit. */
+static bool finds_user(st *s, user_getter get, const char *name,
+                       const char *miss, const char *hit)
 {
     authc_user *u = NULL;
-    OK(s->ad->ops->get_user(s->ad, s->ar, uuid(s->ar), &u));
-    REQUIRE(!u, "get_user(random id) found a user");
-    OK(s->ad->ops->get_user(s->ad, s->ar, s->user.id, &u));
-    REQUIRE(u, "get_user(user.id) found nothing");
-    SAME("get_user", user_diff(s->ar, u, &s->user));
+    authc_err e = get(s->ad, s->ar, miss, &u);
+    REQUIRE(e == AUTHC_OK && !u, "%s(%s): error %d or a user", name, miss,
+            (int)e);
+    e = get(s->ad, s->ar, hit, &u);
+    REQUIRE(e == AUTHC_OK && u, "%s(%s): error %d or nothing", name, hit,
+            (int)e);
+    SAME(name, user_diff(s->ar, u, &s->user));
     return true;
+}
+
+static bool c03(st *s)
+{
+    return finds_user(s, s->ad->ops->get_user, "get_user", uuid(s->ar),
+                      s->user.id);
 }
 
 static bool c04(st *s)
 {
-    authc_user *u = NULL;
-    OK(s->ad->ops->get_user_by_email(s->ad, s->ar, "non-existent-email", &u));
-    REQUIRE(!u, "get_user_by_email(non-existent-email) found a user");
-    OK(s->ad->ops->get_user_by_email(s->ad, s->ar, s->user.email, &u));
-    REQUIRE(u, "get_user_by_email(user.email) found nothing");
-    SAME("get_user_by_email", user_diff(s->ar, u, &s->user));
-    return true;
+    return finds_user(s, s->ad->ops->get_user_by_email, "get_user_by_email",
+                      "non-existent-email", s->user.email);
 }
 
 static bool c05(st *s)
@@ -340,11 +349,22 @@ static bool c11(st *s)
     return true;
 }
 
+/* Fails naming the first of the two methods a and b (called na, nb)
+ * that the adapter lacks. */
+static bool have_methods(st *s, const void *a, const char *na,
+                         const void *b, const char *nb)
+{
+    REQUIRE(a, "%s missing", na);
+    REQUIRE(b, "%s missing", nb);
+    return true;
+}
+
 static bool c12(st *s)
 {
-    REQUIRE(s->ad->ops->create_verification_token, "create_verification_token missing");
-    REQUIRE(s->ad->ops->use_verification_token, "use_verification_token missing");
-    return true;
+    return have_methods(s, s->ad->ops->create_verification_token,
+                        "create_verification_token",
+                        s->ad->ops->use_verification_token,
+                        "use_verification_token");
 }
 
 static bool c13(st *s)
@@ -387,9 +407,8 @@ static bool c14(st *s)
 
 static bool c15(st *s)
 {
-    REQUIRE(s->ad->ops->unlink_account, "unlink_account missing");
-    REQUIRE(s->ad->ops->delete_user, "delete_user missing");
-    return true;
+    return have_methods(s, s->ad->ops->unlink_account, "unlink_account",
+                        s->ad->ops->delete_user, "delete_user");
 }
 
 static bool c16(st *s)
@@ -492,15 +511,25 @@ static bool c18(st *s)
     return true;
 }
 
-static bool c19(st *s)
+/* A new user (email) with a new "usb,ble,nfc" authenticator *in, stored
+ * through create_authenticator, which returned *ret. */
+static bool user_with_authn(st *s, const char *email, authc_authenticator *in,
+                            authc_authenticator **ret)
 {
     const char *uid;
-    authc_authenticator in, *ret = NULL, *row = NULL;
-    if (!make_user(s, "createAuthenticator@example.com", &uid) ||
-        !make_authn(s, uid, "usb,ble,nfc", &in))
+    *ret = NULL;
+    if (!make_user(s, email, &uid) || !make_authn(s, uid, "usb,ble,nfc", in))
         return false;
-    OK(s->ad->ops->create_authenticator(s->ad, s->ar, &in, &ret));
-    REQUIRE(ret, "create_authenticator returned nothing");
+    OK(s->ad->ops->create_authenticator(s->ad, s->ar, in, ret));
+    REQUIRE(*ret, "create_authenticator returned nothing");
+    return true;
+}
+
+static bool c19(st *s)
+{
+    authc_authenticator in, *ret, *row = NULL;
+    if (!user_with_authn(s, "createAuthenticator@example.com", &in, &ret))
+        return false;
     SAME("create_authenticator return", authn_diff(s->ar, ret, &in));
     OK(s->db->authenticator(s->h, s->ar, in.credential_id, &row));
     REQUIRE(row, "db.authenticator found nothing");
@@ -510,12 +539,9 @@ static bool c19(st *s)
 
 static bool c20(st *s)
 {
-    const char *uid;
-    authc_authenticator in, *ret = NULL, *got = NULL, *row = NULL;
-    if (!make_user(s, "getAuthenticator@example.com", &uid) ||
-        !make_authn(s, uid, "usb,ble,nfc", &in))
+    authc_authenticator in, *ret, *got = NULL, *row = NULL;
+    if (!user_with_authn(s, "getAuthenticator@example.com", &in, &ret))
         return false;
-    OK(s->ad->ops->create_authenticator(s->ad, s->ar, &in, &ret));
     OK(s->ad->ops->get_authenticator(s->ad, s->ar, "invalid-credential-id", &got));
     REQUIRE(!got, "get_authenticator(invalid-credential-id) found one");
     OK(s->ad->ops->get_authenticator(s->ad, s->ar, in.credential_id, &got));
@@ -575,13 +601,10 @@ static bool c21(st *s)
 
 static bool c22(st *s)
 {
-    const char *uid;
-    authc_authenticator in, *ret = NULL, *row = NULL;
-    if (!make_user(s, "updateAuthenticatorCounter@example.com", &uid) ||
-        !make_authn(s, uid, "usb,ble,nfc", &in))
+    authc_authenticator in, *ret, *row = NULL;
+    if (!user_with_authn(s, "updateAuthenticatorCounter@example.com", &in,
+                         &ret))
         return false;
-    OK(s->ad->ops->create_authenticator(s->ad, s->ar, &in, &ret));
-    REQUIRE(ret, "create_authenticator returned nothing");
     authc_err e = s->ad->ops->update_authenticator_counter(
         s->ad, s->ar, "invalid-credential-id", ret->counter + 1, &row);
     REQUIRE(e == AUTHC_ERR_NOT_FOUND,

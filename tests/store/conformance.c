@@ -66,21 +66,30 @@ static bool wait_gone(authc_store *st, const char *key)
     return false;
 }
 
+/* Owned by the caller (authc__store_close); NULL, said on stderr. */
+authc_store *st_open(const char *url, authc_log_fn log)
+{
+    char err[512];
+    authc_store *st = authc__store_open(url, log, NULL, err, sizeof err);
+    if (!st)
+        fprintf(stderr, "open %s: %s\n", url, err);
+    else if (authc__store_migrate(st) != AUTHC_OK)
+        fprintf(stderr, "migrate %s failed\n", url);
+    else
+        return st;
+    authc__store_close(st);
+    return NULL;
+}
+
+/* Two handles on one store, each migrating it (the second migrate shows
+ * that it is idempotent). */
 static int setup(void **state)
 {
     (void)state;
-    char err[512];
-    A = authc__store_open(g_url, st_log, NULL, err, sizeof err);
-    if (!A) {
-        fprintf(stderr, "open %s: %s\n", g_url, err);
-        return -1;
-    }
-    B = authc__store_open(g_url, st_log, NULL, err, sizeof err);
+    A = st_open(g_url, st_log);
+    B = A ? st_open(g_url, st_log) : NULL;
     ar = authc_arena_new();
-    if (!B || !ar || authc__store_migrate(A) != AUTHC_OK ||
-        authc__store_migrate(B) != AUTHC_OK)   /* twice: idempotent */
-        return -1;
-    return 0;
+    return A && B && ar ? 0 : -1;
 }
 
 static int teardown(void **state)
@@ -164,6 +173,19 @@ static void test_set_nx(void **state)
     assert_string_equal(get_str(A, "replay:jti2", &found), "new");
 }
 
+/* Renews (ttl_ms > 0) or deletes (0) "lease:acct" through h when owner
+ * holds it; whether it did. */
+static bool if_owner(authc_store *h, const char *owner, int64_t ttl_ms)
+{
+    bool done;
+    assert_int_equal(
+        ttl_ms ? authc__store_renew_if_owner(h, "lease:acct", owner, ttl_ms,
+                                             &done)
+               : authc__store_delete_if_owner(h, "lease:acct", owner, &done),
+        AUTHC_OK);
+    return done;
+}
+
 static void test_lease_owner(void **state)
 {
     (void)state;
@@ -173,42 +195,26 @@ static void test_lease_owner(void **state)
                                          &ok), AUTHC_OK);
     assert_true(ok);
     /* Only the owner renews or deletes. */
-    assert_int_equal(authc__store_renew_if_owner(B, "lease:acct", "owner-b",
-                                                 60000, &ok), AUTHC_OK);
-    assert_false(ok);
-    assert_int_equal(authc__store_delete_if_owner(B, "lease:acct", "owner-b",
-                                                  &ok), AUTHC_OK);
-    assert_false(ok);
-    assert_int_equal(authc__store_delete_if_owner(B, "lease:acct", "owner-",
-                                                  &ok), AUTHC_OK);
-    assert_false(ok);
+    assert_false(if_owner(B, "owner-b", 60000));
+    assert_false(if_owner(B, "owner-b", 0));
+    assert_false(if_owner(B, "owner-", 0));
     assert_true(present(A, "lease:acct"));
     /* Renewed by the owner (through the other handle), it outlives its
      * first TTL: after the first TTL has surely passed it is still there. */
-    assert_int_equal(authc__store_renew_if_owner(B, "lease:acct", "owner-a",
-                                                 60000, &ok), AUTHC_OK);
-    assert_true(ok);
+    assert_true(if_owner(B, "owner-a", 60000));
     st_sleep_ms(600);
     assert_true(present(A, "lease:acct"));
-    assert_int_equal(authc__store_delete_if_owner(A, "lease:acct", "owner-a",
-                                                  &ok), AUTHC_OK);
-    assert_true(ok);
+    assert_true(if_owner(A, "owner-a", 0));
     assert_false(present(B, "lease:acct"));
-    assert_int_equal(authc__store_delete_if_owner(A, "lease:acct", "owner-a",
-                                                  &ok), AUTHC_OK);
-    assert_false(ok);
+    assert_false(if_owner(A, "owner-a", 0));
     /* An expired lease can be neither renewed nor deleted by its owner. */
     assert_int_equal(authc__store_set_nx(A, "lease:acct", "owner-a", 7, 150,
                                          &ok), AUTHC_OK);
     assert_true(ok);
     assert_true(wait_gone(A, "lease:acct"));
-    assert_int_equal(authc__store_renew_if_owner(A, "lease:acct", "owner-a",
-                                                 60000, &ok), AUTHC_OK);
-    assert_false(ok);
+    assert_false(if_owner(A, "owner-a", 60000));
     assert_false(present(A, "lease:acct"));
-    assert_int_equal(authc__store_delete_if_owner(A, "lease:acct", "owner-a",
-                                                  &ok), AUTHC_OK);
-    assert_false(ok);
+    assert_false(if_owner(A, "owner-a", 0));
 }
 
 static void test_delete(void **state)
@@ -463,6 +469,21 @@ typedef struct worker {
     int64_t max_seen;
 } worker;
 
+/* Runs fn on THREADS workers, alternately on the two handles A and B,
+ * joins them and checks none counted an error; w[i] keeps its counts. */
+static void run_workers(void *(*fn)(void *), worker w[THREADS])
+{
+    pthread_t th[THREADS];
+    for (int i = 0; i < THREADS; i++) {
+        w[i] = (worker){.st = i % 2 ? B : A, .id = i};
+        assert_int_equal(pthread_create(&th[i], NULL, fn, &w[i]), 0);
+    }
+    for (int i = 0; i < THREADS; i++) {
+        pthread_join(th[i], NULL);
+        assert_int_equal(w[i].errors, 0);
+    }
+}
+
 static void *incr_worker(void *arg)
 {
     worker *w = arg;
@@ -480,19 +501,12 @@ static void test_incr_concurrent(void **state)
 {
     (void)state;
     authc__store_delete(A, "rl:race", NULL);
-    pthread_t th[THREADS];
     worker w[THREADS];
-    for (int i = 0; i < THREADS; i++) {
-        w[i] = (worker){.st = i % 2 ? B : A, .id = i};
-        assert_int_equal(pthread_create(&th[i], NULL, incr_worker, &w[i]), 0);
-    }
+    run_workers(incr_worker, w);
     int64_t max = 0;
-    for (int i = 0; i < THREADS; i++) {
-        pthread_join(th[i], NULL);
-        assert_int_equal(w[i].errors, 0);
+    for (int i = 0; i < THREADS; i++)
         if (w[i].max_seen > max)
             max = w[i].max_seen;
-    }
     bool found;
     char want[32];
     snprintf(want, sizeof want, "%d", THREADS * INCRS);
@@ -536,18 +550,11 @@ static void test_lease_exclusive(void **state)
         authc__store_delete(A, key, NULL);
     }
     pthread_barrier_init(&barrier, NULL, THREADS);
-    pthread_t th[THREADS];
     worker w[THREADS];
-    for (int i = 0; i < THREADS; i++) {
-        w[i] = (worker){.st = i % 2 ? B : A, .id = i};
-        assert_int_equal(pthread_create(&th[i], NULL, lease_worker, &w[i]), 0);
-    }
+    run_workers(lease_worker, w);
     int wins = 0;
-    for (int i = 0; i < THREADS; i++) {
-        pthread_join(th[i], NULL);
-        assert_int_equal(w[i].errors, 0);
+    for (int i = 0; i < THREADS; i++)
         wins += w[i].wins;
-    }
     pthread_barrier_destroy(&barrier);
     assert_int_equal(wins, ROUNDS);   /* exactly one winner per round */
 }

@@ -147,14 +147,9 @@ static int setup(void **state)
     (void)state;
     snprintf(url, sizeof url, "%s%ctimeout=%d&connect_timeout=%d", g_url,
              strchr(g_url, '?') ? '&' : '?', TIMEOUT_MS, TIMEOUT_MS);
-    char err[512];
-    S = authc__store_open(url, count_log, NULL, err, sizeof err);
+    S = st_open(url, count_log);
     ar = authc_arena_new();
-    if (!S || !ar || authc__store_migrate(S) != AUTHC_OK) {
-        fprintf(stderr, "fault setup: %s\n", S ? "migrate failed" : err);
-        return -1;
-    }
-    return 0;
+    return S && ar ? 0 : -1;
 }
 
 static int teardown(void **state)

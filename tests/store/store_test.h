@@ -12,6 +12,9 @@ extern const char *g_url;
 void st_sleep_ms(int ms);
 /* Prints every line to stderr. */
 void st_log(void *ud, const char *level, const char *msg);
+/* Opens url logging through log and migrates it: the handle (owned by
+ * the caller, authc__store_close), or NULL with the reason on stderr. */
+authc_store *st_open(const char *url, authc_log_fn log);
 /* Server stopped / restarted / frozen / thawed under live handles (needs
  * the AUTHC_SERVER_* commands of with-servers.sh). Returns the number of
  * failed checks. */
