@@ -5,7 +5,9 @@
 // Writes OUTDIR/cookie-jwt (one session cookie, a credentials sign-in's
 // claims), OUTDIR/cookie-large (a ~6 KB token split into Auth.js
 // chunks .0, .1, …) and OUTDIR/cookie-3chunk (~10 KB in three chunks),
-// each a ready `Cookie:` header value.
+// each a ready `Cookie:` header value; with MINT_POOL=N also OUTDIR/cookie-pool:
+// N session cookies of N different users (sub "u1"…), one per line, for
+// the store-* cases (bench/rotate.lua).
 import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { encode } from "@auth/core/jwt";
@@ -40,5 +42,13 @@ if (three.chunks.length !== 3) throw new Error(`three-chunk token has ${three.ch
 writeFileSync(path.join(out, "cookie-jwt"), `${NAME}=${small}`);
 writeFileSync(path.join(out, "cookie-large"), large.chunks.join("; "));
 writeFileSync(path.join(out, "cookie-3chunk"), three.chunks.join("; "));
+const pool = Number(process.env.MINT_POOL || 0);
+if (pool > 0) {
+  const lines = [];
+  for (let i = 1; i <= pool; i++)
+    lines.push(`${NAME}=${await encode({ token: { ...base, sub: `u${i}` }, secret, salt: NAME, maxAge })}`);
+  writeFileSync(path.join(out, "cookie-pool"), lines.join("\n") + "\n");
+  writeFileSync(path.join(out, "cookie-pool-first"), lines[0]);
+}
 console.log(`minted: session token ${small.length} chars; large token ${large.tok.length} chars in ${large.chunks.length} chunks; ` +
-  `three-chunk token ${three.tok.length} chars`);
+  `three-chunk token ${three.tok.length} chars${pool > 0 ? `; a pool of ${pool} sessions` : ""}`);

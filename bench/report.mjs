@@ -66,6 +66,10 @@ function stat(cs, conns, server) {
 
 const CASES = [
   ["session-jwt", "GET /auth/session, valid JWT cookie"],
+  ["store-memory", "GET /auth/session, a pool of JWTs of different users in turn, revocation check on the memory store"],
+  ["store-sqlite", "the same, on an SQLite store"],
+  ["store-redis", "the same, on a Redis store"],
+  ["store-postgres", "the same, on a PostgreSQL store"],
   ["forward-jwt", "GET /auth/forward (nginx auth_request), valid JWT cookie: forward-auth decisions"],
   ["session-none", "GET /auth/session, no cookie"],
   ["session-large", "GET /auth/session, chunked large JWT (2 cookies)"],
@@ -142,6 +146,32 @@ if (anyErrors.length) {
   p("Errors during timed runs: " + anyErrors.join("; ") + ".");
 }
 
+// ---- the revocation check's cost per store (issue #11) ----
+{
+  const one = (S["session-jwt|64"] || {}).a;
+  const mem = (S["store-memory|64"] || {}).a;
+  const rowsRv = ["store-memory", "store-sqlite", "store-redis", "store-postgres"].map((cs) => [cs, (S[`${cs}|64`] || {}).a]).filter(([, s]) => s);
+  if (rowsRv.length) {
+    p();
+    p("### Revocation check per store (GET /auth/session with a JWT, 64 connections)");
+    p();
+    p("Every read checks the session's revocation marks in the shared store (one multi-get; a mark set is remembered in process for at most 2 s). In the store-* rows each request carries another user's session (a pool of Auth.js-minted cookies, bench/rotate.lua), so the cache misses and every request reads the store; they differ only in `AUTHC_STORE`. The first row is session-jwt: one session, the check answered from the cache. The store's own CPU is \"+DB\".");
+    p();
+    p("| store | req/s | vs one cached session | p99 ms | CPU µs/req authc (+store) | extra CPU µs/req vs memory |");
+    p("|---|---:|---:|---:|---:|---:|");
+    const okR = (s) => s && !s.failed;
+    if (okR(one)) p(`| one session, cache hit (session-jwt) | ${fmtInt(one.rps)} | 100% | ${fmtMs(one.p99)} | ${one.cpu.toFixed(1)} | — |`);
+    for (const [cs, s] of rowsRv) {
+      if (!okR(s)) {
+        p(`| ${cs.slice(6)} | FAILED | — | — | — | — |`);
+        continue;
+      }
+      const extra = okR(mem) && cs !== "store-memory" ? (s.cpu + (s.db || 0) - mem.cpu).toFixed(1) : "—";
+      p(`| ${cs.slice(6)} | ${fmtInt(s.rps)} | ${okR(one) ? fmtPct(s.rps / one.rps) : "—"} | ${fmtMs(s.p99)} | ${s.cpu.toFixed(1)}${s.db > 0 ? ` (+${s.db.toFixed(1)})` : ""} | ${extra} |`);
+    }
+  }
+}
+
 // ---- microbenchmarks ----
 const micro = tsv("micro.tsv").filter((r) => r[0] === "micro").map(([, name, ns, bytes, note]) => ({ name, ns: Number(ns), bytes: Number(bytes), note }));
 const floor = Object.fromEntries(tsv("floor.tsv").filter((r) => r[0] === "floor").map(([, name, bytes, bps]) => [name, { bytes: Number(bytes), bps: Number(bps) }]));
@@ -202,6 +232,8 @@ function target(what, value, goal, cmp, fmt) {
   const f = get("forward-jwt").a, s = get("session-jwt").a;
   target("forward-auth decisions/s vs GET /auth/session", okS(f) && okS(s) ? f.rps / s.rps : NaN, 0.9, ">=", (x) => `${Math.round(x * 100)}%`);
   target("forward-auth p99 vs GET /auth/session p99", okS(f) && okS(s) ? f.p99 / s.p99 : NaN, 1.1, "<=", (x) => `${x.toFixed(2)}×`);
+  const hf = m("handle_forward_jwt"), hs = m("handle_session_jwt");
+  target("library: handle_forward_jwt vs handle_session_jwt", hf && hs ? hf.ns / hs.ns : NaN, 1.1, "<=", (x) => `${x.toFixed(2)}×`);
 }
 for (const cs of ["csrf", "providers", "session-none"]) {
   const { a, n } = get(cs);

@@ -8,7 +8,11 @@
 #   2. C microbenchmarks (bench/micro.c) beside `openssl speed` for the same
 #      byte counts
 #   3. a throwaway PostgreSQL (and an SQLite file) with one user and one
-#      session, schema by `authc migrate` (the @auth/pg-adapter layout)
+#      session, schema by `authc migrate` (the @auth/pg-adapter layout);
+#      for the store-* cases (GET /auth/session with a JWT, each request
+#      another user's session from a pool of BENCH_POOL, so the revocation
+#      check reads the shared store — memory, SQLite, Redis, PostgreSQL —
+#      on every request) the store tables and a throwaway Redis
 #   4. for every case and server: fresh server pinned to one core, wrk pinned
 #      to the other, warm-up, RUNS timed runs; req/s and latency are medians
 #      over runs; peak RSS is VmHWM of the server's processes
@@ -21,11 +25,13 @@
 # Settings (environment): BENCH_DURATION (s per run, 5), BENCH_RUNS (3),
 # BENCH_WARMUP (s, 2), BENCH_CONNS ("64"), BENCH_EXTRA_CONNS ("16 256", for
 # GET /auth/session with a JWT only), BENCH_IDLE (10000, 0 = skip),
-# BENCH_CASES (space-separated subset), BENCH_SERVERS (subset of
+# BENCH_CASES (space-separated subset), BENCH_POOL (40000 sessions of
+# different users for the store-* cases), BENCH_SERVERS (subset of
 # "authc authjs authjs-cluster nginx"), BENCH_OUT (results directory),
 # BENCH_DISTURB (10: % of a CPU other processes may use during a run before
 # it is repeated),
 # SERVER_CPU / CLIENT_CPU (0 / 1), PGBIN (/usr/lib/postgresql/15/bin),
+# REDIS_SERVER (redis-server from PATH; the store-redis case),
 # BENCH_BUILD (build-release), BENCH_SKIP_BUILD=1 (use what is in it).
 set -euo pipefail
 
@@ -40,7 +46,7 @@ EXTRA_CONNS=${BENCH_EXTRA_CONNS:-16 256}
 IDLE=${BENCH_IDLE:-10000}
 DISTURB=${BENCH_DISTURB:-10}
 SERVERS=${BENCH_SERVERS:-authc authjs authjs-cluster nginx}
-ALL_CASES="session-jwt forward-jwt session-none session-large csrf providers signin db-sqlite db-postgres"
+ALL_CASES="session-jwt store-memory store-sqlite store-redis store-postgres forward-jwt session-none session-large csrf providers signin db-sqlite db-postgres"
 CASES=${BENCH_CASES:-$ALL_CASES}
 PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
 NCPU=$(nproc)
@@ -207,7 +213,9 @@ sz() { awk -F'\t' -v n="$1" '$1=="size" && $2==n {print $3}' "$OUT/micro.tsv"; }
 export AUTH_SECRET; AUTH_SECRET=$("$AUTHC" secret)
 printf 'bench-password' | "$AUTHC" hash-password > "$tmp/hash"
 printf '1:alice:%s:alice@example.com:Alice Example\n' "$(cat "$tmp/hash")" > "$tmp/users"
-(cd "$here" && node mint.mjs "$tmp") >&2
+POOL=${BENCH_POOL:-40000}
+case " $CASES " in *" store-"*) ;; *) POOL=0 ;; esac
+(cd "$here" && MINT_POOL=$POOL node mint.mjs "$tmp") >&2
 db_token=$(cat /proc/sys/kernel/random/uuid)
 printf 'authjs.session-token=%s' "$db_token" > "$tmp/cookie-db"
 now_ms=$(( $(date +%s) * 1000 ))
@@ -227,7 +235,7 @@ if want_case db-sqlite; then
 fi
 
 PGURL=""
-if want_case db-postgres; then
+if want_case db-postgres || want_case store-postgres; then
   pgport=$(free_port)
   pgtmp="$tmp/pg"; mkdir -p "$pgtmp"
   as_pg=""
@@ -259,6 +267,40 @@ pg_pids() {
   local pm; pm=$(head -1 "$pgtmp/data/postmaster.pid")
   # shellcheck disable=SC2046 # a list of PIDs
   echo "$pm" $(cat /proc/"$pm"/task/*/children 2>/dev/null)
+}
+
+# The shared store of the store-* cases (the revocation check's reads).
+# (`authc migrate` makes the store's table beside a database's schema: the
+# PostgreSQL fixture's migration above made it there already.)
+STORE_SQLITE="$tmp/store.db"
+if want_case store-sqlite && ! AUTHC_DATABASE="sqlite:$STORE_SQLITE" "$AUTHC" migrate >"$tmp/store-sqlite.log" 2>&1; then
+  log "warning: SQLite store migration failed: $(tail -3 "$tmp/store-sqlite.log")"
+fi
+REDIS_URL=""; REDIS_PID=""
+REDIS_SERVER=${REDIS_SERVER:-$(command -v redis-server || true)}
+if want_case store-redis; then
+  if [ -x "$REDIS_SERVER" ]; then
+    rport=$(free_port)
+    # Like PostgreSQL, Redis shares the server's core (its CPU is "+DB").
+    (exec taskset -c "$SERVER_CPU" "$REDIS_SERVER" --port "$rport" --bind 127.0.0.1 --dir "$tmp" --save "" \
+       --appendonly no --daemonize no --logfile "$tmp/redis.log") &
+    REDIS_PID=$!; started+=("$REDIS_PID")
+    for _ in $(seq 1 100); do
+      (exec 3<>/dev/tcp/127.0.0.1/"$rport") 2>/dev/null && { REDIS_URL="redis://127.0.0.1:$rport/0"; break; }
+      sleep 0.05
+    done
+    [ -n "$REDIS_URL" ] || log "warning: redis-server did not start: $(tail -3 "$tmp/redis.log" 2>/dev/null)"
+  else
+    log "warning: no redis-server (Debian: redis-server); store-redis skipped"
+  fi
+fi
+# The database's or store's processes whose CPU a case's rows report as +DB.
+db_pids() {         # db_pids MODE
+  case "$1" in
+    pg|jwt-pg) pg_pids ;;
+    jwt-redis) [ -n "$REDIS_PID" ] && echo "$REDIS_PID" ;;
+  esac
+  return 0
 }
 
 # ---- process accounting ----------------------------------------------------------
@@ -300,6 +342,10 @@ start_server() {    # start_server SERVER MODE [NGINX_BODY_BYTES]
     jwt) env=(AUTHC_USERS_FILE="$tmp/users") ;;
     sqlite) env=(AUTHC_DATABASE="sqlite:$SQLITE_DB" AUTHC_SESSION_STRATEGY=database) ;;
     pg) env=(AUTHC_DATABASE="$PGURL" AUTHC_SESSION_STRATEGY=database) ;;
+    jwt-memory) env=(AUTHC_USERS_FILE="$tmp/users" AUTHC_STORE="memory:") ;;
+    jwt-sqlite) env=(AUTHC_USERS_FILE="$tmp/users" AUTHC_STORE="sqlite:$STORE_SQLITE") ;;
+    jwt-redis) env=(AUTHC_USERS_FILE="$tmp/users" AUTHC_STORE="$REDIS_URL") ;;
+    jwt-pg) env=(AUTHC_USERS_FILE="$tmp/users" AUTHC_STORE="$PGURL") ;;
   esac
   case "$server" in
     authc)
@@ -373,8 +419,9 @@ stop_server() {
   [ -n "$SPID" ] || return 0
   stop_pid "$SPID"; forget "$SPID"; SPID=""
 }
-# Extra request headers of the current case (forward-auth's X-Original-URL).
-case_hdr=()
+# Extra request headers of the current case (forward-auth's X-Original-URL),
+# and the wrk script with its arguments (the store cases' cookie pool).
+case_hdr=(); case_wrk=()
 answer_bytes() {    # answer_bytes URL [COOKIE_FILE]: status line + headers + body
   local hb
   hb=$(curl -s -o /dev/null -w '%{size_header} %{size_download}' ${2:+-H "Cookie: $(cat "$2")"} "${case_hdr[@]+"${case_hdr[@]}"}" "$1")
@@ -410,9 +457,12 @@ check_answer() {    # check_answer URL COOKIE_FILE EXPECT → 0 if right
 RESULTS="$OUT/results.tsv"
 printf 'case\tconns\tserver\trun\trps\tp50_ms\tp99_ms\trequests\terrors\tcpu_us_per_req\tdb_cpu_us_per_req\thwm_kb\trss_kb\tothers_pct\tresp_bytes\n' > "$RESULTS"
 wrk_once() {        # wrk_once CONNS SECONDS URL COOKIE_FILE OUTFILE
-  local hdr=()
+  local hdr=() args=()
   [ -n "$4" ] && hdr=(-H "Cookie: $(cat "$4")")
-  taskset -c "$CLIENT_CPU" wrk -t1 -c"$1" -d"$2"s --timeout 5s --latency "${hdr[@]}" "${case_hdr[@]+"${case_hdr[@]}"}" "$3" > "$5" 2>&1 || true
+  # The store cases' script sends its own cookies from the pool.
+  [ ${#case_wrk[@]} -gt 0 ] && { hdr=(); args=(-- "$tmp/cookie-pool"); }
+  taskset -c "$CLIENT_CPU" wrk -t1 -c"$1" -d"$2"s --timeout 5s --latency "${hdr[@]+"${hdr[@]}"}" "${case_hdr[@]+"${case_hdr[@]}"}" \
+    "${case_wrk[@]+"${case_wrk[@]}"}" "$3" "${args[@]+"${args[@]}"}" > "$5" 2>&1 || true
 }
 parse_wrk() {       # parse_wrk FILE → "rps p50_ms p99_ms requests errors"
   awk '
@@ -429,9 +479,13 @@ parse_wrk() {       # parse_wrk FILE → "rps p50_ms p99_ms requests errors"
 # run_case CASE CONNS SERVER: start, check, warm up, RUNS timed runs, stop.
 run_case() {
   local cs=$1 conns=$2 server=$3 path cookie="" expect mode url bytes=""
-  case_hdr=()
+  case_hdr=(); case_wrk=()
   case "$cs" in
     session-jwt) path=/auth/session; cookie=$tmp/cookie-jwt; expect='"user"'; mode=jwt ;;
+    # The same with the revocation check reading a store other than memory.
+    store-*) path=/auth/session; cookie=$tmp/cookie-pool-first; expect='"user"'
+      mode=jwt-${cs#store-}; [ "$mode" = jwt-postgres ] && mode=jwt-pg
+      case_wrk=(-s "$here/rotate.lua") ;;
     # A forward-auth decision as nginx's auth_request asks it: 200, empty body.
     forward-jwt) path=/auth/forward; cookie=$tmp/cookie-jwt; expect=''; mode=jwt
       case_hdr=(-H "X-Original-URL: http://app.example.com/docs/page" -H "X-Original-Method: GET") ;;
@@ -444,7 +498,8 @@ run_case() {
     db-postgres) path=/auth/session; cookie=$tmp/cookie-db; expect='"user"'; mode=pg ;;
     *) die "unknown case $cs" ;;
   esac
-  [ "$mode" = pg ] && [ -z "$PGURL" ] && { log "skip $cs/$server: no PostgreSQL"; return 0; }
+  [[ "$mode" == pg || "$mode" == jwt-pg ]] && [ -z "$PGURL" ] && { log "skip $cs/$server: no PostgreSQL"; return 0; }
+  [ "$mode" = jwt-redis ] && [ -z "$REDIS_URL" ] && { log "skip $cs/$server: no Redis"; return 0; }
   if [ "$server" = nginx ]; then
     # Same bytes on the wire as authc's answer (status line + headers + body).
     bytes=$(cat "$tmp/size-$cs" 2>/dev/null || true)
@@ -473,11 +528,11 @@ run_case() {
   while [ "$r" -lt "$RUNS" ]; do
     attempt=$((attempt + 1))
     pids=$(tree "$SPID")
-    m0=$(machine_ticks); c0=$(cpu_ticks $pids); d0=$([ "$mode" = pg ] && cpu_ticks $(pg_pids) || echo 0)
+    m0=$(machine_ticks); c0=$(cpu_ticks $pids); d0=$(cpu_ticks $(db_pids "$mode"))
     f="$OUT/wrk-$cs-c$conns-$server-$attempt.txt"
     { time wrk_once "$conns" "$DURATION" "$url" "$cookie" "$f"; } 2> "$tmp/wrk.time"
     pids=$(tree "$SPID")
-    m1=$(machine_ticks); c1=$(cpu_ticks $pids); d1=$([ "$mode" = pg ] && cpu_ticks $(pg_pids) || echo 0)
+    m1=$(machine_ticks); c1=$(cpu_ticks $pids); d1=$(cpu_ticks $(db_pids "$mode"))
     w=$(awk -v hz="$CLK_TCK" '{printf "%d", ($1 + $2) * hz}' "$tmp/wrk.time")
     other=$(awk -v t=$((m1 - m0 - (c1 - c0) - (d1 - d0) - w)) -v hz="$CLK_TCK" -v d="$DURATION" 'BEGIN{v = 100 * t / (hz * d); printf "%.0f", v < 0 ? 0 : v}')
     read -r rps p50 p99 n err <<<"$(parse_wrk "$f")"
@@ -506,6 +561,9 @@ for cs in $CASES; do
     # No Auth.js SQLite adapter in the pinned peer, and no forward-auth in
     # Auth.js: authc and nginx only.
     [[ "$cs" == db-sqlite || "$cs" == forward-jwt ]] && [[ "$server" == authjs* ]] && continue
+    # Store cases: authc only (Auth.js has no revocation; nginx's ceiling
+    # is session-jwt's, the same answer).
+    [[ "$cs" == store-* ]] && [ "$server" != authc ] && continue
     for conns in $CONNS; do run_case "$cs" "$conns" "$server"; done
     if [ "$cs" = session-jwt ]; then
       for conns in $EXTRA_CONNS; do run_case "$cs" "$conns" "$server"; done

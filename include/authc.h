@@ -103,6 +103,14 @@ typedef struct authc_response {
     authc_arena *arena;       /* owns everything above */
 } authc_response;
 
+/* Decodes an application/x-www-form-urlencoded body (or a query string)
+ * as the library reads request bodies: '+' is a space, pairs that do not
+ * decode (bad %-escapes, %00) are dropped. *fields (*n name/value pairs in
+ * body order) and its strings are owned by ar. AUTHC_ERR_LIMIT when there
+ * are more than max_fields pairs, AUTHC_ERR_NOMEM. */
+authc_err authc_form_parse(authc_arena *ar, const char *body, size_t len, size_t max_fields,
+                           authc_header **fields, size_t *n);
+
 /* Frees a response and everything it points to. NULL is allowed. */
 void authc_response_free(authc_response *res);
 /* First header of that name (case-insensitive) or NULL; owned by res. */

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "authc.h"
-#include "authc/env.h"
+#include "settings.h"
 
 int cli_sessions(int argc, char **argv);
 
@@ -16,31 +16,29 @@ static int usage(void)
 
 int cli_sessions(int argc, char **argv)
 {
-    const char *user = NULL, *file = NULL;
+    settings s = {0};
+    const char *user = NULL;
     if (argc < 3 || strcmp(argv[2], "revoke"))
         return usage();
     for (int i = 3; i < argc; i++) {
         if (i + 1 < argc && !strcmp(argv[i], "--user"))
             user = argv[++i];
         else if (i + 1 < argc && !strcmp(argv[i], "--config"))
-            file = argv[++i];
+            s.config_file = argv[++i];
         else
             return usage();
     }
     if (!user || !*user)
         return usage();
-    char err[2048];
-    authc_resources *res = NULL;
-    authc_config *cfg = authc_config_from_env(file, NULL, &res, err, sizeof err);
-    authc *a = cfg ? authc_new(cfg, err, sizeof err) : NULL;
-    if (!a) {
-        fprintf(stderr, "authc: %s\n", err);
-        authc_resources_free(res);
+    /* The instance as `authc serve` builds it (settings.c). */
+    runtime rt;
+    if (!settings_load(&s) || !runtime_build(&s, &rt, false)) {
+        settings_free(&s);
         return 1;
     }
-    authc_err e = authc_revoke_user(a, user);
-    authc_free(a);
-    authc_resources_free(res);
+    authc_err e = authc_revoke_user(rt.auth, user);
+    runtime_free(&rt);
+    settings_free(&s);
     if (e) {
         fprintf(stderr, "authc: could not revoke the sessions: %s\n", authc_strerror(e));
         return 1;

@@ -22,6 +22,29 @@ static uint64_t now_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+/* A new request id (32 hex digits) into out: a random per-thread prefix
+ * and a counter. An id is for correlation only: unique, not secret, so no
+ * random draw and no formatting per request. Returns out. */
+static char *new_request_id(char out[33])
+{
+    static _Thread_local unsigned char prefix[8];
+    static _Thread_local uint64_t counter;
+    static const char hexd[] = "0123456789abcdef";
+    if (counter == 0 && RAND_bytes(prefix, sizeof prefix) != 1)
+        memset(prefix, 0, sizeof prefix); /* still unique within the thread */
+    uint64_t n = ++counter;
+    unsigned char id[16];
+    memcpy(id, prefix, sizeof prefix);
+    for (int k = 0; k < 8; k++)
+        id[8 + k] = (unsigned char)(n >> (56 - 8 * k));
+    for (int k = 0; k < 16; k++) {
+        out[2 * k] = hexd[id[k] >> 4];
+        out[2 * k + 1] = hexd[id[k] & 15];
+    }
+    out[32] = '\0';
+    return out;
+}
+
 /* An incoming X-Request-Id is kept only when it is a plain token. */
 static bool sane_request_id(const char *p, size_t n)
 {
@@ -69,13 +92,7 @@ void serve__obs_start(h2o_req_t *req, serve_reqref *ref, const serve_conn *c)
     if (i >= 0 && sane_request_id(req->headers.entries[i].value.base, req->headers.entries[i].value.len)) {
         ref->request_id = pool_dup(req, req->headers.entries[i].value.base, req->headers.entries[i].value.len);
     } else {
-        unsigned char rnd[16];
-        char *hex = h2o_mem_alloc_pool(&req->pool, 33);
-        if (RAND_bytes(rnd, sizeof rnd) != 1)
-            memset(rnd, 0, sizeof rnd); /* an id is for correlation only */
-        for (size_t k = 0; k < sizeof rnd; k++)
-            snprintf(hex + 2 * k, 3, "%02x", rnd[k]);
-        ref->request_id = hex;
+        ref->request_id = new_request_id(h2o_mem_alloc_pool(&req->pool, 33));
     }
     h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("x-request-id"), 0, NULL, ref->request_id,
                           strlen(ref->request_id));

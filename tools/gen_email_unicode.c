@@ -52,7 +52,7 @@ static int is_surrogate(uint32_t cp)
     return cp >= 0xD800 && cp <= 0xDFFF;
 }
 
-/* Emits a mapping table: entries {cp, offset, len} into a pool. */
+/* A mapping table: entries {cp, offset, len} into a pool, in cp order. */
 typedef struct map {
     uint32_t *cp, *off, *len, n, cap;
     uint32_t *pool, pn, pcap;
@@ -80,22 +80,70 @@ static void map_add(map *m, uint32_t cp, const uint32_t *v, int n)
         m->pool[m->pn++] = v[i];
 }
 
+/* Shortest run of one-to-one mappings worth a row of the run table. */
+#define MIN_RUN 4
+
+/* The single code point entry i maps to, or UINT32_MAX when it maps to
+ * more than one. */
+static uint32_t map_single(const map *m, uint32_t i)
+{
+    return m->len[i] == 1 ? m->pool[m->off[i]] : UINT32_MAX;
+}
+
+/* How many entries from i on form a run: single mappings whose code points
+ * are `step` apart (1 or 2, nothing mapped between) and whose targets move
+ * with them (target - cp constant). */
+static uint32_t run_length(const map *m, uint32_t i, uint32_t *step)
+{
+    uint32_t t = map_single(m, i);
+    if (t == UINT32_MAX || i + 1 >= m->n || map_single(m, i + 1) == UINT32_MAX)
+        return 1;
+    *step = m->cp[i + 1] - m->cp[i];
+    if (*step > 2)
+        return 1;
+    uint32_t k = 1;
+    while (i + k < m->n && m->cp[i + k] == m->cp[i] + k * *step &&
+           map_single(m, i + k) == t + k * *step)
+        k++;
+    return k;
+}
+
+/* Emits a mapping as two tables: runs {first cp, last cp, step, target of
+ * the first} (NAME_RUN, where target = first target + (cp - first cp)), and
+ * for the rest, keys into a pool of targets (NAME_KEY, NAME_OFF, NAME_POOL). */
 static void map_emit(const map *m, const char *name)
 {
-    printf("static const uint32_t %s_POOL[%u] = {", name, m->pn);
-    for (uint32_t i = 0; i < m->pn; i++)
-        printf("%s0x%x,", i % 12 ? "" : "\n", m->pool[i]);
+    map rest = {0};
+    uint32_t nrun = 0;
+    printf("static const uint32_t %s_RUN[][4] = {", name);
+    for (uint32_t i = 0; i < m->n;) {
+        uint32_t step = 1, k = run_length(m, i, &step);
+        if (k >= MIN_RUN) {
+            printf("%s{0x%x,0x%x,%u,0x%x},", nrun % 4 ? "" : "\n", m->cp[i],
+                   m->cp[i + k - 1], step, map_single(m, i));
+            nrun++;
+            i += k;
+            continue;
+        }
+        for (uint32_t j = i; j < i + k; j++)
+            map_add(&rest, m->cp[j], m->pool + m->off[j], (int)m->len[j]);
+        i += k;
+    }
+    printf("\n};\n#define %s_RUN_N %uu\n", name, nrun);
+    printf("static const uint32_t %s_POOL[%u] = {", name, rest.pn);
+    for (uint32_t i = 0; i < rest.pn; i++)
+        printf("%s0x%x,", i % 12 ? "" : "\n", rest.pool[i]);
     printf("\n};\n");
     /* cp in the low 21 bits, length in the top 11; offset separate. */
-    printf("static const uint32_t %s_KEY[%u] = {", name, m->n);
-    for (uint32_t i = 0; i < m->n; i++)
-        printf("%s0x%x,", i % 10 ? "" : "\n", m->cp[i] | (m->len[i] << 21));
+    printf("static const uint32_t %s_KEY[%u] = {", name, rest.n);
+    for (uint32_t i = 0; i < rest.n; i++)
+        printf("%s0x%x,", i % 10 ? "" : "\n", rest.cp[i] | (rest.len[i] << 21));
     printf("\n};\n");
-    printf("static const uint16_t %s_OFF[%u] = {", name, m->n);
-    for (uint32_t i = 0; i < m->n; i++)
-        printf("%s%u,", i % 14 ? "" : "\n", m->off[i]);
-    printf("\n};\n#define %s_N %uu\n\n", name, m->n);
-    if (m->pn > 0xFFFF) {
+    printf("static const uint16_t %s_OFF[%u] = {", name, rest.n);
+    for (uint32_t i = 0; i < rest.n; i++)
+        printf("%s%u,", i % 14 ? "" : "\n", rest.off[i]);
+    printf("\n};\n#define %s_N %uu\n\n", name, rest.n);
+    if (rest.pn > 0xFFFF) {
         fprintf(stderr, "pool too large for uint16 offsets\n");
         exit(1);
     }
@@ -123,6 +171,24 @@ static void ranges_emit(const char *name, int (*val)(uint32_t), int with_value)
         cp++;
     }
     printf("\n};\n#define %s_N %uu\n\n", name, n);
+}
+
+/* Stops the generator when ICU failed on cp. */
+static void check(UErrorCode st, const char *what, uint32_t cp)
+{
+    if (U_FAILURE(st)) {
+        fprintf(stderr, "%s %x: %s\n", what, cp, u_errorName(st));
+        exit(1);
+    }
+}
+
+/* Adds cp -> the code points of s[0..len) to m unless that is cp itself. */
+static void map_add_changed(map *m, uint32_t cp, const UChar *s, int32_t len)
+{
+    uint32_t v[32];
+    int n = to_cps(s, len, v, 32);
+    if (!(n == 1 && v[0] == cp))
+        map_add(m, cp, v, n);
 }
 
 static int ccc_of(uint32_t cp)
@@ -169,19 +235,12 @@ int main(void)
             continue;
         UChar src[4], dst[64];
         int sl = from_cp(cp, src);
-        uint32_t v[32];
-        int n;
         /* Full compatibility decomposition (Hangul is algorithmic). */
         if (!is_hangul_syllable(cp)) {
             st = U_ZERO_ERROR;
             int32_t dl = unorm2_normalize(nfkd, src, sl, dst, 64, &st);
-            if (U_FAILURE(st)) {
-                fprintf(stderr, "nfkd %x: %s\n", cp, u_errorName(st));
-                return 1;
-            }
-            n = to_cps(dst, dl, v, 32);
-            if (!(n == 1 && v[0] == cp))
-                map_add(&decomp, cp, v, n);
+            check(st, "nfkd", cp);
+            map_add_changed(&decomp, cp, dst, dl);
         }
         /* Primary composites: raw canonical decomposition of two code
          * points that composePair puts back together (exclusions fail). */
@@ -189,7 +248,8 @@ int main(void)
             st = U_ZERO_ERROR;
             int32_t dl = unorm2_getRawDecomposition(nfc, (UChar32)cp, dst, 64, &st);
             if (dl > 0 && U_SUCCESS(st)) {
-                n = to_cps(dst, dl, v, 32);
+                uint32_t v[32];
+                int n = to_cps(dst, dl, v, 32);
                 if (n == 2 && unorm2_composePair(nfc, (UChar32)v[0], (UChar32)v[1]) == (UChar32)cp) {
                     if (comp_n == 4096)
                         return 3;
@@ -204,13 +264,8 @@ int main(void)
          * context-dependent final sigma is handled in code. */
         st = U_ZERO_ERROR;
         int32_t ll = u_strToLower(dst, 64, src, sl, "", &st);
-        if (U_FAILURE(st)) {
-            fprintf(stderr, "lower %x: %s\n", cp, u_errorName(st));
-            return 1;
-        }
-        n = to_cps(dst, ll, v, 32);
-        if (!(n == 1 && v[0] == cp))
-            map_add(&lower, cp, v, n);
+        check(st, "lower", cp);
+        map_add_changed(&lower, cp, dst, ll);
     }
     map_emit(&decomp, "EU_DECOMP");
     map_emit(&lower, "EU_LOWER");

@@ -126,8 +126,7 @@ static char *pool_str(h2o_req_t *r, const char *s, size_t len)
     return h2o_strdup(&r->pool, s, len).base;
 }
 
-/* Fills *out from r; everything lives as long as r. The body is a
- * writable copy (form_parse decodes it in place). */
+/* Fills *out from r; everything lives as long as r. */
 static void to_authc_request(h2o_req_t *r, authc_request *out)
 {
     authc_header *h = h2o_mem_alloc_pool(&r->pool, (MAX_HEADERS + 1) * sizeof *h);
@@ -248,73 +247,26 @@ static int send_authc(h2o_req_t *r, authc_response *res)
 }
 
 /* ------------------------------------------------------------------ */
-/* Form bodies (application/x-www-form-urlencoded), decoded in place. */
-typedef struct form {
-    const char *names[MAX_FIELDS];
-    const char *values[MAX_FIELDS];
-    size_t n;
-} form;
+/* Form bodies: libauthc's authc_form_parse decodes them as it decodes its
+ * own (the fields live in an arena the handler frees). */
 
-static int hexval(int ch)
+static const char *form_get(const authc_header *f, size_t n, const char *name)
 {
-    if (ch >= '0' && ch <= '9')
-        return ch - '0';
-    if (ch >= 'a' && ch <= 'f')
-        return ch - 'a' + 10;
-    if (ch >= 'A' && ch <= 'F')
-        return ch - 'A' + 10;
-    return -1;
-}
-
-static void form_decode(char *s)
-{
-    char *o = s;
-    for (char *p = s; *p; p++) {
-        int h, l;
-        if (*p == '+') {
-            *o++ = ' ';
-        } else if (*p == '%' && (h = hexval(p[1])) >= 0 && (l = hexval(p[2])) >= 0) {
-            *o++ = (char)(h * 16 + l);
-            p += 2;
-        } else {
-            *o++ = *p;
-        }
-    }
-    *o = '\0';
-}
-
-/* Splits body (NUL-terminated, modified) into fields. False when there are
- * more than MAX_FIELDS or a value holds a NUL byte. */
-static bool form_parse(char *body, size_t len, form *f)
-{
-    f->n = 0;
-    if (!body || !len)
-        return true;
-    if (memchr(body, '\0', len))
-        return false;
-    for (char *save = NULL, *pair = strtok_r(body, "&", &save); pair;
-         pair = strtok_r(NULL, "&", &save)) {
-        if (f->n == MAX_FIELDS)
-            return false;
-        char *eq = strchr(pair, '=');
-        if (eq)
-            *eq++ = '\0';
-        form_decode(pair);
-        if (eq)
-            form_decode(eq);
-        f->names[f->n] = pair;
-        f->values[f->n] = eq ? eq : "";
-        f->n++;
-    }
-    return true;
-}
-
-static const char *form_get(const form *f, const char *name)
-{
-    for (size_t i = 0; i < f->n; i++)
-        if (!strcmp(f->names[i], name))
-            return f->values[i];
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(f[i].name, name))
+            return f[i].value;
     return NULL;
+}
+
+/* The request URL's ?error= code (decoded, owned by ar), or NULL. */
+static const char *query_error(authc_arena *ar, const char *url)
+{
+    const char *q = strchr(url, '?');
+    authc_header *f;
+    size_t n;
+    if (!ar || !q || authc_form_parse(ar, q + 1, strcspn(q + 1, "#"), MAX_FIELDS, &f, &n))
+        return NULL;
+    return form_get(f, n, "error");
 }
 
 /* ------------------------------------------------------------------ */
@@ -467,6 +419,17 @@ static const char *display_name(const authc_session *s)
     return s->user.id ? s->user.id : "";
 }
 
+/* Opens a form that signs in with provider `key` through /actions/signin
+ * and comes back to /dashboard. */
+static void signin_form_open(sbuf *b, const char *key)
+{
+    sb_add(b, "<form method=\"post\" action=\"/actions/signin\">"
+              "<input type=\"hidden\" name=\"redirectTo\" value=\"/dashboard\">"
+              "<input type=\"hidden\" name=\"provider\" value=\"");
+    sb_html(b, key);
+    sb_add(b, "\">");
+}
+
 /* The sign-in forms: credentials fields, one button per other provider,
  * all posting to this app's own /actions/signin. */
 static void signin_forms(sbuf *b, const authc_request *req)
@@ -499,11 +462,8 @@ static void signin_forms(sbuf *b, const authc_request *req)
                 sb_add(b, "<hr>\n");
             any_other = true;
             if (!strcmp(type, "oauth") || !strcmp(type, "oidc")) {
-                sb_add(b, "<form method=\"post\" action=\"/actions/signin\">"
-                          "<input type=\"hidden\" name=\"redirectTo\" value=\"/dashboard\">"
-                          "<input type=\"hidden\" name=\"provider\" value=\"");
-                sb_html(b, key);
-                sb_add(b, "\"><button type=\"submit\" class=\"secondary\" data-provider=\"");
+                signin_form_open(b, key);
+                sb_add(b, "<button type=\"submit\" class=\"secondary\" data-provider=\"");
                 sb_html(b, key);
                 sb_add(b, "\">使用 ");
                 sb_html(b, name ? name : key);
@@ -511,11 +471,8 @@ static void signin_forms(sbuf *b, const authc_request *req)
                 sb_html(b, name ? name : key);
                 sb_add(b, "</button></form>\n");
             } else if (!strcmp(type, "email")) {
-                sb_add(b, "<form method=\"post\" action=\"/actions/signin\">"
-                          "<input type=\"hidden\" name=\"redirectTo\" value=\"/dashboard\">"
-                          "<input type=\"hidden\" name=\"provider\" value=\"");
-                sb_html(b, key);
-                sb_add(b, "\"><label>邮箱 Email</label><input name=\"email\" type=\"email\" required>"
+                signin_form_open(b, key);
+                sb_add(b, "<label>邮箱 Email</label><input name=\"email\" type=\"email\" required>"
                           "<button type=\"submit\" class=\"secondary\" data-provider=\"");
                 sb_html(b, key);
                 sb_add(b, "\">发送登录链接 / Email me a link</button></form>\n");
@@ -563,16 +520,14 @@ static int page_home(h2o_req_t *c, const authc_request *req)
         signout_form(&b);
     } else {
         sb_add(&b, "<h1 id=\"greeting\">未登录</h1>\n<p id=\"status\">Not signed in.</p>\n");
-        const char *q = strchr(req->url, '?');
-        const char *err = q ? strstr(q, "error=") : NULL;
-        if (err && (err[-1] == '?' || err[-1] == '&')) {
-            char code[64];
-            size_t n = strcspn(err + 6, "&#");
-            snprintf(code, sizeof code, "%.*s", (int)(n < sizeof code ? n : sizeof code - 1), err + 6);
+        authc_arena *ar = authc_arena_new();
+        const char *code = query_error(ar, req->url);
+        if (code) {
             sb_add(&b, "<p class=\"error\" id=\"error\">");
             sb_html(&b, error_text(code));
             sb_add(&b, "</p>\n");
         }
+        authc_arena_free(ar);
         signin_forms(&b, req);
     }
     sb_add(&b, "</main>\n");
@@ -615,13 +570,27 @@ static int page_dashboard(h2o_req_t *c, const authc_request *req)
 /* Actions: the seed's server-side signIn(provider, {redirectTo}) and
  * signOut({redirectTo}). */
 
+static int action_signin_form(h2o_req_t *c, const authc_request *req, const authc_header *f,
+                              size_t nf);
+
 static int action_signin(h2o_req_t *c, const authc_request *req)
 {
-    form f;
-    if (!form_parse((char *)req->body, req->body_len, &f))
-        return send_text(c, 400, "Bad form.\n");
-    const char *provider = form_get(&f, "provider");
-    const char *to = safe_target(form_get(&f, "redirectTo"), "/dashboard");
+    authc_arena *ar = authc_arena_new();
+    authc_header *f = NULL;
+    size_t nf = 0;
+    authc_err e = ar ? authc_form_parse(ar, req->body, req->body_len, MAX_FIELDS, &f, &nf)
+                     : AUTHC_ERR_NOMEM;
+    int r = e ? send_text(c, e == AUTHC_ERR_NOMEM ? 500 : 400, "Bad form.\n")
+              : action_signin_form(c, req, f, nf);
+    authc_arena_free(ar);
+    return r;
+}
+
+static int action_signin_form(h2o_req_t *c, const authc_request *req, const authc_header *f,
+                              size_t nf)
+{
+    const char *provider = form_get(f, nf, "provider");
+    const char *to = safe_target(form_get(f, nf, "redirectTo"), "/dashboard");
     if (!provider || !*provider) {
         /* signIn() with no provider → the built-in page, then back. */
         sbuf loc = {0};
@@ -637,12 +606,12 @@ static int action_signin(h2o_req_t *c, const authc_request *req)
      * handed to the provider, as signIn(provider, formData) does. */
     const char *names[MAX_FIELDS], *values[MAX_FIELDS];
     size_t n = 0;
-    for (size_t i = 0; i < f.n; i++) {
-        if (!strcmp(f.names[i], "provider") || !strcmp(f.names[i], "redirectTo") ||
-            !strcmp(f.names[i], "callbackUrl") || !strcmp(f.names[i], "csrfToken"))
+    for (size_t i = 0; i < nf; i++) {
+        if (!strcmp(f[i].name, "provider") || !strcmp(f[i].name, "redirectTo") ||
+            !strcmp(f[i].name, "callbackUrl") || !strcmp(f[i].name, "csrfToken"))
             continue;
-        names[n] = f.names[i];
-        values[n] = f.values[i];
+        names[n] = f[i].name;
+        values[n] = f[i].value;
         n++;
     }
     authc_response *res = NULL;

@@ -141,6 +141,23 @@ typedef struct authc_adapter_ops {
                                               int64_t counter,
                                               authc_authenticator **out);
 
+    /* Not Auth.js (access-token rotation for database sessions): the
+     * user's account at provider (when several, the one with the least
+     * providerAccountId, on every backend); *out NULL
+     * when none. NULL method: rotation is off for database sessions. */
+    authc_err (*get_account_by_user)(authc_adapter *self, authc_arena *ar,
+                                     const char *user_id,
+                                     const char *provider,
+                                     authc_account **out);
+    /* Not Auth.js: writes the tokens of in to the account (in->provider,
+     * in->provider_account_id): access_token, refresh_token and expires_at
+     * always (NULL / AUTHC_NO_TIME clear them); id_token, token_type and
+     * scope only when non-NULL. *out (may be NULL) = the updated account;
+     * AUTHC_ERR_NOT_FOUND for an unknown account. */
+    authc_err (*update_account_tokens)(authc_adapter *self, authc_arena *ar,
+                                       const authc_account *in,
+                                       authc_account **out);
+
     /* Not Auth.js: create or update the schema (idempotent). */
     authc_err (*migrate)(authc_adapter *self);
     /* Not Auth.js: release the instance and its state (called by

@@ -15,12 +15,11 @@ static void key_part(char *out, size_t cap, const char *s)
     size_t o = 0;
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
         if (o + 4 >= cap || o > 96) {
-            unsigned char d[32];
-            unsigned dl;
-            EVP_Digest(s, strlen(s), d, &dl, EVP_sha256(), NULL);
-            char b[48];
-            authc__b64url_encode_to(b, d, 24);
-            snprintf(out, cap, "h:%s", b);
+            /* parts {s} hash s itself; on a failure the key stays empty,
+             * so the caller's store call fails closed. */
+            const char *parts[1] = {s};
+            if (!authc__digest_key(out, cap, "h", parts, 1))
+                *out = '\0';
             return;
         }
         if (*p > 0x20 && *p < 0x7f && *p != '%')

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "authc.h"
 #include "authc/adapter.h"
@@ -95,7 +96,18 @@ bool authc__row_dup_into(const authc__row_desc *d, const authc__alloc *al,
 /* Frees a heap d-row (malloc'd struct and strings); NULL is a no-op. */
 void authc__row_free(const authc__row_desc *d, void *row);
 
+/* Stores row through out: the address of a method's row pointer
+ * (authc_user **, …; every object pointer has the representation of
+ * void *), or NULL when the caller wants no row. */
+static inline void authc__set_row(void *out, void *row)
+{
+    if (out)
+        memcpy(out, &row, sizeof row);
+}
+
 /* Copies into `ar`; results owned by `ar`. */
+void *authc__copy_row(authc_arena *ar, const authc__row_desc *d,
+                      const void *in);
 authc_user *authc__copy_user(authc_arena *ar, const authc_user *in);
 authc_account *authc__copy_account(authc_arena *ar, const authc_account *in);
 authc_session_row *authc__copy_session(authc_arena *ar,
@@ -155,6 +167,10 @@ unsigned authc__user_fields(const authc_user *patch);
  * onto *dst, pointer-wise (no copying): the merge rule of update_user. */
 void authc__user_merge(authc_user *dst, const authc_user *patch);
 
+/* The merge rule of update_account_tokens (account_tokens.c): the token
+ * members of patch onto *dst, pointer-wise. */
+void authc__account_tokens_merge(authc_account *dst, const authc_account *patch);
+
 /* ---- URLs and errors -------------------------------------------------
  * Writes into out (outlen bytes, always NUL-terminated, truncated if
  * needed) a copy of url fit for logs and error messages: the password of
@@ -197,24 +213,15 @@ bool authc__fd_idle(int fd);
  * space instead of 'T'), into epoch ms. AUTHC_ERR_INVALID on bad input. */
 authc_err authc__iso8601_parse(const char *s, int64_t *ms);
 
-/* ---- memory backend test accessors ----------------------------------
- * Read the memory backend's stored rows directly, bypassing the adapter
- * methods (the conformance suite's `db` readers). ad must come from
- * authc__adapter_memory_open. Copies in `ar`; *out = NULL when absent. */
-authc_err authc__memory_peek_user(authc_adapter *ad, authc_arena *ar,
-                                  const char *id, authc_user **out);
-authc_err authc__memory_peek_session(authc_adapter *ad, authc_arena *ar,
-                                     const char *token,
-                                     authc_session_row **out);
-authc_err authc__memory_peek_account(authc_adapter *ad, authc_arena *ar,
-                                     const char *provider,
-                                     const char *provider_account_id,
-                                     authc_account **out);
-authc_err authc__memory_peek_vt(authc_adapter *ad, authc_arena *ar,
-                                const char *identifier, const char *token,
-                                authc_verification_token **out);
-authc_err authc__memory_peek_authenticator(authc_adapter *ad, authc_arena *ar,
-                                           const char *credential_id,
-                                           authc_authenticator **out);
+/* ---- memory backend test accessor ----------------------------------
+ * Reads a row the memory backend stores, bypassing the adapter methods
+ * (the conformance suite's `db` readers): of model d (authc__user_row, …)
+ * under key a (provider, identifier) and b (providerAccountId, token; NULL
+ * for the models with a one-part key). out is the address of a row pointer
+ * (authc_user **, …): a copy in ar, or NULL when absent. AUTHC_ERR_INVALID
+ * when ad is not from authc__adapter_memory_open or d is no stored model. */
+authc_err authc__memory_peek(authc_adapter *ad, authc_arena *ar,
+                             const authc__row_desc *d, const char *a,
+                             const char *b, void *out);
 
 #endif

@@ -1,6 +1,7 @@
 /* memory.c — the "memory:" adapter: every Auth.js model in process memory,
  * deep-copied, behind one mutex. For tests, demos and single-process use. */
 #include <pthread.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,9 +38,11 @@ static authc_err nomem(authc_adapter *self, const char *op)
     return AUTHC_ERR_NOMEM;
 }
 
+/* A refused write, logged; out (see authc__set_row) = NULL. */
 static authc_err violation(authc_adapter *self, const char *op,
-                           const char *what)
+                           const char *what, void *out)
 {
+    authc__set_row(out, NULL);
     authc__adapter_log(self, "error", "memory: %s: %s", op, what);
     return AUTHC_ERR_ADAPTER;
 }
@@ -47,46 +50,65 @@ static authc_err violation(authc_adapter *self, const char *op,
 
 typedef enum { P_USER, P_EMAIL, P_SESSION, P_ACCOUNT, P_VT, P_AUTHN } kind;
 
-/* Copies into ar the stored row of kind k under key a (or key2(a, b) when
- * b is given); NULL when absent (also for a NULL a) or on failure: then
- * *e is AUTHC_ERR_NOMEM (and *e is AUTHC_OK otherwise). */
+/* Where each kind of row is stored and what its key enforces. */
+static const struct {
+    size_t table;              /* offsetof(mem, …) */
+    const authc__row_desc *d;
+    bool two_part;             /* keyed by key2(a, b) */
+    const char *unique;        /* the constraint the key stands for */
+} KINDS[] = {
+    [P_USER] = {offsetof(mem, users), &authc__user_row, false,
+                "UNIQUE constraint failed: user.id"},
+    [P_EMAIL] = {offsetof(mem, emails), &authc__user_row, false,
+                 "UNIQUE constraint failed: user.email"},
+    [P_SESSION] = {offsetof(mem, sessions), &authc__session_row, false,
+                   "UNIQUE constraint failed: session.sessionToken"},
+    [P_ACCOUNT] = {offsetof(mem, accounts), &authc__account_row, true,
+                   "UNIQUE constraint failed: account.provider, "
+                   "account.providerAccountId"},
+    [P_VT] = {offsetof(mem, vts), &authc__vt_row, true,
+              "UNIQUE constraint failed: verificationToken.identifier, "
+              "verificationToken.token"},
+    [P_AUTHN] = {offsetof(mem, authns), &authc__authn_row, false,
+                 "UNIQUE constraint failed: authenticator.credentialID"},
+};
+
+static authc__mt *table(mem *m, kind k)
+{
+    return (authc__mt *)((char *)m + KINDS[k].table);
+}
+
+/* *key = the table key of a kind-k row: a, or key2(a, b) for a two-part
+ * key (then also in *heap, which the caller frees; else *heap = NULL);
+ * *key = NULL when a part is missing. AUTHC_ERR_NOMEM on OOM. */
+static authc_err key_of(kind k, const char *a, const char *b,
+                        const char **key, char **heap)
+{
+    *key = NULL;
+    *heap = NULL;
+    if (!a || (KINDS[k].two_part && !b))
+        return AUTHC_OK;
+    if (!KINDS[k].two_part) {
+        *key = a;
+        return AUTHC_OK;
+    }
+    *key = *heap = authc__mt_key2(a, b);
+    return *heap ? AUTHC_OK : AUTHC_ERR_NOMEM;
+}
+
+/* Copies into ar the stored row of kind k under key a (or key2(a, b));
+ * NULL when absent (also for a missing part) or on failure: then *e is
+ * AUTHC_ERR_NOMEM (and *e is AUTHC_OK otherwise). */
 static void *find(mem *m, authc_arena *ar, kind k, const char *a,
                   const char *b, authc_err *e)
 {
-    *e = AUTHC_OK;
-    if (!a)
+    const char *key;
+    char *k2;
+    if ((*e = key_of(k, a, b, &key, &k2)) || !key)
         return NULL;
-    char *k2 = b ? authc__mt_key2(a, b) : NULL;
-    if (b && !k2) {
-        *e = AUTHC_ERR_NOMEM;
-        return NULL;
-    }
-    const char *key = b ? k2 : a;
-    void *row, *copy = NULL;
     LOCK(m);
-    switch (k) {
-    case P_USER:
-    case P_EMAIL:
-        if ((row = authc__mt_get(k == P_USER ? &m->users : &m->emails, key)))
-            copy = authc__copy_user(ar, row);
-        break;
-    case P_SESSION:
-        if ((row = authc__mt_get(&m->sessions, key)))
-            copy = authc__copy_session(ar, row);
-        break;
-    case P_ACCOUNT:
-        if ((row = authc__mt_get(&m->accounts, key)))
-            copy = authc__copy_account(ar, row);
-        break;
-    case P_VT:
-        if ((row = authc__mt_get(&m->vts, key)))
-            copy = authc__copy_vt(ar, row);
-        break;
-    default:
-        if ((row = authc__mt_get(&m->authns, key)))
-            copy = authc__copy_authenticator(ar, row);
-        break;
-    }
+    void *row = authc__mt_get(table(m, k), key);
+    void *copy = row ? authc__copy_row(ar, KINDS[k].d, row) : NULL;
     UNLOCK(m);
     free(k2);
     if (row && !copy)
@@ -94,14 +116,92 @@ static void *find(mem *m, authc_arena *ar, kind k, const char *a,
     return copy;
 }
 
-/* find() for a method: an OOM is logged naming op. */
-static void *find_for(authc_adapter *self, authc_arena *ar, const char *op,
-                      kind k, const char *a, const char *b, authc_err *e)
+/* find() for a method: out is the address of its row pointer (see
+ * authc__set_row); an OOM is logged naming op. */
+static authc_err find_for(authc_adapter *self, authc_arena *ar,
+                          const char *op, kind k, const char *a,
+                          const char *b, void *out)
 {
-    void *row = find(M(self), ar, k, a, b, e);
-    if (*e)
-        nomem(self, op);
-    return row;
+    authc_err e;
+    authc__set_row(out, find(M(self), ar, k, a, b, &e));
+    return e ? nomem(self, op) : AUTHC_OK;
+}
+
+/* The update methods: locks m and returns the stored kind-k row under the
+ * one-part key (NULL when absent or key is NULL), to change in place. The
+ * caller unlocks. */
+static void *lock_row(mem *m, kind k, const char *key)
+{
+    LOCK(m);
+    return key ? authc__mt_get(table(m, k), key) : NULL;
+}
+
+/* The create methods: stores the heap row `row` (taken over: freed when
+ * refused; NULL = OOM) as a kind-k row under key a (or key2(a, b)), and
+ * under `email` in the e-mail index when non-NULL. Refused, logged as op,
+ * when `owner` is non-NULL and names no user, or a key is taken. out
+ * (see authc__set_row) = an arena copy of the stored row, else NULL. */
+static authc_err insert(authc_adapter *self, authc_arena *ar, const char *op,
+                        kind k, const char *a, const char *b,
+                        const char *owner, const char *email, void *row,
+                        void *out)
+{
+    authc__set_row(out, NULL);
+    const char *key;
+    char *k2 = NULL;
+    if (!row || key_of(k, a, b, &key, &k2)) {
+        authc__row_free(KINDS[k].d, row);
+        return nomem(self, op);
+    }
+    mem *m = M(self);
+    authc__mt *t = table(m, k);
+    authc_err e = AUTHC_OK;
+    LOCK(m);
+    if (owner && !authc__mt_get(&m->users, owner))
+        e = violation(self, op, "FOREIGN KEY constraint failed", NULL);
+    else if (authc__mt_get(t, key))
+        e = violation(self, op, KINDS[k].unique, NULL);
+    else if (email && authc__mt_get(&m->emails, email))
+        e = violation(self, op, KINDS[P_EMAIL].unique, NULL);
+    else if (!authc__mt_put(t, key, row))
+        e = nomem(self, op);
+    else if (email && !authc__mt_put(&m->emails, email, row)) {
+        authc__mt_del(t, key);
+        e = nomem(self, op);
+    }
+    void *copy = NULL;
+    if (e)
+        authc__row_free(KINDS[k].d, row);
+    else if (out && !(copy = authc__copy_row(ar, KINDS[k].d, row)))
+        e = nomem(self, op);
+    UNLOCK(m);
+    authc__set_row(out, copy);
+    free(k2);
+    return e;
+}
+
+/* The delete methods: removes (and frees) the kind-k row under key a (or
+ * key2(a, b)); out (see authc__set_row) = an arena copy of it, NULL when
+ * there was none (also for a missing part). */
+static authc_err take(authc_adapter *self, authc_arena *ar, const char *op,
+                      kind k, const char *a, const char *b, void *out)
+{
+    authc__set_row(out, NULL);
+    const char *key;
+    char *k2;
+    if (key_of(k, a, b, &key, &k2))
+        return nomem(self, op);
+    if (!key)
+        return AUTHC_OK;
+    mem *m = M(self);
+    LOCK(m);
+    void *row = authc__mt_del(table(m, k), key);
+    UNLOCK(m);
+    free(k2);
+    void *copy = row && out ? authc__copy_row(ar, KINDS[k].d, row) : NULL;
+    authc__set_row(out, copy);
+    authc__row_free(KINDS[k].d, row);
+    return row && out && !copy ? nomem(self, op) : AUTHC_OK;
 }
 
 /* ---- users ------------------------------------------------------------------ */
@@ -110,53 +210,28 @@ static void *find_for(authc_adapter *self, authc_arena *ar, const char *op,
 static authc_err m_create_user(authc_adapter *self, authc_arena *ar,
                                const authc_user *in, authc_user **out)
 {
-    *out = NULL;
     char id[37];
     if (authc__uuid(id) != AUTHC_OK)
-        return violation(self, "create_user", "no randomness for the id");
+        return violation(self, "create_user", "no randomness for the id",
+                         out);
     authc_user tmp = *in;
     tmp.id = id;
-    mem *m = M(self);
-    authc_err e = AUTHC_OK;
-    LOCK(m);
-    if (in->email && authc__mt_get(&m->emails, in->email)) {
-        e = violation(self, "create_user", "UNIQUE constraint failed: user.email");
-        goto done;
-    }
-    authc_user *u = authc__mem_user_heap(&tmp);
-    if (!u || !authc__mt_put(&m->users, u->id, u)) {
-        authc__row_free(&authc__user_row, u);
-        e = nomem(self, "create_user");
-        goto done;
-    }
-    if (u->email && !authc__mt_put(&m->emails, u->email, u)) {
-        authc__row_free(&authc__user_row, authc__mt_del(&m->users, u->id));
-        e = nomem(self, "create_user");
-        goto done;
-    }
-    if (!(*out = authc__copy_user(ar, u)))
-        e = nomem(self, "create_user");
-done:
-    UNLOCK(m);
-    return e;
+    return insert(self, ar, "create_user", P_USER, id, NULL, NULL, in->email,
+                  authc__mem_user_heap(&tmp), out);
 }
 
 /* M2: *out owned by ar. */
 static authc_err m_get_user(authc_adapter *self, authc_arena *ar,
                             const char *id, authc_user **out)
 {
-    authc_err e;
-    *out = find_for(self, ar, "get_user", P_USER, id, NULL, &e);
-    return e;
+    return find_for(self, ar, "get_user", P_USER, id, NULL, out);
 }
 
 /* M3: *out owned by ar. */
 static authc_err m_get_user_by_email(authc_adapter *self, authc_arena *ar,
                                      const char *email, authc_user **out)
 {
-    authc_err e;
-    *out = find_for(self, ar, "get_user_by_email", P_EMAIL, email, NULL, &e);
-    return e;
+    return find_for(self, ar, "get_user_by_email", P_EMAIL, email, NULL, out);
 }
 
 /* M4: *out owned by ar. */
@@ -187,12 +262,9 @@ static authc_err m_update_user(authc_adapter *self, authc_arena *ar,
                                const authc_user *in, authc_user **out)
 {
     *out = NULL;
-    if (!in->id)
-        return AUTHC_ERR_NOT_FOUND;
     mem *m = M(self);
     authc_err e = AUTHC_OK;
-    LOCK(m);
-    authc_user *cur = authc__mt_get(&m->users, in->id);
+    authc_user *cur = lock_row(m, P_USER, in->id);
     if (!cur) {
         e = AUTHC_ERR_NOT_FOUND;
         goto done;
@@ -202,7 +274,7 @@ static authc_err m_update_user(authc_adapter *self, authc_arena *ar,
     merged.fields = 0;
     if (merged.email && (!cur->email || strcmp(merged.email, cur->email)) &&
         authc__mt_get(&m->emails, merged.email)) {
-        e = violation(self, "update_user", "UNIQUE constraint failed: user.email");
+        e = violation(self, "update_user", KINDS[P_EMAIL].unique, NULL);
         goto done;
     }
     authc_user *nu = authc__mem_user_heap(&merged);
@@ -258,56 +330,19 @@ static authc_err m_delete_user(authc_adapter *self, authc_arena *ar,
 static authc_err m_link_account(authc_adapter *self, authc_arena *ar,
                                 const authc_account *in, authc_account **out)
 {
-    if (out)
-        *out = NULL;
     if (!in->user_id || !in->type || !in->provider || !in->provider_account_id)
-        return violation(self, "link_account", "NOT NULL constraint failed");
-    char *k = authc__mt_key2(in->provider, in->provider_account_id);
-    if (!k)
-        return nomem(self, "link_account");
-    mem *m = M(self);
-    authc_err e = AUTHC_OK;
-    LOCK(m);
-    if (!authc__mt_get(&m->users, in->user_id)) {
-        e = violation(self, "link_account", "FOREIGN KEY constraint failed");
-        goto done;
-    }
-    if (authc__mt_get(&m->accounts, k)) {
-        e = violation(self, "link_account",
-                      "UNIQUE constraint failed: account.provider, "
-                      "account.providerAccountId");
-        goto done;
-    }
-    authc_account *a = authc__mem_account_heap(in);
-    if (!a || !authc__mt_put(&m->accounts, k, a)) {
-        authc__row_free(&authc__account_row, a);
-        e = nomem(self, "link_account");
-        goto done;
-    }
-    if (out && !(*out = authc__copy_account(ar, a)))
-        e = nomem(self, "link_account");
-done:
-    UNLOCK(m);
-    free(k);
-    return e;
+        return violation(self, "link_account", "NOT NULL constraint failed",
+                         out);
+    return insert(self, ar, "link_account", P_ACCOUNT, in->provider,
+                  in->provider_account_id, in->user_id, NULL,
+                  authc__mem_account_heap(in), out);
 }
 
 /* M8 */
 static authc_err m_unlink_account(authc_adapter *self, authc_arena *ar,
                                   const char *provider, const char *pai)
 {
-    (void)ar;
-    if (!provider || !pai)
-        return AUTHC_OK;
-    char *k = authc__mt_key2(provider, pai);
-    if (!k)
-        return nomem(self, "unlink_account");
-    mem *m = M(self);
-    LOCK(m);
-    authc__row_free(&authc__account_row, authc__mt_del(&m->accounts, k));
-    UNLOCK(m);
-    free(k);
-    return AUTHC_OK;
+    return take(self, ar, "unlink_account", P_ACCOUNT, provider, pai, NULL);
 }
 
 /* M15: argument order as Auth.js (id first). *out owned by ar. */
@@ -315,10 +350,7 @@ static authc_err m_get_account(authc_adapter *self, authc_arena *ar,
                                const char *pai, const char *provider,
                                authc_account **out)
 {
-    authc_err e = AUTHC_OK;
-    *out = pai ? find_for(self, ar, "get_account", P_ACCOUNT, provider, pai, &e)
-               : NULL;
-    return e;
+    return find_for(self, ar, "get_account", P_ACCOUNT, provider, pai, out);
 }
 
 /* ---- sessions ------------------------------------------------------------------ */
@@ -328,33 +360,11 @@ static authc_err m_create_session(authc_adapter *self, authc_arena *ar,
                                   const authc_session_row *in,
                                   authc_session_row **out)
 {
-    if (out)
-        *out = NULL;
     if (!in->session_token || !in->user_id || in->expires == AUTHC_NO_TIME)
-        return violation(self, "create_session", "NOT NULL constraint failed");
-    mem *m = M(self);
-    authc_err e = AUTHC_OK;
-    LOCK(m);
-    if (!authc__mt_get(&m->users, in->user_id)) {
-        e = violation(self, "create_session", "FOREIGN KEY constraint failed");
-        goto done;
-    }
-    if (authc__mt_get(&m->sessions, in->session_token)) {
-        e = violation(self, "create_session",
-                      "UNIQUE constraint failed: session.sessionToken");
-        goto done;
-    }
-    authc_session_row *s = authc__mem_session_heap(in);
-    if (!s || !authc__mt_put(&m->sessions, s->session_token, s)) {
-        authc__row_free(&authc__session_row, s);
-        e = nomem(self, "create_session");
-        goto done;
-    }
-    if (out && !(*out = authc__copy_session(ar, s)))
-        e = nomem(self, "create_session");
-done:
-    UNLOCK(m);
-    return e;
+        return violation(self, "create_session", "NOT NULL constraint failed",
+                         out);
+    return insert(self, ar, "create_session", P_SESSION, in->session_token,
+                  NULL, in->user_id, NULL, authc__mem_session_heap(in), out);
 }
 
 /* M10: both owned by ar; both NULL unless session and user exist. */
@@ -391,19 +401,16 @@ static authc_err m_update_session(authc_adapter *self, authc_arena *ar,
                                   const authc_session_row *in,
                                   authc_session_row **out)
 {
-    if (out)
-        *out = NULL;
-    if (!in->session_token)
-        return AUTHC_OK;
+    authc__set_row(out, NULL);
     mem *m = M(self);
     authc_err e = AUTHC_OK;
-    LOCK(m);
-    authc_session_row *s = authc__mt_get(&m->sessions, in->session_token);
+    authc_session_row *s = lock_row(m, P_SESSION, in->session_token);
     if (!s)
         goto done;
     if (in->user_id && strcmp(in->user_id, s->user_id) != 0) {
         if (!authc__mt_get(&m->users, in->user_id)) {
-            e = violation(self, "update_session", "FOREIGN KEY constraint failed");
+            e = violation(self, "update_session",
+                          "FOREIGN KEY constraint failed", NULL);
             goto done;
         }
         char *uid = strdup(in->user_id);
@@ -427,19 +434,7 @@ done:
 static authc_err m_delete_session(authc_adapter *self, authc_arena *ar,
                                   const char *token, authc_session_row **out)
 {
-    if (out)
-        *out = NULL;
-    if (!token)
-        return AUTHC_OK;
-    mem *m = M(self);
-    authc_err e = AUTHC_OK;
-    LOCK(m);
-    authc_session_row *s = authc__mt_del(&m->sessions, token);
-    UNLOCK(m);
-    if (s && out && !(*out = authc__copy_session(ar, s)))
-        e = nomem(self, "delete_session");
-    authc__row_free(&authc__session_row, s);
-    return e;
+    return take(self, ar, "delete_session", P_SESSION, token, NULL, out);
 }
 
 /* ---- verification tokens ------------------------------------------------------- */
@@ -448,31 +443,11 @@ static authc_err m_delete_session(authc_adapter *self, authc_arena *ar,
 static authc_err m_create_vt(authc_adapter *self, authc_arena *ar,
                              const authc_verification_token *in)
 {
-    (void)ar;
     if (!in->identifier || !in->token || in->expires == AUTHC_NO_TIME)
         return violation(self, "create_verification_token",
-                         "NOT NULL constraint failed");
-    char *k = authc__mt_key2(in->identifier, in->token);
-    if (!k)
-        return nomem(self, "create_verification_token");
-    mem *m = M(self);
-    authc_err e = AUTHC_OK;
-    LOCK(m);
-    if (authc__mt_get(&m->vts, k)) {
-        e = violation(self, "create_verification_token",
-                      "UNIQUE constraint failed: verificationToken.identifier, "
-                      "verificationToken.token");
-        goto done;
-    }
-    authc_verification_token *v = authc__mem_vt_heap(in);
-    if (!v || !authc__mt_put(&m->vts, k, v)) {
-        authc__row_free(&authc__vt_row, v);
-        e = nomem(self, "create_verification_token");
-    }
-done:
-    UNLOCK(m);
-    free(k);
-    return e;
+                         "NOT NULL constraint failed", NULL);
+    return insert(self, ar, "create_verification_token", P_VT, in->identifier,
+                  in->token, NULL, NULL, authc__mem_vt_heap(in), NULL);
 }
 
 /* M14: atomic under the mutex. *out = the deleted row (owned by ar). */
@@ -480,22 +455,8 @@ static authc_err m_use_vt(authc_adapter *self, authc_arena *ar,
                           const char *identifier, const char *token,
                           authc_verification_token **out)
 {
-    *out = NULL;
-    if (!identifier || !token)
-        return AUTHC_OK;
-    char *k = authc__mt_key2(identifier, token);
-    if (!k)
-        return nomem(self, "use_verification_token");
-    mem *m = M(self);
-    LOCK(m);
-    authc_verification_token *v = authc__mt_del(&m->vts, k);
-    UNLOCK(m);
-    free(k);
-    authc_err e = AUTHC_OK;
-    if (v && !(*out = authc__copy_vt(ar, v)))
-        e = nomem(self, "use_verification_token");
-    authc__row_free(&authc__vt_row, v);
-    return e;
+    return take(self, ar, "use_verification_token", P_VT, identifier, token,
+                out);
 }
 
 /* ---- authenticators --------------------------------------------------------------- */
@@ -504,9 +465,7 @@ static authc_err m_use_vt(authc_adapter *self, authc_arena *ar,
 static authc_err m_get_authenticator(authc_adapter *self, authc_arena *ar,
                                      const char *cred, authc_authenticator **out)
 {
-    authc_err e;
-    *out = find_for(self, ar, "get_authenticator", P_AUTHN, cred, NULL, &e);
-    return e;
+    return find_for(self, ar, "get_authenticator", P_AUTHN, cred, NULL, out);
 }
 
 /* M17: *out owned by ar. */
@@ -514,36 +473,13 @@ static authc_err m_create_authenticator(authc_adapter *self, authc_arena *ar,
                                         const authc_authenticator *in,
                                         authc_authenticator **out)
 {
-    if (out)
-        *out = NULL;
     if (!in->credential_id || !in->user_id || !in->provider_account_id ||
         !in->credential_public_key || !in->credential_device_type)
         return violation(self, "create_authenticator",
-                         "NOT NULL constraint failed");
-    mem *m = M(self);
-    authc_err e = AUTHC_OK;
-    LOCK(m);
-    if (!authc__mt_get(&m->users, in->user_id)) {
-        e = violation(self, "create_authenticator",
-                      "FOREIGN KEY constraint failed");
-        goto done;
-    }
-    if (authc__mt_get(&m->authns, in->credential_id)) {
-        e = violation(self, "create_authenticator",
-                      "UNIQUE constraint failed: authenticator.credentialID");
-        goto done;
-    }
-    authc_authenticator *a = authc__mem_authn_heap(in);
-    if (!a || !authc__mt_put(&m->authns, a->credential_id, a)) {
-        authc__row_free(&authc__authn_row, a);
-        e = nomem(self, "create_authenticator");
-        goto done;
-    }
-    if (out && !(*out = authc__copy_authenticator(ar, a)))
-        e = nomem(self, "create_authenticator");
-done:
-    UNLOCK(m);
-    return e;
+                         "NOT NULL constraint failed", out);
+    return insert(self, ar, "create_authenticator", P_AUTHN,
+                  in->credential_id, NULL, in->user_id, NULL,
+                  authc__mem_authn_heap(in), out);
 }
 
 /* M18: *out = array of *n owned by ar (NULL when n = 0). */
@@ -597,10 +533,8 @@ static authc_err m_update_authenticator_counter(authc_adapter *self,
 {
     mem *m = M(self);
     authc_err e = AUTHC_ERR_NOT_FOUND;
-    if (out)
-        *out = NULL;
-    LOCK(m);
-    authc_authenticator *a = cred ? authc__mt_get(&m->authns, cred) : NULL;
+    authc__set_row(out, NULL);
+    authc_authenticator *a = lock_row(m, P_AUTHN, cred);
     if (a) {
         e = AUTHC_OK;
         a->counter = counter;
@@ -638,6 +572,68 @@ static void m_destroy(authc_adapter *self)
     free(self);
 }
 
+/* ---- account tokens (not Auth.js: rotation for database sessions) ------- */
+
+/* *out owned by ar: the account of (user_id, provider) with the least
+ * providerAccountId. A scan: the memory backend holds few accounts. */
+static authc_err m_get_account_by_user(authc_adapter *self, authc_arena *ar,
+                                       const char *user_id, const char *provider,
+                                       authc_account **out)
+{
+    *out = NULL;
+    if (!user_id || !provider)
+        return AUTHC_OK;
+    mem *m = M(self);
+    const authc_account *best = NULL;
+    LOCK(m);
+    for (size_t i = 0; i < m->accounts.nb; i++)
+        for (const authc__mt_node *n = m->accounts.b[i]; n; n = n->next) {
+            const authc_account *a = n->row;
+            if (!strcmp(a->user_id, user_id) && !strcmp(a->provider, provider) &&
+                (!best || strcmp(a->provider_account_id, best->provider_account_id) < 0))
+                best = a;
+        }
+    authc_err e = best && !(*out = authc__copy_account(ar, best)) ? nomem(self, "get_account_by_user")
+                                                                  : AUTHC_OK;
+    UNLOCK(m);
+    return e;
+}
+
+/* *out (may be NULL) owned by ar. The row is replaced by a new heap copy,
+ * so a failed copy leaves the old one in place. */
+static authc_err m_update_account_tokens(authc_adapter *self, authc_arena *ar,
+                                         const authc_account *in, authc_account **out)
+{
+    if (out)
+        *out = NULL;
+    if (!in->provider || !in->provider_account_id)
+        return AUTHC_ERR_NOT_FOUND;
+    char *k = authc__mt_key2(in->provider, in->provider_account_id);
+    if (!k)
+        return nomem(self, "update_account_tokens");
+    mem *m = M(self);
+    authc_err e = AUTHC_OK;
+    LOCK(m);
+    authc_account *old = authc__mt_get(&m->accounts, k), *fresh = NULL;
+    if (old) {
+        authc_account merged = *old;
+        authc__account_tokens_merge(&merged, in);
+        if (!(fresh = authc__mem_account_heap(&merged)))
+            e = nomem(self, "update_account_tokens");
+    } else {
+        e = AUTHC_ERR_NOT_FOUND;
+    }
+    if (fresh) {
+        authc__mt_replace(&m->accounts, k, fresh);
+        authc__row_free(&authc__account_row, old);
+        if (out && !(*out = authc__copy_account(ar, fresh)))
+            e = nomem(self, "update_account_tokens");
+    }
+    UNLOCK(m);
+    free(k);
+    return e;
+}
+
 static const authc_adapter_ops MEMORY_OPS = {
     .name = "memory",
     .create_user = m_create_user,
@@ -655,6 +651,7 @@ static const authc_adapter_ops MEMORY_OPS = {
     .create_verification_token = m_create_vt,
     .use_verification_token = m_use_vt,
     .get_account = m_get_account,
+    .get_account_by_user = m_get_account_by_user, .update_account_tokens = m_update_account_tokens,
     .get_authenticator = m_get_authenticator,
     .create_authenticator = m_create_authenticator,
     .list_authenticators_by_user_id = m_list_authenticators,
@@ -693,50 +690,22 @@ static mem *peek_ctx(authc_adapter *ad)
     return ad && ad->ops == &MEMORY_OPS ? ad->ctx : NULL;
 }
 
-authc_err authc__memory_peek_user(authc_adapter *ad, authc_arena *ar,
-                                  const char *id, authc_user **out)
+/* The kind stored by d (users by id); P_EMAIL when d is no stored model. */
+static kind kind_of(const authc__row_desc *d)
 {
-    authc_err e = AUTHC_ERR_INVALID;
-    mem *m = peek_ctx(ad);
-    *out = m ? find(m, ar, P_USER, id, NULL, &e) : NULL;
-    return e;
+    for (kind k = P_USER; k <= P_AUTHN; k++)
+        if (k != P_EMAIL && KINDS[k].d == d)
+            return k;
+    return P_EMAIL;
 }
 
-authc_err authc__memory_peek_session(authc_adapter *ad, authc_arena *ar,
-                                     const char *token, authc_session_row **out)
+authc_err authc__memory_peek(authc_adapter *ad, authc_arena *ar,
+                             const authc__row_desc *d, const char *a,
+                             const char *b, void *out)
 {
     authc_err e = AUTHC_ERR_INVALID;
     mem *m = peek_ctx(ad);
-    *out = m ? find(m, ar, P_SESSION, token, NULL, &e) : NULL;
-    return e;
-}
-
-authc_err authc__memory_peek_account(authc_adapter *ad, authc_arena *ar,
-                                     const char *provider, const char *pai,
-                                     authc_account **out)
-{
-    authc_err e = AUTHC_ERR_INVALID;
-    mem *m = peek_ctx(ad);
-    *out = m ? find(m, ar, P_ACCOUNT, provider, pai, &e) : NULL;
-    return e;
-}
-
-authc_err authc__memory_peek_vt(authc_adapter *ad, authc_arena *ar,
-                                const char *identifier, const char *token,
-                                authc_verification_token **out)
-{
-    authc_err e = AUTHC_ERR_INVALID;
-    mem *m = peek_ctx(ad);
-    *out = m ? find(m, ar, P_VT, identifier, token, &e) : NULL;
-    return e;
-}
-
-authc_err authc__memory_peek_authenticator(authc_adapter *ad, authc_arena *ar,
-                                           const char *credential_id,
-                                           authc_authenticator **out)
-{
-    authc_err e = AUTHC_ERR_INVALID;
-    mem *m = peek_ctx(ad);
-    *out = m ? find(m, ar, P_AUTHN, credential_id, NULL, &e) : NULL;
+    kind k = kind_of(d);
+    authc__set_row(out, m && k != P_EMAIL ? find(m, ar, k, a, b, &e) : NULL);
     return e;
 }

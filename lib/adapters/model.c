@@ -134,6 +134,12 @@ static void *arena_alloc(void *ud, size_t n)
 
 #define ARENA(ar) (&(authc__alloc){arena_alloc, (ar)})
 
+void *authc__copy_row(authc_arena *ar, const authc__row_desc *d,
+                      const void *in)
+{
+    return authc__row_dup(d, ARENA(ar), in);
+}
+
 authc_user *authc__copy_user(authc_arena *ar, const authc_user *in)
 {
     return authc__row_dup(&authc__user_row, ARENA(ar), in);

@@ -414,21 +414,10 @@ static bool make_label(const char *conninfo, char *label, size_t len,
     return true;
 }
 
-/* Wipes and frees a heap string holding a password. */
-static void free_secret(char *s)
-{
-    if (s) {
-        authc__wipe(s, strlen(s));
-        free(s);
-    }
-}
-
 void authc__pg_ctx_free(pg_ctx *ctx)
 {
-    if (!ctx)
-        return;
-    authc__pool_free(ctx->pool);
-    free_secret(ctx->conninfo);
+    if (ctx)
+        authc__pg_wire_free(ctx->pool, ctx->conninfo);
     free(ctx);
 }
 
@@ -441,12 +430,12 @@ pg_ctx *authc__pg_ctx_new(const char *url, char *err, size_t errlen)
         return NULL;
     char label[300];
     if (!make_label(conninfo, label, sizeof label, err, errlen)) {
-        free_secret(conninfo);
+        authc__free_secret(conninfo);
         return NULL;
     }
     pg_ctx *ctx = calloc(1, sizeof *ctx);
     if (!ctx) {
-        free_secret(conninfo);
+        authc__free_secret(conninfo);
         authc__set_err(err, errlen, "%s: out of memory", label);
         return NULL;
     }

@@ -102,6 +102,15 @@ const pg_stmt authc__pg_stmts[ST__COUNT] = {
     [ST_UPDATE_AUTH_COUNTER] = {"authc_update_authenticator_counter",
         "UPDATE authenticators SET counter = $2::int8 "
         "WHERE \"credentialID\" = $1 RETURNING " AUTH_COLS, 2, true},
+    [ST_ACCOUNT_BY_USER] = {"authc_get_account_by_user",
+        "SELECT " ACCOUNT_COLS " FROM accounts WHERE \"userId\" = $1::int4 "
+        "AND provider = $2 ORDER BY \"providerAccountId\", id LIMIT 1", 2, true},
+    [ST_ACCOUNT_TOKENS] = {"authc_update_account_tokens",
+        "UPDATE accounts SET access_token = $3, refresh_token = $4, "
+        "expires_at = $5::int8, id_token = COALESCE($6, id_token), "
+        "token_type = COALESCE($7, token_type), scope = COALESCE($8, scope) "
+        "WHERE provider = $1 AND \"providerAccountId\" = $2 RETURNING "
+        ACCOUNT_COLS, 8, true},
 };
 
 /* The pg-adapter schema.sql verbatim (made idempotent), then ours. */

@@ -8,6 +8,7 @@
 
 #include "adapters/adapters_int.h"
 #include "adapters/pg_wire_int.h"
+#include "util/util_int.h"
 
 int64_t authc__pg_mono_ms(void)
 {
@@ -98,4 +99,10 @@ bool authc__pg_conn_alive(void *ud, void *conn)
 {
     return authc__pg_conn_reset(ud, conn) &&
            authc__fd_idle(PQsocket(((authc__pg_conn *)conn)->c));
+}
+
+void authc__pg_wire_free(authc__pool *pool, char *conninfo)
+{
+    authc__pool_free(pool);
+    authc__free_secret(conninfo);
 }

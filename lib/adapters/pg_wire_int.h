@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include <libpq-fe.h>
+#include "util/pool_int.h"
 
 /* One pooled connection: the libpq handle and which statements it has
  * prepared (bit i = statement i of its user's table). Owned by the pool. */
@@ -48,5 +49,10 @@ void authc__pg_no_notice(void *arg, const PGresult *r);
 void authc__pg_conn_close(void *ud, void *conn);
 bool authc__pg_conn_alive(void *ud, void *conn);
 bool authc__pg_conn_reset(void *ud, void *conn);
+
+/* Frees what an adapter or store holds to reach its server: the pool
+ * (closing its connections) and the conninfo, wiped first (it may hold
+ * the password). Either may be NULL. */
+void authc__pg_wire_free(authc__pool *pool, char *conninfo);
 
 #endif

@@ -150,9 +150,34 @@ static authc_err need_row(const void *row, authc_err e, authc_err missing)
     return e ? e : row ? AUTHC_OK : missing;
 }
 
-/* Logs a method refused before reaching the server. */
-static authc_err refuse(authc_adapter *self, const char *what)
+/* The body of a method answering with one row: runs STMTS[st] with vals
+ * when `run` (else there is no row); out (see authc__set_row) = the
+ * first row owned by ar, or NULL. Returns the failure, else `missing` when
+ * there is no row (AUTHC_OK where none is an answer). */
+static authc_err one_row(authc_adapter *self, authc_arena *ar, bool run,
+                         int st, const char *const *vals,
+                         const authc__row_layout *l, authc_err missing,
+                         void *out)
 {
+    authc_err e = AUTHC_OK;
+    void *row = run ? first_row(self, ar, st, vals, l, &e) : NULL;
+    authc__set_row(out, row);
+    return need_row(row, e, missing);
+}
+
+/* one_row for a lookup by one key (no key, no row). */
+static authc_err by_key(authc_adapter *self, authc_arena *ar, int st,
+                        const char *key, const authc__row_layout *l,
+                        void *out)
+{
+    return one_row(self, ar, key != NULL, st, &key, l, AUTHC_OK, out);
+}
+
+/* Logs a method refused before reaching the server; out (see
+ * authc__set_row) = NULL. */
+static authc_err refuse(authc_adapter *self, const char *what, void *out)
+{
+    authc__set_row(out, NULL);
     authc__adapter_log(self, "error", "%s: %s", LABEL(self), what);
     return AUTHC_ERR_ADAPTER;
 }
@@ -166,33 +191,22 @@ static authc_err pg_create_user(authc_adapter *self, authc_arena *ar,
     /* in->id is ignored: SERIAL assigns it. */
     const char *vals[4] = {in->name, in->email,
                            i64_param(ev, in->email_verified), in->image};
-    authc_err e;
-    authc_user *u = first_row(self, ar, ST_CREATE_USER, vals, &USER_L, &e);
-    if (out)
-        *out = u;
-    return need_row(u, e, AUTHC_ERR_ADAPTER);
+    return one_row(self, ar, true, ST_CREATE_USER, vals, &USER_L,
+                   AUTHC_ERR_ADAPTER, out);
 }
 
 static authc_err pg_get_user(authc_adapter *self, authc_arena *ar,
                              const char *id, authc_user **out)
 {
-    authc_err e = AUTHC_OK;
-    const char *vals[1] = {id};
     /* pg ids are integers: anything else is unknown */
-    *out = is_int4(id) ? first_row(self, ar, ST_GET_USER, vals, &USER_L, &e)
-                       : NULL;
-    return e;
+    return one_row(self, ar, is_int4(id), ST_GET_USER, &id, &USER_L,
+                   AUTHC_OK, out);
 }
 
 static authc_err pg_get_user_by_email(authc_adapter *self, authc_arena *ar,
                                       const char *email, authc_user **out)
 {
-    authc_err e = AUTHC_OK;
-    const char *vals[1] = {email};
-    *out = email ? first_row(self, ar, ST_GET_USER_BY_EMAIL, vals, &USER_L,
-                             &e)
-                 : NULL;
-    return e;
+    return by_key(self, ar, ST_GET_USER_BY_EMAIL, email, &USER_L, out);
 }
 
 static authc_err pg_get_user_by_account(authc_adapter *self, authc_arena *ar,
@@ -200,33 +214,21 @@ static authc_err pg_get_user_by_account(authc_adapter *self, authc_arena *ar,
                                         const char *provider_account_id,
                                         authc_user **out)
 {
-    authc_err e = AUTHC_OK;
     const char *vals[2] = {provider, provider_account_id};
-    *out = provider && provider_account_id
-               ? first_row(self, ar, ST_GET_USER_BY_ACCOUNT, vals, &USER_L,
-                           &e)
-               : NULL;
-    return e;
+    return one_row(self, ar, provider && provider_account_id,
+                   ST_GET_USER_BY_ACCOUNT, vals, &USER_L, AUTHC_OK, out);
 }
 
 static authc_err pg_update_user(authc_adapter *self, authc_arena *ar,
                                 const authc_user *in, authc_user **out)
 {
-    if (out)
-        *out = NULL;
-    if (!is_int4(in->id))
-        return AUTHC_ERR_NOT_FOUND;
     /* The fields rule of authc__user_merge, applied by the UPDATE. */
-    unsigned f = authc__user_fields(in);
     char mask[12], ev[24];
-    snprintf(mask, sizeof mask, "%u", f);
+    snprintf(mask, sizeof mask, "%u", authc__user_fields(in));
     const char *vals[6] = {in->id, mask, in->name, in->email,
                            i64_param(ev, in->email_verified), in->image};
-    authc_err e;
-    authc_user *u = first_row(self, ar, ST_UPDATE_USER, vals, &USER_L, &e);
-    if (out)
-        *out = u;
-    return need_row(u, e, AUTHC_ERR_NOT_FOUND);
+    return one_row(self, ar, is_int4(in->id), ST_UPDATE_USER, vals, &USER_L,
+                   AUTHC_ERR_NOT_FOUND, out);
 }
 
 static authc_err pg_delete_user(authc_adapter *self, authc_arena *ar,
@@ -240,22 +242,16 @@ static authc_err pg_delete_user(authc_adapter *self, authc_arena *ar,
 static authc_err pg_link_account(authc_adapter *self, authc_arena *ar,
                                  const authc_account *in, authc_account **out)
 {
-    if (out)
-        *out = NULL;
     if (!is_int4(in->user_id))
-        return refuse(self, "link_account: userId is not an integer id");
+        return refuse(self, "link_account: userId is not an integer id", out);
     char exp[24];
     const char *vals[11] = {in->user_id, in->type, in->provider,
                             in->provider_account_id, in->refresh_token,
                             in->access_token, i64_param(exp, in->expires_at),
                             in->id_token, in->scope, in->session_state,
                             in->token_type};
-    authc_err e;
-    authc_account *a =
-        first_row(self, ar, ST_LINK_ACCOUNT, vals, &ACCOUNT_L, &e);
-    if (out)
-        *out = a;
-    return e;
+    return one_row(self, ar, true, ST_LINK_ACCOUNT, vals, &ACCOUNT_L,
+                   AUTHC_OK, out);
 }
 
 static authc_err pg_unlink_account(authc_adapter *self, authc_arena *ar,
@@ -269,25 +265,28 @@ static authc_err pg_unlink_account(authc_adapter *self, authc_arena *ar,
                : AUTHC_OK;
 }
 
+static authc_err pg_get_account(authc_adapter *self, authc_arena *ar,
+                                const char *provider_account_id,
+                                const char *provider, authc_account **out)
+{
+    const char *vals[2] = {provider_account_id, provider};
+    return one_row(self, ar, provider && provider_account_id, ST_GET_ACCOUNT,
+                   vals, &ACCOUNT_L, AUTHC_OK, out);
+}
+
 static authc_err pg_create_session(authc_adapter *self, authc_arena *ar,
                                    const authc_session_row *in,
                                    authc_session_row **out)
 {
-    if (out)
-        *out = NULL;
     if (!is_int4(in->user_id) || !in->session_token ||
         in->expires == AUTHC_NO_TIME)
         return refuse(self, "create_session: needs an integer userId, a "
-                            "token and expires");
+                            "token and expires", out);
     char exp[24];
     const char *vals[3] = {in->user_id, i64_param(exp, in->expires),
                            in->session_token};
-    authc_err e;
-    authc_session_row *s =
-        first_row(self, ar, ST_CREATE_SESSION, vals, &SESSION_L, &e);
-    if (out)
-        *out = s;
-    return need_row(s, e, AUTHC_ERR_ADAPTER);
+    return one_row(self, ar, true, ST_CREATE_SESSION, vals, &SESSION_L,
+                   AUTHC_ERR_ADAPTER, out);
 }
 
 static authc_err pg_get_session_and_user(authc_adapter *self, authc_arena *ar,
@@ -310,36 +309,21 @@ static authc_err pg_update_session(authc_adapter *self, authc_arena *ar,
                                    const authc_session_row *in,
                                    authc_session_row **out)
 {
-    if (out)
-        *out = NULL;
-    if (!in->session_token)
-        return AUTHC_OK;
-    if (in->user_id && !is_int4(in->user_id))
-        return refuse(self, "update_session: userId is not an integer id");
+    if (in->session_token && in->user_id && !is_int4(in->user_id))
+        return refuse(self, "update_session: userId is not an integer id",
+                      out);
     char exp[24];
     const char *vals[3] = {in->session_token, i64_param(exp, in->expires),
                            in->user_id};
-    authc_err e;
-    authc_session_row *s =
-        first_row(self, ar, ST_UPDATE_SESSION, vals, &SESSION_L, &e);
-    if (out)
-        *out = s;
-    return e;
+    return one_row(self, ar, in->session_token != NULL, ST_UPDATE_SESSION,
+                   vals, &SESSION_L, AUTHC_OK, out);
 }
 
 static authc_err pg_delete_session(authc_adapter *self, authc_arena *ar,
                                    const char *session_token,
                                    authc_session_row **out)
 {
-    authc_err e = AUTHC_OK;
-    const char *vals[1] = {session_token};
-    authc_session_row *s =
-        session_token ? first_row(self, ar, ST_DELETE_SESSION, vals,
-                                  &SESSION_L, &e)
-                      : NULL;
-    if (out)
-        *out = s;
-    return e;
+    return by_key(self, ar, ST_DELETE_SESSION, session_token, &SESSION_L, out);
 }
 
 static authc_err pg_create_vt(authc_adapter *self, authc_arena *ar,
@@ -347,7 +331,8 @@ static authc_err pg_create_vt(authc_adapter *self, authc_arena *ar,
 {
     (void)ar;
     if (!in->identifier || !in->token || in->expires == AUTHC_NO_TIME)
-        return refuse(self, "create_verification_token: incomplete token");
+        return refuse(self, "create_verification_token: incomplete token",
+                      NULL);
     char exp[24];
     const char *vals[3] = {in->identifier, i64_param(exp, in->expires),
                            in->token};
@@ -358,50 +343,57 @@ static authc_err pg_use_vt(authc_adapter *self, authc_arena *ar,
                            const char *identifier, const char *token,
                            authc_verification_token **out)
 {
-    authc_err e = AUTHC_OK;
     const char *vals[2] = {identifier, token};
     /* SQL: a missing identifier never matches */
-    *out = identifier && token
-               ? first_row(self, ar, ST_USE_VT, vals, &VT_L, &e)
-               : NULL;
-    return e;
+    return one_row(self, ar, identifier && token, ST_USE_VT, vals, &VT_L,
+                   AUTHC_OK, out);
 }
 
-static authc_err pg_get_account(authc_adapter *self, authc_arena *ar,
-                                const char *provider_account_id,
-                                const char *provider, authc_account **out)
+/* ---- account tokens (not Auth.js: rotation for database sessions) ---- */
+
+static authc_err pg_get_account_by_user(authc_adapter *self, authc_arena *ar,
+                                        const char *user_id,
+                                        const char *provider,
+                                        authc_account **out)
 {
-    authc_err e = AUTHC_OK;
-    const char *vals[2] = {provider_account_id, provider};
-    *out = provider && provider_account_id
-               ? first_row(self, ar, ST_GET_ACCOUNT, vals, &ACCOUNT_L, &e)
-               : NULL;
-    return e;
+    const char *vals[2] = {user_id, provider};
+    return one_row(self, ar, is_int4(user_id) && provider, ST_ACCOUNT_BY_USER,
+                   vals, &ACCOUNT_L, AUTHC_OK, out);
+}
+
+/* *out (may be NULL) owned by ar; the same values written twice are
+ * harmless, so the statement is idempotent (retried on a lost link). */
+static authc_err pg_update_account_tokens(authc_adapter *self,
+                                          authc_arena *ar,
+                                          const authc_account *in,
+                                          authc_account **out)
+{
+    char exp[24];
+    const char *vals[8] = {in->provider, in->provider_account_id,
+                           in->access_token, in->refresh_token,
+                           i64_param(exp, in->expires_at), in->id_token,
+                           in->token_type, in->scope};
+    return one_row(self, ar, in->provider && in->provider_account_id,
+                   ST_ACCOUNT_TOKENS, vals, &ACCOUNT_L, AUTHC_ERR_NOT_FOUND,
+                   out);
 }
 
 static authc_err pg_get_authenticator(authc_adapter *self, authc_arena *ar,
                                       const char *credential_id,
                                       authc_authenticator **out)
 {
-    authc_err e = AUTHC_OK;
-    const char *vals[1] = {credential_id};
-    *out = credential_id
-               ? first_row(self, ar, ST_GET_AUTH, vals, &AUTHN_L, &e)
-               : NULL;
-    return e;
+    return by_key(self, ar, ST_GET_AUTH, credential_id, &AUTHN_L, out);
 }
 
 static authc_err pg_create_authenticator(authc_adapter *self, authc_arena *ar,
                                          const authc_authenticator *in,
                                          authc_authenticator **out)
 {
-    if (out)
-        *out = NULL;
     if (!is_int4(in->user_id) || !in->credential_id ||
         !in->provider_account_id || !in->credential_public_key ||
         !in->credential_device_type)
         return refuse(self, "create_authenticator: needs an integer userId "
-                            "and all credential fields");
+                            "and all credential fields", out);
     char ctr[24];
     const char *vals[8] = {in->credential_id, in->user_id,
                            in->provider_account_id, in->credential_public_key,
@@ -409,12 +401,8 @@ static authc_err pg_create_authenticator(authc_adapter *self, authc_arena *ar,
                            in->credential_device_type,
                            in->credential_backed_up ? "true" : "false",
                            in->transports};
-    authc_err e;
-    authc_authenticator *a =
-        first_row(self, ar, ST_CREATE_AUTH, vals, &AUTHN_L, &e);
-    if (out)
-        *out = a;
-    return need_row(a, e, AUTHC_ERR_ADAPTER);
+    return one_row(self, ar, true, ST_CREATE_AUTH, vals, &AUTHN_L,
+                   AUTHC_ERR_ADAPTER, out);
 }
 
 static authc_err pg_list_authenticators(authc_adapter *self, authc_arena *ar,
@@ -458,14 +446,8 @@ static authc_err pg_update_authenticator_counter(authc_adapter *self,
     char ctr[24];
     snprintf(ctr, sizeof ctr, "%" PRId64, counter);
     const char *vals[2] = {credential_id, ctr};
-    authc_err e = AUTHC_OK;
-    authc_authenticator *a =
-        credential_id ? first_row(self, ar, ST_UPDATE_AUTH_COUNTER, vals,
-                                  &AUTHN_L, &e)
-                      : NULL;
-    if (out)
-        *out = a;
-    return need_row(a, e, AUTHC_ERR_NOT_FOUND);
+    return one_row(self, ar, credential_id != NULL, ST_UPDATE_AUTH_COUNTER,
+                   vals, &AUTHN_L, AUTHC_ERR_NOT_FOUND, out);
 }
 
 /* ---- open / destroy ----------------------------------------------------- */
@@ -495,6 +477,7 @@ static const authc_adapter_ops PG_OPS = {
     .create_verification_token = pg_create_vt,
     .use_verification_token = pg_use_vt,
     .get_account = pg_get_account,
+    .get_account_by_user = pg_get_account_by_user, .update_account_tokens = pg_update_account_tokens,
     .get_authenticator = pg_get_authenticator,
     .create_authenticator = pg_create_authenticator,
     .list_authenticators_by_user_id = pg_list_authenticators,
@@ -502,8 +485,6 @@ static const authc_adapter_ops PG_OPS = {
     .migrate = authc__pg_migrate,
     .destroy = pg_destroy,
 };
-
-/* Returns a heap adapter (destroy() frees it) or NULL with err set. */
 
 /* Returns a heap adapter (destroy() frees it) or NULL with err set. */
 authc_adapter *authc__adapter_postgres_open(const char *url, authc_log_fn log,

@@ -41,6 +41,7 @@ enum {
     ST_CREATE_AUTH,
     ST_LIST_AUTH,
     ST_UPDATE_AUTH_COUNTER,
+    ST_ACCOUNT_BY_USER, ST_ACCOUNT_TOKENS, /* account tokens (rotation) */
     ST__COUNT
 };
 

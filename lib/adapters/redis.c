@@ -48,17 +48,13 @@ authc_err authc__rd_load_user(rd_call *call, const char *id, authc_user **out)
 static authc_err rd_create_user(authc_adapter *self, authc_arena *ar,
                                 const authc_user *in, authc_user **out)
 {
-    if (out)
-        *out = NULL;
     char id[37];
     authc_err e = authc__uuid(id);
-    if (e)
-        return e;
     authc_user u = *in;  /* in->id is ignored: a new UUID, like upstash */
     u.id = id;
     u.fields = 0;
     rd_call call;
-    if ((e = authc__rd_begin(self, ar, &call)))
+    if (!authc__rd_start(self, ar, e == AUTHC_OK, e, out, &call, &e))
         return e;
     rd_cmd cmds[2];
     int n = 0;
@@ -69,53 +65,34 @@ static authc_err rd_create_user(authc_adapter *self, authc_arena *ar,
         authc__rd_cmdv(&cmds[n], ar, 3, "SET", K_EMAIL(&call, u.email), id);
         n++;
     }
-    int rc = authc__rd_tx(&call, cmds, n, "create_user", NULL);
-    authc__rd_end(&call);
-    if (rc != 1)
-        return AUTHC_ERR_ADAPTER;
-    authc_user *res = authc__copy_user(ar, &u);
-    if (!res)
-        return AUTHC_ERR_NOMEM;
-    if (out)
-        *out = res;
-    return AUTHC_OK;
+    return authc__rd_commit(&call, cmds, n, "create_user", &authc__user_row,
+                            &u, out);
 }
 
 static authc_err rd_get_user(authc_adapter *self, authc_arena *ar,
                              const char *id, authc_user **out)
 {
-    *out = NULL;
-    if (!id)
-        return AUTHC_OK;
-    rd_call call;
-    authc_err e = authc__rd_begin(self, ar, &call);
-    if (!e)
-        e = authc__rd_load_user(&call, id, out);
-    authc__rd_end(&call);
-    return e;
+    return authc__rd_get_row(self, ar, RD_USER, id, NULL, out);
 }
 
 static authc_err rd_get_user_by_email(authc_adapter *self, authc_arena *ar,
                                       const char *email, authc_user **out)
 {
-    *out = NULL;
-    if (!email)
-        return AUTHC_OK;
     rd_call call;
-    authc_err e = authc__rd_begin(self, ar, &call);
-    if (!e) {
-        const char *key = K_EMAIL(&call, email);
-        char *id = NULL;
-        if (key && !authc__rd_get(&call, key, true, "get user by email", &id))
-            e = AUTHC_ERR_ADAPTER;
-        if (!e && id) {
-            authc_user *u;
-            e = authc__rd_load_user(&call, authc__rd_index_value(&call, id), &u);
-            /* A stale index left by upstash (it never deletes the old
-             * email key) must not return a user with another email. */
-            if (!e && u && authc__rd_streq(u->email, email))
-                *out = u;
-        }
+    authc_err e;
+    if (!authc__rd_start(self, ar, email != NULL, AUTHC_OK, out, &call, &e))
+        return e;
+    const char *key = K_EMAIL(&call, email);
+    char *id = NULL;
+    if (key && !authc__rd_get(&call, key, true, "get user by email", &id))
+        e = AUTHC_ERR_ADAPTER;
+    if (!e && id) {
+        authc_user *u;
+        e = authc__rd_load_user(&call, authc__rd_index_value(&call, id), &u);
+        /* A stale index left by upstash (it never deletes the old
+         * email key) must not return a user with another email. */
+        if (!e && u && authc__rd_streq(u->email, email))
+            *out = u;
     }
     authc__rd_end(&call);
     return e;
@@ -136,86 +113,75 @@ static authc_err rd_get_user_by_account(authc_adapter *self, authc_arena *ar,
                                         const char *provider_account_id,
                                         authc_user **out)
 {
-    *out = NULL;
-    if (!provider || !provider_account_id)
-        return AUTHC_OK;
     rd_call call;
-    authc_err e = authc__rd_begin(self, ar, &call);
-    if (!e) {
-        authc_account *a;
-        e = authc__rd_load_account(&call, provider, provider_account_id, &a);
-        if (!e && a && a->user_id)
-            e = authc__rd_load_user(&call, a->user_id, out);
-    }
+    authc_err e;
+    if (!authc__rd_start(self, ar, provider && provider_account_id, AUTHC_OK,
+                         out, &call, &e))
+        return e;
+    authc_account *a;
+    e = authc__rd_load_account(&call, provider, provider_account_id, &a);
+    if (!e && a && a->user_id)
+        e = authc__rd_load_user(&call, a->user_id, out);
     authc__rd_end(&call);
     return e;
+}
+
+/* update_user's read-modify-write: the patch in, the merged row out. */
+typedef struct upd_user {
+    const authc_user *in;
+    const char *ukey;
+    authc_user merged;
+} upd_user;
+
+static rd_step update_user_step(rd_call *call, void *ud, rd_cmd *cmds, int *n,
+                                authc_err *e)
+{
+    upd_user *u = ud;
+    authc_user *cur;
+    authc_err le = authc__rd_load_user(call, u->in->id, &cur);
+    if (le || !cur) {
+        authc__rd_unwatch(call);
+        *e = le ? le : AUTHC_ERR_NOT_FOUND;
+        return RD_STEP_DONE;
+    }
+    const char *old_email = cur->email;
+    u->merged = *cur;
+    authc__user_merge(&u->merged, u->in);
+    u->merged.id = cur->id;
+    authc__rd_cmdv(&cmds[(*n)++], call->ar, 3, "SET", u->ukey,
+                   authc__rd_json(call->ar, RD_USER, &u->merged));
+    if (old_email && !authc__rd_streq(old_email, u->merged.email)) {
+        /* Delete the old index only if it still names this user. */
+        const char *okey = K_EMAIL(call, old_email);
+        char *owner = NULL;
+        if (okey && !authc__rd_get(call, okey, false, "update_user", &owner))
+            return RD_STEP_FAIL;
+        if (owner && authc__rd_streq(authc__rd_index_value(call, owner), cur->id))
+            authc__rd_cmdv(&cmds[(*n)++], call->ar, 2, "DEL", okey);
+    }
+    if (u->merged.email)
+        authc__rd_cmdv(&cmds[(*n)++], call->ar, 3,
+                       "SET", K_EMAIL(call, u->merged.email), cur->id);
+    return RD_STEP_EXEC;
 }
 
 static authc_err rd_update_user(authc_adapter *self, authc_arena *ar,
                                 const authc_user *in, authc_user **out)
 {
-    if (out)
-        *out = NULL;
-    if (!in->id)
-        return AUTHC_ERR_NOT_FOUND;
     rd_call call;
-    authc_err e = authc__rd_begin(self, ar, &call);
-    if (e)
+    authc_err e;
+    if (!authc__rd_start(self, ar, in->id != NULL, AUTHC_ERR_NOT_FOUND,
+                         out, &call, &e))
         return e;
-    const char *ukey = K_USER(&call, in->id);
-    if (!ukey) {
-        authc__rd_end(&call);
-        return AUTHC_ERR_NOT_FOUND;
-    }
-    authc_user *res = NULL;
-    e = AUTHC_ERR_ADAPTER;
-    for (int attempt = 0; attempt < RD_TX_TRIES; attempt++) {
-        authc_user *cur;
-        if (!authc__rd_watch(&call, &ukey, 1))
-            break;
-        authc_err le = authc__rd_load_user(&call, in->id, &cur);
-        if (le || !cur) {
-            authc__rd_unwatch(&call);
-            e = le ? le : AUTHC_ERR_NOT_FOUND;
-            break;
-        }
-        const char *old_email = cur->email;
-        authc_user merged = *cur;
-        authc__user_merge(&merged, in);
-        merged.id = cur->id;
-        rd_cmd cmds[3];
-        int n = 0;
-        authc__rd_cmdv(&cmds[n], ar, 3,
-                       "SET", ukey, authc__rd_json(ar, RD_USER, &merged));
-        n++;
-        if (old_email && !authc__rd_streq(old_email, merged.email)) {
-            /* Delete the old index only if it still names this user. */
-            const char *okey = K_EMAIL(&call, old_email);
-            char *owner = NULL;
-            if (okey && !authc__rd_get(&call, okey, false, "update_user", &owner))
-                break;
-            if (owner && authc__rd_streq(authc__rd_index_value(&call, owner), cur->id)) {
-                authc__rd_cmdv(&cmds[n], ar, 2, "DEL", okey);
-                n++;
-            }
-        }
-        if (merged.email) {
-            authc__rd_cmdv(&cmds[n], ar, 3,
-                           "SET", K_EMAIL(&call, merged.email), cur->id);
-            n++;
-        }
-        int rc = authc__rd_tx(&call, cmds, n, "update_user", NULL);
-        if (rc < 0)
-            break;
-        if (rc == 1) {
-            res = authc__copy_user(ar, &merged);
-            e = res ? AUTHC_OK : AUTHC_ERR_NOMEM;
-            break;
-        }
-        /* rc == 0: someone changed the user meanwhile; read again. */
-    }
+    upd_user u = {.in = in, .ukey = K_USER(&call, in->id)};
+    e = u.ukey ? authc__rd_retry(&call, &u.ukey, 1, "update_user",
+                                 update_user_step, &u)
+               : AUTHC_ERR_NOT_FOUND;
     authc__rd_end(&call);
-    if (!e && out)
+    authc_user *res = e ? NULL : authc__copy_user(ar, &u.merged);
+    if (!e && !res)
+        e = AUTHC_ERR_NOMEM;
+    if (out)
         *out = res;
     return e;
 }
@@ -252,85 +218,82 @@ static char *ptr_target(rd_call *call, const char *v, const char *kind)
     return (char *)v;
 }
 
+/* delete_user's transaction: DEL of the user's keys (keys[0..6)), its
+ * e-mail index and every row of our sets and upstash's pointers that
+ * still belongs to it. */
+typedef struct del_user {
+    const char *id;
+    const char *keys[6];
+} del_user;
+
+static rd_step delete_user_step(rd_call *call, void *ud, rd_cmd *cmds, int *n,
+                                authc_err *e)
+{
+    del_user *d = ud;
+    const char *id = d->id, *const *keys = d->keys;
+    authc_user *u;
+    char **acc, **ses, **aut, *aptr, *sptr, *owner = NULL;
+    size_t nacc, nses, naut;
+    if (authc__rd_load_user(call, id, &u) ||
+        !authc__rd_members(call, keys[1], false, false, &acc, &nacc) ||
+        !authc__rd_members(call, keys[2], true, false, &ses, &nses) ||
+        !authc__rd_members(call, keys[3], false, false, &aut, &naut) ||
+        !authc__rd_get(call, keys[4], false, "delete_user", &aptr) ||
+        !authc__rd_get(call, keys[5], false, "delete_user", &sptr))
+        return RD_STEP_FAIL;
+    const char *ekey = u && u->email ? K_EMAIL(call, u->email) : NULL;
+    if (ekey && !authc__rd_get(call, ekey, false, "delete_user", &owner))
+        return RD_STEP_FAIL;
+    /* Candidate row keys: from our sets plus upstash's pointers. */
+    size_t cap = nacc + nses + naut + 2;
+    char **cand = authc_arena_alloc(call->ar, sizeof *cand * cap);
+    size_t nc = 0;
+    bool ok = cand != NULL;
+    for (size_t i = 0; ok && i < nacc; i++)
+        if (!(cand[nc++] = (char *)authc__rd_key3(call, "user:account:", acc[i],
+                                                  NULL)))
+            ok = false;
+    for (size_t i = 0; ok && i < nses; i++)
+        if (!(cand[nc++] = (char *)K_SESSION(call, ses[i])))
+            ok = false;
+    for (size_t i = 0; ok && i < naut; i++)
+        if (!(cand[nc++] = (char *)K_AUTH(call, aut[i])))
+            ok = false;
+    if (!ok) {
+        authc__rd_unwatch(call);
+        *e = AUTHC_ERR_NOMEM;
+        return RD_STEP_DONE;
+    }
+    if ((aptr = ptr_target(call, aptr, "user:account:")))
+        cand[nc++] = aptr;
+    if ((sptr = ptr_target(call, sptr, "user:session:")))
+        cand[nc++] = sptr;
+    rd_cmd *del = &cmds[(*n)++];
+    authc__rd_cmdv(del, call->ar, 1, "DEL");
+    for (int i = 0; i < 6; i++)
+        authc__rd_cmd_add(del, keys[i]);
+    if (ekey && owner && authc__rd_streq(authc__rd_index_value(call, owner), id))
+        authc__rd_cmd_add(del, ekey);
+    return add_owned(call, del, cand, nc, id) ? RD_STEP_EXEC : RD_STEP_FAIL;
+}
+
 static authc_err rd_delete_user(authc_adapter *self, authc_arena *ar,
                                 const char *id)
 {
-    if (!id)
-        return AUTHC_OK;
     rd_call call;
-    authc_err e = authc__rd_begin(self, ar, &call);
-    if (e)
+    authc_err e;
+    if (!authc__rd_start(self, ar, id != NULL, AUTHC_OK, NULL, &call, &e))
         return e;
-    const char *keys[8] = {
-        K_USER(&call, id),        K_ACCOUNTS(&call, id),
-        K_SESSIONS(&call, id),    K_AUTHS(&call, id),
-        K_ACCOUNT_PTR(&call, id), K_SESSION_PTR(&call, id),
-    };
+    del_user d = {.id = id,
+                  .keys = {K_USER(&call, id), K_ACCOUNTS(&call, id),
+                           K_SESSIONS(&call, id), K_AUTHS(&call, id),
+                           K_ACCOUNT_PTR(&call, id), K_SESSION_PTR(&call, id)}};
+    bool all = true;  /* else an id too long to exist */
     for (int i = 0; i < 6; i++)
-        if (!keys[i]) {
-            authc__rd_end(&call);
-            return AUTHC_OK;  /* an id too long to exist */
-        }
-    e = AUTHC_ERR_ADAPTER;
-    for (int attempt = 0; attempt < RD_TX_TRIES; attempt++) {
-        if (!authc__rd_watch(&call, keys, 6))
-            break;
-        authc_user *u;
-        char **acc, **ses, **aut, *aptr, *sptr, *owner = NULL;
-        size_t nacc, nses, naut;
-        if (authc__rd_load_user(&call, id, &u) ||
-            !authc__rd_members(&call, keys[1], false, false, &acc, &nacc) ||
-            !authc__rd_members(&call, keys[2], true, false, &ses, &nses) ||
-            !authc__rd_members(&call, keys[3], false, false, &aut, &naut) ||
-            !authc__rd_get(&call, keys[4], false, "delete_user", &aptr) ||
-            !authc__rd_get(&call, keys[5], false, "delete_user", &sptr))
-            break;
-        const char *ekey = u && u->email ? K_EMAIL(&call, u->email) : NULL;
-        if (ekey && !authc__rd_get(&call, ekey, false, "delete_user", &owner))
-            break;
-        /* Candidate row keys: from our sets plus upstash's pointers. */
-        size_t cap = nacc + nses + naut + 2;
-        char **cand = authc_arena_alloc(ar, sizeof *cand * cap);
-        if (!cand) {
-            authc__rd_unwatch(&call);
-            e = AUTHC_ERR_NOMEM;
-            break;
-        }
-        size_t nc = 0;
-        bool ok = true;
-        for (size_t i = 0; i < nacc; i++)
-            if (!(cand[nc++] = (char *)authc__rd_key3(&call, "user:account:", acc[i],
-                                            NULL)))
-                ok = false;
-        for (size_t i = 0; i < nses; i++)
-            if (!(cand[nc++] = (char *)K_SESSION(&call, ses[i])))
-                ok = false;
-        for (size_t i = 0; i < naut; i++)
-            if (!(cand[nc++] = (char *)K_AUTH(&call, aut[i])))
-                ok = false;
-        if ((aptr = ptr_target(&call, aptr, "user:account:")))
-            cand[nc++] = aptr;
-        if ((sptr = ptr_target(&call, sptr, "user:session:")))
-            cand[nc++] = sptr;
-        if (!ok) {
-            authc__rd_unwatch(&call);
-            e = AUTHC_ERR_NOMEM;
-            break;
-        }
-        rd_cmd del;
-        authc__rd_cmdv(&del, ar, 1, "DEL");
-        for (int i = 0; i < 6; i++)
-            authc__rd_cmd_add(&del, keys[i]);
-        if (ekey && owner && authc__rd_streq(authc__rd_index_value(&call, owner), id))
-            authc__rd_cmd_add(&del, ekey);
-        if (!add_owned(&call, &del, cand, nc, id))
-            break;
-        int rc = authc__rd_tx(&call, &del, 1, "delete_user", NULL);
-        if (rc != 0) {
-            e = rc > 0 ? AUTHC_OK : AUTHC_ERR_ADAPTER;
-            break;
-        }
-    }
+        all = all && d.keys[i];
+    if (all)
+        e = authc__rd_retry(&call, d.keys, 6, "delete_user", delete_user_step,
+                            &d);
     authc__rd_end(&call);
     return e;
 }
@@ -338,22 +301,17 @@ static authc_err rd_delete_user(authc_adapter *self, authc_arena *ar,
 static authc_err rd_link_account(authc_adapter *self, authc_arena *ar,
                                  const authc_account *in, authc_account **out)
 {
-    if (out)
-        *out = NULL;
-    if (!in->provider || !in->provider_account_id || !in->user_id) {
-        authc__adapter_log(self, "error", "%s: link_account: provider, "
-                           "providerAccountId and userId are required",
-                           ((rd_ctx *)self->ctx)->label);
-        return AUTHC_ERR_ADAPTER;
-    }
+    if (!in->provider || !in->provider_account_id || !in->user_id)
+        return authc__rd_refuse(self, "link_account: provider, "
+                                "providerAccountId and userId are required",
+                                out);
     authc_account a = *in;
     a.id = authc_arena_printf(ar, "%s:%s", in->provider,
                               in->provider_account_id);
-    if (!a.id)
-        return AUTHC_ERR_NOMEM;
     rd_call call;
-    authc_err e = authc__rd_begin(self, ar, &call);
-    if (e)
+    authc_err e;
+    if (!authc__rd_start(self, ar, a.id != NULL, AUTHC_ERR_NOMEM, out, &call,
+                         &e))
         return e;
     const char *akey = K_ACCOUNT(&call, in->provider, in->provider_account_id);
     rd_cmd cmds[3];
@@ -363,24 +321,57 @@ static authc_err rd_link_account(authc_adapter *self, authc_arena *ar,
                    "SET", K_ACCOUNT_PTR(&call, a.user_id), akey);
     authc__rd_cmdv(&cmds[2], ar, 3,
                    "SADD", K_ACCOUNTS(&call, a.user_id), a.id);
-    int rc = authc__rd_tx(&call, cmds, 3, "link_account", NULL);
-    authc__rd_end(&call);
-    if (rc != 1)
-        return AUTHC_ERR_ADAPTER;
-    if (out && !(*out = authc__copy_account(ar, &a)))
-        return AUTHC_ERR_NOMEM;
-    return AUTHC_OK;
+    return authc__rd_commit(&call, cmds, 3, "link_account",
+                            &authc__account_row, &a, out);
+}
+
+/* unlink_account's transaction: DEL of the account, its member of the
+ * user's set and upstash's pointer when it still names it. */
+typedef struct unl_account {
+    const char *provider, *pai, *akey, *id;
+} unl_account;
+
+static rd_step unlink_step(rd_call *call, void *ud, rd_cmd *cmds, int *n,
+                           authc_err *e)
+{
+    unl_account *u = ud;
+    authc_account *a;
+    if (authc__rd_load_account(call, u->provider, u->pai, &a))
+        return RD_STEP_FAIL;
+    if (!a || !a->user_id) {
+        authc__rd_unwatch(call);
+        /* Nothing stored (or no owner to clean up after). */
+        if (a) {
+            rd_cmd d;
+            authc__rd_cmdv(&d, call->ar, 2, "DEL", u->akey);
+            redisReply *r = authc__rd_run(call, &d, false, "unlink_account");
+            if (!r)
+                return RD_STEP_FAIL;
+            freeReplyObject(r);
+        }
+        *e = AUTHC_OK;
+        return RD_STEP_DONE;
+    }
+    const char *pkey = K_ACCOUNT_PTR(call, a->user_id);
+    char *ptr = NULL;
+    if (!pkey || !authc__rd_get(call, pkey, false, "unlink_account", &ptr))
+        return RD_STEP_FAIL;
+    authc__rd_cmdv(&cmds[(*n)++], call->ar, 2, "DEL", u->akey);
+    authc__rd_cmdv(&cmds[(*n)++], call->ar, 3,
+                   "SREM", K_ACCOUNTS(call, a->user_id), u->id);
+    if (ptr && authc__rd_streq(authc__rd_index_value(call, ptr), u->akey))
+        authc__rd_cmdv(&cmds[(*n)++], call->ar, 2, "DEL", pkey);
+    return RD_STEP_EXEC;
 }
 
 static authc_err rd_unlink_account(authc_adapter *self, authc_arena *ar,
                                    const char *provider,
                                    const char *provider_account_id)
 {
-    if (!provider || !provider_account_id)
-        return AUTHC_OK;
     rd_call call;
-    authc_err e = authc__rd_begin(self, ar, &call);
-    if (e)
+    authc_err e;
+    if (!authc__rd_start(self, ar, provider && provider_account_id, AUTHC_OK,
+                         NULL, &call, &e))
         return e;
     const char *akey = K_ACCOUNT(&call, provider, provider_account_id);
     const char *id = authc_arena_printf(ar, "%s:%s", provider,
@@ -389,48 +380,8 @@ static authc_err rd_unlink_account(authc_adapter *self, authc_arena *ar,
         authc__rd_end(&call);
         return AUTHC_OK;
     }
-    e = AUTHC_ERR_ADAPTER;
-    for (int attempt = 0; attempt < RD_TX_TRIES; attempt++) {
-        if (!authc__rd_watch(&call, &akey, 1))
-            break;
-        authc_account *a;
-        if (authc__rd_load_account(&call, provider, provider_account_id, &a))
-            break;
-        if (!a || !a->user_id) {
-            authc__rd_unwatch(&call);
-            /* Nothing stored (or no owner to clean up after). */
-            if (a) {
-                rd_cmd d;
-                authc__rd_cmdv(&d, ar, 2, "DEL", akey);
-                redisReply *r = authc__rd_run(&call, &d, false, "unlink_account");
-                if (!r)
-                    break;
-                freeReplyObject(r);
-            }
-            e = AUTHC_OK;
-            break;
-        }
-        const char *pkey = K_ACCOUNT_PTR(&call, a->user_id);
-        char *ptr = NULL;
-        if (!pkey || !authc__rd_get(&call, pkey, false, "unlink_account", &ptr))
-            break;
-        rd_cmd cmds[3];
-        int n = 0;
-        authc__rd_cmdv(&cmds[n], ar, 2, "DEL", akey);
-        n++;
-        authc__rd_cmdv(&cmds[n], ar, 3,
-                       "SREM", K_ACCOUNTS(&call, a->user_id), id);
-        n++;
-        if (ptr && authc__rd_streq(authc__rd_index_value(&call, ptr), akey)) {
-            authc__rd_cmdv(&cmds[n], ar, 2, "DEL", pkey);
-            n++;
-        }
-        int rc = authc__rd_tx(&call, cmds, n, "unlink_account", NULL);
-        if (rc != 0) {
-            e = rc > 0 ? AUTHC_OK : AUTHC_ERR_ADAPTER;
-            break;
-        }
-    }
+    unl_account u = {provider, provider_account_id, akey, id};
+    e = authc__rd_retry(&call, &akey, 1, "unlink_account", unlink_step, &u);
     authc__rd_end(&call);
     return e;
 }
@@ -439,15 +390,8 @@ static authc_err rd_get_account(authc_adapter *self, authc_arena *ar,
                                 const char *provider_account_id,
                                 const char *provider, authc_account **out)
 {
-    *out = NULL;
-    if (!provider || !provider_account_id)
-        return AUTHC_OK;
-    rd_call call;
-    authc_err e = authc__rd_begin(self, ar, &call);
-    if (!e)
-        e = authc__rd_load_account(&call, provider, provider_account_id, out);
-    authc__rd_end(&call);
-    return e;
+    return authc__rd_get_row(self, ar, RD_ACCOUNT, provider,
+                             provider_account_id, out);
 }
 
 /* ---- migrate / open / destroy ------------------------------------------- */
@@ -493,6 +437,8 @@ static const authc_adapter_ops REDIS_OPS = {
     .create_verification_token = authc__rd_create_vt,
     .use_verification_token = authc__rd_use_vt,
     .get_account = rd_get_account,
+    .get_account_by_user = authc__rd_get_account_by_user,
+    .update_account_tokens = authc__rd_update_account_tokens,
     .get_authenticator = authc__rd_get_authenticator,
     .create_authenticator = authc__rd_create_authenticator,
     .list_authenticators_by_user_id = authc__rd_list_authenticators,

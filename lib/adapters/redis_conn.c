@@ -39,6 +39,36 @@ authc_err authc__rd_begin(authc_adapter *self, authc_arena *ar,
     return AUTHC_OK;
 }
 
+bool authc__rd_start(authc_adapter *self, authc_arena *ar, bool need,
+                     authc_err none, void *out, rd_call *call, authc_err *e)
+{
+    authc__set_row(out, NULL);
+    *e = need ? authc__rd_begin(self, ar, call) : none;
+    return need && !*e;
+}
+
+authc_err authc__rd_refuse(authc_adapter *self, const char *what, void *out)
+{
+    authc__set_row(out, NULL);
+    authc__adapter_log(self, "error", "%s: %s", ((rd_ctx *)self->ctx)->label,
+                       what);
+    return AUTHC_ERR_ADAPTER;
+}
+
+authc_err authc__rd_commit(rd_call *call, rd_cmd *cmds, int n,
+                           const char *what, const authc__row_desc *d,
+                           const void *row, void *out)
+{
+    authc_arena *ar = call->ar;
+    int rc = authc__rd_tx(call, cmds, n, what, NULL);
+    authc__rd_end(call);
+    if (rc != 1)
+        return AUTHC_ERR_ADAPTER;
+    void *copy = out ? authc__copy_row(ar, d, row) : NULL;
+    authc__set_row(out, copy);
+    return out && !copy ? AUTHC_ERR_NOMEM : AUTHC_OK;
+}
+
 void authc__rd_end(rd_call *call)
 {
     if (call->c) {
@@ -274,6 +304,28 @@ void authc__rd_unwatch(rd_call *call)
     freeReplyObject(r);
 }
 
+authc_err authc__rd_retry(rd_call *call, const char *const *keys, int nkeys,
+                          const char *what, rd_step_fn *step, void *ud)
+{
+    for (int attempt = 0; attempt < RD_TX_TRIES; attempt++) {
+        if (!authc__rd_watch(call, keys, nkeys))
+            break;
+        rd_cmd cmds[RD_STEP_CMDS];
+        int n = 0;
+        authc_err e = AUTHC_OK;
+        rd_step s = step(call, ud, cmds, &n, &e);
+        if (s == RD_STEP_DONE)
+            return e;
+        if (s == RD_STEP_FAIL)
+            break;
+        int rc = authc__rd_tx(call, cmds, n, what, NULL);
+        if (rc != 0)
+            return rc > 0 ? AUTHC_OK : AUTHC_ERR_ADAPTER;
+        /* rc == 0: a watched key changed meanwhile; read again. */
+    }
+    return AUTHC_ERR_ADAPTER;
+}
+
 /* WATCHes the given keys. */
 bool authc__rd_watch(rd_call *call, const char *const *keys, int n)
 {
@@ -457,15 +509,10 @@ authc_err authc__rd_check_server(rd_call *call)
 
 void authc__rd_ctx_free(rd_ctx *ctx)
 {
-    if (!ctx)
-        return;
-    authc__pool_free(ctx->pool);
-    if (ctx->srv.pass) {
-        authc__wipe(ctx->srv.pass, strlen(ctx->srv.pass));
-        free(ctx->srv.pass);
+    if (ctx) {
+        authc__rd_wire_free(ctx->pool, &ctx->srv);
+        free(ctx->prefix);
     }
-    free(ctx->srv.user);
-    free(ctx->prefix);
     free(ctx);
 }
 

@@ -102,9 +102,39 @@ redisReply *authc__rd_run(rd_call *call, const rd_cmd *cmd, bool retry,
  * when a WATCHed key changed (the caller retries), -1 on failure (logged). */
 int authc__rd_tx(rd_call *call, rd_cmd *cmds, int n, const char *what,
                  redisReply **exec);
+/* Starts a method: out (see authc__set_row; NULL for none) = NULL, then
+ * authc__rd_begin unless `need` is false (a key argument is missing, so
+ * there is nothing to do). false when the method ends here: *e = `none`
+ * for !need, else begin's error; the caller returns *e. */
+bool authc__rd_start(authc_adapter *self, authc_arena *ar, bool need,
+                     authc_err none, void *out, rd_call *call, authc_err *e);
+/* Logs a method refused before reaching the server ("label: what");
+ * out (see authc__set_row) = NULL. Returns AUTHC_ERR_ADAPTER. */
+authc_err authc__rd_refuse(authc_adapter *self, const char *what, void *out);
+/* The end of the create methods: runs cmds in one MULTI/EXEC, ends the
+ * call and sets out (see authc__set_row) to a copy of the d-row `row` in
+ * the call's arena. AUTHC_ERR_ADAPTER when the transaction failed. */
+authc_err authc__rd_commit(rd_call *call, rd_cmd *cmds, int n,
+                           const char *what, const authc__row_desc *d,
+                           const void *row, void *out);
 /* WATCHes keys / abandons the WATCH. */
 bool authc__rd_watch(rd_call *call, const char *const *keys, int n);
 void authc__rd_unwatch(rd_call *call);
+
+/* One try of a read-modify-write (authc__rd_retry), called with the keys
+ * WATCHed: reads what it needs and fills cmds[0..*n) (at most
+ * RD_STEP_CMDS). RD_STEP_EXEC: run them in MULTI/EXEC; RD_STEP_DONE:
+ * nothing to write, *e is the result (the step has sent UNWATCH);
+ * RD_STEP_FAIL: a read failed (logged). */
+#define RD_STEP_CMDS 4
+typedef enum { RD_STEP_EXEC, RD_STEP_DONE, RD_STEP_FAIL } rd_step;
+typedef rd_step rd_step_fn(rd_call *call, void *ud, rd_cmd *cmds, int *n,
+                           authc_err *e);
+/* WATCH keys, step, MULTI/EXEC; again while a watched key changed, at most
+ * RD_TX_TRIES times. AUTHC_OK on commit, the step's *e when it wrote
+ * nothing, AUTHC_ERR_ADAPTER on failure or too many conflicts. */
+authc_err authc__rd_retry(rd_call *call, const char *const *keys, int nkeys,
+                          const char *what, rd_step_fn *step, void *ud);
 /* GET key: *val = arena copy or NULL when missing. false on failure. */
 bool authc__rd_get(rd_call *call, const char *key, bool retry,
                    const char *what, char **val);
@@ -164,6 +194,13 @@ void *authc__rd_parse(rd_call *call, rd_kind kind, const char *s,
  * to exist) or on failure (*e says). */
 void *authc__rd_load(rd_call *call, const char *key, rd_kind kind,
                      const char *id, bool retry, authc_err *e);
+/* The body of the methods that read one stored row by its key: out, the
+ * address of the method's row pointer (authc_user **, …), = the row of
+ * kind under key parts a and b (b for accounts and verification tokens,
+ * as in the K_* macros), owned by ar; NULL when absent or a part is NULL. */
+authc_err authc__rd_get_row(authc_adapter *self, authc_arena *ar,
+                            rd_kind kind, const char *a, const char *b,
+                            void *out);
 /* The "userId" member of a stored JSON value, or NULL (unparsable too). */
 const char *authc__rd_json_user_id(rd_call *call, const char *s);
 /* An index value as upstash wrote it is the raw string; a client that
@@ -221,5 +258,12 @@ authc_err authc__rd_update_authenticator_counter(authc_adapter *self,
                                                  const char *credential_id,
                                                  int64_t counter,
                                                  authc_authenticator **out);
+
+/* Methods of redis_tokens.c (the adapter contract's signatures). */
+authc_err authc__rd_get_account_by_user(authc_adapter *self, authc_arena *ar,
+                                        const char *user_id, const char *provider,
+                                        authc_account **out);
+authc_err authc__rd_update_account_tokens(authc_adapter *self, authc_arena *ar,
+                                          const authc_account *in, authc_account **out);
 
 #endif

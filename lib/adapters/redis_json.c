@@ -312,3 +312,39 @@ void *authc__rd_load(rd_call *call, const char *key, rd_kind kind,
     }
     return v ? authc__rd_parse(call, kind, v, id, NULL, e) : NULL;
 }
+
+/* The key of the row of kind under a (and b for the two-part keys). */
+static const char *row_key(rd_call *call, rd_kind kind, const char *a,
+                           const char *b)
+{
+    switch (kind) {
+    case RD_USER:
+        return K_USER(call, a);
+    case RD_ACCOUNT:
+        return K_ACCOUNT(call, a, b);
+    case RD_SESSION:
+        return K_SESSION(call, a);
+    case RD_VT:
+        return K_VT(call, a, b);
+    default:
+        return K_AUTH(call, a);
+    }
+}
+
+authc_err authc__rd_get_row(authc_adapter *self, authc_arena *ar,
+                            rd_kind kind, const char *a, const char *b,
+                            void *out)
+{
+    bool two_part = kind == RD_ACCOUNT || kind == RD_VT;
+    void *row = NULL;
+    authc_err e = AUTHC_OK;
+    if (a && (b || !two_part)) {
+        rd_call call;
+        if (!(e = authc__rd_begin(self, ar, &call)))
+            row = authc__rd_load(&call, row_key(&call, kind, a, b), kind,
+                                 kind == RD_USER ? a : NULL, true, &e);
+        authc__rd_end(&call);
+    }
+    authc__set_row(out, row);
+    return e;
+}

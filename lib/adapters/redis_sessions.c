@@ -33,29 +33,19 @@ authc_err authc__rd_create_session(authc_adapter *self, authc_arena *ar,
                                    const authc_session_row *in,
                                    authc_session_row **out)
 {
-    if (out)
-        *out = NULL;
-    if (!in->session_token || !in->user_id || in->expires == AUTHC_NO_TIME) {
-        authc__adapter_log(self, "error", "%s: create_session: token, userId "
-                           "and expires are required",
-                           ((rd_ctx *)self->ctx)->label);
-        return AUTHC_ERR_ADAPTER;
-    }
+    if (!in->session_token || !in->user_id || in->expires == AUTHC_NO_TIME)
+        return authc__rd_refuse(self, "create_session: token, userId and "
+                                "expires are required", out);
     authc_session_row s = *in;
     s.id = NULL;
     rd_call call;
-    authc_err e = authc__rd_begin(self, ar, &call);
-    if (e)
+    authc_err e;
+    if (!authc__rd_start(self, ar, true, AUTHC_OK, out, &call, &e))
         return e;
     rd_cmd cmds[4];
     session_cmds(&call, &s, cmds);
-    int rc = authc__rd_tx(&call, cmds, 4, "create_session", NULL);
-    authc__rd_end(&call);
-    if (rc != 1)
-        return AUTHC_ERR_ADAPTER;
-    if (out && !(*out = authc__copy_session(ar, &s)))
-        return AUTHC_ERR_NOMEM;
-    return AUTHC_OK;
+    return authc__rd_commit(&call, cmds, 4, "create_session",
+                            &authc__session_row, &s, out);
 }
 
 /* GET and parse a session; *out NULL when absent. */
@@ -74,81 +64,81 @@ authc_err authc__rd_get_session_and_user(authc_adapter *self, authc_arena *ar,
                                          authc_user **user)
 {
     *session = NULL;
-    *user = NULL;
-    if (!session_token)
-        return AUTHC_OK;
     rd_call call;
-    authc_err e = authc__rd_begin(self, ar, &call);
-    if (!e) {
-        authc_session_row *s;
-        authc_user *u = NULL;
-        e = load_session(&call, session_token, true, &s);
-        if (!e && s && s->user_id)
-            e = authc__rd_load_user(&call, s->user_id, &u);
-        if (!e && s && u) {
-            *session = s;
-            *user = u;
-        }
+    authc_err e;
+    if (!authc__rd_start(self, ar, session_token != NULL, AUTHC_OK,
+                         user, &call, &e))
+        return e;
+    authc_session_row *s;
+    authc_user *u = NULL;
+    e = load_session(&call, session_token, true, &s);
+    if (!e && s && s->user_id)
+        e = authc__rd_load_user(&call, s->user_id, &u);
+    if (!e && s && u) {
+        *session = s;
+        *user = u;
     }
     authc__rd_end(&call);
     return e;
+}
+
+/* update_session's read-modify-write: the patch in, the new row out. */
+typedef struct upd_session {
+    const authc_session_row *in;
+    authc_session_row m;
+    bool found;
+} upd_session;
+
+static rd_step update_session_step(rd_call *call, void *ud, rd_cmd *cmds,
+                                   int *n, authc_err *e)
+{
+    upd_session *u = ud;
+    const authc_session_row *in = u->in;
+    authc_session_row *cur;
+    authc_err le = load_session(call, in->session_token, false, &cur);
+    u->found = false;  /* a retry may find it gone */
+    if (le || !cur || !cur->user_id) {
+        authc__rd_unwatch(call);
+        *e = le;  /* missing: OK with *out = NULL */
+        return RD_STEP_DONE;
+    }
+    u->found = true;
+    u->m = *cur;
+    u->m.session_token = in->session_token;
+    if (in->expires != AUTHC_NO_TIME)
+        u->m.expires = in->expires;
+    if (in->user_id)
+        u->m.user_id = in->user_id;
+    session_cmds(call, &u->m, cmds);
+    *n = 4;
+    if (!authc__rd_streq(u->m.user_id, cur->user_id)) {
+        /* Moved to another user: drop it from the old user's set. */
+        authc__rd_cmdv(&cmds[3], call->ar, 3,
+                       "ZREM", K_SESSIONS(call, cur->user_id),
+                       in->session_token);
+    }
+    return RD_STEP_EXEC;
 }
 
 authc_err authc__rd_update_session(authc_adapter *self, authc_arena *ar,
                                    const authc_session_row *in,
                                    authc_session_row **out)
 {
-    if (out)
-        *out = NULL;
-    if (!in->session_token)
-        return AUTHC_OK;
     rd_call call;
-    authc_err e = authc__rd_begin(self, ar, &call);
-    if (e)
+    authc_err e;
+    if (!authc__rd_start(self, ar, in->session_token != NULL, AUTHC_OK,
+                         out, &call, &e))
         return e;
     const char *skey = K_SESSION(&call, in->session_token);
-    if (!skey) {
-        authc__rd_end(&call);
-        return AUTHC_OK;
-    }
-    authc_session_row *res = NULL;
-    e = AUTHC_ERR_ADAPTER;
-    for (int attempt = 0; attempt < RD_TX_TRIES; attempt++) {
-        if (!authc__rd_watch(&call, &skey, 1))
-            break;
-        authc_session_row *cur;
-        authc_err le = load_session(&call, in->session_token, false, &cur);
-        if (le || !cur || !cur->user_id) {
-            authc__rd_unwatch(&call);
-            e = le;  /* missing: OK with *out = NULL */
-            break;
-        }
-        authc_session_row m = *cur;
-        m.session_token = in->session_token;
-        if (in->expires != AUTHC_NO_TIME)
-            m.expires = in->expires;
-        if (in->user_id)
-            m.user_id = in->user_id;
-        rd_cmd cmds[4];
-        session_cmds(&call, &m, cmds);
-        int n = 4;
-        if (!authc__rd_streq(m.user_id, cur->user_id)) {
-            /* Moved to another user: drop it from the old user's set. */
-            authc__rd_cmdv(&cmds[3], ar, 3,
-                           "ZREM", K_SESSIONS(&call, cur->user_id),
-                           in->session_token);
-        }
-        int rc = authc__rd_tx(&call, cmds, n, "update_session", NULL);
-        if (rc < 0)
-            break;
-        if (rc == 1) {
-            res = authc__copy_session(ar, &m);
-            e = res ? AUTHC_OK : AUTHC_ERR_NOMEM;
-            break;
-        }
-    }
+    upd_session u = {.in = in};
+    if (skey)
+        e = authc__rd_retry(&call, &skey, 1, "update_session",
+                            update_session_step, &u);
     authc__rd_end(&call);
-    if (!e && out)
+    authc_session_row *res = NULL;
+    if (!e && u.found && !(res = authc__copy_session(ar, &u.m)))
+        e = AUTHC_ERR_NOMEM;
+    if (out)
         *out = res;
     return e;
 }
@@ -157,13 +147,10 @@ authc_err authc__rd_delete_session(authc_adapter *self, authc_arena *ar,
                                    const char *session_token,
                                    authc_session_row **out)
 {
-    if (out)
-        *out = NULL;
-    if (!session_token)
-        return AUTHC_OK;
     rd_call call;
-    authc_err e = authc__rd_begin(self, ar, &call);
-    if (e)
+    authc_err e;
+    if (!authc__rd_start(self, ar, session_token != NULL, AUTHC_OK,
+                         out, &call, &e))
         return e;
     const char *skey = K_SESSION(&call, session_token);
     rd_cmd cmd;
@@ -198,25 +185,23 @@ authc_err authc__rd_delete_session(authc_adapter *self, authc_arena *ar,
 authc_err authc__rd_create_vt(authc_adapter *self, authc_arena *ar,
                               const authc_verification_token *in)
 {
-    if (!in->identifier || !in->token || in->expires == AUTHC_NO_TIME) {
-        authc__adapter_log(self, "error", "%s: create_verification_token: "
-                           "incomplete token", ((rd_ctx *)self->ctx)->label);
-        return AUTHC_ERR_ADAPTER;
-    }
+    if (!in->identifier || !in->token || in->expires == AUTHC_NO_TIME)
+        return authc__rd_refuse(self, "create_verification_token: "
+                                "incomplete token", NULL);
     rd_call call;
-    authc_err e = authc__rd_begin(self, ar, &call);
-    if (!e) {
-        rd_cmd cmd;
-        authc__rd_cmdv(&cmd, ar, 4,
-                       "SET", K_VT(&call, in->identifier, in->token),
-                       authc__rd_json(ar, RD_VT, in), "PXAT");
-        authc__rd_cmd_addi(&cmd, authc__rd_ttl_at(call.ctx, in->expires));
-        redisReply *r = authc__rd_run(&call, &cmd, false,
-                               "create_verification_token");
-        if (!r)
-            e = AUTHC_ERR_ADAPTER;
-        freeReplyObject(r);
-    }
+    authc_err e;
+    if (!authc__rd_start(self, ar, true, AUTHC_OK, NULL, &call, &e))
+        return e;
+    rd_cmd cmd;
+    authc__rd_cmdv(&cmd, ar, 4,
+                   "SET", K_VT(&call, in->identifier, in->token),
+                   authc__rd_json(ar, RD_VT, in), "PXAT");
+    authc__rd_cmd_addi(&cmd, authc__rd_ttl_at(call.ctx, in->expires));
+    redisReply *r = authc__rd_run(&call, &cmd, false,
+                                  "create_verification_token");
+    if (!r)
+        e = AUTHC_ERR_ADAPTER;
+    freeReplyObject(r);
     authc__rd_end(&call);
     return e;
 }
@@ -225,43 +210,33 @@ authc_err authc__rd_use_vt(authc_adapter *self, authc_arena *ar,
                            const char *identifier, const char *token,
                            authc_verification_token **out)
 {
-    *out = NULL;
-    if (!identifier || !token)
-        return AUTHC_OK;
     rd_call call;
-    authc_err e = authc__rd_begin(self, ar, &call);
-    if (!e) {
-        const char *key = K_VT(&call, identifier, token);
-        if (key) {
-            rd_cmd cmd;
-            authc__rd_cmd_init(&cmd, ar);
-            authc__rd_cmd_add(&cmd, "GETDEL");  /* atomic: one use only */
-            authc__rd_cmd_add(&cmd, key);
-            redisReply *r = authc__rd_run(&call, &cmd, false,
-                                   "use_verification_token");
-            if (!r) {
+    authc_err e;
+    if (!authc__rd_start(self, ar, identifier && token, AUTHC_OK,
+                         out, &call, &e))
+        return e;
+    const char *key = K_VT(&call, identifier, token);
+    if (key) {
+        rd_cmd cmd;
+        authc__rd_cmd_init(&cmd, ar);
+        authc__rd_cmd_add(&cmd, "GETDEL");  /* atomic: one use only */
+        authc__rd_cmd_add(&cmd, key);
+        redisReply *r = authc__rd_run(&call, &cmd, false,
+                               "use_verification_token");
+        if (!r) {
+            e = AUTHC_ERR_ADAPTER;
+        } else if (r->type == REDIS_REPLY_STRING) {
+            char *v = r->len <= RD_MAX_VALUE
+                          ? authc_arena_strndup(ar, r->str, r->len)
+                          : NULL;
+            *out = v ? authc__rd_parse(&call, RD_VT, v, NULL, NULL, &e)
+                     : NULL;
+            if (!v)
                 e = AUTHC_ERR_ADAPTER;
-            } else if (r->type == REDIS_REPLY_STRING) {
-                char *v = r->len <= RD_MAX_VALUE
-                              ? authc_arena_strndup(ar, r->str, r->len)
-                              : NULL;
-                *out = v ? authc__rd_parse(&call, RD_VT, v, NULL, NULL, &e)
-                         : NULL;
-                if (!v)
-                    e = AUTHC_ERR_ADAPTER;
-            }
-            freeReplyObject(r);
         }
+        freeReplyObject(r);
     }
     authc__rd_end(&call);
-    return e;
-}
-
-static authc_err load_auth(rd_call *call, const char *cid, bool retry,
-                           authc_authenticator **out)
-{
-    authc_err e;
-    *out = authc__rd_load(call, K_AUTH(call, cid), RD_AUTH, NULL, retry, &e);
     return e;
 }
 
@@ -269,32 +244,20 @@ authc_err authc__rd_get_authenticator(authc_adapter *self, authc_arena *ar,
                                       const char *credential_id,
                                       authc_authenticator **out)
 {
-    *out = NULL;
-    if (!credential_id)
-        return AUTHC_OK;
-    rd_call call;
-    authc_err e = authc__rd_begin(self, ar, &call);
-    if (!e)
-        e = load_auth(&call, credential_id, true, out);
-    authc__rd_end(&call);
-    return e;
+    return authc__rd_get_row(self, ar, RD_AUTH, credential_id, NULL, out);
 }
 
 authc_err authc__rd_create_authenticator(authc_adapter *self, authc_arena *ar,
                                          const authc_authenticator *in,
                                          authc_authenticator **out)
 {
-    if (out)
-        *out = NULL;
     if (!in->credential_id || !in->user_id || !in->provider_account_id ||
-        !in->credential_public_key || !in->credential_device_type) {
-        authc__adapter_log(self, "error", "%s: create_authenticator: "
-                           "missing fields", ((rd_ctx *)self->ctx)->label);
-        return AUTHC_ERR_ADAPTER;
-    }
+        !in->credential_public_key || !in->credential_device_type)
+        return authc__rd_refuse(self, "create_authenticator: missing fields",
+                                out);
     rd_call call;
-    authc_err e = authc__rd_begin(self, ar, &call);
-    if (e)
+    authc_err e;
+    if (!authc__rd_start(self, ar, true, AUTHC_OK, out, &call, &e))
         return e;
     rd_cmd cmds[2];
     authc__rd_cmdv(&cmds[0], ar, 3,
@@ -310,12 +273,9 @@ authc_err authc__rd_create_authenticator(authc_adapter *self, authc_arena *ar,
     authc__rd_end(&call);
     if (rc != 1)
         return AUTHC_ERR_ADAPTER;
-    if (!created) {
-        authc__adapter_log(self, "error", "%s: create_authenticator: the "
-                           "credential is already registered",
-                           ((rd_ctx *)self->ctx)->label);
-        return AUTHC_ERR_ADAPTER;
-    }
+    if (!created)
+        return authc__rd_refuse(self, "create_authenticator: the credential "
+                                "is already registered", NULL);
     if (out && !(*out = authc__copy_authenticator(ar, in)))
         return AUTHC_ERR_NOMEM;
     return AUTHC_OK;
@@ -325,13 +285,10 @@ authc_err authc__rd_list_authenticators(authc_adapter *self, authc_arena *ar,
                                         const char *user_id,
                                         authc_authenticator **out, size_t *n)
 {
-    *out = NULL;
     *n = 0;
-    if (!user_id)
-        return AUTHC_OK;
     rd_call call;
-    authc_err e = authc__rd_begin(self, ar, &call);
-    if (e)
+    authc_err e;
+    if (!authc__rd_start(self, ar, user_id != NULL, AUTHC_OK, out, &call, &e))
         return e;
     const char *skey = K_AUTHS(&call, user_id);
     char **ids = NULL, **keys = NULL, **vals = NULL;
@@ -370,52 +327,48 @@ authc_err authc__rd_list_authenticators(authc_adapter *self, authc_arena *ar,
     return e;
 }
 
+/* update_authenticator_counter's read-modify-write. */
+typedef struct upd_counter {
+    const char *cid, *key;
+    int64_t counter;
+    authc_authenticator *a;
+} upd_counter;
+
+static rd_step counter_step(rd_call *call, void *ud, rd_cmd *cmds, int *n,
+                            authc_err *e)
+{
+    upd_counter *u = ud;
+    authc_err le;
+    u->a = authc__rd_load(call, K_AUTH(call, u->cid), RD_AUTH, NULL, false,
+                          &le);
+    if (le || !u->a) {
+        authc__rd_unwatch(call);
+        *e = le ? le : AUTHC_ERR_NOT_FOUND;
+        return RD_STEP_DONE;
+    }
+    u->a->counter = u->counter;
+    authc__rd_cmdv(&cmds[(*n)++], call->ar, 3, "SET", u->key,
+                   authc__rd_json(call->ar, RD_AUTH, u->a));
+    return RD_STEP_EXEC;
+}
+
 authc_err authc__rd_update_authenticator_counter(authc_adapter *self,
                                                  authc_arena *ar,
                                                  const char *credential_id,
                                                  int64_t counter,
                                                  authc_authenticator **out)
 {
-    if (out)
-        *out = NULL;
-    if (!credential_id)
-        return AUTHC_ERR_NOT_FOUND;
     rd_call call;
-    authc_err e = authc__rd_begin(self, ar, &call);
-    if (e)
+    authc_err e;
+    if (!authc__rd_start(self, ar, credential_id != NULL, AUTHC_ERR_NOT_FOUND,
+                         out, &call, &e))
         return e;
-    const char *key = K_AUTH(&call, credential_id);
-    if (!key) {
-        authc__rd_end(&call);
-        return AUTHC_ERR_NOT_FOUND;
-    }
-    authc_authenticator *res = NULL;
-    e = AUTHC_ERR_ADAPTER;
-    for (int attempt = 0; attempt < RD_TX_TRIES; attempt++) {
-        if (!authc__rd_watch(&call, &key, 1))
-            break;
-        authc_authenticator *a;
-        authc_err le = load_auth(&call, credential_id, false, &a);
-        if (le || !a) {
-            authc__rd_unwatch(&call);
-            e = le ? le : AUTHC_ERR_NOT_FOUND;
-            break;
-        }
-        a->counter = counter;
-        rd_cmd cmd;
-        authc__rd_cmdv(&cmd, ar, 3, "SET", key, authc__rd_json(ar, RD_AUTH, a));
-        int rc = authc__rd_tx(&call, &cmd, 1, "update_authenticator_counter", NULL);
-        if (rc < 0)
-            break;
-        if (rc == 1) {
-            res = a;
-            e = AUTHC_OK;
-            break;
-        }
-    }
+    upd_counter u = {credential_id, K_AUTH(&call, credential_id), counter, NULL};
+    e = u.key ? authc__rd_retry(&call, &u.key, 1,
+                                "update_authenticator_counter", counter_step, &u)
+              : AUTHC_ERR_NOT_FOUND;
     authc__rd_end(&call);
     if (!e && out)
-        *out = res;
+        *out = u.a;
     return e;
 }
-

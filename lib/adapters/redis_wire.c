@@ -9,6 +9,7 @@
 
 #include "adapters/adapters_int.h"
 #include "adapters/redis_wire_int.h"
+#include "util/util_int.h"
 
 /* ---- SIGPIPE ------------------------------------------------------------- */
 
@@ -110,4 +111,11 @@ bool authc__rd_conn_reset(void *ud, void *conn)
 {
     (void)ud;
     return !((redisContext *)conn)->err;
+}
+
+void authc__rd_wire_free(authc__pool *pool, authc__rd_server *srv)
+{
+    authc__pool_free(pool);
+    authc__free_secret(srv->pass);
+    free(srv->user);
 }

@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include "util/pool_int.h"
 
 /* Where a Redis server is and how to talk to it (parsed from the URL). */
 typedef struct authc__rd_server {
@@ -42,5 +43,10 @@ void *authc__rd_conn_open(void *ud, char *why, size_t wlen);
 void authc__rd_conn_close(void *ud, void *conn);
 bool authc__rd_conn_alive(void *ud, void *conn);
 bool authc__rd_conn_reset(void *ud, void *conn);
+
+/* Frees what an adapter or store holds to reach its server: the pool
+ * (closing its connections; its ud is srv) and srv's credentials, the
+ * password wiped first. pool may be NULL. */
+void authc__rd_wire_free(authc__pool *pool, authc__rd_server *srv);
 
 #endif

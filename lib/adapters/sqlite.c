@@ -11,10 +11,10 @@
 
 #define LIST_MAX 1024 /* authenticators returned for one user, at most */
 
-/* Every method is one statement: authc__sq_row binds, runs and reads it.
- * Results are owned by ar. */
-#define ROW(id, rd, missing, e, ...)                                       \
-    authc__sq_row(self, ar, id, SQ_ARGS(__VA_ARGS__), rd, missing, e)
+/* Every method is one statement: authc__sq_row binds, runs and reads it
+ * (when run) and sets *out. Results are owned by ar. */
+#define ROW(run, id, rd, missing, out, ...)                                \
+    authc__sq_row(self, ar, run, id, SQ_ARGS(__VA_ARGS__), rd, missing, out)
 
 /* ---- users ---------------------------------------------------------------------- */
 
@@ -22,75 +22,58 @@
 static authc_err s_create_user(authc_adapter *self, authc_arena *ar,
                                const authc_user *in, authc_user **out)
 {
-    *out = NULL;
     char id[37];
     if (authc__uuid(id) != AUTHC_OK) {
+        *out = NULL;
         authc__adapter_log(self, "error", "sqlite %s: create_user: no "
                            "randomness for the id", SQ_PATH(self));
         return AUTHC_ERR_ADAPTER;
     }
-    authc_err e;
-    *out = ROW(S_CREATE_USER, &authc__sq_user, AUTHC_ERR_ADAPTER, &e,
+    return ROW(true, S_CREATE_USER, &authc__sq_user, AUTHC_ERR_ADAPTER, out,
                SQ_T(id), SQ_T(in->name), SQ_T(in->email),
                SQ_MS(in->email_verified), SQ_T(in->image));
-    return e;
 }
 
 static authc_err s_get_user(authc_adapter *self, authc_arena *ar,
                             const char *id, authc_user **out)
 {
-    authc_err e = AUTHC_OK;
-    *out = id ? ROW(S_GET_USER, &authc__sq_user, AUTHC_OK, &e, SQ_T(id))
-              : NULL;
-    return e;
+    return ROW(id != NULL, S_GET_USER, &authc__sq_user, AUTHC_OK, out,
+               SQ_T(id));
 }
 
 static authc_err s_get_user_by_email(authc_adapter *self, authc_arena *ar,
                                      const char *email, authc_user **out)
 {
-    authc_err e = AUTHC_OK;
-    *out = email ? ROW(S_GET_USER_BY_EMAIL, &authc__sq_user, AUTHC_OK,
-                       &e, SQ_T(email))
-                 : NULL;
-    return e;
+    return ROW(email != NULL, S_GET_USER_BY_EMAIL, &authc__sq_user, AUTHC_OK,
+               out, SQ_T(email));
 }
 
 static authc_err s_get_user_by_account(authc_adapter *self, authc_arena *ar,
                                        const char *provider, const char *pai,
                                        authc_user **out)
 {
-    authc_err e = AUTHC_OK;
-    *out = provider && pai ? ROW(S_GET_USER_BY_ACCOUNT, &authc__sq_user,
-                                 AUTHC_OK, &e, SQ_T(provider), SQ_T(pai))
-                           : NULL;
-    return e;
+    return ROW(provider && pai, S_GET_USER_BY_ACCOUNT, &authc__sq_user,
+               AUTHC_OK, out, SQ_T(provider), SQ_T(pai));
 }
 
 /* M5: AUTHC_ERR_NOT_FOUND for an unknown id. */
 static authc_err s_update_user(authc_adapter *self, authc_arena *ar,
                                const authc_user *in, authc_user **out)
 {
-    *out = NULL;
-    if (!in->id)
-        return AUTHC_ERR_NOT_FOUND;
     unsigned f = authc__user_fields(in);
-    authc_err e;
-    *out = ROW(S_UPDATE_USER, &authc__sq_user, AUTHC_ERR_NOT_FOUND, &e,
+    return ROW(in->id != NULL, S_UPDATE_USER, &authc__sq_user,
+               AUTHC_ERR_NOT_FOUND, out,
                SQ_I(!!(f & AUTHC_USER_F_NAME)), SQ_T(in->name),
                SQ_I(!!(f & AUTHC_USER_F_EMAIL)), SQ_T(in->email),
                SQ_I(!!(f & AUTHC_USER_F_EMAIL_VERIFIED)),
                SQ_MS(in->email_verified), SQ_I(!!(f & AUTHC_USER_F_IMAGE)),
                SQ_T(in->image), SQ_T(in->id));
-    return e;
 }
 
 static authc_err s_delete_user(authc_adapter *self, authc_arena *ar,
                                const char *id)
 {
-    authc_err e = AUTHC_OK;
-    if (id)
-        ROW(S_DELETE_USER, NULL, AUTHC_OK, &e, SQ_T(id));
-    return e;
+    return ROW(id != NULL, S_DELETE_USER, NULL, AUTHC_OK, NULL, SQ_T(id));
 }
 
 /* ---- accounts ----------------------------------------------------------------- */
@@ -98,37 +81,27 @@ static authc_err s_delete_user(authc_adapter *self, authc_arena *ar,
 static authc_err s_link_account(authc_adapter *self, authc_arena *ar,
                                 const authc_account *in, authc_account **out)
 {
-    authc_err e;
-    authc_account *a =
-        ROW(S_LINK_ACCOUNT, &authc__sq_account, AUTHC_OK, &e,
-            SQ_T(in->user_id), SQ_T(in->type), SQ_T(in->provider),
-            SQ_T(in->provider_account_id), SQ_T(in->refresh_token),
-            SQ_T(in->access_token), SQ_MS(in->expires_at),
-            SQ_T(in->token_type), SQ_T(in->scope), SQ_T(in->id_token),
-            SQ_T(in->session_state));
-    if (out)
-        *out = a;
-    return e;
+    return ROW(true, S_LINK_ACCOUNT, &authc__sq_account, AUTHC_OK, out,
+               SQ_T(in->user_id), SQ_T(in->type), SQ_T(in->provider),
+               SQ_T(in->provider_account_id), SQ_T(in->refresh_token),
+               SQ_T(in->access_token), SQ_MS(in->expires_at),
+               SQ_T(in->token_type), SQ_T(in->scope), SQ_T(in->id_token),
+               SQ_T(in->session_state));
 }
 
 static authc_err s_unlink_account(authc_adapter *self, authc_arena *ar,
                                   const char *provider, const char *pai)
 {
-    authc_err e = AUTHC_OK;
-    if (provider && pai)
-        ROW(S_UNLINK_ACCOUNT, NULL, AUTHC_OK, &e, SQ_T(provider), SQ_T(pai));
-    return e;
+    return ROW(provider && pai, S_UNLINK_ACCOUNT, NULL, AUTHC_OK, NULL,
+               SQ_T(provider), SQ_T(pai));
 }
 
 static authc_err s_get_account(authc_adapter *self, authc_arena *ar,
                                const char *pai, const char *provider,
                                authc_account **out)
 {
-    authc_err e = AUTHC_OK;
-    *out = provider && pai ? ROW(S_GET_ACCOUNT, &authc__sq_account,
-                                 AUTHC_OK, &e, SQ_T(provider), SQ_T(pai))
-                           : NULL;
-    return e;
+    return ROW(provider && pai, S_GET_ACCOUNT, &authc__sq_account, AUTHC_OK,
+               out, SQ_T(provider), SQ_T(pai));
 }
 
 /* ---- sessions ------------------------------------------------------------------ */
@@ -137,13 +110,8 @@ static authc_err s_create_session(authc_adapter *self, authc_arena *ar,
                                   const authc_session_row *in,
                                   authc_session_row **out)
 {
-    authc_err e;
-    authc_session_row *s =
-        ROW(S_CREATE_SESSION, &authc__sq_session, AUTHC_OK, &e,
-            SQ_T(in->session_token), SQ_T(in->user_id), SQ_MS(in->expires));
-    if (out)
-        *out = s;
-    return e;
+    return ROW(true, S_CREATE_SESSION, &authc__sq_session, AUTHC_OK, out,
+               SQ_T(in->session_token), SQ_T(in->user_id), SQ_MS(in->expires));
 }
 
 static authc_err s_get_session_and_user(authc_adapter *self, authc_arena *ar,
@@ -151,11 +119,9 @@ static authc_err s_get_session_and_user(authc_adapter *self, authc_arena *ar,
                                         authc_session_row **session,
                                         authc_user **user)
 {
-    authc_err e = AUTHC_OK;
-    authc__row_pair *su =
-        token ? ROW(S_GET_SESSION_AND_USER, &authc__sq_session_user,
-                    AUTHC_OK, &e, SQ_T(token))
-              : NULL;
+    authc__row_pair *su;
+    authc_err e = ROW(token != NULL, S_GET_SESSION_AND_USER,
+                      &authc__sq_session_user, AUTHC_OK, &su, SQ_T(token));
     *session = su ? su->first : NULL;
     *user = su ? su->second : NULL;
     return e;
@@ -167,29 +133,16 @@ static authc_err s_update_session(authc_adapter *self, authc_arena *ar,
                                   const authc_session_row *in,
                                   authc_session_row **out)
 {
-    authc_err e = AUTHC_OK;
-    authc_session_row *s =
-        in->session_token
-            ? ROW(S_UPDATE_SESSION, &authc__sq_session, AUTHC_OK, &e,
-                  SQ_T(in->session_token), SQ_MS(in->expires),
-                  SQ_T(in->user_id))
-            : NULL;
-    if (out)
-        *out = s;
-    return e;
+    return ROW(in->session_token != NULL, S_UPDATE_SESSION, &authc__sq_session,
+               AUTHC_OK, out, SQ_T(in->session_token), SQ_MS(in->expires),
+               SQ_T(in->user_id));
 }
 
 static authc_err s_delete_session(authc_adapter *self, authc_arena *ar,
                                   const char *token, authc_session_row **out)
 {
-    authc_err e = AUTHC_OK;
-    authc_session_row *s =
-        token ? ROW(S_DELETE_SESSION, &authc__sq_session, AUTHC_OK, &e,
-                    SQ_T(token))
-              : NULL;
-    if (out)
-        *out = s;
-    return e;
+    return ROW(token != NULL, S_DELETE_SESSION, &authc__sq_session, AUTHC_OK,
+               out, SQ_T(token));
 }
 
 /* ---- verification tokens --------------------------------------------------------- */
@@ -197,22 +150,17 @@ static authc_err s_delete_session(authc_adapter *self, authc_arena *ar,
 static authc_err s_create_vt(authc_adapter *self, authc_arena *ar,
                              const authc_verification_token *in)
 {
-    authc_err e;
-    ROW(S_CREATE_VT, NULL, AUTHC_OK, &e, SQ_T(in->identifier),
-        SQ_T(in->token), SQ_MS(in->expires));
-    return e;
+    return ROW(true, S_CREATE_VT, NULL, AUTHC_OK, NULL, SQ_T(in->identifier),
+               SQ_T(in->token), SQ_MS(in->expires));
 }
 
 static authc_err s_use_vt(authc_adapter *self, authc_arena *ar,
                           const char *identifier, const char *token,
                           authc_verification_token **out)
 {
-    authc_err e = AUTHC_OK;
     /* a missing identifier never matches */
-    *out = identifier && token ? ROW(S_USE_VT, &authc__sq_vt, AUTHC_OK,
-                                     &e, SQ_T(identifier), SQ_T(token))
-                               : NULL;
-    return e;
+    return ROW(identifier && token, S_USE_VT, &authc__sq_vt, AUTHC_OK, out,
+               SQ_T(identifier), SQ_T(token));
 }
 
 /* ---- authenticators ----------------------------------------------------------------- */
@@ -220,27 +168,19 @@ static authc_err s_use_vt(authc_adapter *self, authc_arena *ar,
 static authc_err s_get_authenticator(authc_adapter *self, authc_arena *ar,
                                      const char *cred, authc_authenticator **out)
 {
-    authc_err e = AUTHC_OK;
-    *out = cred ? ROW(S_GET_AUTHN, &authc__sq_authn, AUTHC_OK, &e,
-                      SQ_T(cred))
-                : NULL;
-    return e;
+    return ROW(cred != NULL, S_GET_AUTHN, &authc__sq_authn, AUTHC_OK, out,
+               SQ_T(cred));
 }
 
 static authc_err s_create_authenticator(authc_adapter *self, authc_arena *ar,
                                         const authc_authenticator *in,
                                         authc_authenticator **out)
 {
-    authc_err e;
-    authc_authenticator *a =
-        ROW(S_CREATE_AUTHN, &authc__sq_authn, AUTHC_ERR_ADAPTER, &e,
-            SQ_T(in->credential_id), SQ_T(in->user_id),
-            SQ_T(in->provider_account_id), SQ_T(in->credential_public_key),
-            SQ_I(in->counter), SQ_T(in->credential_device_type),
-            SQ_I(in->credential_backed_up ? 1 : 0), SQ_T(in->transports));
-    if (out)
-        *out = a;
-    return e;
+    return ROW(true, S_CREATE_AUTHN, &authc__sq_authn, AUTHC_ERR_ADAPTER, out,
+               SQ_T(in->credential_id), SQ_T(in->user_id),
+               SQ_T(in->provider_account_id), SQ_T(in->credential_public_key),
+               SQ_I(in->counter), SQ_T(in->credential_device_type),
+               SQ_I(in->credential_backed_up ? 1 : 0), SQ_T(in->transports));
 }
 
 /* M18: *out = array of *n owned by ar (NULL when empty). */
@@ -304,14 +244,8 @@ static authc_err s_update_authenticator_counter(authc_adapter *self,
                                                 int64_t counter,
                                                 authc_authenticator **out)
 {
-    authc_err e = AUTHC_ERR_NOT_FOUND;
-    authc_authenticator *a =
-        cred ? ROW(S_UPDATE_COUNTER, &authc__sq_authn,
-                   AUTHC_ERR_NOT_FOUND, &e, SQ_T(cred), SQ_I(counter))
-             : NULL;
-    if (out)
-        *out = a;
-    return e;
+    return ROW(cred != NULL, S_UPDATE_COUNTER, &authc__sq_authn,
+               AUTHC_ERR_NOT_FOUND, out, SQ_T(cred), SQ_I(counter));
 }
 
 /* ---- migrate / lifecycle ------------------------------------------------------------- */
@@ -411,6 +345,8 @@ static const authc_adapter_ops SQLITE_OPS = {
     .create_verification_token = s_create_vt,
     .use_verification_token = s_use_vt,
     .get_account = s_get_account,
+    .get_account_by_user = authc__sq_get_account_by_user,
+    .update_account_tokens = authc__sq_update_account_tokens,
     .get_authenticator = s_get_authenticator,
     .create_authenticator = s_create_authenticator,
     .list_authenticators_by_user_id = s_list_authenticators,

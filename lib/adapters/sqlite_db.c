@@ -98,6 +98,15 @@ static const struct {
     [S_UPDATE_COUNTER] = {"update_authenticator_counter",
         "UPDATE \"authenticator\" SET \"counter\" = ?2 WHERE "
         "\"credentialID\" = ?1 RETURNING " AUTHN_COLS},
+    [S_ACCOUNT_BY_USER] = {"get_account_by_user",
+        "SELECT " ACCOUNT_COLS " FROM \"account\" WHERE \"userId\" = ?1 AND "
+        "\"provider\" = ?2 ORDER BY \"providerAccountId\" LIMIT 1"},
+    [S_ACCOUNT_TOKENS] = {"update_account_tokens",
+        "UPDATE \"account\" SET \"access_token\" = ?3, \"refresh_token\" = ?4, "
+        "\"expires_at\" = ?5, \"id_token\" = coalesce(?6, \"id_token\"), "
+        "\"token_type\" = coalesce(?7, \"token_type\"), "
+        "\"scope\" = coalesce(?8, \"scope\") WHERE \"provider\" = ?1 AND "
+        "\"providerAccountId\" = ?2 RETURNING " ACCOUNT_COLS},
 };
 
 const char *authc__sq_op(int id)
@@ -447,26 +456,33 @@ static void bind_args(sqlite3_stmt *st, const sq_arg *args, int n)
     }
 }
 
-void *authc__sq_row(authc_adapter *self, authc_arena *ar, int id,
-                    const sq_arg *args, int n, const authc__row_layout *rd,
-                    authc_err missing, authc_err *e)
+authc_err authc__sq_row(authc_adapter *self, authc_arena *ar, bool run,
+                        int id, const sq_arg *args, int n,
+                        const authc__row_layout *rd, authc_err missing,
+                        void *out)
 {
     sq_q x;
-    void *out = NULL;
-    if ((*e = authc__sq_begin(self, id, &x)))
-        return NULL;
+    void *res = NULL;
+    authc_err e = AUTHC_OK;
+    authc__set_row(out, NULL);
+    if (!run)
+        return missing;
+    if ((e = authc__sq_begin(self, id, &x)))
+        return e;
     bind_args(x.st, args, n);
     bool row;
-    *e = authc__sq_step(&x, &row);
-    if (*e == AUTHC_OK && !row && missing == AUTHC_ERR_ADAPTER)
-        *e = authc__sq_fail(&x, "no row returned");
-    else if (*e == AUTHC_OK && !row)
-        *e = missing;
-    if (*e == AUTHC_OK && row && rd &&
-        !(out = authc__sq_read(ar, x.st, rd, NULL)))
-        *e = authc__sq_oom(&x);
-    if (*e == AUTHC_OK && row && !sqlite3_stmt_readonly(x.st))
-        *e = authc__sq_finish(&x);
-    authc__sq_end(&x, *e);
-    return *e ? NULL : out;
+    e = authc__sq_step(&x, &row);
+    if (e == AUTHC_OK && !row && missing == AUTHC_ERR_ADAPTER)
+        e = authc__sq_fail(&x, "no row returned");
+    else if (e == AUTHC_OK && !row)
+        e = missing;
+    if (e == AUTHC_OK && row && rd &&
+        !(res = authc__sq_read(ar, x.st, rd, NULL)))
+        e = authc__sq_oom(&x);
+    if (e == AUTHC_OK && row && !sqlite3_stmt_readonly(x.st))
+        e = authc__sq_finish(&x);
+    authc__sq_end(&x, e);
+    if (!e)
+        authc__set_row(out, res);
+    return e;
 }

@@ -16,7 +16,9 @@ enum {
     S_UPDATE_USER, S_DELETE_USER, S_LINK_ACCOUNT, S_UNLINK_ACCOUNT,
     S_GET_ACCOUNT, S_CREATE_SESSION, S_GET_SESSION_AND_USER,
     S_UPDATE_SESSION, S_DELETE_SESSION, S_CREATE_VT, S_USE_VT, S_GET_AUTHN,
-    S_CREATE_AUTHN, S_LIST_AUTHN, S_UPDATE_COUNTER, S__COUNT
+    S_CREATE_AUTHN, S_LIST_AUTHN, S_UPDATE_COUNTER,
+    S_ACCOUNT_BY_USER, S_ACCOUNT_TOKENS, /* sqlite_tokens.c */
+    S__COUNT
 };
 
 /* One pooled connection with its statements, prepared on first use. */
@@ -99,13 +101,23 @@ typedef struct sq_arg {
     (const sq_arg[]){__VA_ARGS__},                                         \
         (int)(sizeof((const sq_arg[]){__VA_ARGS__}) / sizeof(sq_arg))
 
-/* Runs statement id with args bound to ?1..?n and returns its first row
- * as read by layout rd (owned by ar), or NULL when there is none or on failure
- * (*e says which; no row is `missing`, AUTHC_OK when that is fine). A
+/* The body of a method: when run (false: a key argument is missing, so
+ * there is no row), runs statement id with args bound to ?1..?n; out (see
+ * authc__set_row) = its first row as read by layout rd (owned by ar), or
+ * NULL when there is none or on failure. Returns the failure, else
+ * `missing` when there is no row (AUTHC_OK when that is fine). A
  * statement that writes is stepped to its end so its commit is confirmed
  * before success is reported. rd NULL: run for the effect only. */
-void *authc__sq_row(authc_adapter *self, authc_arena *ar, int id,
-                    const sq_arg *args, int n, const authc__row_layout *rd,
-                    authc_err missing, authc_err *e);
+authc_err authc__sq_row(authc_adapter *self, authc_arena *ar, bool run,
+                        int id, const sq_arg *args, int n,
+                        const authc__row_layout *rd, authc_err missing,
+                        void *out);
+
+/* Methods of sqlite_tokens.c (the adapter contract's signatures). */
+authc_err authc__sq_get_account_by_user(authc_adapter *self, authc_arena *ar,
+                                        const char *user_id, const char *provider,
+                                        authc_account **out);
+authc_err authc__sq_update_account_tokens(authc_adapter *self, authc_arena *ar,
+                                          const authc_account *in, authc_account **out);
 
 #endif

@@ -99,6 +99,8 @@ typedef struct authc__session_view {
     const authc_user *user;  /* NULL: no valid session; arena-owned */
     json_t *claims;          /* JWT: every claim (a reference the reader of
                               * the view json_decrefs); NULL for database */
+    const authc__jwt_fields *fields; /* JWT read by the fast scanner (with the
+                              * subject; arena-owned) instead of claims */
 } authc__session_view;
 
 /* Per-request context: parsed once, read by every action. */
@@ -199,6 +201,8 @@ typedef enum {
 } authc__sess_state;
 authc__sess_state authc__session_state(authc__ctx *c, json_t *claims, const char *user_id,
                                        int64_t touched_ms);
+/* The same for claims the fast scanner read (GET /session's one decode). */
+authc__sess_state authc__session_state_fields(authc__ctx *c, const authc__jwt_fields *f);
 /* Revokes the JWT session described by claims (sign-out: copies die). */
 void authc__session_revoke_claims(authc__ctx *c, json_t *claims);
 /* Database sessions: records which user a provider sid belongs to. */
@@ -221,6 +225,10 @@ bool authc__federated_on(authc__ctx *c, const authc__provider *p, authc__end_ses
  * federated sign-out: *url = its end_session URL (arena), state cookie set;
  * else *url = NULL. */
 authc_err authc__signout_federated(authc__ctx *c, json_t *claims, const char **url);
+/* signout_federated.c: the same for provider p and its id_token idt (any
+ * session strategy); *url = NULL when federated sign-out is off for p. */
+authc_err authc__signout_federated_to(authc__ctx *c, const authc__provider *p, const char *idt,
+                                      const char **url);
 /* signout_federated.c: GET <base>/signout/callback/<ID>. */
 authc_err authc__signout_callback(authc__ctx *c);
 /* router.c: answers a request the app made itself (no CSRF check, routes

@@ -1,57 +1,14 @@
 /* csrf.c — Auth.js's double-submit CSRF token: cookie "<token>|<sha256hex(
  * token + secret)>", token echoed only in the body field csrfToken. */
-#include <openssl/evp.h>
-#include <openssl/sha.h>
-#include <pthread.h>
 #include <string.h>
 
 #include "core/core_int.h"
-#include "core/global_int.h"
-
-/* Per-thread digest context and a digest fetched once (authc_global_init):
- * this runs on every request that carries a CSRF cookie. */
-static EVP_MD *g_sha256;
-static pthread_key_t g_key;
-static _Thread_local EVP_MD_CTX *t_md;
-
-static void free_ctx(void *p)
-{
-    EVP_MD_CTX_free(p);
-}
-
-authc_err authc__csrf_global_init(void)
-{
-    g_sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
-    if (g_sha256 && pthread_key_create(&g_key, free_ctx) == 0)
-        return AUTHC_OK;
-    EVP_MD_free(g_sha256);
-    g_sha256 = NULL;
-    return AUTHC_ERR_CRYPTO;
-}
-
-void authc__csrf_global_cleanup(void)
-{
-    if (!g_sha256)
-        return;
-    EVP_MD_CTX_free(t_md); /* other threads' went with the thread */
-    t_md = NULL;
-    pthread_key_delete(g_key);
-    EVP_MD_free(g_sha256);
-    g_sha256 = NULL;
-}
 
 void authc__csrf_hash(const authc *a, const char *token, char out[65])
 {
-    EVP_MD_CTX *m = t_md;
-    uint8_t md[SHA256_DIGEST_LENGTH];
-    if (!m && authc_global_init() == AUTHC_OK && g_sha256 && (m = EVP_MD_CTX_new()) != NULL) {
-        pthread_setspecific(g_key, m);
-        t_md = m;
-    }
-    if (!m || !EVP_DigestInit_ex(m, g_sha256, NULL) ||
-        !EVP_DigestUpdate(m, token, strlen(token)) ||
-        !EVP_DigestUpdate(m, a->csrf_secret, strlen(a->csrf_secret)) ||
-        !EVP_DigestFinal_ex(m, md, NULL)) {
+    uint8_t md[32];
+    const char *parts[2] = {token, a->csrf_secret};
+    if (!authc__sha256_strs(md, parts, 2, false)) {
         /* Never equal to a real hash: verification then fails closed. */
         memset(out, 'x', 64);
         out[64] = '\0';

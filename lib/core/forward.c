@@ -5,12 +5,13 @@
 #include <string.h>
 
 #include "core/core_int.h"
+#include "core/db_tokens_int.h"
 #include "forward/rules_int.h"
 #include "forward/target_int.h"
 #include "metrics/metrics_int.h"
 #include "util/parse_int.h"
 
-#define FWD_GROUPS_MAX 64          /* entries of a groups claim passed on */
+#define FWD_GROUPS_MAX AUTHC__JWT_GROUPS_MAX /* entries of a groups claim passed on */
 #define FWD_HEADER_MAX 8192        /* longest X-Auth-Request-* value sent */
 
 /* ---- settings ------------------------------------------------------------ */
@@ -97,6 +98,18 @@ static authc_err subject_of(authc__ctx *c, const authc__session_view *v, authc__
 {
     memset(s, 0, sizeof *s);
     *access_token = NULL;
+    if (v->fields) { /* the fast scanner's copies, arena-owned already */
+        const authc__jwt_fields *f = v->fields;
+        s->signed_in = true;
+        s->user_id = f->sub;
+        s->email = f->email;
+        s->name = f->name;
+        s->provider = f->provider;
+        s->groups = f->groups;
+        s->n_groups = f->n_groups;
+        *access_token = f->access_token;
+        return AUTHC_OK;
+    }
     if (v->claims) {
         s->signed_in = true;
         s->user_id = claim_str(c, v->claims, "sub");
@@ -111,6 +124,7 @@ static authc_err subject_of(authc__ctx *c, const authc__session_view *v, authc__
         s->user_id = v->user->id;
         s->email = v->user->email;
         s->name = v->user->name;
+        *access_token = authc__db_forward_token(c, v->user->id); /* rotation: db_tokens.c */
     }
     return AUTHC_OK;
 }

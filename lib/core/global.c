@@ -6,7 +6,7 @@
 #include <curl/curl.h>
 #include <openssl/crypto.h>
 
-#include "core/global_int.h"
+#include "util/util_int.h"
 #include "jose/jose_int.h"
 
 /* Set up under g_lock; g_ready is read without it on the fast path (every
@@ -48,7 +48,7 @@ static const step STEPS[] = {
     {openssl_init, nothing},
     {curl_init, curl_global_cleanup},
     {authc__jwe_global_init, authc__jwe_global_cleanup},
-    {authc__csrf_global_init, authc__csrf_global_cleanup},
+    {authc__digest_global_init, authc__digest_global_cleanup},
 };
 #define NSTEPS (sizeof STEPS / sizeof STEPS[0])
 

@@ -11,9 +11,8 @@ authc_err authc__action_error_page(authc__ctx *c)
     if (a->pages_error) {
         authc__buf b;
         authc__buf_init(&b, c->ar, AUTHC__MAX_URL * 2);
-        authc__buf_adds(&b, a->pages_error);
-        authc__buf_adds(&b, strchr(a->pages_error, '?') ? "&error=" : "?error=");
-        authc__buf_add_uri_component(&b, code ? code : "undefined"); /* as JS prints it */
+        /* A missing code reads "undefined", as JS prints it. */
+        authc__buf_add_url_param(&b, a->pages_error, "error", code ? code : "undefined");
         return b.err ? b.err : authc__res_redirect(c, b.p);
     }
     /* Auth.js quirk kept: the "Sign in" link is <full request URL>/signin. */

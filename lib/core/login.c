@@ -257,9 +257,7 @@ authc_err authc__login(authc__ctx *c, const authc_user *profile, authc_account *
     if (is_new && a->pages_new_user) {
         authc__buf b;
         authc__buf_init(&b, c->ar, AUTHC__MAX_URL * 4);
-        authc__buf_adds(&b, a->pages_new_user);
-        authc__buf_adds(&b, strchr(a->pages_new_user, '?') ? "&callbackUrl=" : "?callbackUrl=");
-        authc__buf_add_uri_component(&b, target);
+        authc__buf_add_url_param(&b, a->pages_new_user, "callbackUrl", target);
         return b.err ? b.err : authc__res_redirect(c, b.p);
     }
     return authc__res_redirect(c, target);

@@ -254,16 +254,8 @@ static bool prefix_ci(const char *s, const char *pre)
  * strip or reinterpret those, which would defeat the scheme check). */
 static bool logo_ok(const char *s)
 {
-    if (!s)
+    if (!authc__url_text_ok(s, LOGO_MAX))
         return false;
-    size_t n = strnlen(s, LOGO_MAX + 1);
-    if (n == 0 || n > LOGO_MAX)
-        return false;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c <= 0x20 || c == 0x7f || c == '\\')
-            return false;
-    }
     if (prefix_ci(s, "https://") || prefix_ci(s, "http://"))
         return true;
     if (s[0] == '/' && s[1] == '/')
@@ -274,7 +266,8 @@ static bool logo_ok(const char *s)
     return true;
 }
 
-const char *authc__page_scheme(const authc__theme *t)
+/* The theme's colour scheme class suffix: "light", "dark" or "auto". Static. */
+static const char *page_scheme(const authc__theme *t)
 {
     const char *s = t ? t->color_scheme : NULL;
     if (s && (strcmp(s, "light") == 0 || strcmp(s, "dark") == 0))
@@ -282,7 +275,10 @@ const char *authc__page_scheme(const authc__theme *t)
     return "auto";
 }
 
-void authc__page_theme_vars(authc__buf *b, const authc__theme *t, bool with_button_text)
+/* Appends <style>:root{--brand-color:…;--button-text-color:…}</style> for
+ * the theme's valid colours (nothing when neither is valid); the button
+ * text colour only when with_button_text. */
+static void theme_vars(authc__buf *b, const authc__theme *t, bool with_button_text)
 {
     bool brand = t && authc__color_ok(t->brand_color);
     bool btext = with_button_text && t && authc__color_ok(t->button_text);
@@ -302,6 +298,27 @@ void authc__page_theme_vars(authc__buf *b, const authc__theme *t, bool with_butt
         authc__buf_add_html(b, t->button_text);
     }
     authc__buf_adds(b, "}</style>");
+}
+
+void authc__page_begin(authc__buf *b, const authc__theme *t, const char *html_lang,
+                       const char *head_extra, const char *css, bool with_button_text,
+                       const char *title)
+{
+    authc__buf_adds(b, "<!DOCTYPE html><html lang=\"");
+    authc__buf_adds(b, html_lang);
+    authc__buf_adds(b, "\"><head><meta charset=\"utf-8\">"
+                       "<meta name=\"viewport\" content=\"width=device-width, "
+                       "initial-scale=1\">");
+    authc__buf_adds(b, head_extra);
+    authc__buf_adds(b, "<style>");
+    authc__buf_adds(b, css);
+    authc__buf_adds(b, "</style>");
+    theme_vars(b, t, with_button_text);
+    authc__buf_adds(b, "<title>");
+    authc__buf_add_html(b, title);
+    authc__buf_adds(b, "</title></head><body class=\"__next-auth-theme-");
+    authc__buf_adds(b, page_scheme(t));
+    authc__buf_adds(b, "\">");
 }
 
 /* ------------------------------------------------------------------ */
@@ -328,20 +345,8 @@ static void open_page(authc__buf *b, const authc__theme *t, authc__lang lang,
                       const char *title, const char *root_class,
                       bool with_button_text)
 {
-    const page_strings *S = strs(lang);
-    authc__buf_adds(b, "<!DOCTYPE html><html lang=\"");
-    authc__buf_adds(b, S->html_lang);
-    authc__buf_adds(b, "\"><head><meta charset=\"utf-8\">"
-                       "<meta name=\"viewport\" content=\"width=device-width, "
-                       "initial-scale=1\"><style>");
-    authc__buf_adds(b, CSS);
-    authc__buf_adds(b, "</style>");
-    authc__page_theme_vars(b, t, with_button_text);
-    authc__buf_adds(b, "<title>");
-    h(b, title);
-    authc__buf_adds(b, "</title></head><body class=\"__next-auth-theme-");
-    authc__buf_adds(b, authc__page_scheme(t));
-    authc__buf_adds(b, "\"><div class=\"page\"><div class=\"");
+    authc__page_begin(b, t, strs(lang)->html_lang, "", CSS, with_button_text, title);
+    authc__buf_adds(b, "<div class=\"page\"><div class=\"");
     authc__buf_adds(b, root_class);
     authc__buf_adds(b, "\">");
 }
@@ -358,11 +363,42 @@ static void add_logo(authc__buf *b, const authc__theme *t)
 static authc_err close_page(authc__buf *b, char **html, size_t *len)
 {
     authc__buf_adds(b, "</div></div></body></html>");
-    if (b->err)
-        return b->err;
-    *html = b->p;
-    *len = b->len;
-    return AUTHC_OK;
+    return authc__buf_take(b, html, len);
+}
+
+/* Starts a page built around one card (sign-out, verify-request, error):
+ * the document, then the card with the logo and the heading. */
+static void open_card(authc__buf *b, authc_arena *ar, const authc__theme *t,
+                      authc__lang lang, const char *title, const char *root_class,
+                      bool with_button_text, const char *heading)
+{
+    authc__buf_init(b, ar, PAGE_MAX);
+    open_page(b, t, lang, title, root_class, with_button_text);
+    authc__buf_adds(b, "<div class=\"card\">");
+    add_logo(b, t);
+    authc__buf_adds(b, "<h1>");
+    authc__buf_adds(b, heading);
+    authc__buf_adds(b, "</h1>");
+}
+
+/* <p>text</p>; text is one of the fixed strings above (markup-free). */
+static void para(authc__buf *b, const char *text)
+{
+    authc__buf_adds(b, "<p>");
+    authc__buf_adds(b, text);
+    authc__buf_adds(b, "</p>");
+}
+
+/* A paragraph holding one link of class cls, href and text escaped. */
+static void link_para(authc__buf *b, const char *cls, const char *href, const char *text)
+{
+    authc__buf_adds(b, "<p><a class=\"");
+    authc__buf_adds(b, cls);
+    authc__buf_adds(b, "\" href=\"");
+    h(b, href);
+    authc__buf_adds(b, "\">");
+    h(b, text);
+    authc__buf_adds(b, "</a></p>");
 }
 
 static void hidden(authc__buf *b, const char *name, const char *value)
@@ -372,6 +408,23 @@ static void hidden(authc__buf *b, const char *name, const char *value)
     authc__buf_adds(b, "\" value=\"");
     h(b, value);
     authc__buf_adds(b, "\">");
+}
+
+/* Opens a form that POSTs to action with the CSRF token; form_id (when
+ * not NULL) names it "<form_id>-form" as Auth.js's passkey form. */
+static void post_form(authc__buf *b, const char *action, const char *form_id,
+                      const char *csrf_token)
+{
+    authc__buf_adds(b, "<form action=\"");
+    h(b, action);
+    authc__buf_adds(b, "\" method=\"POST\"");
+    if (form_id) {
+        authc__buf_adds(b, " id=\"");
+        h(b, form_id);
+        authc__buf_adds(b, "-form\"");
+    }
+    authc__buf_addc(b, '>');
+    hidden(b, "csrfToken", csrf_token);
 }
 
 static void signin_with(authc__buf *b, const page_strings *S, const char *name)
@@ -424,10 +477,7 @@ static bool is_form_part(authc__page_part part)
 static void oauth_form(authc__buf *b, const page_strings *S,
                        const authc__signin_page *p, const authc__page_provider *pr)
 {
-    authc__buf_adds(b, "<form action=\"");
-    h(b, pr->signin_url);
-    authc__buf_adds(b, "\" method=\"POST\">");
-    hidden(b, "csrfToken", p->csrf_token);
+    post_form(b, pr->signin_url, NULL, p->csrf_token);
     if (p->callback_url && *p->callback_url)
         hidden(b, "callbackUrl", p->callback_url);
     authc__buf_adds(b, "<button type=\"submit\" class=\"button\"");
@@ -446,10 +496,7 @@ static void oauth_form(authc__buf *b, const page_strings *S,
 static void email_form(authc__buf *b, const page_strings *S,
                        const authc__signin_page *p, const authc__page_provider *pr)
 {
-    authc__buf_adds(b, "<form action=\"");
-    h(b, pr->signin_url);
-    authc__buf_adds(b, "\" method=\"POST\">");
-    hidden(b, "csrfToken", p->csrf_token);
+    post_form(b, pr->signin_url, NULL, p->csrf_token);
     authc__buf_adds(b, "<label class=\"section-header\" for=\"input-email-for-");
     h(b, pr->id);
     authc__buf_adds(b, "-provider\">");
@@ -502,10 +549,7 @@ static void credentials_form(authc__buf *b, const page_strings *S,
 {
     /* Posts to the callback URL with no callbackUrl field: the cookie
      * carries it, as in Auth.js. */
-    authc__buf_adds(b, "<form action=\"");
-    h(b, pr->callback_url);
-    authc__buf_adds(b, "\" method=\"POST\">");
-    hidden(b, "csrfToken", p->csrf_token);
+    post_form(b, pr->callback_url, NULL, p->csrf_token);
     field_inputs(b, pr, false);
     authc__buf_adds(b, "<button id=\"submitButton\" type=\"submit\">");
     signin_with(b, S, pr->name);
@@ -624,12 +668,7 @@ static void webauthn_form(authc__buf *b, const page_strings *S,
 {
     /* The form itself is Auth.js's (id <id>-form, csrfToken, the form
      * fields marked data-form-field); the script above drives it. */
-    authc__buf_adds(b, "<form action=\"");
-    h(b, pr->callback_url);
-    authc__buf_adds(b, "\" method=\"POST\" id=\"");
-    h(b, pr->id);
-    authc__buf_adds(b, "-form\">");
-    hidden(b, "csrfToken", p->csrf_token);
+    post_form(b, pr->callback_url, pr->id, p->csrf_token);
     field_inputs(b, pr, true);
     authc__buf_adds(b, "<button id=\"submitButton-");
     h(b, pr->id);
@@ -727,31 +766,13 @@ authc_err authc__page_signout(authc_arena *ar, const authc__theme *t,
         return AUTHC_ERR_INVALID;
     const page_strings *S = strs(lang);
     authc__buf b;
-    authc__buf_init(&b, ar, PAGE_MAX);
-    open_page(&b, t, lang, S->title_signout, "signout", true);
-    authc__buf_adds(&b, "<div class=\"card\">");
-    add_logo(&b, t);
-    authc__buf_adds(&b, "<h1>");
-    authc__buf_adds(&b, S->signout_heading);
-    authc__buf_adds(&b, "</h1><p>");
-    authc__buf_adds(&b, S->signout_question);
-    authc__buf_adds(&b, "</p><form action=\"");
-    h(&b, action_url);
-    authc__buf_adds(&b, "\" method=\"POST\">");
-    hidden(&b, "csrfToken", csrf_token);
+    open_card(&b, ar, t, lang, S->title_signout, "signout", true, S->signout_heading);
+    para(&b, S->signout_question);
+    post_form(&b, action_url, NULL, csrf_token);
     authc__buf_adds(&b, "<button id=\"submitButton\" type=\"submit\">");
     authc__buf_adds(&b, S->signout_button);
     authc__buf_adds(&b, "</button></form></div>");
     return close_page(&b, html, len);
-}
-
-static void site_link(authc__buf *b, const char *origin, const char *host)
-{
-    authc__buf_adds(b, "<p><a class=\"site\" href=\"");
-    h(b, origin);
-    authc__buf_adds(b, "\">");
-    h(b, host);
-    authc__buf_adds(b, "</a></p>");
 }
 
 authc_err authc__page_verify_request(authc_arena *ar, const authc__theme *t,
@@ -762,17 +783,10 @@ authc_err authc__page_verify_request(authc_arena *ar, const authc__theme *t,
         return AUTHC_ERR_INVALID;
     const page_strings *S = strs(lang);
     authc__buf b;
-    authc__buf_init(&b, ar, PAGE_MAX);
-    open_page(&b, t, lang, S->title_verify, "verify-request", false);
-    authc__buf_adds(&b, "<div class=\"card\">");
-    add_logo(&b, t);
-    authc__buf_adds(&b, "<h1>");
-    authc__buf_adds(&b, S->verify_heading);
-    authc__buf_adds(&b, "</h1><p>");
-    authc__buf_adds(&b, S->verify_text);
-    authc__buf_adds(&b, "</p>");
+    open_card(&b, ar, t, lang, S->title_verify, "verify-request", false, S->verify_heading);
+    para(&b, S->verify_text);
     if (origin && *origin)
-        site_link(&b, origin, host && *host ? host : origin);
+        link_para(&b, "site", origin, host && *host ? host : origin);
     authc__buf_adds(&b, "</div>");
     return close_page(&b, html, len);
 }
@@ -795,20 +809,11 @@ authc_err authc__page_error(authc_arena *ar, const authc__theme *t,
     const page_strings *S = strs(lang);
     int L = lang_idx(lang);
     authc__buf b;
-    authc__buf_init(&b, ar, PAGE_MAX);
-    open_page(&b, t, lang, S->title_error, "error", true);
-    authc__buf_adds(&b, "<div class=\"card\">");
-    add_logo(&b, t);
-    authc__buf_adds(&b, "<h1>");
-    authc__buf_adds(&b, v->heading[L]);
-    authc__buf_adds(&b, "</h1><div class=\"message\"><p>");
-    authc__buf_adds(&b, v->para1[L]);
-    authc__buf_adds(&b, "</p>");
-    if (v->para2[L]) {
-        authc__buf_adds(&b, "<p>");
-        authc__buf_adds(&b, v->para2[L]);
-        authc__buf_adds(&b, "</p>");
-    }
+    open_card(&b, ar, t, lang, S->title_error, "error", true, v->heading[L]);
+    authc__buf_adds(&b, "<div class=\"message\">");
+    para(&b, v->para1[L]);
+    if (v->para2[L])
+        para(&b, v->para2[L]);
     if (v->code) {
         authc__buf_adds(&b, "<p class=\"code\">");
         authc__buf_adds(&b, S->code_label);
@@ -817,15 +822,11 @@ authc_err authc__page_error(authc_arena *ar, const authc__theme *t,
     }
     authc__buf_adds(&b, "</div>");
     if (v->signin_link && signin_url && *signin_url) {
-        authc__buf_adds(&b, "<p><a class=\"button\" href=\"");
-        h(&b, signin_url);
-        authc__buf_adds(&b, "\">");
-        authc__buf_adds(&b, S->signin_link);
-        authc__buf_adds(&b, "</a></p>");
+        link_para(&b, "button", signin_url, S->signin_link);
     } else if (origin && *origin) {
         /* Host = the origin without its scheme, as URL.host would give. */
         const char *sep = strstr(origin, "://");
-        site_link(&b, origin, sep && sep[3] ? sep + 3 : origin);
+        link_para(&b, "site", origin, sep && sep[3] ? sep + 3 : origin);
     }
     authc__buf_adds(&b, "</div>");
     return close_page(&b, html, len);

@@ -69,12 +69,13 @@ authc_err authc__page_error(authc_arena *ar, const authc__theme *t,
                             const char *origin, const char *signin_url,
                             char **html, size_t *len, int *status);
 
-/* The theme's colour scheme class suffix: "light", "dark" or "auto". Static. */
-const char *authc__page_scheme(const authc__theme *t);
-/* Appends <style>:root{--brand-color:…;--button-text-color:…}</style> for
- * the theme's valid colours (nothing when neither is valid); the button
- * text colour only when with_button_text. Every page uses this one rule. */
-void authc__page_theme_vars(authc__buf *b, const authc__theme *t, bool with_button_text);
+/* Appends a page's document head — lang, viewport, `head_extra` (raw
+ * markup), the stylesheet `css`, the theme's colours (the button text
+ * colour only when with_button_text), the escaped title — and opens the
+ * body in the theme's colour scheme. Every built-in page starts here. */
+void authc__page_begin(authc__buf *b, const authc__theme *t, const char *html_lang,
+                       const char *head_extra, const char *css, bool with_button_text,
+                       const char *title);
 
 /* Picks the page language: override "en" / "zh-CN" wins; "auto"/NULL →
  * the best match of an Accept-Language header (q-values honoured; zh,

@@ -236,11 +236,6 @@ authc_err authc__session_issue(authc__ctx *c, const authc_user *user,
  * AUTHC_ERR_ADAPTER when the store or the adapter failed. */
 authc_err authc__end_provider_sessions(authc__ctx *c, const char *psid, const char *psub,
                                        bool clear_here);
-/* A store key "<section>:<base64url(SHA-256(a NUL b))[:32]>" (no user data
- * in the store's key space) into out; false on a crypto failure. */
-#define AUTHC__HASHED_KEY_MAX 80
-bool authc__hashed_key(char out[AUTHC__HASHED_KEY_MAX], const char *section, const char *a,
-                       const char *b);
 /* Reads the current session user without side effects. *user NULL when none. */
 authc_err authc__session_current(authc__ctx *c, authc_user **user, int64_t *expires_ms,
                                  const char **db_token);

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "core/core_int.h"
+#include "core/db_tokens_int.h"
 
 /* Starts "key": after a comma unless it is the first member. */
 static void member_key(authc__buf *b, bool *first, const char *key)
@@ -38,6 +39,15 @@ static void add_str_member(authc__buf *b, bool *first, const char *key, const ch
     authc__buf_add_json_str(b, v);
 }
 
+/* The Auth.js refresh guide's session.error ("RefreshTokenError"). */
+static void add_error(authc__buf *b, const char *error)
+{
+    if (error) {
+        authc__buf_adds(b, ",\"error\":");
+        authc__buf_add_json_str(b, error);
+    }
+}
+
 static authc_err reply_null(authc__ctx *c)
 {
     authc_err e = c->post ? AUTHC_OK : authc__res_nocache(c);
@@ -58,6 +68,65 @@ static void fire(authc__ctx *c, const char *name, const authc_user *u, const cha
         c->a->cb.event(c->a->cb.ud, name, u, provider);
 }
 
+/* A cookie that decoded to no valid session: cleared, and the answer null. */
+static authc_err reject(authc__ctx *c, authc_err why, bool revoked)
+{
+    authc__log(c->a, "warn", "[auth][error] JWTSessionError: session cookie rejected (%s); cleared",
+               revoked ? "revoked" : authc_strerror(why));
+    authc_err e = authc__session_write(c, NULL, -1);
+    return e ? e : reply_null(c);
+}
+
+/* The one decode of the fast path: the scanner's claims answer the
+ * revocation check, the body and (for forward-auth) the view; the cookie
+ * is re-issued from the same text. AUTHC_ERR_UNSUPPORTED: use the general
+ * path. */
+static authc_err jwt_session_fast(authc__ctx *c, const char *tok, int64_t now, int64_t exp,
+                                  const char *iso)
+{
+    const authc *a = c->a;
+    authc__jwt_fields *f = authc_arena_alloc(c->ar, sizeof *f);
+    if (!f)
+        return AUTHC_ERR_NOMEM;
+    char *fresh = NULL;
+    authc_err e = authc__jwt_refresh_fields(c->ar, a->session_keys[c->secure], a->nsecrets,
+                                            &a->session_keys[c->secure][0], tok, strlen(tok), now,
+                                            a->max_age, c->session_view != NULL, &fresh, f);
+    if (e == AUTHC_ERR_UNSUPPORTED || e == AUTHC_ERR_NOMEM)
+        return e; /* out of memory is no reason to sign the user out */
+    if (e)
+        return reject(c, e, false);
+    authc__sess_state st = authc__session_state_fields(c, f);
+    if (st == AUTHC__SESS_NOMEM)
+        return AUTHC_ERR_NOMEM;
+    if (st == AUTHC__SESS_UNKNOWN)
+        return reply_null(c); /* fail closed, but keep the cookie for when the store is back */
+    if (st == AUTHC__SESS_REVOKED)
+        return reject(c, AUTHC_OK, true);
+    static const char *const keys[3] = {"\"name\":", "\"email\":", "\"image\":"};
+    authc__buf b;
+    authc__buf_init(&b, c->ar, 64 * 1024);
+    bool first = true;
+    authc__buf_adds(&b, "{\"user\":{");
+    for (int i = 0; i < 3; i++)
+        if (f->user_json[i]) {
+            if (!first)
+                authc__buf_addc(&b, ',');
+            first = false;
+            authc__buf_adds(&b, keys[i]);
+            authc__buf_adds(&b, f->user_json[i]);
+        }
+    authc__buf_adds(&b, "},\"expires\":\"");
+    authc__buf_adds(&b, iso); /* digits, '-', ':', '.', 'T', 'Z': nothing to escape */
+    authc__buf_adds(&b, "\"}");
+    if ((e = authc__session_write(c, fresh, exp)))
+        return e;
+    if (c->session_view)
+        c->session_view->fields = f;
+    fire(c, "session", NULL, NULL);
+    return reply_body(c, &b);
+}
+
 static authc_err jwt_session(authc__ctx *c)
 {
     const authc *a = c->a;
@@ -68,15 +137,19 @@ static authc_err jwt_session(authc__ctx *c)
     int64_t exp = now + a->max_age;
     char iso[32];
     authc__iso8601(iso, now_ms + a->max_age * 1000); /* JS Date keeps ms */
+    /* The answer and the new cookie come from the fast path (no JSON tree:
+     * jansson may corrupt strings when an allocation fails); the general
+     * path for tokens it does not handle and for token rotation. */
+    authc_err e = a->refresh_tokens ? AUTHC_ERR_UNSUPPORTED : jwt_session_fast(c, tok, now, exp, iso);
+    if (e != AUTHC_ERR_UNSUPPORTED)
+        return e;
     authc__buf b;
     authc__buf_init(&b, c->ar, 64 * 1024);
     bool first = true;
     char *fresh = NULL;
-    const char *uj[3];
-    /* Every read checks revocation, which needs the claims: decode once. */
     json_t *claims = NULL;
-    authc_err e = authc__jwt_decode(c->ar, a->session_keys[c->secure], a->nsecrets, tok,
-                                    strlen(tok), now, &claims);
+    e = authc__jwt_decode(c->ar, a->session_keys[c->secure], a->nsecrets, tok, strlen(tok), now,
+                          &claims);
     /* jansson reports some allocation failures as syntax errors: decode
      * once more before clearing a cookie that may be perfectly valid. */
     if (e == AUTHC_ERR_INVALID)
@@ -84,49 +157,14 @@ static authc_err jwt_session(authc__ctx *c)
                               now, &claims);
     if (e == AUTHC_ERR_NOMEM)
         return e; /* out of memory is no reason to sign the user out */
-    authc__sess_state st = e ? AUTHC__SESS_REVOKED : authc__session_state(c, claims, NULL, 0);
-    bool revoked = !e && st == AUTHC__SESS_REVOKED;
-    if (st == AUTHC__SESS_UNKNOWN || st == AUTHC__SESS_NOMEM) {
+    if (e)
+        return reject(c, e, false);
+    authc__sess_state st = authc__session_state(c, claims, NULL, 0);
+    if (st != AUTHC__SESS_VALID) {
         json_decref(claims);
         /* Fail closed, but keep the cookie for when the store is back. */
-        return st == AUTHC__SESS_NOMEM ? AUTHC_ERR_NOMEM : reply_null(c);
-    }
-    if (e || revoked) {
-        json_decref(claims);
-        authc__log(a, "warn", "[auth][error] JWTSessionError: session cookie rejected (%s); cleared",
-                   revoked ? "revoked" : authc_strerror(e));
-        e = authc__session_write(c, NULL, -1);
-        return e ? e : reply_null(c);
-    }
-    /* The answer and the new cookie come from the fast path (no JSON tree:
-     * jansson may corrupt strings when an allocation fails); the general
-     * path for tokens it does not handle and for token rotation. */
-    /* (Not when a view wants every claim.) */
-    e = c->session_view || a->refresh_tokens ? AUTHC_ERR_UNSUPPORTED
-                          : authc__jwt_refresh(c->ar, a->session_keys[c->secure], a->nsecrets,
-                                               &a->session_keys[c->secure][0], tok, strlen(tok),
-                                               now, a->max_age, &fresh, uj);
-    if (e != AUTHC_ERR_UNSUPPORTED) {
-        json_decref(claims);
-        if (e)
-            return e == AUTHC_ERR_NOMEM ? e : reply_null(c);
-        static const char *const keys[3] = {"\"name\":", "\"email\":", "\"image\":"};
-        authc__buf_adds(&b, "{\"user\":{");
-        for (int i = 0; i < 3; i++)
-            if (uj[i]) {
-                if (!first)
-                    authc__buf_addc(&b, ',');
-                first = false;
-                authc__buf_adds(&b, keys[i]);
-                authc__buf_adds(&b, uj[i]);
-            }
-        authc__buf_adds(&b, "},\"expires\":");
-        authc__buf_add_json_str(&b, iso);
-        authc__buf_addc(&b, '}');
-        if ((e = authc__session_write(c, fresh, exp)))
-            return e;
-        fire(c, "session", NULL, NULL);
-        return reply_body(c, &b);
+        return st == AUTHC__SESS_NOMEM ? AUTHC_ERR_NOMEM
+             : st == AUTHC__SESS_UNKNOWN ? reply_null(c) : reject(c, AUTHC_OK, true);
     }
     bool changed;
     const char *tok_error = NULL;
@@ -140,10 +178,7 @@ static authc_err jwt_session(authc__ctx *c)
     add_member(&b, &first, "image", json_object_get(claims, "picture"));
     authc__buf_adds(&b, "},\"expires\":");
     authc__buf_add_json_str(&b, iso);
-    if (tok_error) { /* the Auth.js guide's session.error */
-        authc__buf_adds(&b, ",\"error\":");
-        authc__buf_add_json_str(&b, tok_error);
-    }
+    add_error(&b, tok_error);
     authc__buf_addc(&b, '}');
     e = authc__jwt_encode(c->ar, &a->session_keys[c->secure][0], claims, a->max_age, now, &fresh);
     if (!e)
@@ -200,6 +235,9 @@ static authc_err db_session(authc__ctx *c)
             authc__log(a, "error", "[auth][error] SessionTokenError: could not extend session in %s: %s",
                        ad->ops->name, authc_strerror(e));
     }
+    const char *tok_error = NULL; /* provider tokens refreshed when due */
+    if ((e = authc__db_tokens_session(c, u->id, &tok_error)))
+        return e;
     char iso[32];
     authc__iso8601(iso, stored); /* Auth.js shows the pre-extension expiry */
     authc__buf b;
@@ -214,6 +252,7 @@ static authc_err db_session(authc__ctx *c)
     u->image ? add_str_member(&b, &first, "image", u->image) : add_member(&b, &first, "image", jn);
     authc__buf_adds(&b, "},\"expires\":");
     authc__buf_add_json_str(&b, iso);
+    add_error(&b, tok_error);
     authc__buf_addc(&b, '}');
     e = authc__cookie_push(c, &c->cookies_out, c->ck[AUTHC__CK_SESSION], tok, -1,
                            now / 1000 + a->max_age);
@@ -285,6 +324,7 @@ authc_err authc__session_issue(authc__ctx *c, const authc_user *user,
         return authc__fail(c, e, "AdapterError: create_session failed in %s", ad->ops->name);
     authc__session_note_provider(c, account, user->id);
     const char *t = out && out->session_token ? out->session_token : authc_arena_strdup(c->ar, token);
+    authc__db_session_begin(c, t, account); /* provider tokens into the row */
     int64_t exp = out ? out->expires : in.expires;
     return authc__cookie_push(c, &c->cookies_out, c->ck[AUTHC__CK_SESSION], t, -1, exp / 1000);
 }

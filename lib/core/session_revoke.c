@@ -19,25 +19,6 @@ static authc_err new_sid(char out[32])
     return e;
 }
 
-bool authc__hashed_key(char out[AUTHC__HASHED_KEY_MAX], const char *section, const char *a,
-                       const char *b)
-{
-    EVP_MD_CTX *md = EVP_MD_CTX_new();
-    unsigned char dig[32];
-    unsigned dl = 0;
-    bool ok = md && EVP_DigestInit_ex(md, EVP_sha256(), NULL) &&
-              EVP_DigestUpdate(md, a ? a : "", a ? strlen(a) + 1 : 1) &&
-              EVP_DigestUpdate(md, b ? b : "", b ? strlen(b) : 0) &&
-              EVP_DigestFinal_ex(md, dig, &dl);
-    EVP_MD_CTX_free(md);
-    if (!ok || strlen(section) > 32)
-        return false;
-    char b64[48];
-    authc__b64url_encode_to(b64, dig, 24); /* 192 bits: 32 characters */
-    snprintf(out, AUTHC__HASHED_KEY_MAX, "%s:%s", section, b64);
-    return true;
-}
-
 /* Sets claims.authc = {sid, iat (ms), p, psid, psub}, keeping p/psid/psub
  * of prev (an older "authc" object) when account is NULL. */
 static authc_err put_claim(json_t *claims, const authc_account *account, json_t *prev,
@@ -84,10 +65,31 @@ static const char *claim_str(json_t *o, const char *k)
     return json_string_value(json_object_get(o, k));
 }
 
+/* A foreign cookie's sign-in time: its iat (seconds, any JSON number). */
+static int64_t iat_ms(double iat)
+{
+    double ms = iat * 1000;
+    return ms >= 9.2e18 ? INT64_MAX : ms <= -9.2e18 ? INT64_MIN : (int64_t)ms;
+}
+
+static authc__sess_state state_of(authc__ctx *c, const authc__session_ident *id)
+{
+    const authc *a = c->a;
+    bool revoked = false;
+    authc_err e = authc__revoked(a->revoker, id, &revoked);
+    if (e == AUTHC_ERR_NOMEM)
+        return AUTHC__SESS_NOMEM;
+    if (e) {
+        authc__log(a, "error", "[auth][error] SessionRevocationCheck: store %s failed (%s); "
+                   "the session is refused", authc__store_label(a->store), authc_strerror(e));
+        return AUTHC__SESS_UNKNOWN;
+    }
+    return revoked ? AUTHC__SESS_REVOKED : AUTHC__SESS_VALID;
+}
+
 authc__sess_state authc__session_state(authc__ctx *c, json_t *claims, const char *user_id,
                                        int64_t touched_ms)
 {
-    const authc *a = c->a;
     authc__session_ident id = {.user_id = user_id, .signed_in_ms = touched_ms};
     if (claims) {
         json_t *own = json_object_get(claims, "authc");
@@ -102,19 +104,25 @@ authc__sess_state authc__session_state(authc__ctx *c, json_t *claims, const char
         } else {
             /* A cookie minted by Auth.js: only its iat says when it began. */
             json_t *jiat = json_object_get(claims, "iat");
-            id.signed_in_ms = json_is_number(jiat) ? (int64_t)(json_number_value(jiat) * 1000) : 0;
+            id.signed_in_ms = json_is_number(jiat) ? iat_ms(json_number_value(jiat)) : 0;
         }
     }
-    bool revoked = false;
-    authc_err e = authc__revoked(a->revoker, &id, &revoked);
-    if (e == AUTHC_ERR_NOMEM)
-        return AUTHC__SESS_NOMEM;
-    if (e) {
-        authc__log(a, "error", "[auth][error] SessionRevocationCheck: store %s failed (%s); "
-                   "the session is refused", authc__store_label(a->store), authc_strerror(e));
-        return AUTHC__SESS_UNKNOWN;
+    return state_of(c, &id);
+}
+
+authc__sess_state authc__session_state_fields(authc__ctx *c, const authc__jwt_fields *f)
+{
+    authc__session_ident id = {.user_id = f->sub};
+    if (f->own) {
+        id.sid = f->sid;
+        id.signed_in_ms = f->own_iat;
+        id.provider = f->p;
+        id.psid = f->psid;
+        id.psub = f->psub;
+    } else {
+        id.signed_in_ms = f->has_iat ? iat_ms(f->iat) : 0;
     }
-    return revoked ? AUTHC__SESS_REVOKED : AUTHC__SESS_VALID;
+    return state_of(c, &id);
 }
 
 void authc__session_revoke_claims(authc__ctx *c, json_t *claims)

@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "core/core_int.h"
-#include "lifecycle/rotate_int.h"
+#include "core/db_tokens_int.h"
 
 /* The claim names of the Auth.js refresh-token guide, plus whose they are. */
 #define C_ACCESS  "access_token"
@@ -13,7 +13,7 @@
 #define C_PROV    "provider"
 #define C_PSUB    "providerAccountId"
 #define C_ERROR   "error"
-#define REFRESH_ERROR "RefreshTokenError"
+#define REFRESH_ERROR AUTHC__REFRESH_ERROR
 
 bool authc__federated_on(authc__ctx *c, const authc__provider *p, authc__end_session *es)
 {
@@ -54,25 +54,6 @@ authc_err authc__tokens_claims(authc__ctx *c, const authc_account *acct, json_t 
     return AUTHC_OK;
 }
 
-typedef struct grant_ud {
-    authc__ctx *c;
-    const authc__provider *p;
-    const char *sub;
-} grant_ud;
-
-static authc__grant_result grant(void *ud, authc_arena *ar, const authc__tokens *cur, authc__tokens *out)
-{
-    (void)ar;
-    grant_ud *g = ud;
-    authc__refreshed r;
-    authc__refresh_result res = g->p->ops->refresh(g->c, g->p, cur->refresh_token, g->sub, &r);
-    if (res != AUTHC__REFRESH_OK)
-        return res == AUTHC__REFRESH_DEAD ? AUTHC__GRANT_DEAD : AUTHC__GRANT_TRANSIENT;
-    *out = (authc__tokens){.access_token = r.access_token, .refresh_token = r.refresh_token,
-                           .id_token = r.id_token, .expires_at = r.expires_at};
-    return AUTHC__GRANT_OK;
-}
-
 static const char *claim(json_t *claims, const char *k)
 {
     return json_string_value(json_object_get(claims, k));
@@ -93,11 +74,12 @@ authc_err authc__tokens_rotate(authc__ctx *c, json_t *claims, bool *changed, con
     authc__tokens cur = {.access_token = claim(claims, C_ACCESS), .refresh_token = rt,
                          .id_token = claim(claims, C_IDTOKEN),
                          .expires_at = json_is_integer(ex) ? (int64_t)json_integer_value(ex) : 0};
-    grant_ud ud = {c, p, claim(claims, C_PSUB)};
+    authc__grant_ud ud = {c, p, claim(claims, C_PSUB)};
     authc__rotate_opts opts = {.refresh_before_s = a->refresh_before};
     authc__tokens out;
     authc__rotate_result res;
-    authc_err e = authc__rotate(a->store, c->ar, pid, &cur, &opts, grant, &ud, &out, &res);
+    authc_err e = authc__rotate(a->store, c->ar, pid, &cur, &opts, authc__provider_grant, &ud, &out,
+                                &res);
     if (e) {
         /* Fail closed: without the store no refresh token is sent. */
         authc__log(a, "error", "[auth][error] token refresh of %s skipped: the shared store failed (%s)",
@@ -152,12 +134,9 @@ authc_err authc__action_token(authc__ctx *c)
     const authc__provider *p = pid ? authc__provider_find(a, pid) : NULL;
     if (!p)
         return token_reply(c, 404, "{\"error\":\"AccountNotLinked\"}");
-    const char *tok = a->strategy == AUTHC__JWT ? authc__session_read(c) : NULL;
-    if (a->strategy != AUTHC__JWT) {
-        /* Database sessions keep tokens in accounts rows; not served here yet. */
-        authc__log(a, "warn", "[auth][warn] GET /token: database sessions are not supported");
-        return token_reply(c, 404, "{\"error\":\"AccountNotLinked\"}");
-    }
+    if (a->strategy != AUTHC__JWT) /* tokens in the accounts row */
+        return authc__db_action_token(c, p);
+    const char *tok = authc__session_read(c);
     int64_t now = authc__now_ms() / 1000;
     json_t *claims = NULL;
     if (!tok || authc__jwt_decode(c->ar, a->session_keys[c->secure], a->nsecrets, tok, strlen(tok), now,
@@ -171,31 +150,14 @@ authc_err authc__action_token(authc__ctx *c)
     if (!e && changed && !(e = authc__jwt_encode(c->ar, &a->session_keys[c->secure][0], claims, a->max_age,
                                                 now, &fresh)))
         e = authc__session_write(c, fresh, now + a->max_age);
-    authc__buf b;
-    authc__buf_init(&b, c->ar, 32 * 1024);
-    int status = 200;
-    if (!e && error) {
-        status = 401;
-        authc__buf_adds(&b, "{\"error\":\"" REFRESH_ERROR "\"}");
-    } else if (!e && (!cp || strcmp(cp, p->id) || !at)) {
-        status = 404;
-        authc__buf_adds(&b, "{\"error\":\"AccountNotLinked\"}");
-    } else if (!e) {
-        json_t *ex = json_object_get(claims, C_EXPIRES);
-        authc__buf_adds(&b, "{\"provider\":");
-        authc__buf_add_json_str(&b, p->id);
-        authc__buf_adds(&b, ",\"access_token\":");
-        authc__buf_add_json_str(&b, at);
-        if (json_is_integer(ex))
-            authc__buf_adds(&b, authc_arena_printf(c->ar, ",\"expires_at\":%lld",
-                                                  (long long)json_integer_value(ex)));
-        authc__buf_addc(&b, '}');
-    }
+    json_t *ex = json_object_get(claims, C_EXPIRES);
+    int64_t exp = json_is_integer(ex) ? (int64_t)json_integer_value(ex) : 0;
+    bool linked = cp && !strcmp(cp, p->id) && at, dead = error != NULL;
+    if (!e && !dead && linked) /* at lives in claims: answer before the decref */
+        e = authc__token_answer(c, p, at, NULL, exp, NULL);
     json_decref(claims);
-    if (e)
+    if (e || (!dead && linked))
         return e;
-    if (b.err)
-        return b.err;
-    e = authc__res_header(c, "Cache-Control", "no-store");
-    return e ? e : authc__res_body(c, status, "application/json", b.p, b.len);
+    return dead ? token_reply(c, 401, "{\"error\":\"" REFRESH_ERROR "\"}")
+                 : token_reply(c, 404, "{\"error\":\"AccountNotLinked\"}");
 }

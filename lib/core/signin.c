@@ -11,9 +11,7 @@ static authc_err signin_page(authc__ctx *c)
     if (a->pages_signin) {
         authc__buf b;
         authc__buf_init(&b, c->ar, AUTHC__MAX_URL * 4);
-        authc__buf_adds(&b, a->pages_signin);
-        authc__buf_adds(&b, strchr(a->pages_signin, '?') ? "&callbackUrl=" : "?callbackUrl=");
-        authc__buf_add_uri_component(&b, c->callback_url);
+        authc__buf_add_url_param(&b, a->pages_signin, "callbackUrl", c->callback_url);
         if (error) {
             authc__buf_adds(&b, "&error=");
             authc__buf_add_uri_component(&b, error);

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "core/core_int.h"
+#include "core/db_tokens_int.h"
 
 authc_err authc__action_signout(authc__ctx *c)
 {
@@ -49,6 +50,8 @@ authc_err authc__action_signout(authc__ctx *c)
                        a->adapter->ops->name, authc_strerror(e));
         else if (old)
             who = old->user_id;
+        if (old && (e = authc__db_signout_federated(c, tok, old->user_id, &fed)))
+            return e;
     }
     if (a->cb.event) {
         authc_user u = {.id = who, .email_verified = AUTHC_NO_TIME};

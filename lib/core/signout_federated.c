@@ -12,10 +12,7 @@ static const char *end_session_url(authc__ctx *c, const authc__end_session *es, 
 {
     authc__buf b;
     authc__buf_init(&b, c->ar, AUTHC__MAX_URL * 4);
-    authc__buf_adds(&b, es->endpoint);
-    authc__buf_adds(&b, strchr(es->endpoint, '?') ? "&" : "?");
-    authc__buf_adds(&b, "id_token_hint=");
-    authc__buf_add_uri_component(&b, id_token);
+    authc__buf_add_url_param(&b, es->endpoint, "id_token_hint", id_token);
     authc__buf_adds(&b, "&client_id=");
     authc__buf_add_uri_component(&b, es->client_id);
     authc__buf_adds(&b, "&post_logout_redirect_uri=");
@@ -35,8 +32,15 @@ authc_err authc__signout_federated(authc__ctx *c, json_t *claims, const char **u
     const char *pid = json_string_value(json_object_get(claims, "provider"));
     const char *idt = json_string_value(json_object_get(claims, "id_token"));
     const authc__provider *p = pid && idt ? authc__provider_find(c->a, pid) : NULL;
+    return p ? authc__signout_federated_to(c, p, idt, url) : AUTHC_OK;
+}
+
+authc_err authc__signout_federated_to(authc__ctx *c, const authc__provider *p, const char *idt,
+                                      const char **url)
+{
+    *url = NULL;
     authc__end_session es;
-    if (!p || !authc__federated_on(c, p, &es))
+    if (!idt || !authc__federated_on(c, p, &es))
         return AUTHC_OK;
     uint8_t rnd[STATE_BYTES];
     authc_err e = authc__random(rnd, sizeof rnd);

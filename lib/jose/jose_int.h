@@ -4,6 +4,7 @@
 #define AUTHC_JOSE_INT_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "authc.h"
@@ -25,6 +26,7 @@ typedef struct authc__jwe_key {
     uint8_t key[64];    /* A256CBC-HS512: MAC = [0,32), AES = [32,64); A256GCM key = [0,32) */
     char kid[96];       /* SHA-512 JWK thumbprint of the 64-byte key, b64url (86 chars) */
     char kid_gcm[48];   /* SHA-256 JWK thumbprint of the 32-byte key, b64url (43 chars) */
+    char hdr[192];      /* b64url of the protected header encrypt writes (176 chars) */
 } authc__jwe_key;
 
 /* HKDF-SHA256(ikm=secret, salt=salt, info="Auth.js Generated Encryption
@@ -58,6 +60,38 @@ authc_err authc__jwt_encode(authc_arena *ar, const authc__jwe_key *key,
 authc_err authc__jwt_decode(authc_arena *ar, const authc__jwe_key *keys,
                             size_t nkeys, const char *token, size_t len,
                             int64_t now, json_t **claims);
+
+/* Entries of a "groups" claim the scanner reads (forward-auth's limit). */
+#define AUTHC__JWT_GROUPS_MAX 64
+
+/* The claims GET /session, the revocation check and forward-auth read, as
+ * authc__jwt_refresh_fields found them. Strings are the claims' values
+ * (unescaped, as json_string_value gives them), arena-owned; NULL when the
+ * claim is absent or not a string. */
+typedef struct authc__jwt_fields {
+    const char *user_json[3];   /* raw JSON text of name, email, picture */
+    const char *sub;
+    bool has_iat;               /* top-level iat is a number: */
+    double iat;                 /*   its value (seconds) */
+    bool own;                   /* "authc" is an object with an integer iat: */
+    int64_t own_iat;            /*   that iat (ms) */
+    const char *sid, *p, *psid, *psub; /* "authc" members */
+    bool subject;               /* the members below were read (subject=true) */
+    const char *name, *email, *provider, *access_token;
+    const char **groups;        /* strings among the first AUTHC__JWT_GROUPS_MAX
+                                 * entries of a "groups" array, or its one string */
+    size_t n_groups;
+} authc__jwt_fields;
+
+/* authc__jwt_refresh below, also returning the claims in *f (with the
+ * forward-auth subject when subject is true). Same errors, and
+ * AUTHC_ERR_UNSUPPORTED when the "authc" claim needs the general path; a
+ * failure after the claims were accepted (random source, out of memory)
+ * is AUTHC_ERR_NOMEM, never the token's fault. *f is filled on AUTHC_OK. */
+authc_err authc__jwt_refresh_fields(authc_arena *ar, const authc__jwe_key *keys, size_t nkeys,
+                                    const authc__jwe_key *enc_key, const char *token, size_t len,
+                                    int64_t now, int64_t max_age, bool subject, char **fresh,
+                                    authc__jwt_fields *f);
 
 /* GET /session's refresh: decrypt and check like authc__jwt_decode, then
  * re-encrypt the same claims with enc_key and fresh iat/exp/jti (existing

@@ -37,57 +37,69 @@ static pthread_key_t g_tls_key;
 
 /* Per-thread contexts, reused across calls so the hot path does no
  * provider lookups and no context allocation. */
-/* HMAC contexts already keyed: re-keying costs two SHA-512 blocks per
- * call, resetting a keyed context costs none. A thread sees few keys (one
- * per secret and cookie name), so a small table is enough; the key bytes
- * are kept to tell a reused address from the same key. */
-#define HMAC_CACHE 8
+/* Contexts already keyed: re-keying HMAC costs two SHA-512 blocks and AES
+ * a key schedule per call; resetting a keyed context (new IV) costs none.
+ * A thread sees few keys (one per secret and cookie name), so a small
+ * table is enough; the key bytes are kept to tell a reused address from
+ * the same key. */
+#define KEY_CACHE 8
 
-typedef struct hmac_slot {
-    uint8_t key[32];
-    EVP_MAC_CTX *ctx;
-} hmac_slot;
+typedef struct key_slot {
+    uint8_t key[64];
+    EVP_MAC_CTX *hmac;       /* keyed with key[0,32) */
+    EVP_CIPHER_CTX *enc;     /* AES-256-CBC encrypting with key[32,64) */
+    EVP_CIPHER_CTX *dec;     /* AES-256-CBC decrypting with key[32,64) */
+} key_slot;
 
 typedef struct jwe_tls {
-    EVP_CIPHER_CTX *cbc;
     EVP_CIPHER_CTX *gcm;
-    EVP_MAC_CTX *hmac;
-    hmac_slot hk[HMAC_CACHE];
+    EVP_MAC_CTX *hmac;       /* unkeyed template (SHA512 set) */
+    key_slot ks[KEY_CACHE];
     unsigned next_evict;
 } jwe_tls;
 
 static _Thread_local jwe_tls *t_tls;
+
+static void slot_clear(key_slot *sl)
+{
+    EVP_MAC_CTX_free(sl->hmac);
+    EVP_CIPHER_CTX_free(sl->enc);
+    EVP_CIPHER_CTX_free(sl->dec);
+    OPENSSL_cleanse(sl, sizeof *sl);
+}
 
 static void tls_free(void *p)
 {
     jwe_tls *t = p;
     if (!t)
         return;
-    EVP_CIPHER_CTX_free(t->cbc);
     EVP_CIPHER_CTX_free(t->gcm);
     EVP_MAC_CTX_free(t->hmac);
-    for (int i = 0; i < HMAC_CACHE; i++)
-        EVP_MAC_CTX_free(t->hk[i].ctx);
+    for (int i = 0; i < KEY_CACHE; i++)
+        slot_clear(&t->ks[i]);
     OPENSSL_clear_free(t, sizeof *t);
 }
 
-/* A context keyed with key (32 bytes), reset and ready for updates; owned
- * by the thread. NULL on failure. */
-static EVP_MAC_CTX *keyed_hmac(jwe_tls *t, const uint8_t *key)
+/* The thread's contexts keyed with key (64 bytes: MAC then AES key);
+ * owned by the thread. NULL on failure (out of memory in OpenSSL). */
+static key_slot *keyed(jwe_tls *t, const uint8_t *key)
 {
-    for (int i = 0; i < HMAC_CACHE; i++)
-        if (t->hk[i].ctx && CRYPTO_memcmp(t->hk[i].key, key, 32) == 0)
-            return EVP_MAC_init(t->hk[i].ctx, NULL, 0, NULL) == 1 ? t->hk[i].ctx : NULL;
-    hmac_slot *sl = &t->hk[t->next_evict++ % HMAC_CACHE];
-    EVP_MAC_CTX_free(sl->ctx);
-    sl->ctx = EVP_MAC_CTX_dup(t->hmac); /* carries the SHA512 digest setting */
-    if (!sl->ctx || EVP_MAC_init(sl->ctx, key, 32, NULL) != 1) {
-        EVP_MAC_CTX_free(sl->ctx);
-        sl->ctx = NULL;
+    for (int i = 0; i < KEY_CACHE; i++)
+        if (t->ks[i].hmac && CRYPTO_memcmp(t->ks[i].key, key, 64) == 0)
+            return &t->ks[i];
+    key_slot *sl = &t->ks[t->next_evict++ % KEY_CACHE];
+    slot_clear(sl);
+    sl->hmac = EVP_MAC_CTX_dup(t->hmac); /* carries the SHA512 digest setting */
+    sl->enc = EVP_CIPHER_CTX_new();
+    sl->dec = EVP_CIPHER_CTX_new();
+    if (!sl->hmac || !sl->enc || !sl->dec || EVP_MAC_init(sl->hmac, key, 32, NULL) != 1 ||
+        EVP_EncryptInit_ex2(sl->enc, g_cbc, key + 32, NULL, NULL) != 1 ||
+        EVP_DecryptInit_ex2(sl->dec, g_cbc, key + 32, NULL, NULL) != 1) {
+        slot_clear(sl);
         return NULL;
     }
-    memcpy(sl->key, key, 32);
-    return sl->ctx;
+    memcpy(sl->key, key, 64);
+    return sl;
 }
 
 authc_err authc__jwe_global_init(void)
@@ -136,14 +148,13 @@ static jwe_tls *tls_get(void)
     jwe_tls *t = OPENSSL_zalloc(sizeof *t);
     if (!t)
         return NULL;
-    t->cbc = EVP_CIPHER_CTX_new();
     t->gcm = EVP_CIPHER_CTX_new();
     t->hmac = EVP_MAC_CTX_new(g_hmac);
     OSSL_PARAM p[] = {
         OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)"SHA512", 0),
         OSSL_PARAM_construct_end(),
     };
-    if (!t->cbc || !t->gcm || !t->hmac || !EVP_MAC_CTX_set_params(t->hmac, p) ||
+    if (!t->gcm || !t->hmac || !EVP_MAC_CTX_set_params(t->hmac, p) ||
         pthread_setspecific(g_tls_key, t) != 0) {
         tls_free(t);
         return NULL;
@@ -171,6 +182,23 @@ static bool thumbprint(char *out, size_t cap, const uint8_t *key, size_t n,
     OPENSSL_cleanse(k, sizeof k);
     OPENSSL_cleanse(json, sizeof json);
     return ok;
+}
+
+static size_t b64len(size_t n)
+{
+    return n / 3 * 4 + (n % 3 ? n % 3 + 1 : 0);
+}
+
+/* The encoded protected header of every token made with k: written once
+ * here, copied by each encrypt. */
+static bool header_of(authc__jwe_key *k)
+{
+    char hdr[sizeof HDR_PREFIX + sizeof k->kid + sizeof HDR_SUFFIX];
+    int hl = snprintf(hdr, sizeof hdr, HDR_PREFIX "%s" HDR_SUFFIX, k->kid);
+    if (hl < 0 || (size_t)hl >= sizeof hdr || b64len((size_t)hl) >= sizeof k->hdr)
+        return false;
+    authc__b64url_encode_to(k->hdr, (const uint8_t *)hdr, (size_t)hl);
+    return true;
 }
 
 authc_err authc__jwe_derive(authc__jwe_key *out, const char *secret, const char *salt)
@@ -207,7 +235,8 @@ authc_err authc__jwe_derive(authc__jwe_key *out, const char *secret, const char 
          * L=32, so the A256GCM key is simply the first half. */
         if (EVP_KDF_derive(kc, out->key, sizeof out->key, p) == 1 &&
             thumbprint(out->kid, sizeof out->kid, out->key, 64, EVP_sha512()) &&
-            thumbprint(out->kid_gcm, sizeof out->kid_gcm, out->key, 32, EVP_sha256()))
+            thumbprint(out->kid_gcm, sizeof out->kid_gcm, out->key, 32, EVP_sha256()) &&
+            header_of(out))
             rc = AUTHC_OK;
     }
     EVP_KDF_CTX_free(kc);
@@ -220,7 +249,7 @@ authc_err authc__jwe_derive(authc__jwe_key *out, const char *secret, const char 
 /* ---- A256CBC-HS512 (RFC 7518 §5.2.2) ----------------------------------- */
 
 /* First 32 bytes of HMAC-SHA512(mac_key, AAD || IV || CT || AL) into tag. */
-static bool cbc_tag(jwe_tls *t, const uint8_t *key, const char *aad, size_t aadlen,
+static bool cbc_tag(key_slot *ks, const char *aad, size_t aadlen,
                     const uint8_t *iv, const uint8_t *ct, size_t ctlen,
                     uint8_t tag[CBC_TAG])
 {
@@ -229,8 +258,8 @@ static bool cbc_tag(jwe_tls *t, const uint8_t *key, const char *aad, size_t aadl
     for (int i = 0; i < 8; i++)
         al[i] = (uint8_t)(bits >> (56 - 8 * i));
     size_t fl = 0;
-    EVP_MAC_CTX *m = keyed_hmac(t, key);
-    bool ok = m && EVP_MAC_update(m, (const uint8_t *)aad, aadlen) == 1 &&
+    EVP_MAC_CTX *m = ks->hmac;
+    bool ok = EVP_MAC_init(m, NULL, 0, NULL) == 1 && EVP_MAC_update(m, (const uint8_t *)aad, aadlen) == 1 &&
               EVP_MAC_update(m, iv, CBC_IV) == 1 &&
               EVP_MAC_update(m, ct, ctlen) == 1 &&
               EVP_MAC_update(m, al, sizeof al) == 1 &&
@@ -241,36 +270,27 @@ static bool cbc_tag(jwe_tls *t, const uint8_t *key, const char *aad, size_t aadl
     return ok;
 }
 
-static size_t b64len(size_t n)
-{
-    return n / 3 * 4 + (n % 3 ? n % 3 + 1 : 0);
-}
-
 authc_err authc__jwe_encrypt(authc_arena *ar, const authc__jwe_key *key,
                              const uint8_t *pt, size_t n, char **out)
 {
     if (!ar || !key || (!pt && n) || !out)
         return AUTHC_ERR_INVALID;
     *out = NULL;
-    size_t kidlen = strnlen(key->kid, sizeof key->kid);
-    if (kidlen == 0 || kidlen == sizeof key->kid)
-        return AUTHC_ERR_INVALID;
+    size_t hb = strnlen(key->hdr, sizeof key->hdr);
+    if (hb == 0 || hb == sizeof key->hdr)
+        return AUTHC_ERR_INVALID; /* not made by authc__jwe_derive */
 
     /* Size check first: we never write a token we would refuse to read. */
     if (n > AUTHC__JWE_MAX_TOKEN)
         return AUTHC_ERR_LIMIT;
-    char hdr[sizeof HDR_PREFIX + sizeof key->kid + sizeof HDR_SUFFIX];
-    int hl = snprintf(hdr, sizeof hdr, HDR_PREFIX "%s" HDR_SUFFIX, key->kid);
-    if (hl < 0 || (size_t)hl >= sizeof hdr)
-        return AUTHC_ERR_INVALID;
     size_t ctlen = (n / 16 + 1) * 16;
-    size_t hb = b64len((size_t)hl);
     size_t total = hb + 2 + b64len(CBC_IV) + 1 + b64len(ctlen) + 1 + b64len(CBC_TAG);
     if (total > AUTHC__JWE_MAX_TOKEN)
         return AUTHC_ERR_LIMIT;
 
     jwe_tls *t = tls_get();
-    if (!t)
+    key_slot *ks = t ? keyed(t, key->key) : NULL;
+    if (!ks)
         return AUTHC_ERR_CRYPTO;
     uint8_t iv[CBC_IV], tag[CBC_TAG];
     authc_err rc = authc__random(iv, sizeof iv);
@@ -282,14 +302,16 @@ authc_err authc__jwe_encrypt(authc_arena *ar, const authc__jwe_key *key,
         return AUTHC_ERR_NOMEM;
 
     int l1 = 0, l2 = 0;
-    if (EVP_EncryptInit_ex2(t->cbc, g_cbc, key->key + 32, iv, NULL) != 1 ||
-        EVP_EncryptUpdate(t->cbc, ct, &l1, pt ? pt : (const uint8_t *)"", (int)n) != 1 ||
-        EVP_EncryptFinal_ex(t->cbc, ct + l1, &l2) != 1 || (size_t)(l1 + l2) != ctlen)
+    /* A NULL key keeps the context's key schedule; only the IV is new. */
+    if (EVP_EncryptInit_ex2(ks->enc, NULL, NULL, iv, NULL) != 1 ||
+        EVP_EncryptUpdate(ks->enc, ct, &l1, pt ? pt : (const uint8_t *)"", (int)n) != 1 ||
+        EVP_EncryptFinal_ex(ks->enc, ct + l1, &l2) != 1 || (size_t)(l1 + l2) != ctlen)
         return AUTHC_ERR_CRYPTO;
 
-    size_t o = authc__b64url_encode_to(s, (const uint8_t *)hdr, (size_t)hl);
+    memcpy(s, key->hdr, hb);
+    size_t o = hb;
     /* The AAD is the ASCII of the encoded header, already in s. */
-    if (!cbc_tag(t, key->key, s, o, iv, ct, ctlen, tag))
+    if (!cbc_tag(ks, s, o, iv, ct, ctlen, tag))
         return AUTHC_ERR_CRYPTO;
     s[o++] = '.';
     s[o++] = '.';
@@ -479,18 +501,19 @@ authc_err authc__jwe_decrypt(authc_arena *ar, const authc__jwe_key *keys,
         uint8_t want[CBC_TAG];
         /* HMAC failing to run is OpenSSL out of memory, not tampering:
          * the caller must not treat the token as forged. */
-        if (!cbc_tag(t, key->key, seg[0], sl[0], iv, buf, ctlen, want))
+        key_slot *ks = keyed(t, key->key);
+        if (!ks || !cbc_tag(ks, seg[0], sl[0], iv, buf, ctlen, want))
             return AUTHC_ERR_NOMEM;
         bool same = CRYPTO_memcmp(want, tag, CBC_TAG) == 0;
         OPENSSL_cleanse(want, sizeof want);
         if (!same)
             return AUTHC_ERR_CRYPTO;
-        if (EVP_DecryptInit_ex2(t->cbc, g_cbc, key->key + 32, iv, NULL) != 1) {
+        if (EVP_DecryptInit_ex2(ks->dec, NULL, NULL, iv, NULL) != 1) {
             OPENSSL_cleanse(buf, cap);
             return AUTHC_ERR_NOMEM; /* the MAC held: an internal failure */
         }
-        if (EVP_DecryptUpdate(t->cbc, buf, &l1, buf, (int)ctlen) != 1 ||
-            EVP_DecryptFinal_ex(t->cbc, buf + l1, &l2) != 1) {
+        if (EVP_DecryptUpdate(ks->dec, buf, &l1, buf, (int)ctlen) != 1 ||
+            EVP_DecryptFinal_ex(ks->dec, buf + l1, &l2) != 1) {
             OPENSSL_cleanse(buf, cap);
             return AUTHC_ERR_CRYPTO;
         }

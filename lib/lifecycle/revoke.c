@@ -55,21 +55,9 @@ static bool mark_key(char out[KEY_MAX], char kind, const char *provider, const c
 {
     if (!value || !*value)
         return false;
-    EVP_MD_CTX *md = EVP_MD_CTX_new();
-    unsigned char dig[32];
-    unsigned dl = 0;
-    char k[2] = {kind, '\0'};
-    bool ok = md && EVP_DigestInit_ex(md, EVP_sha256(), NULL) &&
-              EVP_DigestUpdate(md, k, 2) &&
-              EVP_DigestUpdate(md, provider ? provider : "", provider ? strlen(provider) + 1 : 1) &&
-              EVP_DigestUpdate(md, value, strlen(value)) && EVP_DigestFinal_ex(md, dig, &dl);
-    EVP_MD_CTX_free(md);
-    if (!ok)
-        return false;
-    char b64[48];
-    authc__b64url_encode_to(b64, dig, 24); /* 192 bits: 32 characters */
-    snprintf(out, KEY_MAX, "rev:%c:%s", kind, b64);
-    return true;
+    char k[2] = {kind, '\0'}, prefix[8] = {'r', 'e', 'v', ':', kind, '\0'};
+    const char *parts[3] = {k, provider, value};
+    return authc__digest_key(out, KEY_MAX, prefix, parts, 3);
 }
 
 static size_t slot_of(const char *key)

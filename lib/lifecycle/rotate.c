@@ -14,24 +14,6 @@
 #define SPENT_TTL_MS (30LL * 86400 * 1000)
 #define POLL_MS 50
 
-/* "<section>:<base64url(SHA-256(scope NUL refresh_token))[:32]>" */
-bool authc__rotate_key(char out[64], const char *section, const char *scope, const char *rt)
-{
-    unsigned char dig[32];
-    unsigned dl = 0;
-    EVP_MD_CTX *md = EVP_MD_CTX_new();
-    bool ok = md && EVP_DigestInit_ex(md, EVP_sha256(), NULL) &&
-              EVP_DigestUpdate(md, scope, strlen(scope) + 1) &&
-              EVP_DigestUpdate(md, rt, strlen(rt)) && EVP_DigestFinal_ex(md, dig, &dl);
-    EVP_MD_CTX_free(md);
-    if (!ok)
-        return false;
-    char b64[48];
-    authc__b64url_encode_to(b64, dig, 24);
-    snprintf(out, 64, "%s:%s", section, b64);
-    return true;
-}
-
 static void sleep_ms(long ms)
 {
     struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
@@ -64,7 +46,7 @@ static authc_err succ_read(authc_store *st, authc_arena *ar, const char *key, bo
 {
     authc__store_val v;
     authc_err e = authc__store_get(st, ar, key, &v);
-    *found = false;
+    *found = *dead = false; /* callers read *dead on an error too */
     if (e || !v.data)
         return e;
     json_t *j = json_loadb((const char *)v.data, v.len, 0, NULL);
@@ -207,10 +189,11 @@ authc_err authc__rotate(authc_store *st, authc_arena *ar, const char *scope,
         return AUTHC_OK;
     if (strlen(cur->refresh_token) > AUTHC__TOKEN_MAX)
         return AUTHC_ERR_LIMIT;
-    char lease[64], succ[64], spent[64], owner[37];
-    if (!authc__rotate_key(lease, "lease", scope, cur->refresh_token) ||
-        !authc__rotate_key(succ, "succ", scope, cur->refresh_token) ||
-        !authc__rotate_key(spent, "spent", scope, cur->refresh_token) || authc__uuid(owner))
+    char lease[AUTHC__HASHED_KEY_MAX], succ[AUTHC__HASHED_KEY_MAX],
+        spent[AUTHC__HASHED_KEY_MAX], owner[37];
+    if (!authc__hashed_key(lease, "lease", scope, cur->refresh_token) ||
+        !authc__hashed_key(succ, "succ", scope, cur->refresh_token) ||
+        !authc__hashed_key(spent, "spent", scope, cur->refresh_token) || authc__uuid(owner))
         return AUTHC_ERR_NOMEM;
     const char *keys[3] = {lease, succ, spent};
     /* An old cookie inside the window: the successor, without a grant. */

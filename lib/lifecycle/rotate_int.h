@@ -51,11 +51,6 @@ typedef struct authc__rotate_opts {
     int64_t wait_ms;           /* AUTHC__ROTATE_WAIT_MS */
 } authc__rotate_opts;
 
-/* The store key of a record about a refresh token ("lease", "succ",
- * "spent"): section + ':' + 32 characters of base64url(SHA-256(scope NUL
- * token)). out has 64 bytes. false on a hashing failure. */
-bool authc__rotate_key(char out[64], const char *section, const char *scope, const char *rt);
-
 /* Refreshes cur when expires_at - now < opts->refresh_before_s. `scope` names
  * whose tokens these are (provider id); the lease and records are keyed
  * by a hash of the refresh token, so every instance holding the same

@@ -47,10 +47,7 @@ static void impl_free(void *p)
     free(m->from);
     free(m->from_display);
     free(m->from_addr);
-    if (m->secret) {
-        authc__wipe(m->secret, strlen(m->secret));
-        free(m->secret);
-    }
+    authc__free_secret(m->secret);
     authc__problems_clear(&m->problems);
     free(m);
 }
@@ -238,10 +235,9 @@ authc_err authc_email_normalize(authc_arena *ar, const char *in, const char **ou
 
 void authc__email_token_hash(const char *token, const char *secret, char out[65])
 {
-    uint8_t md[SHA256_DIGEST_LENGTH];
-    EVP_MD_CTX *x = EVP_MD_CTX_new();
-    if (!x || !EVP_DigestInit_ex(x, EVP_sha256(), NULL) || !EVP_DigestUpdate(x, token, strlen(token)) ||
-        !EVP_DigestUpdate(x, secret, strlen(secret)) || !EVP_DigestFinal_ex(x, md, NULL)) {
+    uint8_t md[32];
+    const char *parts[2] = {token, secret};
+    if (!authc__sha256_strs(md, parts, 2, false)) {
         /* Never a real hash, and never the same twice: a token stored
          * during one failure must not match a lookup during another. */
         static _Atomic unsigned long long fails;
@@ -249,7 +245,6 @@ void authc__email_token_hash(const char *token, const char *secret, char out[65]
     } else {
         authc__hex(out, md, sizeof md);
     }
-    EVP_MD_CTX_free(x);
 }
 
 char *authc__email_link(authc_arena *ar, const char *origin, const char *base,

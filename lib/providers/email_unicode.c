@@ -46,34 +46,43 @@ static long map_find(const uint32_t *keys, size_t n, uint32_t cp)
     return -1;
 }
 
-static bool in_ranges(const uint32_t (*r)[2], size_t n, uint32_t cp)
+/* The row of a sorted table of disjoint ranges (rows of `width` values,
+ * first and last code point first) that holds cp, or NULL. */
+static const uint32_t *range_find(const uint32_t *rows, size_t width, size_t n, uint32_t cp)
 {
     size_t lo = 0, hi = n;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        if (cp < r[mid][0])
+        const uint32_t *r = rows + mid * width;
+        if (cp < r[0])
             hi = mid;
-        else if (cp > r[mid][1])
+        else if (cp > r[1])
             lo = mid + 1;
         else
-            return true;
+            return r;
     }
-    return false;
+    return NULL;
+}
+
+static bool in_ranges(const uint32_t (*r)[2], size_t n, uint32_t cp)
+{
+    return range_find(r[0], 2, n, cp) != NULL;
 }
 
 static unsigned ccc(uint32_t cp)
 {
-    size_t lo = 0, hi = EU_CCC_N;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (cp < EU_CCC[mid][0])
-            hi = mid;
-        else if (cp > EU_CCC[mid][1])
-            lo = mid + 1;
-        else
-            return EU_CCC[mid][2];
-    }
-    return 0;
+    const uint32_t *r = range_find(EU_CCC[0], 3, EU_CCC_N, cp);
+    return r ? r[2] : 0;
+}
+
+/* The one code point cp maps to in a run table ({first, last, step, target
+ * of first}), or 0 when cp is in no run. */
+static uint32_t run_target(const uint32_t (*runs)[4], size_t n, uint32_t cp)
+{
+    const uint32_t *r = range_find(runs[0], 4, n, cp);
+    if (!r || (cp - r[0]) % r[2])
+        return 0;
+    return r[3] + (cp - r[0]);
 }
 
 /* The primary composite of (a, b), or 0 when there is none. */
@@ -115,8 +124,9 @@ static size_t decompose(uint32_t cp, uint32_t *out)
     }
     long i = map_find(EU_DECOMP_KEY, EU_DECOMP_N, cp);
     if (i < 0) {
+        uint32_t t = run_target(EU_DECOMP_RUN, EU_DECOMP_RUN_N, cp);
         if (out)
-            out[0] = cp;
+            out[0] = t ? t : cp;
         return 1;
     }
     size_t len = EU_DECOMP_KEY[i] >> 21;
@@ -273,6 +283,32 @@ static bool final_sigma(const uint32_t *in, size_t n, size_t i)
     return true;
 }
 
+/* Writes the full lowercase of in[i] (Final_Sigma looks at its
+ * neighbours) to out; returns how many code points, 0 on bad data. */
+static size_t lower_one(const uint32_t *in, size_t n, size_t i, uint32_t *out)
+{
+    uint32_t c = in[i];
+    if (c < 0x80) {
+        out[0] = (c >= 'A' && c <= 'Z') ? c + 32 : c;
+        return 1;
+    }
+    if (c == 0x3A3) {
+        out[0] = final_sigma(in, n, i) ? 0x3C2 : 0x3C3;
+        return 1;
+    }
+    long x = map_find(EU_LOWER_KEY, EU_LOWER_N, c);
+    if (x < 0) {
+        uint32_t t = run_target(EU_LOWER_RUN, EU_LOWER_RUN_N, c);
+        out[0] = t ? t : c;
+        return 1;
+    }
+    size_t len = EU_LOWER_KEY[x] >> 21;
+    if (len > MAX_LOWER)
+        return 0; /* cannot happen with the generated data */
+    memcpy(out, &EU_LOWER_POOL[EU_LOWER_OFF[x]], len * sizeof *out);
+    return len;
+}
+
 authc_err authc__eu_to_lower(authc_arena *ar, const uint32_t *in, size_t n,
                              uint32_t **out, size_t *outn)
 {
@@ -281,24 +317,9 @@ authc_err authc__eu_to_lower(authc_arena *ar, const uint32_t *in, size_t n,
         return AUTHC_ERR_NOMEM;
     size_t k = 0;
     for (size_t i = 0; i < n; i++) {
-        uint32_t c = in[i];
-        if (c < 0x80) {
-            buf[k++] = (c >= 'A' && c <= 'Z') ? c + 32 : c;
-            continue;
-        }
-        if (c == 0x3A3) {
-            buf[k++] = final_sigma(in, n, i) ? 0x3C2 : 0x3C3;
-            continue;
-        }
-        long x = map_find(EU_LOWER_KEY, EU_LOWER_N, c);
-        if (x < 0) {
-            buf[k++] = c;
-            continue;
-        }
-        size_t len = EU_LOWER_KEY[x] >> 21;
-        if (len > MAX_LOWER)
-            return AUTHC_ERR_INVALID; /* cannot happen with the generated data */
-        memcpy(buf + k, &EU_LOWER_POOL[EU_LOWER_OFF[x]], len * sizeof *buf);
+        size_t len = lower_one(in, n, i, buf + k);
+        if (!len)
+            return AUTHC_ERR_INVALID;
         k += len;
     }
     *out = buf;

@@ -13,10 +13,7 @@ static void oauth_free(void *impl)
     if (!p)
         return;
     authc__oidc_free(p->oidc);
-    if (p->client_secret) {
-        authc__wipe(p->client_secret, strlen(p->client_secret));
-        free(p->client_secret);
-    }
+    authc__free_secret(p->client_secret);
     char **strs[] = {&p->id, &p->issuer, &p->client_id, &p->authorization_url, &p->token_url,
                      &p->userinfo_url, &p->scope, &p->claim_id, &p->claim_name, &p->claim_email,
                      &p->claim_image, &p->api_base, &p->brand_color, &p->ca_file, &p->redirect_proxy_url};

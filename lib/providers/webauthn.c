@@ -385,14 +385,22 @@ static authc_err set_challenge(authc__ctx *c, const char *challenge, const authc
     return e;
 }
 
-static authc_err options_reply(authc__ctx *c, const char *action, const char *options_json)
+/* Answers an options request: sets the challenge cookie (bound to reg when
+ * registering), then replies {"action":…,"options":<opts>}. */
+static authc_err options_reply(authc__ctx *c, const char *action, const authc__buf *opts,
+                               const char *challenge, const authc_user *reg)
 {
+    if (opts->err)
+        return opts->err;
+    authc_err e = set_challenge(c, challenge, reg);
+    if (e)
+        return e;
     authc__buf b;
     authc__buf_init(&b, authc__ctx_arena(c), WA_OPTIONS_MAX + 64);
     authc__buf_adds(&b, "{\"action\":");
     authc__buf_add_json_str(&b, action);
     authc__buf_adds(&b, ",\"options\":");
-    authc__buf_adds(&b, options_json);
+    authc__buf_adds(&b, opts->p);
     authc__buf_addc(&b, '}');
     if (b.err)
         return b.err;
@@ -461,11 +469,7 @@ static authc_err register_options(authc__ctx *c, const wa_req *r, const authc_us
     authc__buf_adds(&b, ",\"authenticatorSelection\":{\"residentKey\":\"required\",\"userVerification\":");
     authc__buf_add_json_str(&b, w->uv);
     authc__buf_adds(&b, ",\"requireResidentKey\":true},\"extensions\":{\"credProps\":true}}");
-    if (b.err)
-        return b.err;
-    if ((e = set_challenge(c, challenge, user)))
-        return e;
-    return options_reply(c, "register", b.p);
+    return options_reply(c, "register", &b, challenge, user);
 }
 
 static authc_err authenticate_options(authc__ctx *c, const wa_req *r, const authc_user *user)
@@ -491,11 +495,7 @@ static authc_err authenticate_options(authc__ctx *c, const wa_req *r, const auth
     authc__buf_adds(&b, ",\"rpId\":");
     authc__buf_add_json_str(&b, r->rp.rp_id);
     authc__buf_addc(&b, '}');
-    if (b.err)
-        return b.err;
-    if ((e = set_challenge(c, challenge, NULL)))
-        return e;
-    return options_reply(c, "authenticate", b.p);
+    return options_reply(c, "authenticate", &b, challenge, NULL);
 }
 
 static authc_err webauthn_options(authc__ctx *c)

@@ -11,12 +11,28 @@
 #include <openssl/sha.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
+#include <stdarg.h>
 #include <string.h>
 
 #include "providers/webauthn_int.h"
 #include "util/util_int.h"
 
 #define FAIL(msg) (*why = (msg), AUTHC_ERR_WEBAUTHN_VERIFICATION)
+
+/* A verification failure whose reason is formatted into ar; the fixed
+ * `fallback` when that runs out of memory. */
+static authc_err failf(authc_arena *ar, const char **why, const char *fallback,
+                       const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static authc_err failf(authc_arena *ar, const char **why, const char *fallback,
+                       const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *msg = authc__arena_vprintf(ar, fmt, ap);
+    va_end(ap);
+    *why = msg ? msg : fallback;
+    return AUTHC_ERR_WEBAUTHN_VERIFICATION;
+}
 
 /* ------------------------------------------------------------------ */
 /* CBOR: a well-formedness and depth check on libcbor's streaming decoder,
@@ -754,6 +770,14 @@ static const char *transports_of(authc_arena *ar, json_t *resp)
     return kept && !b.err ? b.p : NULL;
 }
 
+/* The backup flags as SimpleWebAuthn reports them: BE makes the credential
+ * "multiDevice", BS says it is backed up now. */
+static void backup_state(uint8_t flags, const char **device_type, bool *backed_up)
+{
+    *device_type = (flags & AUTHC__WA_BE) ? "multiDevice" : "singleDevice";
+    *backed_up = (flags & AUTHC__WA_BS) != 0;
+}
+
 /* ------------------------------------------------------------------ */
 /* Registration (WebAuthn §7.1). */
 
@@ -827,11 +851,9 @@ authc_err authc__wa_verify_registration(authc_arena *ar, const authc__wa_rp *rp,
         out->fmt = "fido-u2f";
     } else {
         size_t fl = cbor_string_length(fmt);
-        *why = authc_arena_printf(ar, "attestation format \"%.*s\" is not supported (none, packed, fido-u2f are)",
-                                  (int)(fl > 32 ? 32 : fl), (const char *)cbor_string_handle(fmt));
-        if (!*why)
-            *why = "attestation format is not supported";
-        e = AUTHC_ERR_WEBAUTHN_VERIFICATION;
+        e = failf(ar, why, "attestation format is not supported",
+                  "attestation format \"%.*s\" is not supported (none, packed, fido-u2f are)",
+                  (int)(fl > 32 ? 32 : fl), (const char *)cbor_string_handle(fmt));
     }
     if (e)
         goto done;
@@ -848,8 +870,7 @@ authc_err authc__wa_verify_registration(authc_arena *ar, const authc__wa_rp *rp,
     out->alg = alg;
     out->counter = ad.counter;
     out->flags = ad.flags;
-    out->device_type = (ad.flags & AUTHC__WA_BE) ? "multiDevice" : "singleDevice";
-    out->backed_up = (ad.flags & AUTHC__WA_BS) != 0;
+    backup_state(ad.flags, &out->device_type, &out->backed_up);
     out->transports = transports_of(ar, resp);
 done:
     EVP_PKEY_free(pk);
@@ -889,14 +910,10 @@ authc_err authc__wa_verify_authentication(authc_arena *ar, const authc__wa_rp *r
         return e;
     /* A clone shows itself by a counter that does not move forward
      * (0/0 means the authenticator keeps no counter). */
-    if ((ad.counter > 0 || stored_counter > 0) && (int64_t)ad.counter <= stored_counter) {
-        *why = authc_arena_printf(ar, "signature counter %u is not above the stored %lld "
-                                      "(possible cloned authenticator)",
-                                  ad.counter, (long long)stored_counter);
-        if (!*why)
-            *why = "signature counter did not increase (possible cloned authenticator)";
-        return AUTHC_ERR_WEBAUTHN_VERIFICATION;
-    }
+    if ((ad.counter > 0 || stored_counter > 0) && (int64_t)ad.counter <= stored_counter)
+        return failf(ar, why, "signature counter did not increase (possible cloned authenticator)",
+                     "signature counter %u is not above the stored %lld (possible cloned authenticator)",
+                     ad.counter, (long long)stored_counter);
     EVP_PKEY *pk = NULL;
     int alg = 0;
     if ((e = authc__wa_cose_to_pkey(cose, cose_len, &pk, &alg, why))) {
@@ -919,7 +936,6 @@ authc_err authc__wa_verify_authentication(authc_arena *ar, const authc__wa_rp *r
         return FAIL("assertion signature does not verify with the stored credential key");
     out->new_counter = ad.counter;
     out->flags = ad.flags;
-    out->device_type = (ad.flags & AUTHC__WA_BE) ? "multiDevice" : "singleDevice";
-    out->backed_up = (ad.flags & AUTHC__WA_BS) != 0;
+    backup_state(ad.flags, &out->device_type, &out->backed_up);
     return AUTHC_OK;
 }

@@ -483,12 +483,8 @@ static authc_err pg_migrate(void *ctx, char *why)
 static void pg_close(void *ctx)
 {
     pg_ctx *x = ctx;
-    if (!x)
-        return;
-    authc__pool_free(x->pool);
-    if (x->conninfo)
-        authc__wipe(x->conninfo, strlen(x->conninfo));
-    free(x->conninfo);
+    if (x)
+        authc__pg_wire_free(x->pool, x->conninfo);
     free(x);
 }
 

@@ -316,13 +316,8 @@ static authc_err rd_migrate(void *ctx, char *why)
 static void rd_close(void *ctx)
 {
     rd_ctx *x = ctx;
-    if (!x)
-        return;
-    authc__pool_free(x->pool);
-    if (x->srv.pass)
-        authc__wipe(x->srv.pass, strlen(x->srv.pass));
-    free(x->srv.pass);
-    free(x->srv.user);
+    if (x)
+        authc__rd_wire_free(x->pool, &x->srv);
     free(x);
 }
 

@@ -148,32 +148,46 @@ static bool lock(sq_ctx *c, char *why)
     return false;
 }
 
-/* Locks c and sweeps when due (a failed sweep is retried next time and
- * does not fail the call). *now = the wall-clock time. */
-static bool enter(sq_ctx *c, int64_t *now, char *why)
+/* Starts a call: locks c, sweeps when due (a failed sweep is retried next
+ * time and does not fail the call), *now = the wall-clock time. Returns
+ * statement q with key bound to ?1 (unless key is NULL), or NULL with why
+ * set and c unlocked. */
+static sqlite3_stmt *enter(sq_ctx *c, int q, const char *key, int64_t *now,
+                           char *why)
 {
     if (!lock(c, why))
-        return false;
+        return NULL;
     if (authc__store_mono_ms() - c->last_sweep >= c->sweep_interval) {
         char ignored[AUTHC__STORE_WHY];
         int64_t n;
         sweep_locked(c, &n, ignored);
     }
     *now = authc__now_ms();
-    return true;
+    sqlite3_stmt *s = stmt(c, q, why);
+    if (!s)
+        pthread_mutex_unlock(&c->mu);
+    else if (key)
+        bind_text(s, 1, key);
+    return s;
+}
+
+/* Ends a call begun by enter(): resets s, unlocks c; returns rc. */
+static authc_err leave(sq_ctx *c, sqlite3_stmt *s, authc_err rc)
+{
+    sqlite3_reset(s);
+    pthread_mutex_unlock(&c->mu);
+    return rc;
 }
 
 static authc_err sq_mget(void *ctx, authc_arena *ar, const char *const *keys,
                          size_t n, authc__store_val *out, char *why)
 {
     sq_ctx *c = ctx;
-    authc_err rc = AUTHC_OK;
     int64_t now;
-    if (!enter(c, &now, why))
-        return AUTHC_ERR_ADAPTER;
-    sqlite3_stmt *s = stmt(c, Q_GET, why);
+    sqlite3_stmt *s = enter(c, Q_GET, NULL, &now, why);
     if (!s)
-        rc = AUTHC_ERR_ADAPTER;
+        return AUTHC_ERR_ADAPTER;
+    authc_err rc = AUTHC_OK;
     for (size_t i = 0; i < n && rc == AUTHC_OK; i++) {
         sqlite3_reset(s);
         bind_text(s, 1, keys[i]);
@@ -189,105 +203,79 @@ static authc_err sq_mget(void *ctx, authc_arena *ar, const char *const *keys,
             rc = fail(c, "select", why);
         }
     }
-    if (s)
-        sqlite3_reset(s);
-    pthread_mutex_unlock(&c->mu);
-    return rc;
+    return leave(c, s, rc);
 }
 
 static authc_err sq_set(void *ctx, const char *key, const void *v, size_t len,
                         int64_t ttl_ms, bool nx, bool *stored, char *why)
 {
     sq_ctx *c = ctx;
-    authc_err rc = AUTHC_ERR_ADAPTER;
     int64_t now;
-    if (!enter(c, &now, why))
+    sqlite3_stmt *s = enter(c, nx ? Q_SETNX : Q_SET, key, &now, why);
+    if (!s)
         return AUTHC_ERR_ADAPTER;
-    sqlite3_stmt *s = stmt(c, nx ? Q_SETNX : Q_SET, why);
-    if (s) {
-        bind_text(s, 1, key);
-        bind_blob(s, 2, v, len);
-        sqlite3_bind_int64(s, 3, now + ttl_ms);
-        if (nx)
-            sqlite3_bind_int64(s, 4, now);
-        rc = run(c, s, "insert", why);
-        *stored = rc == AUTHC_OK && sqlite3_changes64(c->db) > 0;
-    }
-    pthread_mutex_unlock(&c->mu);
-    return rc;
+    bind_blob(s, 2, v, len);
+    sqlite3_bind_int64(s, 3, now + ttl_ms);
+    if (nx)
+        sqlite3_bind_int64(s, 4, now);
+    authc_err rc = run(c, s, "insert", why);
+    *stored = rc == AUTHC_OK && sqlite3_changes64(c->db) > 0;
+    return leave(c, s, rc);
 }
 
 static authc_err sq_if_owner(void *ctx, const char *key, const char *owner,
                              int64_t ttl_ms, bool *done, char *why)
 {
     sq_ctx *c = ctx;
-    authc_err rc = AUTHC_ERR_ADAPTER;
     int64_t now;
-    if (!enter(c, &now, why))
+    sqlite3_stmt *s = enter(c, ttl_ms ? Q_RENEW : Q_DELOWN, key, &now, why);
+    if (!s)
         return AUTHC_ERR_ADAPTER;
-    sqlite3_stmt *s = stmt(c, ttl_ms ? Q_RENEW : Q_DELOWN, why);
-    if (s) {
-        bind_text(s, 1, key);
-        bind_blob(s, 2, owner, strlen(owner));
-        if (ttl_ms) {
-            sqlite3_bind_int64(s, 3, now + ttl_ms);
-            sqlite3_bind_int64(s, 4, now);
-        } else {
-            sqlite3_bind_int64(s, 3, now);
-        }
-        rc = run(c, s, ttl_ms ? "renew" : "delete", why);
-        *done = rc == AUTHC_OK && sqlite3_changes64(c->db) > 0;
+    bind_blob(s, 2, owner, strlen(owner));
+    if (ttl_ms) {
+        sqlite3_bind_int64(s, 3, now + ttl_ms);
+        sqlite3_bind_int64(s, 4, now);
+    } else {
+        sqlite3_bind_int64(s, 3, now);
     }
-    pthread_mutex_unlock(&c->mu);
-    return rc;
+    authc_err rc = run(c, s, ttl_ms ? "renew" : "delete", why);
+    *done = rc == AUTHC_OK && sqlite3_changes64(c->db) > 0;
+    return leave(c, s, rc);
 }
 
 static authc_err sq_del(void *ctx, const char *key, bool *deleted, char *why)
 {
     sq_ctx *c = ctx;
-    authc_err rc = AUTHC_ERR_ADAPTER;
     int64_t now;
-    if (!enter(c, &now, why))
+    sqlite3_stmt *s = enter(c, Q_DEL, key, &now, why);
+    if (!s)
         return AUTHC_ERR_ADAPTER;
-    sqlite3_stmt *s = stmt(c, Q_DEL, why);
-    if (s) {
-        bind_text(s, 1, key);
-        int r = sqlite3_step(s);
-        if (r == SQLITE_ROW) {
-            *deleted = sqlite3_column_int64(s, 0) > now;
-            r = sqlite3_step(s);
-        }
-        rc = r == SQLITE_DONE ? AUTHC_OK : fail(c, "delete", why);
-        sqlite3_reset(s);
+    int r = sqlite3_step(s);
+    if (r == SQLITE_ROW) {
+        *deleted = sqlite3_column_int64(s, 0) > now;
+        r = sqlite3_step(s);
     }
-    pthread_mutex_unlock(&c->mu);
-    return rc;
+    return leave(c, s, r == SQLITE_DONE ? AUTHC_OK : fail(c, "delete", why));
 }
 
 static authc_err sq_scan(void *ctx, authc_arena *ar, const char *prefix, size_t max,
                          const char **keys, size_t *n, char *why)
 {
     sq_ctx *c = ctx;
-    authc_err rc = AUTHC_ERR_ADAPTER;
     int64_t now;
-    if (!enter(c, &now, why))
+    sqlite3_stmt *s = enter(c, Q_SCAN, prefix, &now, why);
+    if (!s)
         return AUTHC_ERR_ADAPTER;
-    sqlite3_stmt *s = stmt(c, Q_SCAN, why);
-    if (s) {
-        bind_text(s, 1, prefix);
-        sqlite3_bind_int64(s, 2, now);
-        sqlite3_bind_int64(s, 3, (sqlite3_int64)max);
-        int r;
-        rc = AUTHC_OK;
-        while (rc == AUTHC_OK && *n < max && (r = sqlite3_step(s)) == SQLITE_ROW)
-            if (!(keys[(*n)++] = authc_arena_strdup(ar, (const char *)sqlite3_column_text(s, 0))))
-                rc = AUTHC_ERR_NOMEM;
-        if (rc == AUTHC_OK && *n < max && r != SQLITE_DONE)
-            rc = fail(c, "scan", why);
-        sqlite3_reset(s);
-    }
-    pthread_mutex_unlock(&c->mu);
-    return rc;
+    sqlite3_bind_int64(s, 2, now);
+    sqlite3_bind_int64(s, 3, (sqlite3_int64)max);
+    int r;
+    authc_err rc = AUTHC_OK;
+    while (rc == AUTHC_OK && *n < max && (r = sqlite3_step(s)) == SQLITE_ROW)
+        if (!(keys[(*n)++] = authc_arena_strdup(ar, (const char *)sqlite3_column_text(s, 0))))
+            rc = AUTHC_ERR_NOMEM;
+    if (rc == AUTHC_OK && *n < max && r != SQLITE_DONE)
+        rc = fail(c, "scan", why);
+    return leave(c, s, rc);
 }
 
 /* incr's read-modify-write, inside BEGIN IMMEDIATE (c->mu held). */
@@ -330,12 +318,12 @@ static authc_err sq_incr(void *ctx, const char *key, int64_t by,
                          int64_t ttl_ms, int64_t *value, char *why)
 {
     sq_ctx *c = ctx;
-    authc_err rc = AUTHC_ERR_ADAPTER;
     int64_t now;
-    if (!enter(c, &now, why))
+    sqlite3_stmt *b = enter(c, Q_BEGIN, NULL, &now, why);
+    if (!b)
         return AUTHC_ERR_ADAPTER;
-    sqlite3_stmt *b = stmt(c, Q_BEGIN, why);
-    if (b && run(c, b, "begin", why) == AUTHC_OK) {
+    authc_err rc = AUTHC_ERR_ADAPTER;
+    if (run(c, b, "begin", why) == AUTHC_OK) {
         rc = incr_tx(c, key, by, ttl_ms, now, value, why);
         sqlite3_stmt *e = stmt(c, rc == AUTHC_OK ? Q_COMMIT : Q_ROLLBACK, why);
         if (!e || run(c, e, rc == AUTHC_OK ? "commit" : "rollback", why) !=

@@ -99,19 +99,42 @@ char *authc_arena_strdup(authc_arena *ar, const char *s)
     return s ? authc_arena_strndup(ar, s, strlen(s)) : NULL;
 }
 
+void *authc__arena_grow(authc_arena *ar, void *items, size_t n, size_t *cap, size_t size,
+                        size_t first)
+{
+    if (n < *cap)
+        return items;
+    size_t nc = *cap ? *cap * 2 : first;
+    if (nc < n + 1 || nc > SIZE_MAX / size)
+        return NULL;
+    void *p = authc_arena_alloc(ar, nc * size);
+    if (!p)
+        return NULL;
+    if (n)
+        memcpy(p, items, n * size);
+    *cap = nc;
+    return p;
+}
+
+char *authc__arena_vprintf(authc_arena *ar, const char *fmt, va_list ap)
+{
+    va_list ap2;
+    va_copy(ap2, ap);
+    int n = vsnprintf(NULL, 0, fmt, ap2);
+    va_end(ap2);
+    if (n < 0)
+        return NULL;
+    char *p = authc_arena_alloc(ar, (size_t)n + 1);
+    if (p)
+        vsnprintf(p, (size_t)n + 1, fmt, ap);
+    return p;
+}
+
 char *authc_arena_printf(authc_arena *ar, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    if (n < 0)
-        return NULL;
-    char *p = authc_arena_alloc(ar, (size_t)n + 1);
-    if (!p)
-        return NULL;
-    va_start(ap, fmt);
-    vsnprintf(p, (size_t)n + 1, fmt, ap);
+    char *p = authc__arena_vprintf(ar, fmt, ap);
     va_end(ap);
     return p;
 }

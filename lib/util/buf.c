@@ -12,6 +12,16 @@ void authc__buf_init(authc__buf *b, authc_arena *ar, size_t max)
     b->max = max;
 }
 
+authc_err authc__buf_take(const authc__buf *b, char **out, size_t *len)
+{
+    if (b->err)
+        return b->err;
+    *out = b->p;
+    if (len)
+        *len = b->len;
+    return AUTHC_OK;
+}
+
 static bool grow(authc__buf *b, size_t extra)
 {
     if (b->err)
@@ -85,60 +95,69 @@ void authc__buf_printf(authc__buf *b, const char *fmt, ...)
     b->len += (size_t)n;
 }
 
-void authc__buf_add_html(authc__buf *b, const char *s)
+/* Appends s with each byte that rep() replaces swapped for its
+ * replacement, copying the runs between in one go. rep returns NULL for a
+ * byte that passes through; tmp is room for a replacement it builds. */
+static void add_escaped(authc__buf *b, const char *s,
+                        const char *(*rep)(unsigned char c, char tmp[7]))
 {
-    if (!s)
-        return;
     const char *run = s;
     for (const char *p = s; *p; p++) {
-        const char *rep = NULL;
-        switch (*p) {
-        case '&': rep = "&amp;"; break;
-        case '<': rep = "&lt;"; break;
-        case '>': rep = "&gt;"; break;
-        case '"': rep = "&quot;"; break;
-        case '\'': rep = "&#39;"; break;
-        default: continue;
-        }
+        char tmp[7];
+        const char *r = rep((unsigned char)*p, tmp);
+        if (!r)
+            continue;
         authc__buf_add(b, run, (size_t)(p - run));
-        authc__buf_adds(b, rep);
+        authc__buf_adds(b, r);
         run = p + 1;
     }
     authc__buf_adds(b, run);
 }
 
-void authc__buf_add_json_str(authc__buf *b, const char *s)
+static const char *html_rep(unsigned char c, char tmp[7])
+{
+    (void)tmp;
+    switch (c) {
+    case '&': return "&amp;";
+    case '<': return "&lt;";
+    case '>': return "&gt;";
+    case '"': return "&quot;";
+    case '\'': return "&#39;";
+    default: return NULL;
+    }
+}
+
+void authc__buf_add_html(authc__buf *b, const char *s)
+{
+    if (s)
+        add_escaped(b, s, html_rep);
+}
+
+static const char *json_rep(unsigned char c, char tmp[7])
 {
     static const char hexd[] = "0123456789abcdef";
-    authc__buf_addc(b, '"');
-    if (s) {
-        const char *run = s;
-        for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-            char esc[7];
-            const char *rep = NULL;
-            switch (*p) {
-            case '"': rep = "\\\""; break;
-            case '\\': rep = "\\\\"; break;
-            case '\n': rep = "\\n"; break;
-            case '\r': rep = "\\r"; break;
-            case '\t': rep = "\\t"; break;
-            case '\b': rep = "\\b"; break;
-            case '\f': rep = "\\f"; break;
-            default:
-                if (*p < 0x20) {
-                    esc[0] = '\\'; esc[1] = 'u'; esc[2] = '0'; esc[3] = '0';
-                    esc[4] = hexd[*p >> 4]; esc[5] = hexd[*p & 15]; esc[6] = 0;
-                    rep = esc;
-                } else {
-                    continue;
-                }
-            }
-            authc__buf_add(b, run, (size_t)((const char *)p - run));
-            authc__buf_adds(b, rep);
-            run = (const char *)p + 1;
-        }
-        authc__buf_adds(b, run);
+    switch (c) {
+    case '"': return "\\\"";
+    case '\\': return "\\\\";
+    case '\n': return "\\n";
+    case '\r': return "\\r";
+    case '\t': return "\\t";
+    case '\b': return "\\b";
+    case '\f': return "\\f";
+    default:
+        if (c >= 0x20)
+            return NULL;
+        tmp[0] = '\\'; tmp[1] = 'u'; tmp[2] = '0'; tmp[3] = '0';
+        tmp[4] = hexd[c >> 4]; tmp[5] = hexd[c & 15]; tmp[6] = 0;
+        return tmp;
     }
+}
+
+void authc__buf_add_json_str(authc__buf *b, const char *s)
+{
+    authc__buf_addc(b, '"');
+    if (s)
+        add_escaped(b, s, json_rep);
     authc__buf_addc(b, '"');
 }
 
@@ -210,4 +229,13 @@ char *authc__join(authc_arena *ar, ...)
     va_end(ap);
     *o = '\0';
     return out;
+}
+
+void authc__buf_add_url_param(authc__buf *b, const char *url, const char *name, const char *value)
+{
+    authc__buf_adds(b, url);
+    authc__buf_addc(b, strchr(url, '?') ? '&' : '?');
+    authc__buf_adds(b, name);
+    authc__buf_addc(b, '=');
+    authc__buf_add_uri_component(b, value);
 }

@@ -106,12 +106,18 @@ long authc__b64url_decode_to(uint8_t *out, size_t cap, const char *in, size_t n)
     return dec(out, cap, in, n, true);
 }
 
-char *authc__b64url_encode(authc_arena *ar, const uint8_t *in, size_t n)
+/* Encodes into arena memory (NUL-terminated); NULL on OOM. */
+static char *enc_arena(authc_arena *ar, const uint8_t *in, size_t n, const char *alphabet, bool pad)
 {
     char *out = authc_arena_alloc(ar, (n + 2) / 3 * 4 + 1);
     if (out)
-        enc(out, in, n, B64URL, false);
+        enc(out, in, n, alphabet, pad);
     return out;
+}
+
+char *authc__b64url_encode(authc_arena *ar, const uint8_t *in, size_t n)
+{
+    return enc_arena(ar, in, n, B64URL, false);
 }
 
 /* Decodes into arena memory (NUL-terminated for convenience). */
@@ -134,10 +140,7 @@ uint8_t *authc__b64url_decode(authc_arena *ar, const char *in, size_t n, size_t 
 
 char *authc__b64_encode(authc_arena *ar, const uint8_t *in, size_t n)
 {
-    char *out = authc_arena_alloc(ar, (n + 2) / 3 * 4 + 1);
-    if (out)
-        enc(out, in, n, B64STD, true);
-    return out;
+    return enc_arena(ar, in, n, B64STD, true);
 }
 
 uint8_t *authc__b64_decode(authc_arena *ar, const char *in, size_t n, size_t *outlen)

@@ -13,9 +13,19 @@
 #include "util/parse_int.h"
 #include "util/util_int.h"
 
-bool authc__http_is_loopback(const char *url)
+CURL *authc__curl_open(authc_err *e, char *why, size_t whylen)
 {
-    return authc__url_is_loopback(url); /* the one rule, in parse.c */
+    if (authc_global_init() != AUTHC_OK) { /* curl_global_init, once */
+        snprintf(why, whylen, "libcurl could not be initialised");
+        *e = AUTHC_ERR_IO;
+        return NULL;
+    }
+    CURL *h = curl_easy_init();
+    if (!h) {
+        snprintf(why, whylen, "libcurl: out of memory");
+        *e = AUTHC_ERR_NOMEM;
+    }
+    return h;
 }
 
 typedef struct sink {
@@ -96,13 +106,10 @@ authc_err authc__http_do(authc_arena *ar, const authc__http_opts *o,
         snprintf(why, whylen, "too many request headers");
         return AUTHC_ERR_INVALID;
     }
-    if (authc_global_init() != AUTHC_OK) { /* curl_global_init, once */
-        snprintf(why, whylen, "libcurl could not be initialised");
-        return AUTHC_ERR_IO;
-    }
-    CURL *h = curl_easy_init();
+    authc_err e = AUTHC_OK;
+    CURL *h = authc__curl_open(&e, why, whylen);
     if (!h)
-        return AUTHC_ERR_NOMEM;
+        return e;
     struct curl_slist *hl = NULL;
     for (size_t i = 0; i < rq->nheaders; i++) {
         struct curl_slist *n = curl_slist_append(hl, rq->headers[i]);
@@ -148,7 +155,6 @@ authc_err authc__http_do(authc_arena *ar, const authc__http_opts *o,
 
     double t0 = mono_s();
     CURLcode rc = curl_easy_perform(h);
-    authc_err e = AUTHC_OK;
     if (rc != CURLE_OK) {
         if (s.over || rc == CURLE_FILESIZE_EXCEEDED) {
             snprintf(why, whylen, "response larger than %zu bytes", s.max);

@@ -6,6 +6,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include <curl/curl.h>
+
 #include "authc.h"
 
 /* Defaults when a request leaves a limit at 0. */
@@ -54,8 +56,10 @@ authc_err authc__http_do(authc_arena *ar, const authc__http_opts *o,
                          const authc__http_req *rq, authc__http_res *res,
                          char *why, size_t whylen);
 
-/* Same as authc__url_is_loopback (parse_int.h), which new code calls;
- * kept until lib/providers switches. */
-bool authc__http_is_loopback(const char *url);
+/* A new libcurl easy handle (the caller curl_easy_cleanups it), libcurl
+ * being initialised once first; NULL with *e and a reason in why on
+ * failure (AUTHC_ERR_IO, AUTHC_ERR_NOMEM). The HTTP and SMTP clients'
+ * one start. */
+CURL *authc__curl_open(authc_err *e, char *why, size_t whylen);
 
 #endif

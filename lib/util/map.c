@@ -6,16 +6,10 @@
 
 authc_err authc__map_add(authc_arena *ar, authc__map *m, const char *k, const char *v)
 {
-    if (m->n == m->cap) {
-        size_t cap = m->cap ? m->cap * 2 : 8;
-        authc__kv *items = authc_arena_alloc(ar, cap * sizeof *items);
-        if (!items)
-            return AUTHC_ERR_NOMEM;
-        if (m->n)
-            memcpy(items, m->items, m->n * sizeof *items);
-        m->items = items;
-        m->cap = cap;
-    }
+    authc__kv *items = authc__arena_grow(ar, m->items, m->n, &m->cap, sizeof *items, 8);
+    if (!items)
+        return AUTHC_ERR_NOMEM;
+    m->items = items;
     m->items[m->n].k = k;
     m->items[m->n].v = v;
     m->n++;
@@ -65,5 +59,24 @@ authc_err authc__parse_form(authc_arena *ar, const char *s, size_t n,
         }
         i = j + 1;
     }
+    return AUTHC_OK;
+}
+
+authc_err authc_form_parse(authc_arena *ar, const char *body, size_t len, size_t max_fields,
+                           authc_header **fields, size_t *n)
+{
+    if (!ar || (!body && len) || !fields || !n)
+        return AUTHC_ERR_INVALID;
+    authc__map m = {0};
+    authc_err e = authc__parse_form(ar, body, len, &m, max_fields);
+    if (e)
+        return e;
+    authc_header *f = authc_arena_alloc(ar, (m.n ? m.n : 1) * sizeof *f);
+    if (!f)
+        return AUTHC_ERR_NOMEM;
+    for (size_t i = 0; i < m.n; i++)
+        f[i] = (authc_header){m.items[i].k, m.items[i].v};
+    *fields = f;
+    *n = m.n;
     return AUTHC_OK;
 }

@@ -3,6 +3,7 @@
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
@@ -65,6 +66,22 @@ authc_err authc__uuid(char out[37])
     return AUTHC_OK;
 }
 
+size_t authc__i64_dec(char out[24], int64_t v)
+{
+    char tmp[24];
+    size_t n = 0, o = 0;
+    uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+    do
+        tmp[n++] = (char)('0' + u % 10);
+    while (u /= 10);
+    if (v < 0)
+        out[o++] = '-';
+    while (n)
+        out[o++] = tmp[--n];
+    out[o] = '\0';
+    return o;
+}
+
 int64_t authc__now_ms(void)
 {
     struct timespec ts;
@@ -79,14 +96,30 @@ void authc__iso8601(char out[32], int64_t ms)
         rem += 1000;
         sec--;
     }
-    time_t t = (time_t)sec;
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    /* JS pads the year to 4 digits and writes ±YYYYYY outside 0..9999. */
-    long y = (long)tm.tm_year + 1900;
-    snprintf(out, 32, y >= 0 && y <= 9999 ? "%04ld-%02d-%02dT%02d:%02d:%02d.%03dZ"
-                                          : "%+07ld-%02d-%02dT%02d:%02d:%02d.%03dZ",
-             y, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)rem);
+    /* GET /session writes one per request: format each second once, then
+     * only the milliseconds. */
+    static _Thread_local int64_t cached_sec = INT64_MIN;
+    static _Thread_local char cached[32];
+    static _Thread_local size_t cached_len;
+    if (sec != cached_sec) {
+        time_t t = (time_t)sec;
+        struct tm tm;
+        gmtime_r(&t, &tm);
+        /* JS pads the year to 4 digits and writes ±YYYYYY outside 0..9999. */
+        long y = (long)tm.tm_year + 1900;
+        int n = snprintf(cached, sizeof cached, y >= 0 && y <= 9999 ? "%04ld-%02d-%02dT%02d:%02d:%02d."
+                                                                   : "%+07ld-%02d-%02dT%02d:%02d:%02d.",
+                         y, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+        cached_len = n > 0 && (size_t)n < 27 ? (size_t)n : 0;
+        cached_sec = sec;
+    }
+    memcpy(out, cached, cached_len);
+    char *o = out + cached_len;
+    o[0] = (char)('0' + rem / 100);
+    o[1] = (char)('0' + rem / 10 % 10);
+    o[2] = (char)('0' + rem % 10);
+    o[3] = 'Z';
+    o[4] = '\0';
 }
 
 void authc__http_date(char out[40], int64_t sec)
@@ -136,6 +169,13 @@ void authc__wipe(void *p, size_t n)
 {
     if (p && n)
         OPENSSL_cleanse(p, n);
+}
+
+void authc__free_secret(char *s)
+{
+    if (s)
+        authc__wipe(s, strlen(s));
+    free(s);
 }
 
 void authc__logv(authc_log_fn log, void *ud, const char *level, const char *fmt, va_list ap)

@@ -426,11 +426,9 @@ void authc__url_parts_clear(authc__url_parts *p)
 {
     if (!p)
         return;
-    if (p->password)
-        authc__wipe(p->password, strlen(p->password));
+    authc__free_secret(p->password);
     free(p->scheme);
     free(p->user);
-    free(p->password);
     free(p->host);
     free(p->path);
     free(p->query);

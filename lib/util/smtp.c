@@ -10,6 +10,7 @@
 
 #include <curl/curl.h>
 
+#include "util/http_int.h"
 #include "util/parse_int.h"
 #include "util/smtp_int.h"
 
@@ -22,10 +23,7 @@ void authc__smtp_clear(authc__smtp *s)
     free(s->curl_url);
     free(s->host);
     free(s->user);
-    if (s->password) {
-        authc__wipe(s->password, strlen(s->password));
-        free(s->password);
-    }
+    authc__free_secret(s->password);
     free(s->ca_file);
     memset(s, 0, sizeof *s);
 }
@@ -34,10 +32,7 @@ void authc__smtp_clear(authc__smtp *s)
  * !keep_empty; false on OOM. */
 static bool set_secret(char **dst, const char *src, bool keep_empty)
 {
-    if (*dst) {
-        authc__wipe(*dst, strlen(*dst));
-        free(*dst);
-    }
+    authc__free_secret(*dst);
     bool want = *src || keep_empty;
     *dst = want ? strdup(src) : NULL;
     return !want || *dst;
@@ -389,11 +384,7 @@ authc_err authc__mime_build(authc_arena *ar, const authc__mail *m, char **out, s
                           "Content-Transfer-Encoding: quoted-printable\r\n\r\n", boundary);
     authc__mime_qp(&b, m->html);
     authc__buf_printf(&b, "\r\n--%s--\r\n", boundary);
-    if (b.err)
-        return b.err;
-    *out = b.p;
-    *len = b.len;
-    return AUTHC_OK;
+    return authc__buf_take(&b, out, len);
 }
 
 /* ---- libcurl -------------------------------------------------------- */
@@ -433,15 +424,10 @@ authc_err authc__smtp_send(const authc__smtp *s, const char *from, const char *t
         snprintf(err, errlen, "refused to send: bad address or message too large");
         return AUTHC_ERR_INVALID;
     }
-    if (authc_global_init() != AUTHC_OK) { /* curl_global_init, once */
-        snprintf(err, errlen, "libcurl could not be initialised");
-        return AUTHC_ERR_IO;
-    }
-    CURL *h = curl_easy_init();
-    if (!h) {
-        snprintf(err, errlen, "libcurl: out of memory");
-        return AUTHC_ERR_NOMEM;
-    }
+    authc_err e = AUTHC_OK;
+    CURL *h = authc__curl_open(&e, err, errlen);
+    if (!h)
+        return e;
     char env_from[AUTHC__ADDR_MAX + 3], env_to[AUTHC__ADDR_MAX + 3];
     snprintf(env_from, sizeof env_from, "<%s>", from);
     snprintf(env_to, sizeof env_to, "<%s>", to);
@@ -480,7 +466,6 @@ authc_err authc__smtp_send(const authc__smtp *s, const char *from, const char *t
         rc = curl_easy_perform(h);
     long code = 0;
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
-    authc_err e = AUTHC_OK;
     if (rc != CURLE_OK) {
         e = rc == CURLE_OPERATION_TIMEDOUT ? AUTHC_ERR_TIMEOUT
           : rc == CURLE_OUT_OF_MEMORY ? AUTHC_ERR_NOMEM : AUTHC_ERR_IO;

@@ -8,21 +8,28 @@
 
 #define URL_MAX 8192
 
-authc_err authc__url_parse(authc_arena *ar, const char *s, authc__url *u)
+bool authc__url_text_ok(const char *s, size_t max)
 {
-    memset(u, 0, sizeof *u);
     if (!s)
-        return AUTHC_ERR_INVALID;
-    size_t n = strlen(s);
-    if (n == 0 || n > URL_MAX)
-        return AUTHC_ERR_INVALID;
-    /* Browsers silently drop tabs/newlines and treat '\' as '/', which is
+        return false;
+    size_t n = strnlen(s, max + 1);
+    if (n == 0 || n > max)
+        return false;
+    /* Browsers silently drop tabs/newlines and treat '\\' as '/', which is
      * how parsers get confused about the host: refuse all of them. */
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
         if (c <= 0x20 || c == 0x7f || c == '\\')
-            return AUTHC_ERR_INVALID;
+            return false;
     }
+    return true;
+}
+
+authc_err authc__url_parse(authc_arena *ar, const char *s, authc__url *u)
+{
+    memset(u, 0, sizeof *u);
+    if (!authc__url_text_ok(s, URL_MAX))
+        return AUTHC_ERR_INVALID;
     const char *p = s;
     size_t slen;
     if (strncasecmp(p, "https://", 8) == 0) {

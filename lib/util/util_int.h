@@ -27,6 +27,10 @@ void authc__buf_adds(authc__buf *b, const char *s);
 void authc__buf_addc(authc__buf *b, char c);
 void authc__buf_printf(authc__buf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* Hands the built text (owned by the buffer's arena) to *out and its
+ * length to *len (when len is not NULL); returns the buffer's error
+ * instead when one happened, leaving *out as it was. */
+authc_err authc__buf_take(const authc__buf *b, char **out, size_t *len);
 /* Appends s HTML-escaped (& < > " ' → entities). */
 void authc__buf_add_html(authc__buf *b, const char *s);
 /* Appends s as a JSON string literal with quotes ("…", escaped). */
@@ -35,6 +39,9 @@ void authc__buf_add_json_str(authc__buf *b, const char *s);
 void authc__buf_add_uri_component(authc__buf *b, const char *s);
 /* Appends s form-encoded like URLSearchParams (space → '+'). */
 void authc__buf_add_form_component(authc__buf *b, const char *s);
+/* Appends url with one more query parameter: '?' (or '&' when url already
+ * has a query), name, '=', value URI-component-encoded. */
+void authc__buf_add_url_param(authc__buf *b, const char *url, const char *name, const char *value);
 
 /* Concatenation of the NULL-terminated list of strings, owned by ar (NULL
  * on OOM). Cheaper than printf on hot paths. */
@@ -90,6 +97,9 @@ typedef struct authc__url {
  * needs (rejects userinfo-confusion, backslashes in authority, control
  * chars, non-http schemes). */
 authc_err authc__url_parse(authc_arena *ar, const char *s, authc__url *u);
+/* Whether s is 1..max bytes with none that browsers drop or reinterpret in
+ * a URL (controls, space, DEL, backslash). */
+bool authc__url_text_ok(const char *s, size_t max);
 
 /* ---- randomness, ids, time ----------------------------------------- */
 /* CSPRNG (OpenSSL RAND_bytes). */
@@ -101,6 +111,9 @@ int64_t authc__now_ms(void);
 void authc__iso8601(char out[32], int64_t ms);
 /* JS Date.toUTCString(): "Wed, 25 Nov 2026 08:00:00 GMT". */
 void authc__http_date(char out[40], int64_t sec);
+/* Decimal text of v (NUL-terminated) into out; returns its length. No
+ * snprintf: the session path formats numbers on every request. */
+size_t authc__i64_dec(char out[24], int64_t v);
 
 /* ---- comparisons ---------------------------------------------------- */
 /* Constant-time equality of two strings (length leaks, contents don't). */
@@ -113,7 +126,36 @@ bool authc__starts_with(const char *s, const char *prefix);
 void authc__logv(authc_log_fn log, void *ud, const char *level, const char *fmt, va_list ap)
     __attribute__((format(printf, 4, 0)));
 
+/* Room for one more item in an arena array of n items of `size` bytes
+ * with capacity *cap (doubled, `first` at the start): returns the array
+ * (a new arena block holding the n items when it grew, *cap updated), or
+ * NULL on OOM with the array and *cap as they were. */
+void *authc__arena_grow(authc_arena *ar, void *items, size_t n, size_t *cap, size_t size,
+                        size_t first);
+/* authc_arena_printf with a va_list (the caller's ap is used up). */
+char *authc__arena_vprintf(authc_arena *ar, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
+
 /* Wipes memory the compiler may not elide. */
 void authc__wipe(void *p, size_t n);
+/* Wipes a heap string holding a secret, then frees it; NULL is fine. */
+void authc__free_secret(char *s);
+
+/* ---- SHA-256 over strings (digest.c) ---------------------------------- */
+authc_err authc__digest_global_init(void);
+void authc__digest_global_cleanup(void);
+/* out = SHA-256 of the n strings (NULL counts as ""), with a NUL after every
+ * one but the last when nul_between; false when OpenSSL fails (callers fail
+ * closed). */
+bool authc__sha256_strs(uint8_t out[32], const char *const *parts, size_t n, bool nul_between);
+/* "<prefix>:<base64url(SHA-256(parts NUL-joined))[:32]>" into out (cap
+ * bytes): store keys that put no user data in the key space. False when it
+ * does not fit or OpenSSL fails. */
+bool authc__digest_key(char *out, size_t cap, const char *prefix, const char *const *parts,
+                       size_t n);
+#define AUTHC__HASHED_KEY_MAX 80
+/* authc__digest_key with prefix section (at most 32 bytes) and parts a, b. */
+bool authc__hashed_key(char out[AUTHC__HASHED_KEY_MAX], const char *section, const char *a,
+                       const char *b);
 
 #endif

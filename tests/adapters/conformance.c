@@ -93,61 +93,36 @@ static bool seq(const char *a, const char *b)
 
 static const char *show(const char *s) { return s ? s : "(null)"; }
 
-/* Each *_diff returns NULL when equal, else a description owned by ar. */
-#define DIFF_S(field)                                                        \
-    if (!seq(a->field, b->field))                                            \
-        return authc_arena_printf(ar, #field ": got \"%s\", want \"%s\"",    \
-                                  show(a->field), show(b->field));
-#define DIFF_I(field)                                                        \
-    if (a->field != b->field)                                                \
-        return authc_arena_printf(ar, #field ": got %lld, want %lld",        \
-                                  (long long)a->field, (long long)b->field);
-
-static const char *user_diff(authc_arena *ar, const authc_user *a,
-                             const authc_user *b)
+/* Compares the members of two d-rows (model.c's tables), `id` only when
+ * with_id (it is adapter-specific for sessions and accounts). NULL when
+ * equal, else a description owned by ar. */
+static const char *row_diff(authc_arena *ar, const authc__row_desc *d,
+                            const void *a, const void *b, bool with_id)
 {
-    DIFF_S(id) DIFF_S(name) DIFF_S(email) DIFF_I(email_verified) DIFF_S(image)
-    return NULL;
-}
-
-/* `id` is adapter-specific: compared only when with_id. */
-static const char *session_diff(authc_arena *ar, const authc_session_row *a,
-                                const authc_session_row *b, bool with_id)
-{
-    if (with_id) {
-        DIFF_S(id)
+    for (size_t i = 0; i < d->n; i++) {
+        const authc__field *f = &d->f[i];
+        const char *pa = (const char *)a + f->off, *pb = (const char *)b + f->off;
+        if (!with_id && strcmp(f->name, "id") == 0)
+            continue;
+        if (f->kind == AUTHC__F_STR || f->kind == AUTHC__F_STR_OPT) {
+            const char *x = *(const char *const *)pa, *y = *(const char *const *)pb;
+            if (!seq(x, y))
+                return authc_arena_printf(ar, "%s: got \"%s\", want \"%s\"",
+                                          f->name, show(x), show(y));
+            continue;
+        }
+        long long x = f->kind == AUTHC__F_BOOL ? *(const bool *)pa
+                                                : *(const int64_t *)pa;
+        long long y = f->kind == AUTHC__F_BOOL ? *(const bool *)pb
+                                                : *(const int64_t *)pb;
+        if (x != y)
+            return authc_arena_printf(ar, "%s: got %lld, want %lld", f->name,
+                                      x, y);
     }
-    DIFF_S(session_token) DIFF_S(user_id) DIFF_I(expires)
     return NULL;
 }
 
-static const char *account_diff(authc_arena *ar, const authc_account *a,
-                                const authc_account *b)
-{
-    DIFF_S(user_id) DIFF_S(type) DIFF_S(provider) DIFF_S(provider_account_id)
-    DIFF_S(refresh_token) DIFF_S(access_token) DIFF_I(expires_at)
-    DIFF_S(token_type) DIFF_S(scope) DIFF_S(id_token) DIFF_S(session_state)
-    return NULL;
-}
-
-static const char *vt_diff(authc_arena *ar, const authc_verification_token *a,
-                           const authc_verification_token *b)
-{
-    DIFF_S(identifier) DIFF_S(token) DIFF_I(expires)
-    return NULL;
-}
-
-static const char *authn_diff(authc_arena *ar, const authc_authenticator *a,
-                              const authc_authenticator *b)
-{
-    DIFF_S(credential_id) DIFF_S(user_id) DIFF_S(provider_account_id)
-    DIFF_S(credential_public_key) DIFF_I(counter)
-    DIFF_S(credential_device_type) DIFF_I(credential_backed_up)
-    DIFF_S(transports)
-    return NULL;
-}
-
-/* Wraps a *_diff for REQUIRE: `what` names the comparison. */
+/* Wraps a row_diff for REQUIRE: `what` names the comparison. */
 #define SAME(what, d)                                                        \
     do {                                                                     \
         const char *d_ = (d);                                                \
@@ -194,8 +169,8 @@ static bool c02(st *s)
     REQUIRE(row, "db.user(%s) found nothing", ret->id);
     authc_user want = fx;
     want.id = ret->id;
-    SAME("db.user vs {...fixture, id}", user_diff(s->ar, row, &want));
-    SAME("create_user return vs stored", user_diff(s->ar, ret, &want));
+    SAME("db.user vs {...fixture, id}", row_diff(s->ar, &authc__user_row, row, &want, true));
+    SAME("create_user return vs stored", row_diff(s->ar, &authc__user_row, ret, &want, true));
     authc_user *k = authc__copy_user(s->keep, row);
     REQUIRE(k, "out of memory");
     s->user = *k;
@@ -217,7 +192,7 @@ static bool finds_user(st *s, user_getter get, const char *name,
     e = get(s->ad, s->ar, hit, &u);
     REQUIRE(e == AUTHC_OK && u, "%s(%s): error %d or nothing", name, hit,
             (int)e);
-    SAME(name, user_diff(s->ar, u, &s->user));
+    SAME(name, row_diff(s->ar, &authc__user_row, u, &s->user, true));
     return true;
 }
 
@@ -247,7 +222,7 @@ static bool c05(st *s)
     OK(s->db->session(s->h, s->ar, s->session.session_token, &row));
     REQUIRE(row, "db.session found nothing");
     SAME("db.session vs {...session, id}",
-         session_diff(s->ar, row, &s->session, false));
+         row_diff(s->ar, &authc__session_row, row, &s->session, false));
     s->session.id = authc_arena_strdup(s->keep, row->id); /* may be NULL */
     return true;
 }
@@ -261,8 +236,8 @@ static bool c06(st *s)
     OK(s->ad->ops->get_session_and_user(s->ad, s->ar, s->session.session_token,
                                    &ses, &u));
     REQUIRE(ses && u, "get_session_and_user found nothing");
-    SAME("session", session_diff(s->ar, ses, &s->session, true));
-    SAME("user", user_diff(s->ar, u, &s->user));
+    SAME("session", row_diff(s->ar, &authc__session_row, ses, &s->session, true));
+    SAME("user", row_diff(s->ar, &authc__user_row, u, &s->user, true));
     return true;
 }
 
@@ -278,8 +253,8 @@ static bool c07(st *s)
     REQUIRE(row && seq(row->name, "Updated Name"), "db.user name not updated");
     s->user.name = "Updated Name";
     /* adapter.h: the return is the full updated user */
-    SAME("update_user return", user_diff(s->ar, ret, &s->user));
-    SAME("db.user", user_diff(s->ar, row, &s->user));
+    SAME("update_user return", row_diff(s->ar, &authc__user_row, ret, &s->user, true));
+    SAME("db.user", row_diff(s->ar, &authc__user_row, row, &s->user, true));
     return true;
 }
 
@@ -321,9 +296,9 @@ static bool c09(st *s)
                       &row));
     REQUIRE(row, "db.account found nothing");
     SAME("db.account vs {...account, id}",
-         account_diff(s->ar, row, &s->account));
+         row_diff(s->ar, &authc__account_row, row, &s->account, false));
     if (ret)
-        SAME("link_account return", account_diff(s->ar, ret, &s->account));
+        SAME("link_account return", row_diff(s->ar, &authc__account_row, ret, &s->account, false));
     return true;
 }
 
@@ -336,7 +311,7 @@ static bool c10(st *s)
     OK(s->ad->ops->get_user_by_account(s->ad, s->ar, s->account.provider,
                                   s->account.provider_account_id, &u));
     REQUIRE(u, "get_user_by_account found nothing");
-    SAME("get_user_by_account", user_diff(s->ar, u, &s->user));
+    SAME("get_user_by_account", row_diff(s->ar, &authc__user_row, u, &s->user, true));
     return true;
 }
 
@@ -377,7 +352,7 @@ static bool c13(st *s)
     OK(s->ad->ops->create_verification_token(s->ad, s->ar, &vt));
     OK(s->db->verification_token(s->h, s->ar, vt.identifier, vt.token, &row));
     REQUIRE(row, "db.verificationToken found nothing");
-    SAME("db.verificationToken", vt_diff(s->ar, row, &vt));
+    SAME("db.verificationToken", row_diff(s->ar, &authc__vt_row, row, &vt, false));
     return true;
 }
 
@@ -392,7 +367,7 @@ static bool c14(st *s)
     OK(s->ad->ops->use_verification_token(s->ad, s->ar, vt.identifier, vt.token,
                                      &got));
     REQUIRE(got, "first use_verification_token found nothing");
-    SAME("first use", vt_diff(s->ar, got, &vt));
+    SAME("first use", row_diff(s->ar, &authc__vt_row, got, &vt, false));
     OK(s->ad->ops->use_verification_token(s->ad, s->ar, vt.identifier, vt.token,
                                      &got));
     REQUIRE(!got, "second use_verification_token still found the token");
@@ -506,8 +481,8 @@ static bool c18(st *s)
                "(note the argument order: id first)");
     OK(s->db->account(s->h, s->ar, "auth0", pai, &row));
     REQUIRE(row, "db.account found nothing");
-    SAME("get_account vs db.account", account_diff(s->ar, a, row));
-    SAME("db.account vs input", account_diff(s->ar, row, &in));
+    SAME("get_account vs db.account", row_diff(s->ar, &authc__account_row, a, row, false));
+    SAME("db.account vs input", row_diff(s->ar, &authc__account_row, row, &in, false));
     return true;
 }
 
@@ -530,10 +505,10 @@ static bool c19(st *s)
     authc_authenticator in, *ret, *row = NULL;
     if (!user_with_authn(s, "createAuthenticator@example.com", &in, &ret))
         return false;
-    SAME("create_authenticator return", authn_diff(s->ar, ret, &in));
+    SAME("create_authenticator return", row_diff(s->ar, &authc__authn_row, ret, &in, false));
     OK(s->db->authenticator(s->h, s->ar, in.credential_id, &row));
     REQUIRE(row, "db.authenticator found nothing");
-    SAME("db.authenticator", authn_diff(s->ar, row, ret));
+    SAME("db.authenticator", row_diff(s->ar, &authc__authn_row, row, ret, false));
     return true;
 }
 
@@ -548,8 +523,8 @@ static bool c20(st *s)
     REQUIRE(got, "get_authenticator found nothing");
     OK(s->db->authenticator(s->h, s->ar, in.credential_id, &row));
     REQUIRE(row, "db.authenticator found nothing");
-    SAME("get_authenticator vs db", authn_diff(s->ar, got, row));
-    SAME("get_authenticator vs input", authn_diff(s->ar, got, &in));
+    SAME("get_authenticator vs db", row_diff(s->ar, &authc__authn_row, got, row, false));
+    SAME("get_authenticator vs input", row_diff(s->ar, &authc__authn_row, got, &in, false));
     return true;
 }
 
@@ -563,7 +538,7 @@ static bool same_set(st *s, const char *what, const authc_authenticator *got,
     REQUIRE(n <= 8, "%s: too many to compare", what);
     for (size_t i = 0; i < n; i++) {
         size_t j = 0;
-        while (j < ngot && (used[j] || authn_diff(s->ar, &got[j], want[i])))
+        while (j < ngot && (used[j] || row_diff(s->ar, &authc__authn_row, &got[j], want[i], false)))
             j++;
         REQUIRE(j < ngot, "%s: %s missing or different", what,
                 want[i]->credential_id);
@@ -661,7 +636,7 @@ static bool x02(st *s)
     in.expires = exp + 864;
     OK(s->ad->ops->update_session(s->ad, s->ar, &in, &ret));
     if (ret)
-        SAME("update_session return", session_diff(s->ar, ret, &in, false));
+        SAME("update_session return", row_diff(s->ar, &authc__session_row, ret, &in, false));
     OK(s->db->session(s->h, s->ar, in.session_token, &row));
     REQUIRE(row && row->expires == exp + 864, "updated expires lost its ms");
     authc_verification_token vt = {.identifier = rand_email(s, "x02"),
@@ -677,7 +652,7 @@ static bool x02(st *s)
     OK(s->ad->ops->link_account(s->ad, s->ar, &acc, NULL));
     OK(s->db->account(s->h, s->ar, "x02", acc.provider_account_id, &a));
     REQUIRE(a, "db.account found nothing");
-    SAME("account with only required fields", account_diff(s->ar, a, &acc));
+    SAME("account with only required fields", row_diff(s->ar, &authc__account_row, a, &acc, false));
     /* update_session with a missing token: no error, no row */
     authc_session_row miss = {.session_token = "missing-token",
                               .expires = exp};
@@ -699,19 +674,19 @@ static bool x03(st *s)
     OK(s->ad->ops->update_user(s->ad, s->ar, &p1, &ret));
     want.image = "new";
     REQUIRE(ret, "update_user returned nothing");
-    SAME("update_user(image only)", user_diff(s->ar, ret, &want));
+    SAME("update_user(image only)", row_diff(s->ar, &authc__user_row, ret, &want, true));
     authc_user p2 = {.id = u->id, .email_verified = AUTHC_NO_TIME,
                      .fields = AUTHC_USER_F_EMAIL_VERIFIED};
     OK(s->ad->ops->update_user(s->ad, s->ar, &p2, &ret));
     want.email_verified = AUTHC_NO_TIME;
-    SAME("update_user(emailVerified = null)", user_diff(s->ar, ret, &want));
+    SAME("update_user(emailVerified = null)", row_diff(s->ar, &authc__user_row, ret, &want, true));
     authc_user p3 = {.id = u->id, .email_verified = 1700000000999LL,
                      .fields = AUTHC_USER_F_EMAIL_VERIFIED};
     OK(s->ad->ops->update_user(s->ad, s->ar, &p3, &ret));
     want.email_verified = 1700000000999LL;
     OK(s->db->user(s->h, s->ar, u->id, &row));
     REQUIRE(row, "db.user found nothing");
-    SAME("db.user after updates", user_diff(s->ar, row, &want));
+    SAME("db.user after updates", row_diff(s->ar, &authc__user_row, row, &want, true));
     authc_user ghost = {.id = uuid(s->ar), .name = "x",
                         .fields = AUTHC_USER_F_NAME};
     authc_err e = s->ad->ops->update_user(s->ad, s->ar, &ghost, &ret);
@@ -740,7 +715,7 @@ static bool x04(st *s)
     OK(s->ad->ops->create_session(s->ad, s->ar, &in, NULL));
     OK(s->ad->ops->delete_session(s->ad, s->ar, in.session_token, &ses));
     if (ses)
-        SAME("delete_session return", session_diff(s->ar, ses, &in, false));
+        SAME("delete_session return", row_diff(s->ar, &authc__session_row, ses, &in, false));
     OK(s->ad->ops->get_session_and_user(s->ad, s->ar, in.session_token, &ses, &u));
     REQUIRE(!ses && !u, "deleted session still readable");
     return true;
@@ -763,11 +738,11 @@ static bool x05(st *s)
     REQUIRE(!got, "use_verification_token(NULL identifier) matched");
     OK(s->ad->ops->use_verification_token(s->ad, s->ar, ident, t1.token, &got));
     REQUIRE(got, "an expired token was not returned");
-    SAME("expired token", vt_diff(s->ar, got, &t1));
+    SAME("expired token", row_diff(s->ar, &authc__vt_row, got, &t1, false));
     OK(s->db->verification_token(s->h, s->ar, ident, t2.token, &row));
     REQUIRE(row, "using one token removed another of the same identifier");
     OK(s->ad->ops->use_verification_token(s->ad, s->ar, ident, t2.token, &got));
-    SAME("second token", got ? vt_diff(s->ar, got, &t2) : "not found");
+    SAME("second token", got ? row_diff(s->ar, &authc__vt_row, got, &t2, false) : "not found");
     return true;
 }
 
@@ -886,6 +861,11 @@ static bool x07(st *s)
     return true;
 }
 
+static bool x08(st *s)
+{
+    return conf_x08_account_tokens(s->ad, s->db, s->h, s->ar, s->why, sizeof s->why);
+}
+
 /* ---- runner ----------------------------------------------------------------- */
 
 static const struct check {
@@ -926,6 +906,7 @@ static const struct check {
     {"X05", "useVerificationToken: NULL identifier, expired rows", x05, ALWAYS, 0},
     {"X06", "4 threads x 200 createSession/getSessionAndUser", x06, ALWAYS, 0},
     {"X07", "useVerificationToken atomic under 4 racing threads", x07, ALWAYS, 0},
+    {"X08", "getAccountByUser / updateAccountTokens (authc)", x08, ALWAYS, 0},
 #undef M
 };
 

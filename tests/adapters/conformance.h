@@ -45,6 +45,11 @@ static inline authc_adapter *conf_open_adapter(const char *name, const char *url
     return ad;
 }
 
+/* X08 (conformance_tokens.c): get_account_by_user / update_account_tokens.
+ * false with the reason in why. */
+bool conf_x08_account_tokens(authc_adapter *ad, const conf_db *db, void *h, authc_arena *ar,
+                             char *why, size_t whylen);
+
 /* Runs C01..C22 (in order, shared state, like the official runBasicTests); returns failures. */
 int conf_run(const conf_db *db, const char *url);
 

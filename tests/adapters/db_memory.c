@@ -22,31 +22,32 @@ static void mem_close(authc_adapter *ad, void *db)
 static authc_err mem_user(void *db, authc_arena *ar, const char *id,
                           authc_user **out)
 {
-    return authc__memory_peek_user(db, ar, id, out);
+    return authc__memory_peek(db, ar, &authc__user_row, id, NULL, out);
 }
 
 static authc_err mem_session(void *db, authc_arena *ar, const char *token,
                              authc_session_row **out)
 {
-    return authc__memory_peek_session(db, ar, token, out);
+    return authc__memory_peek(db, ar, &authc__session_row, token, NULL, out);
 }
 
 static authc_err mem_account(void *db, authc_arena *ar, const char *provider,
                              const char *pai, authc_account **out)
 {
-    return authc__memory_peek_account(db, ar, provider, pai, out);
+    return authc__memory_peek(db, ar, &authc__account_row, provider, pai, out);
 }
 
 static authc_err mem_vt(void *db, authc_arena *ar, const char *identifier,
                         const char *token, authc_verification_token **out)
 {
-    return authc__memory_peek_vt(db, ar, identifier, token, out);
+    return authc__memory_peek(db, ar, &authc__vt_row, identifier, token,
+                              out);
 }
 
 static authc_err mem_authn(void *db, authc_arena *ar, const char *cred,
                            authc_authenticator **out)
 {
-    return authc__memory_peek_authenticator(db, ar, cred, out);
+    return authc__memory_peek(db, ar, &authc__authn_row, cred, NULL, out);
 }
 
 CONF_DB(memory, mem);

@@ -197,87 +197,78 @@ static bool int_id(const char *s)
 #define EPOCH_MS(c) "(extract(epoch FROM " c ") * 1000)::int8"
 
 /* Runs sql (n text params) and reads its row as model m, column i being
- * m's member i. Returns the row (in ar), or NULL with *e AUTHC_OK when
- * there is none, or NULL with *e set (more than one row is invalid: the
- * keys read by are unique). */
-static void *row(void *db, authc_arena *ar, const char *sql, int n, const char *const *vals,
-                 const m_model *m, authc_err *e)
+ * m's member i: out (see authc__set_row) = the row owned by ar, NULL when
+ * there is none. More than one row is AUTHC_ERR_INVALID (the keys read by
+ * are unique). `run` false (a key that cannot exist here) reads nothing. */
+static authc_err row(void *db, authc_arena *ar, bool run, const char *sql, int n,
+                     const char *const *vals, const m_model *m, void *out)
 {
     PGresult *r;
-    void *out = NULL;
-    *e = query(db, sql, n, vals, &r);
-    if (!*e && PQntuples(r) > 1) {
-        fprintf(stderr, "postgres reader: %d rows share a key: %s\n", PQntuples(r), sql);
-        *e = AUTHC_ERR_INVALID;
+    void *res = NULL;
+    authc_err e = run ? query(db, sql, n, vals, &r) : AUTHC_OK;
+    if (!run || e) {
+        authc__set_row(out, NULL);
+        return e;
     }
-    if (!*e && PQntuples(r) == 1)
-        out = m_row(m, ar, r, txt, num);
+    if (PQntuples(r) > 1) {
+        fprintf(stderr, "postgres reader: %d rows share a key: %s\n", PQntuples(r), sql);
+        e = AUTHC_ERR_INVALID;
+    }
+    if (!e && PQntuples(r) == 1)
+        res = m_row(m, ar, r, txt, num);
     PQclear(r);
-    return out;
+    authc__set_row(out, res);
+    return e;
 }
 
 static authc_err pg_user(void *db, authc_arena *ar, const char *id, authc_user **out)
 {
-    authc_err e = AUTHC_OK;
-    const char *v[1] = {id};
-    *out = !int_id(id) ? NULL
-                       : row(db, ar,
-                             "SELECT id::text, name, email, " EPOCH_MS("\"emailVerified\"")
-                             ", image FROM users WHERE id = $1::int4",
-                             1, v, &m_user, &e);
-    return e;
+    return row(db, ar, int_id(id),
+               "SELECT id::text, name, email, " EPOCH_MS("\"emailVerified\"")
+               ", image FROM users WHERE id = $1::int4",
+               1, &id, &m_user, out);
 }
 
 static authc_err pg_session(void *db, authc_arena *ar, const char *token,
                             authc_session_row **out)
 {
-    authc_err e;
-    const char *v[1] = {token};
-    *out = row(db, ar,
+    return row(db, ar, true,
                "SELECT id::text, \"sessionToken\", \"userId\"::text, "
                EPOCH_MS("expires") " FROM sessions WHERE \"sessionToken\" = $1",
-               1, v, &m_session, &e);
-    return e;
+               1, &token, &m_session, out);
 }
 
 static authc_err pg_account(void *db, authc_arena *ar, const char *provider,
                             const char *pai, authc_account **out)
 {
-    authc_err e;
     const char *v[2] = {provider, pai};
-    *out = row(db, ar,
+    return row(db, ar, true,
                "SELECT id::text, \"userId\"::text, type, provider, "
                "\"providerAccountId\", refresh_token, access_token, "
                "expires_at, token_type, scope, id_token, session_state "
                "FROM accounts WHERE provider = $1 AND \"providerAccountId\" = $2",
-               2, v, &m_account, &e);
-    return e;
+               2, v, &m_account, out);
 }
 
 static authc_err pg_vt(void *db, authc_arena *ar, const char *identifier,
                        const char *token, authc_verification_token **out)
 {
-    authc_err e;
     const char *v[2] = {identifier, token};
-    *out = row(db, ar,
+    return row(db, ar, true,
                "SELECT identifier, token, " EPOCH_MS("expires")
                " FROM verification_token WHERE identifier = $1 AND token = $2",
-               2, v, &m_vt, &e);
-    return e;
+               2, v, &m_vt, out);
 }
 
 static authc_err pg_authn(void *db, authc_arena *ar, const char *cred,
                           authc_authenticator **out)
 {
-    authc_err e;
-    const char *v[1] = {cred};
-    *out = row(db, ar,
+    return row(db, ar, true,
                "SELECT \"credentialID\", \"userId\"::text, "
                "\"providerAccountId\", \"credentialPublicKey\", counter, "
                "\"credentialDeviceType\", \"credentialBackedUp\", transports "
                "FROM authenticators WHERE \"credentialID\" = $1",
-               1, v, &m_authn, &e);
-    return e;
+               1, &cred, &m_authn, out);
 }
 
 CONF_DB(postgres, pg);

@@ -165,32 +165,32 @@ static void expect_down(authc_adapter *ad, const char *uid, int64_t max_ms,
     authc_verification_token *v = NULL;
     authc_verification_token vt = {.identifier = "down@example.com",
                                    .token = "0123", .expires = 1};
+    authc_account acc = {.provider = "p", .provider_account_id = "pa", .access_token = "at",
+                         .expires_at = AUTHC_NO_TIME}, *a = NULL;
     struct {
         const char *name;
         authc_err e;
         int64_t ms;
-    } r[5];
-    int64_t t0 = now_ms();
-    r[0].name = "get_user";
-    r[0].e = ad->ops->get_user(ad, ar, uid, &u);
-    r[0].ms = now_ms() - t0;
-    t0 = now_ms();
-    r[1].name = "create_user";
-    r[1].e = ad->ops->create_user(ad, ar, &in, &u);
-    r[1].ms = now_ms() - t0;
-    t0 = now_ms();
-    r[2].name = "get_session_and_user";
-    r[2].e = ad->ops->get_session_and_user(ad, ar, "some-token", &s, &u);
-    r[2].ms = now_ms() - t0;
-    t0 = now_ms();
-    r[3].name = "create_verification_token";
-    r[3].e = ad->ops->create_verification_token(ad, ar, &vt);
-    r[3].ms = now_ms() - t0;
-    t0 = now_ms();
-    r[4].name = "use_verification_token";
-    r[4].e = ad->ops->use_verification_token(ad, ar, vt.identifier, vt.token, &v);
-    r[4].ms = now_ms() - t0;
-    for (int i = 0; i < 5; i++) {
+    } r[7];
+    int n = 0;
+    /* Runs one call, timing it, into r[n++]. */
+#define TIMED(nm, call)                                                        \
+    do {                                                                       \
+        int64_t t0 = now_ms();                                                 \
+        r[n].name = nm;                                                        \
+        r[n].e = (call);                                                       \
+        r[n++].ms = now_ms() - t0;                                             \
+    } while (0)
+    TIMED("get_user", ad->ops->get_user(ad, ar, uid, &u));
+    TIMED("create_user", ad->ops->create_user(ad, ar, &in, &u));
+    TIMED("get_session_and_user", ad->ops->get_session_and_user(ad, ar, "some-token", &s, &u));
+    TIMED("create_verification_token", ad->ops->create_verification_token(ad, ar, &vt));
+    TIMED("use_verification_token",
+          ad->ops->use_verification_token(ad, ar, vt.identifier, vt.token, &v));
+    TIMED("get_account_by_user", ad->ops->get_account_by_user(ad, ar, uid, "p", &a));
+    TIMED("update_account_tokens", ad->ops->update_account_tokens(ad, ar, &acc, &a));
+#undef TIMED
+    for (int i = 0; i < n; i++) {
         char what[160];
         snprintf(what, sizeof what, "%s: %s -> AUTHC_ERR_ADAPTER (got %d)",
                  phase, r[i].name, (int)r[i].e);

@@ -630,8 +630,9 @@ static void test_memory_peek_guard(void **state)
     char *p;
     authc_adapter *ad = open_tmp("peek", &p);
     authc_user *u = (authc_user *)1;
-    assert_int_equal(authc__memory_peek_user(ad, ar, "x", &u),
-                     AUTHC_ERR_INVALID);
+    assert_int_equal(
+        authc__memory_peek(ad, ar, &authc__user_row, "x", NULL, &u),
+        AUTHC_ERR_INVALID);
     assert_null(u);
     authc_adapter_close(ad);
     rm_db(p);

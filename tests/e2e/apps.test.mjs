@@ -5,8 +5,9 @@ import { after, afterEach, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { rmSync } from "node:fs";
 import path from "node:path";
-import { checkedScreenshot, expectPath, expectText, launchBrowser, signInOnBuiltInPage } from "./lib/apps-browser.mjs";
+import { checkedScreenshot, expectPath, expectText, launchBrowser, signInFromBuiltInPage } from "./lib/apps-browser.mjs";
 import { ALICE, buildReactApp, freePort, repoRoot, startCApp, startServer } from "./lib/apps-procs.mjs";
+import { assertRedirect } from "./lib/server.mjs";
 import { OIDC_CLIENT, oidcLoginAndConsent, startOidcProvider } from "./lib/apps-oidc.mjs";
 
 const GREETING = `欢迎, ${ALICE.name}`;
@@ -24,6 +25,28 @@ function sessionRequests(page) {
     if (u.pathname === "/auth/session") seen.push({ method: r.method(), body: r.postData() });
   });
   return seen;
+}
+
+// Fills the app's own credentials form as alice (with `password`) and submits it.
+async function submitCredentials(page, password = ALICE.password) {
+  await page.fill("#username", ALICE.username);
+  await page.fill("#password", password);
+  await page.click("#signin");
+}
+
+// Signs alice in on the built-in page at /auth/signin (asked for with
+// `query`) and expects her greeting at `back`.
+function builtInSignIn(page, query, back) {
+  return signInFromBuiltInPage(page, { at: "/auth/signin", query, user: ALICE, back, selector: "#greeting", text: GREETING });
+}
+
+// POSTs a form to the C app's action `url`, redirects not followed.
+function postAction(url, fields, headers = {}) {
+  return fetch(url, {
+    method: "POST", redirect: "manual",
+    headers: { ...headers, "content-type": "application/x-www-form-urlencoded" },
+    body: new URLSearchParams(fields),
+  });
 }
 
 async function until(fn, what, timeout = 10000) {
@@ -52,10 +75,7 @@ describe("C app: server-rendered with authc_auth / authc_sign_in / authc_sign_ou
       assert.doesNotMatch(app.stderr(), /AddressSanitizer|LeakSanitizer|runtime error:/, app.stderr());
     }
   });
-  afterEach(async () => {
-    await browser.context.clearCookies();
-    for (const p of browser.context.pages()) await p.close();
-  });
+  afterEach(() => browser.reset());
 
   test("anonymous: 未登录, and the sign-in form posts to the app's own handler", async () => {
     const page = await browser.context.newPage();
@@ -69,9 +89,7 @@ describe("C app: server-rendered with authc_auth / authc_sign_in / authc_sign_ou
   test("sign in (credentials) → /dashboard via redirectTo → 欢迎 → sign out → 未登录", async () => {
     const page = await browser.context.newPage();
     await page.goto(app.origin + "/");
-    await page.fill("#username", ALICE.username);
-    await page.fill("#password", ALICE.password);
-    await page.click("#signin");
+    await submitCredentials(page);
     await expectPath(page, "/dashboard");
     await expectText(page, "#title", "仪表盘 Dashboard");
     await expectText(page, "#greeting", GREETING);
@@ -93,30 +111,20 @@ describe("C app: server-rendered with authc_auth / authc_sign_in / authc_sign_ou
   test("/dashboard sends anonymous visitors to sign in with a callbackUrl, and back", async () => {
     const page = await browser.context.newPage();
     await page.goto(app.origin + "/dashboard");
-    await expectPath(page, "/auth/signin");
-    assert.equal(new URL(page.url()).searchParams.get("callbackUrl"), "/dashboard");
-    await signInOnBuiltInPage(page, ALICE.username, ALICE.password);
-    await expectPath(page, "/dashboard");
-    await expectText(page, "#greeting", GREETING);
+    await builtInSignIn(page, { callbackUrl: "/dashboard" }, "/dashboard");
   });
 
   test("signIn() without a provider opens the built-in page and comes back to redirectTo", async () => {
     const page = await browser.context.newPage();
     await page.goto(app.origin + "/");
     await page.click("#signin-page");
-    await expectPath(page, "/auth/signin");
-    assert.equal(new URL(page.url()).searchParams.get("callbackUrl"), "/dashboard");
-    await signInOnBuiltInPage(page, ALICE.username, ALICE.password);
-    await expectPath(page, "/dashboard");
-    await expectText(page, "#greeting", GREETING);
+    await builtInSignIn(page, { callbackUrl: "/dashboard" }, "/dashboard");
   });
 
   test("a wrong password shows the app's error and sets no session", async () => {
     const page = await browser.context.newPage();
     await page.goto(app.origin + "/");
-    await page.fill("#username", ALICE.username);
-    await page.fill("#password", "not-the-password");
-    await page.click("#signin");
+    await submitCredentials(page, "not-the-password");
     await expectPath(page, "/");
     assert.equal(new URL(page.url()).searchParams.get("error"), "CredentialsSignin");
     await expectText(page, "#greeting", ANON);
@@ -128,9 +136,7 @@ describe("C app: server-rendered with authc_auth / authc_sign_in / authc_sign_ou
     const a = await browser.context.newPage();
     const b = await browser.context.newPage();
     await a.goto(app.origin + "/");
-    await a.fill("#username", ALICE.username);
-    await a.fill("#password", ALICE.password);
-    await a.click("#signin");
+    await submitCredentials(a);
     await expectPath(a, "/dashboard");
     await b.goto(app.origin + "/");
     await expectText(b, "#greeting", GREETING);
@@ -142,30 +148,21 @@ describe("C app: server-rendered with authc_auth / authc_sign_in / authc_sign_ou
   });
 
   test("the app's actions refuse cross-origin form posts and anything but POST", async () => {
-    const evil = await fetch(app.origin + "/actions/signin", {
-      method: "POST", redirect: "manual",
-      headers: { origin: "http://evil.example", "content-type": "application/x-www-form-urlencoded" },
-      body: new URLSearchParams({ provider: "credentials", username: ALICE.username, password: ALICE.password }),
-    });
+    const evil = await postAction(app.origin + "/actions/signin",
+      { provider: "credentials", username: ALICE.username, password: ALICE.password }, { origin: "http://evil.example" });
     assert.equal(evil.status, 403);
     assert.deepEqual(evil.headers.getSetCookie(), []);
     const get = await fetch(app.origin + "/actions/signout", { redirect: "manual" });
     assert.equal(get.status, 405);
     // Same origin works and gives the Auth.js session cookie.
-    const ok = await fetch(app.origin + "/actions/signin", {
-      method: "POST", redirect: "manual",
-      headers: { origin: app.origin, "content-type": "application/x-www-form-urlencoded" },
-      body: new URLSearchParams({ provider: "credentials", redirectTo: "/dashboard", username: ALICE.username, password: ALICE.password }),
-    });
-    assert.equal(ok.status, 302);
-    assert.equal(ok.headers.get("location"), app.origin + "/dashboard");
+    const ok = await postAction(app.origin + "/actions/signin",
+      { provider: "credentials", redirectTo: "/dashboard", username: ALICE.username, password: ALICE.password },
+      { origin: app.origin });
+    assertRedirect(ok, app.origin + "/dashboard");
     assert.ok(ok.headers.getSetCookie().some((c) => c.startsWith("authjs.session-token=ey")));
     // An off-site redirectTo is not followed.
-    const off = await fetch(app.origin + "/actions/signin", {
-      method: "POST", redirect: "manual",
-      headers: { "content-type": "application/x-www-form-urlencoded" },
-      body: new URLSearchParams({ provider: "credentials", redirectTo: "//evil.example/x", username: ALICE.username, password: ALICE.password }),
-    });
+    const off = await postAction(app.origin + "/actions/signin",
+      { provider: "credentials", redirectTo: "//evil.example/x", username: ALICE.username, password: ALICE.password });
     assert.equal(off.headers.get("location"), app.origin + "/dashboard");
   });
 });
@@ -183,30 +180,31 @@ describe("React app: unmodified next-auth/react against authc serve --static", (
     if (srv) await srv.stop();
     if (dist) rmSync(dist, { recursive: true, force: true });
   });
-  afterEach(async () => {
-    await browser.context.clearCookies();
-    for (const p of browser.context.pages()) await p.close();
-  });
+  afterEach(() => browser.reset());
 
   async function signInWithForm(page) {
     await page.goto(srv.origin + "/");
     await expectText(page, "#status", "status: unauthenticated");
-    await page.fill("#username", ALICE.username);
-    await page.fill("#password", ALICE.password);
-    await page.click("#signin");
+    await submitCredentials(page);
     await expectPath(page, "/dashboard");
     await expectText(page, "#greeting", GREETING);
   }
 
-  test("anonymous: useSession goes loading → unauthenticated, 未登录", async () => {
-    const page = await browser.context.newPage();
+  // Opens the home page with its /auth/session requests held back: status
+  // "loading" until they go through, then `status`.
+  async function loadingThen(page, status) {
     let release;
     const gate = new Promise((r) => { release = r; });
     await page.route("**/auth/session", async (route) => { await gate; await route.continue(); });
     await page.goto(srv.origin + "/");
     await expectText(page, "#status", "status: loading");
     release();
-    await expectText(page, "#status", "status: unauthenticated");
+    await expectText(page, "#status", status);
+  }
+
+  test("anonymous: useSession goes loading → unauthenticated, 未登录", async () => {
+    const page = await browser.context.newPage();
+    await loadingThen(page, "status: unauthenticated");
     await expectText(page, "#greeting", ANON);
     await page.locator("#credentials-form").waitFor();
   });
@@ -217,13 +215,7 @@ describe("React app: unmodified next-auth/react against authc serve --static", (
     assert.ok(await sessionCookie(browser.context));
 
     // The home page again, with /session held back: loading, then authenticated.
-    let release;
-    const gate = new Promise((r) => { release = r; });
-    await page.route("**/auth/session", async (route) => { await gate; await route.continue(); });
-    await page.goto(srv.origin + "/");
-    await expectText(page, "#status", "status: loading");
-    release();
-    await expectText(page, "#status", "status: authenticated");
+    await loadingThen(page, "status: authenticated");
     await expectText(page, "#greeting", GREETING);
     await page.unroute("**/auth/session");
     const shown = JSON.parse(await page.textContent("#session-json"));
@@ -239,32 +231,20 @@ describe("React app: unmodified next-auth/react against authc serve --static", (
   test("/dashboard (useSession required) sends anonymous visitors to sign in with a callbackUrl, and back", async () => {
     const page = await browser.context.newPage();
     await page.goto(srv.origin + "/dashboard");
-    await expectPath(page, "/auth/signin");
-    const q = new URL(page.url()).searchParams;
-    assert.equal(q.get("error"), "SessionRequired");
-    assert.equal(q.get("callbackUrl"), srv.origin + "/dashboard");
-    await signInOnBuiltInPage(page, ALICE.username, ALICE.password);
-    await expectPath(page, "/dashboard");
-    await expectText(page, "#greeting", GREETING);
+    await builtInSignIn(page, { error: "SessionRequired", callbackUrl: srv.origin + "/dashboard" }, "/dashboard");
   });
 
   test("signIn() without a provider opens the built-in page with callbackUrl = this page", async () => {
     const page = await browser.context.newPage();
     await page.goto(srv.origin + "/");
     await page.click("#signin-page");
-    await expectPath(page, "/auth/signin");
-    assert.equal(new URL(page.url()).searchParams.get("callbackUrl"), srv.origin + "/");
-    await signInOnBuiltInPage(page, ALICE.username, ALICE.password);
-    await expectPath(page, "/");
-    await expectText(page, "#greeting", GREETING);
+    await builtInSignIn(page, { callbackUrl: srv.origin + "/" }, "/");
   });
 
   test("a wrong password lands on the sign-in page with error=CredentialsSignin", async () => {
     const page = await browser.context.newPage();
     await page.goto(srv.origin + "/");
-    await page.fill("#username", ALICE.username);
-    await page.fill("#password", "wrong");
-    await page.click("#signin");
+    await submitCredentials(page, "wrong");
     await expectPath(page, "/auth/signin");
     const q = new URL(page.url()).searchParams;
     assert.equal(q.get("error"), "CredentialsSignin");
@@ -345,9 +325,7 @@ describe("authc.js: the framework-free browser client", () => {
     await a.goto(srv.origin + "/");
     await expectText(a, "#status", "status: unauthenticated");
     await expectText(a, "#greeting", ANON);
-    await a.fill("#username", ALICE.username);
-    await a.fill("#password", "wrong");
-    await a.click("#signin");
+    await submitCredentials(a, "wrong");
     await expectText(a, "#error", "用户名或密码错误 / Wrong username or password.");
     await expectText(a, "#greeting", ANON);
 
@@ -400,10 +378,7 @@ describe("both apps with OIDC (local provider), GitHub and email sign-in", () =>
     if (srv) await srv.stop();
     if (dist) rmSync(dist, { recursive: true, force: true });
   });
-  afterEach(async () => {
-    await browser.context.clearCookies();
-    for (const p of browser.context.pages()) await p.close();
-  });
+  afterEach(() => browser.reset());
 
   const apps = () => [["C app", app.origin, app.stderr], ["React app", srv.origin, srv.stderr]];
 

@@ -15,7 +15,7 @@ import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { CookieJar, SECRET, client, cookieMap, isDeletion, setCookies, startServer, withServer } from "./lib/server.mjs";
+import { CookieJar, SECRET, client, cookieMap, isDeletion, setCookies, startServer, withServer, assertRedirect } from "./lib/server.mjs";
 import {
   oidcSignIn, openAdapterCli, seedSession, sqliteQuery, startMockOidc, startPostgres, startRedis,
 } from "./lib/db-servers.mjs";
@@ -273,8 +273,7 @@ for (const name of Object.keys(BACKENDS)) {
         // Same e-mail, unknown account, not signed in → refused, nothing written.
         const c = client(srv);
         const r = await oidcSignIn(c, { sub });
-        assert.equal(r.status, 302);
-        assert.equal(r.headers.get("location"), srv.url("/signin?error=OAuthAccountNotLinked"));
+        assertRedirect(r, srv.url("/signin?error=OAuthAccountNotLinked"));
         assert.equal(c.jar.get(SESSION), undefined, "no session");
         assert.equal(await cli.call("get_account", { providerAccountId: sub, provider: "mock" }), null, "no account linked");
 

@@ -7,7 +7,7 @@ import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { client, freePort, repoRoot, runAuthc, startServer, SECRET } from "./lib/server.mjs";
+import { client, freePort, repoRoot, runAuthc, startServer, SECRET, assertRedirect } from "./lib/server.mjs";
 import { confirmForm, linkOf, makeCert, startSmtp, waitForLog } from "./lib/email-helpers.mjs";
 
 const HEX64 = /^[0-9a-f]{64}$/;
@@ -28,6 +28,19 @@ function emailEnv(smtp, extra = {}) {
     AUTHC_EMAIL_FROM: FROM,
     ...extra,
   };
+}
+
+// Runs fn(srv, smtp) against an SMTP server (startSmtp's options) and
+// `authc serve` (startServer's options from serverOptions(smtp)); stops both.
+async function withSmtp(smtpOptions, serverOptions, fn) {
+  const smtp = await startSmtp(smtpOptions);
+  const srv = await startServer(serverOptions(smtp));
+  try {
+    return await fn(srv, smtp);
+  } finally {
+    await srv.stop();
+    await smtp.close();
+  }
 }
 
 // POSTs the sign-in form as the built-in page does.
@@ -57,21 +70,18 @@ describe("email sign-in with a real SMTP server", () => {
   before(() => { cert = makeCert(); });
   after(() => cert?.cleanup());
 
-  test("STARTTLS + AUTH: mail received, link followed, session; second use fails", async () => {
-    const smtp = await startSmtp({ tls: { cert: cert.cert, key: cert.key }, auth: { user: "mailer", pass: "p@ss:w/rd" } });
-    const srv = await startServer({
+  test("STARTTLS + AUTH: mail received, link followed, session; second use fails", () =>
+    withSmtp({ tls: { cert: cert.cert, key: cert.key }, auth: { user: "mailer", pass: "p@ss:w/rd" } }, (smtp) => ({
       env: {
         AUTHC_DATABASE: "memory:",
         AUTHC_EMAIL_SERVER: `smtp://mailer:p%40ss%3Aw%2Frd@localhost:${smtp.port}`,
         AUTHC_EMAIL_CA_FILE: cert.certFile,
         AUTHC_EMAIL_FROM: FROM,
       },
-    });
-    try {
+    }), async (srv, smtp) => {
       const go = client(srv);
       const r = await requestLink(go, "  Alice@Example.COM ", { callbackUrl: "/dashboard" });
-      assert.equal(r.status, 302);
-      assert.equal(r.headers.get("location"), `${srv.base}/verify-request?provider=email&type=email`);
+      assertRedirect(r, `${srv.base}/verify-request?provider=email&type=email`);
       const msg = await smtp.waitFor(1);
       assert.equal(msg.secure, true, "STARTTLS was used");
       assert.equal(msg.user, "mailer", "AUTH with the URL's percent-decoded credentials");
@@ -97,8 +107,7 @@ describe("email sign-in with a real SMTP server", () => {
       // Another browser (the mail app's) follows it.
       const phone = client(srv);
       const signedIn = await followLink(phone, link);
-      assert.equal(signedIn.status, 302);
-      assert.equal(signedIn.headers.get("location"), `${srv.origin}/dashboard`);
+      assertRedirect(signedIn, `${srv.origin}/dashboard`);
       const cookie = signedIn.headers.getSetCookie().find((c) => c.startsWith(`${SESSION}=`));
       assert.ok(cookie, "session cookie");
       const s = await sessionOf(phone);
@@ -106,8 +115,7 @@ describe("email sign-in with a real SMTP server", () => {
 
       // Second use.
       const again = await followLink(client(srv), link);
-      assert.equal(again.status, 302);
-      assert.equal(again.headers.get("location"), `${srv.base}/error?error=Verification`);
+      assertRedirect(again, `${srv.base}/error?error=Verification`);
       const errPage = await client(srv)(`${srv.base}/error?error=Verification`);
       assert.equal(errPage.status, 403);
       // The log never shows the token (nor its hash).
@@ -115,23 +123,17 @@ describe("email sign-in with a real SMTP server", () => {
       assert.match(log, /signIn provider=email/);
       assert.ok(!log.includes(token), "token not in the server log");
       assert.ok(!log.includes(sha256hex(token + SECRET)), "hash not in the server log");
-    } finally {
-      await srv.stop();
-      await smtp.close();
-    }
-  });
+    }));
 
-  test("smtps:// (TLS from the start) and a Chinese mail", async () => {
-    const smtp = await startSmtp({ secure: true, tls: { cert: cert.cert, key: cert.key } });
-    const srv = await startServer({
+  test("smtps:// (TLS from the start) and a Chinese mail", () =>
+    withSmtp({ secure: true, tls: { cert: cert.cert, key: cert.key } }, (smtp) => ({
       env: {
         AUTHC_DATABASE: "memory:",
         AUTHC_EMAIL_SERVER: `smtps://localhost:${smtp.port}`,
         AUTHC_EMAIL_CA_FILE: cert.certFile,
         AUTHC_EMAIL_FROM: "示例网站 <no-reply@example.com>",
       },
-    });
-    try {
+    }), async (srv, smtp) => {
       const go = client(srv);
       const r = await requestLink(go, "bob@example.com", { headers: { "accept-language": "zh-CN,zh;q=0.9,en;q=0.5" } });
       assert.equal(r.status, 302);
@@ -148,27 +150,16 @@ describe("email sign-in with a real SMTP server", () => {
       assert.match(msg.raw, /Content-Transfer-Encoding: quoted-printable/);
       const link = linkOf(msg);
       const ok = await followLink(client(srv), link);
-      assert.equal(ok.status, 302);
-      assert.equal(ok.headers.get("location"), srv.origin);
-    } finally {
-      await srv.stop();
-      await smtp.close();
-    }
-  });
+      assertRedirect(ok, srv.origin);
+    }));
 
-  test("smtp:// refuses to send in the clear when the server offers no STARTTLS", async () => {
-    const smtp = await startSmtp({});
-    const srv = await startServer({ env: { ...emailEnv(smtp), AUTHC_EMAIL_ALLOW_PLAIN: undefined } });
-    try {
+  test("smtp:// refuses to send in the clear when the server offers no STARTTLS", () =>
+    withSmtp({}, (smtp) => ({ env: { ...emailEnv(smtp), AUTHC_EMAIL_ALLOW_PLAIN: undefined } }), async (srv, smtp) => {
       const r = await requestLink(client(srv), "carol@example.com");
       assert.equal(r.headers.get("location"), `${srv.base}/error?error=Configuration`);
       assert.equal(smtp.messages.length, 0, "nothing sent");
       await waitForLog(srv, /EmailSignInError/);
-    } finally {
-      await srv.stop();
-      await smtp.close();
-    }
-  });
+    }));
 });
 
 describe("email links", () => {
@@ -279,10 +270,8 @@ describe("email links", () => {
 });
 
 describe("expiry, Auth.js mode, failures, limits", () => {
-  test("an expired link fails with Verification (maxAge 1 s)", async () => {
-    const smtp = await startSmtp({});
-    const srv = await startServer({ env: emailEnv(smtp, { AUTHC_EMAIL_MAX_AGE: "1" }) });
-    try {
+  test("an expired link fails with Verification (maxAge 1 s)", () =>
+    withSmtp({}, (smtp) => ({ env: emailEnv(smtp, { AUTHC_EMAIL_MAX_AGE: "1" }) }), async (srv, smtp) => {
       await requestLink(client(srv), "liam@example.com");
       const msg = await smtp.waitFor(1);
       assert.match(msg.mail.text, /expires in 1 second/);
@@ -290,30 +279,19 @@ describe("expiry, Auth.js mode, failures, limits", () => {
       const r = await followLink(client(srv), linkOf(msg));
       assert.equal(r.headers.get("location"), `${srv.base}/error?error=Verification`);
       await waitForLog(srv, /expired/);
-    } finally {
-      await srv.stop();
-      await smtp.close();
-    }
-  });
+    }));
 
-  test("AUTHC_EMAIL_CONFIRM=false: the GET signs in, as Auth.js", async () => {
-    const smtp = await startSmtp({});
-    const srv = await startServer({ env: emailEnv(smtp, { AUTHC_EMAIL_CONFIRM: "false" }) });
-    try {
+  test("AUTHC_EMAIL_CONFIRM=false: the GET signs in, as Auth.js", () =>
+    withSmtp({}, (smtp) => ({ env: emailEnv(smtp, { AUTHC_EMAIL_CONFIRM: "false" }) }), async (srv, smtp) => {
       await requestLink(client(srv), "mia@example.com", { callbackUrl: `/x?y=1` });
       const link = linkOf(await smtp.waitFor(1));
       const go = client(srv);
       const r = await go(link);
-      assert.equal(r.status, 302);
-      assert.equal(r.headers.get("location"), `${srv.origin}/x?y=1`);
+      assertRedirect(r, `${srv.origin}/x?y=1`);
       assert.equal((await sessionOf(go)).user.email, "mia@example.com");
       const again = await client(srv)(link);
       assert.equal(again.headers.get("location"), `${srv.base}/error?error=Verification`);
-    } finally {
-      await srv.stop();
-      await smtp.close();
-    }
-  });
+    }));
 
   test("SMTP down: error page, a log line, no crash", async () => {
     const port = await freePort(); // nothing listens there
@@ -321,8 +299,7 @@ describe("expiry, Auth.js mode, failures, limits", () => {
     try {
       const go = client(srv);
       const r = await requestLink(go, "noah@example.com");
-      assert.equal(r.status, 302);
-      assert.equal(r.headers.get("location"), `${srv.base}/error?error=Configuration`);
+      assertRedirect(r, `${srv.base}/error?error=Configuration`);
       assert.ok(!r.headers.getSetCookie().some((c) => c.startsWith(`${SESSION}=`)));
       await waitForLog(srv, /EmailSignInError: the sign-in mail was not sent: SMTP 127\.0\.0\.1:\d+/);
       await waitForLog(srv, /token was deleted/);
@@ -332,41 +309,27 @@ describe("expiry, Auth.js mode, failures, limits", () => {
     }
   });
 
-  test("SMTP refuses the message after DATA: the delivered-looking link does not work", async () => {
-    const smtp = await startSmtp({ failData: true });
-    const srv = await startServer({ env: emailEnv(smtp) });
-    try {
+  test("SMTP refuses the message after DATA: the delivered-looking link does not work", () =>
+    withSmtp({ failData: true }, (smtp) => ({ env: emailEnv(smtp) }), async (srv, smtp) => {
       const r = await requestLink(client(srv), "olivia@example.com");
       assert.equal(r.headers.get("location"), `${srv.base}/error?error=Configuration`);
       const msg = await smtp.waitFor(1); // the server saw it, then said 554
       const res = await followLink(client(srv), linkOf(msg));
       assert.equal(res.headers.get("location"), `${srv.base}/error?error=Verification`);
       await waitForLog(srv, /554/);
-    } finally {
-      await srv.stop();
-      await smtp.close();
-    }
-  });
+    }));
 
-  test("RCPT rejected: Configuration, reply code in the log", async () => {
-    const smtp = await startSmtp({ rejectRcpt: true });
-    const srv = await startServer({ env: emailEnv(smtp) });
-    try {
+  test("RCPT rejected: Configuration, reply code in the log", () =>
+    withSmtp({ rejectRcpt: true }, (smtp) => ({ env: emailEnv(smtp) }), async (srv, smtp) => {
       const r = await requestLink(client(srv), "pat@example.com");
       assert.equal(r.headers.get("location"), `${srv.base}/error?error=Configuration`);
       await waitForLog(srv, /550/);
-    } finally {
-      await srv.stop();
-      await smtp.close();
-    }
-  });
+    }));
 
-  test("limits: per address and per client, answered with the limit page", async () => {
-    const smtp = await startSmtp({});
-    const srv = await startServer({
+  test("limits: per address and per client, answered with the limit page", () =>
+    withSmtp({}, (smtp) => ({
       env: emailEnv(smtp, { AUTHC_EMAIL_LIMIT_PER_ADDRESS: "2/600", AUTHC_EMAIL_LIMIT_PER_CLIENT: "4/600" }),
-    });
-    try {
+    }), async (srv, smtp) => {
       for (let i = 0; i < 2; i++) assert.equal((await requestLink(client(srv), "quinn@example.com")).status, 302);
       const r = await requestLink(client(srv), "Quinn@Example.com");
       assert.equal(r.status, 429);
@@ -387,11 +350,7 @@ describe("expiry, Auth.js mode, failures, limits", () => {
       assert.equal(c.status, 429);
       assert.equal(smtp.messages.length, 4);
       await waitForLog(srv, /per-client limit reached/);
-    } finally {
-      await srv.stop();
-      await smtp.close();
-    }
-  });
+    }));
 });
 
 describe("development log mode and configuration", () => {

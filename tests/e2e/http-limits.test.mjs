@@ -173,29 +173,29 @@ describe("connection caps", () => {
     return false;
   };
 
+  // Holds n connections to srv open and tries one more; then closes the
+  // held ones and checks srv serves again. Returns the extra exchange.
+  const beyondHeld = async (srv, n) => {
+    const held = [];
+    for (let i = 0; i < n; i++) held.push(await open(srv.port));
+    await sleep(300);
+    const over = await exchange(srv.port, "GET /auth/csrf HTTP/1.1\r\nHost: x\r\n\r\n");
+    for (const s of held) s.destroy();
+    assert.ok(await servedAgain(srv.port), "served again once connections closed");
+    assert.ok(await srv.alive());
+    return over;
+  };
+
   test("AUTHC_MAX_CONNECTIONS: above it new connections are refused cleanly, below it served again", () =>
     withServer({ env: { AUTHC_MAX_CONNECTIONS: "20" } }, async (srv) => {
-      const held = [];
-      for (let i = 0; i < 25; i++) held.push(await open(srv.port));
-      await sleep(300);
-      const over = await exchange(srv.port, "GET /auth/csrf HTTP/1.1\r\nHost: x\r\n\r\n");
+      const over = await beyondHeld(srv, 25);
       assert.equal(over.closed, true, "refused connection is closed");
       assert.equal(statusOf(over.text), 503, `refused with 503: ${over.text.slice(0, 60)}`);
-      for (const s of held) s.destroy();
-      assert.ok(await servedAgain(srv.port), "served again once connections closed");
-      assert.ok(await srv.alive());
     }));
 
   test("AUTHC_MAX_CONNECTIONS_PER_IP caps one address", () =>
     withServer({ env: { AUTHC_MAX_CONNECTIONS_PER_IP: "5" } }, async (srv) => {
-      const held = [];
-      for (let i = 0; i < 8; i++) held.push(await open(srv.port));
-      await sleep(300);
-      const over = await exchange(srv.port, "GET /auth/csrf HTTP/1.1\r\nHost: x\r\n\r\n");
-      assert.equal(statusOf(over.text), 503);
-      for (const s of held) s.destroy();
-      assert.ok(await servedAgain(srv.port), "served again once connections closed");
-      assert.ok(await srv.alive());
+      assert.equal(statusOf((await beyondHeld(srv, 8)).text), 503);
     }));
 
   test("bad values of the server settings refuse to start", async () => {

@@ -7,9 +7,7 @@ import path from "node:path";
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { encode } from "@auth/core/jwt";
-import {
-  ALICE, SECRET, client, cookieMap, freePort, isDeletion, rawRequest, runAuthc, startServer, withServer,
-} from "./lib/server.mjs";
+import { ALICE, SECRET, client, cookieMap, freePort, isDeletion, rawRequest, runAuthc, startServer, withServer, assertRedirect } from "./lib/server.mjs";
 
 const HEX64 = /^[0-9a-f]{64}$/;
 const SESSION = "authjs.session-token";
@@ -267,17 +265,23 @@ describe("POST /session (update)", () => {
 });
 
 // ===================================================================== pages
+// GETs an HTML page of srv that carries the CSRF cookie's token; returns its HTML.
+async function pageWithCsrfToken(srv, p) {
+  const c = client(srv);
+  const r = await c(p);
+  assert.equal(r.status, 200);
+  assert.match(r.headers.get("content-type"), /^text\/html/);
+  const html = await r.text();
+  const tok = decodeURIComponent(c.jar.get(CSRF)).split("|")[0];
+  assert.match(tok, HEX64);
+  assert.ok(html.includes(`value="${tok}"`), "page carries the cookie's token");
+  return html;
+}
+
 describe("pages", () => {
   test("sign-in page: HTML with our CSRF token and the credentials form", () =>
     withServer(async (srv) => {
-      const c = client(srv);
-      const r = await c("/signin");
-      assert.equal(r.status, 200);
-      assert.match(r.headers.get("content-type"), /^text\/html/);
-      const html = await r.text();
-      const tok = decodeURIComponent(c.jar.get(CSRF)).split("|")[0];
-      assert.match(tok, HEX64);
-      assert.ok(html.includes(`value="${tok}"`), "page carries the cookie's token");
+      const html = await pageWithCsrfToken(srv, "/signin");
       assert.match(html, /<form[^>]*action="[^"]*\/auth\/callback\/credentials"[^>]*>/);
       assert.match(html, /<form[^>]*method="post"/i);
       assert.match(html, /name="username"/);
@@ -304,13 +308,7 @@ describe("pages", () => {
 
   test("sign-out page: HTML form with the CSRF token", () =>
     withServer(async (srv) => {
-      const c = client(srv);
-      const r = await c("/signout");
-      assert.equal(r.status, 200);
-      assert.match(r.headers.get("content-type"), /^text\/html/);
-      const html = await r.text();
-      const tok = decodeURIComponent(c.jar.get(CSRF)).split("|")[0];
-      assert.ok(html.includes(`value="${tok}"`));
+      const html = await pageWithCsrfToken(srv, "/signout");
       assert.match(html, /<form[^>]*method="post"/i);
       assert.match(html, /<title>Sign Out<\/title>/);
     }));
@@ -348,14 +346,11 @@ describe("sign-in", () => {
       const c = client(srv);
       const tok = await c.csrf();
       const r = await c("/signin", { form: { csrfToken: tok } });
-      assert.equal(r.status, 302);
-      assert.equal(r.headers.get("location"), srv.url("/signin"));
+      assertRedirect(r, srv.url("/signin"));
       const r2 = await c("/signin", { form: {} });
-      assert.equal(r2.status, 302);
-      assert.equal(r2.headers.get("location"), srv.url("/signin?error=MissingCSRF"));
+      assertRedirect(r2, srv.url("/signin?error=MissingCSRF"));
       const r3 = await c("/signin/credentials", { form: { csrfToken: tok } });
-      assert.equal(r3.status, 302);
-      assert.equal(r3.headers.get("location"), srv.url("/signin"));
+      assertRedirect(r3, srv.url("/signin"));
     }));
 
   test("GET /signin/credentials and GET /callback/credentials → Configuration", () =>
@@ -367,8 +362,7 @@ describe("sign-in", () => {
         assert.deepEqual(r.headers.getSetCookie(), [], `${p}: error responses carry no cookies`);
       }
       const u = await fetch(srv.url("/signin/nosuchprovider"), { redirect: "manual" });
-      assert.equal(u.status, 302);
-      assert.equal(u.headers.get("location"), srv.url("/error?error=Configuration"));
+      assertRedirect(u, srv.url("/error?error=Configuration"));
     }));
 
   test("credentials success → 302 to callbackUrl with a session cookie", () =>
@@ -376,8 +370,7 @@ describe("sign-in", () => {
       const c = client(srv);
       const t0 = Date.now();
       const r = await c.signIn(ALICE.username, ALICE.password, { callbackUrl: "/dashboard?x=1" });
-      assert.equal(r.status, 302);
-      assert.equal(r.headers.get("location"), srv.origin + "/dashboard?x=1");
+      assertRedirect(r, srv.origin + "/dashboard?x=1");
       const ck = cookieMap(r).get(SESSION);
       assert.ok(ck?.value, "session cookie");
       assertLaxAttrs(ck);
@@ -401,8 +394,7 @@ describe("sign-in", () => {
       const c = client(srv);
       for (const [u, p] of [[ALICE.username, "wrong"], ["mallory", ALICE.password], [ALICE.username, ""]]) {
         const r = await c.signIn(u, p);
-        assert.equal(r.status, 302);
-        assert.equal(r.headers.get("location"), srv.url("/signin?error=CredentialsSignin&code=credentials"));
+        assertRedirect(r, srv.url("/signin?error=CredentialsSignin&code=credentials"));
         assert.deepEqual(r.headers.getSetCookie(), []);
       }
       const missing = await c("/callback/credentials", { form: { csrfToken: await c.csrf() } });
@@ -445,8 +437,7 @@ describe("sign-out", () => {
       assert.equal(bad.headers.get("location"), srv.url("/signin?error=MissingCSRF"));
       assert.ok(c.jar.get(SESSION), "no sign-out without CSRF");
       const r = await c("/signout", { form: { csrfToken: tok, callbackUrl: "/bye" } });
-      assert.equal(r.status, 302);
-      assert.equal(r.headers.get("location"), srv.origin + "/bye");
+      assertRedirect(r, srv.origin + "/bye");
       const cm = cookieMap(r);
       const s = cm.get(SESSION);
       assert.ok(s && s.value === "" && s.attrs["max-age"] === "0", "session cookie expired");
@@ -472,8 +463,7 @@ describe("sign-out", () => {
       const c = client(srv);
       const tok = await c.csrf();
       const r = await c("/signout", { form: { csrfToken: tok } });
-      assert.equal(r.status, 302);
-      assert.equal(r.headers.get("location"), srv.origin);
+      assertRedirect(r, srv.origin);
     }));
 });
 
@@ -489,8 +479,7 @@ describe("bad requests", () => {
       // callback without a provider is a valid path that fails as Configuration;
       // the literal "undefined" counts as no provider.
       const cb = await fetch(srv.url("/callback"), { redirect: "manual" });
-      assert.equal(cb.status, 302);
-      assert.equal(cb.headers.get("location"), srv.url("/error?error=Configuration"));
+      assertRedirect(cb, srv.url("/error?error=Configuration"));
       const su = await fetch(srv.url("/signin/undefined"));
       assert.equal(su.status, 200);
       assert.match(su.headers.get("content-type"), /^text\/html/);
@@ -711,8 +700,7 @@ describe("origin, secure mode and proxies", () => {
       assert.notEqual(old.status, 200, "not served under /auth any more");
       const c = client(srv);
       const r = await c.signIn();
-      assert.equal(r.status, 302);
-      assert.equal(r.headers.get("location"), "http://public.example.test");
+      assertRedirect(r, "http://public.example.test");
     }));
 
   test("AUTH_TRUST_HOST=false: refuses to start or serves normally, never a broken server", async () => {
@@ -817,8 +805,7 @@ describe("robustness", () => {
       is4xx(await fetch(srv.url("/session"), { headers: { cookie: cookies(129) } }), "129 cookies");
       const form = (bytes) => c("/signin", { method: "POST", body: `csrfToken=${t}&x=${"a".repeat(bytes - 80)}`, headers: { "content-type": "application/x-www-form-urlencoded" } });
       const under = await form(63 * 1024);
-      assert.equal(under.status, 302);
-      assert.equal(under.headers.get("location"), srv.url("/signin"), "a 63 KiB body is read (CSRF passes)");
+      assertRedirect(under, srv.url("/signin"), "a 63 KiB body is read (CSRF passes)");
       is4xx(await form(65 * 1024), "65 KiB body");
       assert.equal((await fetch(srv.url("/session?x=" + "a".repeat(7 * 1024)))).status, 200, "7 KiB URL");
       is4xx(await fetch(srv.url("/session?x=" + "a".repeat(9 * 1024))), "9 KiB URL");
@@ -864,8 +851,7 @@ describe("robustness", () => {
       const j2 = await c("/session", { method: "POST", body: JSON.stringify([tok]), headers: { "content-type": "application/json" } });
       assert.equal(j2.status, 400);
       const j3 = await c("/callback/credentials", { method: "POST", body: "{not json", headers: { "content-type": "application/json" } });
-      assert.equal(j3.status, 302);
-      assert.equal(j3.headers.get("location"), srv.url("/signin?error=MissingCSRF"));
+      assertRedirect(j3, srv.url("/signin?error=MissingCSRF"));
       const f = await c("/callback/credentials", { method: "POST", body: `username=%zz&password=%&csrfToken=${tok}%`, headers: { "content-type": "application/x-www-form-urlencoded" } });
       assert.equal(f.status, 302);
       assert.ok(!cookieMap(f).get(SESSION)?.value);

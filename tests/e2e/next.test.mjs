@@ -2,7 +2,7 @@
 // @authc/next) built and started against authc, driven by Chromium.
 import { after, afterEach, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { checkedScreenshot, expectPath as waitPath, expectText as waitText, launchBrowser, signInOnBuiltInPage } from "./lib/apps-browser.mjs";
+import { checkedScreenshot, expectPath as waitPath, expectText as waitText, launchBrowser, signInFromBuiltInPage } from "./lib/apps-browser.mjs";
 import { OIDC_CLIENT, oidcLoginAndConsent, startOidcProvider } from "./lib/apps-oidc.mjs";
 import { buildNextApp, startNextApp } from "./lib/next-app.mjs";
 import { ALICE, client, freePort, startServer } from "./lib/server.mjs";
@@ -48,10 +48,7 @@ describe("examples/next-app on @authc/next: server components, server actions, n
       assert.equal(st.forced, false, "authc exits on SIGTERM");
     }
   });
-  afterEach(async () => {
-    await browser.context.clearCookies();
-    for (const p of browser.context.pages()) await p.close();
-  });
+  afterEach(() => browser.reset());
 
   // The HTML of a new request with the browser's cookies (no client rendering).
   const freshHtml = async (p = "/") => (await browser.context.request.get(app.origin + p, { maxRedirects: 0 })).text();
@@ -123,11 +120,8 @@ describe("examples/next-app on @authc/next: server components, server actions, n
   test("/dashboard when signed out → authc's built-in page through the handlers → back to /dashboard", async () => {
     const page = await browser.context.newPage();
     await page.goto(app.origin + "/dashboard");
-    await expectPath(page, "/api/auth/signin");
-    assert.equal(new URL(page.url()).searchParams.get("callbackUrl"), "/dashboard");
-    await signInOnBuiltInPage(page, ALICE.username, ALICE.password);
-    await expectPath(page, "/dashboard");
-    await expectText(page, "#server-greeting", `欢迎, ${ALICE.name}`);
+    await signInFromBuiltInPage(page, { at: "/api/auth/signin", query: { callbackUrl: "/dashboard" }, user: ALICE,
+      back: "/dashboard", selector: "#server-greeting", text: `欢迎, ${ALICE.name}`, timeout: 15000 });
   });
 
   test("handlers: every Set-Cookie back, X-Auth-Return-Redirect, redirects not followed, the app's host", async () => {

@@ -162,28 +162,27 @@ describe("OIDC against oidc-provider", () => {
     assert.equal(b.get("authjs.session-token"), undefined);
   });
 
-  test("a different nonce in the id_token is refused", async () => {
-    front.rewriteToken = async (json, resign) => ({ ...json, id_token: await resign(json.id_token, { nonce: "not-the-nonce-authc-sent" }) });
+  // A sign-in whose id_token the provider re-signs with `claims` changed
+  // gets no session.
+  async function refusedIdToken(claims, what) {
+    front.rewriteToken = async (json, resign) => ({ ...json, id_token: await resign(json.id_token, claims) });
     try {
       const b = new Browser();
       const { cb } = await toCallback(b);
-      assertNoSession(await b.request(cb), b, "wrong nonce");
+      assertNoSession(await b.request(cb), b, what);
     } finally {
       front.rewriteToken = null;
     }
+  }
+
+  test("a different nonce in the id_token is refused", async () => {
+    await refusedIdToken({ nonce: "not-the-nonce-authc-sent" }, "wrong nonce");
     assert.match(srv.stderr(), /nonce does not match/);
   });
 
   test("an expired id_token is refused", async () => {
     const now = Math.floor(Date.now() / 1000);
-    front.rewriteToken = async (json, resign) => ({ ...json, id_token: await resign(json.id_token, { iat: now - 7200, exp: now - 3600 }) });
-    try {
-      const b = new Browser();
-      const { cb } = await toCallback(b);
-      assertNoSession(await b.request(cb), b, "expired id_token");
-    } finally {
-      front.rewriteToken = null;
-    }
+    await refusedIdToken({ iat: now - 7200, exp: now - 3600 }, "expired id_token");
     assert.match(srv.stderr(), /id_token expired/);
   });
 

@@ -23,6 +23,35 @@ function local(srv) {
   return { origin, auth: origin + "/auth" };
 }
 
+// Signs out, then removes the page's virtual authenticator and closes it.
+async function signOutAndClose(page, o, device) {
+  await signOut(page, o);
+  await device.remove();
+  await page.close();
+}
+
+// A button page with a new virtual authenticator whose passkey is
+// registered to `email` (signed out again).
+async function registeredDevice(browser, o, email) {
+  const page = await buttonPage(browser);
+  const device = await addAuthenticator(page);
+  await signInAs(page, o, email, { email });
+  await signOut(page, o);
+  return { page, device };
+}
+
+// `authc serve` with startServer's options, its localhost origins (o) and a
+// browser, for a suite's before(); stopWithBrowser undoes it.
+async function startWithBrowser(options) {
+  const srv = await startServer(options);
+  return { srv, o: local(srv), browser: await launchBrowser() };
+}
+
+async function stopWithBrowser(browser, srv) {
+  await browser?.close();
+  await srv?.stop();
+}
+
 // A page for the button flows. Chromium's virtual authenticator answers the
 // page's autofill (conditional UI) request at once, where a person would
 // pick the passkey from the email field's dropdown; so these pages report
@@ -49,6 +78,13 @@ async function viaSignInPage(page, o, { email = "", register = false, expect = "
   await nav;
 }
 
+// Signs in on the built-in page (viaSignInPage's options) and expects a
+// session for `email`.
+async function signInAs(page, o, email, options = {}, message = undefined) {
+  await viaSignInPage(page, o, options);
+  assert.equal((await sessionOf(page, o))?.user?.email, email, message);
+}
+
 async function signOut(page, o) {
   await page.goto(o.auth + "/signout");
   await Promise.all([page.waitForNavigation(), page.click("#submitButton")]);
@@ -57,15 +93,8 @@ async function signOut(page, o) {
 
 describe("passkeys in a real browser", { skip: unavailable || false }, () => {
   let srv, browser, o;
-  before(async () => {
-    srv = await startServer({ usersFile: false, env: PASSKEY_ENV });
-    o = local(srv);
-    browser = await launchBrowser();
-  });
-  after(async () => {
-    await browser?.close();
-    await srv?.stop();
-  });
+  before(async () => ({ srv, o, browser } = await startWithBrowser({ usersFile: false, env: PASSKEY_ENV })));
+  after(() => stopWithBrowser(browser, srv));
 
   test("register on the built-in page, sign out, sign in again with the passkey", async () => {
     const page = await buttonPage(browser);
@@ -96,30 +125,24 @@ describe("passkeys in a real browser", { skip: unavailable || false }, () => {
 
     // By email (allowCredentials) works too.
     await signOut(page, o);
-    await viaSignInPage(page, o, { email: "ada@example.com" });
-    assert.equal((await sessionOf(page, o))?.user?.email, "ada@example.com");
-    await signOut(page, o);
-    await device.remove();
-    await page.close();
+    await signInAs(page, o, "ada@example.com", { email: "ada@example.com" });
+    await signOutAndClose(page, o, device);
   });
 
   test("a second device is added to the signed-in user; both sign in", async () => {
     const page = await buttonPage(browser);
     const first = await addAuthenticator(page);
-    await viaSignInPage(page, o, { email: "grace@example.com" });
-    assert.equal((await sessionOf(page, o))?.user?.email, "grace@example.com");
+    await signInAs(page, o, "grace@example.com", { email: "grace@example.com" });
     const [firstCred] = await first.credentials();
     await first.remove();
 
     // Signed in, "Create a passkey" registers the new device to this user.
     const second = await addAuthenticator(page);
-    await viaSignInPage(page, o, { register: true });
-    assert.equal((await sessionOf(page, o))?.user?.email, "grace@example.com");
+    await signInAs(page, o, "grace@example.com", { register: true });
     assert.equal((await second.credentials()).length, 1, "the second device holds its own passkey");
 
     await signOut(page, o);
-    await viaSignInPage(page, o);
-    assert.equal((await sessionOf(page, o))?.user?.email, "grace@example.com", "second device signs in");
+    await signInAs(page, o, "grace@example.com", {}, "second device signs in");
     await signOut(page, o);
     await second.remove();
 
@@ -127,18 +150,12 @@ describe("passkeys in a real browser", { skip: unavailable || false }, () => {
     // still signs in to the same user.
     const again = await addAuthenticator(page);
     await again.cdp.send("WebAuthn.addCredential", { authenticatorId: again.id, credential: firstCred });
-    await viaSignInPage(page, o);
-    assert.equal((await sessionOf(page, o))?.user?.email, "grace@example.com", "first device signs in");
-    await signOut(page, o);
-    await again.remove();
-    await page.close();
+    await signInAs(page, o, "grace@example.com", {}, "first device signs in");
+    await signOutAndClose(page, o, again);
   });
 
   test("a tampered response is refused with WebAuthnVerificationError, no session", async () => {
-    const page = await buttonPage(browser);
-    const device = await addAuthenticator(page);
-    await viaSignInPage(page, o, { email: "eve@example.com" });
-    await signOut(page, o);
+    const { page, device } = await registeredDevice(browser, o, "eve@example.com");
     // Flip one byte of the assertion signature on its way to the callback.
     let tampered = false;
     await page.route(CALLBACK_RE, async (route) => {
@@ -160,18 +177,12 @@ describe("passkeys in a real browser", { skip: unavailable || false }, () => {
     assert.match(srv.stderr(), /WebAuthnVerificationError: authentication refused: assertion signature does not verify/);
     await page.unroute(CALLBACK_RE);
     // The untouched ceremony still works.
-    await viaSignInPage(page, o);
-    assert.equal((await sessionOf(page, o))?.user?.email, "eve@example.com");
-    await signOut(page, o);
-    await device.remove();
-    await page.close();
+    await signInAs(page, o, "eve@example.com");
+    await signOutAndClose(page, o, device);
   });
 
   test("autofill (conditional UI): the page signs in as soon as the browser offers the passkey", async () => {
-    const page = await buttonPage(browser);
-    const device = await addAuthenticator(page);
-    await viaSignInPage(page, o, { email: "auto@example.com" });
-    await signOut(page, o);
+    const { page, device } = await registeredDevice(browser, o, "auto@example.com");
     const [cred] = await device.credentials();
     await device.remove();
     await page.close();
@@ -184,9 +195,7 @@ describe("passkeys in a real browser", { skip: unavailable || false }, () => {
     await auto.goto(`${o.auth}/signin?callbackUrl=${encodeURIComponent(o.auth + "/session")}`);
     await landed;
     assert.equal((await sessionOf(auto, o))?.user?.email, "auto@example.com");
-    await signOut(auto, o);
-    await again.remove();
-    await auto.close();
+    await signOutAndClose(auto, o, again);
   });
 
   test("the challenge cookie is the one Auth.js reads (two sealed layers)", async () => {
@@ -210,38 +219,29 @@ describe("passkeys with the sqlite adapter", { skip: unavailable || false }, () 
   let srv, browser, o, dbDir;
   before(async () => {
     dbDir = mkdtempSync(path.join(os.tmpdir(), "authc-passkey-db-"));
-    srv = await startServer({ usersFile: false, env: { ...PASSKEY_ENV, AUTHC_DATABASE: `sqlite:${dbDir}/authc.db` } });
-    o = local(srv);
-    browser = await launchBrowser();
+    ({ srv, o, browser } = await startWithBrowser({
+      usersFile: false, env: { ...PASSKEY_ENV, AUTHC_DATABASE: `sqlite:${dbDir}/authc.db` },
+    }));
   });
   after(async () => {
-    await browser?.close();
-    await srv?.stop();
+    await stopWithBrowser(browser, srv);
     if (dbDir) rmSync(dbDir, { recursive: true, force: true });
   });
 
   test("register, sign out, sign in; a second passkey for the same user", async () => {
-    const page = await buttonPage(browser);
-    const device = await addAuthenticator(page);
-    await viaSignInPage(page, o, { email: "sql@example.com" });
-    assert.equal((await sessionOf(page, o))?.user?.email, "sql@example.com");
-    await signOut(page, o);
-    await viaSignInPage(page, o);
-    assert.equal((await sessionOf(page, o))?.user?.email, "sql@example.com");
+    const { page, device } = await registeredDevice(browser, o, "sql@example.com");
+    await signInAs(page, o, "sql@example.com");
     await device.remove();
     const second = await addAuthenticator(page);
     await viaSignInPage(page, o, { register: true });
     await signOut(page, o);
-    await viaSignInPage(page, o);
-    assert.equal((await sessionOf(page, o))?.user?.email, "sql@example.com");
+    await signInAs(page, o, "sql@example.com");
     // Signed in, the options list both passkeys as excluded.
     const opts = await page.evaluate(async (u) => (await fetch(u)).json(), o.auth + "/webauthn-options/passkey?action=register");
     assert.equal(opts.action, "register");
     assert.equal(opts.options.excludeCredentials.length, 2);
     assert.deepEqual(opts.options.excludeCredentials.map((c) => c.transports), [["internal"], ["internal"]]);
-    await signOut(page, o);
-    await second.remove();
-    await page.close();
+    await signOutAndClose(page, o, second);
   });
 });
 
@@ -249,24 +249,12 @@ describe("passkeys with the sqlite adapter", { skip: unavailable || false }, () 
 // the database.
 describe("passkeys beside credentials with JWT sessions (make run)", { skip: unavailable || false }, () => {
   let srv, browser, o;
-  before(async () => {
-    srv = await startServer({ env: { ...PASSKEY_ENV, AUTHC_SESSION_STRATEGY: "jwt" } });
-    o = local(srv);
-    browser = await launchBrowser();
-  });
-  after(async () => {
-    await browser?.close();
-    await srv?.stop();
-  });
+  before(async () => ({ srv, o, browser } = await startWithBrowser({ env: { ...PASSKEY_ENV, AUTHC_SESSION_STRATEGY: "jwt" } })));
+  after(() => stopWithBrowser(browser, srv));
 
   test("a passkey user, and a credentials user who adds a passkey", async () => {
-    const page = await buttonPage(browser);
-    const device = await addAuthenticator(page);
-    await viaSignInPage(page, o, { email: "jwt@example.com" });
-    assert.equal((await sessionOf(page, o))?.user?.email, "jwt@example.com");
-    await signOut(page, o);
-    await viaSignInPage(page, o);
-    assert.equal((await sessionOf(page, o))?.user?.email, "jwt@example.com");
+    const { page, device } = await registeredDevice(browser, o, "jwt@example.com");
+    await signInAs(page, o, "jwt@example.com");
     await signOut(page, o);
     await device.remove();
 
@@ -283,9 +271,7 @@ describe("passkeys beside credentials with JWT sessions (make run)", { skip: una
     await viaSignInPage(page, o);
     const s = await sessionOf(page, o);
     assert.equal(s?.user?.email, ALICE.email, "the passkey signs in to an account with Alice's email");
-    await signOut(page, o);
-    await second.remove();
-    await page.close();
+    await signOutAndClose(page, o, second);
   });
 });
 
@@ -333,8 +319,7 @@ describe("next-auth/webauthn signIn(\"passkey\") against authc", { skip: unavail
     browser = await launchBrowser();
   });
   after(async () => {
-    await browser?.close();
-    await srv?.stop();
+    await stopWithBrowser(browser, srv);
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 

@@ -1,13 +1,14 @@
 // revoke.test.mjs — revocable sessions across two `authc serve` instances
 // sharing PostgreSQL (lifecycle.md §2 back-channel, §3): sign-out kills
 // copies, /sessions/revoke, Auth.js round-trips the "authc" claim, and
-// back-channel logout from a real oidc-provider for JWT and DB sessions.
+// back-channel logout from a real oidc-provider for JWT and DB sessions,
+// sharing PostgreSQL and again Redis.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import http from "node:http";
 import { decode, encode } from "@auth/core/jwt";
 import { ALICE, CookieJar, SECRET, client, freePort, runAuthc, startServer } from "./lib/server.mjs";
-import { startPostgres } from "./lib/db-servers.mjs";
+import { startPostgres, startRedis } from "./lib/db-servers.mjs";
 import { authjsTarget } from "./lib/authjs.mjs";
 import { Browser, jwsClaims, loginAtProvider, newSigningKey, startOidcFront } from "./lib/oauth-servers.mjs";
 
@@ -140,17 +141,19 @@ async function startRelay() {
   return relay;
 }
 
-for (const strategy of ["jwt", "database"]) {
-  describe(`back-channel logout from oidc-provider (${strategy} sessions)`, () => {
+for (const [kind, strategy] of [["postgres", "jwt"], ["postgres", "database"], ["redis", "jwt"], ["redis", "database"]]) {
+  describe(`back-channel logout from oidc-provider (${strategy} sessions, sharing ${kind})`, () => {
     const CLIENT_ID = "revoke-e2e", CLIENT_SECRET = "revoke-e2e-secret-0123456789";
-    let front, relay, s1, s2, idToken;
+    let front, relay, s1, s2, idToken, rd;
     before(async () => {
       front = await startOidcFront();
       relay = await startRelay();
+      rd = kind === "redis" ? await startRedis(`bcl${strategy}:`) : null;
+      const url = rd ? rd.url : pg.url;
       const env = {
         AUTH_OIDC_ISSUER: front.issuer, AUTH_OIDC_ID: CLIENT_ID, AUTH_OIDC_SECRET: CLIENT_SECRET,
-        AUTHC_STORE: pg.url, AUTHC_SESSION_STRATEGY: strategy,
-        ...(strategy === "database" ? { AUTHC_DATABASE: pg.url } : {}),
+        AUTHC_STORE: url, AUTHC_SESSION_STRATEGY: strategy,
+        ...(strategy === "database" ? { AUTHC_DATABASE: url } : {}),
       };
       [s1, s2] = await Promise.all([startServer({ env, usersFile: false }), startServer({ env, usersFile: false })]);
       relay.target = s1.url("/backchannel-logout/oidc");
@@ -169,6 +172,7 @@ for (const strategy of ["jwt", "database"]) {
       await s1?.stop(); await s2?.stop();
       relay?.server.close();
       await front?.stop();
+      await rd?.close();
     });
 
     async function signIn() {

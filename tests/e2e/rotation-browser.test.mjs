@@ -1,7 +1,8 @@
 // rotation-browser.test.mjs — RP-initiated logout in Chromium: the unmodified
 // next-auth/react signOut() of examples/react-app follows authc's 200 {url}
 // to oidc-provider's end_session page and comes back through
-// <base>/signout/callback/<ID> to its callbackUrl. Issue 11.
+// <base>/signout/callback/<ID> to its callbackUrl, for JWT and database
+// sessions. Issue 11.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { rmSync } from "node:fs";
@@ -12,7 +13,9 @@ import { buildReactApp, freePort, startServer } from "./lib/apps-procs.mjs";
 const ANON = "未登录";
 const problem = browserProblem();
 
-describe("RP-initiated logout with next-auth/react signOut() in Chromium", { skip: problem || false }, () => {
+// JWT sessions keep the id_token in the cookie; database sessions (the memory
+// adapter here) take it from the accounts row.
+for (const strategy of ["jwt", "database"]) describe(`RP-initiated logout with next-auth/react signOut() in Chromium (${strategy} sessions)`, { skip: problem || false }, () => {
   let op, dist, srv, browser;
   before(async () => {
     const opPort = await freePort();
@@ -23,6 +26,7 @@ describe("RP-initiated logout with next-auth/react signOut() in Chromium", { ski
         AUTH_LOCALOIDC_ISSUER: `http://127.0.0.1:${opPort}`, AUTH_LOCALOIDC_ID: OIDC_CLIENT.id,
         AUTH_LOCALOIDC_SECRET: OIDC_CLIENT.secret, AUTHC_LOCALOIDC_NAME: "Local OIDC",
         AUTH_LOCALOIDC_FEDERATED_SIGNOUT: "1",
+        ...(strategy === "database" ? { AUTHC_DATABASE: "memory:", AUTHC_SESSION_STRATEGY: "database" } : {}),
       },
     });
     op = await startOidcProvider({

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { decode } from "@auth/core/jwt";
 import { SECRET, startServer } from "./lib/server.mjs";
 import { startPostgres, startRedis } from "./lib/db-servers.mjs";
-import { Browser, loginAtProvider, newSigningKey, startOidcFront } from "./lib/oauth-servers.mjs";
+import { browserSignIn, browserSignOut, logoutAtProvider, newSigningKey, startOidcFront } from "./lib/oauth-servers.mjs";
 
 const CLIENT_ID = "authc-rotation";
 const CLIENT_SECRET = "rotation-secret-0123456789";
@@ -39,6 +39,7 @@ for (const kind of ["postgres", "redis"]) {
       AUTH_OIDC_ISSUER: front.issuer, AUTH_OIDC_ID: CLIENT_ID, AUTH_OIDC_SECRET: CLIENT_SECRET,
       AUTH_OIDC_FEDERATED_SIGNOUT: "1",
       AUTHC_STORE: db.url, AUTHC_REFRESH_TOKENS: "1", AUTHC_TOKEN_ENDPOINT: "1",
+      AUTHC_FORWARD_PASS_ACCESS_TOKEN: "1",
       // Every access token of 60 s is due at once: each request with a
       // given cookie must refresh.
       AUTHC_REFRESH_BEFORE: "3600",
@@ -62,22 +63,13 @@ for (const kind of ["postgres", "redis"]) {
       await db?.close();
     });
 
-    async function signIn(login) {
-      const br = new Browser();
-      const csrf = JSON.parse((await br.request(a.url("/csrf"))).text).csrfToken;
-      const r = await br.request(a.url("/signin/oidc"), { method: "POST", form: { csrfToken: csrf, callbackUrl: a.origin + "/home" } });
-      assert.equal(r.status, 302, r.text);
-      const cb = await loginAtProvider(br, r.location, login, a.url("/callback/oidc"));
-      const done = await br.request(cb);
-      assert.equal(done.status, 302, done.text);
-      assert.equal(done.location, a.origin + "/home");
-      return br;
-    }
+    const signIn = (login) => browserSignIn(a, login);
 
-    async function get(srv, path, cookie) {
-      const r = await fetch(srv.url(path), { headers: { cookie: `${COOKIE}=${cookie}` } });
+    async function get(srv, path, cookie, headers = {}) {
+      const r = await fetch(srv.url(path), { headers: { cookie: `${COOKIE}=${cookie}`, ...headers } });
       const set = r.headers.getSetCookie().find((c) => c.startsWith(`${COOKIE}=`));
-      return { status: r.status, headers: r.headers, json: await r.json(), cookie: set?.split(";")[0].slice(COOKIE.length + 1) };
+      const text = await r.text();
+      return { status: r.status, headers: r.headers, json: text ? JSON.parse(text) : null, cookie: set?.split(";")[0].slice(COOKIE.length + 1) };
     }
 
     test("sign-in keeps access_token, expires_at and refresh_token in the JWT", async () => {
@@ -126,6 +118,18 @@ for (const kind of ["postgres", "redis"]) {
       assert.equal((await claimsOf(t.cookie)).access_token, t.json.access_token);
     });
 
+    test("forward-auth refreshes first and passes the new access token upstream", async () => {
+      const br = await signIn("rot-forward");
+      const old = await claimsOf(br.get(COOKIE));
+      const r = await get(b, "/forward", br.get(COOKIE), { "x-forwarded-method": "GET",
+        "x-forwarded-proto": "http", "x-forwarded-host": "app.test", "x-forwarded-uri": "/page" });
+      assert.equal(r.status, 200);
+      const at = r.headers.get("x-auth-request-access-token");
+      assert.ok(at);
+      assert.notEqual(at, old.access_token, "a refreshed token");
+      assert.equal((await claimsOf(r.cookie)).access_token, at, "the one the new cookie carries");
+    });
+
     test("/token: 401 without a session, 404 for an unknown provider, 403 cross-site", async () => {
       const none = await fetch(a.url("/token?provider=oidc"));
       assert.equal(none.status, 401);
@@ -165,11 +169,7 @@ for (const kind of ["postgres", "redis"]) {
 
     test("RP-initiated logout: end_session with id_token_hint and state, back to callbackUrl", async () => {
       const br = await signIn("rot-logout");
-      const csrf = JSON.parse((await br.request(a.url("/csrf"))).text).csrfToken;
-      const r = await br.request(a.url("/signout"), {
-        method: "POST", form: { csrfToken: csrf, callbackUrl: a.origin + "/bye" },
-        headers: { "X-Auth-Return-Redirect": "1" },
-      });
+      const r = await browserSignOut(br, a, a.origin + "/bye");
       assert.equal(r.status, 200, r.text);
       const u = new URL(JSON.parse(r.text).url);
       assert.equal(u.origin, front.issuer);
@@ -179,16 +179,9 @@ for (const kind of ["postgres", "redis"]) {
       assert.ok(u.searchParams.get("state"));
       assert.equal(br.get(COOKIE), undefined, "signed out locally");
       // The provider's confirmation form, then back to authc.
-      const stop = (x) => x.startsWith(a.url("/signout/callback/oidc"));
-      let p = await br.follow(u.toString(), { stop });
-      for (let i = 0; i < 3 && !p.next; i++) {
-        const f = Browser.form(p.text, p.url);
-        assert.ok(f, `a form at ${p.url}: ${p.text.slice(0, 200)}`);
-        p = await br.follow(f.action, { method: f.method, form: { ...f.fields, logout: "yes" }, stop });
-      }
-      assert.ok(p.next, "the provider sent the browser back");
-      assert.equal(new URL(p.next).searchParams.get("state"), u.searchParams.get("state"));
-      const back = await br.request(p.next);
+      const next = await logoutAtProvider(br, u.toString(), a.url("/signout/callback/oidc"));
+      assert.equal(new URL(next).searchParams.get("state"), u.searchParams.get("state"));
+      const back = await br.request(next);
       assert.equal(back.status, 302);
       assert.equal(back.location, a.origin + "/bye");
       // A replayed or forged state goes to the origin only.

@@ -46,6 +46,50 @@ static void check_user_member(json_t *claims, const char *name, const char *raw)
     json_decref(got);
 }
 
+/* A string claim the scanner returned (NULL: absent or not a string). */
+static void check_str(json_t *obj, const char *name, const char *got)
+{
+    const char *want = json_string_value(json_object_get(obj, name));
+    FUZZ_CHECK(!want == !got, "claim %s: fast path %s, jansson %s", name, got ? "string" : "none",
+               want ? "string" : "none");
+    FUZZ_CHECK(!want || !strcmp(want, got), "claim %s differs from jansson's", name);
+}
+
+/* The claims GET /session's revocation check and forward-auth read. */
+static void check_fields(json_t *claims, const authc__jwt_fields *f)
+{
+    check_str(claims, "sub", f->sub);
+    check_str(claims, "name", f->name);
+    check_str(claims, "email", f->email);
+    check_str(claims, "provider", f->provider);
+    check_str(claims, "access_token", f->access_token);
+    json_t *iat = json_object_get(claims, "iat");
+    FUZZ_CHECK(f->has_iat == json_is_number(iat), "iat: number or not");
+    FUZZ_CHECK(!f->has_iat || f->iat == json_number_value(iat), "iat value differs");
+    json_t *own = json_object_get(claims, "authc");
+    json_t *oiat = json_object_get(own, "iat");
+    FUZZ_CHECK(f->own == (json_is_object(own) && json_is_integer(oiat)), "authc claim: usable or not");
+    if (f->own)
+        FUZZ_CHECK(f->own_iat == json_integer_value(oiat), "authc.iat differs");
+    check_str(own, "sid", f->sid);
+    check_str(own, "p", f->p);
+    check_str(own, "psid", f->psid);
+    check_str(own, "psub", f->psub);
+    /* groups: strings among the first entries of an array, or one string. */
+    json_t *g = json_object_get(claims, "groups");
+    size_t n = json_is_array(g) ? json_array_size(g) : json_is_string(g) ? 1 : 0, k = 0;
+    if (n > AUTHC__JWT_GROUPS_MAX)
+        n = AUTHC__JWT_GROUPS_MAX;
+    for (size_t i = 0; i < n; i++) {
+        json_t *e = json_is_array(g) ? json_array_get(g, i) : g;
+        if (!json_is_string(e))
+            continue;
+        FUZZ_CHECK(k < f->n_groups && !strcmp(f->groups[k], json_string_value(e)), "group %zu differs", i);
+        k++;
+    }
+    FUZZ_CHECK(k == f->n_groups, "group count: fast %zu, jansson %zu", f->n_groups, k);
+}
+
 static void differential(authc_arena *ar, const char *token, size_t len)
 {
     const authc__jwe_key *k = key();
@@ -79,6 +123,13 @@ static void differential(authc_arena *ar, const char *token, size_t len)
     check_user_member(claims, "name", uj[0]);
     check_user_member(claims, "email", uj[1]);
     check_user_member(claims, "picture", uj[2]);
+    authc__jwt_fields f;
+    char *fresh2 = NULL;
+    rc = authc__jwt_refresh_fields(ar, k, 1, k, token, len, NOW, MAX_AGE, true, &fresh2, &f);
+    if (rc != AUTHC_ERR_UNSUPPORTED) {
+        FUZZ_CHECK(rc == AUTHC_OK, "refresh with the subject failed: %s", authc_strerror(rc));
+        check_fields(claims, &f);
+    }
     json_decref(a);
     json_decref(b);
     json_decref(again);

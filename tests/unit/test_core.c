@@ -6,6 +6,7 @@
 
 #include "core/core_int.h"
 #include "testutil.h"
+#include "response_assert.h"
 
 #define SECRET "secret=unit-test-secret-0123456789abcdefghijkl"
 
@@ -25,10 +26,8 @@ static void test_bad_requests(void **st)
     for (size_t i = 0; i < sizeof urls / sizeof *urls; i++) {
         authc_response *r = tu_req(a, "GET", urls[i], NULL, NULL);
         assert_int_equal(r->status, 400);
-        char *b = tu_body(r);
-        assert_string_equal(b, "\"Bad request.\"");
+        tu_assert_body(r, "\"Bad request.\"");
         assert_null(tu_set_cookie(r, 0));
-        free(b);
         authc_response_free(r);
     }
     const char *methods[] = {"PUT", "DELETE", "PATCH", "HEAD", "OPTIONS", "get"};
@@ -54,15 +53,12 @@ static void test_bad_requests(void **st)
         assert_string_equal(authc_response_header(r, "Location"), "http://h.test/auth/error?error=Configuration");
         authc_response_free(r);
     }
-    r = tu_req(a, "GET", "http://h.test/auth/signin/credentials", NULL, NULL);
-    assert_string_equal(authc_response_header(r, "Location"), "http://h.test/auth/error?error=Configuration");
-    authc_response_free(r);
-    r = tu_req(a, "GET", "http://h.test/auth/callback/credentials", NULL, NULL);
-    assert_string_equal(authc_response_header(r, "Location"), "http://h.test/auth/error?error=Configuration");
-    authc_response_free(r);
-    r = tu_req(a, "POST", "http://h.test/auth/signin/nope", NULL, NULL);
-    assert_string_equal(authc_response_header(r, "Location"), "http://h.test/auth/error?error=Configuration");
-    authc_response_free(r);
+    tu_expect_location(tu_req(a, "GET", "http://h.test/auth/signin/credentials", NULL, NULL),
+                       "http://h.test/auth/error?error=Configuration");
+    tu_expect_location(tu_req(a, "GET", "http://h.test/auth/callback/credentials", NULL, NULL),
+                       "http://h.test/auth/error?error=Configuration");
+    tu_expect_location(tu_req(a, "POST", "http://h.test/auth/signin/nope", NULL, NULL),
+                       "http://h.test/auth/error?error=Configuration");
     authc_free(a);
 }
 
@@ -72,13 +68,11 @@ static void test_providers(void **st)
     authc *a = inst();
     authc_response *r = tu_req(a, "GET", "http://h.test:8080/auth/providers", NULL, NULL);
     assert_int_equal(r->status, 200);
-    char *b = tu_body(r);
-    assert_string_equal(b, "{\"credentials\":{\"id\":\"credentials\",\"name\":\"Credentials\",\"type\":\"credentials\","
-                           "\"signinUrl\":\"http://h.test:8080/auth/signin/credentials\","
-                           "\"callbackUrl\":\"http://h.test:8080/auth/callback/credentials\"}}");
+    tu_assert_body(r, "{\"credentials\":{\"id\":\"credentials\",\"name\":\"Credentials\",\"type\":\"credentials\","
+                      "\"signinUrl\":\"http://h.test:8080/auth/signin/credentials\","
+                      "\"callbackUrl\":\"http://h.test:8080/auth/callback/credentials\"}}");
     assert_null(tu_set_cookie(r, 0));
     assert_null(authc_response_header(r, "Cache-Control"));
-    free(b);
     authc_response_free(r);
     authc_free(a);
 }
@@ -121,39 +115,23 @@ static void test_hosts(void **st)
     authc_response_free(r);
     const char *bad[] = {"Host: evil.com@x", "Host: a b", "Host: x/y", "Host: ", "Host: [::1"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
-        r = tu_req(a, "GET", "/auth/providers", NULL, bad[i], NULL);
-        assert_int_equal(r->status, 400);
-        authc_response_free(r);
+        tu_expect_status(tu_req(a, "GET", "/auth/providers", NULL, bad[i], NULL), 400);
     }
     authc_free(a);
 }
 
+/* Signs alice in at origin; her session's Cookie header into cookie_out.
+ * Returns where the callback redirects (static). */
 static const char *sign_in(const authc *a, const char *origin, char *cookie_out, size_t n)
 {
-    char u[256], ck[512], body[512];
-    snprintf(u, sizeof u, "%s/auth/csrf", origin);
-    authc_response *r = tu_req(a, "GET", u, NULL, NULL);
-    const char *sc = tu_set_cookie(r, 0);
-    char *val = tu_cookie_value(sc);
-    char name[64];
-    snprintf(name, sizeof name, "%.*s", (int)strcspn(sc, "="), sc);
-    snprintf(ck, sizeof ck, "Cookie: %s=%s", name, val);
-    snprintf(body, sizeof body, "csrfToken=%.64s&username=alice&password=wonderland&callbackUrl=%%2Fdashboard", val);
-    authc_response_free(r);
-    snprintf(u, sizeof u, "%s/auth/callback/credentials", origin);
-    r = tu_req(a, "POST", u, body, ck, "Content-Type: application/x-www-form-urlencoded", NULL);
+    authc_response *r = tu_sign_in(a, origin, "&callbackUrl=%2Fdashboard");
     assert_int_equal(r->status, 302);
     static char loc[256];
     snprintf(loc, sizeof loc, "%s", authc_response_header(r, "Location"));
-    for (size_t i = 0; tu_set_cookie(r, i); i++) {
-        const char *c = tu_set_cookie(r, i);
-        if (strstr(c, "session-token=")) {
-            char *v = tu_cookie_value(c);
-            snprintf(cookie_out, n, "Cookie: %.*s=%s", (int)strcspn(c, "="), c, v);
-            free(v);
-        }
-    }
-    free(val);
+    size_t pl = strlen("Cookie: ");
+    assert_true(n > pl);
+    memcpy(cookie_out, "Cookie: ", pl);
+    assert_non_null(tu_session_pair(r, cookie_out + pl, n - pl));
     authc_response_free(r);
     return loc;
 }
@@ -205,9 +183,7 @@ static void test_credentials_like_vector(void **st)
 static void session_is(const authc *a, const char *url, const char *cookie, const char *want)
 {
     authc_response *r = tu_req(a, "GET", url, NULL, cookie, NULL);
-    char *b = tu_body(r);
-    assert_string_equal(b, want);
-    free(b);
+    tu_assert_body(r, want);
     authc_response_free(r);
 }
 
@@ -222,11 +198,9 @@ static void test_session_states(void **st)
     snprintf(bad, sizeof bad, "%s", cookie);
     bad[strlen(bad) - 5] ^= 1;
     authc_response *r = tu_req(a, "GET", "http://h.test/auth/session", NULL, bad, NULL);
-    char *b = tu_body(r);
-    assert_string_equal(b, "null");
+    tu_assert_body(r, "null");
     assert_non_null(tu_cookie_named(r, "authjs.session-token"));
     assert_non_null(strstr(tu_cookie_named(r, "authjs.session-token"), "Max-Age=0"));
-    free(b);
     authc_response_free(r);
     /* Foreign secret: null. */
     authc *other = tu_instance("secret=another-secret-0123456789abcdefghijklmn", "trust_host=1", NULL);
@@ -234,7 +208,7 @@ static void test_session_states(void **st)
     /* Rotation: new secret first, old second → old token still valid. */
     authc *rot = tu_instance("secret=another-secret-0123456789abcdefghijklmn", SECRET, "trust_host=1", NULL);
     r = tu_req(rot, "GET", "http://h.test/auth/session", NULL, cookie, NULL);
-    b = tu_body(r);
+    char *b = tu_body(r);
     assert_non_null(strstr(b, "\"Alice\""));
     free(b);
     authc_response_free(r);
@@ -243,12 +217,9 @@ static void test_session_states(void **st)
     /* Under the https cookie name the http token is unknown. */
     session_is(a, "https://h.test/auth/session", cookie, "null");
     /* POST /session needs CSRF: 400 null without. */
-    r = tu_req(a, "POST", "http://h.test/auth/session", "{\"data\":{}}", cookie, "Content-Type: application/json", NULL);
-    assert_int_equal(r->status, 400);
-    b = tu_body(r);
-    assert_string_equal(b, "null");
-    free(b);
-    authc_response_free(r);
+    tu_expect_body(tu_req(a, "POST", "http://h.test/auth/session", "{\"data\":{}}", cookie,
+                          "Content-Type: application/json", NULL),
+                   400, "null");
     authc_free(a);
 }
 
@@ -348,10 +319,8 @@ static void test_return_redirect_and_errors(void **st)
     authc_response *r = tu_req(a, "POST", "http://h.test/auth/signout", "csrfToken=x",
                                "X-Auth-Return-Redirect: 1", "Content-Type: application/x-www-form-urlencoded", NULL);
     assert_int_equal(r->status, 200);
-    char *b = tu_body(r);
-    assert_string_equal(b, "{\"url\":\"http://h.test/auth/signin?error=MissingCSRF\"}");
+    tu_assert_body(r, "{\"url\":\"http://h.test/auth/signin?error=MissingCSRF\"}");
     assert_null(tu_set_cookie(r, 0));
-    free(b);
     authc_response_free(r);
     /* Error page statuses. */
     struct { const char *code; int status; } ep[] = {
@@ -365,35 +334,27 @@ static void test_return_redirect_and_errors(void **st)
         authc_response_free(r);
     }
     /* authorize() failing hard → Configuration; a code → &code=. */
-    r = tu_req(a, "GET", "http://h.test/auth/csrf", NULL, NULL);
-    char *val = tu_cookie_value(tu_cookie_named(r, "authjs.csrf-token"));
-    authc_response_free(r);
-    char ck[512], body[512];
-    snprintf(ck, sizeof ck, "Cookie: authjs.csrf-token=%s", val);
-    snprintf(body, sizeof body, "csrfToken=%.64s&username=boom&password=x", val);
-    r = tu_req(a, "POST", "http://h.test/auth/callback/credentials", body, ck,
-               "Content-Type: application/x-www-form-urlencoded", NULL);
-    assert_string_equal(authc_response_header(r, "Location"), "http://h.test/auth/error?error=Configuration");
-    authc_response_free(r);
-    snprintf(body, sizeof body, "csrfToken=%.64s&username=coded&password=x", val);
+    tu_csrf csrf = tu_csrf_of(a, "http://h.test/auth/csrf");
+    const char *ck = csrf.cookie;
+    char body[512];
+    snprintf(body, sizeof body, "csrfToken=%s&username=boom&password=x", csrf.token);
+    tu_expect_location(tu_req(a, "POST", "http://h.test/auth/callback/credentials", body, ck,
+                              "Content-Type: application/x-www-form-urlencoded", NULL),
+                       "http://h.test/auth/error?error=Configuration");
+    snprintf(body, sizeof body, "csrfToken=%s&username=coded&password=x", csrf.token);
     r = tu_req(a, "POST", "http://h.test/auth/callback/credentials", body, ck,
                "Content-Type: application/x-www-form-urlencoded", "X-Auth-Return-Redirect: 1", NULL);
-    b = tu_body(r);
-    assert_string_equal(b, "{\"url\":\"http://h.test/auth/signin?error=CredentialsSignin&code=too_many\"}");
-    free(b);
+    tu_assert_body(r, "{\"url\":\"http://h.test/auth/signin?error=CredentialsSignin&code=too_many\"}");
     authc_response_free(r);
     /* Success with X-Auth-Return-Redirect keeps Location and Set-Cookie. */
-    snprintf(body, sizeof body, "csrfToken=%.64s&username=alice&password=wonderland&callbackUrl=/x", val);
+    snprintf(body, sizeof body, "csrfToken=%s&username=alice&password=wonderland&callbackUrl=/x", csrf.token);
     r = tu_req(a, "POST", "http://h.test/auth/callback/credentials", body, ck,
                "Content-Type: application/x-www-form-urlencoded", "X-Auth-Return-Redirect: 1", NULL);
     assert_int_equal(r->status, 200);
-    b = tu_body(r);
-    assert_string_equal(b, "{\"url\":\"http://h.test/x\"}");
+    tu_assert_body(r, "{\"url\":\"http://h.test/x\"}");
     assert_string_equal(authc_response_header(r, "Location"), "http://h.test/x");
     assert_non_null(tu_cookie_named(r, "authjs.session-token"));
-    free(b);
     authc_response_free(r);
-    free(val);
     authc_free(a);
 }
 

@@ -4,6 +4,7 @@
 #include <strings.h>
 
 #include "core/core_int.h"
+#include "response_assert.h"
 #include "testutil.h"
 
 static authc *instance_for(json_t *secret, const char *url)
@@ -105,14 +106,10 @@ static void test_enforced(void **st)
 {
     (void)st;
     authc *a = tu_instance("secret=unit-test-secret-0123456789abcdefghijkl", "trust_host=1", NULL);
-    authc_response *r = tu_req(a, "GET", "http://h.test/auth/csrf", NULL, NULL);
-    char *val = tu_cookie_value(tu_cookie_named(r, "authjs.csrf-token"));
-    char tok[65];
-    memcpy(tok, val, 64);
-    tok[64] = 0;
-    authc_response_free(r);
-    char ck[512], body[512];
-    snprintf(ck, sizeof ck, "Cookie: authjs.csrf-token=%s", val);
+    tu_csrf csrf = tu_csrf_of(a, "http://h.test/auth/csrf");
+    const char *tok = csrf.token, *ck = csrf.cookie;
+    authc_response *r;
+    char body[512];
     const char *cases[] = {"username=alice&password=wonderland",
                            "csrfToken=&username=alice&password=wonderland",
                            "csrfToken=0000000000000000000000000000000000000000000000000000000000000000&username=alice&password=wonderland"};
@@ -125,21 +122,19 @@ static void test_enforced(void **st)
         authc_response_free(r);
     }
     /* Token in a header only: Auth.js reads the body field alone. */
-    r = tu_req(a, "POST", "http://h.test/auth/callback/credentials", "username=alice&password=wonderland",
-               ck, "X-CSRF-Token: x", "Content-Type: application/x-www-form-urlencoded", NULL);
-    assert_string_equal(authc_response_header(r, "Location"), "http://h.test/auth/signin?error=MissingCSRF");
-    authc_response_free(r);
+    tu_expect_location(tu_req(a, "POST", "http://h.test/auth/callback/credentials",
+                              "username=alice&password=wonderland", ck, "X-CSRF-Token: x",
+                              "Content-Type: application/x-www-form-urlencoded", NULL),
+                       "http://h.test/auth/signin?error=MissingCSRF");
     /* Body token without the cookie fails too (double submit). */
     snprintf(body, sizeof body, "csrfToken=%s&username=alice&password=wonderland", tok);
-    r = tu_req(a, "POST", "http://h.test/auth/callback/credentials", body,
-               "Content-Type: application/x-www-form-urlencoded", NULL);
-    assert_string_equal(authc_response_header(r, "Location"), "http://h.test/auth/signin?error=MissingCSRF");
-    authc_response_free(r);
+    tu_expect_location(tu_req(a, "POST", "http://h.test/auth/callback/credentials", body,
+                              "Content-Type: application/x-www-form-urlencoded", NULL),
+                       "http://h.test/auth/signin?error=MissingCSRF");
     /* Right token (form and JSON) passes. */
-    r = tu_req(a, "POST", "http://h.test/auth/callback/credentials", body, ck,
-               "Content-Type: application/x-www-form-urlencoded", NULL);
-    assert_string_equal(authc_response_header(r, "Location"), "http://h.test");
-    authc_response_free(r);
+    tu_expect_location(tu_req(a, "POST", "http://h.test/auth/callback/credentials", body, ck,
+                              "Content-Type: application/x-www-form-urlencoded", NULL),
+                       "http://h.test");
     snprintf(body, sizeof body, "{\"csrfToken\":\"%s\",\"username\":\"alice\",\"password\":\"wonderland\"}", tok);
     r = tu_req(a, "POST", "http://h.test/auth/callback/credentials", body, ck,
                "Content-Type: application/json", NULL);
@@ -148,10 +143,9 @@ static void test_enforced(void **st)
     authc_response_free(r);
     /* Another content type: no body, so CSRF fails. */
     snprintf(body, sizeof body, "csrfToken=%s&username=alice&password=wonderland", tok);
-    r = tu_req(a, "POST", "http://h.test/auth/callback/credentials", body, ck, "Content-Type: text/plain", NULL);
-    assert_string_equal(authc_response_header(r, "Location"), "http://h.test/auth/signin?error=MissingCSRF");
-    authc_response_free(r);
-    free(val);
+    tu_expect_location(
+        tu_req(a, "POST", "http://h.test/auth/callback/credentials", body, ck, "Content-Type: text/plain", NULL),
+        "http://h.test/auth/signin?error=MissingCSRF");
     authc_free(a);
 }
 

@@ -1,14 +1,12 @@
 /* test_dbsession.c — the database session strategy through authc_handle
  * on the memory adapter: read, extension per updateAge, expiry, sign-out,
  * adapter failure, and wrapping an adapter ("spread and override"). */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <cmocka.h>
+#include "cmocka_main.h"
 #include <strings.h>
 
 #include "authc/adapter.h"
 #include "core/core_int.h"
+#include "response_assert.h"
 #include "testutil.h"
 
 typedef struct fixture {
@@ -129,17 +127,13 @@ static void test_expired_and_missing(void **st)
     fixture *f = *st;
     const char *ck = seed(f, "tok-expired", authc__now_ms() - 1000);
     authc_response *r = tu_req(f->a, "GET", "http://h.test/auth/session", NULL, ck, NULL);
-    char *b = tu_body(r);
-    assert_string_equal(b, "null");
+    tu_assert_body(r, "null");
     assert_non_null(strstr(tu_cookie_named(r, "authjs.session-token"), "Max-Age=0"));
     assert_int_equal(stored_expires(f, "tok-expired"), -1); /* deleted when met */
-    free(b);
     authc_response_free(r);
     r = tu_req(f->a, "GET", "http://h.test/auth/session", NULL, "Cookie: authjs.session-token=nope", NULL);
-    b = tu_body(r);
-    assert_string_equal(b, "null");
+    tu_assert_body(r, "null");
     assert_non_null(strstr(tu_cookie_named(r, "authjs.session-token"), "Max-Age=0"));
-    free(b);
     authc_response_free(r);
 }
 
@@ -151,10 +145,8 @@ static void test_outage_keeps_cookie(void **st)
     int before = f->get_calls;
     authc_response *r = tu_req(f->a, "GET", "http://h.test/auth/session", NULL, ck, NULL);
     assert_true(f->get_calls > before); /* went through the wrapper */
-    char *b = tu_body(r);
-    assert_string_equal(b, "null");
+    tu_assert_body(r, "null");
     assert_null(tu_cookie_named(r, "authjs.session-token")); /* kept for later */
-    free(b);
     authc_response_free(r);
     authc_header h[] = {{"Host", "h.test"}, {"Cookie", ck + 8}};
     authc_request req = {.method = "GET", .url = "/x", .headers = h, .nheaders = 2};
@@ -168,26 +160,11 @@ static void test_outage_keeps_cookie(void **st)
     authc_session_free(s);
 }
 
-/* POST <base>/<path> with the session cookie header ck0 (a "Cookie: …"
- * line), a fresh CSRF pair and extra form fields. */
-static authc_response *post_with_csrf(fixture *f, const char *path, const char *ck0, const char *extra)
-{
-    authc_response *r = tu_req(f->a, "GET", "http://h.test/auth/csrf", NULL, NULL);
-    char *val = tu_cookie_value(tu_cookie_named(r, "authjs.csrf-token"));
-    authc_response_free(r);
-    char ck[512], body[256], url[128];
-    snprintf(ck, sizeof ck, "%s; authjs.csrf-token=%s", ck0, val);
-    snprintf(body, sizeof body, "csrfToken=%.64s%s", val, extra);
-    snprintf(url, sizeof url, "http://h.test/auth/%s", path);
-    free(val);
-    return tu_req(f->a, "POST", url, body, ck, "Content-Type: application/x-www-form-urlencoded", NULL);
-}
-
 static void test_signout_deletes_row(void **st)
 {
     fixture *f = *st;
-    const char *ck0 = seed(f, "tok-out", authc__now_ms() + 86400000);
-    authc_response *r = post_with_csrf(f, "signout", ck0, "");
+    seed(f, "tok-out", authc__now_ms() + 86400000);
+    authc_response *r = tu_post_csrf(f->a, "http://h.test", "signout", "authjs.session-token=tok-out", "", true);
     assert_int_equal(r->status, 302);
     assert_non_null(strstr(tu_cookie_named(r, "authjs.session-token"), "Max-Age=0"));
     assert_int_equal(stored_expires(f, "tok-out"), -1);
@@ -199,8 +176,9 @@ static void test_signout_deletes_row(void **st)
 static void test_revoke_rows(void **st)
 {
     fixture *f = *st;
-    const char *ck0 = seed(f, "tok-rev", authc__now_ms() + 86400000);
-    authc_response *r = post_with_csrf(f, "sessions/revoke", ck0, "&scope=others");
+    seed(f, "tok-rev", authc__now_ms() + 86400000);
+    authc_response *r =
+        tu_post_csrf(f->a, "http://h.test", "sessions/revoke", "authjs.session-token=tok-rev", "&scope=others", true);
     assert_int_equal(r->status, 200);
     assert_int_equal(stored_expires(f, "tok-rev"), -1);
     char *fresh = tu_cookie_value(tu_cookie_named(r, "authjs.session-token"));
@@ -222,22 +200,15 @@ static void test_revoke_rows(void **st)
     assert_int_equal(authc_revoke_user(f->a, u->id), AUTHC_OK);
     authc_arena_free(ar);
     r = tu_req(f->a, "GET", "http://h.test/auth/session", NULL, ck, NULL);
-    b = tu_body(r);
-    assert_string_equal(b, "null");
+    tu_assert_body(r, "null");
     assert_int_equal(stored_expires(f, fresh), -1);
-    free(b);
     authc_response_free(r);
     free(fresh);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
+TU_MAIN(NULL, NULL,
         cmocka_unit_test_setup_teardown(test_read_and_extend, setup, teardown),
         cmocka_unit_test_setup_teardown(test_expired_and_missing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_outage_keeps_cookie, setup, teardown),
         cmocka_unit_test_setup_teardown(test_signout_deletes_row, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_revoke_rows, setup, teardown),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+        cmocka_unit_test_setup_teardown(test_revoke_rows, setup, teardown))

@@ -14,6 +14,7 @@
 #include "providers/email_int.h"
 #include "providers/email_unicode_int.h"
 #include "testutil.h"
+#include "response_assert.h"
 
 /* ------------------------------------------------------------------ */
 /* Normaliser: expected values are what @auth/core 0.41.3's
@@ -568,9 +569,7 @@ static void test_flow_confirm(void **state)
     assert_true(u->email_verified != AUTHC_NO_TIME);
 
     /* Second use: Verification. */
-    r = confirm(f->a, &br, link);
-    assert_string_equal(loc(r), "http://localhost:3000/auth/error?error=Verification");
-    authc_response_free(r);
+    tu_expect_location(confirm(f->a, &br, link), "http://localhost:3000/auth/error?error=Verification");
     /* A wrong token or another address: Verification too. */
     r = request_link(f->a, &br, "alice%40example.com", NULL);
     authc_response_free(r);
@@ -578,13 +577,10 @@ static void test_flow_confirm(void **state)
     snprintf(bad, sizeof bad, "%s", f->box.url + strlen("http://localhost:3000"));
     char *em = strstr(bad, "&email=");
     snprintf(em, 64, "&email=mallory%%40example.com");
-    r = confirm(f->a, &br, bad);
-    assert_string_equal(loc(r), "http://localhost:3000/auth/error?error=Verification");
-    authc_response_free(r);
+    tu_expect_location(confirm(f->a, &br, bad), "http://localhost:3000/auth/error?error=Verification");
     /* No token: Configuration. */
-    r = go(f->a, &br, "GET", "/auth/callback/email?email=a%40b.c", NULL);
-    assert_string_equal(loc(r), "http://localhost:3000/auth/error?error=Configuration");
-    authc_response_free(r);
+    tu_expect_location(go(f->a, &br, "GET", "/auth/callback/email?email=a%40b.c", NULL),
+                       "http://localhost:3000/auth/error?error=Configuration");
     authc_arena_free(ar);
     fx_free(f);
 }
@@ -605,17 +601,13 @@ static void test_flow_consume_on_get_and_expiry(void **state)
     assert_int_equal(r->status, 302);
     assert_string_equal(loc(r), "http://localhost:3000");
     authc_response_free(r);
-    r = go(f->a, &br, "GET", link, NULL);
-    assert_string_equal(loc(r), "http://localhost:3000/auth/error?error=Verification");
-    authc_response_free(r);
+    tu_expect_location(go(f->a, &br, "GET", link, NULL), "http://localhost:3000/auth/error?error=Verification");
     /* Expired (maxAge 1 s). */
     r = request_link(f->a, &br, "bob%40example.com", NULL);
     authc_response_free(r);
     snprintf(link, sizeof link, "%s", f->box.url + strlen("http://localhost:3000"));
     usleep(1100 * 1000);
-    r = go(f->a, &br, "GET", link, NULL);
-    assert_string_equal(loc(r), "http://localhost:3000/auth/error?error=Verification");
-    authc_response_free(r);
+    tu_expect_location(go(f->a, &br, "GET", link, NULL), "http://localhost:3000/auth/error?error=Verification");
     fx_free(f);
 }
 
@@ -649,9 +641,7 @@ static void test_flow_limits(void **state)
     browser br = {.addr = "198.51.100.7"};
     authc_response *r;
     for (int i = 0; i < 2; i++) {
-        r = request_link(f->a, &br, "dave%40example.com", NULL);
-        assert_int_equal(r->status, 302);
-        authc_response_free(r);
+        tu_expect_status(request_link(f->a, &br, "dave%40example.com", NULL), 302);
     }
     /* Third mail to the same address: the limit page, in English. */
     r = request_link(f->a, &br, "DAVE%40example.com", NULL);
@@ -666,25 +656,17 @@ static void test_flow_limits(void **state)
     /* Same answer for an address that may or may not exist: the limit is
      * per address whatever the database holds. Another address from the
      * same client passes once (client limit 3: 2 + 1). */
-    r = request_link(f->a, &br, "erin%40example.com", NULL);
-    assert_int_equal(r->status, 302);
-    authc_response_free(r);
-    r = request_link(f->a, &br, "frank%40example.com", NULL);
-    assert_int_equal(r->status, 429);
-    authc_response_free(r);
+    tu_expect_status(request_link(f->a, &br, "erin%40example.com", NULL), 302);
+    tu_expect_status(request_link(f->a, &br, "frank%40example.com", NULL), 429);
     /* The JS client gets {url} (it cannot show a page). */
     br.json = true;
     r = request_link(f->a, &br, "gina%40example.com", NULL);
     assert_int_equal(r->status, 429);
-    char *j = tu_body(r);
-    assert_string_equal(j, "{\"url\":\"http://localhost:3000/auth/signin?error=EmailSignin\"}");
-    free(j);
+    tu_assert_body(r, "{\"url\":\"http://localhost:3000/auth/signin?error=EmailSignin\"}");
     authc_response_free(r);
     /* Another client is not affected. */
     browser b2 = {.addr = "198.51.100.8"};
-    r = request_link(f->a, &b2, "gina%40example.com", NULL);
-    assert_int_equal(r->status, 302);
-    authc_response_free(r);
+    tu_expect_status(request_link(f->a, &b2, "gina%40example.com", NULL), 302);
     fx_free(f);
 }
 
@@ -807,12 +789,8 @@ static void test_flow_limits_shared(void **state)
     authc_response *r = request_link(f->a, &br, "hal%40example.com", NULL);
     assert_int_equal(r->status, 302);
     authc_response_free(r);
-    r = request_link(b, &br, "hal%40example.com", NULL);
-    assert_int_equal(r->status, 302);
-    authc_response_free(r);
-    r = request_link(f->a, &br, "hal%40example.com", NULL);
-    assert_int_equal(r->status, 429);
-    authc_response_free(r);
+    tu_expect_status(request_link(b, &br, "hal%40example.com", NULL), 302);
+    tu_expect_status(request_link(f->a, &br, "hal%40example.com", NULL), 429);
     authc_free(b);
     g_store = "redis://127.0.0.1:1/?timeout=100&connect_timeout=100";
     authc *down = try_new(f->ad, &lp, err, sizeof err);
@@ -880,15 +858,11 @@ static void test_flow_signin_callbacks(void **state)
     assert_int_equal(f->box.n, 0);
     assert_int_equal(n_request, 1);
     assert_int_equal(n_signin, 0);
-    r = request_link(f->a, &br, "ok%40example.com", NULL);
-    assert_int_equal(r->status, 302);
-    authc_response_free(r);
+    tu_expect_status(request_link(f->a, &br, "ok%40example.com", NULL), 302);
     assert_int_equal(f->box.n, 1);
     assert_int_equal(n_request, 2);
     assert_int_equal(n_signin, 0);
-    r = go(f->a, &br, "GET", f->box.url + strlen("http://localhost:3000"), NULL);
-    assert_int_equal(r->status, 302);
-    authc_response_free(r);
+    tu_expect_status(go(f->a, &br, "GET", f->box.url + strlen("http://localhost:3000"), NULL), 302);
     assert_int_equal(n_request, 2);
     assert_int_equal(n_signin, 1);
     fx_free(f);

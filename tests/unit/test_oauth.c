@@ -157,7 +157,7 @@ static size_t query_pairs(authc_arena *ar, const char *url, const char **keys, c
     return m.n;
 }
 
-static const char *qget(const char **k, const char **v, size_t n, const char *name)
+static const char *qget(const char *const *k, const char *const *v, size_t n, const char *name)
 {
     for (size_t i = 0; i < n; i++)
         if (!strcmp(k[i], name))
@@ -256,19 +256,6 @@ static void fx_oidc(fx *f, unsigned checks)
     fx_build(f, &p);
 }
 
-/* Splits loc's query into k/v (32 at most) and checks its names are
- * exactly `order` (NULL-terminated), in that order; returns the count. */
-static size_t query_is(fx *f, const char *loc, const char **k, const char **v, const char *const *order)
-{
-    size_t n = query_pairs(f->ar, loc, k, v, 32), want = 0;
-    while (order[want])
-        want++;
-    assert_int_equal(n, want);
-    for (size_t i = 0; i < n; i++)
-        assert_string_equal(k[i], order[i]);
-    return n;
-}
-
 /* POST /signin/<id>; returns the Location (arena) and fills the jar. */
 static const char *signin(fx *f, const char *id, const char *query, tu_jar *j)
 {
@@ -282,6 +269,70 @@ static const char *signin(fx *f, const char *id, const char *query, tu_jar *j)
     return loc;
 }
 
+/* The authorization request a sign-in redirects to: its URL and query
+ * (32 parameters at most; strings in f's arena). */
+typedef struct authz {
+    const char *loc;
+    const char *k[32], *v[32];
+    size_t n;
+} authz;
+
+/* Signs in at provider id (see signin) and splits the redirect's query. */
+static void authorize(fx *f, const char *id, const char *query, tu_jar *j, authz *z)
+{
+    z->loc = signin(f, id, query, j);
+    z->n = query_pairs(f->ar, z->loc, z->k, z->v, 32);
+}
+
+static const char *zget(const authz *z, const char *name)
+{
+    return qget(z->k, z->v, z->n, name);
+}
+
+/* Checks the query's names are exactly `order` (NULL-terminated), in that
+ * order. */
+static void query_names_are(const authz *z, const char *const *order)
+{
+    size_t want = 0;
+    while (order[want])
+        want++;
+    assert_int_equal(z->n, want);
+    for (size_t i = 0; i < z->n; i++)
+        assert_string_equal(z->k[i], order[i]);
+}
+
+/* `first` followed by the callback's &state= (unless NULL) and &iss= (the
+ * IdP's issuer, when iss), form-encoded; in f's arena. */
+static const char *callback_query(fx *f, const char *first, const char *state, bool iss)
+{
+    authc__buf b;
+    authc__buf_init(&b, f->ar, 65536);
+    authc__buf_adds(&b, first);
+    if (state) {
+        authc__buf_adds(&b, "&state=");
+        authc__buf_add_form_component(&b, state);
+    }
+    if (iss) {
+        authc__buf_adds(&b, "&iss=");
+        authc__buf_add_form_component(&b, f->d.srv->origin);
+    }
+    assert_int_equal(b.err, AUTHC_OK);
+    return b.p;
+}
+
+/* The session authc_auth finds for the jar's cookies (the caller frees it);
+ * fails the test when there is none. */
+static authc_session *session_of(fx *f, const tu_jar *j)
+{
+    char ck[16384];
+    authc_header h = {"Cookie", tu_jar_header(j, ck, sizeof ck)};
+    authc_request rq = {.method = "GET", .url = ORIGIN "/auth/session", .headers = &h, .nheaders = 1};
+    authc_session *s = NULL;
+    assert_int_equal(authc_auth(f->a, &rq, &s), AUTHC_OK);
+    assert_non_null(s);
+    return s;
+}
+
 /* ---- tests: authorization request ---------------------------------- */
 
 static void github_authorization_url(void **state)
@@ -290,16 +341,14 @@ static void github_authorization_url(void **state)
     authc_oauth_provider p = {.preset = "github", .client_id = "gh id", .client_secret = "gh:secret"};
     fx_build(f, &p);
     tu_jar j;
-    const char *loc = signin(f, "github", "?prompt=consent&login_hint=a%20b", &j);
-    assert_true(authc__starts_with(loc, "https://github.com/login/oauth/authorize?scope=read%3Auser+user%3Aemail"
-                                        "&response_type=code&client_id=gh+id"
-                                        "&redirect_uri=http%3A%2F%2Fapp.test%3A3000%2Fauth%2Fcallback%2Fgithub"
-                                        "&prompt=consent&login_hint=a+b&state="));
-    const char *k[32], *v[32];
-    size_t n = query_is(f, loc, k, v,
-                        (const char *const[]){"scope", "response_type", "client_id", "redirect_uri",
-                                              "prompt", "login_hint", "state", "code_challenge",
-                                              "code_challenge_method", NULL});
+    authz z;
+    authorize(f, "github", "?prompt=consent&login_hint=a%20b", &j, &z);
+    assert_true(authc__starts_with(z.loc, "https://github.com/login/oauth/authorize?scope=read%3Auser+user%3Aemail"
+                                          "&response_type=code&client_id=gh+id"
+                                          "&redirect_uri=http%3A%2F%2Fapp.test%3A3000%2Fauth%2Fcallback%2Fgithub"
+                                          "&prompt=consent&login_hint=a+b&state="));
+    query_names_are(&z, (const char *const[]){"scope", "response_type", "client_id", "redirect_uri", "prompt",
+                                              "login_hint", "state", "code_challenge", "code_challenge_method", NULL});
     /* PKCE: challenge = b64url(SHA-256(verifier in the cookie)). */
     const char *verifier = check_value(f->ar, "authjs.pkce.code_verifier", tu_jar_get(&j, "authjs.pkce.code_verifier"));
     assert_non_null(verifier);
@@ -308,13 +357,13 @@ static void github_authorization_url(void **state)
     SHA256((const uint8_t *)verifier, strlen(verifier), dg);
     char ch[64];
     authc__b64url_encode_to(ch, dg, 32);
-    assert_string_equal(qget(k, v, n, "code_challenge"), ch);
-    assert_string_equal(qget(k, v, n, "code_challenge_method"), "S256");
+    assert_string_equal(zget(&z, "code_challenge"), ch);
+    assert_string_equal(zget(&z, "code_challenge_method"), "S256");
     /* State: the parameter is what the cookie seals; itself a JWE of
      * {random} under the "encodedState" salt. */
     const char *st = check_value(f->ar, "authjs.state", tu_jar_get(&j, "authjs.state"));
     assert_non_null(st);
-    assert_string_equal(qget(k, v, n, "state"), st);
+    assert_string_equal(zget(&z, "state"), st);
     authc__jwe_key sk;
     authc__jwe_derive(&sk, SECRET, "encodedState");
     json_t *sc = NULL;
@@ -323,7 +372,7 @@ static void github_authorization_url(void **state)
     assert_null(json_object_get(sc, "origin"));
     json_decref(sc);
     /* GitHub is OAuth: no nonce. */
-    assert_null(qget(k, v, n, "nonce"));
+    assert_null(zget(&z, "nonce"));
     assert_null(tu_jar_get(&j, "authjs.nonce"));
 }
 
@@ -354,15 +403,14 @@ static void generic_oauth_default_scope_and_params(void **state)
                               .userinfo_url = "https://sso.example.com/me", .params = params};
     fx_build(f, &p);
     tu_jar j;
-    const char *loc = signin(f, "corp", "?prompt=none", &j);
-    const char *k[32], *v[32];
-    size_t n = query_is(f, loc, k, v,
-                        (const char *const[]){"tenant", "audience", "prompt", "scope",
-                                              "response_type", "client_id", "redirect_uri", "state",
-                                              "code_challenge", "code_challenge_method", NULL});
-    assert_string_equal(qget(k, v, n, "scope"), "openid profile email");
-    assert_string_equal(qget(k, v, n, "prompt"), "none"); /* the request wins */
-    assert_true(authc__starts_with(loc, "https://sso.example.com/auth?tenant=t1&audience=api%3A%2F%2Fx&"));
+    authz z;
+    authorize(f, "corp", "?prompt=none", &j, &z);
+    query_names_are(&z,
+                    (const char *const[]){"tenant", "audience", "prompt", "scope", "response_type", "client_id",
+                                          "redirect_uri", "state", "code_challenge", "code_challenge_method", NULL});
+    assert_string_equal(zget(&z, "scope"), "openid profile email");
+    assert_string_equal(zget(&z, "prompt"), "none"); /* the request wins */
+    assert_true(authc__starts_with(z.loc, "https://sso.example.com/auth?tenant=t1&audience=api%3A%2F%2Fx&"));
 }
 
 static void basic_auth_encoding(void **state)
@@ -382,27 +430,21 @@ static void basic_auth_encoding(void **state)
 
 /* ---- tests: the OIDC callback --------------------------------------- */
 
-/* Runs sign-in, then has the "IdP" call back with code/state/iss. mut
- * may change the callback query or the jar before the callback. */
+/* Signs in (filling j) and returns the URL the "IdP" calls back with:
+ * code, state (state_override if not NULL) and iss (unless drop_iss); the
+ * IdP's id_token will carry the request's nonce. oidc_round sends it. */
+static const char *oidc_callback_url(fx *f, tu_jar *j, const char *state_override, bool drop_iss)
+{
+    authz z;
+    authorize(f, "oidc", NULL, j, &z);
+    f->d.id_nonce = zget(&z, "nonce") ? authc_arena_strdup(f->ar, zget(&z, "nonce")) : NULL;
+    return callback_query(f, ORIGIN "/auth/callback/oidc?code=" CODE,
+                          state_override ? state_override : zget(&z, "state"), !drop_iss);
+}
+
 static authc_response *oidc_round(fx *f, tu_jar *j, const char *state_override, bool drop_iss)
 {
-    const char *loc = signin(f, "oidc", NULL, j);
-    const char *k[32], *v[32];
-    size_t n = query_pairs(f->ar, loc, k, v, 32);
-    f->d.id_nonce = qget(k, v, n, "nonce") ? authc_arena_strdup(f->ar, qget(k, v, n, "nonce")) : NULL;
-    authc__buf b;
-    authc__buf_init(&b, f->ar, 65536);
-    authc__buf_adds(&b, ORIGIN "/auth/callback/oidc?code=" CODE);
-    const char *st = state_override ? state_override : qget(k, v, n, "state");
-    if (st) {
-        authc__buf_adds(&b, "&state=");
-        authc__buf_add_form_component(&b, st);
-    }
-    if (!drop_iss) {
-        authc__buf_adds(&b, "&iss=");
-        authc__buf_add_form_component(&b, f->d.srv->origin);
-    }
-    return send_req(f->a, "GET", b.p, j, NULL);
+    return send_req(f->a, "GET", oidc_callback_url(f, j, state_override, drop_iss), j, NULL);
 }
 
 static void assert_error_redirect(authc_response *r, const char *page_and_code)
@@ -443,17 +485,15 @@ static void oidc_full_flow(void **state)
     fx *f = *state;
     fx_oidc(f, 0);
     tu_jar j;
-    const char *loc = signin(f, "oidc", NULL, &j);
+    authz z;
+    authorize(f, "oidc", NULL, &j, &z);
     /* Discovered endpoint: spec order with scope appended last. */
-    const char *k[32], *v[32];
-    size_t n = query_is(f, loc, k, v,
-                        (const char *const[]){"response_type", "client_id", "redirect_uri", "state",
-                                              "code_challenge", "code_challenge_method", "nonce",
-                                              "scope", NULL});
+    query_names_are(&z, (const char *const[]){"response_type", "client_id", "redirect_uri", "state", "code_challenge",
+                                              "code_challenge_method", "nonce", "scope", NULL});
     char prefix[128];
     snprintf(prefix, sizeof prefix, "%s/authorize?response_type=code&client_id=cid&", f->d.srv->origin);
-    assert_true(authc__starts_with(loc, prefix));
-    assert_string_equal(qget(k, v, n, "scope"), "openid profile email");
+    assert_true(authc__starts_with(z.loc, prefix));
+    assert_string_equal(zget(&z, "scope"), "openid profile email");
     assert_non_null(tu_jar_get(&j, "authjs.nonce"));
 
     /* Two complete sign-ins: one discovery, one JWKS fetch. */
@@ -491,12 +531,7 @@ static void oidc_full_flow(void **state)
     assert_string_equal(body.items[3].v, "authorization_code");
 
     /* The session holds the provider's user (email lowercased). */
-    char ck[16384];
-    authc_header h = {"Cookie", tu_jar_header(&j, ck, sizeof ck)};
-    authc_request rq = {.method = "GET", .url = ORIGIN "/auth/session", .headers = &h, .nheaders = 1};
-    authc_session *s = NULL;
-    assert_int_equal(authc_auth(f->a, &rq, &s), AUTHC_OK);
-    assert_non_null(s);
+    authc_session *s = session_of(f, &j);
     assert_string_equal(s->user.name, "Ida Provider");
     assert_string_equal(s->user.email, "ida@example.com");
     authc_session_free(s);
@@ -529,16 +564,11 @@ static void callback_failures(void **state)
     authc_response *r;
 
     /* The provider says no (state echoed): OAuthCallbackError. */
-    const char *loc = signin(f, "oidc", NULL, &j);
-    const char *k[32], *v[32];
-    size_t n = query_pairs(f->ar, loc, k, v, 32);
-    authc__buf b;
-    authc__buf_init(&b, f->ar, 65536);
-    authc__buf_adds(&b, ORIGIN "/auth/callback/oidc?error=access_denied&state=");
-    authc__buf_add_form_component(&b, qget(k, v, n, "state"));
-    authc__buf_adds(&b, "&iss=");
-    authc__buf_add_form_component(&b, f->d.srv->origin);
-    r = send_req(f->a, "GET", b.p, &j, NULL);
+    authz z;
+    authorize(f, "oidc", NULL, &j, &z);
+    r = send_req(f->a, "GET",
+                 callback_query(f, ORIGIN "/auth/callback/oidc?error=access_denied", zget(&z, "state"), true), &j,
+                 NULL);
     assert_error_redirect(r, "signin?error=OAuthCallbackError");
     authc_response_free(r);
 
@@ -560,35 +590,22 @@ static void callback_failures(void **state)
     const char *drop[] = {"authjs.state", "authjs.pkce.code_verifier", "authjs.nonce"};
     const char *why[] = {"state cookie missing", "PKCE code_verifier cookie missing", "nonce cookie missing"};
     for (int d = 0; d < 3; d++) {
-        loc = signin(f, "oidc", NULL, &j);
-        n = query_pairs(f->ar, loc, k, v, 32);
-        f->d.id_nonce = authc_arena_strdup(f->ar, qget(k, v, n, "nonce"));
+        const char *url = oidc_callback_url(f, &j, NULL, false);
         tu_jar j2 = j;
         for (int c = 0; c < j2.n; c++)
             if (!strcmp(j2.names[c], drop[d]))
                 strcpy(j2.values[c], "");
-        authc__buf_init(&b, f->ar, 65536);
-        authc__buf_adds(&b, ORIGIN "/auth/callback/oidc?code=" CODE "&state=");
-        authc__buf_add_form_component(&b, qget(k, v, n, "state"));
-        authc__buf_adds(&b, "&iss=");
-        authc__buf_add_form_component(&b, f->d.srv->origin);
         int before = f->d.token_hits;
-        r = send_req(f->a, "GET", b.p, &j2, NULL);
+        r = send_req(f->a, "GET", url, &j2, NULL);
         assert_refused(f->ar, r, "error?error=Configuration", why[d]);
         assert_int_equal(f->d.token_hits, before); /* the code was never spent */
         authc_response_free(r);
     }
 
     /* The IdP returns a different nonce. */
-    loc = signin(f, "oidc", NULL, &j);
-    n = query_pairs(f->ar, loc, k, v, 32);
+    const char *url = oidc_callback_url(f, &j, NULL, false);
     f->d.id_nonce = "someone-elses-nonce";
-    authc__buf_init(&b, f->ar, 65536);
-    authc__buf_adds(&b, ORIGIN "/auth/callback/oidc?code=" CODE "&state=");
-    authc__buf_add_form_component(&b, qget(k, v, n, "state"));
-    authc__buf_adds(&b, "&iss=");
-    authc__buf_add_form_component(&b, f->d.srv->origin);
-    r = send_req(f->a, "GET", b.p, &j, NULL);
+    r = send_req(f->a, "GET", url, &j, NULL);
     assert_refused(f->ar, r, "error?error=Configuration", "invalid id_token from oidc: id_token nonce does not match the nonce cookie");
     authc_response_free(r);
 
@@ -624,28 +641,20 @@ static void callback_failures(void **state)
     f->d.token_ctype = NULL;
 
     /* Replay: the same callback URL and cookies a second time. */
-    tu_jar keep;
-    loc = signin(f, "oidc", NULL, &j);
-    keep = j;
-    n = query_pairs(f->ar, loc, k, v, 32);
-    f->d.id_nonce = authc_arena_strdup(f->ar, qget(k, v, n, "nonce"));
-    authc__buf_init(&b, f->ar, 65536);
-    authc__buf_adds(&b, ORIGIN "/auth/callback/oidc?code=" CODE "&state=");
-    authc__buf_add_form_component(&b, qget(k, v, n, "state"));
-    authc__buf_adds(&b, "&iss=");
-    authc__buf_add_form_component(&b, f->d.srv->origin);
-    r = send_req(f->a, "GET", b.p, &j, NULL);
+    url = oidc_callback_url(f, &j, NULL, false);
+    tu_jar keep = j;
+    r = send_req(f->a, "GET", url, &j, NULL);
     assert_true(has_set_cookie(r, "authjs.session-token=", false));
     authc_response_free(r);
     /* With the browser's cleared cookies: InvalidCheck. */
     take_log(f->ar);
-    r = send_req(f->a, "GET", b.p, &j, NULL);
+    r = send_req(f->a, "GET", url, &j, NULL);
     assert_refused(f->ar, r, "error?error=Configuration", "state cookie missing or invalid");
     authc_response_free(r);
     /* With the old cookies replayed, the IdP refuses the spent code. */
     f->d.token_status = 400;
     f->d.token_body = "{\"error\":\"invalid_grant\"}";
-    r = send_req(f->a, "GET", b.p, &keep, NULL);
+    r = send_req(f->a, "GET", url, &keep, NULL);
     assert_refused(f->ar, r, "error?error=Configuration", "error=invalid_grant");
     authc_response_free(r);
 }
@@ -677,14 +686,10 @@ static void github_profile_and_private_email(void **state)
     f->d.token_ctype = "application/x-www-form-urlencoded";
     f->d.token_body = "access_token=" AT "&scope=read%3Auser%2Cuser%3Aemail&token_type=bearer";
     tu_jar j;
-    const char *loc = signin(f, "github", NULL, &j);
-    const char *k[32], *v[32];
-    size_t n = query_pairs(f->ar, loc, k, v, 32);
-    authc__buf b;
-    authc__buf_init(&b, f->ar, 65536);
-    authc__buf_adds(&b, ORIGIN "/auth/callback/github?code=" CODE "&state=");
-    authc__buf_add_form_component(&b, qget(k, v, n, "state"));
-    authc_response *r = send_req(f->a, "GET", b.p, &j, NULL);
+    authz z;
+    authorize(f, "github", NULL, &j, &z);
+    authc_response *r = send_req(
+        f->a, "GET", callback_query(f, ORIGIN "/auth/callback/github?code=" CODE, zget(&z, "state"), false), &j, NULL);
     assert_int_equal(r->status, 302);
     assert_true(has_set_cookie(r, "authjs.session-token=", false));
     authc_response_free(r);
@@ -692,12 +697,7 @@ static void github_profile_and_private_email(void **state)
     snprintf(want, sizeof want, "Bearer %s", AT);
     assert_string_equal(f->d.last_userinfo_auth, want);
     assert_int_equal(f->d.emails_hits, 1);
-    char ck[16384];
-    authc_header h = {"Cookie", tu_jar_header(&j, ck, sizeof ck)};
-    authc_request rq = {.method = "GET", .url = ORIGIN "/auth/session", .headers = &h, .nheaders = 1};
-    authc_session *s = NULL;
-    assert_int_equal(authc_auth(f->a, &rq, &s), AUTHC_OK);
-    assert_non_null(s);
+    authc_session *s = session_of(f, &j);
     assert_string_equal(s->user.name, "octo");                  /* name ?? login */
     assert_string_equal(s->user.email, "octo@private.example"); /* primary, lowercased */
     assert_string_equal(s->user.image, "https://img/1");
@@ -705,13 +705,10 @@ static void github_profile_and_private_email(void **state)
 
     /* Userinfo failure → Configuration, no session. */
     f->d.userinfo_status = 500;
-    loc = signin(f, "github", NULL, &j);
-    n = query_pairs(f->ar, loc, k, v, 32);
-    authc__buf_init(&b, f->ar, 65536);
-    authc__buf_adds(&b, ORIGIN "/auth/callback/github?code=" CODE "&state=");
-    authc__buf_add_form_component(&b, qget(k, v, n, "state"));
+    authorize(f, "github", NULL, &j, &z);
     take_log(f->ar);
-    r = send_req(f->a, "GET", b.p, &j, NULL);
+    r = send_req(f->a, "GET", callback_query(f, ORIGIN "/auth/callback/github?code=" CODE, zget(&z, "state"), false),
+                 &j, NULL);
     assert_refused(f->ar, r, "error?error=Configuration", "userinfo of github:");
     authc_response_free(r);
 }
@@ -723,14 +720,12 @@ static void twitch_params(void **state)
                               .issuer = f->d.srv->origin};
     fx_build(f, &p);
     tu_jar j;
-    const char *loc = signin(f, "twitch", NULL, &j);
-    const char *k[32], *v[32];
-    size_t n = query_is(f, loc, k, v,
-                        (const char *const[]){"response_type", "client_id", "redirect_uri", "scope",
-                                              "claims", "state", "code_challenge",
-                                              "code_challenge_method", "nonce", NULL});
-    assert_string_equal(qget(k, v, n, "scope"), "openid user:read:email");
-    assert_string_equal(qget(k, v, n, "claims"),
+    authz z;
+    authorize(f, "twitch", NULL, &j, &z);
+    query_names_are(&z, (const char *const[]){"response_type", "client_id", "redirect_uri", "scope", "claims", "state",
+                                              "code_challenge", "code_challenge_method", "nonce", NULL});
+    assert_string_equal(zget(&z, "scope"), "openid user:read:email");
+    assert_string_equal(zget(&z, "claims"),
                         "{\"id_token\":{\"email\":null,\"picture\":null,\"preferred_username\":null}}");
 }
 
@@ -765,10 +760,7 @@ static void apple_form_post(void **state)
     f->d.id_nonce = authc_arena_strdup(f->ar, qget(k, v, n, "nonce"));
     authc__buf b;
     authc__buf_init(&b, f->ar, 65536);
-    authc__buf_adds(&b, "code=" CODE "&state=");
-    authc__buf_add_form_component(&b, qget(k, v, n, "state"));
-    authc__buf_adds(&b, "&iss=");
-    authc__buf_add_form_component(&b, f->d.srv->origin);
+    authc__buf_adds(&b, callback_query(f, "code=" CODE, qget(k, v, n, "state"), true));
     authc__buf_adds(&b, "&user=");
     authc__buf_add_form_component(&b, "{\"name\":{\"firstName\":\"Jane\",\"lastName\":\"Doe\"},\"email\":\"j@x\"}");
     r = send_req(f->a, "POST", ORIGIN "/auth/callback/apple", &j, b.p);
@@ -779,12 +771,7 @@ static void apple_form_post(void **state)
     authc__map body = {0};
     authc__parse_form(f->ar, f->d.last_token.body, f->d.last_token.body_len, &body, 16);
     assert_string_equal(authc__map_last(&body, "client_secret"), "apple-jwt");
-    char ck[16384];
-    authc_header h = {"Cookie", tu_jar_header(&j, ck, sizeof ck)};
-    authc_request rq = {.method = "GET", .url = ORIGIN "/auth/session", .headers = &h, .nheaders = 1};
-    authc_session *s = NULL;
-    assert_int_equal(authc_auth(f->a, &rq, &s), AUTHC_OK);
-    assert_non_null(s);
+    authc_session *s = session_of(f, &j);
     assert_string_equal(s->user.name, "Jane Doe");
     assert_null(s->user.image);
     authc_session_free(s);

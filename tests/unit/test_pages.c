@@ -127,18 +127,19 @@ static void test_signin_escapes_inputs(void **state)
     HASNT(html, "<script");
     HASNT(html, "\" onfocus=\"");
     HASNT(html, "onclick");      /* invalid provider colour dropped */
-    HAS(html, "value=\"tok&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;\"");
-    HAS(html, "name=\"callbackUrl\" value=\"/x&quot;&gt;&lt;script&gt;alert(2)&lt;/script&gt;\"");
-    HAS(html, "value=\"a@b.c&quot;&gt;&lt;script&gt;alert(3)&lt;/script&gt;\"");
-    HAS(html, "type=\"text&quot; onfocus=&quot;alert(4)\"");
-    HAS(html, "Sign in with Git&lt;b&gt;Hub&quot;&amp;&#39;");
-    HAS(html, "Sign in with Mail&lt;i&gt;");
-    HAS(html, "Sign in with Cred&quot;s");
-    HAS(html, "action=\"/s/&quot;&gt;&lt;script&gt;alert(8)&lt;/script&gt;\"");
-    HAS(html, "action=\"/c/&quot;&gt;&lt;script&gt;alert(9)&lt;/script&gt;\"");
-    HAS(html, "id=\"input-email-for-e&quot;m-provider\"");
-    HAS(html, "name=\"user&quot;&gt;&lt;x\" id=\"input-user&quot;&gt;&lt;x-for-cr&lt;-provider\"");
-    HAS(html, "&lt;Label&gt;</label>");
+    TU_HAS_ALL(html,
+               "value=\"tok&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;\"",
+               "name=\"callbackUrl\" value=\"/x&quot;&gt;&lt;script&gt;alert(2)&lt;/script&gt;\"",
+               "value=\"a@b.c&quot;&gt;&lt;script&gt;alert(3)&lt;/script&gt;\"",
+               "type=\"text&quot; onfocus=&quot;alert(4)\"",
+               "Sign in with Git&lt;b&gt;Hub&quot;&amp;&#39;",
+               "Sign in with Mail&lt;i&gt;",
+               "Sign in with Cred&quot;s",
+               "action=\"/s/&quot;&gt;&lt;script&gt;alert(8)&lt;/script&gt;\"",
+               "action=\"/c/&quot;&gt;&lt;script&gt;alert(9)&lt;/script&gt;\"",
+               "id=\"input-email-for-e&quot;m-provider\"",
+               "name=\"user&quot;&gt;&lt;x\" id=\"input-user&quot;&gt;&lt;x-for-cr&lt;-provider\"",
+               "&lt;Label&gt;</label>");
     /* The glyph shows the first letter, escaped when it is markup. */
     HAS(html, ">G</text>");
     /* An unknown ?error= shows the default message, never the raw code. */
@@ -183,20 +184,22 @@ static void test_signout_verify_escape(void **state)
                                          &html, &len),
                      AUTHC_OK);
     HASNT(html, "<script");
-    HAS(html, "<form action=\"http://h/auth/signout?callbackUrl=&quot;&gt;&lt;script&gt;x&lt;/script&gt;\" method=\"POST\">");
-    HAS(html, "<input type=\"hidden\" name=\"csrfToken\" value=\"t&quot;&lt;&gt;\">");
-    HAS(html, "<title>Sign Out</title>");
-    HAS(html, "Are you sure you want to sign out?");
-    HAS(html, ">Sign out</button>");
+    TU_HAS_ALL(html,
+               "<form action=\"http://h/auth/signout?callbackUrl=&quot;&gt;&lt;script&gt;x&lt;/script&gt;\" method=\"POST\">",
+               "<input type=\"hidden\" name=\"csrfToken\" value=\"t&quot;&lt;&gt;\">",
+               "<title>Sign Out</title>",
+               "Are you sure you want to sign out?",
+               ">Sign out</button>");
 
     assert_int_equal(authc__page_verify_request(ar, NULL, AUTHC__LANG_EN,
                                                 "http://h\"><script>", "h<b>", &html, &len),
                      AUTHC_OK);
     HASNT(html, "<script");
-    HAS(html, "<a class=\"site\" href=\"http://h&quot;&gt;&lt;script&gt;\">h&lt;b&gt;</a>");
-    HAS(html, "<title>Verify Request</title>");
-    HAS(html, "<h1>Check your email</h1>");
-    HAS(html, "A sign in link has been sent to your email address.");
+    TU_HAS_ALL(html,
+               "<a class=\"site\" href=\"http://h&quot;&gt;&lt;script&gt;\">h&lt;b&gt;</a>",
+               "<title>Verify Request</title>",
+               "<h1>Check your email</h1>",
+               "A sign in link has been sent to your email address.");
 }
 
 /* ------------------------------------------------------------------ */
@@ -429,9 +432,10 @@ static void test_error_statuses(void **state)
         assert_int_equal(status, cases[i].status);
         char want[128];
         snprintf(want, sizeof want, "<h1>%s</h1>", cases[i].heading);
-        HAS(html, want);
-        HAS(html, "<title>Error</title>");
-        HAS(html, "<div class=\"page\"><div class=\"error\"><div class=\"card\">");
+        TU_HAS_ALL(html,
+                   want,
+                   "<title>Error</title>",
+                   "<div class=\"page\"><div class=\"error\"><div class=\"card\">");
         if (cases[i].signin) {
             HAS(html, "<a class=\"button\" href=\"http://localhost:3000/auth/error?error=x/signin\">Sign in</a>");
             HASNT(html, "class=\"site\"");
@@ -468,8 +472,9 @@ static void test_signin_provider_forms(void **state)
     p.email = "me@example.com";
     char *html = signin(ar, &p);
 
-    HAS(html, "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\"");
-    HAS(html, "<title>Sign In</title>");
+    TU_HAS_ALL(html,
+               "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\"",
+               "<title>Sign In</title>");
     HASNT(html, "<div class=\"error\">");
     assert_int_equal(count(html, "<div class=\"provider\">"), NPROV);
     assert_int_equal(count(html, "<form "), NPROV);
@@ -514,11 +519,12 @@ static void test_signin_provider_forms(void **state)
     /* Separators: before the first form-type provider after oauth ones and
      * after each form-type provider that is not last. */
     assert_int_equal(count(html, "<hr/>"), 3);
-    HAS(html, "<div class=\"provider\"><hr/><form action=\"http://localhost:3000/auth/signin/resend\"");
-    HAS(html, "Sign in with Email</button></form><hr/></div>");
-    HAS(html, "Sign in with Password</button></form><hr/></div>");
-    HAS(html, "Sign in with Passkey</button></form><button type=\"button\" form=\"passkey-form\" data-passkey-register");
-    HAS(html, "</script></div>");
+    TU_HAS_ALL(html,
+               "<div class=\"provider\"><hr/><form action=\"http://localhost:3000/auth/signin/resend\"",
+               "Sign in with Email</button></form><hr/></div>",
+               "Sign in with Password</button></form><hr/></div>",
+               "Sign in with Passkey</button></form><button type=\"button\" form=\"passkey-form\" data-passkey-register",
+               "</script></div>");
 
     /* No callbackUrl and no email: no hidden field, no value attribute. */
     p.callback_url = NULL;
@@ -589,40 +595,45 @@ static void test_chinese(void **state)
     p.lang = AUTHC__LANG_ZH;
     p.error = "CredentialsSignin";
     char *html = signin(ar, &p);
-    HAS(html, "<html lang=\"zh-CN\">");
-    HAS(html, "<title>登录</title>");
-    HAS(html, "使用 GitHub 登录");
-    HAS(html, "使用 Email 登录");
-    HAS(html, ">邮箱</label>");
-    HAS(html, "登录失败，请检查你输入的信息是否正确。");
+    TU_HAS_ALL(html,
+               "<html lang=\"zh-CN\">",
+               "<title>登录</title>",
+               "使用 GitHub 登录",
+               "使用 Email 登录",
+               ">邮箱</label>",
+               "登录失败，请检查你输入的信息是否正确。");
     HASNT(html, "Sign in with");
     HASNT(html, "Sign In");
 
     char *h;
     size_t len;
     assert_int_equal(authc__page_signout(ar, NULL, AUTHC__LANG_ZH, "t", "/x", &h, &len), AUTHC_OK);
-    HAS(h, "<html lang=\"zh-CN\">");
-    HAS(h, "<title>退出登录</title>");
-    HAS(h, "确定要退出登录吗？");
-    HAS(h, ">退出登录</button>");
+    TU_HAS_ALL(h,
+               "<html lang=\"zh-CN\">",
+               "<title>退出登录</title>",
+               "确定要退出登录吗？",
+               ">退出登录</button>");
     HASNT(h, "Sign out");
 
     assert_int_equal(authc__page_verify_request(ar, NULL, AUTHC__LANG_ZH, "http://h", "h", &h, &len),
                      AUTHC_OK);
-    HAS(h, "<title>验证请求</title>");
-    HAS(h, "<h1>请查收邮件</h1>");
-    HAS(h, "登录链接已发送到你的邮箱。");
+    TU_HAS_ALL(h,
+               "<title>验证请求</title>",
+               "<h1>请查收邮件</h1>",
+               "登录链接已发送到你的邮箱。");
     HASNT(h, "Check your email");
 
     int status;
     h = error_page(ar, NULL, AUTHC__LANG_ZH, "Configuration", &status);
     assert_int_equal(status, 500);
-    HAS(h, "<title>错误</title>");
-    HAS(h, "<h1>服务器错误</h1>");
+    TU_HAS_ALL(h,
+               "<title>错误</title>",
+               "<h1>服务器错误</h1>");
     HASNT(h, "Server error");
     h = error_page(ar, NULL, AUTHC__LANG_ZH, "AccessDenied", &status);
-    HAS(h, "<h1>拒绝访问</h1>");
-    HAS(h, ">登录</a>");
+    TU_HAS_ALL(h,
+               "<h1>拒绝访问</h1>",
+               ">登录</a>");
     h = error_page(ar, NULL, AUTHC__LANG_ZH, "Verification", &status);
     HAS(h, "此登录链接已失效。");
     h = error_page(ar, NULL, AUTHC__LANG_ZH, NULL, &status);
@@ -771,8 +782,9 @@ static void test_limits_and_args(void **state)
     p.csrf_token = NULL;
     p.callback_url = NULL;
     html = signin(ar, &p);
-    HAS(html, "<form action=\"\" method=\"POST\"><input type=\"hidden\" name=\"csrfToken\" value=\"\">");
-    HAS(html, ">Sign in with </button>");
+    TU_HAS_ALL(html,
+               "<form action=\"\" method=\"POST\"><input type=\"hidden\" name=\"csrfToken\" value=\"\">",
+               ">Sign in with </button>");
 }
 
 /* The whole markup after the stylesheet, written out here: a change to the

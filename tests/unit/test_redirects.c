@@ -1,9 +1,6 @@
 /* test_redirects.c — callbackUrl / redirectTo rules: open-redirect payloads
  * must never leave the origin, same-origin targets must survive. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <cmocka.h>
+#include "cmocka_main.h"
 #include <strings.h>
 
 #include "core/core_int.h"
@@ -86,14 +83,9 @@ static void test_via_handler(void **st)
 {
     (void)st;
     authc *a = inst();
-    authc_response *r = tu_req(a, "GET", ORIGIN "/auth/csrf", NULL, NULL);
-    char *val = tu_cookie_value(tu_cookie_named(r, "authjs.csrf-token"));
-    authc_response_free(r);
-    char tok[65];
-    memcpy(tok, val, 64);
-    tok[64] = 0;
-    char ck[512];
-    snprintf(ck, sizeof ck, "Cookie: authjs.csrf-token=%s", val);
+    tu_csrf csrf = tu_csrf_of(a, ORIGIN "/auth/csrf");
+    const char *tok = csrf.token, *ck = csrf.cookie;
+    authc_response *r;
     for (size_t i = 0; i < sizeof PAYLOADS / sizeof *PAYLOADS; i++) {
         authc_arena *ar = authc_arena_new();
         authc__buf b;
@@ -129,7 +121,6 @@ static void test_via_handler(void **st)
         authc_response_free(r);
         authc_arena_free(ar);
     }
-    free(val);
     authc_free(a);
 }
 
@@ -159,13 +150,8 @@ static void test_bad_cookie_replaced(void **st)
     authc_free(a);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
+TU_MAIN(NULL, NULL,
         cmocka_unit_test(test_resolve_payloads),
         cmocka_unit_test(test_same_origin_kept),
         cmocka_unit_test(test_via_handler),
-        cmocka_unit_test(test_bad_cookie_replaced),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+        cmocka_unit_test(test_bad_cookie_replaced))

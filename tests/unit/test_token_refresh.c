@@ -1,15 +1,11 @@
-/* test_token_refresh.c — access-token rotation through the library: JWT
- * claims refreshed on GET /session, dead / transient / other-sub answers of a
- * fake token endpoint, GET /token and authc_access_token_get(). */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <cmocka.h>
+/* test_token_refresh.c — access-token rotation through the library (JWT claims, accounts rows):
+ * dead / transient / other-sub grants, GET /session, GET /token, authc_access_token_get(). */
+#include "cmocka_main.h"
 
 #include "core/core_int.h"
 #include "authc/oauth.h"
 #include "oauth_testutil.h"
+#include "response_assert.h"
 
 #define SECRET "test-secret-0123456789abcdef0123456789"
 #define ORIGIN "http://app.test:3000"
@@ -54,6 +50,7 @@ typedef struct fx {
     idp d;
     authc *a;
     authc_arena *ar;
+    authc_adapter *ad;      /* database sessions: memory adapter, else NULL */
 } fx;
 
 static void quiet(void *ud, const char *level, const char *msg)
@@ -61,7 +58,9 @@ static void quiet(void *ud, const char *level, const char *msg)
     (void)ud, (void)level, (void)msg;
 }
 
-static int setup(void **state)
+/* db: database sessions over a memory adapter; drop: without its
+ * account-token methods (as an app's adapter may be). */
+static int setup_with(void **state, bool db, bool drop)
 {
     fx *f = calloc(1, sizeof *f);
     f->d.srv = msrv_start(handler, &f->d);
@@ -79,6 +78,19 @@ static int setup(void **state)
                               .authorization_url = tok, .token_url = tok, .userinfo_url = tok,
                               .client_id = "cid", .client_secret = "cs", .timeout_ms = 2000};
     assert_int_equal(authc_config_add_oauth(cfg, &p, err, sizeof err), AUTHC_OK);
+    if (db) {
+        f->ad = authc_adapter_open("memory:", NULL, NULL, err, sizeof err);
+        assert_non_null(f->ad);
+        static authc_adapter_ops dropped;
+        if (drop) {
+            dropped = *f->ad->ops;
+            dropped.get_account_by_user = NULL;
+            dropped.update_account_tokens = NULL;
+            f->ad->ops = &dropped;
+        }
+        authc_config_set_adapter(cfg, f->ad);
+        assert_int_equal(authc_config_set(cfg, "session.strategy", "database", err, sizeof err), AUTHC_OK);
+    }
     f->a = authc_new(cfg, err, sizeof err);
     if (!f->a)
         fail_msg("authc_new: %s", err);
@@ -86,10 +98,26 @@ static int setup(void **state)
     return 0;
 }
 
+static int setup(void **state)
+{
+    return setup_with(state, false, false);
+}
+
+static int setup_db(void **state)
+{
+    return setup_with(state, true, false);
+}
+
+static int setup_db_without(void **state)
+{
+    return setup_with(state, true, true);
+}
+
 static int teardown(void **state)
 {
     fx *f = *state;
     authc_free(f->a);
+    authc_adapter_close(f->ad);
     msrv_stop(f->d.srv);
     authc_arena_free(f->ar);
     free(f);
@@ -210,12 +238,8 @@ static void token_route_and_c_call(void **state)
     assert_string_equal(authc_response_header(r, "Cache-Control"), "no-store");
     assert_true(body_has(r, "\"access_token\":\"at-1\""));
     authc_response_free(r);
-    r = get(f, "/token?provider=zz", cookie(f, "rt-a"));
-    assert_int_equal(r->status, 404);
-    authc_response_free(r);
-    r = get(f, "/token?provider=p", "garbage");
-    assert_int_equal(r->status, 401);
-    authc_response_free(r);
+    tu_expect_status(get(f, "/token?provider=zz", cookie(f, "rt-a")), 404);
+    tu_expect_status(get(f, "/token?provider=p", "garbage"), 401);
 
     const char *ck = authc_arena_printf(f->ar, "authjs.session-token=%s", cookie(f, "rt-b"));
     authc_header h[] = {{"Cookie", ck}};
@@ -233,12 +257,114 @@ static void token_route_and_c_call(void **state)
     authc_access_token_free(t);
 }
 
-int main(void)
+/* ---- database sessions: the tokens live in the accounts row ---------- */
+
+/* A user with an account at p (refresh token rt, access token expired 5 s
+ * ago) and a database session; returns the session token. */
+static const char *db_session(fx *f, const char *rt)
 {
-    const struct CMUnitTest tests[] = {
+    authc_adapter *ad = f->ad;
+    authc_user in = {.name = "Ann", .email_verified = AUTHC_NO_TIME}, *u = NULL;
+    assert_int_equal(ad->ops->create_user(ad, f->ar, &in, &u), AUTHC_OK);
+    authc_account acc = {.user_id = u->id, .type = "oauth", .provider = "p",
+                         .provider_account_id = authc_arena_printf(f->ar, "pa-%s", rt),
+                         .access_token = "at-0", .refresh_token = rt,
+                         .expires_at = authc__now_ms() / 1000 - 5};
+    assert_int_equal(ad->ops->link_account(ad, f->ar, &acc, NULL), AUTHC_OK);
+    authc_session_row srow = {.session_token = authc_arena_printf(f->ar, "st-%s", rt),
+                              .user_id = u->id, .expires = authc__now_ms() + 3600000};
+    assert_int_equal(ad->ops->create_session(ad, f->ar, &srow, NULL), AUTHC_OK);
+    return srow.session_token;
+}
+
+static authc_account *db_row(fx *f, const char *rt)
+{
+    authc_account *a = NULL;
+    assert_int_equal(f->ad->ops->get_account(f->ad, f->ar, authc_arena_printf(f->ar, "pa-%s", rt), "p", &a),
+                     AUTHC_OK);
+    assert_non_null(a);
+    return a;
+}
+
+static void db_session_refreshes_the_row(void **state)
+{
+    fx *f = *state;
+    const char *st = db_session(f, "rt-0");
+    authc_response *r = get(f, "/session", st);
+    assert_int_equal(r->status, 200);
+    assert_false(body_has(r, "error"));
+    authc_response_free(r);
+    assert_int_equal(f->d.grants, 1);
+    assert_non_null(strstr(f->d.last_body, "refresh_token=rt-0"));
+    authc_account *a = db_row(f, "rt-0");
+    assert_string_equal(a->access_token, "at-1");
+    assert_string_equal(a->refresh_token, "rt-1");
+    assert_true(a->expires_at > authc__now_ms() / 1000 + 3000);
+    /* Fresh now: /token and the C call answer it without a grant. */
+    r = get(f, "/token?provider=p", st);
+    assert_int_equal(r->status, 200);
+    assert_true(body_has(r, "\"access_token\":\"at-1\""));
+    authc_response_free(r);
+    const char *ck = authc_arena_printf(f->ar, "authjs.session-token=%s", st);
+    authc_header h[] = {{"Cookie", ck}};
+    authc_request rq = {.method = "GET", .url = ORIGIN "/page", .headers = h, .nheaders = 1};
+    authc_access_token *t = NULL;
+    assert_int_equal(authc_access_token_get(f->a, &rq, "p", &t), AUTHC_OK);
+    assert_int_equal(t->status, 200);
+    assert_string_equal(t->access_token, "at-1");
+    authc_access_token_free(t);
+    assert_int_equal(f->d.grants, 1);
+    r = get(f, "/token?provider=zz", st);
+    assert_int_equal(r->status, 404);
+    authc_response_free(r);
+    r = get(f, "/token?provider=p", "no-such-session");
+    assert_int_equal(r->status, 401);
+    authc_response_free(r);
+}
+
+static void db_dead_and_transient(void **state)
+{
+    fx *f = *state;
+    const char *st = db_session(f, "rt-t");
+    f->d.status = 503; /* transient: the row keeps its tokens, retried later */
+    authc_response *r = get(f, "/session", st);
+    assert_false(body_has(r, "RefreshTokenError"));
+    authc_response_free(r);
+    assert_string_equal(db_row(f, "rt-t")->refresh_token, "rt-t");
+    f->d.status = 400;
+    f->d.error = "invalid_grant";
+    r = get(f, "/session", st);
+    assert_true(body_has(r, "\"error\":\"RefreshTokenError\""));
+    assert_true(body_has(r, "\"user\""));
+    authc_response_free(r);
+    int grants = f->d.grants;
+    assert_int_equal(grants, 2);
+    r = get(f, "/token?provider=p", st);
+    assert_int_equal(r->status, 401);
+    assert_true(body_has(r, "RefreshTokenError"));
+    authc_response_free(r);
+    assert_int_equal(f->d.grants, grants); /* never presented again */
+}
+
+static void db_adapter_without_token_methods(void **state)
+{
+    fx *f = *state;
+    const char *st = db_session(f, "rt-n");
+    authc_response *r = get(f, "/token?provider=p", st);
+    assert_int_equal(r->status, 404);
+    assert_true(body_has(r, "AccountNotLinked"));
+    authc_response_free(r);
+    r = get(f, "/session", st);
+    assert_int_equal(r->status, 200);
+    assert_true(body_has(r, "\"name\":\"Ann\""));
+    authc_response_free(r);
+    assert_int_equal(f->d.grants, 0);
+}
+
+TU_MAIN(NULL, NULL,
         cmocka_unit_test_setup_teardown(session_refreshes_once, setup, teardown),
         cmocka_unit_test_setup_teardown(dead_transient_and_other_sub, setup, teardown),
         cmocka_unit_test_setup_teardown(token_route_and_c_call, setup, teardown),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+        cmocka_unit_test_setup_teardown(db_session_refreshes_the_row, setup_db, teardown),
+        cmocka_unit_test_setup_teardown(db_dead_and_transient, setup_db, teardown),
+        cmocka_unit_test_setup_teardown(db_adapter_without_token_methods, setup_db_without, teardown))

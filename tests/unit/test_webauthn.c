@@ -39,18 +39,7 @@ static json_t *fixture(const char *name)
     return j;
 }
 
-static const char *fx_str(json_t *j, const char *path)
-{
-    /* "a.b.0.c" walks objects and arrays */
-    json_t *cur = j;
-    char buf[256];
-    snprintf(buf, sizeof buf, "%s", path);
-    for (char *save = NULL, *t = strtok_r(buf, ".", &save); t && cur; t = strtok_r(NULL, ".", &save))
-        cur = json_is_array(cur) ? json_array_get(cur, (size_t)atoi(t)) : json_object_get(cur, t);
-    assert_non_null(cur);
-    return json_string_value(cur);
-}
-
+/* The member at path: "a.b.0.c" walks objects and arrays. */
 static json_t *fx_get(json_t *j, const char *path)
 {
     json_t *cur = j;
@@ -60,6 +49,11 @@ static json_t *fx_get(json_t *j, const char *path)
         cur = json_is_array(cur) ? json_array_get(cur, (size_t)atoi(t)) : json_object_get(cur, t);
     assert_non_null(cur);
     return cur;
+}
+
+static const char *fx_str(json_t *j, const char *path)
+{
+    return json_string_value(fx_get(j, path));
 }
 
 /* A deep copy of the registration / i-th authentication credential. */
@@ -148,6 +142,47 @@ static stored register_ok(json_t *fx, bool uv, authc__wa_registration *out)
     return s;
 }
 
+/* A recorded ceremony opened for a test: its fixture (json_decref c.fx when
+ * done), a relying party that accepts it (c.rp, editable through c.h; the
+ * struct must stay where it is) and its verified registration (c.r, c.s). */
+typedef struct ceremony {
+    json_t *fx;
+    rp_holder h;
+    const authc__wa_rp *rp;
+    authc__wa_registration r;
+    stored s;
+} ceremony;
+
+static void ceremony_open(ceremony *c, const char *name, bool uv)
+{
+    c->fx = fixture(name);
+    c->rp = rp_for(&c->h, c->fx, uv);
+    c->s = register_ok(c->fx, uv, &c->r);
+}
+
+/* cmocka fixture of the tests of one recorded ceremony (its name is the
+ * prestate, UV required): the arena, then the ceremony as the state. */
+static int ceremony_setup(void **state)
+{
+    const char *name = *state;
+    if (arena_setup(state))
+        return -1;
+    ceremony *c = calloc(1, sizeof *c);
+    if (!c)
+        return -1;
+    ceremony_open(c, name, true);
+    *state = c;
+    return 0;
+}
+
+static int ceremony_teardown(void **state)
+{
+    ceremony *c = *state;
+    json_decref(c->fx);
+    free(c);
+    return arena_teardown(state);
+}
+
 /* Expects a refusal whose reason contains `needle`. */
 #define EXPECT_REFUSED(call, needle)                                                   \
     do {                                                                               \
@@ -167,12 +202,19 @@ static authc_err verify_reg(json_t *fx, const authc__wa_rp *rp, const char *chal
     return authc__wa_verify_registration(ar, rp, challenge, cred, &r, why);
 }
 
+/* Verifies cred as a sign-in to challenge with the stored credential s;
+ * the result goes to *as. */
+static authc_err verify_signin(const authc__wa_rp *rp, const char *challenge, json_t *cred, stored s,
+                               authc__wa_assertion *as, const char **why)
+{
+    return authc__wa_verify_authentication(ar, rp, challenge, cred, s.key, s.key_len, s.counter, as, why);
+}
+
 static authc_err verify_auth(json_t *fx, const authc__wa_rp *rp, int i, json_t *cred, stored s,
                              const char **why)
 {
     authc__wa_assertion as;
-    return authc__wa_verify_authentication(ar, rp, auth_challenge(fx, i), cred, s.key, s.key_len, s.counter,
-                                           &as, why);
+    return verify_signin(rp, auth_challenge(fx, i), cred, s, &as, why);
 }
 
 /* ======================================================================
@@ -228,73 +270,52 @@ static void test_recorded_u2f(void **st) { (void)st; check_chain("u2f", AUTHC__C
 
 static void test_wrong_origin(void **st)
 {
-    (void)st;
-    json_t *fx = fixture("es256-none");
-    rp_holder h;
-    const authc__wa_rp *rp = rp_for(&h, fx, true);
-    h.origins[0] = "https://evil.example";
-    json_t *cred = reg_cred(fx);
-    EXPECT_REFUSED(verify_reg(fx, rp, fx_str(fx, "registration.challenge"), cred, &why_), "origin");
-    authc__wa_registration r;
-    stored s = register_ok(fx, true, &r);
-    json_t *ac = auth_cred(fx, 0);
-    EXPECT_REFUSED(verify_auth(fx, rp, 0, ac, s, &why_), "origin \"http://localhost");
+    ceremony *c = *st;
+    c->h.origins[0] = "https://evil.example";
+    json_t *cred = reg_cred(c->fx);
+    EXPECT_REFUSED(verify_reg(c->fx, c->rp, fx_str(c->fx, "registration.challenge"), cred, &why_), "origin");
+    json_t *ac = auth_cred(c->fx, 0);
+    EXPECT_REFUSED(verify_auth(c->fx, c->rp, 0, ac, c->s, &why_), "origin \"http://localhost");
     json_decref(ac);
     json_decref(cred);
-    json_decref(fx);
 }
 
 static void test_wrong_challenge(void **st)
 {
-    (void)st;
-    json_t *fx = fixture("es256-none");
-    rp_holder h;
-    const authc__wa_rp *rp = rp_for(&h, fx, true);
-    authc__wa_registration r;
-    stored s = register_ok(fx, true, &r);
+    ceremony *c = *st;
     /* An old response replayed against a newer challenge. */
-    json_t *ac = auth_cred(fx, 0);
+    json_t *ac = auth_cred(c->fx, 0);
     authc__wa_assertion as;
-    EXPECT_REFUSED(authc__wa_verify_authentication(ar, rp, auth_challenge(fx, 1), ac, s.key, s.key_len,
-                                                   s.counter, &as, &why_),
-                   "challenge");
-    json_t *cred = reg_cred(fx);
-    EXPECT_REFUSED(verify_reg(fx, rp, auth_challenge(fx, 0), cred, &why_), "challenge");
+    EXPECT_REFUSED(verify_signin(c->rp, auth_challenge(c->fx, 1), ac, c->s, &as, &why_), "challenge");
+    json_t *cred = reg_cred(c->fx);
+    EXPECT_REFUSED(verify_reg(c->fx, c->rp, auth_challenge(c->fx, 0), cred, &why_), "challenge");
     json_decref(cred);
     json_decref(ac);
-    json_decref(fx);
 }
 
 static void test_wrong_type(void **st)
 {
-    (void)st;
-    json_t *fx = fixture("eddsa-none");
-    rp_holder h;
-    const authc__wa_rp *rp = rp_for(&h, fx, true);
-    authc__wa_registration r;
-    stored s = register_ok(fx, true, &r);
+    ceremony *c = *st;
     /* A registration's client data presented as a sign-in. */
-    json_t *ac = auth_cred(fx, 0);
-    json_t *rc = reg_cred(fx);
+    json_t *ac = auth_cred(c->fx, 0);
+    json_t *rc = reg_cred(c->fx);
     json_object_set(json_object_get(ac, "response"), "clientDataJSON",
                     json_object_get(json_object_get(rc, "response"), "clientDataJSON"));
     authc__wa_assertion as;
-    EXPECT_REFUSED(authc__wa_verify_authentication(ar, rp, fx_str(fx, "registration.challenge"), ac, s.key,
-                                                   s.key_len, s.counter, &as, &why_),
+    EXPECT_REFUSED(verify_signin(c->rp, fx_str(c->fx, "registration.challenge"), ac, c->s, &as, &why_),
                    "type \"webauthn.create\"");
     /* And the other way round. */
-    json_t *rc2 = reg_cred(fx);
+    json_t *rc2 = reg_cred(c->fx);
     client_data_set(rc2, "type", json_string("webauthn.get"));
-    EXPECT_REFUSED(verify_reg(fx, rp, fx_str(fx, "registration.challenge"), rc2, &why_), "client data type");
+    EXPECT_REFUSED(verify_reg(c->fx, c->rp, fx_str(c->fx, "registration.challenge"), rc2, &why_), "client data type");
     /* Credential type. */
-    json_t *rc3 = reg_cred(fx);
+    json_t *rc3 = reg_cred(c->fx);
     json_object_set_new(rc3, "type", json_string("password"));
-    EXPECT_REFUSED(verify_reg(fx, rp, fx_str(fx, "registration.challenge"), rc3, &why_), "public-key");
+    EXPECT_REFUSED(verify_reg(c->fx, c->rp, fx_str(c->fx, "registration.challenge"), rc3, &why_), "public-key");
     json_decref(rc3);
     json_decref(rc2);
     json_decref(rc);
     json_decref(ac);
-    json_decref(fx);
 }
 
 static void test_bad_signature(void **st)
@@ -302,122 +323,94 @@ static void test_bad_signature(void **st)
     (void)st;
     const char *names[] = {"eddsa-none", "es256-none", "rs256-none", "u2f"};
     for (size_t k = 0; k < 4; k++) {
-        json_t *fx = fixture(names[k]);
         bool uv = strcmp(names[k], "u2f") != 0;
-        rp_holder h;
-        const authc__wa_rp *rp = rp_for(&h, fx, uv);
-        authc__wa_registration r;
-        stored s = register_ok(fx, uv, &r);
-        json_t *ac = auth_cred(fx, 0);
+        ceremony c;
+        ceremony_open(&c, names[k], uv);
+        json_t *ac = auth_cred(c.fx, 0);
         size_t n;
         uint8_t *sig = resp_bytes(ac, "signature", &n);
         sig[n / 2] ^= 0x01;
         resp_set(ac, "signature", sig, n);
-        EXPECT_REFUSED(verify_auth(fx, rp, 0, ac, s, &why_), "signature does not verify");
+        EXPECT_REFUSED(verify_auth(c.fx, c.rp, 0, ac, c.s, &why_), "signature does not verify");
         json_decref(ac);
         /* Tampered client data (an extra member): the signed hash changes. */
-        ac = auth_cred(fx, 0);
+        ac = auth_cred(c.fx, 0);
         client_data_set(ac, "other_keys_can_be_added_here", json_string("tampered"));
-        EXPECT_REFUSED(verify_auth(fx, rp, 0, ac, s, &why_), "signature does not verify");
+        EXPECT_REFUSED(verify_auth(c.fx, c.rp, 0, ac, c.s, &why_), "signature does not verify");
         json_decref(ac);
         /* Another credential's key. */
         json_t *fx2 = fixture(strcmp(names[k], "es256-none") ? "es256-none" : "eddsa-none");
         authc__wa_registration r2;
         stored other = register_ok(fx2, true, &r2);
-        ac = auth_cred(fx, 0);
-        EXPECT_REFUSED(verify_auth(fx, rp, 0, ac, other, &why_), "signature does not verify");
+        ac = auth_cred(c.fx, 0);
+        EXPECT_REFUSED(verify_auth(c.fx, c.rp, 0, ac, other, &why_), "signature does not verify");
         json_decref(ac);
         json_decref(fx2);
-        json_decref(fx);
+        json_decref(c.fx);
     }
 }
 
 static void test_counter_going_back(void **st)
 {
-    (void)st;
-    json_t *fx = fixture("eddsa-none");
-    rp_holder h;
-    const authc__wa_rp *rp = rp_for(&h, fx, true);
-    authc__wa_registration r;
-    stored s = register_ok(fx, true, &r);
+    ceremony *c = *st;
     authc__wa_assertion as;
-    json_t *a2 = auth_cred(fx, 2);
+    json_t *a2 = auth_cred(c->fx, 2);
     const char *why = NULL;
-    assert_int_equal(verify_auth(fx, rp, 2, a2, s, &why), AUTHC_OK);
+    assert_int_equal(verify_auth(c->fx, c->rp, 2, a2, c->s, &why), AUTHC_OK);
     authc__wa_assertion last;
-    assert_int_equal(authc__wa_verify_authentication(ar, rp, auth_challenge(fx, 2), a2, s.key, s.key_len, s.counter,
-                                                     &last, &why),
-                     AUTHC_OK);
+    assert_int_equal(verify_signin(c->rp, auth_challenge(c->fx, 2), a2, c->s, &last, &why), AUTHC_OK);
     /* The server saw counter N; an earlier response (N-1, N-2) is a clone. */
-    stored after = s;
+    stored after = c->s;
     after.counter = last.new_counter;
-    json_t *a0 = auth_cred(fx, 0);
-    EXPECT_REFUSED(verify_auth(fx, rp, 0, a0, after, &why_), "cloned");
+    json_t *a0 = auth_cred(c->fx, 0);
+    EXPECT_REFUSED(verify_auth(c->fx, c->rp, 0, a0, after, &why_), "cloned");
     /* Equal is not enough either. */
-    EXPECT_REFUSED(authc__wa_verify_authentication(ar, rp, auth_challenge(fx, 2), a2, s.key, s.key_len,
-                                                   last.new_counter, &as, &why_),
-                   "counter");
+    EXPECT_REFUSED(verify_signin(c->rp, auth_challenge(c->fx, 2), a2, after, &as, &why_), "counter");
     json_decref(a0);
     json_decref(a2);
-    json_decref(fx);
 }
 
 static void test_wrong_rp_id_hash(void **st)
 {
-    (void)st;
-    json_t *fx = fixture("es256-none");
-    rp_holder h;
-    const authc__wa_rp *rp = rp_for(&h, fx, true);
-    authc__wa_registration r;
-    stored s = register_ok(fx, true, &r);
+    ceremony *c = *st;
     /* Another relying party id. */
-    h.rp.rp_id = "example.com";
-    json_t *cred = reg_cred(fx);
-    EXPECT_REFUSED(verify_reg(fx, rp, fx_str(fx, "registration.challenge"), cred, &why_), "rpIdHash");
-    json_t *ac = auth_cred(fx, 0);
-    EXPECT_REFUSED(verify_auth(fx, rp, 0, ac, s, &why_), "rpIdHash");
+    c->h.rp.rp_id = "example.com";
+    json_t *cred = reg_cred(c->fx);
+    EXPECT_REFUSED(verify_reg(c->fx, c->rp, fx_str(c->fx, "registration.challenge"), cred, &why_), "rpIdHash");
+    json_t *ac = auth_cred(c->fx, 0);
+    EXPECT_REFUSED(verify_auth(c->fx, c->rp, 0, ac, c->s, &why_), "rpIdHash");
     /* A flipped rpIdHash byte. */
-    h.rp.rp_id = "localhost";
+    c->h.rp.rp_id = "localhost";
     size_t n;
     uint8_t *ad = resp_bytes(ac, "authenticatorData", &n);
     ad[0] ^= 0x80;
     resp_set(ac, "authenticatorData", ad, n);
-    EXPECT_REFUSED(verify_auth(fx, rp, 0, ac, s, &why_), "rpIdHash");
+    EXPECT_REFUSED(verify_auth(c->fx, c->rp, 0, ac, c->s, &why_), "rpIdHash");
     json_decref(ac);
     json_decref(cred);
-    json_decref(fx);
 }
 
 static void test_flags(void **st)
 {
-    (void)st;
-    json_t *fx = fixture("es256-none");
-    rp_holder h;
-    const authc__wa_rp *rp = rp_for(&h, fx, true);
-    authc__wa_registration r;
-    stored s = register_ok(fx, true, &r);
-    size_t n;
-    /* Missing UP. */
-    json_t *ac = auth_cred(fx, 0);
-    uint8_t *ad = resp_bytes(ac, "authenticatorData", &n);
-    ad[32] &= (uint8_t)~AUTHC__WA_UP;
-    resp_set(ac, "authenticatorData", ad, n);
-    EXPECT_REFUSED(verify_auth(fx, rp, 0, ac, s, &why_), "user presence");
-    json_decref(ac);
-    /* Missing UV when required. */
-    ac = auth_cred(fx, 0);
-    ad = resp_bytes(ac, "authenticatorData", &n);
-    ad[32] &= (uint8_t)~AUTHC__WA_UV;
-    resp_set(ac, "authenticatorData", ad, n);
-    EXPECT_REFUSED(verify_auth(fx, rp, 0, ac, s, &why_), "user verification");
-    json_decref(ac);
-    /* BS without BE. */
-    ac = auth_cred(fx, 0);
-    ad = resp_bytes(ac, "authenticatorData", &n);
-    ad[32] = (uint8_t)((ad[32] | AUTHC__WA_BS) & ~AUTHC__WA_BE);
-    resp_set(ac, "authenticatorData", ad, n);
-    EXPECT_REFUSED(verify_auth(fx, rp, 0, ac, s, &why_), "backup");
-    json_decref(ac);
+    ceremony *c = *st;
+    /* The flags byte of authData with bits set and cleared. */
+    const struct {
+        uint8_t set, clear;
+        const char *why;
+    } edits[] = {
+        {0, AUTHC__WA_UP, "user presence"},            /* Missing UP. */
+        {0, AUTHC__WA_UV, "user verification"},        /* Missing UV when required. */
+        {AUTHC__WA_BS, AUTHC__WA_BE, "backup"},        /* BS without BE. */
+    };
+    for (size_t i = 0; i < sizeof edits / sizeof *edits; i++) {
+        json_t *ac = auth_cred(c->fx, 0);
+        size_t n;
+        uint8_t *ad = resp_bytes(ac, "authenticatorData", &n);
+        ad[32] = (uint8_t)((ad[32] | edits[i].set) & ~edits[i].clear);
+        resp_set(ac, "authenticatorData", ad, n);
+        EXPECT_REFUSED(verify_auth(c->fx, c->rp, 0, ac, c->s, &why_), edits[i].why);
+        json_decref(ac);
+    }
     /* A recorded authenticator without UV, under a UV-required policy. */
     json_t *nuv = fixture("no-uv");
     rp_holder h2;
@@ -426,87 +419,80 @@ static void test_flags(void **st)
                    "user verification");
     json_decref(cred);
     json_decref(nuv);
-    json_decref(fx);
 }
 
 static void test_malformed_cbor(void **st)
 {
-    (void)st;
-    json_t *fx = fixture("es256-none");
-    rp_holder h;
-    const authc__wa_rp *rp = rp_for(&h, fx, true);
-    const char *ch = fx_str(fx, "registration.challenge");
+    ceremony *c = *st;
+    const char *ch = fx_str(c->fx, "registration.challenge");
     size_t n;
-    json_t *cred = reg_cred(fx);
+    json_t *cred = reg_cred(c->fx);
     uint8_t *ao = resp_bytes(cred, "attestationObject", &n);
     /* Truncated. */
     resp_set(cred, "attestationObject", ao, n - 7);
-    EXPECT_REFUSED(verify_reg(fx, rp, ch, cred, &why_), "CBOR");
+    EXPECT_REFUSED(verify_reg(c->fx, c->rp, ch, cred, &why_), "CBOR");
     /* Trailing garbage. */
     uint8_t *more = authc_arena_alloc(ar, n + 1);
     memcpy(more, ao, n);
     more[n] = 0x00;
     resp_set(cred, "attestationObject", more, n + 1);
-    EXPECT_REFUSED(verify_reg(fx, rp, ch, cred, &why_), "CBOR");
+    EXPECT_REFUSED(verify_reg(c->fx, c->rp, ch, cred, &why_), "CBOR");
     /* Reserved major-type byte. */
     uint8_t junk[] = {0xa3, 0x1c, 0x1d, 0x1e};
     resp_set(cred, "attestationObject", junk, sizeof junk);
-    EXPECT_REFUSED(verify_reg(fx, rp, ch, cred, &why_), "CBOR");
+    EXPECT_REFUSED(verify_reg(c->fx, c->rp, ch, cred, &why_), "CBOR");
     /* Deep nesting (would make libcbor's decref recurse): refused early. */
     uint8_t deep[4000];
     memset(deep, 0x81, sizeof deep - 1);
     deep[sizeof deep - 1] = 0x00;
     resp_set(cred, "attestationObject", deep, sizeof deep);
-    EXPECT_REFUSED(verify_reg(fx, rp, ch, cred, &why_), "CBOR");
+    EXPECT_REFUSED(verify_reg(c->fx, c->rp, ch, cred, &why_), "CBOR");
     /* Indefinite-length map (not canonical CTAP2 CBOR). */
     uint8_t indef[] = {0xbf, 0x63, 'f', 'm', 't', 0x64, 'n', 'o', 'n', 'e', 0xff};
     resp_set(cred, "attestationObject", indef, sizeof indef);
-    EXPECT_REFUSED(verify_reg(fx, rp, ch, cred, &why_), "CBOR");
+    EXPECT_REFUSED(verify_reg(c->fx, c->rp, ch, cred, &why_), "CBOR");
     /* Well-formed but not a map. */
     uint8_t arr[] = {0x82, 0x01, 0x02};
     resp_set(cred, "attestationObject", arr, sizeof arr);
-    EXPECT_REFUSED(verify_reg(fx, rp, ch, cred, &why_), "not a CBOR map");
+    EXPECT_REFUSED(verify_reg(c->fx, c->rp, ch, cred, &why_), "not a CBOR map");
     /* Not base64url at all. */
     json_object_set_new(json_object_get(cred, "response"), "attestationObject", json_string("***"));
-    EXPECT_REFUSED(verify_reg(fx, rp, ch, cred, &why_), "attestationObject");
+    EXPECT_REFUSED(verify_reg(c->fx, c->rp, ch, cred, &why_), "attestationObject");
     json_decref(cred);
 
     /* Broken COSE key inside authData: the registration's authData with
      * its key's first byte (a map header) turned into a reserved byte. */
-    cred = reg_cred(fx);
+    cred = reg_cred(c->fx);
     ao = resp_bytes(cred, "attestationObject", &n);
-    authc__wa_registration r;
-    stored s = register_ok(fx, true, &r);
     uint8_t *kp = NULL;
-    for (size_t i = 0; i + s.key_len <= n; i++)
-        if (!memcmp(ao + i, s.key, s.key_len)) {
+    for (size_t i = 0; i + c->s.key_len <= n; i++)
+        if (!memcmp(ao + i, c->s.key, c->s.key_len)) {
             kp = ao + i;
             break;
         }
     assert_non_null(kp);
     kp[0] = 0x1c;
     resp_set(cred, "attestationObject", ao, n);
-    EXPECT_REFUSED(verify_reg(fx, rp, ch, cred, &why_), "CBOR");
+    EXPECT_REFUSED(verify_reg(c->fx, c->rp, ch, cred, &why_), "CBOR");
     json_decref(cred);
 
     /* authData with a byte left over. */
-    json_t *ac = auth_cred(fx, 0);
+    json_t *ac = auth_cred(c->fx, 0);
     uint8_t *ad = resp_bytes(ac, "authenticatorData", &n);
     uint8_t *ad2 = authc_arena_alloc(ar, n + 1);
     memcpy(ad2, ad, n);
     ad2[n] = 0;
     resp_set(ac, "authenticatorData", ad2, n + 1);
-    EXPECT_REFUSED(verify_auth(fx, rp, 0, ac, s, &why_), "leftover");
+    EXPECT_REFUSED(verify_auth(c->fx, c->rp, 0, ac, c->s, &why_), "leftover");
     resp_set(ac, "authenticatorData", ad, 20);
-    EXPECT_REFUSED(verify_auth(fx, rp, 0, ac, s, &why_), "37 bytes");
+    EXPECT_REFUSED(verify_auth(c->fx, c->rp, 0, ac, c->s, &why_), "37 bytes");
     json_decref(ac);
 
     /* Client data that is not JSON. */
-    ac = auth_cred(fx, 0);
+    ac = auth_cred(c->fx, 0);
     resp_set(ac, "clientDataJSON", (const uint8_t *)"{nope", 5);
-    EXPECT_REFUSED(verify_auth(fx, rp, 0, ac, s, &why_), "clientDataJSON");
+    EXPECT_REFUSED(verify_auth(c->fx, c->rp, 0, ac, c->s, &why_), "clientDataJSON");
     json_decref(ac);
-    json_decref(fx);
 }
 
 static void test_attestation_tampering(void **st)
@@ -601,29 +587,23 @@ static void test_mutation_robustness(void **st)
     const char *reg_keys[] = {"attestationObject", "clientDataJSON"};
     const char *auth_keys[] = {"authenticatorData", "clientDataJSON", "signature"};
     for (size_t k = 0; k < sizeof names / sizeof *names; k++) {
-        json_t *fx = fixture(names[k]);
-        rp_holder h;
-        const authc__wa_rp *rp = rp_for(&h, fx, false);
-        authc__wa_registration r0;
-        stored s = register_ok(fx, false, &r0);
+        ceremony c;
+        ceremony_open(&c, names[k], false);
         for (int i = 0; i < 400; i++) {
-            json_t *rc = reg_cred(fx);
+            json_t *rc = reg_cred(c.fx);
             mutate(rc, reg_keys[rng() % 2]);
             const char *why = NULL;
-            authc__wa_registration r;
-            authc_err e = authc__wa_verify_registration(ar, rp, fx_str(fx, "registration.challenge"), rc, &r, &why);
+            authc_err e = verify_reg(c.fx, c.rp, fx_str(c.fx, "registration.challenge"), rc, &why);
             assert_true(e == AUTHC_OK || e == AUTHC_ERR_WEBAUTHN_VERIFICATION);
             json_decref(rc);
-            json_t *ac = auth_cred(fx, 0);
+            json_t *ac = auth_cred(c.fx, 0);
             mutate(ac, auth_keys[rng() % 3]);
-            authc__wa_assertion as;
-            e = authc__wa_verify_authentication(ar, rp, auth_challenge(fx, 0), ac, s.key, s.key_len, s.counter,
-                                                &as, &why);
+            e = verify_auth(c.fx, c.rp, 0, ac, c.s, &why);
             /* Everything in an assertion is signed: no mutation passes. */
             assert_int_equal(e, AUTHC_ERR_WEBAUTHN_VERIFICATION);
             json_decref(ac);
         }
-        json_decref(fx);
+        json_decref(c.fx);
     }
 }
 
@@ -871,6 +851,16 @@ static void test_soft_algorithms(void **st)
     soft_roundtrip(AUTHC__COSE_RS256, 2048, ATT_SELF, "packed");
 }
 
+/* A registration by s (flags, attestation, a spoiled EC point or not) is
+ * refused for a reason mentioning needle. */
+static void soft_register_refused(soft *s, const authc__wa_rp *rp, uint8_t flags, att_kind att, bool bad_point,
+                                  const char *needle)
+{
+    json_t *c = soft_register(s, "c", flags, att, bad_point);
+    EXPECT_REFUSED(authc__wa_verify_registration(ar, rp, "c", c, &(authc__wa_registration){0}, &why_), needle);
+    json_decref(c);
+}
+
 static void test_soft_rejections(void **st)
 {
     (void)st;
@@ -879,26 +869,16 @@ static void test_soft_rejections(void **st)
     soft s = soft_new(AUTHC__COSE_ES256, 0);
     json_t *c;
     /* packed self attestation whose alg is not the key's */
-    c = soft_register(&s, "c", UPUV, ATT_SELF_WRONG_ALG, false);
-    EXPECT_REFUSED(authc__wa_verify_registration(ar, rp, "c", c, &(authc__wa_registration){0}, &why_), "alg differs");
-    json_decref(c);
+    soft_register_refused(&s, rp, UPUV, ATT_SELF_WRONG_ALG, false, "alg differs");
     /* "none" with a statement */
-    c = soft_register(&s, "c", UPUV, ATT_NONE_WITH_STMT, false);
-    EXPECT_REFUSED(authc__wa_verify_registration(ar, rp, "c", c, &(authc__wa_registration){0}, &why_), "non-empty");
-    json_decref(c);
+    soft_register_refused(&s, rp, UPUV, ATT_NONE_WITH_STMT, false, "non-empty");
     /* an EC point that is not on the curve */
-    c = soft_register(&s, "c", UPUV, ATT_NONE, true);
-    EXPECT_REFUSED(authc__wa_verify_registration(ar, rp, "c", c, &(authc__wa_registration){0}, &why_), "P-256");
-    json_decref(c);
+    soft_register_refused(&s, rp, UPUV, ATT_NONE, true, "P-256");
     /* no UP at registration */
-    c = soft_register(&s, "c", AUTHC__WA_UV, ATT_NONE, false);
-    EXPECT_REFUSED(authc__wa_verify_registration(ar, rp, "c", c, &(authc__wa_registration){0}, &why_), "presence");
-    json_decref(c);
+    soft_register_refused(&s, rp, AUTHC__WA_UV, ATT_NONE, false, "presence");
     /* RSA below 2048 bits */
     soft small = soft_new(AUTHC__COSE_RS256, 1024);
-    c = soft_register(&small, "c", UPUV, ATT_NONE, false);
-    EXPECT_REFUSED(authc__wa_verify_registration(ar, rp, "c", c, &(authc__wa_registration){0}, &why_), "2048");
-    json_decref(c);
+    soft_register_refused(&small, rp, UPUV, ATT_NONE, false, "2048");
     EVP_PKEY_free(small.k);
     /* Counters: 0/0 passes (no counter kept), 5 after 9 is a clone. */
     c = soft_register(&s, "c", UPUV, ATT_NONE, false);
@@ -1090,6 +1070,31 @@ static const char *join_cookies(const char *x, const char *y)
     return authc_arena_printf(ar, "%s; %s", x, y);
 }
 
+/* A site for the HTTP tests: a recorded ceremony's fixture and origin, a
+ * memory adapter and an instance serving passkeys there; site_close frees
+ * them all. */
+typedef struct site {
+    json_t *fx;
+    const char *origin;
+    authc_adapter *ad;
+    authc *a;
+} site;
+
+static void site_open(site *w, const char *fixture_name)
+{
+    w->fx = fixture(fixture_name);
+    w->origin = fx_str(w->fx, "origin");
+    w->ad = memory_adapter();
+    w->a = wt_instance(w->ad, w->origin, true);
+}
+
+static void site_close(site *w)
+{
+    authc_free(w->a);
+    authc_adapter_close(w->ad);
+    json_decref(w->fx);
+}
+
 static bool is_verification_error(const wt_res *r)
 {
     return r->status == 302 && strstr(r->location, "/auth/error?error=WebAuthnVerificationError") &&
@@ -1099,34 +1104,32 @@ static bool is_verification_error(const wt_res *r)
 static void test_http_register_and_sign_in(void **st)
 {
     (void)st;
-    json_t *fx = fixture("eddsa-none");
-    const char *origin = fx_str(fx, "origin");
-    authc_adapter *ad = memory_adapter();
-    authc *a = wt_instance(ad, origin, true);
+    site w;
+    site_open(&w, "eddsa-none");
     const char *email = "Passkey.User@Example.com"; /* kept as given (trap T12) */
 
     /* Registration of a new user. */
     json_t *reg = json_pack("{s:s}", "email", email);
-    const char *ck = challenge_cookie(a, fx_str(fx, "registration.challenge"), reg);
-    json_t *cred = reg_cred(fx);
-    wt_res r = wt_callback(a, origin, "register", cred, ck);
+    const char *ck = challenge_cookie(w.a, fx_str(w.fx, "registration.challenge"), reg);
+    json_t *cred = reg_cred(w.fx);
+    wt_res r = wt_callback(w.a, w.origin, "register", cred, ck);
     assert_int_equal(r.status, 302);
-    assert_string_equal(r.location, origin);
+    assert_string_equal(r.location, w.origin);
     assert_true(r.session[0] != '\0');
     assert_true(r.cleared_challenge);
     json_decref(cred);
 
     authc_user *u = NULL;
-    assert_int_equal(ad->ops->get_user_by_email(ad, ar, email, &u), AUTHC_OK);
+    assert_int_equal(w.ad->ops->get_user_by_email(w.ad, ar, email, &u), AUTHC_OK);
     assert_non_null(u);
     authc_authenticator *list = NULL;
     size_t n = 0;
-    assert_int_equal(ad->ops->list_authenticators_by_user_id(ad, ar, u->id, &list, &n), AUTHC_OK);
+    assert_int_equal(w.ad->ops->list_authenticators_by_user_id(w.ad, ar, u->id, &list, &n), AUTHC_OK);
     assert_int_equal(n, 1);
     /* Stored as Auth.js stores it: standard base64 with padding. */
     size_t idl;
-    uint8_t *id = authc__b64url_decode(ar, fx_str(fx, "registration.credential.rawId"),
-                                       strlen(fx_str(fx, "registration.credential.rawId")), &idl);
+    uint8_t *id = authc__b64url_decode(ar, fx_str(w.fx, "registration.credential.rawId"),
+                                       strlen(fx_str(w.fx, "registration.credential.rawId")), &idl);
     assert_string_equal(list[0].credential_id, authc__b64_encode(ar, id, idl));
     assert_string_equal(list[0].provider_account_id, list[0].credential_id);
     assert_string_equal(list[0].credential_device_type, "singleDevice");
@@ -1134,7 +1137,7 @@ static void test_http_register_and_sign_in(void **st)
     assert_string_equal(list[0].transports, "internal");
     assert_true(strlen(list[0].credential_public_key) % 4 == 0);
     authc_account *acct = NULL;
-    assert_int_equal(ad->ops->get_account(ad, ar, list[0].credential_id, "passkey", &acct), AUTHC_OK);
+    assert_int_equal(w.ad->ops->get_account(w.ad, ar, list[0].credential_id, "passkey", &acct), AUTHC_OK);
     assert_non_null(acct);
     assert_string_equal(acct->type, "webauthn");
     assert_string_equal(acct->user_id, u->id);
@@ -1142,75 +1145,74 @@ static void test_http_register_and_sign_in(void **st)
     /* Sign-ins: every one moves the stored counter. */
     int64_t last = list[0].counter;
     for (int i = 0; i < 3; i++) {
-        const char *ack = challenge_cookie(a, auth_challenge(fx, i), NULL);
-        json_t *ac = auth_cred(fx, i);
-        wt_res s = wt_callback(a, origin, "authenticate", ac, ack);
+        const char *ack = challenge_cookie(w.a, auth_challenge(w.fx, i), NULL);
+        json_t *ac = auth_cred(w.fx, i);
+        wt_res s = wt_callback(w.a, w.origin, "authenticate", ac, ack);
         json_decref(ac);
         assert_int_equal(s.status, 302);
         assert_true(s.session[0] != '\0');
         authc_authenticator *row = NULL;
-        assert_int_equal(ad->ops->get_authenticator(ad, ar, list[0].credential_id, &row), AUTHC_OK);
+        assert_int_equal(w.ad->ops->get_authenticator(w.ad, ar, list[0].credential_id, &row), AUTHC_OK);
         assert_true(row->counter > last);
         last = row->counter;
         /* /session shows the user. */
-        wt_res sess = wt_send(a, "GET", authc_arena_printf(ar, "%s/auth/session", origin),
+        wt_res sess = wt_send(w.a, "GET", authc_arena_printf(ar, "%s/auth/session", w.origin),
                               authc_arena_printf(ar, "authjs.session-token=%s", s.session), NULL);
         assert_int_equal(sess.status, 200);
         assert_non_null(strstr(sess.body, email));
     }
 
     /* Replayed ceremony (same cookie and response again): refused. */
-    const char *ack = challenge_cookie(a, auth_challenge(fx, 2), NULL);
-    json_t *ac = auth_cred(fx, 2);
-    r = wt_callback(a, origin, "authenticate", ac, ack);
+    const char *ack = challenge_cookie(w.a, auth_challenge(w.fx, 2), NULL);
+    json_t *ac = auth_cred(w.fx, 2);
+    r = wt_callback(w.a, w.origin, "authenticate", ac, ack);
     assert_true(is_verification_error(&r));
     json_decref(ac);
 
     /* A fresh instance has no replay memory, but the counter still stops
      * an older response (a cloned authenticator). */
-    authc *a2 = wt_instance(ad, origin, true);
-    ack = challenge_cookie(a2, auth_challenge(fx, 1), NULL);
-    ac = auth_cred(fx, 1);
-    r = wt_callback(a2, origin, "authenticate", ac, ack);
+    authc *a2 = wt_instance(w.ad, w.origin, true);
+    ack = challenge_cookie(a2, auth_challenge(w.fx, 1), NULL);
+    ac = auth_cred(w.fx, 1);
+    r = wt_callback(a2, w.origin, "authenticate", ac, ack);
     assert_true(is_verification_error(&r));
     json_decref(ac);
     authc_free(a2);
 
     /* The same credential cannot be registered twice. */
-    ck = challenge_cookie(a, fx_str(fx, "registration.challenge"), json_pack("{s:s}", "email", "other@example.com"));
-    authc *a3 = wt_instance(ad, origin, true);
-    cred = reg_cred(fx);
-    r = wt_callback(a3, origin, "register", cred, ck);
+    ck =
+        challenge_cookie(w.a, fx_str(w.fx, "registration.challenge"), json_pack("{s:s}", "email", "other@example.com"));
+    authc *a3 = wt_instance(w.ad, w.origin, true);
+    cred = reg_cred(w.fx);
+    r = wt_callback(a3, w.origin, "register", cred, ck);
     assert_true(is_verification_error(&r));
     json_decref(cred);
     authc_free(a3);
 
-    authc_free(a);
-    authc_adapter_close(ad);
-    json_decref(fx);
+    site_close(&w);
 }
 
 static void test_http_second_device_and_options(void **st)
 {
     (void)st;
-    json_t *f1 = fixture("eddsa-none"), *f2 = fixture("es256-none");
-    const char *origin = fx_str(f1, "origin");
-    assert_string_equal(origin, fx_str(f2, "origin"));
-    authc_adapter *ad = memory_adapter();
-    authc *a = wt_instance(ad, origin, true);
+    site w;
+    site_open(&w, "eddsa-none");
+    json_t *f2 = fixture("es256-none");
+    assert_string_equal(w.origin, fx_str(f2, "origin"));
     const char *email = "two@example.com";
-    json_t *cred = reg_cred(f1);
-    wt_res r = wt_callback(a, origin, "register", cred,
-                           challenge_cookie(a, fx_str(f1, "registration.challenge"), json_pack("{s:s}", "email", email)));
+    json_t *cred = reg_cred(w.fx);
+    wt_res r =
+        wt_callback(w.a, w.origin, "register", cred,
+                    challenge_cookie(w.a, fx_str(w.fx, "registration.challenge"), json_pack("{s:s}", "email", email)));
     json_decref(cred);
     assert_int_equal(r.status, 302);
     const char *session = authc_arena_printf(ar, "authjs.session-token=%s", r.session);
     authc_user *u = NULL;
-    assert_int_equal(ad->ops->get_user_by_email(ad, ar, email, &u), AUTHC_OK);
+    assert_int_equal(w.ad->ops->get_user_by_email(w.ad, ar, email, &u), AUTHC_OK);
 
     /* Options while signed in: explicit register is allowed, with the
      * first passkey excluded; no action is refused (Auth.js). */
-    wt_res o = wt_send(a, "GET", authc_arena_printf(ar, "%s/auth/webauthn-options/passkey?action=register", origin),
+    wt_res o = wt_send(w.a, "GET", authc_arena_printf(ar, "%s/auth/webauthn-options/passkey?action=register", w.origin),
                        session, NULL);
     assert_int_equal(o.status, 200);
     json_t *j = json_loads(o.body, 0, NULL);
@@ -1224,28 +1226,28 @@ static void test_http_second_device_and_options(void **st)
     json_t *ex = json_object_get(opt, "excludeCredentials");
     assert_int_equal(json_array_size(ex), 1);
     assert_string_equal(json_string_value(json_object_get(json_array_get(ex, 0), "id")),
-                        fx_str(f1, "registration.credential.rawId"));
+                        fx_str(w.fx, "registration.credential.rawId"));
     assert_true(strstr(o.cookies, "authjs.challenge=") != NULL);
     json_decref(j);
-    o = wt_send(a, "GET", authc_arena_printf(ar, "%s/auth/webauthn-options/passkey", origin), session, NULL);
+    o = wt_send(w.a, "GET", authc_arena_printf(ar, "%s/auth/webauthn-options/passkey", w.origin), session, NULL);
     assert_int_equal(o.status, 400);
     assert_string_equal(o.body, "{\"error\":\"Invalid request\"}");
 
     /* Second device, added by the signed-in user. */
     json_t *regdata = json_pack("{s:s,s:s}", "id", u->id, "email", email);
     cred = reg_cred(f2);
-    r = wt_callback(a, origin, "register", cred,
-                    join_cookies(session, challenge_cookie(a, fx_str(f2, "registration.challenge"), regdata)));
+    r = wt_callback(w.a, w.origin, "register", cred,
+                    join_cookies(session, challenge_cookie(w.a, fx_str(f2, "registration.challenge"), regdata)));
     json_decref(cred);
     assert_int_equal(r.status, 302);
     authc_authenticator *list = NULL;
     size_t n = 0;
-    assert_int_equal(ad->ops->list_authenticators_by_user_id(ad, ar, u->id, &list, &n), AUTHC_OK);
+    assert_int_equal(w.ad->ops->list_authenticators_by_user_id(w.ad, ar, u->id, &list, &n), AUTHC_OK);
     assert_int_equal(n, 2);
 
     /* Not signed in, by email: authenticate with both allowed. */
-    o = wt_send(a, "GET",
-                authc_arena_printf(ar, "%s/auth/webauthn-options/passkey?email=two%%40example.com", origin), NULL,
+    o = wt_send(w.a, "GET",
+                authc_arena_printf(ar, "%s/auth/webauthn-options/passkey?email=two%%40example.com", w.origin), NULL,
                 NULL);
     assert_int_equal(o.status, 200);
     j = json_loads(o.body, 0, NULL);
@@ -1253,38 +1255,40 @@ static void test_http_second_device_and_options(void **st)
     assert_int_equal(json_array_size(json_object_get(json_object_get(j, "options"), "allowCredentials")), 2);
     json_decref(j);
     /* Register with an existing email while signed out: refused. */
-    o = wt_send(a, "GET",
-                authc_arena_printf(ar, "%s/auth/webauthn-options/passkey?action=register&email=two%%40example.com",
-                                   origin),
-                NULL, NULL);
+    o = wt_send(
+        w.a, "GET",
+        authc_arena_printf(ar, "%s/auth/webauthn-options/passkey?action=register&email=two%%40example.com", w.origin),
+        NULL, NULL);
     assert_int_equal(o.status, 400);
     /* A new email with no action: register. */
-    o = wt_send(a, "GET", authc_arena_printf(ar, "%s/auth/webauthn-options/passkey?email=new%%40example.com", origin),
-                NULL, NULL);
+    o = wt_send(w.a, "GET",
+                authc_arena_printf(ar, "%s/auth/webauthn-options/passkey?email=new%%40example.com", w.origin), NULL,
+                NULL);
     j = json_loads(o.body, 0, NULL);
     assert_string_equal(json_string_value(json_object_get(j, "action")), "register");
     assert_int_equal(json_array_size(json_object_get(json_object_get(j, "options"), "excludeCredentials")), 0);
     json_decref(j);
     /* Nothing given: discoverable sign-in, no allowCredentials at all. */
-    o = wt_send(a, "GET", authc_arena_printf(ar, "%s/auth/webauthn-options/passkey", origin), NULL, NULL);
+    o = wt_send(w.a, "GET", authc_arena_printf(ar, "%s/auth/webauthn-options/passkey", w.origin), NULL, NULL);
     j = json_loads(o.body, 0, NULL);
     assert_string_equal(json_string_value(json_object_get(j, "action")), "authenticate");
     assert_null(json_object_get(json_object_get(j, "options"), "allowCredentials"));
     assert_string_equal(json_string_value(json_object_get(json_object_get(j, "options"), "userVerification")),
                         "required");
     json_decref(j);
-    o = wt_send(a, "GET", authc_arena_printf(ar, "%s/auth/webauthn-options/passkey?action=nope", origin), NULL, NULL);
+    o = wt_send(w.a, "GET", authc_arena_printf(ar, "%s/auth/webauthn-options/passkey?action=nope", w.origin), NULL,
+                NULL);
     assert_int_equal(o.status, 400);
     assert_string_equal(o.body, "{\"error\":\"Invalid action\"}");
 
     /* Both devices sign in to the same user. */
     for (int k = 0; k < 2; k++) {
-        json_t *fx = k ? f2 : f1;
+        json_t *fx = k ? f2 : w.fx;
         json_t *ac = auth_cred(fx, 0);
-        wt_res s = wt_callback(a, origin, "authenticate", ac, challenge_cookie(a, auth_challenge(fx, 0), NULL));
+        wt_res s = wt_callback(w.a, w.origin, "authenticate", ac, challenge_cookie(w.a, auth_challenge(fx, 0), NULL));
         json_decref(ac);
         assert_int_equal(s.status, 302);
-        wt_res sess = wt_send(a, "GET", authc_arena_printf(ar, "%s/auth/session", origin),
+        wt_res sess = wt_send(w.a, "GET", authc_arena_printf(ar, "%s/auth/session", w.origin),
                               authc_arena_printf(ar, "authjs.session-token=%s", s.session), NULL);
         assert_non_null(strstr(sess.body, email));
     }
@@ -1293,77 +1297,76 @@ static void test_http_second_device_and_options(void **st)
      * signed in: AccountNotLinked (Auth.js). */
     json_t *f3 = fixture("rs256-none");
     cred = reg_cred(f3);
-    r = wt_callback(a, origin, "register", cred,
-                    challenge_cookie(a, fx_str(f3, "registration.challenge"), json_pack("{s:s}", "email", email)));
+    r = wt_callback(w.a, w.origin, "register", cred,
+                    challenge_cookie(w.a, fx_str(f3, "registration.challenge"), json_pack("{s:s}", "email", email)));
     json_decref(cred);
     assert_int_equal(r.status, 302);
     assert_non_null(strstr(r.location, "/auth/signin?error=AccountNotLinked"));
     json_decref(f3);
 
-    authc_free(a);
-    authc_adapter_close(ad);
-    json_decref(f1);
+    site_close(&w);
     json_decref(f2);
 }
 
 static void test_http_bad_ceremonies(void **st)
 {
     (void)st;
-    json_t *fx = fixture("es256-none");
-    const char *origin = fx_str(fx, "origin");
-    authc_adapter *ad = memory_adapter();
-    authc *a = wt_instance(ad, origin, true);
+    site w;
+    site_open(&w, "es256-none");
     wt_res r;
 
     /* Unknown credential. */
-    json_t *ac = auth_cred(fx, 0);
-    r = wt_callback(a, origin, "authenticate", ac, challenge_cookie(a, auth_challenge(fx, 0), NULL));
+    json_t *ac = auth_cred(w.fx, 0);
+    r = wt_callback(w.a, w.origin, "authenticate", ac, challenge_cookie(w.a, auth_challenge(w.fx, 0), NULL));
     assert_true(is_verification_error(&r));
     json_decref(ac);
 
-    json_t *cred = reg_cred(fx);
+    json_t *cred = reg_cred(w.fx);
     /* No challenge cookie. */
-    r = wt_callback(a, origin, "register", cred, NULL);
+    r = wt_callback(w.a, w.origin, "register", cred, NULL);
     assert_true(is_verification_error(&r));
     /* A sign-in challenge used for a registration. */
-    r = wt_callback(a, origin, "register", cred, challenge_cookie(a, fx_str(fx, "registration.challenge"), NULL));
+    r = wt_callback(w.a, w.origin, "register", cred,
+                    challenge_cookie(w.a, fx_str(w.fx, "registration.challenge"), NULL));
     assert_true(is_verification_error(&r));
     /* Another challenge. */
-    r = wt_callback(a, origin, "register", cred,
-                    challenge_cookie(a, auth_challenge(fx, 0), json_pack("{s:s}", "email", "x@example.com")));
+    r = wt_callback(w.a, w.origin, "register", cred,
+                    challenge_cookie(w.a, auth_challenge(w.fx, 0), json_pack("{s:s}", "email", "x@example.com")));
     assert_true(is_verification_error(&r));
     /* Garbage data field. */
-    wt_res g = wt_send(a, "POST", authc_arena_printf(ar, "%s/auth/callback/passkey", origin), NULL,
+    wt_res g = wt_send(w.a, "POST", authc_arena_printf(ar, "%s/auth/callback/passkey", w.origin), NULL,
                        "action=authenticate&data=%7Bnot-json");
     assert_true(is_verification_error(&g));
-    g = wt_send(a, "POST", authc_arena_printf(ar, "%s/auth/callback/passkey", origin), NULL, "action=authenticate");
+    g = wt_send(w.a, "POST", authc_arena_printf(ar, "%s/auth/callback/passkey", w.origin), NULL, "action=authenticate");
     assert_true(is_verification_error(&g));
     /* Bad action: Configuration, as Auth.js. */
-    g = wt_send(a, "POST", authc_arena_printf(ar, "%s/auth/callback/passkey", origin), NULL, "action=hack&data=%7B%7D");
+    g = wt_send(w.a, "POST", authc_arena_printf(ar, "%s/auth/callback/passkey", w.origin), NULL,
+                "action=hack&data=%7B%7D");
     assert_int_equal(g.status, 302);
     assert_non_null(strstr(g.location, "error=Configuration"));
     /* GET callback: Configuration. */
-    g = wt_send(a, "GET", authc_arena_printf(ar, "%s/auth/callback/passkey", origin), NULL, NULL);
+    g = wt_send(w.a, "GET", authc_arena_printf(ar, "%s/auth/callback/passkey", w.origin), NULL, NULL);
     assert_non_null(strstr(g.location, "error=Configuration"));
 
     /* Served on another origin (rpId 127.0.0.1): origin and rpIdHash differ. */
-    authc *other = wt_instance(ad, NULL, true);
+    authc *other = wt_instance(w.ad, NULL, true);
     const char *ip_origin = "http://127.0.0.1:4999";
-    r = wt_callback(other, ip_origin, "register", cred,
-                    challenge_cookie(other, fx_str(fx, "registration.challenge"),
-                                     json_pack("{s:s}", "email", "x@example.com")));
+    r = wt_callback(
+        other, ip_origin, "register", cred,
+        challenge_cookie(other, fx_str(w.fx, "registration.challenge"), json_pack("{s:s}", "email", "x@example.com")));
     assert_true(is_verification_error(&r));
     authc_free(other);
 
     /* The real one still works afterwards (failures burn nothing). */
-    r = wt_callback(a, origin, "register", cred,
-                    challenge_cookie(a, fx_str(fx, "registration.challenge"), json_pack("{s:s}", "email", "x@example.com")));
+    r = wt_callback(
+        w.a, w.origin, "register", cred,
+        challenge_cookie(w.a, fx_str(w.fx, "registration.challenge"), json_pack("{s:s}", "email", "x@example.com")));
     assert_int_equal(r.status, 302);
     assert_true(r.session[0] != '\0');
     json_decref(cred);
 
     /* With X-Auth-Return-Redirect (next-auth/webauthn): {url} of the error. */
-    ac = auth_cred(fx, 0);
+    ac = auth_cred(w.fx, 0);
     size_t n;
     uint8_t *sig = resp_bytes(ac, "signature", &n);
     sig[8] ^= 0x40;
@@ -1374,13 +1377,17 @@ static void test_http_bad_ceremonies(void **st)
     form_add(&b, "action", "authenticate");
     form_add(&b, "data", data);
     free(data);
-    const char *ck = challenge_cookie(a, auth_challenge(fx, 0), NULL);
+    const char *ck = challenge_cookie(w.a, auth_challenge(w.fx, 0), NULL);
     authc_header h[] = {{"Cookie", ck}, {"Content-Type", "application/x-www-form-urlencoded"},
                         {"X-Auth-Return-Redirect", "1"}};
-    authc_request req = {.method = "POST", .url = authc_arena_printf(ar, "%s/auth/callback/passkey", origin),
-                         .headers = h, .nheaders = 3, .body = b.p, .body_len = b.len};
+    authc_request req = {.method = "POST",
+                         .url = authc_arena_printf(ar, "%s/auth/callback/passkey", w.origin),
+                         .headers = h,
+                         .nheaders = 3,
+                         .body = b.p,
+                         .body_len = b.len};
     authc_response *res = NULL;
-    assert_int_equal(authc_handle(a, &req, &res), AUTHC_OK);
+    assert_int_equal(authc_handle(w.a, &req, &res), AUTHC_OK);
     assert_int_equal(res->status, 200);
     char *rb = authc_arena_strndup(ar, res->body, res->body_len);
     assert_non_null(strstr(rb, "error=WebAuthnVerificationError"));
@@ -1388,9 +1395,7 @@ static void test_http_bad_ceremonies(void **st)
     authc_response_free(res);
     json_decref(ac);
 
-    authc_free(a);
-    authc_adapter_close(ad);
-    json_decref(fx);
+    site_close(&w);
 }
 
 static void test_config_refusals(void **st)
@@ -1498,11 +1503,14 @@ static void test_config_refusals(void **st)
 
 /* Each test with a fresh fixture. */
 #define T(f) cmocka_unit_test_setup_teardown(f, arena_setup, arena_teardown)
+/* ... or with a recorded ceremony opened (ceremony_setup). */
+#define TC(f, name) cmocka_unit_test_prestate_setup_teardown(f, ceremony_setup, ceremony_teardown, (void *)name)
 TU_MAIN(NULL, NULL,
         T(test_recorded_eddsa), T(test_recorded_es256), T(test_recorded_rs256),
         T(test_recorded_packed_x5c), T(test_recorded_no_uv_allowed), T(test_recorded_u2f),
-        T(test_wrong_origin), T(test_wrong_challenge), T(test_wrong_type), T(test_bad_signature),
-        T(test_counter_going_back), T(test_wrong_rp_id_hash), T(test_flags), T(test_malformed_cbor),
+        TC(test_wrong_origin, "es256-none"), TC(test_wrong_challenge, "es256-none"),
+        TC(test_wrong_type, "eddsa-none"), T(test_bad_signature), TC(test_counter_going_back, "eddsa-none"),
+        TC(test_wrong_rp_id_hash, "es256-none"), TC(test_flags, "es256-none"), TC(test_malformed_cbor, "es256-none"),
         T(test_attestation_tampering), T(test_mutation_robustness), T(test_soft_algorithms),
         T(test_soft_rejections), T(test_cose_and_cbor_helpers), T(test_http_register_and_sign_in),
         T(test_http_second_device_and_options), T(test_http_bad_ceremonies),

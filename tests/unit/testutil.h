@@ -177,6 +177,70 @@ static inline char *tu_body(const authc_response *r)
     return strndup(r->body ? r->body : "", r->body_len);
 }
 
+/* The CSRF pair of a browser that fetched an instance's /auth/csrf: the
+ * token to post and a Cookie header carrying the cookie. */
+typedef struct tu_csrf {
+    char token[65];
+    char cookie[512];
+} tu_csrf;
+
+/* GETs url (a /csrf route) and returns its CSRF pair; aborts without one. */
+static inline tu_csrf tu_csrf_of(const authc *a, const char *url)
+{
+    tu_csrf c;
+    authc_response *r = tu_req(a, "GET", url, NULL, NULL);
+    const char *sc = r ? tu_cookie_named(r, "authjs.csrf-token") : NULL;
+    if (!sc) {
+        fprintf(stderr, "no CSRF cookie from %s\n", url);
+        abort();
+    }
+    char *val = tu_cookie_value(sc);
+    snprintf(c.token, sizeof c.token, "%.64s", val);
+    snprintf(c.cookie, sizeof c.cookie, "Cookie: authjs.csrf-token=%s", val);
+    free(val);
+    authc_response_free(r);
+    return c;
+}
+
+/* POSTs the form "csrfToken=<token>`extra`" to origin/auth/<path> with a
+ * fresh CSRF pair from origin/auth/csrf (the token "wrong" unless
+ * good_token) and `cookies` ("name=value; …", "" for none) besides the
+ * CSRF cookie; returns the response (caller frees). */
+static inline authc_response *tu_post_csrf(const authc *a, const char *origin, const char *path, const char *cookies,
+                                           const char *extra, bool good_token)
+{
+    char u[256], hdr[8192], body[1024];
+    snprintf(u, sizeof u, "%s/auth/csrf", origin);
+    tu_csrf c = tu_csrf_of(a, u);
+    snprintf(hdr, sizeof hdr, "%s%s%s", c.cookie, *cookies ? "; " : "", cookies);
+    snprintf(body, sizeof body, "csrfToken=%s%s", good_token ? c.token : "wrong", extra);
+    snprintf(u, sizeof u, "%s/auth/%s", origin, path);
+    return tu_req(a, "POST", u, body, hdr, "Content-Type: application/x-www-form-urlencoded", NULL);
+}
+
+/* Signs alice (tu_instance's credentials user) in through origin's
+ * /auth/callback/credentials, `extra` appended to the form ("" for
+ * nothing); returns the callback's response (caller frees). */
+static inline authc_response *tu_sign_in(const authc *a, const char *origin, const char *extra)
+{
+    char body[512];
+    snprintf(body, sizeof body, "&username=alice&password=wonderland%s", extra);
+    return tu_post_csrf(a, origin, "callback/credentials", "", body, true);
+}
+
+/* "authjs.session-token=<value>" of r's session cookie, written into out
+ * (returned); NULL when r sets none. */
+static inline char *tu_session_pair(const authc_response *r, char *out, size_t n)
+{
+    const char *sc = tu_cookie_named(r, "authjs.session-token");
+    if (!sc)
+        return NULL;
+    char *v = tu_cookie_value(sc);
+    snprintf(out, n, "authjs.session-token=%s", v);
+    free(v);
+    return out;
+}
+
 /* A browser's cookie jar: Set-Cookie headers in, a Cookie header out. */
 typedef struct tu_jar {
     char names[16][64];

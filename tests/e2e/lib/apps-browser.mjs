@@ -36,6 +36,11 @@ export async function launchBrowser() {
   context.setDefaultTimeout(15000);
   return {
     context,
+    // Between tests: no cookies and no open tab.
+    async reset() {
+      await context.clearCookies();
+      for (const p of context.pages()) await p.close();
+    },
     async close() {
       await context.close().catch(() => {});
       rmSync(dir, { recursive: true, force: true });
@@ -101,4 +106,16 @@ export async function signInOnBuiltInPage(page, username, password) {
   await form.locator('input[name="username"]').fill(username);
   await form.locator('input[name="password"]').fill(password);
   await form.locator('button[type="submit"]').click();
+}
+
+// On the built-in sign-in page at `at` (reached with the `query` parameters,
+// e.g. its callbackUrl): signs `user` in and expects to land at `back`
+// with `selector` showing `text` (each wait up to `timeout` ms).
+export async function signInFromBuiltInPage(page, { at, query, user, back, selector, text, timeout = 10000 }) {
+  await expectPath(page, at, timeout);
+  const q = new URL(page.url()).searchParams;
+  for (const [k, v] of Object.entries(query)) assert.equal(q.get(k), v, `${k} of ${page.url()}`);
+  await signInOnBuiltInPage(page, user.username, user.password);
+  await expectPath(page, back, timeout);
+  await expectText(page, selector, text, timeout);
 }

@@ -5,7 +5,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { ALICE, AUTHC_BIN, SECRET, freePort, repoRoot, startServer, userLine } from "./server.mjs";
+import { ALICE, AUTHC_BIN, SECRET, freePort, repoRoot, startServer, userLine, waitHttp } from "./server.mjs";
 
 export { ALICE, SECRET, freePort, repoRoot, startServer };
 
@@ -44,20 +44,6 @@ export function buildReactApp() {
   run(path.join(repoRoot, "examples/react-app/build.sh"), [out], "examples/react-app/build.sh");
   if (!existsSync(path.join(out, "index.html"))) throw new Error("the React build produced no index.html");
   return out;
-}
-
-async function waitHttp(child, url, ms) {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null || child.signalCode !== null) return false;
-    try {
-      const r = await fetch(url, { redirect: "manual", signal: AbortSignal.timeout(1000) });
-      await r.arrayBuffer();
-      return true;
-    } catch { /* not listening yet */ }
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  return false;
 }
 
 // Resolves true once the child has exited and its output is fully read

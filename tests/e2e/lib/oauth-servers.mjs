@@ -367,3 +367,38 @@ export async function loginAtProvider(browser, authorizeUrl, login, callbackPref
   }
   throw new Error("the provider never redirected back");
 }
+
+// Signs a new Browser in at srv through provider `provider` (oidc-provider's
+// development pages, user `login`); asserts authc's 302 to callbackUrl.
+export async function browserSignIn(srv, login, { provider = "oidc", callbackUrl = srv.origin + "/home" } = {}) {
+  const br = new Browser();
+  const csrf = JSON.parse((await br.request(srv.url("/csrf"))).text).csrfToken;
+  const r = await br.request(srv.url(`/signin/${provider}`), { method: "POST", form: { csrfToken: csrf, callbackUrl } });
+  if (r.status !== 302) throw new Error(`POST /signin/${provider} answered ${r.status}: ${r.text}`);
+  const cb = await loginAtProvider(br, r.location, login, srv.url(`/callback/${provider}`));
+  const done = await br.request(cb);
+  if (done.status !== 302 || done.location !== callbackUrl) throw new Error(`callback answered ${done.status} to ${done.location}: ${done.text}`);
+  return br;
+}
+
+// POST <base>/signout as next-auth/react's signOut() does (200 {url}).
+export async function browserSignOut(br, srv, callbackUrl) {
+  const csrf = JSON.parse((await br.request(srv.url("/csrf"))).text).csrfToken;
+  return br.request(srv.url("/signout"), {
+    method: "POST", form: { csrfToken: csrf, callbackUrl }, headers: { "X-Auth-Return-Redirect": "1" },
+  });
+}
+
+// Drives oidc-provider's logout confirmation from its end_session URL until
+// it redirects to `callbackPrefix`; returns that URL (not fetched).
+export async function logoutAtProvider(browser, endSessionUrl, callbackPrefix) {
+  const stop = (x) => x.startsWith(callbackPrefix);
+  let p = await browser.follow(endSessionUrl, { stop });
+  for (let i = 0; i < 3 && !p.next; i++) {
+    const f = Browser.form(p.text, p.url);
+    if (!f) throw new Error(`no form at ${p.url}: ${p.text.slice(0, 200)}`);
+    p = await browser.follow(f.action, { method: f.method, form: { ...f.fields, logout: "yes" }, stop });
+  }
+  if (!p.next) throw new Error("the provider never sent the browser back");
+  return p.next;
+}

@@ -6,6 +6,7 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import assert from "node:assert/strict";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const repoRoot = path.resolve(here, "../../..");
@@ -124,7 +125,7 @@ export async function startServer(opts = {}) {
     child.stdout.on("data", (d) => { out += d; });
     child.stderr.on("data", (d) => { err += d; });
     const origin = `http://127.0.0.1:${port}`;
-    const started = await waitReady(child, origin, 8000);
+    const started = await waitHttp(child, origin + "/", 8000);
     if (started) {
       return makeHandle(child, { port, origin, dir, basePath: opts.basePath ?? "/auth", out: () => out, err: () => err });
     }
@@ -136,13 +137,14 @@ export async function startServer(opts = {}) {
   throw lastErr;
 }
 
-// Ready as soon as anything answers HTTP on the port.
-async function waitReady(child, origin, ms) {
+// True as soon as anything answers HTTP at url; false once the child has
+// exited or after ms.
+export async function waitHttp(child, url, ms) {
   const deadline = Date.now() + ms;
   while (Date.now() < deadline) {
     if (child.exitCode !== null || child.signalCode !== null) return false;
     try {
-      const r = await fetch(origin + "/", { redirect: "manual", signal: AbortSignal.timeout(1000) });
+      const r = await fetch(url, { redirect: "manual", signal: AbortSignal.timeout(1000) });
       await r.arrayBuffer();
       return true;
     } catch { /* not yet listening */ }
@@ -209,6 +211,12 @@ export async function withServer(opts, fn) {
     if (st.code !== 0) throw new Error(`authc exited ${st.code}/${st.signal} on SIGTERM:\n${tail()}`);
   }
   return result;
+}
+
+// Asserts that res is a 302 to location.
+export function assertRedirect(res, location) {
+  assert.equal(res.status, 302);
+  assert.equal(res.headers.get("location"), location);
 }
 
 // ---------------------------------------------------------------- cookies

@@ -1,25 +1,10 @@
 /* test_abuse.c — throttles and regulation count across store handles (two
  * instances), bans double up to their cap, success clears a name. */
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <setjmp.h>
-#include <cmocka.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
+#include "cmocka_main.h"
 
 #include "abuse/abuse_int.h"
 #include "util/util_int.h"
-
-static authc_store *open_store(const char *url)
-{
-    char err[256];
-    authc_store *st = authc__store_open(url, NULL, NULL, err, sizeof err);
-    if (!st)
-        fail_msg("store %s: %s", url, err);
-    return st;
-}
+#include "store_fixture.h"
 
 static void test_throttle_two_instances(void **s)
 {
@@ -113,7 +98,7 @@ static void test_regulation(void **s)
 static void test_store_down(void **s)
 {
     (void)s;
-    authc_store *st = open_store("postgres://127.0.0.1:1/none?timeout=200&connect_timeout=200");
+    authc_store *st = open_store(TU_STORE_DOWN);
     authc__regulation rg = {3, 600, 300};
     bool b;
     assert_int_equal(authc__regulation_banned(st, &rg, "alice", "192.0.2.1", &b), AUTHC_ERR_ADAPTER);
@@ -122,12 +107,7 @@ static void test_store_down(void **s)
     authc__store_close(st);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
+TU_MAIN(NULL, NULL,
         cmocka_unit_test(test_throttle_two_instances),
         cmocka_unit_test(test_regulation),
-        cmocka_unit_test(test_store_down),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+        cmocka_unit_test(test_store_down))

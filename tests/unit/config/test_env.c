@@ -1,15 +1,8 @@
 /* test_env.c — lib/config: the settings source (environment over NAME=value
  * files), authc_config_from_settings/_from_env, every problem at once. */
-#include <stdarg.h>
-#include <stddef.h>
-#include <setjmp.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
+#include "cmocka_main.h"
 #include <unistd.h>
 
-#include <cmocka.h>
 
 #include "authc.h"
 #include "authc/adapter.h"
@@ -258,6 +251,15 @@ static void test_users_file_errors(void **state)
     unlink(users);
 }
 
+/* Sets var=value; the store URL of s must then be want. */
+static void expect_store_url(authc_settings *s, const char *var, const char *value, const char *want)
+{
+    setenv(var, value, 1);
+    char *u = authc_settings_store_url(s);
+    assert_string_equal(u, want);
+    free(u);
+}
+
 /* The store defaults to the database's URL without the options whose
  * meaning differs between the adapter and the store. */
 static void test_store_url(void **state)
@@ -265,30 +267,19 @@ static void test_store_url(void **state)
     (void)state;
     authc_settings *s = authc_settings_new();
     assert_null(authc_settings_store_url(s));
-    setenv("AUTHC_DATABASE", "postgres://u:p@db/authc?statement_timeout=1000&sslmode=disable&connect_timeout=1&pool_size=2", 1);
-    char *u = authc_settings_store_url(s);
-    assert_string_equal(u, "postgres://u:p@db/authc?sslmode=disable");
-    free(u);
-    setenv("AUTHC_DATABASE", "redis://127.0.0.1:6379/0?timeout=100&prefix=app:&ttl_grace=5", 1);
-    u = authc_settings_store_url(s);
-    assert_string_equal(u, "redis://127.0.0.1:6379/0?prefix=app:");
-    free(u);
-    setenv("AUTHC_DATABASE", "sqlite:/tmp/x.db", 1);
-    u = authc_settings_store_url(s);
-    assert_string_equal(u, "sqlite:/tmp/x.db");
-    free(u);
-    setenv("AUTHC_STORE", "memory:", 1);
-    u = authc_settings_store_url(s);
-    assert_string_equal(u, "memory:");
-    free(u);
+    expect_store_url(s, "AUTHC_DATABASE",
+                     "postgres://u:p@db/authc?statement_timeout=1000&sslmode=disable&connect_timeout=1&pool_size=2",
+                     "postgres://u:p@db/authc?sslmode=disable");
+    expect_store_url(s, "AUTHC_DATABASE", "redis://127.0.0.1:6379/0?timeout=100&prefix=app:&ttl_grace=5",
+                     "redis://127.0.0.1:6379/0?prefix=app:");
+    expect_store_url(s, "AUTHC_DATABASE", "sqlite:/tmp/x.db", "sqlite:/tmp/x.db");
+    expect_store_url(s, "AUTHC_STORE", "memory:", "memory:");
     unsetenv("AUTHC_STORE");
     unsetenv("AUTHC_DATABASE");
     authc_settings_free(s);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
+TU_MAIN(NULL, NULL,
         cmocka_unit_test_setup(test_settings_file, clear_env),
         cmocka_unit_test_setup(test_settings_file_errors, clear_env),
         cmocka_unit_test_setup(test_every_problem_at_once, clear_env),
@@ -297,7 +288,4 @@ int main(void)
         cmocka_unit_test_setup(test_from_env_builds, clear_env),
         cmocka_unit_test_setup(test_from_settings_options, clear_env),
         cmocka_unit_test_setup(test_users_file_errors, clear_env),
-        cmocka_unit_test_setup(test_store_url, clear_env),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+        cmocka_unit_test_setup(test_store_url, clear_env))

@@ -1,11 +1,6 @@
 /* test_events.c — what a response says it was about (authc_response_info),
  * the sign-in counters behind it, and authc_ready. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <cmocka.h>
-#include <stdlib.h>
-#include <string.h>
+#include "cmocka_main.h"
 
 #include "authc/metrics.h"
 #include "testutil.h"
@@ -15,14 +10,10 @@
 /* POST /callback/credentials with a fresh CSRF token; caller frees. */
 static authc_response *credentials(const authc *a, const char *user, const char *password)
 {
-    authc_response *r = tu_req(a, "GET", "http://h.test/auth/csrf", NULL, NULL);
-    char *val = tu_cookie_value(tu_cookie_named(r, "authjs.csrf-token"));
-    char ck[512], body[512];
-    snprintf(ck, sizeof ck, "Cookie: authjs.csrf-token=%s", val);
-    snprintf(body, sizeof body, "csrfToken=%.64s&username=%s&password=%s", val, user, password);
-    free(val);
-    authc_response_free(r);
-    return tu_req(a, "POST", "http://h.test/auth/callback/credentials", body, ck,
+    tu_csrf csrf = tu_csrf_of(a, "http://h.test/auth/csrf");
+    char body[512];
+    snprintf(body, sizeof body, "csrfToken=%s&username=%s&password=%s", csrf.token, user, password);
+    return tu_req(a, "POST", "http://h.test/auth/callback/credentials", body, csrf.cookie,
                   "Content-Type: application/x-www-form-urlencoded", NULL);
 }
 
@@ -91,12 +82,7 @@ static void test_ready_without_database(void **st)
     authc_free(a);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
+TU_MAIN(NULL, NULL,
         cmocka_unit_test(test_info_of_plain_routes),
         cmocka_unit_test(test_signin_events_counted),
-        cmocka_unit_test(test_ready_without_database),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+        cmocka_unit_test(test_ready_without_database))

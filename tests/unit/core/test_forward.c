@@ -1,10 +1,7 @@
 /* test_forward.c — GET|HEAD <base>/forward through authc_handle: every
  * answer of docs/forward-auth.md, JWT and database sessions, trusted peers,
  * rules, and AUTHC_REDIRECT_ALLOWED_HOSTS on the callbackUrl rule. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <cmocka.h>
+#include "cmocka_main.h"
 #include <strings.h>
 #include <unistd.h>
 
@@ -12,6 +9,7 @@
 #include "authc/metrics.h"
 #include "core/core_int.h"
 #include "testutil.h"
+#include "response_assert.h"
 
 #define SECRET "unit-test-secret-0123456789abcdefghijkl"
 #define NAV "Accept: text/html,application/xhtml+xml"
@@ -32,13 +30,6 @@ static authc_response *req_from(const authc *a, const char *method, const char *
 static const char *hdr(const authc_response *r, const char *name)
 {
     return authc_response_header(r, name);
-}
-
-static void assert_body(const authc_response *r, const char *want)
-{
-    char *b = tu_body(r);
-    assert_string_equal(b, want);
-    free(b);
 }
 
 /* Writes text to a new temporary file; returns its path (static). */
@@ -72,28 +63,36 @@ static const char *jwt_cookie(const authc *a, const char *claims_json)
 #define ALICE_CLAIMS "{\"sub\":\"u-1\",\"name\":\"Alice\",\"email\":\"alice@example.com\"," \
                      "\"groups\":[\"admins\",\"dev\"],\"access_token\":\"at-123\"}"
 
+/* An instance for http://auth.test (trusting the Host header) and, in *ck,
+ * the Cookie header of alice's JWT session there (static). */
+static authc *alice_instance(const char **ck)
+{
+    authc *a = tu_instance("secret=" SECRET, "trust_host=1", NULL);
+    *ck = jwt_cookie(a, ALICE_CLAIMS);
+    return a;
+}
+
 static void test_missing_target_400(void **st)
 {
     (void)st;
     authc *a = tu_instance("secret=" SECRET, "trust_host=1", NULL);
     authc_response *r = req_from(a, "GET", "http://auth.test/auth/forward", "127.0.0.1", NULL);
     assert_int_equal(r->status, 400);
-    assert_body(r, "{\"error\":\"MissingForwardedHeaders\"}");
+    tu_assert_body(r, "{\"error\":\"MissingForwardedHeaders\"}");
     assert_string_equal(hdr(r, "Cache-Control"), "no-store");
     assert_null(tu_set_cookie(r, 0)); /* not even the CSRF cookie */
     authc_response_free(r);
     /* A target URL that does not parse is no target either. */
-    r = req_from(a, "GET", "http://auth.test/auth/forward", "127.0.0.1", "X-Original-URL: not a url", NULL);
-    assert_int_equal(r->status, 400);
-    authc_response_free(r);
+    tu_expect_status(req_from(a, "GET", "http://auth.test/auth/forward", "127.0.0.1", "X-Original-URL: not a url",
+                              NULL), 400);
     authc_free(a);
 }
 
 static void test_untrusted_peer_ignored(void **st)
 {
     (void)st;
-    authc *a = tu_instance("secret=" SECRET, "trust_host=1", NULL);
-    const char *ck = jwt_cookie(a, ALICE_CLAIMS);
+    const char *ck;
+    authc *a = alice_instance(&ck);
     /* Forged headers from a client outside AUTHC_TRUSTED_PROXIES: ignored,
      * even with a valid session. */
     authc_response *r = req_from(a, "GET", "http://auth.test/auth/forward", "203.0.113.9",
@@ -102,15 +101,11 @@ static void test_untrusted_peer_ignored(void **st)
     assert_null(hdr(r, "X-Auth-Request-User"));
     assert_null(tu_set_cookie(r, 0));
     authc_response_free(r);
-    r = req_from(a, "GET", "http://auth.test/auth/forward", "203.0.113.9", TRAEFIK,
-                 "X-Forwarded-Uri: /x", NAV, NULL);
-    assert_int_equal(r->status, 400);
-    authc_response_free(r);
+    tu_expect_status(req_from(a, "GET", "http://auth.test/auth/forward", "203.0.113.9", TRAEFIK,
+                              "X-Forwarded-Uri: /x", NAV, NULL), 400);
     /* The same from the loopback proxy counts. */
-    r = req_from(a, "GET", "http://auth.test/auth/forward", "127.0.0.1",
-                 "X-Original-URL: https://app.example.com/admin", ck, NULL);
-    assert_int_equal(r->status, 200);
-    authc_response_free(r);
+    tu_expect_status(req_from(a, "GET", "http://auth.test/auth/forward", "127.0.0.1",
+                              "X-Original-URL: https://app.example.com/admin", ck, NULL), 200);
     authc_free(a);
 }
 
@@ -144,24 +139,20 @@ static void test_no_session_answers(void **st)
                         "https://auth.example.com/auth/signin?callbackUrl=https%3A%2F%2Fapp.example.com%2Fdocs");
     assert_null(tu_set_cookie(r, 0));
     authc_response_free(r);
-    r = req_from(a, "GET", "/auth/forward", "127.0.0.1", TRAEFIK, "X-Forwarded-Uri: /form",
-                 "X-Forwarded-Method: POST", NAV, NULL);
-    assert_int_equal(r->status, 303);
-    authc_response_free(r);
+    tu_expect_status(req_from(a, "GET", "/auth/forward", "127.0.0.1", TRAEFIK, "X-Forwarded-Uri: /form",
+                              "X-Forwarded-Method: POST", NAV, NULL), 303);
     /* Not a navigation: XHR, fetch(), an image. */
     const char *not_nav[] = {"X-Requested-With: XMLHttpRequest", "Sec-Fetch-Mode: cors", "Sec-Fetch-Dest: image"};
     for (size_t i = 0; i < 3; i++) {
         r = req_from(a, "GET", "/auth/forward", "127.0.0.1", TRAEFIK, "X-Forwarded-Uri: /api",
                      NAV, not_nav[i], NULL);
         assert_int_equal(r->status, 401);
-        assert_body(r, "{\"error\":\"SessionRequired\"}");
+        tu_assert_body(r, "{\"error\":\"SessionRequired\"}");
         assert_null(hdr(r, "Location"));
         assert_null(tu_set_cookie(r, 0));
         authc_response_free(r);
     }
-    r = req_from(a, "GET", "/auth/forward", "127.0.0.1", TRAEFIK, "Accept: application/json", NULL);
-    assert_int_equal(r->status, 401);
-    authc_response_free(r);
+    tu_expect_status(req_from(a, "GET", "/auth/forward", "127.0.0.1", TRAEFIK, "Accept: application/json", NULL), 401);
     /* A session cookie that does not decrypt: still no cookie set (not
      * even the clearing one /session would send). */
     r = req_from(a, "GET", "/auth/forward", "127.0.0.1", TRAEFIK, NAV,
@@ -175,8 +166,8 @@ static void test_no_session_answers(void **st)
 static void test_jwt_session_allowed(void **st)
 {
     (void)st;
-    authc *a = tu_instance("secret=" SECRET, "trust_host=1", NULL);
-    const char *ck = jwt_cookie(a, ALICE_CLAIMS);
+    const char *ck;
+    authc *a = alice_instance(&ck);
     authc_response *r = req_from(a, "GET", "http://auth.test/auth/forward", "127.0.0.1",
                                  "X-Original-URL: https://app.example.com/", ck, NULL);
     assert_int_equal(r->status, 200);
@@ -192,13 +183,9 @@ static void test_jwt_session_allowed(void **st)
     assert_null(tu_set_cookie(r, 1));
     authc_response_free(r);
     /* HEAD is answered like GET; HEAD on other routes stays a 400. */
-    r = req_from(a, "HEAD", "http://auth.test/auth/forward", "127.0.0.1",
-                 "X-Original-URL: https://app.example.com/", ck, NULL);
-    assert_int_equal(r->status, 200);
-    authc_response_free(r);
-    r = req_from(a, "HEAD", "http://auth.test/auth/session", "127.0.0.1", ck, NULL);
-    assert_int_equal(r->status, 400);
-    authc_response_free(r);
+    tu_expect_status(req_from(a, "HEAD", "http://auth.test/auth/forward", "127.0.0.1",
+                              "X-Original-URL: https://app.example.com/", ck, NULL), 200);
+    tu_expect_status(req_from(a, "HEAD", "http://auth.test/auth/session", "127.0.0.1", ck, NULL), 400);
     /* A POST is not a forward-auth request. */
     r = req_from(a, "POST", "http://auth.test/auth/forward", "127.0.0.1",
                  "X-Original-URL: https://app.example.com/", ck, NULL);
@@ -227,8 +214,8 @@ static void test_jwt_session_allowed(void **st)
 static void test_query_conditions(void **st)
 {
     (void)st;
-    authc *a = tu_instance("secret=" SECRET, "trust_host=1", NULL);
-    const char *ck = jwt_cookie(a, ALICE_CLAIMS);
+    const char *ck;
+    authc *a = alice_instance(&ck);
     unsigned long long allow0 = authc_metrics_counter("authc_forward_auth_total", "allow", NULL);
     unsigned long long deny0 = authc_metrics_counter("authc_forward_auth_total", "deny", NULL);
     static const struct { const char *q; int status; } cases[] = {
@@ -247,7 +234,7 @@ static void test_query_conditions(void **st)
         if (r->status != cases[i].status)
             fail_msg("%s: %d", cases[i].q, r->status);
         if (r->status == 403) {
-            assert_body(r, "{\"error\":\"AccessDenied\"}");
+            tu_assert_body(r, "{\"error\":\"AccessDenied\"}");
             assert_null(tu_set_cookie(r, 0));
         }
         authc_response_free(r);
@@ -436,9 +423,7 @@ static void test_custom_signin_page(void **st)
     authc_free(a);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
+TU_MAIN(NULL, NULL,
         cmocka_unit_test(test_missing_target_400),
         cmocka_unit_test(test_untrusted_peer_ignored),
         cmocka_unit_test(test_no_session_answers),
@@ -448,7 +433,4 @@ int main(void)
         cmocka_unit_test(test_database_session),
         cmocka_unit_test(test_jwt_pool_inline),
         cmocka_unit_test(test_redirect_allowed_hosts),
-        cmocka_unit_test(test_custom_signin_page),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+        cmocka_unit_test(test_custom_signin_page))

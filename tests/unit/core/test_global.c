@@ -1,16 +1,9 @@
 /* test_global.c — authc_global_init/cleanup: idempotent, thread-safe, and
  * init → use → cleanup → init again works (run under ASan with leak checks). */
-#include <stdarg.h>
-#include <stddef.h>
-#include <setjmp.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
+#include "cmocka_main.h"
 
 #include <pthread.h>
 
-#include <cmocka.h>
 
 #include "jose/jose_int.h"
 #include "testutil.h"
@@ -98,11 +91,6 @@ static void test_threads(void **state)
     authc_global_cleanup();
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
+TU_MAIN(NULL, NULL,
         cmocka_unit_test(test_init_twice_cleanup_init_again),
-        cmocka_unit_test(test_threads),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+        cmocka_unit_test(test_threads))

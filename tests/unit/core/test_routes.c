@@ -1,15 +1,13 @@
 /* test_routes.c — the route table as the server sees it: which worker pool
  * each route needs (authc_route_pool), exact matches only, provider-owned routes. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <cmocka.h>
+#include "cmocka_main.h"
 
 #include "authc/adapter.h"
 #include "authc/email.h"
 #include "authc/oauth.h"
 #include "authc/webauthn.h"
 #include "testutil.h"
+#include "response_assert.h"
 
 #define SECRET "unit-test-secret-0123456789abcdefghijkl"
 
@@ -70,12 +68,29 @@ static void drop(fx *f)
     authc_adapter_close(f->ad);
 }
 
+/* A request line and the pool it must be given. */
+typedef struct route_case {
+    const char *method, *path;
+    authc_pool want;
+} route_case;
+
+/* Checks each case's pool, and that only the inline pool does not block. */
+static void check_pools(const authc *a, const route_case *cases, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        authc_pool got = authc_route_pool(a, cases[i].method, cases[i].path);
+        if (got != cases[i].want)
+            fprintf(stderr, "%s %s: pool %d, want %d\n", cases[i].method, cases[i].path, got, cases[i].want);
+        assert_int_equal(got, cases[i].want);
+        assert_int_equal(authc_may_block(a, cases[i].method, cases[i].path), cases[i].want != AUTHC_POOL_INLINE);
+    }
+}
+
 static void pools_follow_the_table(void **st)
 {
     (void)st;
     fx f = build(false);
-    const authc *a = f.a;
-    const struct { const char *method, *path; authc_pool want; } cases[] = {
+    const route_case cases[] = {
         {"GET", "/auth/session", AUTHC_POOL_INLINE},
         {"GET", "/auth/csrf", AUTHC_POOL_INLINE},
         {"GET", "/auth/providers", AUTHC_POOL_INLINE},
@@ -103,13 +118,7 @@ static void pools_follow_the_table(void **st)
         {"GET", "/auth/token?provider=idp", AUTHC_POOL_NET},
         {"GET", "/auth/signout/callback/idp?state=x", AUTHC_POOL_INLINE},
     };
-    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
-        authc_pool got = authc_route_pool(a, cases[i].method, cases[i].path);
-        if (got != cases[i].want)
-            fprintf(stderr, "%s %s: pool %d, want %d\n", cases[i].method, cases[i].path, got, cases[i].want);
-        assert_int_equal(got, cases[i].want);
-        assert_int_equal(authc_may_block(a, cases[i].method, cases[i].path), cases[i].want != AUTHC_POOL_INLINE);
-    }
+    check_pools(f.a, cases, sizeof cases / sizeof *cases);
     drop(&f);
 }
 
@@ -117,11 +126,14 @@ static void database_sessions_need_the_db_pool(void **st)
 {
     (void)st;
     fx f = build(true);
-    assert_int_equal(authc_route_pool(f.a, "GET", "/auth/session"), AUTHC_POOL_DB);
-    assert_int_equal(authc_route_pool(f.a, "POST", "/auth/session"), AUTHC_POOL_DB);
-    assert_int_equal(authc_route_pool(f.a, "POST", "/auth/signout"), AUTHC_POOL_DB);
-    assert_int_equal(authc_route_pool(f.a, "GET", "/auth/csrf"), AUTHC_POOL_INLINE);
-    assert_int_equal(authc_route_pool(f.a, "GET", "/auth/sessionx"), AUTHC_POOL_INLINE);
+    const route_case cases[] = {
+        {"GET", "/auth/session", AUTHC_POOL_DB},
+        {"POST", "/auth/session", AUTHC_POOL_DB},
+        {"POST", "/auth/signout", AUTHC_POOL_DB},
+        {"GET", "/auth/csrf", AUTHC_POOL_INLINE},
+        {"GET", "/auth/sessionx", AUTHC_POOL_INLINE},
+    };
+    check_pools(f.a, cases, sizeof cases / sizeof *cases);
     drop(&f);
 }
 
@@ -130,13 +142,16 @@ static void token_work_uses_the_net_pool(void **st)
 {
     (void)st;
     const char *keys[] = {"refresh_tokens", "federated_signout"};
+    const route_case cases[] = {
+        {"GET", "/auth/session", AUTHC_POOL_NET},
+        {"POST", "/auth/signout", AUTHC_POOL_NET},
+        {"GET", "/auth/token", AUTHC_POOL_NET},
+        {"GET", "/auth/csrf", AUTHC_POOL_INLINE},
+        {"GET", "/auth/providers", AUTHC_POOL_INLINE},
+    };
     for (int i = 0; i < 2; i++) {
         fx f = build_with(false, keys[i]);
-        assert_int_equal(authc_route_pool(f.a, "GET", "/auth/session"), AUTHC_POOL_NET);
-        assert_int_equal(authc_route_pool(f.a, "POST", "/auth/signout"), AUTHC_POOL_NET);
-        assert_int_equal(authc_route_pool(f.a, "GET", "/auth/token"), AUTHC_POOL_NET);
-        assert_int_equal(authc_route_pool(f.a, "GET", "/auth/csrf"), AUTHC_POOL_INLINE);
-        assert_int_equal(authc_route_pool(f.a, "GET", "/auth/providers"), AUTHC_POOL_INLINE);
+        check_pools(f.a, cases, sizeof cases / sizeof *cases);
         drop(&f);
     }
 }
@@ -153,25 +168,16 @@ static void provider_routes_are_owned(void **st)
     assert_int_equal(r->status, 302);
     assert_string_equal(authc_response_header(r, "Location"), "http://h.test/auth/error?error=Configuration");
     authc_response_free(r);
-    r = tu_req(f.a, "POST", "http://h.test/auth/webauthn-options/passkey", NULL, NULL);
-    assert_int_equal(r->status, 302);
-    authc_response_free(r);
+    tu_expect_status(tu_req(f.a, "POST", "http://h.test/auth/webauthn-options/passkey", NULL, NULL), 302);
     /* Without a passkey provider the route does not exist at all. */
     authc *plain = tu_instance("secret=" SECRET, "trust_host=1", NULL);
-    r = tu_req(plain, "GET", "http://h.test/auth/webauthn-options/credentials", NULL, NULL);
-    assert_int_equal(r->status, 400);
-    authc_response_free(r);
+    tu_expect_status(tu_req(plain, "GET", "http://h.test/auth/webauthn-options/credentials", NULL, NULL), 400);
     authc_free(plain);
     drop(&f);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
+TU_MAIN(NULL, NULL,
         cmocka_unit_test(pools_follow_the_table),
         cmocka_unit_test(database_sessions_need_the_db_pool),
         cmocka_unit_test(token_work_uses_the_net_pool),
-        cmocka_unit_test(provider_routes_are_owned),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+        cmocka_unit_test(provider_routes_are_owned))

@@ -1,43 +1,17 @@
 /* test_session_revoke.c — revocable sessions: the "authc" claim, sign-out
  * killing copies on another instance, /sessions/revoke, fail closed. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <cmocka.h>
+#include "cmocka_main.h"
 
 #include "../testutil.h"
 
 #define SECRET "secret=test-secret-that-is-long-enough-0123456789", "trust_host=1"
-#define FORM "Content-Type: application/x-www-form-urlencoded"
-
-/* csrf cookie pair "name=value" and the token, both static. */
-static void csrf(const authc *a, char *cookie, size_t cn, char *token, size_t tn)
-{
-    authc_response *r = tu_req(a, "GET", "http://h.test/auth/csrf", NULL, NULL);
-    const char *sc = tu_cookie_named(r, "authjs.csrf-token");
-    assert_non_null(sc);
-    char *v = tu_cookie_value(sc);
-    snprintf(cookie, cn, "authjs.csrf-token=%s", v);
-    snprintf(token, tn, "%.64s", v);
-    free(v);
-    authc_response_free(r);
-}
 
 /* Signs alice in on a; "authjs.session-token=…" into out. */
 static void sign_in(const authc *a, char *out, size_t n)
 {
-    char ck[512], tok[80], hdr[600], body[256];
-    csrf(a, ck, sizeof ck, tok, sizeof tok);
-    snprintf(hdr, sizeof hdr, "Cookie: %s", ck);
-    snprintf(body, sizeof body, "csrfToken=%s&username=alice&password=wonderland", tok);
-    authc_response *r = tu_req(a, "POST", "http://h.test/auth/callback/credentials", body, hdr, FORM, NULL);
+    authc_response *r = tu_sign_in(a, "http://h.test", "");
     assert_int_equal(r->status, 302);
-    const char *sc = tu_cookie_named(r, "authjs.session-token");
-    assert_non_null(sc);
-    char *v = tu_cookie_value(sc);
-    snprintf(out, n, "authjs.session-token=%s", v);
-    free(v);
+    assert_non_null(tu_session_pair(r, out, n));
     authc_response_free(r);
 }
 
@@ -67,19 +41,11 @@ static bool signed_in(const authc *a, const char *cookie)
 static int post(const authc *a, const char *path, const char *session_ck, const char *extra,
                 bool good_csrf, char *fresh, size_t fn)
 {
-    char ck[512], tok[80], hdr[8192], body[256], url[128];
-    csrf(a, ck, sizeof ck, tok, sizeof tok);
-    snprintf(hdr, sizeof hdr, "Cookie: %s; %s", ck, session_ck);
-    snprintf(body, sizeof body, "csrfToken=%s%s", good_csrf ? tok : "wrong", extra);
-    snprintf(url, sizeof url, "http://h.test/auth/%s", path);
-    authc_response *r = tu_req(a, "POST", url, body, hdr, FORM, NULL);
+    authc_response *r = tu_post_csrf(a, "http://h.test", path, session_ck, extra, good_csrf);
     int st = r->status;
     const char *sc = tu_cookie_named(r, "authjs.session-token");
-    if (fresh && sc && !strstr(sc, "Max-Age=0")) {
-        char *v = tu_cookie_value(sc);
-        snprintf(fresh, fn, "authjs.session-token=%s", v);
-        free(v);
-    }
+    if (fresh && sc && !strstr(sc, "Max-Age=0"))
+        tu_session_pair(r, fresh, fn);
     authc_response_free(r);
     return st;
 }
@@ -171,13 +137,8 @@ static void test_store_down_fails_closed(void **st)
     authc_free(down);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
+TU_MAIN(NULL, NULL,
         cmocka_unit_test(test_signout_kills_copies),
         cmocka_unit_test(test_sessions_revoke),
         cmocka_unit_test(test_c_api),
-        cmocka_unit_test(test_store_down_fails_closed),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+        cmocka_unit_test(test_store_down_fails_closed))

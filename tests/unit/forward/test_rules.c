@@ -1,12 +1,6 @@
 /* test_rules.c — forward-auth rules: file syntax errors name their line,
  * first match decides, conditions, query parameters, path tricks. */
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <setjmp.h>
-#include <cmocka.h>
-#include <stdio.h>
-#include <string.h>
+#include "cmocka_main.h"
 
 #include "forward/rules_int.h"
 
@@ -85,41 +79,56 @@ static void test_first_match_decides(void **st)
     (void)st;
     authc__rules *r = load(RULES);
     authc__fwd_subject a = alice(), anon = {0};
-    assert_int_equal(decide(r, "status.example.com", "/anything", "POST", &anon), AUTHC__FWD_ALLOW);
-    assert_int_equal(decide(r, "app.example.com", "/assets/app.js", "GET", &anon), AUTHC__FWD_ALLOW);
-    /* The method is part of the match: a POST to assets is not bypassed. */
-    assert_int_equal(decide(r, "app.example.com", "/assets/app.js", "POST", &anon),
-                     AUTHC__FWD_NEED_SESSION);
-    assert_int_equal(decide(r, "app.example.com", "/internal", "GET", &a), AUTHC__FWD_FORBIDDEN);
-    assert_int_equal(decide(r, "app.example.com", "/internal/x", "GET", &anon), AUTHC__FWD_FORBIDDEN);
-    assert_int_equal(decide(r, "app.example.com", "/internalx", "GET", &anon), AUTHC__FWD_NEED_SESSION);
-    /* Groups: alice is in admins; bob is not. */
-    assert_int_equal(decide(r, "app.example.com:8443", "/admin/users", "GET", &a), AUTHC__FWD_ALLOW);
+    /* bob is not in admins; bob_evil is bob signed in with github under an
+     * email that only starts like his. */
     authc__fwd_subject bob = {.signed_in = true, .user_id = "u-2", .email = "bob@example.com"};
-    assert_int_equal(decide(r, "app.example.com", "/admin", "GET", &bob), AUTHC__FWD_FORBIDDEN);
-    assert_int_equal(decide(r, "app.example.com", "/administrator", "GET", &bob), AUTHC__FWD_ALLOW);
-    assert_int_equal(decide(r, "app.example.com", "/admin", "GET", &anon), AUTHC__FWD_NEED_SESSION);
-    /* Domains (globs) AND providers. */
-    assert_int_equal(decide(r, "mail.example.com", "/", "GET", &a), AUTHC__FWD_ALLOW);
-    authc__fwd_subject org = {.signed_in = true, .user_id = "x", .email = "x@eu.example.org",
-                              .provider = "github"};
-    assert_int_equal(decide(r, "MAIL.example.com", "/", "GET", &org), AUTHC__FWD_ALLOW);
-    org.provider = "google";
-    assert_int_equal(decide(r, "mail.example.com", "/", "GET", &org), AUTHC__FWD_FORBIDDEN);
-    org.provider = NULL; /* unknown provider: fail closed */
-    assert_int_equal(decide(r, "mail.example.com", "/", "GET", &org), AUTHC__FWD_FORBIDDEN);
-    bob.provider = "github";
-    bob.email = "bob@example.com.evil.net";
-    assert_int_equal(decide(r, "mail.example.com", "/", "GET", &bob), AUTHC__FWD_FORBIDDEN);
-    /* users (id or name) AND emails (case-insensitive). */
-    assert_int_equal(decide(r, "x.test", "/billing", "GET", &a), AUTHC__FWD_ALLOW);
-    authc__fwd_subject carol = {.signed_in = true, .user_id = "u-3", .name = "carol",
-                                .email = "alice@example.com"};
-    assert_int_equal(decide(r, "x.test", "/billing", "GET", &carol), AUTHC__FWD_ALLOW);
-    carol.email = "carol@example.com";
-    assert_int_equal(decide(r, "x.test", "/billing", "GET", &carol), AUTHC__FWD_FORBIDDEN);
-    /* No rule matches: any signed-in user. */
-    assert_int_equal(decide(r, "other.test", "/x", "GET", &bob), AUTHC__FWD_ALLOW);
+    authc__fwd_subject bob_evil = bob;
+    bob_evil.provider = "github";
+    bob_evil.email = "bob@example.com.evil.net";
+    authc__fwd_subject org = {.signed_in = true, .user_id = "x", .email = "x@eu.example.org", .provider = "github"};
+    authc__fwd_subject org_google = org, org_unknown = org;
+    org_google.provider = "google";
+    org_unknown.provider = NULL; /* unknown provider: fail closed */
+    /* carol: her own id and name with alice's email, then her own email. */
+    authc__fwd_subject carol = {.signed_in = true, .user_id = "u-3", .name = "carol", .email = "alice@example.com"};
+    authc__fwd_subject carol_own = carol;
+    carol_own.email = "carol@example.com";
+    const struct {
+        const char *host, *path, *method;
+        const authc__fwd_subject *who;
+        authc__fwd_result want;
+    } cases[] = {
+        {"status.example.com", "/anything", "POST", &anon, AUTHC__FWD_ALLOW},
+        {"app.example.com", "/assets/app.js", "GET", &anon, AUTHC__FWD_ALLOW},
+        /* The method is part of the match: a POST to assets is not bypassed. */
+        {"app.example.com", "/assets/app.js", "POST", &anon, AUTHC__FWD_NEED_SESSION},
+        {"app.example.com", "/internal", "GET", &a, AUTHC__FWD_FORBIDDEN},
+        {"app.example.com", "/internal/x", "GET", &anon, AUTHC__FWD_FORBIDDEN},
+        {"app.example.com", "/internalx", "GET", &anon, AUTHC__FWD_NEED_SESSION},
+        /* Groups: alice is in admins; bob is not. */
+        {"app.example.com:8443", "/admin/users", "GET", &a, AUTHC__FWD_ALLOW},
+        {"app.example.com", "/admin", "GET", &bob, AUTHC__FWD_FORBIDDEN},
+        {"app.example.com", "/administrator", "GET", &bob, AUTHC__FWD_ALLOW},
+        {"app.example.com", "/admin", "GET", &anon, AUTHC__FWD_NEED_SESSION},
+        /* Domains (globs) AND providers. */
+        {"mail.example.com", "/", "GET", &a, AUTHC__FWD_ALLOW},
+        {"MAIL.example.com", "/", "GET", &org, AUTHC__FWD_ALLOW},
+        {"mail.example.com", "/", "GET", &org_google, AUTHC__FWD_FORBIDDEN},
+        {"mail.example.com", "/", "GET", &org_unknown, AUTHC__FWD_FORBIDDEN},
+        {"mail.example.com", "/", "GET", &bob_evil, AUTHC__FWD_FORBIDDEN},
+        /* users (id or name) AND emails (case-insensitive). */
+        {"x.test", "/billing", "GET", &a, AUTHC__FWD_ALLOW},
+        {"x.test", "/billing", "GET", &carol, AUTHC__FWD_ALLOW},
+        {"x.test", "/billing", "GET", &carol_own, AUTHC__FWD_FORBIDDEN},
+        /* No rule matches: any signed-in user. */
+        {"other.test", "/x", "GET", &bob_evil, AUTHC__FWD_ALLOW},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        authc__fwd_result got = decide(r, cases[i].host, cases[i].path, cases[i].method, cases[i].who);
+        if (got != cases[i].want)
+            fail_msg("case %zu (%s %s%s): %d, want %d", i, cases[i].method, cases[i].host, cases[i].path, got,
+                     cases[i].want);
+    }
     assert_int_equal(decide(NULL, "other.test", "/x", "GET", &anon), AUTHC__FWD_NEED_SESSION);
     authc__rules_free(r);
 }
@@ -193,14 +202,9 @@ static void test_glob(void **st)
     assert_false(authc__glob_match("a*b*c", "aXXbYY"));
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
+TU_MAIN(NULL, NULL,
         cmocka_unit_test(test_parse_errors),
         cmocka_unit_test(test_first_match_decides),
         cmocka_unit_test(test_path_tricks),
         cmocka_unit_test(test_query_conditions),
-        cmocka_unit_test(test_glob),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+        cmocka_unit_test(test_glob))

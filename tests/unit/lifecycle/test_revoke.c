@@ -1,24 +1,12 @@
 /* test_revoke.c — revocation marks: per session, per user and per provider
  * sid/sub with times (a later sign-in works), seen by a second handle of
  * the same store, the in-process cache bound, and fail-closed errors. */
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <setjmp.h>
-#include <cmocka.h>
+#include "cmocka_main.h"
 #include <unistd.h>
 
 #include "lifecycle/revoke_int.h"
 #include "util/util_int.h"
-
-static authc_store *open_store(const char *url)
-{
-    char err[256];
-    authc_store *st = authc__store_open(url, NULL, NULL, err, sizeof err);
-    if (!st)
-        fail_msg("store %s: %s", url, err);
-    return st;
-}
+#include "store_fixture.h"
 
 static bool is_revoked(authc__revoker *r, const authc__session_ident *id)
 {
@@ -90,7 +78,7 @@ static void test_provider_and_instances(void **s)
 static void test_store_down(void **s)
 {
     (void)s;
-    authc_store *st = open_store("postgres://127.0.0.1:1/none?timeout=200&connect_timeout=200");
+    authc_store *st = open_store(TU_STORE_DOWN);
     authc__revoker *r = authc__revoker_new(st, 3600 * 1000);
     authc__session_ident a = {.sid = "s-a", .user_id = "u-1", .signed_in_ms = 1};
     bool rev = false;
@@ -100,12 +88,7 @@ static void test_store_down(void **s)
     authc__store_close(st);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
+TU_MAIN(NULL, NULL,
         cmocka_unit_test(test_marks),
         cmocka_unit_test(test_provider_and_instances),
-        cmocka_unit_test(test_store_down),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+        cmocka_unit_test(test_store_down))

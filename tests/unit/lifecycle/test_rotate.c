@@ -1,19 +1,14 @@
 /* test_rotate.c — refresh-token rotation: one grant for many concurrent
  * callers and two store handles, successors, dead and transient tokens, a
  * crashed lease holder, a slow grant, a store that is down. */
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <setjmp.h>
-#include <cmocka.h>
+#include "cmocka_main.h"
 #include <pthread.h>
 #include <stdatomic.h>
-#include <stdio.h>
-#include <string.h>
 #include <unistd.h>
 
 #include "lifecycle/rotate_int.h"
 #include "util/util_int.h"
+#include "store_fixture.h"
 
 typedef struct fake_idp {
     atomic_int grants;
@@ -53,15 +48,6 @@ static authc__tokens expired(const char *rt)
                            .expires_at = authc__now_ms() / 1000 - 5};
 }
 
-static authc_store *open_store(const char *url)
-{
-    char err[256];
-    authc_store *st = authc__store_open(url, NULL, NULL, err, sizeof err);
-    if (!st)
-        fail_msg("store %s: %s", url, err);
-    return st;
-}
-
 static const authc__rotate_opts OPTS = {.refresh_before_s = 60};
 
 static void test_not_due(void **s)
@@ -98,8 +84,8 @@ static void test_not_rotated(void **s)
     authc_store *st = open_store("memory:");
     fake_idp f = {.mu = PTHREAD_MUTEX_INITIALIZER};
     authc_arena *ar = authc_arena_new();
-    char succ[64];
-    assert_true(authc__rotate_key(succ, "succ", "idp", "rt-keep"));
+    char succ[AUTHC__HASHED_KEY_MAX];
+    assert_true(authc__hashed_key(succ, "succ", "idp", "rt-keep"));
     for (int round = 1; round <= 3; round++) {
         authc__tokens cur = expired("rt-keep"), out;
         authc__rotate_result res;
@@ -133,6 +119,13 @@ static void *race(void *arg)
     return NULL;
 }
 
+/* One rotation in this thread; returns its result (also in r). */
+static authc__rotate_result rotate_once(racer *r)
+{
+    race(r);
+    return r->res;
+}
+
 /* 30 callers over two handles of one store (two "instances"): one grant. */
 static void test_single_flight(void **s)
 {
@@ -157,16 +150,14 @@ static void test_single_flight(void **s)
     assert_int_equal(refreshed, 1);
     /* An old cookie later: the successor, no grant. */
     racer late = {.st = a, .f = &f};
-    race(&late);
-    assert_int_equal(late.res, AUTHC__ROTATE_SUCCESSOR);
+    assert_int_equal(rotate_once(&late), AUTHC__ROTATE_SUCCESSOR);
     assert_string_equal(late.at, "at-1");
     assert_int_equal(f.grants, 1);
     /* Successor gone (window over): the old token is spent, never sent again. */
-    char key[64];
-    assert_true(authc__rotate_key(key, "succ", "idp", "rt-0"));
+    char key[AUTHC__HASHED_KEY_MAX];
+    assert_true(authc__hashed_key(key, "succ", "idp", "rt-0"));
     assert_int_equal(authc__store_delete(a, key, NULL), AUTHC_OK);
-    race(&late);
-    assert_int_equal(late.res, AUTHC__ROTATE_DEAD);
+    assert_int_equal(rotate_once(&late), AUTHC__ROTATE_DEAD);
     assert_int_equal(f.grants, 1);
     assert_int_equal(f.presented_twice, 0);
     authc__store_close(a);
@@ -179,21 +170,17 @@ static void test_dead_and_transient(void **s)
     authc_store *st = open_store("memory:");
     fake_idp f = {.mode = AUTHC__GRANT_DEAD, .mu = PTHREAD_MUTEX_INITIALIZER};
     racer r = {.st = st, .f = &f};
-    race(&r);
-    assert_int_equal(r.res, AUTHC__ROTATE_DEAD);
-    race(&r); /* recorded: no second grant */
-    assert_int_equal(r.res, AUTHC__ROTATE_DEAD);
+    assert_int_equal(rotate_once(&r), AUTHC__ROTATE_DEAD);
+    assert_int_equal(rotate_once(&r), AUTHC__ROTATE_DEAD); /* recorded: no second grant */
     assert_int_equal(f.grants, 1);
 
     authc_store *st2 = open_store("memory:");
     fake_idp g = {.mode = AUTHC__GRANT_TRANSIENT, .mu = PTHREAD_MUTEX_INITIALIZER};
     racer q = {.st = st2, .f = &g};
-    race(&q);
-    assert_int_equal(q.res, AUTHC__ROTATE_RETRY);
+    assert_int_equal(rotate_once(&q), AUTHC__ROTATE_RETRY);
     assert_string_equal(q.at, "at-0"); /* the session keeps its tokens */
     g.mode = AUTHC__GRANT_OK;
-    race(&q);
-    assert_int_equal(q.res, AUTHC__ROTATE_REFRESHED);
+    assert_int_equal(rotate_once(&q), AUTHC__ROTATE_REFRESHED);
     assert_int_equal(g.grants, 2);
     authc__store_close(st);
     authc__store_close(st2);
@@ -205,8 +192,8 @@ static void test_leases(void **s)
 {
     (void)s;
     authc_store *st = open_store("memory:");
-    char lease[64];
-    assert_true(authc__rotate_key(lease, "lease", "idp", "rt-0"));
+    char lease[AUTHC__HASHED_KEY_MAX];
+    assert_true(authc__hashed_key(lease, "lease", "idp", "rt-0"));
     bool got;
     assert_int_equal(authc__store_set_nx(st, lease, "dead-owner", 10, 300, &got), AUTHC_OK);
     assert_true(got);
@@ -222,8 +209,11 @@ static void test_leases(void **s)
 
     /* Slow grant (3 lease lifetimes) against a second caller. */
     authc_store *st2 = open_store("memory:");
-    fake_idp slow = {.delay_ms = 1000, .mu = PTHREAD_MUTEX_INITIALIZER};
-    authc__rotate_opts short_lease = {.refresh_before_s = 60, .lease_ttl_ms = 300, .wait_ms = 5000};
+    /* The renewer runs every ttl/3: a 1 s lease tolerates 0.6 s of
+     * scheduling delay on a loaded machine (a lapsed lease makes the
+     * second caller answer "dead", by design: never present twice). */
+    fake_idp slow = {.delay_ms = 3000, .mu = PTHREAD_MUTEX_INITIALIZER};
+    authc__rotate_opts short_lease = {.refresh_before_s = 60, .lease_ttl_ms = 1000, .wait_ms = 10000};
     racer r1 = {.st = st2, .f = &slow, .o = &short_lease}, r2 = {.st = st2, .f = &slow, .o = &short_lease};
     pthread_t t1, t2;
     pthread_create(&t1, NULL, race, &r1);
@@ -242,7 +232,7 @@ static void test_leases(void **s)
 static void test_store_down(void **s)
 {
     (void)s;
-    authc_store *st = open_store("postgres://127.0.0.1:1/none?timeout=200&connect_timeout=200");
+    authc_store *st = open_store(TU_STORE_DOWN);
     fake_idp f = {.mu = PTHREAD_MUTEX_INITIALIZER};
     racer r = {.st = st, .f = &f};
     race(&r);
@@ -251,15 +241,10 @@ static void test_store_down(void **s)
     authc__store_close(st);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
+TU_MAIN(NULL, NULL,
         cmocka_unit_test(test_not_due),
         cmocka_unit_test(test_not_rotated),
         cmocka_unit_test(test_single_flight),
         cmocka_unit_test(test_dead_and_transient),
         cmocka_unit_test(test_leases),
-        cmocka_unit_test(test_store_down),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+        cmocka_unit_test(test_store_down))

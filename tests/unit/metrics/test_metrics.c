@@ -1,14 +1,7 @@
 /* test_metrics.c — counters under concurrency, histograms, label escaping,
  * the series bound, and the text format checked by promtool when present. */
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <setjmp.h>
-#include <cmocka.h>
+#include "cmocka_main.h"
 #include <pthread.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -121,13 +114,8 @@ static void test_promtool(void **st)
     assert_int_equal(WEXITSTATUS(rc), 0);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
+TU_MAIN(NULL, NULL,
         cmocka_unit_test(test_concurrent_counts),
         cmocka_unit_test(test_requests_and_escaping),
         cmocka_unit_test(test_promtool),
-        cmocka_unit_test(test_bounds),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+        cmocka_unit_test(test_bounds))

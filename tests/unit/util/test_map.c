@@ -71,6 +71,27 @@ static void test_form_limit(void **state)
     assert_int_equal(z.n, 1);
 }
 
+/* The public wrapper: the same decoding, as an array in body order. */
+static void test_form_public(void **state)
+{
+    (void)state;
+    authc_header *f = NULL;
+    size_t n = 99;
+    const char *s = "provider=credentials&username=a+b&%zz=x&password=p%26w&provider=2";
+    assert_int_equal(authc_form_parse(ar, s, strlen(s), 10, &f, &n), AUTHC_OK);
+    assert_int_equal(n, 4);
+    assert_string_equal(f[0].name, "provider");
+    assert_string_equal(f[0].value, "credentials");
+    assert_string_equal(f[1].value, "a b");
+    assert_string_equal(f[2].name, "password");
+    assert_string_equal(f[2].value, "p&w");
+    assert_string_equal(f[3].value, "2");
+    assert_int_equal(authc_form_parse(ar, NULL, 0, 10, &f, &n), AUTHC_OK);
+    assert_int_equal(n, 0);
+    assert_int_equal(authc_form_parse(ar, "a=1&b=2", 7, 1, &f, &n), AUTHC_ERR_LIMIT);
+    assert_int_equal(authc_form_parse(ar, NULL, 3, 1, &f, &n), AUTHC_ERR_INVALID);
+}
+
 TU_MAIN(arena_setup, arena_teardown,
         cmocka_unit_test(test_first_last), cmocka_unit_test(test_parse_form),
-        cmocka_unit_test(test_form_limit))
+        cmocka_unit_test(test_form_limit), cmocka_unit_test(test_form_public))

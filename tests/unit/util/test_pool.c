@@ -67,6 +67,46 @@ static const authc__pool_hooks MIN_HOOKS = {fake_connect, fake_destroy, NULL,
 
 /* ---- single thread ------------------------------------------------------- */
 
+/* A pool over db with the full hooks (or MIN_HOOKS); the caller frees it. */
+static authc__pool *new_pool(const authc__pool_hooks *hooks, fake_db *db, int size)
+{
+    authc__pool *p = authc__pool_new(hooks, db, size);
+    assert_non_null(p);
+    return p;
+}
+
+/* Acquires a connection with a 1 s deadline; the test must get one. */
+static void *acquire_ok(authc__pool *p)
+{
+    void *conn = NULL;
+    assert_int_equal(authc__pool_acquire(p, 1000, &conn, NULL, 0), AUTHC_OK);
+    return conn;
+}
+
+/* A pool of one slot whose connection is held (*held); the caller frees it. */
+static authc__pool *new_pool_held(fake_db *db, void **held)
+{
+    authc__pool *p = new_pool(&HOOKS, db, 1);
+    *held = acquire_ok(p);
+    return p;
+}
+
+/* Acquires a connection that is not the one numbered `old` (a new one). */
+static void *acquire_new(authc__pool *p, int old)
+{
+    void *conn = acquire_ok(p);
+    assert_int_not_equal(((fake_conn *)conn)->serial, old);
+    return conn;
+}
+
+/* Gives conn back, frees the pool and checks nothing is left connected. */
+static void release_and_free(authc__pool *p, void *conn, fake_db *db)
+{
+    authc__pool_release(p, conn, false);
+    authc__pool_free(p);
+    assert_int_equal(atomic_load(&db->live), 0);
+}
+
 static void test_new_rejects_bad_arguments(void **state)
 {
     (void)state;
@@ -87,14 +127,13 @@ static void test_reuses_a_connection(void **state)
 {
     (void)state;
     fake_db db = {0};
-    authc__pool *p = authc__pool_new(&HOOKS, &db, 4);
-    void *a, *b;
-    assert_int_equal(authc__pool_acquire(p, 1000, &a, NULL, 0), AUTHC_OK);
+    authc__pool *p = new_pool(&HOOKS, &db, 4);
+    void *a = acquire_ok(p), *b;
     assert_non_null(a);
     authc__pool_release(p, a, false);
     assert_int_equal(atomic_load(&db.reset_calls), 1);
     /* A connected idle slot is preferred over an empty one. */
-    assert_int_equal(authc__pool_acquire(p, 1000, &b, NULL, 0), AUTHC_OK);
+    b = acquire_ok(p);
     assert_ptr_equal(a, b);
     assert_int_equal(atomic_load(&db.connects), 1);
     authc__pool_release(p, b, false);
@@ -107,11 +146,11 @@ static void test_bounded_and_times_out(void **state)
 {
     (void)state;
     fake_db db = {0};
-    authc__pool *p = authc__pool_new(&HOOKS, &db, 2);
+    authc__pool *p = new_pool(&HOOKS, &db, 2);
     void *a, *b, *c = (void *)1;
     char why[128] = "";
-    assert_int_equal(authc__pool_acquire(p, 1000, &a, NULL, 0), AUTHC_OK);
-    assert_int_equal(authc__pool_acquire(p, 1000, &b, NULL, 0), AUTHC_OK);
+    a = acquire_ok(p);
+    b = acquire_ok(p);
     assert_ptr_not_equal(a, b);
     assert_int_equal(authc__pool_acquire(p, 50, &c, why, sizeof why),
                      AUTHC_ERR_TIMEOUT);
@@ -125,55 +164,49 @@ static void test_bounded_and_times_out(void **state)
     assert_int_equal(authc__pool_acquire(p, 0, &c, NULL, 0), AUTHC_OK);
     assert_ptr_equal(c, a);
     authc__pool_release(p, b, false);
-    authc__pool_release(p, c, false);
-    authc__pool_free(p);
-    assert_int_equal(atomic_load(&db.live), 0);
+    release_and_free(p, c, &db);
+}
+
+/* A connection released as broken (destroyed at once, not reset), or one
+ * that went unhealthy while idle (destroyed at the next acquire), is
+ * replaced by a new one in the same slot. */
+static void check_replaced(bool broken)
+{
+    fake_db db = {0};
+    void *a;
+    authc__pool *p = new_pool_held(&db, &a);
+    int first = ((fake_conn *)a)->serial;
+    authc__pool_release(p, a, broken);
+    if (broken) {
+        assert_int_equal(atomic_load(&db.destroys), 1);
+        assert_int_equal(atomic_load(&db.reset_calls), 0); /* broken: no reset */
+    } else {
+        ((fake_conn *)a)->unhealthy = true;  /* server restarted while idle */
+    }
+    void *b = acquire_new(p, first);
+    assert_int_equal(atomic_load(&db.destroys), 1);
+    assert_int_equal(atomic_load(&db.connects), 2);
+    release_and_free(p, b, &db);
 }
 
 static void test_broken_connection_is_replaced(void **state)
 {
     (void)state;
-    fake_db db = {0};
-    authc__pool *p = authc__pool_new(&HOOKS, &db, 1);
-    void *a, *b;
-    assert_int_equal(authc__pool_acquire(p, 1000, &a, NULL, 0), AUTHC_OK);
-    int first = ((fake_conn *)a)->serial;
-    authc__pool_release(p, a, true);
-    assert_int_equal(atomic_load(&db.destroys), 1);
-    assert_int_equal(atomic_load(&db.reset_calls), 0); /* broken: no reset */
-    assert_int_equal(authc__pool_acquire(p, 1000, &b, NULL, 0), AUTHC_OK);
-    assert_int_not_equal(((fake_conn *)b)->serial, first);
-    assert_int_equal(atomic_load(&db.connects), 2);
-    authc__pool_release(p, b, false);
-    authc__pool_free(p);
-    assert_int_equal(atomic_load(&db.live), 0);
+    check_replaced(true);
 }
 
 static void test_unhealthy_idle_connection_is_replaced(void **state)
 {
     (void)state;
-    fake_db db = {0};
-    authc__pool *p = authc__pool_new(&HOOKS, &db, 1);
-    void *a, *b;
-    assert_int_equal(authc__pool_acquire(p, 1000, &a, NULL, 0), AUTHC_OK);
-    int first = ((fake_conn *)a)->serial;
-    authc__pool_release(p, a, false);
-    ((fake_conn *)a)->unhealthy = true;  /* server restarted while idle */
-    assert_int_equal(authc__pool_acquire(p, 1000, &b, NULL, 0), AUTHC_OK);
-    assert_int_not_equal(((fake_conn *)b)->serial, first);
-    assert_int_equal(atomic_load(&db.destroys), 1);
-    authc__pool_release(p, b, false);
-    authc__pool_free(p);
-    assert_int_equal(atomic_load(&db.live), 0);
+    check_replaced(false);
 }
 
 static void test_failed_reset_destroys(void **state)
 {
     (void)state;
     fake_db db = {0};
-    authc__pool *p = authc__pool_new(&HOOKS, &db, 1);
     void *a;
-    assert_int_equal(authc__pool_acquire(p, 1000, &a, NULL, 0), AUTHC_OK);
+    authc__pool *p = new_pool_held(&db, &a);
     ((fake_conn *)a)->dirty = true;     /* e.g. left inside a transaction */
     authc__pool_release(p, a, false);
     assert_int_equal(atomic_load(&db.reset_calls), 1);
@@ -187,7 +220,7 @@ static void test_connect_failure_frees_the_slot(void **state)
 {
     (void)state;
     fake_db db = {0};
-    authc__pool *p = authc__pool_new(&HOOKS, &db, 1);
+    authc__pool *p = new_pool(&HOOKS, &db, 1);
     void *a = (void *)1;
     char why[128] = "";
     atomic_store(&db.fail_connects, 1);
@@ -197,19 +230,17 @@ static void test_connect_failure_frees_the_slot(void **state)
     assert_string_equal(why, "fake: connection refused");
     /* The only slot is free again: no wait needed. */
     assert_int_equal(authc__pool_acquire(p, 0, &a, NULL, 0), AUTHC_OK);
-    authc__pool_release(p, a, false);
-    authc__pool_free(p);
-    assert_int_equal(atomic_load(&db.live), 0);
+    release_and_free(p, a, &db);
 }
 
 static void test_replace_keeps_the_slot(void **state)
 {
     (void)state;
     fake_db db = {0};
-    authc__pool *p = authc__pool_new(&MIN_HOOKS, &db, 1);
+    authc__pool *p = new_pool(&MIN_HOOKS, &db, 1);
     void *a, *b;
     char why[128];
-    assert_int_equal(authc__pool_acquire(p, 1000, &a, NULL, 0), AUTHC_OK);
+    a = acquire_ok(p);
     int first = ((fake_conn *)a)->serial;
     assert_int_equal(authc__pool_replace(p, &a, why, sizeof why), AUTHC_OK);
     assert_non_null(a);
@@ -224,9 +255,7 @@ static void test_replace_keeps_the_slot(void **state)
     assert_null(a);
     assert_string_equal(why, "fake: connection refused");
     assert_int_equal(authc__pool_acquire(p, 0, &b, NULL, 0), AUTHC_OK);
-    authc__pool_release(p, b, false);
-    authc__pool_free(p);
-    assert_int_equal(atomic_load(&db.live), 0);
+    release_and_free(p, b, &db);
     assert_int_equal(atomic_load(&db.connects), 3);
 }
 
@@ -234,7 +263,7 @@ static void test_release_of_foreign_pointer_is_ignored(void **state)
 {
     (void)state;
     fake_db db = {0};
-    authc__pool *p = authc__pool_new(&HOOKS, &db, 1);
+    authc__pool *p = new_pool(&HOOKS, &db, 1);
     int not_a_conn;
     authc__pool_release(p, &not_a_conn, true);
     authc__pool_release(p, NULL, true);
@@ -262,6 +291,14 @@ static void *waiter_main(void *arg)
     return NULL;
 }
 
+/* Starts w's acquire in a thread; join it with join_within. */
+static pthread_t start_waiter(waiter *w)
+{
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, waiter_main, w), 0);
+    return t;
+}
+
 /* Joins t, failing the test if it has not finished within limit_s. */
 static void join_within(pthread_t t, int limit_s)
 {
@@ -275,12 +312,10 @@ static void test_release_wakes_a_waiter(void **state)
 {
     (void)state;
     fake_db db = {0};
-    authc__pool *p = authc__pool_new(&HOOKS, &db, 1);
     void *a;
-    assert_int_equal(authc__pool_acquire(p, 1000, &a, NULL, 0), AUTHC_OK);
+    authc__pool *p = new_pool_held(&db, &a);
     waiter w = {.p = p, .timeout_ms = 600000};
-    pthread_t t;
-    assert_int_equal(pthread_create(&t, NULL, waiter_main, &w), 0);
+    pthread_t t = start_waiter(&w);
     struct timespec ms20 = {0, 20 * 1000000L};
     nanosleep(&ms20, NULL);
     assert_false(atomic_load(&w.done)); /* really waiting */
@@ -296,12 +331,10 @@ static void test_waiter_times_out_in_a_thread(void **state)
 {
     (void)state;
     fake_db db = {0};
-    authc__pool *p = authc__pool_new(&HOOKS, &db, 1);
     void *a;
-    assert_int_equal(authc__pool_acquire(p, 1000, &a, NULL, 0), AUTHC_OK);
+    authc__pool *p = new_pool_held(&db, &a);
     waiter w = {.p = p, .timeout_ms = 100};
-    pthread_t t;
-    assert_int_equal(pthread_create(&t, NULL, waiter_main, &w), 0);
+    pthread_t t = start_waiter(&w);
     join_within(t, 30);  /* a deadline that is not honoured hangs here */
     assert_int_equal(w.result, AUTHC_ERR_TIMEOUT);
     assert_null(w.conn);

@@ -1,0 +1,23 @@
+/* store_fixture.h — what the unit tests of store users share: open a store
+ * by URL ("memory:name" for one shared between handles) or fail the test. */
+#ifndef AUTHC_STORE_FIXTURE_H
+#define AUTHC_STORE_FIXTURE_H
+
+#include "cmocka_main.h"
+#include "store/store_int.h"
+
+/* Opens url; the caller owns the store (authc__store_close). */
+static inline authc_store *open_store(const char *url)
+{
+    char err[256];
+    authc_store *st = authc__store_open(url, NULL, NULL, err, sizeof err);
+    if (!st)
+        fail_msg("store %s: %s", url, err);
+    return st;
+}
+
+/* A store whose server does not answer (nothing listens on port 1), for
+ * the fail-closed tests; fails fast. */
+#define TU_STORE_DOWN "postgres://127.0.0.1:1/none?timeout=200&connect_timeout=200"
+
+#endif
