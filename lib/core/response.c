@@ -12,10 +12,8 @@ authc_err authc__res_header(authc__ctx *c, const char *name, const char *value)
     authc_header *h = authc__arena_grow(c->ar, r->headers, r->nheaders, &c->hdr_cap, sizeof *h, 16);
     if (!h)
         return AUTHC_ERR_NOMEM;
+    h[r->nheaders++] = (authc_header){.name = name, .value = value};
     r->headers = h;
-    r->headers[r->nheaders].name = name;
-    r->headers[r->nheaders].value = value;
-    r->nheaders++;
     return AUTHC_OK;
 }
 
