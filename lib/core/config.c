@@ -464,8 +464,7 @@ authc *authc_new(authc_config *cfg, char *err, size_t errlen)
     if (authc__problems_count(&pr)) {
         authc__problems_render(&pr, err, errlen);
         authc__problems_clear(&pr);
-        free_instance(a);
-        free(a);
+        authc_free(a);
         return NULL;
     }
     authc__problems_clear(&pr);
@@ -505,8 +504,7 @@ authc *authc_new(authc_config *cfg, char *err, size_t errlen)
     a->theme.button_text = a->theme_strs[3];
     if (e) {
         snprintf(err, errlen, "could not derive keys: %s", authc_strerror(e));
-        free_instance(a);
-        free(a);
+        authc_free(a);
         return NULL;
     }
     return a;
