@@ -98,17 +98,17 @@ static int extras(authc__env *e, const char *eid, authc_oauth_provider *p, const
             p->checks = (unsigned)bits;
         }
     }
+    static const authc__name_val TOKEN_AUTHS[] = {
+        {"client_secret_basic", AUTHC_TOKEN_AUTH_CLIENT_SECRET_BASIC},
+        {"client_secret_post", AUTHC_TOKEN_AUTH_CLIENT_SECRET_POST},
+        {"none", AUTHC_TOKEN_AUTH_NONE},
+    };
     const char *ta = X("_TOKEN_AUTH");
-    if (ta) {
-        if (!strcmp(ta, "client_secret_basic"))
-            p->token_auth = AUTHC_TOKEN_AUTH_CLIENT_SECRET_BASIC;
-        else if (!strcmp(ta, "client_secret_post"))
-            p->token_auth = AUTHC_TOKEN_AUTH_CLIENT_SECRET_POST;
-        else if (!strcmp(ta, "none"))
-            p->token_auth = AUTHC_TOKEN_AUTH_NONE;
-        else
-            authc__env_problem(e, "AUTHC_%s_TOKEN_AUTH must be client_secret_basic, client_secret_post or none", eid);
-    }
+    int tav;
+    if (ta && authc__name_lookup(TOKEN_AUTHS, sizeof TOKEN_AUTHS / sizeof *TOKEN_AUTHS, ta, &tav))
+        p->token_auth = (authc_token_auth)tav;
+    else if (ta)
+        authc__env_problem(e, "AUTHC_%s_TOKEN_AUTH must be client_secret_basic, client_secret_post or none", eid);
     struct { const char *prefix, *suffix; bool *dst; } flags[] = {
         {"AUTHC_", "_ALLOW_DANGEROUS_EMAIL_ACCOUNT_LINKING", &p->allow_dangerous_email_account_linking},
         {"AUTHC_", "_ALLOW_HTTP", &p->allow_http},

@@ -46,6 +46,15 @@ authc_config *authc_config_new(void)
     return cfg;
 }
 
+/* Wipes and frees n derived keys (derive_all's array; NULL is fine). */
+static void keys_free(authc__jwe_key *keys, size_t n)
+{
+    if (keys) {
+        authc__wipe(keys, sizeof *keys * n);
+        free(keys);
+    }
+}
+
 static void free_instance(struct authc *a)
 {
     for (size_t i = 0; i < a->nsecrets; i++) {
@@ -86,24 +95,12 @@ static void free_instance(struct authc *a)
     for (int s = 0; s < 2; s++) {
         for (int k = 0; k < AUTHC__CK__COUNT; k++) {
             free(a->cookie_names[s][k]);
-            if (a->check_keys[s][k]) {
-                authc__wipe(a->check_keys[s][k], sizeof(authc__jwe_key) * (a->nsecrets ? a->nsecrets : 1));
-                free(a->check_keys[s][k]);
-            }
+            keys_free(a->check_keys[s][k], a->nsecrets ? a->nsecrets : 1);
         }
-        if (a->session_keys[s]) {
-            authc__wipe(a->session_keys[s], sizeof(authc__jwe_key) * a->nsecrets);
-            free(a->session_keys[s]);
-        }
+        keys_free(a->session_keys[s], a->nsecrets);
     }
-    if (a->state_keys) {
-        authc__wipe(a->state_keys, sizeof(authc__jwe_key) * a->nsecrets);
-        free(a->state_keys);
-    }
-    if (a->challenge_keys) {
-        authc__wipe(a->challenge_keys, sizeof(authc__jwe_key) * a->nsecrets);
-        free(a->challenge_keys);
-    }
+    keys_free(a->state_keys, a->nsecrets);
+    keys_free(a->challenge_keys, a->nsecrets);
     authc__revoker_free(a->revoker);
     authc__store_close(a->store);
     free(a->store_url);
@@ -467,8 +464,7 @@ authc *authc_new(authc_config *cfg, char *err, size_t errlen)
     if (authc__problems_count(&pr)) {
         authc__problems_render(&pr, err, errlen);
         authc__problems_clear(&pr);
-        free_instance(a);
-        free(a);
+        authc_free(a);
         return NULL;
     }
     authc__problems_clear(&pr);
@@ -508,8 +504,7 @@ authc *authc_new(authc_config *cfg, char *err, size_t errlen)
     a->theme.button_text = a->theme_strs[3];
     if (e) {
         snprintf(err, errlen, "could not derive keys: %s", authc_strerror(e));
-        free_instance(a);
-        free(a);
+        authc_free(a);
         return NULL;
     }
     return a;

@@ -63,16 +63,10 @@ authc_err authc__cookie_push(authc__ctx *c, authc__cookie_list *l, const char *n
             l->items[i].expires = expires;
             return AUTHC_OK;
         }
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 8;
-        authc__cookie_out *it = authc_arena_alloc(c->ar, cap * sizeof *it);
-        if (!it)
-            return AUTHC_ERR_NOMEM;
-        if (l->n)
-            memcpy(it, l->items, l->n * sizeof *it);
-        l->items = it;
-        l->cap = cap;
-    }
+    authc__cookie_out *it = authc__arena_grow(c->ar, l->items, l->n, &l->cap, sizeof *it, 8);
+    if (!it)
+        return AUTHC_ERR_NOMEM;
+    l->items = it;
     authc__cookie_out *co = &l->items[l->n++];
     memset(co, 0, sizeof *co);
     co->name = name;

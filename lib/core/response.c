@@ -9,19 +9,11 @@
 authc_err authc__res_header(authc__ctx *c, const char *name, const char *value)
 {
     authc_response *r = c->res;
-    if (r->nheaders == c->hdr_cap) {
-        size_t cap = c->hdr_cap ? c->hdr_cap * 2 : 16;
-        authc_header *h = authc_arena_alloc(c->ar, cap * sizeof *h);
-        if (!h)
-            return AUTHC_ERR_NOMEM;
-        if (r->nheaders)
-            memcpy(h, r->headers, r->nheaders * sizeof *h);
-        r->headers = h;
-        c->hdr_cap = cap;
-    }
-    r->headers[r->nheaders].name = name;
-    r->headers[r->nheaders].value = value;
-    r->nheaders++;
+    authc_header *h = authc__arena_grow(c->ar, r->headers, r->nheaders, &c->hdr_cap, sizeof *h, 16);
+    if (!h)
+        return AUTHC_ERR_NOMEM;
+    h[r->nheaders++] = (authc_header){.name = name, .value = value};
+    r->headers = h;
     return AUTHC_OK;
 }
 

@@ -10,6 +10,7 @@
 #include <strings.h>
 
 #include "forward/rules_int.h"
+#include "util/parse_int.h"
 
 /* A comma list, split once at load time. */
 typedef struct list {
@@ -161,14 +162,15 @@ static bool rule_parse(rule *r, char *s, int line, char *why, size_t whylen)
 {
     char *save = NULL;
     char *pol = strtok_r(s, " \t", &save);
-    if (!strcmp(pol, "bypass"))
-        r->policy = AUTHC__FWD_BYPASS;
-    else if (!strcmp(pol, "deny"))
-        r->policy = AUTHC__FWD_DENY;
-    else if (!strcmp(pol, "authenticated"))
-        r->policy = AUTHC__FWD_AUTHENTICATED;
-    else
+    static const authc__name_val POLICIES[] = {
+        {"bypass", AUTHC__FWD_BYPASS},
+        {"deny", AUTHC__FWD_DENY},
+        {"authenticated", AUTHC__FWD_AUTHENTICATED},
+    };
+    int policy;
+    if (!authc__name_lookup(POLICIES, sizeof POLICIES / sizeof *POLICIES, pol, &policy))
         return fail(why, whylen, line, "'%.40s' is not a policy (bypass, deny, authenticated)", pol);
+    r->policy = (authc__fwd_policy)policy;
     r->line = line;
     for (char *tok; (tok = strtok_r(NULL, " \t", &save));)
         if (!rule_token(r, tok, line, why, whylen))

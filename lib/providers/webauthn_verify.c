@@ -472,10 +472,11 @@ uint8_t *authc__wa_b64any_decode(authc_arena *ar, const char *s, size_t *outlen)
 }
 
 /* Common first steps (WebAuthn §7.1/§7.2): id/rawId/type, client data
- * (type, challenge, origin, cross-origin, token binding); *cdh = its hash. */
+ * (type, challenge, origin, cross-origin, token binding); *cdh = its hash,
+ * *resp = the credential's response object (borrowed from cred). */
 static authc_err check_client_data(authc_arena *ar, const authc__wa_rp *rp, const char *challenge,
                                    json_t *cred, const char *want_type, uint8_t cdh[32],
-                                   const char **why)
+                                   json_t **resp_out, const char **why)
 {
     if (!json_is_object(cred))
         return FAIL("credential is not a JSON object");
@@ -534,12 +535,18 @@ static authc_err check_client_data(authc_arena *ar, const authc__wa_rp *rp, cons
     if (bad)
         return FAIL(err ? err : "client data rejected");
     SHA256(cd, cdl, cdh);
+    *resp_out = resp;
     return AUTHC_OK;
 }
 
-static authc_err check_rp_flags(const authc__wa_rp *rp, const authc__wa_authdata *ad,
-                                const char **why)
+/* Parses authenticator data p[0..n) into *ad (pointing into p) and checks
+ * it is for this relying party with acceptable flags (both ceremonies). */
+static authc_err rp_authdata(const authc__wa_rp *rp, const uint8_t *p, size_t n,
+                             authc__wa_authdata *ad, const char **why)
 {
+    authc_err e = authc__wa_parse_authdata(p, n, ad, why);
+    if (e)
+        return e;
     uint8_t h[32];
     SHA256((const uint8_t *)rp->rp_id, strlen(rp->rp_id), h);
     if (CRYPTO_memcmp(h, ad->rp_id_hash, 32) != 0)
@@ -787,10 +794,10 @@ authc_err authc__wa_verify_registration(authc_arena *ar, const authc__wa_rp *rp,
 {
     memset(out, 0, sizeof *out);
     uint8_t cdh[32];
-    authc_err e = check_client_data(ar, rp, challenge, cred, "webauthn.create", cdh, why);
+    json_t *resp;
+    authc_err e = check_client_data(ar, rp, challenge, cred, "webauthn.create", cdh, &resp, why);
     if (e)
         return e;
-    json_t *resp = json_object_get(cred, "response");
     size_t raw_len = 0, aol = 0;
     uint8_t *raw = authc__wa_b64any_decode(ar, json_string_value(json_object_get(cred, "rawId")), &raw_len);
     if (!raw)
@@ -825,9 +832,7 @@ authc_err authc__wa_verify_registration(authc_arena *ar, const authc__wa_rp *rp,
     authc__wa_authdata ad;
     EVP_PKEY *pk = NULL;
     int alg = 0;
-    if ((e = authc__wa_parse_authdata(adp, adl, &ad, why)))
-        goto done;
-    if ((e = check_rp_flags(rp, &ad, why)))
+    if ((e = rp_authdata(rp, adp, adl, &ad, why)))
         goto done;
     if (!(ad.flags & AUTHC__WA_AT) || !ad.cred_id) {
         e = FAIL("registration authenticator data has no attested credential (AT flag)");
@@ -889,10 +894,10 @@ authc_err authc__wa_verify_authentication(authc_arena *ar, const authc__wa_rp *r
 {
     memset(out, 0, sizeof *out);
     uint8_t cdh[32];
-    authc_err e = check_client_data(ar, rp, challenge, cred, "webauthn.get", cdh, why);
+    json_t *resp;
+    authc_err e = check_client_data(ar, rp, challenge, cred, "webauthn.get", cdh, &resp, why);
     if (e)
         return e;
-    json_t *resp = json_object_get(cred, "response");
     size_t adl = 0, sl = 0;
     uint8_t *adp = b64url_member(ar, resp, "authenticatorData", AUTHC__WA_MAX_AUTH_DATA, &adl);
     if (!adp)
@@ -904,9 +909,7 @@ authc_err authc__wa_verify_authentication(authc_arena *ar, const authc__wa_rp *r
     if (uh && !json_is_string(uh) && !json_is_null(uh))
         return FAIL("userHandle is not a string");
     authc__wa_authdata ad;
-    if ((e = authc__wa_parse_authdata(adp, adl, &ad, why)))
-        return e;
-    if ((e = check_rp_flags(rp, &ad, why)))
+    if ((e = rp_authdata(rp, adp, adl, &ad, why)))
         return e;
     /* A clone shows itself by a counter that does not move forward
      * (0/0 means the authenticator keeps no counter). */

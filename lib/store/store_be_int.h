@@ -35,6 +35,7 @@ typedef struct authc__store_backend {
      * (a server down at open is not an error). */
     authc_err (*open)(const authc__store_opts *o, void **ctx, char *why);
     void (*close)(void *ctx);
+    /* Optional (NULL: nothing to create, and always reachable). */
     authc_err (*migrate)(void *ctx, char *why);
     authc_err (*ping)(void *ctx, int deadline_ms, char *why);
     /* out[i].data NULL when absent; values copied into ar. */
@@ -48,6 +49,7 @@ typedef struct authc__store_backend {
     authc_err (*del)(void *ctx, const char *key, bool *deleted, char *why);
     authc_err (*incr)(void *ctx, const char *key, int64_t by, int64_t ttl_ms,
                       int64_t *value, char *why);
+    /* Optional (NULL: the backend expires entries itself). */
     authc_err (*sweep)(void *ctx, int64_t *removed, char *why);
     /* Up to max live keys starting with prefix into keys[] (copied into
      * ar), *n of them; order unspecified. */

@@ -334,19 +334,6 @@ static authc_err mem_sweep(void *ctx, int64_t *removed, char *why)
     return AUTHC_OK;
 }
 
-static authc_err mem_nothing(void *ctx, char *why)
-{
-    (void)ctx;
-    (void)why;
-    return AUTHC_OK;
-}
-
-static authc_err mem_ping(void *ctx, int deadline_ms, char *why)
-{
-    (void)deadline_ms;
-    return mem_nothing(ctx, why);
-}
-
 /* ---- open / close ------------------------------------------------------------ */
 
 static table *table_new(const authc__store_opts *o, const char *name)
@@ -422,13 +409,12 @@ static void mem_close(void *ctx)
 
 static const char *const SCHEMES[] = {"memory:", NULL};
 
+/* Nothing to create and always reachable: no migrate, no ping. */
 const authc__store_backend authc__store_memory = {
     .name = "memory",
     .schemes = SCHEMES,
     .open = mem_open,
     .close = mem_close,
-    .migrate = mem_nothing,
-    .ping = mem_ping,
     .mget = mem_mget,
     .set = mem_set,
     .if_owner = mem_if_owner,

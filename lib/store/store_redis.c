@@ -295,22 +295,6 @@ static authc_err rd_ping(void *ctx, int deadline_ms, char *why)
     return rc;
 }
 
-/* Redis expires keys itself; there is no table to create. */
-static authc_err rd_sweep(void *ctx, int64_t *removed, char *why)
-{
-    (void)ctx;
-    (void)why;
-    *removed = 0;
-    return AUTHC_OK;
-}
-
-static authc_err rd_migrate(void *ctx, char *why)
-{
-    (void)ctx;
-    (void)why;
-    return AUTHC_OK;
-}
-
 /* ---- open / close ---------------------------------------------------------------- */
 
 static void rd_close(void *ctx)
@@ -382,18 +366,17 @@ static authc_err rd_open(const authc__store_opts *o, void **ctx, char *why)
 
 static const char *const SCHEMES[] = {"redis://", "rediss://", NULL};
 
+/* Redis expires keys itself and has no table to create: no sweep, no migrate. */
 const authc__store_backend authc__store_redis = {
     .name = "redis",
     .schemes = SCHEMES,
     .open = rd_open,
     .close = rd_close,
-    .migrate = rd_migrate,
     .ping = rd_ping,
     .mget = rd_mget,
     .set = rd_set,
     .if_owner = rd_if_owner,
     .del = rd_del,
     .incr = rd_incr,
-    .sweep = rd_sweep,
     .scan = rd_scan,
 };

@@ -420,6 +420,18 @@ bool authc__color_ok(const char *s)
     return true;
 }
 
+/* ---- names ------------------------------------------------------------------ */
+
+bool authc__name_lookup(const authc__name_val *t, size_t n, const char *s, int *out)
+{
+    for (size_t i = 0; s && i < n; i++)
+        if (!strcmp(t[i].name, s)) {
+            *out = t[i].val;
+            return true;
+        }
+    return false;
+}
+
 /* ---- URLs ------------------------------------------------------------------------ */
 
 void authc__url_parts_clear(authc__url_parts *p)

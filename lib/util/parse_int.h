@@ -41,6 +41,16 @@ authc_err authc__parse_int(const char *s, int lo, int hi, int *out);
  * rather than meaning something new. */
 authc_err authc__parse_seconds(const char *s, int64_t lo, int64_t hi, int64_t *out);
 
+/* ---- names ------------------------------------------------------------------ */
+/* One accepted word of a setting and the value it stands for. */
+typedef struct authc__name_val {
+    const char *name;
+    int val;
+} authc__name_val;
+/* The value of the entry of t[0..n) named s exactly (case matters) in
+ * *out; false, *out untouched, when none is (or s is NULL). */
+bool authc__name_lookup(const authc__name_val *t, size_t n, const char *s, int *out);
+
 /* ---- percent-decoding ----------------------------------------------------- */
 /* Flags for the decoders. */
 #define AUTHC__PCT_FORM   1u /* '+' means ' ' (application/x-www-form-urlencoded) */
