@@ -679,26 +679,6 @@ static int on_req(h2o_handler_t *self, h2o_req_t *r)
     return send_text(r, 404, "Not found.\n");
 }
 
-static bool parse_listen(const char *listen, struct sockaddr_in *sa)
-{
-    char host[64];
-    const char *colon = strrchr(listen, ':');
-    if (!colon || (size_t)(colon - listen) >= sizeof host)
-        return false;
-    memcpy(host, listen, (size_t)(colon - listen));
-    host[colon - listen] = '\0';
-    char *end;
-    long port = strtol(colon + 1, &end, 10);
-    if (*end || colon[1] == '\0' || port < 0 || port > 65535)
-        return false;
-    memset(sa, 0, sizeof *sa);
-    sa->sin_family = AF_INET;
-    sa->sin_port = htons((uint16_t)port);
-    if (!strcmp(host, "localhost"))
-        strcpy(host, "127.0.0.1");
-    return inet_pton(AF_INET, host, &sa->sin_addr) == 1;
-}
-
 /* ------------------------------------------------------------------ */
 /* One h2o event loop: a listener, and a signalfd for SIGINT/SIGTERM. */
 
@@ -858,8 +838,8 @@ int main(int argc, char **argv)
         listen = "127.0.0.1:3001";
     struct sockaddr_in sa;
     int rc = 2;
-    if (!parse_listen(listen, &sa))
-        fprintf(stderr, "authc-c-app: --listen must be IPv4-HOST:PORT, got \"%s\"\n", listen);
+    if (!authc_parse_listen(listen, &sa, err, sizeof err))
+        fprintf(stderr, "authc-c-app: %s\n", err);
     else
         rc = serve(&sa, listen);
     authc_free(a);
