@@ -16,6 +16,21 @@ static inline authc_store *open_store(const char *url)
     return st;
 }
 
+/* A cmocka setup: opens the URL the test was given as its initial state
+ * (cmocka_unit_test_prestate_setup_teardown), or a fresh "memory:" store,
+ * into *state; tu_store_teardown closes it. */
+static inline int tu_store_setup(void **state)
+{
+    *state = open_store(*state ? (const char *)*state : "memory:");
+    return 0;
+}
+
+static inline int tu_store_teardown(void **state)
+{
+    authc__store_close(*state);
+    return 0;
+}
+
 /* A store whose server does not answer (nothing listens on port 1), for
  * the fail-closed tests; fails fast. */
 #define TU_STORE_DOWN "postgres://127.0.0.1:1/none?timeout=200&connect_timeout=200"
