@@ -97,17 +97,15 @@ static void test_regulation(void **s)
 
 static void test_store_down(void **s)
 {
-    (void)s;
-    authc_store *st = open_store(TU_STORE_DOWN);
+    authc_store *st = *s;
     authc__regulation rg = {3, 600, 300};
     bool b;
     assert_int_equal(authc__regulation_banned(st, &rg, "alice", "192.0.2.1", &b), AUTHC_ERR_ADAPTER);
     int64_t r;
     assert_int_equal(authc__throttle_hit(st, "credentials", "192.0.2.1", 5, 60, &b, &r), AUTHC_ERR_ADAPTER);
-    authc__store_close(st);
 }
 
 TU_MAIN(NULL, NULL,
         cmocka_unit_test(test_throttle_two_instances),
         cmocka_unit_test(test_regulation),
-        cmocka_unit_test(test_store_down))
+        cmocka_unit_test_prestate_setup_teardown(test_store_down, tu_store_setup, tu_store_teardown, TU_STORE_DOWN))

@@ -77,18 +77,16 @@ static void test_provider_and_instances(void **s)
 
 static void test_store_down(void **s)
 {
-    (void)s;
-    authc_store *st = open_store(TU_STORE_DOWN);
+    authc_store *st = *s;
     authc__revoker *r = authc__revoker_new(st, 3600 * 1000);
     authc__session_ident a = {.sid = "s-a", .user_id = "u-1", .signed_in_ms = 1};
     bool rev = false;
     assert_int_equal(authc__revoked(r, &a, &rev), AUTHC_ERR_ADAPTER);
     assert_int_not_equal(authc__revoke_session(r, "s-a"), AUTHC_OK);
     authc__revoker_free(r);
-    authc__store_close(st);
 }
 
 TU_MAIN(NULL, NULL,
         cmocka_unit_test(test_marks),
         cmocka_unit_test(test_provider_and_instances),
-        cmocka_unit_test(test_store_down))
+        cmocka_unit_test_prestate_setup_teardown(test_store_down, tu_store_setup, tu_store_teardown, TU_STORE_DOWN))
