@@ -7,12 +7,23 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "authc.h"
+
+/* The next of a deterministic pseudo-random sequence (xorshift64) held in
+ * *state (not 0): reproducible mutations for the mutation tests. */
+static inline uint64_t tu_xorshift64(uint64_t *state)
+{
+    *state ^= *state << 13;
+    *state ^= *state >> 7;
+    *state ^= *state << 17;
+    return *state;
+}
 
 /* Loads a vectors file; caller json_decref()s. Aborts the test on failure. */
 static inline json_t *tu_vectors(const char *file)
