@@ -34,11 +34,13 @@ static const authc *g_auth;
 static const authc_settings *g_settings;
 
 /* ------------------------------------------------------------------ */
-/* A bounded growable string for pages. Errors stick: once `bad` is set
- * every later append is a no-op and the page becomes a 500. */
+/* A bounded string for pages (p malloc'd, the caller frees it). Errors
+ * stick: once `bad` is set every later append is a no-op and the page
+ * becomes a 500. A page is at most MAX_PAGE, so p is that size from the
+ * first append on (short-lived: one response). */
 typedef struct sbuf {
     char *p;
-    size_t len, cap;
+    size_t len;
     bool bad;
 } sbuf;
 
@@ -46,21 +48,9 @@ static void sb_addn(sbuf *b, const char *s, size_t n)
 {
     if (b->bad)
         return;
-    if (b->len + n + 1 > MAX_PAGE) {
+    if (b->len + n + 1 > MAX_PAGE || (!b->p && !(b->p = malloc(MAX_PAGE)))) {
         b->bad = true;
         return;
-    }
-    if (b->len + n + 1 > b->cap) {
-        size_t nc = b->cap ? b->cap : 4096;
-        while (nc < b->len + n + 1)
-            nc *= 2;
-        char *np = realloc(b->p, nc);
-        if (!np) {
-            b->bad = true;
-            return;
-        }
-        b->p = np;
-        b->cap = nc;
     }
     memcpy(b->p + b->len, s, n);
     b->len += n;
