@@ -125,8 +125,8 @@ static authc__rotate_result rotate_once(racer *r)
 /* 30 callers over two handles of one store (two "instances"): one grant. */
 static void test_single_flight(void **s)
 {
-    (void)s;
-    authc_store *a = open_store("memory:rot-sf"), *b = open_store("memory:rot-sf");
+    const tu_store_pair *p = *s;
+    authc_store *a = p->a, *b = p->b;
     fake_idp f = {.delay_ms = 200, .mu = PTHREAD_MUTEX_INITIALIZER};
     racer r[30];
     pthread_t t[30];
@@ -156,8 +156,6 @@ static void test_single_flight(void **s)
     assert_int_equal(rotate_once(&late), AUTHC__ROTATE_DEAD);
     assert_int_equal(f.grants, 1);
     assert_int_equal(f.presented_twice, 0);
-    authc__store_close(a);
-    authc__store_close(b);
 }
 
 static void test_dead_and_transient(void **s)
@@ -234,7 +232,8 @@ static void test_store_down(void **s)
 TU_MAIN(NULL, NULL,
         cmocka_unit_test_setup_teardown(test_not_due, tu_store_setup, tu_store_teardown),
         cmocka_unit_test_setup_teardown(test_not_rotated, tu_store_setup, tu_store_teardown),
-        cmocka_unit_test(test_single_flight),
+        cmocka_unit_test_prestate_setup_teardown(test_single_flight, tu_store_pair_setup, tu_store_pair_teardown,
+                                                 "memory:rot-sf"),
         cmocka_unit_test_setup_teardown(test_dead_and_transient, tu_store_setup, tu_store_teardown),
         cmocka_unit_test_setup_teardown(test_leases, tu_store_setup, tu_store_teardown),
         cmocka_unit_test_prestate_setup_teardown(test_store_down, tu_store_setup, tu_store_teardown, TU_STORE_DOWN))
