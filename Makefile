@@ -1,9 +1,11 @@
 # Thin wrapper over CMake/CTest and the node tests; see README.md.
 BUILD ?= build
 ASAN_BUILD ?= build-asan
+VG_BUILD ?= build-vg
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps deps-test build run test test-unit test-asan test-fuzz test-e2e clean install fuzz
+.PHONY: all deps deps-test build run test test-unit test-asan test-fuzz test-e2e clean install fuzz \
+	test-valgrind test-e2e-asan
 
 all: build
 
@@ -20,7 +22,7 @@ build: deps
 run: build
 	@scripts/run-dev.sh
 
-test: deps-test build test-unit test-asan test-fuzz test-e2e
+test: deps-test build test-unit test-asan test-valgrind test-fuzz test-e2e test-e2e-asan
 
 test-unit:
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
@@ -33,6 +35,21 @@ test-asan:
 test-e2e:
 	AUTHC_BIN=$(CURDIR)/$(BUILD)/authc node --test --test-concurrency=1 tests/e2e/
 
+# Every unit test under valgrind memcheck (-O1 -g build in build-vg/; see
+# docs/fuzzing.md): any error or leak fails it.
+test-valgrind:
+	@command -v valgrind >/dev/null || scripts/deps.sh test
+	@cmake -S . -B $(VG_BUILD) -DCMAKE_BUILD_TYPE=None -DCMAKE_C_FLAGS="-O1 -g" -DAUTHC_VALGRIND=ON >/dev/null
+	@cmake --build $(VG_BUILD) -j $(JOBS)
+	cd $(VG_BUILD) && ctest --output-on-failure -L unit -j $(JOBS) --timeout 1500
+
+# The e2e suites against the ASan+UBSan authc of test-asan (E2E_ASAN_TESTS
+# picks files; default: tests/sanitizers/e2e-asan.sh's list).
+test-e2e-asan:
+	@cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DAUTHC_SANITIZE=ON >/dev/null
+	@cmake --build $(ASAN_BUILD) -j $(JOBS)
+	tests/sanitizers/e2e-asan.sh $(ASAN_BUILD) $(E2E_ASAN_TESTS)
+
 # libFuzzer (clang) in build-fuzz/: every target for FUZZ_SECONDS each (see
 # docs/fuzzing.md); test-fuzz is the short run `make test` does.
 FUZZ_SECONDS ?= 60
@@ -44,7 +61,7 @@ test-fuzz:
 	@FUZZ_SECONDS=$(FUZZ_CI_SECONDS) tests/fuzz/run.sh --ci
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) build-fuzz
+	rm -rf $(BUILD) $(ASAN_BUILD) $(VG_BUILD) build-fuzz
 
 # The program, libauthc.a + libauthc.so.0, include/ and libauthc.pc under
 # PREFIX (default /usr/local); DESTDIR stages it (make install DESTDIR=/tmp/root).

@@ -9,6 +9,8 @@ build_pkgs=(build-essential cmake pkg-config libh2o-evloop-dev libssl-dev libjan
 test_pkgs=(nodejs npm postgresql redis-server sqlite3 chromium fonts-wqy-microhei nginx-light)
 # promtool checks /metrics; man-db + groff check the man pages.
 test_pkgs+=(prometheus man-db groff-base)
+# make test-valgrind runs the unit tests under memcheck.
+test_pkgs+=(valgrind)
 pkgs=("${build_pkgs[@]}")
 [ "$mode" = test ] && pkgs+=("${test_pkgs[@]}")
 missing=()

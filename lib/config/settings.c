@@ -67,6 +67,8 @@ static const char *split_line(char *p, char **name, char **val)
     char *v = eq + 1;
     for (char *q = eq; q > p && isspace((unsigned char)q[-1]);)
         *--q = '\0';
+    if (!*p) /* "export   =x": only blanks before '=' */
+        return "expected NAME=value";
     while (isspace((unsigned char)*v))
         v++;
     size_t vl = strlen(v);

@@ -82,22 +82,14 @@ authc_err authc__cookie_push(authc__ctx *c, authc__cookie_list *l, const char *n
     return AUTHC_OK;
 }
 
-/* Bytes encodeURIComponent passes through (lib/util/buf.c's KEEP_URI):
- * session tokens are base64url and dots, so strspn usually covers them. */
-static const char URI_KEEP[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.!~*'()";
-
 char *authc__cookie_serialize(authc__ctx *c, const authc__cookie_out *co)
 {
     authc__buf b;
     authc__buf_init(&b, c->ar, 16 * 1024);
     authc__buf_adds(&b, co->name);
     authc__buf_addc(&b, '=');
-    const char *v = co->value ? co->value : "";
-    size_t keep = strspn(v, URI_KEEP);
-    if (!v[keep])
-        authc__buf_add(&b, v, keep);
-    else
-        authc__buf_add_uri_component(&b, v);
+    /* Session tokens are one pass-through run: copied in one go. */
+    authc__buf_add_uri_component(&b, co->value ? co->value : "");
     if (co->max_age >= 0) {
         char n[24];
         authc__buf_adds(&b, "; Max-Age=");

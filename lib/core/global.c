@@ -49,6 +49,7 @@ static const step STEPS[] = {
     {curl_init, curl_global_cleanup},
     {authc__jwe_global_init, authc__jwe_global_cleanup},
     {authc__digest_global_init, authc__digest_global_cleanup},
+    {authc__random_global_init, nothing},
 };
 #define NSTEPS (sizeof STEPS / sizeof STEPS[0])
 

@@ -2,6 +2,8 @@
  * wiping: the small primitives everything else builds on. */
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,15 +16,34 @@
 /* RAND_bytes costs ~0.5 µs a call however few bytes it returns, and a
  * session check needs three small draws (IV, jti, CSRF token): each thread
  * keeps a block of CSPRNG output and hands out bytes that are wiped as they
- * are taken. The server never forks after start-up; a fork would have to
- * discard the block, which pid_cache detects. */
+ * are taken. A forked child must not reuse its parent's block: a fork
+ * handler bumps a generation the block is tagged with (getpid() would be a
+ * system call on every draw). */
 #define RAND_BLOCK 1024
 
 static _Thread_local struct {
     unsigned char buf[RAND_BLOCK];
     size_t left;
-    pid_t pid;
+    unsigned gen;
 } tl_rand;
+
+static _Atomic unsigned g_fork_gen = 1; /* 0 = a thread's block never filled */
+static atomic_flag g_atfork = ATOMIC_FLAG_INIT;
+
+static void after_fork_child(void)
+{
+    g_fork_gen++;
+}
+
+authc_err authc__random_global_init(void)
+{
+    /* Handlers cannot be removed: registered once per process. */
+    if (!atomic_flag_test_and_set(&g_atfork) && pthread_atfork(NULL, NULL, after_fork_child)) {
+        atomic_flag_clear(&g_atfork);
+        return AUTHC_ERR_NOMEM;
+    }
+    return AUTHC_OK;
+}
 
 authc_err authc__random(void *out, size_t n)
 {
@@ -30,14 +51,14 @@ authc_err authc__random(void *out, size_t n)
         return AUTHC_ERR_LIMIT;
     if (n > RAND_BLOCK / 4)
         return RAND_bytes(out, (int)n) == 1 ? AUTHC_OK : AUTHC_ERR_CRYPTO;
-    pid_t pid = getpid();
-    if (tl_rand.left < n || tl_rand.pid != pid) {
+    unsigned gen = g_fork_gen;
+    if (tl_rand.left < n || tl_rand.gen != gen) {
         if (RAND_bytes(tl_rand.buf, RAND_BLOCK) != 1) {
             tl_rand.left = 0;
             return AUTHC_ERR_CRYPTO;
         }
         tl_rand.left = RAND_BLOCK;
-        tl_rand.pid = pid;
+        tl_rand.gen = gen;
     }
     unsigned char *src = tl_rand.buf + (RAND_BLOCK - tl_rand.left);
     memcpy(out, src, n);

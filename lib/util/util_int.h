@@ -141,6 +141,10 @@ void authc__wipe(void *p, size_t n);
 /* Wipes a heap string holding a secret, then frees it; NULL is fine. */
 void authc__free_secret(char *s);
 
+/* misc.c: registers the fork handler that makes a child discard its
+ * parent's buffered random bytes (authc_global_init). */
+authc_err authc__random_global_init(void);
+
 /* ---- SHA-256 over strings (digest.c) ---------------------------------- */
 authc_err authc__digest_global_init(void);
 void authc__digest_global_cleanup(void);

@@ -55,6 +55,8 @@ export function freePort() {
 // a value of undefined removes the variable.
 function childEnv(dir, opts) {
   const env = { PATH: process.env.PATH, HOME: process.env.HOME || dir, LANG: "C.UTF-8" };
+  // Sanitizer settings reach the child (make test-e2e-asan logs reports to files).
+  for (const k of ["ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"]) if (process.env[k]) env[k] = process.env[k];
   const defaults = { AUTH_SECRET: SECRET, AUTH_TRUST_HOST: "1" };
   if (opts.usersFile !== false) defaults.AUTHC_USERS_FILE = path.join(dir, "users.txt");
   Object.assign(env, defaults, opts.env || {});
