@@ -18,34 +18,6 @@
 
 #define FD_RESERVE 256 /* descriptors kept for workers, databases, files */
 
-static bool parse_listen(const char *listen, struct sockaddr_in *sa, char *err, size_t errlen)
-{
-    char host[256];
-    const char *colon = strrchr(listen, ':');
-    if (!colon || (size_t)(colon - listen) >= sizeof host) {
-        snprintf(err, errlen, "--listen must be HOST:PORT, e.g. 127.0.0.1:3000");
-        return false;
-    }
-    memcpy(host, listen, (size_t)(colon - listen));
-    host[colon - listen] = '\0';
-    char *end;
-    long port = strtol(colon + 1, &end, 10);
-    if (*end || port < 0 || port > 65535 || end == colon + 1) {
-        snprintf(err, errlen, "--listen: bad port in \"%s\"", listen);
-        return false;
-    }
-    memset(sa, 0, sizeof *sa);
-    sa->sin_family = AF_INET;
-    sa->sin_port = htons((uint16_t)port);
-    if (!strcmp(host, "localhost"))
-        strcpy(host, "127.0.0.1");
-    if (inet_pton(AF_INET, host, &sa->sin_addr) != 1) {
-        snprintf(err, errlen, "--listen: \"%.64s\" is not an IPv4 address", host);
-        return false;
-    }
-    return true;
-}
-
 /* A listening socket; reuseport lets every loop have its own. */
 static int open_listener(struct sockaddr_in *sa, bool reuseport)
 {
@@ -218,7 +190,7 @@ static bool open_metrics(serve_server *sv)
     struct sockaddr_in sa;
     if (!sv->o.metrics_listen)
         return true;
-    if (!parse_listen(sv->o.metrics_listen, &sa, err, sizeof err)) {
+    if (!authc_parse_listen(sv->o.metrics_listen, &sa, err, sizeof err)) {
         fprintf(stderr, "authc: AUTHC_METRICS_LISTEN: %s\n", err);
         return false;
     }
@@ -390,7 +362,7 @@ int serve_run(const runtime *rt, const serve_opts *o)
         fprintf(stderr, "authc: --static %s: %s\n", o->static_dir, strerror(errno));
         goto out;
     }
-    if (!parse_listen(o->listen, &sa, err, sizeof err)) {
+    if (!authc_parse_listen(o->listen, &sa, err, sizeof err)) {
         fprintf(stderr, "authc: %s\n", err);
         goto out;
     }

@@ -34,11 +34,13 @@ static const authc *g_auth;
 static const authc_settings *g_settings;
 
 /* ------------------------------------------------------------------ */
-/* A bounded growable string for pages. Errors stick: once `bad` is set
- * every later append is a no-op and the page becomes a 500. */
+/* A bounded string for pages (p malloc'd, the caller frees it). Errors
+ * stick: once `bad` is set every later append is a no-op and the page
+ * becomes a 500. A page is at most MAX_PAGE, so p is that size from the
+ * first append on (short-lived: one response). */
 typedef struct sbuf {
     char *p;
-    size_t len, cap;
+    size_t len;
     bool bad;
 } sbuf;
 
@@ -46,21 +48,9 @@ static void sb_addn(sbuf *b, const char *s, size_t n)
 {
     if (b->bad)
         return;
-    if (b->len + n + 1 > MAX_PAGE) {
+    if (b->len + n + 1 > MAX_PAGE || (!b->p && !(b->p = malloc(MAX_PAGE)))) {
         b->bad = true;
         return;
-    }
-    if (b->len + n + 1 > b->cap) {
-        size_t nc = b->cap ? b->cap : 4096;
-        while (nc < b->len + n + 1)
-            nc *= 2;
-        char *np = realloc(b->p, nc);
-        if (!np) {
-            b->bad = true;
-            return;
-        }
-        b->p = np;
-        b->cap = nc;
     }
     memcpy(b->p + b->len, s, n);
     b->len += n;
@@ -679,26 +669,6 @@ static int on_req(h2o_handler_t *self, h2o_req_t *r)
     return send_text(r, 404, "Not found.\n");
 }
 
-static bool parse_listen(const char *listen, struct sockaddr_in *sa)
-{
-    char host[64];
-    const char *colon = strrchr(listen, ':');
-    if (!colon || (size_t)(colon - listen) >= sizeof host)
-        return false;
-    memcpy(host, listen, (size_t)(colon - listen));
-    host[colon - listen] = '\0';
-    char *end;
-    long port = strtol(colon + 1, &end, 10);
-    if (*end || colon[1] == '\0' || port < 0 || port > 65535)
-        return false;
-    memset(sa, 0, sizeof *sa);
-    sa->sin_family = AF_INET;
-    sa->sin_port = htons((uint16_t)port);
-    if (!strcmp(host, "localhost"))
-        strcpy(host, "127.0.0.1");
-    return inet_pton(AF_INET, host, &sa->sin_addr) == 1;
-}
-
 /* ------------------------------------------------------------------ */
 /* One h2o event loop: a listener, and a signalfd for SIGINT/SIGTERM. */
 
@@ -858,8 +828,8 @@ int main(int argc, char **argv)
         listen = "127.0.0.1:3001";
     struct sockaddr_in sa;
     int rc = 2;
-    if (!parse_listen(listen, &sa))
-        fprintf(stderr, "authc-c-app: --listen must be IPv4-HOST:PORT, got \"%s\"\n", listen);
+    if (!authc_parse_listen(listen, &sa, err, sizeof err))
+        fprintf(stderr, "authc-c-app: %s\n", err);
     else
         rc = serve(&sa, listen);
     authc_free(a);

@@ -39,6 +39,12 @@ char *authc_settings_store_url(const authc_settings *s);
 
 void authc_settings_free(authc_settings *s);
 
+/* A program's listen address "HOST:PORT" (an IPv4 address or localhost,
+ * port 0-65535; e.g. --listen, AUTHC_APP_LISTEN) into *sa. Returns true, or
+ * false with one line in err naming what is wrong. */
+struct sockaddr_in;
+bool authc_parse_listen(const char *listen, struct sockaddr_in *sa, char *err, size_t errlen);
+
 /* ------------------------------------------------------------------ */
 /* Building a config from settings. Every setting of the README's tables is
  * read: secrets, AUTH_URL / AUTH_TRUST_HOST, session, pages, theme, cookies,

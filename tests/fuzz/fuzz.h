@@ -48,6 +48,7 @@ static inline char *fuzz_cut(char *s, const char *sep)
 
 
 #include "authc.h"
+#include "../unit/testutil.h" /* the instance builder the unit tests use */
 
 /* Properties of every response: status in range, no header value with a
  * control byte (response splitting, echoed cookie names). */
@@ -82,22 +83,11 @@ static inline authc_err fuzz_deny_all(void *ud, authc_arena *ar, const char *con
 static inline authc *fuzz_instance(const char *const *kv)
 {
     authc_config *cfg = authc_config_new();
-    char err[512];
-    if (!cfg || authc_config_set(cfg, "secret", "fuzz-secret-0123456789abcdefghijklmnopq", err, sizeof err))
+    if (!cfg)
         abort();
+    tu_config_set(cfg, "secret", "fuzz-secret-0123456789abcdefghijklmnopq");
     for (size_t i = 0; kv && kv[i]; i += 2)
-        if (authc_config_set(cfg, kv[i], kv[i + 1], err, sizeof err)) {
-            fprintf(stderr, "fuzz config %s: %s\n", kv[i], err);
-            abort();
-        }
-    static const authc_credentials_field f[] = {{"username", NULL, NULL}, {"password", NULL, "password"}};
-    authc_credentials_provider cp = {.fields = f, .nfields = 2, .authorize = fuzz_deny_all};
-    authc_config_add_credentials(cfg, &cp);
-    authc *a = authc_new(cfg, err, sizeof err);
-    if (!a) {
-        fprintf(stderr, "fuzz instance: %s\n", err);
-        abort();
-    }
-    return a;
+        tu_config_set(cfg, kv[i], kv[i + 1]);
+    return tu_instance_from(cfg, fuzz_deny_all);
 }
 #endif

@@ -16,10 +16,7 @@ static uint64_t g_rng = 0x9e3779b97f4a7c15ull;
 
 static uint64_t next(void)
 {
-    g_rng ^= g_rng << 13;
-    g_rng ^= g_rng >> 7;
-    g_rng ^= g_rng << 17;
-    return g_rng;
+    return tu_xorshift64(&g_rng);
 }
 
 /* One round of byte-level mutation in place; returns the new length. The

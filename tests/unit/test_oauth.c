@@ -713,12 +713,19 @@ static void github_profile_and_private_email(void **state)
     authc_response_free(r);
 }
 
+/* Builds f with the preset whose OIDC issuer is the loopback IdP, client
+ * "cid" with this secret. */
+static void fx_build_oidc_preset(fx *f, const char *preset, const char *secret)
+{
+    authc_oauth_provider p = {.preset = preset, .client_id = "cid", .client_secret = secret,
+                              .issuer = f->d.srv->origin};
+    fx_build(f, &p);
+}
+
 static void twitch_params(void **state)
 {
     fx *f = *state;
-    authc_oauth_provider p = {.preset = "twitch", .client_id = "cid", .client_secret = "s",
-                              .issuer = f->d.srv->origin};
-    fx_build(f, &p);
+    fx_build_oidc_preset(f, "twitch", "s");
     tu_jar j;
     authz z;
     authorize(f, "twitch", NULL, &j, &z);
@@ -732,9 +739,7 @@ static void twitch_params(void **state)
 static void apple_form_post(void **state)
 {
     fx *f = *state;
-    authc_oauth_provider p = {.preset = "apple", .client_id = "cid", .client_secret = "apple-jwt",
-                              .issuer = f->d.srv->origin};
-    fx_build(f, &p);
+    fx_build_oidc_preset(f, "apple", "apple-jwt");
     tu_jar j;
     jar_with_csrf(&j);
     authc_response *r = send_req(f->a, "POST", ORIGIN "/auth/signin/apple", &j,

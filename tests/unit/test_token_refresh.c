@@ -165,11 +165,18 @@ static json_t *new_claims(fx *f, const authc_response *r)
     return NULL;
 }
 
-static bool body_has(const authc_response *r, const char *s)
+/* The access token of p for the session st through the C call, which
+ * must answer 200 with want; owned by the caller (authc_access_token_free). */
+static authc_access_token *token_get(fx *f, const char *st, const char *want)
 {
-    char buf[4096];
-    snprintf(buf, sizeof buf, "%.*s", (int)r->body_len, r->body);
-    return strstr(buf, s) != NULL;
+    const char *ck = authc_arena_printf(f->ar, "authjs.session-token=%s", st);
+    authc_header h[] = {{"Cookie", ck}};
+    authc_request rq = {.method = "GET", .url = ORIGIN "/page", .headers = h, .nheaders = 1};
+    authc_access_token *t = NULL;
+    assert_int_equal(authc_access_token_get(f->a, &rq, "p", &t), AUTHC_OK);
+    assert_int_equal(t->status, 200);
+    assert_string_equal(t->access_token, want);
+    return t;
 }
 
 static void session_refreshes_once(void **state)
@@ -178,7 +185,7 @@ static void session_refreshes_once(void **state)
     const char *old = cookie(f, "rt-0");
     authc_response *r = get(f, "/session", old);
     assert_int_equal(r->status, 200);
-    assert_false(body_has(r, "error"));
+    assert_false(tu_body_has(r, "error"));
     assert_int_equal(f->d.grants, 1);
     assert_non_null(strstr(f->d.last_body, "grant_type=refresh_token"));
     assert_non_null(strstr(f->d.last_body, "refresh_token=rt-0"));
@@ -204,7 +211,7 @@ static void dead_transient_and_other_sub(void **state)
     f->d.status = 503; /* transient: no error, old tokens kept, retried later */
     f->d.error = "temporarily_unavailable";
     authc_response *r = get(f, "/session", cookie(f, "rt-t"));
-    assert_false(body_has(r, "RefreshTokenError"));
+    assert_false(tu_body_has(r, "RefreshTokenError"));
     json_t *c = new_claims(f, r);
     assert_string_equal(json_string_value(json_object_get(c, "access_token")), "at-0");
     json_decref(c);
@@ -213,7 +220,7 @@ static void dead_transient_and_other_sub(void **state)
     f->d.error = "invalid_grant";
     r = get(f, "/session", cookie(f, "rt-t")); /* the transient one may be tried again */
     assert_int_equal(f->d.grants, 2);
-    assert_true(body_has(r, "\"error\":\"RefreshTokenError\""));
+    assert_true(tu_body_has(r, "\"error\":\"RefreshTokenError\""));
     c = new_claims(f, r);
     assert_null(json_object_get(c, "refresh_token"));
     json_decref(c);
@@ -221,13 +228,9 @@ static void dead_transient_and_other_sub(void **state)
     f->d.status = 0;
     f->d.error = NULL;
     f->d.id_sub = "someone-else";
-    r = get(f, "/session", cookie(f, "rt-s"));
-    assert_true(body_has(r, "RefreshTokenError"));
-    authc_response_free(r);
+    tu_expect_has(get(f, "/session", cookie(f, "rt-s")), 0, "RefreshTokenError", NULL);
     f->d.id_sub = "idp-sub"; /* the same sub is fine */
-    r = get(f, "/session", cookie(f, "rt-ok"));
-    assert_false(body_has(r, "RefreshTokenError"));
-    authc_response_free(r);
+    tu_expect_has(get(f, "/session", cookie(f, "rt-ok")), 0, NULL, "RefreshTokenError");
 }
 
 static void token_route_and_c_call(void **state)
@@ -236,18 +239,12 @@ static void token_route_and_c_call(void **state)
     authc_response *r = get(f, "/token?provider=p", cookie(f, "rt-a"));
     assert_int_equal(r->status, 200);
     assert_string_equal(authc_response_header(r, "Cache-Control"), "no-store");
-    assert_true(body_has(r, "\"access_token\":\"at-1\""));
+    assert_true(tu_body_has(r, "\"access_token\":\"at-1\""));
     authc_response_free(r);
     tu_expect_status(get(f, "/token?provider=zz", cookie(f, "rt-a")), 404);
     tu_expect_status(get(f, "/token?provider=p", "garbage"), 401);
 
-    const char *ck = authc_arena_printf(f->ar, "authjs.session-token=%s", cookie(f, "rt-b"));
-    authc_header h[] = {{"Cookie", ck}};
-    authc_request rq = {.method = "GET", .url = ORIGIN "/page", .headers = h, .nheaders = 1};
-    authc_access_token *t = NULL;
-    assert_int_equal(authc_access_token_get(f->a, &rq, "p", &t), AUTHC_OK);
-    assert_int_equal(t->status, 200);
-    assert_string_equal(t->access_token, "at-2");
+    authc_access_token *t = token_get(f, cookie(f, "rt-b"), "at-2");
     assert_null(t->error);
     assert_true(t->expires_at > 0);
     json_t *c = new_claims(f, t->response); /* the refreshed cookie to pass on */
@@ -290,10 +287,7 @@ static void db_session_refreshes_the_row(void **state)
 {
     fx *f = *state;
     const char *st = db_session(f, "rt-0");
-    authc_response *r = get(f, "/session", st);
-    assert_int_equal(r->status, 200);
-    assert_false(body_has(r, "error"));
-    authc_response_free(r);
+    tu_expect_has(get(f, "/session", st), 200, NULL, "error");
     assert_int_equal(f->d.grants, 1);
     assert_non_null(strstr(f->d.last_body, "refresh_token=rt-0"));
     authc_account *a = db_row(f, "rt-0");
@@ -301,25 +295,11 @@ static void db_session_refreshes_the_row(void **state)
     assert_string_equal(a->refresh_token, "rt-1");
     assert_true(a->expires_at > authc__now_ms() / 1000 + 3000);
     /* Fresh now: /token and the C call answer it without a grant. */
-    r = get(f, "/token?provider=p", st);
-    assert_int_equal(r->status, 200);
-    assert_true(body_has(r, "\"access_token\":\"at-1\""));
-    authc_response_free(r);
-    const char *ck = authc_arena_printf(f->ar, "authjs.session-token=%s", st);
-    authc_header h[] = {{"Cookie", ck}};
-    authc_request rq = {.method = "GET", .url = ORIGIN "/page", .headers = h, .nheaders = 1};
-    authc_access_token *t = NULL;
-    assert_int_equal(authc_access_token_get(f->a, &rq, "p", &t), AUTHC_OK);
-    assert_int_equal(t->status, 200);
-    assert_string_equal(t->access_token, "at-1");
-    authc_access_token_free(t);
+    tu_expect_has(get(f, "/token?provider=p", st), 200, "\"access_token\":\"at-1\"", NULL);
+    authc_access_token_free(token_get(f, st, "at-1"));
     assert_int_equal(f->d.grants, 1);
-    r = get(f, "/token?provider=zz", st);
-    assert_int_equal(r->status, 404);
-    authc_response_free(r);
-    r = get(f, "/token?provider=p", "no-such-session");
-    assert_int_equal(r->status, 401);
-    authc_response_free(r);
+    tu_expect_status(get(f, "/token?provider=zz", st), 404);
+    tu_expect_status(get(f, "/token?provider=p", "no-such-session"), 401);
 }
 
 static void db_dead_and_transient(void **state)
@@ -327,22 +307,16 @@ static void db_dead_and_transient(void **state)
     fx *f = *state;
     const char *st = db_session(f, "rt-t");
     f->d.status = 503; /* transient: the row keeps its tokens, retried later */
-    authc_response *r = get(f, "/session", st);
-    assert_false(body_has(r, "RefreshTokenError"));
-    authc_response_free(r);
+    tu_expect_has(get(f, "/session", st), 0, NULL, "RefreshTokenError");
     assert_string_equal(db_row(f, "rt-t")->refresh_token, "rt-t");
     f->d.status = 400;
     f->d.error = "invalid_grant";
-    r = get(f, "/session", st);
-    assert_true(body_has(r, "\"error\":\"RefreshTokenError\""));
-    assert_true(body_has(r, "\"user\""));
-    authc_response_free(r);
+    authc_response *r = get(f, "/session", st);
+    assert_true(tu_body_has(r, "\"error\":\"RefreshTokenError\""));
+    tu_expect_has(r, 0, "\"user\"", NULL);
     int grants = f->d.grants;
     assert_int_equal(grants, 2);
-    r = get(f, "/token?provider=p", st);
-    assert_int_equal(r->status, 401);
-    assert_true(body_has(r, "RefreshTokenError"));
-    authc_response_free(r);
+    tu_expect_has(get(f, "/token?provider=p", st), 401, "RefreshTokenError", NULL);
     assert_int_equal(f->d.grants, grants); /* never presented again */
 }
 
@@ -350,14 +324,8 @@ static void db_adapter_without_token_methods(void **state)
 {
     fx *f = *state;
     const char *st = db_session(f, "rt-n");
-    authc_response *r = get(f, "/token?provider=p", st);
-    assert_int_equal(r->status, 404);
-    assert_true(body_has(r, "AccountNotLinked"));
-    authc_response_free(r);
-    r = get(f, "/session", st);
-    assert_int_equal(r->status, 200);
-    assert_true(body_has(r, "\"name\":\"Ann\""));
-    authc_response_free(r);
+    tu_expect_has(get(f, "/token?provider=p", st), 404, "AccountNotLinked", NULL);
+    tu_expect_has(get(f, "/session", st), 200, "\"name\":\"Ann\"", NULL);
     assert_int_equal(f->d.grants, 0);
 }
 

@@ -548,13 +548,10 @@ static void test_attestation_tampering(void **st)
 /* Deterministic mutation of recorded ceremonies: whatever the bytes, the
  * verifier answers OK or WebAuthnVerificationError (never crashes, never
  * another error), and a mutated signature input is never accepted. */
-static uint32_t rng_state = 0x2545f491u;
+static uint64_t rng_state = 0x2545f491u;
 static uint32_t rng(void)
 {
-    rng_state ^= rng_state << 13;
-    rng_state ^= rng_state >> 17;
-    rng_state ^= rng_state << 5;
-    return rng_state;
+    return (uint32_t)(tu_xorshift64(&rng_state) >> 32);
 }
 
 static void mutate(json_t *cred, const char *key)

@@ -7,12 +7,23 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "authc.h"
+
+/* The next of a deterministic pseudo-random sequence (xorshift64) held in
+ * *state (not 0): reproducible mutations for the mutation tests. */
+static inline uint64_t tu_xorshift64(uint64_t *state)
+{
+    *state ^= *state << 13;
+    *state ^= *state >> 7;
+    *state ^= *state << 17;
+    return *state;
+}
 
 /* Loads a vectors file; caller json_decref()s. Aborts the test on failure. */
 static inline json_t *tu_vectors(const char *file)
@@ -33,9 +44,9 @@ static inline json_t *tu_vectors(const char *file)
     return j;
 }
 
-static authc_err tu_authorize(void *ud, authc_arena *ar, const char *const *names,
-                              const char *const *values, size_t n, authc_user *user,
-                              const char **code)
+static inline authc_err tu_authorize(void *ud, authc_arena *ar, const char *const *names,
+                                     const char *const *values, size_t n, authc_user *user,
+                                     const char **code)
 {
     (void)ud;
     const char *u = NULL, *p = NULL;
@@ -58,26 +69,25 @@ static authc_err tu_authorize(void *ud, authc_arena *ar, const char *const *name
     return AUTHC_ERR_CREDENTIALS_SIGNIN;
 }
 
-/* New instance from "key=value" settings (NULL-terminated), plus a
- * credentials provider (alice / wonderland). */
-static inline authc *tu_instance(const char *first, ...)
+/* Sets key to value on cfg; aborts on an error (a broken test, not a
+ * finding). */
+static inline void tu_config_set(authc_config *cfg, const char *key, const char *value)
 {
-    authc_config *cfg = authc_config_new();
     char err[512];
-    va_list ap;
-    va_start(ap, first);
-    for (const char *kv = first; kv; kv = va_arg(ap, const char *)) {
-        const char *eq = strchr(kv, '=');
-        char key[128];
-        snprintf(key, sizeof key, "%.*s", (int)(eq - kv), kv);
-        if (authc_config_set(cfg, key, eq + 1, err, sizeof err)) {
-            fprintf(stderr, "config %s: %s\n", kv, err);
-            abort();
-        }
+    if (authc_config_set(cfg, key, value, err, sizeof err)) {
+        fprintf(stderr, "config %s: %s\n", key, err);
+        abort();
     }
-    va_end(ap);
+}
+
+/* Adds a credentials provider (username, password) answered by authorize
+ * to cfg and builds the instance, owned by the caller (authc_free); cfg is
+ * taken over. Aborts on a configuration error. */
+static inline authc *tu_instance_from(authc_config *cfg, authc_authorize_fn authorize)
+{
+    char err[512];
     static const authc_credentials_field f[] = {{"username", NULL, NULL}, {"password", NULL, "password"}};
-    authc_credentials_provider cp = {.fields = f, .nfields = 2, .authorize = tu_authorize};
+    authc_credentials_provider cp = {.fields = f, .nfields = 2, .authorize = authorize};
     authc_config_add_credentials(cfg, &cp);
     authc *a = authc_new(cfg, err, sizeof err);
     if (!a) {
@@ -85,6 +95,23 @@ static inline authc *tu_instance(const char *first, ...)
         abort();
     }
     return a;
+}
+
+/* New instance from "key=value" settings (NULL-terminated), plus a
+ * credentials provider (alice / wonderland). */
+static inline authc *tu_instance(const char *first, ...)
+{
+    authc_config *cfg = authc_config_new();
+    va_list ap;
+    va_start(ap, first);
+    for (const char *kv = first; kv; kv = va_arg(ap, const char *)) {
+        const char *eq = strchr(kv, '=');
+        char key[128];
+        snprintf(key, sizeof key, "%.*s", (int)(eq - kv), kv);
+        tu_config_set(cfg, key, eq + 1);
+    }
+    va_end(ap);
+    return tu_instance_from(cfg, tu_authorize);
 }
 
 /* Sends a request from client_addr (NULL: unknown, as an embedding app

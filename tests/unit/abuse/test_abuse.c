@@ -8,8 +8,8 @@
 
 static void test_throttle_two_instances(void **s)
 {
-    (void)s;
-    authc_store *a = open_store("memory:abuse-t"), *b = open_store("memory:abuse-t");
+    const tu_store_pair *p = *s;
+    authc_store *a = p->a, *b = p->b;
     bool ok;
     int64_t retry;
     for (int i = 0; i < 6; i++) {
@@ -27,14 +27,12 @@ static void test_throttle_two_instances(void **s)
     /* Odd keys are encoded, never refused by the store's key rules. */
     assert_int_equal(authc__throttle_hit(a, "email", "a b%c\x01\xff@x", 1, 60, &ok, &retry), AUTHC_OK);
     assert_true(ok);
-    authc__store_close(a);
-    authc__store_close(b);
 }
 
 static void test_regulation(void **s)
 {
-    (void)s;
-    authc_store *a = open_store("memory:abuse-r"), *b = open_store("memory:abuse-r");
+    const tu_store_pair *p = *s;
+    authc_store *a = p->a, *b = p->b;
     authc__regulation rg = {.max_failures = 3, .find_time_s = 600, .ban_time_s = 300};
     bool banned, now;
     for (int i = 0; i < 2; i++) {
@@ -91,23 +89,21 @@ static void test_regulation(void **s)
     assert_int_equal(authc__regulation_banned(a, &off, "alice", NULL, &banned), AUTHC_OK);
     assert_false(banned);
     authc_arena_free(ar);
-    authc__store_close(a);
-    authc__store_close(b);
 }
 
 static void test_store_down(void **s)
 {
-    (void)s;
-    authc_store *st = open_store(TU_STORE_DOWN);
+    authc_store *st = *s;
     authc__regulation rg = {3, 600, 300};
     bool b;
     assert_int_equal(authc__regulation_banned(st, &rg, "alice", "192.0.2.1", &b), AUTHC_ERR_ADAPTER);
     int64_t r;
     assert_int_equal(authc__throttle_hit(st, "credentials", "192.0.2.1", 5, 60, &b, &r), AUTHC_ERR_ADAPTER);
-    authc__store_close(st);
 }
 
 TU_MAIN(NULL, NULL,
-        cmocka_unit_test(test_throttle_two_instances),
-        cmocka_unit_test(test_regulation),
-        cmocka_unit_test(test_store_down))
+        cmocka_unit_test_prestate_setup_teardown(test_throttle_two_instances, tu_store_pair_setup, tu_store_pair_teardown,
+                                                 "memory:abuse-t"),
+        cmocka_unit_test_prestate_setup_teardown(test_regulation, tu_store_pair_setup, tu_store_pair_teardown,
+                                                 "memory:abuse-r"),
+        cmocka_unit_test_prestate_setup_teardown(test_store_down, tu_store_setup, tu_store_teardown, TU_STORE_DOWN))

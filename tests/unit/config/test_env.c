@@ -1,6 +1,8 @@
 /* test_env.c — lib/config: the settings source (environment over NAME=value
  * files), authc_config_from_settings/_from_env, every problem at once. */
 #include "cmocka_main.h"
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <unistd.h>
 
 
@@ -279,6 +281,45 @@ static void test_store_url(void **state)
     authc_settings_free(s);
 }
 
+/* A listen address: IPv4 or localhost with a port; anything else refused
+ * with a line saying why. */
+static void test_parse_listen(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *in, *addr;
+        int port;
+        const char *why; /* in err when refused */
+    } cases[] = {
+        {"127.0.0.1:3000", "127.0.0.1", 3000, NULL},
+        {"localhost:0", "127.0.0.1", 0, NULL},
+        {"0.0.0.0:65535", "0.0.0.0", 65535, NULL},
+        {"127.0.0.1", NULL, 0, "HOST:PORT"},
+        {"127.0.0.1:", NULL, 0, "bad port"},
+        {"127.0.0.1:65536", NULL, 0, "bad port"},
+        {"127.0.0.1:-1", NULL, 0, "bad port"},
+        {"127.0.0.1:80x", NULL, 0, "bad port"},
+        {"example.com:80", NULL, 0, "not an IPv4 address"},
+        {"[::1]:80", NULL, 0, "not an IPv4 address"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        struct sockaddr_in sa;
+        char err[128] = "", addr[INET_ADDRSTRLEN];
+        bool ok = authc_parse_listen(cases[i].in, &sa, err, sizeof err);
+        assert_int_equal(ok, cases[i].addr != NULL);
+        if (!ok) {
+            assert_non_null(strstr(err, cases[i].why));
+            continue;
+        }
+        assert_int_equal(sa.sin_family, AF_INET);
+        assert_int_equal(ntohs(sa.sin_port), cases[i].port);
+        assert_string_equal(inet_ntop(AF_INET, &sa.sin_addr, addr, sizeof addr), cases[i].addr);
+    }
+    char err[128];
+    struct sockaddr_in sa;
+    assert_false(authc_parse_listen(NULL, &sa, err, sizeof err));
+}
+
 TU_MAIN(NULL, NULL,
         cmocka_unit_test_setup(test_settings_file, clear_env),
         cmocka_unit_test_setup(test_settings_file_errors, clear_env),
@@ -288,4 +329,5 @@ TU_MAIN(NULL, NULL,
         cmocka_unit_test_setup(test_from_env_builds, clear_env),
         cmocka_unit_test_setup(test_from_settings_options, clear_env),
         cmocka_unit_test_setup(test_users_file_errors, clear_env),
-        cmocka_unit_test_setup(test_store_url, clear_env))
+        cmocka_unit_test_setup(test_store_url, clear_env),
+        cmocka_unit_test(test_parse_listen))

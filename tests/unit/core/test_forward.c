@@ -32,6 +32,18 @@ static const char *hdr(const authc_response *r, const char *name)
     return authc_response_header(r, name);
 }
 
+/* Fails unless r has this status and this Location (NULL: none), and sets
+ * no cookie (a forward answer never does); r stays the caller's. */
+static void assert_answer(const authc_response *r, int status, const char *location)
+{
+    assert_int_equal(r->status, status);
+    if (location)
+        assert_string_equal(hdr(r, "Location"), location);
+    else
+        assert_null(hdr(r, "Location"));
+    assert_null(tu_set_cookie(r, 0));
+}
+
 /* Writes text to a new temporary file; returns its path (static). */
 static const char *rules_file(const char *text)
 {
@@ -63,13 +75,27 @@ static const char *jwt_cookie(const authc *a, const char *claims_json)
 #define ALICE_CLAIMS "{\"sub\":\"u-1\",\"name\":\"Alice\",\"email\":\"alice@example.com\"," \
                      "\"groups\":[\"admins\",\"dev\"],\"access_token\":\"at-123\"}"
 
-/* An instance for http://auth.test (trusting the Host header) and, in *ck,
- * the Cookie header of alice's JWT session there (static). */
-static authc *alice_instance(const char **ck)
+/* The fixture of the tests with a session: an instance for
+ * http://auth.test (trusting the Host header) and the Cookie header of
+ * alice's JWT session there (static). */
+typedef struct alice {
+    authc *a;
+    const char *ck;
+} alice;
+
+static int alice_setup(void **st)
 {
-    authc *a = tu_instance("secret=" SECRET, "trust_host=1", NULL);
-    *ck = jwt_cookie(a, ALICE_CLAIMS);
-    return a;
+    static alice x;
+    x.a = tu_instance("secret=" SECRET, "trust_host=1", NULL);
+    x.ck = jwt_cookie(x.a, ALICE_CLAIMS);
+    *st = &x;
+    return 0;
+}
+
+static int alice_teardown(void **st)
+{
+    authc_free(((alice *)*st)->a);
+    return 0;
 }
 
 static void test_missing_target_400(void **st)
@@ -77,10 +103,9 @@ static void test_missing_target_400(void **st)
     (void)st;
     authc *a = tu_instance("secret=" SECRET, "trust_host=1", NULL);
     authc_response *r = req_from(a, "GET", "http://auth.test/auth/forward", "127.0.0.1", NULL);
-    assert_int_equal(r->status, 400);
+    assert_answer(r, 400, NULL); /* not even the CSRF cookie */
     tu_assert_body(r, "{\"error\":\"MissingForwardedHeaders\"}");
     assert_string_equal(hdr(r, "Cache-Control"), "no-store");
-    assert_null(tu_set_cookie(r, 0)); /* not even the CSRF cookie */
     authc_response_free(r);
     /* A target URL that does not parse is no target either. */
     tu_expect_status(req_from(a, "GET", "http://auth.test/auth/forward", "127.0.0.1", "X-Original-URL: not a url",
@@ -90,23 +115,19 @@ static void test_missing_target_400(void **st)
 
 static void test_untrusted_peer_ignored(void **st)
 {
-    (void)st;
-    const char *ck;
-    authc *a = alice_instance(&ck);
+    const alice *x = *st;
     /* Forged headers from a client outside AUTHC_TRUSTED_PROXIES: ignored,
      * even with a valid session. */
-    authc_response *r = req_from(a, "GET", "http://auth.test/auth/forward", "203.0.113.9",
-                                 "X-Original-URL: https://app.example.com/admin", ck, NULL);
-    assert_int_equal(r->status, 400);
+    authc_response *r = req_from(x->a, "GET", "http://auth.test/auth/forward", "203.0.113.9",
+                                 "X-Original-URL: https://app.example.com/admin", x->ck, NULL);
+    assert_answer(r, 400, NULL);
     assert_null(hdr(r, "X-Auth-Request-User"));
-    assert_null(tu_set_cookie(r, 0));
     authc_response_free(r);
-    tu_expect_status(req_from(a, "GET", "http://auth.test/auth/forward", "203.0.113.9", TRAEFIK,
+    tu_expect_status(req_from(x->a, "GET", "http://auth.test/auth/forward", "203.0.113.9", TRAEFIK,
                               "X-Forwarded-Uri: /x", NAV, NULL), 400);
     /* The same from the loopback proxy counts. */
-    tu_expect_status(req_from(a, "GET", "http://auth.test/auth/forward", "127.0.0.1",
-                              "X-Original-URL: https://app.example.com/admin", ck, NULL), 200);
-    authc_free(a);
+    tu_expect_status(req_from(x->a, "GET", "http://auth.test/auth/forward", "127.0.0.1",
+                              "X-Original-URL: https://app.example.com/admin", x->ck, NULL), 200);
 }
 
 static void test_no_session_answers(void **st)
@@ -116,28 +137,22 @@ static void test_no_session_answers(void **st)
     /* nginx mode: always 401, with the sign-in URL as a hint. */
     authc_response *r = req_from(a, "GET", "/auth/forward", "127.0.0.1",
                                  "X-Original-URL: https://app.example.com/a?b=1&c=2", NAV, NULL);
-    assert_int_equal(r->status, 401);
+    assert_answer(r, 401,
+                  "https://auth.example.com/auth/signin?callbackUrl=https%3A%2F%2Fapp.example.com%2Fa%3Fb%3D1%26c%3D2");
     assert_non_null(hdr(r, "WWW-Authenticate"));
-    assert_string_equal(hdr(r, "Location"),
-                        "https://auth.example.com/auth/signin?callbackUrl=https%3A%2F%2Fapp.example.com%2Fa%3Fb%3D1%26c%3D2");
     assert_string_equal(hdr(r, "Cache-Control"), "no-store");
-    assert_null(tu_set_cookie(r, 0));
     authc_response_free(r);
     /* ... the hint only for a navigation (nginx's error_page must not send
      * a favicon or an XHR to the sign-in page). */
     r = req_from(a, "GET", "/auth/forward", "127.0.0.1", "X-Original-URL: https://app.example.com/favicon.ico",
                  "Accept: image/avif,image/webp,*/*", "Sec-Fetch-Dest: image", NULL);
-    assert_int_equal(r->status, 401);
+    assert_answer(r, 401, NULL);
     assert_non_null(hdr(r, "WWW-Authenticate"));
-    assert_null(hdr(r, "Location"));
     authc_response_free(r);
     /* Redirect mode, a navigation: 302 for GET, 303 for POST. */
     r = req_from(a, "GET", "/auth/forward", "127.0.0.1", TRAEFIK, "X-Forwarded-Uri: /docs",
                  "X-Forwarded-Method: GET", NAV, NULL);
-    assert_int_equal(r->status, 302);
-    assert_string_equal(hdr(r, "Location"),
-                        "https://auth.example.com/auth/signin?callbackUrl=https%3A%2F%2Fapp.example.com%2Fdocs");
-    assert_null(tu_set_cookie(r, 0));
+    assert_answer(r, 302, "https://auth.example.com/auth/signin?callbackUrl=https%3A%2F%2Fapp.example.com%2Fdocs");
     authc_response_free(r);
     tu_expect_status(req_from(a, "GET", "/auth/forward", "127.0.0.1", TRAEFIK, "X-Forwarded-Uri: /form",
                               "X-Forwarded-Method: POST", NAV, NULL), 303);
@@ -146,10 +161,8 @@ static void test_no_session_answers(void **st)
     for (size_t i = 0; i < 3; i++) {
         r = req_from(a, "GET", "/auth/forward", "127.0.0.1", TRAEFIK, "X-Forwarded-Uri: /api",
                      NAV, not_nav[i], NULL);
-        assert_int_equal(r->status, 401);
+        assert_answer(r, 401, NULL);
         tu_assert_body(r, "{\"error\":\"SessionRequired\"}");
-        assert_null(hdr(r, "Location"));
-        assert_null(tu_set_cookie(r, 0));
         authc_response_free(r);
     }
     tu_expect_status(req_from(a, "GET", "/auth/forward", "127.0.0.1", TRAEFIK, "Accept: application/json", NULL), 401);
@@ -165,11 +178,9 @@ static void test_no_session_answers(void **st)
 
 static void test_jwt_session_allowed(void **st)
 {
-    (void)st;
-    const char *ck;
-    authc *a = alice_instance(&ck);
-    authc_response *r = req_from(a, "GET", "http://auth.test/auth/forward", "127.0.0.1",
-                                 "X-Original-URL: https://app.example.com/", ck, NULL);
+    const alice *x = *st;
+    authc_response *r = req_from(x->a, "GET", "http://auth.test/auth/forward", "127.0.0.1",
+                                 "X-Original-URL: https://app.example.com/", x->ck, NULL);
     assert_int_equal(r->status, 200);
     assert_int_equal(r->body_len, 0);
     assert_string_equal(hdr(r, "Cache-Control"), "no-store");
@@ -183,19 +194,23 @@ static void test_jwt_session_allowed(void **st)
     assert_null(tu_set_cookie(r, 1));
     authc_response_free(r);
     /* HEAD is answered like GET; HEAD on other routes stays a 400. */
-    tu_expect_status(req_from(a, "HEAD", "http://auth.test/auth/forward", "127.0.0.1",
-                              "X-Original-URL: https://app.example.com/", ck, NULL), 200);
-    tu_expect_status(req_from(a, "HEAD", "http://auth.test/auth/session", "127.0.0.1", ck, NULL), 400);
+    tu_expect_status(req_from(x->a, "HEAD", "http://auth.test/auth/forward", "127.0.0.1",
+                              "X-Original-URL: https://app.example.com/", x->ck, NULL), 200);
+    tu_expect_status(req_from(x->a, "HEAD", "http://auth.test/auth/session", "127.0.0.1", x->ck, NULL), 400);
     /* A POST is not a forward-auth request. */
-    r = req_from(a, "POST", "http://auth.test/auth/forward", "127.0.0.1",
-                 "X-Original-URL: https://app.example.com/", ck, NULL);
+    r = req_from(x->a, "POST", "http://auth.test/auth/forward", "127.0.0.1",
+                 "X-Original-URL: https://app.example.com/", x->ck, NULL);
     assert_int_not_equal(r->status, 200);
     authc_response_free(r);
-    authc_free(a);
-    /* With AUTHC_FORWARD_PASS_ACCESS_TOKEN=1 the token goes along. */
-    a = tu_instance("secret=" SECRET, "trust_host=1", "forward.pass_access_token=1", NULL);
-    ck = jwt_cookie(a, ALICE_CLAIMS);
-    r = req_from(a, "GET", "http://auth.test/auth/forward", "127.0.0.1", TRAEFIK, ck, NULL);
+}
+
+/* With AUTHC_FORWARD_PASS_ACCESS_TOKEN=1 the token goes along. */
+static void test_pass_access_token(void **st)
+{
+    (void)st;
+    authc *a = tu_instance("secret=" SECRET, "trust_host=1", "forward.pass_access_token=1", NULL);
+    const char *ck = jwt_cookie(a, ALICE_CLAIMS);
+    authc_response *r = req_from(a, "GET", "http://auth.test/auth/forward", "127.0.0.1", TRAEFIK, ck, NULL);
     assert_int_equal(r->status, 200);
     assert_string_equal(hdr(r, "X-Auth-Request-Access-Token"), "at-123");
     authc_response_free(r);
@@ -213,9 +228,7 @@ static void test_jwt_session_allowed(void **st)
 
 static void test_query_conditions(void **st)
 {
-    (void)st;
-    const char *ck;
-    authc *a = alice_instance(&ck);
+    const alice *x = *st;
     unsigned long long allow0 = authc_metrics_counter("authc_forward_auth_total", "allow", NULL);
     unsigned long long deny0 = authc_metrics_counter("authc_forward_auth_total", "deny", NULL);
     static const struct { const char *q; int status; } cases[] = {
@@ -230,7 +243,7 @@ static void test_query_conditions(void **st)
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         char url[256];
         snprintf(url, sizeof url, "http://auth.test/auth/forward?%s", cases[i].q);
-        authc_response *r = req_from(a, "GET", url, "127.0.0.1", TRAEFIK, ck, NULL);
+        authc_response *r = req_from(x->a, "GET", url, "127.0.0.1", TRAEFIK, x->ck, NULL);
         if (r->status != cases[i].status)
             fail_msg("%s: %d", cases[i].q, r->status);
         if (r->status == 403) {
@@ -242,7 +255,6 @@ static void test_query_conditions(void **st)
     /* Each decision is counted once: 4 allowed, 3 denied. */
     assert_int_equal(authc_metrics_counter("authc_forward_auth_total", "allow", NULL) - allow0, 4);
     assert_int_equal(authc_metrics_counter("authc_forward_auth_total", "deny", NULL) - deny0, 3);
-    authc_free(a);
 }
 
 static void test_rules_file(void **st)
@@ -425,10 +437,11 @@ static void test_custom_signin_page(void **st)
 
 TU_MAIN(NULL, NULL,
         cmocka_unit_test(test_missing_target_400),
-        cmocka_unit_test(test_untrusted_peer_ignored),
+        cmocka_unit_test_setup_teardown(test_untrusted_peer_ignored, alice_setup, alice_teardown),
         cmocka_unit_test(test_no_session_answers),
-        cmocka_unit_test(test_jwt_session_allowed),
-        cmocka_unit_test(test_query_conditions),
+        cmocka_unit_test_setup_teardown(test_jwt_session_allowed, alice_setup, alice_teardown),
+        cmocka_unit_test(test_pass_access_token),
+        cmocka_unit_test_setup_teardown(test_query_conditions, alice_setup, alice_teardown),
         cmocka_unit_test(test_rules_file),
         cmocka_unit_test(test_database_session),
         cmocka_unit_test(test_jwt_pool_inline),

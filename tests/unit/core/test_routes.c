@@ -68,92 +68,94 @@ static void drop(fx *f)
     authc_adapter_close(f->ad);
 }
 
-/* A request line and the pool it must be given. */
+/* The instances the cases run against: JWT sessions, database sessions,
+ * and JWT sessions with each setting that makes token work (a refresh
+ * grant, an end_session discovery) run on a request. */
+enum { JWT = 1, DB = 2, REFRESH = 4, FEDERATED = 8, TOKEN_WORK = REFRESH | FEDERATED };
+static const struct {
+    int id;
+    bool db;
+    const char *on;
+} CONFIGS[] = {{JWT, false, NULL}, {DB, true, NULL}, {REFRESH, false, "refresh_tokens"},
+               {FEDERATED, false, "federated_signout"}};
+
+/* A request line, the instances it is asked of, and the pool it must be
+ * given there. */
 typedef struct route_case {
+    int on;
     const char *method, *path;
     authc_pool want;
 } route_case;
 
-/* Checks each case's pool, and that only the inline pool does not block. */
-static void check_pools(const authc *a, const route_case *cases, size_t n)
+static const route_case CASES[] = {
+    {JWT, "GET", "/auth/session", AUTHC_POOL_INLINE},
+    {JWT, "GET", "/auth/csrf", AUTHC_POOL_INLINE},
+    {JWT, "GET", "/auth/providers", AUTHC_POOL_INLINE},
+    {JWT, "GET", "/auth/signin", AUTHC_POOL_INLINE},
+    {JWT, "POST", "/auth/signout", AUTHC_POOL_INLINE},
+        /* Each type's steps say what they wait for. */
+    {JWT, "POST", "/auth/signin/idp", AUTHC_POOL_NET},
+    {JWT, "POST", "/auth/signin/email", AUTHC_POOL_NET},
+    {JWT, "POST", "/auth/signin/credentials", AUTHC_POOL_INLINE}, /* no sign-in step: back to the page */
+    {JWT, "GET", "/auth/signin/idp", AUTHC_POOL_INLINE},
+    {JWT, "GET", "/auth/callback/idp?code=x", AUTHC_POOL_NET},
+    {JWT, "GET", "/auth/callback/email?token=x", AUTHC_POOL_NET},
+    {JWT, "POST", "/auth/callback/credentials", AUTHC_POOL_CPU},
+    {JWT, "POST", "/auth/callback/passkey", AUTHC_POOL_NET},
+        /* A route the passkey type declares, for its providers only. */
+    {JWT, "GET", "/auth/webauthn-options/passkey", AUTHC_POOL_NET},
+    {JWT, "GET", "/auth/webauthn-options/idp", AUTHC_POOL_INLINE},
+    {JWT, "GET", "/auth/webauthn-options", AUTHC_POOL_INLINE},
+        /* Exact matches only. */
+    {JWT, "GET", "/auth/callbackfoo/idp", AUTHC_POOL_INLINE},
+    {JWT, "POST", "/auth/signinx/idp", AUTHC_POOL_INLINE},
+    {JWT, "GET", "/auth/callback/nobody", AUTHC_POOL_INLINE},
+    {JWT, "GET", "/authx/callback/idp", AUTHC_POOL_INLINE},
+    {JWT, "GET", "/other/callback/idp", AUTHC_POOL_INLINE},
+    {JWT, "GET", "/auth/token?provider=idp", AUTHC_POOL_NET},
+    {JWT, "GET", "/auth/signout/callback/idp?state=x", AUTHC_POOL_INLINE},
+        /* Database sessions need the db pool. */
+    {DB, "GET", "/auth/session", AUTHC_POOL_DB},
+    {DB, "POST", "/auth/session", AUTHC_POOL_DB},
+    {DB, "POST", "/auth/signout", AUTHC_POOL_DB},
+    {DB, "GET", "/auth/csrf", AUTHC_POOL_INLINE},
+    {DB, "GET", "/auth/sessionx", AUTHC_POOL_INLINE},
+        /* A refresh grant or an end_session discovery may run: off the loop. */
+    {TOKEN_WORK, "GET", "/auth/session", AUTHC_POOL_NET},
+    {TOKEN_WORK, "POST", "/auth/signout", AUTHC_POOL_NET},
+    {TOKEN_WORK, "GET", "/auth/token", AUTHC_POOL_NET},
+    {TOKEN_WORK, "GET", "/auth/csrf", AUTHC_POOL_INLINE},
+    {TOKEN_WORK, "GET", "/auth/providers", AUTHC_POOL_INLINE},
+};
+
+/* Builds each instance in mask, and checks the pool of each case asked
+ * of it, and that only the inline pool does not block. */
+static void check_pools(int mask)
 {
-    for (size_t i = 0; i < n; i++) {
-        authc_pool got = authc_route_pool(a, cases[i].method, cases[i].path);
-        if (got != cases[i].want)
-            fprintf(stderr, "%s %s: pool %d, want %d\n", cases[i].method, cases[i].path, got, cases[i].want);
-        assert_int_equal(got, cases[i].want);
-        assert_int_equal(authc_may_block(a, cases[i].method, cases[i].path), cases[i].want != AUTHC_POOL_INLINE);
+    for (size_t c = 0; c < sizeof CONFIGS / sizeof *CONFIGS; c++) {
+        if (!(CONFIGS[c].id & mask))
+            continue;
+        fx f = build_with(CONFIGS[c].db, CONFIGS[c].on);
+        for (size_t i = 0; i < sizeof CASES / sizeof *CASES; i++) {
+            const route_case *k = &CASES[i];
+            if (!(k->on & CONFIGS[c].id))
+                continue;
+            authc_pool got = authc_route_pool(f.a, k->method, k->path);
+            if (got != k->want)
+                fprintf(stderr, "%s %s (config %d): pool %d, want %d\n", k->method, k->path, CONFIGS[c].id, got,
+                        k->want);
+            assert_int_equal(got, k->want);
+            assert_int_equal(authc_may_block(f.a, k->method, k->path), k->want != AUTHC_POOL_INLINE);
+        }
+        drop(&f);
     }
 }
 
+/* Every instance: each case's pool where it is asked. */
 static void pools_follow_the_table(void **st)
 {
     (void)st;
-    fx f = build(false);
-    const route_case cases[] = {
-        {"GET", "/auth/session", AUTHC_POOL_INLINE},
-        {"GET", "/auth/csrf", AUTHC_POOL_INLINE},
-        {"GET", "/auth/providers", AUTHC_POOL_INLINE},
-        {"GET", "/auth/signin", AUTHC_POOL_INLINE},
-        {"POST", "/auth/signout", AUTHC_POOL_INLINE},
-        /* Each type's steps say what they wait for. */
-        {"POST", "/auth/signin/idp", AUTHC_POOL_NET},
-        {"POST", "/auth/signin/email", AUTHC_POOL_NET},
-        {"POST", "/auth/signin/credentials", AUTHC_POOL_INLINE}, /* no sign-in step: back to the page */
-        {"GET", "/auth/signin/idp", AUTHC_POOL_INLINE},
-        {"GET", "/auth/callback/idp?code=x", AUTHC_POOL_NET},
-        {"GET", "/auth/callback/email?token=x", AUTHC_POOL_NET},
-        {"POST", "/auth/callback/credentials", AUTHC_POOL_CPU},
-        {"POST", "/auth/callback/passkey", AUTHC_POOL_NET},
-        /* A route the passkey type declares, for its providers only. */
-        {"GET", "/auth/webauthn-options/passkey", AUTHC_POOL_NET},
-        {"GET", "/auth/webauthn-options/idp", AUTHC_POOL_INLINE},
-        {"GET", "/auth/webauthn-options", AUTHC_POOL_INLINE},
-        /* Exact matches only. */
-        {"GET", "/auth/callbackfoo/idp", AUTHC_POOL_INLINE},
-        {"POST", "/auth/signinx/idp", AUTHC_POOL_INLINE},
-        {"GET", "/auth/callback/nobody", AUTHC_POOL_INLINE},
-        {"GET", "/authx/callback/idp", AUTHC_POOL_INLINE},
-        {"GET", "/other/callback/idp", AUTHC_POOL_INLINE},
-        {"GET", "/auth/token?provider=idp", AUTHC_POOL_NET},
-        {"GET", "/auth/signout/callback/idp?state=x", AUTHC_POOL_INLINE},
-    };
-    check_pools(f.a, cases, sizeof cases / sizeof *cases);
-    drop(&f);
-}
-
-static void database_sessions_need_the_db_pool(void **st)
-{
-    (void)st;
-    fx f = build(true);
-    const route_case cases[] = {
-        {"GET", "/auth/session", AUTHC_POOL_DB},
-        {"POST", "/auth/session", AUTHC_POOL_DB},
-        {"POST", "/auth/signout", AUTHC_POOL_DB},
-        {"GET", "/auth/csrf", AUTHC_POOL_INLINE},
-        {"GET", "/auth/sessionx", AUTHC_POOL_INLINE},
-    };
-    check_pools(f.a, cases, sizeof cases / sizeof *cases);
-    drop(&f);
-}
-
-/* A refresh grant or an end_session discovery may run: off the loop. */
-static void token_work_uses_the_net_pool(void **st)
-{
-    (void)st;
-    const char *keys[] = {"refresh_tokens", "federated_signout"};
-    const route_case cases[] = {
-        {"GET", "/auth/session", AUTHC_POOL_NET},
-        {"POST", "/auth/signout", AUTHC_POOL_NET},
-        {"GET", "/auth/token", AUTHC_POOL_NET},
-        {"GET", "/auth/csrf", AUTHC_POOL_INLINE},
-        {"GET", "/auth/providers", AUTHC_POOL_INLINE},
-    };
-    for (int i = 0; i < 2; i++) {
-        fx f = build_with(false, keys[i]);
-        check_pools(f.a, cases, sizeof cases / sizeof *cases);
-        drop(&f);
-    }
+    check_pools(JWT | DB | TOKEN_WORK);
 }
 
 /* A provider route answers for the type that owns it and for no other. */
@@ -178,6 +180,4 @@ static void provider_routes_are_owned(void **st)
 
 TU_MAIN(NULL, NULL,
         cmocka_unit_test(pools_follow_the_table),
-        cmocka_unit_test(database_sessions_need_the_db_pool),
-        cmocka_unit_test(token_work_uses_the_net_pool),
         cmocka_unit_test(provider_routes_are_owned))

@@ -45,9 +45,9 @@ static void test_marks(void **s)
 
 static void test_provider_and_instances(void **s)
 {
-    (void)s;
     /* Two handles of one store: two instances. */
-    authc_store *sa = open_store("memory:rev-two"), *sb = open_store("memory:rev-two");
+    const tu_store_pair *p = *s;
+    authc_store *sa = p->a, *sb = p->b;
     authc__revoker *ra = authc__revoker_new(sa, 3600 * 1000), *rb = authc__revoker_new(sb, 3600 * 1000);
     int64_t t0 = authc__now_ms();
     authc__session_ident x = {.sid = "s-x", .user_id = "u-9", .signed_in_ms = t0 - 100,
@@ -71,24 +71,21 @@ static void test_provider_and_instances(void **s)
     assert_int_equal(authc__revoke_provider(rb, "oidc", NULL, NULL, t0), AUTHC_ERR_INVALID);
     authc__revoker_free(ra);
     authc__revoker_free(rb);
-    authc__store_close(sa);
-    authc__store_close(sb);
 }
 
 static void test_store_down(void **s)
 {
-    (void)s;
-    authc_store *st = open_store(TU_STORE_DOWN);
+    authc_store *st = *s;
     authc__revoker *r = authc__revoker_new(st, 3600 * 1000);
     authc__session_ident a = {.sid = "s-a", .user_id = "u-1", .signed_in_ms = 1};
     bool rev = false;
     assert_int_equal(authc__revoked(r, &a, &rev), AUTHC_ERR_ADAPTER);
     assert_int_not_equal(authc__revoke_session(r, "s-a"), AUTHC_OK);
     authc__revoker_free(r);
-    authc__store_close(st);
 }
 
 TU_MAIN(NULL, NULL,
         cmocka_unit_test(test_marks),
-        cmocka_unit_test(test_provider_and_instances),
-        cmocka_unit_test(test_store_down))
+        cmocka_unit_test_prestate_setup_teardown(test_provider_and_instances, tu_store_pair_setup, tu_store_pair_teardown,
+                                                 "memory:rev-two"),
+        cmocka_unit_test_prestate_setup_teardown(test_store_down, tu_store_setup, tu_store_teardown, TU_STORE_DOWN))

@@ -52,8 +52,7 @@ static const authc__rotate_opts OPTS = {.refresh_before_s = 60};
 
 static void test_not_due(void **s)
 {
-    (void)s;
-    authc_store *st = open_store("memory:");
+    authc_store *st = *s;
     fake_idp f = {.mu = PTHREAD_MUTEX_INITIALIZER};
     authc_arena *ar = authc_arena_new();
     authc__tokens cur = {.access_token = "a", .refresh_token = "r",
@@ -63,7 +62,6 @@ static void test_not_due(void **s)
     assert_int_equal(res, AUTHC__ROTATE_FRESH);
     assert_int_equal(f.grants, 0);
     authc_arena_free(ar);
-    authc__store_close(st);
 }
 
 /* A provider that does not rotate (Google): the same refresh token keeps
@@ -80,8 +78,7 @@ static authc__grant_result same_rt(void *ud, authc_arena *ar, const authc__token
 
 static void test_not_rotated(void **s)
 {
-    (void)s;
-    authc_store *st = open_store("memory:");
+    authc_store *st = *s;
     fake_idp f = {.mu = PTHREAD_MUTEX_INITIALIZER};
     authc_arena *ar = authc_arena_new();
     char succ[AUTHC__HASHED_KEY_MAX];
@@ -96,7 +93,6 @@ static void test_not_rotated(void **s)
         assert_int_equal(authc__store_delete(st, succ, NULL), AUTHC_OK); /* the window passed */
     }
     authc_arena_free(ar);
-    authc__store_close(st);
 }
 
 typedef struct racer {
@@ -129,8 +125,8 @@ static authc__rotate_result rotate_once(racer *r)
 /* 30 callers over two handles of one store (two "instances"): one grant. */
 static void test_single_flight(void **s)
 {
-    (void)s;
-    authc_store *a = open_store("memory:rot-sf"), *b = open_store("memory:rot-sf");
+    const tu_store_pair *p = *s;
+    authc_store *a = p->a, *b = p->b;
     fake_idp f = {.delay_ms = 200, .mu = PTHREAD_MUTEX_INITIALIZER};
     racer r[30];
     pthread_t t[30];
@@ -160,14 +156,11 @@ static void test_single_flight(void **s)
     assert_int_equal(rotate_once(&late), AUTHC__ROTATE_DEAD);
     assert_int_equal(f.grants, 1);
     assert_int_equal(f.presented_twice, 0);
-    authc__store_close(a);
-    authc__store_close(b);
 }
 
 static void test_dead_and_transient(void **s)
 {
-    (void)s;
-    authc_store *st = open_store("memory:");
+    authc_store *st = *s;
     fake_idp f = {.mode = AUTHC__GRANT_DEAD, .mu = PTHREAD_MUTEX_INITIALIZER};
     racer r = {.st = st, .f = &f};
     assert_int_equal(rotate_once(&r), AUTHC__ROTATE_DEAD);
@@ -182,7 +175,6 @@ static void test_dead_and_transient(void **s)
     g.mode = AUTHC__GRANT_OK;
     assert_int_equal(rotate_once(&q), AUTHC__ROTATE_REFRESHED);
     assert_int_equal(g.grants, 2);
-    authc__store_close(st);
     authc__store_close(st2);
 }
 
@@ -190,8 +182,7 @@ static void test_dead_and_transient(void **s)
  * its TTL; a slow grant keeps its lease renewed, so nobody else grants. */
 static void test_leases(void **s)
 {
-    (void)s;
-    authc_store *st = open_store("memory:");
+    authc_store *st = *s;
     char lease[AUTHC__HASHED_KEY_MAX];
     assert_true(authc__hashed_key(lease, "lease", "idp", "rt-0"));
     bool got;
@@ -225,26 +216,24 @@ static void test_leases(void **s)
     assert_int_equal(slow.presented_twice, 0);
     assert_string_equal(r1.at, "at-1");
     assert_string_equal(r2.at, "at-1");
-    authc__store_close(st);
     authc__store_close(st2);
 }
 
 static void test_store_down(void **s)
 {
-    (void)s;
-    authc_store *st = open_store(TU_STORE_DOWN);
+    authc_store *st = *s;
     fake_idp f = {.mu = PTHREAD_MUTEX_INITIALIZER};
     racer r = {.st = st, .f = &f};
     race(&r);
     assert_int_equal(r.e, AUTHC_ERR_ADAPTER);
     assert_int_equal(f.grants, 0); /* fail closed: nothing presented */
-    authc__store_close(st);
 }
 
 TU_MAIN(NULL, NULL,
-        cmocka_unit_test(test_not_due),
-        cmocka_unit_test(test_not_rotated),
-        cmocka_unit_test(test_single_flight),
-        cmocka_unit_test(test_dead_and_transient),
-        cmocka_unit_test(test_leases),
-        cmocka_unit_test(test_store_down))
+        cmocka_unit_test_setup_teardown(test_not_due, tu_store_setup, tu_store_teardown),
+        cmocka_unit_test_setup_teardown(test_not_rotated, tu_store_setup, tu_store_teardown),
+        cmocka_unit_test_prestate_setup_teardown(test_single_flight, tu_store_pair_setup, tu_store_pair_teardown,
+                                                 "memory:rot-sf"),
+        cmocka_unit_test_setup_teardown(test_dead_and_transient, tu_store_setup, tu_store_teardown),
+        cmocka_unit_test_setup_teardown(test_leases, tu_store_setup, tu_store_teardown),
+        cmocka_unit_test_prestate_setup_teardown(test_store_down, tu_store_setup, tu_store_teardown, TU_STORE_DOWN))

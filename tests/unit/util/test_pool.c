@@ -83,12 +83,30 @@ static void *acquire_ok(authc__pool *p)
     return conn;
 }
 
-/* A pool of one slot whose connection is held (*held); the caller frees it. */
-static authc__pool *new_pool_held(fake_db *db, void **held)
+/* The fixture of the tests on a pool of one slot whose connection a is
+ * held; the teardown frees the pool unless the test did (p = NULL). */
+typedef struct held {
+    fake_db db;
+    void *a;
+    authc__pool *p;
+} held;
+
+static int held_setup(void **st)
 {
-    authc__pool *p = new_pool(&HOOKS, db, 1);
-    *held = acquire_ok(p);
-    return p;
+    static held h;
+    memset(&h, 0, sizeof h);
+    h.p = new_pool(&HOOKS, &h.db, 1);
+    h.a = acquire_ok(h.p);
+    *st = &h;
+    return 0;
+}
+
+static int held_teardown(void **st)
+{
+    held *h = *st;
+    if (h->p)
+        authc__pool_free(h->p);
+    return 0;
 }
 
 /* Acquires a connection that is not the one numbered `old` (a new one). */
@@ -170,50 +188,44 @@ static void test_bounded_and_times_out(void **state)
 /* A connection released as broken (destroyed at once, not reset), or one
  * that went unhealthy while idle (destroyed at the next acquire), is
  * replaced by a new one in the same slot. */
-static void check_replaced(bool broken)
+static void check_replaced(held *h, bool broken)
 {
-    fake_db db = {0};
-    void *a;
-    authc__pool *p = new_pool_held(&db, &a);
-    int first = ((fake_conn *)a)->serial;
-    authc__pool_release(p, a, broken);
+    int first = ((fake_conn *)h->a)->serial;
+    authc__pool_release(h->p, h->a, broken);
     if (broken) {
-        assert_int_equal(atomic_load(&db.destroys), 1);
-        assert_int_equal(atomic_load(&db.reset_calls), 0); /* broken: no reset */
+        assert_int_equal(atomic_load(&h->db.destroys), 1);
+        assert_int_equal(atomic_load(&h->db.reset_calls), 0); /* broken: no reset */
     } else {
-        ((fake_conn *)a)->unhealthy = true;  /* server restarted while idle */
+        ((fake_conn *)h->a)->unhealthy = true;  /* server restarted while idle */
     }
-    void *b = acquire_new(p, first);
-    assert_int_equal(atomic_load(&db.destroys), 1);
-    assert_int_equal(atomic_load(&db.connects), 2);
-    release_and_free(p, b, &db);
+    void *b = acquire_new(h->p, first);
+    assert_int_equal(atomic_load(&h->db.destroys), 1);
+    assert_int_equal(atomic_load(&h->db.connects), 2);
+    release_and_free(h->p, b, &h->db);
+    h->p = NULL;
 }
 
 static void test_broken_connection_is_replaced(void **state)
 {
-    (void)state;
-    check_replaced(true);
+    check_replaced(*state, true);
 }
 
 static void test_unhealthy_idle_connection_is_replaced(void **state)
 {
-    (void)state;
-    check_replaced(false);
+    check_replaced(*state, false);
 }
 
 static void test_failed_reset_destroys(void **state)
 {
-    (void)state;
-    fake_db db = {0};
-    void *a;
-    authc__pool *p = new_pool_held(&db, &a);
-    ((fake_conn *)a)->dirty = true;     /* e.g. left inside a transaction */
-    authc__pool_release(p, a, false);
-    assert_int_equal(atomic_load(&db.reset_calls), 1);
-    assert_int_equal(atomic_load(&db.destroys), 1);
-    assert_int_equal(atomic_load(&db.live), 0);
-    authc__pool_free(p);
-    assert_int_equal(atomic_load(&db.destroys), 1);
+    held *h = *state;
+    ((fake_conn *)h->a)->dirty = true;     /* e.g. left inside a transaction */
+    authc__pool_release(h->p, h->a, false);
+    assert_int_equal(atomic_load(&h->db.reset_calls), 1);
+    assert_int_equal(atomic_load(&h->db.destroys), 1);
+    assert_int_equal(atomic_load(&h->db.live), 0);
+    authc__pool_free(h->p);
+    h->p = NULL;
+    assert_int_equal(atomic_load(&h->db.destroys), 1);
 }
 
 static void test_connect_failure_frees_the_slot(void **state)
@@ -310,36 +322,28 @@ static void join_within(pthread_t t, int limit_s)
 
 static void test_release_wakes_a_waiter(void **state)
 {
-    (void)state;
-    fake_db db = {0};
-    void *a;
-    authc__pool *p = new_pool_held(&db, &a);
-    waiter w = {.p = p, .timeout_ms = 600000};
+    held *h = *state;
+    waiter w = {.p = h->p, .timeout_ms = 600000};
     pthread_t t = start_waiter(&w);
     struct timespec ms20 = {0, 20 * 1000000L};
     nanosleep(&ms20, NULL);
     assert_false(atomic_load(&w.done)); /* really waiting */
-    authc__pool_release(p, a, false);
+    authc__pool_release(h->p, h->a, false);
     join_within(t, 30);  /* far below the waiter's own 600 s deadline */
     assert_int_equal(w.result, AUTHC_OK);
-    assert_ptr_equal(w.conn, a);
-    authc__pool_release(p, w.conn, false);
-    authc__pool_free(p);
+    assert_ptr_equal(w.conn, h->a);
+    authc__pool_release(h->p, w.conn, false);
 }
 
 static void test_waiter_times_out_in_a_thread(void **state)
 {
-    (void)state;
-    fake_db db = {0};
-    void *a;
-    authc__pool *p = new_pool_held(&db, &a);
-    waiter w = {.p = p, .timeout_ms = 100};
+    held *h = *state;
+    waiter w = {.p = h->p, .timeout_ms = 100};
     pthread_t t = start_waiter(&w);
     join_within(t, 30);  /* a deadline that is not honoured hangs here */
     assert_int_equal(w.result, AUTHC_ERR_TIMEOUT);
     assert_null(w.conn);
-    authc__pool_release(p, a, false);
-    authc__pool_free(p);
+    authc__pool_release(h->p, h->a, false);
 }
 
 #define WORKERS 8
@@ -415,11 +419,11 @@ static void test_threads_contend(void **state)
 TU_MAIN(NULL, NULL,
         cmocka_unit_test(test_new_rejects_bad_arguments),
         cmocka_unit_test(test_reuses_a_connection), cmocka_unit_test(test_bounded_and_times_out),
-        cmocka_unit_test(test_broken_connection_is_replaced),
-        cmocka_unit_test(test_unhealthy_idle_connection_is_replaced),
-        cmocka_unit_test(test_failed_reset_destroys),
+        cmocka_unit_test_setup_teardown(test_broken_connection_is_replaced, held_setup, held_teardown),
+        cmocka_unit_test_setup_teardown(test_unhealthy_idle_connection_is_replaced, held_setup, held_teardown),
+        cmocka_unit_test_setup_teardown(test_failed_reset_destroys, held_setup, held_teardown),
         cmocka_unit_test(test_connect_failure_frees_the_slot),
         cmocka_unit_test(test_replace_keeps_the_slot),
         cmocka_unit_test(test_release_of_foreign_pointer_is_ignored),
-        cmocka_unit_test(test_release_wakes_a_waiter),
-        cmocka_unit_test(test_waiter_times_out_in_a_thread), cmocka_unit_test(test_threads_contend))
+        cmocka_unit_test_setup_teardown(test_release_wakes_a_waiter, held_setup, held_teardown),
+        cmocka_unit_test_setup_teardown(test_waiter_times_out_in_a_thread, held_setup, held_teardown), cmocka_unit_test(test_threads_contend))
