@@ -11,6 +11,7 @@
 
 static authc *g_a;
 static char *g_small, *g_big; /* valid session tokens (heap, for the process) */
+static size_t g_small_len, g_big_len;
 
 static char *mint(json_t *claims)
 {
@@ -38,36 +39,43 @@ static void init(void)
     pad[9000] = '\0';
     g_big = mint(json_pack("{s:s,s:s,s:s,s:s}", "sub", "fuzz-user", "name", "Fuzz", "email",
                            "fuzz@example.com", "pad", pad));
+    g_small_len = strlen(g_small);
+    g_big_len = strlen(g_big);
+}
+
+/* What "@X" at p stands for (static text, length in *rl), or NULL. */
+static const char *token_for(const char *p, size_t *rl)
+{
+    if (p[0] != '@')
+        return NULL;
+    if (p[1] == 'S')
+        return *rl = g_small_len, g_small;
+    if (p[1] == 'B')
+        return *rl = g_big_len, g_big;
+    if (p[1] < '0' || p[1] > '3')
+        return NULL;
+    size_t i = (size_t)(p[1] - '0') * CHUNK;
+    if (i >= g_big_len)
+        return *rl = 0, "";
+    *rl = g_big_len - i < CHUNK ? g_big_len - i : CHUNK;
+    return g_big + i;
 }
 
 /* Input: up to 4 Cookie header values separated by '\n'. "@S" stands for a
  * valid small token, "@B" for a valid chunked one, "@0".."@3" for its
- * chunks, so mutations explore reassembly around real tokens. */
+ * chunks, so mutations explore reassembly around real tokens. Returns a
+ * heap string the caller frees, sized exactly (sized by the biggest token
+ * per '@' it was a large ASan allocation for many inputs). */
 static char *expand(const char *in)
 {
-    size_t cap = strlen(in) * 4 + 1, n = 0;
+    size_t cap = 1, n = 0, rl;
     for (const char *p = in; *p; p++)
-        if (*p == '@')
-            cap += strlen(g_big);
+        cap += token_for(p, &rl) ? (p++, rl) : 1;
     char *out = malloc(cap);
     if (!out)
         return NULL;
     for (const char *p = in; *p; p++) {
-        const char *rep = NULL;
-        size_t rl = 0;
-        if (p[0] == '@' && p[1] == 'S') {
-            rep = g_small, rl = strlen(g_small);
-        } else if (p[0] == '@' && p[1] == 'B') {
-            rep = g_big, rl = strlen(g_big);
-        } else if (p[0] == '@' && p[1] >= '0' && p[1] <= '3') {
-            size_t i = (size_t)(p[1] - '0') * CHUNK, bl = strlen(g_big);
-            if (i < bl) {
-                rep = g_big + i;
-                rl = bl - i < CHUNK ? bl - i : CHUNK;
-            } else {
-                rep = "", rl = 0;
-            }
-        }
+        const char *rep = token_for(p, &rl);
         if (rep) {
             memcpy(out + n, rep, rl);
             n += rl;
