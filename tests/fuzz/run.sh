@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # run.sh — builds the libFuzzer targets (clang, ASan+UBSan) in build-fuzz/
-# and runs each for FUZZ_SECONDS with its seed corpus; prints executions.
+# and runs each for FUZZ_SECONDS (or FUZZ_RUNS executions, when set) with
+# its seed corpus; prints executions.
 # Usage: tests/fuzz/run.sh [--ci] [target...]   (targets: names after fuzz_)
 # --ci: no clang → say so and succeed (ctest's replays still cover the code).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 out=${FUZZ_BUILD:-$root/build-fuzz}
 secs=${FUZZ_SECONDS:-60}
+limit=(-max_total_time="$secs")
+[ -n "${FUZZ_RUNS:-}" ] && limit=(-runs="$FUZZ_RUNS")
 ci=0
 [ "${1:-}" = --ci ] && { ci=1; shift; }
 targets=("$@")
@@ -32,7 +35,7 @@ for t in "${targets[@]}"; do
   log="$out/fuzz-$t.log"
   set +e
   ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 UBSAN_OPTIONS=print_stacktrace=1 \
-    "$out/tests/fuzz/fuzz_$t" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+    "$out/tests/fuzz/fuzz_$t" "${limit[@]}" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
     -artifact_prefix="$out/artifacts/$t/" "$out/corpus/$t" "$root/tests/fuzz/corpus/$t" >"$log" 2>&1
   rc=$?
   set -e
