@@ -50,6 +50,7 @@ typedef authc_err (*authc__step_fn)(authc__ctx *c);
 #define AUTHC__R_SUB_CALLBACK 64u /* also <name>/callback/<provider id> (RP-initiated logout) */
 #define AUTHC__R_SUBPATH   128u /* takes /<word> (c->subpath), not a provider */
 #define AUTHC__R_JSON404   256u /* an unknown provider is 404 JSON, not the error page */
+#define AUTHC__R_NO_INIT   512u /* a GET answers without init's CSRF / callback-url cookies */
 
 /* One row of a route table: <base>/<name>[/<provider id>]. */
 typedef struct authc__route {

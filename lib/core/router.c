@@ -10,7 +10,8 @@
 const char *authc__request_header(const authc_request *r, const char *name)
 {
     for (size_t i = 0; i < r->nheaders; i++)
-        if (r->headers[i].name && strcasecmp(r->headers[i].name, name) == 0)
+        if (r->headers[i].name && (r->headers[i].name[0] | 0x20) == (name[0] | 0x20) &&
+            strcasecmp(r->headers[i].name, name) == 0)
             return r->headers[i].value;
     return NULL;
 }
@@ -391,7 +392,9 @@ static authc_err run(authc__ctx *c, bool *no_init_cookies)
         return assertion_response(c, authc__fail(c, AUTHC_ERR_INVALID_CALLBACK_URL,
             "InvalidCallbackUrl: the callbackUrl query parameter is neither a path nor an absolute http(s) URL"));
     }
-    if ((e = authc__csrf_init(c)) || (e = authc__callback_url_init(c))) {
+    /* /providers sends no cookies (Auth.js drops init's): skip the work. */
+    bool no_init = c->route && (c->route->flags & AUTHC__R_NO_INIT) && !c->post;
+    if (!no_init && ((e = authc__csrf_init(c)) || (e = authc__callback_url_init(c)))) {
         *no_init_cookies = true;
         return e == AUTHC_ERR_NOMEM ? e : error_response(c, e);
     }
