@@ -116,19 +116,37 @@ static authc_err parse_origin(authc__ctx *c, const char *url, const char **path,
         if (!host || !*host)
             return authc__fail(c, AUTHC_ERR_BAD_REQUEST, "request has no Host header and AUTH_URL is not set");
         size_t hl = strlen(host), sl = strlen(scheme);
-        char *o = authc_arena_alloc(c->ar, sl + hl + 5);
-        if (o) {
-            memcpy(o, scheme, sl);
-            memcpy(o + sl, "://", 3);
-            memcpy(o + sl + 3, host, hl);
-            memcpy(o + sl + 3 + hl, "/", 2);
+        /* A pure function of (scheme, host), which repeat request after
+         * request: the thread's last good parse is reused. */
+        static _Thread_local struct { char key[256], origin[272], host[264]; bool https; } memo;
+        bool fits = sl + 1 + hl < sizeof memo.key;
+        if (fits && !strncmp(memo.key, scheme, sl) && memo.key[sl] == '\n' && !strcmp(memo.key + sl + 1, host)) {
+            c->origin = authc_arena_strdup(c->ar, memo.origin);
+            c->host = authc_arena_strdup(c->ar, memo.host);
+            https = memo.https;
+        } else {
+            char *o = authc_arena_alloc(c->ar, sl + hl + 5);
+            if (o) {
+                memcpy(o, scheme, sl);
+                memcpy(o + sl, "://", 3);
+                memcpy(o + sl + 3, host, hl);
+                memcpy(o + sl + 3 + hl, "/", 2);
+            }
+            if (!o || authc__url_parse(c->ar, o, &u) || strcmp(u.path, "/") || u.query ||
+                strcspn(o, "#") != strlen(o))
+                return authc__fail(c, AUTHC_ERR_BAD_REQUEST, "Host / X-Forwarded-Host / X-Forwarded-Proto do not form a valid origin");
+            c->origin = u.origin;
+            c->host = u.port ? authc__join(c->ar, u.host, ":", u.port, NULL) : u.host;
+            https = !strcmp(u.scheme, "https");
+            if (fits && c->host && strlen(c->origin) < sizeof memo.origin && strlen(c->host) < sizeof memo.host) {
+                memcpy(memo.key, scheme, sl);
+                memo.key[sl] = '\n';
+                memcpy(memo.key + sl + 1, host, hl + 1);
+                strcpy(memo.origin, c->origin);
+                strcpy(memo.host, c->host);
+                memo.https = https;
+            }
         }
-        if (!o || authc__url_parse(c->ar, o, &u) || strcmp(u.path, "/") || u.query ||
-            strcspn(o, "#") != strlen(o))
-            return authc__fail(c, AUTHC_ERR_BAD_REQUEST, "Host / X-Forwarded-Host / X-Forwarded-Proto do not form a valid origin");
-        c->origin = u.origin;
-        c->host = u.port ? authc__join(c->ar, u.host, ":", u.port, NULL) : u.host;
-        https = !strcmp(u.scheme, "https");
     }
     if (!a->url_origin && !authc__host_allowed(a->allowed_hosts, c->host)) {
         c->host_refused = true;

@@ -51,6 +51,12 @@ static bool grow(authc__buf *b, size_t extra)
     return true;
 }
 
+void authc__buf_reserve(authc__buf *b, size_t n)
+{
+    if (!b->err)
+        grow(b, n < b->max - b->len ? n : b->max - b->len);
+}
+
 void authc__buf_add(authc__buf *b, const void *data, size_t n)
 {
     if (!grow(b, n))
