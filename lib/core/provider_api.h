@@ -127,6 +127,11 @@ struct authc__provider {
  * caller fills it). NULL on OOM. Owned by the configuration. */
 authc__provider *authc__config_add_provider(authc_config *cfg);
 
+/* A zeroed impl record of size bytes at the start of a new arena, so that
+ * the record and every setting string copied into *ar live and die together
+ * (ops->free ends with authc_arena_free(*ar)). NULL on OOM (nothing kept). */
+void *authc__provider_impl_new(size_t size, authc_arena **ar);
+
 /* Instance settings a provider may read (all borrowed from the instance). */
 authc_adapter *authc__inst_adapter(const authc *a);
 /* The shared store (lib/store/store_int.h); never NULL on a built instance. */

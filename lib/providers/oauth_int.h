@@ -109,10 +109,12 @@ bool authc__issuer_equal(const char *a, const char *b);
 /* ---- the frozen provider (impl of an authc__provider) --------------- */
 
 struct authc__oauth {
+    authc_arena *ar;             /* owns this record and its strings (not client_secret) */
     char *id;
     authc_oauth_type type;       /* OAUTH2 or OIDC, resolved */
     char *issuer;
-    char *client_id, *client_secret;
+    char *client_id;
+    char *client_secret;         /* malloc'd, wiped on free */
     char *authorization_url, *token_url, *userinfo_url;
     char *scope;                 /* NULL = none configured */
     char **params;               /* name, value, name, value ... */
