@@ -59,7 +59,7 @@ authc_err authc__seal_decode(authc__ctx *c, authc__seal kind, const char *tok, j
                              authc__now_ms() / 1000, claims);
 }
 
-void *authc__provider_impl_new(size_t size, authc_arena **ar)
+void *authc__record_new(size_t size, authc_arena **ar)
 {
     authc_arena *a = authc_arena_new();
     void *impl = authc_arena_alloc(a, size);

@@ -291,7 +291,7 @@ authc_err authc_config_add_oauth(authc_config *cfg, const authc_oauth_provider *
         return AUTHC_ERR_INVALID;
     }
     authc_arena *ar = NULL;
-    authc__oauth *p = authc__provider_impl_new(sizeof *p, &ar);
+    authc__oauth *p = authc__record_new(sizeof *p, &ar);
     if (!p)
         return AUTHC_ERR_NOMEM;
     p->ar = ar;

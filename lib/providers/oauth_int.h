@@ -80,6 +80,7 @@ const authc__preset *authc__preset_find(const char *id);
 /* Authorization-server metadata. Immutable once published; a snapshot
  * stays valid until the provider is freed. */
 typedef struct authc__oidc_meta {
+    authc_arena *ar;     /* owns this snapshot and its strings */
     char *issuer;
     char *authorization_endpoint, *token_endpoint, *userinfo_endpoint, *jwks_uri;
     char *end_session_endpoint; /* RP-initiated logout, or NULL */

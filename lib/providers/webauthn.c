@@ -158,7 +158,7 @@ authc_err authc_config_add_passkey(authc_config *cfg, const authc_passkey_provid
     if (!cfg || !in)
         return AUTHC_ERR_INVALID;
     authc_arena *ar = NULL;
-    wa_impl *w = authc__provider_impl_new(sizeof *w, &ar);
+    wa_impl *w = authc__record_new(sizeof *w, &ar);
     authc_err e = w ? read_settings(w, ar, in) : AUTHC_ERR_NOMEM;
     char *id = e ? NULL : strdup(or_default(in->id, "passkey"));
     char *name = e ? NULL : strdup(or_default(in->name, "Passkey"));
