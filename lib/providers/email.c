@@ -532,9 +532,9 @@ static authc_err confirm_page(authc__ctx *c, const char *email)
 
 static authc_err email_callback(authc__ctx *c)
 {
-    const authc *a = authc__ctx_instance(c);
     const email_impl *m = impl_of(c);
-    authc_adapter *ad = authc__inst_adapter(a); /* never NULL: email_check requires one */
+    /* never NULL: email_check requires one */
+    authc_adapter *ad = authc__inst_adapter(authc__ctx_instance(c));
     authc_err e;
     /* Auth.js reads the link's parameters from the query, for POST too. */
     const char *token = authc__map_last(authc__ctx_query(c), "token");
