@@ -69,12 +69,10 @@ authc_err authc__smtp_parse(const char *url, const char *user, const char *passw
         BAD("SMTP server URL must not have a query or fragment (TLS is set by the scheme)");
     if (!u.host)
         BAD("SMTP server URL: missing or invalid host name");
-    s->host = u.host;
-    u.host = NULL;
     s->port = u.port > 0 ? (unsigned)u.port : s->implicit_tls ? 465 : 587;
-    s->user = u.user;
-    s->password = u.password;
-    u.user = u.password = NULL;
+    if (!(s->host = strdup(u.host)) || (u.user && !set_secret(&s->user, u.user, true)) ||
+        (u.password && !set_secret(&s->password, u.password, true)))
+        BAD("out of memory");
     /* The path, when given, is the name sent with EHLO. */
     const char *ehlo = u.path && u.path[0] == '/' ? u.path + 1 : "";
     for (const char *c = ehlo; *c; c++)
