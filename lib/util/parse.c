@@ -46,6 +46,14 @@ authc_err authc__parse_bool(const char *s, bool *out)
     return AUTHC_ERR_INVALID;
 }
 
+/* ---- lengths ---------------------------------------------------------------- */
+
+size_t authc__len_in(const char *s, size_t max)
+{
+    size_t n = s ? strnlen(s, max + 1) : 0;
+    return n <= max ? n : 0;
+}
+
 /* ---- integers ------------------------------------------------------------ */
 
 authc_err authc__parse_i64_n(const char *s, size_t n, int64_t lo, int64_t hi, int64_t *out)
@@ -384,10 +392,8 @@ static bool prefix_ci(const char *s, const char *pre)
 
 bool authc__color_ok(const char *s)
 {
-    if (!s)
-        return false;
-    size_t n = strnlen(s, AUTHC__COLOR_MAX + 1);
-    if (n == 0 || n > AUTHC__COLOR_MAX)
+    size_t n = authc__len_in(s, AUTHC__COLOR_MAX);
+    if (!n)
         return false;
     if (s[0] == '#') {
         size_t d = n - 1;

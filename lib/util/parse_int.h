@@ -25,6 +25,11 @@
 #define AUTHC__BOOL_WORDS "1, true, yes, on or 0, false, no, off"
 authc_err authc__parse_bool(const char *s, bool *out);
 
+/* ---- lengths ---------------------------------------------------------- */
+/* strlen(s) when s holds 1..max bytes, else 0 (also for NULL); reads at
+ * most max + 1 bytes. */
+size_t authc__len_in(const char *s, size_t max);
+
 /* ---- integers ---------------------------------------------------------- */
 /* Decimal: an optional '-' then 1..19 digits, nothing else (no '+', no
  * spaces, no hex). Values outside [lo, hi], or past int64, are

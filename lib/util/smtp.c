@@ -119,10 +119,8 @@ static bool utf8_ok(const unsigned char *s, size_t n)
 
 bool authc__mail_addr_ok(const char *addr)
 {
-    if (!addr)
-        return false;
-    size_t n = strnlen(addr, AUTHC__ADDR_MAX + 1);
-    if (n == 0 || n > AUTHC__ADDR_MAX)
+    size_t n = authc__len_in(addr, AUTHC__ADDR_MAX);
+    if (!n)
         return false;
     const char *at = NULL;
     for (size_t i = 0; i < n; i++) {
