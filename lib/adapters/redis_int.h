@@ -223,17 +223,13 @@ authc_err authc__rd_load_account(rd_call *call, const char *provider,
                                  const char *pai, authc_account **out);
 
 /* Methods of redis_sessions.c (the adapter contract's signatures). */
-authc_err authc__rd_create_session(authc_adapter *self, authc_arena *ar,
-                                   const authc_session_row *in,
-                                   authc_session_row **out);
+authc_adapter_put_session_fn authc__rd_create_session;
 authc_err authc__rd_get_session_and_user(authc_adapter *self,
                                          authc_arena *ar,
                                          const char *session_token,
                                          authc_session_row **session,
                                          authc_user **user);
-authc_err authc__rd_update_session(authc_adapter *self, authc_arena *ar,
-                                   const authc_session_row *in,
-                                   authc_session_row **out);
+authc_adapter_put_session_fn authc__rd_update_session;
 authc_err authc__rd_delete_session(authc_adapter *self, authc_arena *ar,
                                    const char *session_token,
                                    authc_session_row **out);
@@ -260,10 +256,7 @@ authc_err authc__rd_update_authenticator_counter(authc_adapter *self,
                                                  authc_authenticator **out);
 
 /* Methods of redis_tokens.c (the adapter contract's signatures). */
-authc_err authc__rd_get_account_by_user(authc_adapter *self, authc_arena *ar,
-                                        const char *user_id, const char *provider,
-                                        authc_account **out);
-authc_err authc__rd_update_account_tokens(authc_adapter *self, authc_arena *ar,
-                                          const authc_account *in, authc_account **out);
+authc_adapter_get_account_fn authc__rd_get_account_by_user;
+authc_adapter_put_account_fn authc__rd_update_account_tokens;
 
 #endif

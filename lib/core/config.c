@@ -57,14 +57,9 @@ static void keys_free(authc__jwe_key *keys, size_t n)
 
 static void free_instance(struct authc *a)
 {
-    for (size_t i = 0; i < a->nsecrets; i++) {
-        authc__wipe(a->secrets[i], strlen(a->secrets[i]));
-        free(a->secrets[i]);
-    }
-    if (a->csrf_secret) {
-        authc__wipe(a->csrf_secret, strlen(a->csrf_secret));
-        free(a->csrf_secret);
-    }
+    for (size_t i = 0; i < a->nsecrets; i++)
+        authc__free_secret(a->secrets[i]);
+    authc__free_secret(a->csrf_secret);
     free(a->url);
     free(a->url_origin);
     free(a->url_host);
