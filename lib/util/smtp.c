@@ -420,30 +420,23 @@ authc_err authc__smtp_send(const authc__smtp *s, const char *from, const char *t
         snprintf(err, errlen, "refused to send: bad address or message too large");
         return AUTHC_ERR_INVALID;
     }
+    char cerr[CURL_ERROR_SIZE] = "";
+    const authc__curl_base base = {s->implicit_tls ? "smtps" : "smtp", s->ca_file, s->connect_timeout_ms,
+                                   s->timeout_ms, cerr};
     authc_err e = AUTHC_OK;
-    CURL *h = authc__curl_open(&e, err, errlen);
+    CURL *h = authc__curl_open(&base, &e, err, errlen);
     if (!h)
         return e;
     char env_from[AUTHC__ADDR_MAX + 3], env_to[AUTHC__ADDR_MAX + 3];
     snprintf(env_from, sizeof env_from, "<%s>", from);
     snprintf(env_to, sizeof env_to, "<%s>", to);
     struct curl_slist *rcpt = curl_slist_append(NULL, env_to);
-    char cerr[CURL_ERROR_SIZE] = "";
     reader rd = {msg, len};
     CURLcode rc = rcpt ? CURLE_OK : CURLE_OUT_OF_MEMORY;
 #define SET(opt, val) do { if (rc == CURLE_OK) rc = curl_easy_setopt(h, opt, val); } while (0)
     SET(CURLOPT_URL, s->curl_url);
-    SET(CURLOPT_PROTOCOLS_STR, s->implicit_tls ? "smtps" : "smtp");
-    SET(CURLOPT_NOSIGNAL, 1L);
     SET(CURLOPT_PROXY, ""); /* never an all_proxy/socks proxy from the environment */
-    SET(CURLOPT_ERRORBUFFER, cerr);
-    SET(CURLOPT_CONNECTTIMEOUT_MS, s->connect_timeout_ms);
-    SET(CURLOPT_TIMEOUT_MS, s->timeout_ms);
     SET(CURLOPT_USE_SSL, s->plain ? (long)CURLUSESSL_NONE : (long)CURLUSESSL_ALL);
-    SET(CURLOPT_SSL_VERIFYPEER, 1L);
-    SET(CURLOPT_SSL_VERIFYHOST, 2L);
-    if (s->ca_file)
-        SET(CURLOPT_CAINFO, s->ca_file);
     if (s->user) {
         SET(CURLOPT_USERNAME, s->user);
         SET(CURLOPT_PASSWORD, s->password ? s->password : "");
