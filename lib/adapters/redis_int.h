@@ -135,6 +135,12 @@ typedef rd_step rd_step_fn(rd_call *call, void *ud, rd_cmd *cmds, int *n,
  * nothing, AUTHC_ERR_ADAPTER on failure or too many conflicts. */
 authc_err authc__rd_retry(rd_call *call, const char *const *keys, int nkeys,
                           const char *what, rd_step_fn *step, void *ud);
+/* op ("GET", "GETDEL") key: *val = the value as a copy in call->ar, NULL
+ * when there is none. 1 on success; 0 when the command failed; -1 when it
+ * ran but the value is unusable (over RD_MAX_VALUE or not a string, both
+ * logged; OOM). */
+int authc__rd_fetch(rd_call *call, const char *op, const char *key,
+                    bool retry, const char *what, char **val);
 /* GET key: *val = arena copy or NULL when missing. false on failure. */
 bool authc__rd_get(rd_call *call, const char *key, bool retry,
                    const char *what, char **val);
