@@ -127,6 +127,12 @@ struct authc__provider {
  * caller fills it). NULL on OOM. Owned by the configuration. */
 authc__provider *authc__config_add_provider(authc_config *cfg);
 
+/* A zeroed record of size bytes at the start of a new arena *ar, so that
+ * the record and every string later copied into *ar live and die together
+ * (a provider's impl: ops->free ends with authc_arena_free(*ar)). NULL on
+ * OOM (nothing kept). */
+void *authc__record_new(size_t size, authc_arena **ar);
+
 /* Instance settings a provider may read (all borrowed from the instance). */
 authc_adapter *authc__inst_adapter(const authc *a);
 /* The shared store (lib/store/store_int.h); never NULL on a built instance. */
