@@ -10,10 +10,8 @@
 
 bool authc__url_text_ok(const char *s, size_t max)
 {
-    if (!s)
-        return false;
-    size_t n = strnlen(s, max + 1);
-    if (n == 0 || n > max)
+    size_t n = authc__len_in(s, max);
+    if (!n)
         return false;
     /* Browsers silently drop tabs/newlines and treat '\\' as '/', which is
      * how parsers get confused about the host: refuse all of them. */
