@@ -89,13 +89,14 @@ void serve__obs_start(h2o_req_t *req, serve_reqref *ref, const serve_conn *c)
         pl++;
     ref->path = pool_dup(req, pp, pl);
     ssize_t i = h2o_find_header_by_str(&req->headers, H2O_STRLIT("x-request-id"), -1);
+    size_t il = 32;
     if (i >= 0 && sane_request_id(req->headers.entries[i].value.base, req->headers.entries[i].value.len)) {
-        ref->request_id = pool_dup(req, req->headers.entries[i].value.base, req->headers.entries[i].value.len);
+        il = req->headers.entries[i].value.len;
+        ref->request_id = pool_dup(req, req->headers.entries[i].value.base, il);
     } else {
         ref->request_id = new_request_id(h2o_mem_alloc_pool(&req->pool, 33));
     }
-    h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("x-request-id"), 0, NULL, ref->request_id,
-                          strlen(ref->request_id));
+    h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("x-request-id"), 0, NULL, ref->request_id, il);
     authc_metrics_request_start();
 }
 

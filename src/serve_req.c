@@ -80,11 +80,16 @@ void serve__respond(h2o_req_t *req, serve_reqref *ref, authc_response *res)
         req->http1_is_persistent = 0;
     req->res.status = res->status;
     req->res.reason = reason_of(res->status);
+    /* One growth of h2o's header vector instead of one per header. */
+    h2o_vector_reserve(&req->pool, &req->res.headers, req->res.headers.size + res->nheaders);
     for (size_t i = 0; i < res->nheaders; i++) {
         const char *n = res->headers[i].name, *v = res->headers[i].value;
-        if (!n || !v || !strcasecmp(n, "Content-Length"))
+        if (!n || !v)
+            continue;
+        size_t nl = strlen(n);
+        if (nl == sizeof "Content-Length" - 1 && !strcasecmp(n, "Content-Length"))
             continue; /* h2o frames the body itself */
-        h2o_add_header_by_str(&req->pool, &req->res.headers, n, strlen(n), 0, NULL, v, strlen(v));
+        h2o_add_header_by_str(&req->pool, &req->res.headers, n, nl, 0, NULL, v, strlen(v));
     }
     req->res.content_length = res->body_len;
     send_body(req, res->body, res->body_len);

@@ -55,19 +55,38 @@ typedef struct authc_authenticator {
  *     authc_adapter_wrap(&mine, &my_ops, base);
  *     my_ops.get_user = my_get_user;     // calls base->ops->get_user(base,…)
  * The wrapper does not own the base: close the base, not the wrapper. */
+/* The signatures several methods share, named so that a backend can
+ * declare its methods with them (`authc_adapter_get_user_fn my_get_user;`)
+ * and the compiler checks each one against the contract. */
+/* Reads one user by a key (id, email). */
+typedef authc_err authc_adapter_get_user_fn(authc_adapter *self, authc_arena *ar,
+                                            const char *key, authc_user **out);
+/* Writes the user in; *out = the stored user. */
+typedef authc_err authc_adapter_put_user_fn(authc_adapter *self, authc_arena *ar,
+                                            const authc_user *in, authc_user **out);
+/* Reads one account by two keys (the method says which). */
+typedef authc_err authc_adapter_get_account_fn(authc_adapter *self, authc_arena *ar,
+                                               const char *a, const char *b,
+                                               authc_account **out);
+/* Writes the account in; *out = the stored account. */
+typedef authc_err authc_adapter_put_account_fn(authc_adapter *self, authc_arena *ar,
+                                               const authc_account *in,
+                                               authc_account **out);
+/* Writes the session in; *out = the stored session. */
+typedef authc_err authc_adapter_put_session_fn(authc_adapter *self, authc_arena *ar,
+                                               const authc_session_row *in,
+                                               authc_session_row **out);
+
 typedef struct authc_adapter_ops {
     const char *name;       /* "memory", "sqlite", "postgres", "redis" */
 
     /* M1: stores the user with an id of the adapter's choosing (in->id is
      * ignored); *out = the stored user. */
-    authc_err (*create_user)(authc_adapter *self, authc_arena *ar,
-                             const authc_user *in, authc_user **out);
-    /* M2 */
-    authc_err (*get_user)(authc_adapter *self, authc_arena *ar,
-                          const char *id, authc_user **out);
-    /* M3: exact match */
-    authc_err (*get_user_by_email)(authc_adapter *self, authc_arena *ar,
-                                   const char *email, authc_user **out);
+    authc_adapter_put_user_fn *create_user;
+    /* M2: by id */
+    authc_adapter_get_user_fn *get_user;
+    /* M3: by email, exact match */
+    authc_adapter_get_user_fn *get_user_by_email;
     /* M4 */
     authc_err (*get_user_by_account)(authc_adapter *self, authc_arena *ar,
                                      const char *provider,
@@ -75,32 +94,26 @@ typedef struct authc_adapter_ops {
                                      authc_user **out);
     /* M5: in->fields says which members to change (0 = all); *out = the
      * full updated user, or AUTHC_ERR_NOT_FOUND for an unknown id. */
-    authc_err (*update_user)(authc_adapter *self, authc_arena *ar,
-                             const authc_user *in, authc_user **out);
+    authc_adapter_put_user_fn *update_user;
     /* M6: deletes the user and cascades to sessions, accounts,
      * authenticators. Unknown id is not an error. */
     authc_err (*delete_user)(authc_adapter *self, authc_arena *ar,
                              const char *id);
     /* M7 */
-    authc_err (*link_account)(authc_adapter *self, authc_arena *ar,
-                              const authc_account *in, authc_account **out);
+    authc_adapter_put_account_fn *link_account;
     /* M8 */
     authc_err (*unlink_account)(authc_adapter *self, authc_arena *ar,
                                 const char *provider,
                                 const char *provider_account_id);
     /* M9 */
-    authc_err (*create_session)(authc_adapter *self, authc_arena *ar,
-                                const authc_session_row *in,
-                                authc_session_row **out);
+    authc_adapter_put_session_fn *create_session;
     /* M10: both or nothing, in one round trip where the backend can. */
     authc_err (*get_session_and_user)(authc_adapter *self, authc_arena *ar,
                                       const char *session_token,
                                       authc_session_row **session,
                                       authc_user **user);
     /* M11: *out may be NULL even on success */
-    authc_err (*update_session)(authc_adapter *self, authc_arena *ar,
-                                const authc_session_row *in,
-                                authc_session_row **out);
+    authc_adapter_put_session_fn *update_session;
     /* M12: missing token is not an error; *out = deleted row or NULL
      * (out itself may be NULL). */
     authc_err (*delete_session)(authc_adapter *self, authc_arena *ar,
@@ -116,10 +129,9 @@ typedef struct authc_adapter_ops {
                                         const char *identifier,
                                         const char *token,
                                         authc_verification_token **out);
-    /* M15: note the argument order of Auth.js: id first. */
-    authc_err (*get_account)(authc_adapter *self, authc_arena *ar,
-                             const char *provider_account_id,
-                             const char *provider, authc_account **out);
+    /* M15: a = providerAccountId, b = provider (the argument order of
+     * Auth.js: id first). */
+    authc_adapter_get_account_fn *get_account;
     /* M16 */
     authc_err (*get_authenticator)(authc_adapter *self, authc_arena *ar,
                                    const char *credential_id,
@@ -144,19 +156,15 @@ typedef struct authc_adapter_ops {
     /* Not Auth.js (access-token rotation for database sessions): the
      * user's account at provider (when several, the one with the least
      * providerAccountId, on every backend); *out NULL
-     * when none. NULL method: rotation is off for database sessions. */
-    authc_err (*get_account_by_user)(authc_adapter *self, authc_arena *ar,
-                                     const char *user_id,
-                                     const char *provider,
-                                     authc_account **out);
+     * when none. a = userId, b = provider. NULL method: rotation is off
+     * for database sessions. */
+    authc_adapter_get_account_fn *get_account_by_user;
     /* Not Auth.js: writes the tokens of in to the account (in->provider,
      * in->provider_account_id): access_token, refresh_token and expires_at
      * always (NULL / AUTHC_NO_TIME clear them); id_token, token_type and
      * scope only when non-NULL. *out (may be NULL) = the updated account;
      * AUTHC_ERR_NOT_FOUND for an unknown account. */
-    authc_err (*update_account_tokens)(authc_adapter *self, authc_arena *ar,
-                                       const authc_account *in,
-                                       authc_account **out);
+    authc_adapter_put_account_fn *update_account_tokens;
 
     /* Not Auth.js: create or update the schema (idempotent). */
     authc_err (*migrate)(authc_adapter *self);

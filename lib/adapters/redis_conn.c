@@ -340,32 +340,37 @@ bool authc__rd_watch(rd_call *call, const char *const *keys, int n)
     return r != NULL;
 }
 
-/* GET key: *val = arena copy or NULL when missing. false on failure. */
-bool authc__rd_get(rd_call *call, const char *key, bool retry,
-                   const char *what, char **val)
+int authc__rd_fetch(rd_call *call, const char *op, const char *key,
+                    bool retry, const char *what, char **val)
 {
     *val = NULL;
     rd_cmd cmd;
-    authc__rd_cmdv(&cmd, call->ar, 2, "GET", key);
+    authc__rd_cmdv(&cmd, call->ar, 2, op, key);
     redisReply *r = authc__rd_run(call, &cmd, retry, what);
     if (!r)
-        return false;
-    bool ok = true;
+        return 0;
+    int ok = 1;
     if (r->type == REDIS_REPLY_STRING) {
         if (r->len > RD_MAX_VALUE) {
             authc__adapter_log(call->self, "error", "%s: %s: value over %u "
                                "bytes", call->ctx->label, what, RD_MAX_VALUE);
-            ok = false;
+            ok = -1;
         } else if (!(*val = authc_arena_strndup(call->ar, r->str, r->len))) {
-            ok = false;
+            ok = -1;
         }
     } else if (r->type != REDIS_REPLY_NIL) {
         authc__adapter_log(call->self, "error", "%s: %s: not a string value",
                            call->ctx->label, what);
-        ok = false;
+        ok = -1;
     }
     freeReplyObject(r);
     return ok;
+}
+
+bool authc__rd_get(rd_call *call, const char *key, bool retry,
+                   const char *what, char **val)
+{
+    return authc__rd_fetch(call, "GET", key, retry, what, val) > 0;
 }
 
 /* Members of a SET (SMEMBERS) or ZSET (ZRANGE 0 -1) as arena strings. */

@@ -135,6 +135,12 @@ typedef rd_step rd_step_fn(rd_call *call, void *ud, rd_cmd *cmds, int *n,
  * nothing, AUTHC_ERR_ADAPTER on failure or too many conflicts. */
 authc_err authc__rd_retry(rd_call *call, const char *const *keys, int nkeys,
                           const char *what, rd_step_fn *step, void *ud);
+/* op ("GET", "GETDEL") key: *val = the value as a copy in call->ar, NULL
+ * when there is none. 1 on success; 0 when the command failed; -1 when it
+ * ran but the value is unusable (over RD_MAX_VALUE or not a string, both
+ * logged; OOM). */
+int authc__rd_fetch(rd_call *call, const char *op, const char *key,
+                    bool retry, const char *what, char **val);
 /* GET key: *val = arena copy or NULL when missing. false on failure. */
 bool authc__rd_get(rd_call *call, const char *key, bool retry,
                    const char *what, char **val);
@@ -223,17 +229,13 @@ authc_err authc__rd_load_account(rd_call *call, const char *provider,
                                  const char *pai, authc_account **out);
 
 /* Methods of redis_sessions.c (the adapter contract's signatures). */
-authc_err authc__rd_create_session(authc_adapter *self, authc_arena *ar,
-                                   const authc_session_row *in,
-                                   authc_session_row **out);
+authc_adapter_put_session_fn authc__rd_create_session;
 authc_err authc__rd_get_session_and_user(authc_adapter *self,
                                          authc_arena *ar,
                                          const char *session_token,
                                          authc_session_row **session,
                                          authc_user **user);
-authc_err authc__rd_update_session(authc_adapter *self, authc_arena *ar,
-                                   const authc_session_row *in,
-                                   authc_session_row **out);
+authc_adapter_put_session_fn authc__rd_update_session;
 authc_err authc__rd_delete_session(authc_adapter *self, authc_arena *ar,
                                    const char *session_token,
                                    authc_session_row **out);
@@ -260,10 +262,7 @@ authc_err authc__rd_update_authenticator_counter(authc_adapter *self,
                                                  authc_authenticator **out);
 
 /* Methods of redis_tokens.c (the adapter contract's signatures). */
-authc_err authc__rd_get_account_by_user(authc_adapter *self, authc_arena *ar,
-                                        const char *user_id, const char *provider,
-                                        authc_account **out);
-authc_err authc__rd_update_account_tokens(authc_adapter *self, authc_arena *ar,
-                                          const authc_account *in, authc_account **out);
+authc_adapter_get_account_fn authc__rd_get_account_by_user;
+authc_adapter_put_account_fn authc__rd_update_account_tokens;
 
 #endif

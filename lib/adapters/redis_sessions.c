@@ -153,22 +153,13 @@ authc_err authc__rd_delete_session(authc_adapter *self, authc_arena *ar,
                          out, &call, &e))
         return e;
     const char *skey = K_SESSION(&call, session_token);
-    rd_cmd cmd;
-    authc__rd_cmdv(&cmd, ar, 2, "GETDEL", skey);
-    redisReply *r = skey ? authc__rd_run(&call, &cmd, false, "delete_session")
-                         : NULL;
-    if (skey && !r) {
+    char *v = NULL;
+    if (skey && !authc__rd_fetch(&call, "GETDEL", skey, false, "delete_session", &v)) {
         authc__rd_end(&call);
         return AUTHC_ERR_ADAPTER;
     }
-    authc_session_row *s = NULL;
-    if (r && r->type == REDIS_REPLY_STRING && r->len <= RD_MAX_VALUE) {
-        char *v = authc_arena_strndup(ar, r->str, r->len);
-        if (v)
-            s = authc__rd_parse(&call, RD_SESSION, v, NULL, NULL, &e);
-        e = AUTHC_OK;  /* deleted; an unreadable value is no reason to fail */
-    }
-    freeReplyObject(r);
+    authc_session_row *s = v ? authc__rd_parse(&call, RD_SESSION, v, NULL, NULL, &e) : NULL;
+    e = AUTHC_OK;  /* deleted; an unreadable value is no reason to fail */
     if (s && s->user_id) {
         /* Index cleanup; the session itself is gone already. */
         rd_cmd z;
@@ -216,26 +207,13 @@ authc_err authc__rd_use_vt(authc_adapter *self, authc_arena *ar,
                          out, &call, &e))
         return e;
     const char *key = K_VT(&call, identifier, token);
-    if (key) {
-        rd_cmd cmd;
-        authc__rd_cmd_init(&cmd, ar);
-        authc__rd_cmd_add(&cmd, "GETDEL");  /* atomic: one use only */
-        authc__rd_cmd_add(&cmd, key);
-        redisReply *r = authc__rd_run(&call, &cmd, false,
-                               "use_verification_token");
-        if (!r) {
-            e = AUTHC_ERR_ADAPTER;
-        } else if (r->type == REDIS_REPLY_STRING) {
-            char *v = r->len <= RD_MAX_VALUE
-                          ? authc_arena_strndup(ar, r->str, r->len)
-                          : NULL;
-            *out = v ? authc__rd_parse(&call, RD_VT, v, NULL, NULL, &e)
-                     : NULL;
-            if (!v)
-                e = AUTHC_ERR_ADAPTER;
-        }
-        freeReplyObject(r);
-    }
+    char *v = NULL;
+    /* GETDEL: atomic, so a token is used once at most */
+    if (key && authc__rd_fetch(&call, "GETDEL", key, false,
+                               "use_verification_token", &v) <= 0)
+        e = AUTHC_ERR_ADAPTER;
+    else if (v)
+        *out = authc__rd_parse(&call, RD_VT, v, NULL, NULL, &e);
     authc__rd_end(&call);
     return e;
 }

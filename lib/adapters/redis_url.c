@@ -18,20 +18,16 @@
 #include "util/parse_int.h"
 #include "util/util_int.h"
 
-/* Moves a heap string into *dst (NULL and "" become NULL). */
-static void take(char **dst, char **src)
+/* *dst = a heap copy of src (NULL and "" give NULL); false on OOM. */
+static bool copy_part(char **dst, const char *src)
 {
-    if (*src && !**src) {
-        free(*src);
-        *src = NULL;
-    }
-    *dst = *src;
-    *src = NULL;
+    *dst = src && *src ? strdup(src) : NULL;
+    return *dst || !src || !*src;
 }
 
 /* host (IPv6 without brackets), port, database number, user, password (a
  * lone userinfo is the password, as redis-cli reads it). */
-static bool read_parts(rd_ctx *ctx, authc__url_parts *u, char *err,
+static bool read_parts(rd_ctx *ctx, const authc__url_parts *u, char *err,
                        size_t errlen)
 {
     const char *h = u->host ? u->host : "";
@@ -53,8 +49,11 @@ static bool read_parts(rd_ctx *ctx, authc__url_parts *u, char *err,
                        "database number");
         return false;
     }
-    take(&ctx->srv.user, &u->user);
-    take(&ctx->srv.pass, &u->password);
+    if (!copy_part(&ctx->srv.user, u->user) ||
+        !copy_part(&ctx->srv.pass, u->password)) {
+        authc__set_err(err, errlen, "redis: out of memory");
+        return false;
+    }
     if (ctx->srv.user && !ctx->srv.pass) {
         ctx->srv.pass = ctx->srv.user;
         ctx->srv.user = NULL;

@@ -114,10 +114,7 @@ authc_err authc__sq_row(authc_adapter *self, authc_arena *ar, bool run,
                         void *out);
 
 /* Methods of sqlite_tokens.c (the adapter contract's signatures). */
-authc_err authc__sq_get_account_by_user(authc_adapter *self, authc_arena *ar,
-                                        const char *user_id, const char *provider,
-                                        authc_account **out);
-authc_err authc__sq_update_account_tokens(authc_adapter *self, authc_arena *ar,
-                                          const authc_account *in, authc_account **out);
+authc_adapter_get_account_fn authc__sq_get_account_by_user;
+authc_adapter_put_account_fn authc__sq_update_account_tokens;
 
 #endif

@@ -37,9 +37,8 @@ authc_config *authc_config_new(void)
     a->refresh_before = 60;
     a->secure_cookies = -1;
     a->regulation = (authc__regulation)AUTHC__REGULATION_DEFAULT;
-    a->base_path = strdup("/auth");
-    a->lang = strdup("auto");
-    if (!a->base_path || !a->lang) {
+    if (!(a->strs = authc_arena_new()) || !(a->base_path = authc_arena_strdup(a->strs, "/auth")) ||
+        !(a->lang = authc_arena_strdup(a->strs, "auto"))) {
         authc_config_free(cfg);
         return NULL;
     }
@@ -57,27 +56,10 @@ static void keys_free(authc__jwe_key *keys, size_t n)
 
 static void free_instance(struct authc *a)
 {
-    for (size_t i = 0; i < a->nsecrets; i++) {
-        authc__wipe(a->secrets[i], strlen(a->secrets[i]));
-        free(a->secrets[i]);
-    }
-    if (a->csrf_secret) {
-        authc__wipe(a->csrf_secret, strlen(a->csrf_secret));
-        free(a->csrf_secret);
-    }
-    free(a->url);
-    free(a->url_origin);
-    free(a->url_host);
-    free(a->base_path);
-    free(a->cookie_domain);
-    free(a->pages_signin);
-    free(a->pages_signout);
-    free(a->pages_error);
-    free(a->pages_verify);
-    free(a->pages_new_user);
-    for (int i = 0; i < 4; i++)
-        free(a->theme_strs[i]);
-    free(a->lang);
+    for (size_t i = 0; i < a->nsecrets; i++)
+        authc__free_secret(a->secrets[i]);
+    authc__free_secret(a->csrf_secret);
+    authc_arena_free(a->strs);
     for (size_t i = 0; i < a->nproviders; i++) {
         authc__provider *p = &a->providers[i];
         free(p->id);
@@ -93,18 +75,14 @@ static void free_instance(struct authc *a)
     }
     free(a->providers);
     for (int s = 0; s < 2; s++) {
-        for (int k = 0; k < AUTHC__CK__COUNT; k++) {
-            free(a->cookie_names[s][k]);
+        for (int k = 0; k < AUTHC__CK__COUNT; k++)
             keys_free(a->check_keys[s][k], a->nsecrets ? a->nsecrets : 1);
-        }
         keys_free(a->session_keys[s], a->nsecrets);
     }
     keys_free(a->state_keys, a->nsecrets);
     keys_free(a->challenge_keys, a->nsecrets);
     authc__revoker_free(a->revoker);
     authc__store_close(a->store);
-    free(a->store_url);
-    free(a->allowed_hosts);
     authc__forward_free(a);
     free(a->redirect_hosts);
 }
@@ -117,13 +95,29 @@ void authc_config_free(authc_config *cfg)
     free(cfg);
 }
 
-static authc_err set_str(char **dst, const char *v)
+/* *dst = a copy of v (or NULL) in a->strs. A value it replaces stays in
+ * the arena until the instance is freed: settings are set a few times at
+ * start-up, not per request. */
+static authc_err set_str(struct authc *a, char **dst, const char *v)
 {
-    char *n = v ? strdup(v) : NULL;
+    char *n = v ? authc_arena_strdup(a->strs, v) : NULL;
     if (v && !n)
         return AUTHC_ERR_NOMEM;
-    free(*dst);
     *dst = n;
+    return AUTHC_OK;
+}
+
+/* a->base_path = path (starting with '/') without its trailing slashes;
+ * "/" stays "/". */
+static authc_err set_base_path(struct authc *a, const char *path)
+{
+    size_t l = strlen(path);
+    while (l > 1 && path[l - 1] == '/')
+        l--;
+    char *bp = authc_arena_strndup(a->strs, path, l);
+    if (!bp)
+        return AUTHC_ERR_NOMEM;
+    a->base_path = bp;
     return AUTHC_OK;
 }
 
@@ -152,7 +146,7 @@ static authc_err set_ops_key(struct authc *a, const char *key, const char *value
         return AUTHC_OK;
     }
     if (!strcmp(key, "store"))
-        return set_str(&a->store_url, *value ? value : NULL);
+        return set_str(a, &a->store_url, *value ? value : NULL);
     if (!strcmp(key, "store.migrate")) {
         if (authc__parse_bool(value, &a->store_migrate))
             BAD("store.migrate must be one of " AUTHC__BOOL_WORDS);
@@ -173,7 +167,7 @@ static authc_err set_ops_key(struct authc *a, const char *key, const char *value
         char why[160];
         if (!authc__hosts_valid(value, why, sizeof why))
             BAD("allowed hosts: %s", why);
-        return set_str(&a->allowed_hosts, value[strspn(value, ", \t")] ? value : NULL);
+        return set_str(a, &a->allowed_hosts, value[strspn(value, ", \t")] ? value : NULL);
     }
     if (!strcmp(key, "trusted_proxies")) {
         char why[160];
@@ -212,34 +206,24 @@ authc_err authc_config_set(authc_config *cfg, const char *key, const char *value
     }
     if (!strcmp(key, "url")) {
         if (!*value)
-            return set_str(&a->url, NULL);
+            return set_str(a, &a->url, NULL);
         authc_arena *ar = authc_arena_new();
         authc__url u;
         authc_err e = ar ? authc__url_parse(ar, value, &u) : AUTHC_ERR_NOMEM;
         if (!e) {
-            e = set_str(&a->url, value);
+            e = set_str(a, &a->url, value);
             if (!e)
-                e = set_str(&a->url_origin, u.origin);
+                e = set_str(a, &a->url_origin, u.origin);
             if (!e) {
                 char hp[600];
                 snprintf(hp, sizeof hp, "%.512s%s%.8s", u.host, u.port ? ":" : "", u.port ? u.port : "");
-                e = set_str(&a->url_host, hp);
+                e = set_str(a, &a->url_host, hp);
                 a->url_https = !strcmp(u.scheme, "https");
             }
             /* next-auth rule: AUTH_URL's path becomes the base path unless
              * it is "/". */
-            if (!e && strcmp(u.path, "/") != 0) {
-                size_t l = strlen(u.path);
-                while (l > 1 && u.path[l - 1] == '/')
-                    l--;
-                char *bp = strndup(u.path, l);
-                if (!bp)
-                    e = AUTHC_ERR_NOMEM;
-                else {
-                    free(a->base_path);
-                    a->base_path = bp;
-                }
-            }
+            if (!e && strcmp(u.path, "/") != 0)
+                e = set_base_path(a, u.path);
         }
         authc_arena_free(ar);
         if (e == AUTHC_ERR_INVALID)
@@ -254,15 +238,7 @@ authc_err authc_config_set(authc_config *cfg, const char *key, const char *value
     if (!strcmp(key, "base_path")) {
         if (value[0] != '/')
             BAD("base path must start with '/'");
-        size_t l = strlen(value);
-        while (l > 1 && value[l - 1] == '/')
-            l--;
-        char *bp = strndup(value, l);
-        if (!bp)
-            return AUTHC_ERR_NOMEM;
-        free(a->base_path);
-        a->base_path = bp;
-        return AUTHC_OK;
+        return set_base_path(a, value);
     }
     if (!strcmp(key, "session.strategy")) {
         if (!strcmp(value, "jwt"))
@@ -291,7 +267,7 @@ authc_err authc_config_set(authc_config *cfg, const char *key, const char *value
         return AUTHC_OK;
     }
     if (!strcmp(key, "cookie.domain"))
-        return set_str(&a->cookie_domain, *value ? value : NULL);
+        return set_str(a, &a->cookie_domain, *value ? value : NULL);
     bool handled = false;
     authc_err oe = set_ops_key(a, key, value, err, errlen, &handled);
     if (handled)
@@ -306,19 +282,19 @@ authc_err authc_config_set(authc_config *cfg, const char *key, const char *value
             if (*value && value[0] != '/' && !authc__starts_with(value, "http://") &&
                 !authc__starts_with(value, "https://"))
                 BAD("%s must be a path starting with '/' or an absolute URL", key);
-            return set_str(pages[i].dst, *value ? value : NULL);
+            return set_str(a, pages[i].dst, *value ? value : NULL);
         }
     const char *themes[] = {"theme.colorScheme", "theme.brandColor", "theme.logo", "theme.buttonText"};
     for (int i = 0; i < 4; i++)
         if (!strcmp(key, themes[i])) {
             if (i == 0 && strcmp(value, "auto") && strcmp(value, "light") && strcmp(value, "dark"))
                 BAD("theme.colorScheme must be auto, light or dark");
-            return set_str(&a->theme_strs[i], *value ? value : NULL);
+            return set_str(a, &a->theme_strs[i], *value ? value : NULL);
         }
     if (!strcmp(key, "lang")) {
         if (strcmp(value, "auto") && strcmp(value, "en") && strcmp(value, "zh-CN") && strcmp(value, "zh"))
             BAD("lang must be auto, en or zh-CN");
-        return set_str(&a->lang, value);
+        return set_str(a, &a->lang, value);
     }
 #undef BAD
     snprintf(err, errlen, "unknown setting \"%s\"", key);
@@ -482,13 +458,10 @@ authc *authc_new(authc_config *cfg, char *err, size_t errlen)
     for (int s = 0; !e && s < 2; s++)
         for (int k = 0; !e && k < AUTHC__CK__COUNT; k++) {
             const char *prefix = s ? (k == AUTHC__CK_CSRF ? "__Host-" : "__Secure-") : "";
-            size_t l = strlen(prefix) + strlen(CK_BASE[k]) + 1;
-            a->cookie_names[s][k] = malloc(l);
-            if (!a->cookie_names[s][k]) {
+            if (!(a->cookie_names[s][k] = authc_arena_printf(a->strs, "%s%s", prefix, CK_BASE[k]))) {
                 e = AUTHC_ERR_NOMEM;
                 break;
             }
-            snprintf(a->cookie_names[s][k], l, "%s%s", prefix, CK_BASE[k]);
             if (k == AUTHC__CK_SESSION)
                 a->session_keys[s] = derive_all(a, a->cookie_names[s][k], &e);
             else if (k >= AUTHC__CK_PKCE)

@@ -80,6 +80,9 @@ char *authc__cookie_serialize(authc__ctx *c, const authc__cookie_out *co)
 {
     authc__buf b;
     authc__buf_init(&b, c->ar, 16 * 1024);
+    /* Name, value and attributes in one allocation (the value is copied
+     * as it is unless it needs percent-encoding). */
+    authc__buf_reserve(&b, strlen(co->name) + (co->value ? strlen(co->value) : 0) + 160);
     authc__buf_adds(&b, co->name);
     authc__buf_addc(&b, '=');
     /* Session tokens are one pass-through run: copied in one go. */

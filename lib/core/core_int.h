@@ -23,6 +23,9 @@ struct authc {
     /* settings */
     char *secrets[AUTHC__MAX_SECRETS];
     size_t nsecrets;
+    /* Holds the string settings (url … lang, store_url, allowed_hosts);
+     * owned, freed with the instance. */
+    authc_arena *strs;
     char *url;                  /* AUTH_URL or NULL */
     char *url_origin;           /* derived */
     char *url_host;             /* host[:port] of AUTH_URL */

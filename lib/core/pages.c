@@ -493,17 +493,34 @@ static void oauth_form(authc__buf *b, const page_strings *S,
     authc__buf_adds(b, "</span></button></form>");
 }
 
+/* The id Auth.js gives a provider's input: input-<field>-for-<provider>-provider. */
+static void input_id(authc__buf *b, const char *field, const char *provider_id)
+{
+    authc__buf_adds(b, "input-");
+    h(b, field);
+    authc__buf_adds(b, "-for-");
+    h(b, provider_id);
+    authc__buf_adds(b, "-provider");
+}
+
+/* The label of that input. */
+static void input_label(authc__buf *b, const char *field, const char *provider_id, const char *label)
+{
+    authc__buf_adds(b, "<label class=\"section-header\" for=\"");
+    input_id(b, field, provider_id);
+    authc__buf_adds(b, "\">");
+    h(b, label);
+    authc__buf_adds(b, "</label>");
+}
+
 static void email_form(authc__buf *b, const page_strings *S,
                        const authc__signin_page *p, const authc__page_provider *pr)
 {
     post_form(b, pr->signin_url, NULL, p->csrf_token);
-    authc__buf_adds(b, "<label class=\"section-header\" for=\"input-email-for-");
-    h(b, pr->id);
-    authc__buf_adds(b, "-provider\">");
-    authc__buf_adds(b, S->email_label);
-    authc__buf_adds(b, "</label><input id=\"input-email-for-");
-    h(b, pr->id);
-    authc__buf_adds(b, "-provider\" autofocus type=\"email\" name=\"email\"");
+    input_label(b, "email", pr->id, S->email_label);
+    authc__buf_adds(b, "<input id=\"");
+    input_id(b, "email", pr->id);
+    authc__buf_adds(b, "\" autofocus type=\"email\" name=\"email\"");
     if (p->email) {
         authc__buf_adds(b, " value=\"");
         h(b, p->email);
@@ -523,19 +540,13 @@ static void field_inputs(authc__buf *b, const authc__page_provider *pr, bool dat
         const authc_credentials_field *f = &pr->fields[i];
         const char *label = f->label ? f->label : f->name;
         const char *type = f->type && *f->type ? f->type : "text";
-        authc__buf_adds(b, "<div><label class=\"section-header\" for=\"input-");
+        authc__buf_adds(b, "<div>");
+        input_label(b, f->name, pr->id, label);
+        authc__buf_adds(b, "<input name=\"");
         h(b, f->name);
-        authc__buf_adds(b, "-for-");
-        h(b, pr->id);
-        authc__buf_adds(b, "-provider\">");
-        h(b, label);
-        authc__buf_adds(b, "</label><input name=\"");
-        h(b, f->name);
-        authc__buf_adds(b, "\" id=\"input-");
-        h(b, f->name);
-        authc__buf_adds(b, "-for-");
-        h(b, pr->id);
-        authc__buf_adds(b, "-provider\" type=\"");
+        authc__buf_adds(b, "\" id=\"");
+        input_id(b, f->name, pr->id);
+        authc__buf_adds(b, "\" type=\"");
         h(b, type);
         authc__buf_addc(b, '"');
         if (data_attr)

@@ -58,3 +58,14 @@ authc_err authc__seal_decode(authc__ctx *c, authc__seal kind, const char *tok, j
     return authc__jwt_decode(c->ar, seal_keys(c->a, kind), c->a->nsecrets, tok, strlen(tok),
                              authc__now_ms() / 1000, claims);
 }
+
+void *authc__record_new(size_t size, authc_arena **ar)
+{
+    authc_arena *a = authc_arena_new();
+    void *impl = authc_arena_alloc(a, size);
+    if (!impl)
+        authc_arena_free(a);
+    else
+        *ar = a;
+    return impl;
+}

@@ -50,6 +50,7 @@ typedef authc_err (*authc__step_fn)(authc__ctx *c);
 #define AUTHC__R_SUB_CALLBACK 64u /* also <name>/callback/<provider id> (RP-initiated logout) */
 #define AUTHC__R_SUBPATH   128u /* takes /<word> (c->subpath), not a provider */
 #define AUTHC__R_JSON404   256u /* an unknown provider is 404 JSON, not the error page */
+#define AUTHC__R_NO_INIT   512u /* a GET answers without init's CSRF / callback-url cookies */
 
 /* One row of a route table: <base>/<name>[/<provider id>]. */
 typedef struct authc__route {
@@ -126,6 +127,12 @@ struct authc__provider {
 /* Appends a zeroed provider to a configuration under construction (the
  * caller fills it). NULL on OOM. Owned by the configuration. */
 authc__provider *authc__config_add_provider(authc_config *cfg);
+
+/* A zeroed record of size bytes at the start of a new arena *ar, so that
+ * the record and every string later copied into *ar live and die together
+ * (a provider's impl: ops->free ends with authc_arena_free(*ar)). NULL on
+ * OOM (nothing kept). */
+void *authc__record_new(size_t size, authc_arena **ar);
 
 /* Instance settings a provider may read (all borrowed from the instance). */
 authc_adapter *authc__inst_adapter(const authc *a);

@@ -10,7 +10,8 @@
 const char *authc__request_header(const authc_request *r, const char *name)
 {
     for (size_t i = 0; i < r->nheaders; i++)
-        if (r->headers[i].name && strcasecmp(r->headers[i].name, name) == 0)
+        if (r->headers[i].name && (r->headers[i].name[0] | 0x20) == (name[0] | 0x20) &&
+            strcasecmp(r->headers[i].name, name) == 0)
             return r->headers[i].value;
     return NULL;
 }
@@ -115,19 +116,37 @@ static authc_err parse_origin(authc__ctx *c, const char *url, const char **path,
         if (!host || !*host)
             return authc__fail(c, AUTHC_ERR_BAD_REQUEST, "request has no Host header and AUTH_URL is not set");
         size_t hl = strlen(host), sl = strlen(scheme);
-        char *o = authc_arena_alloc(c->ar, sl + hl + 5);
-        if (o) {
-            memcpy(o, scheme, sl);
-            memcpy(o + sl, "://", 3);
-            memcpy(o + sl + 3, host, hl);
-            memcpy(o + sl + 3 + hl, "/", 2);
+        /* A pure function of (scheme, host), which repeat request after
+         * request: the thread's last good parse is reused. */
+        static _Thread_local struct { char key[256], origin[272], host[264]; bool https; } memo;
+        bool fits = sl + 1 + hl < sizeof memo.key;
+        if (fits && !strncmp(memo.key, scheme, sl) && memo.key[sl] == '\n' && !strcmp(memo.key + sl + 1, host)) {
+            c->origin = authc_arena_strdup(c->ar, memo.origin);
+            c->host = authc_arena_strdup(c->ar, memo.host);
+            https = memo.https;
+        } else {
+            char *o = authc_arena_alloc(c->ar, sl + hl + 5);
+            if (o) {
+                memcpy(o, scheme, sl);
+                memcpy(o + sl, "://", 3);
+                memcpy(o + sl + 3, host, hl);
+                memcpy(o + sl + 3 + hl, "/", 2);
+            }
+            if (!o || authc__url_parse(c->ar, o, &u) || strcmp(u.path, "/") || u.query ||
+                strcspn(o, "#") != strlen(o))
+                return authc__fail(c, AUTHC_ERR_BAD_REQUEST, "Host / X-Forwarded-Host / X-Forwarded-Proto do not form a valid origin");
+            c->origin = u.origin;
+            c->host = u.port ? authc__join(c->ar, u.host, ":", u.port, NULL) : u.host;
+            https = !strcmp(u.scheme, "https");
+            if (fits && c->host && strlen(c->origin) < sizeof memo.origin && strlen(c->host) < sizeof memo.host) {
+                memcpy(memo.key, scheme, sl);
+                memo.key[sl] = '\n';
+                memcpy(memo.key + sl + 1, host, hl + 1);
+                strcpy(memo.origin, c->origin);
+                strcpy(memo.host, c->host);
+                memo.https = https;
+            }
         }
-        if (!o || authc__url_parse(c->ar, o, &u) || strcmp(u.path, "/") || u.query ||
-            strcspn(o, "#") != strlen(o))
-            return authc__fail(c, AUTHC_ERR_BAD_REQUEST, "Host / X-Forwarded-Host / X-Forwarded-Proto do not form a valid origin");
-        c->origin = u.origin;
-        c->host = u.port ? authc__join(c->ar, u.host, ":", u.port, NULL) : u.host;
-        https = !strcmp(u.scheme, "https");
     }
     if (!a->url_origin && !authc__host_allowed(a->allowed_hosts, c->host)) {
         c->host_refused = true;
@@ -391,7 +410,9 @@ static authc_err run(authc__ctx *c, bool *no_init_cookies)
         return assertion_response(c, authc__fail(c, AUTHC_ERR_INVALID_CALLBACK_URL,
             "InvalidCallbackUrl: the callbackUrl query parameter is neither a path nor an absolute http(s) URL"));
     }
-    if ((e = authc__csrf_init(c)) || (e = authc__callback_url_init(c))) {
+    /* /providers sends no cookies (Auth.js drops init's): skip the work. */
+    bool no_init = c->route && (c->route->flags & AUTHC__R_NO_INIT) && !c->post;
+    if (!no_init && ((e = authc__csrf_init(c)) || (e = authc__callback_url_init(c)))) {
         *no_init_cookies = true;
         return e == AUTHC_ERR_NOMEM ? e : error_response(c, e);
     }

@@ -6,7 +6,7 @@
 #include "store/store_int.h"
 
 static const authc__route ROUTES[] = {
-    {"providers", AUTHC__GET, authc__action_providers, AUTHC_POOL_INLINE, 0},
+    {"providers", AUTHC__GET, authc__action_providers, AUTHC_POOL_INLINE, AUTHC__R_NO_INIT},
     {"session", AUTHC__GET | AUTHC__POST, authc__action_session, AUTHC_POOL_INLINE,
      AUTHC__R_DB_SESSIONS | AUTHC__R_TOKENS},
     {"token", AUTHC__GET, authc__action_token, AUTHC_POOL_NET, AUTHC__R_DB_SESSIONS | AUTHC__R_TOKENS},

@@ -402,21 +402,24 @@ out:
     return rc;
 }
 
-/* Splits token into exactly 5 '.'-separated segments. */
+/* Splits token into exactly 5 '.'-separated segments (memchr: a token is
+ * hundreds of bytes and is split on every session read). */
 static bool split5(const char *tok, size_t len, const char *seg[5], size_t sl[5])
 {
-    size_t k = 0, start = 0;
-    for (size_t i = 0; i <= len; i++) {
-        if (i == len || tok[i] == '.') {
-            if (k == 5)
-                return false;
-            seg[k] = tok + start;
-            sl[k] = i - start;
-            k++;
-            start = i + 1;
-        }
+    const char *p = tok, *end = tok + len;
+    for (int k = 0; k < 4; k++) {
+        const char *dot = memchr(p, '.', (size_t)(end - p));
+        if (!dot)
+            return false;
+        seg[k] = p;
+        sl[k] = (size_t)(dot - p);
+        p = dot + 1;
     }
-    return k == 5;
+    if (memchr(p, '.', (size_t)(end - p)))
+        return false;
+    seg[4] = p;
+    sl[4] = (size_t)(end - p);
+    return true;
 }
 
 authc_err authc__jwe_decrypt(authc_arena *ar, const authc__jwe_key *keys,

@@ -152,12 +152,20 @@ void authc__metric_observe(authc__metric m, double seconds, const char *l1, cons
                               memory_order_relaxed);
 }
 
+/* The one series of a family without labels (the in-flight gauge, twice
+ * per request): found once, then read from here. */
+static series *_Atomic g_unlabelled[AUTHC__M__COUNT];
+
 void authc__metric_gauge_add(authc__metric m, int64_t d)
 {
     if ((unsigned)m >= AUTHC__M__COUNT)
         return;
-    const char *l[3] = {NULL, NULL, NULL};
-    series *s = find((int)m, l);
+    series *s = atomic_load_explicit(&g_unlabelled[m], memory_order_acquire);
+    if (!s) {
+        const char *l[3] = {NULL, NULL, NULL};
+        s = find((int)m, l);
+        atomic_store_explicit(&g_unlabelled[m], s, memory_order_release);
+    }
     if (s)
         atomic_fetch_add_explicit(&s->value, (uint64_t)d, memory_order_relaxed);
 }
@@ -178,8 +186,14 @@ static const char *fold_method(const char *m)
 
 void authc_metrics_request_done(const char *action, const char *method, int status, double seconds)
 {
-    char code[8];
-    snprintf(code, sizeof code, "%d", status >= 100 && status <= 599 ? status : 0);
+    /* Three digits (or "0"), without printf: this runs for every request. */
+    char code[4] = "0";
+    if (status >= 100 && status <= 599) {
+        code[0] = (char)('0' + status / 100);
+        code[1] = (char)('0' + status / 10 % 10);
+        code[2] = (char)('0' + status % 10);
+        code[3] = '\0';
+    }
     const char *act = action && *action ? action : "other";
     authc__metric_inc(AUTHC__M_HTTP_REQUESTS, act, fold_method(method), code);
     authc__metric_observe(AUTHC__M_HTTP_DURATION, seconds, act, NULL);

@@ -20,6 +20,8 @@
  * counts together. max 0: off. */
 typedef struct email_limit {
     int64_t max, window_s;
+    const char *what;           /* "per-address" | "per-client", for the log */
+    const char *metric;         /* its rate-limit metric label */
 } email_limit;
 
 typedef struct email_impl {
@@ -89,10 +91,10 @@ static const authc__provider_ops EMAIL_OPS = {
     .free = impl_free,
 };
 
-static email_limit make_limit(email_impl *m, const char *id, const char *what,
+static email_limit make_limit(email_impl *m, const char *id, const char *what, const char *metric,
                               const authc_email_limit *l, int def_max)
 {
-    email_limit out = {0, 0};
+    email_limit out = {.what = what, .metric = metric};
     if (l->max < 0)
         return out;
     int64_t win = l->window ? l->window : AUTHC_EMAIL_DEFAULT_LIMIT_WINDOW;
@@ -115,20 +117,6 @@ static bool limit_key(char out[AUTHC__HASHED_KEY_MAX], authc__ctx *c, char kind,
     char who[160], *b64 = authc__b64url_encode(authc__ctx_arena(c), v, len);
     snprintf(who, sizeof who, "email-%c:%s", kind, authc__ctx_provider(c)->id);
     return b64 && authc__hashed_key(out, "rl", who, b64);
-}
-
-/* Counts one mail against l; *allowed false when over it. A store failure
- * is AUTHC_ERR_ADAPTER (the caller refuses: fail closed). */
-static authc_err limit_hit(authc__ctx *c, const email_limit *l, const char *key, bool *allowed)
-{
-    int64_t n = 0;
-    *allowed = true;
-    if (!l->max || !*key)
-        return AUTHC_OK;
-    authc_err e = authc__store_incr(authc__inst_store(authc__ctx_instance(c)), key, 1,
-                                    l->window_s * 1000, &n);
-    *allowed = !e && n <= l->max;
-    return e;
 }
 
 /* Gives one mail back (nothing was sent); best effort. */
@@ -186,8 +174,8 @@ authc_err authc_config_add_email(authc_config *cfg, const authc_email_provider *
     m->send_ud = ep->send_ud;
     m->normalize = ep->normalize;
     m->normalize_ud = ep->normalize_ud;
-    m->per_address = make_limit(m, id, "per-address", &ep->per_address, AUTHC_EMAIL_DEFAULT_PER_ADDRESS);
-    m->per_client = make_limit(m, id, "per-client", &ep->per_client, AUTHC_EMAIL_DEFAULT_PER_CLIENT);
+    m->per_address = make_limit(m, id, "per-address", "email_address", &ep->per_address, AUTHC_EMAIL_DEFAULT_PER_ADDRESS);
+    m->per_client = make_limit(m, id, "per-client", "email_client", &ep->per_client, AUTHC_EMAIL_DEFAULT_PER_CLIENT);
 
     char *pid = strdup(id), *pname = strdup(ep->name && *ep->name ? ep->name : "Email");
     authc__provider *p = pid && pname ? authc__config_add_provider(cfg) : NULL;
@@ -360,6 +348,33 @@ static authc_err deliver(authc__ctx *c, const char *to, const char *url, int64_t
     return e;
 }
 
+/* Counts one mail against l. AUTHC_OK with *refused false: go on. Else
+ * *refused is true and the result is the handler's: the store's failure
+ * (fail closed) or the limit page. who (or NULL) names the client in the log. */
+static authc_err limit_pass(authc__ctx *c, const email_limit *l, const char *key, const char *who,
+                            bool *refused)
+{
+    const authc *a = authc__ctx_instance(c);
+    authc_err e = AUTHC_OK;
+    bool ok = true;
+    if (l->max && *key) {
+        int64_t n = 0;
+        e = authc__store_incr(authc__inst_store(a), key, 1, l->window_s * 1000, &n);
+        ok = !e && n <= l->max;
+    }
+    authc__metric_inc(AUTHC__M_RATELIMIT, l->metric, ok ? "allowed" : "limited", NULL);
+    *refused = !ok;
+    if (e)
+        return authc__fail(c, AUTHC_ERR_ADAPTER, "email sign-in refused: the rate-limit store %s failed (%s)",
+                           authc__store_label(authc__inst_store(a)), authc_strerror(e));
+    if (!ok) {
+        authc__log(a, "warn", "[auth][warn] email sign-in: %s limit reached%s%s (retry in %llds)", l->what,
+                   who ? " for " : "", who ? who : "", (long long)l->window_s);
+        return limited(c, l->window_s);
+    }
+    return AUTHC_OK;
+}
+
 static authc_err email_signin(authc__ctx *c)
 {
     const authc *a = authc__ctx_instance(c);
@@ -392,29 +407,16 @@ static authc_err email_signin(authc__ctx *c)
     unsigned char ck[64];
     size_t ckl = authc__email_client_key(authc__ctx_client_addr(c), ck);
     char kc[AUTHC__HASHED_KEY_MAX] = "", ka[AUTHC__HASHED_KEY_MAX] = "";
-    bool ok = true;
+    bool refused = false;
     if ((ckl && !limit_key(kc, c, 'c', ck, ckl)) || !limit_key(ka, c, 'a', email, strlen(email)))
         return AUTHC_ERR_NOMEM;
-    e = limit_hit(c, &m->per_client, kc, &ok);
-    authc__metric_inc(AUTHC__M_RATELIMIT, "email_client", !e && ok ? "allowed" : "limited", NULL);
-    if (e || !ok) {
-        if (e)
-            return authc__fail(c, AUTHC_ERR_ADAPTER, "email sign-in refused: the rate-limit store %s failed (%s)",
-                               authc__store_label(authc__inst_store(a)), authc_strerror(e));
-        authc__log(a, "warn", "[auth][warn] email sign-in: per-client limit reached for %s (retry in %llds)",
-                   authc__ctx_client_addr(c), (long long)m->per_client.window_s);
-        return limited(c, m->per_client.window_s);
-    }
-    e = limit_hit(c, &m->per_address, ka, &ok);
-    authc__metric_inc(AUTHC__M_RATELIMIT, "email_address", !e && ok ? "allowed" : "limited", NULL);
-    if (e || !ok) {
+    e = limit_pass(c, &m->per_client, kc, authc__ctx_client_addr(c), &refused);
+    if (refused)
+        return e;
+    e = limit_pass(c, &m->per_address, ka, NULL, &refused);
+    if (refused) {
         limit_undo(c, &m->per_client, kc);
-        if (e)
-            return authc__fail(c, AUTHC_ERR_ADAPTER, "email sign-in refused: the rate-limit store %s failed (%s)",
-                               authc__store_label(authc__inst_store(a)), authc_strerror(e));
-        authc__log(a, "warn", "[auth][warn] email sign-in: per-address limit reached (retry in %llds)",
-                   (long long)m->per_address.window_s);
-        return limited(c, m->per_address.window_s);
+        return e;
     }
 
     /* 3. The user as Auth.js builds it, then the signIn callback. */
@@ -530,9 +532,9 @@ static authc_err confirm_page(authc__ctx *c, const char *email)
 
 static authc_err email_callback(authc__ctx *c)
 {
-    const authc *a = authc__ctx_instance(c);
     const email_impl *m = impl_of(c);
-    authc_adapter *ad = authc__inst_adapter(a); /* never NULL: email_check requires one */
+    /* never NULL: email_check requires one */
+    authc_adapter *ad = authc__inst_adapter(authc__ctx_instance(c));
     authc_err e;
     /* Auth.js reads the link's parameters from the query, for POST too. */
     const char *token = authc__map_last(authc__ctx_query(c), "token");

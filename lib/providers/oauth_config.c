@@ -7,6 +7,8 @@
 
 #include "providers/oauth_int.h"
 
+/* The record lives in its own arena with every setting string; only the
+ * client secret is malloc'd apart, to be wiped when it is freed. */
 static void oauth_free(void *impl)
 {
     authc__oauth *p = impl;
@@ -14,35 +16,27 @@ static void oauth_free(void *impl)
         return;
     authc__oidc_free(p->oidc);
     authc__free_secret(p->client_secret);
-    char **strs[] = {&p->id, &p->issuer, &p->client_id, &p->authorization_url, &p->token_url,
-                     &p->userinfo_url, &p->scope, &p->claim_id, &p->claim_name, &p->claim_email,
-                     &p->claim_image, &p->api_base, &p->brand_color, &p->ca_file, &p->redirect_proxy_url};
-    for (size_t i = 0; i < sizeof strs / sizeof *strs; i++)
-        free(*strs[i]);
-    for (size_t i = 0; i < 2 * p->nparams; i++)
-        free(p->params[i]);
-    free(p->params);
-    free(p);
+    authc_arena_free(p->ar);
 }
 
-/* strdup that treats NULL as NULL; *oom set on failure. */
-static char *xdup(const char *s, bool *oom)
+/* A copy of s in p's arena (NULL in, NULL out); *oom set on failure. */
+static char *xdup(authc__oauth *p, const char *s, bool *oom)
 {
     if (!s)
         return NULL;
-    char *d = strdup(s);
+    char *d = authc_arena_strdup(p->ar, s);
     if (!d)
         *oom = true;
     return d;
 }
 
-/* Expands {base} and {api} in a preset template (malloc'd). */
-static char *expand(const char *t, const char *base, const char *api, bool *oom)
+/* Expands {base} and {api} in a preset template (a string of p's arena). */
+static char *expand(authc__oauth *p, const char *t, const char *base, const char *api, bool *oom)
 {
     if (!t)
         return NULL;
     size_t cap = strlen(t) + (base ? strlen(base) : 0) * 2 + (api ? strlen(api) : 0) * 2 + 1;
-    char *r = malloc(cap), *o = r;
+    char *r = authc_arena_alloc(p->ar, cap), *o = r;
     if (!r) {
         *oom = true;
         return NULL;
@@ -64,26 +58,24 @@ static char *expand(const char *t, const char *base, const char *api, bool *oom)
 
 static authc_err add_param(authc__oauth *p, const char *k, const char *v)
 {
+    char *nv = authc_arena_strdup(p->ar, v);
+    if (!nv)
+        return AUTHC_ERR_NOMEM;
     /* Later values for the same name replace earlier ones. */
     for (size_t i = 0; i < p->nparams; i++)
         if (!strcmp(p->params[2 * i], k)) {
-            char *nv = strdup(v);
-            if (!nv)
-                return AUTHC_ERR_NOMEM;
-            free(p->params[2 * i + 1]);
             p->params[2 * i + 1] = nv;
             return AUTHC_OK;
         }
     if (p->nparams >= AUTHC__OAUTH_MAX_PARAMS)
         return AUTHC_ERR_LIMIT;
-    char **np = realloc(p->params, (p->nparams + 1) * 2 * sizeof *np);
-    if (!np)
+    if (!p->params && !(p->params = authc_arena_alloc(p->ar, 2 * AUTHC__OAUTH_MAX_PARAMS * sizeof *p->params)))
         return AUTHC_ERR_NOMEM;
-    p->params = np;
-    np[2 * p->nparams] = strdup(k);
-    np[2 * p->nparams + 1] = strdup(v);
+    if (!(p->params[2 * p->nparams] = authc_arena_strdup(p->ar, k)))
+        return AUTHC_ERR_NOMEM;
+    p->params[2 * p->nparams + 1] = nv;
     p->nparams++;
-    return np[2 * p->nparams - 2] && np[2 * p->nparams - 1] ? AUTHC_OK : AUTHC_ERR_NOMEM;
+    return AUTHC_OK;
 }
 
 static bool valid_id(const char *id)
@@ -134,22 +126,23 @@ static void resolve(authc__oauth *p, const authc_oauth_provider *in, const authc
     else if (p->hooks->github_api)
         snprintf(api, sizeof api, "https://api.github.com");
     const char *bp = b ? base : NULL, *ap = api[0] ? api : NULL;
-#define URL(f) p->f = in->f ? xdup(in->f, oom) : pr ? expand(pr->f, bp, ap, oom) : NULL
+#define URL(f) p->f = in->f ? xdup(p, in->f, oom) : pr ? expand(p, pr->f, bp, ap, oom) : NULL
     URL(issuer);
     URL(authorization_url);
     URL(token_url);
     URL(userinfo_url);
 #undef URL
-    p->api_base = xdup(ap, oom);
-    p->client_id = xdup(in->client_id, oom);
-    p->client_secret = xdup(in->client_secret, oom);
-    p->scope = xdup(in->scope ? in->scope : pr ? pr->scope : NULL, oom);
+    p->api_base = xdup(p, ap, oom);
+    p->client_id = xdup(p, in->client_id, oom);
+    if (in->client_secret && !(p->client_secret = strdup(in->client_secret)))
+        *oom = true;
+    p->scope = xdup(p, in->scope ? in->scope : pr ? pr->scope : NULL, oom);
     unsigned dflt = p->type == AUTHC_OAUTH_OIDC ? AUTHC_CHECK_PKCE | AUTHC_CHECK_STATE | AUTHC_CHECK_NONCE
                                                 : AUTHC_CHECK_PKCE | AUTHC_CHECK_STATE;
     p->checks = in->checks ? in->checks : pr ? pr->checks : dflt;
     p->token_auth = in->token_auth ? in->token_auth
                   : (pr && pr->token_auth) ? pr->token_auth : AUTHC_TOKEN_AUTH_CLIENT_SECRET_BASIC;
-#define CLAIM(f, dflt) p->f = xdup(in->f ? in->f : (pr && pr->f) ? pr->f : dflt, oom)
+#define CLAIM(f, dflt) p->f = xdup(p, in->f ? in->f : (pr && pr->f) ? pr->f : dflt, oom)
     CLAIM(claim_id, "sub id");
     CLAIM(claim_name, "name nickname preferred_username");
     CLAIM(claim_email, "email");
@@ -157,8 +150,8 @@ static void resolve(authc__oauth *p, const authc_oauth_provider *in, const authc
 #undef CLAIM
     p->profile_from_userinfo = in->profile_from_userinfo;
     p->federated_signout = in->federated_signout;
-    p->brand_color = xdup(in->brand_color ? in->brand_color : pr ? pr->brand_color : NULL, oom);
-    p->ca_file = xdup(in->ca_file, oom);
+    p->brand_color = xdup(p, in->brand_color ? in->brand_color : pr ? pr->brand_color : NULL, oom);
+    p->ca_file = xdup(p, in->ca_file, oom);
     p->http.ca_file = p->ca_file;
     p->http.connect_ms = in->connect_timeout_ms;
     p->http.total_ms = in->timeout_ms;
@@ -186,8 +179,7 @@ static authc_err resolve_params(authc__oauth *p, const authc_oauth_provider *in,
             return AUTHC_ERR_INVALID;
         }
         if (!strcmp(in->params[i], "scope")) {
-            free(p->scope);
-            e = (p->scope = strdup(in->params[i + 1])) ? AUTHC_OK : AUTHC_ERR_NOMEM;
+            e = (p->scope = authc_arena_strdup(p->ar, in->params[i + 1])) ? AUTHC_OK : AUTHC_ERR_NOMEM;
         } else if ((e = add_param(p, in->params[i], in->params[i + 1])) == AUTHC_ERR_LIMIT) {
             authc__problem(probs, NULL, "provider %s: more than %d authorization parameters", p->id, AUTHC__OAUTH_MAX_PARAMS);
             return AUTHC_ERR_INVALID;
@@ -201,7 +193,7 @@ static authc_err resolve_params(authc__oauth *p, const authc_oauth_provider *in,
         size_t l = strlen(in->redirect_proxy_url);
         while (l > 0 && in->redirect_proxy_url[l - 1] == '/')
             l--;
-        if (!(p->redirect_proxy_url = strndup(in->redirect_proxy_url, l)))
+        if (!(p->redirect_proxy_url = authc_arena_strndup(p->ar, in->redirect_proxy_url, l)))
             return AUTHC_ERR_NOMEM;
         p->checks |= AUTHC_CHECK_STATE;
     }
@@ -298,12 +290,14 @@ authc_err authc_config_add_oauth(authc_config *cfg, const authc_oauth_provider *
                  id ? id : "");
         return AUTHC_ERR_INVALID;
     }
-    authc__oauth *p = calloc(1, sizeof *p);
+    authc_arena *ar = NULL;
+    authc__oauth *p = authc__record_new(sizeof *p, &ar);
     if (!p)
         return AUTHC_ERR_NOMEM;
+    p->ar = ar;
     authc__problems probs = {0};
     bool oom = false;
-    p->id = xdup(id, &oom);
+    p->id = xdup(p, id, &oom);
     resolve(p, in, pr, &oom);
     authc_err e = oom ? AUTHC_ERR_NOMEM : resolve_params(p, in, pr, &probs);
     if (!e) {

@@ -80,6 +80,7 @@ const authc__preset *authc__preset_find(const char *id);
 /* Authorization-server metadata. Immutable once published; a snapshot
  * stays valid until the provider is freed. */
 typedef struct authc__oidc_meta {
+    authc_arena *ar;     /* owns this snapshot and its strings */
     char *issuer;
     char *authorization_endpoint, *token_endpoint, *userinfo_endpoint, *jwks_uri;
     char *end_session_endpoint; /* RP-initiated logout, or NULL */
@@ -109,10 +110,12 @@ bool authc__issuer_equal(const char *a, const char *b);
 /* ---- the frozen provider (impl of an authc__provider) --------------- */
 
 struct authc__oauth {
+    authc_arena *ar;             /* owns this record and its strings (not client_secret) */
     char *id;
     authc_oauth_type type;       /* OAUTH2 or OIDC, resolved */
     char *issuer;
-    char *client_id, *client_secret;
+    char *client_id;
+    char *client_secret;         /* malloc'd, wiped on free */
     char *authorization_url, *token_url, *userinfo_url;
     char *scope;                 /* NULL = none configured */
     char **params;               /* name, value, name, value ... */

@@ -29,13 +29,7 @@ static void meta_free(authc__oidc_meta *m)
 {
     while (m) {
         authc__oidc_meta *o = m->older;
-        free(m->issuer);
-        free(m->authorization_endpoint);
-        free(m->token_endpoint);
-        free(m->userinfo_endpoint);
-        free(m->jwks_uri);
-        free(m->end_session_endpoint);
-        free(m);
+        authc_arena_free(m->ar);
         m = o;
     }
 }
@@ -131,15 +125,15 @@ authc__jwks *authc__oidc_jwks(authc__oidc *o)
     return o->jwks;
 }
 
-static char *dup_str(json_t *doc, const char *k)
+static char *dup_str(authc_arena *ar, json_t *doc, const char *k)
 {
     const char *s = json_string_value(json_object_get(doc, k));
-    return s && *s ? strdup(s) : NULL;
+    return s && *s ? authc_arena_strdup(ar, s) : NULL;
 }
 
 /* "{tenantid}" → the tenant of the configured issuer (Entra's common
- * endpoints publish a templated issuer). malloc'd. */
-static char *entra_issuer(const char *discovered, const char *configured)
+ * endpoints publish a templated issuer). A string of ar. */
+static char *entra_issuer(authc_arena *ar, const char *discovered, const char *configured)
 {
     const char *t = strstr(configured, "microsoftonline.com/");
     char tenant[128] = "common";
@@ -153,12 +147,8 @@ static char *entra_issuer(const char *discovered, const char *configured)
     }
     const char *ph = strstr(discovered, "{tenantid}");
     if (!ph)
-        return strdup(discovered);
-    size_t n = strlen(discovered) - 10 + strlen(tenant) + 1;
-    char *r = malloc(n);
-    if (r)
-        snprintf(r, n, "%.*s%s%s", (int)(ph - discovered), discovered, tenant, ph + 10);
-    return r;
+        return authc_arena_strdup(ar, discovered);
+    return authc_arena_printf(ar, "%.*s%s%s", (int)(ph - discovered), discovered, tenant, ph + 10);
 }
 
 /* GET <issuer>/.well-known/openid-configuration and parse it. */
@@ -197,18 +187,20 @@ static authc_err discover(authc__oidc *o, authc__oidc_meta **out, char *why, siz
         snprintf(why, whylen, "discovery document of %s is not a JSON object", o->issuer);
         return AUTHC_ERR_INVALID;
     }
-    authc__oidc_meta *m = calloc(1, sizeof *m);
+    authc_arena *mar = NULL; /* the snapshot's own */
+    authc__oidc_meta *m = authc__record_new(sizeof *m, &mar);
     if (!m) {
         json_decref(doc);
         return AUTHC_ERR_NOMEM;
     }
+    m->ar = mar;
     const char *iss = json_string_value(json_object_get(doc, "issuer"));
-    m->issuer = !iss ? NULL : o->tenant_issuer ? entra_issuer(iss, o->issuer) : strdup(iss);
-    m->authorization_endpoint = dup_str(doc, "authorization_endpoint");
-    m->token_endpoint = dup_str(doc, "token_endpoint");
-    m->userinfo_endpoint = dup_str(doc, "userinfo_endpoint");
-    m->jwks_uri = dup_str(doc, "jwks_uri");
-    m->end_session_endpoint = dup_str(doc, "end_session_endpoint");
+    m->issuer = !iss ? NULL : o->tenant_issuer ? entra_issuer(mar, iss, o->issuer) : authc_arena_strdup(mar, iss);
+    m->authorization_endpoint = dup_str(mar, doc, "authorization_endpoint");
+    m->token_endpoint = dup_str(mar, doc, "token_endpoint");
+    m->userinfo_endpoint = dup_str(mar, doc, "userinfo_endpoint");
+    m->jwks_uri = dup_str(mar, doc, "jwks_uri");
+    m->end_session_endpoint = dup_str(mar, doc, "end_session_endpoint");
     json_t *algs = json_object_get(doc, "id_token_signing_alg_values_supported");
     size_t i;
     json_t *v;

@@ -20,6 +20,7 @@
 /* Provider settings plus the in-process replay memory (the one mutable
  * part of a frozen instance; it locks itself). */
 typedef struct wa_impl {
+    authc_arena *ar;        /* owns this record and its strings */
     char *rp_id, *rp_name;
     char **origins;
     size_t norigins;
@@ -35,15 +36,8 @@ static void impl_free(void *p)
     wa_impl *w = p;
     if (!w)
         return;
-    free(w->rp_id);
-    free(w->rp_name);
-    for (size_t i = 0; i < w->norigins; i++)
-        free(w->origins[i]);
-    free(w->origins);
-    free(w->uv);
-    free(w->attestation);
     authc__problems_clear(&w->bad);
-    free(w);
+    authc_arena_free(w->ar);
 }
 
 static bool one_of(const char *v, const char *const *set)
@@ -80,9 +74,9 @@ static bool rp_id_ok(const char *s)
     return true;
 }
 
-static char *dup_or(const char *v, const char *def)
+static const char *or_default(const char *v, const char *def)
 {
-    return strdup(v && *v ? v : def);
+    return v && *v ? v : def;
 }
 
 static bool webauthn_check(const authc *a, const authc__provider *p, authc__problems *pr);
@@ -107,22 +101,20 @@ static const authc__provider_ops WEBAUTHN_OPS = {
     .free = impl_free,
 };
 
-authc_err authc_config_add_passkey(authc_config *cfg, const authc_passkey_provider *in)
+/* Copies the settings into w (strings in ar, w's arena) and notes each
+ * invalid one in w->bad. AUTHC_ERR_NOMEM is the only error. */
+static authc_err read_settings(wa_impl *w, authc_arena *ar, const authc_passkey_provider *in)
 {
     static const char *const UV[] = {"required", "preferred", "discouraged", NULL};
     static const char *const ATT[] = {"none", "indirect", "direct", "enterprise", NULL};
-    if (!cfg || !in)
-        return AUTHC_ERR_INVALID;
-    wa_impl *w = calloc(1, sizeof *w);
-    if (!w)
-        return AUTHC_ERR_NOMEM;
     authc_err e = AUTHC_OK;
+    w->ar = ar;
     w->enable = in->enable_webauthn;
     w->timeout_ms = in->timeout_ms > 0 ? in->timeout_ms : WA_DEFAULT_TIMEOUT;
     if (in->timeout_ms < 0 || in->timeout_ms > 3600000)
         note_bad(w, "timeout_ms must be between 1 and 3600000", NULL);
-    w->uv = dup_or(in->user_verification, "required");
-    w->attestation = dup_or(in->attestation, "none");
+    w->uv = authc_arena_strdup(ar, or_default(in->user_verification, "required"));
+    w->attestation = authc_arena_strdup(ar, or_default(in->attestation, "none"));
     if (!w->uv || !w->attestation)
         e = AUTHC_ERR_NOMEM;
     if (!e && !one_of(w->uv, UV))
@@ -130,21 +122,21 @@ authc_err authc_config_add_passkey(authc_config *cfg, const authc_passkey_provid
     if (!e && !one_of(w->attestation, ATT))
         note_bad(w, "attestation must be none, indirect, direct or enterprise, not", w->attestation);
     if (!e && in->rp_id && *in->rp_id) {
-        if (!(w->rp_id = strdup(in->rp_id)))
+        if (!(w->rp_id = authc_arena_strdup(ar, in->rp_id)))
             e = AUTHC_ERR_NOMEM;
         else if (!rp_id_ok(w->rp_id))
             note_bad(w, "rp_id must be a lowercase domain name (no scheme, port or path), not", w->rp_id);
     }
-    if (!e && in->rp_name && *in->rp_name && !(w->rp_name = strdup(in->rp_name)))
+    if (!e && in->rp_name && *in->rp_name && !(w->rp_name = authc_arena_strdup(ar, in->rp_name)))
         e = AUTHC_ERR_NOMEM;
     if (!e && in->norigins) {
         if (in->norigins > WA_MAX_ORIGINS || !in->origins) {
             note_bad(w, "too many origins (at most 16)", NULL);
-        } else if (!(w->origins = calloc(in->norigins, sizeof *w->origins))) {
+        } else if (!(w->origins = authc_arena_alloc(ar, in->norigins * sizeof *w->origins))) {
             e = AUTHC_ERR_NOMEM;
         } else {
             for (size_t i = 0; i < in->norigins && !e; i++) {
-                if (!in->origins[i] || !(w->origins[i] = strdup(in->origins[i]))) {
+                if (!in->origins[i] || !(w->origins[i] = authc_arena_strdup(ar, in->origins[i]))) {
                     e = in->origins[i] ? AUTHC_ERR_NOMEM : AUTHC_ERR_INVALID;
                     break;
                 }
@@ -158,8 +150,18 @@ authc_err authc_config_add_passkey(authc_config *cfg, const authc_passkey_provid
             }
         }
     }
-    char *id = e ? NULL : dup_or(in->id, "passkey");
-    char *name = e ? NULL : dup_or(in->name, "Passkey");
+    return e;
+}
+
+authc_err authc_config_add_passkey(authc_config *cfg, const authc_passkey_provider *in)
+{
+    if (!cfg || !in)
+        return AUTHC_ERR_INVALID;
+    authc_arena *ar = NULL;
+    wa_impl *w = authc__record_new(sizeof *w, &ar);
+    authc_err e = w ? read_settings(w, ar, in) : AUTHC_ERR_NOMEM;
+    char *id = e ? NULL : strdup(or_default(in->id, "passkey"));
+    char *name = e ? NULL : strdup(or_default(in->name, "Passkey"));
     authc_credentials_field *f = e ? NULL : calloc(1, sizeof *f);
     char *fname = e ? NULL : strdup("email"), *flabel = e ? NULL : strdup("Email"),
          *ftype = e ? NULL : strdup("email");

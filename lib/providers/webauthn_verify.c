@@ -2,7 +2,6 @@
  * data, attestation (none, packed, fido-u2f) and signatures (libcbor, libfido2, OpenSSL). */
 #include <cbor.h>
 #include <fido.h>
-#include <fido/eddsa.h>
 #include <fido/es256.h>
 #include <fido/rs256.h>
 #include <openssl/core_names.h>
@@ -365,11 +364,8 @@ authc_err authc__wa_cose_to_pkey(const uint8_t *cose, size_t n, EVP_PKEY **pkey,
                 err = "EdDSA key is not an OKP Ed25519 key with a 32-byte x";
                 break;
             }
-            eddsa_pk_t *pk = eddsa_pk_new();
-            if (pk && eddsa_pk_from_ptr(pk, x, xl) == FIDO_OK)
-                k = eddsa_pk_to_EVP_PKEY(pk);
-            eddsa_pk_free(&pk);
-            if (!k)
+            /* What libfido2's eddsa_pk_to_EVP_PKEY does, without the copy. */
+            if (!(k = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, x, xl)))
                 err = "EdDSA key could not be loaded";
             break;
         }
@@ -431,11 +427,11 @@ bool authc__wa_verify_sig(EVP_PKEY *pkey, int alg, const uint8_t *data, size_t d
 /* ------------------------------------------------------------------ */
 /* Response JSON helpers. */
 
-/* Decodes a required base64url member of obj (padding tolerated). */
-static uint8_t *b64url_member(authc_arena *ar, json_t *obj, const char *key, size_t max,
-                              size_t *outlen)
+/* Decodes base64url of at most max bytes (padding tolerated; with std,
+ * also the '+' and '/' of standard base64). Arena memory; NULL when s is
+ * NULL, empty, malformed or decodes to more than max bytes. */
+static uint8_t *b64_decode_max(authc_arena *ar, const char *s, size_t max, bool std, size_t *outlen)
 {
-    const char *s = json_string_value(json_object_get(obj, key));
     if (!s)
         return NULL;
     size_t l = strlen(s);
@@ -443,32 +439,32 @@ static uint8_t *b64url_member(authc_arena *ar, json_t *obj, const char *key, siz
         l--;
     if (l == 0 || l > (max + 2) / 3 * 4)
         return NULL;
+    if (std) {
+        char *t = authc_arena_strndup(ar, s, l);
+        if (!t)
+            return NULL;
+        for (char *q = t; *q; q++) {
+            if (*q == '+')
+                *q = '-';
+            else if (*q == '/')
+                *q = '_';
+        }
+        s = t;
+    }
     uint8_t *p = authc__b64url_decode(ar, s, l, outlen);
-    if (p && *outlen > max)
-        return NULL;
-    return p;
+    return p && *outlen <= max ? p : NULL;
+}
+
+/* Decodes a required base64url member of obj (padding tolerated). */
+static uint8_t *b64url_member(authc_arena *ar, json_t *obj, const char *key, size_t max,
+                              size_t *outlen)
+{
+    return b64_decode_max(ar, json_string_value(json_object_get(obj, key)), max, false, outlen);
 }
 
 uint8_t *authc__wa_b64any_decode(authc_arena *ar, const char *s, size_t *outlen)
 {
-    if (!s)
-        return NULL;
-    size_t l = strlen(s);
-    while (l && s[l - 1] == '=')
-        l--;
-    if (l == 0 || l > (AUTHC__WA_MAX_CRED_ID + 2) / 3 * 4)
-        return NULL;
-    char *t = authc_arena_strndup(ar, s, l);
-    if (!t)
-        return NULL;
-    for (char *q = t; *q; q++) {
-        if (*q == '+')
-            *q = '-';
-        else if (*q == '/')
-            *q = '_';
-    }
-    uint8_t *p = authc__b64url_decode(ar, t, l, outlen);
-    return p && *outlen <= AUTHC__WA_MAX_CRED_ID ? p : NULL;
+    return b64_decode_max(ar, s, AUTHC__WA_MAX_CRED_ID, true, outlen);
 }
 
 /* Common first steps (WebAuthn §7.1/§7.2): id/rawId/type, client data

@@ -179,6 +179,23 @@ static authc_err leave(sq_ctx *c, sqlite3_stmt *s, authc_err rc)
     return rc;
 }
 
+/* Steps Q_GET (s) for key as of now: SQLITE_ROW with *v, *len = the live
+ * value (valid until s is reset), SQLITE_DONE when there is none, else
+ * SQLite's error. */
+static int read_value(sqlite3_stmt *s, const char *key, int64_t now,
+                      const void **v, size_t *len)
+{
+    sqlite3_reset(s);
+    bind_text(s, 1, key);
+    sqlite3_bind_int64(s, 2, now);
+    int r = sqlite3_step(s);
+    if (r == SQLITE_ROW) {
+        *v = sqlite3_column_blob(s, 0);  /* before _bytes, as SQLite asks */
+        *len = (size_t)sqlite3_column_bytes(s, 0);
+    }
+    return r;
+}
+
 static authc_err sq_mget(void *ctx, authc_arena *ar, const char *const *keys,
                          size_t n, authc__store_val *out, char *why)
 {
@@ -189,13 +206,11 @@ static authc_err sq_mget(void *ctx, authc_arena *ar, const char *const *keys,
         return AUTHC_ERR_ADAPTER;
     authc_err rc = AUTHC_OK;
     for (size_t i = 0; i < n && rc == AUTHC_OK; i++) {
-        sqlite3_reset(s);
-        bind_text(s, 1, keys[i]);
-        sqlite3_bind_int64(s, 2, now);
-        int r = sqlite3_step(s);
+        const void *v;
+        size_t len;
+        int r = read_value(s, keys[i], now, &v, &len);
         if (r == SQLITE_ROW) {
-            size_t len = (size_t)sqlite3_column_bytes(s, 0);
-            out[i].data = authc__store_dup(ar, sqlite3_column_blob(s, 0), len);
+            out[i].data = authc__store_dup(ar, v, len);
             out[i].len = len;
             if (!out[i].data)
                 rc = AUTHC_ERR_NOMEM;
@@ -286,14 +301,12 @@ static authc_err incr_tx(sq_ctx *c, const char *key, int64_t by,
     sqlite3_stmt *s = stmt(c, Q_GET, why);
     if (!s)
         return AUTHC_ERR_ADAPTER;
-    bind_text(s, 1, key);
-    sqlite3_bind_int64(s, 2, now);
-    int r = sqlite3_step(s);
+    const void *v;
+    size_t len;
+    int r = read_value(s, key, now, &v, &len);
     bool found = r == SQLITE_ROW;
     int64_t cur = 0;
-    bool counter = !found || authc__store_parse_i64(
-                                 sqlite3_column_blob(s, 0),
-                                 (size_t)sqlite3_column_bytes(s, 0), &cur);
+    bool counter = !found || authc__store_parse_i64(v, len, &cur);
     sqlite3_reset(s);
     if (r != SQLITE_ROW && r != SQLITE_DONE)
         return fail(c, "select", why);

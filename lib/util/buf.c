@@ -51,6 +51,12 @@ static bool grow(authc__buf *b, size_t extra)
     return true;
 }
 
+void authc__buf_reserve(authc__buf *b, size_t n)
+{
+    if (!b->err)
+        grow(b, n < b->max - b->len ? n : b->max - b->len);
+}
+
 void authc__buf_add(authc__buf *b, const void *data, size_t n)
 {
     if (!grow(b, n))
@@ -161,28 +167,37 @@ void authc__buf_add_json_str(authc__buf *b, const char *s)
     authc__buf_addc(b, '"');
 }
 
-/* Bytes each encoder passes through unchanged, as 256-bit sets (bit c of
- * word c / 64): encodeURIComponent keeps A-Z a-z 0-9 - _ . ! ~ * ' ( );
- * URLSearchParams keeps A-Z a-z 0-9 * - . _ (test_buf checks every byte). */
-static const uint64_t KEEP_URI[4] = {0x03ff678200000000ULL, 0x47fffffe87fffffeULL, 0, 0};
-static const uint64_t KEEP_FORM[4] = {0x03ff640000000000ULL, 0x07fffffe87fffffeULL, 0, 0};
-
-static bool keeps(const uint64_t *set, unsigned char c)
-{
-    return set[c >> 6] >> (c & 63) & 1;
-}
+/* Bytes each encoder passes through unchanged (bit 1: encodeURIComponent
+ * keeps A-Z a-z 0-9 - _ . ! ~ * ' ( ); bit 2: URLSearchParams keeps A-Z
+ * a-z 0-9 * - . _; test_buf checks every byte). A byte table, so a run
+ * (a whole session token) is scanned at a few instructions per byte. */
+static const unsigned char KEEP[256] = {
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 1, 0, 0, 0, 0, 0, 1, 1, 1, 3, 0, 0, 3, 3, 0,
+    3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 0, 0, 0, 0, 0, 0,
+    0, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,
+    3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 0, 0, 0, 0, 3,
+    0, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,
+    3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 0, 0, 0, 1, 0,
+};
+#define KEEP_URI 1
+#define KEEP_FORM 2
 
 static void add_pct(authc__buf *b, const char *s, bool form)
 {
     static const char hexd[] = "0123456789ABCDEF";
     if (!s)
         return;
-    const uint64_t *keep = form ? KEEP_FORM : KEEP_URI;
+    const unsigned char keep = form ? KEEP_FORM : KEEP_URI;
     const unsigned char *p = (const unsigned char *)s;
     while (*p) {
-        /* Copy runs of pass-through bytes in one go (tokens are all run). */
+        /* Copy runs of pass-through bytes in one go (tokens are all run);
+         * NUL is never kept, so the scan stops at the end. */
         const unsigned char *run = p;
-        while (*p && keeps(keep, *p))
+        while ((KEEP[p[0]] & keep) && (KEEP[p[1]] & keep) && (KEEP[p[2]] & keep) && (KEEP[p[3]] & keep))
+            p += 4;
+        while (KEEP[*p] & keep)
             p++;
         if (p > run)
             authc__buf_add(b, run, (size_t)(p - run));

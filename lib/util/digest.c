@@ -64,10 +64,14 @@ bool authc__digest_key(char *out, size_t cap, const char *prefix, const char *co
     uint8_t dig[32];
     if (!authc__sha256_strs(dig, parts, n, true))
         return false;
-    char b64[48];
-    authc__b64url_encode_to(b64, dig, 24); /* 192 bits: 32 characters */
-    int w = snprintf(out, cap, "%s:%s", prefix, b64);
-    return w > 0 && (size_t)w < cap;
+    size_t pl = strlen(prefix);
+    if (pl + 1 + 32 >= cap) /* "prefix:" + 32 characters + NUL */
+        return false;
+    memcpy(out, prefix, pl);
+    out[pl] = ':';
+    authc__b64url_encode_to(out + pl + 1, dig, 24); /* 192 bits: 32 characters */
+    out[pl + 33] = '\0';
+    return true;
 }
 
 bool authc__hashed_key(char out[AUTHC__HASHED_KEY_MAX], const char *section, const char *a,

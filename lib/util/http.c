@@ -13,7 +13,7 @@
 #include "util/parse_int.h"
 #include "util/util_int.h"
 
-CURL *authc__curl_open(authc_err *e, char *why, size_t whylen)
+CURL *authc__curl_open(const authc__curl_base *b, authc_err *e, char *why, size_t whylen)
 {
     if (authc_global_init() != AUTHC_OK) { /* curl_global_init, once */
         snprintf(why, whylen, "libcurl could not be initialised");
@@ -21,11 +21,24 @@ CURL *authc__curl_open(authc_err *e, char *why, size_t whylen)
         return NULL;
     }
     CURL *h = curl_easy_init();
-    if (!h) {
-        snprintf(why, whylen, "libcurl: out of memory");
-        *e = AUTHC_ERR_NOMEM;
-    }
-    return h;
+    CURLcode rc = h ? CURLE_OK : CURLE_OUT_OF_MEMORY;
+#define SET(opt, val) do { if (rc == CURLE_OK) rc = curl_easy_setopt(h, opt, val); } while (0)
+    SET(CURLOPT_NOSIGNAL, 1L);
+    SET(CURLOPT_PROTOCOLS_STR, b->protocols);
+    SET(CURLOPT_SSL_VERIFYPEER, 1L);
+    SET(CURLOPT_SSL_VERIFYHOST, 2L);
+    if (b->ca_file)
+        SET(CURLOPT_CAINFO, b->ca_file);
+    SET(CURLOPT_CONNECTTIMEOUT_MS, b->connect_ms);
+    SET(CURLOPT_TIMEOUT_MS, b->total_ms);
+    SET(CURLOPT_ERRORBUFFER, b->errbuf);
+#undef SET
+    if (rc == CURLE_OK)
+        return h;
+    snprintf(why, whylen, "libcurl: %s", curl_easy_strerror(rc));
+    *e = rc == CURLE_OUT_OF_MEMORY ? AUTHC_ERR_NOMEM : AUTHC_ERR_IO;
+    curl_easy_cleanup(h);
+    return NULL;
 }
 
 typedef struct sink {
@@ -106,8 +119,13 @@ authc_err authc__http_do(authc_arena *ar, const authc__http_opts *o,
         snprintf(why, whylen, "too many request headers");
         return AUTHC_ERR_INVALID;
     }
+    sink s = {.max = o->max_response ? o->max_response : AUTHC__HTTP_MAX_RESPONSE};
+    char cerr[CURL_ERROR_SIZE] = "";
+    long tms = o->total_ms > 0 ? o->total_ms : AUTHC__HTTP_TOTAL_MS;
+    const authc__curl_base base = {"http,https", o->ca_file,
+                                   o->connect_ms > 0 ? o->connect_ms : AUTHC__HTTP_CONNECT_MS, tms, cerr};
     authc_err e = AUTHC_OK;
-    CURL *h = authc__curl_open(&e, why, whylen);
+    CURL *h = authc__curl_open(&base, &e, why, whylen);
     if (!h)
         return e;
     struct curl_slist *hl = NULL;
@@ -120,29 +138,16 @@ authc_err authc__http_do(authc_arena *ar, const authc__http_opts *o,
         }
         hl = n;
     }
-    sink s = {.max = o->max_response ? o->max_response : AUTHC__HTTP_MAX_RESPONSE};
-    char cerr[CURL_ERROR_SIZE] = "";
-    long cms = o->connect_ms > 0 ? o->connect_ms : AUTHC__HTTP_CONNECT_MS;
-    long tms = o->total_ms > 0 ? o->total_ms : AUTHC__HTTP_TOTAL_MS;
     bool post = rq->method && !strcmp(rq->method, "POST");
 
     curl_easy_setopt(h, CURLOPT_URL, rq->url);
-    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);           /* thread-safe timeouts */
-    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
-    curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
-    curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
-    if (o->ca_file)
-        curl_easy_setopt(h, CURLOPT_CAINFO, o->ca_file);
-    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, cms);
-    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, tms);
     curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)s.max);
     curl_easy_setopt(h, CURLOPT_USERAGENT, AUTHC__HTTP_USER_AGENT);
     curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, ""); /* gzip etc.; limit applies after decoding */
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, hl);
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, &s);
-    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, cerr);
     /* Proxies only when the operator set them in the environment (libcurl's
      * default), so a private IdP behind an egress proxy works. */
     if (post) {

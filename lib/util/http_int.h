@@ -56,10 +56,19 @@ authc_err authc__http_do(authc_arena *ar, const authc__http_opts *o,
                          const authc__http_req *rq, authc__http_res *res,
                          char *why, size_t whylen);
 
-/* A new libcurl easy handle (the caller curl_easy_cleanups it), libcurl
- * being initialised once first; NULL with *e and a reason in why on
- * failure (AUTHC_ERR_IO, AUTHC_ERR_NOMEM). The HTTP and SMTP clients'
- * one start. */
-CURL *authc__curl_open(authc_err *e, char *why, size_t whylen);
+/* What every libcurl transfer of authc sets: TLS peer and host checks, no
+ * signals (thread-safe timeouts), and these. */
+typedef struct authc__curl_base {
+    const char *protocols;  /* CURLOPT_PROTOCOLS_STR: "http,https", "smtp", … */
+    const char *ca_file;    /* extra trust anchors (PEM); NULL = system store */
+    long connect_ms, total_ms;
+    char *errbuf;           /* CURL_ERROR_SIZE bytes for libcurl's message */
+} authc__curl_base;
+
+/* A new libcurl easy handle with b's settings (the caller
+ * curl_easy_cleanups it), libcurl being initialised once first; NULL with
+ * *e and a reason in why on failure (AUTHC_ERR_IO, AUTHC_ERR_NOMEM). The
+ * HTTP and SMTP clients' one start. */
+CURL *authc__curl_open(const authc__curl_base *b, authc_err *e, char *why, size_t whylen);
 
 #endif

@@ -42,12 +42,28 @@ bool authc__ip_parse(const char *s, size_t n, uint8_t addr[16], bool *v4)
 
 void authc__ip_format(const uint8_t addr[16], char *out, size_t outlen)
 {
-    char tmp[INET6_ADDRSTRLEN];
-    if (!memcmp(addr, V4_PREFIX, 12))
-        inet_ntop(AF_INET, addr + 12, tmp, sizeof tmp);
-    else
+    char tmp[INET6_ADDRSTRLEN], *t = tmp;
+    if (!memcmp(addr, V4_PREFIX, 12)) {
+        /* Dotted quad by hand: glibc's inet_ntop formats it with sprintf,
+         * and this runs for every request. */
+        for (int i = 12; i < 16; i++) {
+            unsigned v = addr[i];
+            if (v >= 100)
+                *t++ = (char)('0' + v / 100);
+            if (v >= 10)
+                *t++ = (char)('0' + v / 10 % 10);
+            *t++ = (char)('0' + v % 10);
+            *t++ = i < 15 ? '.' : '\0';
+        }
+    } else {
         inet_ntop(AF_INET6, addr, tmp, sizeof tmp);
-    snprintf(out, outlen, "%s", tmp);
+    }
+    size_t n = strlen(tmp);
+    if (!outlen)
+        return;
+    n = n < outlen ? n : outlen - 1;
+    memcpy(out, tmp, n);
+    out[n] = '\0';
 }
 
 /* One list entry "addr" or "addr/bits". */

@@ -46,6 +46,14 @@ authc_err authc__parse_bool(const char *s, bool *out)
     return AUTHC_ERR_INVALID;
 }
 
+/* ---- lengths ---------------------------------------------------------------- */
+
+size_t authc__len_in(const char *s, size_t max)
+{
+    size_t n = s ? strnlen(s, max + 1) : 0;
+    return n <= max ? n : 0;
+}
+
 /* ---- integers ------------------------------------------------------------ */
 
 authc_err authc__parse_i64_n(const char *s, size_t n, int64_t lo, int64_t hi, int64_t *out)
@@ -384,10 +392,8 @@ static bool prefix_ci(const char *s, const char *pre)
 
 bool authc__color_ok(const char *s)
 {
-    if (!s)
-        return false;
-    size_t n = strnlen(s, AUTHC__COLOR_MAX + 1);
-    if (n == 0 || n > AUTHC__COLOR_MAX)
+    size_t n = authc__len_in(s, AUTHC__COLOR_MAX);
+    if (!n)
         return false;
     if (s[0] == '#') {
         size_t d = n - 1;
@@ -438,13 +444,8 @@ void authc__url_parts_clear(authc__url_parts *p)
 {
     if (!p)
         return;
-    authc__free_secret(p->password);
-    free(p->scheme);
-    free(p->user);
-    free(p->host);
-    free(p->path);
-    free(p->query);
-    free(p->fragment);
+    authc__wipe(p->block, p->block_len); /* the password is in there */
+    free(p->block);
     memset(p, 0, sizeof *p);
     p->port = -1;
 }
@@ -469,6 +470,66 @@ static authc_err get_part(CURLU *h, CURLUPart what, bool decode, char **dst)
     return e;
 }
 
+/* The parts libcurl is asked for, in this order. */
+enum { U_SCHEME, U_USER, U_PASSWORD, U_HOST, U_PORT, U_PATH, U_QUERY, U_FRAGMENT, U_N };
+static const struct {
+    CURLUPart part;
+    bool decode;
+} URL_PARTS[U_N] = {
+    [U_SCHEME] = {CURLUPART_SCHEME, false}, [U_USER] = {CURLUPART_USER, true},
+    [U_PASSWORD] = {CURLUPART_PASSWORD, true}, [U_HOST] = {CURLUPART_HOST, false},
+    [U_PORT] = {CURLUPART_PORT, false}, [U_PATH] = {CURLUPART_PATH, false},
+    [U_QUERY] = {CURLUPART_QUERY, false}, [U_FRAGMENT] = {CURLUPART_FRAGMENT, false},
+};
+
+/* Copies the string parts of v (the port is parsed, not kept) into one
+ * block owned by out. */
+static authc_err pack_parts(char *const v[U_N], authc__url_parts *out)
+{
+    const char **dst[U_N] = {&out->scheme, &out->user, &out->password, &out->host,
+                             NULL, &out->path, &out->query, &out->fragment};
+    size_t total = 0;
+    for (int i = 0; i < U_N; i++)
+        if (dst[i] && v[i])
+            total += strlen(v[i]) + 1;
+    if (!(out->block = malloc(total ? total : 1)))
+        return AUTHC_ERR_NOMEM;
+    out->block_len = total;
+    char *w = out->block;
+    for (int i = 0; i < U_N; i++)
+        if (dst[i] && v[i]) {
+            size_t n = strlen(v[i]) + 1;
+            *dst[i] = memcpy(w, v[i], n);
+            w += n;
+        }
+    return AUTHC_OK;
+}
+
+/* Checks and normalises the parts libcurl gave (v, heap strings): a scheme,
+ * a valid port, an empty user or host as absent, lowercase scheme and host. */
+static authc_err check_parts(char *v[U_N], int *port)
+{
+    if (!v[U_SCHEME])
+        return AUTHC_ERR_INVALID;
+    if (v[U_PORT] && authc__parse_port(v[U_PORT], strlen(v[U_PORT]), port))
+        return AUTHC_ERR_INVALID;
+    if (v[U_USER] && !*v[U_USER]) {
+        free(v[U_USER]);
+        v[U_USER] = NULL;
+    }
+    for (char *c = v[U_SCHEME]; *c; c++)
+        *c = lower(*c);
+    if (v[U_HOST] && !*v[U_HOST]) {
+        free(v[U_HOST]);
+        v[U_HOST] = NULL;
+    }
+    for (char *c = v[U_HOST]; c && *c; c++)
+        *c = lower(*c);
+    if (v[U_HOST] && !authc__host_ok(v[U_HOST], strlen(v[U_HOST])))
+        return AUTHC_ERR_INVALID;
+    return AUTHC_OK;
+}
+
 authc_err authc__url_split(const char *url, authc__url_parts *out)
 {
     memset(out, 0, sizeof *out);
@@ -486,40 +547,16 @@ authc_err authc__url_split(const char *url, authc__url_parts *out)
         return AUTHC_ERR_NOMEM;
     CURLUcode rc = curl_url_set(h, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME);
     authc_err e = rc == CURLUE_OK ? AUTHC_OK : rc == CURLUE_OUT_OF_MEMORY ? AUTHC_ERR_NOMEM : AUTHC_ERR_INVALID;
-    char *port = NULL;
-    const struct {
-        CURLUPart part;
-        bool decode;
-        char **dst;
-    } parts[] = {
-        {CURLUPART_SCHEME, false, &out->scheme}, {CURLUPART_USER, true, &out->user},
-        {CURLUPART_PASSWORD, true, &out->password}, {CURLUPART_HOST, false, &out->host},
-        {CURLUPART_PORT, false, &port}, {CURLUPART_PATH, false, &out->path},
-        {CURLUPART_QUERY, false, &out->query}, {CURLUPART_FRAGMENT, false, &out->fragment},
-    };
-    for (size_t i = 0; !e && i < sizeof parts / sizeof *parts; i++)
-        e = get_part(h, parts[i].part, parts[i].decode, parts[i].dst);
+    char *v[U_N] = {NULL};
+    for (int i = 0; !e && i < U_N; i++)
+        e = get_part(h, URL_PARTS[i].part, URL_PARTS[i].decode, &v[i]);
     curl_url_cleanup(h);
-    if (!e && !out->scheme)
-        e = AUTHC_ERR_INVALID;
-    if (!e && port)
-        e = authc__parse_port(port, strlen(port), &out->port) ? AUTHC_ERR_INVALID : AUTHC_OK;
-    free(port);
-    if (!e && out->user && !*out->user) {
-        free(out->user);
-        out->user = NULL;
-    }
-    for (char *c = out->scheme; c && *c; c++)
-        *c = lower(*c);
-    if (!e && out->host && *out->host) {
-        for (char *c = out->host; *c; c++)
-            *c = lower(*c);
-        if (!authc__host_ok(out->host, strlen(out->host)))
-            e = AUTHC_ERR_INVALID;
-    } else if (!e && out->host) {
-        free(out->host);
-        out->host = NULL;
-    }
+    if (!e)
+        e = check_parts(v, &out->port);
+    if (!e)
+        e = pack_parts(v, out);
+    for (int i = 0; i < U_N; i++)
+        authc__free_secret(v[i]);
     if (e)
         authc__url_parts_clear(out);
     return e;

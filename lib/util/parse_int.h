@@ -25,6 +25,11 @@
 #define AUTHC__BOOL_WORDS "1, true, yes, on or 0, false, no, off"
 authc_err authc__parse_bool(const char *s, bool *out);
 
+/* ---- lengths ---------------------------------------------------------- */
+/* strlen(s) when s holds 1..max bytes, else 0 (also for NULL); reads at
+ * most max + 1 bytes. */
+size_t authc__len_in(const char *s, size_t max);
+
 /* ---- integers ---------------------------------------------------------- */
 /* Decimal: an optional '-' then 1..19 digits, nothing else (no '+', no
  * spaces, no hex). Values outside [lo, hi], or past int64, are
@@ -119,19 +124,22 @@ bool authc__color_ok(const char *s);
  * http(s) URLs use authc__url_parse (util_int.h), which is stricter. */
 #define AUTHC__URL_MAX 4096
 typedef struct authc__url_parts {
-    char *scheme;    /* lowercase */
-    char *user;      /* percent-decoded (no controls), NULL when absent */
-    char *password;  /* percent-decoded (no controls), NULL when absent */
-    char *host;      /* lowercase, IPv6 in brackets, NULL when absent */
-    int port;        /* 1..65535, -1 when absent */
-    char *path;      /* as written (not decoded); "/" or "" when empty */
-    char *query;     /* without '?', NULL when absent */
-    char *fragment;  /* without '#', NULL when absent */
+    const char *scheme;    /* lowercase */
+    const char *user;      /* percent-decoded (no controls), NULL when absent */
+    const char *password;  /* percent-decoded (no controls), NULL when absent */
+    const char *host;      /* lowercase, IPv6 in brackets, NULL when absent */
+    int port;              /* 1..65535, -1 when absent */
+    const char *path;      /* as written (not decoded); "/" or "" when empty */
+    const char *query;     /* without '?', NULL when absent */
+    const char *fragment;  /* without '#', NULL when absent */
+    char *block;           /* one allocation holding every part above */
+    size_t block_len;
 } authc__url_parts;
 /* Parses url (at most AUTHC__URL_MAX bytes, no spaces or control bytes).
- * A host, when present, must pass authc__host_ok. All strings are heap
- * copies owned by out: release with authc__url_parts_clear (which wipes the
- * password), also after a failure. */
+ * A host, when present, must pass authc__host_ok. The parts point into one
+ * heap block owned by out: copy what must outlive it, and release it with
+ * authc__url_parts_clear (which wipes the block, password included), also
+ * after a failure. */
 authc_err authc__url_split(const char *url, authc__url_parts *out);
 void authc__url_parts_clear(authc__url_parts *p);
 

@@ -42,25 +42,20 @@ authc__pool *authc__pool_new(const authc__pool_hooks *hooks, void *ud,
     p->hooks = hooks;
     p->ud = ud;
     p->size = size;
-    pthread_condattr_t ca;
-    if (pthread_condattr_init(&ca) != 0) {
-        free(p);
-        return NULL;
-    }
     /* Monotonic: a wall-clock step must not change how long we wait. */
-    bool ok = pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) == 0 &&
-              pthread_cond_init(&p->cv, &ca) == 0;
-    pthread_condattr_destroy(&ca);
-    if (!ok) {
-        free(p);
-        return NULL;
+    pthread_condattr_t ca;
+    bool cv = false;
+    if (pthread_condattr_init(&ca) == 0) {
+        cv = pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) == 0 &&
+             pthread_cond_init(&p->cv, &ca) == 0;
+        pthread_condattr_destroy(&ca);
     }
-    if (pthread_mutex_init(&p->mu, NULL) != 0) {
+    if (cv && pthread_mutex_init(&p->mu, NULL) == 0)
+        return p;
+    if (cv)
         pthread_cond_destroy(&p->cv);
-        free(p);
-        return NULL;
-    }
-    return p;
+    free(p);
+    return NULL;
 }
 
 void authc__pool_free(authc__pool *p)

@@ -20,22 +20,38 @@ void authc__smtp_clear(authc__smtp *s)
 {
     if (!s)
         return;
-    free(s->curl_url);
-    free(s->host);
-    free(s->user);
-    authc__free_secret(s->password);
+    authc__wipe(s->block, s->block_len); /* the password is in there */
+    free(s->block);
     free(s->ca_file);
     memset(s, 0, sizeof *s);
 }
 
-/* Replaces *dst (wiped) with a copy of src, or with NULL when src is "" and
- * !keep_empty; false on OOM. */
-static bool set_secret(char **dst, const char *src, bool keep_empty)
+/* Writes libcurl's URL (scheme, host, port and EHLO name, no userinfo) and
+ * copies of host, user and password (NULL stays NULL) into one block owned
+ * by s; false on OOM. */
+static bool pack_strings(authc__smtp *s, const char *host, const char *ehlo, const char *user,
+                         const char *password)
 {
-    authc__free_secret(*dst);
-    bool want = *src || keep_empty;
-    *dst = want ? strdup(src) : NULL;
-    return !want || *dst;
+    const char *src[] = {host, user, password};
+    const char **dst[] = {&s->host, &s->user, &s->password};
+    size_t ul = strlen(host) + strlen(ehlo) + 32, total = ul;
+    for (size_t i = 0; i < 3; i++)
+        total += src[i] ? strlen(src[i]) + 1 : 0;
+    char *b = malloc(total);
+    if (!b)
+        return false;
+    s->block = b;
+    s->block_len = total;
+    s->curl_url = b;
+    b += snprintf(b, ul, "%s://%s:%u%s%s", s->implicit_tls ? "smtps" : "smtp", host, s->port,
+                  *ehlo ? "/" : "", ehlo) + 1;
+    for (size_t i = 0; i < 3; i++)
+        if (src[i]) {
+            size_t n = strlen(src[i]) + 1;
+            *dst[i] = memcpy(b, src[i], n);
+            b += n;
+        }
+    return true;
 }
 
 authc_err authc__smtp_parse(const char *url, const char *user, const char *password,
@@ -69,33 +85,29 @@ authc_err authc__smtp_parse(const char *url, const char *user, const char *passw
         BAD("SMTP server URL must not have a query or fragment (TLS is set by the scheme)");
     if (!u.host)
         BAD("SMTP server URL: missing or invalid host name");
-    s->host = u.host;
-    u.host = NULL;
     s->port = u.port > 0 ? (unsigned)u.port : s->implicit_tls ? 465 : 587;
-    s->user = u.user;
-    s->password = u.password;
-    u.user = u.password = NULL;
     /* The path, when given, is the name sent with EHLO. */
     const char *ehlo = u.path && u.path[0] == '/' ? u.path + 1 : "";
     for (const char *c = ehlo; *c; c++)
         if (!isalnum((unsigned char)*c) && *c != '.' && *c != '-' && *c != '[' && *c != ']' && *c != ':')
             BAD("SMTP server URL: the path (EHLO name) may hold only a host name");
-    if ((user && !set_secret(&s->user, user, false)) || (password && !set_secret(&s->password, password, true)))
-        BAD("out of memory");
-    if (s->password && !s->user)
+    /* The overrides win; an empty user override means none. */
+    if (user)
+        user = *user ? user : NULL;
+    else
+        user = u.user;
+    if (!password)
+        password = u.password;
+    if (password && !user)
         BAD("SMTP server URL: a password without a user name");
     if (allow_plain && !s->implicit_tls) {
-        if (!authc__host_is_loopback(s->host))
+        if (!authc__host_is_loopback(u.host))
             BAD("SMTP without TLS is allowed only to a loopback host (localhost, 127.0.0.1, [::1]); "
-                "%s is not — use smtp:// with STARTTLS or smtps://", s->host);
+                "%s is not — use smtp:// with STARTTLS or smtps://", u.host);
         s->plain = true;
     }
-    size_t cl = strlen(s->host) + strlen(ehlo) + 32;
-    s->curl_url = malloc(cl);
-    if (!s->curl_url)
+    if (!pack_strings(s, u.host, ehlo, user, password))
         BAD("out of memory");
-    snprintf(s->curl_url, cl, "%s://%s:%u%s%s", s->implicit_tls ? "smtps" : "smtp", s->host, s->port,
-             *ehlo ? "/" : "", ehlo);
     authc__url_parts_clear(&u);
     s->connect_timeout_ms = 10000;
     s->timeout_ms = 30000;
@@ -121,10 +133,8 @@ static bool utf8_ok(const unsigned char *s, size_t n)
 
 bool authc__mail_addr_ok(const char *addr)
 {
-    if (!addr)
-        return false;
-    size_t n = strnlen(addr, AUTHC__ADDR_MAX + 1);
-    if (n == 0 || n > AUTHC__ADDR_MAX)
+    size_t n = authc__len_in(addr, AUTHC__ADDR_MAX);
+    if (!n)
         return false;
     const char *at = NULL;
     for (size_t i = 0; i < n; i++) {
@@ -424,30 +434,23 @@ authc_err authc__smtp_send(const authc__smtp *s, const char *from, const char *t
         snprintf(err, errlen, "refused to send: bad address or message too large");
         return AUTHC_ERR_INVALID;
     }
+    char cerr[CURL_ERROR_SIZE] = "";
+    const authc__curl_base base = {s->implicit_tls ? "smtps" : "smtp", s->ca_file, s->connect_timeout_ms,
+                                   s->timeout_ms, cerr};
     authc_err e = AUTHC_OK;
-    CURL *h = authc__curl_open(&e, err, errlen);
+    CURL *h = authc__curl_open(&base, &e, err, errlen);
     if (!h)
         return e;
     char env_from[AUTHC__ADDR_MAX + 3], env_to[AUTHC__ADDR_MAX + 3];
     snprintf(env_from, sizeof env_from, "<%s>", from);
     snprintf(env_to, sizeof env_to, "<%s>", to);
     struct curl_slist *rcpt = curl_slist_append(NULL, env_to);
-    char cerr[CURL_ERROR_SIZE] = "";
     reader rd = {msg, len};
     CURLcode rc = rcpt ? CURLE_OK : CURLE_OUT_OF_MEMORY;
 #define SET(opt, val) do { if (rc == CURLE_OK) rc = curl_easy_setopt(h, opt, val); } while (0)
     SET(CURLOPT_URL, s->curl_url);
-    SET(CURLOPT_PROTOCOLS_STR, s->implicit_tls ? "smtps" : "smtp");
-    SET(CURLOPT_NOSIGNAL, 1L);
     SET(CURLOPT_PROXY, ""); /* never an all_proxy/socks proxy from the environment */
-    SET(CURLOPT_ERRORBUFFER, cerr);
-    SET(CURLOPT_CONNECTTIMEOUT_MS, s->connect_timeout_ms);
-    SET(CURLOPT_TIMEOUT_MS, s->timeout_ms);
     SET(CURLOPT_USE_SSL, s->plain ? (long)CURLUSESSL_NONE : (long)CURLUSESSL_ALL);
-    SET(CURLOPT_SSL_VERIFYPEER, 1L);
-    SET(CURLOPT_SSL_VERIFYHOST, 2L);
-    if (s->ca_file)
-        SET(CURLOPT_CAINFO, s->ca_file);
     if (s->user) {
         SET(CURLOPT_USERNAME, s->user);
         SET(CURLOPT_PASSWORD, s->password ? s->password : "");

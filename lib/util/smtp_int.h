@@ -15,19 +15,22 @@
 #define AUTHC__MAIL_MAX       (256 * 1024)   /* one whole message */
 #define AUTHC__ADDR_MAX       320            /* RFC 5321: 64 + 1 + 255 */
 
-/* A parsed SMTP server setting. Strings are heap copies owned by the
- * struct (authc__smtp_clear wipes the password). */
+/* A parsed SMTP server setting. curl_url, host, user and password live in
+ * one heap block owned by the struct (authc__smtp_clear wipes it, password
+ * included); ca_file is a heap string of its own. */
 typedef struct authc__smtp {
-    char *curl_url;     /* smtp://host:port[/ehlo] or smtps://…, no userinfo */
-    char *host;         /* host as written (for log lines) */
+    const char *curl_url; /* smtp://host:port[/ehlo] or smtps://…, no userinfo */
+    const char *host;     /* host as written (for log lines) */
     unsigned port;
-    char *user;         /* NULL = no AUTH */
-    char *password;
-    bool implicit_tls;  /* smtps:// */
-    bool plain;         /* smtp:// without STARTTLS (loopback only) */
-    char *ca_file;      /* extra trust anchors (PEM); NULL = system store */
+    const char *user;     /* NULL = no AUTH */
+    const char *password;
+    bool implicit_tls;    /* smtps:// */
+    bool plain;           /* smtp:// without STARTTLS (loopback only) */
+    char *ca_file;        /* extra trust anchors (PEM); NULL = system store */
     long connect_timeout_ms;
     long timeout_ms;
+    char *block;          /* the one allocation behind the strings above */
+    size_t block_len;
 } authc__smtp;
 
 /* Parses `smtp://[user[:pass]@]host[:port][/ehlo-name]` (STARTTLS required;

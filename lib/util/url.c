@@ -10,10 +10,8 @@
 
 bool authc__url_text_ok(const char *s, size_t max)
 {
-    if (!s)
-        return false;
-    size_t n = strnlen(s, max + 1);
-    if (n == 0 || n > max)
+    size_t n = authc__len_in(s, max);
+    if (!n)
         return false;
     /* Browsers silently drop tabs/newlines and treat '\\' as '/', which is
      * how parsers get confused about the host: refuse all of them. */
@@ -94,7 +92,8 @@ authc_err authc__url_parse(authc_arena *ar, const char *s, authc__url *u)
             if (!isdigit((unsigned char)port[0]) || authc__parse_i64_n(port, plen, 0, 65535, &pv))
                 return AUTHC_ERR_INVALID;
             bool dflt = (pv == 80 && u->scheme[4] == '\0') || (pv == 443 && u->scheme[4] == 's');
-            u->port = dflt ? NULL : authc_arena_printf(ar, "%d", (int)pv);
+            char pd[24]; /* no printf: every request's Host is parsed */
+            u->port = dflt ? NULL : authc_arena_strndup(ar, pd, authc__i64_dec(pd, pv));
         }
     }
     u->origin = u->port ? authc__join(ar, u->scheme, "://", host, ":", u->port, NULL)

@@ -22,6 +22,8 @@ typedef struct authc__buf {
 } authc__buf;
 
 void authc__buf_init(authc__buf *b, authc_arena *ar, size_t max);
+/* Room for n more bytes in one allocation (a hint: never an error by itself). */
+void authc__buf_reserve(authc__buf *b, size_t n);
 void authc__buf_add(authc__buf *b, const void *data, size_t n);
 void authc__buf_adds(authc__buf *b, const char *s);
 void authc__buf_addc(authc__buf *b, char c);

@@ -338,18 +338,15 @@ static void test_credentials_throttle(void **state)
 static void test_users_file_argon2_limits(void **state)
 {
     (void)state;
-    char path[] = "/tmp/authc-users-XXXXXX";
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
-    FILE *f = fdopen(fd, "w");
-    fprintf(f, "1:eve:$argon2id$v=19$m=4194304,t=1,p=1$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaA:e@x.y:Eve\n");
-    fclose(f);
+    char path[256];
+    tu_temp_file(path, sizeof path, "1:eve:$argon2id$v=19$m=4194304,t=1,p=1$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaA:e@x.y:Eve\n");
     char err[512] = "";
     authc__users *db = authc__users_load(path, err, sizeof err);
     assert_null(db);
     assert_non_null(strstr(err, "absurd"));
     char *h = authc_password_hash("pw");
-    f = fopen(path, "w");
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
     fprintf(f, "1:eve:%s:e@x.y:Eve\n", h);
     fclose(f);
     free(h);

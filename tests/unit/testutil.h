@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "authc.h"
 
@@ -23,6 +24,21 @@ static inline uint64_t tu_xorshift64(uint64_t *state)
     *state ^= *state >> 7;
     *state ^= *state << 17;
     return *state;
+}
+
+/* Writes text to a new file under $TMPDIR (else /tmp) and puts its path in
+ * out (n bytes, of the caller); the caller unlinks it. Aborts the test on failure. */
+static inline void tu_temp_file(char *out, size_t n, const char *text)
+{
+    const char *dir = getenv("TMPDIR");
+    int w = snprintf(out, n, "%s/authc-test-XXXXXX", dir && *dir ? dir : "/tmp");
+    int fd = w >= 0 && (size_t)w < n ? mkstemp(out) : -1;
+    size_t len = strlen(text);
+    if (fd < 0 || write(fd, text, len) != (ssize_t)len) {
+        fprintf(stderr, "cannot write a temporary file under %s\n", dir ? dir : "/tmp");
+        abort();
+    }
+    close(fd);
 }
 
 /* Loads a vectors file; caller json_decref()s. Aborts the test on failure. */

@@ -9,6 +9,7 @@
 #include "authc.h"
 #include "authc/adapter.h"
 #include "authc/env.h"
+#include "testutil.h"
 
 #define SECRET "0123456789abcdef0123456789abcdef-test"
 
@@ -27,18 +28,6 @@ static int clear_env(void **state)
     return 0;
 }
 
-/* Writes text to a new temporary file; returns its path (static buffer
- * of the caller: out, 64 bytes). */
-static void temp_file(char out[64], const char *text)
-{
-    snprintf(out, 64, "/tmp/authc-test-env-XXXXXX");
-    int fd = mkstemp(out);
-    assert_true(fd >= 0);
-    size_t n = strlen(text);
-    assert_int_equal(write(fd, text, n), (ssize_t)n);
-    close(fd);
-}
-
 static size_t count_lines(const char *s)
 {
     size_t n = *s ? 1 : 0;
@@ -50,8 +39,8 @@ static size_t count_lines(const char *s)
 static void test_settings_file(void **state)
 {
     (void)state;
-    char path[64];
-    temp_file(path, "# a comment\n\n"
+    char path[256];
+    tu_temp_file(path, sizeof path, "# a comment\n\n"
                     "MYAPP_GREETING = hello world  \n"
                     "export MYAPP_QUOTED=\"a # b\"\n"
                     "AUTH_URL='https://file.example.com/auth'\n"
@@ -78,13 +67,13 @@ static void test_settings_file_errors(void **state)
     authc_settings *s = authc_settings_new();
     assert_int_equal(authc_settings_load_file(s, "/nonexistent/authc.env", err, sizeof err), AUTHC_ERR_IO);
     assert_non_null(strstr(err, "/nonexistent/authc.env"));
-    char path[64], want[96];
-    temp_file(path, "GOOD=1\n# fine\nno equals sign here\n");
+    char path[256], want[320];
+    tu_temp_file(path, sizeof path, "GOOD=1\n# fine\nno equals sign here\n");
     assert_int_equal(authc_settings_load_file(s, path, err, sizeof err), AUTHC_ERR_INVALID);
     snprintf(want, sizeof want, "%s:3: expected NAME=value", path);
     assert_string_equal(err, want);
     unlink(path);
-    temp_file(path, "BAD-NAME=1\n");
+    tu_temp_file(path, sizeof path, "BAD-NAME=1\n");
     assert_int_equal(authc_settings_load_file(s, path, err, sizeof err), AUTHC_ERR_INVALID);
     snprintf(want, sizeof want, "%s:1: bad setting name", path);
     assert_string_equal(err, want);
@@ -96,8 +85,8 @@ static void test_settings_file_errors(void **state)
 static void test_every_problem_at_once(void **state)
 {
     (void)state;
-    char path[64];
-    temp_file(path, "AUTH_SECRET=short\nAUTHC_EMAIL=bogus\nAUTH_GITHUB_ID=x\n"
+    char path[256];
+    tu_temp_file(path, sizeof path, "AUTH_SECRET=short\nAUTHC_EMAIL=bogus\nAUTH_GITHUB_ID=x\n"
                     "AUTHC_PASSKEY=maybe\nAUTHC_HTTP_TIMEOUT_MS=0\nAUTHC_USERS_FILE=/nonexistent/users\n");
     char err[4096];
     authc_resources *res = (authc_resources *)1;
@@ -171,15 +160,15 @@ static void test_from_env_builds(void **state)
     char *hash = authc_password_hash("s3cret-pw");
     assert_non_null(hash);
     assert_memory_equal(hash, "$argon2id$", 10);
-    char users[64], conf[64], text[1024];
+    char users[256], conf[256], text[1024];
     snprintf(text, sizeof text, "# users\n42:alice:%s:alice@example.com:Alice A\n", hash);
     free(hash);
-    temp_file(users, text);
+    tu_temp_file(users, sizeof users, text);
     snprintf(text, sizeof text,
              "AUTH_SECRET=%s\nAUTH_TRUST_HOST=true\nAUTHC_USERS_FILE=%s\nAUTHC_DATABASE=memory:\n"
              "AUTHC_SESSION_STRATEGY=jwt\nAUTHC_BASE_PATH=/login\nMYAPP_GREETING=hi\n",
              SECRET, users);
-    temp_file(conf, text);
+    tu_temp_file(conf, sizeof conf, text);
     g_log[0] = '\0';
     char err[2048];
     authc_resources *res = NULL;
@@ -240,12 +229,12 @@ static void test_from_settings_options(void **state)
 static void test_users_file_errors(void **state)
 {
     (void)state;
-    char users[64];
-    temp_file(users, "1:alice:not-a-hash:a@example.com:A\n");
+    char users[256];
+    tu_temp_file(users, sizeof users, "1:alice:not-a-hash:a@example.com:A\n");
     setenv("AUTH_SECRET", SECRET, 1);
     setenv("AUTH_TRUST_HOST", "1", 1);
     setenv("AUTHC_USERS_FILE", users, 1);
-    char err[1024], want[128];
+    char err[1024], want[320];
     authc_resources *res;
     assert_null(authc_config_from_env(NULL, NULL, &res, err, sizeof err));
     snprintf(want, sizeof want, "%s:1: expected id:username:argon2id-hash:email:name", users);

@@ -47,12 +47,8 @@ static void assert_answer(const authc_response *r, int status, const char *locat
 /* Writes text to a new temporary file; returns its path (static). */
 static const char *rules_file(const char *text)
 {
-    static char path[64];
-    snprintf(path, sizeof path, "/tmp/authc-fwd-rules-XXXXXX");
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
-    assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
-    close(fd);
+    static char path[256];
+    tu_temp_file(path, sizeof path, text);
     return path;
 }
 
@@ -265,7 +261,7 @@ static void test_rules_file(void **st)
                                   "deny path~=^/internal(/|$)\n"
                                   "authenticated path=/admin groups=admins\n"
                                   "authenticated path=/mail domains=corp.example\n");
-    char kv[128];
+    char kv[300];
     snprintf(kv, sizeof kv, "forward.rules=%s", file);
     authc *a = tu_instance("secret=" SECRET, "trust_host=1", kv, NULL);
     const char *ck = jwt_cookie(a, ALICE_CLAIMS);

@@ -1,0 +1,144 @@
+/* test_hot_paths.c — what the per-request shortcuts must not change: the
+ * origin reused per (scheme, Host), /providers without init's cookies, the
+ * hand-formatted client address, the Set-Cookie built in one allocation. */
+#include "cmocka_main.h"
+
+#include "testutil.h"
+#include "util/netaddr_int.h"
+
+static authc *instance(void)
+{
+    return tu_instance("secret=unit-test-secret-0123456789abcdefghijkl", "trust_host=1",
+                       "trusted_proxies=127.0.0.1", NULL);
+}
+
+/* GET /auth/providers from peer with the given headers; the body, malloc'd. */
+static char *providers(const authc *a, const char *peer, const char *h1, const char *h2)
+{
+    authc_header hs[2];
+    size_t n = 0;
+    const char *in[2] = {h1, h2};
+    char store[2][256];
+    for (int i = 0; i < 2 && in[i]; i++) {
+        snprintf(store[i], sizeof store[i], "%s", in[i]);
+        char *colon = strchr(store[i], ':');
+        *colon = '\0';
+        hs[n].name = store[i];
+        hs[n++].value = colon + 2;
+    }
+    authc_request r = {.method = "GET", .url = "/auth/providers", .headers = hs, .nheaders = n,
+                       .client_addr = peer};
+    authc_response *res = NULL;
+    authc_handle(a, &r, &res);
+    assert_non_null(res);
+    char *body = res->status == 200 ? tu_body(res) : NULL;
+    authc_response_free(res);
+    return body;
+}
+
+/* The origin follows each request's own Host, scheme and forwarded
+ * headers, in any order, on the one thread that parses them. */
+static void origin_per_request(void **st)
+{
+    (void)st;
+    authc *a = instance();
+    static const struct {
+        const char *peer, *h1, *h2, *want; /* want NULL: refused */
+    } cases[] = {
+        {"203.0.113.1", "Host: a.test:8080", NULL, "\"http://a.test:8080/auth/signin/credentials\""},
+        {"203.0.113.1", "Host: b.test", NULL, "\"http://b.test/auth/signin/credentials\""},
+        {"203.0.113.1", "Host: a.test:8080", NULL, "\"http://a.test:8080/auth/signin/credentials\""},
+        {"203.0.113.1", "Host: A.TEST:80", NULL, "\"http://a.test/auth/signin/credentials\""},
+        {"203.0.113.1", "Host: a.test:8080", NULL, "\"http://a.test:8080/auth/signin/credentials\""},
+        {"203.0.113.1", "Host: bad host", NULL, NULL},
+        {"203.0.113.1", "Host: a.test:8080/x", NULL, NULL},
+        /* A trusted proxy's forwarded scheme makes another origin from
+         * the same Host; an untrusted peer's is ignored. */
+        {"127.0.0.1", "Host: a.test:8080", "X-Forwarded-Proto: https",
+         "\"https://a.test:8080/auth/signin/credentials\""},
+        {"203.0.113.1", "Host: a.test:8080", "X-Forwarded-Proto: https",
+         "\"http://a.test:8080/auth/signin/credentials\""},
+        {"127.0.0.1", "Host: a.test", "X-Forwarded-Host: c.test:9",
+         "\"http://c.test:9/auth/signin/credentials\""},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        char *body = providers(a, cases[i].peer, cases[i].h1, cases[i].h2);
+        if (!cases[i].want) {
+            if (body)
+                fail_msg("case %zu (%s) answered 200: %s", i, cases[i].h1, body);
+            continue;
+        }
+        if (!body || !strstr(body, cases[i].want))
+            fail_msg("case %zu (%s, %s): want %s in %s", i, cases[i].h1, cases[i].h2 ? cases[i].h2 : "-",
+                     cases[i].want, body ? body : "(not 200)");
+        free(body);
+    }
+    authc_free(a);
+}
+
+/* /providers sends no cookie, whatever CSRF or callback-url cookie came
+ * in; /csrf right after still mints and sets them. */
+static void providers_sets_no_cookie(void **st)
+{
+    (void)st;
+    authc *a = instance();
+    authc_response *r = tu_req(a, "GET", "/auth/providers", NULL, "Host: a.test",
+                               "Cookie: authjs.csrf-token=bogus; authjs.callback-url=http%3A%2F%2Fa.test", NULL);
+    assert_non_null(r);
+    assert_int_equal(r->status, 200);
+    assert_null(tu_set_cookie(r, 0));
+    authc_response_free(r);
+    r = tu_req(a, "GET", "/auth/csrf", NULL, "Host: a.test", "Cookie: authjs.csrf-token=bogus", NULL);
+    assert_non_null(r);
+    assert_int_equal(r->status, 200);
+    assert_non_null(tu_cookie_named(r, "authjs.csrf-token"));
+    assert_non_null(tu_cookie_named(r, "authjs.callback-url"));
+    authc_response_free(r);
+    authc_free(a);
+}
+
+/* Dotted quads at every width, and the cut to a short buffer. */
+static void client_ip_format(void **st)
+{
+    (void)st;
+    static const char *const v4[] = {"0.0.0.0", "1.22.255.9", "255.255.255.255", "10.100.0.99",
+                                     "192.0.2.200"};
+    authc__cidrs none = {0};
+    for (size_t i = 0; i < sizeof v4 / sizeof *v4; i++) {
+        char out[AUTHC__IP_STR];
+        assert_true(authc__client_ip(&none, v4[i], NULL, out, sizeof out));
+        assert_string_equal(out, v4[i]);
+    }
+    char out[AUTHC__IP_STR];
+    assert_true(authc__client_ip(&none, "::ffff:198.51.100.7", NULL, out, sizeof out));
+    assert_string_equal(out, "198.51.100.7");
+    assert_true(authc__client_ip(&none, "2001:DB8::1", NULL, out, sizeof out));
+    assert_string_equal(out, "2001:db8::1");
+    char small[8];
+    assert_true(authc__client_ip(&none, "203.0.113.77", NULL, small, sizeof small));
+    assert_string_equal(small, "203.0.1");
+}
+
+/* A session token's Set-Cookie (one reserved allocation) equals the
+ * cookie the request carried, attributes in Auth.js's order. */
+static void session_cookie_whole(void **st)
+{
+    (void)st;
+    authc *a = instance();
+    authc_response *r = tu_sign_in(a, "http://a.test", "");
+    assert_non_null(r);
+    const char *sc = tu_cookie_named(r, "authjs.session-token");
+    assert_non_null(sc);
+    char *tok = tu_cookie_value(sc);
+    assert_true(strlen(tok) > 300);
+    TU_HAS_ALL(sc, "; Path=/; Expires=", "; HttpOnly; SameSite=Lax");
+    free(tok);
+    authc_response_free(r);
+    authc_free(a);
+}
+
+TU_MAIN(NULL, NULL,
+        cmocka_unit_test(origin_per_request),
+        cmocka_unit_test(providers_sets_no_cookie),
+        cmocka_unit_test(client_ip_format),
+        cmocka_unit_test(session_cookie_whole))
