@@ -38,10 +38,12 @@ static void quiet(void *ud, const char *level, const char *msg)
     (void)ud; (void)level; (void)msg;
 }
 
+/* STORE: AUTHC_STORE names a database (sqlite:NAME created a file named by
+ * the input in the working directory) or a Redis/PostgreSQL server. */
 static bool risky(const char *name)
 {
     static const char *const words[] = {"FILE", "DATABASE", "ISSUER", "WELLKNOWN", "CA", "PATH", "DIR",
-                                        "SERVER", "ENDPOINT", "URL"};
+                                        "SERVER", "ENDPOINT", "URL", "STORE"};
     for (size_t i = 0; i < sizeof words / sizeof *words; i++)
         if (strstr(name, words[i]) && strcmp(name, "AUTH_URL"))
             return true;
