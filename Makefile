@@ -50,7 +50,7 @@ test-e2e-asan:
 	@cmake --build $(ASAN_BUILD) -j $(JOBS)
 	tests/sanitizers/e2e-asan.sh $(ASAN_BUILD) $(E2E_ASAN_TESTS)
 
-# libFuzzer (clang) in build-fuzz/: every target for FUZZ_SECONDS each (see
+# libFuzzer (clang) in build-fuzz/: every target for FUZZ_SECONDS each, or FUZZ_RUNS executions (see
 # docs/fuzzing.md); test-fuzz is the short run `make test` does.
 FUZZ_SECONDS ?= 60
 FUZZ_CI_SECONDS ?= 3
