@@ -48,6 +48,31 @@ static inline char *fuzz_cut(char *s, const char *sep)
 
 
 #include "authc.h"
+
+/* Reads "Name: value" lines from p (up to end) into hs (at most max) until
+ * an empty line, splitting in place; *n gets the count. Returns what
+ * follows the empty line (a body), or NULL when the input ended. */
+static inline char *fuzz_header_lines(char *p, char *end, authc_header *hs, size_t max,
+                                      size_t *n)
+{
+    *n = 0;
+    while (p && p < end && *p != '\n' && *n < max) {
+        char *nl = memchr(p, '\n', (size_t)(end - p));
+        if (nl)
+            *nl = '\0';
+        char *colon = strchr(p, ':');
+        if (colon) {
+            *colon = '\0';
+            hs[*n].name = p;
+            hs[*n].value = colon[1] == ' ' ? colon + 2 : colon + 1;
+            (*n)++;
+        }
+        p = nl ? nl + 1 : NULL;
+    }
+    if (p && p < end && *p == '\n')
+        p++;
+    return p;
+}
 #include "../unit/testutil.h" /* the instance builder the unit tests use */
 
 /* Properties of every response: status in range, no header value with a

@@ -1,18 +1,6 @@
 /* fuzz_handle.c — libFuzzer target for authc_handle: arbitrary method, URL,
  * headers, cookies and body must never crash, leak or yield a session. */
-#include <stdint.h>
-#include <stdlib.h>
-#include <string.h>
-
-#include "authc.h"
-
-static authc_err deny_all(void *ud, authc_arena *ar, const char *const *names,
-                          const char *const *values, size_t n, authc_user *user,
-                          const char **code)
-{
-    (void)ud; (void)ar; (void)names; (void)values; (void)n; (void)user; (void)code;
-    return AUTHC_ERR_CREDENTIALS_SIGNIN;
-}
+#include "fuzz.h"
 
 static authc *instance(void)
 {
@@ -24,7 +12,7 @@ static authc *instance(void)
     authc_config_set(cfg, "secret", "fuzz-secret-0123456789abcdefghijklmnopq", err, sizeof err);
     authc_config_set(cfg, "trust_host", "1", err, sizeof err);
     static const authc_credentials_field f[] = {{"username", NULL, NULL}, {"password", NULL, "password"}};
-    authc_credentials_provider cp = {.fields = f, .nfields = 2, .authorize = deny_all};
+    authc_credentials_provider cp = {.fields = f, .nfields = 2, .authorize = fuzz_deny_all};
     authc_config_add_credentials(cfg, &cp);
     a = authc_new(cfg, err, sizeof err);
     if (!a)
@@ -51,22 +39,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         p = nl;
     }
     authc_header hs[16];
-    size_t nh = 0;
-    while (p && p < buf + size && *p != '\n' && nh < 16) {
-        char *nl = memchr(p, '\n', (size_t)(buf + size - p));
-        if (nl)
-            *nl = '\0';
-        char *colon = strchr(p, ':');
-        if (colon) {
-            *colon = '\0';
-            hs[nh].name = p;
-            hs[nh].value = colon[1] == ' ' ? colon + 2 : colon + 1;
-            nh++;
-        }
-        p = nl ? nl + 1 : NULL;
-    }
-    if (p && p < buf + size && *p == '\n')
-        p++;
+    size_t nh;
+    p = fuzz_header_lines(p, buf + size, hs, 16, &nh);
     authc_request r = {
         .method = fields[0] ? fields[0] : "GET",
         .url = fields[1] ? fields[1] : "/auth/session",
