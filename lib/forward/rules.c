@@ -122,6 +122,9 @@ static bool rule_token(rule *r, char *tok, int line, char *why, size_t whylen)
     if (!strcmp(key, "path~")) {
         if (r->has_re)
             return fail(why, whylen, line, "path~ given twice");
+        const char *costly = authc__regex_cost_check(val);
+        if (costly)
+            return fail(why, whylen, line, "regular expression '%.80s' refused: %s", val, costly);
         int rc = regcomp(&r->re, val, REG_EXTENDED | REG_NOSUB);
         if (rc) {
             char msg[128];

@@ -13,6 +13,8 @@
 #define AUTHC__RULE_LINE_MAX    4096
 #define AUTHC__RULE_LIST_MAX    64       /* entries in one users=/emails=/... list */
 #define AUTHC__EXPLAIN_MAX      512
+#define AUTHC__RULE_REGEX_MAX   256      /* bytes of one path~= expression */
+#define AUTHC__RULE_REGEX_REPEAT_MAX 255 /* m and n of {m,n} */
 
 typedef enum authc__fwd_policy {
     AUTHC__FWD_BYPASS,        /* no session needed */
@@ -52,6 +54,13 @@ authc__rules *authc__rules_parse(const char *text, size_t len, char *why, size_t
 /* Reads and parses FILE (at most AUTHC__RULES_FILE_MAX bytes). */
 authc__rules *authc__rules_load(const char *file, char *why, size_t whylen);
 void authc__rules_free(authc__rules *r);
+
+/* NULL when a path~= expression is cheap enough to compile, else why not:
+ * over AUTHC__RULE_REGEX_MAX bytes, a back-reference, a repetition of a
+ * repetition ("a++", "(a+)*"), a count over AUTHC__RULE_REGEX_REPEAT_MAX or
+ * groups nested over 16 deep. glibc's regcomp grows exponentially in
+ * nested repetition (18 stacked '+' take 170 MB). Static string. */
+const char *authc__regex_cost_check(const char *re);
 size_t authc__rules_count(const authc__rules *r);
 
 /* The oauth2-proxy style per-request conditions (each a comma list; NULL

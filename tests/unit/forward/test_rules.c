@@ -47,6 +47,13 @@ static void test_parse_errors(void **st)
         {"\n\nbypass path=x\n", "line 3: path 'x' must start with /"},
         {"deny users=a\n", "line 1: users= only goes with 'authenticated'"},
         {"bypass path~=(\n", "line 1: bad regular expression"},
+        {"deny path~=^/in+++++++++++++++++++++++++\n", "line 1: regular expression '^/in+++"},
+        {"deny path~=^/a*+\n", "line 1: regular expression '^/a*+' refused: a repetition of a repetition"},
+        {"deny path~=^((((a+)+)+)+)+$\n", "line 1: regular expression '^((((a+)+)+)+)+$' refused: a repeated group"},
+        {"deny path~=^/x(y?){2}\n", "line 1: regular expression '^/x(y?){2}' refused: a repeated group"},
+        {"deny path~=^/(a)\\1\n", "line 1: regular expression '^/(a)\\1' refused: back-references"},
+        {"deny path~=^/a{1,256}\n", "line 1: regular expression '^/a{1,256}' refused: a repetition count"},
+        {"deny path~=^/a{2}{3}\n", "line 1: regular expression '^/a{2}{3}' refused: a repetition of a repetition"},
         {"bypass colour=red\n", "line 1: unknown key 'colour'"},
         {"bypass host\n", "line 1: 'host' is not key=value"},
         {"authenticated groups=a,,b\n", "line 1: groups: empty entry"},
@@ -202,8 +209,31 @@ static void test_glob(void **st)
     assert_false(authc__glob_match("a*b*c", "aXXbYY"));
 }
 
+/* Ordinary expressions stay accepted by the cost check, and one that is
+ * refused never reaches regcomp (it would take gigabytes). */
+static void test_regex_cost(void **st)
+{
+    (void)st;
+    static const char *const ok[] = {
+        "^/internal(/|$)", "^/api/v[0-9]+/(users|groups)/[^/]+$", "^/a{1,255}$", "^/(ab)+$",
+        "[[:alpha:]]+\\.html$", "^/x\\+y+$", "[+*]+", "^/a{3,}b{2}", "a+b*c?d{1}", "^/{x}",
+    };
+    for (size_t i = 0; i < sizeof ok / sizeof *ok; i++)
+        if (authc__regex_cost_check(ok[i]))
+            fail_msg("'%s' refused: %s", ok[i], authc__regex_cost_check(ok[i]));
+    char deep[64] = "";
+    for (int i = 0; i < 17; i++)
+        strcat(deep, "(");
+    assert_non_null(strstr(authc__regex_cost_check(deep), "nested deeper"));
+    char big[300];
+    memset(big, 'a', sizeof big - 1);
+    big[sizeof big - 1] = '\0';
+    assert_non_null(strstr(authc__regex_cost_check(big), "longer than"));
+}
+
 TU_MAIN(NULL, NULL,
         cmocka_unit_test(test_parse_errors),
+        cmocka_unit_test(test_regex_cost),
         cmocka_unit_test(test_first_match_decides),
         cmocka_unit_test(test_path_tricks),
         cmocka_unit_test(test_query_conditions),
