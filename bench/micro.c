@@ -5,7 +5,8 @@
  * Built by bench/run.sh against the release library (not by CMake):
  *   gcc -std=c17 -O2 -D_GNU_SOURCE -Iinclude -Ilib bench/micro.c \
  *       build-release/libauthc.a $(pkg-config --libs …) -lpthread -lm
- * Run: micro [seconds-per-case [only-names-containing]]   (default 0.4)
+ * Run: micro [seconds-per-case [only-names-containing]]   (default 0.4);
+ * MICRO_ITERS=N counts instead of timing (see micro_measured).
  * Output: one TSV line per case: "micro<TAB>name<TAB>ns/op<TAB>bytes<TAB>note",
  * and "size<TAB>name<TAB>bytes" lines for the byte counts the crypto floor
  * (openssl speed, run by run.sh) must be measured at. Each case runs in
@@ -48,10 +49,30 @@ static int cmp_d(const void *a, const void *b)
 
 /* Runs f in BATCHES batches sized to fill g_seconds; prints the median
  * batch's ns/op. Returns it. */
+/* MICRO_ITERS=N: run each case once to warm up, then exactly N times in
+ * micro_measured (no timing), for instruction counts that do not depend on
+ * the machine's load: valgrind --tool=callgrind
+ * --toggle-collect=micro_measured micro 0.4 NAME, total ÷ N. */
+static long g_iters;
+
+__attribute__((noinline)) void micro_measured(void (*f)(void *), void *ud, long n);
+__attribute__((noinline)) void micro_measured(void (*f)(void *), void *ud, long n)
+{
+    for (long i = 0; i < n; i++)
+        f(ud);
+}
+
 static double bench(const char *name, void (*f)(void *), void *ud, size_t bytes, const char *note)
 {
     if (g_only && !strstr(name, g_only))
         return 0;
+    if (g_iters > 0) {
+        f(ud);
+        micro_measured(f, ud, g_iters);
+        printf("iters\t%s\t%ld\t%zu\t%s\n", name, g_iters, bytes, note ? note : "");
+        fflush(stdout);
+        return 0;
+    }
     /* Calibrate: double the count until one batch takes >= 1/BATCHES. */
     long n = 1;
     double target = g_seconds * 1e9 / BATCHES;
@@ -414,6 +435,8 @@ int main(int argc, char **argv)
         g_seconds = 0.4;
     if (argc > 2)
         g_only = argv[2];
+    const char *it = getenv("MICRO_ITERS");
+    g_iters = it ? atol(it) : 0;
     setup();
     printf("size\ttoken\t%zu\nsize\tplaintext\t%zu\nsize\tciphertext\t%zu\nsize\tmac_input\t%zu\n"
            "size\tcsrf_input\t%zu\nsize\tcookie_header\t%zu\nsize\tlarge_cookie\t%zu\n",

@@ -7,15 +7,47 @@
 static const char B64URL[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 static const char B64STD[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
+/* Encoding tables of character pairs: entry i (12 bits of input) is the
+ * two characters at 2i, so three bytes need two loads. Built by the
+ * preprocessor from string literals (64 rows of 64 pairs). */
+#define P_COLS(c) \
+    c "A" c "B" c "C" c "D" c "E" c "F" c "G" c "H" c "I" c "J" c "K" c "L" c "M" c "N" c "O" \
+    c "P" c "Q" c "R" c "S" c "T" c "U" c "V" c "W" c "X" c "Y" c "Z" c "a" c "b" c "c" c "d" \
+    c "e" c "f" c "g" c "h" c "i" c "j" c "k" c "l" c "m" c "n" c "o" c "p" c "q" c "r" c "s" \
+    c "t" c "u" c "v" c "w" c "x" c "y" c "z" c "0" c "1" c "2" c "3" c "4" c "5" c "6" c "7" \
+    c "8" c "9"
+#define P_URL(c) P_COLS(c) c "-" c "_"
+#define P_STD(c) P_COLS(c) c "+" c "/"
+static const char PAIRS_URL[64 * 64 * 2 + 1] =
+    P_URL("A") P_URL("B") P_URL("C") P_URL("D") P_URL("E") P_URL("F") P_URL("G") P_URL("H")
+    P_URL("I") P_URL("J") P_URL("K") P_URL("L") P_URL("M") P_URL("N") P_URL("O") P_URL("P")
+    P_URL("Q") P_URL("R") P_URL("S") P_URL("T") P_URL("U") P_URL("V") P_URL("W") P_URL("X")
+    P_URL("Y") P_URL("Z") P_URL("a") P_URL("b") P_URL("c") P_URL("d") P_URL("e") P_URL("f")
+    P_URL("g") P_URL("h") P_URL("i") P_URL("j") P_URL("k") P_URL("l") P_URL("m") P_URL("n")
+    P_URL("o") P_URL("p") P_URL("q") P_URL("r") P_URL("s") P_URL("t") P_URL("u") P_URL("v")
+    P_URL("w") P_URL("x") P_URL("y") P_URL("z") P_URL("0") P_URL("1") P_URL("2") P_URL("3")
+    P_URL("4") P_URL("5") P_URL("6") P_URL("7") P_URL("8") P_URL("9") P_URL("-") P_URL("_");
+static const char PAIRS_STD[64 * 64 * 2 + 1] =
+    P_STD("A") P_STD("B") P_STD("C") P_STD("D") P_STD("E") P_STD("F") P_STD("G") P_STD("H")
+    P_STD("I") P_STD("J") P_STD("K") P_STD("L") P_STD("M") P_STD("N") P_STD("O") P_STD("P")
+    P_STD("Q") P_STD("R") P_STD("S") P_STD("T") P_STD("U") P_STD("V") P_STD("W") P_STD("X")
+    P_STD("Y") P_STD("Z") P_STD("a") P_STD("b") P_STD("c") P_STD("d") P_STD("e") P_STD("f")
+    P_STD("g") P_STD("h") P_STD("i") P_STD("j") P_STD("k") P_STD("l") P_STD("m") P_STD("n")
+    P_STD("o") P_STD("p") P_STD("q") P_STD("r") P_STD("s") P_STD("t") P_STD("u") P_STD("v")
+    P_STD("w") P_STD("x") P_STD("y") P_STD("z") P_STD("0") P_STD("1") P_STD("2") P_STD("3")
+    P_STD("4") P_STD("5") P_STD("6") P_STD("7") P_STD("8") P_STD("9") P_STD("+") P_STD("/");
+#undef P_COLS
+#undef P_URL
+#undef P_STD
+
 static size_t enc(char *out, const uint8_t *in, size_t n, const char *alpha, bool pad)
 {
+    const char *pairs = alpha == B64URL ? PAIRS_URL : PAIRS_STD;
     size_t o = 0, i = 0;
-    for (; i + 3 <= n; i += 3) {
+    for (; i + 3 <= n; i += 3, o += 4) {
         uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 | in[i + 2];
-        out[o++] = alpha[v >> 18];
-        out[o++] = alpha[(v >> 12) & 63];
-        out[o++] = alpha[(v >> 6) & 63];
-        out[o++] = alpha[v & 63];
+        memcpy(out + o, pairs + 2 * (v >> 12), 2);
+        memcpy(out + o + 2, pairs + 2 * (v & 0xfff), 2);
     }
     if (n - i == 1) {
         uint32_t v = (uint32_t)in[i] << 16;
@@ -33,37 +65,39 @@ static size_t enc(char *out, const uint8_t *in, size_t n, const char *alpha, boo
     return o;
 }
 
-/* Decoding table shared by both alphabets: VALID | value for the common
- * characters, plus URL_ONLY or STD_ONLY for the two that differ; 0 for
- * any other byte. Constant, so it needs no set-up. */
-enum { VALID = 0x40, URL_ONLY = 0x80, STD_ONLY = 0x100 };
-#define OK(v) (VALID | (v))
-#define URL(v) (VALID | URL_ONLY | (v))
-#define STD(v) (VALID | STD_ONLY | (v))
-static const uint16_t T_B64[256] = {
-    ['A'] = OK(0), ['B'] = OK(1), ['C'] = OK(2), ['D'] = OK(3), ['E'] = OK(4), ['F'] = OK(5),
-    ['G'] = OK(6), ['H'] = OK(7), ['I'] = OK(8), ['J'] = OK(9), ['K'] = OK(10), ['L'] = OK(11),
-    ['M'] = OK(12), ['N'] = OK(13), ['O'] = OK(14), ['P'] = OK(15), ['Q'] = OK(16), ['R'] = OK(17),
-    ['S'] = OK(18), ['T'] = OK(19), ['U'] = OK(20), ['V'] = OK(21), ['W'] = OK(22), ['X'] = OK(23),
-    ['Y'] = OK(24), ['Z'] = OK(25), ['a'] = OK(26), ['b'] = OK(27), ['c'] = OK(28), ['d'] = OK(29),
-    ['e'] = OK(30), ['f'] = OK(31), ['g'] = OK(32), ['h'] = OK(33), ['i'] = OK(34), ['j'] = OK(35),
-    ['k'] = OK(36), ['l'] = OK(37), ['m'] = OK(38), ['n'] = OK(39), ['o'] = OK(40), ['p'] = OK(41),
-    ['q'] = OK(42), ['r'] = OK(43), ['s'] = OK(44), ['t'] = OK(45), ['u'] = OK(46), ['v'] = OK(47),
-    ['w'] = OK(48), ['x'] = OK(49), ['y'] = OK(50), ['z'] = OK(51), ['0'] = OK(52), ['1'] = OK(53),
-    ['2'] = OK(54), ['3'] = OK(55), ['4'] = OK(56), ['5'] = OK(57), ['6'] = OK(58), ['7'] = OK(59),
-    ['8'] = OK(60), ['9'] = OK(61), ['-'] = URL(62), ['_'] = URL(63), ['+'] = STD(62), ['/'] = STD(63),
-};
-#undef OK
-#undef URL
-#undef STD
+/* Decoding tables, one per quad position and alphabet: the 6-bit value
+ * already shifted to its place, plus a presence bit (24 + position), so a
+ * quad decodes with four loads and three ORs, and is good exactly when
+ * all four presence bits are set (any other byte is 0 in every table).
+ * Constant, so they need no set-up. */
+#define B64_COMMON(X)                                                                              \
+    X('A', 0) X('B', 1) X('C', 2) X('D', 3) X('E', 4) X('F', 5) X('G', 6) X('H', 7) X('I', 8)     \
+    X('J', 9) X('K', 10) X('L', 11) X('M', 12) X('N', 13) X('O', 14) X('P', 15) X('Q', 16)        \
+    X('R', 17) X('S', 18) X('T', 19) X('U', 20) X('V', 21) X('W', 22) X('X', 23) X('Y', 24)       \
+    X('Z', 25) X('a', 26) X('b', 27) X('c', 28) X('d', 29) X('e', 30) X('f', 31) X('g', 32)       \
+    X('h', 33) X('i', 34) X('j', 35) X('k', 36) X('l', 37) X('m', 38) X('n', 39) X('o', 40)       \
+    X('p', 41) X('q', 42) X('r', 43) X('s', 44) X('t', 45) X('u', 46) X('v', 47) X('w', 48)       \
+    X('x', 49) X('y', 50) X('z', 51) X('0', 52) X('1', 53) X('2', 54) X('3', 55) X('4', 56)       \
+    X('5', 57) X('6', 58) X('7', 59) X('8', 60) X('9', 61)
+#define B64_URL(X) B64_COMMON(X) X('-', 62) X('_', 63)
+#define B64_STD(X) B64_COMMON(X) X('+', 62) X('/', 63)
+#define E0(c, v) [c] = (1u << 24) | (uint32_t)(v) << 18,
+#define E1(c, v) [c] = (1u << 25) | (uint32_t)(v) << 12,
+#define E2(c, v) [c] = (1u << 26) | (uint32_t)(v) << 6,
+#define E3(c, v) [c] = (1u << 27) | (uint32_t)(v),
+#define ALL_PRESENT (0xfu << 24)
+static const uint32_t D_URL[4][256] = {{B64_URL(E0)}, {B64_URL(E1)}, {B64_URL(E2)}, {B64_URL(E3)}};
+static const uint32_t D_STD[4][256] = {{B64_STD(E0)}, {B64_STD(E1)}, {B64_STD(E2)}, {B64_STD(E3)}};
+#undef E0
+#undef E1
+#undef E2
+#undef E3
 
 /* Decodes unpadded input; rejects stray characters and non-canonical
  * trailing bits. Returns bytes written or -1. */
 static long dec(uint8_t *out, size_t cap, const char *in, size_t n, bool url)
 {
-    /* A quad is good when every entry has VALID and none has the other
-     * alphabet's bit: two tests per quad, no branch per character. */
-    const uint16_t *T = T_B64, reject = url ? STD_ONLY : URL_ONLY;
+    const uint32_t(*D)[256] = url ? D_URL : D_STD;
     const unsigned char *p = (const unsigned char *)in;
     size_t rem = n % 4;
     if (rem == 1)
@@ -72,20 +106,19 @@ static long dec(uint8_t *out, size_t cap, const char *in, size_t n, bool url)
     if (need > cap)
         return -1;
     size_t o = 0, i = 0;
-    for (; i + 4 <= n; i += 4) {
-        uint32_t a = T[p[i]], b = T[p[i + 1]], c = T[p[i + 2]], d = T[p[i + 3]];
-        if (!(a & b & c & d & VALID) || ((a | b | c | d) & reject))
+    for (; i + 4 <= n; i += 4, o += 3) {
+        uint32_t v = D[0][p[i]] | D[1][p[i + 1]] | D[2][p[i + 2]] | D[3][p[i + 3]];
+        if ((v & ALL_PRESENT) != ALL_PRESENT)
             return -1;
-        uint32_t v = (a & 63) << 18 | (b & 63) << 12 | (c & 63) << 6 | (d & 63);
-        out[o++] = (uint8_t)(v >> 16);
-        out[o++] = (uint8_t)(v >> 8);
-        out[o++] = (uint8_t)v;
+        out[o] = (uint8_t)(v >> 16);
+        out[o + 1] = (uint8_t)(v >> 8);
+        out[o + 2] = (uint8_t)v;
     }
     if (rem) {
-        uint32_t a = T[p[i]], b = T[p[i + 1]], c = rem == 3 ? T[p[i + 2]] : VALID;
-        if (!(a & b & c & VALID) || ((a | b | c) & reject))
+        /* The missing characters count as present zeros. */
+        uint32_t v = D[0][p[i]] | D[1][p[i + 1]] | (rem == 3 ? D[2][p[i + 2]] : 1u << 26) | 1u << 27;
+        if ((v & ALL_PRESENT) != ALL_PRESENT)
             return -1;
-        uint32_t v = (a & 63) << 18 | (b & 63) << 12 | (c & 63) << 6;
         out[o++] = (uint8_t)(v >> 16);
         if (rem == 3)
             out[o++] = (uint8_t)(v >> 8);

@@ -43,6 +43,45 @@ static void test_marks(void **s)
     authc__store_close(st);
 }
 
+/* The cache is keyed by the raw (kind, provider, value): kinds and the
+ * provider/value split stay apart, and an identity too long to cache is
+ * still checked (against the store, every time). */
+static void test_cache_identities(void **s)
+{
+    (void)s;
+    authc_store *st = open_store("memory:");
+    authc__revoker *r = authc__revoker_new(st, 3600 * 1000);
+    int64_t t0 = authc__now_ms();
+    authc__session_ident a = {.sid = "same", .user_id = "same", .signed_in_ms = t0 - 100,
+                              .provider = "ab", .psid = "c", .psub = "c"};
+    authc__session_ident b = {.sid = "other", .user_id = "u", .signed_in_ms = t0 - 100,
+                              .provider = "a", .psid = "bc", .psub = "bc"};
+    assert_false(is_revoked(r, &a));
+    assert_false(is_revoked(r, &b));
+    assert_int_equal(authc__revoke_provider(r, "ab", "c", NULL, t0), AUTHC_OK);
+    assert_true(is_revoked(r, &a));
+    assert_false(is_revoked(r, &b));   /* "a" + "bc" is not "ab" + "c" */
+    authc__session_ident a_sub = a;
+    a_sub.psid = NULL;
+    assert_false(is_revoked(r, &a_sub)); /* a sid mark is not a sub mark */
+    assert_int_equal(authc__revoke_session(r, "u"), AUTHC_OK);
+    assert_false(is_revoked(r, &b));   /* a session mark is not a user mark */
+
+    char longid[300];
+    memset(longid, 'x', sizeof longid - 1);
+    longid[sizeof longid - 1] = '\0';
+    authc__session_ident l = {.sid = longid, .user_id = longid, .signed_in_ms = t0 - 100};
+    authc__revoker *r2 = authc__revoker_new(st, 3600 * 1000); /* a second instance */
+    assert_false(is_revoked(r, &l));
+    assert_false(is_revoked(r2, &l));
+    assert_int_equal(authc__revoke_session(r, longid), AUTHC_OK);
+    assert_true(is_revoked(r, &l));
+    assert_true(is_revoked(r2, &l)); /* not cached: the store answers at once */
+    authc__revoker_free(r2);
+    authc__revoker_free(r);
+    authc__store_close(st);
+}
+
 static void test_provider_and_instances(void **s)
 {
     /* Two handles of one store: two instances. */
@@ -86,6 +125,7 @@ static void test_store_down(void **s)
 
 TU_MAIN(NULL, NULL,
         cmocka_unit_test(test_marks),
+        cmocka_unit_test(test_cache_identities),
         cmocka_unit_test_prestate_setup_teardown(test_provider_and_instances, tu_store_pair_setup, tu_store_pair_teardown,
                                                  "memory:rev-two"),
         cmocka_unit_test_prestate_setup_teardown(test_store_down, tu_store_setup, tu_store_teardown, TU_STORE_DOWN))

@@ -72,6 +72,19 @@ static void test_every_byte(void **state)
         /* and in the last position of a full quad */
         char q[5] = {'Q', 'U', 'J', (char)c, 0};
         assert_int_equal(authc__b64url_decode_to(buf, sizeof buf, q, 4) >= 0, in_alphabet(c, true));
+        /* every position of a quad (each has its own decoding table), in
+         * both alphabets, and a tail's second character */
+        for (int pos = 0; pos < 4; pos++) {
+            char w[9] = "QUJDQUJD";
+            w[4 + pos] = (char)c;
+            assert_int_equal(authc__b64url_decode_to(buf, sizeof buf, w, 8) >= 0, false); /* cap 4 */
+            uint8_t big[8];
+            assert_int_equal(authc__b64url_decode_to(big, sizeof big, w, 8) >= 0, in_alphabet(c, true));
+            assert_int_equal(authc__b64_decode(ar, w, 8, &ol) != NULL, in_alphabet(c, false));
+        }
+        char t[4] = {'Q', (char)c, 0, 0};
+        bool zero_low = (c == 'A' || c == 'Q' || c == 'g' || c == 'w'); /* low 4 bits of the value 0 */
+        assert_int_equal(authc__b64url_decode_to(buf, sizeof buf, t, 2) >= 0, zero_low);
     }
 }
 
