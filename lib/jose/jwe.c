@@ -32,13 +32,17 @@ enum enc { ENC_CBC_HS512, ENC_GCM };
 
 static bool g_ok; /* written under global.c's lock, read after its release */
 static EVP_CIPHER *g_cbc, *g_gcm;
-static EVP_MAC *g_hmac;
+static EVP_MD *g_sha512;
 static pthread_key_t g_tls_key;
 
 /* Per-thread contexts, reused across calls so the hot path does no
  * provider lookups and no context allocation. */
 /* Contexts already keyed: re-keying HMAC costs two SHA-512 blocks and AES
  * a key schedule per call; resetting a keyed context (new IV) costs none.
+ * HMAC is RFC 2104 over EVP_MD contexts that have absorbed the key's
+ * ipad and opad blocks: a tag copies each once into the thread's work
+ * context. EVP_MAC does the same copies plus two layers of dispatch and
+ * parameter handling per call (≈ 1.5k instructions per tag on 3.0).
  * A thread sees few keys (one per secret and cookie name), so a small
  * table is enough; the key bytes are kept to tell a reused address from
  * the same key. */
@@ -46,14 +50,14 @@ static pthread_key_t g_tls_key;
 
 typedef struct key_slot {
     uint8_t key[64];
-    EVP_MAC_CTX *hmac;       /* keyed with key[0,32) */
+    EVP_MD_CTX *ipad, *opad; /* SHA-512 after (key[0,32) ^ ipad / opad) */
     EVP_CIPHER_CTX *enc;     /* AES-256-CBC encrypting with key[32,64) */
     EVP_CIPHER_CTX *dec;     /* AES-256-CBC decrypting with key[32,64) */
 } key_slot;
 
 typedef struct jwe_tls {
     EVP_CIPHER_CTX *gcm;
-    EVP_MAC_CTX *hmac;       /* unkeyed template (SHA512 set) */
+    EVP_MD_CTX *work;        /* a tag's running SHA-512 */
     key_slot ks[KEY_CACHE];
     unsigned next_evict;
 } jwe_tls;
@@ -62,7 +66,8 @@ static _Thread_local jwe_tls *t_tls;
 
 static void slot_clear(key_slot *sl)
 {
-    EVP_MAC_CTX_free(sl->hmac);
+    EVP_MD_CTX_free(sl->ipad);
+    EVP_MD_CTX_free(sl->opad);
     EVP_CIPHER_CTX_free(sl->enc);
     EVP_CIPHER_CTX_free(sl->dec);
     OPENSSL_cleanse(sl, sizeof *sl);
@@ -74,7 +79,7 @@ static void tls_free(void *p)
     if (!t)
         return;
     EVP_CIPHER_CTX_free(t->gcm);
-    EVP_MAC_CTX_free(t->hmac);
+    EVP_MD_CTX_free(t->work);
     for (int i = 0; i < KEY_CACHE; i++)
         slot_clear(&t->ks[i]);
     OPENSSL_clear_free(t, sizeof *t);
@@ -82,17 +87,31 @@ static void tls_free(void *p)
 
 /* The thread's contexts keyed with key (64 bytes: MAC then AES key);
  * owned by the thread. NULL on failure (out of memory in OpenSSL). */
+/* ctx := SHA-512 having absorbed the 32-byte mac_key, zero-padded to the
+ * 128-byte block, XORed with pad (RFC 2104). */
+static bool absorb_pad(EVP_MD_CTX *ctx, const uint8_t *mac_key, uint8_t pad)
+{
+    uint8_t blk[128];
+    for (size_t i = 0; i < sizeof blk; i++)
+        blk[i] = (uint8_t)((i < 32 ? mac_key[i] : 0) ^ pad);
+    bool ok = EVP_DigestInit_ex2(ctx, g_sha512, NULL) == 1 && EVP_DigestUpdate(ctx, blk, sizeof blk) == 1;
+    OPENSSL_cleanse(blk, sizeof blk);
+    return ok;
+}
+
 static key_slot *keyed(jwe_tls *t, const uint8_t *key)
 {
     for (int i = 0; i < KEY_CACHE; i++)
-        if (t->ks[i].hmac && CRYPTO_memcmp(t->ks[i].key, key, 64) == 0)
+        if (t->ks[i].ipad && CRYPTO_memcmp(t->ks[i].key, key, 64) == 0)
             return &t->ks[i];
     key_slot *sl = &t->ks[t->next_evict++ % KEY_CACHE];
     slot_clear(sl);
-    sl->hmac = EVP_MAC_CTX_dup(t->hmac); /* carries the SHA512 digest setting */
+    sl->ipad = EVP_MD_CTX_new();
+    sl->opad = EVP_MD_CTX_new();
     sl->enc = EVP_CIPHER_CTX_new();
     sl->dec = EVP_CIPHER_CTX_new();
-    if (!sl->hmac || !sl->enc || !sl->dec || EVP_MAC_init(sl->hmac, key, 32, NULL) != 1 ||
+    if (!sl->ipad || !sl->opad || !sl->enc || !sl->dec || !absorb_pad(sl->ipad, key, 0x36) ||
+        !absorb_pad(sl->opad, key, 0x5c) ||
         EVP_EncryptInit_ex2(sl->enc, g_cbc, key + 32, NULL, NULL) != 1 ||
         EVP_DecryptInit_ex2(sl->dec, g_cbc, key + 32, NULL, NULL) != 1) {
         slot_clear(sl);
@@ -107,13 +126,13 @@ authc_err authc__jwe_global_init(void)
     /* Fetched once, kept until authc_global_cleanup (read-only between). */
     g_cbc = EVP_CIPHER_fetch(NULL, "AES-256-CBC", NULL);
     g_gcm = EVP_CIPHER_fetch(NULL, "AES-256-GCM", NULL);
-    g_hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
-    if (!g_cbc || !g_gcm || !g_hmac || pthread_key_create(&g_tls_key, tls_free) != 0) {
+    g_sha512 = EVP_MD_fetch(NULL, "SHA512", NULL);
+    if (!g_cbc || !g_gcm || !g_sha512 || pthread_key_create(&g_tls_key, tls_free) != 0) {
         EVP_CIPHER_free(g_cbc);
         EVP_CIPHER_free(g_gcm);
-        EVP_MAC_free(g_hmac);
+        EVP_MD_free(g_sha512);
         g_cbc = g_gcm = NULL;
-        g_hmac = NULL;
+        g_sha512 = NULL;
         return AUTHC_ERR_CRYPTO;
     }
     g_ok = true;
@@ -131,9 +150,9 @@ void authc__jwe_global_cleanup(void)
     pthread_key_delete(g_tls_key);
     EVP_CIPHER_free(g_cbc);
     EVP_CIPHER_free(g_gcm);
-    EVP_MAC_free(g_hmac);
+    EVP_MD_free(g_sha512);
     g_cbc = g_gcm = NULL;
-    g_hmac = NULL;
+    g_sha512 = NULL;
     g_ok = false;
 }
 
@@ -149,12 +168,8 @@ static jwe_tls *tls_get(void)
     if (!t)
         return NULL;
     t->gcm = EVP_CIPHER_CTX_new();
-    t->hmac = EVP_MAC_CTX_new(g_hmac);
-    OSSL_PARAM p[] = {
-        OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)"SHA512", 0),
-        OSSL_PARAM_construct_end(),
-    };
-    if (!t->gcm || !t->hmac || !EVP_MAC_CTX_set_params(t->hmac, p) ||
+    t->work = EVP_MD_CTX_new();
+    if (!t->gcm || !t->work ||
         pthread_setspecific(g_tls_key, t) != 0) {
         tls_free(t);
         return NULL;
@@ -249,23 +264,25 @@ authc_err authc__jwe_derive(authc__jwe_key *out, const char *secret, const char 
 /* ---- A256CBC-HS512 (RFC 7518 §5.2.2) ----------------------------------- */
 
 /* First 32 bytes of HMAC-SHA512(mac_key, AAD || IV || CT || AL) into tag. */
-static bool cbc_tag(key_slot *ks, const char *aad, size_t aadlen,
+static bool cbc_tag(jwe_tls *t, key_slot *ks, const char *aad, size_t aadlen,
                     const uint8_t *iv, const uint8_t *ct, size_t ctlen,
                     uint8_t tag[CBC_TAG])
 {
-    uint8_t al[8], full[64];
+    uint8_t al[8], inner[64], full[64];
     uint64_t bits = (uint64_t)aadlen * 8;
     for (int i = 0; i < 8; i++)
         al[i] = (uint8_t)(bits >> (56 - 8 * i));
-    size_t fl = 0;
-    EVP_MAC_CTX *m = ks->hmac;
-    bool ok = EVP_MAC_init(m, NULL, 0, NULL) == 1 && EVP_MAC_update(m, (const uint8_t *)aad, aadlen) == 1 &&
-              EVP_MAC_update(m, iv, CBC_IV) == 1 &&
-              EVP_MAC_update(m, ct, ctlen) == 1 &&
-              EVP_MAC_update(m, al, sizeof al) == 1 &&
-              EVP_MAC_final(m, full, &fl, sizeof full) == 1 && fl == 64;
+    unsigned il = 0, fl = 0;
+    EVP_MD_CTX *w = t->work;
+    bool ok = EVP_MD_CTX_copy_ex(w, ks->ipad) == 1 && EVP_DigestUpdate(w, aad, aadlen) == 1 &&
+              EVP_DigestUpdate(w, iv, CBC_IV) == 1 && EVP_DigestUpdate(w, ct, ctlen) == 1 &&
+              EVP_DigestUpdate(w, al, sizeof al) == 1 && EVP_DigestFinal_ex(w, inner, &il) == 1 &&
+              il == 64 && EVP_MD_CTX_copy_ex(w, ks->opad) == 1 &&
+              EVP_DigestUpdate(w, inner, sizeof inner) == 1 && EVP_DigestFinal_ex(w, full, &fl) == 1 &&
+              fl == 64;
     if (ok)
         memcpy(tag, full, CBC_TAG);
+    OPENSSL_cleanse(inner, sizeof inner);
     OPENSSL_cleanse(full, sizeof full);
     return ok;
 }
@@ -311,7 +328,7 @@ authc_err authc__jwe_encrypt(authc_arena *ar, const authc__jwe_key *key,
     memcpy(s, key->hdr, hb);
     size_t o = hb;
     /* The AAD is the ASCII of the encoded header, already in s. */
-    if (!cbc_tag(ks, s, o, iv, ct, ctlen, tag))
+    if (!cbc_tag(t, ks, s, o, iv, ct, ctlen, tag))
         return AUTHC_ERR_CRYPTO;
     s[o++] = '.';
     s[o++] = '.';
@@ -505,7 +522,7 @@ authc_err authc__jwe_decrypt(authc_arena *ar, const authc__jwe_key *keys,
         /* HMAC failing to run is OpenSSL out of memory, not tampering:
          * the caller must not treat the token as forged. */
         key_slot *ks = keyed(t, key->key);
-        if (!ks || !cbc_tag(ks, seg[0], sl[0], iv, buf, ctlen, want))
+        if (!ks || !cbc_tag(t, ks, seg[0], sl[0], iv, buf, ctlen, want))
             return AUTHC_ERR_NOMEM;
         bool same = CRYPTO_memcmp(want, tag, CBC_TAG) == 0;
         OPENSSL_cleanse(want, sizeof want);
