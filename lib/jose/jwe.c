@@ -51,8 +51,10 @@ static pthread_key_t g_tls_key;
 typedef struct key_slot {
     uint8_t key[64];
     EVP_MD_CTX *ipad, *opad; /* SHA-512 after (key[0,32) ^ ipad / opad) */
-    EVP_CIPHER_CTX *enc;     /* AES-256-CBC encrypting with key[32,64) */
-    EVP_CIPHER_CTX *dec;     /* AES-256-CBC decrypting with key[32,64) */
+    EVP_CIPHER_CTX *enc;     /* AES-256-CBC encrypting with key[32,64), no padding */
+    EVP_CIPHER_CTX *dec;     /* AES-256-CBC decrypting with key[32,64), no padding */
+    uint8_t enc_chain[16];   /* the chaining block each context holds now: */
+    uint8_t dec_chain[16];   /* zero, then the last ciphertext block it saw */
 } key_slot;
 
 typedef struct jwe_tls {
@@ -112,8 +114,9 @@ static key_slot *keyed(jwe_tls *t, const uint8_t *key)
     sl->dec = EVP_CIPHER_CTX_new();
     if (!sl->ipad || !sl->opad || !sl->enc || !sl->dec || !absorb_pad(sl->ipad, key, 0x36) ||
         !absorb_pad(sl->opad, key, 0x5c) ||
-        EVP_EncryptInit_ex2(sl->enc, g_cbc, key + 32, NULL, NULL) != 1 ||
-        EVP_DecryptInit_ex2(sl->dec, g_cbc, key + 32, NULL, NULL) != 1) {
+        EVP_EncryptInit_ex2(sl->enc, g_cbc, key + 32, sl->enc_chain, NULL) != 1 ||
+        EVP_DecryptInit_ex2(sl->dec, g_cbc, key + 32, sl->dec_chain, NULL) != 1 ||
+        EVP_CIPHER_CTX_set_padding(sl->enc, 0) != 1 || EVP_CIPHER_CTX_set_padding(sl->dec, 0) != 1) {
         slot_clear(sl);
         return NULL;
     }
@@ -287,6 +290,58 @@ static bool cbc_tag(jwe_tls *t, key_slot *ks, const char *aad, size_t aadlen,
     return ok;
 }
 
+/* AES-256-CBC on contexts that are never re-initialised (OpenSSL 3.0
+ * spends ≈ 1k instructions per IV reset and per final call): PKCS#7
+ * padding is done here, the context chains on from the last block it
+ * processed (ks->*_chain), and the first block is XORed with chain ^ iv,
+ * which gives exactly the bytes of a fresh context started with iv.
+ * A failed update leaves the chain unknown: the caller drops the slot. */
+
+/* ct (ctlen = n rounded up past a full block) := CBC(iv, pad(pt)). */
+static bool cbc_encrypt(key_slot *ks, const uint8_t iv[CBC_IV], const uint8_t *pt, size_t n,
+                        uint8_t *ct, size_t ctlen)
+{
+    if (n)
+        memcpy(ct, pt, n);
+    memset(ct + n, (int)(ctlen - n), ctlen - n);
+    for (int i = 0; i < CBC_IV; i++)
+        ct[i] ^= (uint8_t)(iv[i] ^ ks->enc_chain[i]);
+    int l = 0;
+    if (EVP_EncryptUpdate(ks->enc, ct, &l, ct, (int)ctlen) != 1 || (size_t)l != ctlen) {
+        OPENSSL_cleanse(ct, ctlen);
+        return false;
+    }
+    memcpy(ks->enc_chain, ct + ctlen - CBC_IV, CBC_IV);
+    return true;
+}
+
+/* buf (ctlen, a positive multiple of 16) decrypted in place under iv.
+ * AUTHC_ERR_NOMEM when OpenSSL fails, AUTHC_ERR_CRYPTO on bad padding
+ * (unreachable after a good tag); *n is the plaintext's length. */
+static authc_err cbc_decrypt(key_slot *ks, const uint8_t iv[CBC_IV], uint8_t *buf, size_t ctlen,
+                             size_t *n)
+{
+    uint8_t prev[CBC_IV];
+    memcpy(prev, ks->dec_chain, CBC_IV);
+    memcpy(ks->dec_chain, buf + ctlen - CBC_IV, CBC_IV);
+    int l = 0;
+    if (EVP_DecryptUpdate(ks->dec, buf, &l, buf, (int)ctlen) != 1 || (size_t)l != ctlen) {
+        OPENSSL_cleanse(buf, ctlen);
+        return AUTHC_ERR_NOMEM;
+    }
+    for (int i = 0; i < CBC_IV; i++)
+        buf[i] ^= (uint8_t)(prev[i] ^ iv[i]);
+    uint8_t p = buf[ctlen - 1], bad = (uint8_t)(p == 0 || p > CBC_IV);
+    for (size_t i = 0; i < CBC_IV; i++)
+        bad |= (uint8_t)((i < p) & (buf[ctlen - 1 - i] != p));
+    if (bad) {
+        OPENSSL_cleanse(buf, ctlen);
+        return AUTHC_ERR_CRYPTO;
+    }
+    *n = ctlen - p;
+    return AUTHC_OK;
+}
+
 authc_err authc__jwe_encrypt(authc_arena *ar, const authc__jwe_key *key,
                              const uint8_t *pt, size_t n, char **out)
 {
@@ -318,12 +373,10 @@ authc_err authc__jwe_encrypt(authc_arena *ar, const authc__jwe_key *key,
     if (!ct || !s)
         return AUTHC_ERR_NOMEM;
 
-    int l1 = 0, l2 = 0;
-    /* A NULL key keeps the context's key schedule; only the IV is new. */
-    if (EVP_EncryptInit_ex2(ks->enc, NULL, NULL, iv, NULL) != 1 ||
-        EVP_EncryptUpdate(ks->enc, ct, &l1, pt ? pt : (const uint8_t *)"", (int)n) != 1 ||
-        EVP_EncryptFinal_ex(ks->enc, ct + l1, &l2) != 1 || (size_t)(l1 + l2) != ctlen)
+    if (!cbc_encrypt(ks, iv, pt, n, ct, ctlen)) {
+        slot_clear(ks);
         return AUTHC_ERR_CRYPTO;
+    }
 
     memcpy(s, key->hdr, hb);
     size_t o = hb;
@@ -528,15 +581,13 @@ authc_err authc__jwe_decrypt(authc_arena *ar, const authc__jwe_key *keys,
         OPENSSL_cleanse(want, sizeof want);
         if (!same)
             return AUTHC_ERR_CRYPTO;
-        if (EVP_DecryptInit_ex2(ks->dec, NULL, NULL, iv, NULL) != 1) {
-            OPENSSL_cleanse(buf, cap);
-            return AUTHC_ERR_NOMEM; /* the MAC held: an internal failure */
-        }
-        if (EVP_DecryptUpdate(ks->dec, buf, &l1, buf, (int)ctlen) != 1 ||
-            EVP_DecryptFinal_ex(ks->dec, buf + l1, &l2) != 1) {
-            OPENSSL_cleanse(buf, cap);
-            return AUTHC_ERR_CRYPTO;
-        }
+        size_t n = 0;
+        rc = cbc_decrypt(ks, iv, buf, ctlen, &n);
+        if (rc == AUTHC_ERR_NOMEM)
+            slot_clear(ks); /* the MAC held: an internal failure */
+        if (rc)
+            return rc;
+        l1 = (int)n;
     } else {
         if (EVP_DecryptInit_ex2(t->gcm, g_gcm, key->key, iv, NULL) != 1 ||
             EVP_DecryptUpdate(t->gcm, NULL, &l1, (const uint8_t *)seg[0], (int)sl[0]) != 1 ||

@@ -187,8 +187,10 @@ static size_t seg_bytes(const char *tok, int si)
 }
 
 /* Independent A256CBC-HS512 encryptor (one-shot OpenSSL calls) so tests
- * can make tokens with any header JSON and any payload bytes. */
-static char *mk_cbc(const uint8_t key[64], const char *hdr, const char *payload, size_t plen)
+ * can make tokens with any header JSON and any payload bytes; padding 0
+ * encrypts a block-aligned payload as it is (a wrong PKCS#7 tail). */
+static char *mk_cbc_ex(const uint8_t key[64], const char *hdr, const char *payload, size_t plen,
+                       int padding)
 {
     uint8_t iv[16], ct[4096 + 16], mac[64], al[8];
     assert_true(plen <= 4096);
@@ -196,6 +198,7 @@ static char *mk_cbc(const uint8_t key[64], const char *hdr, const char *payload,
     EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
     int l1 = 0, l2 = 0;
     assert_int_equal(EVP_EncryptInit_ex(c, EVP_aes_256_cbc(), NULL, key + 32, iv), 1);
+    assert_int_equal(EVP_CIPHER_CTX_set_padding(c, padding), 1);
     assert_int_equal(EVP_EncryptUpdate(c, ct, &l1, (const uint8_t *)payload, (int)plen), 1);
     assert_int_equal(EVP_EncryptFinal_ex(c, ct + l1, &l2), 1);
     EVP_CIPHER_CTX_free(c);
@@ -217,6 +220,11 @@ static char *mk_cbc(const uint8_t key[64], const char *hdr, const char *payload,
     return authc_arena_printf(ar, "%s..%s.%s.%s", h, authc__b64url_encode(ar, iv, 16),
                               authc__b64url_encode(ar, ct, ctlen),
                               authc__b64url_encode(ar, mac, 32));
+}
+
+static char *mk_cbc(const uint8_t key[64], const char *hdr, const char *payload, size_t plen)
+{
+    return mk_cbc_ex(key, hdr, payload, plen, 1);
 }
 
 static char *canon_hdr(const authc__jwe_key *k)
@@ -462,6 +470,71 @@ static void test_encrypt_raw(void **state)
         assert_memory_equal(pt, in, n);
         assert_int_equal(pt[n], 0);
     }
+}
+
+/* authc keeps one AES context per key and thread, never re-initialised
+ * (the IV goes in through the first block): every token must still be
+ * plain CBC under its own IV, whatever came before it on the thread, and
+ * a wrong PKCS#7 tail under a good tag is refused. */
+static void test_cbc_chained_context(void **state)
+{
+    (void)state;
+    authc__jwe_key k;
+    derive(&k, "chain", "authjs.session-token");
+    uint8_t in[70];
+    for (size_t i = 0; i < sizeof in; i++)
+        in[i] = (uint8_t)(i * 29 + 7);
+    for (size_t n = 0; n <= sizeof in; n++) {
+        char *tok, *seg[5];
+        assert_int_equal(authc__jwe_encrypt(ar, &k, in, n, &tok), AUTHC_OK);
+        /* An independent one-shot decrypt with the token's IV. */
+        split(tok, seg);
+        size_t ivn, ctn;
+        uint8_t *iv = authc__b64url_decode(ar, seg[2], strlen(seg[2]), &ivn);
+        uint8_t *ct = authc__b64url_decode(ar, seg[3], strlen(seg[3]), &ctn);
+        assert_non_null(iv);
+        assert_non_null(ct);
+        uint8_t out[128];
+        int l1 = 0, l2 = 0;
+        EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
+        assert_int_equal(EVP_DecryptInit_ex(c, EVP_aes_256_cbc(), NULL, k.key + 32, iv), 1);
+        assert_int_equal(EVP_DecryptUpdate(c, out, &l1, ct, (int)ctn), 1);
+        assert_int_equal(EVP_DecryptFinal_ex(c, out + l1, &l2), 1);
+        EVP_CIPHER_CTX_free(c);
+        assert_int_equal((size_t)(l1 + l2), n);
+        assert_memory_equal(out, in, n);
+        /* A token from another encryptor, between authc's own. */
+        char *other = mk_cbc(k.key, canon_hdr(&k), (const char *)in, n);
+        uint8_t *pt;
+        size_t m;
+        assert_int_equal(authc__jwe_decrypt(ar, &k, 1, other, strlen(other), &pt, &m), AUTHC_OK);
+        assert_int_equal(m, n);
+        assert_memory_equal(pt, in, n);
+        assert_int_equal(authc__jwe_decrypt(ar, &k, 1, tok, strlen(tok), &pt, &m), AUTHC_OK);
+        assert_int_equal(m, n);
+        assert_memory_equal(pt, in, n);
+    }
+    /* Good tag, bad padding: a 0 tail, a tail over 16, mixed tails. */
+    static const uint8_t tails[][4] = {{1, 1, 1, 0}, {1, 1, 1, 17}, {1, 1, 3, 2}, {9, 3, 2, 3}};
+    for (size_t t = 0; t < sizeof tails / sizeof *tails; t++) {
+        char blk[32];
+        memset(blk, 'x', sizeof blk);
+        memcpy(blk + 28, tails[t], 4);
+        char *bad = mk_cbc_ex(k.key, canon_hdr(&k), blk, sizeof blk, 0);
+        uint8_t *pt;
+        size_t m;
+        assert_int_equal(authc__jwe_decrypt(ar, &k, 1, bad, strlen(bad), &pt, &m), AUTHC_ERR_CRYPTO);
+    }
+    /* A full block of padding, written by hand, is good. */
+    char blk[32];
+    memset(blk, 'y', 16);
+    memset(blk + 16, 16, 16);
+    char *full = mk_cbc_ex(k.key, canon_hdr(&k), blk, sizeof blk, 0);
+    uint8_t *pt;
+    size_t m;
+    assert_int_equal(authc__jwe_decrypt(ar, &k, 1, full, strlen(full), &pt, &m), AUTHC_OK);
+    assert_int_equal(m, 16);
+    assert_memory_equal(pt, blk, 16);
 }
 
 static void test_tamper(void **state)
@@ -812,6 +885,6 @@ static void test_threads(void **state)
 #define T(f) cmocka_unit_test_setup_teardown(f, arena_setup, arena_teardown)
 TU_MAIN(load_vectors, free_vectors,
         T(test_vectors_derive), T(test_vectors_decode), T(test_vectors_tolerance),
-        T(test_roundtrip_header_order), T(test_encrypt_raw), T(test_tamper),
+        T(test_roundtrip_header_order), T(test_encrypt_raw), T(test_cbc_chained_context), T(test_tamper),
         T(test_keys_salt_rotation), T(test_header_variants), T(test_gcm), T(test_malformed),
         T(test_claims_checks), T(test_tolerance_own), T(test_threads))
