@@ -188,12 +188,18 @@ uint8_t *authc__b64_decode(authc_arena *ar, const char *in, size_t n, size_t *ou
     return dec_arena(ar, in, n, false, outlen);
 }
 
+/* The two hex digits of every byte, built from string literals. */
+#define HEX_ROW(c)                                                                                 \
+    c "0" c "1" c "2" c "3" c "4" c "5" c "6" c "7" c "8" c "9" c "a" c "b" c "c" c "d" c "e" c "f"
+static const char HEX_PAIRS[256 * 2 + 1] =
+    HEX_ROW("0") HEX_ROW("1") HEX_ROW("2") HEX_ROW("3") HEX_ROW("4") HEX_ROW("5") HEX_ROW("6")
+    HEX_ROW("7") HEX_ROW("8") HEX_ROW("9") HEX_ROW("a") HEX_ROW("b") HEX_ROW("c") HEX_ROW("d")
+    HEX_ROW("e") HEX_ROW("f");
+#undef HEX_ROW
+
 void authc__hex(char *out, const uint8_t *in, size_t n)
 {
-    static const char hexd[] = "0123456789abcdef";
-    for (size_t i = 0; i < n; i++) {
-        out[2 * i] = hexd[in[i] >> 4];
-        out[2 * i + 1] = hexd[in[i] & 15];
-    }
+    for (size_t i = 0; i < n; i++)
+        memcpy(out + 2 * i, HEX_PAIRS + 2 * in[i], 2);
     out[2 * n] = '\0';
 }

@@ -139,6 +139,17 @@ static void test_hex(void **state)
     assert_string_equal(out, "000fa5ff10");
     authc__hex(out, NULL, 0);
     assert_string_equal(out, "");
+    /* every byte against printf */
+    uint8_t all[256];
+    char got[513], want[3];
+    for (int i = 0; i < 256; i++)
+        all[i] = (uint8_t)i;
+    authc__hex(got, all, sizeof all);
+    for (int i = 0; i < 256; i++) {
+        snprintf(want, sizeof want, "%02x", i);
+        assert_memory_equal(got + 2 * i, want, 2);
+    }
+    assert_int_equal(got[512], '\0');
 }
 
 TU_MAIN(arena_setup, arena_teardown,
