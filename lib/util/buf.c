@@ -190,18 +190,19 @@ static void add_pct(authc__buf *b, const char *s, bool form)
     if (!s)
         return;
     const unsigned char keep = form ? KEEP_FORM : KEEP_URI;
-    const unsigned char *p = (const unsigned char *)s;
-    while (*p) {
-        /* Copy runs of pass-through bytes in one go (tokens are all run);
-         * NUL is never kept, so the scan stops at the end. */
+    const unsigned char *p = (const unsigned char *)s, *end = p + strlen(s);
+    while (p < end) {
+        /* Copy runs of pass-through bytes in one go (tokens are all run):
+         * eight table entries ANDed, one branch per eight bytes. */
         const unsigned char *run = p;
-        while ((KEEP[p[0]] & keep) && (KEEP[p[1]] & keep) && (KEEP[p[2]] & keep) && (KEEP[p[3]] & keep))
-            p += 4;
-        while (KEEP[*p] & keep)
+        while (end - p >= 8 && (KEEP[p[0]] & KEEP[p[1]] & KEEP[p[2]] & KEEP[p[3]] & KEEP[p[4]] &
+                                KEEP[p[5]] & KEEP[p[6]] & KEEP[p[7]] & keep))
+            p += 8;
+        while (p < end && (KEEP[*p] & keep))
             p++;
         if (p > run)
             authc__buf_add(b, run, (size_t)(p - run));
-        if (!*p)
+        if (p == end)
             break;
         if (form && *p == ' ') {
             authc__buf_addc(b, '+');

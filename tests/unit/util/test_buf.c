@@ -154,6 +154,18 @@ static void test_uri_and_form_every_byte(void **state)
         snprintf(want, sizeof want, "%%%02X", c);
         assert_string_equal(u.p, keep_uri ? in : want);
         assert_string_equal(f.p, keep_form ? in : c == ' ' ? "+" : want);
+        /* at every place of a longer run (the scan goes eight at a time) */
+        for (int at = 0; at < 19; at += (c % 7) + 1) {
+            char run[20], exp[24];
+            memset(run, 'a', 19);
+            run[19] = '\0';
+            run[at] = (char)c;
+            snprintf(exp, sizeof exp, "%.*s%s%s", at, run, keep_uri ? in : want, run + at + 1);
+            authc__buf r;
+            authc__buf_init(&r, ar, 64);
+            authc__buf_add_uri_component(&r, run);
+            assert_string_equal(r.p, exp);
+        }
     }
     authc__buf u;
     authc__buf_init(&u, ar, 256);
