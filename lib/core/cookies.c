@@ -87,26 +87,31 @@ char *authc__cookie_serialize(authc__ctx *c, const authc__cookie_out *co)
     authc__buf_addc(&b, '=');
     /* Session tokens are one pass-through run: copied in one go. */
     authc__buf_add_uri_component(&b, co->value ? co->value : "");
+    /* Literals by length (no strlen); the fixed tail in one piece. */
+#define ADD_LIT(lit) authc__buf_add(&b, lit, sizeof lit - 1)
     if (co->max_age >= 0) {
         char n[24];
-        authc__buf_adds(&b, "; Max-Age=");
+        ADD_LIT("; Max-Age=");
         authc__buf_add(&b, n, authc__i64_dec(n, co->max_age));
     }
     if (c->a->cookie_domain && strncmp(co->name, "__Host-", 7) != 0) {
-        authc__buf_adds(&b, "; Domain=");
+        ADD_LIT("; Domain=");
         authc__buf_adds(&b, c->a->cookie_domain);
     }
-    authc__buf_adds(&b, "; Path=/");
+    ADD_LIT("; Path=/");
     if (co->expires >= 0) {
         char d[40];
         authc__http_date(d, co->expires);
-        authc__buf_adds(&b, "; Expires=");
+        ADD_LIT("; Expires=");
         authc__buf_adds(&b, d);
     }
-    authc__buf_adds(&b, "; HttpOnly");
-    if (c->secure || co->form_post)
-        authc__buf_adds(&b, "; Secure");
-    authc__buf_adds(&b, co->form_post ? "; SameSite=None" : "; SameSite=Lax");
+    if (co->form_post)
+        ADD_LIT("; HttpOnly; Secure; SameSite=None");
+    else if (c->secure)
+        ADD_LIT("; HttpOnly; Secure; SameSite=Lax");
+    else
+        ADD_LIT("; HttpOnly; SameSite=Lax");
+#undef ADD_LIT
     return b.err ? NULL : b.p;
 }
 
