@@ -51,6 +51,7 @@ static void spare_dtor(void *p)
 static void spare_init(void)
 {
 #if defined(__SANITIZE_ADDRESS__)
+    (void)spare_dtor;
     g_spare_ok = false;
 #else
     g_spare_ok = pthread_key_create(&g_spare_key, spare_dtor) == 0;
