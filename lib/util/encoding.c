@@ -18,24 +18,16 @@ static const char B64STD[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwx
     c "8" c "9"
 #define P_URL(c) P_COLS(c) c "-" c "_"
 #define P_STD(c) P_COLS(c) c "+" c "/"
-static const char PAIRS_URL[64 * 64 * 2 + 1] =
-    P_URL("A") P_URL("B") P_URL("C") P_URL("D") P_URL("E") P_URL("F") P_URL("G") P_URL("H")
-    P_URL("I") P_URL("J") P_URL("K") P_URL("L") P_URL("M") P_URL("N") P_URL("O") P_URL("P")
-    P_URL("Q") P_URL("R") P_URL("S") P_URL("T") P_URL("U") P_URL("V") P_URL("W") P_URL("X")
-    P_URL("Y") P_URL("Z") P_URL("a") P_URL("b") P_URL("c") P_URL("d") P_URL("e") P_URL("f")
-    P_URL("g") P_URL("h") P_URL("i") P_URL("j") P_URL("k") P_URL("l") P_URL("m") P_URL("n")
-    P_URL("o") P_URL("p") P_URL("q") P_URL("r") P_URL("s") P_URL("t") P_URL("u") P_URL("v")
-    P_URL("w") P_URL("x") P_URL("y") P_URL("z") P_URL("0") P_URL("1") P_URL("2") P_URL("3")
-    P_URL("4") P_URL("5") P_URL("6") P_URL("7") P_URL("8") P_URL("9") P_URL("-") P_URL("_");
-static const char PAIRS_STD[64 * 64 * 2 + 1] =
-    P_STD("A") P_STD("B") P_STD("C") P_STD("D") P_STD("E") P_STD("F") P_STD("G") P_STD("H")
-    P_STD("I") P_STD("J") P_STD("K") P_STD("L") P_STD("M") P_STD("N") P_STD("O") P_STD("P")
-    P_STD("Q") P_STD("R") P_STD("S") P_STD("T") P_STD("U") P_STD("V") P_STD("W") P_STD("X")
-    P_STD("Y") P_STD("Z") P_STD("a") P_STD("b") P_STD("c") P_STD("d") P_STD("e") P_STD("f")
-    P_STD("g") P_STD("h") P_STD("i") P_STD("j") P_STD("k") P_STD("l") P_STD("m") P_STD("n")
-    P_STD("o") P_STD("p") P_STD("q") P_STD("r") P_STD("s") P_STD("t") P_STD("u") P_STD("v")
-    P_STD("w") P_STD("x") P_STD("y") P_STD("z") P_STD("0") P_STD("1") P_STD("2") P_STD("3")
-    P_STD("4") P_STD("5") P_STD("6") P_STD("7") P_STD("8") P_STD("9") P_STD("+") P_STD("/");
+/* Rows by first character; the last two differ per alphabet. */
+#define P_ROWS(P, a, b) \
+    P("A") P("B") P("C") P("D") P("E") P("F") P("G") P("H") P("I") P("J") P("K") P("L") P("M") \
+    P("N") P("O") P("P") P("Q") P("R") P("S") P("T") P("U") P("V") P("W") P("X") P("Y") P("Z") \
+    P("a") P("b") P("c") P("d") P("e") P("f") P("g") P("h") P("i") P("j") P("k") P("l") P("m") \
+    P("n") P("o") P("p") P("q") P("r") P("s") P("t") P("u") P("v") P("w") P("x") P("y") P("z") \
+    P("0") P("1") P("2") P("3") P("4") P("5") P("6") P("7") P("8") P("9") P(a) P(b)
+static const char PAIRS_URL[64 * 64 * 2 + 1] = P_ROWS(P_URL, "-", "_");
+static const char PAIRS_STD[64 * 64 * 2 + 1] = P_ROWS(P_STD, "+", "/");
+#undef P_ROWS
 #undef P_COLS
 #undef P_URL
 #undef P_STD

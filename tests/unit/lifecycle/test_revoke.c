@@ -48,8 +48,7 @@ static void test_marks(void **s)
  * still checked (against the store, every time). */
 static void test_cache_identities(void **s)
 {
-    (void)s;
-    authc_store *st = open_store("memory:");
+    authc_store *st = *s; /* the fixture's, closed by it */
     authc__revoker *r = authc__revoker_new(st, 3600 * 1000);
     int64_t t0 = authc__now_ms();
     authc__session_ident a = {.sid = "same", .user_id = "same", .signed_in_ms = t0 - 100,
@@ -79,7 +78,6 @@ static void test_cache_identities(void **s)
     assert_true(is_revoked(r2, &l)); /* not cached: the store answers at once */
     authc__revoker_free(r2);
     authc__revoker_free(r);
-    authc__store_close(st);
 }
 
 static void test_provider_and_instances(void **s)
@@ -125,7 +123,7 @@ static void test_store_down(void **s)
 
 TU_MAIN(NULL, NULL,
         cmocka_unit_test(test_marks),
-        cmocka_unit_test(test_cache_identities),
+        cmocka_unit_test_prestate_setup_teardown(test_cache_identities, tu_store_setup, tu_store_teardown, "memory:"),
         cmocka_unit_test_prestate_setup_teardown(test_provider_and_instances, tu_store_pair_setup, tu_store_pair_teardown,
                                                  "memory:rev-two"),
         cmocka_unit_test_prestate_setup_teardown(test_store_down, tu_store_setup, tu_store_teardown, TU_STORE_DOWN))
