@@ -44,11 +44,14 @@ test-valgrind:
 	cd $(VG_BUILD) && ctest --output-on-failure -L unit -j $(JOBS) --timeout 1500
 
 # The e2e suites against the ASan+UBSan authc of test-asan (E2E_ASAN_TESTS
-# picks files; default: tests/sanitizers/e2e-asan.sh's list).
+# picks files; default: tests/sanitizers/e2e-asan.sh's list), then the server
+# under load from every side (tests/sanitizers/serve-stress.sh).
+SERVE_STRESS_SECONDS ?= 60
 test-e2e-asan:
 	@cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DAUTHC_SANITIZE=ON >/dev/null
 	@cmake --build $(ASAN_BUILD) -j $(JOBS)
 	tests/sanitizers/e2e-asan.sh $(ASAN_BUILD) $(E2E_ASAN_TESTS)
+	tests/sanitizers/serve-stress.sh $(ASAN_BUILD) $(SERVE_STRESS_SECONDS)
 
 # libFuzzer (clang) in build-fuzz/: every target for FUZZ_SECONDS each, or FUZZ_RUNS executions (see
 # docs/fuzzing.md); test-fuzz is the short run `make test` does.

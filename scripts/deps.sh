@@ -11,6 +11,8 @@ test_pkgs=(nodejs npm postgresql redis-server sqlite3 chromium fonts-wqy-microhe
 test_pkgs+=(prometheus man-db groff-base)
 # make test-valgrind runs the unit tests under memcheck.
 test_pkgs+=(valgrind)
+# tests/sanitizers/serve-stress.sh loads the ASan server with wrk.
+test_pkgs+=(wrk)
 pkgs=("${build_pkgs[@]}")
 [ "$mode" = test ] && pkgs+=("${test_pkgs[@]}")
 missing=()

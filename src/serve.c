@@ -80,10 +80,12 @@ static void on_control(h2o_multithread_receiver_t *rx, h2o_linklist_t *messages)
         } else {
             begin_stop(l);
         }
-        free(m);
+        if (m != &l->stop_msg)
+            free(m);
     }
 }
 
+/* A new TLS context for one loop (which takes the reference). */
 static bool send_control(serve_loop *l, SSL_CTX *ssl)
 {
     serve_ctl *m = calloc(1, sizeof *m);
@@ -94,11 +96,23 @@ static bool send_control(serve_loop *l, SSL_CTX *ssl)
     return true;
 }
 
+static void setup_loop(serve_loop *l);
+static void loop_dispose(serve_loop *l);
+
+/* A loop's thread. h2o 2.2 ties a socket's buffers to the recycler of the
+ * thread that created the socket (a per-thread free list without locks), so
+ * the context — whose answer queue is a socket read on every wake-up — is
+ * made and destroyed here, never on the main thread: made there, every loop
+ * shared the main thread's recycler and two loops could take the same
+ * buffer (an ASan use-after-free under load). */
 static void *loop_main(void *arg)
 {
     serve_loop *l = arg;
+    setup_loop(l);
+    sem_post(&l->ready);
     h2o_evloop_t *loop = l->ctx.loop;
     l->listener = h2o_evloop_socket_create(loop, l->listen_fd, H2O_SOCKET_FLAG_DONT_READ);
+    l->listen_fd = -1; /* h2o's now: closed with the listener */
     l->listener->data = l;
     h2o_socket_read_start(l->listener, serve__on_accept);
     h2o_timeout_init(loop, &l->tick, 1000);
@@ -122,12 +136,16 @@ static void *loop_main(void *arg)
                  SERVE_SHUTDOWN_GRACE_MS / 1000);
         prog_log(NULL, "warn", msg);
     }
+    sem_post(&l->done);
+    sem_wait(&l->release); /* workers answer into this loop's queue until then */
+    loop_dispose(l);
     return NULL;
 }
 
 /* Frees a stopped loop once its workers are gone: answers that came too
  * late, control messages, the h2o context and the event loop. A loop that
- * still had connections is left as it is (the process is exiting). */
+ * still had connections is left as it is (the process is exiting). Runs on
+ * the loop's own thread. */
 static void loop_dispose(serve_loop *l)
 {
     if (!l->clean)
@@ -142,7 +160,8 @@ static void loop_dispose(serve_loop *l)
         serve_ctl *m = H2O_STRUCT_FROM_MEMBER(serve_ctl, msg.link, l->control._messages.next);
         h2o_linklist_unlink(&m->msg.link);
         SSL_CTX_free(m->ssl);
-        free(m);
+        if (m != &l->stop_msg)
+            free(m);
     }
     h2o_multithread_unregister_receiver(l->ctx.queue, &l->answers);
     h2o_multithread_unregister_receiver(l->ctx.queue, &l->control);
@@ -155,18 +174,57 @@ static void loop_dispose(serve_loop *l)
     l->accept.ssl_ctx = NULL;
 }
 
-static void setup_loop(serve_server *sv, serve_loop *l, SSL_CTX *ssl, h2o_globalconf_t *config)
+/* On the loop's thread (loop_main). */
+static void setup_loop(serve_loop *l)
 {
-    l->sv = sv;
-    h2o_context_init(&l->ctx, h2o_evloop_create(), config);
+    h2o_context_init(&l->ctx, h2o_evloop_create(), l->config);
     l->accept.ctx = &l->ctx;
-    l->accept.hosts = config->hosts;
-    l->accept.ssl_ctx = ssl;
-    if (ssl)
-        SSL_CTX_up_ref(ssl);
+    l->accept.hosts = l->config->hosts;
     h2o_linklist_init_anchor(&l->conns);
     h2o_multithread_register_receiver(l->ctx.queue, &l->answers, serve__on_answers);
     h2o_multithread_register_receiver(l->ctx.queue, &l->control, on_control);
+}
+
+/* Starts a loop's thread and waits until its context exists (control
+ * messages may be sent from then on). False when no thread could start. */
+static bool start_loop(serve_server *sv, serve_loop *l, SSL_CTX *ssl, h2o_globalconf_t *config)
+{
+    l->sv = sv;
+    l->config = config;
+    l->accept.ssl_ctx = ssl;
+    if (ssl)
+        SSL_CTX_up_ref(ssl);
+    sem_init(&l->ready, 0, 0);
+    sem_init(&l->done, 0, 0);
+    sem_init(&l->release, 0, 0);
+    if (pthread_create(&l->tid, NULL, loop_main, l)) {
+        SSL_CTX_free(l->accept.ssl_ctx);
+        l->accept.ssl_ctx = NULL;
+        return false;
+    }
+    sem_wait(&l->ready);
+    return true;
+}
+
+/* Stops started loops: they finish their requests in flight (bounded);
+ * then the worker pools of workers_of (when not NULL) stop, and only then
+ * do the loops dispose of their contexts and exit. */
+static void stop_loops(serve_loop *ls, size_t n, serve_server *workers_of)
+{
+    for (size_t i = 0; i < n; i++) /* the stop message is the loop's own: it cannot fail */
+        h2o_multithread_send_message(&ls[i].control, &ls[i].stop_msg.msg);
+    for (size_t i = 0; i < n; i++)
+        sem_wait(&ls[i].done);
+    if (workers_of)
+        for (size_t i = 0; i < 4; i++)
+            serve__pool_stop(&workers_of->pools[i]);
+    for (size_t i = 0; i < n; i++) {
+        sem_post(&ls[i].release);
+        pthread_join(ls[i].tid, NULL);
+        sem_destroy(&ls[i].ready);
+        sem_destroy(&ls[i].done);
+        sem_destroy(&ls[i].release);
+    }
 }
 
 static void setup_config(serve_server *sv, h2o_globalconf_t *config, int (*on_req)(h2o_handler_t *, h2o_req_t *))
@@ -278,17 +336,10 @@ static int run(serve_server *sv, SSL_CTX *ssl, sigset_t *set)
                 serve__pool_stop(&sv->pools[k]);
             return 1;
         }
-    for (size_t i = 0; i < sv->nloops; i++)
-        setup_loop(sv, &sv->loops[i], ssl, &sv->config);
     size_t started = 0;
-    for (; started < sv->nloops; started++)
-        if (pthread_create(&sv->loops[started].tid, NULL, loop_main, &sv->loops[started]))
-            break;
-    bool mstarted = false;
-    if (sv->mloop) {
-        setup_loop(sv, sv->mloop, NULL, &sv->mconfig);
-        mstarted = pthread_create(&sv->mloop->tid, NULL, loop_main, sv->mloop) == 0;
-    }
+    while (started < sv->nloops && start_loop(sv, &sv->loops[started], ssl, &sv->config))
+        started++;
+    bool mstarted = sv->mloop && start_loop(sv, sv->mloop, NULL, &sv->mconfig);
     char msg[600];
     snprintf(msg, sizeof msg, "authc %s listening on %s://%s%s (%zu event loop%s, up to %zu connections)%s%s",
              AUTHC_VERSION, ssl ? "https" : "http", sv->o.listen, authc_base_path(sv->rt->auth), started,
@@ -308,24 +359,17 @@ static int run(serve_server *sv, SSL_CTX *ssl, sigset_t *set)
     snprintf(msg, sizeof msg, "received %s, finishing requests in flight", sig == SIGTERM ? "SIGTERM" : "SIGINT");
     prog_log(NULL, "info", msg);
     atomic_store(&sv->draining, true); /* /readyz: 503 from now on */
-    for (size_t i = 0; i < started; i++)
-        send_control(&sv->loops[i], NULL);
-    for (size_t i = 0; i < started; i++)
-        pthread_join(sv->loops[i].tid, NULL);
-    for (size_t i = 0; i < 4; i++)
-        serve__pool_stop(&sv->pools[i]);
+    /* The metrics loop keeps answering (/readyz 503) until the others are
+     * done; no worker answers into it. */
+    stop_loops(sv->loops, started, sv);
     if (mstarted) {
-        send_control(sv->mloop, NULL);
-        pthread_join(sv->mloop->tid, NULL);
-        loop_dispose(sv->mloop);
+        stop_loops(sv->mloop, 1, NULL);
         if (sv->mloop->clean)
             h2o_config_dispose(&sv->mconfig);
     }
     bool clean = started == sv->nloops;
-    for (size_t i = 0; i < started; i++) {
-        loop_dispose(&sv->loops[i]);
+    for (size_t i = 0; i < started; i++)
         clean = clean && sv->loops[i].clean;
-    }
     if (clean)
         h2o_config_dispose(&sv->config);
     prog_log(NULL, "info", "stopped");
@@ -397,11 +441,11 @@ int serve_run(const runtime *rt, const serve_opts *o)
 out:
     if (ssl)
         SSL_CTX_free(ssl);
-    if (rc && sv->loops)
+    if (sv->loops) /* listeners no loop took over */
         for (size_t i = 0; i < sv->nloops; i++)
-            if (sv->loops[i].listen_fd >= 0 && !sv->loops[i].listener)
+            if (sv->loops[i].listen_fd >= 0)
                 close(sv->loops[i].listen_fd);
-    if (rc && sv->mloop && sv->mloop->listen_fd > 0 && !sv->mloop->listener)
+    if (sv->mloop && sv->mloop->listen_fd >= 0)
         close(sv->mloop->listen_fd);
     free(sv->mloop);
     serve__ipcap_free(sv);

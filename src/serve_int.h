@@ -5,6 +5,7 @@
 
 #include <limits.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -21,6 +22,12 @@
 
 typedef struct serve_server serve_server;
 typedef struct serve_loop serve_loop;
+
+/* A control message to one loop: stop, or a new TLS context. */
+typedef struct serve_ctl {
+    h2o_multithread_message_t msg;
+    SSL_CTX *ssl;      /* NULL: stop */
+} serve_ctl;
 
 /* One accepted connection, owned by its loop; freed when h2o closes the
  * socket (socket on_close). */
@@ -90,13 +97,15 @@ struct serve_loop {
     bool stopping;
     bool clean;                 /* stopped with no connection left: disposable */
     uint64_t stop_deadline;
+    h2o_globalconf_t *config;
+    serve_ctl stop_msg;         /* sent once, on shutdown (never allocated) */
+    /* The loop thread makes and destroys its own h2o context (see
+     * loop_main); these order that against the main thread. */
+    sem_t ready;                /* loop → main: the context exists */
+    sem_t done;                 /* loop → main: no longer serving */
+    sem_t release;              /* main → loop: the workers are gone, dispose */
 };
 
-/* A control message to one loop: stop, or a new TLS context. */
-typedef struct serve_ctl {
-    h2o_multithread_message_t msg;
-    SSL_CTX *ssl;      /* NULL: stop */
-} serve_ctl;
 
 struct serve_server {
     const runtime *rt;
