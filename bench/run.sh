@@ -30,7 +30,9 @@
 # "authc authjs authjs-cluster nginx"), BENCH_OUT (results directory),
 # BENCH_DISTURB (10: % of a CPU other processes may use during a run before
 # it is repeated),
-# SERVER_CPU / CLIENT_CPU (0 / 1), PGBIN (/usr/lib/postgresql/15/bin),
+# SERVER_CPU / CLIENT_CPU (0 / 1), DB_CPU (where PostgreSQL and Redis run:
+# SERVER_CPU by default, i.e. on the server's side; CLIENT_CPU stands in for a
+# database on a host of its own, for both servers alike), PGBIN (/usr/lib/postgresql/15/bin),
 # REDIS_SERVER (redis-server from PATH; the store-redis case),
 # BENCH_BUILD (build-release), BENCH_SKIP_BUILD=1 (use what is in it).
 set -euo pipefail
@@ -52,6 +54,7 @@ PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
 NCPU=$(nproc)
 SERVER_CPU=${SERVER_CPU:-0}
 CLIENT_CPU=${CLIENT_CPU:-1}
+DB_CPU=${DB_CPU:-$SERVER_CPU}
 ALL_CPUS="0-$((NCPU - 1))"
 stamp=$(date -u +%Y%m%dT%H%M%SZ)
 OUT=${BENCH_OUT:-$BUILD/bench-results/$stamp}
@@ -170,7 +173,7 @@ gcc -std=c17 -O2 -Wall -Wextra -Werror -D_GNU_SOURCE "$here/idle.c" -o "$BUILD/b
   printf 'authc\t%s (git %s%s)\n' "$("$AUTHC" version | awk '{print $2}')" \
     "$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo '?')" \
     "$(git -C "$root" status --porcelain --untracked-files=no 2>/dev/null | grep -q . && echo ', with uncommitted changes to tracked files' || true)"
-  printf 'pinning\tserver CPU %s, wrk CPU %s, Auth.js cluster on CPUs %s\n' "$SERVER_CPU" "$CLIENT_CPU" "$ALL_CPUS"
+  printf 'pinning\tserver CPU %s, wrk CPU %s, databases on CPU %s, Auth.js cluster on CPUs %s\n' "$SERVER_CPU" "$CLIENT_CPU" "$DB_CPU" "$ALL_CPUS"
   printf 'method\t%s s warm-up, %s runs x %s s, medians\n' "$WARMUP" "$RUNS" "$DURATION"
 } > "$OUT/meta.tsv"
 
@@ -241,9 +244,9 @@ if want_case db-postgres || want_case store-postgres; then
   as_pg=""
   if [ "$(id -u)" = 0 ]; then chown postgres "$pgtmp"; as_pg="runuser -u postgres --"; fi
   if $as_pg "$PGBIN/initdb" -D "$pgtmp/data" -U postgres --auth=trust -E UTF8 --no-sync >"$tmp/initdb.log" 2>&1; then
-    # The database shares the server's core: server side vs client side.
+    # The database shares the server's core by default (DB_CPU): server side vs client side.
     PG_STOP="$as_pg $PGBIN/pg_ctl -D $pgtmp/data -m fast -w -t 30 stop"
-    if taskset -c "$SERVER_CPU" $as_pg "$PGBIN/pg_ctl" -D "$pgtmp/data" -l "$pgtmp/pg.log" -w -t 30 \
+    if taskset -c "$DB_CPU" $as_pg "$PGBIN/pg_ctl" -D "$pgtmp/data" -l "$pgtmp/pg.log" -w -t 30 \
          -o "-p $pgport -k $pgtmp -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200" start >/dev/null &&
        $as_pg "$PGBIN/createdb" -h 127.0.0.1 -p "$pgport" -U postgres authc_bench; then
       PGURL="postgres://postgres@127.0.0.1:$pgport/authc_bench"
@@ -281,8 +284,8 @@ REDIS_SERVER=${REDIS_SERVER:-$(command -v redis-server || true)}
 if want_case store-redis; then
   if [ -x "$REDIS_SERVER" ]; then
     rport=$(free_port)
-    # Like PostgreSQL, Redis shares the server's core (its CPU is "+DB").
-    (exec taskset -c "$SERVER_CPU" "$REDIS_SERVER" --port "$rport" --bind 127.0.0.1 --dir "$tmp" --save "" \
+    # Like PostgreSQL, Redis runs on DB_CPU (its CPU is "+DB").
+    (exec taskset -c "$DB_CPU" "$REDIS_SERVER" --port "$rport" --bind 127.0.0.1 --dir "$tmp" --save "" \
        --appendonly no --daemonize no --logfile "$tmp/redis.log") &
     REDIS_PID=$!; started+=("$REDIS_PID")
     for _ in $(seq 1 100); do
