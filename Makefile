@@ -32,8 +32,12 @@ test-asan:
 	@cmake --build $(ASAN_BUILD) -j $(JOBS)
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure -L unit -j $(JOBS)
 
+# E2E_TIMEOUT_MS bounds every test and every test file: a hang (Chromium's
+# shutdown once hung a CI run) fails with its name instead of stalling CI.
+E2E_TIMEOUT_MS ?= 600000
+export E2E_TIMEOUT_MS
 test-e2e:
-	AUTHC_BIN=$(CURDIR)/$(BUILD)/authc node --test --test-concurrency=1 tests/e2e/
+	AUTHC_BIN=$(CURDIR)/$(BUILD)/authc node --test --test-concurrency=1 --test-timeout=$(E2E_TIMEOUT_MS) tests/e2e/
 
 # Every unit test under valgrind memcheck (-O1 -g build in build-vg/; see
 # docs/fuzzing.md): any error or leak fails it.

@@ -30,7 +30,7 @@ export UBSAN_OPTIONS="log_path=$logs/ubsan:halt_on_error=1:print_stacktrace=1"
 export LSAN_OPTIONS="suppressions=$root/tests/sanitizers/lsan.supp:print_suppressions=0"
 
 rc=0
-(cd "$root" && AUTHC_BIN=$bin node --test --test-concurrency=1 "${tests[@]}") || rc=$?
+(cd "$root" && AUTHC_BIN=$bin node --test --test-concurrency=1 --test-timeout="${E2E_TIMEOUT_MS:-600000}" "${tests[@]}") || rc=$?
 reports=$(find "$logs" -type f | sort)
 if [ -n "$reports" ]; then
   echo "e2e-asan: sanitizer reports:" >&2

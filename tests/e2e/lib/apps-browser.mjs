@@ -2,12 +2,13 @@
 // tests (never `playwright install`), and screenshots that are checked:
 // the DOM text at the moment of the shot and ink where that text is drawn.
 import { spawnSync } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import assert from "node:assert/strict";
 import { chromium } from "playwright-core";
 import { decodePng, regionStats } from "./apps-png.mjs";
+import { closeProfile } from "./chromium-close.mjs";
 import { repoRoot } from "./server.mjs";
 
 export const CHROMIUM = process.env.AUTHC_CHROMIUM || "/usr/bin/chromium";
@@ -41,10 +42,7 @@ export async function launchBrowser() {
       await context.clearCookies();
       for (const p of context.pages()) await p.close();
     },
-    async close() {
-      await context.close().catch(() => {});
-      rmSync(dir, { recursive: true, force: true });
-    },
+    close: () => closeProfile(context, dir),
   };
 }
 

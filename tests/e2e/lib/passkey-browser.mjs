@@ -4,6 +4,7 @@
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { closeProfile } from "./chromium-close.mjs";
 
 export const CHROMIUM = process.env.AUTHC_CHROMIUM || "/usr/bin/chromium";
 export const CHROMIUM_ARGS = [
@@ -42,9 +43,7 @@ export async function launchBrowser() {
       page.setDefaultTimeout(15000);
       return page;
     },
-    async close() {
-      try { await ctx.close(); } finally { rmSync(dir, { recursive: true, force: true }); }
-    },
+    close: () => closeProfile(ctx, dir),
   };
 }
 
