@@ -126,6 +126,10 @@ struct serve_server {
 
 /* serve_req.c: the h2o handler for every request. */
 int serve__on_req(h2o_handler_t *self, h2o_req_t *req);
+/* Adds a response header as h2o_add_header_by_str(..., 0, NULL, ...) does,
+ * without allocating: name (spelled as it goes on the wire) must live as
+ * long as the request, value too. */
+void serve__add_header(h2o_req_t *req, h2o_iovec_t *name, const char *value, size_t len);
 /* Sends a library answer; res then belongs to req's pool. */
 void serve__respond(h2o_req_t *req, serve_reqref *ref, authc_response *res);
 /* Receiver callback: answers of finished jobs on the owning loop. */

@@ -62,11 +62,13 @@ static void client_identity(authc__ctx *c)
         c->peer_trusted = true;
         return;
     }
-    c->peer_trusted = authc__peer_trusted(&c->a->trusted, r->client_addr);
+    authc__peer p; /* parsed once for both questions */
+    authc__peer_parse(&c->a->trusted, r->client_addr, &p);
+    c->peer_trusted = p.trusted;
     char *ip = authc_arena_alloc(c->ar, AUTHC__IP_STR);
     if (ip) {
-        authc__client_ip(&c->a->trusted, r->client_addr,
-                         authc__request_header(r, "X-Forwarded-For"), ip, AUTHC__IP_STR);
+        authc__client_ip_of(&c->a->trusted, &p, r->client_addr,
+                            p.trusted ? authc__request_header(r, "X-Forwarded-For") : NULL, ip, AUTHC__IP_STR);
         c->client_ip = ip;
     }
 }
