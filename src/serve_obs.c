@@ -70,11 +70,6 @@ static const char *pool_dup(h2o_req_t *req, const char *s, size_t n)
     return d;
 }
 
-static const char *pool_strdup(h2o_req_t *req, const char *s)
-{
-    return s ? pool_dup(req, s, strlen(s)) : NULL;
-}
-
 /* The method as a NUL-terminated string: the usual ones without a copy. */
 static const char *method_of(h2o_req_t *req)
 {
@@ -114,29 +109,26 @@ void serve__obs_start(h2o_req_t *req, serve_reqref *ref, const serve_conn *c)
     authc_metrics_request_start();
 }
 
-void serve__obs_answer(h2o_req_t *req, serve_reqref *ref, const authc_response *res)
+void serve__obs_answer(serve_reqref *ref, const authc_response *res)
 {
     authc_response_info in;
     authc_response_info_get(res, &in);
-    /* The answer is freed with the pool before the request's end: copy
-     * what is read after it (metrics; the JSON request line). */
-    ref->action = pool_strdup(req, in.action);
-    bool json = authc_log_is_json();
-    if (json) {
-        ref->provider = pool_strdup(req, in.provider);
-        ref->user_id = pool_strdup(req, in.user_id);
-        if (in.client_ip)
-            ref->client_ip = pool_strdup(req, in.client_ip);
-    }
+    /* The answer is freed after serve__obs_done: no copies. */
+    ref->action = in.action;
+    ref->provider = in.provider;
+    ref->user_id = in.user_id;
+    if (in.client_ip)
+        ref->client_ip = in.client_ip;
     if (!res->log_line && !in.event)
         return;
+    bool json = authc_log_is_json();
     authc_log_field f[] = {
         {"event", in.event, false},
         {"result", in.result, false},
         {"provider", in.provider, false},
         {"user_id", in.user_id, false},
         {"request_id", ref->request_id, false},
-        {"client_ip", in.client_ip ? in.client_ip : ref->client_ip, false},
+        {"client_ip", ref->client_ip, false},
         {"detail", json ? res->log_line : NULL, false},
     };
     bool failed = in.event && in.result && strcmp(in.result, "success") && strcmp(in.event, "signout");

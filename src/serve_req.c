@@ -65,24 +65,18 @@ void serve__send_error(h2o_req_t *req, int status, const char *body, bool close)
     send_body(req, body, strlen(body));
 }
 
-static void free_response(void *p)
-{
-    authc_response_free(*(authc_response **)p);
-}
-
 void serve__respond(h2o_req_t *req, serve_reqref *ref, authc_response *res)
 {
     if (!res) {
         serve__send_error(req, 500, "\"Internal error.\"", false);
         return;
     }
-    /* The answer's strings are sent from where they are: keep res as long
-     * as the request's pool. */
-    authc_response **hold = h2o_mem_alloc_shared(&req->pool, sizeof *hold, free_response);
-    *hold = res;
+    /* The answer's strings are sent from where they are: res lives as long
+     * as the request's pool, and goes with ref (on_req_gone), after the
+     * request's log line and metrics have read it. */
+    ref->res = res;
     serve_conn *c = serve__conn_of(req);
-    if (ref)
-        serve__obs_answer(req, ref, res);
+    serve__obs_answer(ref, res);
     if (c && c->loop->stopping)
         req->http1_is_persistent = 0;
     req->res.status = res->status;
@@ -200,6 +194,8 @@ static void on_req_gone(void *p)
         ref->job->req = NULL;
         ref->job->ref = NULL;
     }
+    authc_response_free(ref->res);
+    ref->res = NULL;
 }
 
 static void dispatch(serve_loop *l, h2o_req_t *req, serve_conn *c, serve_reqref *ref, authc_pool kind)

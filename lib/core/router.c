@@ -123,8 +123,13 @@ static authc_err parse_origin(authc__ctx *c, const char *url, const char **path,
         static _Thread_local struct { char key[256], origin[272], host[264]; bool https; } memo;
         bool fits = sl + 1 + hl < sizeof memo.key;
         if (fits && !strncmp(memo.key, scheme, sl) && memo.key[sl] == '\n' && !strcmp(memo.key + sl + 1, host)) {
-            c->origin = authc_arena_strdup(c->ar, memo.origin);
-            c->host = authc_arena_strdup(c->ar, memo.host);
+            /* Both copies in one allocation. */
+            size_t ol = strlen(memo.origin) + 1, hl2 = strlen(memo.host) + 1;
+            char *m = authc_arena_alloc(c->ar, ol + hl2);
+            if (!m)
+                return AUTHC_ERR_NOMEM;
+            c->origin = memcpy(m, memo.origin, ol);
+            c->host = memcpy(m + ol, memo.host, hl2);
             https = memo.https;
         } else {
             char *o = authc_arena_alloc(c->ar, sl + hl + 5);
