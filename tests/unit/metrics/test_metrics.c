@@ -21,14 +21,20 @@ static void *hammer(void *arg)
     return NULL;
 }
 
+/* Runs fn on THREADS threads at once and waits for them. */
+static void on_threads(void *(*fn)(void *))
+{
+    pthread_t t[THREADS];
+    for (int i = 0; i < THREADS; i++)
+        assert_int_equal(pthread_create(&t[i], NULL, fn, NULL), 0);
+    for (int i = 0; i < THREADS; i++)
+        pthread_join(t[i], NULL);
+}
+
 static void test_concurrent_counts(void **st)
 {
     (void)st;
-    pthread_t t[THREADS];
-    for (int i = 0; i < THREADS; i++)
-        assert_int_equal(pthread_create(&t[i], NULL, hammer, NULL), 0);
-    for (int i = 0; i < THREADS; i++)
-        pthread_join(t[i], NULL);
+    on_threads(hammer);
     assert_int_equal(authc_metrics_counter("authc_signin_total", "github", "success", NULL),
                      THREADS * PER_THREAD);
     assert_int_equal(authc_metrics_counter("authc_signin_total", "github", "CredentialsSignin", NULL), 0);
@@ -101,11 +107,7 @@ static unsigned long long histogram_count(const char *text, const char *action)
 static void test_request_series_memo(void **st)
 {
     (void)st;
-    pthread_t t[THREADS];
-    for (int i = 0; i < THREADS; i++)
-        assert_int_equal(pthread_create(&t[i], NULL, requests, NULL), 0);
-    for (int i = 0; i < THREADS; i++)
-        pthread_join(t[i], NULL);
+    on_threads(requests);
     /* Per thread: i%3==0 → 200 (1,000 rounds: 500 GET, 500 POST), else 302. */
     unsigned long long n = THREADS;
     assert_int_equal(authc_metrics_counter("authc_http_requests_total", "memo-a", "GET", "200", NULL),
