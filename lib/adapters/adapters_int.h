@@ -30,6 +30,34 @@ authc__backend_open_fn authc__adapter_postgres_open;
 /* "redis://…" */
 authc__backend_open_fn authc__adapter_redis_open;
 
+/* The Auth.js methods (M1-M19) and the two token methods of a built-in
+ * backend whose functions are named <P>_<method>, as designated
+ * initializers of authc_adapter_ops. One list for the four backends: one
+ * that lacks a method does not compile, instead of leaving NULL in its
+ * table. The backend adds .name, .migrate and .destroy. */
+#define AUTHC__ADAPTER_METHODS(P)                                          \
+    .create_user = P##_create_user,                                        \
+    .get_user = P##_get_user,                                              \
+    .get_user_by_email = P##_get_user_by_email,                            \
+    .get_user_by_account = P##_get_user_by_account,                        \
+    .update_user = P##_update_user,                                        \
+    .delete_user = P##_delete_user,                                        \
+    .link_account = P##_link_account,                                      \
+    .unlink_account = P##_unlink_account,                                  \
+    .create_session = P##_create_session,                                  \
+    .get_session_and_user = P##_get_session_and_user,                      \
+    .update_session = P##_update_session,                                  \
+    .delete_session = P##_delete_session,                                  \
+    .create_verification_token = P##_create_verification_token,            \
+    .use_verification_token = P##_use_verification_token,                  \
+    .get_account = P##_get_account,                                        \
+    .get_authenticator = P##_get_authenticator,                            \
+    .create_authenticator = P##_create_authenticator,                      \
+    .list_authenticators_by_user_id = P##_list_authenticators_by_user_id,  \
+    .update_authenticator_counter = P##_update_authenticator_counter,      \
+    .get_account_by_user = P##_get_account_by_user,                        \
+    .update_account_tokens = P##_update_account_tokens
+
 /* A zeroed heap adapter with ops, ctx and the log sink set; the caller
  * owns it (free() it in ops->destroy). NULL on OOM. */
 authc_adapter *authc__adapter_new(const authc_adapter_ops *ops, void *ctx,

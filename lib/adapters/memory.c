@@ -440,8 +440,8 @@ static authc_err m_delete_session(authc_adapter *self, authc_arena *ar,
 /* ---- verification tokens ------------------------------------------------------- */
 
 /* M13 */
-static authc_err m_create_vt(authc_adapter *self, authc_arena *ar,
-                             const authc_verification_token *in)
+static authc_err m_create_verification_token(authc_adapter *self, authc_arena *ar,
+                                             const authc_verification_token *in)
 {
     if (!in->identifier || !in->token || in->expires == AUTHC_NO_TIME)
         return violation(self, "create_verification_token",
@@ -451,9 +451,9 @@ static authc_err m_create_vt(authc_adapter *self, authc_arena *ar,
 }
 
 /* M14: atomic under the mutex. *out = the deleted row (owned by ar). */
-static authc_err m_use_vt(authc_adapter *self, authc_arena *ar,
-                          const char *identifier, const char *token,
-                          authc_verification_token **out)
+static authc_err m_use_verification_token(authc_adapter *self, authc_arena *ar,
+                                          const char *identifier, const char *token,
+                                          authc_verification_token **out)
 {
     return take(self, ar, "use_verification_token", P_VT, identifier, token,
                 out);
@@ -483,9 +483,9 @@ static authc_err m_create_authenticator(authc_adapter *self, authc_arena *ar,
 }
 
 /* M18: *out = array of *n owned by ar (NULL when n = 0). */
-static authc_err m_list_authenticators(authc_adapter *self, authc_arena *ar,
-                                       const char *uid,
-                                       authc_authenticator **out, size_t *n)
+static authc_err m_list_authenticators_by_user_id(authc_adapter *self, authc_arena *ar,
+                                                  const char *uid,
+                                                  authc_authenticator **out, size_t *n)
 {
     *out = NULL;
     *n = 0;
@@ -636,27 +636,7 @@ static authc_err m_update_account_tokens(authc_adapter *self, authc_arena *ar,
 
 static const authc_adapter_ops MEMORY_OPS = {
     .name = "memory",
-    .create_user = m_create_user,
-    .get_user = m_get_user,
-    .get_user_by_email = m_get_user_by_email,
-    .get_user_by_account = m_get_user_by_account,
-    .update_user = m_update_user,
-    .delete_user = m_delete_user,
-    .link_account = m_link_account,
-    .unlink_account = m_unlink_account,
-    .create_session = m_create_session,
-    .get_session_and_user = m_get_session_and_user,
-    .update_session = m_update_session,
-    .delete_session = m_delete_session,
-    .create_verification_token = m_create_vt,
-    .use_verification_token = m_use_vt,
-    .get_account = m_get_account,
-    .get_account_by_user = m_get_account_by_user,
-    .update_account_tokens = m_update_account_tokens,
-    .get_authenticator = m_get_authenticator,
-    .create_authenticator = m_create_authenticator,
-    .list_authenticators_by_user_id = m_list_authenticators,
-    .update_authenticator_counter = m_update_authenticator_counter,
+    AUTHC__ADAPTER_METHODS(m),
     .migrate = m_migrate,
     .destroy = m_destroy,
 };

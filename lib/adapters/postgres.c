@@ -326,8 +326,8 @@ static authc_err pg_delete_session(authc_adapter *self, authc_arena *ar,
     return by_key(self, ar, ST_DELETE_SESSION, session_token, &SESSION_L, out);
 }
 
-static authc_err pg_create_vt(authc_adapter *self, authc_arena *ar,
-                              const authc_verification_token *in)
+static authc_err pg_create_verification_token(authc_adapter *self, authc_arena *ar,
+                                              const authc_verification_token *in)
 {
     (void)ar;
     if (!in->identifier || !in->token || in->expires == AUTHC_NO_TIME)
@@ -339,9 +339,9 @@ static authc_err pg_create_vt(authc_adapter *self, authc_arena *ar,
     return exec_only(self, ST_CREATE_VT, vals);
 }
 
-static authc_err pg_use_vt(authc_adapter *self, authc_arena *ar,
-                           const char *identifier, const char *token,
-                           authc_verification_token **out)
+static authc_err pg_use_verification_token(authc_adapter *self, authc_arena *ar,
+                                           const char *identifier, const char *token,
+                                           authc_verification_token **out)
 {
     const char *vals[2] = {identifier, token};
     /* SQL: a missing identifier never matches */
@@ -405,9 +405,9 @@ static authc_err pg_create_authenticator(authc_adapter *self, authc_arena *ar,
                    AUTHC_ERR_ADAPTER, out);
 }
 
-static authc_err pg_list_authenticators(authc_adapter *self, authc_arena *ar,
-                                        const char *user_id,
-                                        authc_authenticator **out, size_t *n)
+static authc_err pg_list_authenticators_by_user_id(authc_adapter *self, authc_arena *ar,
+                                                   const char *user_id,
+                                                   authc_authenticator **out, size_t *n)
 {
     *out = NULL;
     *n = 0;
@@ -462,27 +462,7 @@ static void pg_destroy(authc_adapter *self)
 
 static const authc_adapter_ops PG_OPS = {
     .name = "postgres",
-    .create_user = pg_create_user,
-    .get_user = pg_get_user,
-    .get_user_by_email = pg_get_user_by_email,
-    .get_user_by_account = pg_get_user_by_account,
-    .update_user = pg_update_user,
-    .delete_user = pg_delete_user,
-    .link_account = pg_link_account,
-    .unlink_account = pg_unlink_account,
-    .create_session = pg_create_session,
-    .get_session_and_user = pg_get_session_and_user,
-    .update_session = pg_update_session,
-    .delete_session = pg_delete_session,
-    .create_verification_token = pg_create_vt,
-    .use_verification_token = pg_use_vt,
-    .get_account = pg_get_account,
-    .get_account_by_user = pg_get_account_by_user,
-    .update_account_tokens = pg_update_account_tokens,
-    .get_authenticator = pg_get_authenticator,
-    .create_authenticator = pg_create_authenticator,
-    .list_authenticators_by_user_id = pg_list_authenticators,
-    .update_authenticator_counter = pg_update_authenticator_counter,
+    AUTHC__ADAPTER_METHODS(pg),
     .migrate = authc__pg_migrate,
     .destroy = pg_destroy,
 };

@@ -45,7 +45,7 @@ authc_err authc__rd_load_user(rd_call *call, const char *id, authc_user **out)
     return e;
 }
 
-static authc_err rd_create_user(authc_adapter *self, authc_arena *ar,
+authc_err authc__rd_create_user(authc_adapter *self, authc_arena *ar,
                                 const authc_user *in, authc_user **out)
 {
     char id[37];
@@ -69,13 +69,13 @@ static authc_err rd_create_user(authc_adapter *self, authc_arena *ar,
                             &u, out);
 }
 
-static authc_err rd_get_user(authc_adapter *self, authc_arena *ar,
+authc_err authc__rd_get_user(authc_adapter *self, authc_arena *ar,
                              const char *id, authc_user **out)
 {
     return authc__rd_get_row(self, ar, RD_USER, id, NULL, out);
 }
 
-static authc_err rd_get_user_by_email(authc_adapter *self, authc_arena *ar,
+authc_err authc__rd_get_user_by_email(authc_adapter *self, authc_arena *ar,
                                       const char *email, authc_user **out)
 {
     rd_call call;
@@ -108,7 +108,7 @@ authc_err authc__rd_load_account(rd_call *call, const char *provider,
     return e;
 }
 
-static authc_err rd_get_user_by_account(authc_adapter *self, authc_arena *ar,
+authc_err authc__rd_get_user_by_account(authc_adapter *self, authc_arena *ar,
                                         const char *provider,
                                         const char *provider_account_id,
                                         authc_user **out)
@@ -165,7 +165,7 @@ static rd_step update_user_step(rd_call *call, void *ud, rd_cmd *cmds, int *n,
     return RD_STEP_EXEC;
 }
 
-static authc_err rd_update_user(authc_adapter *self, authc_arena *ar,
+authc_err authc__rd_update_user(authc_adapter *self, authc_arena *ar,
                                 const authc_user *in, authc_user **out)
 {
     rd_call call;
@@ -277,7 +277,7 @@ static rd_step delete_user_step(rd_call *call, void *ud, rd_cmd *cmds, int *n,
     return add_owned(call, del, cand, nc, id) ? RD_STEP_EXEC : RD_STEP_FAIL;
 }
 
-static authc_err rd_delete_user(authc_adapter *self, authc_arena *ar,
+authc_err authc__rd_delete_user(authc_adapter *self, authc_arena *ar,
                                 const char *id)
 {
     rd_call call;
@@ -298,7 +298,7 @@ static authc_err rd_delete_user(authc_adapter *self, authc_arena *ar,
     return e;
 }
 
-static authc_err rd_link_account(authc_adapter *self, authc_arena *ar,
+authc_err authc__rd_link_account(authc_adapter *self, authc_arena *ar,
                                  const authc_account *in, authc_account **out)
 {
     if (!in->provider || !in->provider_account_id || !in->user_id)
@@ -364,7 +364,7 @@ static rd_step unlink_step(rd_call *call, void *ud, rd_cmd *cmds, int *n,
     return RD_STEP_EXEC;
 }
 
-static authc_err rd_unlink_account(authc_adapter *self, authc_arena *ar,
+authc_err authc__rd_unlink_account(authc_adapter *self, authc_arena *ar,
                                    const char *provider,
                                    const char *provider_account_id)
 {
@@ -386,7 +386,7 @@ static authc_err rd_unlink_account(authc_adapter *self, authc_arena *ar,
     return e;
 }
 
-static authc_err rd_get_account(authc_adapter *self, authc_arena *ar,
+authc_err authc__rd_get_account(authc_adapter *self, authc_arena *ar,
                                 const char *provider_account_id,
                                 const char *provider, authc_account **out)
 {
@@ -422,27 +422,7 @@ static void rd_destroy(authc_adapter *self)
 
 static const authc_adapter_ops REDIS_OPS = {
     .name = "redis",
-    .create_user = rd_create_user,
-    .get_user = rd_get_user,
-    .get_user_by_email = rd_get_user_by_email,
-    .get_user_by_account = rd_get_user_by_account,
-    .update_user = rd_update_user,
-    .delete_user = rd_delete_user,
-    .link_account = rd_link_account,
-    .unlink_account = rd_unlink_account,
-    .create_session = authc__rd_create_session,
-    .get_session_and_user = authc__rd_get_session_and_user,
-    .update_session = authc__rd_update_session,
-    .delete_session = authc__rd_delete_session,
-    .create_verification_token = authc__rd_create_vt,
-    .use_verification_token = authc__rd_use_vt,
-    .get_account = rd_get_account,
-    .get_account_by_user = authc__rd_get_account_by_user,
-    .update_account_tokens = authc__rd_update_account_tokens,
-    .get_authenticator = authc__rd_get_authenticator,
-    .create_authenticator = authc__rd_create_authenticator,
-    .list_authenticators_by_user_id = authc__rd_list_authenticators,
-    .update_authenticator_counter = authc__rd_update_authenticator_counter,
+    AUTHC__ADAPTER_METHODS(authc__rd),
     .migrate = rd_migrate,
     .destroy = rd_destroy,
 };

@@ -228,6 +228,23 @@ authc_err authc__rd_load_user(rd_call *call, const char *id,
 authc_err authc__rd_load_account(rd_call *call, const char *provider,
                                  const char *pai, authc_account **out);
 
+/* Methods of redis.c (the adapter contract's signatures). */
+authc_adapter_put_user_fn authc__rd_create_user;
+authc_adapter_get_user_fn authc__rd_get_user;
+authc_adapter_get_user_fn authc__rd_get_user_by_email;
+authc_err authc__rd_get_user_by_account(authc_adapter *self, authc_arena *ar,
+                                        const char *provider,
+                                        const char *provider_account_id,
+                                        authc_user **out);
+authc_adapter_put_user_fn authc__rd_update_user;
+authc_err authc__rd_delete_user(authc_adapter *self, authc_arena *ar,
+                                const char *id);
+authc_adapter_put_account_fn authc__rd_link_account;
+authc_err authc__rd_unlink_account(authc_adapter *self, authc_arena *ar,
+                                   const char *provider,
+                                   const char *provider_account_id);
+authc_adapter_get_account_fn authc__rd_get_account;
+
 /* Methods of redis_sessions.c (the adapter contract's signatures). */
 authc_adapter_put_session_fn authc__rd_create_session;
 authc_err authc__rd_get_session_and_user(authc_adapter *self,
@@ -239,11 +256,11 @@ authc_adapter_put_session_fn authc__rd_update_session;
 authc_err authc__rd_delete_session(authc_adapter *self, authc_arena *ar,
                                    const char *session_token,
                                    authc_session_row **out);
-authc_err authc__rd_create_vt(authc_adapter *self, authc_arena *ar,
-                              const authc_verification_token *in);
-authc_err authc__rd_use_vt(authc_adapter *self, authc_arena *ar,
-                           const char *identifier, const char *token,
-                           authc_verification_token **out);
+authc_err authc__rd_create_verification_token(authc_adapter *self, authc_arena *ar,
+                                              const authc_verification_token *in);
+authc_err authc__rd_use_verification_token(authc_adapter *self, authc_arena *ar,
+                                           const char *identifier, const char *token,
+                                           authc_verification_token **out);
 authc_err authc__rd_get_authenticator(authc_adapter *self, authc_arena *ar,
                                       const char *credential_id,
                                       authc_authenticator **out);
@@ -251,10 +268,10 @@ authc_err authc__rd_create_authenticator(authc_adapter *self,
                                          authc_arena *ar,
                                          const authc_authenticator *in,
                                          authc_authenticator **out);
-authc_err authc__rd_list_authenticators(authc_adapter *self, authc_arena *ar,
-                                        const char *user_id,
-                                        authc_authenticator **out,
-                                        size_t *n);
+authc_err authc__rd_list_authenticators_by_user_id(authc_adapter *self, authc_arena *ar,
+                                                   const char *user_id,
+                                                   authc_authenticator **out,
+                                                   size_t *n);
 authc_err authc__rd_update_authenticator_counter(authc_adapter *self,
                                                  authc_arena *ar,
                                                  const char *credential_id,

@@ -173,8 +173,8 @@ authc_err authc__rd_delete_session(authc_adapter *self, authc_arena *ar,
     return e;
 }
 
-authc_err authc__rd_create_vt(authc_adapter *self, authc_arena *ar,
-                              const authc_verification_token *in)
+authc_err authc__rd_create_verification_token(authc_adapter *self, authc_arena *ar,
+                                              const authc_verification_token *in)
 {
     if (!in->identifier || !in->token || in->expires == AUTHC_NO_TIME)
         return authc__rd_refuse(self, "create_verification_token: "
@@ -197,9 +197,9 @@ authc_err authc__rd_create_vt(authc_adapter *self, authc_arena *ar,
     return e;
 }
 
-authc_err authc__rd_use_vt(authc_adapter *self, authc_arena *ar,
-                           const char *identifier, const char *token,
-                           authc_verification_token **out)
+authc_err authc__rd_use_verification_token(authc_adapter *self, authc_arena *ar,
+                                           const char *identifier, const char *token,
+                                           authc_verification_token **out)
 {
     rd_call call;
     authc_err e;
@@ -259,9 +259,9 @@ authc_err authc__rd_create_authenticator(authc_adapter *self, authc_arena *ar,
     return AUTHC_OK;
 }
 
-authc_err authc__rd_list_authenticators(authc_adapter *self, authc_arena *ar,
-                                        const char *user_id,
-                                        authc_authenticator **out, size_t *n)
+authc_err authc__rd_list_authenticators_by_user_id(authc_adapter *self, authc_arena *ar,
+                                                   const char *user_id,
+                                                   authc_authenticator **out, size_t *n)
 {
     *n = 0;
     rd_call call;

@@ -147,16 +147,16 @@ static authc_err s_delete_session(authc_adapter *self, authc_arena *ar,
 
 /* ---- verification tokens --------------------------------------------------------- */
 
-static authc_err s_create_vt(authc_adapter *self, authc_arena *ar,
-                             const authc_verification_token *in)
+static authc_err s_create_verification_token(authc_adapter *self, authc_arena *ar,
+                                             const authc_verification_token *in)
 {
     return ROW(true, S_CREATE_VT, NULL, AUTHC_OK, NULL, SQ_T(in->identifier),
                SQ_T(in->token), SQ_MS(in->expires));
 }
 
-static authc_err s_use_vt(authc_adapter *self, authc_arena *ar,
-                          const char *identifier, const char *token,
-                          authc_verification_token **out)
+static authc_err s_use_verification_token(authc_adapter *self, authc_arena *ar,
+                                          const char *identifier, const char *token,
+                                          authc_verification_token **out)
 {
     /* a missing identifier never matches */
     return ROW(identifier && token, S_USE_VT, &authc__sq_vt, AUTHC_OK, out,
@@ -184,9 +184,9 @@ static authc_err s_create_authenticator(authc_adapter *self, authc_arena *ar,
 }
 
 /* M18: *out = array of *n owned by ar (NULL when empty). */
-static authc_err s_list_authenticators(authc_adapter *self, authc_arena *ar,
-                                       const char *uid,
-                                       authc_authenticator **out, size_t *n)
+static authc_err s_list_authenticators_by_user_id(authc_adapter *self, authc_arena *ar,
+                                                  const char *uid,
+                                                  authc_authenticator **out, size_t *n)
 {
     *out = NULL;
     *n = 0;
@@ -253,6 +253,31 @@ static authc_err s_update_authenticator_counter(authc_adapter *self,
 /* Creates the Drizzle-layout schema where missing, inside one IMMEDIATE
  * transaction (two processes migrating at once serialise), then checks
  * every column authc uses exists. Idempotent. */
+/* Not Auth.js: access-token rotation for database sessions keeps the
+ * tokens in the account row. */
+
+/* *out owned by ar; NULL when the user has no account at provider. */
+static authc_err s_get_account_by_user(authc_adapter *self, authc_arena *ar,
+                                       const char *user_id, const char *provider,
+                                       authc_account **out)
+{
+    return authc__sq_row(self, ar, user_id && provider, S_ACCOUNT_BY_USER,
+                         SQ_ARGS(SQ_T(user_id), SQ_T(provider)),
+                         &authc__sq_account, AUTHC_OK, out);
+}
+
+/* One UPDATE … RETURNING; *out (may be NULL) owned by ar. */
+static authc_err s_update_account_tokens(authc_adapter *self, authc_arena *ar,
+                                         const authc_account *in, authc_account **out)
+{
+    return authc__sq_row(
+        self, ar, in->provider && in->provider_account_id, S_ACCOUNT_TOKENS,
+        SQ_ARGS(SQ_T(in->provider), SQ_T(in->provider_account_id), SQ_T(in->access_token),
+                SQ_T(in->refresh_token), SQ_MS(in->expires_at), SQ_T(in->id_token),
+                SQ_T(in->token_type), SQ_T(in->scope)),
+        &authc__sq_account, AUTHC_ERR_NOT_FOUND, out);
+}
+
 static authc_err s_migrate(authc_adapter *self)
 {
     sq_conn *c = authc__sq_acquire(self, "migrate");
@@ -329,29 +354,9 @@ static void s_destroy(authc_adapter *self)
 
 static const authc_adapter_ops SQLITE_OPS = {
     .name = "sqlite",
-    .destroy = s_destroy,
-    .create_user = s_create_user,
-    .get_user = s_get_user,
-    .get_user_by_email = s_get_user_by_email,
-    .get_user_by_account = s_get_user_by_account,
-    .update_user = s_update_user,
-    .delete_user = s_delete_user,
-    .link_account = s_link_account,
-    .unlink_account = s_unlink_account,
-    .create_session = s_create_session,
-    .get_session_and_user = s_get_session_and_user,
-    .update_session = s_update_session,
-    .delete_session = s_delete_session,
-    .create_verification_token = s_create_vt,
-    .use_verification_token = s_use_vt,
-    .get_account = s_get_account,
-    .get_account_by_user = authc__sq_get_account_by_user,
-    .update_account_tokens = authc__sq_update_account_tokens,
-    .get_authenticator = s_get_authenticator,
-    .create_authenticator = s_create_authenticator,
-    .list_authenticators_by_user_id = s_list_authenticators,
-    .update_authenticator_counter = s_update_authenticator_counter,
+    AUTHC__ADAPTER_METHODS(s),
     .migrate = s_migrate,
+    .destroy = s_destroy,
 };
 
 /* Returns a heap adapter owned by the caller (authc_adapter_close); opens

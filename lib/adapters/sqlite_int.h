@@ -17,7 +17,7 @@ enum {
     S_GET_ACCOUNT, S_CREATE_SESSION, S_GET_SESSION_AND_USER,
     S_UPDATE_SESSION, S_DELETE_SESSION, S_CREATE_VT, S_USE_VT, S_GET_AUTHN,
     S_CREATE_AUTHN, S_LIST_AUTHN, S_UPDATE_COUNTER,
-    S_ACCOUNT_BY_USER, S_ACCOUNT_TOKENS, /* sqlite_tokens.c */
+    S_ACCOUNT_BY_USER, S_ACCOUNT_TOKENS, /* not Auth.js: token rotation */
     S__COUNT
 };
 
@@ -112,9 +112,5 @@ authc_err authc__sq_row(authc_adapter *self, authc_arena *ar, bool run,
                         int id, const sq_arg *args, int n,
                         const authc__row_layout *rd, authc_err missing,
                         void *out);
-
-/* Methods of sqlite_tokens.c (the adapter contract's signatures). */
-authc_adapter_get_account_fn authc__sq_get_account_by_user;
-authc_adapter_put_account_fn authc__sq_update_account_tokens;
 
 #endif

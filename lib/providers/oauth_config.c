@@ -244,35 +244,25 @@ static const char *oauth_form_target(authc_arena *ar, const authc__provider *p)
     return authc__oauth_origin_of(ar, P->authorization_url ? P->authorization_url : P->issuer);
 }
 
-const authc__provider_ops AUTHC__OAUTH_OPS = {
-    .type = "oauth",
-    .page = AUTHC__PART_BUTTON,
-    .signin = authc__oauth_authorize,
-    .signin_pool = AUTHC_POOL_NET,  /* discovery may run first */
-    .callback = authc__oauth_callback,
-    .callback_methods = AUTHC__GET | AUTHC__POST,
-    .callback_pool = AUTHC_POOL_NET,
-    .refresh = authc__oauth_refresh,
-    .end_session = authc__oauth_end_session,
-    .free = oauth_free,
-    .form_target = oauth_form_target,
-};
+/* OAuth 2 and OpenID Connect providers run the same steps; an "oidc"
+ * provider also owns the back-channel logout route. */
+#define OAUTH_FAMILY_OPS(TYPE, ROUTES, NROUTES)                           \
+    {                                                                     \
+        .type = TYPE, .page = AUTHC__PART_BUTTON,                         \
+        .signin = authc__oauth_authorize,                                 \
+        .signin_pool = AUTHC_POOL_NET, /* discovery may run first */      \
+        .callback = authc__oauth_callback,                                \
+        .callback_methods = AUTHC__GET | AUTHC__POST,                     \
+        .callback_pool = AUTHC_POOL_NET,                                  \
+        .routes = ROUTES, .nroutes = NROUTES,                             \
+        .refresh = authc__oauth_refresh,                                  \
+        .end_session = authc__oauth_end_session,                          \
+        .free = oauth_free, .form_target = oauth_form_target,             \
+    }
 
-const authc__provider_ops AUTHC__OIDC_OPS = {
-    .type = "oidc",
-    .page = AUTHC__PART_BUTTON,
-    .signin = authc__oauth_authorize,
-    .signin_pool = AUTHC_POOL_NET,
-    .callback = authc__oauth_callback,
-    .callback_methods = AUTHC__GET | AUTHC__POST,
-    .callback_pool = AUTHC_POOL_NET,
-    .routes = AUTHC__OIDC_ROUTES,
-    .nroutes = sizeof AUTHC__OIDC_ROUTES / sizeof *AUTHC__OIDC_ROUTES,
-    .refresh = authc__oauth_refresh,
-    .end_session = authc__oauth_end_session,
-    .free = oauth_free,
-    .form_target = oauth_form_target,
-};
+const authc__provider_ops AUTHC__OAUTH_OPS = OAUTH_FAMILY_OPS("oauth", NULL, 0);
+const authc__provider_ops AUTHC__OIDC_OPS = OAUTH_FAMILY_OPS(
+    "oidc", AUTHC__OIDC_ROUTES, sizeof AUTHC__OIDC_ROUTES / sizeof *AUTHC__OIDC_ROUTES);
 
 authc_err authc_config_add_oauth(authc_config *cfg, const authc_oauth_provider *in,
                                  char *err, size_t errlen)

@@ -1,6 +1,6 @@
 // passkey-record.mjs — records real WebAuthn ceremonies from Chromium's
 // virtual authenticators into tests/unit/fixtures/webauthn/*.json, the inputs
-// of tests/unit/test_webauthn.c. Run by hand (not a test):
+// of tests/unit/providers/test_webauthn.c. Run by hand (not a test):
 //   node tests/e2e/lib/passkey-record.mjs [outdir]
 // It serves one blank page on http://localhost:<port>/ (loopback only),
 // drives navigator.credentials with fixed-shape options and stores each
