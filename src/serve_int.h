@@ -58,12 +58,14 @@ typedef struct serve_job {
 } serve_job;
 
 /* Lives in a request's pool: its dispose callback tells the connection and
- * a pending job that the request is gone. */
+ * a pending job that the request is gone, and frees the library's answer. */
 typedef struct serve_reqref {
     serve_conn *conn;
     serve_job *job;
+    authc_response *res;        /* the answer being sent (owned); NULL: none */
     /* For the request's log line and metrics (serve_obs.c); strings live
-     * in the request's pool. */
+     * in the request's pool, or in res (action, provider, user_id,
+     * client_ip), both until the dispose callback is done. */
     h2o_req_t *req;
     uint64_t t0_ns;
     const char *request_id, *method, *path, *action, *provider, *user_id, *client_ip;
@@ -126,7 +128,11 @@ struct serve_server {
 
 /* serve_req.c: the h2o handler for every request. */
 int serve__on_req(h2o_handler_t *self, h2o_req_t *req);
-/* Sends a library answer; res then belongs to req's pool. */
+/* Adds a response header as h2o_add_header_by_str(..., 0, NULL, ...) does,
+ * without allocating: name (spelled as it goes on the wire) must live as
+ * long as the request, value too. */
+void serve__add_header(h2o_req_t *req, h2o_iovec_t *name, const char *value, size_t len);
+/* Sends a library answer; res then belongs to ref (freed with the request). */
 void serve__respond(h2o_req_t *req, serve_reqref *ref, authc_response *res);
 /* Receiver callback: answers of finished jobs on the owning loop. */
 void serve__on_answers(h2o_multithread_receiver_t *rx, h2o_linklist_t *messages);
@@ -162,8 +168,9 @@ void serve__ipcap_free(serve_server *sv);
  * metrics; the metrics listener's handler. */
 /* At a request's start: request id (echoed), timer, in-flight gauge. */
 void serve__obs_start(h2o_req_t *req, serve_reqref *ref, const serve_conn *c);
-/* A library answer: keeps what the log line needs, logs its auth event. */
-void serve__obs_answer(h2o_req_t *req, serve_reqref *ref, const authc_response *res);
+/* A library answer (ref->res, which outlives serve__obs_done): notes what
+ * the log line needs, logs its auth event. */
+void serve__obs_answer(serve_reqref *ref, const authc_response *res);
 /* The request is over (from its pool's dispose): metrics and log line. */
 void serve__obs_done(serve_reqref *ref);
 /* The handler of /metrics, /livez and /readyz. */

@@ -70,24 +70,33 @@ static const char *pool_dup(h2o_req_t *req, const char *s, size_t n)
     return d;
 }
 
-static const char *pool_strdup(h2o_req_t *req, const char *s)
+/* The method as a NUL-terminated string: the usual ones without a copy. */
+static const char *method_of(h2o_req_t *req)
 {
-    return s ? pool_dup(req, s, strlen(s)) : NULL;
+    static const char *const KNOWN[] = {"GET", "POST", "HEAD", "OPTIONS"};
+    h2o_iovec_t m = req->input.method;
+    for (size_t i = 0; i < sizeof KNOWN / sizeof *KNOWN; i++)
+        if (h2o_memis(m.base, m.len, KNOWN[i], strlen(KNOWN[i])))
+            return KNOWN[i];
+    return pool_dup(req, m.base, m.len < 16 ? m.len : 16);
 }
 
 void serve__obs_start(h2o_req_t *req, serve_reqref *ref, const serve_conn *c)
 {
+    static h2o_iovec_t x_request_id = {H2O_STRLIT("x-request-id")}; /* never written */
     ref->req = req;
     ref->t0_ns = now_ns();
     ref->client_ip = c ? c->addr : NULL; /* replaced by the library's view */
-    size_t ml = req->input.method.len < 16 ? req->input.method.len : 16;
-    ref->method = pool_dup(req, req->input.method.base, ml);
-    /* The path without its query (which may carry codes and tokens). */
-    const char *pp = req->input.path.base ? req->input.path.base : "";
-    size_t pl = 0;
-    while (pl < req->input.path.len && pl < LOG_PATH_MAX && pp[pl] != '?')
-        pl++;
-    ref->path = pool_dup(req, pp, pl);
+    ref->method = method_of(req);
+    /* The path without its query (which may carry codes and tokens), for
+     * the JSON request line only. */
+    if (authc_log_is_json()) {
+        const char *pp = req->input.path.base ? req->input.path.base : "";
+        size_t pl = 0;
+        while (pl < req->input.path.len && pl < LOG_PATH_MAX && pp[pl] != '?')
+            pl++;
+        ref->path = pool_dup(req, pp, pl);
+    }
     ssize_t i = h2o_find_header_by_str(&req->headers, H2O_STRLIT("x-request-id"), -1);
     size_t il = 32;
     if (i >= 0 && sane_request_id(req->headers.entries[i].value.base, req->headers.entries[i].value.len)) {
@@ -96,20 +105,20 @@ void serve__obs_start(h2o_req_t *req, serve_reqref *ref, const serve_conn *c)
     } else {
         ref->request_id = new_request_id(h2o_mem_alloc_pool(&req->pool, 33));
     }
-    h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("x-request-id"), 0, NULL, ref->request_id, il);
+    serve__add_header(req, &x_request_id, ref->request_id, il);
     authc_metrics_request_start();
 }
 
-void serve__obs_answer(h2o_req_t *req, serve_reqref *ref, const authc_response *res)
+void serve__obs_answer(serve_reqref *ref, const authc_response *res)
 {
     authc_response_info in;
     authc_response_info_get(res, &in);
-    /* The answer is freed with the pool before the request's end: copy. */
-    ref->action = pool_strdup(req, in.action);
-    ref->provider = pool_strdup(req, in.provider);
-    ref->user_id = pool_strdup(req, in.user_id);
+    /* The answer is freed after serve__obs_done: no copies. */
+    ref->action = in.action;
+    ref->provider = in.provider;
+    ref->user_id = in.user_id;
     if (in.client_ip)
-        ref->client_ip = pool_strdup(req, in.client_ip);
+        ref->client_ip = in.client_ip;
     if (!res->log_line && !in.event)
         return;
     bool json = authc_log_is_json();

@@ -47,6 +47,13 @@ static void send_body(h2o_req_t *req, const char *body, size_t len)
     h2o_send(req, &buf, is_head(req) ? 0 : 1, H2O_SEND_STATE_FINAL);
 }
 
+void serve__add_header(h2o_req_t *req, h2o_iovec_t *name, const char *value, size_t len)
+{
+    h2o_vector_reserve(&req->pool, &req->res.headers, req->res.headers.size + 1);
+    req->res.headers.entries[req->res.headers.size++] =
+        (h2o_header_t){.name = name, .orig_name = NULL, .value = h2o_iovec_init(value, len)};
+}
+
 void serve__send_error(h2o_req_t *req, int status, const char *body, bool close)
 {
     if (close)
@@ -58,30 +65,29 @@ void serve__send_error(h2o_req_t *req, int status, const char *body, bool close)
     send_body(req, body, strlen(body));
 }
 
-static void free_response(void *p)
-{
-    authc_response_free(*(authc_response **)p);
-}
-
 void serve__respond(h2o_req_t *req, serve_reqref *ref, authc_response *res)
 {
     if (!res) {
         serve__send_error(req, 500, "\"Internal error.\"", false);
         return;
     }
-    /* The answer's strings are sent from where they are: keep res as long
-     * as the request's pool. */
-    authc_response **hold = h2o_mem_alloc_shared(&req->pool, sizeof *hold, free_response);
-    *hold = res;
+    /* The answer's strings are sent from where they are: res lives as long
+     * as the request's pool, and goes with ref (on_req_gone), after the
+     * request's log line and metrics have read it. */
+    ref->res = res;
     serve_conn *c = serve__conn_of(req);
-    if (ref)
-        serve__obs_answer(req, ref, res);
+    serve__obs_answer(ref, res);
     if (c && c->loop->stopping)
         req->http1_is_persistent = 0;
     req->res.status = res->status;
     req->res.reason = reason_of(res->status);
-    /* One growth of h2o's header vector instead of one per header. */
+    /* One growth of h2o's header vector and one allocation for all the
+     * names, entries written in place: h2o_add_header_by_str would
+     * allocate each name's iovec apart. Names stay as the library spells
+     * them (not h2o's lower-case tokens): the bytes on the wire do not
+     * change. */
     h2o_vector_reserve(&req->pool, &req->res.headers, req->res.headers.size + res->nheaders);
+    h2o_iovec_t *names = res->nheaders ? h2o_mem_alloc_pool(&req->pool, res->nheaders * sizeof *names) : NULL;
     for (size_t i = 0; i < res->nheaders; i++) {
         const char *n = res->headers[i].name, *v = res->headers[i].value;
         if (!n || !v)
@@ -89,7 +95,8 @@ void serve__respond(h2o_req_t *req, serve_reqref *ref, authc_response *res)
         size_t nl = strlen(n);
         if (nl == sizeof "Content-Length" - 1 && !strcasecmp(n, "Content-Length"))
             continue; /* h2o frames the body itself */
-        h2o_add_header_by_str(&req->pool, &req->res.headers, n, nl, 0, NULL, v, strlen(v));
+        names[i] = h2o_iovec_init(n, nl);
+        serve__add_header(req, &names[i], v, strlen(v));
     }
     req->res.content_length = res->body_len;
     send_body(req, res->body, res->body_len);
@@ -187,6 +194,8 @@ static void on_req_gone(void *p)
         ref->job->req = NULL;
         ref->job->ref = NULL;
     }
+    authc_response_free(ref->res);
+    ref->res = NULL;
 }
 
 static void dispatch(serve_loop *l, h2o_req_t *req, serve_conn *c, serve_reqref *ref, authc_pool kind)

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <strings.h>
 
@@ -403,6 +404,8 @@ authc *authc_new(authc_config *cfg, char *err, size_t errlen)
     }
     *a = cfg->a;
     free(cfg);
+    static _Atomic uint64_t instances;
+    a->serial = atomic_fetch_add(&instances, 1) + 1;
     authc__problems pr = {0};
     if (a->nsecrets == 0)
         authc__problem(&pr, NULL, "MissingSecret: no secret configured; set AUTH_SECRET (make one with `authc secret`)");

@@ -74,6 +74,7 @@ struct authc {
     void *log_ud;
     /* derived once at start-up */
     char *csrf_secret;          /* secrets comma-joined, as JS stringifies */
+    uint64_t serial;            /* unique per instance in the process (memo keys) */
     char *cookie_names[2][AUTHC__CK__COUNT]; /* [secure][key] */
     authc__jwe_key *session_keys[2];         /* [secure][secret index] */
     authc__jwe_key *check_keys[2][AUTHC__CK__COUNT]; /* salt = that cookie's name */

@@ -4,7 +4,18 @@
 
 #include "core/core_int.h"
 
-authc_err authc__action_providers(authc__ctx *c)
+/* The body is a pure function of the instance (its providers and base
+ * path never change after authc_new) and the request's origin, and this
+ * answer is served at full request rate: each thread keeps its last one. */
+static _Thread_local struct {
+    uint64_t serial;            /* the instance's; 0: empty */
+    char origin[272];
+    size_t len;
+    char body[8192];
+} memo;
+
+/* The body for c->origin into *body (arena-owned) and *len. */
+static authc_err build(authc__ctx *c, const char **body, size_t *len)
 {
     const authc *a = c->a;
     const char *bp = strcmp(a->base_path, "/") ? a->base_path : "";
@@ -22,7 +33,6 @@ authc_err authc__action_providers(authc__ctx *c)
         authc__buf_add_json_str(&b, p->name);
         authc__buf_adds(&b, ",\"type\":");
         authc__buf_add_json_str(&b, p->ops->type);
-        /* Joined, not formatted: this answer is served at full request rate. */
         char *su = authc__join(c->ar, c->origin, bp, "/signin/", p->id, NULL);
         char *cu = authc__join(c->ar, c->origin, bp, "/callback/", p->id, NULL);
         authc__buf_adds(&b, ",\"signinUrl\":");
@@ -32,8 +42,32 @@ authc_err authc__action_providers(authc__ctx *c)
         authc__buf_addc(&b, '}');
     }
     authc__buf_addc(&b, '}');
-    if (b.err)
-        return b.err;
+    *body = b.p;
+    *len = b.len;
+    return b.err;
+}
+
+authc_err authc__action_providers(authc__ctx *c)
+{
+    size_t ol = strlen(c->origin), len;
+    const char *body;
+    if (memo.serial == c->a->serial && ol < sizeof memo.origin && !memcmp(memo.origin, c->origin, ol + 1)) {
+        char *copy = authc_arena_alloc(c->ar, memo.len);
+        if (!copy)
+            return AUTHC_ERR_NOMEM;
+        body = memcpy(copy, memo.body, memo.len);
+        len = memo.len;
+    } else {
+        authc_err e = build(c, &body, &len);
+        if (e)
+            return e;
+        if (len <= sizeof memo.body && ol < sizeof memo.origin) {
+            memo.serial = c->a->serial;
+            memcpy(memo.origin, c->origin, ol + 1);
+            memcpy(memo.body, body, len);
+            memo.len = len;
+        }
+    }
     c->init_cookies.n = 0; /* Auth.js sends no cookies here */
-    return authc__res_body(c, 200, "application/json", b.p, b.len);
+    return authc__res_body(c, 200, "application/json", body, len);
 }

@@ -62,11 +62,13 @@ static void client_identity(authc__ctx *c)
         c->peer_trusted = true;
         return;
     }
-    c->peer_trusted = authc__peer_trusted(&c->a->trusted, r->client_addr);
+    authc__peer p; /* parsed once for both questions */
+    authc__peer_parse(&c->a->trusted, r->client_addr, &p);
+    c->peer_trusted = p.trusted;
     char *ip = authc_arena_alloc(c->ar, AUTHC__IP_STR);
     if (ip) {
-        authc__client_ip(&c->a->trusted, r->client_addr,
-                         authc__request_header(r, "X-Forwarded-For"), ip, AUTHC__IP_STR);
+        authc__client_ip_of(&c->a->trusted, &p, r->client_addr,
+                            p.trusted ? authc__request_header(r, "X-Forwarded-For") : NULL, ip, AUTHC__IP_STR);
         c->client_ip = ip;
     }
 }
@@ -121,8 +123,13 @@ static authc_err parse_origin(authc__ctx *c, const char *url, const char **path,
         static _Thread_local struct { char key[256], origin[272], host[264]; bool https; } memo;
         bool fits = sl + 1 + hl < sizeof memo.key;
         if (fits && !strncmp(memo.key, scheme, sl) && memo.key[sl] == '\n' && !strcmp(memo.key + sl + 1, host)) {
-            c->origin = authc_arena_strdup(c->ar, memo.origin);
-            c->host = authc_arena_strdup(c->ar, memo.host);
+            /* Both copies in one allocation. */
+            size_t ol = strlen(memo.origin) + 1, hl2 = strlen(memo.host) + 1;
+            char *m = authc_arena_alloc(c->ar, ol + hl2);
+            if (!m)
+                return AUTHC_ERR_NOMEM;
+            c->origin = memcpy(m, memo.origin, ol);
+            c->host = memcpy(m + ol, memo.host, hl2);
             https = memo.https;
         } else {
             char *o = authc_arena_alloc(c->ar, sl + hl + 5);

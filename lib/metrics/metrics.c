@@ -133,14 +133,9 @@ void authc__metric_inc(authc__metric m, const char *l1, const char *l2, const ch
         atomic_fetch_add_explicit(&s->value, 1, memory_order_relaxed);
 }
 
-void authc__metric_observe(authc__metric m, double seconds, const char *l1, const char *l2)
+/* One observation into a histogram series. */
+static void observe_in(series *s, double seconds)
 {
-    if ((unsigned)m >= AUTHC__M__COUNT || FAMILIES[m].k != K_HISTOGRAM)
-        return;
-    const char *l[3] = {l1, l2, NULL};
-    series *s = find((int)m, l);
-    if (!s)
-        return;
     if (!(seconds >= 0))
         seconds = 0;
     size_t b = 0;
@@ -150,6 +145,16 @@ void authc__metric_observe(authc__metric m, double seconds, const char *l1, cons
     double ns = seconds * 1e9;
     atomic_fetch_add_explicit(&s->sum_ns, ns > 1.8e19 ? (uint64_t)1.8e19 : (uint64_t)ns,
                               memory_order_relaxed);
+}
+
+void authc__metric_observe(authc__metric m, double seconds, const char *l1, const char *l2)
+{
+    if ((unsigned)m >= AUTHC__M__COUNT || FAMILIES[m].k != K_HISTOGRAM)
+        return;
+    const char *l[3] = {l1, l2, NULL};
+    series *s = find((int)m, l);
+    if (s)
+        observe_in(s, seconds);
 }
 
 /* The one series of a family without labels (the in-flight gauge, twice
@@ -184,6 +189,53 @@ static const char *fold_method(const char *m)
     return "other";
 }
 
+/* The two series of a request (count by action/method/code, duration by
+ * action) for the (action, method, status) triples this thread saw last:
+ * every request would otherwise hash and probe the shared table for both.
+ * Keyed by the action's text (a server may pass a fresh copy each time).
+ * Series are never removed, so a kept pointer stays valid; thread-local,
+ * so no lock. */
+#define MEMO_SLOTS 32
+
+typedef struct req_memo {
+    series *count, *duration;   /* NULL: empty slot */
+    const char *method;         /* folded: a static string */
+    int status;
+    char name[LABEL_MAX + 1];   /* the action */
+} req_memo;
+
+static _Thread_local req_memo t_memo[MEMO_SLOTS];
+
+/* Both series of a request, from the memo or found (and kept when both
+ * exist); either is NULL when the table is full (the drop counter has it). */
+static void request_series(const char *act, const char *method, int status, const char code[4],
+                           series **count, series **duration)
+{
+    size_t al = strnlen(act, LABEL_MAX + 1);
+    req_memo *e = NULL;
+    if (al <= LABEL_MAX) { /* longer names are cut in the label: not kept */
+        uint32_t h = 2166136261u ^ (uint32_t)status ^ (uint32_t)((uintptr_t)method >> 3);
+        for (size_t i = 0; i < al; i++)
+            h = (h ^ (unsigned char)act[i]) * 16777619u;
+        e = &t_memo[h % MEMO_SLOTS];
+        if (e->count && e->method == method && e->status == status && !memcmp(e->name, act, al + 1)) {
+            *count = e->count;
+            *duration = e->duration;
+            return;
+        }
+    }
+    const char *lc[3] = {act, method, code}, *ld[3] = {act, NULL, NULL};
+    *count = find(AUTHC__M_HTTP_REQUESTS, lc);
+    *duration = find(AUTHC__M_HTTP_DURATION, ld);
+    if (e && *count && *duration) {
+        e->count = *count;
+        e->duration = *duration;
+        e->method = method;
+        e->status = status;
+        memcpy(e->name, act, al + 1);
+    }
+}
+
 void authc_metrics_request_done(const char *action, const char *method, int status, double seconds)
 {
     /* Three digits (or "0"), without printf: this runs for every request. */
@@ -193,10 +245,16 @@ void authc_metrics_request_done(const char *action, const char *method, int stat
         code[1] = (char)('0' + status / 10 % 10);
         code[2] = (char)('0' + status % 10);
         code[3] = '\0';
+    } else {
+        status = 0; /* every such status is the one series "0" */
     }
     const char *act = action && *action ? action : "other";
-    authc__metric_inc(AUTHC__M_HTTP_REQUESTS, act, fold_method(method), code);
-    authc__metric_observe(AUTHC__M_HTTP_DURATION, seconds, act, NULL);
+    series *count, *duration;
+    request_series(act, fold_method(method), status, code, &count, &duration);
+    if (count)
+        atomic_fetch_add_explicit(&count->value, 1, memory_order_relaxed);
+    if (duration)
+        observe_in(duration, seconds);
     authc__metric_gauge_add(AUTHC__M_HTTP_IN_FLIGHT, -1);
 }
 

@@ -13,12 +13,37 @@ static bool is_blank(char c)
     return c == ' ' || c == '\t';
 }
 
+/* A dotted quad read in place (every request's peer is one): accepts only
+ * what inet_pton(AF_INET) accepts — four decimal parts, each at most 255,
+ * no leading zeros — and leaves the rest to it. */
+static bool v4_quick(const char *s, size_t n, uint8_t out[4])
+{
+    size_t i = 0;
+    for (int k = 0; k < 4; k++) {
+        if (k && (i >= n || s[i++] != '.'))
+            return false;
+        size_t st = i;
+        unsigned v = 0;
+        while (i < n && i - st < 3 && s[i] >= '0' && s[i] <= '9')
+            v = v * 10 + (unsigned)(s[i++] - '0');
+        if (i == st || v > 255 || (s[st] == '0' && i - st > 1))
+            return false;
+        out[k] = (uint8_t)v;
+    }
+    return i == n;
+}
+
 bool authc__ip_parse(const char *s, size_t n, uint8_t addr[16], bool *v4)
 {
     while (n && is_blank(*s))
         s++, n--;
     while (n && is_blank(s[n - 1]))
         n--;
+    if (v4_quick(s, n, addr + 12)) {
+        memcpy(addr, V4_PREFIX, 12);
+        *v4 = true;
+        return true;
+    }
     if (n >= 2 && s[0] == '[' && s[n - 1] == ']')
         s++, n -= 2;
     char tmp[INET6_ADDRSTRLEN + 1];
@@ -137,24 +162,31 @@ bool authc__cidrs_match(const authc__cidrs *l, const uint8_t addr[16])
     return false;
 }
 
-bool authc__peer_trusted(const authc__cidrs *trusted, const char *peer)
+bool authc__peer_parse(const authc__cidrs *trusted, const char *peer, authc__peer *p)
 {
-    uint8_t a[16];
     bool v4;
-    return peer && trusted && trusted->n &&
-           authc__ip_parse(peer, strlen(peer), a, &v4) && authc__cidrs_match(trusted, a);
+    p->ok = peer && authc__ip_parse(peer, strlen(peer), p->addr, &v4);
+    p->trusted = p->ok && trusted && trusted->n && authc__cidrs_match(trusted, p->addr);
+    return p->ok;
 }
 
-bool authc__client_ip(const authc__cidrs *trusted, const char *peer, const char *xff,
-                      char *out, size_t outlen)
+bool authc__peer_trusted(const authc__cidrs *trusted, const char *peer)
 {
-    uint8_t a[16];
-    bool v4;
-    if (!peer || !authc__ip_parse(peer, strlen(peer), a, &v4)) {
+    authc__peer p;
+    authc__peer_parse(trusted, peer, &p);
+    return p.trusted;
+}
+
+void authc__client_ip_of(const authc__cidrs *trusted, const authc__peer *p, const char *peer,
+                         const char *xff, char *out, size_t outlen)
+{
+    if (!p->ok) {
         snprintf(out, outlen, "%s", peer ? peer : "");
-        return false;
+        return;
     }
-    if (xff && trusted && authc__cidrs_match(trusted, a)) {
+    uint8_t a[16];
+    memcpy(a, p->addr, 16);
+    if (xff && p->trusted) {
         /* Walk right to left over at most AUTHC__MAX_XFF_HOPS hops. */
         const char *end = xff + strlen(xff);
         for (int hops = 0; end > xff && hops < AUTHC__MAX_XFF_HOPS; hops++) {
@@ -162,6 +194,7 @@ bool authc__client_ip(const authc__cidrs *trusted, const char *peer, const char 
             while (b > xff && b[-1] != ',')
                 b--;
             uint8_t h[16];
+            bool v4;
             if (!authc__ip_parse(b, (size_t)(end - b), h, &v4))
                 break; /* garbage: keep the last good (trusted) hop */
             memcpy(a, h, 16);
@@ -171,7 +204,15 @@ bool authc__client_ip(const authc__cidrs *trusted, const char *peer, const char 
         }
     }
     authc__ip_format(a, out, outlen);
-    return true;
+}
+
+bool authc__client_ip(const authc__cidrs *trusted, const char *peer, const char *xff,
+                      char *out, size_t outlen)
+{
+    authc__peer p;
+    authc__peer_parse(trusted, peer, &p);
+    authc__client_ip_of(trusted, &p, peer, xff, out, outlen);
+    return p.ok;
 }
 
 const char *authc__forwarded_last(const char *value, char *out, size_t outlen)

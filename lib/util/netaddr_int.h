@@ -53,6 +53,22 @@ bool authc__client_ip(const authc__cidrs *trusted, const char *peer, const char 
 /* True when the peer is a trusted proxy (so its forwarded headers count). */
 bool authc__peer_trusted(const authc__cidrs *trusted, const char *peer);
 
+/* The TCP peer parsed once per request, for both questions above. */
+typedef struct authc__peer {
+    uint8_t addr[16];
+    bool ok;        /* the peer's text parsed */
+    bool trusted;   /* ok, and in the trusted list */
+} authc__peer;
+
+/* Parses peer (text, may be NULL) into *p and checks it against trusted;
+ * returns p->ok. */
+bool authc__peer_parse(const authc__cidrs *trusted, const char *peer, authc__peer *p);
+
+/* authc__client_ip from a parsed peer (peer is its text, copied to out
+ * when it did not parse). xff counts only when p->trusted. */
+void authc__client_ip_of(const authc__cidrs *trusted, const authc__peer *p, const char *peer,
+                         const char *xff, char *out, size_t outlen);
+
 /* The value a trusted proxy appended to a comma-separated forwarded header
  * (X-Forwarded-Host, X-Forwarded-Proto): the right-most element, trimmed.
  * Points into a copy in out (outlen bytes); NULL when empty or too long. */

@@ -1,6 +1,6 @@
 /* test_hot_paths.c — what the per-request shortcuts must not change: the
- * origin reused per (scheme, Host), /providers without init's cookies, the
- * hand-formatted client address, the Set-Cookie built in one allocation. */
+ * origin reused per (scheme, Host), /providers without init's cookies and its
+ * body kept per instance and origin, the client address, one-allocation Set-Cookie. */
 #include "cmocka_main.h"
 
 #include "testutil.h"
@@ -12,8 +12,8 @@ static authc *instance(void)
                        "trusted_proxies=127.0.0.1", NULL);
 }
 
-/* GET /auth/providers from peer with the given headers; the body, malloc'd. */
-static char *providers(const authc *a, const char *peer, const char *h1, const char *h2)
+/* GET url from peer with the given headers; the body (malloc'd) of a 200. */
+static char *get_at(const authc *a, const char *url, const char *peer, const char *h1, const char *h2)
 {
     authc_header hs[2];
     size_t n = 0;
@@ -26,7 +26,7 @@ static char *providers(const authc *a, const char *peer, const char *h1, const c
         hs[n].name = store[i];
         hs[n++].value = colon + 2;
     }
-    authc_request r = {.method = "GET", .url = "/auth/providers", .headers = hs, .nheaders = n,
+    authc_request r = {.method = "GET", .url = url, .headers = hs, .nheaders = n,
                        .client_addr = peer};
     authc_response *res = NULL;
     authc_handle(a, &r, &res);
@@ -34,6 +34,11 @@ static char *providers(const authc *a, const char *peer, const char *h1, const c
     char *body = res->status == 200 ? tu_body(res) : NULL;
     authc_response_free(res);
     return body;
+}
+
+static char *providers(const authc *a, const char *peer, const char *h1, const char *h2)
+{
+    return get_at(a, "/auth/providers", peer, h1, h2);
 }
 
 /* The origin follows each request's own Host, scheme and forwarded
@@ -74,6 +79,52 @@ static void origin_per_request(void **st)
         free(body);
     }
     authc_free(a);
+}
+
+/* The /providers body kept per thread belongs to one instance and one
+ * origin: two instances (other base paths) answered in turn on this
+ * thread, and a new instance in a freed one's place, each get their own. */
+static void providers_body_per_instance(void **st)
+{
+    (void)st;
+    static const char want_a[] =
+        "{\"credentials\":{\"id\":\"credentials\",\"name\":\"Credentials\",\"type\":\"credentials\","
+        "\"signinUrl\":\"http://h.test/auth/signin/credentials\","
+        "\"callbackUrl\":\"http://h.test/auth/callback/credentials\"}}";
+    static const char want_b[] =
+        "{\"credentials\":{\"id\":\"credentials\",\"name\":\"Credentials\",\"type\":\"credentials\","
+        "\"signinUrl\":\"http://h.test/api/auth/signin/credentials\","
+        "\"callbackUrl\":\"http://h.test/api/auth/callback/credentials\"}}";
+    authc *a = instance();
+    authc *b = tu_instance("secret=unit-test-secret-0123456789abcdefghijkl", "trust_host=1",
+                           "base_path=/api/auth", NULL);
+    for (int i = 0; i < 3; i++) {
+        char *x = get_at(a, "/auth/providers", "203.0.113.1", "Host: h.test", NULL);
+        char *y = get_at(b, "/api/auth/providers", "203.0.113.1", "Host: h.test", NULL);
+        char *z = get_at(a, "/auth/providers", "203.0.113.1", "Host: other.test", NULL);
+        assert_non_null(x);
+        assert_non_null(y);
+        assert_non_null(z);
+        assert_string_equal(x, want_a);
+        assert_string_equal(y, want_b);
+        assert_non_null(strstr(z, "\"http://other.test/auth/callback/credentials\""));
+        assert_null(strstr(z, "h.test"));
+        free(x);
+        free(y);
+        free(z);
+    }
+    authc_free(a);
+    authc_free(b);
+    for (int i = 0; i < 3; i++) { /* likely at a freed one's address */
+        authc *c = tu_instance("secret=unit-test-secret-0123456789abcdefghijkl", "trust_host=1",
+                               i % 2 ? "base_path=/one" : "base_path=/two", NULL);
+        char *x = get_at(c, i % 2 ? "/one/providers" : "/two/providers", "203.0.113.1", "Host: h.test", NULL);
+        assert_non_null(x);
+        assert_non_null(strstr(x, i % 2 ? "\"http://h.test/one/signin/credentials\""
+                                        : "\"http://h.test/two/signin/credentials\""));
+        free(x);
+        authc_free(c);
+    }
 }
 
 /* /providers sends no cookie, whatever CSRF or callback-url cookie came
@@ -139,6 +190,7 @@ static void session_cookie_whole(void **st)
 
 TU_MAIN(NULL, NULL,
         cmocka_unit_test(origin_per_request),
+        cmocka_unit_test(providers_body_per_instance),
         cmocka_unit_test(providers_sets_no_cookie),
         cmocka_unit_test(client_ip_format),
         cmocka_unit_test(session_cookie_whole))

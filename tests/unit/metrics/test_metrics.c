@@ -21,14 +21,20 @@ static void *hammer(void *arg)
     return NULL;
 }
 
+/* Runs fn on THREADS threads at once and waits for them. */
+static void on_threads(void *(*fn)(void *))
+{
+    pthread_t t[THREADS];
+    for (int i = 0; i < THREADS; i++)
+        assert_int_equal(pthread_create(&t[i], NULL, fn, NULL), 0);
+    for (int i = 0; i < THREADS; i++)
+        pthread_join(t[i], NULL);
+}
+
 static void test_concurrent_counts(void **st)
 {
     (void)st;
-    pthread_t t[THREADS];
-    for (int i = 0; i < THREADS; i++)
-        assert_int_equal(pthread_create(&t[i], NULL, hammer, NULL), 0);
-    for (int i = 0; i < THREADS; i++)
-        pthread_join(t[i], NULL);
+    on_threads(hammer);
     assert_int_equal(authc_metrics_counter("authc_signin_total", "github", "success", NULL),
                      THREADS * PER_THREAD);
     assert_int_equal(authc_metrics_counter("authc_signin_total", "github", "CredentialsSignin", NULL), 0);
@@ -70,6 +76,62 @@ static void test_requests_and_escaping(void **st)
     free(text);
 }
 
+/* authc_metrics_request_done keeps each thread's series per (action,
+ * method, status): counts stay exact under several threads, and a buffer
+ * reused for another action name counts under the name it holds. */
+#define REQ_ROUNDS 3000
+static void *requests(void *arg)
+{
+    (void)arg;
+    char buf[16];
+    for (int i = 0; i < REQ_ROUNDS; i++) {
+        authc_metrics_request_start();
+        authc_metrics_request_done("memo-a", "GET", 200, 0.0001);
+        authc_metrics_request_start();
+        authc_metrics_request_done("memo-a", i % 2 ? "POST" : "GET", i % 3 ? 302 : 200, 0.02);
+        strcpy(buf, i % 2 ? "memo-b" : "memo-c"); /* same address, other name */
+        authc_metrics_request_start();
+        authc_metrics_request_done(buf, "GET", 1000, 0.3); /* out of range: code "0" */
+    }
+    return NULL;
+}
+
+static unsigned long long histogram_count(const char *text, const char *action)
+{
+    char want[128];
+    snprintf(want, sizeof want, "authc_http_request_duration_seconds_count{action=\"%s\"} ", action);
+    const char *p = strstr(text, want);
+    return p ? strtoull(p + strlen(want), NULL, 10) : 0;
+}
+
+static void test_request_series_memo(void **st)
+{
+    (void)st;
+    on_threads(requests);
+    /* Per thread: i%3==0 → 200 (1,000 rounds: 500 GET, 500 POST), else 302. */
+    unsigned long long n = THREADS;
+    assert_int_equal(authc_metrics_counter("authc_http_requests_total", "memo-a", "GET", "200", NULL),
+                     n * (REQ_ROUNDS + 500));
+    assert_int_equal(authc_metrics_counter("authc_http_requests_total", "memo-a", "POST", "200", NULL), n * 500);
+    assert_int_equal(authc_metrics_counter("authc_http_requests_total", "memo-a", "GET", "302", NULL), n * 1000);
+    assert_int_equal(authc_metrics_counter("authc_http_requests_total", "memo-a", "POST", "302", NULL), n * 1000);
+    assert_int_equal(authc_metrics_counter("authc_http_requests_total", "memo-b", "GET", "0", NULL), n * REQ_ROUNDS / 2);
+    assert_int_equal(authc_metrics_counter("authc_http_requests_total", "memo-c", "GET", "0", NULL), n * REQ_ROUNDS / 2);
+    char *text = authc_metrics_render(NULL);
+    assert_non_null(text);
+    assert_int_equal(histogram_count(text, "memo-a"), n * 2 * REQ_ROUNDS);
+    assert_int_equal(histogram_count(text, "memo-b"), n * REQ_ROUNDS / 2);
+    assert_int_equal(histogram_count(text, "memo-c"), n * REQ_ROUNDS / 2);
+    char want[160];
+    snprintf(want, sizeof want,
+             "authc_http_request_duration_seconds_bucket{action=\"memo-b\",le=\"0.25\"} 0\n"
+             "authc_http_request_duration_seconds_bucket{action=\"memo-b\",le=\"0.5\"} %llu\n",
+             n * REQ_ROUNDS / 2);
+    assert_non_null(strstr(text, want));
+    assert_non_null(strstr(text, "authc_http_requests_in_flight 0\n"));
+    free(text);
+}
+
 /* Long labels are cut, and the number of series is bounded. */
 static void test_bounds(void **st)
 {
@@ -91,7 +153,21 @@ static void test_bounds(void **st)
     assert_non_null(text);
     const char *d = strstr(text, "\nauthc_metrics_series_dropped_total ");
     assert_non_null(d);
-    assert_true(strtoull(d + strlen("\nauthc_metrics_series_dropped_total "), NULL, 10) > 900);
+    unsigned long long dropped = strtoull(d + strlen("\nauthc_metrics_series_dropped_total "), NULL, 10);
+    assert_true(dropped > 900);
+    free(text);
+    /* A request with a new action while the table is full: both of its
+     * series are dropped, every time (nothing half-kept is reused). */
+    authc_metrics_request_start();
+    authc_metrics_request_done("memo-full", "GET", 200, 0.001);
+    authc_metrics_request_start();
+    authc_metrics_request_done("memo-full", "GET", 200, 0.001);
+    text = authc_metrics_render(NULL);
+    assert_non_null(text);
+    d = strstr(text, "\nauthc_metrics_series_dropped_total ");
+    assert_non_null(d);
+    assert_int_equal(strtoull(d + strlen("\nauthc_metrics_series_dropped_total "), NULL, 10), dropped + 4);
+    assert_non_null(strstr(text, "authc_http_requests_in_flight 0\n"));
     free(text);
 }
 
@@ -117,5 +193,6 @@ static void test_promtool(void **st)
 TU_MAIN(NULL, NULL,
         cmocka_unit_test(test_concurrent_counts),
         cmocka_unit_test(test_requests_and_escaping),
+        cmocka_unit_test(test_request_series_memo),
         cmocka_unit_test(test_promtool),
         cmocka_unit_test(test_bounds))

@@ -2,6 +2,8 @@
  * keys: spoofed X-Forwarded-For parts must never become the client. */
 #include "cmocka_main.h"
 
+#include <arpa/inet.h>
+
 #include "util/netaddr_int.h"
 
 static authc__cidrs list(const char *spec)
@@ -96,6 +98,99 @@ static void test_client_ip(void **st)
     client(&t, "127.0.0.1", many, "10.0.0.1");
 }
 
+/* The in-place dotted-quad reader agrees with inet_pton on what it takes
+ * and what it gives, for hand-picked edges and generated strings. */
+static void same_as_inet_pton(const char *s)
+{
+    uint8_t a[16], want[16];
+    bool v4;
+    bool got = authc__ip_parse(s, strlen(s), a, &v4);
+    struct in_addr a4;
+    bool ok4 = inet_pton(AF_INET, s, &a4) == 1;
+    bool ok6 = !ok4 && inet_pton(AF_INET6, s, want) == 1;
+    if (got != (ok4 || ok6))
+        fail_msg("'%s': parse %d, inet_pton %d", s, got, ok4 || ok6);
+    if (ok4) {
+        assert_true(v4);
+        assert_memory_equal(a + 12, &a4, 4);
+        for (int i = 0; i < 10; i++)
+            assert_int_equal(a[i], 0);
+        assert_int_equal(a[10], 0xff);
+        assert_int_equal(a[11], 0xff);
+    } else if (ok6) {
+        assert_memory_equal(a, want, 16);
+    }
+}
+
+static void test_parse_matches_inet_pton(void **st)
+{
+    (void)st;
+    const char *edge[] = {"0.0.0.0", "255.255.255.255", "256.1.1.1", "1.2.3.256", "00.1.1.1", "1.2.3.04",
+                          "1.2.3.0", "1..2.3", ".1.2.3", "1.2.3.", "1.2.3.1000", "1000.2.3.4", "1.2.3.4.",
+                          "127.0.0.1", "10.0.0.255", "9.99.199.249", "1.2.3", "1", "", ".", "...",
+                          "1.2.3.4a", "a1.2.3.4", "1.2.3.+4", "1.2.3.-4", "::1", "::ffff:1.2.3.4", "1.2.3.4::"};
+    for (size_t i = 0; i < sizeof edge / sizeof *edge; i++)
+        same_as_inet_pton(edge[i]);
+    /* Strings over digits, dots and a colon, up to 15 characters. */
+    static const char alpha[] = "0123456789...:2";
+    uint64_t x = 0x9e3779b97f4a7c15ull;
+    for (int n = 0; n < 200000; n++) {
+        char s[16];
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        size_t len = 1 + x % 15;
+        uint64_t y = x;
+        for (size_t i = 0; i < len; i++, y = y * 6364136223846793005ull + 1442695040888963407ull)
+            s[i] = alpha[(y >> 33) % (sizeof alpha - 1)];
+        s[len] = '\0';
+        same_as_inet_pton(s);
+    }
+    /* Dotted quads of random octets, some with a leading zero. */
+    for (int n = 0; n < 20000; n++) {
+        char s[32];
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        snprintf(s, sizeof s, (x & 1) ? "%u.%u.%u.%u" : "%u.%u.%u.%02u", (unsigned)(x >> 8) % 300,
+                 (unsigned)(x >> 18) % 256, (unsigned)(x >> 28) % 256, (unsigned)(x >> 38) % 256);
+        same_as_inet_pton(s);
+    }
+}
+
+/* One parse of the peer answers both questions, as the two calls did. */
+static void test_peer_parsed_once(void **st)
+{
+    (void)st;
+    authc__cidrs t = list("127.0.0.1 10.0.0.0/8");
+    const char *peers[] = {"127.0.0.1", "10.9.9.9", "203.0.113.9", "::ffff:127.0.0.1", "2001:db8::1", "nonsense", NULL};
+    const char *xffs[] = {NULL, "", "198.51.100.7", "6.6.6.6, 10.0.0.5", "bad"};
+    for (size_t i = 0; i < sizeof peers / sizeof *peers; i++) {
+        authc__peer p;
+        bool ok = authc__peer_parse(&t, peers[i], &p);
+        assert_int_equal(ok, p.ok);
+        assert_int_equal(p.trusted, authc__peer_trusted(&t, peers[i]));
+        for (size_t j = 0; j < sizeof xffs / sizeof *xffs; j++) {
+            char a[AUTHC__IP_STR], b[AUTHC__IP_STR];
+            assert_int_equal(authc__client_ip(&t, peers[i], xffs[j], a, sizeof a), ok);
+            authc__client_ip_of(&t, &p, peers[i], xffs[j], b, sizeof b);
+            assert_string_equal(a, b);
+        }
+    }
+    authc__peer p;
+    authc__peer_parse(&t, "203.0.113.9", &p);
+    assert_true(p.ok);
+    assert_false(p.trusted);
+    char out[AUTHC__IP_STR];
+    authc__client_ip_of(&t, &p, "203.0.113.9", "1.2.3.4", out, sizeof out);
+    assert_string_equal(out, "203.0.113.9"); /* an untrusted peer's header is ignored */
+    authc__peer_parse(&t, "127.0.0.1", &p);
+    assert_true(p.trusted);
+    authc__client_ip_of(&t, &p, "127.0.0.1", "6.6.6.6, 198.51.100.7", out, sizeof out);
+    assert_string_equal(out, "198.51.100.7");
+    assert_false(authc__peer_parse(&t, "garbage", &p));
+    assert_false(p.trusted);
+    authc__client_ip_of(&t, &p, "garbage", "1.2.3.4", out, sizeof out);
+    assert_string_equal(out, "garbage");
+    assert_false(authc__peer_parse(NULL, NULL, &p));
+}
+
 static void test_rate_key(void **st)
 {
     (void)st;
@@ -129,4 +224,5 @@ static void test_forwarded_last(void **st)
 TU_MAIN(NULL, NULL,
         cmocka_unit_test(test_parse), cmocka_unit_test(test_match_prefixes),
         cmocka_unit_test(test_client_ip), cmocka_unit_test(test_rate_key),
-        cmocka_unit_test(test_forwarded_last))
+        cmocka_unit_test(test_forwarded_last), cmocka_unit_test(test_parse_matches_inet_pton),
+        cmocka_unit_test(test_peer_parsed_once))
