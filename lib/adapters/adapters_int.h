@@ -240,6 +240,11 @@ bool authc__fd_idle(int fd);
  * ("YYYY-MM-DDTHH:MM:SS[.fff]Z", also accepts a "+00:00" suffix and a
  * space instead of 'T'), into epoch ms. AUTHC_ERR_INVALID on bad input. */
 authc_err authc__iso8601_parse(const char *s, int64_t *ms);
+/* The instants an ISO string with a four-digit year can hold
+ * (0000-01-01T00:00:00.000Z .. 9999-12-31T23:59:59.999Z): a stored epoch-ms
+ * date outside them would be written back as "+0YYYYY-…" and not read again. */
+#define AUTHC__ISO_MIN_MS (-62167219200000LL)
+#define AUTHC__ISO_MAX_MS 253402300799999LL
 
 /* ---- memory backend test accessor ----------------------------------
  * Reads a row the memory backend stores, bypassing the adapter methods

@@ -293,7 +293,7 @@ authc_err authc__iso8601_parse(const char *s, int64_t *ms)
     *ms = ((days * 24 + h) * 60 + mi) * 60000 + (int64_t)se * 1000 + frac;
     /* A leap second or a rolled-over day may land past 9999-12-31T23:59:59.999Z,
      * which toISOString would print as "+010000-…": refuse it. */
-    if (*ms > 253402300799999LL)
+    if (*ms > AUTHC__ISO_MAX_MS)
         return AUTHC_ERR_INVALID;
     return AUTHC_OK;
 }

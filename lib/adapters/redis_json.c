@@ -177,7 +177,8 @@ static const char *jin_str(jin *j, const char *k)
     return s;
 }
 
-/* Date member: ISO string (or epoch ms number) → ms; else AUTHC_NO_TIME. */
+/* Date member: ISO string (or epoch ms number in ISO's range) → ms; else
+ * AUTHC_NO_TIME. */
 static int64_t jin_date(jin *j, const char *k)
 {
     json_t *v = json_object_get(j->o, k);
@@ -185,7 +186,8 @@ static int64_t jin_date(jin *j, const char *k)
     if (json_is_string(v) &&
         authc__iso8601_parse(json_string_value(v), &ms) == AUTHC_OK)
         return ms;
-    if (json_is_integer(v))
+    if (json_is_integer(v) && json_integer_value(v) >= AUTHC__ISO_MIN_MS &&
+        json_integer_value(v) <= AUTHC__ISO_MAX_MS)
         return (int64_t)json_integer_value(v);
     return AUTHC_NO_TIME;
 }
@@ -194,11 +196,9 @@ static int64_t jin_date(jin *j, const char *k)
 static int64_t jin_int(jin *j, const char *k, int64_t dflt)
 {
     json_t *v = json_object_get(j->o, k);
-    if (json_is_integer(v))
-        return (int64_t)json_integer_value(v);
-    if (json_is_real(v))
-        return (int64_t)json_real_value(v);
     int64_t x;
+    if (authc__json_int(v, &x))
+        return x;
     if (json_is_string(v) &&
         authc__parse_i64(json_string_value(v), INT64_MIN, INT64_MAX, &x) ==
             AUTHC_OK)

@@ -360,8 +360,9 @@ authc_err authc__session_current(authc__ctx *c, authc_user **user, int64_t *expi
         u->image = authc_arena_strdup(c->ar, json_string_value(json_object_get(claims, "picture")));
         u->email_verified = AUTHC_NO_TIME;
         json_t *exp = json_object_get(claims, "exp");
+        int64_t sec; /* exp was checked to be in the future, not to be small */
         if (expires_ms)
-            *expires_ms = json_is_number(exp) ? (int64_t)json_number_value(exp) * 1000 : AUTHC_NO_TIME;
+            *expires_ms = authc__json_int(exp, &sec) && sec < INT64_MAX / 1000 ? sec * 1000 : AUTHC_NO_TIME;
         json_decref(claims);
         *user = u;
         return AUTHC_OK;

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "jose/logout_token_int.h"
+#include "util/util_int.h"
 
 static const char *str_claim(authc_arena *ar, json_t *c, const char *name)
 {
@@ -59,9 +60,8 @@ authc_err authc__logout_token_verify(authc__jwks *jwks, authc_arena *ar, const c
         snprintf(why, whylen, "logout_token has no jti");
         e = AUTHC_ERR_INVALID;
     } else {
-        out->exp = (int64_t)json_integer_value(json_object_get(c, "exp"));
-        if (json_is_real(json_object_get(c, "exp")))
-            out->exp = (int64_t)json_real_value(json_object_get(c, "exp"));
+        if (!authc__json_int(json_object_get(c, "exp"), &out->exp))
+            out->exp = 0;
         out->iat = (int64_t)json_integer_value(json_object_get(c, "iat"));
     }
 done:

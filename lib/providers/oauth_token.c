@@ -47,11 +47,9 @@ char *authc__oauth_basic_auth(authc_arena *ar, const char *id, const char *secre
 static int64_t num_or_string(json_t *v, bool *ok)
 {
     *ok = true;
-    if (json_is_integer(v))
-        return (int64_t)json_integer_value(v);
-    if (json_is_real(v))
-        return (int64_t)json_real_value(v);
     int64_t n;
+    if (authc__json_int(v, &n))
+        return n;
     if (json_is_string(v) && !authc__parse_i64(json_string_value(v), INT64_MIN, INT64_MAX, &n))
         return n;
     *ok = false;

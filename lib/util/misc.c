@@ -1,5 +1,6 @@
 /* misc.c — randomness, UUIDs, clocks and date formats, comparisons and
  * wiping: the small primitives everything else builds on. */
+#include <jansson.h>
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 #include <pthread.h>
@@ -206,4 +207,19 @@ void authc__logv(authc_log_fn log, void *ud, const char *level, const char *fmt,
     char msg[1024];
     vsnprintf(msg, sizeof msg, fmt, ap);
     log(ud, level, msg);
+}
+
+bool authc__json_int(const struct json_t *v, int64_t *out)
+{
+    if (json_is_integer(v)) {
+        *out = (int64_t)json_integer_value(v);
+        return true;
+    }
+    if (!json_is_real(v))
+        return false;
+    double d = json_real_value(v);
+    if (!(d >= -0x1p63 && d < 0x1p63)) /* also false for NaN */
+        return false;
+    *out = (int64_t)d;
+    return true;
 }

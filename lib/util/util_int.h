@@ -111,6 +111,11 @@ authc_err authc__uuid(char out[37]);
 int64_t authc__now_ms(void);
 /* ISO-8601 with milliseconds and Z, like JS toISOString (25 bytes). */
 void authc__iso8601(char out[32], int64_t ms);
+/* The integer value of a JSON number (jansson): an integer, or a real inside
+ * int64, truncated. false for anything else, since casting a real outside
+ * int64 is undefined behaviour and inputs may carry 1e300. */
+struct json_t;
+bool authc__json_int(const struct json_t *v, int64_t *out);
 /* JS Date.toUTCString(): "Wed, 25 Nov 2026 08:00:00 GMT". */
 void authc__http_date(char out[40], int64_t sec);
 /* Decimal text of v (NUL-terminated) into out; returns its length. No
