@@ -52,68 +52,128 @@ authc_err authc__cookies_parse(authc__ctx *c, const char *h)
     return AUTHC_OK;
 }
 
-authc_err authc__cookie_push(authc__ctx *c, authc__cookie_list *l, const char *name,
-                             const char *value, int64_t max_age, int64_t expires)
+authc_err authc__cookie_push_as(authc__ctx *c, authc__cookie_list *l, const char *name,
+                                const char *value, int64_t max_age, int64_t expires, unsigned flags)
 {
     /* A later write of the same name replaces the earlier one. */
-    for (size_t i = 0; i < l->n; i++)
-        if (!strcmp(l->items[i].name, name)) {
-            l->items[i].value = value;
-            l->items[i].max_age = max_age;
-            l->items[i].expires = expires;
-            return AUTHC_OK;
-        }
-    authc__cookie_out *it = authc__arena_grow(c->ar, l->items, l->n, &l->cap, sizeof *it, 8);
-    if (!it)
-        return AUTHC_ERR_NOMEM;
-    l->items = it;
-    authc__cookie_out *co = &l->items[l->n++];
-    memset(co, 0, sizeof *co);
-    co->name = name;
+    authc__cookie_out *co = NULL;
+    for (size_t i = 0; i < l->n && !co; i++)
+        if (!strcmp(l->items[i].name, name))
+            co = &l->items[i];
+    if (!co) {
+        authc__cookie_out *it = authc__arena_grow(c->ar, l->items, l->n, &l->cap, sizeof *it, 8);
+        if (!it)
+            return AUTHC_ERR_NOMEM;
+        l->items = it;
+        co = &l->items[l->n++];
+        co->name = name;
+    }
     co->value = value;
     co->max_age = max_age;
     co->expires = expires;
+    co->form_post = flags & AUTHC__CO_FORM_POST;
+    co->plain = flags & AUTHC__CO_PLAIN;
+    co->at_origin = flags & AUTHC__CO_AT_ORIGIN;
     return AUTHC_OK;
+}
+
+authc_err authc__cookie_push(authc__ctx *c, authc__cookie_list *l, const char *name,
+                             const char *value, int64_t max_age, int64_t expires)
+{
+    return authc__cookie_push_as(c, l, name, value, max_age, expires, 0);
+}
+
+/* The callback-url cookie naming the origin is a pure function of the
+ * instance (name, Domain), the mode (secure) and the origin, and goes out
+ * on every answer without one: each thread keeps its last Set-Cookie. */
+static _Thread_local struct {
+    uint64_t serial; /* the instance's; 0: empty */
+    bool secure;
+    size_t vl, len;
+    char value[272];
+    char wire[640];
+} at_origin;
+
+#define LIT(lit) lit, sizeof lit - 1
+
+/* Writes n bytes at *at and moves past them. */
+static void put(char **at, const char *s, size_t n)
+{
+    memcpy(*at, s, n);
+    *at += n;
 }
 
 char *authc__cookie_serialize(authc__ctx *c, const authc__cookie_out *co)
 {
-    authc__buf b;
-    authc__buf_init(&b, c->ar, 16 * 1024);
-    /* Name, value and attributes in one allocation (the value is copied
-     * as it is unless it needs percent-encoding). */
-    authc__buf_reserve(&b, strlen(co->name) + (co->value ? strlen(co->value) : 0) + 160);
-    authc__buf_adds(&b, co->name);
-    authc__buf_addc(&b, '=');
-    /* Session tokens are one pass-through run: copied in one go. */
-    authc__buf_add_uri_component(&b, co->value ? co->value : "");
-    /* Literals by length (no strlen); the fixed tail in one piece. */
-#define ADD_LIT(lit) authc__buf_add(&b, lit, sizeof lit - 1)
-    if (co->max_age >= 0) {
-        char n[24];
-        ADD_LIT("; Max-Age=");
-        authc__buf_add(&b, n, authc__i64_dec(n, co->max_age));
+    const char *raw = co->value ? co->value : "", *v = raw;
+    size_t rawl = strlen(raw), vl = rawl;
+    bool memo = co->at_origin && co->max_age < 0 && co->expires < 0 && !co->form_post;
+    if (memo && at_origin.serial == c->a->serial && at_origin.secure == c->secure && at_origin.vl == rawl &&
+        !memcmp(at_origin.value, raw, rawl)) {
+        char *w = authc_arena_alloc(c->ar, at_origin.len + 1);
+        return w ? memcpy(w, at_origin.wire, at_origin.len + 1) : NULL;
     }
-    if (c->a->cookie_domain && strncmp(co->name, "__Host-", 7) != 0) {
-        ADD_LIT("; Domain=");
-        authc__buf_adds(&b, c->a->cookie_domain);
+    /* A value that may need it is percent-encoded first (encodeURIComponent,
+     * as Auth.js's cookie serialiser); tokens the library made (hex, JWTs'
+     * base64url and dots) and empty values go as they are. */
+    if (!co->plain && vl) {
+        authc__buf e;
+        authc__buf_init(&e, c->ar, 16 * 1024);
+        authc__buf_add_uri_component(&e, v);
+        if (e.err)
+            return NULL;
+        v = e.p;
+        vl = e.len;
     }
-    ADD_LIT("; Path=/");
-    if (co->expires >= 0) {
-        char d[40];
-        authc__http_date(d, co->expires);
-        ADD_LIT("; Expires=");
-        authc__buf_adds(&b, d);
+    /* Attributes in Auth.js's order; the whole value sized first and
+     * written in one allocation. */
+    char age[24], date[40];
+    size_t agel = co->max_age >= 0 ? authc__i64_dec(age, co->max_age) : 0;
+    if (co->expires >= 0)
+        authc__http_date(date, co->expires);
+    size_t datel = co->expires >= 0 ? strlen(date) : 0;
+    const char *dom = c->a->cookie_domain && strncmp(co->name, "__Host-", 7) ? c->a->cookie_domain : NULL;
+    size_t doml = dom ? strlen(dom) : 0, nl = strlen(co->name);
+    const char *tail = co->form_post ? "; HttpOnly; Secure; SameSite=None"
+                     : c->secure ? "; HttpOnly; Secure; SameSite=Lax" : "; HttpOnly; SameSite=Lax";
+    size_t taill = strlen(tail);
+    size_t len = nl + 1 + vl + (agel ? sizeof "; Max-Age=" - 1 + agel : 0) +
+                 (dom ? sizeof "; Domain=" - 1 + doml : 0) + sizeof "; Path=/" - 1 +
+                 (datel ? sizeof "; Expires=" - 1 + datel : 0) + taill;
+    if (len > 16 * 1024)
+        return NULL;
+    char *out = authc_arena_alloc(c->ar, len + 1), *at = out;
+    if (!out)
+        return NULL;
+    put(&at, co->name, nl);
+    *at++ = '=';
+    put(&at, v, vl);
+    if (agel) {
+        put(&at, LIT("; Max-Age="));
+        put(&at, age, agel);
     }
-    if (co->form_post)
-        ADD_LIT("; HttpOnly; Secure; SameSite=None");
-    else if (c->secure)
-        ADD_LIT("; HttpOnly; Secure; SameSite=Lax");
-    else
-        ADD_LIT("; HttpOnly; SameSite=Lax");
-#undef ADD_LIT
-    return b.err ? NULL : b.p;
+    if (dom) {
+        put(&at, LIT("; Domain="));
+        put(&at, dom, doml);
+    }
+    put(&at, LIT("; Path=/"));
+    if (datel) {
+        put(&at, LIT("; Expires="));
+        put(&at, date, datel);
+    }
+    put(&at, tail, taill);
+    *at = '\0';
+    if (memo && rawl < sizeof at_origin.value && len < sizeof at_origin.wire) {
+        at_origin.serial = c->a->serial;
+        at_origin.secure = c->secure;
+        at_origin.vl = rawl;
+        memcpy(at_origin.value, raw, rawl);
+        memcpy(at_origin.wire, out, len + 1);
+        at_origin.len = len;
+    }
+    return out;
 }
+#undef LIT
 
 /* ---- session cookie chunks ------------------------------------------ */
 
@@ -195,15 +255,16 @@ authc_err authc__session_write(authc__ctx *c, const char *value, int64_t exp_sec
     size_t len = value ? strlen(value) : 0;
     size_t n = (len + AUTHC__CHUNK_SIZE - 1) / AUTHC__CHUNK_SIZE;
     authc_err e = AUTHC_OK;
+    /* The value is a JWT (base64url and dots): every chunk goes as it is. */
     if (n == 1) {
-        e = authc__cookie_push(c, &c->cookies_out, base, value, -1, exp_sec);
+        e = authc__cookie_push_as(c, &c->cookies_out, base, value, -1, exp_sec, AUTHC__CO_PLAIN);
     } else {
         for (size_t i = 0; !e && i < n; i++) {
             char *name = authc_arena_printf(c->ar, "%s.%zu", base, i);
             size_t l = len - i * AUTHC__CHUNK_SIZE;
             char *v = authc_arena_strndup(c->ar, value + i * AUTHC__CHUNK_SIZE,
                                           l < AUTHC__CHUNK_SIZE ? l : AUTHC__CHUNK_SIZE);
-            e = (name && v) ? authc__cookie_push(c, &c->cookies_out, name, v, -1, exp_sec)
+            e = (name && v) ? authc__cookie_push_as(c, &c->cookies_out, name, v, -1, exp_sec, AUTHC__CO_PLAIN)
                             : AUTHC_ERR_NOMEM;
         }
     }
@@ -238,10 +299,10 @@ authc_err authc__check_cookie_set(authc__ctx *c, authc__ck key, const char *valu
         return e;
     /* The nonce cookie carries only Expires (Auth.js quirk). */
     int64_t max_age = key == AUTHC__CK_NONCE ? -1 : AUTHC__CHECK_MAX_AGE;
-    e = authc__cookie_push(c, &c->cookies_out, c->ck[key], tok, max_age, now + AUTHC__CHECK_MAX_AGE);
-    if (!e && form_post && (key == AUTHC__CK_STATE || key == AUTHC__CK_NONCE))
-        c->cookies_out.items[c->cookies_out.n - 1].form_post = true;
-    return e;
+    /* The token is a JWT: base64url and dots, sent as it is. */
+    unsigned flags = AUTHC__CO_PLAIN |
+                     (form_post && (key == AUTHC__CK_STATE || key == AUTHC__CK_NONCE) ? AUTHC__CO_FORM_POST : 0);
+    return authc__cookie_push_as(c, &c->cookies_out, c->ck[key], tok, max_age, now + AUTHC__CHECK_MAX_AGE, flags);
 }
 
 authc_err authc__check_cookie_use(authc__ctx *c, authc__ck key, const char **value)

@@ -86,11 +86,23 @@ struct authc {
 /* One queued Set-Cookie. */
 typedef struct authc__cookie_out {
     const char *name;
-    const char *value;          /* raw; encoded on output */
+    const char *value;          /* raw, encoded on output (unless plain) */
     int64_t max_age;            /* -1 = none */
     int64_t expires;            /* seconds since epoch; -1 = none */
     bool form_post;             /* SameSite=None; Secure */
+    bool plain;                 /* value needs no percent-encoding */
+    bool at_origin;             /* callback-url naming the origin (kept per thread) */
 } authc__cookie_out;
+
+/* What a pusher guarantees of a cookie (authc__cookie_push_as). */
+enum {
+    AUTHC__CO_FORM_POST = 1, /* SameSite=None; Secure (form_post responses) */
+    AUTHC__CO_PLAIN = 2,     /* the value is only bytes encodeURIComponent
+                              * keeps (hex, base64url, '.', '-', "%7C" the
+                              * library wrote itself): sent as it is */
+    AUTHC__CO_AT_ORIGIN = 4, /* the value is c->origin: the Set-Cookie is a
+                              * function of (instance, secure, origin) */
+};
 
 typedef struct authc__cookie_list {
     authc__cookie_out *items;
@@ -167,9 +179,14 @@ bool authc__err_is_signin_kind(authc_err e);
 /* ---- cookies.c ---- */
 /* Parses the Cookie header into c->cookies (first wins, %-decoded). */
 authc_err authc__cookies_parse(authc__ctx *c, const char *header);
+/* Queues a Set-Cookie (a later push of the same name replaces it); the
+ * strings must live as long as c->ar. */
 authc_err authc__cookie_push(authc__ctx *c, authc__cookie_list *l,
                              const char *name, const char *value,
                              int64_t max_age, int64_t expires);
+/* The same with AUTHC__CO_* flags. */
+authc_err authc__cookie_push_as(authc__ctx *c, authc__cookie_list *l, const char *name,
+                                const char *value, int64_t max_age, int64_t expires, unsigned flags);
 /* Serialises one cookie into a Set-Cookie value (owned by c->ar). */
 char *authc__cookie_serialize(authc__ctx *c, const authc__cookie_out *co);
 /* Session cookie: the value reassembled from chunks, or NULL. */

@@ -53,16 +53,16 @@ authc_err authc__csrf_init(authc__ctx *c)
     if (e)
         return e;
     char *tok = authc_arena_alloc(c->ar, 65);
-    char *val = authc_arena_alloc(c->ar, 64 + 1 + 64 + 1);
+    /* The cookie's value as it goes on the wire: "<token>|<hash>" with the
+     * bar percent-encoded as Auth.js's serialiser writes it, the hex as it is. */
+    char *val = authc_arena_alloc(c->ar, 64 + 3 + 64 + 1);
     if (!tok || !val)
         return AUTHC_ERR_NOMEM;
     authc__hex(tok, rnd, sizeof rnd);
-    char h[65];
-    authc__csrf_hash(c->a, tok, h);
     memcpy(val, tok, 64);
-    val[64] = '|';
-    memcpy(val + 65, h, 65);
+    memcpy(val + 64, "%7C", 3);
+    authc__csrf_hash(c->a, tok, val + 67);
     c->csrf_token = tok;
     c->csrf_verified = c->skip_csrf;
-    return authc__cookie_push(c, &c->init_cookies, c->ck[AUTHC__CK_CSRF], val, -1, -1);
+    return authc__cookie_push_as(c, &c->init_cookies, c->ck[AUTHC__CK_CSRF], val, -1, -1, AUTHC__CO_PLAIN);
 }

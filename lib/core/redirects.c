@@ -142,6 +142,7 @@ authc_err authc__callback_url_init(authc__ctx *c)
     const char *resolved = src ? authc__redirect_resolve(c, src) : c->origin;
     c->callback_url = resolved;
     if (!cookie_cb || strcmp(cookie_cb, resolved) != 0)
-        return authc__cookie_push(c, &c->init_cookies, c->ck[AUTHC__CK_CALLBACK], resolved, -1, -1);
+        return authc__cookie_push_as(c, &c->init_cookies, c->ck[AUTHC__CK_CALLBACK], resolved, -1, -1,
+                                     resolved == c->origin || !strcmp(resolved, c->origin) ? AUTHC__CO_AT_ORIGIN : 0);
     return AUTHC_OK;
 }

@@ -1,6 +1,9 @@
 /* test_hot_paths.c — what the per-request shortcuts must not change: the
  * origin reused per (scheme, Host), /providers without init's cookies and its
- * body kept per instance and origin, the client address, one-allocation Set-Cookie. */
+ * body kept per instance and origin, the callback-url Set-Cookie kept per
+ * thread, the client address, one-allocation Set-Cookie. */
+#include <pthread.h>
+
 #include "cmocka_main.h"
 
 #include "testutil.h"
@@ -34,6 +37,31 @@ static char *get_at(const authc *a, const char *url, const char *peer, const cha
     char *body = res->status == 200 ? tu_body(res) : NULL;
     authc_response_free(res);
     return body;
+}
+
+/* The Set-Cookie named name of GET url from peer with up to two headers
+ * (malloc'd), or NULL when there is none. Thread-safe (no shared buffers). */
+static char *set_cookie_at(const authc *a, const char *url, const char *name, const char *peer,
+                           const char *h1, const char *h2)
+{
+    authc_header hs[2];
+    size_t n = 0;
+    const char *in[2] = {h1, h2};
+    char store[2][256];
+    for (int i = 0; i < 2 && in[i]; i++) {
+        snprintf(store[i], sizeof store[i], "%s", in[i]);
+        char *colon = strchr(store[i], ':');
+        *colon = '\0';
+        hs[n].name = store[i];
+        hs[n++].value = colon + 2;
+    }
+    authc_request r = {.method = "GET", .url = url, .headers = hs, .nheaders = n, .client_addr = peer};
+    authc_response *res = NULL;
+    authc_handle(a, &r, &res);
+    const char *sc = res ? tu_cookie_named(res, name) : NULL;
+    char *out = sc ? strdup(sc) : NULL;
+    authc_response_free(res);
+    return out;
 }
 
 static char *providers(const authc *a, const char *peer, const char *h1, const char *h2)
@@ -148,6 +176,139 @@ static void providers_sets_no_cookie(void **st)
     authc_free(a);
 }
 
+#define CB "authjs.callback-url"
+#define CB_SECURE "__Secure-authjs.callback-url"
+#define LAX "; Path=/; HttpOnly; SameSite=Lax"
+#define SECURE_LAX "; Path=/; HttpOnly; Secure; SameSite=Lax"
+
+static void expect_cookie(const authc *a, const char *url, const char *name, const char *peer, const char *h1,
+                          const char *h2, const char *want)
+{
+    char *got = set_cookie_at(a, url, name, peer, h1, h2);
+    if (!got || strcmp(got, want))
+        fail_msg("%s %s (%s, %s): want %s, got %s", url, name, h1, h2 ? h2 : "-", want, got ? got : "(none)");
+    free(got);
+}
+
+/* The callback-url Set-Cookie naming the origin is kept per thread: it
+ * follows the instance (name, Domain), the origin and the mode, a value
+ * other than the origin is encoded afresh, and a new instance at a freed
+ * one's address gets its own. */
+static void callback_cookie_per_origin(void **st)
+{
+    (void)st;
+    authc *a = instance();
+    authc *b = tu_instance("secret=unit-test-secret-0123456789abcdefghijkl", "trust_host=1",
+                           "base_path=/api/auth", "cookie.domain=example.test", NULL);
+    for (int i = 0; i < 3; i++) {
+        expect_cookie(a, "/auth/csrf", CB, "203.0.113.1", "Host: h.test", NULL, CB "=http%3A%2F%2Fh.test" LAX);
+        expect_cookie(b, "/api/auth/csrf", CB, "203.0.113.1", "Host: h.test", NULL,
+                      CB "=http%3A%2F%2Fh.test; Domain=example.test" LAX);
+        expect_cookie(a, "/auth/session", CB, "203.0.113.1", "Host: other.test:8080", NULL,
+                      CB "=http%3A%2F%2Fother.test%3A8080" LAX);
+        /* Same Host, https from a trusted proxy: the secure name and Secure. */
+        expect_cookie(a, "/auth/session", CB_SECURE, "127.0.0.1", "Host: h.test", "X-Forwarded-Proto: https",
+                      CB_SECURE "=https%3A%2F%2Fh.test" SECURE_LAX);
+        expect_cookie(a, "/auth/session", CB, "203.0.113.1", "Host: h.test", "X-Forwarded-Proto: https",
+                      CB "=http%3A%2F%2Fh.test" LAX);
+        /* Not the origin: encoded as it is, and the next origin answer is
+         * still the origin's. */
+        expect_cookie(a, "/auth/session?callbackUrl=%2Fa%20b%7Cc%3Fd%3D1", CB, "203.0.113.1", "Host: h.test",
+                      NULL, CB "=http%3A%2F%2Fh.test%2Fa%2520b%7Cc%3Fd%3D1" LAX);
+        expect_cookie(a, "/auth/csrf", CB, "203.0.113.1", "Host: h.test", NULL, CB "=http%3A%2F%2Fh.test" LAX);
+        /* A browser that already holds the origin's cookie gets none. */
+        char *none = set_cookie_at(a, "/auth/session", CB, "203.0.113.1", "Host: h.test",
+                                   "Cookie: authjs.callback-url=http%3A%2F%2Fh.test");
+        assert_null(none);
+    }
+    authc_free(a);
+    authc_free(b);
+    for (int i = 0; i < 4; i++) { /* likely at a freed one's address */
+        authc *c = tu_instance("secret=unit-test-secret-0123456789abcdefghijkl", "trust_host=1",
+                               i % 2 ? "cookie.domain=one.test" : "use_secure_cookies=true", NULL);
+        if (i % 2)
+            expect_cookie(c, "/auth/csrf", CB, "203.0.113.1", "Host: h.test", NULL,
+                          CB "=http%3A%2F%2Fh.test; Domain=one.test" LAX);
+        else
+            expect_cookie(c, "/auth/csrf", CB_SECURE, "203.0.113.1", "Host: h.test", NULL,
+                          CB_SECURE "=http%3A%2F%2Fh.test" SECURE_LAX);
+        authc_free(c);
+    }
+}
+
+typedef struct cb_job {
+    const authc *a, *b;
+    int n;
+    int bad;
+} cb_job;
+
+/* Each thread answers its own origins of two instances in turn. */
+static void *cb_worker(void *p)
+{
+    cb_job *j = p;
+    char host[64], want_a[160], want_b[200];
+    for (int i = 0; i < j->n; i++) {
+        snprintf(host, sizeof host, "Host: t%d-%d.test", j->n, i % 3);
+        snprintf(want_a, sizeof want_a, CB "=http%%3A%%2F%%2Ft%d-%d.test" LAX, j->n, i % 3);
+        snprintf(want_b, sizeof want_b, CB "=http%%3A%%2F%%2Ft%d-%d.test; Domain=example.test" LAX, j->n, i % 3);
+        char *x = set_cookie_at(j->a, "/auth/session", CB, "203.0.113.1", host, NULL);
+        char *y = set_cookie_at(j->b, "/api/auth/csrf", CB, "203.0.113.1", host, NULL);
+        j->bad += !x || strcmp(x, want_a);
+        j->bad += !y || strcmp(y, want_b);
+        free(x);
+        free(y);
+    }
+    return NULL;
+}
+
+static void callback_cookie_threads(void **st)
+{
+    (void)st;
+    authc *a = instance();
+    authc *b = tu_instance("secret=unit-test-secret-0123456789abcdefghijkl", "trust_host=1",
+                           "base_path=/api/auth", "cookie.domain=example.test", NULL);
+    pthread_t t[4];
+    cb_job jobs[4];
+    for (int i = 0; i < 4; i++) {
+        jobs[i] = (cb_job){.a = a, .b = b, .n = 40 + i};
+        assert_int_equal(pthread_create(&t[i], NULL, cb_worker, &jobs[i]), 0);
+    }
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(pthread_join(t[i], NULL), 0);
+        assert_int_equal(jobs[i].bad, 0);
+    }
+    authc_free(a);
+    authc_free(b);
+}
+
+/* The CSRF cookie is written as it goes on the wire ("<token>%7C<hash>",
+ * the hex as it is) and reads back as the same token. */
+static void csrf_cookie_bytes(void **st)
+{
+    (void)st;
+    authc *a = instance();
+    char *sc = set_cookie_at(a, "/auth/csrf", "authjs.csrf-token", "203.0.113.1", "Host: h.test", NULL);
+    assert_non_null(sc);
+    const char *v = sc + strlen("authjs.csrf-token=");
+    assert_int_equal(strspn(v, "0123456789abcdef"), 64);
+    assert_memory_equal(v + 64, "%7C", 3);
+    assert_int_equal(strspn(v + 67, "0123456789abcdef"), 64);
+    assert_string_equal(v + 131, LAX);
+    /* Sent back (the browser decodes nothing: the server does), it is valid:
+     * the same token, no new cookie. */
+    char cookie[256], want[96];
+    snprintf(cookie, sizeof cookie, "Cookie: authjs.csrf-token=%.131s", v);
+    snprintf(want, sizeof want, "{\"csrfToken\":\"%.64s\"}", v);
+    char *again = set_cookie_at(a, "/auth/csrf", "authjs.csrf-token", "203.0.113.1", "Host: h.test", cookie);
+    assert_null(again);
+    char *body = get_at(a, "/auth/csrf", "203.0.113.1", "Host: h.test", cookie);
+    assert_non_null(body);
+    assert_string_equal(body, want);
+    free(body);
+    free(sc);
+    authc_free(a);
+}
+
 /* Dotted quads at every width, and the cut to a short buffer. */
 static void client_ip_format(void **st)
 {
@@ -192,5 +353,8 @@ TU_MAIN(NULL, NULL,
         cmocka_unit_test(origin_per_request),
         cmocka_unit_test(providers_body_per_instance),
         cmocka_unit_test(providers_sets_no_cookie),
+        cmocka_unit_test(callback_cookie_per_origin),
+        cmocka_unit_test(callback_cookie_threads),
+        cmocka_unit_test(csrf_cookie_bytes),
         cmocka_unit_test(client_ip_format),
         cmocka_unit_test(session_cookie_whole))
