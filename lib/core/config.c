@@ -447,6 +447,9 @@ authc *authc_new(authc_config *cfg, char *err, size_t errlen)
         return NULL;
     }
     authc__problems_clear(&pr);
+    /* Read on every request's routing. */
+    a->base_len = strcmp(a->base_path, "/") ? strlen(a->base_path) : 0;
+    a->store_remote = a->store && strcmp(authc__store_backend_name(a->store), "memory");
     /* CSRF secret: JS String([s1, s2]) joins with commas. */
     size_t tot = 0;
     for (size_t i = 0; i < a->nsecrets; i++)

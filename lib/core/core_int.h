@@ -75,6 +75,8 @@ struct authc {
     /* derived once at start-up */
     char *csrf_secret;          /* secrets comma-joined, as JS stringifies */
     uint64_t serial;            /* unique per instance in the process (memo keys) */
+    size_t base_len;            /* of base_path; 0 for "/" */
+    bool store_remote;          /* a shared store that is not in memory */
     char *cookie_names[2][AUTHC__CK__COUNT]; /* [secure][key] */
     authc__jwe_key *session_keys[2];         /* [secure][secret index] */
     authc__jwe_key *check_keys[2][AUTHC__CK__COUNT]; /* salt = that cookie's name */
@@ -127,7 +129,8 @@ struct authc__ctx {
     bool post;
     const char *origin;         /* "http://127.0.0.1:3000" */
     const char *host;           /* host[:port] shown on pages */
-    const char *full_url;       /* origin + path + ?query */
+    const char *url_path, *url_query; /* the request's, as parsed (url_query NULL: none) */
+    const char *full_url;       /* origin + path + ?query: authc__full_url() */
     const char *client_ip;      /* after trusted proxies; NULL when unknown */
     bool peer_trusted;          /* the TCP peer is a trusted proxy (or unknown) */
     bool host_refused;          /* the host is not on AUTHC_ALLOWED_HOSTS */
@@ -167,6 +170,11 @@ struct authc__ctx {
     /* The auth event of this request (events.c), for logs and metrics. */
     const char *ev_kind, *ev_result, *ev_user;
 };
+
+/* ---- router.c ---- */
+/* origin + path + ?query, joined on first use (few routes read it);
+ * arena-owned, NULL when out of memory or before the origin is known. */
+const char *authc__full_url(authc__ctx *c);
 
 /* ---- events.c (the event calls are in provider_api.h) ---- */
 /* Records what the answer was about in c->res (authc_response_info_get). */

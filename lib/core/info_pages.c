@@ -16,7 +16,10 @@ authc_err authc__action_error_page(authc__ctx *c)
         return b.err ? b.err : authc__res_redirect(c, b.p);
     }
     /* Auth.js quirk kept: the "Sign in" link is <full request URL>/signin. */
-    const char *signin = authc_arena_printf(c->ar, "%s/signin", c->full_url);
+    const char *full = authc__full_url(c);
+    const char *signin = full ? authc_arena_printf(c->ar, "%s/signin", full) : NULL;
+    if (!signin)
+        return AUTHC_ERR_NOMEM;
     char *html;
     size_t len;
     int status;
@@ -29,7 +32,10 @@ authc_err authc__action_verify_request(authc__ctx *c)
 {
     const authc *a = c->a;
     if (a->pages_verify) {
-        const char *q = strchr(c->full_url, '?');
+        const char *full = authc__full_url(c);
+        if (!full)
+            return AUTHC_ERR_NOMEM;
+        const char *q = strchr(full, '?');
         char *u = authc_arena_printf(c->ar, "%s%s", a->pages_verify, q ? q : "");
         return u ? authc__res_redirect(c, u) : AUTHC_ERR_NOMEM;
     }

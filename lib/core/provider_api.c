@@ -15,7 +15,7 @@ const authc__provider *authc__ctx_provider(const authc__ctx *c) { return c->prov
 bool authc__ctx_is_post(const authc__ctx *c) { return c->post; }
 const char *authc__ctx_origin(const authc__ctx *c) { return c->origin; }
 const char *authc__ctx_host(const authc__ctx *c) { return c->host; }
-const char *authc__ctx_full_url(const authc__ctx *c) { return c->full_url; }
+const char *authc__ctx_full_url(authc__ctx *c) { return authc__full_url(c); }
 const char *authc__ctx_client_addr(const authc__ctx *c) { return c->client_ip ? c->client_ip : c->req->client_addr; }
 struct authc_store *authc__inst_store(const authc *a) { return a->store; }
 const struct authc__regulation *authc__inst_regulation(const authc *a) { return &a->regulation; }

@@ -156,7 +156,7 @@ const authc__provider *authc__ctx_provider(const authc__ctx *c);
 bool authc__ctx_is_post(const authc__ctx *c);
 const char *authc__ctx_origin(const authc__ctx *c);      /* "https://app.example" */
 const char *authc__ctx_host(const authc__ctx *c);        /* host[:port] shown on pages */
-const char *authc__ctx_full_url(const authc__ctx *c);    /* origin + path + ?query */
+const char *authc__ctx_full_url(authc__ctx *c);          /* origin + path + ?query; NULL on OOM */
 const char *authc__ctx_header(const authc__ctx *c, const char *name);
 /* The client's address after trusted proxies (AUTHC_TRUSTED_PROXIES), or
  * the request's client_addr; NULL when unknown. */

@@ -161,15 +161,23 @@ static authc_err parse_origin(authc__ctx *c, const char *url, const char **path,
                            c->host ? c->host : "");
     }
     c->secure = a->secure_cookies >= 0 ? a->secure_cookies : https;
-    c->full_url = *query ? authc__join(c->ar, c->origin, *path, "?", *query, NULL)
-                         : authc__join(c->ar, c->origin, *path, NULL);
-    return c->full_url && c->host ? AUTHC_OK : AUTHC_ERR_NOMEM;
+    c->url_path = *path;
+    c->url_query = *query;
+    return c->host ? AUTHC_OK : AUTHC_ERR_NOMEM;
+}
+
+const char *authc__full_url(authc__ctx *c)
+{
+    if (!c->full_url && c->origin && c->url_path)
+        c->full_url = c->url_query ? authc__join(c->ar, c->origin, c->url_path, "?", c->url_query, NULL)
+                                   : authc__join(c->ar, c->origin, c->url_path, NULL);
+    return c->full_url;
 }
 
 static bool parse_route(authc__ctx *c, const char *path)
 {
     const authc *a = c->a;
-    size_t bl = strcmp(a->base_path, "/") ? strlen(a->base_path) : 0;
+    size_t bl = a->base_len;
     /* Auth.js matches ^<basePath>(.+) without escaping; reproduce that. */
     if (strncmp(path, a->base_path, bl) != 0 || path[bl] == '\0')
         return false;
@@ -181,7 +189,7 @@ static bool parse_route(authc__ctx *c, const char *path)
             p++;
         if (!*p)
             break;
-        size_t l = strcspn(p, "/");
+        size_t l = (size_t)(strchrnul(p, '/') - p);
         if (n == 3)
             return false;
         seg[n] = p;

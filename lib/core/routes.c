@@ -3,7 +3,6 @@
 #include <string.h>
 
 #include "core/core_int.h"
-#include "store/store_int.h"
 
 static const authc__route ROUTES[] = {
     {"providers", AUTHC__GET, authc__action_providers, AUTHC_POOL_INLINE, AUTHC__R_NO_INIT},
@@ -57,7 +56,7 @@ bool authc_handles_path(const authc *a, const char *path)
 {
     if (!path)
         return false;
-    size_t bl = strcmp(a->base_path, "/") ? strlen(a->base_path) : 0;
+    size_t bl = a->base_len;
     /* The base itself too (Auth.js answers it with 400), but not
      * "/authfoo": a server may have its own files next to the base. */
     return strncmp(path, a->base_path, bl) == 0 &&
@@ -80,12 +79,13 @@ authc_pool authc_route_pool(const authc *a, const char *method, const char *path
 {
     if (!authc_handles_path(a, path))
         return AUTHC_POOL_INLINE;
-    size_t bl = strcmp(a->base_path, "/") ? strlen(a->base_path) : 0;
-    const char *act = path + bl;
+    const char *act = path + a->base_len;
     while (*act == '/')
         act++;
-    size_t end = strcspn(act, "?#"), al = strcspn(act, "/?#");
-    const char *prov = al < end && act[al] == '/' ? act + al + 1 : NULL;
+    size_t al = 0; /* the action: up to '/', '?' or '#' */
+    while (act[al] && act[al] != '/' && act[al] != '?' && act[al] != '#')
+        al++;
+    const char *prov = act[al] == '/' ? act + al + 1 : NULL;
     const authc__provider *p = path_provider(a, prov);
     bool owned;
     const authc__route *r = authc__route_find(a, act, al, &owned);
@@ -93,17 +93,15 @@ authc_pool authc_route_pool(const authc *a, const char *method, const char *path
         r = p ? authc__route_of_type(p->ops, act, al) : NULL;
     if (!r)
         return AUTHC_POOL_INLINE;
-    bool post = method && !strcmp(method, "POST");
     if ((r->flags & AUTHC__R_TOKENS) && (a->refresh_tokens || a->federated_signout))
         return AUTHC_POOL_NET; /* a refresh grant or discovery may run */
     /* With a database every session read is a round trip. */
     if ((r->flags & AUTHC__R_DB_SESSIONS) && a->adapter && a->strategy == AUTHC__DATABASE)
         return AUTHC_POOL_DB;
     /* A JWT read checks revocation marks: a round trip unless in memory. */
-    if ((r->flags & AUTHC__R_DB_SESSIONS) && a->store &&
-        strcmp(authc__store_backend_name(a->store), "memory"))
+    if ((r->flags & AUTHC__R_DB_SESSIONS) && a->store_remote)
         return AUTHC_POOL_DB;
-    if ((r->flags & AUTHC__R_SIGNIN) && post && p)
+    if ((r->flags & AUTHC__R_SIGNIN) && p && method && !strcmp(method, "POST"))
         return p->ops->signin ? p->ops->signin_pool : AUTHC_POOL_INLINE;
     if ((r->flags & AUTHC__R_CALLBACK) && p)
         return p->ops->callback_pool;

@@ -13,10 +13,13 @@ authc_err authc__action_signout(authc__ctx *c)
     if (!c->post) {
         if (a->pages_signout)
             return authc__res_redirect(c, a->pages_signout);
+        const char *full = authc__full_url(c);
+        if (!full)
+            return AUTHC_ERR_NOMEM;
         char *html;
         size_t len;
         authc_err e = authc__page_signout(c->ar, &a->theme, authc__ctx_lang(c), c->csrf_token,
-                                          c->full_url, &html, &len);
+                                          full, &html, &len);
         return e ? e : authc__res_body(c, 200, "text/html", html, len);
     }
     if (!c->csrf_verified)
