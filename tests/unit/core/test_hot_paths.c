@@ -309,6 +309,44 @@ static void csrf_cookie_bytes(void **st)
     authc_free(a);
 }
 
+/* The full request URL, joined only where it is read, is the request's
+ * own: origin, path and query, on each of its readers. */
+static void full_url_where_read(void **st)
+{
+    (void)st;
+    authc *a = instance();
+    authc *v = tu_instance("secret=unit-test-secret-0123456789abcdefghijkl", "trust_host=1",
+                           "pages.verifyRequest=/check", NULL);
+    for (int i = 0; i < 2; i++) {
+        const char *host = i ? "Host: h.test" : "Host: other.test:8080";
+        const char *o = i ? "http://h.test" : "http://other.test:8080";
+        char want[256];
+        authc_response *r = tu_req(a, "GET", "/auth/error?error=Verification", NULL, host, NULL);
+        assert_non_null(r);
+        char *body = tu_body(r);
+        snprintf(want, sizeof want, "href=\"%s/auth/error?error=Verification/signin\"", o);
+        if (!strstr(body, want))
+            fail_msg("error page: want %s in %s", want, body);
+        free(body);
+        authc_response_free(r);
+        r = tu_req(a, "GET", "/auth/signout?x=1", NULL, host, NULL);
+        assert_non_null(r);
+        body = tu_body(r);
+        snprintf(want, sizeof want, "action=\"%s/auth/signout?x=1\"", o);
+        if (!strstr(body, want))
+            fail_msg("sign-out page: want %s in %s", want, body);
+        free(body);
+        authc_response_free(r);
+        r = tu_req(v, "GET", "/auth/verify-request?provider=email&type=email", NULL, host, NULL);
+        assert_non_null(r);
+        assert_int_equal(r->status, 302);
+        assert_string_equal(authc_response_header(r, "Location"), "/check?provider=email&type=email");
+        authc_response_free(r);
+    }
+    authc_free(a);
+    authc_free(v);
+}
+
 /* Dotted quads at every width, and the cut to a short buffer. */
 static void client_ip_format(void **st)
 {
@@ -356,5 +394,6 @@ TU_MAIN(NULL, NULL,
         cmocka_unit_test(callback_cookie_per_origin),
         cmocka_unit_test(callback_cookie_threads),
         cmocka_unit_test(csrf_cookie_bytes),
+        cmocka_unit_test(full_url_where_read),
         cmocka_unit_test(client_ip_format),
         cmocka_unit_test(session_cookie_whole))
