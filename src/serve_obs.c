@@ -24,25 +24,31 @@ static uint64_t now_ns(void)
 
 /* A new request id (32 hex digits) into out: a random per-thread prefix
  * and a counter. An id is for correlation only: unique, not secret, so no
- * random draw and no formatting per request. Returns out. */
+ * random draw and no formatting per request: the thread keeps the text of
+ * its last id and counts up in it. Returns out. */
 static char *new_request_id(char out[33])
 {
-    static _Thread_local unsigned char prefix[8];
-    static _Thread_local uint64_t counter;
+    static _Thread_local char text[33]; /* 16 digits of prefix, 16 of counter */
     static const char hexd[] = "0123456789abcdef";
-    if (counter == 0 && RAND_bytes(prefix, sizeof prefix) != 1)
-        memset(prefix, 0, sizeof prefix); /* still unique within the thread */
-    uint64_t n = ++counter;
-    unsigned char id[16];
-    memcpy(id, prefix, sizeof prefix);
-    for (int k = 0; k < 8; k++)
-        id[8 + k] = (unsigned char)(n >> (56 - 8 * k));
-    for (int k = 0; k < 16; k++) {
-        out[2 * k] = hexd[id[k] >> 4];
-        out[2 * k + 1] = hexd[id[k] & 15];
+    if (!text[0]) {
+        unsigned char prefix[8];
+        if (RAND_bytes(prefix, sizeof prefix) != 1)
+            memset(prefix, 0, sizeof prefix); /* still unique within the thread */
+        for (int k = 0; k < 8; k++) {
+            text[2 * k] = hexd[prefix[k] >> 4];
+            text[2 * k + 1] = hexd[prefix[k] & 15];
+        }
+        memset(text + 16, '0', 16);
     }
-    out[32] = '\0';
-    return out;
+    /* counter + 1: trailing 'f's roll over to '0', the digit before goes up. */
+    for (int k = 31; k >= 16; k--) {
+        if (text[k] != 'f') {
+            text[k] = text[k] == '9' ? 'a' : (char)(text[k] + 1);
+            break;
+        }
+        text[k] = '0';
+    }
+    return memcpy(out, text, 33);
 }
 
 /* An incoming X-Request-Id is kept only when it is a plain token. */

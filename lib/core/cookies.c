@@ -210,6 +210,9 @@ static int chunk_index(const char *k, const char *base, size_t bl)
  * SessionStore, names checked strictly). Returns count; *out arena array. */
 static size_t collect(authc__ctx *c, chunk_ref **out)
 {
+    *out = NULL;
+    if (!c->cookies.n)
+        return 0;
     const char *base = c->ck[AUTHC__CK_SESSION];
     size_t bl = strlen(base), n = 0;
     chunk_ref *r = authc_arena_alloc(c->ar, (c->cookies.n + 1) * sizeof *r);
@@ -227,7 +230,8 @@ static size_t collect(authc__ctx *c, chunk_ref **out)
         r[n].idx = idx;
         n++;
     }
-    qsort(r, n, sizeof *r, cmp_chunk);
+    if (n > 1)
+        qsort(r, n, sizeof *r, cmp_chunk);
     *out = r;
     return n;
 }

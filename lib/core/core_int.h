@@ -121,6 +121,10 @@ typedef struct authc__session_view {
                               * subject; arena-owned) instead of claims */
 } authc__session_view;
 
+/* Response headers the response has room for from the start (a /session
+ * answer has 6-7; more grow the array). */
+#define AUTHC__RES_HEADERS 12
+
 /* Per-request context: parsed once, read by every action. */
 struct authc__ctx {
     const authc *a;
@@ -156,7 +160,7 @@ struct authc__ctx {
     const char *callback_url;
     /* output */
     authc_response *res;
-    size_t hdr_cap;
+    size_t hdr_cap;             /* of res->headers (AUTHC__RES_HEADERS at first) */
     authc__cookie_list init_cookies;  /* csrf / callback-url */
     authc__cookie_list cookies_out;   /* the action's own */
     /* error detail for the log (never shown to users) */

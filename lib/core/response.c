@@ -9,7 +9,9 @@
 authc_err authc__res_header(authc__ctx *c, const char *name, const char *value)
 {
     authc_response *r = c->res;
-    authc_header *h = authc__arena_grow(c->ar, r->headers, r->nheaders, &c->hdr_cap, sizeof *h, 16);
+    /* Room for the first AUTHC__RES_HEADERS came with the response. */
+    authc_header *h = r->nheaders < c->hdr_cap ? r->headers
+                    : authc__arena_grow(c->ar, r->headers, r->nheaders, &c->hdr_cap, sizeof *h, 16);
     if (!h)
         return AUTHC_ERR_NOMEM;
     h[r->nheaders++] = (authc_header){.name = name, .value = value};

@@ -463,13 +463,20 @@ static authc_err new_ctx(const authc *a, const authc_request *req, authc__ctx *c
     c->a = a;
     c->ar = ar;
     c->req = req;
-    c->res = authc_arena_alloc(ar, sizeof *c->res);
-    if (!c->res) {
+    /* The response and room for its usual headers in one allocation. */
+    struct res_with_headers {
+        authc_response res;
+        authc_header h[AUTHC__RES_HEADERS];
+    } *rh = authc_arena_alloc(ar, sizeof *rh);
+    if (!rh) {
         authc_arena_free(ar);
         return AUTHC_ERR_NOMEM;
     }
+    c->res = &rh->res;
     c->res->arena = ar;
     c->res->status = 200;
+    c->res->headers = rh->h;
+    c->hdr_cap = AUTHC__RES_HEADERS;
     return AUTHC_OK;
 }
 
