@@ -173,6 +173,11 @@ struct authc__ctx {
     authc__session_view *session_view;
     /* The auth event of this request (events.c), for logs and metrics. */
     const char *ev_kind, *ev_result, *ev_user;
+    /* First rooms of init_cookies, cookies_out and cookies (new_ctx): most
+     * requests need no more, so no arena growth for them. Last in the
+     * struct: new_ctx zeroes what comes before. */
+    authc__cookie_out init_room[2], out_room[4];
+    authc__kv cookie_room[8];
 };
 
 /* ---- router.c ---- */

@@ -1,6 +1,7 @@
 /* router.c — the one entry point: parses a request (origin, path, query,
  * cookies, body), runs Auth.js's init steps, dispatches to an action file,
  * and turns errors into Auth.js's redirects, pages and JSON replies. */
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -456,7 +457,13 @@ static authc_err run(authc__ctx *c, bool *no_init_cookies)
 
 static authc_err new_ctx(const authc *a, const authc_request *req, authc__ctx *c)
 {
-    memset(c, 0, sizeof *c);
+    /* The rooms at the end are written before they are read: not zeroed. */
+    memset(c, 0, offsetof(authc__ctx, init_room));
+#define ROOM(r) .items = c->r, .cap = sizeof c->r / sizeof *c->r
+    c->init_cookies = (authc__cookie_list){ROOM(init_room)};
+    c->cookies_out = (authc__cookie_list){ROOM(out_room)};
+    c->cookies = (authc__map){ROOM(cookie_room)};
+#undef ROOM
     authc_arena *ar = authc_arena_new();
     if (!ar)
         return AUTHC_ERR_NOMEM;
