@@ -125,11 +125,25 @@ typedef struct authc__session_view {
  * answer has 6-7; more grow the array). */
 #define AUTHC__RES_HEADERS 12
 
+/* The request headers the router reads, found in one pass (new_ctx). */
+typedef enum authc__hdr {
+    AUTHC__H_HOST,
+    AUTHC__H_COOKIE,
+    AUTHC__H_CONTENT_TYPE,
+    AUTHC__H_ACCEPT_LANGUAGE,
+    AUTHC__H_RETURN_REDIRECT, /* X-Auth-Return-Redirect */
+    AUTHC__H_XFF,             /* X-Forwarded-For */
+    AUTHC__H_XFH,             /* X-Forwarded-Host */
+    AUTHC__H_XFP,             /* X-Forwarded-Proto */
+    AUTHC__H__COUNT
+} authc__hdr;
+
 /* Per-request context: parsed once, read by every action. */
 struct authc__ctx {
     const authc *a;
     authc_arena *ar;
     const authc_request *req;
+    const char *hdr[AUTHC__H__COUNT]; /* first value of each (as authc__request_header), or NULL */
     bool post;
     const char *origin;         /* "http://127.0.0.1:3000" */
     const char *host;           /* host[:port] shown on pages */

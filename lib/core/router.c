@@ -17,6 +17,30 @@ const char *authc__request_header(const authc_request *r, const char *name)
     return NULL;
 }
 
+/* Fills c->hdr: one pass over the request's headers instead of a search
+ * per name; the first header of a name counts, as in authc__request_header. */
+static void scan_headers(authc__ctx *c)
+{
+    static const char *const names[AUTHC__H__COUNT] = {
+        [AUTHC__H_HOST] = "Host", [AUTHC__H_COOKIE] = "Cookie", [AUTHC__H_CONTENT_TYPE] = "Content-Type",
+        [AUTHC__H_ACCEPT_LANGUAGE] = "Accept-Language", [AUTHC__H_RETURN_REDIRECT] = "X-Auth-Return-Redirect",
+        [AUTHC__H_XFF] = "X-Forwarded-For", [AUTHC__H_XFH] = "X-Forwarded-Host",
+        [AUTHC__H_XFP] = "X-Forwarded-Proto"};
+    const authc_request *r = c->req;
+    unsigned found = 0;
+    for (size_t i = 0; i < r->nheaders; i++) {
+        const char *n = r->headers[i].name;
+        if (!n)
+            continue;
+        for (int k = 0; k < AUTHC__H__COUNT; k++)
+            if (!(found & 1u << k) && (names[k][0] | 0x20) == (n[0] | 0x20) && !strcasecmp(n, names[k])) {
+                found |= 1u << k;
+                c->hdr[k] = r->headers[i].value;
+                break;
+            }
+    }
+}
+
 const authc__provider *authc__provider_find(const authc *a, const char *id)
 {
     for (size_t i = 0; id && i < a->nproviders; i++)
@@ -69,7 +93,7 @@ static void client_identity(authc__ctx *c)
     char *ip = authc_arena_alloc(c->ar, AUTHC__IP_STR);
     if (ip) {
         authc__client_ip_of(&c->a->trusted, &p, r->client_addr,
-                            p.trusted ? authc__request_header(r, "X-Forwarded-For") : NULL, ip, AUTHC__IP_STR);
+                            p.trusted ? c->hdr[AUTHC__H_XFF] : NULL, ip, AUTHC__IP_STR);
         c->client_ip = ip;
     }
 }
@@ -111,10 +135,10 @@ static authc_err parse_origin(authc__ctx *c, const char *url, const char **path,
          * own X-Forwarded-Host sits further left). */
         char hb[512], pb[16];
         const char *xfh = c->peer_trusted ? authc__forwarded_last(
-                              authc__request_header(r, "X-Forwarded-Host"), hb, sizeof hb) : NULL;
+                              c->hdr[AUTHC__H_XFH], hb, sizeof hb) : NULL;
         const char *xfp = c->peer_trusted ? authc__forwarded_last(
-                              authc__request_header(r, "X-Forwarded-Proto"), pb, sizeof pb) : NULL;
-        const char *host = xfh ? xfh : authc__request_header(r, "Host");
+                              c->hdr[AUTHC__H_XFP], pb, sizeof pb) : NULL;
+        const char *host = xfh ? xfh : c->hdr[AUTHC__H_HOST];
         const char *scheme = xfp ? xfp : (r->scheme ? r->scheme : "http");
         if (!host || !*host)
             return authc__fail(c, AUTHC_ERR_BAD_REQUEST, "request has no Host header and AUTH_URL is not set");
@@ -235,7 +259,7 @@ static authc_err parse_body(authc__ctx *c)
         return AUTHC_OK;
     if (r->body_len > AUTHC__MAX_BODY)
         return authc__fail(c, AUTHC_ERR_LIMIT, "request body of %zu bytes exceeds %d", r->body_len, AUTHC__MAX_BODY);
-    const char *ct = authc__request_header(r, "Content-Type");
+    const char *ct = c->hdr[AUTHC__H_CONTENT_TYPE];
     if (!ct)
         return AUTHC_OK;
     if (strstr(ct, "application/json")) {
@@ -407,11 +431,11 @@ static authc_err run(authc__ctx *c, bool *no_init_cookies)
         return assertion_response(c, e);
     }
     c->ck = (const char *const *)c->a->cookie_names[c->secure];
-    c->accept_language = authc__request_header(r, "Accept-Language");
-    c->return_redirect = authc__request_header(r, "X-Auth-Return-Redirect") != NULL;
+    c->accept_language = c->hdr[AUTHC__H_ACCEPT_LANGUAGE];
+    c->return_redirect = c->hdr[AUTHC__H_RETURN_REDIRECT] != NULL;
     if (query && (e = authc__parse_form(c->ar, query, strlen(query), &c->query, AUTHC__MAX_FORM_PAIRS)))
         return e == AUTHC_ERR_NOMEM ? e : (*no_init_cookies = true, authc__res_json(c, 400, "\"Bad request.\""));
-    if ((e = authc__cookies_parse(c, authc__request_header(r, "Cookie"))) ||
+    if ((e = authc__cookies_parse(c, c->hdr[AUTHC__H_COOKIE])) ||
         (e = parse_body(c))) {
         if (e == AUTHC_ERR_NOMEM)
             return e;
@@ -470,6 +494,7 @@ static authc_err new_ctx(const authc *a, const authc_request *req, authc__ctx *c
     c->a = a;
     c->ar = ar;
     c->req = req;
+    scan_headers(c);
     /* The response and room for its usual headers in one allocation. */
     struct res_with_headers {
         authc_response res;
@@ -666,7 +691,7 @@ authc_err authc_auth(const authc *a, const authc_request *req, authc_session **o
     authc_err e = parse_origin(&c, req->url ? req->url : "/", &path, &query);
     if (!e) {
         c.ck = (const char *const *)a->cookie_names[c.secure];
-        e = authc__cookies_parse(&c, authc__request_header(req, "Cookie"));
+        e = authc__cookies_parse(&c, c.hdr[AUTHC__H_COOKIE]);
     }
     authc_user *u = NULL;
     int64_t exp = AUTHC_NO_TIME;

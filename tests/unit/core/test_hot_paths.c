@@ -347,6 +347,41 @@ static void full_url_where_read(void **st)
     authc_free(v);
 }
 
+/* The router's headers, found in one pass: names in any case, the first
+ * of a name counts, a header without a name is skipped. */
+static void headers_one_pass(void **st)
+{
+    (void)st;
+    authc *a = instance();
+    authc_header hs[] = {{NULL, "x"},
+                         {"hOsT", "a.test"},
+                         {"Host", "b.test"},
+                         {"COOKIE", "authjs.callback-url=http%3A%2F%2Fa.test"},
+                         {"Cookie", "authjs.callback-url=http%3A%2F%2Fb.test"},
+                         {"x-forwarded-proto", "https"},
+                         {"X-Forwarded-Proto", "http"}};
+    authc_request r = {.method = "GET", .url = "/auth/session", .headers = hs,
+                       .nheaders = sizeof hs / sizeof *hs, .client_addr = "127.0.0.1"};
+    authc_response *res = NULL;
+    authc_handle(a, &r, &res);
+    assert_non_null(res);
+    assert_int_equal(res->status, 200);
+    /* https from the first X-Forwarded-Proto: the secure cookie names, and
+     * the origin's cookie (http://a.test) no longer matches it. */
+    const char *cb = tu_cookie_named(res, "__Secure-authjs.callback-url");
+    assert_non_null(cb);
+    assert_string_equal(cb, CB_SECURE "=https%3A%2F%2Fa.test" SECURE_LAX);
+    authc_response_free(res);
+    hs[5].name = "X-Other";
+    authc_handle(a, &r, &res);
+    assert_non_null(res);
+    /* http: the first Cookie header's callback-url is the origin's, so none is set. */
+    assert_null(tu_cookie_named(res, CB));
+    assert_non_null(tu_cookie_named(res, "authjs.csrf-token"));
+    authc_response_free(res);
+    authc_free(a);
+}
+
 /* Dotted quads at every width, and the cut to a short buffer. */
 static void client_ip_format(void **st)
 {
@@ -395,5 +430,6 @@ TU_MAIN(NULL, NULL,
         cmocka_unit_test(callback_cookie_threads),
         cmocka_unit_test(csrf_cookie_bytes),
         cmocka_unit_test(full_url_where_read),
+        cmocka_unit_test(headers_one_pass),
         cmocka_unit_test(client_ip_format),
         cmocka_unit_test(session_cookie_whole))
