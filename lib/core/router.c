@@ -110,7 +110,9 @@ static authc_err parse_origin(authc__ctx *c, const char *url, const char **path,
         *path = u.path;
         *query = u.query;
     } else {
-        size_t pl = strcspn(url, "?#");
+        size_t pl = 0; /* up to '?' or '#' */
+        while (url[pl] && url[pl] != '?' && url[pl] != '#')
+            pl++;
         *path = authc_arena_strndup(c->ar, url, pl);
         *query = url[pl] == '?' ? authc_arena_strndup(c->ar, url + pl + 1, strcspn(url + pl + 1, "#")) : NULL;
         if (!*path)
@@ -145,11 +147,16 @@ static authc_err parse_origin(authc__ctx *c, const char *url, const char **path,
         size_t hl = strlen(host), sl = strlen(scheme);
         /* A pure function of (scheme, host), which repeat request after
          * request: the thread's last good parse is reused. */
-        static _Thread_local struct { char key[256], origin[272], host[264]; bool https; } memo;
+        static _Thread_local struct {
+            char key[256], origin[272], host[264];
+            size_t sl, hl, ol, hl2; /* key's scheme and host; origin's and host's with the NUL */
+            bool https;
+        } memo;
         bool fits = sl + 1 + hl < sizeof memo.key;
-        if (fits && !strncmp(memo.key, scheme, sl) && memo.key[sl] == '\n' && !strcmp(memo.key + sl + 1, host)) {
+        if (fits && sl == memo.sl && hl == memo.hl && !memcmp(memo.key, scheme, sl) &&
+            !memcmp(memo.key + sl + 1, host, hl)) {
             /* Both copies in one allocation. */
-            size_t ol = strlen(memo.origin) + 1, hl2 = strlen(memo.host) + 1;
+            size_t ol = memo.ol, hl2 = memo.hl2;
             char *m = authc_arena_alloc(c->ar, ol + hl2);
             if (!m)
                 return AUTHC_ERR_NOMEM;
@@ -176,6 +183,10 @@ static authc_err parse_origin(authc__ctx *c, const char *url, const char **path,
                 memcpy(memo.key + sl + 1, host, hl + 1);
                 strcpy(memo.origin, c->origin);
                 strcpy(memo.host, c->host);
+                memo.sl = sl;
+                memo.hl = hl;
+                memo.ol = strlen(memo.origin) + 1;
+                memo.hl2 = strlen(memo.host) + 1;
                 memo.https = https;
             }
         }
@@ -406,15 +417,16 @@ static authc_err run(authc__ctx *c, bool *no_init_cookies)
         authc__fail(c, AUTHC_ERR_LIMIT, "request URL longer than %d", AUTHC__MAX_URL);
         return authc__res_json(c, 414, "\"URI too long.\"");
     }
-    c->post = r->method && !strcmp(r->method, "POST");
-    bool get = r->method && !strcmp(r->method, "GET");
+    const char *m = r->method ? r->method : "";
+    c->post = m[0] == 'P' && !strcmp(m, "POST");
+    bool get = m[0] == 'G' && !strcmp(m, "GET");
     const char *path = NULL, *query = NULL;
     client_identity(c);
     authc_err e = parse_origin(c, url, &path, &query);
     if (e == AUTHC_ERR_NOMEM)
         return e;
     bool routed = path && parse_route(c, path);
-    if (routed && r->method && !strcmp(r->method, "HEAD") && (c->route->methods & AUTHC__HEAD))
+    if (routed && m[0] == 'H' && !strcmp(m, "HEAD") && (c->route->methods & AUTHC__HEAD))
         get = true; /* a route that takes HEAD answers it as GET; the server drops the body */
     if ((!c->post && !get) || !routed || e == AUTHC_ERR_BAD_REQUEST) {
         if (!c->err_detail)

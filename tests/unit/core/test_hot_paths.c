@@ -80,6 +80,7 @@ static void origin_per_request(void **st)
     } cases[] = {
         {"203.0.113.1", "Host: a.test:8080", NULL, "\"http://a.test:8080/auth/signin/credentials\""},
         {"203.0.113.1", "Host: b.test", NULL, "\"http://b.test/auth/signin/credentials\""},
+        {"203.0.113.1", "Host: c.test", NULL, "\"http://c.test/auth/signin/credentials\""}, /* same length */
         {"203.0.113.1", "Host: a.test:8080", NULL, "\"http://a.test:8080/auth/signin/credentials\""},
         {"203.0.113.1", "Host: A.TEST:80", NULL, "\"http://a.test/auth/signin/credentials\""},
         {"203.0.113.1", "Host: a.test:8080", NULL, "\"http://a.test:8080/auth/signin/credentials\""},
