@@ -82,8 +82,10 @@ authc_pool authc_route_pool(const authc *a, const char *method, const char *path
     const char *act = path + a->base_len;
     while (*act == '/')
         act++;
-    size_t al = 0; /* the action: up to '/', '?' or '#' */
-    while (act[al] && act[al] != '/' && act[al] != '?' && act[al] != '#')
+    /* The action: up to the end, '/', '?' or '#'. */
+    static const bool stop[256] = {['\0'] = true, ['/'] = true, ['?'] = true, ['#'] = true};
+    size_t al = 0;
+    while (!stop[(unsigned char)act[al]])
         al++;
     const char *prov = act[al] == '/' ? act + al + 1 : NULL;
     const authc__provider *p = path_provider(a, prov);
