@@ -223,7 +223,8 @@ char *authc__cookie_serialize(authc__ctx *c, const authc__cookie_out *co);
 /* Session cookie: the value reassembled from chunks, or NULL. */
 const char *authc__session_read(authc__ctx *c);
 /* Queues the session value (chunked) with Expires=exp_sec, expiring stale
- * chunks; value NULL = clear every collected chunk. */
+ * chunks; value NULL = clear every collected chunk. The value is a JWT the
+ * library made (base64url and dots): it goes out without percent-encoding. */
 authc_err authc__session_write(authc__ctx *c, const char *value, int64_t exp_sec);
 /* ---- csrf.c ---- */
 /* Validates/mints the CSRF token (init step). */
