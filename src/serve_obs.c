@@ -111,6 +111,9 @@ void serve__obs_start(h2o_req_t *req, serve_reqref *ref, const serve_conn *c)
     } else {
         ref->request_id = new_request_id(h2o_mem_alloc_pool(&req->pool, 33));
     }
+    /* Room for a short answer's headers at once: h2o grows the vector 4,
+     * 8, 16, each time a copy, and the answer's come after this one. */
+    h2o_vector_reserve(&req->pool, &req->res.headers, 8);
     serve__add_header(req, &x_request_id, ref->request_id, il);
     authc_metrics_request_start();
 }
