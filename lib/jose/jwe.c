@@ -526,6 +526,49 @@ static bool split5(const char *tok, size_t len, const char *seg[5], size_t sl[5]
     return true;
 }
 
+/* The protected header (b64url, n chars) → *enc and the key it names
+ * (no kid: the first key; a kid: the key whose thumbprint for enc's key
+ * length equals it). AUTHC_ERR_INVALID for a bad header, AUTHC_ERR_CRYPTO
+ * for no matching key ("no matching decryption secret"). */
+static authc_err select_key(authc_arena *ar, const authc__jwe_key *keys, size_t nkeys,
+                            const char *b64, size_t n, enum enc *enc, const authc__jwe_key **key)
+{
+    if (n == 0 || n > MAX_HDR_B64)
+        return AUTHC_ERR_INVALID;
+    /* Nearly every token carries, byte for byte, the header one of our keys
+     * writes: that names the key without decoding or parsing. */
+    for (size_t i = 0; keys && i < nkeys; i++)
+        if (strnlen(keys[i].hdr, sizeof keys[i].hdr) == n && memcmp(keys[i].hdr, b64, n) == 0) {
+            *enc = ENC_CBC_HS512;
+            *key = &keys[i];
+            return AUTHC_OK;
+        }
+    char hdr[MAX_HDR_B64 / 4 * 3 + 3];
+    long hn = authc__b64url_decode_to((uint8_t *)hdr, sizeof hdr, b64, n);
+    if (hn <= 0)
+        return AUTHC_ERR_INVALID;
+    const char *kid;
+    size_t kidlen;
+    authc_err rc = parse_header(ar, hdr, (size_t)hn, enc, &kid, &kidlen);
+    if (rc)
+        return rc;
+    if (!keys || nkeys == 0)
+        return AUTHC_ERR_CRYPTO;
+    if (!kid) {
+        *key = &keys[0];
+        return AUTHC_OK;
+    }
+    for (size_t i = 0; i < nkeys; i++) {
+        const char *tp = *enc == ENC_GCM ? keys[i].kid_gcm : keys[i].kid;
+        size_t tl = strnlen(tp, *enc == ENC_GCM ? sizeof keys[i].kid_gcm : sizeof keys[i].kid);
+        if (tl == kidlen && memcmp(tp, kid, tl) == 0) {
+            *key = &keys[i];
+            return AUTHC_OK;
+        }
+    }
+    return AUTHC_ERR_CRYPTO;
+}
+
 authc_err authc__jwe_decrypt(authc_arena *ar, const authc__jwe_key *keys,
                              size_t nkeys, const char *token, size_t len,
                              uint8_t **pt, size_t *ptlen)
@@ -541,41 +584,14 @@ authc_err authc__jwe_decrypt(authc_arena *ar, const authc__jwe_key *keys,
     if (!split5(token, len, seg, sl))
         return AUTHC_ERR_INVALID;
 
-    /* Protected header. */
-    if (sl[0] == 0 || sl[0] > MAX_HDR_B64)
-        return AUTHC_ERR_INVALID;
-    char hdr[MAX_HDR_B64 / 4 * 3 + 3];
-    long hn = authc__b64url_decode_to((uint8_t *)hdr, sizeof hdr, seg[0], sl[0]);
-    if (hn <= 0)
-        return AUTHC_ERR_INVALID;
     enum enc enc = ENC_CBC_HS512;
-    const char *kid;
-    size_t kidlen;
-    authc_err rc = parse_header(ar, hdr, (size_t)hn, &enc, &kid, &kidlen);
+    const authc__jwe_key *key = NULL;
+    authc_err rc = select_key(ar, keys, nkeys, seg[0], sl[0], &enc, &key);
     if (rc)
         return rc;
     /* alg "dir": the encrypted key must be empty. */
     if (sl[1] != 0)
         return AUTHC_ERR_INVALID;
-
-    /* Key: no kid → the first key only; a kid → the key whose thumbprint
-     * (of the key length enc uses) equals it. */
-    const authc__jwe_key *key = NULL;
-    if (!keys || nkeys == 0)
-        return AUTHC_ERR_CRYPTO;
-    if (!kid) {
-        key = &keys[0];
-    } else {
-        for (size_t i = 0; i < nkeys && !key; i++) {
-            const char *tp = enc == ENC_GCM ? keys[i].kid_gcm : keys[i].kid;
-            size_t tl = strnlen(tp, enc == ENC_GCM ? sizeof keys[i].kid_gcm
-                                                   : sizeof keys[i].kid);
-            if (tl == kidlen && memcmp(tp, kid, tl) == 0)
-                key = &keys[i];
-        }
-        if (!key)
-            return AUTHC_ERR_CRYPTO; /* "no matching decryption secret" */
-    }
 
     /* IV and tag, fixed sizes per enc. */
     const size_t ivn = enc == ENC_GCM ? GCM_IV : CBC_IV;
