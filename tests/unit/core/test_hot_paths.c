@@ -9,40 +9,21 @@
 #include "testutil.h"
 #include "util/netaddr_int.h"
 
+/* A trusting instance with up to two more settings (NULL: none). */
+static authc *instance_with(const char *k1, const char *k2)
+{
+    return tu_instance("secret=unit-test-secret-0123456789abcdefghijkl", "trust_host=1", k1, k2, NULL);
+}
+
 static authc *instance(void)
 {
-    return tu_instance("secret=unit-test-secret-0123456789abcdefghijkl", "trust_host=1",
-                       "trusted_proxies=127.0.0.1", NULL);
+    return instance_with("trusted_proxies=127.0.0.1", NULL);
 }
 
-/* GET url from peer with the given headers; the body (malloc'd) of a 200. */
-static char *get_at(const authc *a, const char *url, const char *peer, const char *h1, const char *h2)
-{
-    authc_header hs[2];
-    size_t n = 0;
-    const char *in[2] = {h1, h2};
-    char store[2][256];
-    for (int i = 0; i < 2 && in[i]; i++) {
-        snprintf(store[i], sizeof store[i], "%s", in[i]);
-        char *colon = strchr(store[i], ':');
-        *colon = '\0';
-        hs[n].name = store[i];
-        hs[n++].value = colon + 2;
-    }
-    authc_request r = {.method = "GET", .url = url, .headers = hs, .nheaders = n,
-                       .client_addr = peer};
-    authc_response *res = NULL;
-    authc_handle(a, &r, &res);
-    assert_non_null(res);
-    char *body = res->status == 200 ? tu_body(res) : NULL;
-    authc_response_free(res);
-    return body;
-}
-
-/* The Set-Cookie named name of GET url from peer with up to two headers
- * (malloc'd), or NULL when there is none. Thread-safe (no shared buffers). */
-static char *set_cookie_at(const authc *a, const char *url, const char *name, const char *peer,
-                           const char *h1, const char *h2)
+/* GET url from peer with up to two "Name: value" headers; the response
+ * (the caller frees it). Thread-safe: no shared buffers, no assertions. */
+static authc_response *send_at(const authc *a, const char *url, const char *peer, const char *h1,
+                               const char *h2)
 {
     authc_header hs[2];
     size_t n = 0;
@@ -58,6 +39,25 @@ static char *set_cookie_at(const authc *a, const char *url, const char *name, co
     authc_request r = {.method = "GET", .url = url, .headers = hs, .nheaders = n, .client_addr = peer};
     authc_response *res = NULL;
     authc_handle(a, &r, &res);
+    return res;
+}
+
+/* GET url from peer with the given headers; the body (malloc'd) of a 200. */
+static char *get_at(const authc *a, const char *url, const char *peer, const char *h1, const char *h2)
+{
+    authc_response *res = send_at(a, url, peer, h1, h2);
+    assert_non_null(res);
+    char *body = res->status == 200 ? tu_body(res) : NULL;
+    authc_response_free(res);
+    return body;
+}
+
+/* The Set-Cookie named name of GET url from peer with up to two headers
+ * (malloc'd), or NULL when there is none. Thread-safe. */
+static char *set_cookie_at(const authc *a, const char *url, const char *name, const char *peer,
+                           const char *h1, const char *h2)
+{
+    authc_response *res = send_at(a, url, peer, h1, h2);
     const char *sc = res ? tu_cookie_named(res, name) : NULL;
     char *out = sc ? strdup(sc) : NULL;
     authc_response_free(res);
@@ -125,8 +125,7 @@ static void providers_body_per_instance(void **st)
         "\"signinUrl\":\"http://h.test/api/auth/signin/credentials\","
         "\"callbackUrl\":\"http://h.test/api/auth/callback/credentials\"}}";
     authc *a = instance();
-    authc *b = tu_instance("secret=unit-test-secret-0123456789abcdefghijkl", "trust_host=1",
-                           "base_path=/api/auth", NULL);
+    authc *b = instance_with("base_path=/api/auth", NULL);
     for (int i = 0; i < 3; i++) {
         char *x = get_at(a, "/auth/providers", "203.0.113.1", "Host: h.test", NULL);
         char *y = get_at(b, "/api/auth/providers", "203.0.113.1", "Host: h.test", NULL);
@@ -145,8 +144,7 @@ static void providers_body_per_instance(void **st)
     authc_free(a);
     authc_free(b);
     for (int i = 0; i < 3; i++) { /* likely at a freed one's address */
-        authc *c = tu_instance("secret=unit-test-secret-0123456789abcdefghijkl", "trust_host=1",
-                               i % 2 ? "base_path=/one" : "base_path=/two", NULL);
+        authc *c = instance_with(i % 2 ? "base_path=/one" : "base_path=/two", NULL);
         char *x = get_at(c, i % 2 ? "/one/providers" : "/two/providers", "203.0.113.1", "Host: h.test", NULL);
         assert_non_null(x);
         assert_non_null(strstr(x, i % 2 ? "\"http://h.test/one/signin/credentials\""
@@ -199,8 +197,7 @@ static void callback_cookie_per_origin(void **st)
 {
     (void)st;
     authc *a = instance();
-    authc *b = tu_instance("secret=unit-test-secret-0123456789abcdefghijkl", "trust_host=1",
-                           "base_path=/api/auth", "cookie.domain=example.test", NULL);
+    authc *b = instance_with("base_path=/api/auth", "cookie.domain=example.test");
     for (int i = 0; i < 3; i++) {
         expect_cookie(a, "/auth/csrf", CB, "203.0.113.1", "Host: h.test", NULL, CB "=http%3A%2F%2Fh.test" LAX);
         expect_cookie(b, "/api/auth/csrf", CB, "203.0.113.1", "Host: h.test", NULL,
@@ -225,8 +222,7 @@ static void callback_cookie_per_origin(void **st)
     authc_free(a);
     authc_free(b);
     for (int i = 0; i < 4; i++) { /* likely at a freed one's address */
-        authc *c = tu_instance("secret=unit-test-secret-0123456789abcdefghijkl", "trust_host=1",
-                               i % 2 ? "cookie.domain=one.test" : "use_secure_cookies=true", NULL);
+        authc *c = instance_with(i % 2 ? "cookie.domain=one.test" : "use_secure_cookies=true", NULL);
         if (i % 2)
             expect_cookie(c, "/auth/csrf", CB, "203.0.113.1", "Host: h.test", NULL,
                           CB "=http%3A%2F%2Fh.test; Domain=one.test" LAX);
@@ -266,8 +262,7 @@ static void callback_cookie_threads(void **st)
 {
     (void)st;
     authc *a = instance();
-    authc *b = tu_instance("secret=unit-test-secret-0123456789abcdefghijkl", "trust_host=1",
-                           "base_path=/api/auth", "cookie.domain=example.test", NULL);
+    authc *b = instance_with("base_path=/api/auth", "cookie.domain=example.test");
     pthread_t t[4];
     cb_job jobs[4];
     for (int i = 0; i < 4; i++) {
@@ -310,35 +305,34 @@ static void csrf_cookie_bytes(void **st)
     authc_free(a);
 }
 
+/* GET url with one header: its body (whatever the status) holds want. */
+static void expect_in_page(const authc *a, const char *url, const char *h1, const char *want)
+{
+    authc_response *r = send_at(a, url, NULL, h1, NULL);
+    assert_non_null(r);
+    char *body = tu_body(r);
+    if (!strstr(body, want))
+        fail_msg("%s: want %s in %s", url, want, body);
+    free(body);
+    authc_response_free(r);
+}
+
 /* The full request URL, joined only where it is read, is the request's
  * own: origin, path and query, on each of its readers. */
 static void full_url_where_read(void **st)
 {
     (void)st;
     authc *a = instance();
-    authc *v = tu_instance("secret=unit-test-secret-0123456789abcdefghijkl", "trust_host=1",
-                           "pages.verifyRequest=/check", NULL);
+    authc *v = instance_with("pages.verifyRequest=/check", NULL);
     for (int i = 0; i < 2; i++) {
         const char *host = i ? "Host: h.test" : "Host: other.test:8080";
         const char *o = i ? "http://h.test" : "http://other.test:8080";
         char want[256];
-        authc_response *r = tu_req(a, "GET", "/auth/error?error=Verification", NULL, host, NULL);
-        assert_non_null(r);
-        char *body = tu_body(r);
         snprintf(want, sizeof want, "href=\"%s/auth/error?error=Verification/signin\"", o);
-        if (!strstr(body, want))
-            fail_msg("error page: want %s in %s", want, body);
-        free(body);
-        authc_response_free(r);
-        r = tu_req(a, "GET", "/auth/signout?x=1", NULL, host, NULL);
-        assert_non_null(r);
-        body = tu_body(r);
+        expect_in_page(a, "/auth/error?error=Verification", host, want);
         snprintf(want, sizeof want, "action=\"%s/auth/signout?x=1\"", o);
-        if (!strstr(body, want))
-            fail_msg("sign-out page: want %s in %s", want, body);
-        free(body);
-        authc_response_free(r);
-        r = tu_req(v, "GET", "/auth/verify-request?provider=email&type=email", NULL, host, NULL);
+        expect_in_page(a, "/auth/signout?x=1", host, want);
+        authc_response *r = tu_req(v, "GET", "/auth/verify-request?provider=email&type=email", NULL, host, NULL);
         assert_non_null(r);
         assert_int_equal(r->status, 302);
         assert_string_equal(authc_response_header(r, "Location"), "/check?provider=email&type=email");
