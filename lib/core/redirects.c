@@ -97,6 +97,10 @@ const char *authc__redirect_resolve(authc__ctx *c, const char *url)
 {
     if (!url || !*url || strlen(url) > AUTHC__MAX_URL || has_ctl(url))
         return c->origin;
+    /* The origin itself (a browser's callback-url cookie on every request)
+     * needs no parse: it is what the parse below would let through. */
+    if (!strcmp(url, c->origin))
+        return url;
     if (url[0] == '/') {
         /* Prefixing the origin pins the host: "//evil" becomes
          * "http://host//evil", a path on this host. Backslashes are
