@@ -4,11 +4,17 @@
 
 #include "core/core_int.h"
 
+/* sha256(token + csrf secret) into md; false on an OpenSSL failure. */
+static bool csrf_md(const authc *a, const char *token, uint8_t md[32])
+{
+    const char *parts[2] = {token, a->csrf_secret};
+    return authc__sha256_strs(md, parts, 2, false);
+}
+
 void authc__csrf_hash(const authc *a, const char *token, char out[65])
 {
     uint8_t md[32];
-    const char *parts[2] = {token, a->csrf_secret};
-    if (!authc__sha256_strs(md, parts, 2, false)) {
+    if (!csrf_md(a, token, md)) {
         /* Never equal to a real hash: verification then fails closed. */
         memset(out, 'x', 64);
         out[64] = '\0';
@@ -17,16 +23,43 @@ void authc__csrf_hash(const authc *a, const char *token, char out[65])
     authc__hex(out, md, sizeof md);
 }
 
+/* 1 + the value of each lower-case hex digit (what authc__hex writes);
+ * 0 for every other byte. */
+static const unsigned char HEXV[256] = {
+    ['0'] = 1, ['1'] = 2, ['2'] = 3, ['3'] = 4, ['4'] = 5, ['5'] = 6, ['6'] = 7, ['7'] = 8,
+    ['8'] = 9, ['9'] = 10, ['a'] = 11, ['b'] = 12, ['c'] = 13, ['d'] = 14, ['e'] = 15, ['f'] = 16,
+};
+
 static bool is_hex64(const char *s, size_t n)
 {
     if (n != 64)
         return false;
-    for (size_t i = 0; i < n; i++) {
-        char ch = s[i];
-        if (!((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f')))
+    for (size_t i = 0; i < n; i++)
+        if (!HEXV[(unsigned char)s[i]])
             return false;
-    }
     return true;
+}
+
+/* Whether hex is exactly the 64 lower-case digits of sha256(token +
+ * secret): the digest compared as bytes, in constant time, word by word
+ * (no hex of it, no string compare). The cookie's own text is not secret. */
+static bool hash_matches(const authc *a, const char *token, const char *hex)
+{
+    uint8_t want[32], got[32];
+    if (strnlen(hex, 65) != 64)
+        return false;
+    unsigned bad = 0;
+    for (int i = 0; i < 32; i++) {
+        unsigned hi = HEXV[(unsigned char)hex[2 * i]], lo = HEXV[(unsigned char)hex[2 * i + 1]];
+        bad |= !hi | !lo;
+        got[i] = (uint8_t)((hi - 1) << 4 | (lo - 1));
+    }
+    if (bad || !csrf_md(a, token, want))
+        return false;
+    uint64_t w[4], g[4];
+    memcpy(w, want, sizeof w);
+    memcpy(g, got, sizeof g);
+    return ((w[0] ^ g[0]) | (w[1] ^ g[1]) | (w[2] ^ g[2]) | (w[3] ^ g[3])) == 0;
 }
 
 authc_err authc__csrf_init(authc__ctx *c)
@@ -38,9 +71,7 @@ authc_err authc__csrf_init(authc__ctx *c)
             char *tok = authc_arena_strndup(c->ar, cookie, (size_t)(bar - cookie));
             if (!tok)
                 return AUTHC_ERR_NOMEM;
-            char want[65];
-            authc__csrf_hash(c->a, tok, want);
-            if (authc__ct_streq(want, bar + 1)) {
+            if (hash_matches(c->a, tok, bar + 1)) {
                 c->csrf_token = tok;
                 const char *sent = authc__map_last(&c->body, "csrfToken");
                 c->csrf_verified = c->skip_csrf || (c->post && sent && authc__ct_streq(sent, tok));

@@ -2,6 +2,7 @@
  * origin reused per (scheme, Host), /providers without init's cookies and its
  * body kept per instance and origin, the callback-url Set-Cookie kept per
  * thread, the client address, one-allocation Set-Cookie. */
+#include <ctype.h>
 #include <pthread.h>
 
 #include "cmocka_main.h"
@@ -301,6 +302,33 @@ static void csrf_cookie_bytes(void **st)
     assert_non_null(body);
     assert_string_equal(body, want);
     free(body);
+    /* Anything but the exact lower-case hash (as "|", decoded) mints anew:
+     * upper case, one digit off, one short, one more, a non-hex byte. */
+    char tok[65], hash[65];
+    snprintf(tok, sizeof tok, "%.64s", v);
+    snprintf(hash, sizeof hash, "%.64s", v + 67);
+    for (int k = 0; k < 5; k++) {
+        char bad[80];
+        snprintf(bad, sizeof bad, "%s", hash);
+        if (k == 0)
+            for (char *p = bad; *p; p++)
+                *p = (char)toupper((unsigned char)*p);
+        if (k == 1)
+            bad[63] = bad[63] == '0' ? '1' : '0';
+        if (k == 2)
+            bad[63] = '\0';
+        if (k == 3)
+            strcat(bad, "0");
+        if (k == 4)
+            bad[10] = 'g';
+        if (k == 0 && !strcmp(bad, hash))
+            continue; /* all digits: no letter to change */
+        snprintf(cookie, sizeof cookie, "Cookie: authjs.csrf-token=%s%%7C%s", tok, bad);
+        char *fresh = set_cookie_at(a, "/auth/csrf", "authjs.csrf-token", "203.0.113.1", "Host: h.test", cookie);
+        if (!fresh || !strncmp(fresh + strlen("authjs.csrf-token="), tok, 64))
+            fail_msg("case %d: %s kept the token", k, bad);
+        free(fresh);
+    }
     free(sc);
     authc_free(a);
 }
