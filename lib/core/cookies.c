@@ -31,13 +31,23 @@ authc_err authc__cookies_parse(authc__ctx *c, const char *h)
             if (ke > ks) {
                 if (++count > AUTHC__MAX_COOKIES)
                     return authc__fail(c, AUTHC_ERR_LIMIT, "more than %d cookies", AUTHC__MAX_COOKIES);
-                char *k = authc_arena_strndup(c->ar, ks, (size_t)(ke - ks));
-                char *v = NULL;
-                if (memchr(vs, '%', (size_t)(ve - vs)))
-                    v = authc__pct_decode(c->ar, vs, (size_t)(ve - vs), false);
+                size_t kl = (size_t)(ke - ks), vl = (size_t)(ve - vs);
+                bool pct = memchr(vs, '%', vl) != NULL;
+                /* The name and (unless it is to be decoded) the value in one allocation. */
+                char *k = authc_arena_alloc(c->ar, kl + 1 + (pct ? 0 : vl + 1)), *v = NULL;
+                if (!k)
+                    return AUTHC_ERR_NOMEM;
+                memcpy(k, ks, kl);
+                k[kl] = '\0';
+                if (pct) {
+                    v = authc__pct_decode(c->ar, vs, vl, false);
+                } else {
+                    v = memcpy(k + kl + 1, vs, vl);
+                    v[vl] = '\0';
+                }
                 if (!v) /* decode errors are ignored: keep the raw value */
-                    v = authc_arena_strndup(c->ar, vs, (size_t)(ve - vs));
-                if (!k || !v)
+                    v = authc_arena_strndup(c->ar, vs, vl);
+                if (!v)
                     return AUTHC_ERR_NOMEM;
                 /* First occurrence wins: only add unseen names. */
                 if (!authc__map_first(&c->cookies, k)) {
