@@ -106,7 +106,10 @@ int main(int argc, char **argv)
         return 2;
     char err[512];
     authc_adapter *ad = authc_adapter_open(argv[1], NULL, NULL, err, sizeof err);
-    PGconn *c = PQconnectdb(strchr(argv[1], '?') ? "" : argv[1]);
+    /* Our own connection: the URL without the adapter's parameters. */
+    char plain[1024];
+    snprintf(plain, sizeof plain, "%.*s", (int)strcspn(argv[1], "?"), argv[1]);
+    PGconn *c = PQconnectdb(plain);
     if (!ad || PQstatus(c) != CONNECTION_OK) {
         fprintf(stderr, "open: %s %s\n", ad ? "" : err, PQerrorMessage(c));
         return 1;
