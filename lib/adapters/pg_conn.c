@@ -342,6 +342,24 @@ typedef struct pg_params {
     int batches; /* session_batches; 0 = not given */
 } pg_params;
 
+/* Reads our integer parameter `name` (lo..hi) from qp into *out: 1 taken,
+ * 0 another one, -1 a bad value (err says so; unit follows the range). */
+static int own_param(const authc__qparam *qp, const char *name, int lo,
+                     int hi, const char *unit, int *out, char *err,
+                     size_t errlen)
+{
+    int64_t x;
+    if (!authc__qparam_is(qp, name))
+        return 0;
+    if (authc__parse_i64_n(qp->val, qp->vlen, lo, hi, &x)) {
+        authc__set_err(err, errlen, "postgres: %s must be %d..%d%s", name,
+                       lo, hi, unit);
+        return -1;
+    }
+    *out = (int)x;
+    return 1;
+}
+
 /* Splits our own query parameters out of url: writes the libpq URL to
  * `out` (heap, caller frees) and fills *pp. */
 static bool split_url(const char *url, char **out, pg_params *pp,
@@ -368,34 +386,19 @@ static bool split_url(const char *url, char **out, pg_params *pp,
     authc__qparam qp;
     const char *p = q ? q + 1 : "";
     while (authc__query_next(&p, &qp)) {
-        int64_t x;
-        if (authc__qparam_is(&qp, "pool_size")) {
-            if (authc__parse_i64_n(qp.val, qp.vlen, 1, AUTHC__POOL_MAX, &x)) {
-                authc__set_err(err, errlen,
-                               "postgres: pool_size must be 1..%d",
-                               AUTHC__POOL_MAX);
-                free(u);
-                return false;
-            }
-            pp->pool = (int)x;
-        } else if (authc__qparam_is(&qp, "statement_timeout")) {
-            if (authc__parse_i64_n(qp.val, qp.vlen, 100, 600000, &x)) {
-                authc__set_err(err, errlen, "postgres: statement_timeout "
-                               "must be 100..600000 (ms)");
-                free(u);
-                return false;
-            }
-            pp->stmt_ms = (int)x;
-        } else if (authc__qparam_is(&qp, "session_batches")) {
-            if (authc__parse_i64_n(qp.val, qp.vlen, 1, AUTHC__POOL_MAX, &x)) {
-                authc__set_err(err, errlen,
-                               "postgres: session_batches must be 1..%d",
-                               AUTHC__POOL_MAX);
-                free(u);
-                return false;
-            }
-            pp->batches = (int)x;
-        } else {
+        int rc = own_param(&qp, "pool_size", 1, AUTHC__POOL_MAX, "",
+                           &pp->pool, err, errlen);
+        if (!rc)
+            rc = own_param(&qp, "statement_timeout", 100, 600000, " (ms)",
+                           &pp->stmt_ms, err, errlen);
+        if (!rc)
+            rc = own_param(&qp, "session_batches", 1, AUTHC__POOL_MAX, "",
+                           &pp->batches, err, errlen);
+        if (rc < 0) {
+            free(u);
+            return false;
+        }
+        if (!rc) {
             have_ct |= authc__qparam_is(&qp, "connect_timeout");
             have_app |= authc__qparam_is(&qp, "application_name");
             u[n++] = sep;
