@@ -4,7 +4,8 @@
 #
 # Usage: bench/callgrind-serve.sh [AUTHC_BINARY] [CASE...]
 #   AUTHC_BINARY  default build-release/authc (built here when it is that one)
-#   CASE          csrf providers session-none (default: all three)
+#   CASE          csrf providers session-none session-jwt (default: all four)
+#                 session-jwt: the session cookie of a credentials sign-in
 # For each case: a fresh `authc serve` (users file, AUTH_TRUST_HOST, one event
 # loop) under `valgrind --tool=callgrind --instr-atstart=no`; one request of
 # each kind as warm-up; collection on; SERVE_CG_N (2000) requests of the case
@@ -15,7 +16,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 AUTHC=$root/build-release/authc
 case "${1:-}" in */*) AUTHC=$1; shift ;; esac
-CASES=${*:-csrf providers session-none}
+CASES=${*:-csrf providers session-none session-jwt}
 N=${SERVE_CG_N:-2000}
 OUT=${SERVE_CG_OUT:-$root/build-release/bench-bin}
 if [ "$AUTHC" = "$root/build-release/authc" ]; then
@@ -53,7 +54,8 @@ send() {
   node -e '
     const net = require("net");
     const [port, path, count] = [Number(process.argv[1]), process.argv[2], Number(process.argv[3])];
-    const req = Buffer.from(`GET ${path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n\r\n`);
+    const cookie = process.env.CG_COOKIE ? `Cookie: ${process.env.CG_COOKIE}\r\n` : "";
+    const req = Buffer.from(`GET ${path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n${cookie}\r\n`);
     const s = net.connect(port, "127.0.0.1");
     let buf = Buffer.alloc(0), done = 0;
     s.on("connect", () => s.write(req));
@@ -79,7 +81,7 @@ path_of() {
   case "$1" in
     csrf) echo /auth/csrf ;;
     providers) echo /auth/providers ;;
-    session-none) echo /auth/session ;;
+    session-none | session-jwt) echo /auth/session ;;
     *) echo "unknown case $1" >&2; return 1 ;;
   esac
 }
@@ -101,8 +103,19 @@ for c in $CASES; do
   done
   [ "$up" = 1 ] || { tail -5 "$tmp/serve.log" >&2; exit 1; }
   for w in /auth/csrf /auth/providers /auth/session; do send "$port" "$w" 2; done
+  CG_COOKIE=""
+  if [ "$c" = session-jwt ]; then
+    # A credentials sign-in, as a browser does it: CSRF token and cookie, then the form.
+    base=http://127.0.0.1:$port/auth
+    csrf=$(curl -s -c "$tmp/jar" "$base/csrf" | sed -n 's/.*"csrfToken":"\([^"]*\)".*/\1/p')
+    curl -s -o /dev/null -b "$tmp/jar" -c "$tmp/jar" --data-urlencode "csrfToken=$csrf" \
+      --data-urlencode username=alice --data-urlencode password=bench-password "$base/callback/credentials"
+    CG_COOKIE=$(awk '$6 == "authjs.session-token" {print $6 "=" $7}' "$tmp/jar")
+    [ -n "$CG_COOKIE" ] || { echo "session-jwt: the sign-in gave no session cookie" >&2; exit 1; }
+    CG_COOKIE=$CG_COOKIE send "$port" /auth/session 2
+  fi
   callgrind_control -i on "$SPID" >/dev/null 2>&1
-  send "$port" "$p" "$N"
+  CG_COOKIE=$CG_COOKIE send "$port" "$p" "$N"
   callgrind_control -d "$SPID" >/dev/null 2>&1
   kill -TERM "$SPID"
   wait "$SPID" 2>/dev/null || true

@@ -462,6 +462,9 @@ int main(int argc, char **argv)
     char *hdr_jwt = malloc(F.token_len + 32);
     snprintf(hdr_jwt, F.token_len + 32, "authjs.session-token=%s", F.token);
     s_jwt.cookie = hdr_jwt;
+    /* What a browser sends after sign-in: the CSRF and callback-url cookies
+     * too, so nothing but the session cookie is set again. */
+    hreq s_browser = {"/auth/session", F.cookie_hdr, 200, "\"user\"", NULL};
     hreq fwd = {"/auth/forward", hdr_jwt, 200, NULL, "http://app.127.0.0.1.nip.io:3000/page"};
     hreq s_none = {"/auth/session", NULL, 200, "null", NULL};
     hreq s_large = {"/auth/session", F.large_cookie, 200, "\"user\"", NULL};
@@ -469,6 +472,8 @@ int main(int argc, char **argv)
     hreq prov = {"/auth/providers", NULL, 200, "credentials", NULL};
     hreq page = {"/auth/signin", NULL, 200, "<form", NULL};
     bench("handle_session_jwt", c_handle, &s_jwt, 0, "authc_handle GET /auth/session, valid JWT cookie (no HTTP)");
+    bench("handle_session_browser", c_handle, &s_browser, 0,
+          "the same with a browser's cookies after sign-in (CSRF, callback-url, session)");
     bench("handle_forward_jwt", c_handle, &fwd, 0, "authc_handle GET /auth/forward (nginx mode), valid JWT cookie");
     bench("handle_session_none", c_handle, &s_none, 0, "authc_handle GET /auth/session, no cookie");
     bench("handle_session_large", c_handle, &s_large, 0, "authc_handle GET /auth/session, 2-chunk session");

@@ -29,7 +29,7 @@ static void usage(FILE *f)
             "  forward check URL  which AUTHC_FORWARD_RULES rule decides URL, and why\n"
             "  version          print the version\n\n"
             "options (serve, check, migrate):\n"
-            "  --listen HOST:PORT   address to listen on (default 127.0.0.1:3000, env AUTHC_LISTEN)\n"
+            "  --listen HOST:PORT   address to listen on (default 127.0.0.1:3000; IPv6: [::1]:3000; env AUTHC_LISTEN)\n"
             "  --base-path PATH     where the Auth.js routes live (default /auth, or AUTH_URL's path)\n"
             "  --static DIR         serve an app's files from DIR beside the API (env AUTHC_STATIC_DIR)\n"
             "  --tls-cert FILE      serve HTTPS with this PEM certificate chain (env AUTHC_TLS_CERT)\n"

@@ -18,16 +18,25 @@
 
 #define FD_RESERVE 256 /* descriptors kept for workers, databases, files */
 
-/* A listening socket; reuseport lets every loop have its own. */
-static int open_listener(struct sockaddr_in *sa, bool reuseport)
+/* A listen address as authc_parse_listen_addr gives it. */
+typedef struct listen_addr {
+    struct sockaddr_storage ss;
+    unsigned len;
+} listen_addr;
+
+/* A listening socket; reuseport lets every loop have its own. An IPv6
+ * address listens on IPv6 only, as nginx's default ipv6only=on: [::]
+ * does not also take IPv4 connections. */
+static int open_listener(listen_addr *a, bool reuseport)
 {
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    int fd = socket(a->ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     int on = 1;
     if (fd < 0)
         return -1;
     if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on) ||
+        (a->ss.ss_family == AF_INET6 && setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof on)) ||
         (reuseport && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof on)) ||
-        bind(fd, (struct sockaddr *)sa, sizeof *sa) || listen(fd, 1024)) {
+        bind(fd, (struct sockaddr *)&a->ss, a->len) || listen(fd, 1024)) {
         int e = errno;
         close(fd);
         errno = e;
@@ -38,13 +47,13 @@ static int open_listener(struct sockaddr_in *sa, bool reuseport)
 
 /* Binds one listener per loop. A first bind without SO_REUSEPORT tells a
  * port someone else holds (even with SO_REUSEPORT) from a free one. */
-static bool open_listeners(serve_server *sv, struct sockaddr_in *sa)
+static bool open_listeners(serve_server *sv, listen_addr *sa)
 {
     int probe = open_listener(sa, false);
     if (probe < 0)
         return false;
-    socklen_t sl = sizeof *sa;
-    getsockname(probe, (struct sockaddr *)sa, &sl); /* port 0: the one we got */
+    socklen_t sl = sa->len;
+    getsockname(probe, (struct sockaddr *)&sa->ss, &sl); /* port 0: the one we got */
     close(probe);
     for (size_t i = 0; i < sv->nloops; i++)
         if ((sv->loops[i].listen_fd = open_listener(sa, true)) < 0)
@@ -245,10 +254,10 @@ static void setup_config(serve_server *sv, h2o_globalconf_t *config, int (*on_re
 static bool open_metrics(serve_server *sv)
 {
     char err[512];
-    struct sockaddr_in sa;
+    listen_addr sa;
     if (!sv->o.metrics_listen)
         return true;
-    if (!authc_parse_listen(sv->o.metrics_listen, &sa, err, sizeof err)) {
+    if (!authc_parse_listen_addr(sv->o.metrics_listen, &sa.ss, &sa.len, err, sizeof err)) {
         fprintf(stderr, "authc: AUTHC_METRICS_LISTEN: %s\n", err);
         return false;
     }
@@ -401,12 +410,12 @@ int serve_run(const runtime *rt, const serve_opts *o)
     int rc = 1;
     SSL_CTX *ssl = NULL;
     char err[512];
-    struct sockaddr_in sa;
+    listen_addr sa;
     if (o->static_dir && !realpath(o->static_dir, sv->static_real)) {
         fprintf(stderr, "authc: --static %s: %s\n", o->static_dir, strerror(errno));
         goto out;
     }
-    if (!authc_parse_listen(o->listen, &sa, err, sizeof err)) {
+    if (!authc_parse_listen_addr(o->listen, &sa.ss, &sa.len, err, sizeof err)) {
         fprintf(stderr, "authc: %s\n", err);
         goto out;
     }

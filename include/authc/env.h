@@ -39,9 +39,15 @@ char *authc_settings_store_url(const authc_settings *s);
 
 void authc_settings_free(authc_settings *s);
 
-/* A program's listen address "HOST:PORT" (an IPv4 address or localhost,
- * port 0-65535; e.g. --listen, AUTHC_APP_LISTEN) into *sa. Returns true, or
- * false with one line in err naming what is wrong. */
+/* A program's listen address into *ss and *len (the length bind() takes):
+ * "HOST:PORT" with an IPv4 address or localhost (127.0.0.1), or
+ * "[IPv6]:PORT" (e.g. [::1]:3000, [::]:3000); port 0-65535. Returns true,
+ * or false with one line in err naming what is wrong. */
+struct sockaddr_storage;
+bool authc_parse_listen_addr(const char *listen, struct sockaddr_storage *ss, unsigned *len, char *err,
+                             size_t errlen);
+/* The same for programs that take IPv4 only (e.g. AUTHC_APP_LISTEN in the
+ * example app): an IPv6 address is refused with a clear error. */
 struct sockaddr_in;
 bool authc_parse_listen(const char *listen, struct sockaddr_in *sa, char *err, size_t errlen);
 

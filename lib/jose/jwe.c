@@ -51,6 +51,13 @@ static pthread_key_t g_tls_key;
 typedef struct key_slot {
     uint8_t key[64];
     EVP_MD_CTX *ipad, *opad; /* SHA-512 after (key[0,32) ^ ipad / opad) */
+    /* ipad having also absorbed the key's own encoded header, the AAD of
+     * every token it writes and of nearly every token it reads: that header
+     * (≈176 bytes) fills a whole SHA-512 block, compressed here once
+     * instead of in every tag. */
+    EVP_MD_CTX *ipad_hdr;
+    char hdr[192];
+    size_t hdr_len;
     EVP_CIPHER_CTX *enc;     /* AES-256-CBC encrypting with key[32,64), no padding */
     EVP_CIPHER_CTX *dec;     /* AES-256-CBC decrypting with key[32,64), no padding */
     uint8_t enc_chain[16];   /* the chaining block each context holds now: */
@@ -70,6 +77,7 @@ static void slot_clear(key_slot *sl)
 {
     EVP_MD_CTX_free(sl->ipad);
     EVP_MD_CTX_free(sl->opad);
+    EVP_MD_CTX_free(sl->ipad_hdr);
     EVP_CIPHER_CTX_free(sl->enc);
     EVP_CIPHER_CTX_free(sl->dec);
     OPENSSL_cleanse(sl, sizeof *sl);
@@ -87,8 +95,6 @@ static void tls_free(void *p)
     OPENSSL_clear_free(t, sizeof *t);
 }
 
-/* The thread's contexts keyed with key (64 bytes: MAC then AES key);
- * owned by the thread. NULL on failure (out of memory in OpenSSL). */
 /* ctx := SHA-512 having absorbed the 32-byte mac_key, zero-padded to the
  * 128-byte block, XORed with pad (RFC 2104). */
 static bool absorb_pad(EVP_MD_CTX *ctx, const uint8_t *mac_key, uint8_t pad)
@@ -115,8 +121,12 @@ static bool same_key(const uint8_t *a, const uint8_t *b)
     return d == 0;
 }
 
-static key_slot *keyed(jwe_tls *t, const uint8_t *key)
+/* The thread's slot for k (its 64 key bytes: MAC then AES key; the header
+ * is a function of them, through the kid); owned by the thread. NULL on
+ * failure (out of memory in OpenSSL). */
+static key_slot *keyed(jwe_tls *t, const authc__jwe_key *k)
 {
+    const uint8_t *key = k->key;
     for (int i = 0; i < KEY_CACHE; i++)
         if (t->ks[i].ipad && same_key(t->ks[i].key, key))
             return &t->ks[i];
@@ -124,10 +134,17 @@ static key_slot *keyed(jwe_tls *t, const uint8_t *key)
     slot_clear(sl);
     sl->ipad = EVP_MD_CTX_new();
     sl->opad = EVP_MD_CTX_new();
+    sl->ipad_hdr = EVP_MD_CTX_new();
     sl->enc = EVP_CIPHER_CTX_new();
     sl->dec = EVP_CIPHER_CTX_new();
-    if (!sl->ipad || !sl->opad || !sl->enc || !sl->dec || !absorb_pad(sl->ipad, key, 0x36) ||
-        !absorb_pad(sl->opad, key, 0x5c) ||
+    sl->hdr_len = strnlen(k->hdr, sizeof k->hdr);
+    if (sl->hdr_len == sizeof k->hdr)
+        sl->hdr_len = 0; /* not made by authc__jwe_derive: no header to absorb */
+    memcpy(sl->hdr, k->hdr, sl->hdr_len);
+    if (!sl->ipad || !sl->opad || !sl->ipad_hdr || !sl->enc || !sl->dec ||
+        !absorb_pad(sl->ipad, key, 0x36) || !absorb_pad(sl->opad, key, 0x5c) ||
+        EVP_MD_CTX_copy_ex(sl->ipad_hdr, sl->ipad) != 1 ||
+        EVP_DigestUpdate(sl->ipad_hdr, sl->hdr, sl->hdr_len) != 1 ||
         EVP_EncryptInit_ex2(sl->enc, g_cbc, key + 32, sl->enc_chain, NULL) != 1 ||
         EVP_DecryptInit_ex2(sl->dec, g_cbc, key + 32, sl->dec_chain, NULL) != 1 ||
         EVP_CIPHER_CTX_set_padding(sl->enc, 0) != 1 || EVP_CIPHER_CTX_set_padding(sl->dec, 0) != 1) {
@@ -291,7 +308,10 @@ static bool cbc_tag(jwe_tls *t, key_slot *ks, const char *aad, size_t aadlen,
         al[i] = (uint8_t)(bits >> (56 - 8 * i));
     unsigned il = 0, fl = 0;
     EVP_MD_CTX *w = t->work;
-    bool ok = EVP_MD_CTX_copy_ex(w, ks->ipad) == 1 && EVP_DigestUpdate(w, aad, aadlen) == 1 &&
+    /* The header is public: an ordinary comparison is fine. */
+    bool own = ks->hdr_len && aadlen == ks->hdr_len && memcmp(aad, ks->hdr, aadlen) == 0;
+    bool ok = EVP_MD_CTX_copy_ex(w, own ? ks->ipad_hdr : ks->ipad) == 1 &&
+              (own || EVP_DigestUpdate(w, aad, aadlen) == 1) &&
               EVP_DigestUpdate(w, iv, CBC_IV) == 1 && EVP_DigestUpdate(w, ct, ctlen) == 1 &&
               EVP_DigestUpdate(w, al, sizeof al) == 1 && EVP_DigestFinal_ex(w, inner, &il) == 1 &&
               il == 64 && EVP_MD_CTX_copy_ex(w, ks->opad) == 1 &&
@@ -375,7 +395,7 @@ authc_err authc__jwe_encrypt(authc_arena *ar, const authc__jwe_key *key,
         return AUTHC_ERR_LIMIT;
 
     jwe_tls *t = tls_get();
-    key_slot *ks = t ? keyed(t, key->key) : NULL;
+    key_slot *ks = t ? keyed(t, key) : NULL;
     if (!ks)
         return AUTHC_ERR_CRYPTO;
     uint8_t iv[CBC_IV], tag[CBC_TAG];
@@ -506,6 +526,49 @@ static bool split5(const char *tok, size_t len, const char *seg[5], size_t sl[5]
     return true;
 }
 
+/* The protected header (b64url, n chars) → *enc and the key it names
+ * (no kid: the first key; a kid: the key whose thumbprint for enc's key
+ * length equals it). AUTHC_ERR_INVALID for a bad header, AUTHC_ERR_CRYPTO
+ * for no matching key ("no matching decryption secret"). */
+static authc_err select_key(authc_arena *ar, const authc__jwe_key *keys, size_t nkeys,
+                            const char *b64, size_t n, enum enc *enc, const authc__jwe_key **key)
+{
+    if (n == 0 || n > MAX_HDR_B64)
+        return AUTHC_ERR_INVALID;
+    /* Nearly every token carries, byte for byte, the header one of our keys
+     * writes: that names the key without decoding or parsing. */
+    for (size_t i = 0; keys && i < nkeys; i++)
+        if (strnlen(keys[i].hdr, sizeof keys[i].hdr) == n && memcmp(keys[i].hdr, b64, n) == 0) {
+            *enc = ENC_CBC_HS512;
+            *key = &keys[i];
+            return AUTHC_OK;
+        }
+    char hdr[MAX_HDR_B64 / 4 * 3 + 3];
+    long hn = authc__b64url_decode_to((uint8_t *)hdr, sizeof hdr, b64, n);
+    if (hn <= 0)
+        return AUTHC_ERR_INVALID;
+    const char *kid;
+    size_t kidlen;
+    authc_err rc = parse_header(ar, hdr, (size_t)hn, enc, &kid, &kidlen);
+    if (rc)
+        return rc;
+    if (!keys || nkeys == 0)
+        return AUTHC_ERR_CRYPTO;
+    if (!kid) {
+        *key = &keys[0];
+        return AUTHC_OK;
+    }
+    for (size_t i = 0; i < nkeys; i++) {
+        const char *tp = *enc == ENC_GCM ? keys[i].kid_gcm : keys[i].kid;
+        size_t tl = strnlen(tp, *enc == ENC_GCM ? sizeof keys[i].kid_gcm : sizeof keys[i].kid);
+        if (tl == kidlen && memcmp(tp, kid, tl) == 0) {
+            *key = &keys[i];
+            return AUTHC_OK;
+        }
+    }
+    return AUTHC_ERR_CRYPTO;
+}
+
 authc_err authc__jwe_decrypt(authc_arena *ar, const authc__jwe_key *keys,
                              size_t nkeys, const char *token, size_t len,
                              uint8_t **pt, size_t *ptlen)
@@ -521,41 +584,14 @@ authc_err authc__jwe_decrypt(authc_arena *ar, const authc__jwe_key *keys,
     if (!split5(token, len, seg, sl))
         return AUTHC_ERR_INVALID;
 
-    /* Protected header. */
-    if (sl[0] == 0 || sl[0] > MAX_HDR_B64)
-        return AUTHC_ERR_INVALID;
-    char hdr[MAX_HDR_B64 / 4 * 3 + 3];
-    long hn = authc__b64url_decode_to((uint8_t *)hdr, sizeof hdr, seg[0], sl[0]);
-    if (hn <= 0)
-        return AUTHC_ERR_INVALID;
     enum enc enc = ENC_CBC_HS512;
-    const char *kid;
-    size_t kidlen;
-    authc_err rc = parse_header(ar, hdr, (size_t)hn, &enc, &kid, &kidlen);
+    const authc__jwe_key *key = NULL;
+    authc_err rc = select_key(ar, keys, nkeys, seg[0], sl[0], &enc, &key);
     if (rc)
         return rc;
     /* alg "dir": the encrypted key must be empty. */
     if (sl[1] != 0)
         return AUTHC_ERR_INVALID;
-
-    /* Key: no kid → the first key only; a kid → the key whose thumbprint
-     * (of the key length enc uses) equals it. */
-    const authc__jwe_key *key = NULL;
-    if (!keys || nkeys == 0)
-        return AUTHC_ERR_CRYPTO;
-    if (!kid) {
-        key = &keys[0];
-    } else {
-        for (size_t i = 0; i < nkeys && !key; i++) {
-            const char *tp = enc == ENC_GCM ? keys[i].kid_gcm : keys[i].kid;
-            size_t tl = strnlen(tp, enc == ENC_GCM ? sizeof keys[i].kid_gcm
-                                                   : sizeof keys[i].kid);
-            if (tl == kidlen && memcmp(tp, kid, tl) == 0)
-                key = &keys[i];
-        }
-        if (!key)
-            return AUTHC_ERR_CRYPTO; /* "no matching decryption secret" */
-    }
 
     /* IV and tag, fixed sizes per enc. */
     const size_t ivn = enc == ENC_GCM ? GCM_IV : CBC_IV;
@@ -588,7 +624,7 @@ authc_err authc__jwe_decrypt(authc_arena *ar, const authc__jwe_key *keys,
         uint8_t want[CBC_TAG];
         /* HMAC failing to run is OpenSSL out of memory, not tampering:
          * the caller must not treat the token as forged. */
-        key_slot *ks = keyed(t, key->key);
+        key_slot *ks = keyed(t, key);
         if (!ks || !cbc_tag(t, ks, seg[0], sl[0], iv, buf, ctlen, want))
             return AUTHC_ERR_NOMEM;
         bool same = CRYPTO_memcmp(want, tag, CBC_TAG) == 0;

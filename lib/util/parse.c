@@ -65,9 +65,17 @@ authc_err authc__parse_i64_n(const char *s, size_t n, int64_t lo, int64_t hi, in
     if (i == n)
         return AUTHC_ERR_INVALID;
     /* Accumulate as a negative number: its range is one larger, so
-     * INT64_MIN parses without overflow. */
+     * INT64_MIN parses without overflow. Up to 18 digits cannot overflow:
+     * no check per digit (JWT times are read this way on every request). */
     int64_t v = 0;
     bool over = false;
+    if (n - i <= 18) {
+        for (; i < n; i++) {
+            if (!is_digit((unsigned char)s[i]))
+                return AUTHC_ERR_INVALID;
+            v = v * 10 - (s[i] - '0');
+        }
+    }
     for (; i < n; i++) {
         if (!is_digit((unsigned char)s[i]))
             return AUTHC_ERR_INVALID;

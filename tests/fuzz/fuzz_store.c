@@ -1,7 +1,10 @@
 /* fuzz_store.c — the shared store's values (lib/store): the counter parser
- * against strtoll, and random operation sequences on the memory backend
- * checked against a model of four keys (no expiry within a run). */
+ * against strtoll, and random operation sequences on the memory backend (even
+ * input sizes) or the SQLite backend (odd) checked against a model of four keys
+ * (no expiry within a run). */
 #include <errno.h>
+#include <stdio.h>
+#include <unistd.h>
 
 #include "fuzz.h"
 #include "store/store_be_int.h"
@@ -36,15 +39,45 @@ static void parse_check(const uint8_t *p, size_t n)
         FUZZ_CHECK(!*e && errno != ERANGE && got == v, "accepted \"%s\" that strtoll reads otherwise", tmp);
 }
 
+/* The SQLite store's file (and its WAL files), removed at exit. */
+static char g_db[64];
+
+static void remove_db(void)
+{
+    char p[80];
+    static const char *const suffix[] = {"", "-wal", "-shm"};
+    for (size_t i = 0; i < 3; i++) {
+        snprintf(p, sizeof p, "%s%s", g_db, suffix[i]);
+        unlink(p);
+    }
+}
+
+/* The two backends, opened once per process. */
+static authc_store *store_for(size_t size)
+{
+    static authc_store *mem, *lite;
+    char err[256], url[80];
+    if (!mem && !(mem = authc__store_open("memory:", NULL, NULL, err, sizeof err)))
+        abort();
+    if (!lite) {
+        snprintf(g_db, sizeof g_db, "%s/authc-fuzz-store-%ld.db", access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp", (long)getpid());
+        remove_db();
+        atexit(remove_db);
+        snprintf(url, sizeof url, "sqlite:%s", g_db);
+        if (!(lite = authc__store_open(url, NULL, NULL, err, sizeof err)) || authc__store_migrate(lite)) {
+            fprintf(stderr, "fuzz_store: %s\n", err);
+            abort();
+        }
+    }
+    return size & 1 ? lite : mem;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size > 4096)
         return 0;
     parse_check(data, size < 40 ? size : 40);
-    static authc_store *st;
-    char err[256];
-    if (!st && !(st = authc__store_open("memory:", NULL, NULL, err, sizeof err)))
-        abort();
+    authc_store *st = store_for(size);
     static const char *const keys[NKEYS] = {"fz:a", "fz:b", "fz:c", "fz:d"};
     model m[NKEYS] = {0};
     for (size_t k = 0; k < NKEYS; k++)
@@ -65,7 +98,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             break;
         case 1: { /* set_nx */
             bool stored;
-            FUZZ_CHECK(authc__store_set_nx(st, keys[k], val, vl, TTL, &stored) == AUTHC_OK, "set_nx");
+            authc_err e = authc__store_set_nx(st, keys[k], val, vl, TTL, &stored);
+            FUZZ_CHECK(e == AUTHC_OK, "set_nx: %s", authc_strerror(e));
             FUZZ_CHECK(stored == !mk->live, "set_nx stored=%d with the key %s", stored, mk->live ? "live" : "absent");
             if (stored)
                 mk->live = true, mk->n = vl, memcpy(mk->v, val, vl);

@@ -16,7 +16,7 @@ if [ ${#tests[@]} -eq 0 ]; then
   # covers); the browser, Next.js and database-interop suites are left to
   # the plain build (slow, and they exercise the same routes).
   for t in http http-limits harden interop email oidc github forward revoke rotation \
-           db-sessions ops shutdown passkey; do
+           db-sessions ops shutdown passkey listen; do
     tests+=("tests/e2e/$t.test.mjs")
   done
 fi

@@ -39,12 +39,12 @@ export function userLine(u) {
 }
 
 // A loopback port the kernel just handed out (closed again before use).
-export function freePort() {
+export function freePort(host = "127.0.0.1") {
   return new Promise((resolve, reject) => {
     const s = net.createServer();
     s.unref();
     s.on("error", reject);
-    s.listen(0, "127.0.0.1", () => {
+    s.listen(0, host, () => {
       const { port } = s.address();
       s.close(() => resolve(port));
     });
@@ -109,22 +109,25 @@ function pidAlive(pid) {
 // Starts `authc serve` and waits until it answers HTTP. Options:
 //   env: extra/overriding environment (undefined deletes), users: user
 //   records (default [ALICE]), usersFile:false for none, args: extra argv,
-//   basePath: where the routes are expected (default /auth).
+//   basePath: where the routes are expected (default /auth), host: the
+//   loopback address to listen on ("127.0.0.1", or "::1" for IPv6).
 // Returns {url, origin, base, port, pid, dir, stderr(), alive(), stop()}.
 export async function startServer(opts = {}) {
   needBinary();
   let lastErr;
   for (let attempt = 0; attempt < 3; attempt++) {
-    const port = await freePort();
+    const host = opts.host ?? "127.0.0.1";
+    const port = await freePort(host);
     const dir = prepareDir(opts);
-    const child = spawn(AUTHC_BIN, ["serve", "--listen", `127.0.0.1:${port}`, ...(opts.args || [])], {
+    const hostPart = host.includes(":") ? `[${host}]` : host;
+    const child = spawn(AUTHC_BIN, ["serve", "--listen", `${hostPart}:${port}`, ...(opts.args || [])], {
       env: childEnv(dir, opts), stdio: ["ignore", "pipe", "pipe"],
     });
     let out = "", err = "";
     child.on("error", (e) => { err += `spawn error: ${e.message}\n`; });
     child.stdout.on("data", (d) => { out += d; });
     child.stderr.on("data", (d) => { err += d; });
-    const origin = `http://127.0.0.1:${port}`;
+    const origin = `http://${hostPart}:${port}`;
     const started = await waitHttp(child, origin + "/", 8000);
     if (started) {
       return makeHandle(child, { port, origin, dir, basePath: opts.basePath ?? "/auth", out: () => out, err: () => err });

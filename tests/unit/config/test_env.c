@@ -290,6 +290,9 @@ static void test_parse_listen(void **state)
         {"127.0.0.1:80x", NULL, 0, "bad port"},
         {"example.com:80", NULL, 0, "not an IPv4 address"},
         {"[::1]:80", NULL, 0, "not an IPv4 address"},
+        {"::1:80", NULL, 0, "not an IPv4 address"},
+        {"127.0.0.1:+80", NULL, 0, "bad port"},
+        {"127.0.0.1: 80", NULL, 0, "bad port"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         struct sockaddr_in sa;
@@ -309,6 +312,58 @@ static void test_parse_listen(void **state)
     assert_false(authc_parse_listen(NULL, &sa, err, sizeof err));
 }
 
+/* authc serve's listen addresses: IPv4 as above, and IPv6 in brackets. */
+static void test_parse_listen_addr(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *in, *addr;
+        int family, port;
+        const char *why;
+    } cases[] = {
+        {"127.0.0.1:3000", "127.0.0.1", AF_INET, 3000, NULL},
+        {"localhost:8080", "127.0.0.1", AF_INET, 8080, NULL},
+        {"[::1]:3000", "::1", AF_INET6, 3000, NULL},
+        {"[::]:0", "::", AF_INET6, 0, NULL},
+        {"[fd00::2]:65535", "fd00::2", AF_INET6, 65535, NULL},
+        {"[::ffff:127.0.0.1]:80", "::ffff:127.0.0.1", AF_INET6, 80, NULL},
+        {"[::1]", NULL, 0, 0, "HOST:PORT"},
+        {"[::1:80", NULL, 0, 0, "HOST:PORT"},
+        {"[]:80", NULL, 0, 0, "HOST:PORT"},
+        {"[::1]:", NULL, 0, 0, "bad port"},
+        {"[::1]:65536", NULL, 0, 0, "bad port"},
+        {"[::1]x:80", NULL, 0, 0, "HOST:PORT"},
+        {"[localhost]:80", NULL, 0, 0, "not an IPv6 address"},
+        {"[127.0.0.1]:80", NULL, 0, 0, "not an IPv6 address"},
+        {"::1:80", NULL, 0, 0, "IPv6 goes in brackets"},
+        {NULL, NULL, 0, 0, "HOST:PORT"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        struct sockaddr_storage ss;
+        unsigned len = 0;
+        char err[160] = "", addr[INET6_ADDRSTRLEN];
+        bool ok = authc_parse_listen_addr(cases[i].in, &ss, &len, err, sizeof err);
+        assert_int_equal(ok, cases[i].addr != NULL);
+        if (!ok) {
+            if (!strstr(err, cases[i].why))
+                fail_msg("case %zu: \"%s\" does not say \"%s\"", i, err, cases[i].why);
+            continue;
+        }
+        assert_int_equal(ss.ss_family, cases[i].family);
+        if (ss.ss_family == AF_INET6) {
+            const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)&ss;
+            assert_int_equal(len, sizeof *s6);
+            assert_int_equal(ntohs(s6->sin6_port), cases[i].port);
+            assert_string_equal(inet_ntop(AF_INET6, &s6->sin6_addr, addr, sizeof addr), cases[i].addr);
+        } else {
+            const struct sockaddr_in *s4 = (const struct sockaddr_in *)&ss;
+            assert_int_equal(len, sizeof *s4);
+            assert_int_equal(ntohs(s4->sin_port), cases[i].port);
+            assert_string_equal(inet_ntop(AF_INET, &s4->sin_addr, addr, sizeof addr), cases[i].addr);
+        }
+    }
+}
+
 TU_MAIN(NULL, NULL,
         cmocka_unit_test_setup(test_settings_file, clear_env),
         cmocka_unit_test_setup(test_settings_file_errors, clear_env),
@@ -319,4 +374,5 @@ TU_MAIN(NULL, NULL,
         cmocka_unit_test_setup(test_from_settings_options, clear_env),
         cmocka_unit_test_setup(test_users_file_errors, clear_env),
         cmocka_unit_test_setup(test_store_url, clear_env),
-        cmocka_unit_test(test_parse_listen))
+        cmocka_unit_test(test_parse_listen),
+        cmocka_unit_test(test_parse_listen_addr))

@@ -623,6 +623,18 @@ static void test_header_variants(void **state)
     assert_int_equal(try_decode(&k, 1, mk_cbc(k.key, h, pl, pn), T0), AUTHC_OK);
     /* The canonical header through the fast path. */
     assert_int_equal(try_decode(&k, 1, mk_cbc(k.key, canon_hdr(&k), pl, pn), T0), AUTHC_OK);
+    /* The tag covers the header as sent: swapping a variant and the
+     * canonical header (whose MAC prefix is precomputed) either way fails. */
+    /* (Same length as the canonical header, so only its bytes differ.) */
+    h = authc_arena_printf(ar, "{\"kid\":\"%s\",\"enc\":\"A256CBC-HS512\",\"alg\":\"dir\"}", k.kid);
+    assert_int_equal(strlen(h), strlen(canon_hdr(&k)));
+    char *tv = mk_cbc(k.key, h, pl, pn), *tc = mk_cbc(k.key, canon_hdr(&k), pl, pn);
+    assert_int_equal(try_decode(&k, 1, tv, T0), AUTHC_OK);
+    char *dv = strchr(tv, '.'), *dc = strchr(tc, '.');
+    char *swap1 = authc_arena_printf(ar, "%.*s%s", (int)(dc - tc), tc, dv);
+    char *swap2 = authc_arena_printf(ar, "%.*s%s", (int)(dv - tv), tv, dc);
+    assert_int_equal(try_decode(&k, 1, swap1, T0), AUTHC_ERR_CRYPTO);
+    assert_int_equal(try_decode(&k, 1, swap2, T0), AUTHC_ERR_CRYPTO);
 
     /* Rejected headers (the token is otherwise valid for k, so a MAC error
      * would show as CRYPTO, not INVALID). */

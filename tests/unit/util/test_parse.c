@@ -45,6 +45,15 @@ static void test_i64(void **state)
     assert_true(v == INT64_MAX);
     assert_int_equal(authc__parse_i64("-9223372036854775808", INT64_MIN, INT64_MAX, &v), AUTHC_OK);
     assert_true(v == INT64_MIN);
+    /* The edges of the unchecked (≤ 18 digits) and checked paths. */
+    assert_int_equal(authc__parse_i64("999999999999999999", INT64_MIN, INT64_MAX, &v), AUTHC_OK);
+    assert_true(v == 999999999999999999LL);
+    assert_int_equal(authc__parse_i64("-999999999999999999", INT64_MIN, INT64_MAX, &v), AUTHC_OK);
+    assert_true(v == -999999999999999999LL);
+    assert_int_equal(authc__parse_i64("1000000000000000000", INT64_MIN, INT64_MAX, &v), AUTHC_OK);
+    assert_true(v == 1000000000000000000LL);
+    assert_int_equal(authc__parse_i64("00000000000000000000000000001", INT64_MIN, INT64_MAX, &v), AUTHC_OK);
+    assert_true(v == 1);
     v = 42;
     /* overflow is LIMIT, never a wrapped value */
     assert_int_equal(authc__parse_i64("9223372036854775808", INT64_MIN, INT64_MAX, &v), AUTHC_ERR_LIMIT);
