@@ -4,9 +4,10 @@
 
 /* ---- SQL ---------------------------------------------------------------- */
 
-/* Timestamps travel as epoch milliseconds (int8 text) both ways, so nothing
- * depends on the session TimeZone/DateStyle. floor() keeps values written
- * with µs by other clients on the same millisecond. */
+/* Timestamps travel as epoch milliseconds (int8 text) both ways (but the
+ * session lookup's, binary), so nothing depends on the session
+ * TimeZone/DateStyle. floor() keeps values written with µs by other
+ * clients on the same millisecond. */
 #define MS(col) "(floor(extract(epoch FROM " col ") * 1000))::int8"
 #define TS(p) "(timestamptz 'epoch' + (" p ")::int8 * interval '1 millisecond')"
 

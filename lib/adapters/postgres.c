@@ -2,8 +2,10 @@
  * (+ an "authenticators" table): the adapter methods, their parameters and columns.
  *
  * Connections, the URL and statement runs are in pg_conn.c, the SQL in
- * pg_sql.c. Timestamps travel as epoch milliseconds (int8 text) both ways,
- * so nothing depends on the session TimeZone/DateStyle. */
+ * pg_sql.c, the batched session lookup in postgres_batch.c. Timestamps
+ * travel as epoch milliseconds (int8 text) both ways, or as binary
+ * timestamptz (the session lookup), so nothing depends on the session
+ * TimeZone/DateStyle. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
