@@ -2,8 +2,10 @@
  * (+ an "authenticators" table): the adapter methods, their parameters and columns.
  *
  * Connections, the URL and statement runs are in pg_conn.c, the SQL in
- * pg_sql.c. Timestamps travel as epoch milliseconds (int8 text) both ways,
- * so nothing depends on the session TimeZone/DateStyle. */
+ * pg_sql.c, the batched session lookup in postgres_batch.c. Timestamps
+ * travel as epoch milliseconds (int8 text) both ways, or as binary
+ * timestamptz (the session lookup), so nothing depends on the session
+ * TimeZone/DateStyle. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -19,6 +21,11 @@
 #define PG_MAX_VALUE (1u << 20)
 
 #define LABEL(self) (((pg_ctx *)(self)->ctx)->label)
+
+/* The type OID of timestamptz (pg_type.h is a server header), and
+ * PostgreSQL's epoch (2000-01-01) in Unix epoch ms. */
+#define PG_TIMESTAMPTZ_OID 1184
+#define PG_EPOCH_2000_MS INT64_C(946684800000)
 
 /* ---- parameters and columns --------------------------------------------- */
 
@@ -68,6 +75,25 @@ static bool col_str(void *ud, int col, const authc__field *f,
     return *out != NULL;
 }
 
+/* A binary-format column of ST_GET_SESSIONS_AND_USERS: a timestamptz
+ * (int8 µs since 2000-01-01) as epoch ms, floored as the text statements'
+ * MS() does; ±infinity or another type is unparsable (null_value). */
+static int64_t bin_time(const PGresult *r, int row, int col,
+                        int64_t null_value)
+{
+    if (PQftype(r, col) != PG_TIMESTAMPTZ_OID ||
+        PQgetlength(r, row, col) != 8)
+        return null_value;
+    const unsigned char *p = (const unsigned char *)PQgetvalue(r, row, col);
+    uint64_t u = 0;
+    for (int i = 0; i < 8; i++)
+        u = u << 8 | p[i];
+    if (u == (uint64_t)INT64_MAX || u == (uint64_t)INT64_MIN)
+        return null_value;
+    int64_t us = u > (uint64_t)INT64_MAX ? -(int64_t)(~u) - 1 : (int64_t)u;
+    return us / 1000 - (us % 1000 < 0) + PG_EPOCH_2000_MS;
+}
+
 /* An int8 column (AUTHC_NO_TIME, or 0 for INT, when NULL / unparsable), or
  * a bool one. */
 static int64_t col_num(void *ud, int col, const authc__field *f)
@@ -76,6 +102,8 @@ static int64_t col_num(void *ud, int col, const authc__field *f)
     int64_t null_value = f->kind == AUTHC__F_INT ? 0 : AUTHC_NO_TIME;
     if (PQgetisnull(cr->r, cr->row, col))
         return f->kind == AUTHC__F_BOOL ? 0 : null_value;
+    if (PQfformat(cr->r, col) == 1)
+        return bin_time(cr->r, cr->row, col, null_value);
     const char *v = PQgetvalue(cr->r, cr->row, col);
     if (f->kind == AUTHC__F_BOOL)
         return v[0] == 't';
@@ -95,7 +123,7 @@ static const authc__row_layout ACCOUNT_L = AUTHC__LAYOUT(
     &authc__account_row, NULL, 0, 1, 2, 3, 4, 5, 6, 7, 10, 9, 11, 8);
 static const authc__row_layout SESSION_L =
     AUTHC__LAYOUT(&authc__session_row, NULL, 0, 1, 2, 3);
-/* A session and its user (ST_GET_SESSION_AND_USER): an authc__row_pair. */
+/* A session and its user (ST_GET_SESSIONS_AND_USERS): an authc__row_pair. */
 static const authc__row_layout SESSION_USER_L =
     AUTHC__LAYOUT(&authc__session_row, &USER_L, 0, 1, 2, 3);
 static const authc__row_layout VT_L =
@@ -289,20 +317,27 @@ static authc_err pg_create_session(authc_adapter *self, authc_arena *ar,
                    AUTHC_ERR_ADAPTER, out);
 }
 
+authc_err authc__pg_read_session_user(authc_arena *ar, const PGresult *r,
+                                      int row, authc_session_row **session,
+                                      authc_user **user)
+{
+    colreader cr = {ar, r, row, AUTHC_OK};
+    authc__row_pair *su = read_row(&cr, &SESSION_USER_L, NULL);
+    *session = su ? su->first : NULL;
+    *user = su ? su->second : NULL;
+    return cr.err;
+}
+
 static authc_err pg_get_session_and_user(authc_adapter *self, authc_arena *ar,
                                          const char *session_token,
                                          authc_session_row **session,
                                          authc_user **user)
 {
-    authc_err e = AUTHC_OK;
-    const char *vals[1] = {session_token};
-    authc__row_pair *su =
-        session_token ? first_row(self, ar, ST_GET_SESSION_AND_USER, vals,
-                                  &SESSION_USER_L, &e)
-                      : NULL;
-    *session = su ? su->first : NULL;
-    *user = su ? su->second : NULL;
-    return e;
+    *session = NULL;
+    *user = NULL;
+    return session_token ? authc__pg_batch_get(self, ar, session_token,
+                                               session, user)
+                         : AUTHC_OK;
 }
 
 static authc_err pg_update_session(authc_adapter *self, authc_arena *ar,

@@ -179,7 +179,8 @@ static char *store_url_from_database(const char *db)
     static const char *const OWN[] = {"timeout", "connect_timeout", "pool_size",
                                       "sweep_interval", "max_entries",
                                       /* the adapters' own, meaningless to the store */
-                                      "statement_timeout", "ttl_grace"};
+                                      "statement_timeout", "session_batches",
+                                      "ttl_grace"};
     size_t n = strlen(db);
     char *out = n < 4096 ? malloc(n + 1) : NULL;
     if (!out)

@@ -259,7 +259,7 @@ static void test_store_url(void **state)
     authc_settings *s = authc_settings_new();
     assert_null(authc_settings_store_url(s));
     expect_store_url(s, "AUTHC_DATABASE",
-                     "postgres://u:p@db/authc?statement_timeout=1000&sslmode=disable&connect_timeout=1&pool_size=2",
+                     "postgres://u:p@db/authc?statement_timeout=1000&sslmode=disable&connect_timeout=1&pool_size=2&session_batches=1",
                      "postgres://u:p@db/authc?sslmode=disable");
     expect_store_url(s, "AUTHC_DATABASE", "redis://127.0.0.1:6379/0?timeout=100&prefix=app:&ttl_grace=5",
                      "redis://127.0.0.1:6379/0?prefix=app:");

@@ -1,0 +1,282 @@
+/* postgres_batch.c — batched session lookups of the PostgreSQL backend:
+ * threads asking for sessions at the same time share one statement.
+ *
+ * Why: PostgreSQL spends ~100k instructions per execution of the session
+ * lookup, ~70% of them fixed per statement (protocol, snapshot, executor
+ * set-up). One statement for N tokens (= ANY($1::text[])) costs per token
+ * 64% (N=2), 46% (N=4), 37% (N=8) of one statement each, and the client
+ * makes one round trip instead of N.
+ *
+ * How (like a database's group commit): a caller that finds fewer than
+ * max_running batches in flight leads at once: it takes itself plus the
+ * queued callers (FIFO, at most PG_BATCH_MAX tokens), runs the statement on
+ * one pooled connection, reads every member's row into that member's own
+ * arena, and wakes them. A lone caller thus adds no latency. Callers that
+ * find max_running batches in flight queue; when a batch ends, the queue's
+ * head leads the next one with whoever queued meanwhile. How many batches
+ * may run at once is pg_conn.c's default_batches (or the URL's
+ * session_batches).
+ *
+ * Threads and memory: one mutex guards the queue and counters; it is never
+ * held while talking to the server, the pool or an arena. Each caller's
+ * waiter lives on its own stack with its own condition variable, so a
+ * batch's end wakes exactly its members (and the next leader), not every
+ * thread. A member never leaves before its batch marked it done (the
+ * leader writes into it until then), and the leader touches no member
+ * after that. A member's arena is only written by the leader while the
+ * member sleeps here; the mutex orders those writes before its wake-up.
+ * No wait is timed: a batch ends within the statement's own deadlines
+ * (pg_conn.c: statement_timeout + slack, one retry), so a queued caller
+ * waits at most for the batches ahead of it. A failed batch gives every
+ * member the same error and no rows (fail closed). */
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "adapters/postgres_int.h"
+
+/* Longest token looked up: a cookie cannot carry more (browsers cap one at
+ * 4 KiB), so a longer one is no session, without asking the server. */
+#define PG_BATCH_MAX_TOKEN 65536
+
+typedef enum { W_QUEUED, W_RUNNING, W_DONE } w_state;
+
+/* One caller of authc__pg_batch_get, on its stack. The answer members are
+ * written by its batch's leader. */
+typedef struct waiter {
+    const char *token;
+    size_t len;
+    authc_arena *ar;
+    authc_session_row *session; /* answer, owned by ar */
+    authc_user *user;
+    authc_err err;
+    w_state state;       /* under pg_batch.mu */
+    pthread_cond_t cv;   /* signalled on DONE, or when it may lead */
+    struct waiter *next; /* in the queue, then in its batch */
+} waiter;
+
+struct pg_batch {
+    pthread_mutex_t mu;
+    waiter *head, *tail; /* queued callers, oldest first */
+    int running;         /* batches in flight */
+    int max_running;
+    pg_batch_stats stats;
+};
+
+pg_batch *authc__pg_batch_new(int max_running)
+{
+    if (max_running < 1 || max_running > AUTHC__POOL_MAX)
+        return NULL;
+    pg_batch *b = calloc(1, sizeof *b);
+    if (!b)
+        return NULL;
+    if (pthread_mutex_init(&b->mu, NULL) != 0) {
+        free(b);
+        return NULL;
+    }
+    b->max_running = max_running;
+    return b;
+}
+
+void authc__pg_batch_free(pg_batch *b)
+{
+    if (!b)
+        return;
+    pthread_mutex_destroy(&b->mu);
+    free(b);
+}
+
+void authc__pg_batch_stats(authc_adapter *self, pg_batch_stats *out)
+{
+    pg_batch *b = ((pg_ctx *)self->ctx)->batch;
+    pthread_mutex_lock(&b->mu);
+    *out = b->stats;
+    pthread_mutex_unlock(&b->mu);
+}
+
+/* Wakes the queue's head when it may lead a batch now. Under b->mu. */
+static void wake_next_leader(pg_batch *b)
+{
+    if (b->head && b->running < b->max_running)
+        pthread_cond_signal(&b->head->cv);
+}
+
+/* Makes `lead` (already out of the queue) the first member of a new batch
+ * and moves queued callers behind it, up to PG_BATCH_MAX in all. Under
+ * b->mu. Returns the number of members. */
+static int form_batch(pg_batch *b, waiter *lead)
+{
+    int n = 1;
+    waiter *last = lead;
+    lead->state = W_RUNNING;
+    while (b->head && n < PG_BATCH_MAX) {
+        waiter *w = b->head;
+        b->head = w->next;
+        w->state = W_RUNNING;
+        last->next = w;
+        last = w;
+        n++;
+    }
+    if (!b->head)
+        b->tail = NULL;
+    last->next = NULL;
+    b->running++;
+    b->stats.batches++;
+    b->stats.lookups += (uint64_t)n;
+    if (n > b->stats.largest)
+        b->stats.largest = n;
+    return n;
+}
+
+static void put_be32(unsigned char *p, uint32_t v)
+{
+    p[0] = (unsigned char)(v >> 24);
+    p[1] = (unsigned char)(v >> 16);
+    p[2] = (unsigned char)(v >> 8);
+    p[3] = (unsigned char)v;
+}
+
+/* The binary form of a one-dimensional text[] of the members' tokens (the
+ * wire format of array_recv: ndim, has-nulls, element type, then length
+ * and lower bound, then each element as length + bytes). Heap, caller
+ * frees; NULL when out of memory. */
+static unsigned char *token_array(const waiter *batch, int n, int *len)
+{
+    size_t size = 20;
+    for (const waiter *w = batch; w; w = w->next)
+        size += 4 + w->len;
+    unsigned char *buf = malloc(size), *p = buf;
+    if (!buf)
+        return NULL;
+    put_be32(p, 1);
+    put_be32(p + 4, 0);
+    put_be32(p + 8, 25); /* text */
+    put_be32(p + 12, (uint32_t)n);
+    put_be32(p + 16, 1);
+    p += 20;
+    for (const waiter *w = batch; w; w = w->next) {
+        put_be32(p, (uint32_t)w->len);
+        memcpy(p + 4, w->token, w->len);
+        p += 4 + w->len;
+    }
+    *len = (int)size; /* <= 20 + PG_BATCH_MAX * (4 + PG_BATCH_MAX_TOKEN) */
+    return buf;
+}
+
+/* Gives w its row of r (the first whose sessionToken is exactly w's
+ * token), read into w's arena, or none. */
+static void answer(waiter *w, const PGresult *r)
+{
+    int rows = PQntuples(r);
+    for (int i = 0; i < rows; i++) {
+        if ((size_t)PQgetlength(r, i, 1) == w->len &&
+            memcmp(PQgetvalue(r, i, 1), w->token, w->len) == 0) {
+            w->err = authc__pg_read_session_user(w->ar, r, i, &w->session,
+                                                 &w->user);
+            if (w->err)
+                w->session = NULL, w->user = NULL;
+            return;
+        }
+    }
+}
+
+/* Runs the statement for the n members of batch (no lock held) and fills
+ * in every member's answer. */
+static void run_batch(authc_adapter *self, waiter *batch, int n)
+{
+    int len = 0;
+    unsigned char *arr = token_array(batch, n, &len);
+    PGresult *r = NULL;
+    authc_err e = AUTHC_ERR_NOMEM;
+    if (arr) {
+        const char *vals[1] = {(const char *)arr};
+        e = authc__pg_run_bin(self, ST_GET_SESSIONS_AND_USERS, vals, &len,
+                              &r);
+        free(arr);
+    }
+    for (waiter *w = batch; w; w = w->next) {
+        w->err = e;
+        if (!e)
+            answer(w, r);
+    }
+    PQclear(r);
+}
+
+/* Leads a batch: me is out of the queue, b->mu is held (and held again on
+ * return). Afterwards every member but me is done and woken. */
+static void lead(authc_adapter *self, pg_batch *b, waiter *me)
+{
+    int n = form_batch(b, me);
+    /* Room for one more batch and callers left: let the next one start. */
+    wake_next_leader(b);
+    pthread_mutex_unlock(&b->mu);
+    run_batch(self, me, n);
+    pthread_mutex_lock(&b->mu);
+    b->running--;
+    for (waiter *w = me->next; w;) {
+        waiter *next = w->next; /* w may be gone once it sees W_DONE */
+        w->state = W_DONE;
+        pthread_cond_signal(&w->cv);
+        w = next;
+    }
+    wake_next_leader(b);
+}
+
+/* True when every byte of s is ASCII. Only such tokens share a batch:
+ * the server refuses a whole statement over one parameter byte sequence
+ * that is invalid in its encoding, and one caller's bad cookie must not
+ * fail the others' lookups. (Auth.js tokens are UUIDs or hex.) */
+static bool ascii(const char *s, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        if ((unsigned char)s[i] >= 0x80)
+            return false;
+    return true;
+}
+
+authc_err authc__pg_batch_get(authc_adapter *self, authc_arena *ar,
+                              const char *token, authc_session_row **session,
+                              authc_user **user)
+{
+    pg_batch *b = ((pg_ctx *)self->ctx)->batch;
+    waiter me = {.token = token, .len = strlen(token), .ar = ar};
+    *session = NULL;
+    *user = NULL;
+    if (me.len > PG_BATCH_MAX_TOKEN)
+        return AUTHC_OK;
+    if (!ascii(token, me.len)) {
+        run_batch(self, &me, 1); /* alone, so it fails alone */
+        *session = me.session;
+        *user = me.user;
+        return me.err;
+    }
+    if (pthread_cond_init(&me.cv, NULL) != 0)
+        return AUTHC_ERR_NOMEM;
+    pthread_mutex_lock(&b->mu);
+    if (b->running >= b->max_running) {
+        me.state = W_QUEUED;
+        if (b->tail)
+            b->tail->next = &me;
+        else
+            b->head = &me;
+        b->tail = &me;
+        /* Until a batch answered me, or I head the queue and may lead. */
+        while (me.state == W_RUNNING ||
+               (me.state == W_QUEUED &&
+                (b->head != &me || b->running >= b->max_running)))
+            pthread_cond_wait(&me.cv, &b->mu);
+        if (me.state == W_QUEUED) { /* the head: out of the queue */
+            b->head = me.next;
+            if (!b->head)
+                b->tail = NULL;
+        }
+    }
+    if (me.state != W_DONE)
+        lead(self, b, &me);
+    pthread_mutex_unlock(&b->mu);
+    pthread_cond_destroy(&me.cv);
+    *session = me.session;
+    *user = me.user;
+    return me.err;
+}
