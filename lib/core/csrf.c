@@ -54,12 +54,7 @@ static bool hash_matches(const authc *a, const char *token, const char *hex)
         bad |= !hi | !lo;
         got[i] = (uint8_t)((hi - 1) << 4 | (lo - 1));
     }
-    if (bad || !csrf_md(a, token, want))
-        return false;
-    uint64_t w[4], g[4];
-    memcpy(w, want, sizeof w);
-    memcpy(g, got, sizeof g);
-    return ((w[0] ^ g[0]) | (w[1] ^ g[1]) | (w[2] ^ g[2]) | (w[3] ^ g[3])) == 0;
+    return !bad && csrf_md(a, token, want) && authc__ct_memeq8(want, got, sizeof want);
 }
 
 authc_err authc__csrf_init(authc__ctx *c)

@@ -54,15 +54,12 @@ static authc_err reply_null(authc__ctx *c)
     return e ? e : authc__res_json(c, 200, "null");
 }
 
-static authc_err reply_json(authc__ctx *c, const char *body, size_t len)
-{
-    authc_err e = c->post ? AUTHC_OK : authc__res_nocache(c);
-    return e ? e : authc__res_body(c, 200, "application/json", body, len);
-}
-
 static authc_err reply_body(authc__ctx *c, authc__buf *b)
 {
-    return b->err ? b->err : reply_json(c, b->p, b->len);
+    if (b->err)
+        return b->err;
+    authc_err e = c->post ? AUTHC_OK : authc__res_nocache(c);
+    return e ? e : authc__res_body(c, 200, "application/json", b->p, b->len);
 }
 
 static void fire(authc__ctx *c, const char *name, const authc_user *u, const char *provider)
@@ -106,45 +103,35 @@ static authc_err jwt_session_fast(authc__ctx *c, const char *tok, int64_t now, i
         return reply_null(c); /* fail closed, but keep the cookie for when the store is back */
     if (st == AUTHC__SESS_REVOKED)
         return reject(c, AUTHC_OK, true);
-    /* {"user":{<members>},"expires":"<iso>"}: sized first, written in one
-     * allocation (the members are the token's own JSON text). */
-#define LIT(s) {s, sizeof s - 1}
-    static const struct { const char *s; size_t n; } keys[3] = {LIT("\"name\":"), LIT("\"email\":"),
-                                                                LIT("\"image\":")},
-                                                     head = LIT("{\"user\":{"), mid = LIT("},\"expires\":\""),
-                                                     tail = LIT("\"}");
-#undef LIT
-    size_t ml[3], il = strlen(iso), len = head.n + mid.n + il + tail.n, nm = 0;
+    /* {"user":{<members>},"expires":"<iso>"}: the members are the token's
+     * own JSON text; one reservation for all of it. */
+    static const char *const keys[3] = {"\"name\":", "\"email\":", "\"image\":"};
+    size_t ml[3] = {0}, need = 32 + strlen(iso);
+    for (int i = 0; i < 3; i++)
+        if (f->user_json[i])
+            need += 10 + (ml[i] = strlen(f->user_json[i]));
+    authc__buf b;
+    authc__buf_init(&b, c->ar, 64 * 1024);
+    authc__buf_reserve(&b, need);
+    bool first = true;
+    authc__buf_adds(&b, "{\"user\":{");
     for (int i = 0; i < 3; i++)
         if (f->user_json[i]) {
-            ml[i] = strlen(f->user_json[i]);
-            len += (nm++ ? 1 : 0) + keys[i].n + ml[i];
-        }
-    if (len > 64 * 1024)
-        return AUTHC_ERR_LIMIT;
-    char *body = authc_arena_alloc(c->ar, len + 1), *at = body;
-    if (!body)
-        return AUTHC_ERR_NOMEM;
-    memcpy(at, head.s, head.n);
-    at += head.n;
-    for (int i = 0, first = 1; i < 3; i++)
-        if (f->user_json[i]) {
             if (!first)
-                *at++ = ',';
-            first = 0;
-            memcpy(at, keys[i].s, keys[i].n);
-            memcpy(at + keys[i].n, f->user_json[i], ml[i]);
-            at += keys[i].n + ml[i];
+                authc__buf_addc(&b, ',');
+            first = false;
+            authc__buf_adds(&b, keys[i]);
+            authc__buf_add(&b, f->user_json[i], ml[i]);
         }
-    memcpy(at, mid.s, mid.n);
-    memcpy(at + mid.n, iso, il); /* digits, '-', ':', '.', 'T', 'Z': nothing to escape */
-    memcpy(at + mid.n + il, tail.s, tail.n + 1);
+    authc__buf_adds(&b, "},\"expires\":\"");
+    authc__buf_adds(&b, iso); /* digits, '-', ':', '.', 'T', 'Z': nothing to escape */
+    authc__buf_adds(&b, "\"}");
     if ((e = authc__session_write(c, fresh, exp)))
         return e;
     if (c->session_view)
         c->session_view->fields = f;
     fire(c, "session", NULL, NULL);
-    return reply_json(c, body, len);
+    return reply_body(c, &b);
 }
 
 static authc_err jwt_session(authc__ctx *c)

@@ -107,20 +107,6 @@ static bool absorb_pad(EVP_MD_CTX *ctx, const uint8_t *mac_key, uint8_t pad)
     return ok;
 }
 
-/* Constant-time equality of two 64-byte keys, a word at a time
- * (CRYPTO_memcmp goes a byte at a time: ≈ 500 instructions per call). */
-static bool same_key(const uint8_t *a, const uint8_t *b)
-{
-    uint64_t d = 0;
-    for (int i = 0; i < 64; i += 8) {
-        uint64_t x, y;
-        memcpy(&x, a + i, 8);
-        memcpy(&y, b + i, 8);
-        d |= x ^ y;
-    }
-    return d == 0;
-}
-
 /* The thread's slot for k (its 64 key bytes: MAC then AES key; the header
  * is a function of them, through the kid); owned by the thread. NULL on
  * failure (out of memory in OpenSSL). */
@@ -128,7 +114,7 @@ static key_slot *keyed(jwe_tls *t, const authc__jwe_key *k)
 {
     const uint8_t *key = k->key;
     for (int i = 0; i < KEY_CACHE; i++)
-        if (t->ks[i].ipad && same_key(t->ks[i].key, key))
+        if (t->ks[i].ipad && authc__ct_memeq8(t->ks[i].key, key, 64))
             return &t->ks[i];
     key_slot *sl = &t->ks[t->next_evict++ % KEY_CACHE];
     slot_clear(sl);

@@ -177,6 +177,19 @@ bool authc__ct_streq(const char *a, const char *b)
     return CRYPTO_memcmp(a, b, la) == 0;
 }
 
+bool authc__ct_memeq8(const void *a, const void *b, size_t n)
+{
+    const unsigned char *p = a, *q = b;
+    uint64_t d = 0;
+    for (size_t i = 0; i + 8 <= n; i += 8) {
+        uint64_t x, y;
+        memcpy(&x, p + i, 8);
+        memcpy(&y, q + i, 8);
+        d |= x ^ y;
+    }
+    return d == 0 && n % 8 == 0;
+}
+
 bool authc__strieq(const char *a, const char *b)
 {
     return a && b && strcasecmp(a, b) == 0;

@@ -125,6 +125,9 @@ size_t authc__i64_dec(char out[24], int64_t v);
 /* ---- comparisons ---------------------------------------------------- */
 /* Constant-time equality of two strings (length leaks, contents don't). */
 bool authc__ct_streq(const char *a, const char *b);
+/* Constant-time equality of n bytes (n a multiple of 8: keys, digests),
+ * a word at a time; CRYPTO_memcmp goes a byte at a time. */
+bool authc__ct_memeq8(const void *a, const void *b, size_t n);
 bool authc__strieq(const char *a, const char *b);
 bool authc__starts_with(const char *s, const char *prefix);
 

@@ -1,20 +1,9 @@
 // listen.test.mjs — `authc serve --listen` on IPv6 ([::1]:PORT): the Auth.js
-// flow over IPv6, IPv6 only (no IPv4 on that socket), and bad addresses refused.
+// flow over IPv6, and bad addresses refused. (IPV6_V6ONLY shows only on [::],
+// a wildcard address the tests do not bind.)
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import net from "node:net";
 import { withServer, client, runAuthc, ALICE, freePort } from "./lib/server.mjs";
-
-// Whether a TCP connection to host:port is accepted.
-function connects(host, port) {
-  return new Promise((resolve) => {
-    const s = net.connect({ host, port });
-    const done = (ok) => { s.destroy(); resolve(ok); };
-    s.setTimeout(2000, () => done(false));
-    s.on("connect", () => done(true));
-    s.on("error", () => done(false));
-  });
-}
 
 // A machine without an IPv6 loopback cannot run these: say so, do not fail.
 const noV6 = await freePort("::1").then(() => false, () => "no IPv6 loopback (::1) on this machine");
@@ -34,13 +23,6 @@ describe("listen on IPv6", { skip: noV6 }, () => {
       // The access log names the IPv6 peer.
       const lines = srv.stderr().split("\n").filter((l) => l.startsWith("{"));
       assert.ok(lines.some((l) => JSON.parse(l).client_ip === "::1"), srv.stderr().slice(-2000));
-    });
-  });
-
-  it("an IPv6 listener takes no IPv4 connections (ipv6only, as nginx)", async () => {
-    await withServer({ host: "::1" }, async (srv) => {
-      assert.equal(await connects("::1", srv.port), true);
-      assert.equal(await connects("127.0.0.1", srv.port), false);
     });
   });
 
