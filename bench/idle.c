@@ -61,6 +61,120 @@ static long content_length(const char *h)
     return 0;
 }
 
+/* Everything the loop shares. */
+typedef struct holder {
+    conn *cs;
+    long count, opened, inflight, done, failed, closed;
+    int ep;
+    struct sockaddr_in sa;
+    char req[1200];
+    int rl;
+} holder;
+
+/* Starts the next connection (non-blocking connect, watched for EPOLLOUT). */
+static void open_next(holder *h)
+{
+    conn *c = &h->cs[h->opened];
+    c->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    h->opened++;
+    if (c->fd < 0) {
+        c->st = ST_DEAD;
+        h->failed++;
+        if (errno == EMFILE || errno == ENFILE) {
+            fprintf(stderr, "idle: out of file descriptors after %ld (raise ulimit -n)\n", h->opened);
+            h->count = h->opened;
+        }
+        return;
+    }
+    int one = 1;
+    setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    if (connect(c->fd, (struct sockaddr *)&h->sa, sizeof h->sa) < 0 && errno != EINPROGRESS) {
+        close(c->fd);
+        c->st = ST_DEAD;
+        h->failed++;
+        return;
+    }
+    c->st = ST_CONNECTING;
+    c->body_left = -1;
+    struct epoll_event ev = {.events = EPOLLOUT, .data.u64 = (uint64_t)(h->opened - 1)};
+    epoll_ctl(h->ep, EPOLL_CTL_ADD, c->fd, &ev);
+    h->inflight++;
+}
+
+static void drop(holder *h, conn *c)
+{
+    epoll_ctl(h->ep, EPOLL_CTL_DEL, c->fd, NULL);
+    close(c->fd);
+    free(c->hdr);
+    c->hdr = NULL;
+    if (c->st == ST_CONNECTING || c->st == ST_SENT) {
+        h->inflight--;
+        h->failed++;
+    }
+    c->st = ST_DEAD;
+}
+
+/* Reads what arrived on connection `idx`: its answer, or the server closing it. */
+static void on_event(holder *h, uint64_t idx)
+{
+    conn *c = &h->cs[idx];
+    if (c->st == ST_CONNECTING) {
+        int err = 0;
+        socklen_t el = sizeof err;
+        getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &el);
+        if (err || send(c->fd, h->req, (size_t)h->rl, MSG_NOSIGNAL) != h->rl || !(c->hdr = malloc(HDR_MAX + 1))) {
+            drop(h, c);
+            return;
+        }
+        c->st = ST_SENT;
+        struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP, .data.u64 = idx};
+        epoll_ctl(h->ep, EPOLL_CTL_MOD, c->fd, &ev);
+        return;
+    }
+    char buf[16384];
+    ssize_t r = read(c->fd, buf, sizeof buf);
+    if (r < 0 && (errno == EAGAIN || errno == EINTR))
+        return;
+    if (r <= 0) {
+        if (c->st == ST_DONE) {
+            h->closed++;
+            c->st = ST_DEAD; /* not in flight: drop counts no failure */
+        }
+        drop(h, c);
+        return;
+    }
+    if (c->st != ST_SENT)
+        return; /* unexpected bytes on an idle connection: ignore */
+    size_t off = 0;
+    if (c->body_left < 0) {
+        size_t take = (size_t)r < HDR_MAX - c->hl ? (size_t)r : HDR_MAX - c->hl;
+        memcpy(c->hdr + c->hl, buf, take);
+        c->hl += take;
+        c->hdr[c->hl] = '\0';
+        char *end = strstr(c->hdr, "\r\n\r\n");
+        if (!end) {
+            if (c->hl == HDR_MAX)
+                drop(h, c);
+            return;
+        }
+        if (strncmp(c->hdr, "HTTP/1.1 200", 12) != 0) {
+            drop(h, c);
+            return;
+        }
+        size_t hlen = (size_t)(end + 4 - c->hdr);
+        c->body_left = content_length(c->hdr);
+        off = hlen - (c->hl - take); /* bytes of buf that were header */
+    }
+    c->body_left -= (long)((size_t)r - off);
+    if (c->body_left <= 0) {
+        c->st = ST_DONE;
+        free(c->hdr);
+        c->hdr = NULL;
+        h->inflight--;
+        h->done++;
+    }
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 4) {
@@ -68,10 +182,10 @@ int main(int argc, char **argv)
         return 2;
     }
     int port = atoi(argv[1]);
-    long count = atol(argv[2]);
+    holder h = {.count = atol(argv[2])};
     const char *path = argv[3];
     double hold = argc > 4 ? atof(argv[4]) : 60;
-    if (port <= 0 || port > 65535 || count <= 0 || count > MAX_CONNS || strlen(path) > 1024 ||
+    if (port <= 0 || port > 65535 || h.count <= 0 || h.count > MAX_CONNS || strlen(path) > 1024 ||
         !(hold > 0 && hold <= 600)) {
         fprintf(stderr, "idle: bad arguments\n");
         return 2;
@@ -79,151 +193,55 @@ int main(int argc, char **argv)
     signal(SIGTERM, on_sig);
     signal(SIGINT, on_sig);
     signal(SIGPIPE, SIG_IGN);
-    char req[1200];
-    int rl = snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nAccept: */*\r\n\r\n", path, port);
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-    inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
-
-    conn *cs = calloc((size_t)count, sizeof *cs);
-    int ep = epoll_create1(EPOLL_CLOEXEC);
-    if (!cs || ep < 0) {
+    h.rl = snprintf(h.req, sizeof h.req, "GET %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nAccept: */*\r\n\r\n", path, port);
+    h.sa = (struct sockaddr_in){.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    inet_pton(AF_INET, "127.0.0.1", &h.sa.sin_addr);
+    h.cs = calloc((size_t)h.count, sizeof *h.cs);
+    h.ep = epoll_create1(EPOLL_CLOEXEC);
+    if (!h.cs || h.ep < 0) {
         fprintf(stderr, "idle: setup failed\n");
         return 2;
     }
     fcntl(0, F_SETFL, fcntl(0, F_GETFL) | O_NONBLOCK);
     struct epoll_event sev = {.events = EPOLLIN, .data.u64 = (uint64_t)-1};
-    bool watch_stdin = epoll_ctl(ep, EPOLL_CTL_ADD, 0, &sev) == 0;
+    bool watch_stdin = epoll_ctl(h.ep, EPOLL_CTL_ADD, 0, &sev) == 0;
 
-    long opened = 0, inflight = 0, done = 0, failed = 0, closed = 0;
     double t0 = now_s();
     bool ready = false;
     struct epoll_event evs[512];
     while (!g_stop) {
         /* Open more while the in-flight window has room. */
-        while (!ready && opened < count && inflight < INFLIGHT) {
-            conn *c = &cs[opened];
-            c->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-            opened++;
-            if (c->fd < 0) {
-                c->st = ST_DEAD;
-                failed++;
-                if (errno == EMFILE || errno == ENFILE) {
-                    fprintf(stderr, "idle: out of file descriptors after %ld (raise ulimit -n)\n", opened);
-                    count = opened;
-                }
-                continue;
-            }
-            int one = 1;
-            setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-            if (connect(c->fd, (struct sockaddr *)&sa, sizeof sa) < 0 && errno != EINPROGRESS) {
-                close(c->fd);
-                c->st = ST_DEAD;
-                failed++;
-                continue;
-            }
-            c->st = ST_CONNECTING;
-            c->body_left = -1;
-            struct epoll_event ev = {.events = EPOLLOUT, .data.u64 = (uint64_t)(opened - 1)};
-            epoll_ctl(ep, EPOLL_CTL_ADD, c->fd, &ev);
-            inflight++;
-        }
-        if (!ready && (done + failed >= count || now_s() - t0 > SETUP_LIMIT_S)) {
+        while (!ready && h.opened < h.count && h.inflight < INFLIGHT)
+            open_next(&h);
+        if (!ready && (h.done + h.failed >= h.count || now_s() - t0 > SETUP_LIMIT_S)) {
             ready = true;
-            printf("ready open=%ld failed=%ld closed=%ld setup_s=%.2f\n", done, failed + (count - done - failed),
-                   closed, now_s() - t0);
+            printf("ready open=%ld failed=%ld closed=%ld setup_s=%.2f\n", h.done,
+                   h.failed + (h.count - h.done - h.failed), h.closed, now_s() - t0);
             fflush(stdout);
             t0 = now_s();
         }
         if (ready && now_s() - t0 > hold)
             break;
-        int n = epoll_wait(ep, evs, 512, 200);
+        int n = epoll_wait(h.ep, evs, 512, 200);
         for (int i = 0; i < n; i++) {
-            if (evs[i].data.u64 == (uint64_t)-1) {
-                char b[256];
-                if (read(0, b, sizeof b) == 0) {
-                    if (ready)
-                        g_stop = 1;
-                    else if (watch_stdin) /* EOF early: stop watching, finish setup */
-                        epoll_ctl(ep, EPOLL_CTL_DEL, 0, NULL), watch_stdin = false;
-                }
+            if (evs[i].data.u64 != (uint64_t)-1) {
+                on_event(&h, evs[i].data.u64);
                 continue;
             }
-            conn *c = &cs[evs[i].data.u64];
-            if (c->st == ST_CONNECTING) {
-                int err = 0;
-                socklen_t el = sizeof err;
-                getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &el);
-                if (err || send(c->fd, req, (size_t)rl, MSG_NOSIGNAL) != rl) {
-                    goto dead;
-                }
-                c->st = ST_SENT;
-                c->hdr = malloc(HDR_MAX + 1);
-                if (!c->hdr)
-                    goto dead;
-                struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP, .data.u64 = evs[i].data.u64};
-                epoll_ctl(ep, EPOLL_CTL_MOD, c->fd, &ev);
-                continue;
+            char b[256];
+            if (read(0, b, sizeof b) == 0) {
+                if (ready)
+                    g_stop = 1;
+                else if (watch_stdin) /* EOF early: stop watching, finish setup */
+                    epoll_ctl(h.ep, EPOLL_CTL_DEL, 0, NULL), watch_stdin = false;
             }
-            char buf[16384];
-            ssize_t r = read(c->fd, buf, sizeof buf);
-            if (r < 0 && (errno == EAGAIN || errno == EINTR))
-                continue;
-            if (r <= 0) {
-                if (c->st == ST_DONE) {
-                    closed++;
-                    epoll_ctl(ep, EPOLL_CTL_DEL, c->fd, NULL);
-                    close(c->fd);
-                    c->st = ST_DEAD;
-                    continue;
-                }
-                goto dead;
-            }
-            if (c->st != ST_SENT)
-                continue; /* unexpected bytes on an idle connection: ignore */
-            size_t off = 0;
-            if (c->body_left < 0) {
-                size_t take = (size_t)r < HDR_MAX - c->hl ? (size_t)r : HDR_MAX - c->hl;
-                memcpy(c->hdr + c->hl, buf, take);
-                c->hl += take;
-                c->hdr[c->hl] = '\0';
-                char *end = strstr(c->hdr, "\r\n\r\n");
-                if (!end) {
-                    if (c->hl == HDR_MAX)
-                        goto dead;
-                    continue;
-                }
-                if (strncmp(c->hdr, "HTTP/1.1 200", 12) != 0)
-                    goto dead;
-                size_t hlen = (size_t)(end + 4 - c->hdr);
-                c->body_left = content_length(c->hdr);
-                off = hlen - (c->hl - take); /* bytes of buf that were header */
-            }
-            c->body_left -= (long)((size_t)r - off);
-            if (c->body_left <= 0) {
-                c->st = ST_DONE;
-                free(c->hdr);
-                c->hdr = NULL;
-                inflight--;
-                done++;
-            }
-            continue;
-        dead:
-            epoll_ctl(ep, EPOLL_CTL_DEL, c->fd, NULL);
-            close(c->fd);
-            free(c->hdr);
-            c->hdr = NULL;
-            if (c->st == ST_CONNECTING || c->st == ST_SENT) {
-                inflight--;
-                failed++;
-            }
-            c->st = ST_DEAD;
         }
     }
-    printf("done closed=%ld\n", closed);
+    printf("done closed=%ld\n", h.closed);
     fflush(stdout);
-    for (long i = 0; i < opened; i++)
-        if (cs[i].st != ST_DEAD)
-            close(cs[i].fd);
-    free(cs);
+    for (long i = 0; i < h.opened; i++)
+        if (h.cs[i].st != ST_DEAD)
+            close(h.cs[i].fd);
+    free(h.cs);
     return 0;
 }

@@ -34,7 +34,9 @@
 # SERVER_CPU by default, i.e. on the server's side; CLIENT_CPU stands in for a
 # database on a host of its own, for both servers alike), PGBIN (/usr/lib/postgresql/15/bin),
 # REDIS_SERVER (redis-server from PATH; the store-redis case),
-# BENCH_BUILD (build-release), BENCH_SKIP_BUILD=1 (use what is in it).
+# BENCH_BUILD (build-release), BENCH_SKIP_BUILD=1 (use what is in it),
+# BENCH_PG_QUERY (URL parameters for authc's database in db-postgres, e.g.
+# "session_batches=4"; none by default).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -344,7 +346,7 @@ start_server() {    # start_server SERVER MODE [NGINX_BODY_BYTES]
   case "$mode" in
     jwt) env=(AUTHC_USERS_FILE="$tmp/users") ;;
     sqlite) env=(AUTHC_DATABASE="sqlite:$SQLITE_DB" AUTHC_SESSION_STRATEGY=database) ;;
-    pg) env=(AUTHC_DATABASE="$PGURL" AUTHC_SESSION_STRATEGY=database) ;;
+    pg) env=(AUTHC_DATABASE="$PGURL${BENCH_PG_QUERY:+?$BENCH_PG_QUERY}" AUTHC_SESSION_STRATEGY=database) ;;
     jwt-memory) env=(AUTHC_USERS_FILE="$tmp/users" AUTHC_STORE="memory:") ;;
     jwt-sqlite) env=(AUTHC_USERS_FILE="$tmp/users" AUTHC_STORE="sqlite:$STORE_SQLITE") ;;
     jwt-redis) env=(AUTHC_USERS_FILE="$tmp/users" AUTHC_STORE="$REDIS_URL") ;;

@@ -275,7 +275,6 @@ static authc_err decide_and_answer(authc__ctx *c, const authc__fwd_req *t, const
 
 authc_err authc__action_forward(authc__ctx *c)
 {
-    c->init_cookies.n = 0; /* no CSRF or callback-url cookie: a proxy is asking */
     authc__fwd_req t;
     authc_err e = authc__forward_target(c->ar, c->req, c->peer_trusted, &t);
     if (e)

@@ -19,7 +19,9 @@ static const authc__route ROUTES[] = {
     {"verify-request", AUTHC__GET, authc__action_verify_request, AUTHC_POOL_INLINE, AUTHC__R_PAGE},
     {"sessions", AUTHC__POST, authc__action_sessions, AUTHC_POOL_DB, AUTHC__R_SUBPATH},
     {"error", AUTHC__GET, authc__action_error_page, AUTHC_POOL_INLINE, AUTHC__R_PAGE},
-    {"forward", AUTHC__GET | AUTHC__HEAD, authc__action_forward, AUTHC_POOL_INLINE, AUTHC__R_DB_SESSIONS},
+    /* A proxy asks, not a browser: no CSRF or callback-url cookie to mint. */
+    {"forward", AUTHC__GET | AUTHC__HEAD, authc__action_forward, AUTHC_POOL_INLINE,
+     AUTHC__R_DB_SESSIONS | AUTHC__R_NO_INIT},
 };
 
 static bool name_is(const char *name, const char *s, size_t len)
