@@ -18,18 +18,26 @@
  * session_batches).
  *
  * Threads and memory: one mutex guards the queue and counters; it is never
- * held while talking to the server, the pool or an arena. Each caller's
- * waiter lives on its own stack with its own condition variable, so a
- * batch's end wakes exactly its members (and the next leader), not every
- * thread. A member never leaves before its batch marked it done (the
- * leader writes into it until then), and the leader touches no member
- * after that. A member's arena is only written by the leader while the
- * member sleeps here; the mutex orders those writes before its wake-up.
+ * held while talking to the server, the pool or an arena, nor while
+ * waking anyone. A queued caller sleeps on a semaphore of its own, which
+ * is posted exactly once: either it is handed the lead (taken out of the
+ * queue with a batch slot already counted for it, under the mutex) or it
+ * was taken into a batch and that batch is done. So a batch's end wakes
+ * exactly its members and the next leader, and a woken thread never
+ * blocks again on the mutex its waker holds (with condition variables it
+ * did: wake, block, wake again; one CPU paid three switches). A member's
+ * answer and arena are written only by its leader, before the post;
+ * sem_post/sem_wait order those writes before the member reads them, and
+ * the post is the leader's last touch of the member (glibc's sem_post
+ * touches the semaphore after the waiter may have returned only through
+ * futex_wake, which tolerates that).
  * No wait is timed: a batch ends within the statement's own deadlines
  * (pg_conn.c: statement_timeout + slack, one retry), so a queued caller
  * waits at most for the batches ahead of it. A failed batch gives every
  * member the same error and no rows (fail closed). */
+#include <errno.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,7 +48,8 @@
  * 4 KiB), so a longer one is no session, without asking the server. */
 #define PG_BATCH_MAX_TOKEN 65536
 
-typedef enum { W_QUEUED, W_RUNNING, W_DONE } w_state;
+/* QUEUED -> LEAD (handed a batch slot) or RUNNING (a member) -> DONE. */
+typedef enum { W_QUEUED, W_LEAD, W_RUNNING, W_DONE } w_state;
 
 /* One caller of authc__pg_batch_get, on its stack. The answer members are
  * written by its batch's leader. */
@@ -51,8 +60,8 @@ typedef struct waiter {
     authc_session_row *session; /* answer, owned by ar */
     authc_user *user;
     authc_err err;
-    w_state state;       /* under pg_batch.mu */
-    pthread_cond_t cv;   /* signalled on DONE, or when it may lead */
+    w_state state;       /* under pg_batch.mu, but DONE: see the post */
+    sem_t wake;          /* posted once: LEAD or DONE */
     struct waiter *next; /* in the queue, then in its batch */
 } waiter;
 
@@ -95,16 +104,27 @@ void authc__pg_batch_stats(authc_adapter *self, pg_batch_stats *out)
     pthread_mutex_unlock(&b->mu);
 }
 
-/* Wakes the queue's head when it may lead a batch now. Under b->mu. */
-static void wake_next_leader(pg_batch *b)
+/* When a batch may start and callers are queued, hands the lead to the
+ * queue's head: out of the queue, its slot counted now, so no caller
+ * arriving meanwhile takes it into another batch or takes its slot.
+ * Under b->mu; the one post it owes is made at once. */
+static void hand_lead(pg_batch *b)
 {
-    if (b->head && b->running < b->max_running)
-        pthread_cond_signal(&b->head->cv);
+    if (!b->head || b->running >= b->max_running)
+        return;
+    waiter *w = b->head;
+    b->head = w->next;
+    if (!b->head)
+        b->tail = NULL;
+    w->next = NULL;
+    w->state = W_LEAD;
+    b->running++;
+    sem_post(&w->wake);
 }
 
-/* Makes `lead` (already out of the queue) the first member of a new batch
- * and moves queued callers behind it, up to PG_BATCH_MAX in all. Under
- * b->mu. Returns the number of members. */
+/* Makes `lead` (already out of the queue, its slot in b->running) the
+ * first member of a new batch and moves queued callers behind it, up to
+ * PG_BATCH_MAX in all. Under b->mu. Returns the number of members. */
 static int form_batch(pg_batch *b, waiter *lead)
 {
     int n = 1;
@@ -121,7 +141,6 @@ static int form_batch(pg_batch *b, waiter *lead)
     if (!b->head)
         b->tail = NULL;
     last->next = NULL;
-    b->running++;
     b->stats.batches++;
     b->stats.lookups += (uint64_t)n;
     if (n > b->stats.largest)
@@ -203,24 +222,26 @@ static void run_batch(authc_adapter *self, waiter *batch, int n)
     PQclear(r);
 }
 
-/* Leads a batch: me is out of the queue, b->mu is held (and held again on
- * return). Afterwards every member but me is done and woken. */
+/* Leads a batch: me is out of the queue with its slot counted, b->mu is
+ * held on entry and released on return. Afterwards every member but me
+ * is done and woken. */
 static void lead(authc_adapter *self, pg_batch *b, waiter *me)
 {
     int n = form_batch(b, me);
     /* Room for one more batch and callers left: let the next one start. */
-    wake_next_leader(b);
+    hand_lead(b);
     pthread_mutex_unlock(&b->mu);
     run_batch(self, me, n);
-    pthread_mutex_lock(&b->mu);
-    b->running--;
     for (waiter *w = me->next; w;) {
-        waiter *next = w->next; /* w may be gone once it sees W_DONE */
+        waiter *next = w->next; /* w may be gone once posted */
         w->state = W_DONE;
-        pthread_cond_signal(&w->cv);
+        sem_post(&w->wake);
         w = next;
     }
-    wake_next_leader(b);
+    pthread_mutex_lock(&b->mu);
+    b->running--;
+    hand_lead(b);
+    pthread_mutex_unlock(&b->mu);
 }
 
 /* True when every byte of s is ASCII. Only such tokens share a batch:
@@ -251,31 +272,29 @@ authc_err authc__pg_batch_get(authc_adapter *self, authc_arena *ar,
         *user = me.user;
         return me.err;
     }
-    if (pthread_cond_init(&me.cv, NULL) != 0)
+    if (sem_init(&me.wake, 0, 0) != 0)
         return AUTHC_ERR_NOMEM;
     pthread_mutex_lock(&b->mu);
-    if (b->running >= b->max_running) {
+    if (b->running < b->max_running && !b->head) {
+        b->running++;
+        lead(self, b, &me);
+    } else {
         me.state = W_QUEUED;
         if (b->tail)
             b->tail->next = &me;
         else
             b->head = &me;
         b->tail = &me;
-        /* Until a batch answered me, or I head the queue and may lead. */
-        while (me.state == W_RUNNING ||
-               (me.state == W_QUEUED &&
-                (b->head != &me || b->running >= b->max_running)))
-            pthread_cond_wait(&me.cv, &b->mu);
-        if (me.state == W_QUEUED) { /* the head: out of the queue */
-            b->head = me.next;
-            if (!b->head)
-                b->tail = NULL;
+        pthread_mutex_unlock(&b->mu);
+        /* One post: handed the lead, or my batch is done. */
+        while (sem_wait(&me.wake) != 0 && errno == EINTR)
+            ;
+        if (me.state == W_LEAD) {
+            pthread_mutex_lock(&b->mu);
+            lead(self, b, &me);
         }
     }
-    if (me.state != W_DONE)
-        lead(self, b, &me);
-    pthread_mutex_unlock(&b->mu);
-    pthread_cond_destroy(&me.cv);
+    sem_destroy(&me.wake);
     *session = me.session;
     *user = me.user;
     return me.err;
