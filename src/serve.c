@@ -128,8 +128,10 @@ static void *loop_main(void *arg)
     l->tick_entry.cb = serve__tick;
     h2o_timeout_link(loop, &l->tick, &l->tick_entry);
     /* On stop: until the last connection closed, or the grace ran out. */
-    while (!l->stopping || (l->nconns && serve__now_ms() < l->stop_deadline))
+    while (!l->stopping || (l->nconns && serve__now_ms() < l->stop_deadline)) {
         h2o_evloop_run(loop, 1000);
+        serve__flush_jobs(l);
+    }
     h2o_timeout_unlink(&l->tick_entry);
     h2o_timeout_dispose(loop, &l->tick);
     h2o_context_t *c = &l->ctx;

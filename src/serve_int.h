@@ -76,6 +76,7 @@ typedef struct serve_pool {
     pthread_cond_t cv;
     serve_job *head, *tail;
     size_t queued, max_queue;
+    size_t idle;                /* workers waiting for a job */
     bool stopping;
     pthread_t *threads;
     size_t n;
@@ -91,6 +92,10 @@ struct serve_loop {
     int listen_fd;
     h2o_socket_t *listener;
     h2o_multithread_receiver_t answers;   /* finished jobs */
+    /* Jobs of this loop iteration not yet handed to their pool, by
+     * authc_pool (serve__flush_jobs). */
+    serve_job *pend_head[4], *pend_tail[4];
+    size_t npend[4];
     h2o_multithread_receiver_t control;   /* stop, TLS reload */
     h2o_linklist_t conns;
     size_t nconns;
@@ -136,11 +141,17 @@ void serve__add_header(h2o_req_t *req, h2o_iovec_t *name, const char *value, siz
 void serve__respond(h2o_req_t *req, serve_reqref *ref, authc_response *res);
 /* Receiver callback: answers of finished jobs on the owning loop. */
 void serve__on_answers(h2o_multithread_receiver_t *rx, h2o_linklist_t *messages);
+/* Hands the jobs this loop collected to their pools (see dispatch in
+ * serve_req.c); called after every loop iteration and on shutdown. */
+void serve__flush_jobs(serve_loop *l);
 
 /* serve_pool.c: worker pools. */
 bool serve__pool_start(serve_pool *p, const char *name, const authc *a, size_t threads, size_t max_queue);
-/* False when the queue is full (the caller answers 503). */
-bool serve__pool_push(serve_pool *p, serve_job *j);
+/* Queues the n jobs of the list head (linked by next) with one lock and
+ * wakes as many idle workers as jobs were taken. Returns the jobs that did
+ * not fit (the queue is full or the pool stopping; the caller answers
+ * them 503), NULL when all were taken. */
+serve_job *serve__pool_push_list(serve_pool *p, serve_job *head, size_t n);
 /* Stops taking work, joins the workers, frees jobs never started. */
 void serve__pool_stop(serve_pool *p);
 

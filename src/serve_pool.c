@@ -11,8 +11,11 @@ static void *worker_main(void *arg)
     serve_pool *p = arg;
     for (;;) {
         pthread_mutex_lock(&p->mu);
-        while (!p->head && !p->stopping)
+        while (!p->head && !p->stopping) {
+            p->idle++;
             pthread_cond_wait(&p->cv, &p->mu);
+            p->idle--;
+        }
         if (p->stopping) {
             pthread_mutex_unlock(&p->mu);
             return NULL;
@@ -45,22 +48,35 @@ bool serve__pool_start(serve_pool *p, const char *name, const authc *a, size_t t
     return p->n > 0;
 }
 
-bool serve__pool_push(serve_pool *p, serve_job *j)
+serve_job *serve__pool_push_list(serve_pool *p, serve_job *head, size_t n)
 {
     pthread_mutex_lock(&p->mu);
-    bool ok = !p->stopping && p->queued < p->max_queue;
-    if (ok) {
-        j->next = NULL;
+    size_t room = p->stopping || p->queued >= p->max_queue ? 0 : p->max_queue - p->queued;
+    size_t take = n < room ? n : room;
+    serve_job *rest = head;
+    if (take) {
+        serve_job *last = head;
+        for (size_t i = 1; i < take; i++)
+            last = last->next;
+        rest = last->next;
+        last->next = NULL;
         if (p->tail)
-            p->tail->next = j;
+            p->tail->next = head;
         else
-            p->head = j;
-        p->tail = j;
-        p->queued++;
-        pthread_cond_signal(&p->cv);
+            p->head = head;
+        p->tail = last;
+        p->queued += take;
+        /* One wake per job at most: a worker already awake takes the
+         * next job without one, and waking more only costs switches. */
+        size_t wake = take < p->idle ? take : p->idle;
+        if (wake == p->idle && wake > 1)
+            pthread_cond_broadcast(&p->cv);
+        else
+            for (size_t i = 0; i < wake; i++)
+                pthread_cond_signal(&p->cv);
     }
     pthread_mutex_unlock(&p->mu);
-    return ok;
+    return rest;
 }
 
 void serve__pool_stop(serve_pool *p)

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # serve-stress.sh — `authc serve` (ASan+UBSan build) under load from every side at
-# once: worker-pool answers waking every event loop, the metrics loop, then SIGTERM.
+# once: worker-pool answers waking every event loop, the metrics loop, clients
+# that leave right after asking, then SIGTERM.
 # Any sanitizer report or an unclean exit fails it.
 #
 # Why: h2o 2.2 hands a socket's buffers to the recycler of the thread that made
@@ -54,7 +55,30 @@ wrk -t2 -c64 -d"${secs}s" -H "Cookie: authjs.session-token=$token" "http://127.0
 w1=$!; pids+=("$w1")
 wrk -t1 -c8 -d"${secs}s" "http://127.0.0.1:$mport/metrics" >"$t/wrk-metrics" 2>&1 &
 w2=$!; pids+=("$w2")
-wait "$w1" "$w2" || true
+# Clients that ask and leave at once (half reset the connection): their
+# jobs are dropped while the loop holds them or answered into nothing,
+# never into freed memory.
+node -e '
+const net = require("net");
+const [port, token, secs] = process.argv.slice(1);
+const end = Date.now() + secs * 1000;
+let n = 0;
+const one = () => {
+  if (Date.now() > end) return;
+  const s = net.connect(+port, "127.0.0.1", () => {
+    s.write(`GET /auth/session HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: authjs.session-token=${token}\r\n\r\n`);
+    if (n++ % 2) s.destroy(); else s.end(); /* a half-close waits for the answer */
+  });
+  s.on("data", () => s.destroy());
+  s.setTimeout(1000, () => s.destroy());
+  s.on("error", () => {});
+  s.on("close", one);
+};
+for (let i = 0; i < 16; i++) one();
+process.on("exit", () => console.log(n));
+' "$port" "$token" "$secs" >"$t/leavers" 2>&1 &
+w3=$!; pids+=("$w3")
+wait "$w1" "$w2" "$w3" || true
 
 rc=0
 kill -TERM "$server" 2>/dev/null || true
@@ -67,4 +91,4 @@ if [ -n "$reports" ]; then
 fi
 [ "$rc" -eq 0 ] || { echo "serve-stress: authc exited with $rc" >&2; tail -20 "$t/serve.log" >&2; exit 1; }
 grep -q 'info  stopped' "$t/serve.log" || { echo "serve-stress: no clean stop in the log" >&2; exit 1; }
-echo "serve-stress: ${secs}s of pool answers on every loop, $(awk '/requests in/{print $1}' "$t/wrk-session") session reads, no sanitizer report"
+echo "serve-stress: ${secs}s of pool answers on every loop, $(awk '/requests in/{print $1}' "$t/wrk-session") session reads, $(cat "$t/leavers") clients that left at once, no sanitizer report"
