@@ -335,13 +335,14 @@ static void reload_tls(serve_server *sv)
  * loops (listeners closed, in-flight requests answered), then workers. */
 static int run(serve_server *sv, SSL_CTX *ssl, sigset_t *set)
 {
-    static const struct { authc_pool kind; const char *name; size_t threads, queue; } P[] = {
-        /* Providers and SMTP mostly wait; the database is bounded by its
-         * own connections; argon2 is CPU: few threads, a short queue. */
-        {AUTHC_POOL_NET, "net", 16, 4096}, {AUTHC_POOL_DB, "db", 4, 4096}, {AUTHC_POOL_CPU, "cpu", 2, 32},
+    /* Thread counts from the library (authc_pool_threads); argon2 is CPU:
+     * a short queue that answers 503 when full. */
+    static const struct { authc_pool kind; const char *name; size_t queue; } P[] = {
+        {AUTHC_POOL_NET, "net", 4096}, {AUTHC_POOL_DB, "db", 4096}, {AUTHC_POOL_CPU, "cpu", 32},
     };
     for (size_t i = 0; i < sizeof P / sizeof *P; i++)
-        if (!serve__pool_start(&sv->pools[P[i].kind], P[i].name, sv->rt->auth, P[i].threads, P[i].queue)) {
+        if (!serve__pool_start(&sv->pools[P[i].kind], P[i].name, sv->rt->auth,
+                               authc_pool_threads(sv->rt->auth, P[i].kind), P[i].queue)) {
             fprintf(stderr, "authc: cannot start the %s worker pool\n", P[i].name);
             for (size_t k = 0; k < 4; k++)
                 serve__pool_stop(&sv->pools[k]);

@@ -58,6 +58,12 @@ authc__backend_open_fn authc__adapter_redis_open;
     .get_account_by_user = P##_get_account_by_user,                        \
     .update_account_tokens = P##_update_account_tokens
 
+/* How many callers at once the backend under ad (through wrappers) serves
+ * best, for a server sizing its database workers; 0 = no preference.
+ * Only PostgreSQL has one: concurrent session lookups share a statement
+ * (postgres_batch.c), so a batch needs that many callers (postgres.c). */
+unsigned authc__adapter_callers(const authc_adapter *ad);
+
 /* A zeroed heap adapter with ops, ctx and the log sink set; the caller
  * owns it (free() it in ops->destroy). NULL on OOM. */
 authc_adapter *authc__adapter_new(const authc_adapter_ops *ops, void *ctx,

@@ -502,6 +502,13 @@ static const authc_adapter_ops PG_OPS = {
     .destroy = pg_destroy,
 };
 
+unsigned authc__adapter_callers(const authc_adapter *ad)
+{
+    while (ad && ad->wrapped)
+        ad = ad->wrapped;
+    return ad && ad->ops == &PG_OPS ? PG_BATCH_MAX : 0;
+}
+
 /* Returns a heap adapter (destroy() frees it) or NULL with err set. */
 authc_adapter *authc__adapter_postgres_open(const char *url, authc_log_fn log,
                                             void *log_ud, char *err,

@@ -2,6 +2,7 @@
  * methods, handler, worker pool and kind; provider types add their own rows. */
 #include <string.h>
 
+#include "adapters/adapters_int.h"
 #include "core/core_int.h"
 
 static const authc__route ROUTES[] = {
@@ -110,6 +111,22 @@ authc_pool authc_route_pool(const authc *a, const char *method, const char *path
     if ((r->flags & AUTHC__R_CALLBACK) && p)
         return p->ops->callback_pool;
     return r->pool;
+}
+
+size_t authc_pool_threads(const authc *a, authc_pool kind)
+{
+    switch (kind) {
+    case AUTHC_POOL_NET:
+        return 16;
+    case AUTHC_POOL_CPU:
+        return 2;
+    case AUTHC_POOL_DB: {
+        unsigned want = a && a->adapter && a->strategy == AUTHC__DATABASE ? authc__adapter_callers(a->adapter) : 0;
+        return want > 4 ? want : 4;
+    }
+    default:
+        return 0;
+    }
 }
 
 bool authc_may_block(const authc *a, const char *method, const char *path)

@@ -14,7 +14,9 @@
  *     wrong, nobody hangs;
  *  B4 server frozen under 16 waiting threads: every caller of the failed
  *     batches gets AUTHC_ERR_ADAPTER and no rows, none hangs; thawed, a
- *     lookup works again.
+ *     lookup works again;
+ *  P  authc_pool_threads: PG_BATCH_MAX database workers for sessions in
+ *     PostgreSQL (through a wrapper too), 4 for JWT sessions or memory.
  * Prints the batch sizes seen. A hang fails through ctest's TIMEOUT. */
 #include <libpq-fe.h>
 #include <pthread.h>
@@ -24,6 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "adapters/adapters_int.h"
 #include "adapters/postgres_int.h"
 #include "authc.h"
 #include "authc/adapter.h"
@@ -353,6 +356,54 @@ static void run_frozen(const char *url)
     authc_adapter_close(ad);
 }
 
+/* The worker threads a server runs for an instance whose sessions live in
+ * ad (strategy "database" or "jwt"). */
+static size_t db_threads(authc_adapter *ad, const char *strategy)
+{
+    char err[512];
+    authc_config *cfg = authc_config_new();
+    authc_config_set(cfg, "secret", "pg-batch-test-secret-0123456789abcdef", err, sizeof err);
+    authc_config_set(cfg, "trust_host", "1", err, sizeof err);
+    authc_config_set(cfg, "session.strategy", strategy, err, sizeof err);
+    authc_config_set_adapter(cfg, ad);
+    authc *a = authc_new(cfg, err, sizeof err);
+    if (!a) {
+        fprintf(stderr, "authc_new: %s\n", err);
+        return 0;
+    }
+    size_t n = authc_pool_threads(a, AUTHC_POOL_DB);
+    check(authc_pool_threads(a, AUTHC_POOL_INLINE) == 0 && authc_pool_threads(a, AUTHC_POOL_NET) == 16 &&
+              authc_pool_threads(a, AUTHC_POOL_CPU) == 2,
+          "P other pools keep their sizes", 0);
+    authc_free(a);
+    return n;
+}
+
+/* P: a server runs enough database workers for a whole batch when
+ * sessions live in PostgreSQL (through a wrapper too), and 4 otherwise. */
+static void run_pool_threads(authc_adapter *ad)
+{
+    check(authc__adapter_callers(ad) == PG_BATCH_MAX, "P callers: a batch's worth",
+          (long)authc__adapter_callers(ad));
+    authc_adapter_ops wops;
+    authc_adapter w;
+    authc_adapter_wrap(&w, &wops, ad);
+    check(authc__adapter_callers(&w) == PG_BATCH_MAX, "P callers through a wrapper",
+          (long)authc__adapter_callers(&w));
+    size_t n = db_threads(ad, "database");
+    check(n == PG_BATCH_MAX, "P database sessions: PG_BATCH_MAX workers", (long)n);
+    n = db_threads(ad, "jwt");
+    check(n == 4, "P JWT sessions: 4 workers", (long)n);
+    char err[256];
+    authc_adapter *mem = authc_adapter_open("memory:", NULL, NULL, err, sizeof err);
+    check(mem && authc__adapter_callers(mem) == 0, "P memory: no preference", 0);
+    if (mem) {
+        n = db_threads(mem, "database");
+        check(n == 4, "P memory database sessions: 4 workers", (long)n);
+        authc_adapter_close(mem);
+    }
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 3 || strcmp(argv[1], "postgres") != 0) {
@@ -366,6 +417,7 @@ int main(int argc, char **argv)
         return 1;
     check(ad->ops->migrate(ad) == AUTHC_OK, "migrate", 0);
     check(setup(ad), "users and sessions stored", USERS);
+    run_pool_threads(ad);
     authc_adapter_close(ad);
 
     run_correct(url, "pool_size=4&session_batches=1", 16, 500, "B1");
