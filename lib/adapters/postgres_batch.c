@@ -285,6 +285,7 @@ authc_err authc__pg_batch_get(authc_adapter *self, authc_arena *ar,
         else
             b->head = &me;
         b->tail = &me;
+        hand_lead(b); /* a no-op while every slot runs; never a queue with a free slot */
         pthread_mutex_unlock(&b->mu);
         /* One post: handed the lead, or my batch is done. */
         while (sem_wait(&me.wake) != 0 && errno == EINTR)
