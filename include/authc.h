@@ -296,8 +296,7 @@ authc_pool authc_route_pool(const authc *a, const char *method, const char *path
  * AUTHC_POOL_INLINE): NET 16 (providers and SMTP mostly wait), CPU 2
  * (argon2), DB 4, or 32 when sessions live in PostgreSQL: its concurrent
  * session lookups share one statement, so more waiting callers make
- * larger batches (db-postgres in `make bench`: 20k -> 38k req/s on one
- * core), while SQLite works in-process, where more threads only contend. */
+ * larger batches; SQLite works in-process, where more threads contend. */
 size_t authc_pool_threads(const authc *a, authc_pool kind);
 
 /* True when answering this request may wait on the network (an OAuth

@@ -68,12 +68,8 @@ serve_job *serve__pool_push_list(serve_pool *p, serve_job *head, size_t n)
         p->queued += take;
         /* One wake per job at most: a worker already awake takes the
          * next job without one, and waking more only costs switches. */
-        size_t wake = take < p->idle ? take : p->idle;
-        if (wake == p->idle && wake > 1)
-            pthread_cond_broadcast(&p->cv);
-        else
-            for (size_t i = 0; i < wake; i++)
-                pthread_cond_signal(&p->cv);
+        for (size_t i = 0; i < take && i < p->idle; i++)
+            pthread_cond_signal(&p->cv);
     }
     pthread_mutex_unlock(&p->mu);
     return rest;

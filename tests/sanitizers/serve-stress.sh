@@ -56,8 +56,9 @@ w1=$!; pids+=("$w1")
 wrk -t1 -c8 -d"${secs}s" "http://127.0.0.1:$mport/metrics" >"$t/wrk-metrics" 2>&1 &
 w2=$!; pids+=("$w2")
 # Clients that ask and leave at once (half reset the connection): their
-# jobs are dropped while the loop holds them or answered into nothing,
-# never into freed memory.
+# answers are dropped, never written into freed memory. (h2o notices the
+# reset on the loop's next pass, after the job went to its pool, so the
+# drop of a job the loop still holds is not reached here.)
 node -e '
 const net = require("net");
 const [port, token, secs] = process.argv.slice(1);
